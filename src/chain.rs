@@ -1,0 +1,319 @@
+//! Hashing and linking: pure functions over bytes, no I/O.
+//!
+//! Every record's chain hash is
+//! `BLAKE3-derive_key(LINK_CONTEXT, link_input(header, digest))`, where
+//! `digest = BLAKE3-derive_key(PAYLOAD_CONTEXT, payload)` is taken over the exact
+//! stored payload bytes. The two context strings separate the two uses of the
+//! hash function from each other and from every other protocol.
+
+use crate::codec::{self, FormatError, RawRecord, RecordHeader};
+use crate::event::{Hash, Head, Seq};
+use std::sync::LazyLock;
+
+/// BLAKE3 `derive_key` context of payload digests.
+pub const PAYLOAD_CONTEXT: &str = "demarche 2026-11-29 event payload v1";
+/// BLAKE3 `derive_key` context of chain hashes.
+pub const LINK_CONTEXT: &str = "demarche 2026-11-29 chain link v1";
+
+static PAYLOAD_KEY: LazyLock<blake3::hazmat::ContextKey> =
+    LazyLock::new(|| blake3::hazmat::hash_derive_key_context(PAYLOAD_CONTEXT));
+static LINK_KEY: LazyLock<blake3::hazmat::ContextKey> =
+    LazyLock::new(|| blake3::hazmat::hash_derive_key_context(LINK_CONTEXT));
+
+fn derive(key: &blake3::hazmat::ContextKey, input: &[u8]) -> Hash {
+    use blake3::hazmat::HasherExt;
+    let mut h = blake3::Hasher::new_from_context_key(key);
+    h.update(input);
+    Hash(*h.finalize().as_bytes())
+}
+
+/// Digest of a payload: the content identity of an event.
+pub fn payload_digest(payload: &[u8]) -> Hash {
+    derive(&PAYLOAD_KEY, payload)
+}
+
+/// The digest a stored record stands for: computed from its payload, or read
+/// from the record when the payload was redacted.
+pub fn body_digest(rec: &RawRecord<'_>) -> Hash {
+    if rec.header.is_redacted() {
+        Hash(rec.body.try_into().expect("redacted body is 32 bytes"))
+    } else {
+        payload_digest(rec.body)
+    }
+}
+
+/// Chain hash of a record from its header and payload digest.
+pub fn link_hash(header: &RecordHeader, digest: &Hash) -> Hash {
+    derive(&LINK_KEY, &codec::link_input(header, digest))
+}
+
+/// Why a chain does not verify. Each names the first seq found bad.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// The stored bytes of `seq` do not hash to the hash the chain records for it
+    /// (in the next event's previous-hash field, or in the stored head).
+    #[error("seq {seq}: stored bytes hash to {computed} but {recorded_in} records {recorded}")]
+    HashMismatch {
+        /// The event whose bytes changed (or whose successor's link changed).
+        seq: Seq,
+        /// What its bytes hash to now.
+        computed: Hash,
+        /// What the chain says it hashed to.
+        recorded: Hash,
+        /// Where that was recorded (`seq N` or `the stored head`).
+        recorded_in: String,
+    },
+    /// The first event does not link to the zero hash.
+    #[error("seq 1: previous hash is {found}, not zero")]
+    BadGenesis {
+        /// What it links to.
+        found: Hash,
+    },
+    /// An event is missing or out of place: the chain expected `expected` here.
+    #[error("seq {expected}: missing; found seq {found} in its place")]
+    OutOfPlace {
+        /// The seq that should come next.
+        expected: Seq,
+        /// The seq found instead.
+        found: Seq,
+    },
+    /// A block is stored under a key that does not match its first event.
+    #[error("seq {seq}: stored under key {key}")]
+    KeyMismatch {
+        /// First seq inside the block.
+        seq: Seq,
+        /// The key it is stored under.
+        key: Seq,
+    },
+    /// Bytes that are not a well-formed record.
+    #[error("seq {seq}: malformed record: {error}")]
+    Malformed {
+        /// The seq expected at that place.
+        seq: Seq,
+        /// What is wrong.
+        error: FormatError,
+    },
+    /// Transaction time went backwards.
+    #[error("seq {seq}: recorded_at goes back in time")]
+    TimeReversed {
+        /// The event.
+        seq: Seq,
+    },
+    /// The store holds fewer events than its head says.
+    #[error("seq {seq}: missing; the stored head says the ledger holds {head_size} events")]
+    Truncated {
+        /// The first missing seq.
+        seq: Seq,
+        /// Events the head claims.
+        head_size: u64,
+    },
+    /// The ledger does not match a head saved earlier.
+    #[error("seq {seq}: ledger differs from the expected head {expected_size}:{expected_hash} (it has {actual_size} events, head {actual_hash})")]
+    ExpectedHead {
+        /// The first seq that differs (or is missing).
+        seq: Seq,
+        /// Size of the expected head.
+        expected_size: u64,
+        /// Hash of the expected head.
+        expected_hash: Hash,
+        /// Size of the ledger.
+        actual_size: u64,
+        /// Hash at the expected size, or the head hash when the ledger is shorter.
+        actual_hash: Hash,
+    },
+}
+
+impl Problem {
+    /// The first seq this problem makes untrustworthy.
+    pub fn seq(&self) -> Seq {
+        match self {
+            Problem::HashMismatch { seq, .. }
+            | Problem::OutOfPlace { expected: seq, .. }
+            | Problem::KeyMismatch { seq, .. }
+            | Problem::Malformed { seq, .. }
+            | Problem::TimeReversed { seq }
+            | Problem::Truncated { seq, .. }
+            | Problem::ExpectedHead { seq, .. } => *seq,
+            Problem::BadGenesis { .. } => 1,
+        }
+    }
+
+    /// A short machine-readable kind: `hash-mismatch`, `out-of-place`, ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::HashMismatch { .. } => "hash-mismatch",
+            Problem::BadGenesis { .. } => "bad-genesis",
+            Problem::OutOfPlace { .. } => "out-of-place",
+            Problem::KeyMismatch { .. } => "key-mismatch",
+            Problem::Malformed { .. } => "malformed",
+            Problem::TimeReversed { .. } => "time-reversed",
+            Problem::Truncated { .. } => "truncated",
+            Problem::ExpectedHead { .. } => "expected-head",
+        }
+    }
+}
+
+/// Checks a chain record by record: a pure state machine fed with the records in
+/// store order. It re-hashes what it is given and trusts nothing else.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    next_seq: Seq,
+    prev: Hash,
+    prev_recorded_at: i64,
+    expect: Option<(u64, Hash)>,
+    expected_hash_seen: bool,
+    /// Seqs whose payload is redacted.
+    pub redacted: Vec<Seq>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Verifier {
+    /// A verifier for a chain starting at seq 1.
+    pub fn new() -> Self {
+        Verifier {
+            next_seq: 1,
+            prev: Hash::ZERO,
+            prev_recorded_at: i64::MIN,
+            expect: None,
+            expected_hash_seen: false,
+            redacted: Vec::new(),
+        }
+    }
+
+    /// Also check that the chain passes through a head saved earlier.
+    pub fn expecting(mut self, size: u64, hash: Hash) -> Self {
+        self.expect = Some((size, hash));
+        self
+    }
+
+    /// Number of events checked so far.
+    pub fn checked(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Hash of the last event checked.
+    pub fn last_hash(&self) -> Hash {
+        self.prev
+    }
+
+    /// Feeds one block stored under `key`. `digests`, when given, are the payload
+    /// digests of the block's records in order (computed elsewhere, in parallel).
+    ///
+    /// # Errors
+    /// The first [`Problem`] found.
+    pub fn feed_block(
+        &mut self,
+        key: Seq,
+        block: &[u8],
+        digests: Option<&[Hash]>,
+    ) -> Result<(), Problem> {
+        for (i, rec) in codec::records(block).enumerate() {
+            let rec = rec.map_err(|error| Problem::Malformed {
+                seq: self.next_seq,
+                error,
+            })?;
+            if i == 0 && rec.header.seq != key {
+                return Err(Problem::KeyMismatch {
+                    seq: rec.header.seq,
+                    key,
+                });
+            }
+            let digest = match digests {
+                Some(d) => d[i],
+                None => body_digest(&rec),
+            };
+            self.feed(&rec, &digest)?;
+        }
+        Ok(())
+    }
+
+    /// Feeds one record with its payload digest.
+    ///
+    /// # Errors
+    /// The first [`Problem`] found.
+    pub fn feed(&mut self, rec: &RawRecord<'_>, digest: &Hash) -> Result<(), Problem> {
+        let h = &rec.header;
+        if h.seq != self.next_seq {
+            return Err(Problem::OutOfPlace {
+                expected: self.next_seq,
+                found: h.seq,
+            });
+        }
+        if h.prev != self.prev {
+            return Err(if h.seq == 1 {
+                Problem::BadGenesis { found: h.prev }
+            } else {
+                Problem::HashMismatch {
+                    seq: h.seq - 1,
+                    computed: self.prev,
+                    recorded: h.prev,
+                    recorded_in: format!("seq {}", h.seq),
+                }
+            });
+        }
+        if h.recorded_at < self.prev_recorded_at {
+            return Err(Problem::TimeReversed { seq: h.seq });
+        }
+        if h.is_redacted() {
+            self.redacted.push(h.seq);
+        }
+        self.prev = link_hash(h, digest);
+        self.prev_recorded_at = h.recorded_at;
+        if let Some((size, hash)) = self.expect {
+            if size == h.seq {
+                if hash != self.prev {
+                    return Err(self.expected_head_problem(h.seq));
+                }
+                self.expected_hash_seen = true;
+            }
+        }
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    fn expected_head_problem(&self, seq: Seq) -> Problem {
+        let (expected_size, expected_hash) = self.expect.expect("only called with an expectation");
+        Problem::ExpectedHead {
+            seq,
+            expected_size,
+            expected_hash,
+            actual_size: self.checked().max(seq.min(expected_size)),
+            actual_hash: self.prev,
+        }
+    }
+
+    /// Ends the check against the head the store records.
+    ///
+    /// # Errors
+    /// [`Problem::Truncated`] or [`Problem::HashMismatch`] when the store's head
+    /// does not match the chain; [`Problem::ExpectedHead`] when a head expected
+    /// by the caller was not passed through.
+    pub fn finish(&self, stored: &Head) -> Result<(), Problem> {
+        let checked = self.checked();
+        if checked < stored.size {
+            return Err(Problem::Truncated {
+                seq: checked + 1,
+                head_size: stored.size,
+            });
+        }
+        if checked == stored.size && stored.size > 0 && stored.hash != self.prev {
+            return Err(Problem::HashMismatch {
+                seq: checked,
+                computed: self.prev,
+                recorded: stored.hash,
+                recorded_in: "the stored head".into(),
+            });
+        }
+        if let Some((size, _)) = self.expect {
+            if size > 0 && !self.expected_hash_seen {
+                return Err(self.expected_head_problem(checked + 1));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,589 @@
+//! The stored format, version 1: the only module that configures bincode and the
+//! only one that knows the byte layout of a record. `schema/FORMAT.md` documents
+//! every byte; `tests/golden.rs` pins them.
+//!
+//! A stored *record* is a fixed 56-byte header followed by the event *payload*:
+//!
+//! ```text
+//! offset size field
+//!      0    1 record format version (1)
+//!      1    1 hash algorithm id (1 = BLAKE3)
+//!      2    1 payload encoding (1 = event v1, bincode 2 legacy config)
+//!      3    1 flags (bit 0: redacted; no other bit may be set)
+//!      4    8 seq, u64 little-endian
+//!     12    8 recorded_at, i64 little-endian, microseconds since 1970-01-01 UTC
+//!     20   32 previous event's chain hash
+//!     52    4 payload length, u32 little-endian
+//!     56    n payload (or, when redacted, the 32-byte payload digest)
+//! ```
+//!
+//! The payload is the event in bincode's `legacy()` configuration: fixed-width
+//! little-endian integers, u64 lengths, u32 enum tags in declaration order, a
+//! one-byte tag for options. That configuration has exactly one encoding per
+//! value; decoding is bounded by [`MAX_PAYLOAD`] and rejects trailing bytes.
+
+use crate::event::{
+    ActorDef, AliasDef, Correction, Event, Hash, Proposition, Retraction, SaidOn, Seq, Source,
+    Speaker, Statement, TimeOfDay,
+};
+use bincode::{Decode, Encode};
+
+/// Current record format version.
+pub const FORMAT_VERSION: u8 = 1;
+/// Hash algorithm id of BLAKE3.
+pub const HASH_BLAKE3: u8 = 1;
+/// Payload encoding id of event v1 in bincode's legacy configuration.
+pub const ENCODING_EVENT_V1: u8 = 1;
+/// Flag bit: the payload was withheld and only its digest is stored.
+pub const FLAG_REDACTED: u8 = 1;
+/// Length of the fixed record header.
+pub const HEADER_LEN: usize = 56;
+/// Largest payload a record may carry, in bytes.
+pub const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// What can be wrong with stored bytes, before any hash is checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// Fewer bytes than the record needs.
+    #[error("record truncated: {needed} bytes needed, {available} available")]
+    Truncated {
+        /// Bytes the record needs.
+        needed: usize,
+        /// Bytes there are.
+        available: usize,
+    },
+    /// A version or algorithm this build does not know.
+    #[error("unknown {what} {value}")]
+    Unknown {
+        /// Which header field.
+        what: &'static str,
+        /// Its value.
+        value: u8,
+    },
+    /// A payload longer than [`MAX_PAYLOAD`].
+    #[error("payload of {0} bytes exceeds the limit of {MAX_PAYLOAD}")]
+    TooLarge(usize),
+    /// The payload does not decode as an event.
+    #[error("payload does not decode: {0}")]
+    Payload(String),
+}
+
+/// The fixed part of a stored record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// Record format version.
+    pub version: u8,
+    /// Hash algorithm id.
+    pub hash_alg: u8,
+    /// Payload encoding id.
+    pub encoding: u8,
+    /// Flag bits.
+    pub flags: u8,
+    /// Position in the chain.
+    pub seq: Seq,
+    /// Transaction time, microseconds since 1970-01-01 UTC.
+    pub recorded_at: i64,
+    /// Previous event's chain hash.
+    pub prev: Hash,
+    /// Length of the original payload.
+    pub payload_len: u32,
+}
+
+impl RecordHeader {
+    /// A version-1 header for a payload of `payload_len` bytes.
+    pub fn v1(seq: Seq, recorded_at: i64, prev: Hash, payload_len: u32) -> Self {
+        RecordHeader {
+            version: FORMAT_VERSION,
+            hash_alg: HASH_BLAKE3,
+            encoding: ENCODING_EVENT_V1,
+            flags: 0,
+            seq,
+            recorded_at,
+            prev,
+            payload_len,
+        }
+    }
+
+    /// Whether the payload was withheld.
+    pub fn is_redacted(&self) -> bool {
+        self.flags & FLAG_REDACTED != 0
+    }
+}
+
+/// A record as it lies in a block: header and the exact stored body bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct RawRecord<'a> {
+    /// The header.
+    pub header: RecordHeader,
+    /// The payload bytes, or for a redacted record the 32-byte digest.
+    pub body: &'a [u8],
+}
+
+/// Appends one record (header and payload) to `out`.
+pub fn write_record(header: &RecordHeader, payload: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&[header.version, header.hash_alg, header.encoding, header.flags]);
+    out.extend_from_slice(&header.seq.to_le_bytes());
+    out.extend_from_slice(&header.recorded_at.to_le_bytes());
+    out.extend_from_slice(&header.prev.0);
+    out.extend_from_slice(&header.payload_len.to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Reads the record at the start of `bytes`; returns it and its stored length.
+///
+/// # Errors
+/// [`FormatError`] when the bytes are too short or carry an unknown version,
+/// algorithm, encoding or flag.
+pub fn read_record(bytes: &[u8]) -> Result<(RawRecord<'_>, usize), FormatError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(FormatError::Truncated {
+            needed: HEADER_LEN,
+            available: bytes.len(),
+        });
+    }
+    let known = |what, value: u8, ok: u8| {
+        if value == ok {
+            Ok(())
+        } else {
+            Err(FormatError::Unknown { what, value })
+        }
+    };
+    known("record format version", bytes[0], FORMAT_VERSION)?;
+    known("hash algorithm", bytes[1], HASH_BLAKE3)?;
+    known("payload encoding", bytes[2], ENCODING_EVENT_V1)?;
+    if bytes[3] & !FLAG_REDACTED != 0 {
+        return Err(FormatError::Unknown {
+            what: "flag bits",
+            value: bytes[3],
+        });
+    }
+    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    let header = RecordHeader {
+        version: bytes[0],
+        hash_alg: bytes[1],
+        encoding: bytes[2],
+        flags: bytes[3],
+        seq: u64_at(4),
+        recorded_at: i64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")),
+        prev: Hash(bytes[20..52].try_into().expect("32 bytes")),
+        payload_len: u32::from_le_bytes(bytes[52..56].try_into().expect("4 bytes")),
+    };
+    let payload_len = header.payload_len as usize;
+    if payload_len > MAX_PAYLOAD {
+        return Err(FormatError::TooLarge(payload_len));
+    }
+    let body_len = if header.is_redacted() { 32 } else { payload_len };
+    let total = HEADER_LEN + body_len;
+    if bytes.len() < total {
+        return Err(FormatError::Truncated {
+            needed: total,
+            available: bytes.len(),
+        });
+    }
+    Ok((
+        RawRecord {
+            header,
+            body: &bytes[HEADER_LEN..total],
+        },
+        total,
+    ))
+}
+
+/// Iterates over the records of a block (records laid end to end).
+pub fn records(block: &[u8]) -> Records<'_> {
+    Records { rest: block }
+}
+
+/// Iterator returned by [`records`].
+pub struct Records<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<RawRecord<'a>, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match read_record(self.rest) {
+            Ok((rec, len)) => {
+                self.rest = &self.rest[len..];
+                Some(Ok(rec))
+            }
+            Err(e) => {
+                self.rest = &[];
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The bytes the chain hash covers besides the payload digest (87 bytes with it):
+/// version, algorithm, encoding, seq, recorded_at, prev, payload length. The flag
+/// byte is left out so that a redaction does not change the hash.
+pub fn link_input(header: &RecordHeader, digest: &Hash) -> [u8; 87] {
+    let mut b = [0u8; 87];
+    b[0] = header.version;
+    b[1] = header.hash_alg;
+    b[2] = header.encoding;
+    b[3..11].copy_from_slice(&header.seq.to_le_bytes());
+    b[11..19].copy_from_slice(&header.recorded_at.to_le_bytes());
+    b[19..51].copy_from_slice(&header.prev.0);
+    b[51..55].copy_from_slice(&header.payload_len.to_le_bytes());
+    b[55..87].copy_from_slice(&digest.0);
+    b
+}
+
+// ---------------------------------------------------------------------------
+// Payload: the event in bincode's legacy configuration. These wire types are the
+// format; the domain types in `event` convert to and from them. Enum variants and
+// struct fields are only ever appended, never reordered or removed.
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::legacy().with_limit::<MAX_PAYLOAD>()
+}
+
+#[derive(Encode, Decode)]
+enum WireEvent {
+    Statement(WireStatement),
+    Correction(WireCorrection),
+    Retraction(WireRetraction),
+    Actor(WireActor),
+    Alias(WireAlias),
+}
+
+#[derive(Encode, Decode)]
+struct WireTime {
+    seconds: u32,
+    offset_minutes: Option<i16>,
+}
+
+#[derive(Encode, Decode)]
+struct WireSpeaker {
+    name: String,
+    role: Option<String>,
+}
+
+#[derive(Encode, Decode)]
+struct WireStatement {
+    said_on: i32,
+    said_at: Option<WireTime>,
+    party: String,
+    speaker: Option<WireSpeaker>,
+    stance: String,
+    hedge: Option<String>,
+    predicate: String,
+    subjects: Vec<String>,
+    location: Option<String>,
+    qualifier: Option<String>,
+    quote: String,
+    source_url: Option<String>,
+    source_publisher: Option<String>,
+    source_published_on: Option<i32>,
+}
+
+#[derive(Encode, Decode)]
+struct WireCorrection {
+    of: u64,
+    statement: WireStatement,
+    reason: Option<String>,
+}
+
+#[derive(Encode, Decode)]
+struct WireRetraction {
+    of: u64,
+    reason: String,
+}
+
+#[derive(Encode, Decode)]
+struct WireActor {
+    id: String,
+    name: String,
+    kind: String,
+    aliases: Vec<String>,
+    parent: Option<String>,
+    cameo: Option<String>,
+}
+
+#[derive(Encode, Decode)]
+struct WireAlias {
+    actor: String,
+    alias: String,
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub fn days_from_date(d: jiff::civil::Date) -> i32 {
+    let (y, m, day) = (i32::from(d.year()), i32::from(d.month()), i32::from(d.day()));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date `days` after 1970-01-01, if it is within jiff's range.
+pub fn date_from_days(days: i32) -> Option<jiff::civil::Date> {
+    let z = i64::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    jiff::civil::Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(d).ok()?,
+    )
+    .ok()
+}
+
+fn to_wire_statement(s: &Statement) -> WireStatement {
+    WireStatement {
+        said_on: days_from_date(s.said_on.date),
+        said_at: s.said_on.time.map(|t| WireTime {
+            seconds: t.seconds,
+            offset_minutes: t.offset_minutes,
+        }),
+        party: s.party.clone(),
+        speaker: s.speaker.as_ref().map(|p| WireSpeaker {
+            name: p.name.clone(),
+            role: p.role.clone(),
+        }),
+        stance: s.stance.clone(),
+        hedge: s.hedge.clone(),
+        predicate: s.proposition.predicate.clone(),
+        subjects: s.proposition.subjects.clone(),
+        location: s.proposition.location.clone(),
+        qualifier: s.proposition.qualifier.clone(),
+        quote: s.quote.clone(),
+        source_url: s.source.url.clone(),
+        source_publisher: s.source.publisher.clone(),
+        source_published_on: s.source.published_on.map(days_from_date),
+    }
+}
+
+fn date_field(days: i32, field: &str) -> Result<jiff::civil::Date, FormatError> {
+    date_from_days(days).ok_or_else(|| FormatError::Payload(format!("{field} out of range")))
+}
+
+fn from_wire_statement(w: WireStatement) -> Result<Statement, FormatError> {
+    let time = match w.said_at {
+        Some(t) if t.seconds >= 86_400 => {
+            return Err(FormatError::Payload("said_at out of range".into()))
+        }
+        Some(t) => Some(TimeOfDay {
+            seconds: t.seconds,
+            offset_minutes: t.offset_minutes,
+        }),
+        None => None,
+    };
+    Ok(Statement {
+        said_on: SaidOn {
+            date: date_field(w.said_on, "said_on")?,
+            time,
+        },
+        party: w.party,
+        speaker: w.speaker.map(|p| Speaker {
+            name: p.name,
+            role: p.role,
+        }),
+        stance: w.stance,
+        hedge: w.hedge,
+        proposition: Proposition {
+            predicate: w.predicate,
+            subjects: w.subjects,
+            location: w.location,
+            qualifier: w.qualifier,
+        },
+        quote: w.quote,
+        source: Source {
+            url: w.source_url,
+            publisher: w.source_publisher,
+            published_on: w
+                .source_published_on
+                .map(|d| date_field(d, "source.published_on"))
+                .transpose()?,
+        },
+    })
+}
+
+/// Encodes an event as a version-1 payload.
+///
+/// # Errors
+/// [`FormatError::TooLarge`] when the payload would exceed [`MAX_PAYLOAD`].
+pub fn encode_event(event: &Event) -> Result<Vec<u8>, FormatError> {
+    let wire = match event {
+        Event::Statement(s) => WireEvent::Statement(to_wire_statement(s)),
+        Event::Correction(c) => WireEvent::Correction(WireCorrection {
+            of: c.of,
+            statement: to_wire_statement(&c.statement),
+            reason: c.reason.clone(),
+        }),
+        Event::Retraction(r) => WireEvent::Retraction(WireRetraction {
+            of: r.of,
+            reason: r.reason.clone(),
+        }),
+        Event::Actor(a) => WireEvent::Actor(WireActor {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            kind: a.kind.clone(),
+            aliases: a.aliases.clone(),
+            parent: a.parent.clone(),
+            cameo: a.cameo.clone(),
+        }),
+        Event::Alias(a) => WireEvent::Alias(WireAlias {
+            actor: a.actor.clone(),
+            alias: a.alias.clone(),
+        }),
+    };
+    let bytes = bincode::encode_to_vec(&wire, bincode::config::legacy())
+        .map_err(|e| FormatError::Payload(e.to_string()))?;
+    if bytes.len() > MAX_PAYLOAD {
+        return Err(FormatError::TooLarge(bytes.len()));
+    }
+    Ok(bytes)
+}
+
+/// Decodes a version-1 payload. Refuses trailing bytes and anything over the limit.
+///
+/// # Errors
+/// [`FormatError::Payload`] when the bytes are not exactly one event.
+pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
+    if bytes.len() > MAX_PAYLOAD {
+        return Err(FormatError::TooLarge(bytes.len()));
+    }
+    let (wire, used): (WireEvent, usize) = bincode::decode_from_slice(bytes, config())
+        .map_err(|e| FormatError::Payload(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(FormatError::Payload(format!(
+            "{} trailing bytes after the event",
+            bytes.len() - used
+        )));
+    }
+    Ok(match wire {
+        WireEvent::Statement(s) => Event::Statement(from_wire_statement(s)?),
+        WireEvent::Correction(c) => Event::Correction(Correction {
+            of: c.of,
+            statement: from_wire_statement(c.statement)?,
+            reason: c.reason,
+        }),
+        WireEvent::Retraction(r) => Event::Retraction(Retraction {
+            of: r.of,
+            reason: r.reason,
+        }),
+        WireEvent::Actor(a) => Event::Actor(ActorDef {
+            id: a.id,
+            name: a.name,
+            kind: a.kind,
+            aliases: a.aliases,
+            parent: a.parent,
+            cameo: a.cameo,
+        }),
+        WireEvent::Alias(a) => Event::Alias(AliasDef {
+            actor: a.actor,
+            alias: a.alias,
+        }),
+    })
+}
+
+/// Encodes the stored head value: size, hash and recorded_at of the last event.
+pub fn encode_head(head: &crate::event::Head) -> [u8; 49] {
+    let mut b = [0u8; 49];
+    b[0] = FORMAT_VERSION;
+    b[1..9].copy_from_slice(&head.size.to_le_bytes());
+    b[9..41].copy_from_slice(&head.hash.0);
+    b[41..49].copy_from_slice(&head.recorded_at.to_le_bytes());
+    b
+}
+
+/// Decodes a stored head value.
+///
+/// # Errors
+/// [`FormatError`] when the value is not 49 bytes of a known version.
+pub fn decode_head(b: &[u8]) -> Result<crate::event::Head, FormatError> {
+    if b.len() != 49 {
+        return Err(FormatError::Truncated {
+            needed: 49,
+            available: b.len(),
+        });
+    }
+    if b[0] != FORMAT_VERSION {
+        return Err(FormatError::Unknown {
+            what: "head version",
+            value: b[0],
+        });
+    }
+    Ok(crate::event::Head {
+        size: u64::from_le_bytes(b[1..9].try_into().expect("8 bytes")),
+        hash: Hash(b[9..41].try_into().expect("32 bytes")),
+        recorded_at: i64::from_le_bytes(b[41..49].try_into().expect("8 bytes")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_numbers_round_trip_across_eras() {
+        for days in (-800_000..800_000).step_by(997) {
+            let d = date_from_days(days).expect("in range");
+            assert_eq!(days_from_date(d), days, "{d}");
+        }
+        let d = jiff::civil::date(2021, 1, 28);
+        assert_eq!(days_from_date(d), 18_655);
+        assert_eq!(days_from_date(jiff::civil::date(1970, 1, 1)), 0);
+    }
+
+    #[test]
+    fn unknown_flag_bits_are_refused() {
+        let mut out = Vec::new();
+        write_record(&RecordHeader::v1(1, 0, Hash::ZERO, 0), &[], &mut out);
+        out[3] = 2;
+        assert!(matches!(
+            read_record(&out),
+            Err(FormatError::Unknown { what: "flag bits", .. })
+        ));
+    }
+}
+
+/// Encodes the derived actor index: for each actor or alias event, its seq
+/// (u64 LE), payload length (u32 LE) and payload.
+pub fn encode_index(entries: &[(Seq, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (seq, payload) in entries {
+        out.extend_from_slice(&seq.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(payload);
+    }
+    out
+}
+
+/// Decodes what [`encode_index`] wrote.
+///
+/// # Errors
+/// [`FormatError`] when the bytes are cut short or an event does not decode.
+pub fn decode_index(mut b: &[u8]) -> Result<Vec<(Seq, Vec<u8>, Event)>, FormatError> {
+    let mut out = Vec::new();
+    while !b.is_empty() {
+        if b.len() < 12 {
+            return Err(FormatError::Truncated { needed: 12, available: b.len() });
+        }
+        let seq = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
+        let len = u32::from_le_bytes(b[8..12].try_into().expect("4 bytes")) as usize;
+        if b.len() < 12 + len {
+            return Err(FormatError::Truncated { needed: 12 + len, available: b.len() });
+        }
+        let payload = b[12..12 + len].to_vec();
+        let event = decode_event(&payload)?;
+        out.push((seq, payload, event));
+        b = &b[12 + len..];
+    }
+    Ok(out)
+}

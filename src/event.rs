@@ -1,0 +1,251 @@
+//! Domain types: events, statements, actors, hashes and dates. No I/O and no
+//! knowledge of how anything is stored (that is `codec`'s job).
+
+use std::fmt;
+
+/// Position of an event in the chain. The first event has seq 1.
+pub type Seq = u64;
+
+/// A 32-byte BLAKE3 hash, shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The previous-hash value of the first event.
+    pub const ZERO: Hash = Hash([0; 32]);
+
+    /// Lowercase hex, 64 digits.
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        }
+        s
+    }
+
+    /// Parses 64 hex digits (either case).
+    pub fn from_hex(s: &str) -> Option<Hash> {
+        let b = s.as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in b.chunks(2).enumerate() {
+            let hi = (pair[0] as char).to_digit(16)?;
+            let lo = (pair[1] as char).to_digit(16)?;
+            out[i] = u8::try_from(hi * 16 + lo).ok()?;
+        }
+        Some(Hash(out))
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({})", self.to_hex())
+    }
+}
+
+/// The state of a ledger at one moment: how many events it holds and the hash
+/// of the last one. Saving a head and checking it later detects a dropped tail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Number of events (the seq of the last event).
+    pub size: u64,
+    /// Chain hash of the last event, [`Hash::ZERO`] for an empty ledger.
+    pub hash: Hash,
+    /// Transaction time of the last event, microseconds since 1970-01-01 UTC.
+    pub recorded_at: i64,
+}
+
+impl Head {
+    /// The head of a ledger that holds nothing.
+    pub const EMPTY: Head = Head {
+        size: 0,
+        hash: Hash::ZERO,
+        recorded_at: i64::MIN,
+    };
+
+    /// `SIZE:HASH`, the form `verify --expect-head` takes.
+    pub fn token(&self) -> String {
+        format!("{}:{}", self.size, self.hash)
+    }
+}
+
+/// The date (and optionally time) a statement was made: its valid time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SaidOn {
+    /// Calendar date where the statement was made.
+    pub date: jiff::civil::Date,
+    /// Time of day, if known.
+    pub time: Option<TimeOfDay>,
+}
+
+/// A local time of day with an optional UTC offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimeOfDay {
+    /// Seconds since local midnight, 0..86400.
+    pub seconds: u32,
+    /// Offset from UTC in minutes, if stated.
+    pub offset_minutes: Option<i16>,
+}
+
+/// A person speaking for a party.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Speaker {
+    /// The person's name as reported.
+    pub name: String,
+    /// The role in which they spoke ("acting US ambassador to the UN").
+    pub role: Option<String>,
+}
+
+/// What a stance is taken on: a predicate about some actors and a place.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Proposition {
+    /// Vocabulary id of the predicate (`withdrawal`, `presence`, ...).
+    pub predicate: String,
+    /// Actor ids the predicate is about (whose forces, who intervenes). May be empty.
+    pub subjects: Vec<String>,
+    /// Actor id of the place, usually a state.
+    pub location: Option<String>,
+    /// Narrows the predicate: `military-personnel`, `mercenaries`, ...
+    pub qualifier: Option<String>,
+}
+
+/// Where a statement was reported.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// Address of the report.
+    pub url: Option<String>,
+    /// Who published it.
+    pub publisher: Option<String>,
+    /// When it was published.
+    pub published_on: Option<jiff::civil::Date>,
+}
+
+/// One party taking one stance on one proposition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Statement {
+    /// Valid time: when it was said.
+    pub said_on: SaidOn,
+    /// Canonical actor id of the party the statement is attributed to.
+    pub party: String,
+    /// The person who spoke for the party, if known.
+    pub speaker: Option<Speaker>,
+    /// Vocabulary id of the stance (`calls-for`, `demands`, `denies`, ...).
+    pub stance: String,
+    /// The hedging words of a hedged statement ("cannot totally exclude").
+    pub hedge: Option<String>,
+    /// What the stance is taken on.
+    pub proposition: Proposition,
+    /// The words as reported, verbatim where the source quotes them.
+    pub quote: String,
+    /// Where it was reported.
+    pub source: Source,
+}
+
+/// A later fix of a wrongly recorded statement: replaces event `of`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Correction {
+    /// The event corrected.
+    pub of: Seq,
+    /// The statement as it should have been recorded.
+    pub statement: Statement,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// A later withdrawal of a wrongly recorded event: removes event `of`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Retraction {
+    /// The event retracted.
+    pub of: Seq,
+    /// Why.
+    pub reason: String,
+}
+
+/// A new actor, with the names it may be written under.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ActorDef {
+    /// Canonical id: upper-case letters, digits and `-`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `state`, `organisation`, `body`, `person`, `group`, `company` or `other`.
+    pub kind: String,
+    /// Other names that resolve to this actor.
+    pub aliases: Vec<String>,
+    /// The actor this one belongs to (the UN for its Security Council).
+    pub parent: Option<String>,
+    /// CAMEO actor code, where one exists.
+    pub cameo: Option<String>,
+}
+
+/// One more name for an existing actor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AliasDef {
+    /// Canonical id of the actor.
+    pub actor: String,
+    /// The new name.
+    pub alias: String,
+}
+
+/// One immutable record of the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// A statement.
+    Statement(Statement),
+    /// A correction of an earlier statement.
+    Correction(Correction),
+    /// A retraction of an earlier event.
+    Retraction(Retraction),
+    /// A new actor.
+    Actor(ActorDef),
+    /// A new alias of an actor.
+    Alias(AliasDef),
+}
+
+impl Event {
+    /// The `type` of the event in its JSON line.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Statement(_) => "statement",
+            Event::Correction(_) => "correction",
+            Event::Retraction(_) => "retraction",
+            Event::Actor(_) => "actor",
+            Event::Alias(_) => "alias",
+        }
+    }
+
+    /// The statement an event carries, if any (a correction carries one too).
+    pub fn statement(&self) -> Option<&Statement> {
+        match self {
+            Event::Statement(s) => Some(s),
+            Event::Correction(c) => Some(&c.statement),
+            _ => None,
+        }
+    }
+}
+
+/// An event as stored: its place in the chain and its hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// Position in the chain.
+    pub seq: Seq,
+    /// Transaction time, microseconds since 1970-01-01 UTC.
+    pub recorded_at: i64,
+    /// Hash of the previous event.
+    pub prev: Hash,
+    /// This event's chain hash.
+    pub hash: Hash,
+    /// Digest of the stored payload bytes: the event's content identity.
+    pub digest: Hash,
+    /// The event, or `None` when its payload was redacted.
+    pub event: Option<Event>,
+}

@@ -1,0 +1,49 @@
+//! The worked example: the statements of a news report of 29 January 2021 on
+//! foreign forces in Libya, and a formal demand from the public record (UN
+//! Security Council resolution 660) to set beside them. Carried as a data file.
+
+use crate::event::{Event, Hash};
+use crate::ledger::{Ledger, LedgerError};
+use crate::{chain, codec, json};
+use std::collections::HashSet;
+
+/// The example's JSON lines, as embedded from `data/libya-2021-01-29.jsonl`.
+pub const JSONL: &str = include_str!("../data/libya-2021-01-29.jsonl");
+
+/// The example's events.
+pub fn events() -> Vec<Event> {
+    JSONL
+        .lines()
+        .map(|l| json::parse_event(l).expect("the worked example parses (tested)"))
+        .collect()
+}
+
+/// What [`record`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// Events appended now.
+    pub appended: u64,
+    /// Events the ledger already held.
+    pub already: u64,
+}
+
+/// Appends every example event the ledger does not hold yet (by content digest),
+/// so that recording it twice adds nothing.
+///
+/// # Errors
+/// Store failures, or a ledger whose actors make an example event invalid.
+pub fn record(ledger: &mut Ledger) -> Result<Recorded, LedgerError> {
+    let events = events();
+    let digest = |e: &Event| -> Hash {
+        chain::payload_digest(&codec::encode_event(e).expect("example events are small"))
+    };
+    let wanted: HashSet<Hash> = events.iter().map(digest).collect();
+    let held = ledger.find_digests(&wanted)?;
+    let missing: Vec<Event> = events.into_iter().filter(|e| !held.contains(&digest(e))).collect();
+    let already = wanted.len() as u64 - missing.len() as u64;
+    let summary = ledger.append_batch(missing.into_iter().map(Ok))?;
+    Ok(Recorded {
+        appended: summary.appended,
+        already,
+    })
+}

@@ -1,0 +1,489 @@
+//! The JSON line format of events: parsing one line into an [`Event`] with
+//! errors that name the field, and writing an event (with its place in the chain)
+//! back out. `schema/event.schema.json` describes the same shape.
+
+use crate::event::{
+    ActorDef, AliasDef, Correction, Event, Proposition, Recorded, Retraction, SaidOn, Source,
+    Speaker, Statement, TimeOfDay,
+};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+/// Longest quote accepted, in UTF-8 bytes.
+pub const MAX_QUOTE: usize = 8192;
+/// Longest URL accepted, in bytes.
+pub const MAX_URL: usize = 2048;
+/// Longest reason accepted, in bytes.
+pub const MAX_REASON: usize = 2048;
+/// Longest name, role, hedge, publisher or alias accepted, in bytes.
+pub const MAX_TEXT: usize = 256;
+/// Longest actor reference accepted, in bytes.
+pub const MAX_REF: usize = 128;
+/// Most subjects in one proposition.
+pub const MAX_SUBJECTS: usize = 32;
+/// Most aliases in one actor event.
+pub const MAX_ALIASES: usize = 64;
+/// Longest JSON line accepted, in bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Bad input: which field, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if field.is_empty() { String::new() } else { format!("field `{field}`: ") })]
+pub struct InputError {
+    /// Path of the field (`proposition.subjects[1]`), empty for the whole line.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error about one field.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum InEvent {
+    Statement(InStatement),
+    Correction(InCorrection),
+    Retraction(InRetraction),
+    Actor(InActor),
+    Alias(InAlias),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InStatement {
+    said_on: String,
+    party: String,
+    speaker: Option<InSpeaker>,
+    stance: String,
+    hedge: Option<String>,
+    proposition: InProposition,
+    quote: String,
+    source: InSource,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InSpeaker {
+    name: String,
+    role: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InProposition {
+    predicate: String,
+    #[serde(default)]
+    subjects: Vec<String>,
+    location: Option<String>,
+    qualifier: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InSource {
+    url: Option<String>,
+    publisher: Option<String>,
+    published_on: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InCorrection {
+    of: u64,
+    statement: InStatement,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InRetraction {
+    of: u64,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InActor {
+    id: String,
+    name: String,
+    kind: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    parent: Option<String>,
+    cameo: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InAlias {
+    actor: String,
+    alias: String,
+}
+
+/// Parses a calendar date `YYYY-MM-DD` strictly (no other form, real dates only).
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err(format!("\"{s}\" is not a date of the form YYYY-MM-DD"));
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i16>().expect("digits");
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    if y == 0 {
+        return Err(format!("\"{s}\": year 0000 is not a date"));
+    }
+    jiff::civil::Date::new(y, m as i8, d as i8).map_err(|_| format!("\"{s}\" is not a real date"))
+}
+
+/// Parses `said_on`: a date, or a date and time `YYYY-MM-DDTHH:MM[:SS]` with an
+/// optional `Z` or `+HH:MM` offset.
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn parse_said_on(s: &str) -> Result<SaidOn, String> {
+    let Some((d, t)) = s.split_once('T') else {
+        return Ok(SaidOn {
+            date: parse_date(s)?,
+            time: None,
+        });
+    };
+    let date = parse_date(d)?;
+    let bad = || format!("\"{s}\" is not a date-time of the form YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]");
+    let (clock, offset) = if let Some(c) = t.strip_suffix('Z') {
+        (c, Some(0i16))
+    } else if let Some(i) = t.find(['+', '-']) {
+        let (c, o) = t.split_at(i);
+        let ob = o.as_bytes();
+        if ob.len() != 6 || ob[3] != b':' || !o[1..3].bytes().chain(o[4..6].bytes()).all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let (h, m): (i16, i16) = (o[1..3].parse().map_err(|_| bad())?, o[4..6].parse().map_err(|_| bad())?);
+        if h > 23 || m > 59 {
+            return Err(bad());
+        }
+        let v = h * 60 + m;
+        (c, Some(if ob[0] == b'-' { -v } else { v }))
+    } else {
+        (t, None)
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|c| c.is_ascii_digit())) {
+        return Err(bad());
+    }
+    let v: Vec<u32> = parts.iter().map(|p| p.parse().expect("digits")).collect();
+    let sec = v.get(2).copied().unwrap_or(0);
+    if v[0] > 23 || v[1] > 59 || sec > 59 {
+        return Err(bad());
+    }
+    Ok(SaidOn {
+        date,
+        time: Some(TimeOfDay {
+            seconds: v[0] * 3600 + v[1] * 60 + sec,
+            offset_minutes: offset,
+        }),
+    })
+}
+
+/// Writes `said_on` back in the form [`parse_said_on`] reads.
+pub fn format_said_on(s: &SaidOn) -> String {
+    let mut out = s.date.to_string();
+    if let Some(t) = s.time {
+        out.push_str(&format!(
+            "T{:02}:{:02}:{:02}",
+            t.seconds / 3600,
+            t.seconds / 60 % 60,
+            t.seconds % 60
+        ));
+        match t.offset_minutes {
+            Some(0) => out.push('Z'),
+            Some(m) => out.push_str(&format!(
+                "{}{:02}:{:02}",
+                if m < 0 { '-' } else { '+' },
+                m.unsigned_abs() / 60,
+                m.unsigned_abs() % 60
+            )),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Formats a transaction time (microseconds since 1970-01-01 UTC) as RFC 3339.
+pub fn format_recorded_at(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| format!("@{micros}us"))
+}
+
+fn text(field: &str, v: String, max: usize) -> Result<String, InputError> {
+    if v.trim().is_empty() {
+        return Err(InputError::new(field, "must not be empty"));
+    }
+    if v.len() > max {
+        return Err(InputError::new(field, format!("is {} bytes long; the limit is {max}", v.len())));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(InputError::new(field, "must not contain control characters"));
+    }
+    Ok(v)
+}
+
+fn opt_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, InputError> {
+    v.map(|v| text(field, v, max)).transpose()
+}
+
+fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
+    let f = |name: &str| format!("{p}{name}");
+    let said_on = parse_said_on(&s.said_on).map_err(|m| InputError::new(f("said_on"), m))?;
+    let speaker = match s.speaker {
+        Some(sp) => Some(Speaker {
+            name: text(&f("speaker.name"), sp.name, MAX_TEXT)?,
+            role: opt_text(&f("speaker.role"), sp.role, MAX_TEXT)?,
+        }),
+        None => None,
+    };
+    if s.proposition.subjects.len() > MAX_SUBJECTS {
+        return Err(InputError::new(
+            f("proposition.subjects"),
+            format!("has {} entries; the limit is {MAX_SUBJECTS}", s.proposition.subjects.len()),
+        ));
+    }
+    let subjects = s
+        .proposition
+        .subjects
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| text(&f(&format!("proposition.subjects[{i}]")), x, MAX_REF))
+        .collect::<Result<Vec<_>, _>>()?;
+    let qualifier = s.proposition.qualifier;
+    if let Some(q) = &qualifier {
+        let ok = (1..=64).contains(&q.len())
+            && q.as_bytes()[0].is_ascii_lowercase()
+            && q.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        if !ok {
+            return Err(InputError::new(
+                f("proposition.qualifier"),
+                format!("\"{q}\" must be lower-case letters, digits and '-' (like military-personnel), at most 64"),
+            ));
+        }
+    }
+    let published_on = s
+        .source
+        .published_on
+        .map(|d| parse_date(&d))
+        .transpose()
+        .map_err(|m| InputError::new(f("source.published_on"), m))?;
+    let source = Source {
+        url: opt_text(&f("source.url"), s.source.url, MAX_URL)?,
+        publisher: opt_text(&f("source.publisher"), s.source.publisher, MAX_TEXT)?,
+        published_on,
+    };
+    if source.url.is_none() && source.publisher.is_none() {
+        return Err(InputError::new(f("source"), "needs a url or a publisher"));
+    }
+    Ok(Statement {
+        said_on,
+        party: text(&f("party"), s.party, MAX_REF)?,
+        speaker,
+        stance: text(&f("stance"), s.stance, MAX_REF)?,
+        hedge: opt_text(&f("hedge"), s.hedge, MAX_TEXT)?,
+        proposition: Proposition {
+            predicate: text(&f("proposition.predicate"), s.proposition.predicate, MAX_REF)?,
+            subjects,
+            location: opt_text(&f("proposition.location"), s.proposition.location, MAX_REF)?,
+            qualifier,
+        },
+        quote: text(&f("quote"), s.quote, MAX_QUOTE)?,
+        source,
+    })
+}
+
+/// Parses one JSON line into an event. Checks shape, types, dates and limits;
+/// names (actors, stances, predicates) are checked by the ledger against its registry.
+///
+/// # Errors
+/// [`InputError`] naming the field.
+pub fn parse_event(line: &str) -> Result<Event, InputError> {
+    if line.len() > MAX_LINE {
+        return Err(InputError::new("", format!("line is {} bytes long; the limit is {MAX_LINE}", line.len())));
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    let parsed: InEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.to_string();
+        // serde_json appends " at line L column C"; keep the column, it helps.
+        InputError::new(if path == "." { String::new() } else { path }, msg)
+    })?;
+    de.end().map_err(|e| InputError::new("", format!("unexpected data after the event: {e}")))?;
+    Ok(match parsed {
+        InEvent::Statement(s) => Event::Statement(statement("", s)?),
+        InEvent::Correction(c) => {
+            if c.of == 0 {
+                return Err(InputError::new("of", "must be a seq, 1 or more"));
+            }
+            Event::Correction(Correction {
+                of: c.of,
+                statement: statement("statement.", c.statement)?,
+                reason: opt_text("reason", c.reason, MAX_REASON)?,
+            })
+        }
+        InEvent::Retraction(r) => {
+            if r.of == 0 {
+                return Err(InputError::new("of", "must be a seq, 1 or more"));
+            }
+            Event::Retraction(Retraction {
+                of: r.of,
+                reason: text("reason", r.reason, MAX_REASON)?,
+            })
+        }
+        InEvent::Actor(a) => {
+            if a.aliases.len() > MAX_ALIASES {
+                return Err(InputError::new("aliases", format!("has {} entries; the limit is {MAX_ALIASES}", a.aliases.len())));
+            }
+            Event::Actor(ActorDef {
+                id: text("id", a.id, 32)?,
+                name: text("name", a.name, MAX_TEXT)?,
+                kind: text("kind", a.kind, 32)?,
+                aliases: a
+                    .aliases
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, x)| text(&format!("aliases[{i}]"), x, MAX_TEXT))
+                    .collect::<Result<_, _>>()?,
+                parent: opt_text("parent", a.parent, MAX_REF)?,
+                cameo: opt_text("cameo", a.cameo, 15)?,
+            })
+        }
+        InEvent::Alias(a) => Event::Alias(AliasDef {
+            actor: text("actor", a.actor, MAX_REF)?,
+            alias: text("alias", a.alias, MAX_TEXT)?,
+        }),
+    })
+}
+
+fn put(m: &mut Map<String, Value>, k: &str, v: Option<impl Into<Value>>) {
+    if let Some(v) = v {
+        m.insert(k.to_string(), v.into());
+    }
+}
+
+fn statement_json(s: &Statement, with_type: bool) -> Map<String, Value> {
+    let mut m = Map::new();
+    if with_type {
+        m.insert("type".into(), "statement".into());
+    }
+    m.insert("said_on".into(), format_said_on(&s.said_on).into());
+    m.insert("party".into(), s.party.clone().into());
+    if let Some(sp) = &s.speaker {
+        let mut o = Map::new();
+        o.insert("name".into(), sp.name.clone().into());
+        put(&mut o, "role", sp.role.clone());
+        m.insert("speaker".into(), o.into());
+    }
+    m.insert("stance".into(), s.stance.clone().into());
+    put(&mut m, "hedge", s.hedge.clone());
+    let p = &s.proposition;
+    let mut o = Map::new();
+    o.insert("predicate".into(), p.predicate.clone().into());
+    o.insert("subjects".into(), p.subjects.clone().into());
+    put(&mut o, "location", p.location.clone());
+    put(&mut o, "qualifier", p.qualifier.clone());
+    m.insert("proposition".into(), o.into());
+    m.insert("quote".into(), s.quote.clone().into());
+    let mut o = Map::new();
+    put(&mut o, "url", s.source.url.clone());
+    put(&mut o, "publisher", s.source.publisher.clone());
+    put(&mut o, "published_on", s.source.published_on.map(|d| d.to_string()));
+    m.insert("source".into(), o.into());
+    m
+}
+
+/// An event as a JSON object in the line format (what `append --json` takes).
+pub fn event_json(e: &Event) -> Map<String, Value> {
+    match e {
+        Event::Statement(s) => statement_json(s, true),
+        Event::Correction(c) => {
+            let mut m = Map::new();
+            m.insert("type".into(), "correction".into());
+            m.insert("of".into(), c.of.into());
+            m.insert("statement".into(), statement_json(&c.statement, false).into());
+            put(&mut m, "reason", c.reason.clone());
+            m
+        }
+        Event::Retraction(r) => {
+            let v = json!({"type": "retraction", "of": r.of, "reason": r.reason});
+            v.as_object().expect("object").clone()
+        }
+        Event::Actor(a) => {
+            let mut m = Map::new();
+            m.insert("type".into(), "actor".into());
+            m.insert("id".into(), a.id.clone().into());
+            m.insert("name".into(), a.name.clone().into());
+            m.insert("kind".into(), a.kind.clone().into());
+            m.insert("aliases".into(), a.aliases.clone().into());
+            put(&mut m, "parent", a.parent.clone());
+            put(&mut m, "cameo", a.cameo.clone());
+            m
+        }
+        Event::Alias(a) => json!({"type": "alias", "actor": a.actor, "alias": a.alias})
+            .as_object()
+            .expect("object")
+            .clone(),
+    }
+}
+
+/// A recorded event as one JSON object: `seq`, `recorded_at`, the event's own
+/// fields, then `prev`, `hash` and `digest` (hex). A redacted event has
+/// `"type": "redacted"` and no fields of its own.
+pub fn recorded_json(r: &Recorded) -> Value {
+    let mut m = Map::new();
+    m.insert("seq".into(), r.seq.into());
+    m.insert("recorded_at".into(), format_recorded_at(r.recorded_at).into());
+    match &r.event {
+        Some(e) => m.extend(event_json(e)),
+        None => {
+            m.insert("type".into(), "redacted".into());
+        }
+    }
+    m.insert("prev".into(), r.prev.to_hex().into());
+    m.insert("hash".into(), r.hash.to_hex().into());
+    m.insert("digest".into(), r.digest.to_hex().into());
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn said_on_round_trips_in_every_form() {
+        for s in ["2021-01-28", "2021-01-28T14:05:00", "2021-01-28T14:05:00Z", "2021-01-28T23:59:59+05:30", "2021-01-28T00:00:00-03:00"] {
+            assert_eq!(format_said_on(&parse_said_on(s).unwrap()), s);
+        }
+        assert_eq!(format_said_on(&parse_said_on("2021-01-28T14:05").unwrap()), "2021-01-28T14:05:00");
+    }
+
+    #[test]
+    fn impossible_dates_are_refused() {
+        for s in ["2021-02-30", "2021-13-01", "2021-1-28", "28/01/2021", "0000-01-01", "2021-01-28T24:00", "2021-01-28T10:00+1:00", ""] {
+            assert!(parse_said_on(s).is_err(), "{s}");
+        }
+        assert!(parse_date("2024-02-29").is_ok());
+        assert!(parse_date("2023-02-29").is_err());
+    }
+}

@@ -1,0 +1,677 @@
+//! The ledger: validates and appends events, reads them back, verifies the chain.
+//! It stands on a [`Store`] and never touches an engine directly.
+
+use crate::chain::{self, Problem, Verifier};
+use crate::codec::{self, FormatError, RecordHeader};
+use crate::event::{Event, Hash, Head, Recorded, Seq, Statement};
+use crate::json::InputError;
+use crate::store::{MemStore, OpenOptions, SledStore, Store, StoreError};
+use crate::vocab::{ActorError, Actors, Vocabulary};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Records per block are packed until a block reaches this many bytes. Small
+/// enough that a sled leaf of 16 blocks stays under sled's blob threshold
+/// (segment size / 4), large enough that batch appends write few keys.
+pub const BLOCK_TARGET: usize = 6 * 1024;
+/// Staged bytes held in memory before a long batch writes them to the store.
+const STAGE_BYTES: usize = 4 << 20;
+/// Meta key of the derived actor index.
+const ACTORS_META: &str = "actors";
+
+/// Failures of ledger operations.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An event was rejected; `index` is its 0-based place in a batch.
+    #[error("{}{error}", index.map(|i| format!("event {}: ", i + 1)).unwrap_or_default())]
+    Rejected {
+        /// Place in the batch, when appending several.
+        index: Option<usize>,
+        /// What is wrong.
+        error: InputError,
+    },
+    /// Stored bytes that do not decode (run `verify`).
+    #[error("seq {seq}: stored event is unreadable: {error}")]
+    Corrupt {
+        /// The event.
+        seq: Seq,
+        /// What is wrong.
+        error: FormatError,
+    },
+    /// A seq beyond the head.
+    #[error("seq {seq} does not exist: the ledger holds {size} events")]
+    NoSuchSeq {
+        /// Asked for.
+        seq: Seq,
+        /// Head size.
+        size: u64,
+    },
+}
+
+type Result<T> = std::result::Result<T, LedgerError>;
+
+/// What [`Ledger::verify`] found. Integrity failures are data, not errors.
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    /// Events whose hashes were checked.
+    pub checked: u64,
+    /// The head the store records.
+    pub head: Head,
+    /// Hash of the last event checked (the head hash when intact).
+    pub computed: Hash,
+    /// Events whose payload is withheld: intact in the chain, but not readable.
+    pub redacted: Vec<Seq>,
+    /// Events past the head, left by an interrupted batch (never acknowledged).
+    pub staged: u64,
+    /// The first problem, if any.
+    pub problem: Option<Problem>,
+}
+
+impl VerifyReport {
+    /// Whether the chain is intact.
+    pub fn is_intact(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// What a batch append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchSummary {
+    /// Events appended.
+    pub appended: u64,
+    /// Seq of the first appended event, if any.
+    pub first: Option<Seq>,
+    /// The new head.
+    pub head: Head,
+}
+
+/// The system clock, microseconds since 1970-01-01 UTC.
+pub fn system_clock() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+/// Builds the blocks of a batch: seals each event into a record and packs
+/// records into blocks. Pure: nothing is written until the ledger stages it.
+struct Packer {
+    head: Head,
+    block: Vec<u8>,
+    block_first: Seq,
+    done: Vec<(Seq, Vec<u8>)>,
+    done_bytes: usize,
+}
+
+impl Packer {
+    fn new(head: Head) -> Self {
+        Packer {
+            head,
+            block: Vec::with_capacity(BLOCK_TARGET + 1024),
+            block_first: head.size + 1,
+            done: Vec::new(),
+            done_bytes: 0,
+        }
+    }
+
+    fn push(&mut self, payload: &[u8], digest: &Hash, now: i64) {
+        let seq = self.head.size + 1;
+        let recorded_at = now.max(self.head.recorded_at);
+        let header = RecordHeader::v1(seq, recorded_at, self.head.hash, payload.len() as u32);
+        let hash = chain::link_hash(&header, digest);
+        if self.block.is_empty() {
+            self.block_first = seq;
+        }
+        codec::write_record(&header, payload, &mut self.block);
+        if self.block.len() >= BLOCK_TARGET {
+            self.cut();
+        }
+        self.head = Head {
+            size: seq,
+            hash,
+            recorded_at,
+        };
+    }
+
+    fn cut(&mut self) {
+        if !self.block.is_empty() {
+            self.done_bytes += self.block.len();
+            let b = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_TARGET + 1024));
+            self.done.push((self.block_first, b));
+        }
+    }
+
+    fn take(&mut self) -> Vec<(Seq, Vec<u8>)> {
+        self.done_bytes = 0;
+        std::mem::take(&mut self.done)
+    }
+}
+
+/// What is known about an event that a later correction or retraction may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Statement,
+    Correction,
+    Retraction,
+    Reference,
+    Redacted,
+}
+
+fn kind_of(e: &Event) -> Kind {
+    match e {
+        Event::Statement(_) => Kind::Statement,
+        Event::Correction(_) => Kind::Correction,
+        Event::Retraction(_) => Kind::Retraction,
+        Event::Actor(_) | Event::Alias(_) => Kind::Reference,
+    }
+}
+
+/// A ledger of events over a store.
+pub struct Ledger {
+    store: Box<dyn Store>,
+    clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    actors: Option<Actors>,
+    actor_index: Option<Vec<(Seq, Vec<u8>)>>,
+}
+
+impl Ledger {
+    /// A ledger over any store.
+    pub fn with_store(store: Box<dyn Store>) -> Ledger {
+        Ledger {
+            store,
+            clock: Box::new(system_clock),
+            actors: None,
+            actor_index: None,
+        }
+    }
+
+    /// A ledger in memory (for tests and trials).
+    pub fn in_memory() -> Ledger {
+        Ledger::with_store(Box::new(MemStore::default()))
+    }
+
+    /// Opens the sled ledger at `path` (creating it when `opts.create`).
+    ///
+    /// # Errors
+    /// See [`SledStore::open`].
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<Ledger> {
+        Ok(Ledger::with_store(Box::new(SledStore::open(path, opts)?)))
+    }
+
+    /// Replaces the clock that stamps `recorded_at` (microseconds since 1970 UTC).
+    pub fn set_clock(&mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) {
+        self.clock = Box::new(clock);
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The committed head.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn head(&self) -> Result<Head> {
+        Ok(self.store.head()?)
+    }
+
+    fn load_actors(&mut self) -> Result<()> {
+        if self.actors.is_some() {
+            return Ok(());
+        }
+        let mut actors = Actors::starter();
+        let mut index = Vec::new();
+        if let Some(bytes) = self.store.meta(ACTORS_META)? {
+            let entries = codec::decode_index(&bytes).map_err(|error| LedgerError::Corrupt { seq: 0, error })?;
+            for (seq, payload, event) in entries {
+                match &event {
+                    Event::Actor(a) => actors.add(a.clone(), Some(seq)),
+                    Event::Alias(a) => actors.add_alias(a),
+                    _ => Ok(()),
+                }
+                .map_err(|e| LedgerError::Corrupt {
+                    seq,
+                    error: FormatError::Payload(format!("actor index: {e}")),
+                })?;
+                index.push((seq, payload));
+            }
+        }
+        self.actors = Some(actors);
+        self.actor_index = Some(index);
+        Ok(())
+    }
+
+    /// The actors known to this ledger: the starter set and every actor and
+    /// alias event in the chain.
+    ///
+    /// # Errors
+    /// Store failures, or an unreadable actor index.
+    pub fn actors(&mut self) -> Result<&Actors> {
+        self.load_actors()?;
+        Ok(self.actors.as_ref().expect("loaded"))
+    }
+
+    /// Reads one event.
+    ///
+    /// # Errors
+    /// [`LedgerError::NoSuchSeq`] past the head; store failures; undecodable bytes.
+    pub fn get(&self, seq: Seq) -> Result<Recorded> {
+        let head = self.store.head()?;
+        if seq == 0 || seq > head.size {
+            return Err(LedgerError::NoSuchSeq { seq, size: head.size });
+        }
+        let Some((_, block)) = self.store.block_holding(seq)? else {
+            return Err(LedgerError::Corrupt {
+                seq,
+                error: FormatError::Payload("no block holds it".into()),
+            });
+        };
+        for rec in codec::records(&block) {
+            let rec = rec.map_err(|error| LedgerError::Corrupt { seq, error })?;
+            if rec.header.seq == seq {
+                return decode_recorded(&rec);
+            }
+        }
+        Err(LedgerError::Corrupt {
+            seq,
+            error: FormatError::Payload("not in the block that should hold it".into()),
+        })
+    }
+
+    /// Iterates over events `from..=to` (bounded by the head), in seq order.
+    ///
+    /// # Errors
+    /// Store failures (the iterator's items carry read and decode failures).
+    pub fn iter(&self, from: Seq, to: Seq) -> Result<impl Iterator<Item = Result<Recorded>> + '_> {
+        let head = self.store.head()?;
+        let to = to.min(head.size);
+        let from = from.max(1);
+        let blocks = self.store.blocks_from(from);
+        let mut pending: std::vec::IntoIter<Result<Recorded>> = Vec::new().into_iter();
+        let mut blocks = blocks.take_while(move |b| !matches!(b, Ok((k, _)) if *k > to));
+        let mut done = from > to;
+        Ok(std::iter::from_fn(move || loop {
+            if let Some(r) = pending.next() {
+                return Some(r);
+            }
+            if done {
+                return None;
+            }
+            match blocks.next()? {
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e.into()));
+                }
+                Ok((key, block)) => {
+                    let mut out = Vec::new();
+                    for rec in codec::records(&block) {
+                        match rec {
+                            Err(error) => {
+                                out.push(Err(LedgerError::Corrupt { seq: key, error }));
+                                done = true;
+                                break;
+                            }
+                            Ok(rec) if rec.header.seq < from => {}
+                            Ok(rec) if rec.header.seq > to => {
+                                done = true;
+                                break;
+                            }
+                            Ok(rec) => out.push(decode_recorded(&rec)),
+                        }
+                    }
+                    pending = out.into_iter();
+                }
+            }
+        }))
+    }
+
+    /// Checks an event against the vocabulary, the actors and the ledger, and
+    /// returns it with every actor name replaced by its canonical id.
+    fn check(
+        &self,
+        event: Event,
+        actors: &mut Actors,
+        seq: Seq,
+        (batch_start, batch): (Seq, &HashMap<Seq, Kind>),
+    ) -> std::result::Result<Event, InputError> {
+        let resolve = |actors: &Actors, field: &str, name: &str| -> std::result::Result<String, InputError> {
+            actors
+                .resolve(name)
+                .map(str::to_string)
+                .map_err(|u| InputError::new(field, format!("unknown actor {u}")))
+        };
+        let statement = |actors: &Actors, p: &str, mut s: Statement| -> std::result::Result<Statement, InputError> {
+            let vocab = Vocabulary::builtin();
+            s.party = resolve(actors, &format!("{p}party"), &s.party)?;
+            if vocab.stance(&s.stance).is_none() {
+                let m = crate::vocab::close_matches(&s.stance, vocab.stances.iter().map(|x| x.id.as_str()));
+                return Err(InputError::new(
+                    format!("{p}stance"),
+                    format!("unknown stance {}", crate::vocab::Unknown { name: s.stance.clone(), suggestions: m }),
+                ));
+            }
+            let pr = &mut s.proposition;
+            if vocab.predicate(&pr.predicate).is_none() {
+                let m = crate::vocab::close_matches(&pr.predicate, vocab.predicates.iter().map(|x| x.id.as_str()));
+                return Err(InputError::new(
+                    format!("{p}proposition.predicate"),
+                    format!("unknown predicate {}", crate::vocab::Unknown { name: pr.predicate.clone(), suggestions: m }),
+                ));
+            }
+            for (i, subj) in pr.subjects.iter_mut().enumerate() {
+                *subj = resolve(actors, &format!("{p}proposition.subjects[{i}]"), subj)?;
+            }
+            let mut seen = std::collections::HashSet::new();
+            for (i, subj) in pr.subjects.iter().enumerate() {
+                if !seen.insert(subj.clone()) {
+                    return Err(InputError::new(
+                        format!("{p}proposition.subjects[{i}]"),
+                        format!("{subj} is named twice"),
+                    ));
+                }
+            }
+            if let Some(loc) = &pr.location {
+                pr.location = Some(resolve(actors, &format!("{p}proposition.location"), loc)?);
+            }
+            Ok(s)
+        };
+        let target = |of: Seq, what: &str| -> std::result::Result<Kind, InputError> {
+            if of == seq {
+                return Err(InputError::new("of", format!("a {what} cannot point at itself (seq {seq})")));
+            }
+            if of > seq {
+                return Err(InputError::new(
+                    "of",
+                    format!("seq {of} does not exist yet (this event would be seq {seq})"),
+                ));
+            }
+            if of > batch_start {
+                return Ok(batch.get(&of).copied().unwrap_or(Kind::Statement));
+            }
+            match self.get(of) {
+                Ok(r) => Ok(r.event.as_ref().map_or(Kind::Redacted, kind_of)),
+                Err(e) => Err(InputError::new("of", format!("cannot read seq {of}: {e}"))),
+            }
+        };
+        Ok(match event {
+            Event::Statement(s) => Event::Statement(statement(actors, "", s)?),
+            Event::Correction(mut c) => {
+                match target(c.of, "correction")? {
+                    Kind::Statement | Kind::Correction => {}
+                    k => {
+                        return Err(InputError::new(
+                            "of",
+                            format!("seq {} is a {}; only statements and corrections can be corrected", c.of, kind_name(k)),
+                        ))
+                    }
+                }
+                c.statement = statement(actors, "statement.", c.statement)?;
+                Event::Correction(c)
+            }
+            Event::Retraction(r) => {
+                match target(r.of, "retraction")? {
+                    Kind::Statement | Kind::Correction => {}
+                    k => {
+                        return Err(InputError::new(
+                            "of",
+                            format!("seq {} is a {}; only statements and corrections can be retracted", r.of, kind_name(k)),
+                        ))
+                    }
+                }
+                Event::Retraction(r)
+            }
+            Event::Actor(mut a) => {
+                if let Some(p) = &a.parent {
+                    a.parent = Some(resolve(actors, "parent", p)?);
+                }
+                actors.add(a.clone(), Some(seq)).map_err(|e| actor_error(&e, "id"))?;
+                Event::Actor(a)
+            }
+            Event::Alias(mut a) => {
+                a.actor = resolve(actors, "actor", &a.actor)?;
+                actors.add_alias(&a).map_err(|e| actor_error(&e, "alias"))?;
+                Event::Alias(a)
+            }
+        })
+    }
+
+    /// Checks and appends one event; returns once it is durable.
+    ///
+    /// # Errors
+    /// [`LedgerError::Rejected`] naming the field; store failures. Either way
+    /// nothing is appended.
+    pub fn append(&mut self, event: Event) -> Result<Recorded> {
+        let summary = self.append_batch(std::iter::once(Ok(event)))?;
+        let seq = summary.first.expect("one event appended");
+        self.get(seq)
+    }
+
+    /// Checks and appends many events as one durable, all-or-nothing batch.
+    /// Items that are `Err` (say, a line that did not parse) abort the batch.
+    ///
+    /// # Errors
+    /// The first rejected event, with its place in the batch; store failures.
+    /// Either way nothing is appended.
+    pub fn append_batch(
+        &mut self,
+        events: impl IntoIterator<Item = std::result::Result<Event, InputError>>,
+    ) -> Result<BatchSummary> {
+        self.load_actors()?;
+        let start = self.store.head()?;
+        self.store.discard_staged(start.size)?;
+        let mut actors = self.actors.clone().expect("loaded");
+        let mut index = self.actor_index.clone().expect("loaded");
+        let actors_before = index.len();
+        let mut batch_kinds: HashMap<Seq, Kind> = HashMap::new();
+        let mut packer = Packer::new(start);
+        let mut staged_any = false;
+        let now = (self.clock)();
+        let mut n: u64 = 0;
+        let result = (|| -> Result<()> {
+            for (i, item) in events.into_iter().enumerate() {
+                let reject = |error| LedgerError::Rejected { index: Some(i), error };
+                let event = item.map_err(reject)?;
+                let seq = packer.head.size + 1;
+                let event = self
+                    .check(event, &mut actors, seq, (start.size, &batch_kinds))
+                    .map_err(reject)?;
+                let payload = codec::encode_event(&event)
+                    .map_err(|e| reject(InputError::new("", format!("event too large: {e}"))))?;
+                let digest = chain::payload_digest(&payload);
+                // Events of this batch that are not in the map are statements: the
+                // map stays as small as the number of other events.
+                match &event {
+                    Event::Statement(_) => {}
+                    Event::Correction(_) | Event::Retraction(_) => {
+                        batch_kinds.insert(seq, kind_of(&event));
+                    }
+                    Event::Actor(_) | Event::Alias(_) => {
+                        batch_kinds.insert(seq, Kind::Reference);
+                        index.push((seq, payload.clone()));
+                    }
+                }
+                packer.push(&payload, &digest, now);
+                n += 1;
+                if packer.done_bytes >= STAGE_BYTES {
+                    let blocks = packer.take();
+                    let refs: Vec<(Seq, &[u8])> = blocks.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                    self.store.stage(&refs)?;
+                    staged_any = true;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            if staged_any {
+                self.store.discard_staged(start.size)?;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Ok(BatchSummary {
+                appended: 0,
+                first: None,
+                head: start,
+            });
+        }
+        packer.cut();
+        let blocks = packer.take();
+        let refs: Vec<(Seq, &[u8])> = blocks.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+        let index_bytes;
+        let mut meta: Vec<(&str, &[u8])> = Vec::new();
+        if index.len() != actors_before {
+            index_bytes = codec::encode_index(&index);
+            meta.push((ACTORS_META, &index_bytes));
+        }
+        let head = packer.head;
+        if staged_any {
+            self.store.stage(&refs)?;
+            self.store.commit(&head, &[], &meta)?;
+        } else {
+            self.store.commit(&head, &refs, &meta)?;
+        }
+        self.actors = Some(actors);
+        self.actor_index = Some(index);
+        Ok(BatchSummary {
+            appended: n,
+            first: Some(start.size + 1),
+            head,
+        })
+    }
+
+    /// Re-hashes every stored event and checks every link, the stored head and,
+    /// when given, a head saved earlier (`SIZE`, `HASH`): a ledger that does not
+    /// pass through it was truncated or rewritten.
+    ///
+    /// # Errors
+    /// Only store failures; integrity problems are in the report.
+    pub fn verify(&self, expect: Option<(u64, Hash)>) -> Result<VerifyReport> {
+        let head = self.store.head()?;
+        let mut v = Verifier::new();
+        if let Some((size, hash)) = expect {
+            v = v.expecting(size, hash);
+        }
+        let mut staged = 0u64;
+        let mut problem = None;
+        let mut chunk: Vec<(Seq, Vec<u8>)> = Vec::new();
+        let mut blocks = self.store.blocks_from(1);
+        'outer: loop {
+            chunk.clear();
+            let mut bytes = 0;
+            let mut end = false;
+            while bytes < 1 << 20 {
+                match blocks.next() {
+                    None => {
+                        end = true;
+                        break;
+                    }
+                    Some(b) => {
+                        let b = b?;
+                        bytes += b.1.len();
+                        chunk.push(b);
+                    }
+                }
+            }
+            let digests = parallel_digests(&chunk);
+            for ((key, block), digests) in chunk.iter().zip(&digests) {
+                if *key > head.size {
+                    staged += codec::records(block).count() as u64;
+                    continue;
+                }
+                if let Err(p) = v.feed_block(*key, block, digests.as_deref()) {
+                    problem = Some(p);
+                    break 'outer;
+                }
+            }
+            if end {
+                break;
+            }
+        }
+        if problem.is_none() {
+            problem = v.finish(&head).err();
+        }
+        Ok(VerifyReport {
+            checked: v.checked(),
+            head,
+            computed: v.last_hash(),
+            redacted: v.redacted.clone(),
+            staged,
+            problem,
+        })
+    }
+
+    /// Content digests already in the ledger among `wanted` (for idempotent loads).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn find_digests(&self, wanted: &std::collections::HashSet<Hash>) -> Result<std::collections::HashSet<Hash>> {
+        let head = self.store.head()?;
+        let mut found = std::collections::HashSet::new();
+        for b in self.store.blocks_from(1) {
+            let (key, block) = b?;
+            if key > head.size {
+                break;
+            }
+            for rec in codec::records(&block).flatten() {
+                let d = chain::body_digest(&rec);
+                if wanted.contains(&d) {
+                    found.insert(d);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Statement => "statement",
+        Kind::Correction => "correction",
+        Kind::Retraction => "retraction",
+        Kind::Reference => "actor or alias event",
+        Kind::Redacted => "redacted event",
+    }
+}
+
+fn actor_error(e: &ActorError, field: &str) -> InputError {
+    InputError::new(field, e.to_string())
+}
+
+/// Payload digests of every record of every block, computed on two threads.
+/// `None` for a block that does not parse (the verifier reports it).
+fn parallel_digests(chunk: &[(Seq, Vec<u8>)]) -> Vec<Option<Vec<Hash>>> {
+    let digest_block = |block: &[u8]| -> Option<Vec<Hash>> {
+        codec::records(block)
+            .map(|r| r.ok().map(|r| chain::body_digest(&r)))
+            .collect()
+    };
+    if chunk.len() < 4 {
+        return chunk.iter().map(|(_, b)| digest_block(b)).collect();
+    }
+    let mid = chunk.len() / 2;
+    std::thread::scope(|s| {
+        let other = s.spawn(|| chunk[mid..].iter().map(|(_, b)| digest_block(b)).collect::<Vec<_>>());
+        let mut first: Vec<_> = chunk[..mid].iter().map(|(_, b)| digest_block(b)).collect();
+        first.extend(other.join().expect("digest thread"));
+        first
+    })
+}
+
+fn decode_recorded(rec: &codec::RawRecord<'_>) -> Result<Recorded> {
+    let h = &rec.header;
+    let digest = chain::body_digest(rec);
+    let event = if h.is_redacted() {
+        None
+    } else {
+        Some(codec::decode_event(rec.body).map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?)
+    };
+    Ok(Recorded {
+        seq: h.seq,
+        recorded_at: h.recorded_at,
+        prev: h.prev,
+        hash: chain::link_hash(h, &digest),
+        digest,
+        event,
+    })
+}

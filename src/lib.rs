@@ -1,0 +1,22 @@
+//! demarche: a tamper-evident, event-sourced ledger of diplomatic statements.
+//!
+//! Start from [`ledger::Ledger`]: open one over a store, [`append`](ledger::Ledger::append)
+//! events parsed by [`json::parse_event`], read them back with
+//! [`get`](ledger::Ledger::get) and [`iter`](ledger::Ledger::iter), and prove the
+//! record intact with [`verify`](ledger::Ledger::verify).
+//!
+//! Layers, bottom up: [`event`] (domain types) → [`codec`] (the stored bytes) →
+//! [`chain`] (hashing, linking, the verifier state machine) → [`store`] (sled or
+//! memory) → [`ledger`]. [`vocab`] holds the stances, predicates and actors;
+//! [`json`] the line format; [`example`] the worked example.
+
+#![warn(missing_docs)]
+
+pub mod chain;
+pub mod codec;
+pub mod event;
+pub mod example;
+pub mod json;
+pub mod ledger;
+pub mod store;
+pub mod vocab;

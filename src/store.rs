@@ -1,0 +1,472 @@
+//! Where blocks of records live. The only module that imports sled.
+//!
+//! The interface is narrow on purpose: stage blocks, commit a head durably, read
+//! the head, read blocks in order, read one named key. A block is an opaque byte
+//! string stored under the seq of its first record; the head is the commit point:
+//! blocks past it are staged (an unfinished batch) and invisible to readers.
+//! Derived indexes live under `meta` keys that are written only together with a head.
+
+use crate::codec;
+use crate::event::{Head, Seq};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Failures of the store. Integrity problems are not errors: see `chain::Problem`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the ledger and did not let go in time.
+    #[error("ledger {path} is in use by another process (waited {waited_ms} ms)")]
+    Locked {
+        /// The ledger directory.
+        path: PathBuf,
+        /// How long we waited.
+        waited_ms: u128,
+    },
+    /// There is no ledger at the path and the caller did not ask to create one.
+    #[error("no ledger at {0}")]
+    Missing(PathBuf),
+    /// The path holds something that is not a demarche ledger.
+    #[error("{path} is not a demarche ledger: {why}")]
+    NotALedger {
+        /// The path.
+        path: PathBuf,
+        /// Why not.
+        why: String,
+    },
+    /// The stored head does not decode.
+    #[error("stored head is malformed: {0}")]
+    BadHead(codec::FormatError),
+    /// The engine failed.
+    #[error("{context}: {source}")]
+    Engine {
+        /// What was being done.
+        context: String,
+        /// The engine's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The file system failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A block as read from a store: its key and its bytes.
+pub type Block = (Seq, Vec<u8>);
+
+/// The interface every engine implements.
+pub trait Store: Send + Sync {
+    /// The committed head, or [`Head::EMPTY`].
+    ///
+    /// # Errors
+    /// Engine or decoding failures.
+    fn head(&self) -> Result<Head>;
+
+    /// Stages blocks past the head: written, not yet visible, not yet durable.
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()>;
+
+    /// Writes `blocks` (which may be empty, when staged before) and the derived
+    /// `meta` entries together with `head` in one atomic step, and returns only
+    /// once all of it, and everything staged before, is durable.
+    ///
+    /// # Errors
+    /// Engine or file-system failures; then nothing is acknowledged.
+    fn commit(&self, head: &Head, blocks: &[(Seq, &[u8])], meta: &[(&str, &[u8])]) -> Result<()>;
+
+    /// Removes staged blocks whose key is greater than `after` (left by an
+    /// interrupted batch). Returns how many were removed.
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn discard_staged(&self, after: Seq) -> Result<usize>;
+
+    /// Blocks whose key is at least `from`, in key order, including staged ones.
+    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + '_>;
+
+    /// The block that would hold `seq`: the one with the greatest key `<= seq`.
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn block_holding(&self, seq: Seq) -> Result<Option<Block>>;
+
+    /// A derived value written by [`Store::commit`].
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Bytes the store occupies on disk (0 for memory).
+    fn disk_bytes(&self) -> u64;
+}
+
+// ----------------------------------------------------------------------------
+// sled
+
+const HEAD_KEY: &[u8] = b"h";
+const BLOCK_PREFIX: u8 = b'b';
+const META_PREFIX: u8 = b'm';
+const MARKER_KEY: &[u8] = b"demarche";
+const MARKER: &[u8] = b"demarche ledger, store layout 1, engine sled";
+
+fn block_key(seq: Seq) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = BLOCK_PREFIX;
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn meta_key(name: &str) -> Vec<u8> {
+    let mut k = vec![META_PREFIX];
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+fn key_seq(k: &[u8]) -> Option<Seq> {
+    if k.len() == 9 && k[0] == BLOCK_PREFIX {
+        Some(u64::from_be_bytes(k[1..].try_into().ok()?))
+    } else {
+        None
+    }
+}
+
+fn engine<E: std::error::Error + Send + Sync + 'static>(context: &str) -> impl FnOnce(E) -> StoreError + '_ {
+    move |e| StoreError::Engine {
+        context: context.to_string(),
+        source: Box::new(e),
+    }
+}
+
+/// How to open a sled ledger.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Create the ledger if it does not exist.
+    pub create: bool,
+    /// How long to wait for another process to release the ledger.
+    pub lock_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            create: false,
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A ledger in a sled 0.34 database: one tree, keys `b`+seq (big-endian) for
+/// blocks, `h` for the head, `m`+name for derived values, and a marker key.
+pub struct SledStore {
+    path: PathBuf,
+    db: sled::Db,
+    tree: sled::Tree,
+    data_file: Mutex<Option<std::fs::File>>,
+}
+
+impl SledStore {
+    /// Opens (or with `create`, creates) the ledger at `path`, waiting up to the
+    /// lock timeout when another process holds it.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], [`StoreError::Locked`], [`StoreError::NotALedger`],
+    /// or an engine failure.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<SledStore> {
+        let exists = path.join("conf").exists() && path.join("db").exists();
+        if !exists {
+            if !opts.create {
+                return Err(StoreError::Missing(path.to_path_buf()));
+            }
+            if path.exists() && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
+                return Err(StoreError::NotALedger {
+                    path: path.to_path_buf(),
+                    why: "it exists and is not an empty directory".into(),
+                });
+            }
+        }
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        let db = loop {
+            match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if start.elapsed() >= opts.lock_timeout {
+                        return Err(StoreError::Locked {
+                            path: path.to_path_buf(),
+                            waited_ms: start.elapsed().as_millis(),
+                        });
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(engine(&format!("cannot open ledger {}", path.display()))(e)),
+            }
+        };
+        let tree = db.open_tree("ledger").map_err(engine("cannot open the ledger tree"))?;
+        match tree.get(MARKER_KEY).map_err(engine("cannot read the ledger marker"))? {
+            Some(m) if m.as_ref() == MARKER => {}
+            Some(m) => {
+                return Err(StoreError::NotALedger {
+                    path: path.to_path_buf(),
+                    why: format!("unknown marker {:?}", String::from_utf8_lossy(&m)),
+                })
+            }
+            None if tree.is_empty() => {
+                tree.insert(MARKER_KEY, MARKER).map_err(engine("cannot write the ledger marker"))?;
+            }
+            None => {
+                return Err(StoreError::NotALedger {
+                    path: path.to_path_buf(),
+                    why: "no marker".into(),
+                })
+            }
+        }
+        let store = SledStore {
+            path: path.to_path_buf(),
+            db,
+            tree,
+            data_file: Mutex::new(None),
+        };
+        if !exists {
+            store.sync()?;
+            sync_dir(path)?;
+            if let Some(parent) = path.parent() {
+                sync_dir(parent)?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// The ledger directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes everything written so far durable: sled's flush writes its buffers
+    /// with `sync_file_range`, which neither reaches the disk cache nor covers
+    /// file metadata, so the data file (and any blob file) is fsynced after it.
+    fn sync(&self) -> Result<()> {
+        self.db.flush().map_err(engine("cannot flush the ledger"))?;
+        let mut guard = self.data_file.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let f = std::fs::File::open(self.path.join("db")).map_err(|source| StoreError::Io {
+                context: format!("cannot open {}", self.path.join("db").display()),
+                source,
+            })?;
+            *guard = Some(f);
+        }
+        let f = guard.as_ref().expect("opened above");
+        f.sync_all().map_err(|source| StoreError::Io {
+            context: "cannot fsync the ledger data file".into(),
+            source,
+        })?;
+        let blobs = self.path.join("blobs");
+        if let Ok(dir) = std::fs::read_dir(&blobs) {
+            for entry in dir.flatten() {
+                if let Ok(f) = std::fs::File::open(entry.path()) {
+                    f.sync_all().map_err(|source| StoreError::Io {
+                        context: format!("cannot fsync {}", entry.path().display()),
+                        source,
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn sync_dir(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::Io {
+            context: format!("cannot fsync directory {}", path.display()),
+            source,
+        })
+}
+
+impl Store for SledStore {
+    fn head(&self) -> Result<Head> {
+        match self.tree.get(HEAD_KEY).map_err(engine("cannot read the head"))? {
+            Some(v) => codec::decode_head(&v).map_err(StoreError::BadHead),
+            None => Ok(Head::EMPTY),
+        }
+    }
+
+    fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (seq, bytes) in blocks {
+            batch.insert(&block_key(*seq), *bytes);
+        }
+        self.tree.apply_batch(batch).map_err(engine("cannot write events"))
+    }
+
+    fn commit(&self, head: &Head, blocks: &[(Seq, &[u8])], meta: &[(&str, &[u8])]) -> Result<()> {
+        if blocks.is_empty() {
+            // Staged blocks must be durable before the head that makes them visible.
+            self.sync()?;
+        }
+        let mut batch = sled::Batch::default();
+        for (seq, bytes) in blocks {
+            batch.insert(&block_key(*seq), *bytes);
+        }
+        for (name, value) in meta {
+            batch.insert(meta_key(name), *value);
+        }
+        batch.insert(HEAD_KEY, &codec::encode_head(head)[..]);
+        self.tree.apply_batch(batch).map_err(engine("cannot write events"))?;
+        self.sync()
+    }
+
+    fn discard_staged(&self, after: Seq) -> Result<usize> {
+        let mut n = 0;
+        let mut batch = sled::Batch::default();
+        let start = block_key(after.saturating_add(1));
+        for kv in self.tree.range(start..=block_key(Seq::MAX)) {
+            let (k, _) = kv.map_err(engine("cannot read events"))?;
+            batch.remove(k);
+            n += 1;
+        }
+        if n > 0 {
+            self.tree.apply_batch(batch).map_err(engine("cannot discard staged events"))?;
+        }
+        Ok(n)
+    }
+
+    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + '_> {
+        let start = match self.block_holding(from) {
+            Ok(Some((k, _))) => k,
+            _ => from,
+        };
+        Box::new(
+            self.tree
+                .range(block_key(start)..=block_key(Seq::MAX))
+                .map(|kv| {
+                    let (k, v) = kv.map_err(engine("cannot read events"))?;
+                    let seq = key_seq(&k).expect("range holds block keys only");
+                    Ok((seq, v.to_vec()))
+                }),
+        )
+    }
+
+    fn block_holding(&self, seq: Seq) -> Result<Option<Block>> {
+        let found = self
+            .tree
+            .range(block_key(0)..=block_key(seq))
+            .next_back()
+            .transpose()
+            .map_err(engine("cannot read events"))?;
+        Ok(found.map(|(k, v)| (key_seq(&k).expect("block key"), v.to_vec())))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .tree
+            .get(meta_key(key))
+            .map_err(engine("cannot read ledger metadata"))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        dir_size(&self.path)
+    }
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(dir) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    dir.flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+// ----------------------------------------------------------------------------
+// memory
+
+/// A store in memory, for tests of the ledger logic without a disk.
+#[derive(Default)]
+pub struct MemStore {
+    inner: Mutex<MemInner>,
+}
+
+#[derive(Default)]
+struct MemInner {
+    head: Option<Head>,
+    blocks: BTreeMap<Seq, Vec<u8>>,
+    meta: BTreeMap<String, Vec<u8>>,
+}
+
+impl MemStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Direct access to the stored blocks, to simulate tampering in tests.
+    pub fn blocks_mut<R>(&self, f: impl FnOnce(&mut BTreeMap<Seq, Vec<u8>>) -> R) -> R {
+        f(&mut self.lock().blocks)
+    }
+}
+
+impl Store for MemStore {
+    fn head(&self) -> Result<Head> {
+        Ok(self.lock().head.unwrap_or(Head::EMPTY))
+    }
+
+    fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()> {
+        let mut g = self.lock();
+        for (seq, b) in blocks {
+            g.blocks.insert(*seq, b.to_vec());
+        }
+        Ok(())
+    }
+
+    fn commit(&self, head: &Head, blocks: &[(Seq, &[u8])], meta: &[(&str, &[u8])]) -> Result<()> {
+        let mut g = self.lock();
+        for (seq, b) in blocks {
+            g.blocks.insert(*seq, b.to_vec());
+        }
+        for (k, v) in meta {
+            g.meta.insert((*k).to_string(), v.to_vec());
+        }
+        g.head = Some(*head);
+        Ok(())
+    }
+
+    fn discard_staged(&self, after: Seq) -> Result<usize> {
+        let mut g = self.lock();
+        let gone = g.blocks.split_off(&(after + 1));
+        Ok(gone.len())
+    }
+
+    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + '_> {
+        let g = self.lock();
+        let start = g.blocks.range(..=from).next_back().map_or(from, |(k, _)| *k);
+        let v: Vec<_> = g.blocks.range(start..).map(|(k, v)| Ok((*k, v.clone()))).collect();
+        Box::new(v.into_iter())
+    }
+
+    fn block_holding(&self, seq: Seq) -> Result<Option<Block>> {
+        Ok(self.lock().blocks.range(..=seq).next_back().map(|(k, v)| (*k, v.clone())))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.lock().meta.get(key).cloned())
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        0
+    }
+}

@@ -1,0 +1,477 @@
+//! The controlled vocabulary (stances, predicates, their CAMEO and PLOVER codes)
+//! and the actor registry (canonical ids and aliases). Both start from data files
+//! in `schema/` embedded in the binary; actors grow with `actor` and `alias` events.
+
+use crate::event::{ActorDef, AliasDef};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+/// The vocabulary file, as embedded.
+pub const VOCABULARY_JSON: &str = include_str!("../schema/vocabulary.json");
+/// The starter actors file, as embedded.
+pub const ACTORS_JSON: &str = include_str!("../schema/actors.json");
+
+/// One stance of the vocabulary.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StanceDef {
+    /// Id used in events.
+    pub id: String,
+    /// Human label.
+    pub label: String,
+    /// `demand`, `appeal`, `denial`, ...
+    pub kind: String,
+    /// What it means, with an example.
+    pub description: String,
+}
+
+/// One predicate of the vocabulary.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PredicateDef {
+    /// Id used in events.
+    pub id: String,
+    /// Human label.
+    pub label: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// The nearest CAMEO (and PLOVER) code of a (stance, predicate) pair.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Mapping {
+    /// Stance id.
+    pub stance: String,
+    /// Predicate id, or `*` for any.
+    pub predicate: String,
+    /// CAMEO 1.1b3 event code.
+    pub cameo: String,
+    /// PLOVER event type, where one fits.
+    pub plover: Option<String>,
+    /// PLOVER mode.
+    pub mode: Option<String>,
+    /// PLOVER context.
+    pub context: Option<String>,
+}
+
+/// The whole vocabulary.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Vocabulary {
+    /// Version of the stance and predicate lists.
+    pub version: u32,
+    /// Stances.
+    pub stances: Vec<StanceDef>,
+    /// Predicates.
+    pub predicates: Vec<PredicateDef>,
+    /// Version of the mapping table.
+    pub mapping_version: u32,
+    /// Mapping entries, specific pairs before `*` fallbacks.
+    pub mapping: Vec<Mapping>,
+    /// Labels of the CAMEO codes used.
+    pub cameo_labels: BTreeMap<String, String>,
+}
+
+static VOCAB: LazyLock<Vocabulary> = LazyLock::new(|| {
+    serde_json::from_str(VOCABULARY_JSON).expect("schema/vocabulary.json is valid (tested)")
+});
+
+impl Vocabulary {
+    /// The embedded vocabulary.
+    pub fn builtin() -> &'static Vocabulary {
+        &VOCAB
+    }
+
+    /// A stance by id.
+    pub fn stance(&self, id: &str) -> Option<&StanceDef> {
+        self.stances.iter().find(|s| s.id == id)
+    }
+
+    /// A predicate by id.
+    pub fn predicate(&self, id: &str) -> Option<&PredicateDef> {
+        self.predicates.iter().find(|p| p.id == id)
+    }
+
+    /// The nearest CAMEO mapping of a pair.
+    pub fn mapping(&self, stance: &str, predicate: &str) -> Option<&Mapping> {
+        self.mapping
+            .iter()
+            .find(|m| m.stance == stance && m.predicate == predicate)
+            .or_else(|| {
+                self.mapping
+                    .iter()
+                    .find(|m| m.stance == stance && m.predicate == "*")
+            })
+    }
+}
+
+/// An unknown name, with the known names closest to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    /// What was asked for.
+    pub name: String,
+    /// Close matches, best first.
+    pub suggestions: Vec<String>,
+}
+
+impl std::fmt::Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\"{}\"", self.name)?;
+        if !self.suggestions.is_empty() {
+            write!(f, "; close matches: {}", self.suggestions.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Edit distance between two short strings (optimal string alignment).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Up to five candidates close to `name`: within a third of its length in edits,
+/// or sharing its start.
+pub fn close_matches<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let lname = name.to_lowercase();
+    let limit = (lname.chars().count() / 3).max(1);
+    let mut scored: Vec<(usize, String)> = candidates
+        .filter_map(|c| {
+            let lc = c.to_lowercase();
+            let d = distance(&lname, &lc);
+            let prefix = lname.len() >= 2 && (lc.starts_with(&lname) || lname.starts_with(&lc));
+            (d <= limit || prefix).then(|| (d, c.to_string()))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(5).map(|(_, c)| c).collect()
+}
+
+/// Whether a string is a well-formed actor id: `^[A-Z][A-Z0-9-]{1,31}$`.
+pub fn is_actor_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    (2..=32).contains(&b.len())
+        && b[0].is_ascii_uppercase()
+        && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// The form names are compared in: upper case, dots dropped, runs of spaces,
+/// hyphens and underscores made one space. "U.N." and "un" both become "UN".
+pub fn normalise(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut gap = false;
+    for ch in name.trim().chars() {
+        match ch {
+            '.' => {}
+            c if c.is_whitespace() || c == '-' || c == '_' => gap = true,
+            c => {
+                if gap && !out.is_empty() {
+                    out.push(' ');
+                }
+                gap = false;
+                out.extend(c.to_uppercase());
+            }
+        }
+    }
+    out
+}
+
+/// An actor the registry knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The definition (with every alias added since).
+    pub def: ActorDef,
+    /// The seq of the event that defined it; `None` for starter actors.
+    pub defined_at: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StarterActor {
+    id: String,
+    name: String,
+    kind: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    parent: Option<String>,
+    cameo: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StarterFile {
+    #[allow(dead_code)]
+    version: u32,
+    actors: Vec<StarterActor>,
+}
+
+/// Kinds an actor may have.
+pub const ACTOR_KINDS: &[&str] = &["state", "organisation", "body", "person", "group", "company", "other"];
+
+/// Canonical actors and the names that resolve to them.
+#[derive(Debug, Clone, Default)]
+pub struct Actors {
+    by_id: BTreeMap<String, Actor>,
+    by_name: HashMap<String, String>,
+}
+
+/// Why an actor or alias cannot be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActorError {
+    /// The id is taken.
+    #[error("actor {0} already exists")]
+    Exists(String),
+    /// The name already resolves to another actor.
+    #[error("name \"{name}\" already resolves to {actor}")]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// The actor it resolves to.
+        actor: String,
+    },
+    /// No such actor.
+    #[error("unknown actor {0}")]
+    Unknown(Unknown),
+    /// Malformed id or kind.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+static STARTER: LazyLock<Actors> = LazyLock::new(|| {
+    let file: StarterFile =
+        serde_json::from_str(ACTORS_JSON).expect("schema/actors.json is valid (tested)");
+    let mut actors = Actors::default();
+    // Parents before the bodies that belong to them.
+    let (roots, children): (Vec<_>, Vec<_>) = file.actors.into_iter().partition(|a| a.parent.is_none());
+    for a in roots.into_iter().chain(children) {
+        let def = ActorDef {
+            id: a.id,
+            name: a.name,
+            kind: a.kind,
+            aliases: a.aliases,
+            parent: a.parent,
+            cameo: a.cameo,
+        };
+        actors.add(def, None).expect("schema/actors.json has no conflicts (tested)");
+    }
+    actors
+});
+
+impl Actors {
+    /// The starter set embedded from `schema/actors.json`.
+    pub fn starter() -> Actors {
+        STARTER.clone()
+    }
+
+    /// Number of actors.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// All actors by id.
+    pub fn iter(&self) -> impl Iterator<Item = &Actor> {
+        self.by_id.values()
+    }
+
+    /// An actor by canonical id.
+    pub fn get(&self, id: &str) -> Option<&Actor> {
+        self.by_id.get(id)
+    }
+
+    /// The canonical id a name (id, name or alias, in any case) stands for.
+    ///
+    /// # Errors
+    /// [`Unknown`] with close matches.
+    pub fn resolve(&self, name: &str) -> Result<&str, Unknown> {
+        if let Some(a) = self.by_id.get(name) {
+            return Ok(&a.def.id);
+        }
+        if let Some(id) = self.by_name.get(&normalise(name)) {
+            return Ok(id);
+        }
+        let names = self
+            .by_id
+            .keys()
+            .map(String::as_str)
+            .chain(self.by_id.values().map(|a| a.def.name.as_str()))
+            .chain(self.by_id.values().flat_map(|a| a.def.aliases.iter().map(String::as_str)));
+        let mut suggestions = close_matches(name, names);
+        // Show each suggestion as `ID (name)` resolved to its actor.
+        for s in &mut suggestions {
+            if let Some(id) = self.by_name.get(&normalise(s)) {
+                if id != s {
+                    *s = format!("{id} ({s})");
+                }
+            }
+        }
+        Err(Unknown {
+            name: name.to_string(),
+            suggestions,
+        })
+    }
+
+    fn check_name(&self, name: &str, owner: &str) -> Result<String, ActorError> {
+        let n = normalise(name);
+        if n.is_empty() {
+            return Err(ActorError::Invalid("an actor name or alias may not be empty".into()));
+        }
+        match self.by_name.get(&n) {
+            Some(other) if other != owner => Err(ActorError::NameTaken {
+                name: name.to_string(),
+                actor: other.clone(),
+            }),
+            _ => Ok(n),
+        }
+    }
+
+    /// Adds an actor.
+    ///
+    /// # Errors
+    /// A taken id or name, an unknown parent, a malformed id or kind.
+    pub fn add(&mut self, def: ActorDef, seq: Option<u64>) -> Result<(), ActorError> {
+        if !is_actor_id(&def.id) {
+            return Err(ActorError::Invalid(format!(
+                "actor id \"{}\" must be 2 to 32 upper-case letters, digits or '-', starting with a letter",
+                def.id
+            )));
+        }
+        if !ACTOR_KINDS.contains(&def.kind.as_str()) {
+            return Err(ActorError::Invalid(format!(
+                "actor kind \"{}\" is not one of {}",
+                def.kind,
+                ACTOR_KINDS.join(", ")
+            )));
+        }
+        if self.by_id.contains_key(&def.id) {
+            return Err(ActorError::Exists(def.id));
+        }
+        if let Some(p) = &def.parent {
+            if !self.by_id.contains_key(p) {
+                return Err(ActorError::Unknown(self.resolve(p).err().unwrap_or(Unknown {
+                    name: p.clone(),
+                    suggestions: vec![],
+                })));
+            }
+        }
+        let mut names = Vec::new();
+        for n in std::iter::once(&def.id).chain(std::iter::once(&def.name)).chain(&def.aliases) {
+            let key = self.check_name(n, &def.id)?;
+            if !names.contains(&key) {
+                names.push(key);
+            }
+        }
+        for n in names {
+            self.by_name.insert(n, def.id.clone());
+        }
+        self.by_id.insert(
+            def.id.clone(),
+            Actor {
+                def,
+                defined_at: seq,
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds an alias to an existing actor.
+    ///
+    /// # Errors
+    /// An unknown actor or a name that resolves to another actor.
+    pub fn add_alias(&mut self, alias: &AliasDef) -> Result<(), ActorError> {
+        if !self.by_id.contains_key(&alias.actor) {
+            return Err(ActorError::Unknown(self.resolve(&alias.actor).err().unwrap_or(
+                Unknown {
+                    name: alias.actor.clone(),
+                    suggestions: vec![],
+                },
+            )));
+        }
+        let key = self.check_name(&alias.alias, &alias.actor)?;
+        self.by_name.insert(key, alias.actor.clone());
+        let a = self.by_id.get_mut(&alias.actor).expect("checked above");
+        if !a.def.aliases.contains(&alias.alias) {
+            a.def.aliases.push(alias.alias.clone());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_files_load_and_agree() {
+        let v = Vocabulary::builtin();
+        for m in &v.mapping {
+            assert!(v.stance(&m.stance).is_some(), "{}", m.stance);
+            assert!(m.predicate == "*" || v.predicate(&m.predicate).is_some(), "{}", m.predicate);
+            assert!(v.cameo_labels.contains_key(&m.cameo), "label of {}", m.cameo);
+        }
+        for s in &v.stances {
+            assert!(v.mapping(&s.id, "withdrawal").is_some(), "{} has a mapping", s.id);
+        }
+        assert!(Actors::starter().len() > 190);
+    }
+
+    #[test]
+    fn the_field_codes_appeals_and_demands_apart() {
+        let v = Vocabulary::builtin();
+        assert_eq!(v.mapping("calls-for", "withdrawal").map(|m| m.cameo.as_str()), Some("0256"));
+        assert_eq!(v.mapping("demands", "withdrawal").map(|m| m.cameo.as_str()), Some("1056"));
+        assert_eq!(v.mapping("denies", "presence").map(|m| m.cameo.as_str()), Some("016"));
+    }
+
+    #[test]
+    fn aliases_resolve_to_one_actor() {
+        let a = Actors::starter();
+        for name in ["UN", "U.N.", "United Nations", "united nations"] {
+            assert_eq!(a.resolve(name), Ok("UN"), "{name}");
+        }
+        assert_eq!(a.resolve("Russian Federation"), Ok("RUS"));
+        let err = a.resolve("RUSS").unwrap_err();
+        assert!(err.suggestions.iter().any(|s| s.starts_with("RUS")), "{err}");
+    }
+
+    #[test]
+    fn a_name_cannot_belong_to_two_actors() {
+        let mut a = Actors::starter();
+        let def = ActorDef {
+            id: "XUN".into(),
+            name: "U.N".into(),
+            kind: "group".into(),
+            aliases: vec![],
+            parent: None,
+            cameo: None,
+        };
+        assert!(matches!(a.add(def, Some(1)), Err(ActorError::NameTaken { .. })));
+        assert!(a.get("XUN").is_none());
+    }
+
+    #[test]
+    fn normalise_folds_dots_case_and_gaps() {
+        assert_eq!(normalise(" U.N. "), "UN");
+        assert_eq!(normalise("united   nations"), "UNITED NATIONS");
+        assert_eq!(normalise("Arab_League"), "ARAB LEAGUE");
+    }
+}
