@@ -121,7 +121,12 @@ pub struct RawRecord<'a> {
 
 /// Appends one record (header and payload) to `out`.
 pub fn write_record(header: &RecordHeader, payload: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&[header.version, header.hash_alg, header.encoding, header.flags]);
+    out.extend_from_slice(&[
+        header.version,
+        header.hash_alg,
+        header.encoding,
+        header.flags,
+    ]);
     out.extend_from_slice(&header.seq.to_le_bytes());
     out.extend_from_slice(&header.recorded_at.to_le_bytes());
     out.extend_from_slice(&header.prev.0);
@@ -172,7 +177,11 @@ pub fn read_record(bytes: &[u8]) -> Result<(RawRecord<'_>, usize), FormatError> 
     if payload_len > MAX_PAYLOAD {
         return Err(FormatError::TooLarge(payload_len));
     }
-    let body_len = if header.is_redacted() { 32 } else { payload_len };
+    let body_len = if header.is_redacted() {
+        32
+    } else {
+        payload_len
+    };
     let total = HEADER_LEN + body_len;
     if bytes.len() < total {
         return Err(FormatError::Truncated {
@@ -314,7 +323,11 @@ struct WireAlias {
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 pub fn days_from_date(d: jiff::civil::Date) -> i32 {
-    let (y, m, day) = (i32::from(d.year()), i32::from(d.month()), i32::from(d.day()));
+    let (y, m, day) = (
+        i32::from(d.year()),
+        i32::from(d.month()),
+        i32::from(d.day()),
+    );
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -548,7 +561,10 @@ mod tests {
         out[3] = 2;
         assert!(matches!(
             read_record(&out),
-            Err(FormatError::Unknown { what: "flag bits", .. })
+            Err(FormatError::Unknown {
+                what: "flag bits",
+                ..
+            })
         ));
     }
 }
@@ -573,12 +589,18 @@ pub fn decode_index(mut b: &[u8]) -> Result<Vec<(Seq, Vec<u8>, Event)>, FormatEr
     let mut out = Vec::new();
     while !b.is_empty() {
         if b.len() < 12 {
-            return Err(FormatError::Truncated { needed: 12, available: b.len() });
+            return Err(FormatError::Truncated {
+                needed: 12,
+                available: b.len(),
+            });
         }
         let seq = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
         let len = u32::from_le_bytes(b[8..12].try_into().expect("4 bytes")) as usize;
         if b.len() < 12 + len {
-            return Err(FormatError::Truncated { needed: 12 + len, available: b.len() });
+            return Err(FormatError::Truncated {
+                needed: 12 + len,
+                available: b.len(),
+            });
         }
         let payload = b[12..12 + len].to_vec();
         let event = decode_event(&payload)?;

@@ -39,7 +39,10 @@ pub fn record(ledger: &mut Ledger) -> Result<Recorded, LedgerError> {
     };
     let wanted: HashSet<Hash> = events.iter().map(digest).collect();
     let held = ledger.find_digests(&wanted)?;
-    let missing: Vec<Event> = events.into_iter().filter(|e| !held.contains(&digest(e))).collect();
+    let missing: Vec<Event> = events
+        .into_iter()
+        .filter(|e| !held.contains(&digest(e)))
+        .collect();
     let already = wanted.len() as u64 - missing.len() as u64;
     let summary = ledger.append_batch(missing.into_iter().map(Ok))?;
     Ok(Recorded {

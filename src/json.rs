@@ -137,7 +137,9 @@ pub fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
         return Err(format!("\"{s}\" is not a date of the form YYYY-MM-DD"));
     }
@@ -168,10 +170,19 @@ pub fn parse_said_on(s: &str) -> Result<SaidOn, String> {
     } else if let Some(i) = t.find(['+', '-']) {
         let (c, o) = t.split_at(i);
         let ob = o.as_bytes();
-        if ob.len() != 6 || ob[3] != b':' || !o[1..3].bytes().chain(o[4..6].bytes()).all(|c| c.is_ascii_digit()) {
+        if ob.len() != 6
+            || ob[3] != b':'
+            || !o[1..3]
+                .bytes()
+                .chain(o[4..6].bytes())
+                .all(|c| c.is_ascii_digit())
+        {
             return Err(bad());
         }
-        let (h, m): (i16, i16) = (o[1..3].parse().map_err(|_| bad())?, o[4..6].parse().map_err(|_| bad())?);
+        let (h, m): (i16, i16) = (
+            o[1..3].parse().map_err(|_| bad())?,
+            o[4..6].parse().map_err(|_| bad())?,
+        );
         if h > 23 || m > 59 {
             return Err(bad());
         }
@@ -181,7 +192,11 @@ pub fn parse_said_on(s: &str) -> Result<SaidOn, String> {
         (t, None)
     };
     let parts: Vec<&str> = clock.split(':').collect();
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2 || !p.bytes().all(|c| c.is_ascii_digit())) {
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.len() != 2 || !p.bytes().all(|c| c.is_ascii_digit()))
+    {
         return Err(bad());
     }
     let v: Vec<u32> = parts.iter().map(|p| p.parse().expect("digits")).collect();
@@ -234,10 +249,16 @@ fn text(field: &str, v: String, max: usize) -> Result<String, InputError> {
         return Err(InputError::new(field, "must not be empty"));
     }
     if v.len() > max {
-        return Err(InputError::new(field, format!("is {} bytes long; the limit is {max}", v.len())));
+        return Err(InputError::new(
+            field,
+            format!("is {} bytes long; the limit is {max}", v.len()),
+        ));
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(InputError::new(field, "must not contain control characters"));
+        return Err(InputError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v)
 }
@@ -259,7 +280,10 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     if s.proposition.subjects.len() > MAX_SUBJECTS {
         return Err(InputError::new(
             f("proposition.subjects"),
-            format!("has {} entries; the limit is {MAX_SUBJECTS}", s.proposition.subjects.len()),
+            format!(
+                "has {} entries; the limit is {MAX_SUBJECTS}",
+                s.proposition.subjects.len()
+            ),
         ));
     }
     let subjects = s
@@ -273,7 +297,8 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     if let Some(q) = &qualifier {
         let ok = (1..=64).contains(&q.len())
             && q.as_bytes()[0].is_ascii_lowercase()
-            && q.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+            && q.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
         if !ok {
             return Err(InputError::new(
                 f("proposition.qualifier"),
@@ -302,7 +327,11 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
         stance: text(&f("stance"), s.stance, MAX_REF)?,
         hedge: opt_text(&f("hedge"), s.hedge, MAX_TEXT)?,
         proposition: Proposition {
-            predicate: text(&f("proposition.predicate"), s.proposition.predicate, MAX_REF)?,
+            predicate: text(
+                &f("proposition.predicate"),
+                s.proposition.predicate,
+                MAX_REF,
+            )?,
             subjects,
             location: opt_text(&f("proposition.location"), s.proposition.location, MAX_REF)?,
             qualifier,
@@ -319,7 +348,10 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
 /// [`InputError`] naming the field.
 pub fn parse_event(line: &str) -> Result<Event, InputError> {
     if line.len() > MAX_LINE {
-        return Err(InputError::new("", format!("line is {} bytes long; the limit is {MAX_LINE}", line.len())));
+        return Err(InputError::new(
+            "",
+            format!("line is {} bytes long; the limit is {MAX_LINE}", line.len()),
+        ));
     }
     let mut de = serde_json::Deserializer::from_str(line);
     let parsed: InEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -329,7 +361,8 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
         // serde_json appends " at line L column C"; keep the column, it helps.
         InputError::new(if path == "." { String::new() } else { path }, msg)
     })?;
-    de.end().map_err(|e| InputError::new("", format!("unexpected data after the event: {e}")))?;
+    de.end()
+        .map_err(|e| InputError::new("", format!("unexpected data after the event: {e}")))?;
     Ok(match parsed {
         InEvent::Statement(s) => Event::Statement(statement("", s)?),
         InEvent::Correction(c) => {
@@ -353,7 +386,13 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
         }
         InEvent::Actor(a) => {
             if a.aliases.len() > MAX_ALIASES {
-                return Err(InputError::new("aliases", format!("has {} entries; the limit is {MAX_ALIASES}", a.aliases.len())));
+                return Err(InputError::new(
+                    "aliases",
+                    format!(
+                        "has {} entries; the limit is {MAX_ALIASES}",
+                        a.aliases.len()
+                    ),
+                ));
             }
             Event::Actor(ActorDef {
                 id: text("id", a.id, 32)?,
@@ -408,7 +447,11 @@ fn statement_json(s: &Statement, with_type: bool) -> Map<String, Value> {
     let mut o = Map::new();
     put(&mut o, "url", s.source.url.clone());
     put(&mut o, "publisher", s.source.publisher.clone());
-    put(&mut o, "published_on", s.source.published_on.map(|d| d.to_string()));
+    put(
+        &mut o,
+        "published_on",
+        s.source.published_on.map(|d| d.to_string()),
+    );
     m.insert("source".into(), o.into());
     m
 }
@@ -421,7 +464,10 @@ pub fn event_json(e: &Event) -> Map<String, Value> {
             let mut m = Map::new();
             m.insert("type".into(), "correction".into());
             m.insert("of".into(), c.of.into());
-            m.insert("statement".into(), statement_json(&c.statement, false).into());
+            m.insert(
+                "statement".into(),
+                statement_json(&c.statement, false).into(),
+            );
             put(&mut m, "reason", c.reason.clone());
             m
         }
@@ -453,7 +499,10 @@ pub fn event_json(e: &Event) -> Map<String, Value> {
 pub fn recorded_json(r: &Recorded) -> Value {
     let mut m = Map::new();
     m.insert("seq".into(), r.seq.into());
-    m.insert("recorded_at".into(), format_recorded_at(r.recorded_at).into());
+    m.insert(
+        "recorded_at".into(),
+        format_recorded_at(r.recorded_at).into(),
+    );
     match &r.event {
         Some(e) => m.extend(event_json(e)),
         None => {
@@ -472,15 +521,33 @@ mod tests {
 
     #[test]
     fn said_on_round_trips_in_every_form() {
-        for s in ["2021-01-28", "2021-01-28T14:05:00", "2021-01-28T14:05:00Z", "2021-01-28T23:59:59+05:30", "2021-01-28T00:00:00-03:00"] {
+        for s in [
+            "2021-01-28",
+            "2021-01-28T14:05:00",
+            "2021-01-28T14:05:00Z",
+            "2021-01-28T23:59:59+05:30",
+            "2021-01-28T00:00:00-03:00",
+        ] {
             assert_eq!(format_said_on(&parse_said_on(s).unwrap()), s);
         }
-        assert_eq!(format_said_on(&parse_said_on("2021-01-28T14:05").unwrap()), "2021-01-28T14:05:00");
+        assert_eq!(
+            format_said_on(&parse_said_on("2021-01-28T14:05").unwrap()),
+            "2021-01-28T14:05:00"
+        );
     }
 
     #[test]
     fn impossible_dates_are_refused() {
-        for s in ["2021-02-30", "2021-13-01", "2021-1-28", "28/01/2021", "0000-01-01", "2021-01-28T24:00", "2021-01-28T10:00+1:00", ""] {
+        for s in [
+            "2021-02-30",
+            "2021-13-01",
+            "2021-1-28",
+            "28/01/2021",
+            "0000-01-01",
+            "2021-01-28T24:00",
+            "2021-01-28T10:00+1:00",
+            "",
+        ] {
             assert!(parse_said_on(s).is_err(), "{s}");
         }
         assert!(parse_date("2024-02-29").is_ok());

@@ -223,7 +223,8 @@ impl Ledger {
         let mut actors = Actors::starter();
         let mut index = Vec::new();
         if let Some(bytes) = self.store.meta(ACTORS_META)? {
-            let entries = codec::decode_index(&bytes).map_err(|error| LedgerError::Corrupt { seq: 0, error })?;
+            let entries = codec::decode_index(&bytes)
+                .map_err(|error| LedgerError::Corrupt { seq: 0, error })?;
             for (seq, payload, event) in entries {
                 match &event {
                     Event::Actor(a) => actors.add(a.clone(), Some(seq)),
@@ -259,7 +260,10 @@ impl Ledger {
     pub fn get(&self, seq: Seq) -> Result<Recorded> {
         let head = self.store.head()?;
         if seq == 0 || seq > head.size {
-            return Err(LedgerError::NoSuchSeq { seq, size: head.size });
+            return Err(LedgerError::NoSuchSeq {
+                seq,
+                size: head.size,
+            });
         }
         let Some((_, block)) = self.store.block_holding(seq)? else {
             return Err(LedgerError::Corrupt {
@@ -335,28 +339,50 @@ impl Ledger {
         seq: Seq,
         (batch_start, batch): (Seq, &HashMap<Seq, Kind>),
     ) -> std::result::Result<Event, InputError> {
-        let resolve = |actors: &Actors, field: &str, name: &str| -> std::result::Result<String, InputError> {
-            actors
-                .resolve(name)
-                .map(str::to_string)
-                .map_err(|u| InputError::new(field, format!("unknown actor {u}")))
-        };
-        let statement = |actors: &Actors, p: &str, mut s: Statement| -> std::result::Result<Statement, InputError> {
+        let resolve =
+            |actors: &Actors, field: &str, name: &str| -> std::result::Result<String, InputError> {
+                actors
+                    .resolve(name)
+                    .map(str::to_string)
+                    .map_err(|u| InputError::new(field, format!("unknown actor {u}")))
+            };
+        let statement = |actors: &Actors,
+                         p: &str,
+                         mut s: Statement|
+         -> std::result::Result<Statement, InputError> {
             let vocab = Vocabulary::builtin();
             s.party = resolve(actors, &format!("{p}party"), &s.party)?;
             if vocab.stance(&s.stance).is_none() {
-                let m = crate::vocab::close_matches(&s.stance, vocab.stances.iter().map(|x| x.id.as_str()));
+                let m = crate::vocab::close_matches(
+                    &s.stance,
+                    vocab.stances.iter().map(|x| x.id.as_str()),
+                );
                 return Err(InputError::new(
                     format!("{p}stance"),
-                    format!("unknown stance {}", crate::vocab::Unknown { name: s.stance.clone(), suggestions: m }),
+                    format!(
+                        "unknown stance {}",
+                        crate::vocab::Unknown {
+                            name: s.stance.clone(),
+                            suggestions: m
+                        }
+                    ),
                 ));
             }
             let pr = &mut s.proposition;
             if vocab.predicate(&pr.predicate).is_none() {
-                let m = crate::vocab::close_matches(&pr.predicate, vocab.predicates.iter().map(|x| x.id.as_str()));
+                let m = crate::vocab::close_matches(
+                    &pr.predicate,
+                    vocab.predicates.iter().map(|x| x.id.as_str()),
+                );
                 return Err(InputError::new(
                     format!("{p}proposition.predicate"),
-                    format!("unknown predicate {}", crate::vocab::Unknown { name: pr.predicate.clone(), suggestions: m }),
+                    format!(
+                        "unknown predicate {}",
+                        crate::vocab::Unknown {
+                            name: pr.predicate.clone(),
+                            suggestions: m
+                        }
+                    ),
                 ));
             }
             for (i, subj) in pr.subjects.iter_mut().enumerate() {
@@ -378,7 +404,10 @@ impl Ledger {
         };
         let target = |of: Seq, what: &str| -> std::result::Result<Kind, InputError> {
             if of == seq {
-                return Err(InputError::new("of", format!("a {what} cannot point at itself (seq {seq})")));
+                return Err(InputError::new(
+                    "of",
+                    format!("a {what} cannot point at itself (seq {seq})"),
+                ));
             }
             if of > seq {
                 return Err(InputError::new(
@@ -402,7 +431,11 @@ impl Ledger {
                     k => {
                         return Err(InputError::new(
                             "of",
-                            format!("seq {} is a {}; only statements and corrections can be corrected", c.of, kind_name(k)),
+                            format!(
+                                "seq {} is a {}; only statements and corrections can be corrected",
+                                c.of,
+                                kind_name(k)
+                            ),
                         ))
                     }
                 }
@@ -415,7 +448,11 @@ impl Ledger {
                     k => {
                         return Err(InputError::new(
                             "of",
-                            format!("seq {} is a {}; only statements and corrections can be retracted", r.of, kind_name(k)),
+                            format!(
+                                "seq {} is a {}; only statements and corrections can be retracted",
+                                r.of,
+                                kind_name(k)
+                            ),
                         ))
                     }
                 }
@@ -425,7 +462,9 @@ impl Ledger {
                 if let Some(p) = &a.parent {
                     a.parent = Some(resolve(actors, "parent", p)?);
                 }
-                actors.add(a.clone(), Some(seq)).map_err(|e| actor_error(&e, "id"))?;
+                actors
+                    .add(a.clone(), Some(seq))
+                    .map_err(|e| actor_error(&e, "id"))?;
                 Event::Actor(a)
             }
             Event::Alias(mut a) => {
@@ -470,7 +509,10 @@ impl Ledger {
         let mut n: u64 = 0;
         let result = (|| -> Result<()> {
             for (i, item) in events.into_iter().enumerate() {
-                let reject = |error| LedgerError::Rejected { index: Some(i), error };
+                let reject = |error| LedgerError::Rejected {
+                    index: Some(i),
+                    error,
+                };
                 let event = item.map_err(reject)?;
                 let seq = packer.head.size + 1;
                 let event = self
@@ -495,7 +537,8 @@ impl Ledger {
                 n += 1;
                 if packer.done_bytes >= STAGE_BYTES {
                     let blocks = packer.take();
-                    let refs: Vec<(Seq, &[u8])> = blocks.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                    let refs: Vec<(Seq, &[u8])> =
+                        blocks.iter().map(|(k, b)| (*k, b.as_slice())).collect();
                     self.store.stage(&refs)?;
                     staged_any = true;
                 }
@@ -605,7 +648,10 @@ impl Ledger {
     ///
     /// # Errors
     /// Store failures.
-    pub fn find_digests(&self, wanted: &std::collections::HashSet<Hash>) -> Result<std::collections::HashSet<Hash>> {
+    pub fn find_digests(
+        &self,
+        wanted: &std::collections::HashSet<Hash>,
+    ) -> Result<std::collections::HashSet<Hash>> {
         let head = self.store.head()?;
         let mut found = std::collections::HashSet::new();
         for b in self.store.blocks_from(1) {
@@ -651,7 +697,12 @@ fn parallel_digests(chunk: &[(Seq, Vec<u8>)]) -> Vec<Option<Vec<Hash>>> {
     }
     let mid = chunk.len() / 2;
     std::thread::scope(|s| {
-        let other = s.spawn(|| chunk[mid..].iter().map(|(_, b)| digest_block(b)).collect::<Vec<_>>());
+        let other = s.spawn(|| {
+            chunk[mid..]
+                .iter()
+                .map(|(_, b)| digest_block(b))
+                .collect::<Vec<_>>()
+        });
         let mut first: Vec<_> = chunk[..mid].iter().map(|(_, b)| digest_block(b)).collect();
         first.extend(other.join().expect("digest thread"));
         first
@@ -664,7 +715,10 @@ fn decode_recorded(rec: &codec::RawRecord<'_>) -> Result<Recorded> {
     let event = if h.is_redacted() {
         None
     } else {
-        Some(codec::decode_event(rec.body).map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?)
+        Some(
+            codec::decode_event(rec.body)
+                .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
+        )
     };
     Ok(Recorded {
         seq: h.seq,

@@ -139,7 +139,9 @@ fn key_seq(k: &[u8]) -> Option<Seq> {
     }
 }
 
-fn engine<E: std::error::Error + Send + Sync + 'static>(context: &str) -> impl FnOnce(E) -> StoreError + '_ {
+fn engine<E: std::error::Error + Send + Sync + 'static>(
+    context: &str,
+) -> impl FnOnce(E) -> StoreError + '_ {
     move |e| StoreError::Engine {
         context: context.to_string(),
         source: Box::new(e),
@@ -186,7 +188,11 @@ impl SledStore {
             if !opts.create {
                 return Err(StoreError::Missing(path.to_path_buf()));
             }
-            if path.exists() && std::fs::read_dir(path).map(|mut d| d.next().is_some()).unwrap_or(true) {
+            if path.exists()
+                && std::fs::read_dir(path)
+                    .map(|mut d| d.next().is_some())
+                    .unwrap_or(true)
+            {
                 return Err(StoreError::NotALedger {
                     path: path.to_path_buf(),
                     why: "it exists and is not an empty directory".into(),
@@ -196,7 +202,11 @@ impl SledStore {
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         let db = loop {
-            match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
+            match sled::Config::new()
+                .path(path)
+                .mode(sled::Mode::HighThroughput)
+                .open()
+            {
                 Ok(db) => break db,
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                     if start.elapsed() >= opts.lock_timeout {
@@ -211,8 +221,13 @@ impl SledStore {
                 Err(e) => return Err(engine(&format!("cannot open ledger {}", path.display()))(e)),
             }
         };
-        let tree = db.open_tree("ledger").map_err(engine("cannot open the ledger tree"))?;
-        match tree.get(MARKER_KEY).map_err(engine("cannot read the ledger marker"))? {
+        let tree = db
+            .open_tree("ledger")
+            .map_err(engine("cannot open the ledger tree"))?;
+        match tree
+            .get(MARKER_KEY)
+            .map_err(engine("cannot read the ledger marker"))?
+        {
             Some(m) if m.as_ref() == MARKER => {}
             Some(m) => {
                 return Err(StoreError::NotALedger {
@@ -221,7 +236,8 @@ impl SledStore {
                 })
             }
             None if tree.is_empty() => {
-                tree.insert(MARKER_KEY, MARKER).map_err(engine("cannot write the ledger marker"))?;
+                tree.insert(MARKER_KEY, MARKER)
+                    .map_err(engine("cannot write the ledger marker"))?;
             }
             None => {
                 return Err(StoreError::NotALedger {
@@ -295,7 +311,11 @@ fn sync_dir(path: &Path) -> Result<()> {
 
 impl Store for SledStore {
     fn head(&self) -> Result<Head> {
-        match self.tree.get(HEAD_KEY).map_err(engine("cannot read the head"))? {
+        match self
+            .tree
+            .get(HEAD_KEY)
+            .map_err(engine("cannot read the head"))?
+        {
             Some(v) => codec::decode_head(&v).map_err(StoreError::BadHead),
             None => Ok(Head::EMPTY),
         }
@@ -306,7 +326,9 @@ impl Store for SledStore {
         for (seq, bytes) in blocks {
             batch.insert(&block_key(*seq), *bytes);
         }
-        self.tree.apply_batch(batch).map_err(engine("cannot write events"))
+        self.tree
+            .apply_batch(batch)
+            .map_err(engine("cannot write events"))
     }
 
     fn commit(&self, head: &Head, blocks: &[(Seq, &[u8])], meta: &[(&str, &[u8])]) -> Result<()> {
@@ -322,7 +344,9 @@ impl Store for SledStore {
             batch.insert(meta_key(name), *value);
         }
         batch.insert(HEAD_KEY, &codec::encode_head(head)[..]);
-        self.tree.apply_batch(batch).map_err(engine("cannot write events"))?;
+        self.tree
+            .apply_batch(batch)
+            .map_err(engine("cannot write events"))?;
         self.sync()
     }
 
@@ -336,7 +360,9 @@ impl Store for SledStore {
             n += 1;
         }
         if n > 0 {
-            self.tree.apply_batch(batch).map_err(engine("cannot discard staged events"))?;
+            self.tree
+                .apply_batch(batch)
+                .map_err(engine("cannot discard staged events"))?;
         }
         Ok(n)
     }
@@ -453,13 +479,26 @@ impl Store for MemStore {
 
     fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + '_> {
         let g = self.lock();
-        let start = g.blocks.range(..=from).next_back().map_or(from, |(k, _)| *k);
-        let v: Vec<_> = g.blocks.range(start..).map(|(k, v)| Ok((*k, v.clone()))).collect();
+        let start = g
+            .blocks
+            .range(..=from)
+            .next_back()
+            .map_or(from, |(k, _)| *k);
+        let v: Vec<_> = g
+            .blocks
+            .range(start..)
+            .map(|(k, v)| Ok((*k, v.clone())))
+            .collect();
         Box::new(v.into_iter())
     }
 
     fn block_holding(&self, seq: Seq) -> Result<Option<Block>> {
-        Ok(self.lock().blocks.range(..=seq).next_back().map(|(k, v)| (*k, v.clone())))
+        Ok(self
+            .lock()
+            .blocks
+            .range(..=seq)
+            .next_back()
+            .map(|(k, v)| (*k, v.clone())))
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {

@@ -136,7 +136,9 @@ fn distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -168,7 +170,8 @@ pub fn is_actor_id(s: &str) -> bool {
     let b = s.as_bytes();
     (2..=32).contains(&b.len())
         && b[0].is_ascii_uppercase()
-        && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 /// The form names are compared in: upper case, dots dropped, runs of spaces,
@@ -221,7 +224,15 @@ struct StarterFile {
 }
 
 /// Kinds an actor may have.
-pub const ACTOR_KINDS: &[&str] = &["state", "organisation", "body", "person", "group", "company", "other"];
+pub const ACTOR_KINDS: &[&str] = &[
+    "state",
+    "organisation",
+    "body",
+    "person",
+    "group",
+    "company",
+    "other",
+];
 
 /// Canonical actors and the names that resolve to them.
 #[derive(Debug, Clone, Default)]
@@ -257,7 +268,8 @@ static STARTER: LazyLock<Actors> = LazyLock::new(|| {
         serde_json::from_str(ACTORS_JSON).expect("schema/actors.json is valid (tested)");
     let mut actors = Actors::default();
     // Parents before the bodies that belong to them.
-    let (roots, children): (Vec<_>, Vec<_>) = file.actors.into_iter().partition(|a| a.parent.is_none());
+    let (roots, children): (Vec<_>, Vec<_>) =
+        file.actors.into_iter().partition(|a| a.parent.is_none());
     for a in roots.into_iter().chain(children) {
         let def = ActorDef {
             id: a.id,
@@ -267,7 +279,9 @@ static STARTER: LazyLock<Actors> = LazyLock::new(|| {
             parent: a.parent,
             cameo: a.cameo,
         };
-        actors.add(def, None).expect("schema/actors.json has no conflicts (tested)");
+        actors
+            .add(def, None)
+            .expect("schema/actors.json has no conflicts (tested)");
     }
     actors
 });
@@ -314,7 +328,11 @@ impl Actors {
             .keys()
             .map(String::as_str)
             .chain(self.by_id.values().map(|a| a.def.name.as_str()))
-            .chain(self.by_id.values().flat_map(|a| a.def.aliases.iter().map(String::as_str)));
+            .chain(
+                self.by_id
+                    .values()
+                    .flat_map(|a| a.def.aliases.iter().map(String::as_str)),
+            );
         let mut suggestions = close_matches(name, names);
         // Show each suggestion as `ID (name)` resolved to its actor.
         for s in &mut suggestions {
@@ -333,7 +351,9 @@ impl Actors {
     fn check_name(&self, name: &str, owner: &str) -> Result<String, ActorError> {
         let n = normalise(name);
         if n.is_empty() {
-            return Err(ActorError::Invalid("an actor name or alias may not be empty".into()));
+            return Err(ActorError::Invalid(
+                "an actor name or alias may not be empty".into(),
+            ));
         }
         match self.by_name.get(&n) {
             Some(other) if other != owner => Err(ActorError::NameTaken {
@@ -367,14 +387,19 @@ impl Actors {
         }
         if let Some(p) = &def.parent {
             if !self.by_id.contains_key(p) {
-                return Err(ActorError::Unknown(self.resolve(p).err().unwrap_or(Unknown {
-                    name: p.clone(),
-                    suggestions: vec![],
-                })));
+                return Err(ActorError::Unknown(self.resolve(p).err().unwrap_or(
+                    Unknown {
+                        name: p.clone(),
+                        suggestions: vec![],
+                    },
+                )));
             }
         }
         let mut names = Vec::new();
-        for n in std::iter::once(&def.id).chain(std::iter::once(&def.name)).chain(&def.aliases) {
+        for n in std::iter::once(&def.id)
+            .chain(std::iter::once(&def.name))
+            .chain(&def.aliases)
+        {
             let key = self.check_name(n, &def.id)?;
             if !names.contains(&key) {
                 names.push(key);
@@ -399,12 +424,12 @@ impl Actors {
     /// An unknown actor or a name that resolves to another actor.
     pub fn add_alias(&mut self, alias: &AliasDef) -> Result<(), ActorError> {
         if !self.by_id.contains_key(&alias.actor) {
-            return Err(ActorError::Unknown(self.resolve(&alias.actor).err().unwrap_or(
-                Unknown {
+            return Err(ActorError::Unknown(
+                self.resolve(&alias.actor).err().unwrap_or(Unknown {
                     name: alias.actor.clone(),
                     suggestions: vec![],
-                },
-            )));
+                }),
+            ));
         }
         let key = self.check_name(&alias.alias, &alias.actor)?;
         self.by_name.insert(key, alias.actor.clone());
@@ -425,11 +450,23 @@ mod tests {
         let v = Vocabulary::builtin();
         for m in &v.mapping {
             assert!(v.stance(&m.stance).is_some(), "{}", m.stance);
-            assert!(m.predicate == "*" || v.predicate(&m.predicate).is_some(), "{}", m.predicate);
-            assert!(v.cameo_labels.contains_key(&m.cameo), "label of {}", m.cameo);
+            assert!(
+                m.predicate == "*" || v.predicate(&m.predicate).is_some(),
+                "{}",
+                m.predicate
+            );
+            assert!(
+                v.cameo_labels.contains_key(&m.cameo),
+                "label of {}",
+                m.cameo
+            );
         }
         for s in &v.stances {
-            assert!(v.mapping(&s.id, "withdrawal").is_some(), "{} has a mapping", s.id);
+            assert!(
+                v.mapping(&s.id, "withdrawal").is_some(),
+                "{} has a mapping",
+                s.id
+            );
         }
         assert!(Actors::starter().len() > 190);
     }
@@ -437,9 +474,19 @@ mod tests {
     #[test]
     fn the_field_codes_appeals_and_demands_apart() {
         let v = Vocabulary::builtin();
-        assert_eq!(v.mapping("calls-for", "withdrawal").map(|m| m.cameo.as_str()), Some("0256"));
-        assert_eq!(v.mapping("demands", "withdrawal").map(|m| m.cameo.as_str()), Some("1056"));
-        assert_eq!(v.mapping("denies", "presence").map(|m| m.cameo.as_str()), Some("016"));
+        assert_eq!(
+            v.mapping("calls-for", "withdrawal")
+                .map(|m| m.cameo.as_str()),
+            Some("0256")
+        );
+        assert_eq!(
+            v.mapping("demands", "withdrawal").map(|m| m.cameo.as_str()),
+            Some("1056")
+        );
+        assert_eq!(
+            v.mapping("denies", "presence").map(|m| m.cameo.as_str()),
+            Some("016")
+        );
     }
 
     #[test]
@@ -450,7 +497,10 @@ mod tests {
         }
         assert_eq!(a.resolve("Russian Federation"), Ok("RUS"));
         let err = a.resolve("RUSS").unwrap_err();
-        assert!(err.suggestions.iter().any(|s| s.starts_with("RUS")), "{err}");
+        assert!(
+            err.suggestions.iter().any(|s| s.starts_with("RUS")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -464,7 +514,10 @@ mod tests {
             parent: None,
             cameo: None,
         };
-        assert!(matches!(a.add(def, Some(1)), Err(ActorError::NameTaken { .. })));
+        assert!(matches!(
+            a.add(def, Some(1)),
+            Err(ActorError::NameTaken { .. })
+        ));
         assert!(a.get("XUN").is_none());
     }
 

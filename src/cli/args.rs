@@ -1,0 +1,262 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Ledger location: --ledger PATH, else $DEMARCHE_LEDGER, else the user's data directory
+(for example ~/.local/share/demarche/ledger).
+
+Exit codes:
+  0  success
+  1  integrity failure: the chain does not verify (verify names the first bad seq)
+  2  bad usage or bad input: nothing was changed
+  3  I/O or store error (for example the ledger is held by another process)
+
+Examples:
+  demarche demo                       record the worked example and show it
+  demarche log --party RUS            what Russia said, as recorded
+  demarche verify --expect-head \"$(demarche head)\"";
+
+/// A tamper-evident, event-sourced ledger of diplomatic statements.
+///
+/// Every statement a party makes is stored as an immutable event, chained by BLAKE3
+/// hashes; `verify` proves that no one has edited, dropped or reordered the record.
+#[derive(Parser, Debug)]
+#[command(name = "demarche", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Ledger directory (created on first append).
+    #[arg(long, global = true, env = "DEMARCHE_LEDGER", value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+
+    /// Seconds to wait for another process that holds the ledger.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0)]
+    pub wait: f64,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output selection shared by read commands.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct Output {
+    /// Print JSON (one object per line) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Record the worked example (Libya, 29 January 2021) and show it.
+    ///
+    /// Appends the statements of the news report the project was born from, and a formal
+    /// demand from the public record beside them, then lists them and verifies the chain.
+    /// Running it again adds nothing: events the ledger already holds are skipped.
+    #[command(after_help = "Example:\n  demarche demo\n  demarche --ledger /tmp/try demo --json")]
+    Demo(Output),
+
+    /// Append one event, from a JSON line or from flags.
+    ///
+    /// The event is checked (fields, dates, actors, stance and predicate) and acknowledged
+    /// only once it is durable. Actor names are resolved to canonical ids ("U.N." → UN).
+    #[command(after_help = r#"Examples:
+  demarche append --json '{"type":"statement","said_on":"2021-01-28","party":"USA",
+    "stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS","TUR"],
+    "location":"LBY"},"quote":"we call on Turkey and Russia to ...",
+    "source":{"publisher":"AFP"}}'
+  demarche append --said-on 2021-01-28 --party USA --stance calls-for \
+    --predicate withdrawal --subject RUS --subject TUR --location LBY \
+    --quote "we call on Turkey and Russia to ..." --publisher AFP
+  demarche append --retract 5 --reason "recorded from a misattributed quote"
+
+Prints the new event's seq and hash (with --json input, the recorded event as JSON)."#)]
+    Append(Box<AppendArgs>),
+
+    /// List events in seq order, with filters.
+    #[command(
+        after_help = "Examples:\n  demarche log\n  demarche log --party RUS --from 2021-01-01\n  demarche log --json | jq .quote"
+    )]
+    Log(LogArgs),
+
+    /// Show one event in full: fields, quote, source and hashes.
+    #[command(after_help = "Example:\n  demarche show 3\n  demarche show 3 --json")]
+    Show {
+        /// The event's seq (1 is the first event).
+        seq: u64,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Re-hash every event and check the whole chain.
+    ///
+    /// Exit 0 when intact, 1 when not (naming the first bad seq and why). A dropped tail is
+    /// only visible against a head saved earlier: keep the output of `demarche head` and
+    /// pass it to --expect-head.
+    #[command(
+        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json"
+    )]
+    Verify {
+        /// A head saved earlier, `SIZE:HASH`: the ledger must pass through it.
+        #[arg(long, value_name = "SIZE:HASH")]
+        expect_head: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Print the current head: `SIZE:HASH` (number of events and hash of the last).
+    #[command(
+        after_help = "Example:\n  demarche head > saved-head\n  demarche verify --expect-head \"$(cat saved-head)\""
+    )]
+    Head(Output),
+
+    /// Add, alias, list and look up actors.
+    #[command(subcommand)]
+    Actor(ActorCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct AppendArgs {
+    /// The event as one JSON line (see schema/event.schema.json).
+    #[arg(long, value_name = "LINE", conflicts_with_all = ["said_on", "party", "retract"])]
+    pub json: Option<String>,
+
+    /// Retract event SEQ (with --reason).
+    #[arg(long, value_name = "SEQ", conflicts_with_all = ["said_on", "party", "correct"])]
+    pub retract: Option<u64>,
+
+    /// Correct event SEQ: the flags give the statement as it should have been.
+    #[arg(long, value_name = "SEQ")]
+    pub correct: Option<u64>,
+
+    /// Why (for --retract and --correct).
+    #[arg(long)]
+    pub reason: Option<String>,
+
+    /// When it was said: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM].
+    #[arg(long, value_name = "DATE")]
+    pub said_on: Option<String>,
+    /// Party the statement is attributed to (actor id or alias).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Person who spoke for the party.
+    #[arg(long)]
+    pub speaker: Option<String>,
+    /// The speaker's role.
+    #[arg(long, requires = "speaker")]
+    pub speaker_role: Option<String>,
+    /// Stance: demands, calls-for, denies, asserts, acknowledges, ...
+    #[arg(long)]
+    pub stance: Option<String>,
+    /// Hedging words of a hedged statement ("cannot totally exclude").
+    #[arg(long)]
+    pub hedge: Option<String>,
+    /// Predicate: withdrawal, presence, intervention, ceasefire, ...
+    #[arg(long)]
+    pub predicate: Option<String>,
+    /// Actor the predicate is about (repeat for several).
+    #[arg(long = "subject", value_name = "ACTOR")]
+    pub subjects: Vec<String>,
+    /// Place (actor id of a state, usually).
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Narrows the predicate: military-personnel, mercenaries, ...
+    #[arg(long)]
+    pub qualifier: Option<String>,
+    /// The words as reported.
+    #[arg(long)]
+    pub quote: Option<String>,
+    /// Source address.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Source publisher.
+    #[arg(long)]
+    pub publisher: Option<String>,
+    /// Source publication date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub published_on: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// Only statements by this party (id or alias).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only this stance.
+    #[arg(long)]
+    pub stance: Option<String>,
+    /// Only this event type: statement, correction, retraction, actor, alias.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Only statements said on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only statements said on or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Start at this seq.
+    #[arg(long, value_name = "SEQ", default_value_t = 1)]
+    pub since: u64,
+    /// Print at most N events.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActorCommand {
+    /// Define a new actor (an `actor` event in the chain).
+    #[command(
+        after_help = "Example:\n  demarche actor add --id RUS-MFA --name \"Russian Foreign Ministry\" --kind body \\\n    --parent RUS --alias \"Russian MFA\" --alias \"MID\""
+    )]
+    Add {
+        /// Canonical id: 2-32 upper-case letters, digits, '-'.
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// state, organisation, body, person, group, company or other.
+        #[arg(long)]
+        kind: String,
+        /// Another name (repeat for several).
+        #[arg(long = "alias", value_name = "NAME")]
+        aliases: Vec<String>,
+        /// The actor this one belongs to.
+        #[arg(long)]
+        parent: Option<String>,
+        /// CAMEO actor code.
+        #[arg(long)]
+        cameo: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Give an existing actor one more name (an `alias` event in the chain).
+    #[command(
+        after_help = "Example:\n  demarche actor alias UN \"Organisation des Nations unies\""
+    )]
+    Alias {
+        /// The actor (id or a name it already has).
+        actor: String,
+        /// The new name.
+        alias: String,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// List the known actors: the starter set and those added to this ledger.
+    List {
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Resolve a name to its actor.
+    #[command(after_help = "Example:\n  demarche actor show \"U.N.\"")]
+    Show {
+        /// An id, name or alias.
+        name: String,
+        #[command(flatten)]
+        out: Output,
+    },
+}

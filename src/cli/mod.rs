@@ -1,0 +1,788 @@
+//! The command line: the only code that prints. Data goes to stdout, everything
+//! else to stderr.
+
+mod args;
+
+use args::{ActorCommand, AppendArgs, Cli, Command, LogArgs, Output};
+use clap::Parser;
+use demarche::chain::Problem;
+use demarche::event::{Event, Hash, Head, Recorded, Statement};
+use demarche::json::{self, InputError};
+use demarche::ledger::{Ledger, LedgerError, VerifyReport};
+use demarche::store::{OpenOptions, StoreError};
+use demarche::vocab::{Actors, Vocabulary};
+use serde_json::{json, Value};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit codes scripts rely on.
+const INTEGRITY: u8 = 1;
+const USAGE: u8 = 2;
+const IO: u8 = 3;
+
+/// A failure on its way to stderr and an exit code.
+struct Failure {
+    code: u8,
+    message: String,
+    hint: Option<String>,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: USAGE,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure {
+            code: if e.kind() == io::ErrorKind::BrokenPipe {
+                0
+            } else {
+                IO
+            },
+            message: if e.kind() == io::ErrorKind::BrokenPipe {
+                String::new()
+            } else {
+                format!("cannot write output: {e}")
+            },
+            hint: None,
+        }
+    }
+}
+
+impl From<LedgerError> for Failure {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Store(s) => s.into(),
+            LedgerError::Rejected { .. } => Failure::usage(format!("event rejected: {e}")).hint(
+                "nothing was appended; see `demarche append --help` and schema/event.schema.json",
+            ),
+            LedgerError::NoSuchSeq { .. } => Failure::usage(e.to_string()),
+            LedgerError::Corrupt { .. } => Failure {
+                code: INTEGRITY,
+                message: e.to_string(),
+                hint: Some("run `demarche verify` to find the first bad seq".into()),
+            },
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::Missing(p) => Failure::usage(e.to_string()).hint(format!(
+                "create it with `demarche --ledger {} demo` or `append`, or point --ledger (or $DEMARCHE_LEDGER) at an existing ledger",
+                p.display()
+            )),
+            StoreError::NotALedger { .. } => {
+                Failure::usage(e.to_string()).hint("point --ledger at a demarche ledger directory, or at a new path")
+            }
+            StoreError::Locked { .. } => Failure {
+                code: IO,
+                message: e.to_string(),
+                hint: Some("wait for the other demarche command to finish, or raise --wait".into()),
+            },
+            StoreError::BadHead(_) => Failure {
+                code: INTEGRITY,
+                message: e.to_string(),
+                hint: None,
+            },
+            _ => Failure {
+                code: IO,
+                message: e.to_string(),
+                hint: None,
+            },
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, Failure>;
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("error: {}", f.message);
+                if let Some(h) = f.hint {
+                    eprintln!("hint: {h}");
+                }
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn ledger_path(cli: &Cli) -> Result<PathBuf> {
+    if let Some(p) = &cli.ledger {
+        return Ok(p.clone());
+    }
+    dirs::data_dir()
+        .map(|d| d.join("demarche").join("ledger"))
+        .ok_or_else(|| {
+            Failure::usage("cannot find the user's data directory").hint("pass --ledger PATH")
+        })
+}
+
+fn clock() -> Result<Option<i64>> {
+    match std::env::var("DEMARCHE_NOW") {
+        Ok(s) => s
+            .parse::<jiff::Timestamp>()
+            .map(|t| Some(t.as_microsecond()))
+            .map_err(|e| {
+                Failure::usage(format!("DEMARCHE_NOW=\"{s}\" is not an RFC 3339 time: {e}"))
+            }),
+        Err(_) => Ok(None),
+    }
+}
+
+fn open(cli: &Cli, create: bool) -> Result<Ledger> {
+    let path = ledger_path(cli)?;
+    if create {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Failure {
+                code: IO,
+                message: format!("cannot create {}: {e}", parent.display()),
+                hint: None,
+            })?;
+        }
+    }
+    if !cli.wait.is_finite() || cli.wait < 0.0 {
+        return Err(Failure::usage(
+            "--wait takes a number of seconds, 0 or more",
+        ));
+    }
+    let opts = OpenOptions {
+        create,
+        lock_timeout: Duration::from_secs_f64(cli.wait),
+    };
+    let mut ledger = Ledger::open(&path, &opts)?;
+    if let Some(now) = clock()? {
+        ledger.set_clock(move || now);
+    }
+    Ok(ledger)
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match &cli.command {
+        Command::Demo(o) => demo(&cli, *o, &mut out),
+        Command::Append(a) => append(&cli, a, &mut out),
+        Command::Log(a) => log(&cli, a, &mut out),
+        Command::Show { seq, out: o } => {
+            let mut ledger = open(&cli, false)?;
+            let r = ledger.get(*seq)?;
+            if o.json {
+                writeln!(out, "{}", json::recorded_json(&r))?;
+            } else {
+                show_text(&mut out, &r, ledger.actors()?)?;
+            }
+            Ok(0)
+        }
+        Command::Verify {
+            expect_head,
+            out: o,
+        } => {
+            let expect = expect_head.as_deref().map(parse_head_token).transpose()?;
+            let ledger = open(&cli, false)?;
+            let report = ledger.verify(expect)?;
+            print_verify(&mut out, &report, o.json)?;
+            Ok(if report.is_intact() { 0 } else { INTEGRITY })
+        }
+        Command::Head(o) => {
+            let ledger = open(&cli, false)?;
+            let h = ledger.head()?;
+            if o.json {
+                writeln!(out, "{}", head_json(&h))?;
+            } else {
+                writeln!(out, "{}", h.token())?;
+            }
+            Ok(0)
+        }
+        Command::Actor(a) => actor(&cli, a, &mut out),
+    }
+}
+
+fn head_json(h: &Head) -> Value {
+    json!({
+        "size": h.size,
+        "hash": h.hash.to_hex(),
+        "recorded_at": (h.size > 0).then(|| json::format_recorded_at(h.recorded_at)),
+    })
+}
+
+fn parse_head_token(s: &str) -> Result<(u64, Hash)> {
+    let bad = || {
+        Failure::usage(format!("\"{s}\" is not a head of the form SIZE:HASH"))
+            .hint("use the output of `demarche head`, for example 10:4be1... (64 hex digits)")
+    };
+    let (size, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+    Ok((
+        size.parse().map_err(|_| bad())?,
+        Hash::from_hex(hash).ok_or_else(bad)?,
+    ))
+}
+
+fn verify_json(r: &VerifyReport) -> Value {
+    json!({
+        "intact": r.is_intact(),
+        "checked": r.checked,
+        "head": head_json(&r.head),
+        "computed": r.computed.to_hex(),
+        "first_bad_seq": r.problem.as_ref().map(Problem::seq),
+        "problem": r.problem.as_ref().map(|p| json!({"kind": p.kind(), "message": p.to_string()})),
+        "redacted": r.redacted,
+        "staged": r.staged,
+    })
+}
+
+fn print_verify(out: &mut impl Write, r: &VerifyReport, as_json: bool) -> Result<()> {
+    if as_json {
+        writeln!(out, "{}", verify_json(r))?;
+    } else {
+        match &r.problem {
+            None => writeln!(
+                out,
+                "intact: {} events verified, head {}",
+                r.checked,
+                r.head.token()
+            )?,
+            Some(p) => {
+                writeln!(out, "TAMPERED: first bad seq {}", p.seq())?;
+                writeln!(out, "  {p}")?;
+                writeln!(out, "  {} events verified before it", r.checked)?;
+            }
+        }
+        if !r.redacted.is_empty() {
+            writeln!(
+                out,
+                "redacted (payload withheld, hash intact): seqs {:?}",
+                r.redacted
+            )?;
+        }
+    }
+    if r.staged > 0 {
+        eprintln!(
+            "note: {} events past the head, left by an interrupted batch, were never acknowledged and are ignored",
+            r.staged
+        );
+    }
+    Ok(())
+}
+
+fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
+    let path = ledger_path(cli)?;
+    let mut ledger = open(cli, true)?;
+    let done = demarche::example::record(&mut ledger)?;
+    let report = ledger.verify(None)?;
+    let events: Vec<Recorded> = ledger
+        .iter(1, u64::MAX)?
+        .collect::<std::result::Result<_, _>>()?;
+    let example: std::collections::HashSet<Hash> = demarche::example::events()
+        .iter()
+        .map(|e| demarche::chain::payload_digest(&demarche::codec::encode_event(e).expect("small")))
+        .collect();
+    let shown: Vec<&Recorded> = events
+        .iter()
+        .filter(|r| example.contains(&r.digest))
+        .collect();
+    if o.json {
+        let v = json!({
+            "ledger": path.display().to_string(),
+            "appended": done.appended,
+            "already": done.already,
+            "events": shown.iter().map(|r| json::recorded_json(r)).collect::<Vec<_>>(),
+            "verify": verify_json(&report),
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        eprintln!(
+            "ledger {}: {} example events appended, {} already recorded",
+            path.display(),
+            done.appended,
+            done.already
+        );
+        writeln!(
+            out,
+            "The worked example: statements on foreign forces in Libya, 28-29 January 2021,"
+        )?;
+        writeln!(
+            out,
+            "and UN Security Council resolution 660 (1990), a formal demand, beside them."
+        )?;
+        writeln!(out)?;
+        log_table(out, shown.into_iter())?;
+        writeln!(out)?;
+        print_verify(out, &report, false)?;
+    }
+    Ok(if report.is_intact() { 0 } else { INTEGRITY })
+}
+
+fn input_failure(e: InputError) -> Failure {
+    Failure::usage(format!("event rejected: {e}"))
+        .hint("nothing was appended; see `demarche append --help` and schema/event.schema.json")
+}
+
+fn event_from_flags(a: &AppendArgs) -> Result<Event> {
+    if let Some(of) = a.retract {
+        let reason = a
+            .reason
+            .clone()
+            .ok_or_else(|| Failure::usage("--retract needs --reason"))?;
+        let line = json!({"type": "retraction", "of": of, "reason": reason});
+        return json::parse_event(&line.to_string()).map_err(input_failure);
+    }
+    let need = |v: &Option<String>, flag: &str| {
+        v.clone().ok_or_else(|| {
+            Failure::usage(format!("a statement needs --{flag}"))
+                .hint("see `demarche append --help`")
+        })
+    };
+    let mut st = json!({
+        "said_on": need(&a.said_on, "said-on")?,
+        "party": need(&a.party, "party")?,
+        "stance": need(&a.stance, "stance")?,
+        "proposition": {"predicate": need(&a.predicate, "predicate")?, "subjects": a.subjects},
+        "quote": need(&a.quote, "quote")?,
+        "source": {},
+    });
+    let m = st.as_object_mut().expect("object");
+    if let Some(name) = &a.speaker {
+        m.insert("speaker".into(), json!({"name": name}));
+        if let Some(role) = &a.speaker_role {
+            m["speaker"]["role"] = role.clone().into();
+        }
+    }
+    if let Some(h) = &a.hedge {
+        m.insert("hedge".into(), h.clone().into());
+    }
+    for (k, v) in [("location", &a.location), ("qualifier", &a.qualifier)] {
+        if let Some(v) = v {
+            m["proposition"][k] = v.clone().into();
+        }
+    }
+    for (k, v) in [
+        ("url", &a.url),
+        ("publisher", &a.publisher),
+        ("published_on", &a.published_on),
+    ] {
+        if let Some(v) = v {
+            m["source"][k] = v.clone().into();
+        }
+    }
+    let line = match a.correct {
+        Some(of) => {
+            let mut c = json!({"type": "correction", "of": of, "statement": st});
+            if let Some(r) = &a.reason {
+                c["reason"] = r.clone().into();
+            }
+            c
+        }
+        None => {
+            m.insert("type".into(), "statement".into());
+            st
+        }
+    };
+    json::parse_event(&line.to_string()).map_err(input_failure)
+}
+
+fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
+    let event = match &a.json {
+        Some(line) => json::parse_event(line.trim_end()).map_err(input_failure)?,
+        None => event_from_flags(a)?,
+    };
+    let mut ledger = open(cli, true)?;
+    let r = ledger.append(event)?;
+    if a.json.is_some() {
+        writeln!(out, "{}", json::recorded_json(&r))?;
+    } else {
+        writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
+    }
+    Ok(0)
+}
+
+fn describe(s: &Statement) -> String {
+    let p = &s.proposition;
+    let mut d = p.predicate.clone();
+    if !p.subjects.is_empty() {
+        d.push_str(" of ");
+        d.push_str(&p.subjects.join(", "));
+    }
+    if let Some(q) = &p.qualifier {
+        d.push_str(&format!(" [{q}]"));
+    }
+    if let Some(l) = &p.location {
+        d.push_str(" in ");
+        d.push_str(l);
+    }
+    d
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut c: String = s.chars().take(n - 1).collect();
+        c.push('…');
+        c
+    }
+}
+
+fn summary_row(r: &Recorded) -> String {
+    match &r.event {
+        None => format!("{:>6}  (redacted: payload withheld)", r.seq),
+        Some(e) => match e {
+            Event::Statement(s) => statement_row(r.seq, "", s),
+            Event::Correction(c) => {
+                statement_row(r.seq, &format!("corrects {}: ", c.of), &c.statement)
+            }
+            Event::Retraction(x) => format!("{:>6}  retracts {}: {}", r.seq, x.of, x.reason),
+            Event::Actor(a) => format!("{:>6}  actor {} \"{}\" ({})", r.seq, a.id, a.name, a.kind),
+            Event::Alias(a) => format!("{:>6}  alias \"{}\" for {}", r.seq, a.alias, a.actor),
+        },
+    }
+}
+
+fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
+    let stance = match &s.hedge {
+        Some(_) => format!("{} (hedged)", s.stance),
+        None => s.stance.clone(),
+    };
+    format!(
+        "{:>6}  {}{:<10}  {:<5}  {:<22}  {:<40}  \"{}\"",
+        seq,
+        prefix,
+        json::format_said_on(&s.said_on),
+        s.party,
+        stance,
+        describe(s),
+        clip(&s.quote, 60)
+    )
+}
+
+fn log_table<'a>(out: &mut impl Write, rows: impl Iterator<Item = &'a Recorded>) -> Result<usize> {
+    let mut n = 0;
+    for r in rows {
+        if n == 0 {
+            writeln!(
+                out,
+                "{:>6}  {:<10}  {:<5}  {:<22}  {:<40}  quote",
+                "seq", "said on", "party", "stance", "proposition"
+            )?;
+        }
+        writeln!(out, "{}", summary_row(r))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
+    let mut ledger = open(cli, false)?;
+    let party = match &a.party {
+        Some(p) => Some(
+            ledger
+                .actors()?
+                .resolve(p)
+                .map(str::to_string)
+                .map_err(|u| Failure::usage(format!("--party: unknown actor {u}")))?,
+        ),
+        None => None,
+    };
+    if let Some(s) = &a.stance {
+        if Vocabulary::builtin().stance(s).is_none() {
+            let m = demarche::vocab::close_matches(
+                s,
+                Vocabulary::builtin().stances.iter().map(|x| x.id.as_str()),
+            );
+            return Err(Failure::usage(format!(
+                "--stance: unknown stance {}",
+                demarche::vocab::Unknown {
+                    name: s.clone(),
+                    suggestions: m
+                }
+            )));
+        }
+    }
+    if let Some(k) = &a.kind {
+        if !["statement", "correction", "retraction", "actor", "alias"].contains(&k.as_str()) {
+            return Err(Failure::usage(format!(
+                "--type: \"{k}\" is not one of statement, correction, retraction, actor, alias"
+            )));
+        }
+    }
+    let date = |v: &Option<String>, flag: &str| {
+        v.as_deref()
+            .map(json::parse_date)
+            .transpose()
+            .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
+    };
+    let (from, to) = (date(&a.from, "from")?, date(&a.to, "to")?);
+    let keep = |r: &Recorded| -> bool {
+        let Some(e) = &r.event else {
+            return party.is_none()
+                && a.stance.is_none()
+                && a.kind.is_none()
+                && from.is_none()
+                && to.is_none();
+        };
+        if a.kind.as_deref().is_some_and(|k| k != e.kind()) {
+            return false;
+        }
+        let filtered = party.is_some() || a.stance.is_some() || from.is_some() || to.is_some();
+        match e.statement() {
+            None => !filtered,
+            Some(s) => {
+                party.as_ref().is_none_or(|p| &s.party == p)
+                    && a.stance.as_ref().is_none_or(|x| &s.stance == x)
+                    && from.is_none_or(|d| s.said_on.date >= d)
+                    && to.is_none_or(|d| s.said_on.date <= d)
+            }
+        }
+    };
+    let limit = a.limit.unwrap_or(usize::MAX);
+    let mut shown = 0usize;
+    let mut header = false;
+    for r in ledger.iter(a.since, u64::MAX)? {
+        if shown >= limit {
+            break;
+        }
+        let r = r?;
+        if !keep(&r) {
+            continue;
+        }
+        if a.out.json {
+            writeln!(out, "{}", json::recorded_json(&r))?;
+        } else {
+            if !header {
+                writeln!(
+                    out,
+                    "{:>6}  {:<10}  {:<5}  {:<22}  {:<40}  quote",
+                    "seq", "said on", "party", "stance", "proposition"
+                )?;
+                header = true;
+            }
+            writeln!(out, "{}", summary_row(&r))?;
+        }
+        shown += 1;
+    }
+    if shown == 0 && !a.out.json {
+        eprintln!("no events match");
+    }
+    Ok(0)
+}
+
+fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> {
+    let name = |id: &str| match actors.get(id) {
+        Some(a) => format!("{id} ({})", a.def.name),
+        None => id.to_string(),
+    };
+    let line = |out: &mut dyn Write, k: &str, v: &str| writeln!(out, "{k:<13}{v}");
+    line(out, "seq", &r.seq.to_string())?;
+    match &r.event {
+        None => line(
+            out,
+            "type",
+            "redacted (payload withheld; its digest keeps the chain intact)",
+        )?,
+        Some(e) => {
+            line(out, "type", e.kind())?;
+            match e {
+                Event::Retraction(x) => {
+                    line(out, "retracts", &x.of.to_string())?;
+                    line(out, "reason", &x.reason)?;
+                }
+                Event::Actor(a) => {
+                    line(out, "id", &a.id)?;
+                    line(out, "name", &a.name)?;
+                    line(out, "kind", &a.kind)?;
+                    line(out, "aliases", &a.aliases.join(", "))?;
+                    if let Some(p) = &a.parent {
+                        line(out, "parent", &name(p))?;
+                    }
+                    if let Some(c) = &a.cameo {
+                        line(out, "cameo", c)?;
+                    }
+                }
+                Event::Alias(a) => {
+                    line(out, "actor", &name(&a.actor))?;
+                    line(out, "alias", &a.alias)?;
+                }
+                Event::Statement(_) | Event::Correction(_) => {
+                    if let Event::Correction(c) = e {
+                        line(out, "corrects", &c.of.to_string())?;
+                        if let Some(reason) = &c.reason {
+                            line(out, "reason", reason)?;
+                        }
+                    }
+                    let s = e.statement().expect("statement or correction");
+                    line(out, "said on", &json::format_said_on(&s.said_on))?;
+                    line(out, "party", &name(&s.party))?;
+                    if let Some(sp) = &s.speaker {
+                        let who = match &sp.role {
+                            Some(role) => format!("{}, {role}", sp.name),
+                            None => sp.name.clone(),
+                        };
+                        line(out, "speaker", &who)?;
+                    }
+                    let vocab = Vocabulary::builtin();
+                    let mut stance = vocab
+                        .stance(&s.stance)
+                        .map_or(s.stance.clone(), |d| d.label.clone());
+                    if let Some(m) = vocab.mapping(&s.stance, &s.proposition.predicate) {
+                        let label = vocab
+                            .cameo_labels
+                            .get(&m.cameo)
+                            .map(String::as_str)
+                            .unwrap_or("");
+                        stance.push_str(&format!("  [CAMEO {} {label}]", m.cameo));
+                    }
+                    line(out, "stance", &stance)?;
+                    if let Some(h) = &s.hedge {
+                        line(out, "hedge", h)?;
+                    }
+                    line(out, "proposition", &describe(s))?;
+                    line(out, "quote", &format!("\"{}\"", s.quote))?;
+                    let src = &s.source;
+                    let parts: Vec<String> = [
+                        src.publisher.clone(),
+                        src.published_on.map(|d| d.to_string()),
+                        src.url.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    line(out, "source", &parts.join(", "))?;
+                }
+            }
+        }
+    }
+    line(out, "recorded at", &json::format_recorded_at(r.recorded_at))?;
+    line(out, "prev", &r.prev.to_hex())?;
+    line(out, "hash", &r.hash.to_hex())?;
+    line(out, "digest", &r.digest.to_hex())?;
+    Ok(())
+}
+
+fn actor_json(a: &demarche::vocab::Actor) -> Value {
+    let mut m = json::event_json(&Event::Actor(a.def.clone()));
+    m.remove("type");
+    m.insert("defined_at".into(), a.defined_at.into());
+    Value::Object(m)
+}
+
+fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
+    let (event, o) = match a {
+        ActorCommand::Add {
+            id,
+            name,
+            kind,
+            aliases,
+            parent,
+            cameo,
+            out: o,
+        } => {
+            let mut v =
+                json!({"type": "actor", "id": id, "name": name, "kind": kind, "aliases": aliases});
+            if let Some(p) = parent {
+                v["parent"] = p.clone().into();
+            }
+            if let Some(c) = cameo {
+                v["cameo"] = c.clone().into();
+            }
+            (v, o)
+        }
+        ActorCommand::Alias {
+            actor,
+            alias,
+            out: o,
+        } => (json!({"type": "alias", "actor": actor, "alias": alias}), o),
+        ActorCommand::List { kind, out: o } => {
+            let mut ledger = open(cli, false).or_else(|f| {
+                if f.code == USAGE && cli.ledger.is_none() {
+                    Ok(Ledger::in_memory())
+                } else {
+                    Err(f)
+                }
+            })?;
+            for act in ledger.actors()?.iter() {
+                if kind.as_ref().is_some_and(|k| &act.def.kind != k) {
+                    continue;
+                }
+                if o.json {
+                    writeln!(out, "{}", actor_json(act))?;
+                } else {
+                    writeln!(
+                        out,
+                        "{:<14} {:<13} {}",
+                        act.def.id, act.def.kind, act.def.name
+                    )?;
+                }
+            }
+            return Ok(0);
+        }
+        ActorCommand::Show { name, out: o } => {
+            let mut ledger = open(cli, false).or_else(|f| {
+                if f.code == USAGE && cli.ledger.is_none() {
+                    Ok(Ledger::in_memory())
+                } else {
+                    Err(f)
+                }
+            })?;
+            let actors = ledger.actors()?;
+            let id = actors
+                .resolve(name)
+                .map_err(|u| Failure::usage(format!("unknown actor {u}")))?;
+            let act = actors.get(id).expect("resolved");
+            if o.json {
+                writeln!(out, "{}", actor_json(act))?;
+            } else {
+                writeln!(out, "{:<9}{}", "id", act.def.id)?;
+                writeln!(out, "{:<9}{}", "name", act.def.name)?;
+                writeln!(out, "{:<9}{}", "kind", act.def.kind)?;
+                writeln!(out, "{:<9}{}", "aliases", act.def.aliases.join(", "))?;
+                if let Some(p) = &act.def.parent {
+                    writeln!(out, "{:<9}{}", "parent", p)?;
+                }
+                if let Some(c) = &act.def.cameo {
+                    writeln!(out, "{:<9}{}", "cameo", c)?;
+                }
+                let at = act
+                    .defined_at
+                    .map_or("starter set".to_string(), |s| format!("seq {s}"));
+                writeln!(out, "{:<9}{}", "defined", at)?;
+            }
+            return Ok(0);
+        }
+    };
+    let event = json::parse_event(&event.to_string()).map_err(input_failure)?;
+    let mut ledger = open(cli, true)?;
+    let r = ledger.append(event)?;
+    if o.json {
+        writeln!(out, "{}", json::recorded_json(&r))?;
+    } else {
+        writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
+    }
+    Ok(0)
+}
