@@ -72,6 +72,21 @@ pub enum Command {
 Prints the new event's seq and hash (with --json input, the recorded event as JSON)."#)]
     Append(Box<AppendArgs>),
 
+    /// Append every event of a JSON Lines file (or stdin), all or nothing.
+    ///
+    /// Each line is one event, as for `append --json`; blank lines are skipped. The whole
+    /// file is one durable batch: a bad line anywhere means nothing is appended, and the
+    /// error names the line and the field.
+    #[command(
+        after_help = "Examples:\n  demarche import statements.jsonl\n  generate-statements | demarche import -"
+    )]
+    Import {
+        /// The file, or - for standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        out: Output,
+    },
+
     /// List events in seq order, with filters.
     #[command(
         after_help = "Examples:\n  demarche log\n  demarche log --party RUS --from 2021-01-01\n  demarche log --json | jq .quote"

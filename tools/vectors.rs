@@ -1,0 +1,175 @@
+//! Writes the golden vectors of the stored format to `schema/vectors/`.
+//!
+//! Run only when the format changes on purpose, and review the diff as a format
+//! change: `cargo run --bin demarche-vectors -- schema/vectors`. `tests/golden.rs`
+//! checks the library against these files.
+
+use demarche::chain;
+use demarche::codec::{self, RecordHeader, FLAG_REDACTED, HEADER_LEN};
+use demarche::event::Hash;
+use demarche::json;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+const RECORDED_AT: &str = "2021-01-29T12:00:00Z";
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn main() {
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "schema/vectors".into()),
+    );
+    std::fs::create_dir_all(&dir).expect("create the vectors directory");
+    let t0: i64 = RECORDED_AT
+        .parse::<jiff::Timestamp>()
+        .expect("time")
+        .as_microsecond();
+    let chain_events: Vec<(&str, &str, Value)> = vec![
+        ("v1-01-statement-full", "a statement with every optional field: speaker with role, hedge, several subjects, location, qualifier, full source",
+         json!({"type":"statement","said_on":"2021-01-28","party":"USA","speaker":{"name":"Richard Mills","role":"acting US ambassador to the UN"},"stance":"calls-for","hedge":"per the October cease-fire agreement","proposition":{"predicate":"withdrawal","subjects":["TUR","RUS"],"location":"LBY","qualifier":"forces"},"quote":"we call on Turkey and Russia to immediately initiate the withdrawal of their forces","source":{"url":"https://example.org/report","publisher":"Example Wire","published_on":"2021-01-29"}})),
+        ("v1-02-statement-minimal", "a statement with only the required fields, said at a time with a UTC offset, non-ASCII text",
+         json!({"type":"statement","said_on":"2021-01-28T15:30:00+01:00","party":"RUS","stance":"denies","proposition":{"predicate":"presence","subjects":[]},"quote":"«Мы не имеем военных в Ливии»","source":{"publisher":"AFP"}})),
+        ("v1-03-correction", "a correction of seq 2 with a reason",
+         json!({"type":"correction","of":2,"statement":{"said_on":"2021-01-28","party":"RUS","stance":"denies","proposition":{"predicate":"presence","subjects":["RUS"],"location":"LBY","qualifier":"military-personnel"},"quote":"We don't have any military personnel","source":{"publisher":"AFP"}},"reason":"subject and place were missing"})),
+        ("v1-04-retraction", "a retraction of seq 1",
+         json!({"type":"retraction","of":1,"reason":"recorded from a misattributed quote"})),
+        ("v1-05-actor", "an actor with aliases, a parent and a CAMEO code",
+         json!({"type":"actor","id":"RUS-MFA","name":"Russian Foreign Ministry","kind":"body","aliases":["Russian MFA","MID"],"parent":"RUS","cameo":"RUSGOV"})),
+        ("v1-06-alias", "an alias of an existing actor",
+         json!({"type":"alias","actor":"UN","alias":"Organisation des Nations unies"})),
+    ];
+    let mut prev = Hash::ZERO;
+    let mut first_record = Vec::new();
+    let mut first_hash = Hash::ZERO;
+    for (i, (name, description, event_json)) in chain_events.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let recorded_at = t0 + i as i64 * 1_000_000;
+        let event = json::parse_event(&event_json.to_string()).expect("vector event parses");
+        let payload = codec::encode_event(&event).expect("encodes");
+        let digest = chain::payload_digest(&payload);
+        let header = RecordHeader::v1(seq, recorded_at, prev, payload.len() as u32);
+        let hash = chain::link_hash(&header, &digest);
+        let mut record = Vec::new();
+        codec::write_record(&header, &payload, &mut record);
+        if seq == 1 {
+            first_record = record.clone();
+            first_hash = hash;
+        }
+        let v = json!({
+            "description": description,
+            "format_version": 1,
+            "event": event_json,
+            "seq": seq,
+            "recorded_at": jiff::Timestamp::from_microsecond(recorded_at).expect("time").to_string(),
+            "prev": prev.to_hex(),
+            "payload_hex": hex(&payload),
+            "record_hex": hex(&record),
+            "digest": digest.to_hex(),
+            "hash": hash.to_hex(),
+        });
+        write(&dir, name, &v);
+        prev = hash;
+    }
+    // A redacted record: the payload of vector 1 withheld, its digest in its place.
+    let mut redacted = first_record[..HEADER_LEN].to_vec();
+    redacted[3] = FLAG_REDACTED;
+    let digest1 = chain::payload_digest(&first_record[HEADER_LEN..]);
+    redacted.extend_from_slice(&digest1.0);
+    write(
+        &dir,
+        "v1-07-redacted",
+        &json!({
+            "description": "vector 1 with its payload withheld: flag bit 0 set and the 32-byte digest stored in place of the payload; the chain hash is unchanged",
+            "format_version": 1,
+            "record_hex": hex(&redacted),
+            "digest": digest1.to_hex(),
+            "hash": first_hash.to_hex(),
+        }),
+    );
+    // Negative vectors: bytes that must be refused, and the error expected.
+    let payload1 = first_record[HEADER_LEN..].to_vec();
+    let mut trailing = first_record.clone();
+    trailing.push(0);
+    trailing[52..56].copy_from_slice(&(payload1.len() as u32 + 1).to_le_bytes());
+    let mut version = first_record.clone();
+    version[0] = 2;
+    let mut flags = first_record.clone();
+    flags[3] = 0x80;
+    let truncated = first_record[..first_record.len() - 1].to_vec();
+    let mut tag = first_record.clone();
+    tag[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&99u32.to_le_bytes());
+    let mut huge_len = first_record.clone();
+    huge_len[52..56].copy_from_slice(&(1u32 << 20).to_le_bytes());
+    let mut huge_string = first_record.clone();
+    // The first string of a statement (the party) follows the u32 variant tag,
+    // the i32 date and the one-byte option tag of the time.
+    let at = HEADER_LEN + 4 + 4 + 1;
+    huge_string[at..at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+    let negatives: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        (
+            "v1-n1-trailing-byte",
+            "a payload with one byte after the event",
+            trailing,
+            "trailing",
+        ),
+        (
+            "v1-n2-unknown-version",
+            "record format version 2",
+            version,
+            "unknown record format version 2",
+        ),
+        (
+            "v1-n3-unknown-flag",
+            "a flag bit that is not defined",
+            flags,
+            "unknown flag bits 128",
+        ),
+        (
+            "v1-n4-truncated",
+            "a record one byte short",
+            truncated,
+            "record truncated",
+        ),
+        (
+            "v1-n5-unknown-event-tag",
+            "an event variant tag of 99",
+            tag,
+            "payload does not decode",
+        ),
+        (
+            "v1-n6-payload-too-large",
+            "a payload length over the 64 KiB limit",
+            huge_len,
+            "exceeds the limit",
+        ),
+        (
+            "v1-n7-huge-string-length",
+            "a string length prefix of 2^62: must be refused without allocating it",
+            huge_string,
+            "payload does not decode",
+        ),
+    ];
+    for (name, description, bytes, error) in negatives {
+        write(
+            &dir,
+            name,
+            &json!({
+                "description": description,
+                "format_version": 1,
+                "record_hex": hex(&bytes),
+                "error": error,
+            }),
+        );
+    }
+    eprintln!("wrote vectors to {}", dir.display());
+}
+
+fn write(dir: &std::path::Path, name: &str, v: &Value) {
+    let mut text = serde_json::to_string_pretty(v).expect("json");
+    text.push('\n');
+    std::fs::write(dir.join(format!("{name}.json")), text).expect("write vector");
+}
