@@ -217,17 +217,17 @@ impl Verifier {
                 seq: self.next_seq,
                 error,
             })?;
+            let digest = match digests {
+                Some(d) => d[i],
+                None => body_digest(&rec),
+            };
+            self.feed(&rec, &digest)?;
             if i == 0 && rec.header.seq != key {
                 return Err(Problem::KeyMismatch {
                     seq: rec.header.seq,
                     key,
                 });
             }
-            let digest = match digests {
-                Some(d) => d[i],
-                None => body_digest(&rec),
-            };
-            self.feed(&rec, &digest)?;
         }
         Ok(())
     }

@@ -107,6 +107,9 @@ pub trait Store: Send + Sync {
 
     /// Bytes the store occupies on disk (0 for memory).
     fn disk_bytes(&self) -> u64;
+
+    /// The engine as `Any`, so tests can reach a concrete store.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 // ----------------------------------------------------------------------------
@@ -404,6 +407,10 @@ impl Store for SledStore {
     fn disk_bytes(&self) -> u64 {
         dir_size(&self.path)
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 fn dir_size(path: &Path) -> u64 {
@@ -507,5 +514,9 @@ impl Store for MemStore {
 
     fn disk_bytes(&self) -> u64 {
         0
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

@@ -1,0 +1,359 @@
+//! Tampering with the store through sled itself, as an insider with file access
+//! could: every way to break the record is caught by `verify`, which names the
+//! first bad seq.
+
+mod common;
+
+use common::*;
+use demarche::chain::Problem;
+use demarche::codec::{self, HEADER_LEN};
+use demarche::event::Hash;
+use demarche::ledger::{Ledger, VerifyReport};
+use demarche::store::MemStore;
+use proptest::prelude::*;
+use std::path::Path;
+
+const SINGLES: u64 = 12;
+const BATCH: u64 = 200;
+const TOTAL: u64 = SINGLES * 2 + BATCH;
+
+fn fresh() -> (tempfile::TempDir, demarche::event::Head) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let head = build(dir.path(), SINGLES, BATCH);
+    assert_eq!(head.size, TOTAL);
+    (dir, head)
+}
+
+fn verify(dir: &Path, expect: Option<(u64, Hash)>) -> VerifyReport {
+    open(dir).verify(expect).expect("verify runs")
+}
+
+fn problem(dir: &Path) -> Problem {
+    let r = verify(dir, None);
+    let checked = r.checked;
+    r.problem
+        .unwrap_or_else(|| panic!("tampering went unnoticed ({checked} events checked)"))
+}
+
+fn edit_record(dir: &Path, seq: u64, f: impl FnOnce(&mut [u8])) {
+    with_tree(dir, |t| {
+        let (key, mut bytes, ranges) = find_block(t, seq);
+        let (_, r) = ranges.into_iter().find(|(s, _)| *s == seq).expect("record");
+        f(&mut bytes[r]);
+        t.insert(key, bytes).expect("insert");
+    });
+}
+
+#[test]
+fn an_untouched_ledger_verifies() {
+    let (dir, head) = fresh();
+    let r = verify(dir.path(), Some((head.size, head.hash)));
+    assert!(r.is_intact(), "{:?}", r.problem);
+    assert_eq!(r.checked, TOTAL);
+    assert_eq!(r.computed, head.hash);
+}
+
+#[test]
+fn one_changed_byte_in_a_single_event_block_names_that_seq() {
+    let (dir, _) = fresh();
+    edit_record(dir.path(), 5, |r| r[HEADER_LEN + 30] ^= 1);
+    let p = problem(dir.path());
+    assert_eq!(p.seq(), 5, "{p}");
+    assert!(matches!(p, Problem::HashMismatch { .. }), "{p}");
+}
+
+#[test]
+fn one_changed_byte_inside_a_batch_block_names_that_seq() {
+    let (dir, _) = fresh();
+    let seq = SINGLES + 77;
+    edit_record(dir.path(), seq, |r| {
+        let n = r.len();
+        r[n - 3] = r[n - 3].wrapping_add(1);
+    });
+    let p = problem(dir.path());
+    assert_eq!(p.seq(), seq, "{p}");
+}
+
+#[test]
+fn a_changed_last_event_is_caught_by_the_stored_head() {
+    let (dir, _) = fresh();
+    edit_record(dir.path(), TOTAL, |r| r[HEADER_LEN + 12] ^= 0x20);
+    let p = problem(dir.path());
+    assert_eq!(p.seq(), TOTAL);
+    assert!(
+        matches!(&p, Problem::HashMismatch { recorded_in, .. } if recorded_in == "the stored head"),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_changed_recorded_at_names_that_seq() {
+    let (dir, _) = fresh();
+    edit_record(dir.path(), 40, |r| r[12] = r[12].wrapping_add(1));
+    assert_eq!(problem(dir.path()).seq(), 40);
+}
+
+#[test]
+fn a_deleted_event_block_is_caught() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| {
+        t.remove(block_key(7)).expect("remove").expect("was there")
+    });
+    let p = problem(dir.path());
+    assert_eq!(p.seq(), 7, "{p}");
+    assert!(
+        matches!(
+            p,
+            Problem::OutOfPlace {
+                expected: 7,
+                found: 8
+            }
+        ),
+        "{p}"
+    );
+}
+
+#[test]
+fn an_event_cut_out_of_a_batch_block_is_caught() {
+    let (dir, _) = fresh();
+    let seq = SINGLES + 50;
+    with_tree(dir.path(), |t| {
+        let (key, bytes, ranges) = find_block(t, seq);
+        let (_, r) = ranges
+            .iter()
+            .find(|(s, _)| *s == seq)
+            .expect("record")
+            .clone();
+        let mut cut = bytes[..r.start].to_vec();
+        cut.extend_from_slice(&bytes[r.end..]);
+        t.insert(key, cut).expect("insert");
+    });
+    assert_eq!(problem(dir.path()).seq(), seq);
+}
+
+#[test]
+fn two_swapped_event_blocks_are_caught() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| {
+        let a = t.get(block_key(3)).expect("get").expect("3");
+        let b = t.get(block_key(9)).expect("get").expect("9");
+        t.insert(block_key(3), b).expect("insert");
+        t.insert(block_key(9), a).expect("insert");
+    });
+    let p = problem(dir.path());
+    assert_eq!(p.seq(), 3, "{p}");
+}
+
+#[test]
+fn two_swapped_events_inside_a_block_are_caught() {
+    let (dir, _) = fresh();
+    let seq = SINGLES + 20;
+    let first = with_tree(dir.path(), |t| {
+        let (key, bytes, ranges) = find_block(t, seq);
+        let i = ranges.iter().position(|(s, _)| *s == seq).expect("record");
+        let i = i.min(ranges.len() - 2);
+        let (a, b) = (ranges[i].1.clone(), ranges[i + 1].1.clone());
+        let mut out = bytes[..a.start].to_vec();
+        out.extend_from_slice(&bytes[b.clone()]);
+        out.extend_from_slice(&bytes[a.clone()]);
+        out.extend_from_slice(&bytes[b.end..]);
+        t.insert(key, out).expect("insert");
+        ranges[i].0
+    });
+    assert_eq!(problem(dir.path()).seq(), first);
+}
+
+#[test]
+fn a_dropped_tail_is_caught_by_the_stored_head() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| {
+        for s in TOTAL - 2..=TOTAL {
+            t.remove(block_key(s)).expect("remove").expect("was there");
+        }
+    });
+    let p = problem(dir.path());
+    assert!(
+        matches!(p, Problem::Truncated { seq, head_size: TOTAL } if seq == TOTAL - 2),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_dropped_tail_with_a_rewritten_head_is_caught_only_by_a_saved_head() {
+    let (dir, saved) = fresh();
+    let kept = TOTAL - 3;
+    let kept_hash = open(dir.path()).get(kept).expect("get").hash;
+    with_tree(dir.path(), |t| {
+        for s in kept + 1..=TOTAL {
+            t.remove(block_key(s)).expect("remove");
+        }
+        let head = demarche::event::Head {
+            size: kept,
+            hash: kept_hash,
+            recorded_at: 1_611_921_600_000_000,
+        };
+        t.insert(b"h", &codec::encode_head(&head)[..])
+            .expect("head");
+    });
+    assert!(
+        verify(dir.path(), None).is_intact(),
+        "a consistent shorter chain passes a plain check"
+    );
+    let p = verify(dir.path(), Some((saved.size, saved.hash)))
+        .problem
+        .expect("caught against the saved head");
+    assert_eq!(p.seq(), kept + 1, "{p}");
+    bin()
+        .args(["--ledger"])
+        .arg(dir.path())
+        .args(["verify", "--expect-head", &saved.token()])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(format!(
+            "first bad seq {}",
+            kept + 1
+        )));
+}
+
+#[test]
+fn a_rewritten_and_rehashed_history_is_caught_by_a_saved_head() {
+    let (dir, saved) = fresh();
+    let from = 100;
+    // Read every event, change the quote of `from`, and write a fresh chain with
+    // consistent hashes from there on, as someone rewriting history would.
+    let mut events = Vec::new();
+    {
+        let l = open(dir.path());
+        for r in l.iter(1, TOTAL).expect("iter") {
+            events.push(r.expect("event"));
+        }
+    }
+    let forged = tempfile::tempdir().expect("tempdir");
+    {
+        let mut l = open(forged.path());
+        let evs = events.iter().map(|r| {
+            let mut e = r.event.clone().expect("not redacted");
+            if r.seq == from {
+                if let demarche::event::Event::Statement(s) = &mut e {
+                    s.quote = "a quote nobody said".into();
+                }
+            }
+            Ok(e)
+        });
+        l.append_batch(evs).expect("forge");
+    }
+    std::fs::remove_dir_all(dir.path()).expect("remove");
+    copy_dir(forged.path(), dir.path());
+    assert!(
+        verify(dir.path(), None).is_intact(),
+        "a rewritten chain is self-consistent"
+    );
+    let r = verify(dir.path(), Some((saved.size, saved.hash)));
+    let p = r.problem.expect("the saved head catches the rewrite");
+    assert!(matches!(p, Problem::ExpectedHead { .. }), "{p}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dst = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_block_cut_short_is_reported_as_malformed() {
+    let (dir, _) = fresh();
+    let seq = SINGLES + 10;
+    with_tree(dir.path(), |t| {
+        let (key, bytes, _) = find_block(t, seq);
+        t.insert(key, &bytes[..bytes.len() - 10]).expect("insert");
+    });
+    assert!(matches!(problem(dir.path()), Problem::Malformed { .. }));
+}
+
+#[test]
+fn a_changed_previous_hash_breaks_the_link_into_that_event() {
+    let (dir, _) = fresh();
+    edit_record(dir.path(), 150, |r| r[25] ^= 0xff);
+    let p = problem(dir.path());
+    // The chain is broken between 149 and 150; the stored bytes of 149 no longer
+    // hash to what 150 records.
+    assert!(matches!(p, Problem::HashMismatch { seq: 149, .. }), "{p}");
+}
+
+#[test]
+fn a_corrupt_head_fails_the_cli_with_exit_1() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| {
+        t.insert(b"h", &b"garbage"[..]).expect("insert")
+    });
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .arg("verify")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn the_cli_names_the_first_bad_seq_and_exits_1() {
+    let (dir, _) = fresh();
+    edit_record(dir.path(), 5, |r| r[HEADER_LEN + 30] ^= 1);
+    let out = bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["verify", "--json"])
+        .assert()
+        .code(1);
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["intact"], false);
+    assert_eq!(v["first_bad_seq"], 5);
+    assert_eq!(v["problem"]["kind"], "hash-mismatch");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any single changed byte anywhere in the stored blocks fails verification.
+    #[test]
+    fn any_flipped_byte_fails_verify(pick in any::<prop::sample::Index>(), mask in 1u8..=255) {
+        let store = MemStore::default();
+        let mut l = Ledger::with_store(Box::new(store));
+        l.set_clock(|| 1_611_921_600_000_000);
+        for i in 0..3 {
+            l.append(statement(i)).expect("append");
+        }
+        l.append_batch((3..40).map(|i| Ok(statement(i)))).expect("batch");
+        l.append(statement(40)).expect("append");
+        prop_assert!(l.verify(None).expect("verify").is_intact());
+        let total: usize = {
+            let mut n = 0;
+            for b in l.store().blocks_from(1) { n += b.expect("block").1.len(); }
+            n
+        };
+        let target = pick.index(total);
+        // Reach into the store the ledger holds.
+        let store: &MemStore = memory(l.store());
+        store.blocks_mut(|blocks| {
+            let mut at = target;
+            for b in blocks.values_mut() {
+                if at < b.len() { b[at] ^= mask; return; }
+                at -= b.len();
+            }
+        });
+        let r = l.verify(None).expect("verify");
+        prop_assert!(!r.is_intact(), "flipping byte {} went unnoticed", target);
+    }
+}
+
+fn memory(s: &dyn demarche::store::Store) -> &MemStore {
+    s.as_any()
+        .downcast_ref::<MemStore>()
+        .expect("a memory store")
+}
