@@ -46,8 +46,6 @@ impl InputError {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
 enum InEvent {
     Statement(InStatement),
     Correction(InCorrection),
@@ -353,16 +351,38 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
             format!("line is {} bytes long; the limit is {MAX_LINE}", line.len()),
         ));
     }
-    let mut de = serde_json::Deserializer::from_str(line);
-    let parsed: InEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let msg = inner.to_string();
-        // serde_json appends " at line L column C"; keep the column, it helps.
-        InputError::new(if path == "." { String::new() } else { path }, msg)
-    })?;
-    de.end()
-        .map_err(|e| InputError::new("", format!("unexpected data after the event: {e}")))?;
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| InputError::new("", format!("not valid JSON: {e}")))?;
+    let Value::Object(mut map) = value else {
+        return Err(InputError::new("", "an event must be a JSON object"));
+    };
+    let kind = match map.remove("type") {
+        Some(Value::String(t)) => t,
+        Some(_) => return Err(InputError::new("type", "must be a string")),
+        None => return Err(InputError::new("", "missing field `type`")),
+    };
+    fn body<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, InputError> {
+        serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+            let path = e.path().to_string();
+            InputError::new(
+                if path == "." { String::new() } else { path },
+                e.into_inner().to_string(),
+            )
+        })
+    }
+    let parsed = match kind.as_str() {
+        "statement" => InEvent::Statement(body(map)?),
+        "correction" => InEvent::Correction(body(map)?),
+        "retraction" => InEvent::Retraction(body(map)?),
+        "actor" => InEvent::Actor(body(map)?),
+        "alias" => InEvent::Alias(body(map)?),
+        other => {
+            return Err(InputError::new(
+                "type",
+                format!("unknown event type \"{other}\"; expected statement, correction, retraction, actor or alias"),
+            ))
+        }
+    };
     Ok(match parsed {
         InEvent::Statement(s) => Event::Statement(statement("", s)?),
         InEvent::Correction(c) => {

@@ -1,0 +1,593 @@
+//! The command line end to end: the worked example, the commands' output and exit
+//! codes, and bad input, which must leave the ledger exactly as it was.
+
+mod common;
+
+use common::bin;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn demarche(dir: &Path) -> assert_cmd::Command {
+    let mut c = bin();
+    c.arg("--ledger").arg(dir.join("ledger"));
+    c
+}
+
+fn head(dir: &Path) -> String {
+    let out = demarche(dir).arg("head").assert().success();
+    String::from_utf8(out.get_output().stdout.clone())
+        .expect("utf8")
+        .trim()
+        .to_string()
+}
+
+fn json_lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn demo_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demarche(dir.path()).arg("demo").assert().success();
+    dir
+}
+
+const GOOD: &str = r#"{"type":"statement","said_on":"2021-02-01","party":"FRA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["TUR"],"location":"LBY"},"quote":"France calls for the withdrawal","source":{"publisher":"AFP"}}"#;
+
+#[test]
+fn demo_records_the_worked_example_and_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = demarche(dir.path())
+        .args(["demo", "--json"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["appended"], 10);
+    assert_eq!(v["verify"]["intact"], true);
+    let events = v["events"].as_array().expect("events");
+    let find = |party: &str, stance: &str, predicate: &str| {
+        events
+            .iter()
+            .filter(|e| {
+                e["party"] == party
+                    && e["stance"] == stance
+                    && e["proposition"]["predicate"] == predicate
+            })
+            .count()
+    };
+    assert_eq!(find("USA", "calls-for", "withdrawal"), 1);
+    assert_eq!(find("RUS", "denies", "presence"), 1);
+    assert_eq!(find("RUS", "acknowledges", "presence"), 1);
+    assert_eq!(find("UNSC", "calls-for", "withdrawal"), 1);
+    assert_eq!(
+        find("UNSC", "demands", "withdrawal"),
+        1,
+        "the formal demand sits beside the appeals"
+    );
+    let usa = events
+        .iter()
+        .find(|e| e["party"] == "USA" && e["proposition"]["predicate"] == "withdrawal")
+        .expect("USA");
+    assert_eq!(
+        usa["proposition"]["subjects"],
+        serde_json::json!(["TUR", "RUS"])
+    );
+    assert_eq!(usa["speaker"]["name"], "Richard Mills");
+    let hedged = events
+        .iter()
+        .find(|e| e["stance"] == "acknowledges")
+        .expect("hedged");
+    assert_eq!(hedged["hedge"], "which we cannot totally exclude");
+    assert_eq!(hedged["proposition"]["qualifier"], "mercenaries");
+}
+
+#[test]
+fn demo_twice_adds_nothing_and_the_text_shows_the_statements() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    demarche(dir.path())
+        .arg("demo")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "0 example events appended, 10 already recorded",
+        ))
+        .stdout(predicate::str::contains("intact: 10 events verified"))
+        .stdout(predicate::str::contains("withdrawal of TUR, RUS in LBY"));
+    assert_eq!(head(dir.path()), before);
+}
+
+#[test]
+fn demo_with_a_pinned_clock_gives_the_same_head_every_time() {
+    let a = demo_dir();
+    let b = demo_dir();
+    assert_eq!(head(a.path()), head(b.path()));
+    assert!(head(a.path()).starts_with("10:"));
+}
+
+#[test]
+fn append_with_flags_resolves_aliases_and_prints_the_seq() {
+    let dir = demo_dir();
+    demarche(dir.path())
+        .args([
+            "append",
+            "--said-on",
+            "2021-02-01",
+            "--party",
+            "U.N.",
+            "--stance",
+            "calls-for",
+            "--predicate",
+            "withdrawal",
+        ])
+        .args([
+            "--subject",
+            "Russian Federation",
+            "--location",
+            "Libya",
+            "--quote",
+            "leave now",
+            "--publisher",
+            "AFP",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("appended seq 11 hash "));
+    let out = demarche(dir.path())
+        .args(["show", "11", "--json"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["party"], "UN");
+    assert_eq!(v["proposition"]["subjects"], serde_json::json!(["RUS"]));
+    assert_eq!(v["proposition"]["location"], "LBY");
+    assert_eq!(v["seq"], 11);
+}
+
+#[test]
+fn append_json_prints_the_recorded_event_and_head_moves() {
+    let dir = demo_dir();
+    let out = demarche(dir.path())
+        .args(["append", "--json", GOOD])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["seq"], 11);
+    assert_eq!(
+        head(dir.path()),
+        format!("11:{}", v["hash"].as_str().expect("hash"))
+    );
+}
+
+#[test]
+fn log_filters_and_json_lines() {
+    let dir = demo_dir();
+    let out = demarche(dir.path())
+        .args(["log", "--party", "Russia", "--json"])
+        .assert()
+        .success();
+    let lines = json_lines(&out.get_output().stdout);
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|l| l["party"] == "RUS"));
+    let out = demarche(dir.path())
+        .args(["log", "--stance", "demands", "--json"])
+        .assert()
+        .success();
+    assert_eq!(json_lines(&out.get_output().stdout).len(), 1);
+    let out = demarche(dir.path())
+        .args(["log", "--to", "2000-01-01", "--json"])
+        .assert()
+        .success();
+    assert_eq!(json_lines(&out.get_output().stdout)[0]["party"], "UNSC");
+    let out = demarche(dir.path())
+        .args(["log", "--limit", "2", "--since", "4", "--json"])
+        .assert()
+        .success();
+    let seqs: Vec<u64> = json_lines(&out.get_output().stdout)
+        .iter()
+        .map(|l| l["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, vec![4, 5]);
+    demarche(dir.path())
+        .args(["log", "--party", "Rusia"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("RUS"));
+}
+
+#[test]
+fn show_prints_the_event_in_full_with_its_cameo_code() {
+    let dir = demo_dir();
+    demarche(dir.path())
+        .args(["show", "3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Richard Mills, acting US ambassador to the UN",
+        ))
+        .stdout(predicate::str::contains("CAMEO 0256"));
+    demarche(dir.path())
+        .args(["show", "10"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("CAMEO 1056"));
+    demarche(dir.path())
+        .args(["show", "99"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds 10 events"));
+}
+
+#[test]
+fn verify_and_head_agree_and_expect_head_checks_the_token() {
+    let dir = demo_dir();
+    let h = head(dir.path());
+    demarche(dir.path())
+        .args(["verify", "--expect-head", &h])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&h));
+    let out = demarche(dir.path())
+        .args(["verify", "--json"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["checked"], 10);
+    assert_eq!(
+        format!(
+            "{}:{}",
+            v["head"]["size"],
+            v["head"]["hash"].as_str().expect("hash")
+        ),
+        h
+    );
+    let wrong = format!("10:{}", "ab".repeat(32));
+    demarche(dir.path())
+        .args(["verify", "--expect-head", &wrong])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("first bad seq 10"));
+    demarche(dir.path())
+        .args(["verify", "--expect-head", "ten:abc"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn retraction_and_correction_point_only_at_what_can_be_pointed_at() {
+    let dir = demo_dir();
+    demarche(dir.path())
+        .args(["append", "--retract", "5", "--reason", "misattributed"])
+        .assert()
+        .success();
+    let before = head(dir.path());
+    demarche(dir.path())
+        .args(["append", "--retract", "11", "--reason", "again"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("retraction"));
+    demarche(dir.path())
+        .args(["append", "--retract", "12", "--reason", "self"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("itself"));
+    demarche(dir.path())
+        .args(["append", "--retract", "40", "--reason", "future"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not exist"));
+    let correction = r#"{"type":"correction","of":11,"statement":{"said_on":"2021-01-28","party":"RUS","stance":"denies","proposition":{"predicate":"presence"},"quote":"q","source":{"publisher":"AFP"}}}"#;
+    demarche(dir.path())
+        .args(["append", "--json", correction])
+        .assert()
+        .code(2);
+    assert_eq!(head(dir.path()), before);
+}
+
+/// Each bad input: exit 2, an error naming the field, and the head unchanged.
+#[test]
+fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    let good: Value = serde_json::from_str(GOOD).expect("json");
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        v.to_string()
+    };
+    let long_quote = "x".repeat(demarche::json::MAX_QUOTE + 1);
+    let cases: Vec<(String, &str)> = vec![
+        (
+            r#"{"type":"statement","said_on":"2021-02-01""#.into(),
+            "EOF",
+        ),
+        ("not json at all".into(), "expected"),
+        (
+            with(&|v| v["colour"] = "red".into()),
+            "unknown field `colour`",
+        ),
+        (
+            with(&|v| v["proposition"]["wherever"] = 1.into()),
+            "wherever",
+        ),
+        (
+            with(&|v| {
+                v.as_object_mut().expect("o").remove("party");
+            }),
+            "missing field `party`",
+        ),
+        (
+            with(&|v| v["party"] = "".into()),
+            "field `party`: must not be empty",
+        ),
+        (with(&|v| v["party"] = "   ".into()), "field `party`"),
+        (
+            with(&|v| v["said_on"] = "2021-02-30".into()),
+            "field `said_on`: \"2021-02-30\" is not a real date",
+        ),
+        (
+            with(&|v| v["said_on"] = "yesterday".into()),
+            "field `said_on`",
+        ),
+        (
+            with(&|v| v["quote"] = long_quote.clone().into()),
+            "field `quote`: is 8193 bytes long; the limit is 8192",
+        ),
+        (
+            with(&|v| v["stance"] = "calls_for".into()),
+            "close matches: calls-for",
+        ),
+        (
+            with(&|v| v["proposition"]["predicate"] = "withdrawl".into()),
+            "close matches: withdrawal",
+        ),
+        (
+            with(&|v| v["party"] = "FRNCE".into()),
+            "field `party`: unknown actor \"FRNCE\"",
+        ),
+        (
+            with(&|v| v["proposition"]["subjects"] = serde_json::json!(["TUR", "Turkey"])),
+            "named twice",
+        ),
+        (
+            with(&|v| v["source"] = serde_json::json!({})),
+            "field `source`: needs a url or a publisher",
+        ),
+        (
+            with(&|v| v["type"] = "rumour".into()),
+            "unknown event type \"rumour\"",
+        ),
+        (
+            with(&|v| v["proposition"]["subjects"] = 5.into()),
+            "proposition.subjects",
+        ),
+    ];
+    for (line, expected) in cases {
+        demarche(dir.path())
+            .args(["append", "--json", &line])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains(expected)
+                    .and(predicate::str::contains("nothing was appended")),
+            );
+        assert_eq!(head(dir.path()), before, "head moved after {line}");
+    }
+}
+
+#[test]
+fn import_is_all_or_nothing_and_names_the_line() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    let file = dir.path().join("in.jsonl");
+    let bad_line = GOOD.replace("2021-02-01", "2021-02-30");
+    std::fs::write(&file, format!("{GOOD}\n\n{GOOD}\n{bad_line}\n{GOOD}\n")).expect("write");
+    demarche(dir.path())
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 4: field `said_on`"))
+        .stderr(predicate::str::contains("nothing was appended"));
+    assert_eq!(head(dir.path()), before);
+    // Non-UTF-8 bytes.
+    let mut bytes = format!("{GOOD}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"type\":\"statement\",\"party\":\"\xff\xfe\"}\n");
+    std::fs::write(&file, bytes).expect("write");
+    demarche(dir.path())
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 2: not valid UTF-8"));
+    assert_eq!(head(dir.path()), before);
+    // A line longer than the limit.
+    std::fs::write(
+        &file,
+        format!("{GOOD}\n{}\n", "x".repeat(demarche::json::MAX_LINE + 10)),
+    )
+    .expect("write");
+    demarche(dir.path())
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 2: line is"));
+    assert_eq!(head(dir.path()), before);
+    // A good file from stdin.
+    demarche(dir.path())
+        .args(["import", "-"])
+        .write_stdin(format!("{GOOD}\n{GOOD}\n"))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("imported 2 events; head 12:"));
+}
+
+#[test]
+fn actors_are_added_as_events_and_resolve_afterwards() {
+    let dir = demo_dir();
+    demarche(dir.path())
+        .args([
+            "actor",
+            "add",
+            "--id",
+            "RUS-MFA",
+            "--name",
+            "Russian Foreign Ministry",
+            "--kind",
+            "body",
+            "--parent",
+            "Russia",
+            "--alias",
+            "MID",
+        ])
+        .assert()
+        .success();
+    demarche(dir.path())
+        .args(["actor", "show", "mid"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("RUS-MFA"))
+        .stdout(predicate::str::contains("seq 11"));
+    demarche(dir.path())
+        .args(["actor", "alias", "RUS-MFA", "Russian MFA"])
+        .assert()
+        .success();
+    let line = GOOD.replace("\"FRA\"", "\"Russian MFA\"");
+    let out = demarche(dir.path())
+        .args(["append", "--json", &line])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
+    assert_eq!(v["party"], "RUS-MFA");
+    // A name already taken, an id already taken.
+    demarche(dir.path())
+        .args(["actor", "alias", "FRA", "MID"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already resolves to RUS-MFA"));
+    demarche(dir.path())
+        .args([
+            "actor", "add", "--id", "FRA", "--name", "x", "--kind", "state",
+        ])
+        .assert()
+        .code(2);
+    demarche(dir.path())
+        .args([
+            "actor", "add", "--id", "bad id", "--name", "x", "--kind", "state",
+        ])
+        .assert()
+        .code(2);
+    demarche(dir.path()).args(["verify"]).assert().success();
+}
+
+#[test]
+fn a_missing_ledger_is_a_usage_error_with_a_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for cmd in [vec!["log"], vec!["verify"], vec!["head"], vec!["show", "1"]] {
+        demarche(dir.path())
+            .args(&cmd)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("no ledger at"))
+            .stderr(predicate::str::contains("hint:"));
+    }
+    assert!(
+        !dir.path().join("ledger").exists(),
+        "read commands must not create a ledger"
+    );
+}
+
+#[test]
+fn the_ledger_location_comes_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = bin();
+    c.env("DEMARCHE_LEDGER", dir.path().join("env-ledger"))
+        .arg("demo")
+        .assert()
+        .success();
+    assert!(dir.path().join("env-ledger").join("db").exists());
+    // With no flag and no variable, the user's data directory.
+    let home = tempfile::tempdir().expect("home");
+    bin()
+        .env("HOME", home.path())
+        .env_remove("XDG_DATA_HOME")
+        .arg("demo")
+        .assert()
+        .success();
+    assert!(home.path().join(".local/share/demarche/ledger/db").exists());
+}
+
+#[test]
+fn a_ledger_held_by_another_process_fails_clearly_with_exit_3() {
+    let dir = demo_dir();
+    let path = dir.path().join("ledger");
+    let held = common::open(&path);
+    demarche(dir.path())
+        .args(["--wait", "0.3", "append", "--json", GOOD])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("in use by another process"))
+        .stderr(predicate::str::contains(path.display().to_string()));
+    drop(held);
+    demarche(dir.path())
+        .args(["append", "--json", GOOD])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_directory_that_is_not_a_ledger_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("ledger")).expect("mkdir");
+    std::fs::write(dir.path().join("ledger/notes.txt"), "mine").expect("write");
+    demarche(dir.path())
+        .args(["append", "--json", GOOD])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a demarche ledger"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ledger/notes.txt")).expect("read"),
+        "mine"
+    );
+}
+
+#[test]
+fn help_teaches_with_examples_and_exit_codes() {
+    bin()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes:"))
+        .stdout(predicate::str::contains("DEMARCHE_LEDGER"));
+    for cmd in ["demo", "append", "import", "log", "show", "verify", "head"] {
+        bin()
+            .args([cmd, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Example"));
+    }
+    bin().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = demo_dir();
+    let ledger = dir.path().join("ledger");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' --ledger '{}' log | head -1; echo \"status ${{PIPESTATUS:-0}}\"",
+            env!("CARGO_BIN_EXE_demarche"),
+            ledger.display()
+        ))
+        .output()
+        .expect("sh");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
