@@ -539,36 +539,6 @@ pub fn decode_head(b: &[u8]) -> Result<crate::event::Head, FormatError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn day_numbers_round_trip_across_eras() {
-        for days in (-800_000..800_000).step_by(997) {
-            let d = date_from_days(days).expect("in range");
-            assert_eq!(days_from_date(d), days, "{d}");
-        }
-        let d = jiff::civil::date(2021, 1, 28);
-        assert_eq!(days_from_date(d), 18_655);
-        assert_eq!(days_from_date(jiff::civil::date(1970, 1, 1)), 0);
-    }
-
-    #[test]
-    fn unknown_flag_bits_are_refused() {
-        let mut out = Vec::new();
-        write_record(&RecordHeader::v1(1, 0, Hash::ZERO, 0), &[], &mut out);
-        out[3] = 2;
-        assert!(matches!(
-            read_record(&out),
-            Err(FormatError::Unknown {
-                what: "flag bits",
-                ..
-            })
-        ));
-    }
-}
-
 /// Encodes the derived actor index: for each actor or alias event, its seq
 /// (u64 LE), payload length (u32 LE) and payload.
 pub fn encode_index(entries: &[(Seq, Vec<u8>)]) -> Vec<u8> {
@@ -608,4 +578,34 @@ pub fn decode_index(mut b: &[u8]) -> Result<Vec<(Seq, Vec<u8>, Event)>, FormatEr
         b = &b[12 + len..];
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_numbers_round_trip_across_eras() {
+        for days in (-800_000..800_000).step_by(997) {
+            let d = date_from_days(days).expect("in range");
+            assert_eq!(days_from_date(d), days, "{d}");
+        }
+        let d = jiff::civil::date(2021, 1, 28);
+        assert_eq!(days_from_date(d), 18_655);
+        assert_eq!(days_from_date(jiff::civil::date(1970, 1, 1)), 0);
+    }
+
+    #[test]
+    fn unknown_flag_bits_are_refused() {
+        let mut out = Vec::new();
+        write_record(&RecordHeader::v1(1, 0, Hash::ZERO, 0), &[], &mut out);
+        out[3] = 2;
+        assert!(matches!(
+            read_record(&out),
+            Err(FormatError::Unknown {
+                what: "flag bits",
+                ..
+            })
+        ));
+    }
 }

@@ -229,7 +229,8 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let tests: [(&str, fn() -> Result<(), String>); 2] = [
+    type Case = (&'static str, fn() -> Result<(), String>);
+    let tests: [Case; 2] = [
         ("crash_rounds", crash_rounds),
         ("two_processes_append_at_once", two_processes_append_at_once),
     ];

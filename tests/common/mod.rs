@@ -73,11 +73,11 @@ pub fn block_key(seq: u64) -> Vec<u8> {
     k
 }
 
+/// A block as the tests see it: key, bytes, and the byte range of each record.
+pub type FoundBlock = (Vec<u8>, Vec<u8>, Vec<(u64, std::ops::Range<usize>)>);
+
 /// The key of the block holding `seq`, its bytes, and the byte range of each record.
-pub fn find_block(
-    tree: &sled::Tree,
-    seq: u64,
-) -> (Vec<u8>, Vec<u8>, Vec<(u64, std::ops::Range<usize>)>) {
+pub fn find_block(tree: &sled::Tree, seq: u64) -> FoundBlock {
     let (k, v) = tree
         .range(block_key(0)..=block_key(seq))
         .next_back()
