@@ -45,7 +45,10 @@ fn run(args: &Args) -> std::io::Result<()> {
         Box::new(std::io::stdout().lock())
     } else {
         Box::new(std::fs::File::create(&args.out).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot create {}: {e}", args.out.display()))
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot create {}: {e}", args.out.display()),
+            )
         })?)
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, sink);
