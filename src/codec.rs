@@ -26,7 +26,7 @@ use crate::event::{
     ActorDef, AliasDef, Correction, Event, Hash, Proposition, Retraction, SaidOn, Seq, Source,
     Speaker, Statement, TimeOfDay,
 };
-use bincode::{Decode, Encode};
+use bincode::{BorrowDecode, Encode};
 
 /// Current record format version.
 pub const FORMAT_VERSION: u8 = 1;
@@ -253,72 +253,72 @@ fn config() -> impl bincode::config::Config {
     bincode::config::legacy().with_limit::<MAX_PAYLOAD>()
 }
 
-#[derive(Encode, Decode)]
-enum WireEvent {
-    Statement(WireStatement),
-    Correction(WireCorrection),
-    Retraction(WireRetraction),
-    Actor(WireActor),
-    Alias(WireAlias),
+#[derive(Encode, BorrowDecode)]
+enum WireEvent<'a> {
+    Statement(WireStatement<'a>),
+    Correction(WireCorrection<'a>),
+    Retraction(WireRetraction<'a>),
+    Actor(WireActor<'a>),
+    Alias(WireAlias<'a>),
 }
 
-#[derive(Encode, Decode)]
+#[derive(Encode, BorrowDecode)]
 struct WireTime {
     seconds: u32,
     offset_minutes: Option<i16>,
 }
 
-#[derive(Encode, Decode)]
-struct WireSpeaker {
-    name: String,
-    role: Option<String>,
+#[derive(Encode, BorrowDecode)]
+struct WireSpeaker<'a> {
+    name: &'a str,
+    role: Option<&'a str>,
 }
 
-#[derive(Encode, Decode)]
-struct WireStatement {
+#[derive(Encode, BorrowDecode)]
+struct WireStatement<'a> {
     said_on: i32,
     said_at: Option<WireTime>,
-    party: String,
-    speaker: Option<WireSpeaker>,
-    stance: String,
-    hedge: Option<String>,
-    predicate: String,
-    subjects: Vec<String>,
-    location: Option<String>,
-    qualifier: Option<String>,
-    quote: String,
-    source_url: Option<String>,
-    source_publisher: Option<String>,
+    party: &'a str,
+    speaker: Option<WireSpeaker<'a>>,
+    stance: &'a str,
+    hedge: Option<&'a str>,
+    predicate: &'a str,
+    subjects: Vec<&'a str>,
+    location: Option<&'a str>,
+    qualifier: Option<&'a str>,
+    quote: &'a str,
+    source_url: Option<&'a str>,
+    source_publisher: Option<&'a str>,
     source_published_on: Option<i32>,
 }
 
-#[derive(Encode, Decode)]
-struct WireCorrection {
+#[derive(Encode, BorrowDecode)]
+struct WireCorrection<'a> {
     of: u64,
-    statement: WireStatement,
-    reason: Option<String>,
+    statement: WireStatement<'a>,
+    reason: Option<&'a str>,
 }
 
-#[derive(Encode, Decode)]
-struct WireRetraction {
+#[derive(Encode, BorrowDecode)]
+struct WireRetraction<'a> {
     of: u64,
-    reason: String,
+    reason: &'a str,
 }
 
-#[derive(Encode, Decode)]
-struct WireActor {
-    id: String,
-    name: String,
-    kind: String,
-    aliases: Vec<String>,
-    parent: Option<String>,
-    cameo: Option<String>,
+#[derive(Encode, BorrowDecode)]
+struct WireActor<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    aliases: Vec<&'a str>,
+    parent: Option<&'a str>,
+    cameo: Option<&'a str>,
 }
 
-#[derive(Encode, Decode)]
-struct WireAlias {
-    actor: String,
-    alias: String,
+#[derive(Encode, BorrowDecode)]
+struct WireAlias<'a> {
+    actor: &'a str,
+    alias: &'a str,
 }
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
@@ -356,27 +356,27 @@ pub fn date_from_days(days: i32) -> Option<jiff::civil::Date> {
     .ok()
 }
 
-fn to_wire_statement(s: &Statement) -> WireStatement {
+fn to_wire_statement(s: &Statement) -> WireStatement<'_> {
     WireStatement {
         said_on: days_from_date(s.said_on.date),
         said_at: s.said_on.time.map(|t| WireTime {
             seconds: t.seconds,
             offset_minutes: t.offset_minutes,
         }),
-        party: s.party.clone(),
+        party: &s.party,
         speaker: s.speaker.as_ref().map(|p| WireSpeaker {
-            name: p.name.clone(),
-            role: p.role.clone(),
+            name: &p.name,
+            role: p.role.as_deref(),
         }),
-        stance: s.stance.clone(),
-        hedge: s.hedge.clone(),
-        predicate: s.proposition.predicate.clone(),
-        subjects: s.proposition.subjects.clone(),
-        location: s.proposition.location.clone(),
-        qualifier: s.proposition.qualifier.clone(),
-        quote: s.quote.clone(),
-        source_url: s.source.url.clone(),
-        source_publisher: s.source.publisher.clone(),
+        stance: &s.stance,
+        hedge: s.hedge.as_deref(),
+        predicate: &s.proposition.predicate,
+        subjects: s.proposition.subjects.iter().map(String::as_str).collect(),
+        location: s.proposition.location.as_deref(),
+        qualifier: s.proposition.qualifier.as_deref(),
+        quote: &s.quote,
+        source_url: s.source.url.as_deref(),
+        source_publisher: s.source.publisher.as_deref(),
         source_published_on: s.source.published_on.map(days_from_date),
     }
 }
@@ -385,7 +385,11 @@ fn date_field(days: i32, field: &str) -> Result<jiff::civil::Date, FormatError> 
     date_from_days(days).ok_or_else(|| FormatError::Payload(format!("{field} out of range")))
 }
 
-fn from_wire_statement(w: WireStatement) -> Result<Statement, FormatError> {
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
+fn from_wire_statement(w: WireStatement<'_>) -> Result<Statement, FormatError> {
     let time = match w.said_at {
         Some(t) if t.seconds >= 86_400 => {
             return Err(FormatError::Payload("said_at out of range".into()))
@@ -401,23 +405,23 @@ fn from_wire_statement(w: WireStatement) -> Result<Statement, FormatError> {
             date: date_field(w.said_on, "said_on")?,
             time,
         },
-        party: w.party,
+        party: w.party.to_string(),
         speaker: w.speaker.map(|p| Speaker {
-            name: p.name,
-            role: p.role,
+            name: p.name.to_string(),
+            role: owned(p.role),
         }),
-        stance: w.stance,
-        hedge: w.hedge,
+        stance: w.stance.to_string(),
+        hedge: owned(w.hedge),
         proposition: Proposition {
-            predicate: w.predicate,
-            subjects: w.subjects,
-            location: w.location,
-            qualifier: w.qualifier,
+            predicate: w.predicate.to_string(),
+            subjects: w.subjects.into_iter().map(str::to_string).collect(),
+            location: owned(w.location),
+            qualifier: owned(w.qualifier),
         },
-        quote: w.quote,
+        quote: w.quote.to_string(),
         source: Source {
-            url: w.source_url,
-            publisher: w.source_publisher,
+            url: owned(w.source_url),
+            publisher: owned(w.source_publisher),
             published_on: w
                 .source_published_on
                 .map(|d| date_field(d, "source.published_on"))
@@ -431,36 +435,54 @@ fn from_wire_statement(w: WireStatement) -> Result<Statement, FormatError> {
 /// # Errors
 /// [`FormatError::TooLarge`] when the payload would exceed [`MAX_PAYLOAD`].
 pub fn encode_event(event: &Event) -> Result<Vec<u8>, FormatError> {
+    let mut out = Vec::with_capacity(512);
+    encode_event_into(event, &mut out)?;
+    Ok(out)
+}
+
+/// Appends an event's version-1 payload to `out`; returns its length.
+///
+/// # Errors
+/// [`FormatError::TooLarge`] when the payload would exceed [`MAX_PAYLOAD`];
+/// `out` is then left as it was.
+pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, FormatError> {
+    let aliases: Vec<&str>;
     let wire = match event {
         Event::Statement(s) => WireEvent::Statement(to_wire_statement(s)),
         Event::Correction(c) => WireEvent::Correction(WireCorrection {
             of: c.of,
             statement: to_wire_statement(&c.statement),
-            reason: c.reason.clone(),
+            reason: c.reason.as_deref(),
         }),
         Event::Retraction(r) => WireEvent::Retraction(WireRetraction {
             of: r.of,
-            reason: r.reason.clone(),
+            reason: &r.reason,
         }),
-        Event::Actor(a) => WireEvent::Actor(WireActor {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            kind: a.kind.clone(),
-            aliases: a.aliases.clone(),
-            parent: a.parent.clone(),
-            cameo: a.cameo.clone(),
-        }),
+        Event::Actor(a) => {
+            aliases = a.aliases.iter().map(String::as_str).collect();
+            WireEvent::Actor(WireActor {
+                id: &a.id,
+                name: &a.name,
+                kind: &a.kind,
+                aliases,
+                parent: a.parent.as_deref(),
+                cameo: a.cameo.as_deref(),
+            })
+        }
         Event::Alias(a) => WireEvent::Alias(WireAlias {
-            actor: a.actor.clone(),
-            alias: a.alias.clone(),
+            actor: &a.actor,
+            alias: &a.alias,
         }),
     };
-    let bytes = bincode::encode_to_vec(&wire, bincode::config::legacy())
+    let start = out.len();
+    bincode::encode_into_std_write(&wire, out, bincode::config::legacy())
         .map_err(|e| FormatError::Payload(e.to_string()))?;
-    if bytes.len() > MAX_PAYLOAD {
-        return Err(FormatError::TooLarge(bytes.len()));
+    let len = out.len() - start;
+    if len > MAX_PAYLOAD {
+        out.truncate(start);
+        return Err(FormatError::TooLarge(len));
     }
-    Ok(bytes)
+    Ok(len)
 }
 
 /// Decodes a version-1 payload. Refuses trailing bytes and anything over the limit.
@@ -471,7 +493,7 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
     if bytes.len() > MAX_PAYLOAD {
         return Err(FormatError::TooLarge(bytes.len()));
     }
-    let (wire, used): (WireEvent, usize) = bincode::decode_from_slice(bytes, config())
+    let (wire, used): (WireEvent<'_>, usize) = bincode::borrow_decode_from_slice(bytes, config())
         .map_err(|e| FormatError::Payload(e.to_string()))?;
     if used != bytes.len() {
         return Err(FormatError::Payload(format!(
@@ -484,25 +506,93 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
         WireEvent::Correction(c) => Event::Correction(Correction {
             of: c.of,
             statement: from_wire_statement(c.statement)?,
-            reason: c.reason,
+            reason: owned(c.reason),
         }),
         WireEvent::Retraction(r) => Event::Retraction(Retraction {
             of: r.of,
-            reason: r.reason,
+            reason: r.reason.to_string(),
         }),
         WireEvent::Actor(a) => Event::Actor(ActorDef {
-            id: a.id,
-            name: a.name,
-            kind: a.kind,
-            aliases: a.aliases,
-            parent: a.parent,
-            cameo: a.cameo,
+            id: a.id.to_string(),
+            name: a.name.to_string(),
+            kind: a.kind.to_string(),
+            aliases: a.aliases.into_iter().map(str::to_string).collect(),
+            parent: owned(a.parent),
+            cameo: owned(a.cameo),
         }),
         WireEvent::Alias(a) => Event::Alias(AliasDef {
-            actor: a.actor,
-            alias: a.alias,
+            actor: a.actor.to_string(),
+            alias: a.alias.to_string(),
         }),
     })
+}
+
+// ---------------------------------------------------------------------------
+// Blocks: records laid end to end, stored plain or LZ4-compressed. Compression
+// is a storage matter only: hashes cover the records, never the stored block.
+
+/// Block encoding: the records follow as they are.
+pub const BLOCK_PLAIN: u8 = 1;
+/// Block encoding: u32 LE length of the records, then an LZ4 block of them.
+pub const BLOCK_LZ4: u8 = 2;
+/// Largest size of the records of one block, in bytes.
+pub const MAX_BLOCK: usize = 1 << 20;
+
+/// The stored form of a block of records: LZ4 when that saves space.
+pub fn seal_block(records: &[u8]) -> Vec<u8> {
+    if records.len() >= 256 {
+        let packed = lz4_flex::block::compress(records);
+        if packed.len() + 5 < records.len() {
+            let mut out = Vec::with_capacity(packed.len() + 5);
+            out.push(BLOCK_LZ4);
+            out.extend_from_slice(&(records.len() as u32).to_le_bytes());
+            out.extend_from_slice(&packed);
+            return out;
+        }
+    }
+    let mut out = Vec::with_capacity(records.len() + 1);
+    out.push(BLOCK_PLAIN);
+    out.extend_from_slice(records);
+    out
+}
+
+/// The records of a stored block.
+///
+/// # Errors
+/// [`FormatError`] for an unknown encoding, a size over [`MAX_BLOCK`], or LZ4
+/// data that does not decompress to exactly the stated size.
+pub fn open_block(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatError> {
+    match stored.first() {
+        Some(&BLOCK_PLAIN) => Ok(std::borrow::Cow::Borrowed(&stored[1..])),
+        Some(&BLOCK_LZ4) => {
+            if stored.len() < 5 {
+                return Err(FormatError::Truncated {
+                    needed: 5,
+                    available: stored.len(),
+                });
+            }
+            let size = u32::from_le_bytes(stored[1..5].try_into().expect("4 bytes")) as usize;
+            if size > MAX_BLOCK {
+                return Err(FormatError::TooLarge(size));
+            }
+            let records = lz4_flex::block::decompress(&stored[5..], size)
+                .map_err(|e| FormatError::Payload(format!("block does not decompress: {e}")))?;
+            if records.len() != size {
+                return Err(FormatError::Payload(
+                    "block decompresses to the wrong size".into(),
+                ));
+            }
+            Ok(std::borrow::Cow::Owned(records))
+        }
+        Some(&other) => Err(FormatError::Unknown {
+            what: "block encoding",
+            value: other,
+        }),
+        None => Err(FormatError::Truncated {
+            needed: 1,
+            available: 0,
+        }),
+    }
 }
 
 /// Encodes the stored head value: size, hash and recorded_at of the last event.

@@ -14,8 +14,6 @@ use std::path::Path;
 /// enough that a sled leaf of 16 blocks stays under sled's blob threshold
 /// (segment size / 4), large enough that batch appends write few keys.
 pub const BLOCK_TARGET: usize = 6 * 1024;
-/// Staged bytes held in memory before a long batch writes them to the store.
-const STAGE_BYTES: usize = 4 << 20;
 /// Meta key of the derived actor index.
 const ACTORS_META: &str = "actors";
 
@@ -93,14 +91,13 @@ pub fn system_clock() -> i64 {
     jiff::Timestamp::now().as_microsecond()
 }
 
-/// Builds the blocks of a batch: seals each event into a record and packs
-/// records into blocks. Pure: nothing is written until the ledger stages it.
+/// Seals events into records and packs the records into blocks. Pure: nothing
+/// is written until the ledger hands the blocks to the store.
 struct Packer {
     head: Head,
     block: Vec<u8>,
     block_first: Seq,
-    done: Vec<(Seq, Vec<u8>)>,
-    done_bytes: usize,
+    payload: Vec<u8>,
 }
 
 impl Packer {
@@ -109,41 +106,45 @@ impl Packer {
             head,
             block: Vec::with_capacity(BLOCK_TARGET + 1024),
             block_first: head.size + 1,
-            done: Vec::new(),
-            done_bytes: 0,
+            payload: Vec::with_capacity(1024),
         }
     }
 
-    fn push(&mut self, payload: &[u8], digest: &Hash, now: i64) {
+    /// Seals `event` as the next record. Returns a full block, when this record
+    /// filled one.
+    fn push(
+        &mut self,
+        event: &Event,
+        now: i64,
+    ) -> std::result::Result<Option<(Seq, Vec<u8>)>, FormatError> {
+        self.payload.clear();
+        codec::encode_event_into(event, &mut self.payload)?;
+        let digest = chain::payload_digest(&self.payload);
         let seq = self.head.size + 1;
         let recorded_at = now.max(self.head.recorded_at);
-        let header = RecordHeader::v1(seq, recorded_at, self.head.hash, payload.len() as u32);
-        let hash = chain::link_hash(&header, digest);
+        let header = RecordHeader::v1(seq, recorded_at, self.head.hash, self.payload.len() as u32);
+        let hash = chain::link_hash(&header, &digest);
         if self.block.is_empty() {
             self.block_first = seq;
         }
-        codec::write_record(&header, payload, &mut self.block);
-        if self.block.len() >= BLOCK_TARGET {
-            self.cut();
-        }
+        codec::write_record(&header, &self.payload, &mut self.block);
         self.head = Head {
             size: seq,
             hash,
             recorded_at,
         };
+        Ok((self.block.len() >= BLOCK_TARGET)
+            .then(|| self.cut())
+            .flatten())
     }
 
-    fn cut(&mut self) {
-        if !self.block.is_empty() {
-            self.done_bytes += self.block.len();
-            let b = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_TARGET + 1024));
-            self.done.push((self.block_first, b));
+    /// The block being filled, if it holds anything.
+    fn cut(&mut self) -> Option<(Seq, Vec<u8>)> {
+        if self.block.is_empty() {
+            return None;
         }
-    }
-
-    fn take(&mut self) -> Vec<(Seq, Vec<u8>)> {
-        self.done_bytes = 0;
-        std::mem::take(&mut self.done)
+        let b = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_TARGET + 1024));
+        Some((self.block_first, b))
     }
 }
 
@@ -271,7 +272,9 @@ impl Ledger {
                 error: FormatError::Payload("no block holds it".into()),
             });
         };
-        for rec in codec::records(&block) {
+        let records =
+            codec::open_block(&block).map_err(|error| LedgerError::Corrupt { seq, error })?;
+        for rec in codec::records(&records) {
             let rec = rec.map_err(|error| LedgerError::Corrupt { seq, error })?;
             if rec.header.seq == seq {
                 return decode_recorded(&rec);
@@ -309,7 +312,14 @@ impl Ledger {
                 }
                 Ok((key, block)) => {
                     let mut out = Vec::new();
-                    for rec in codec::records(&block) {
+                    let records = match codec::open_block(&block) {
+                        Ok(r) => r,
+                        Err(error) => {
+                            done = true;
+                            return Some(Err(LedgerError::Corrupt { seq: key, error }));
+                        }
+                    };
+                    for rec in codec::records(&records) {
                         match rec {
                             Err(error) => {
                                 out.push(Err(LedgerError::Corrupt { seq: key, error }));
@@ -489,6 +499,10 @@ impl Ledger {
     /// Checks and appends many events as one durable, all-or-nothing batch.
     /// Items that are `Err` (say, a line that did not parse) abort the batch.
     ///
+    /// One thread checks, encodes, hashes and packs the events; another
+    /// compresses full blocks and stages them in the store. The last block, the
+    /// head and derived data are then committed in one atomic, durable step.
+    ///
     /// # Errors
     /// The first rejected event, with its place in the batch; store failures.
     /// Either way nothing is appended.
@@ -502,55 +516,90 @@ impl Ledger {
         let mut actors = self.actors.clone().expect("loaded");
         let mut index = self.actor_index.clone().expect("loaded");
         let actors_before = index.len();
-        let mut batch_kinds: HashMap<Seq, Kind> = HashMap::new();
-        let mut packer = Packer::new(start);
-        let mut staged_any = false;
         let now = (self.clock)();
-        let mut n: u64 = 0;
-        let result = (|| -> Result<()> {
-            for (i, item) in events.into_iter().enumerate() {
-                let reject = |error| LedgerError::Rejected {
-                    index: Some(i),
-                    error,
-                };
-                let event = item.map_err(reject)?;
-                let seq = packer.head.size + 1;
-                let event = self
-                    .check(event, &mut actors, seq, (start.size, &batch_kinds))
-                    .map_err(reject)?;
-                let payload = codec::encode_event(&event)
-                    .map_err(|e| reject(InputError::new("", format!("event too large: {e}"))))?;
-                let digest = chain::payload_digest(&payload);
-                // Events of this batch that are not in the map are statements: the
-                // map stays as small as the number of other events.
-                match &event {
-                    Event::Statement(_) => {}
-                    Event::Correction(_) | Event::Retraction(_) => {
-                        batch_kinds.insert(seq, kind_of(&event));
-                    }
-                    Event::Actor(_) | Event::Alias(_) => {
-                        batch_kinds.insert(seq, Kind::Reference);
-                        index.push((seq, payload.clone()));
+        let this = &*self;
+        let (result, staged) = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(Seq, Vec<u8>)>(64);
+            let store = this.store.as_ref();
+            let writer = scope.spawn(move || -> std::result::Result<bool, StoreError> {
+                let mut staged = false;
+                let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
+                let flush =
+                    |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
+                        let refs: Vec<(Seq, &[u8])> =
+                            pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                        store.stage(&refs)?;
+                        pending.clear();
+                        Ok(())
+                    };
+                for (key, records) in rx {
+                    pending.push((key, codec::seal_block(&records)));
+                    staged = true;
+                    if pending.len() >= 32 {
+                        flush(&mut pending)?;
                     }
                 }
-                packer.push(&payload, &digest, now);
-                n += 1;
-                if packer.done_bytes >= STAGE_BYTES {
-                    let blocks = packer.take();
-                    let refs: Vec<(Seq, &[u8])> =
-                        blocks.iter().map(|(k, b)| (*k, b.as_slice())).collect();
-                    self.store.stage(&refs)?;
-                    staged_any = true;
+                if !pending.is_empty() {
+                    flush(&mut pending)?;
                 }
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            if staged_any {
+                Ok(staged)
+            });
+            let mut batch_kinds: HashMap<Seq, Kind> = HashMap::new();
+            let mut packer = Packer::new(start);
+            let mut n: u64 = 0;
+            let result = (|| -> Result<Packer> {
+                for (i, item) in events.into_iter().enumerate() {
+                    let reject = |error| LedgerError::Rejected {
+                        index: Some(i),
+                        error,
+                    };
+                    let event = item.map_err(reject)?;
+                    let seq = packer.head.size + 1;
+                    let event = this
+                        .check(event, &mut actors, seq, (start.size, &batch_kinds))
+                        .map_err(reject)?;
+                    // Events of this batch that are not in the map are statements:
+                    // the map stays as small as the number of other events.
+                    match &event {
+                        Event::Statement(_) => {}
+                        Event::Correction(_) | Event::Retraction(_) => {
+                            batch_kinds.insert(seq, kind_of(&event));
+                        }
+                        Event::Actor(_) | Event::Alias(_) => {
+                            batch_kinds.insert(seq, Kind::Reference);
+                            index.push((
+                                seq,
+                                codec::encode_event(&event).map_err(|e| reject(too_large(e)))?,
+                            ));
+                        }
+                    }
+                    let full = packer.push(&event, now).map_err(|e| reject(too_large(e)))?;
+                    n += 1;
+                    if let Some(block) = full {
+                        if tx.send(block).is_err() {
+                            break; // the writer failed; its error is reported below
+                        }
+                    }
+                }
+                Ok(packer)
+            })();
+            drop(tx);
+            let staged = writer.join().expect("block writer thread");
+            (result.map(|p| (p, n)), staged)
+        });
+        let staged = match (result.is_ok(), staged) {
+            (_, Err(e)) => {
                 self.store.discard_staged(start.size)?;
+                return Err(e.into());
             }
-            return Err(e);
-        }
+            (ok, Ok(staged)) => {
+                if !ok && staged {
+                    self.store.discard_staged(start.size)?;
+                }
+                staged
+            }
+        };
+        let (mut packer, n) = result?;
         if n == 0 {
             return Ok(BatchSummary {
                 appended: 0,
@@ -558,9 +607,10 @@ impl Ledger {
                 head: start,
             });
         }
-        packer.cut();
-        let blocks = packer.take();
-        let refs: Vec<(Seq, &[u8])> = blocks.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+        let last = packer
+            .cut()
+            .map(|(k, records)| (k, codec::seal_block(&records)));
+        let blocks: Vec<(Seq, &[u8])> = last.iter().map(|(k, b)| (*k, b.as_slice())).collect();
         let index_bytes;
         let mut meta: Vec<(&str, &[u8])> = Vec::new();
         if index.len() != actors_before {
@@ -568,12 +618,7 @@ impl Ledger {
             meta.push((ACTORS_META, &index_bytes));
         }
         let head = packer.head;
-        if staged_any {
-            self.store.stage(&refs)?;
-            self.store.commit(&head, &[], &meta)?;
-        } else {
-            self.store.commit(&head, &refs, &meta)?;
-        }
+        self.store.commit(&head, &blocks, &meta, staged)?;
         self.actors = Some(actors);
         self.actor_index = Some(index);
         Ok(BatchSummary {
@@ -616,13 +661,24 @@ impl Ledger {
                     }
                 }
             }
-            let digests = parallel_digests(&chunk);
-            for ((key, block), digests) in chunk.iter().zip(&digests) {
+            let opened = open_blocks(&chunk);
+            for ((key, _), opened) in chunk.iter().zip(&opened) {
+                let (records, digests) = match opened {
+                    Ok(o) => o,
+                    Err(error) if *key <= head.size => {
+                        problem = Some(Problem::Malformed {
+                            seq: v.checked() + 1,
+                            error: error.clone(),
+                        });
+                        break 'outer;
+                    }
+                    Err(_) => continue,
+                };
                 if *key > head.size {
-                    staged += codec::records(block).count() as u64;
+                    staged += codec::records(records).count() as u64;
                     continue;
                 }
-                if let Err(p) = v.feed_block(*key, block, digests.as_deref()) {
+                if let Err(p) = v.feed_block(*key, records, digests.as_deref()) {
                     problem = Some(p);
                     break 'outer;
                 }
@@ -659,7 +715,10 @@ impl Ledger {
             if key > head.size {
                 break;
             }
-            for rec in codec::records(&block).flatten() {
+            let Ok(records) = codec::open_block(&block) else {
+                continue;
+            };
+            for rec in codec::records(&records).flatten() {
                 let d = chain::body_digest(&rec);
                 if wanted.contains(&d) {
                     found.insert(d);
@@ -680,30 +739,40 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
+fn too_large(e: FormatError) -> InputError {
+    InputError::new("", format!("event too large: {e}"))
+}
+
 fn actor_error(e: &ActorError, field: &str) -> InputError {
     InputError::new(field, e.to_string())
 }
 
-/// Payload digests of every record of every block, computed on two threads.
-/// `None` for a block that does not parse (the verifier reports it).
-fn parallel_digests(chunk: &[(Seq, Vec<u8>)]) -> Vec<Option<Vec<Hash>>> {
-    let digest_block = |block: &[u8]| -> Option<Vec<Hash>> {
-        codec::records(block)
+/// A stored block opened: its records, and their payload digests (`None` when
+/// a record does not parse; the verifier then reports it).
+type Opened<'a> = std::result::Result<(std::borrow::Cow<'a, [u8]>, Option<Vec<Hash>>), FormatError>;
+
+/// Opens (decompresses) blocks and computes the payload digests of their
+/// records, on two threads.
+fn open_blocks(chunk: &[(Seq, Vec<u8>)]) -> Vec<Opened<'_>> {
+    fn open(stored: &[u8]) -> Opened<'_> {
+        let records = codec::open_block(stored)?;
+        let digests = codec::records(&records)
             .map(|r| r.ok().map(|r| chain::body_digest(&r)))
-            .collect()
-    };
+            .collect();
+        Ok((records, digests))
+    }
     if chunk.len() < 4 {
-        return chunk.iter().map(|(_, b)| digest_block(b)).collect();
+        return chunk.iter().map(|(_, b)| open(b)).collect();
     }
     let mid = chunk.len() / 2;
     std::thread::scope(|s| {
         let other = s.spawn(|| {
             chunk[mid..]
                 .iter()
-                .map(|(_, b)| digest_block(b))
+                .map(|(_, b)| open(b))
                 .collect::<Vec<_>>()
         });
-        let mut first: Vec<_> = chunk[..mid].iter().map(|(_, b)| digest_block(b)).collect();
+        let mut first: Vec<_> = chunk[..mid].iter().map(|(_, b)| open(b)).collect();
         first.extend(other.join().expect("digest thread"));
         first
     })
@@ -753,7 +822,9 @@ mod tests {
         let payload = codec::encode_event(&statement(99)).expect("encode");
         let h = RecordHeader::v1(31, 0, head.hash, payload.len() as u32);
         codec::write_record(&h, &payload, &mut block);
-        l.store.stage(&[(31, &block)]).expect("stage");
+        l.store
+            .stage(&[(31, &codec::seal_block(&block))])
+            .expect("stage");
         let r = l.verify(None).expect("verify");
         assert!(r.is_intact(), "{:?}", r.problem);
         assert_eq!((r.checked, r.staged), (30, 1));

@@ -75,13 +75,19 @@ pub trait Store: Send + Sync {
     /// Engine failures.
     fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()>;
 
-    /// Writes `blocks` (which may be empty, when staged before) and the derived
-    /// `meta` entries together with `head` in one atomic step, and returns only
-    /// once all of it, and everything staged before, is durable.
+    /// Writes `blocks` and the derived `meta` entries together with `head` in one
+    /// atomic step, and returns only once all of it, and everything staged before
+    /// (`staged`), is durable.
     ///
     /// # Errors
     /// Engine or file-system failures; then nothing is acknowledged.
-    fn commit(&self, head: &Head, blocks: &[(Seq, &[u8])], meta: &[(&str, &[u8])]) -> Result<()>;
+    fn commit(
+        &self,
+        head: &Head,
+        blocks: &[(Seq, &[u8])],
+        meta: &[(&str, &[u8])],
+        staged: bool,
+    ) -> Result<()>;
 
     /// Removes staged blocks whose key is greater than `after` (left by an
     /// interrupted batch). Returns how many were removed.
@@ -334,8 +340,14 @@ impl Store for SledStore {
             .map_err(engine("cannot write events"))
     }
 
-    fn commit(&self, head: &Head, blocks: &[(Seq, &[u8])], meta: &[(&str, &[u8])]) -> Result<()> {
-        if blocks.is_empty() {
+    fn commit(
+        &self,
+        head: &Head,
+        blocks: &[(Seq, &[u8])],
+        meta: &[(&str, &[u8])],
+        staged: bool,
+    ) -> Result<()> {
+        if staged {
             // Staged blocks must be durable before the head that makes them visible.
             self.sync()?;
         }
@@ -466,7 +478,13 @@ impl Store for MemStore {
         Ok(())
     }
 
-    fn commit(&self, head: &Head, blocks: &[(Seq, &[u8])], meta: &[(&str, &[u8])]) -> Result<()> {
+    fn commit(
+        &self,
+        head: &Head,
+        blocks: &[(Seq, &[u8])],
+        meta: &[(&str, &[u8])],
+        _staged: bool,
+    ) -> Result<()> {
         let mut g = self.lock();
         for (seq, b) in blocks {
             g.blocks.insert(*seq, b.to_vec());

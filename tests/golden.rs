@@ -126,6 +126,32 @@ fn a_redacted_record_keeps_its_hash_and_is_reported() {
 }
 
 #[test]
+fn stored_blocks_open_to_their_records() {
+    let blocks: Vec<(String, Value)> = vectors()
+        .into_iter()
+        .filter(|(_, v)| v.get("block_hex").is_some())
+        .collect();
+    assert!(blocks.len() >= 2, "the block vectors are missing");
+    for (name, v) in blocks {
+        let stored = unhex(s(&v, "block_hex"));
+        let records = codec::open_block(&stored).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            records.as_ref(),
+            unhex(s(&v, "records_hex")).as_slice(),
+            "{name}"
+        );
+        // Sealing again may pick other bytes (compression is not part of the
+        // format), but must open to the same records.
+        let resealed = codec::seal_block(&records);
+        assert_eq!(
+            codec::open_block(&resealed).expect("opens").as_ref(),
+            records.as_ref(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn negative_vectors_are_refused_with_the_expected_error() {
     let negatives: Vec<(String, Value)> = vectors()
         .into_iter()

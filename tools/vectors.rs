@@ -43,6 +43,7 @@ fn main() {
          json!({"type":"alias","actor":"UN","alias":"Organisation des Nations unies"})),
     ];
     let mut prev = Hash::ZERO;
+    let mut all_records = Vec::new();
     let mut first_record = Vec::new();
     let mut first_hash = Hash::ZERO;
     for (i, (name, description, event_json)) in chain_events.iter().enumerate() {
@@ -55,6 +56,7 @@ fn main() {
         let hash = chain::link_hash(&header, &digest);
         let mut record = Vec::new();
         codec::write_record(&header, &payload, &mut record);
+        all_records.extend_from_slice(&record);
         if seq == 1 {
             first_record = record.clone();
             first_hash = hash;
@@ -88,6 +90,31 @@ fn main() {
             "record_hex": hex(&redacted),
             "digest": digest1.to_hex(),
             "hash": first_hash.to_hex(),
+        }),
+    );
+    // Blocks: the records of vectors 1-6 as one stored block, compressed and plain.
+    let sealed = codec::seal_block(&all_records);
+    assert_eq!(sealed[0], codec::BLOCK_LZ4, "six records compress");
+    write(
+        &dir,
+        "v1-08-block-lz4",
+        &json!({
+            "description": "the records of vectors 1 to 6 laid end to end, stored as an LZ4 block: encoding byte 2, u32 LE length of the records, LZ4 block data",
+            "format_version": 1,
+            "block_hex": hex(&sealed),
+            "records_hex": hex(&all_records),
+        }),
+    );
+    let mut plain = vec![codec::BLOCK_PLAIN];
+    plain.extend_from_slice(&first_record);
+    write(
+        &dir,
+        "v1-09-block-plain",
+        &json!({
+            "description": "the record of vector 1 stored as a plain block: encoding byte 1, then the record",
+            "format_version": 1,
+            "block_hex": hex(&plain),
+            "records_hex": hex(&first_record),
         }),
     );
     // Negative vectors: bytes that must be refused, and the error expected.

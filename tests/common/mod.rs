@@ -60,7 +60,19 @@ pub fn build(dir: &Path, singles: u64, batch: u64) -> Head {
 
 /// Opens the ledger's sled database directly, as an insider with file access could.
 pub fn with_tree<R>(dir: &Path, f: impl FnOnce(&sled::Tree) -> R) -> R {
-    let db = sled::open(dir).expect("open sled directly");
+    // sled's background flusher may hold the file lock for a moment after the
+    // ledger that used it was dropped: retry, as the ledger itself does.
+    let mut tries = 0;
+    let db = loop {
+        match sled::open(dir) {
+            Ok(db) => break db,
+            Err(e) if tries < 500 && e.to_string().contains("could not acquire lock") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("open sled directly: {e}"),
+        }
+    };
     let tree = db.open_tree("ledger").expect("tree");
     let r = f(&tree);
     db.flush().expect("flush");
@@ -76,14 +88,17 @@ pub fn block_key(seq: u64) -> Vec<u8> {
 /// A block as the tests see it: key, bytes, and the byte range of each record.
 pub type FoundBlock = (Vec<u8>, Vec<u8>, Vec<(u64, std::ops::Range<usize>)>);
 
-/// The key of the block holding `seq`, its bytes, and the byte range of each record.
+/// The key of the block holding `seq`, its records (decompressed), and the byte
+/// range of each record. Write records back with [`seal`].
 pub fn find_block(tree: &sled::Tree, seq: u64) -> FoundBlock {
     let (k, v) = tree
         .range(block_key(0)..=block_key(seq))
         .next_back()
         .expect("a block")
         .expect("read");
-    let bytes = v.to_vec();
+    let bytes = demarche::codec::open_block(&v)
+        .expect("block opens")
+        .into_owned();
     let mut ranges = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
@@ -100,4 +115,9 @@ pub fn bin() -> assert_cmd::Command {
         .env("DEMARCHE_NOW", "2021-01-29T12:00:00Z")
         .env("NO_COLOR", "1");
     c
+}
+
+/// The stored form of a block of records, as the ledger writes it.
+pub fn seal(records: &[u8]) -> Vec<u8> {
+    demarche::codec::seal_block(records)
 }
