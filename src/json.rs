@@ -351,38 +351,20 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
             format!("line is {} bytes long; the limit is {MAX_LINE}", line.len()),
         ));
     }
-    let value: Value = serde_json::from_str(line)
-        .map_err(|e| InputError::new("", format!("not valid JSON: {e}")))?;
-    let Value::Object(mut map) = value else {
-        return Err(InputError::new("", "an event must be a JSON object"));
-    };
-    let kind = match map.remove("type") {
-        Some(Value::String(t)) => t,
-        Some(_) => return Err(InputError::new("type", "must be a string")),
-        None => return Err(InputError::new("", "missing field `type`")),
-    };
-    fn body<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, InputError> {
-        serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
-            let path = e.path().to_string();
-            InputError::new(
-                if path == "." { String::new() } else { path },
-                e.into_inner().to_string(),
-            )
-        })
-    }
-    let parsed = match kind.as_str() {
-        "statement" => InEvent::Statement(body(map)?),
-        "correction" => InEvent::Correction(body(map)?),
-        "retraction" => InEvent::Retraction(body(map)?),
-        "actor" => InEvent::Actor(body(map)?),
-        "alias" => InEvent::Alias(body(map)?),
-        other => {
-            return Err(InputError::new(
-                "type",
-                format!("unknown event type \"{other}\"; expected statement, correction, retraction, actor or alias"),
-            ))
+    let parsed = match fast_parse(line) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => slow_parse(line)?,
+        Err(fast_error) => {
+            // The slow path names the field of most errors; what it accepts but the
+            // typed parser refused (a duplicate field) is still an error.
+            slow_parse(line)?;
+            return Err(InputError::new("", fast_error.to_string()));
         }
     };
+    parse_event_from(parsed)
+}
+
+fn parse_event_from(parsed: InEvent) -> Result<Event, InputError> {
     Ok(match parsed {
         InEvent::Statement(s) => Event::Statement(statement("", s)?),
         InEvent::Correction(c) => {
@@ -432,6 +414,176 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
             actor: text("actor", a.actor, MAX_REF)?,
             alias: text("alias", a.alias, MAX_TEXT)?,
         }),
+    })
+}
+
+/// Every field any event type may have: one typed pass over the line, with no
+/// intermediate JSON value. `None` from [`fast_parse`] sends the line to
+/// [`slow_parse`], which names the field of any error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnyLine {
+    #[serde(rename = "type")]
+    event_type: String,
+    said_on: Option<String>,
+    party: Option<String>,
+    speaker: Option<InSpeaker>,
+    stance: Option<String>,
+    hedge: Option<String>,
+    proposition: Option<InProposition>,
+    quote: Option<String>,
+    source: Option<InSource>,
+    of: Option<u64>,
+    statement: Option<InStatement>,
+    reason: Option<String>,
+    id: Option<String>,
+    name: Option<String>,
+    kind: Option<String>,
+    aliases: Option<Vec<String>>,
+    parent: Option<String>,
+    cameo: Option<String>,
+    actor: Option<String>,
+    alias: Option<String>,
+}
+
+fn fast_parse(line: &str) -> Result<Option<InEvent>, serde_json::Error> {
+    let a: AnyLine = serde_json::from_str(line)?;
+    let statement_fields = a.said_on.is_some()
+        || a.party.is_some()
+        || a.speaker.is_some()
+        || a.stance.is_some()
+        || a.hedge.is_some()
+        || a.proposition.is_some()
+        || a.quote.is_some()
+        || a.source.is_some();
+    let actor_fields = a.id.is_some()
+        || a.name.is_some()
+        || a.kind.is_some()
+        || a.aliases.is_some()
+        || a.parent.is_some()
+        || a.cameo.is_some();
+    let alias_fields = a.actor.is_some() || a.alias.is_some();
+    Ok(match a.event_type.as_str() {
+        "statement"
+            if !actor_fields
+                && !alias_fields
+                && a.of.is_none()
+                && a.statement.is_none()
+                && a.reason.is_none() =>
+        {
+            match (
+                a.said_on,
+                a.party,
+                a.stance,
+                a.proposition,
+                a.quote,
+                a.source,
+            ) {
+                (
+                    Some(said_on),
+                    Some(party),
+                    Some(stance),
+                    Some(proposition),
+                    Some(quote),
+                    Some(source),
+                ) => Some(InEvent::Statement(InStatement {
+                    said_on,
+                    party,
+                    speaker: a.speaker,
+                    stance,
+                    hedge: a.hedge,
+                    proposition,
+                    quote,
+                    source,
+                })),
+                _ => None,
+            }
+        }
+        "correction" if !statement_fields && !actor_fields && !alias_fields => {
+            match (a.of, a.statement) {
+                (Some(of), Some(statement)) => Some(InEvent::Correction(InCorrection {
+                    of,
+                    statement,
+                    reason: a.reason,
+                })),
+                _ => None,
+            }
+        }
+        "retraction"
+            if !statement_fields && !actor_fields && !alias_fields && a.statement.is_none() =>
+        {
+            match (a.of, a.reason) {
+                (Some(of), Some(reason)) => Some(InEvent::Retraction(InRetraction { of, reason })),
+                _ => None,
+            }
+        }
+        "actor"
+            if !statement_fields
+                && !alias_fields
+                && a.of.is_none()
+                && a.statement.is_none()
+                && a.reason.is_none() =>
+        {
+            match (a.id, a.name, a.kind) {
+                (Some(id), Some(name), Some(kind)) => Some(InEvent::Actor(InActor {
+                    id,
+                    name,
+                    kind,
+                    aliases: a.aliases.unwrap_or_default(),
+                    parent: a.parent,
+                    cameo: a.cameo,
+                })),
+                _ => None,
+            }
+        }
+        "alias"
+            if !statement_fields
+                && !actor_fields
+                && a.of.is_none()
+                && a.statement.is_none()
+                && a.reason.is_none() =>
+        {
+            match (a.actor, a.alias) {
+                (Some(actor), Some(alias)) => Some(InEvent::Alias(InAlias { actor, alias })),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+fn slow_parse(line: &str) -> Result<InEvent, InputError> {
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| InputError::new("", format!("not valid JSON: {e}")))?;
+    let Value::Object(mut map) = value else {
+        return Err(InputError::new("", "an event must be a JSON object"));
+    };
+    let kind = match map.remove("type") {
+        Some(Value::String(t)) => t,
+        Some(_) => return Err(InputError::new("type", "must be a string")),
+        None => return Err(InputError::new("", "missing field `type`")),
+    };
+    fn body<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, InputError> {
+        serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+            let path = e.path().to_string();
+            InputError::new(
+                if path == "." { String::new() } else { path },
+                e.into_inner().to_string(),
+            )
+        })
+    }
+    Ok(match kind.as_str() {
+        "statement" => InEvent::Statement(body(map)?),
+        "correction" => InEvent::Correction(body(map)?),
+        "retraction" => InEvent::Retraction(body(map)?),
+        "actor" => InEvent::Actor(body(map)?),
+        "alias" => InEvent::Alias(body(map)?),
+        other => {
+            return Err(InputError::new(
+                "type",
+                format!("unknown event type \"{other}\"; expected statement, correction, retraction, actor or alias"),
+            ))
+        }
     })
 }
 
@@ -554,6 +706,44 @@ mod tests {
             format_said_on(&parse_said_on("2021-01-28T14:05").unwrap()),
             "2021-01-28T14:05:00"
         );
+    }
+
+    #[test]
+    fn the_typed_and_the_field_naming_parsers_agree() {
+        let lines = [
+            r#"{"type":"statement","said_on":"2021-01-28","party":"USA","speaker":{"name":"M","role":"r"},"stance":"calls-for","hedge":"h","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY","qualifier":"forces"},"quote":"q","source":{"url":"u","publisher":"p","published_on":"2021-01-29"}}"#,
+            r#"{"source":{"publisher":"p"},"quote":"q","proposition":{"predicate":"presence"},"stance":"denies","party":"RUS","said_on":"2021-01-28T10:00Z","type":"statement"}"#,
+            r#"{"type":"correction","of":3,"statement":{"said_on":"2021-01-28","party":"RUS","stance":"denies","proposition":{"predicate":"presence"},"quote":"q","source":{"publisher":"p"}},"reason":"r"}"#,
+            r#"{"type":"retraction","of":3,"reason":"r"}"#,
+            r#"{"type":"actor","id":"X-Y","name":"n","kind":"group","aliases":["a"],"parent":"RUS","cameo":"RUS"}"#,
+            r#"{"type":"alias","actor":"UN","alias":"ONU"}"#,
+        ];
+        for line in lines {
+            let fast = fast_parse(line).expect("typed parse").expect("complete");
+            let slow = slow_parse(line).expect("value parse");
+            assert_eq!(
+                format!("{:?}", finish(fast)),
+                format!("{:?}", finish(slow)),
+                "{line}"
+            );
+        }
+        // Fields of another event type go to the slow path, which names them.
+        let mixed = r#"{"type":"retraction","of":3,"reason":"r","party":"USA"}"#;
+        assert!(fast_parse(mixed).expect("parses").is_none());
+        assert!(parse_event(mixed)
+            .unwrap_err()
+            .message
+            .contains("unknown field `party`"));
+        // A duplicate field is an error, although a JSON value would keep the last.
+        let dup = r#"{"type":"retraction","of":3,"of":4,"reason":"r"}"#;
+        assert!(parse_event(dup)
+            .unwrap_err()
+            .message
+            .contains("duplicate field `of`"));
+    }
+
+    fn finish(e: InEvent) -> Result<Event, InputError> {
+        parse_event_from(e)
     }
 
     #[test]
