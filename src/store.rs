@@ -122,6 +122,9 @@ pub trait Store: Send + Sync {
 // sled
 
 const HEAD_KEY: &[u8] = b"h";
+/// sled's page cache: large enough for the working set of appends and scans,
+/// small enough that memory stays bounded on large ledgers (sled's default is 1 GiB).
+const CACHE_BYTES: u64 = 64 << 20;
 const BLOCK_PREFIX: u8 = b'b';
 const META_PREFIX: u8 = b'm';
 const MARKER_KEY: &[u8] = b"demarche";
@@ -193,20 +196,14 @@ impl SledStore {
     /// or an engine failure.
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<SledStore> {
         let exists = path.join("conf").exists() && path.join("db").exists();
-        if !exists {
-            if !opts.create {
-                return Err(StoreError::Missing(path.to_path_buf()));
-            }
-            if path.exists()
-                && std::fs::read_dir(path)
-                    .map(|mut d| d.next().is_some())
-                    .unwrap_or(true)
-            {
-                return Err(StoreError::NotALedger {
-                    path: path.to_path_buf(),
-                    why: "it exists and is not an empty directory".into(),
-                });
-            }
+        if !exists && !opts.create {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        if let Some(name) = foreign_entry(path) {
+            return Err(StoreError::NotALedger {
+                path: path.to_path_buf(),
+                why: format!("it holds {name}, which no ledger does"),
+            });
         }
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
@@ -214,6 +211,7 @@ impl SledStore {
             match sled::Config::new()
                 .path(path)
                 .mode(sled::Mode::HighThroughput)
+                .cache_capacity(CACHE_BYTES)
                 .open()
             {
                 Ok(db) => break db,
@@ -307,6 +305,18 @@ impl SledStore {
         }
         Ok(())
     }
+}
+
+/// The first entry of `path` that sled would not have made (a ledger being
+/// created by another process has some of sled's files and nothing else).
+fn foreign_entry(path: &Path) -> Option<String> {
+    if path.exists() && !path.is_dir() {
+        return Some("a file in place of the directory".into());
+    }
+    let dir = std::fs::read_dir(path).ok()?;
+    dir.flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| !matches!(n.as_str(), "conf" | "db" | "blobs") && !n.starts_with("snap."))
 }
 
 fn sync_dir(path: &Path) -> Result<()> {

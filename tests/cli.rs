@@ -540,6 +540,16 @@ fn a_ledger_held_by_another_process_fails_clearly_with_exit_3() {
 }
 
 #[test]
+fn an_empty_directory_becomes_a_ledger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("ledger")).expect("mkdir");
+    demarche(dir.path())
+        .args(["append", "--json", GOOD])
+        .assert()
+        .success();
+}
+
+#[test]
 fn a_directory_that_is_not_a_ledger_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("ledger")).expect("mkdir");
