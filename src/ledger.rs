@@ -349,19 +349,27 @@ impl Ledger {
         seq: Seq,
         (batch_start, batch): (Seq, &HashMap<Seq, Kind>),
     ) -> std::result::Result<Event, InputError> {
-        let resolve =
-            |actors: &Actors, field: &str, name: &str| -> std::result::Result<String, InputError> {
-                actors
-                    .resolve(name)
-                    .map(str::to_string)
-                    .map_err(|u| InputError::new(field, format!("unknown actor {u}")))
-            };
+        /// Replaces an actor name by its canonical id; `field` names it on error.
+        fn canon(
+            actors: &Actors,
+            name: &mut String,
+            field: impl FnOnce() -> String,
+        ) -> std::result::Result<(), InputError> {
+            match actors.resolve(name) {
+                Ok(id) if id == name.as_str() => Ok(()),
+                Ok(id) => {
+                    *name = id.to_string();
+                    Ok(())
+                }
+                Err(u) => Err(InputError::new(field(), format!("unknown actor {u}"))),
+            }
+        }
         let statement = |actors: &Actors,
                          p: &str,
                          mut s: Statement|
          -> std::result::Result<Statement, InputError> {
             let vocab = Vocabulary::builtin();
-            s.party = resolve(actors, &format!("{p}party"), &s.party)?;
+            canon(actors, &mut s.party, || format!("{p}party"))?;
             if vocab.stance(&s.stance).is_none() {
                 let m = crate::vocab::close_matches(
                     &s.stance,
@@ -395,20 +403,19 @@ impl Ledger {
                     ),
                 ));
             }
-            for (i, subj) in pr.subjects.iter_mut().enumerate() {
-                *subj = resolve(actors, &format!("{p}proposition.subjects[{i}]"), subj)?;
-            }
-            let mut seen = std::collections::HashSet::new();
-            for (i, subj) in pr.subjects.iter().enumerate() {
-                if !seen.insert(subj.clone()) {
+            for i in 0..pr.subjects.len() {
+                canon(actors, &mut pr.subjects[i], || {
+                    format!("{p}proposition.subjects[{i}]")
+                })?;
+                if pr.subjects[..i].contains(&pr.subjects[i]) {
                     return Err(InputError::new(
                         format!("{p}proposition.subjects[{i}]"),
-                        format!("{subj} is named twice"),
+                        format!("{} is named twice", pr.subjects[i]),
                     ));
                 }
             }
-            if let Some(loc) = &pr.location {
-                pr.location = Some(resolve(actors, &format!("{p}proposition.location"), loc)?);
+            if let Some(loc) = &mut pr.location {
+                canon(actors, loc, || format!("{p}proposition.location"))?;
             }
             Ok(s)
         };
@@ -469,8 +476,8 @@ impl Ledger {
                 Event::Retraction(r)
             }
             Event::Actor(mut a) => {
-                if let Some(p) = &a.parent {
-                    a.parent = Some(resolve(actors, "parent", p)?);
+                if let Some(p) = &mut a.parent {
+                    canon(actors, p, || "parent".into())?;
                 }
                 actors
                     .add(a.clone(), Some(seq))
@@ -478,7 +485,7 @@ impl Ledger {
                 Event::Actor(a)
             }
             Event::Alias(mut a) => {
-                a.actor = resolve(actors, "actor", &a.actor)?;
+                canon(actors, &mut a.actor, || "actor".into())?;
                 actors.add_alias(&a).map_err(|e| actor_error(&e, "alias"))?;
                 Event::Alias(a)
             }
