@@ -13,7 +13,7 @@ fn schema() -> Value {
     serde_json::from_str(&text).expect("schema is JSON")
 }
 
-fn ids(v: &Value) -> Vec<String> {
+fn ids(v: &Value) -> std::collections::BTreeSet<String> {
     v["enum"]
         .as_array()
         .expect("enum")
