@@ -42,6 +42,11 @@ pub fn body_digest(rec: &RawRecord<'_>) -> Hash {
     }
 }
 
+/// Chain hash of a stored record, from its own bytes.
+pub fn record_hash(rec: &RawRecord<'_>) -> Hash {
+    link_hash(&rec.header, &body_digest(rec))
+}
+
 /// Chain hash of a record from its header and payload digest.
 pub fn link_hash(header: &RecordHeader, digest: &Hash) -> Hash {
     derive(&LINK_KEY, &codec::link_input(header, digest))
@@ -201,8 +206,9 @@ impl Verifier {
         self.prev
     }
 
-    /// Feeds one block stored under `key`. `digests`, when given, are the payload
-    /// digests of the block's records in order (computed elsewhere, in parallel).
+    /// Feeds one block stored under `key`. `hashes`, when given, are the chain
+    /// hashes of the block's records in order, computed from the same bytes
+    /// elsewhere (in parallel: a record's hash depends only on its own bytes).
     ///
     /// # Errors
     /// The first [`Problem`] found.
@@ -210,18 +216,18 @@ impl Verifier {
         &mut self,
         key: Seq,
         block: &[u8],
-        digests: Option<&[Hash]>,
+        hashes: Option<&[Hash]>,
     ) -> Result<(), Problem> {
         for (i, rec) in codec::records(block).enumerate() {
             let rec = rec.map_err(|error| Problem::Malformed {
                 seq: self.next_seq,
                 error,
             })?;
-            let digest = match digests {
-                Some(d) => d[i],
-                None => body_digest(&rec),
+            let hash = match hashes {
+                Some(h) => h[i],
+                None => record_hash(&rec),
             };
-            self.feed(&rec, &digest)?;
+            self.feed_hashed(&rec, hash)?;
             if i == 0 && rec.header.seq != key {
                 return Err(Problem::KeyMismatch {
                     seq: rec.header.seq,
@@ -237,6 +243,14 @@ impl Verifier {
     /// # Errors
     /// The first [`Problem`] found.
     pub fn feed(&mut self, rec: &RawRecord<'_>, digest: &Hash) -> Result<(), Problem> {
+        self.feed_hashed(rec, link_hash(&rec.header, digest))
+    }
+
+    /// Feeds one record with its chain hash, computed from its stored bytes.
+    ///
+    /// # Errors
+    /// The first [`Problem`] found.
+    pub fn feed_hashed(&mut self, rec: &RawRecord<'_>, hash: Hash) -> Result<(), Problem> {
         let h = &rec.header;
         if h.seq != self.next_seq {
             return Err(Problem::OutOfPlace {
@@ -262,7 +276,7 @@ impl Verifier {
         if h.is_redacted() {
             self.redacted.push(h.seq);
         }
-        self.prev = link_hash(h, digest);
+        self.prev = hash;
         self.prev_recorded_at = h.recorded_at;
         if let Some((size, hash)) = self.expect {
             if size == h.seq {

@@ -14,6 +14,8 @@ use std::path::Path;
 /// enough that a sled leaf of 16 blocks stays under sled's blob threshold
 /// (segment size / 4), large enough that batch appends write few keys.
 pub const BLOCK_TARGET: usize = 6 * 1024;
+/// Stored bytes read per step of `verify`.
+const VERIFY_CHUNK: usize = 512 * 1024;
 /// Meta key of the derived actor index.
 const ACTORS_META: &str = "actors";
 
@@ -649,51 +651,64 @@ impl Ledger {
         }
         let mut staged = 0u64;
         let mut problem = None;
-        let mut chunk: Vec<(Seq, Vec<u8>)> = Vec::new();
-        let mut blocks = self.store.blocks_from(1);
-        'outer: loop {
-            chunk.clear();
-            let mut bytes = 0;
-            let mut end = false;
-            while bytes < 1 << 20 {
-                match blocks.next() {
-                    None => {
-                        end = true;
-                        break;
-                    }
-                    Some(b) => {
-                        let b = b?;
-                        bytes += b.1.len();
-                        chunk.push(b);
+        // One thread reads blocks from the store while this one (with a helper)
+        // decompresses, digests and links the previous chunk.
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<
+                std::result::Result<Vec<(Seq, Vec<u8>)>, StoreError>,
+            >(2);
+            let mut blocks = self.store.blocks_from(1);
+            scope.spawn(move || loop {
+                let mut chunk = Vec::new();
+                let mut bytes = 0;
+                let mut end = false;
+                while bytes < VERIFY_CHUNK {
+                    match blocks.next() {
+                        None => {
+                            end = true;
+                            break;
+                        }
+                        Some(Ok(b)) => {
+                            bytes += b.1.len();
+                            chunk.push(b);
+                        }
+                        Some(Err(e)) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
                     }
                 }
-            }
-            let opened = open_blocks(&chunk);
-            for ((key, _), opened) in chunk.iter().zip(&opened) {
-                let (records, digests) = match opened {
-                    Ok(o) => o,
-                    Err(error) if *key <= head.size => {
-                        problem = Some(Problem::Malformed {
-                            seq: v.checked() + 1,
-                            error: error.clone(),
-                        });
+                if tx.send(Ok(chunk)).is_err() || end {
+                    return;
+                }
+            });
+            'outer: for chunk in rx {
+                let chunk = chunk?;
+                let opened = open_blocks(&chunk);
+                for ((key, _), opened) in chunk.iter().zip(&opened) {
+                    let (records, hashes) = match opened {
+                        Ok(o) => o,
+                        Err(error) if *key <= head.size => {
+                            problem = Some(Problem::Malformed {
+                                seq: v.checked() + 1,
+                                error: error.clone(),
+                            });
+                            break 'outer;
+                        }
+                        Err(_) => continue,
+                    };
+                    if *key > head.size {
+                        staged += codec::records(records).count() as u64;
+                        continue;
+                    }
+                    if let Err(p) = v.feed_block(*key, records, hashes.as_deref()) {
+                        problem = Some(p);
                         break 'outer;
                     }
-                    Err(_) => continue,
-                };
-                if *key > head.size {
-                    staged += codec::records(records).count() as u64;
-                    continue;
-                }
-                if let Err(p) = v.feed_block(*key, records, digests.as_deref()) {
-                    problem = Some(p);
-                    break 'outer;
                 }
             }
-            if end {
-                break;
-            }
-        }
+            Ok(())
+        })?;
         if problem.is_none() {
             problem = v.finish(&head).err();
         }
@@ -754,17 +769,17 @@ fn actor_error(e: &ActorError, field: &str) -> InputError {
     InputError::new(field, e.to_string())
 }
 
-/// A stored block opened: its records, and their payload digests (`None` when
-/// a record does not parse; the verifier then reports it).
+/// A stored block opened: its records, and their chain hashes (`None` when a
+/// record does not parse; the verifier then reports it).
 type Opened<'a> = std::result::Result<(std::borrow::Cow<'a, [u8]>, Option<Vec<Hash>>), FormatError>;
 
-/// Opens (decompresses) blocks and computes the payload digests of their
-/// records, on two threads.
+/// Opens (decompresses) blocks and computes the chain hashes of their records,
+/// on two threads.
 fn open_blocks(chunk: &[(Seq, Vec<u8>)]) -> Vec<Opened<'_>> {
     fn open(stored: &[u8]) -> Opened<'_> {
         let records = codec::open_block(stored)?;
         let digests = codec::records(&records)
-            .map(|r| r.ok().map(|r| chain::body_digest(&r)))
+            .map(|r| r.ok().map(|r| chain::record_hash(&r)))
             .collect();
         Ok((records, digests))
     }

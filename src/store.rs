@@ -97,7 +97,7 @@ pub trait Store: Send + Sync {
     fn discard_staged(&self, after: Seq) -> Result<usize>;
 
     /// Blocks whose key is at least `from`, in key order, including staged ones.
-    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + '_>;
+    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + Send + '_>;
 
     /// The block that would hold `seq`: the one with the greatest key `<= seq`.
     ///
@@ -392,7 +392,7 @@ impl Store for SledStore {
         Ok(n)
     }
 
-    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + '_> {
+    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + Send + '_> {
         let start = match self.block_holding(from) {
             Ok(Some((k, _))) => k,
             _ => from,
@@ -512,7 +512,7 @@ impl Store for MemStore {
         Ok(gone.len())
     }
 
-    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + '_> {
+    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + Send + '_> {
         let g = self.lock();
         let start = g
             .blocks
