@@ -1,0 +1,165 @@
+//! Property tests: the codec round-trips every event, and the parsers of untrusted
+//! input (stored bytes, JSON lines) never panic, whatever they are given.
+
+use demarche::codec;
+use demarche::event::{Event, Proposition, SaidOn, Source, Speaker, Statement, TimeOfDay};
+use demarche::json::{self, parse_event};
+use proptest::prelude::*;
+
+fn text() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9«»é][a-zA-Z0-9 ,.'«»é-]{0,39}"
+}
+
+fn statement() -> impl Strategy<Value = Statement> {
+    (
+        (1i16..=9999, 1i8..=12, 1i8..=28),
+        prop::option::of((0u32..86_400, prop::option::of(-720i16..=840))),
+        "[A-Z]{3}",
+        prop::option::of((text(), prop::option::of(text()))),
+        "[a-z-]{3,12}",
+        prop::option::of(text()),
+        (
+            "[a-z-]{3,12}",
+            prop::collection::vec("[A-Z]{3}", 0..4),
+            prop::option::of("[A-Z]{3}"),
+            prop::option::of("[a-z][a-z0-9-]{0,20}"),
+        ),
+        text(),
+        (
+            prop::option::of(text()),
+            text(),
+            prop::option::of((1i16..=9999, 1i8..=12, 1i8..=28)),
+        ),
+    )
+        .prop_map(
+            |(
+                d,
+                t,
+                party,
+                speaker,
+                stance,
+                hedge,
+                (predicate, subjects, location, qualifier),
+                quote,
+                (url, publisher, published),
+            )| {
+                let date =
+                    |(y, m, d): (i16, i8, i8)| jiff::civil::Date::new(y, m, d).expect("valid");
+                Statement {
+                    said_on: SaidOn {
+                        date: date(d),
+                        time: t.map(|(seconds, offset_minutes)| TimeOfDay {
+                            seconds,
+                            offset_minutes,
+                        }),
+                    },
+                    party,
+                    speaker: speaker.map(|(name, role)| Speaker { name, role }),
+                    stance,
+                    hedge,
+                    proposition: Proposition {
+                        predicate,
+                        subjects,
+                        location,
+                        qualifier,
+                    },
+                    quote,
+                    source: Source {
+                        url,
+                        publisher: Some(publisher),
+                        published_on: published.map(date),
+                    },
+                }
+            },
+        )
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        statement().prop_map(Event::Statement),
+        (1u64..1_000_000, statement(), prop::option::of(text())).prop_map(
+            |(of, statement, reason)| {
+                Event::Correction(demarche::event::Correction {
+                    of,
+                    statement,
+                    reason,
+                })
+            }
+        ),
+        (1u64..1_000_000, text())
+            .prop_map(|(of, reason)| Event::Retraction(demarche::event::Retraction { of, reason })),
+        (
+            "[A-Z][A-Z0-9-]{1,10}",
+            text(),
+            prop::collection::vec(text(), 0..4),
+            prop::option::of("[A-Z]{3}")
+        )
+            .prop_map(|(id, name, aliases, parent)| {
+                Event::Actor(demarche::event::ActorDef {
+                    id,
+                    name,
+                    kind: "group".into(),
+                    aliases,
+                    parent,
+                    cameo: None,
+                })
+            }),
+        ("[A-Z]{3}", text())
+            .prop_map(|(actor, alias)| Event::Alias(demarche::event::AliasDef { actor, alias })),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn decode_of_encode_is_the_event(e in event()) {
+        let bytes = codec::encode_event(&e).expect("encodes");
+        prop_assert_eq!(codec::decode_event(&bytes).expect("decodes"), e.clone());
+        // And through the JSON line format.
+        let line = serde_json::Value::Object(json::event_json(&e)).to_string();
+        prop_assert_eq!(parse_event(&line).expect("its own JSON parses"), e);
+    }
+
+    #[test]
+    fn stored_byte_readers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let _ = codec::read_record(&bytes);
+        let _ = codec::decode_event(&bytes);
+        let _ = codec::open_block(&bytes);
+        let _ = codec::decode_head(&bytes);
+        let _ = codec::decode_index(&bytes);
+        for r in codec::records(&bytes) {
+            let _ = r;
+        }
+    }
+
+    #[test]
+    fn a_damaged_record_is_refused_or_read_but_never_panics(e in event(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let payload = codec::encode_event(&e).expect("encodes");
+        let mut rec = Vec::new();
+        codec::write_record(&codec::RecordHeader::v1(1, 0, demarche::event::Hash::ZERO, payload.len() as u32), &payload, &mut rec);
+        let i = at.index(rec.len());
+        rec[i] = byte;
+        if let Ok((r, _)) = codec::read_record(&rec) {
+            let _ = codec::decode_event(r.body);
+        }
+        let mut block = codec::seal_block(&rec);
+        let j = at.index(block.len());
+        block[j] ^= 0x5a;
+        let _ = codec::open_block(&block);
+    }
+
+    #[test]
+    fn json_lines_never_panic(line in "\\PC{0,300}") {
+        let _ = parse_event(&line);
+    }
+
+    #[test]
+    fn damaged_json_lines_never_panic(cut in 0usize..400, insert in "\\PC{0,4}") {
+        let good = demarche::example::JSONL.lines().nth(2).expect("line 3");
+        let cut = cut.min(good.len());
+        let cut = (0..=cut).rev().find(|i| good.is_char_boundary(*i)).unwrap_or(0);
+        let damaged = format!("{}{}{}", &good[..cut], insert, &good[cut..]);
+        let _ = parse_event(&damaged);
+    }
+}
