@@ -18,5 +18,6 @@ pub mod event;
 pub mod example;
 pub mod json;
 pub mod ledger;
+pub mod lines;
 pub mod store;
 pub mod vocab;

@@ -424,51 +424,6 @@ fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
     Ok(0)
 }
 
-/// Reads one line of at most `max` bytes (without its newline). `Ok(None)` at the
-/// end; `Err` with the line's length when it is longer than `max`, having skipped it.
-fn read_line_bounded(
-    r: &mut impl io::BufRead,
-    buf: &mut Vec<u8>,
-    max: usize,
-) -> io::Result<Option<std::result::Result<(), usize>>> {
-    buf.clear();
-    let mut len = 0usize;
-    let mut too_long = false;
-    loop {
-        let chunk = r.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(if len == 0 && buf.is_empty() && !too_long {
-                None
-            } else if too_long {
-                Some(Err(len))
-            } else {
-                Some(Ok(()))
-            });
-        }
-        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(i) => (&chunk[..i], Some(i + 1)),
-            None => (chunk, None),
-        };
-        len += part.len();
-        if !too_long {
-            if buf.len() + part.len() > max {
-                too_long = true;
-                buf.clear();
-            } else {
-                buf.extend_from_slice(part);
-            }
-        }
-        let used = done.unwrap_or(part.len());
-        r.consume(used);
-        if done.is_some() {
-            if buf.last() == Some(&b'\r') {
-                buf.pop();
-            }
-            return Ok(Some(if too_long { Err(len) } else { Ok(()) }));
-        }
-    }
-}
-
 fn import(cli: &Cli, file: &std::path::Path, o: Output, out: &mut impl Write) -> Result<u8> {
     let reader: Box<dyn io::BufRead> = if file.as_os_str() == "-" {
         Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
@@ -487,36 +442,20 @@ fn import(cli: &Cli, file: &std::path::Path, o: Output, out: &mut impl Write) ->
     let mut ledger = open(cli, true)?;
     let line_no = std::cell::Cell::new(0usize);
     let io_error: std::cell::RefCell<Option<io::Error>> = std::cell::RefCell::new(None);
-    let mut reader = reader;
-    let mut buf = Vec::new();
-    let lines = std::iter::from_fn(|| loop {
-        let read = match read_line_bounded(&mut reader, &mut buf, json::MAX_LINE) {
-            Ok(r) => r?,
-            Err(e) => {
-                *io_error.borrow_mut() = Some(e);
-                return Some(Err(InputError::new("", "read failed")));
-            }
-        };
-        line_no.set(line_no.get() + 1);
-        if let Err(len) = read {
-            return Some(Err(InputError::new(
-                "",
-                format!("line is {len} bytes long; the limit is {}", json::MAX_LINE),
-            )));
+    let lines = demarche::lines::parse_lines(reader).map(|item| match item {
+        Ok((n, event)) => {
+            line_no.set(n);
+            Ok(event)
         }
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t,
-            Err(e) => {
-                return Some(Err(InputError::new(
-                    "",
-                    format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
-                )))
-            }
-        };
-        if text.trim().is_empty() {
-            continue;
+        Err(demarche::lines::LineError::Input { line, error }) => {
+            line_no.set(line);
+            Err(error)
         }
-        return Some(json::parse_event(text));
+        Err(demarche::lines::LineError::Io { line, error }) => {
+            line_no.set(line);
+            *io_error.borrow_mut() = Some(error);
+            Err(InputError::new("", "read failed"))
+        }
     });
     let result = ledger.append_batch(lines);
     if let Some(e) = io_error.borrow_mut().take() {
