@@ -112,6 +112,44 @@ pub enum Problem {
         /// Events the head claims.
         head_size: u64,
     },
+    /// A committed block holds an event past the stored head.
+    #[error("seq {seq}: stored past the head, which says the ledger holds {head_size} events")]
+    BeyondHead {
+        /// The first event past the head.
+        seq: Seq,
+        /// Events the head claims.
+        head_size: u64,
+    },
+    /// The stored head's time is not the last event's.
+    #[error("seq {seq}: the stored head says it was recorded at {head_micros} µs, the event says {event_micros} µs")]
+    HeadTime {
+        /// The last event.
+        seq: Seq,
+        /// What the head says.
+        head_micros: i64,
+        /// What the event says.
+        event_micros: i64,
+    },
+    /// A block with no records in it.
+    #[error("seq {seq}: an empty block is stored under key {key}")]
+    EmptyBlock {
+        /// The seq expected next.
+        seq: Seq,
+        /// Its key.
+        key: Seq,
+    },
+    /// A record's payload is withheld, and no redaction event records why.
+    #[error("seq {seq}: payload withheld (flagged as redacted) but no redaction was recorded")]
+    UnrecordedRedaction {
+        /// The event.
+        seq: Seq,
+    },
+    /// Data under a key the format does not know, among the blocks.
+    #[error("unexpected data in the store: {what}")]
+    StrayData {
+        /// What was found.
+        what: String,
+    },
     /// The ledger does not match a head saved earlier.
     #[error("seq {seq}: ledger differs from the expected head {expected_size}:{expected_hash} (it has {actual_size} events, head {actual_hash})")]
     ExpectedHead {
@@ -138,8 +176,13 @@ impl Problem {
             | Problem::Malformed { seq, .. }
             | Problem::TimeReversed { seq }
             | Problem::Truncated { seq, .. }
+            | Problem::BeyondHead { seq, .. }
+            | Problem::HeadTime { seq, .. }
+            | Problem::EmptyBlock { seq, .. }
+            | Problem::UnrecordedRedaction { seq }
             | Problem::ExpectedHead { seq, .. } => *seq,
             Problem::BadGenesis { .. } => 1,
+            Problem::StrayData { .. } => 0,
         }
     }
 
@@ -153,6 +196,11 @@ impl Problem {
             Problem::Malformed { .. } => "malformed",
             Problem::TimeReversed { .. } => "time-reversed",
             Problem::Truncated { .. } => "truncated",
+            Problem::BeyondHead { .. } => "beyond-head",
+            Problem::HeadTime { .. } => "head-time",
+            Problem::EmptyBlock { .. } => "empty-block",
+            Problem::UnrecordedRedaction { .. } => "unrecorded-redaction",
+            Problem::StrayData { .. } => "stray-data",
             Problem::ExpectedHead { .. } => "expected-head",
         }
     }
@@ -167,6 +215,7 @@ pub struct Verifier {
     prev_recorded_at: i64,
     expect: Option<(u64, Hash)>,
     expected_hash_seen: bool,
+    stored: Option<Head>,
     /// Seqs whose payload is redacted.
     pub redacted: Vec<Seq>,
 }
@@ -186,6 +235,7 @@ impl Verifier {
             prev_recorded_at: i64::MIN,
             expect: None,
             expected_hash_seen: false,
+            stored: None,
             redacted: Vec::new(),
         }
     }
@@ -193,6 +243,14 @@ impl Verifier {
     /// Also check that the chain passes through a head saved earlier.
     pub fn expecting(mut self, size: u64, hash: Hash) -> Self {
         self.expect = Some((size, hash));
+        self
+    }
+
+    /// Check each record against the head the store records as it is fed: an
+    /// event past it, or a last event that does not match it, is a problem even
+    /// when more records follow.
+    pub fn against_stored(mut self, head: Head) -> Self {
+        self.stored = Some(head);
         self
     }
 
@@ -218,6 +276,12 @@ impl Verifier {
         block: &[u8],
         hashes: Option<&[Hash]>,
     ) -> Result<(), Problem> {
+        if block.is_empty() {
+            return Err(Problem::EmptyBlock {
+                seq: self.next_seq,
+                key,
+            });
+        }
         for (i, rec) in codec::records(block).enumerate() {
             let rec = rec.map_err(|error| Problem::Malformed {
                 seq: self.next_seq,
@@ -252,6 +316,14 @@ impl Verifier {
     /// The first [`Problem`] found.
     pub fn feed_hashed(&mut self, rec: &RawRecord<'_>, hash: Hash) -> Result<(), Problem> {
         let h = &rec.header;
+        if let Some(stored) = self.stored {
+            if h.seq > stored.size && h.seq == self.next_seq {
+                return Err(Problem::BeyondHead {
+                    seq: h.seq,
+                    head_size: stored.size,
+                });
+            }
+        }
         if h.seq != self.next_seq {
             return Err(Problem::OutOfPlace {
                 expected: self.next_seq,
@@ -278,6 +350,11 @@ impl Verifier {
         }
         self.prev = hash;
         self.prev_recorded_at = h.recorded_at;
+        if let Some(stored) = self.stored {
+            if h.seq == stored.size {
+                self.check_head(&stored)?;
+            }
+        }
         if let Some((size, hash)) = self.expect {
             if size == h.seq {
                 if hash != self.prev {
@@ -301,6 +378,26 @@ impl Verifier {
         }
     }
 
+    fn check_head(&self, stored: &Head) -> Result<(), Problem> {
+        let seq = stored.size;
+        if stored.hash != self.prev {
+            return Err(Problem::HashMismatch {
+                seq,
+                computed: self.prev,
+                recorded: stored.hash,
+                recorded_in: "the stored head".into(),
+            });
+        }
+        if stored.recorded_at != self.prev_recorded_at {
+            return Err(Problem::HeadTime {
+                seq,
+                head_micros: stored.recorded_at,
+                event_micros: self.prev_recorded_at,
+            });
+        }
+        Ok(())
+    }
+
     /// Ends the check against the head the store records.
     ///
     /// # Errors
@@ -315,16 +412,17 @@ impl Verifier {
                 head_size: stored.size,
             });
         }
-        if checked == stored.size && stored.size > 0 && stored.hash != self.prev {
-            return Err(Problem::HashMismatch {
-                seq: checked,
-                computed: self.prev,
-                recorded: stored.hash,
-                recorded_in: "the stored head".into(),
+        if checked > stored.size {
+            return Err(Problem::BeyondHead {
+                seq: stored.size + 1,
+                head_size: stored.size,
             });
         }
-        if let Some((size, _)) = self.expect {
-            if size > 0 && !self.expected_hash_seen {
+        if stored.size > 0 && self.stored.is_none() {
+            self.check_head(stored)?;
+        }
+        if let Some((size, hash)) = self.expect {
+            if (size == 0 && hash != Hash::ZERO) || (size > 0 && !self.expected_hash_seen) {
                 return Err(self.expected_head_problem(checked + 1));
             }
         }

@@ -41,6 +41,9 @@ pub enum LedgerError {
         /// What is wrong.
         error: FormatError,
     },
+    /// The store is not as the ledger left it (run `verify`).
+    #[error("the ledger has been tampered with: {0}")]
+    Tampered(Problem),
     /// A seq beyond the head.
     #[error("seq {seq} does not exist: the ledger holds {size} events")]
     NoSuchSeq {
@@ -229,6 +232,17 @@ impl Ledger {
             let entries = codec::decode_index(&bytes)
                 .map_err(|error| LedgerError::Corrupt { seq: 0, error })?;
             for (seq, payload, event) in entries {
+                // Each entry must be the very event the chain holds at its seq:
+                // the index is derived data and is never trusted on its own.
+                let held = self.get(seq).map(|r| r.digest).ok();
+                if held != Some(chain::payload_digest(&payload)) {
+                    return Err(LedgerError::Corrupt {
+                        seq,
+                        error: FormatError::Payload(
+                            "the actor index does not match the event at this seq".into(),
+                        ),
+                    });
+                }
                 match &event {
                     Event::Actor(a) => actors.add(a.clone(), Some(seq)),
                     Event::Alias(a) => actors.add_alias(a),
@@ -521,7 +535,7 @@ impl Ledger {
     ) -> Result<BatchSummary> {
         self.load_actors()?;
         let start = self.store.head()?;
-        self.store.discard_staged(start.size)?;
+        self.discard_interrupted(&start)?;
         let mut actors = self.actors.clone().expect("loaded");
         let mut index = self.actor_index.clone().expect("loaded");
         let actors_before = index.len();
@@ -637,6 +651,26 @@ impl Ledger {
         })
     }
 
+    /// Removes the blocks an interrupted batch left past the head. Blocks past
+    /// the head with no batch in progress were not written by a batch: they are
+    /// left alone, and nothing is appended until `verify` has been looked at.
+    fn discard_interrupted(&self, head: &Head) -> Result<()> {
+        let past = match self.store.block_holding(Seq::MAX)? {
+            Some((key, _)) => key > head.size,
+            None => false,
+        };
+        if past || self.store.staging()? {
+            if !self.store.staging()? {
+                return Err(LedgerError::Tampered(Problem::BeyondHead {
+                    seq: head.size + 1,
+                    head_size: head.size,
+                }));
+            }
+            self.store.discard_staged(head.size)?;
+        }
+        Ok(())
+    }
+
     /// Re-hashes every stored event and checks every link, the stored head and,
     /// when given, a head saved earlier (`SIZE`, `HASH`): a ledger that does not
     /// pass through it was truncated or rewritten.
@@ -645,10 +679,11 @@ impl Ledger {
     /// Only store failures; integrity problems are in the report.
     pub fn verify(&self, expect: Option<(u64, Hash)>) -> Result<VerifyReport> {
         let head = self.store.head()?;
-        let mut v = Verifier::new();
+        let mut v = Verifier::new().against_stored(head);
         if let Some((size, hash)) = expect {
             v = v.expecting(size, hash);
         }
+        let staging = self.store.staging()?;
         let mut staged = 0u64;
         let mut problem = None;
         // One thread reads blocks from the store while this one (with a helper)
@@ -683,7 +718,16 @@ impl Ledger {
                 }
             });
             'outer: for chunk in rx {
-                let chunk = chunk?;
+                let chunk = match chunk {
+                    Ok(c) => c,
+                    Err(StoreError::StrayKey(key)) => {
+                        problem = Some(Problem::StrayData {
+                            what: format!("key {key} among the blocks"),
+                        });
+                        break 'outer;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let opened = open_blocks(&chunk);
                 for ((key, _), opened) in chunk.iter().zip(&opened) {
                     let (records, hashes) = match opened {
@@ -698,6 +742,13 @@ impl Ledger {
                         Err(_) => continue,
                     };
                     if *key > head.size {
+                        if !staging {
+                            problem = Some(Problem::BeyondHead {
+                                seq: *key,
+                                head_size: head.size,
+                            });
+                            break 'outer;
+                        }
                         staged += codec::records(records).count() as u64;
                         continue;
                     }
@@ -711,6 +762,12 @@ impl Ledger {
         })?;
         if problem.is_none() {
             problem = v.finish(&head).err();
+        }
+        if problem.is_none() {
+            // No event type records a redaction yet: a withheld payload is damage.
+            if let Some(seq) = v.redacted.first() {
+                problem = Some(Problem::UnrecordedRedaction { seq: *seq });
+            }
         }
         Ok(VerifyReport {
             checked: v.checked(),

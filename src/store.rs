@@ -35,6 +35,9 @@ pub enum StoreError {
         /// Why not.
         why: String,
     },
+    /// A key among the blocks that no block has.
+    #[error("unexpected key {0} among the blocks")]
+    StrayKey(String),
     /// The stored head does not decode.
     #[error("stored head is malformed: {0}")]
     BadHead(codec::FormatError),
@@ -70,6 +73,9 @@ pub trait Store: Send + Sync {
     fn head(&self) -> Result<Head>;
 
     /// Stages blocks past the head: written, not yet visible, not yet durable.
+    /// The first call of a batch also records that a batch is in progress
+    /// ([`Store::staging`]), so that its blocks can later be told from blocks
+    /// that should not be there.
     ///
     /// # Errors
     /// Engine failures.
@@ -89,8 +95,15 @@ pub trait Store: Send + Sync {
         staged: bool,
     ) -> Result<()>;
 
+    /// Whether a batch is in progress (or was interrupted): blocks past the head
+    /// are then its own, never acknowledged.
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn staging(&self) -> Result<bool>;
+
     /// Removes staged blocks whose key is greater than `after` (left by an
-    /// interrupted batch). Returns how many were removed.
+    /// interrupted batch) and the in-progress mark. Returns how many were removed.
     ///
     /// # Errors
     /// Engine failures.
@@ -128,6 +141,7 @@ const CACHE_BYTES: u64 = 64 << 20;
 const BLOCK_PREFIX: u8 = b'b';
 const META_PREFIX: u8 = b'm';
 const MARKER_KEY: &[u8] = b"demarche";
+const STAGING_KEY: &[u8] = b"mstaging";
 const MARKER: &[u8] = b"demarche ledger, store layout 1, engine sled";
 
 fn block_key(seq: Seq) -> [u8; 9] {
@@ -141,6 +155,10 @@ fn meta_key(name: &str) -> Vec<u8> {
     let mut k = vec![META_PREFIX];
     k.extend_from_slice(name.as_bytes());
     k
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn key_seq(k: &[u8]) -> Option<Seq> {
@@ -292,9 +310,13 @@ impl SledStore {
             context: "cannot fsync the ledger data file".into(),
             source,
         })?;
+        // Blocks are kept small enough that sled never moves them to blob files;
+        // should one appear all the same, it and its directory entry are made durable.
         let blobs = self.path.join("blobs");
+        let mut any = false;
         if let Ok(dir) = std::fs::read_dir(&blobs) {
             for entry in dir.flatten() {
+                any = true;
                 if let Ok(f) = std::fs::File::open(entry.path()) {
                     f.sync_all().map_err(|source| StoreError::Io {
                         context: format!("cannot fsync {}", entry.path().display()),
@@ -302,6 +324,9 @@ impl SledStore {
                     })?;
                 }
             }
+        }
+        if any {
+            sync_dir(&blobs)?;
         }
         Ok(())
     }
@@ -345,9 +370,16 @@ impl Store for SledStore {
         for (seq, bytes) in blocks {
             batch.insert(&block_key(*seq), *bytes);
         }
+        batch.insert(STAGING_KEY, &b"1"[..]);
         self.tree
             .apply_batch(batch)
             .map_err(engine("cannot write events"))
+    }
+
+    fn staging(&self) -> Result<bool> {
+        self.tree
+            .contains_key(STAGING_KEY)
+            .map_err(engine("cannot read the ledger"))
     }
 
     fn commit(
@@ -369,6 +401,7 @@ impl Store for SledStore {
             batch.insert(meta_key(name), *value);
         }
         batch.insert(HEAD_KEY, &codec::encode_head(head)[..]);
+        batch.remove(STAGING_KEY);
         self.tree
             .apply_batch(batch)
             .map_err(engine("cannot write events"))?;
@@ -384,25 +417,25 @@ impl Store for SledStore {
             batch.remove(k);
             n += 1;
         }
-        if n > 0 {
-            self.tree
-                .apply_batch(batch)
-                .map_err(engine("cannot discard staged events"))?;
-        }
+        batch.remove(STAGING_KEY);
+        self.tree
+            .apply_batch(batch)
+            .map_err(engine("cannot discard staged events"))?;
         Ok(n)
     }
 
     fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + Send + '_> {
         let start = match self.block_holding(from) {
             Ok(Some((k, _))) => k,
-            _ => from,
+            Ok(None) => from,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
         };
         Box::new(
             self.tree
                 .range(block_key(start)..=block_key(Seq::MAX))
                 .map(|kv| {
                     let (k, v) = kv.map_err(engine("cannot read events"))?;
-                    let seq = key_seq(&k).expect("range holds block keys only");
+                    let seq = key_seq(&k).ok_or_else(|| StoreError::StrayKey(hex(&k)))?;
                     Ok((seq, v.to_vec()))
                 }),
         )
@@ -415,7 +448,13 @@ impl Store for SledStore {
             .next_back()
             .transpose()
             .map_err(engine("cannot read events"))?;
-        Ok(found.map(|(k, v)| (key_seq(&k).expect("block key"), v.to_vec())))
+        match found {
+            None => Ok(None),
+            Some((k, v)) => Ok(Some((
+                key_seq(&k).ok_or_else(|| StoreError::StrayKey(hex(&k)))?,
+                v.to_vec(),
+            ))),
+        }
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
@@ -460,6 +499,7 @@ pub struct MemStore {
 #[derive(Default)]
 struct MemInner {
     head: Option<Head>,
+    staging: bool,
     blocks: BTreeMap<Seq, Vec<u8>>,
     meta: BTreeMap<String, Vec<u8>>,
 }
@@ -485,7 +525,12 @@ impl Store for MemStore {
         for (seq, b) in blocks {
             g.blocks.insert(*seq, b.to_vec());
         }
+        g.staging = true;
         Ok(())
+    }
+
+    fn staging(&self) -> Result<bool> {
+        Ok(self.lock().staging)
     }
 
     fn commit(
@@ -503,12 +548,14 @@ impl Store for MemStore {
             g.meta.insert((*k).to_string(), v.to_vec());
         }
         g.head = Some(*head);
+        g.staging = false;
         Ok(())
     }
 
     fn discard_staged(&self, after: Seq) -> Result<usize> {
         let mut g = self.lock();
         let gone = g.blocks.split_off(&(after + 1));
+        g.staging = false;
         Ok(gone.len())
     }
 

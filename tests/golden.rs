@@ -48,6 +48,7 @@ fn positive_vectors_pin_payload_record_digest_and_hash() {
     assert!(chain_vectors.len() >= 6, "the event vectors are missing");
     let mut verifier = Verifier::new();
     let mut last = Hash::ZERO;
+    let mut last_at = 0;
     for (name, v) in &chain_vectors {
         let event =
             json::parse_event(&v["event"].to_string()).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -86,11 +87,12 @@ fn positive_vectors_pin_payload_record_digest_and_hash() {
             .feed(&rec, &digest)
             .unwrap_or_else(|p| panic!("{name}: {p}"));
         last = hash;
+        last_at = rec.header.recorded_at;
     }
     let head = Head {
         size: chain_vectors.len() as u64,
         hash: last,
-        recorded_at: 0,
+        recorded_at: last_at,
     };
     assert_eq!(verifier.finish(&head), Ok(()));
 }

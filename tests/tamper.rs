@@ -361,3 +361,219 @@ fn memory(s: &dyn demarche::store::Store) -> &MemStore {
         .downcast_ref::<MemStore>()
         .expect("a memory store")
 }
+
+/// Re-seals record `seq` after `edit`, with a hash that matches its new bytes,
+/// and appends a forged next record linking to it, in the same block: the chain
+/// is self-consistent past the head, which must not pass.
+#[test]
+fn a_forged_record_past_the_head_is_caught() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| {
+        let (key, mut bytes, ranges) = find_block(t, TOTAL);
+        let (_, r) = ranges
+            .iter()
+            .find(|(s, _)| *s == TOTAL)
+            .expect("record")
+            .clone();
+        let (rec, _) = codec::read_record(&bytes[r.clone()]).expect("record");
+        let hash = demarche::chain::record_hash(&rec);
+        let payload = codec::encode_event(&statement(9999)).expect("encode");
+        let header = codec::RecordHeader::v1(
+            TOTAL + 1,
+            rec.header.recorded_at,
+            hash,
+            payload.len() as u32,
+        );
+        codec::write_record(&header, &payload, &mut bytes);
+        t.insert(key, seal(&bytes)).expect("insert");
+    });
+    let p = problem(dir.path());
+    assert!(
+        matches!(p, Problem::BeyondHead { seq, .. } if seq == TOTAL + 1),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_payload_withheld_without_a_recorded_redaction_is_caught() {
+    let (dir, _) = fresh();
+    let seq = SINGLES + 30;
+    with_tree(dir.path(), |t| {
+        let (key, bytes, ranges) = find_block(t, seq);
+        let mut out = Vec::new();
+        for (s, r) in ranges {
+            let rec = &bytes[r];
+            if s == seq {
+                let (raw, _) = codec::read_record(rec).expect("record");
+                let digest = demarche::chain::body_digest(&raw);
+                let mut redacted = rec[..HEADER_LEN].to_vec();
+                redacted[3] = codec::FLAG_REDACTED;
+                redacted.extend_from_slice(&digest.0);
+                out.extend_from_slice(&redacted);
+            } else {
+                out.extend_from_slice(rec);
+            }
+        }
+        t.insert(key, seal(&out)).expect("insert");
+    });
+    let p = problem(dir.path());
+    assert!(
+        matches!(p, Problem::UnrecordedRedaction { seq: s } if s == seq),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_deleted_head_is_caught_and_the_next_append_deletes_nothing() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| {
+        t.remove(b"h").expect("remove").expect("was there")
+    });
+    let p = problem(dir.path());
+    assert!(matches!(p, Problem::BeyondHead { .. }), "{p}");
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["append", "--retract", "1", "--reason", "x"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("tampered"));
+    let blocks = with_tree(dir.path(), |t| t.scan_prefix(b"b").count());
+    assert!(blocks > 0, "no block was removed");
+    assert_eq!(
+        with_tree(dir.path(), |t| find_block(t, TOTAL).2.last().map(|r| r.0)),
+        Some(TOTAL)
+    );
+}
+
+#[test]
+fn a_rolled_back_head_is_caught() {
+    let (dir, _) = fresh();
+    let back = open(dir.path()).get(SINGLES).expect("get");
+    with_tree(dir.path(), |t| {
+        let head = demarche::event::Head {
+            size: SINGLES,
+            hash: back.hash,
+            recorded_at: back.recorded_at,
+        };
+        t.insert(b"h", &codec::encode_head(&head)[..])
+            .expect("head");
+    });
+    assert!(matches!(problem(dir.path()), Problem::BeyondHead { .. }));
+}
+
+#[test]
+fn a_stray_key_among_the_blocks_is_reported_not_a_panic() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| t.insert(b"bz", &b"x"[..]).expect("insert"));
+    let p = problem(dir.path());
+    assert!(matches!(p, Problem::StrayData { .. }), "{p}");
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .arg("verify")
+        .assert()
+        .code(1);
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .arg("log")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn an_empty_block_is_caught() {
+    let (dir, _) = fresh();
+    let seq = SINGLES + 40;
+    with_tree(dir.path(), |t| {
+        t.insert(block_key(seq), seal(&[])).expect("insert")
+    });
+    let p = problem(dir.path());
+    assert!(
+        matches!(
+            p,
+            Problem::EmptyBlock { .. } | Problem::OutOfPlace { .. } | Problem::KeyMismatch { .. }
+        ),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_head_time_moved_forward_is_caught() {
+    let (dir, head) = fresh();
+    with_tree(dir.path(), |t| {
+        let h = demarche::event::Head {
+            recorded_at: head.recorded_at + 1_000_000_000,
+            ..head
+        };
+        t.insert(b"h", &codec::encode_head(&h)[..]).expect("head");
+    });
+    assert!(matches!(problem(dir.path()), Problem::HeadTime { .. }));
+}
+
+#[test]
+fn an_actor_index_that_does_not_match_the_chain_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args([
+            "actor",
+            "add",
+            "--id",
+            "XMIL",
+            "--name",
+            "Some militia",
+            "--kind",
+            "group",
+        ])
+        .assert()
+        .success();
+    with_tree(dir.path(), |t| {
+        let bytes = t.get(b"mactors").expect("get").expect("index");
+        let mut entries = codec::decode_index(&bytes).expect("index");
+        let forged = demarche::event::Event::Alias(demarche::event::AliasDef {
+            actor: "USA".into(),
+            alias: "Moscow".into(),
+        });
+        entries[0].1 = codec::encode_event(&forged).expect("encode");
+        let list: Vec<(u64, Vec<u8>)> = entries.into_iter().map(|(s, p, _)| (s, p)).collect();
+        t.insert(b"mactors", codec::encode_index(&list))
+            .expect("insert");
+    });
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["actor", "show", "Moscow"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("actor index does not match"));
+}
+
+#[test]
+fn an_interrupted_batch_on_sled_is_ignored_then_discarded() {
+    use demarche::store::{OpenOptions, SledStore, Store};
+    let (dir, head) = fresh();
+    {
+        let store = SledStore::open(dir.path(), &OpenOptions::default()).expect("open");
+        let payload = codec::encode_event(&statement(5000)).expect("encode");
+        let mut records = Vec::new();
+        codec::write_record(
+            &codec::RecordHeader::v1(TOTAL + 1, head.recorded_at, head.hash, payload.len() as u32),
+            &payload,
+            &mut records,
+        );
+        store.stage(&[(TOTAL + 1, &seal(&records))]).expect("stage");
+        // The process dies here: no commit.
+    }
+    let r = verify(dir.path(), None);
+    assert!(r.is_intact(), "{:?}", r.problem);
+    assert_eq!((r.checked, r.staged), (TOTAL, 1));
+    let mut l = open(dir.path());
+    assert_eq!(l.append(statement(5001)).expect("append").seq, TOTAL + 1);
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact());
+    assert_eq!((r.checked, r.staged), (TOTAL + 1, 0));
+    assert_eq!(l.get(TOTAL + 1).expect("get").event, Some(statement(5001)));
+}

@@ -70,7 +70,7 @@ impl From<LedgerError> for Failure {
                 "nothing was appended; see `demarche append --help` and schema/event.schema.json",
             ),
             LedgerError::NoSuchSeq { .. } => Failure::usage(e.to_string()),
-            LedgerError::Corrupt { .. } => Failure {
+            LedgerError::Corrupt { .. } | LedgerError::Tampered(_) => Failure {
                 code: INTEGRITY,
                 message: e.to_string(),
                 hint: Some("run `demarche verify` to find the first bad seq".into()),
@@ -94,7 +94,7 @@ impl From<StoreError> for Failure {
                 message: e.to_string(),
                 hint: Some("wait for the other demarche command to finish, or raise --wait".into()),
             },
-            StoreError::BadHead(_) => Failure {
+            StoreError::BadHead(_) | StoreError::StrayKey(_) => Failure {
                 code: INTEGRITY,
                 message: e.to_string(),
                 hint: None,
