@@ -18,6 +18,15 @@ pub fn events() -> Vec<Event> {
         .collect()
 }
 
+/// The content digest of each example event (its identity in any ledger).
+pub fn digests() -> HashSet<Hash> {
+    events().iter().map(digest).collect()
+}
+
+fn digest(e: &Event) -> Hash {
+    chain::payload_digest(&codec::encode_event(e).expect("example events are small"))
+}
+
 /// What [`record`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -34,9 +43,6 @@ pub struct Recorded {
 /// Store failures, or a ledger whose actors make an example event invalid.
 pub fn record(ledger: &mut Ledger) -> Result<Recorded, LedgerError> {
     let events = events();
-    let digest = |e: &Event| -> Hash {
-        chain::payload_digest(&codec::encode_event(e).expect("example events are small"))
-    };
     let wanted: HashSet<Hash> = events.iter().map(digest).collect();
     let held = ledger.find_digests(&wanted)?;
     let missing: Vec<Event> = events

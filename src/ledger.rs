@@ -386,39 +386,16 @@ impl Ledger {
          -> std::result::Result<Statement, InputError> {
             let vocab = Vocabulary::builtin();
             canon(actors, &mut s.party, || format!("{p}party"))?;
-            if vocab.stance(&s.stance).is_none() {
-                let m = crate::vocab::close_matches(
-                    &s.stance,
-                    vocab.stances.iter().map(|x| x.id.as_str()),
-                );
-                return Err(InputError::new(
-                    format!("{p}stance"),
-                    format!(
-                        "unknown stance {}",
-                        crate::vocab::Unknown {
-                            name: s.stance.clone(),
-                            suggestions: m
-                        }
-                    ),
-                ));
-            }
+            vocab.check_stance(&s.stance).map_err(|u| {
+                InputError::new(format!("{p}stance"), format!("unknown stance {u}"))
+            })?;
             let pr = &mut s.proposition;
-            if vocab.predicate(&pr.predicate).is_none() {
-                let m = crate::vocab::close_matches(
-                    &pr.predicate,
-                    vocab.predicates.iter().map(|x| x.id.as_str()),
-                );
-                return Err(InputError::new(
+            vocab.check_predicate(&pr.predicate).map_err(|u| {
+                InputError::new(
                     format!("{p}proposition.predicate"),
-                    format!(
-                        "unknown predicate {}",
-                        crate::vocab::Unknown {
-                            name: pr.predicate.clone(),
-                            suggestions: m
-                        }
-                    ),
-                ));
-            }
+                    format!("unknown predicate {u}"),
+                )
+            })?;
             for i in 0..pr.subjects.len() {
                 canon(actors, &mut pr.subjects[i], || {
                     format!("{p}proposition.subjects[{i}]")
@@ -514,7 +491,12 @@ impl Ledger {
     /// [`LedgerError::Rejected`] naming the field; store failures. Either way
     /// nothing is appended.
     pub fn append(&mut self, event: Event) -> Result<Recorded> {
-        let summary = self.append_batch(std::iter::once(Ok(event)))?;
+        let summary = self
+            .append_batch(std::iter::once(Ok(event)))
+            .map_err(|e| match e {
+                LedgerError::Rejected { error, .. } => LedgerError::Rejected { index: None, error },
+                other => other,
+            })?;
         let seq = summary.first.expect("one event appended");
         self.get(seq)
     }
@@ -794,9 +776,8 @@ impl Ledger {
             if key > head.size {
                 break;
             }
-            let Ok(records) = codec::open_block(&block) else {
-                continue;
-            };
+            let records = codec::open_block(&block)
+                .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
             for rec in codec::records(&records).flatten() {
                 let d = chain::body_digest(&rec);
                 if wanted.contains(&d) {

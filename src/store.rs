@@ -246,6 +246,21 @@ impl SledStore {
                 Err(e) => return Err(engine(&format!("cannot open ledger {}", path.display()))(e)),
             }
         };
+        // A sled database that is not a ledger is never adopted: it has other
+        // trees, or data in its default tree, or (when not creating) no ledger tree.
+        let others: Vec<String> = db
+            .tree_names()
+            .into_iter()
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .filter(|n| n != "__sled__default" && n != "ledger")
+            .collect();
+        let has_ledger = db.tree_names().iter().any(|n| n.as_ref() == b"ledger");
+        if !others.is_empty() || !db.is_empty() || (!has_ledger && !opts.create) {
+            return Err(StoreError::NotALedger {
+                path: path.to_path_buf(),
+                why: "it is a sled database of something else".into(),
+            });
+        }
         let tree = db
             .open_tree("ledger")
             .map_err(engine("cannot open the ledger tree"))?;

@@ -90,6 +90,34 @@ impl Vocabulary {
         self.predicates.iter().find(|p| p.id == id)
     }
 
+    /// Checks a stance id.
+    ///
+    /// # Errors
+    /// [`Unknown`] with the closest stance ids.
+    pub fn check_stance(&self, id: &str) -> Result<(), Unknown> {
+        match self.stance(id) {
+            Some(_) => Ok(()),
+            None => Err(Unknown {
+                name: id.to_string(),
+                suggestions: close_matches(id, self.stances.iter().map(|x| x.id.as_str())),
+            }),
+        }
+    }
+
+    /// Checks a predicate id.
+    ///
+    /// # Errors
+    /// [`Unknown`] with the closest predicate ids.
+    pub fn check_predicate(&self, id: &str) -> Result<(), Unknown> {
+        match self.predicate(id) {
+            Some(_) => Ok(()),
+            None => Err(Unknown {
+                name: id.to_string(),
+                suggestions: close_matches(id, self.predicates.iter().map(|x| x.id.as_str())),
+            }),
+        }
+    }
+
     /// The nearest CAMEO mapping of a pair.
     pub fn mapping(&self, stance: &str, predicate: &str) -> Option<&Mapping> {
         self.mapping

@@ -609,3 +609,92 @@ fn a_closed_pipe_ends_the_output_quietly() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_sled_database_of_something_else_is_never_adopted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger");
+    {
+        let db = sled::open(&path).expect("sled");
+        db.open_tree("mine")
+            .expect("tree")
+            .insert("k", "v")
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    for args in [vec!["verify"], vec!["append", "--json", GOOD]] {
+        demarche(dir.path())
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("not a demarche ledger"));
+    }
+    let db = sled::open(&path).expect("sled");
+    assert!(
+        !db.tree_names().iter().any(|n| n.as_ref() == b"ledger"),
+        "no ledger tree was added"
+    );
+}
+
+#[test]
+fn flags_that_contradict_each_other_are_refused() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    demarche(dir.path())
+        .args(["append", "--json", GOOD, "--party", "USA"])
+        .assert()
+        .code(2);
+    demarche(dir.path())
+        .args([
+            "append",
+            "--retract",
+            "3",
+            "--party",
+            "USA",
+            "--reason",
+            "r",
+        ])
+        .assert()
+        .code(2);
+    demarche(dir.path())
+        .args(["append", "--retract", "3"])
+        .assert()
+        .code(2);
+    demarche(dir.path())
+        .args([
+            "append",
+            "--said-on",
+            "2021-02-30",
+            "--party",
+            "USA",
+            "--stance",
+            "denies",
+            "--predicate",
+            "presence",
+            "--quote",
+            "q",
+            "--publisher",
+            "p",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("said_on"));
+    demarche(dir.path())
+        .args(["--wait", "-1", "append", "--json", GOOD])
+        .assert()
+        .code(2);
+    assert_eq!(head(dir.path()), before);
+}
+
+#[test]
+fn an_expected_empty_head_must_have_the_zero_hash() {
+    let dir = demo_dir();
+    demarche(dir.path())
+        .args(["verify", "--expect-head", &format!("0:{}", "0".repeat(64))])
+        .assert()
+        .success();
+    demarche(dir.path())
+        .args(["verify", "--expect-head", &format!("0:{}", "1".repeat(64))])
+        .assert()
+        .code(1);
+}

@@ -129,22 +129,40 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     Actor(ActorCommand),
 }
 
+const STATEMENT_FLAGS: [&str; 14] = [
+    "said_on",
+    "party",
+    "speaker",
+    "speaker_role",
+    "stance",
+    "hedge",
+    "predicate",
+    "subjects",
+    "location",
+    "qualifier",
+    "quote",
+    "url",
+    "publisher",
+    "published_on",
+];
+
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("amend").args(["retract", "correct"])))]
 pub struct AppendArgs {
     /// The event as one JSON line (see schema/event.schema.json).
-    #[arg(long, value_name = "LINE", conflicts_with_all = ["said_on", "party", "retract"])]
+    #[arg(long, value_name = "LINE", conflicts_with_all = STATEMENT_FLAGS, conflicts_with = "amend")]
     pub json: Option<String>,
 
     /// Retract event SEQ (with --reason).
-    #[arg(long, value_name = "SEQ", conflicts_with_all = ["said_on", "party", "correct"])]
+    #[arg(long, value_name = "SEQ", conflicts_with_all = STATEMENT_FLAGS, requires = "reason")]
     pub retract: Option<u64>,
 
-    /// Correct event SEQ: the flags give the statement as it should have been.
+    /// Correct event SEQ: the statement flags give it as it should have been.
     #[arg(long, value_name = "SEQ")]
     pub correct: Option<u64>,
 
     /// Why (for --retract and --correct).
-    #[arg(long)]
+    #[arg(long, requires = "amend")]
     pub reason: Option<String>,
 
     /// When it was said: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM].

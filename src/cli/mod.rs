@@ -158,6 +158,11 @@ fn clock() -> Result<Option<i64>> {
 }
 
 fn open(cli: &Cli, create: bool) -> Result<Ledger> {
+    if !cli.wait.is_finite() || cli.wait < 0.0 {
+        return Err(Failure::usage(
+            "--wait takes a number of seconds, 0 or more",
+        ));
+    }
     let path = ledger_path(cli)?;
     if create {
         if let Some(parent) = path.parent() {
@@ -301,10 +306,7 @@ fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
     let events: Vec<Recorded> = ledger
         .iter(1, u64::MAX)?
         .collect::<std::result::Result<_, _>>()?;
-    let example: std::collections::HashSet<Hash> = demarche::example::events()
-        .iter()
-        .map(|e| demarche::chain::payload_digest(&demarche::codec::encode_event(e).expect("small")))
-        .collect();
+    let example = demarche::example::digests();
     let shown: Vec<&Recorded> = events
         .iter()
         .filter(|r| example.contains(&r.digest))
@@ -582,19 +584,9 @@ fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         None => None,
     };
     if let Some(s) = &a.stance {
-        if Vocabulary::builtin().stance(s).is_none() {
-            let m = demarche::vocab::close_matches(
-                s,
-                Vocabulary::builtin().stances.iter().map(|x| x.id.as_str()),
-            );
-            return Err(Failure::usage(format!(
-                "--stance: unknown stance {}",
-                demarche::vocab::Unknown {
-                    name: s.clone(),
-                    suggestions: m
-                }
-            )));
-        }
+        Vocabulary::builtin()
+            .check_stance(s)
+            .map_err(|u| Failure::usage(format!("--stance: unknown stance {u}")))?;
     }
     if let Some(k) = &a.kind {
         if !["statement", "correction", "retraction", "actor", "alias"].contains(&k.as_str()) {
@@ -763,6 +755,15 @@ fn actor_json(a: &demarche::vocab::Actor) -> Value {
     Value::Object(m)
 }
 
+/// The ledger, or, where there is none yet, an empty one that knows the starter actors.
+fn open_or_starter(cli: &Cli) -> Result<Ledger> {
+    let path = ledger_path(cli)?;
+    if !path.exists() {
+        return Ok(Ledger::in_memory());
+    }
+    open(cli, false)
+}
+
 fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
     let (event, o) = match a {
         ActorCommand::Add {
@@ -790,13 +791,7 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
             out: o,
         } => (json!({"type": "alias", "actor": actor, "alias": alias}), o),
         ActorCommand::List { kind, out: o } => {
-            let mut ledger = open(cli, false).or_else(|f| {
-                if f.code == USAGE && cli.ledger.is_none() {
-                    Ok(Ledger::in_memory())
-                } else {
-                    Err(f)
-                }
-            })?;
+            let mut ledger = open_or_starter(cli)?;
             for act in ledger.actors()?.iter() {
                 if kind.as_ref().is_some_and(|k| &act.def.kind != k) {
                     continue;
@@ -814,13 +809,7 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
             return Ok(0);
         }
         ActorCommand::Show { name, out: o } => {
-            let mut ledger = open(cli, false).or_else(|f| {
-                if f.code == USAGE && cli.ledger.is_none() {
-                    Ok(Ledger::in_memory())
-                } else {
-                    Err(f)
-                }
-            })?;
+            let mut ledger = open_or_starter(cli)?;
             let actors = ledger.actors()?;
             let id = actors
                 .resolve(name)
