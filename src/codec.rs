@@ -485,6 +485,17 @@ pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, Form
     Ok(len)
 }
 
+/// Whether a payload is a correction or a retraction, read from its variant tag
+/// alone (without decoding the rest).
+pub fn is_amendment(payload: &[u8]) -> bool {
+    matches!(
+        payload
+            .get(..4)
+            .map(|t| u32::from_le_bytes(t.try_into().expect("4 bytes"))),
+        Some(1 | 2)
+    )
+}
+
 /// Decodes a version-1 payload. Refuses trailing bytes and anything over the limit.
 ///
 /// # Errors

@@ -5,6 +5,7 @@ use crate::chain::{self, Problem, Verifier};
 use crate::codec::{self, FormatError, RecordHeader};
 use crate::event::{Event, Hash, Head, Recorded, Seq, Statement};
 use crate::json::InputError;
+use crate::projection::{Amendments, Fold, KnownAt, Position, Query};
 use crate::store::{MemStore, OpenOptions, SledStore, Store, StoreError};
 use crate::vocab::{ActorError, Actors, Vocabulary};
 use std::collections::HashMap;
@@ -759,6 +760,56 @@ impl Ledger {
             staged,
             problem,
         })
+    }
+
+    /// The corrections and retractions the ledger held at `known_at`, resolved.
+    /// Reads every record's variant tag and decodes only these.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn amendments(&self, known_at: Option<KnownAt>) -> Result<Amendments> {
+        let head = self.store.head()?;
+        let mut found = Vec::new();
+        'blocks: for b in self.store.blocks_from(1) {
+            let (key, block) = b?;
+            if key > head.size {
+                break;
+            }
+            let records = codec::open_block(&block)
+                .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+            for rec in codec::records(&records) {
+                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                let h = &rec.header;
+                if h.seq > head.size || known_at.is_some_and(|k| !k.includes(h.seq, h.recorded_at))
+                {
+                    break 'blocks;
+                }
+                if !h.is_redacted() && codec::is_amendment(rec.body) {
+                    found.push(decode_recorded(&rec)?);
+                }
+            }
+        }
+        Ok(Amendments::collect(&found, known_at))
+    }
+
+    /// The positions the ledger supports for `query`: a full replay of the chain.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn positions(&self, query: &Query) -> Result<Vec<Position>> {
+        let amendments = self.amendments(query.known_at)?;
+        let mut fold = Fold::new(query, amendments);
+        for r in self.iter(1, Seq::MAX)? {
+            let r = r?;
+            if query
+                .known_at
+                .is_some_and(|k| !k.includes(r.seq, r.recorded_at))
+            {
+                break;
+            }
+            fold.add(&r);
+        }
+        Ok(fold.finish())
     }
 
     /// Content digests already in the ledger among `wanted` (for idempotent loads).

@@ -19,5 +19,6 @@ pub mod example;
 pub mod json;
 pub mod ledger;
 pub mod lines;
+pub mod projection;
 pub mod store;
 pub mod vocab;

@@ -124,6 +124,33 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     )]
     Head(Output),
 
+    /// Positions: what each party currently holds on each proposition.
+    ///
+    /// A position is (party, predicate, subject, location, qualifier) with the party's
+    /// latest stance on it (by the date it was said; ties by seq), and the statements that
+    /// support it. Corrections replace what they correct; retractions remove it.
+    #[command(after_help = "Examples:
+  demarche positions --as-of 2021-01-29
+  demarche positions --view withdrawal          who demands withdrawal from whom
+  demarche positions --view presence            who denies or acknowledges presence where
+  demarche positions --party Russia --json
+  demarche positions --as-of 2021-01-29 --known-at 8     as the ledger knew it at seq 8
+  demarche positions --known-at 2026-03-01T00:00:00Z     as the ledger knew it then")]
+    Positions(PositionsArgs),
+
+    /// The timeline of one party, or of one proposition, with quotes and sources.
+    #[command(after_help = "Examples:
+  demarche history --party Russia
+  demarche history --predicate withdrawal --subject RUS --location LBY
+  demarche history --party USA --from 2021-01-01 --json")]
+    History(HistoryArgs),
+
+    /// Positions that appeared, changed stance, or ended between two dates.
+    #[command(after_help = "Examples:
+  demarche diff --from 2021-01-27 --to 2021-01-29
+  demarche diff --from 2020-01-01 --to 2021-12-31 --party USA --json")]
+    Diff(DiffArgs),
+
     /// Add, alias, list and look up actors.
     #[command(subcommand)]
     Actor(ActorCommand),
@@ -232,6 +259,86 @@ pub struct LogArgs {
     /// Print at most N events.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+/// Which positions to show.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Selection {
+    /// Only positions of this party (id or alias).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only positions whose current stance is this.
+    #[arg(long)]
+    pub stance: Option<String>,
+    /// Only this predicate (withdrawal, presence, ...).
+    #[arg(long)]
+    pub predicate: Option<String>,
+    /// Only positions about this subject (id or alias).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only positions about this location (id or alias).
+    #[arg(long)]
+    pub location: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PositionsArgs {
+    /// Valid time: only statements said on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    pub known_at: Option<String>,
+    /// A view analysts ask for by name: withdrawal (who demands withdrawal from whom,
+    /// grouped by the subject asked to leave) or presence (who denies, acknowledges or
+    /// asserts presence where).
+    #[arg(long, value_parser = ["withdrawal", "presence"])]
+    pub view: Option<String>,
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The party whose statements to show.
+    #[arg(long, required_unless_present_any = ["predicate", "subject", "location"])]
+    pub party: Option<String>,
+    /// The proposition's predicate.
+    #[arg(long)]
+    pub predicate: Option<String>,
+    /// The proposition's subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// The proposition's location.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Only statements said on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only statements said on or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// The later date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    pub known_at: Option<String>,
+    #[command(flatten)]
+    pub selection: Selection,
     #[command(flatten)]
     pub out: Output,
 }

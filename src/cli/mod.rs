@@ -3,12 +3,16 @@
 
 mod args;
 
-use args::{ActorCommand, AppendArgs, Cli, Command, LogArgs, Output};
+use args::{
+    ActorCommand, AppendArgs, Cli, Command, DiffArgs, HistoryArgs, LogArgs, Output, PositionsArgs,
+    Selection,
+};
 use clap::Parser;
 use demarche::chain::Problem;
 use demarche::event::{Event, Hash, Head, Recorded, Statement};
 use demarche::json::{self, InputError};
 use demarche::ledger::{Ledger, LedgerError, VerifyReport};
+use demarche::projection::{self, Change, Filter, KnownAt, Position, Query};
 use demarche::store::{OpenOptions, StoreError};
 use demarche::vocab::{Actors, Vocabulary};
 use serde_json::{json, Value};
@@ -228,6 +232,9 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Actor(a) => actor(&cli, a, &mut out),
+        Command::Positions(a) => positions_cmd(&cli, a, &mut out),
+        Command::History(a) => history(&cli, a, &mut out),
+        Command::Diff(a) => diff_cmd(&cli, a, &mut out),
     }
 }
 
@@ -336,9 +343,26 @@ fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
             "and UN Security Council resolution 660 (1990), a formal demand, beside them."
         )?;
         writeln!(out)?;
-        log_table(out, shown.into_iter())?;
+        log_table(out, shown.iter().copied())?;
         writeln!(out)?;
         print_verify(out, &report, false)?;
+        let query = Query {
+            as_of: Some(jiff::civil::date(2021, 1, 29)),
+            ..Query::default()
+        };
+        let ps = ledger.positions(&query)?;
+        let example_seqs: std::collections::HashSet<u64> = shown.iter().map(|r| r.seq).collect();
+        let ps: Vec<Position> = ps
+            .into_iter()
+            .filter(|p| p.statements.iter().all(|s| example_seqs.contains(s)))
+            .collect();
+        writeln!(
+            out,
+            "\nPositions as of 2021-01-29 (demarche positions --as-of 2021-01-29):\n"
+        )?;
+        print_positions(out, &ps, Some("withdrawal"), ledger.actors()?)?;
+        writeln!(out)?;
+        print_positions(out, &ps, Some("presence"), ledger.actors()?)?;
     }
     Ok(if report.is_intact() { 0 } else { INTEGRITY })
 }
@@ -843,6 +867,420 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
         writeln!(out, "{}", json::recorded_json(&r))?;
     } else {
         writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
+    }
+    Ok(0)
+}
+
+// ---------------------------------------------------------------------------
+// positions, history, diff
+
+fn parse_date_flag(v: &Option<String>, flag: &str) -> Result<Option<jiff::civil::Date>> {
+    v.as_deref()
+        .map(json::parse_date)
+        .transpose()
+        .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
+}
+
+fn parse_known_at(v: &Option<String>, ledger: &Ledger) -> Result<Option<KnownAt>> {
+    let Some(v) = v else { return Ok(None) };
+    let head = ledger.head()?;
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let seq: u64 = v
+            .parse()
+            .map_err(|_| Failure::usage(format!("--known-at: \"{v}\" is too large")))?;
+        if seq > head.size {
+            return Err(Failure::usage(format!(
+                "--known-at: seq {seq} is beyond the head; the ledger holds {} events",
+                head.size
+            )));
+        }
+        return Ok(Some(KnownAt::Seq(seq)));
+    }
+    let t: jiff::Timestamp = v.parse().map_err(|_| {
+        Failure::usage(format!(
+            "--known-at: \"{v}\" is neither a seq nor an RFC 3339 time"
+        ))
+        .hint("for example --known-at 8 or --known-at 2026-03-01T00:00:00Z")
+    })?;
+    Ok(Some(KnownAt::Time(t.as_microsecond())))
+}
+
+fn resolve_flag(actors: &Actors, v: &Option<String>, flag: &str) -> Result<Option<String>> {
+    v.as_deref()
+        .map(|name| {
+            actors
+                .resolve(name)
+                .map(str::to_string)
+                .map_err(|u| Failure::usage(format!("--{flag}: unknown actor {u}")))
+        })
+        .transpose()
+}
+
+fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
+    let vocab = Vocabulary::builtin();
+    if let Some(x) = &s.stance {
+        vocab
+            .check_stance(x)
+            .map_err(|u| Failure::usage(format!("--stance: unknown stance {u}")))?;
+    }
+    if let Some(x) = &s.predicate {
+        vocab
+            .check_predicate(x)
+            .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}")))?;
+    }
+    let actors = ledger.actors()?;
+    Ok(Filter {
+        party: resolve_flag(actors, &s.party, "party")?,
+        stance: s.stance.clone(),
+        predicate: s.predicate.clone(),
+        subject: resolve_flag(actors, &s.subject, "subject")?,
+        location: resolve_flag(actors, &s.location, "location")?,
+    })
+}
+
+fn position_json(p: &Position) -> Value {
+    let vocab = Vocabulary::builtin();
+    json!({
+        "party": p.key.party,
+        "stance": p.stance,
+        "stance_kind": projection::stance_kind(&p.stance),
+        "hedge": p.hedge,
+        "predicate": p.key.predicate,
+        "subject": p.key.subject,
+        "location": p.key.location,
+        "qualifier": p.key.qualifier,
+        "said_on": json::format_said_on(&p.said_on),
+        "seq": p.seq,
+        "statements": p.statements,
+        "cameo": vocab.mapping(&p.stance, &p.key.predicate).map(|m| m.cameo.clone()),
+    })
+}
+
+fn proposition_text(p: &Position) -> String {
+    let mut d = p.key.predicate.clone();
+    if let Some(s) = &p.key.subject {
+        d.push_str(" of ");
+        d.push_str(s);
+    }
+    if let Some(q) = &p.key.qualifier {
+        d.push_str(&format!(" [{q}]"));
+    }
+    if let Some(l) = &p.key.location {
+        d.push_str(" in ");
+        d.push_str(l);
+    }
+    d
+}
+
+fn stance_text(p: &Position) -> String {
+    let label = Vocabulary::builtin()
+        .stance(&p.stance)
+        .map_or(p.stance.clone(), |s| s.label.clone());
+    match &p.hedge {
+        Some(h) => format!("{label} (hedged: {h})"),
+        None => label,
+    }
+}
+
+fn seqs_text(seqs: &[u64]) -> String {
+    seqs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn actor_name(actors: &Actors, id: &str) -> String {
+    actors
+        .get(id)
+        .map_or(id.to_string(), |a| format!("{id} ({})", a.def.name))
+}
+
+fn print_positions(
+    out: &mut impl Write,
+    ps: &[Position],
+    view: Option<&str>,
+    actors: &Actors,
+) -> Result<()> {
+    match view {
+        Some("withdrawal") => {
+            writeln!(out, "Who demands withdrawal from whom")?;
+            let mut by_subject: std::collections::BTreeMap<
+                (Option<String>, Option<String>),
+                Vec<&Position>,
+            > = std::collections::BTreeMap::new();
+            for p in ps.iter().filter(|p| {
+                p.key.predicate == "withdrawal"
+                    && matches!(projection::stance_kind(&p.stance), "demand" | "appeal")
+            }) {
+                by_subject
+                    .entry((p.key.subject.clone(), p.key.location.clone()))
+                    .or_default()
+                    .push(p);
+            }
+            for ((subject, location), list) in by_subject {
+                let who = subject
+                    .as_deref()
+                    .map_or("(no subject)".to_string(), |s| actor_name(actors, s));
+                let from = location.as_deref().map_or(String::new(), |l| {
+                    format!(" to leave {}", actor_name(actors, l))
+                });
+                writeln!(out, "\n{who}, asked{from}:")?;
+                for p in list {
+                    let kind = if projection::stance_kind(&p.stance) == "demand" {
+                        "DEMAND"
+                    } else {
+                        "call"
+                    };
+                    let q = p
+                        .key
+                        .qualifier
+                        .as_deref()
+                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    writeln!(
+                        out,
+                        "  {:<6} {:<10} {:<6}{q}  since {}  (seq {})",
+                        p.key.party,
+                        stance_text(p),
+                        kind,
+                        json::format_said_on(&p.said_on),
+                        seqs_text(&p.statements)
+                    )?;
+                }
+            }
+        }
+        Some("presence") => {
+            writeln!(out, "Who denies, acknowledges or asserts presence where")?;
+            let mut by_place: std::collections::BTreeMap<Option<String>, Vec<&Position>> =
+                std::collections::BTreeMap::new();
+            for p in ps.iter().filter(|p| {
+                p.key.predicate == "presence"
+                    && matches!(p.stance.as_str(), "denies" | "acknowledges" | "asserts")
+            }) {
+                by_place.entry(p.key.location.clone()).or_default().push(p);
+            }
+            for (place, list) in by_place {
+                let place = place
+                    .as_deref()
+                    .map_or("(no place)".to_string(), |l| actor_name(actors, l));
+                writeln!(out, "\nin {place}:")?;
+                for p in list {
+                    let what = p.key.subject.as_deref().unwrap_or("(unnamed)");
+                    let q = p
+                        .key
+                        .qualifier
+                        .as_deref()
+                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    writeln!(
+                        out,
+                        "  {:<6} {} presence of {what}{q}  since {}  (seq {})",
+                        p.key.party,
+                        stance_text(p),
+                        json::format_said_on(&p.said_on),
+                        seqs_text(&p.statements)
+                    )?;
+                }
+            }
+        }
+        _ => {
+            writeln!(
+                out,
+                "{:<6}  {:<40}  {:<48}  {:<10}  statements",
+                "party", "stance", "proposition", "since"
+            )?;
+            for p in ps {
+                writeln!(
+                    out,
+                    "{:<6}  {:<40}  {:<48}  {:<10}  {}",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p),
+                    json::format_said_on(&p.said_on),
+                    seqs_text(&p.statements)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn positions_cmd(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
+    let as_of = parse_date_flag(&a.as_of, "as-of")?;
+    let mut ledger = open(cli, false)?;
+    let known_at = parse_known_at(&a.known_at, &ledger)?;
+    let filter = filter_from(&mut ledger, &a.selection)?;
+    let query = Query {
+        as_of,
+        known_at,
+        filter,
+    };
+    let ps = ledger.positions(&query)?;
+    if a.out.json {
+        for p in &ps {
+            writeln!(out, "{}", position_json(p))?;
+        }
+    } else {
+        if ps.is_empty() {
+            eprintln!("no positions match");
+            return Ok(0);
+        }
+        print_positions(out, &ps, a.view.as_deref(), ledger.actors()?)?;
+    }
+    Ok(0)
+}
+
+fn diff_cmd(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
+    let from = parse_date_flag(&Some(a.from.clone()), "from")?;
+    let to = parse_date_flag(&Some(a.to.clone()), "to")?;
+    if from > to {
+        return Err(Failure::usage("--from must not be after --to"));
+    }
+    let mut ledger = open(cli, false)?;
+    let known_at = parse_known_at(&a.known_at, &ledger)?;
+    let filter = filter_from(&mut ledger, &a.selection)?;
+    let at = |d| Query {
+        as_of: d,
+        known_at,
+        filter: filter.clone(),
+    };
+    let changes = projection::diff(ledger.positions(&at(from))?, ledger.positions(&at(to))?);
+    for c in &changes {
+        if a.out.json {
+            let v = match c {
+                Change::Appeared(p) => json!({"change": "appeared", "position": position_json(p)}),
+                Change::Ended(p) => json!({"change": "ended", "position": position_json(p)}),
+                Change::Changed { from, to } => json!({
+                    "change": "changed",
+                    "from": position_json(from),
+                    "position": position_json(to),
+                }),
+            };
+            writeln!(out, "{v}")?;
+        } else {
+            match c {
+                Change::Appeared(p) => writeln!(
+                    out,
+                    "+ {:<6} {} {}  (since {})",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p),
+                    json::format_said_on(&p.said_on)
+                )?,
+                Change::Ended(p) => writeln!(
+                    out,
+                    "- {:<6} {} {}",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p)
+                )?,
+                Change::Changed { from, to } => writeln!(
+                    out,
+                    "~ {:<6} {}: {} -> {}  (since {})",
+                    to.key.party,
+                    proposition_text(to),
+                    stance_text(from),
+                    stance_text(to),
+                    json::format_said_on(&to.said_on)
+                )?,
+            }
+        }
+    }
+    if changes.is_empty() && !a.out.json {
+        eprintln!("no position changed between {} and {}", a.from, a.to);
+    }
+    Ok(0)
+}
+
+fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
+    let (from, to) = (
+        parse_date_flag(&a.from, "from")?,
+        parse_date_flag(&a.to, "to")?,
+    );
+    let mut ledger = open(cli, false)?;
+    if let Some(x) = &a.predicate {
+        Vocabulary::builtin()
+            .check_predicate(x)
+            .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}")))?;
+    }
+    let actors = ledger.actors()?.clone();
+    let party = resolve_flag(&actors, &a.party, "party")?;
+    let subject = resolve_flag(&actors, &a.subject, "subject")?;
+    let location = resolve_flag(&actors, &a.location, "location")?;
+    let amendments = ledger.amendments(None)?;
+    let mut corrected_by: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    for (root, (seq, _)) in &amendments.corrected {
+        corrected_by.insert(*root, *seq);
+    }
+    let mut rows: Vec<(demarche::event::SaidOn, u64, Recorded, &'static str)> = Vec::new();
+    for r in ledger.iter(1, u64::MAX)? {
+        let r = r?;
+        let Some(Event::Statement(original)) = &r.event else {
+            continue;
+        };
+        let (s, status) = match amendments.effective(r.seq, original) {
+            None => (original, "retracted"),
+            Some(s) if corrected_by.contains_key(&r.seq) => (s, "corrected"),
+            Some(s) => (s, "standing"),
+        };
+        let p = &s.proposition;
+        let keep = party.as_ref().is_none_or(|x| x == &s.party)
+            && a.predicate.as_ref().is_none_or(|x| x == &p.predicate)
+            && subject.as_ref().is_none_or(|x| p.subjects.contains(x))
+            && location
+                .as_ref()
+                .is_none_or(|x| Some(x) == p.location.as_ref())
+            && from.is_none_or(|d| s.said_on.date >= d)
+            && to.is_none_or(|d| s.said_on.date <= d);
+        if keep {
+            let mut shown = r.clone();
+            shown.event = Some(Event::Statement(s.clone()));
+            rows.push((s.said_on, r.seq, shown, status));
+        }
+    }
+    rows.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    for (_, seq, r, status) in &rows {
+        if a.out.json {
+            let mut v = json::recorded_json(r);
+            v["status"] = (*status).into();
+            v["corrected_by"] = corrected_by.get(seq).copied().into();
+            writeln!(out, "{v}")?;
+        } else {
+            let Some(Event::Statement(s)) = &r.event else {
+                continue;
+            };
+            let note = match *status {
+                "retracted" => "  [retracted]".to_string(),
+                "corrected" => format!("  [as corrected by seq {}]", corrected_by[seq]),
+                _ => String::new(),
+            };
+            let stance = match &s.hedge {
+                Some(h) => format!("{} (hedged: {h})", s.stance),
+                None => s.stance.clone(),
+            };
+            writeln!(
+                out,
+                "{}  seq {:<5} {} {} {}{note}",
+                json::format_said_on(&s.said_on),
+                seq,
+                s.party,
+                stance,
+                describe(s)
+            )?;
+            writeln!(out, "      \"{}\"", s.quote)?;
+            let mut src: Vec<String> = Vec::new();
+            if let Some(sp) = &s.speaker {
+                src.push(match &sp.role {
+                    Some(role) => format!("{}, {role}", sp.name),
+                    None => sp.name.clone(),
+                });
+            }
+            src.extend(s.source.publisher.clone());
+            src.extend(s.source.published_on.map(|d| d.to_string()));
+            src.extend(s.source.url.clone());
+            writeln!(out, "      -- {}", src.join("; "))?;
+        }
+    }
+    if rows.is_empty() && !a.out.json {
+        eprintln!("no statements match");
     }
     Ok(0)
 }

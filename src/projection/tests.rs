@@ -1,0 +1,247 @@
+use super::*;
+use crate::json::parse_event;
+
+fn rec(seq: Seq, line: &str) -> Recorded {
+    Recorded {
+        seq,
+        recorded_at: seq as i64 * 1_000_000,
+        prev: crate::event::Hash::ZERO,
+        hash: crate::event::Hash::ZERO,
+        digest: crate::event::Hash::ZERO,
+        event: Some(parse_event(line).expect("test line parses")),
+    }
+}
+
+fn said(date: &str, party: &str, stance: &str, predicate: &str, subjects: &[&str]) -> String {
+    serde_json::json!({
+        "type": "statement", "said_on": date, "party": party, "stance": stance,
+        "proposition": {"predicate": predicate, "subjects": subjects, "location": "LBY"},
+        "quote": "q", "source": {"publisher": "p"}
+    })
+    .to_string()
+}
+
+fn retract(of: Seq) -> String {
+    format!(r#"{{"type":"retraction","of":{of},"reason":"r"}}"#)
+}
+
+fn correct(of: Seq, date: &str, stance: &str) -> String {
+    format!(
+        r#"{{"type":"correction","of":{of},"statement":{{"said_on":"{date}","party":"USA","stance":"{stance}","proposition":{{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"}},"quote":"q","source":{{"publisher":"p"}}}}}}"#
+    )
+}
+
+fn query() -> Query {
+    Query::default()
+}
+
+fn stance_of(ps: &[Position], party: &str, subject: &str) -> Option<String> {
+    ps.iter()
+        .find(|p| p.key.party == party && p.key.subject.as_deref() == Some(subject))
+        .map(|p| p.stance.clone())
+}
+
+#[test]
+fn one_position_per_subject() {
+    let ev = vec![rec(
+        1,
+        &said(
+            "2021-01-28",
+            "USA",
+            "calls-for",
+            "withdrawal",
+            &["RUS", "TUR"],
+        ),
+    )];
+    let ps = positions(&ev, &query());
+    assert_eq!(ps.len(), 2);
+    assert_eq!(stance_of(&ps, "USA", "RUS").as_deref(), Some("calls-for"));
+    assert_eq!(stance_of(&ps, "USA", "TUR").as_deref(), Some("calls-for"));
+}
+
+#[test]
+fn the_latest_said_wins_whatever_the_order_of_recording() {
+    let ev = vec![
+        rec(
+            1,
+            &said("2021-03-01", "USA", "demands", "withdrawal", &["RUS"]),
+        ),
+        rec(
+            2,
+            &said("2021-01-01", "USA", "calls-for", "withdrawal", &["RUS"]),
+        ),
+    ];
+    let ps = positions(&ev, &query());
+    assert_eq!(ps[0].stance, "demands");
+    assert_eq!(ps[0].seq, 1);
+    assert_eq!(ps[0].statements, vec![1]);
+    let early = Query {
+        as_of: Some(jiff::civil::date(2021, 2, 1)),
+        ..query()
+    };
+    assert_eq!(positions(&ev, &early)[0].stance, "calls-for");
+}
+
+#[test]
+fn ties_on_the_same_day_go_to_the_later_seq_and_support_accumulates() {
+    let ev = vec![
+        rec(
+            1,
+            &said("2021-01-28", "USA", "calls-for", "withdrawal", &["RUS"]),
+        ),
+        rec(
+            2,
+            &said("2021-01-28", "USA", "demands", "withdrawal", &["RUS"]),
+        ),
+        rec(
+            3,
+            &said("2021-01-20", "USA", "demands", "withdrawal", &["RUS"]),
+        ),
+    ];
+    let ps = positions(&ev, &query());
+    assert_eq!(ps[0].stance, "demands");
+    assert_eq!(ps[0].seq, 2);
+    assert_eq!(ps[0].statements, vec![2, 3]);
+}
+
+#[test]
+fn corrections_replace_and_retractions_remove() {
+    let base = vec![
+        rec(
+            1,
+            &said("2021-01-28", "USA", "calls-for", "withdrawal", &["RUS"]),
+        ),
+        rec(2, &correct(1, "2021-01-28", "demands")),
+    ];
+    assert_eq!(positions(&base, &query())[0].stance, "demands");
+    assert_eq!(
+        positions(&base, &query())[0].seq,
+        1,
+        "a correction takes the place of what it corrects"
+    );
+    // A correction of the correction replaces the same statement again.
+    let mut ev = base.clone();
+    ev.push(rec(3, &correct(2, "2021-01-28", "rejects")));
+    assert_eq!(positions(&ev, &query())[0].stance, "rejects");
+    // Retracting the last correction brings back the one before it.
+    ev.push(rec(4, &retract(3)));
+    assert_eq!(positions(&ev, &query())[0].stance, "demands");
+    // Retracting the statement removes it, corrections and all.
+    ev.push(rec(5, &retract(1)));
+    assert!(positions(&ev, &query()).is_empty());
+    // As known before the retraction, it was there.
+    let before = Query {
+        known_at: Some(KnownAt::Seq(4)),
+        ..query()
+    };
+    assert_eq!(positions(&ev, &before)[0].stance, "demands");
+    let by_time = Query {
+        known_at: Some(KnownAt::Time(2_500_000)),
+        ..query()
+    };
+    assert_eq!(positions(&ev, &by_time)[0].stance, "demands");
+    let first = Query {
+        known_at: Some(KnownAt::Seq(1)),
+        ..query()
+    };
+    assert_eq!(positions(&ev, &first)[0].stance, "calls-for");
+}
+
+#[test]
+fn a_correction_can_move_a_statement_in_valid_time() {
+    let ev = vec![
+        rec(
+            1,
+            &said("2021-01-28", "USA", "calls-for", "withdrawal", &["RUS"]),
+        ),
+        rec(2, &correct(1, "2021-03-01", "calls-for")),
+    ];
+    let q = Query {
+        as_of: Some(jiff::civil::date(2021, 2, 1)),
+        ..query()
+    };
+    assert!(positions(&ev, &q).is_empty());
+}
+
+#[test]
+fn the_stance_filter_looks_at_the_current_stance() {
+    let ev = vec![
+        rec(
+            1,
+            &said("2021-01-01", "USA", "demands", "withdrawal", &["RUS"]),
+        ),
+        rec(
+            2,
+            &said("2021-02-01", "USA", "rejects", "withdrawal", &["RUS"]),
+        ),
+    ];
+    let q = Query {
+        filter: Filter {
+            stance: Some("demands".into()),
+            ..Filter::default()
+        },
+        ..query()
+    };
+    assert!(positions(&ev, &q).is_empty(), "USA no longer demands it");
+}
+
+#[test]
+fn diff_names_what_appeared_changed_and_ended() {
+    let ev = vec![
+        rec(
+            1,
+            &said("2021-01-01", "USA", "calls-for", "withdrawal", &["RUS"]),
+        ),
+        rec(
+            2,
+            &said("2021-01-01", "FRA", "calls-for", "withdrawal", &["TUR"]),
+        ),
+        rec(
+            3,
+            &said("2021-02-01", "USA", "demands", "withdrawal", &["RUS"]),
+        ),
+        rec(
+            4,
+            &said("2021-02-01", "GBR", "calls-for", "withdrawal", &["RUS"]),
+        ),
+        rec(5, &retract(2)),
+    ];
+    let at = |d| {
+        positions(
+            &ev,
+            &Query {
+                as_of: Some(d),
+                known_at: Some(KnownAt::Seq(4)),
+                ..query()
+            },
+        )
+    };
+    let changes = diff(
+        at(jiff::civil::date(2021, 1, 15)),
+        at(jiff::civil::date(2021, 2, 15)),
+    );
+    assert_eq!(changes.len(), 2);
+    assert!(changes.iter().any(|c| matches!(c, Change::Changed { from, to } if from.stance == "calls-for" && to.stance == "demands")));
+    assert!(changes
+        .iter()
+        .any(|c| matches!(c, Change::Appeared(p) if p.key.party == "GBR")));
+    let now = |d| {
+        positions(
+            &ev,
+            &Query {
+                as_of: Some(d),
+                ..query()
+            },
+        )
+    };
+    let changes = diff(
+        now(jiff::civil::date(2021, 1, 15)),
+        now(jiff::civil::date(2021, 2, 15)),
+    );
+    assert!(
+        !changes
+            .iter()
+            .any(|c| matches!(c, Change::Ended(p) if p.key.party == "FRA")),
+        "retracted: never held"
+    );
+}
