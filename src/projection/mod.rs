@@ -312,9 +312,9 @@ pub enum Change {
     /// Held at both, with another stance at the end.
     Changed {
         /// At the start.
-        from: Position,
+        from: Box<Position>,
         /// At the end.
-        to: Position,
+        to: Box<Position>,
     },
     /// Held at the start, not at the end.
     Ended(Position),
