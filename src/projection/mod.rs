@@ -328,9 +328,10 @@ pub fn diff(before: Vec<Position>, after: Vec<Position>) -> Vec<Change> {
     for p in after {
         match before.remove(&p.key) {
             None => out.push(Change::Appeared(p)),
-            Some(b) if b.stance != p.stance || b.hedge != p.hedge => {
-                out.push(Change::Changed { from: b, to: p })
-            }
+            Some(b) if b.stance != p.stance || b.hedge != p.hedge => out.push(Change::Changed {
+                from: Box::new(b),
+                to: Box::new(p),
+            }),
             Some(_) => {}
         }
     }
