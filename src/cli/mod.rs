@@ -1236,7 +1236,7 @@ fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
             rows.push((s.said_on, r.seq, shown, status));
         }
     }
-    rows.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    rows.sort_by_key(|x| (x.0, x.1));
     for (_, seq, r, status) in &rows {
         if a.out.json {
             let mut v = json::recorded_json(r);
