@@ -1,0 +1,323 @@
+//! Positions of the worked example, and the positions, history and diff commands.
+
+mod common;
+
+use common::bin;
+use demarche::ledger::Ledger;
+use demarche::projection::{KnownAt, Position, Query};
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn example() -> Ledger {
+    let mut l = Ledger::in_memory();
+    demarche::example::record(&mut l).expect("record the example");
+    l
+}
+
+fn as_of(l: &Ledger, y: i16, m: i8, d: i8) -> Vec<Position> {
+    l.positions(&Query {
+        as_of: Some(jiff::civil::date(y, m, d)),
+        ..Query::default()
+    })
+    .expect("positions")
+}
+
+fn find<'a>(ps: &'a [Position], party: &str, predicate: &str, subject: &str) -> Vec<&'a Position> {
+    ps.iter()
+        .filter(|p| {
+            p.key.party == party
+                && p.key.predicate == predicate
+                && p.key.subject.as_deref() == Some(subject)
+        })
+        .collect()
+}
+
+#[test]
+fn the_worked_example_as_of_29_january_2021() {
+    let l = example();
+    let ps = as_of(&l, 2021, 1, 29);
+    // The US calls for the withdrawal of Russia and of Turkey from Libya: a call.
+    for subject in ["RUS", "TUR"] {
+        let p = find(&ps, "USA", "withdrawal", subject);
+        assert_eq!(p.len(), 1, "USA on {subject}");
+        assert_eq!(p[0].stance, "calls-for");
+        assert_eq!(p[0].key.location.as_deref(), Some("LBY"));
+        assert_eq!(demarche::projection::stance_kind(&p[0].stance), "appeal");
+    }
+    // The UN (its Secretary-General) and the Security Council call for the withdrawal of all foreign forces.
+    for party in ["UN", "UNSC"] {
+        let p = find(&ps, party, "withdrawal", "FOREIGN-FORCES");
+        assert_eq!(p.len(), 1, "{party}");
+        assert_eq!(p[0].stance, "calls-for");
+    }
+    // Russia denies military personnel in Libya, and does not exclude mercenaries (hedged).
+    let russia = find(&ps, "RUS", "presence", "RUS");
+    assert_eq!(russia.len(), 2);
+    let denial = russia
+        .iter()
+        .find(|p| p.key.qualifier.as_deref() == Some("military-personnel"))
+        .expect("denial");
+    assert_eq!(denial.stance, "denies");
+    assert_eq!(denial.hedge, None);
+    let hedged = russia
+        .iter()
+        .find(|p| p.key.qualifier.as_deref() == Some("mercenaries"))
+        .expect("hedged");
+    assert_eq!(hedged.stance, "acknowledges");
+    assert!(hedged
+        .hedge
+        .as_deref()
+        .is_some_and(|h| h.contains("cannot totally exclude")));
+    // The UN asserts that foreign forces are present.
+    let un = find(&ps, "UN", "presence", "FOREIGN-FORCES");
+    assert_eq!(un.len(), 1);
+    assert_eq!(un[0].stance, "asserts");
+    // The formal demand of resolution 660 stands beside the calls, marked as a demand.
+    let demand = find(&ps, "UNSC", "withdrawal", "IRQ");
+    assert_eq!(demand.len(), 1);
+    assert_eq!(demand[0].stance, "demands");
+    assert_eq!(
+        demarche::projection::stance_kind(&demand[0].stance),
+        "demand"
+    );
+}
+
+#[test]
+fn the_worked_example_as_of_27_january_2021_holds_none_of_it() {
+    let l = example();
+    let ps = as_of(&l, 2021, 1, 27);
+    assert!(
+        ps.iter().all(|p| p.key.location.as_deref() != Some("LBY")),
+        "{ps:?}"
+    );
+    assert_eq!(ps.len(), 1, "only resolution 660 of 1990");
+}
+
+#[test]
+fn known_at_shows_what_the_ledger_held_then() {
+    let l = example();
+    let q = |k| Query {
+        known_at: Some(k),
+        ..Query::default()
+    };
+    assert_eq!(
+        l.positions(&q(KnownAt::Seq(0))).expect("positions").len(),
+        0
+    );
+    let three = l.positions(&q(KnownAt::Seq(3))).expect("positions");
+    assert!(three.iter().all(|p| p.seq <= 3));
+    assert_eq!(find(&three, "USA", "withdrawal", "RUS").len(), 1);
+    assert!(find(&three, "RUS", "presence", "RUS").is_empty());
+}
+
+fn demarche(dir: &Path) -> assert_cmd::Command {
+    let mut c = bin();
+    c.arg("--ledger").arg(dir.join("ledger"));
+    c
+}
+
+fn demo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demarche(dir.path()).arg("demo").assert().success();
+    dir
+}
+
+fn lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+#[test]
+fn the_cli_views_show_calls_and_demands_side_by_side() {
+    let dir = demo();
+    demarche(dir.path())
+        .args(["positions", "--as-of", "2021-01-29", "--view", "withdrawal"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "RUS (Russia), asked to leave LBY (Libya):",
+        ))
+        .stdout(predicate::str::contains("DEMAND"))
+        .stdout(predicate::str::contains("call"));
+    demarche(dir.path())
+        .args(["positions", "--as-of", "2021-01-29", "--view", "presence"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "acknowledges (hedged: which we cannot totally exclude) presence of RUS [mercenaries]",
+        ));
+    let out = demarche(dir.path())
+        .args([
+            "positions",
+            "--as-of",
+            "2021-01-29",
+            "--party",
+            "Russian Federation",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let ps = lines(&out.get_output().stdout);
+    assert_eq!(ps.len(), 3);
+    assert!(ps.iter().all(|p| p["party"] == "RUS"));
+    let out = demarche(dir.path())
+        .args(["positions", "--stance", "demands", "--json"])
+        .assert()
+        .success();
+    let ps = lines(&out.get_output().stdout);
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0]["cameo"], "1056");
+    assert_eq!(ps[0]["stance_kind"], "demand");
+}
+
+#[test]
+fn a_correction_and_a_retraction_move_positions_and_known_at_goes_back() {
+    let dir = demo();
+    // Correct the US call (seq 3) into a demand, then retract Russia's denial (seq 5).
+    let correction = r#"{"type":"correction","of":3,"statement":{"said_on":"2021-01-28","party":"USA","stance":"demands","proposition":{"predicate":"withdrawal","subjects":["TUR","RUS"],"location":"LBY"},"quote":"q","source":{"publisher":"p"}},"reason":"test"}"#;
+    demarche(dir.path())
+        .args(["append", "--json", correction])
+        .assert()
+        .success();
+    demarche(dir.path())
+        .args(["append", "--retract", "5", "--reason", "test"])
+        .assert()
+        .success();
+    let out = demarche(dir.path())
+        .args([
+            "positions",
+            "--json",
+            "--party",
+            "USA",
+            "--predicate",
+            "withdrawal",
+        ])
+        .assert()
+        .success();
+    assert!(lines(&out.get_output().stdout)
+        .iter()
+        .all(|p| p["stance"] == "demands"));
+    let out = demarche(dir.path())
+        .args([
+            "positions",
+            "--json",
+            "--party",
+            "RUS",
+            "--predicate",
+            "presence",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        lines(&out.get_output().stdout).len(),
+        1,
+        "the denial is retracted"
+    );
+    let out = demarche(dir.path())
+        .args([
+            "positions",
+            "--json",
+            "--party",
+            "RUS",
+            "--predicate",
+            "presence",
+            "--known-at",
+            "10",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        lines(&out.get_output().stdout).len(),
+        2,
+        "as known before the retraction"
+    );
+    demarche(dir.path())
+        .args(["history", "--party", "RUS"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[retracted]"))
+        .stdout(predicate::str::contains(
+            "We don't have any military personnel",
+        ));
+    demarche(dir.path())
+        .args(["history", "--party", "USA"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[as corrected by seq 11]"));
+}
+
+#[test]
+fn diff_between_two_dates() {
+    let dir = demo();
+    let out = demarche(dir.path())
+        .args([
+            "diff",
+            "--from",
+            "2021-01-27",
+            "--to",
+            "2021-01-29",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let changes = lines(&out.get_output().stdout);
+    assert!(changes.iter().all(|c| c["change"] == "appeared"));
+    // One per (statement, subject) of 28-29 January: 1+1+2+3+1+1+1+1+1.
+    assert_eq!(changes.len(), 12, "{changes:?}");
+    demarche(dir.path())
+        .args(["diff", "--from", "2021-01-27", "--to", "2021-01-29"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "+ USA    calls for withdrawal of RUS in LBY",
+        ));
+    let out = demarche(dir.path())
+        .args([
+            "diff",
+            "--from",
+            "2021-01-29",
+            "--to",
+            "2021-02-01",
+            "--json",
+        ])
+        .assert()
+        .success();
+    assert!(lines(&out.get_output().stdout).is_empty());
+}
+
+#[test]
+fn bad_queries_exit_2() {
+    let dir = demo();
+    demarche(dir.path())
+        .args(["positions", "--as-of", "2021-02-30"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--as-of"));
+    demarche(dir.path())
+        .args(["positions", "--known-at", "11"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("beyond the head"));
+    demarche(dir.path())
+        .args(["positions", "--known-at", "yesterday"])
+        .assert()
+        .code(2);
+    demarche(dir.path())
+        .args(["positions", "--party", "Rusia"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("RUS"));
+    demarche(dir.path())
+        .args(["positions", "--predicate", "withdrawl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("withdrawal"));
+    demarche(dir.path())
+        .args(["diff", "--from", "2021-02-01", "--to", "2021-01-01"])
+        .assert()
+        .code(2);
+    demarche(dir.path()).args(["history"]).assert().code(2);
+}
