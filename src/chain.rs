@@ -32,6 +32,14 @@ pub fn payload_digest(payload: &[u8]) -> Hash {
     derive(&PAYLOAD_KEY, payload)
 }
 
+/// BLAKE3 `derive_key` context of snapshot checksums.
+pub const SNAPSHOT_CONTEXT: &str = "demarche 2026-11-29 projection snapshot v1";
+
+/// Checksum of a stored snapshot: catches damage, not forgery.
+pub fn snapshot_digest(bytes: &[u8]) -> Hash {
+    Hash(blake3::derive_key(SNAPSHOT_CONTEXT, bytes))
+}
+
 /// The digest a stored record stands for: computed from its payload, or read
 /// from the record when the payload was redacted.
 pub fn body_digest(rec: &RawRecord<'_>) -> Hash {

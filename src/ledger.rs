@@ -5,6 +5,7 @@ use crate::chain::{self, Problem, Verifier};
 use crate::codec::{self, FormatError, RecordHeader};
 use crate::event::{Event, Hash, Head, Recorded, Seq, Statement};
 use crate::json::InputError;
+use crate::projection::snapshot::Snapshot;
 use crate::projection::{Amendments, Fold, KnownAt, Position, Query};
 use crate::store::{MemStore, OpenOptions, SledStore, Store, StoreError};
 use crate::vocab::{ActorError, Actors, Vocabulary};
@@ -15,6 +16,12 @@ use std::path::Path;
 /// enough that a sled leaf of 16 blocks stays under sled's blob threshold
 /// (segment size / 4), large enough that batch appends write few keys.
 pub const BLOCK_TARGET: usize = 6 * 1024;
+/// Events after the saved snapshot that make a query save a new one.
+pub const SNAPSHOT_EVERY: u64 = 10_000;
+/// Bytes of snapshot per stored value (before compression).
+const SNAPSHOT_CHUNK: usize = 64 * 1024;
+/// Meta key of the snapshot's header; its chunks follow under `snapshot/N`.
+const SNAPSHOT_META: &str = "snapshot";
 /// Stored bytes read per step of `verify`.
 const VERIFY_CHUNK: usize = 512 * 1024;
 /// Meta key of the derived actor index.
@@ -792,11 +799,11 @@ impl Ledger {
         Ok(Amendments::collect(&found, known_at))
     }
 
-    /// The positions the ledger supports for `query`: a full replay of the chain.
+    /// The positions the ledger supports for `query`, from a full replay of the chain.
     ///
     /// # Errors
     /// Store failures; unreadable stored bytes.
-    pub fn positions(&self, query: &Query) -> Result<Vec<Position>> {
+    pub fn positions_replay(&self, query: &Query) -> Result<Vec<Position>> {
         let amendments = self.amendments(query.known_at)?;
         let mut fold = Fold::new(query, amendments);
         for r in self.iter(1, Seq::MAX)? {
@@ -810,6 +817,131 @@ impl Ledger {
             fold.add(&r);
         }
         Ok(fold.finish())
+    }
+
+    /// The positions the ledger supports for `query`. Starts from the saved
+    /// snapshot when it is valid (it matches the chain at its seq) and the query
+    /// looks at least as far as it, replaying only the events after it; saves a
+    /// new snapshot when [`SNAPSHOT_EVERY`] events have come since. The answer is
+    /// always the one [`Ledger::positions_replay`] gives.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn positions(&self, query: &Query) -> Result<Vec<Position>> {
+        let head = self.store.head()?;
+        let snap = self.load_snapshot(&head)?;
+        let usable = snap.as_ref().is_some_and(|s| match query.known_at {
+            None => true,
+            Some(KnownAt::Seq(k)) => k >= s.seq,
+            Some(KnownAt::Time(t)) => self.get(s.seq).is_ok_and(|r| t >= r.recorded_at),
+        });
+        let mut snap = match (usable, snap) {
+            (true, Some(s)) => s,
+            _ if head.size < SNAPSHOT_EVERY || query.known_at.is_some() => {
+                return self.positions_replay(query);
+            }
+            _ => Snapshot::new(),
+        };
+        if query.known_at.is_none() && head.size - snap.seq >= SNAPSHOT_EVERY {
+            // Bring the snapshot up to the head, streaming, and keep it.
+            for r in self.iter(snap.seq + 1, Seq::MAX)? {
+                snap.extend(&r?);
+            }
+            self.save_snapshot(&snap)?;
+        }
+        let upper = match query.known_at {
+            Some(KnownAt::Seq(k)) => k,
+            _ => Seq::MAX,
+        };
+        let mut tail: Vec<Recorded> = Vec::new();
+        for r in self.iter(snap.seq + 1, upper)? {
+            let r = r?;
+            if query
+                .known_at
+                .is_some_and(|k| !k.includes(r.seq, r.recorded_at))
+            {
+                break;
+            }
+            tail.push(r);
+        }
+        let amendments = Amendments::collect(snap.amendments().iter().chain(&tail), query.known_at);
+        let mut fold = Fold::new(query, amendments);
+        snap.replay(&mut fold);
+        for r in &tail {
+            fold.add(r);
+        }
+        Ok(fold.finish())
+    }
+
+    /// Builds a snapshot of the whole chain and saves it.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn snapshot_now(&self) -> Result<Snapshot> {
+        let mut snap = Snapshot::new();
+        for r in self.iter(1, Seq::MAX)? {
+            snap.extend(&r?);
+        }
+        self.save_snapshot(&snap)?;
+        Ok(snap)
+    }
+
+    fn save_snapshot(&self, snap: &Snapshot) -> Result<()> {
+        let bytes = snap.encode();
+        let chunks: Vec<Vec<u8>> = bytes
+            .chunks(SNAPSHOT_CHUNK)
+            .map(codec::seal_block)
+            .collect();
+        let names: Vec<String> = (0..chunks.len())
+            .map(|i| format!("{SNAPSHOT_META}/{i:08}"))
+            .collect();
+        let mut header = Vec::with_capacity(44);
+        header.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
+        header.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        header.extend_from_slice(&chain::snapshot_digest(&bytes).0);
+        let mut entries: Vec<(&str, &[u8])> = names
+            .iter()
+            .map(String::as_str)
+            .zip(chunks.iter().map(Vec::as_slice))
+            .collect();
+        entries.push((SNAPSHOT_META, &header));
+        Ok(self.store.put_meta(&entries)?)
+    }
+
+    /// The saved snapshot, if there is one that decodes and matches the chain.
+    fn load_snapshot(&self, head: &Head) -> Result<Option<Snapshot>> {
+        let Some(header) = self.store.meta(SNAPSHOT_META)? else {
+            return Ok(None);
+        };
+        if header.len() != 44 {
+            return Ok(None);
+        }
+        let n = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+        let total = u64::from_le_bytes(header[4..12].try_into().expect("8 bytes")) as usize;
+        let mut bytes = Vec::with_capacity(total.min(1 << 30));
+        for i in 0..n {
+            let Some(chunk) = self.store.meta(&format!("{SNAPSHOT_META}/{i:08}"))? else {
+                return Ok(None);
+            };
+            match codec::open_block(&chunk) {
+                Ok(part) => bytes.extend_from_slice(&part),
+                Err(_) => return Ok(None),
+            }
+        }
+        if bytes.len() != total || chain::snapshot_digest(&bytes).0[..] != header[12..] {
+            return Ok(None); // damaged
+        }
+        let Ok(snap) = Snapshot::decode(&bytes) else {
+            return Ok(None);
+        };
+        // Only a snapshot of this very chain counts: its seq must hold its hash.
+        if snap.seq == 0
+            || snap.seq > head.size
+            || self.get(snap.seq).map(|r| r.hash).ok() != Some(snap.hash)
+        {
+            return Ok(None);
+        }
+        Ok(Some(snap))
     }
 
     /// Content digests already in the ledger among `wanted` (for idempotent loads).

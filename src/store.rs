@@ -124,6 +124,13 @@ pub trait Store: Send + Sync {
     /// Engine failures.
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
 
+    /// Writes derived values (a snapshot of a projection) outside any commit:
+    /// they are checked against the chain when read, never trusted. Not fsynced.
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()>;
+
     /// Bytes the store occupies on disk (0 for memory).
     fn disk_bytes(&self) -> u64;
 
@@ -472,6 +479,16 @@ impl Store for SledStore {
         }
     }
 
+    fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (name, value) in entries {
+            batch.insert(meta_key(name), *value);
+        }
+        self.tree
+            .apply_batch(batch)
+            .map_err(engine("cannot write derived data"))
+    }
+
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .tree
@@ -522,6 +539,11 @@ struct MemInner {
 impl MemStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, MemInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Overwrites one derived value, to simulate damage in tests.
+    pub fn put_meta_for_test(&self, key: &str, value: &[u8]) {
+        self.lock().meta.insert(key.to_string(), value.to_vec());
     }
 
     /// Direct access to the stored blocks, to simulate tampering in tests.
@@ -596,6 +618,14 @@ impl Store for MemStore {
             .range(..=seq)
             .next_back()
             .map(|(k, v)| (*k, v.clone())))
+    }
+
+    fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
+        let mut g = self.lock();
+        for (k, v) in entries {
+            g.meta.insert((*k).to_string(), v.to_vec());
+        }
+        Ok(())
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {

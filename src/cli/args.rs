@@ -296,6 +296,10 @@ pub struct PositionsArgs {
     /// asserts presence where).
     #[arg(long, value_parser = ["withdrawal", "presence"])]
     pub view: Option<String>,
+    /// Replay the whole chain instead of starting from the saved snapshot
+    /// (the answer is the same; this is slower, and checks it).
+    #[arg(long)]
+    pub replay: bool,
     #[command(flatten)]
     pub selection: Selection,
     #[command(flatten)]

@@ -169,6 +169,59 @@ pub struct Fold<'q> {
     query: &'q Query,
     amendments: Amendments,
     slots: BTreeMap<PositionKey, Slot>,
+    replaced: HashSet<Seq>,
+}
+
+/// The key of a statement's position about `subject`.
+pub fn key_of_statement(s: &Statement, subject: Option<&String>) -> PositionKey {
+    PositionKey {
+        party: s.party.clone(),
+        predicate: s.proposition.predicate.clone(),
+        subject: subject.cloned(),
+        location: s.proposition.location.clone(),
+        qualifier: s.proposition.qualifier.clone(),
+    }
+}
+
+/// Folds one (statement, subject) into the slots, if the query keeps it.
+fn put(
+    query: &Query,
+    slots: &mut BTreeMap<PositionKey, Slot>,
+    key: PositionKey,
+    seq: Seq,
+    said_on: SaidOn,
+    stance: &str,
+    hedge: Option<&str>,
+) {
+    if query.as_of.is_some_and(|d| said_on.date > d) {
+        return;
+    }
+    let f = &query.filter;
+    if f.party.as_ref().is_some_and(|x| *x != key.party)
+        || f.predicate.as_ref().is_some_and(|x| *x != key.predicate)
+        || f.location.is_some() && f.location != key.location
+        || f.subject.is_some() && f.subject != key.subject
+    {
+        return;
+    }
+    let at = (said_on, seq);
+    let slot = slots.entry(key).or_insert_with(|| Slot {
+        winner: at,
+        stance: stance.to_string(),
+        hedge: hedge.map(str::to_string),
+        by_stance: Vec::new(),
+    });
+    if at >= slot.winner {
+        slot.winner = at;
+        if slot.stance != stance {
+            slot.stance = stance.to_string();
+        }
+        slot.hedge = hedge.map(str::to_string);
+    }
+    match slot.by_stance.iter_mut().find(|(st, _)| st == stance) {
+        Some((_, seqs)) => seqs.push(seq),
+        None => slot.by_stance.push((stance.to_string(), vec![seq])),
+    }
 }
 
 impl<'q> Fold<'q> {
@@ -178,17 +231,14 @@ impl<'q> Fold<'q> {
             query,
             amendments,
             slots: BTreeMap::new(),
+            replaced: HashSet::new(),
         }
     }
 
     /// Adds one event (events must come in seq order).
     pub fn add(&mut self, r: &Recorded) {
-        let Fold {
-            query,
-            amendments,
-            slots,
-        } = self;
-        if query
+        if self
+            .query
             .known_at
             .is_some_and(|k| !k.includes(r.seq, r.recorded_at))
         {
@@ -197,56 +247,91 @@ impl<'q> Fold<'q> {
         let Some(Event::Statement(original)) = &r.event else {
             return;
         };
+        let Fold {
+            query,
+            amendments,
+            slots,
+            ..
+        } = self;
         let Some(s) = amendments.effective(r.seq, original) else {
             return;
         };
-        if query.as_of.is_some_and(|d| s.said_on.date > d) {
-            return;
-        }
-        let f = &query.filter;
         let p = &s.proposition;
-        if f.party.as_ref().is_some_and(|x| x != &s.party)
-            || f.predicate.as_ref().is_some_and(|x| x != &p.predicate)
-            || f.location
-                .as_ref()
-                .is_some_and(|x| Some(x) != p.location.as_ref())
-        {
+        if p.subjects.is_empty() {
+            put(
+                query,
+                slots,
+                key_of_statement(s, None),
+                r.seq,
+                s.said_on,
+                &s.stance,
+                s.hedge.as_deref(),
+            );
+        }
+        for subject in &p.subjects {
+            put(
+                query,
+                slots,
+                key_of_statement(s, Some(subject)),
+                r.seq,
+                s.said_on,
+                &s.stance,
+                s.hedge.as_deref(),
+            );
+        }
+    }
+
+    /// Adds one (statement, subject) fact of a snapshot: the statement event `seq`
+    /// as it was recorded. Corrections and retractions known to this fold apply.
+    pub(crate) fn add_fact(
+        &mut self,
+        seq: Seq,
+        key: &PositionKey,
+        said_on: SaidOn,
+        stance: &str,
+        hedge: Option<&str>,
+    ) {
+        if self.amendments.retracted.contains(&seq) {
             return;
         }
-        let none = [None];
-        let subjects: Vec<Option<&String>> = if p.subjects.is_empty() {
-            none.to_vec()
-        } else {
-            p.subjects.iter().map(Some).collect()
-        };
-        for subject in subjects {
-            if f.subject.is_some() && f.subject.as_ref() != subject {
-                continue;
+        if let Some((_, s)) = self.amendments.corrected.get(&seq) {
+            if self.replaced.insert(seq) {
+                let s = s.clone();
+                let p = &s.proposition;
+                if p.subjects.is_empty() {
+                    put(
+                        self.query,
+                        &mut self.slots,
+                        key_of_statement(&s, None),
+                        seq,
+                        s.said_on,
+                        &s.stance,
+                        s.hedge.as_deref(),
+                    );
+                }
+                for subject in &p.subjects {
+                    put(
+                        self.query,
+                        &mut self.slots,
+                        key_of_statement(&s, Some(subject)),
+                        seq,
+                        s.said_on,
+                        &s.stance,
+                        s.hedge.as_deref(),
+                    );
+                }
             }
-            let key = PositionKey {
-                party: s.party.clone(),
-                predicate: p.predicate.clone(),
-                subject: subject.cloned(),
-                location: p.location.clone(),
-                qualifier: p.qualifier.clone(),
-            };
-            let at = (s.said_on, r.seq);
-            let slot = slots.entry(key).or_insert_with(|| Slot {
-                winner: at,
-                stance: s.stance.clone(),
-                hedge: s.hedge.clone(),
-                by_stance: Vec::new(),
-            });
-            if at >= slot.winner {
-                slot.winner = at;
-                slot.stance.clone_from(&s.stance);
-                slot.hedge.clone_from(&s.hedge);
-            }
-            match slot.by_stance.iter_mut().find(|(st, _)| *st == s.stance) {
-                Some((_, seqs)) => seqs.push(r.seq),
-                None => slot.by_stance.push((s.stance.clone(), vec![r.seq])),
-            }
+            return;
         }
+        put(
+            self.query,
+            &mut self.slots,
+            key.clone(),
+            seq,
+            said_on,
+            stance,
+            hedge,
+        );
     }
 
     /// The positions, ordered by key.
@@ -346,6 +431,8 @@ fn key_of(c: &Change) -> &PositionKey {
         Change::Changed { to, .. } => &to.key,
     }
 }
+
+pub mod snapshot;
 
 #[cfg(test)]
 mod tests;
