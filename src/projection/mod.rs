@@ -163,12 +163,32 @@ struct Slot {
     by_stance: Vec<(String, Vec<Seq>)>,
 }
 
+impl Slot {
+    fn put(&mut self, seq: Seq, said_on: SaidOn, stance: &str, hedge: Option<&str>) {
+        let at = (said_on, seq);
+        if at >= self.winner {
+            self.winner = at;
+            if self.stance != stance {
+                self.stance = stance.to_string();
+            }
+            if self.hedge.as_deref() != hedge {
+                self.hedge = hedge.map(str::to_string);
+            }
+        }
+        match self.by_stance.iter_mut().find(|(st, _)| st == stance) {
+            Some((_, seqs)) => seqs.push(seq),
+            None => self.by_stance.push((stance.to_string(), vec![seq])),
+        }
+    }
+}
+
 /// Folds statements into positions.
 #[derive(Debug)]
 pub struct Fold<'q> {
     query: &'q Query,
     amendments: Amendments,
-    slots: BTreeMap<PositionKey, Slot>,
+    slots: Vec<(PositionKey, Slot)>,
+    index: HashMap<PositionKey, usize>,
     replaced: HashSet<Seq>,
 }
 
@@ -183,55 +203,91 @@ pub fn key_of_statement(s: &Statement, subject: Option<&String>) -> PositionKey 
     }
 }
 
-/// Folds one (statement, subject) into the slots, if the query keeps it.
-fn put(
-    query: &Query,
-    slots: &mut BTreeMap<PositionKey, Slot>,
-    key: PositionKey,
-    seq: Seq,
-    said_on: SaidOn,
-    stance: &str,
-    hedge: Option<&str>,
-) {
-    if query.as_of.is_some_and(|d| said_on.date > d) {
-        return;
-    }
-    let f = &query.filter;
-    if f.party.as_ref().is_some_and(|x| *x != key.party)
-        || f.predicate.as_ref().is_some_and(|x| *x != key.predicate)
-        || f.location.is_some() && f.location != key.location
-        || f.subject.is_some() && f.subject != key.subject
-    {
-        return;
-    }
-    let at = (said_on, seq);
-    let slot = slots.entry(key).or_insert_with(|| Slot {
-        winner: at,
-        stance: stance.to_string(),
-        hedge: hedge.map(str::to_string),
-        by_stance: Vec::new(),
-    });
-    if at >= slot.winner {
-        slot.winner = at;
-        if slot.stance != stance {
-            slot.stance = stance.to_string();
-        }
-        slot.hedge = hedge.map(str::to_string);
-    }
-    match slot.by_stance.iter_mut().find(|(st, _)| st == stance) {
-        Some((_, seqs)) => seqs.push(seq),
-        None => slot.by_stance.push((stance.to_string(), vec![seq])),
-    }
-}
-
 impl<'q> Fold<'q> {
     /// A fold answering `query`, with the chain's amendments already resolved.
     pub fn new(query: &'q Query, amendments: Amendments) -> Self {
         Fold {
             query,
             amendments,
-            slots: BTreeMap::new(),
+            slots: Vec::new(),
+            index: HashMap::new(),
             replaced: HashSet::new(),
+        }
+    }
+
+    /// Whether the query's filter keeps positions with these key fields.
+    pub(crate) fn keeps(
+        &self,
+        party: &str,
+        predicate: &str,
+        subject: Option<&str>,
+        location: Option<&str>,
+    ) -> bool {
+        let f = &self.query.filter;
+        f.party.as_deref().is_none_or(|x| x == party)
+            && f.predicate.as_deref().is_none_or(|x| x == predicate)
+            && (f.subject.is_none() || f.subject.as_deref() == subject)
+            && (f.location.is_none() || f.location.as_deref() == location)
+    }
+
+    /// The slot of a key the filter keeps, created when new.
+    pub(crate) fn slot(&mut self, key: PositionKey) -> usize {
+        if let Some(i) = self.index.get(&key) {
+            return *i;
+        }
+        let i = self.slots.len();
+        self.index.insert(key.clone(), i);
+        self.slots.push((
+            key,
+            Slot {
+                winner: (
+                    SaidOn {
+                        date: jiff::civil::Date::MIN,
+                        time: None,
+                    },
+                    0,
+                ),
+                stance: String::new(),
+                hedge: None,
+                by_stance: Vec::new(),
+            },
+        ));
+        i
+    }
+
+    /// Folds one (statement, subject) into slot `i`, if said by the as-of date.
+    pub(crate) fn put(
+        &mut self,
+        i: usize,
+        seq: Seq,
+        said_on: SaidOn,
+        stance: &str,
+        hedge: Option<&str>,
+    ) {
+        if self.query.as_of.is_some_and(|d| said_on.date > d) {
+            return;
+        }
+        self.slots[i].1.put(seq, said_on, stance, hedge);
+    }
+
+    fn add_statement(&mut self, seq: Seq, s: &Statement) {
+        let p = &s.proposition;
+        let one = |fold: &mut Self, subject: Option<&String>| {
+            if fold.keeps(
+                &s.party,
+                &p.predicate,
+                subject.map(String::as_str),
+                p.location.as_deref(),
+            ) {
+                let i = fold.slot(key_of_statement(s, subject));
+                fold.put(i, seq, s.said_on, &s.stance, s.hedge.as_deref());
+            }
+        };
+        if p.subjects.is_empty() {
+            one(self, None);
+        }
+        for subject in &p.subjects {
+            one(self, Some(subject));
         }
     }
 
@@ -247,98 +303,42 @@ impl<'q> Fold<'q> {
         let Some(Event::Statement(original)) = &r.event else {
             return;
         };
-        let Fold {
-            query,
-            amendments,
-            slots,
-            ..
-        } = self;
-        let Some(s) = amendments.effective(r.seq, original) else {
+        if self.amendments.retracted.contains(&r.seq) {
             return;
-        };
-        let p = &s.proposition;
-        if p.subjects.is_empty() {
-            put(
-                query,
-                slots,
-                key_of_statement(s, None),
-                r.seq,
-                s.said_on,
-                &s.stance,
-                s.hedge.as_deref(),
-            );
         }
-        for subject in &p.subjects {
-            put(
-                query,
-                slots,
-                key_of_statement(s, Some(subject)),
-                r.seq,
-                s.said_on,
-                &s.stance,
-                s.hedge.as_deref(),
-            );
+        match self.amendments.corrected.get(&r.seq) {
+            Some((_, s)) => {
+                let s = s.clone();
+                self.add_statement(r.seq, &s);
+            }
+            None => self.add_statement(r.seq, original),
         }
     }
 
-    /// Adds one (statement, subject) fact of a snapshot: the statement event `seq`
-    /// as it was recorded. Corrections and retractions known to this fold apply.
-    pub(crate) fn add_fact(
-        &mut self,
-        seq: Seq,
-        key: &PositionKey,
-        said_on: SaidOn,
-        stance: &str,
-        hedge: Option<&str>,
-    ) {
+    /// How a statement event of a snapshot stands: `Some(true)` to fold its
+    /// facts as recorded, `Some(false)` when it is gone, and `None` when it was
+    /// corrected (its correction is then folded here, once).
+    pub(crate) fn as_recorded(&mut self, seq: Seq) -> bool {
         if self.amendments.retracted.contains(&seq) {
-            return;
+            return false;
         }
         if let Some((_, s)) = self.amendments.corrected.get(&seq) {
             if self.replaced.insert(seq) {
                 let s = s.clone();
-                let p = &s.proposition;
-                if p.subjects.is_empty() {
-                    put(
-                        self.query,
-                        &mut self.slots,
-                        key_of_statement(&s, None),
-                        seq,
-                        s.said_on,
-                        &s.stance,
-                        s.hedge.as_deref(),
-                    );
-                }
-                for subject in &p.subjects {
-                    put(
-                        self.query,
-                        &mut self.slots,
-                        key_of_statement(&s, Some(subject)),
-                        seq,
-                        s.said_on,
-                        &s.stance,
-                        s.hedge.as_deref(),
-                    );
-                }
+                self.add_statement(seq, &s);
             }
-            return;
+            return false;
         }
-        put(
-            self.query,
-            &mut self.slots,
-            key.clone(),
-            seq,
-            said_on,
-            stance,
-            hedge,
-        );
+        true
     }
 
     /// The positions, ordered by key.
     pub fn finish(self) -> Vec<Position> {
         let stance = self.query.filter.stance.clone();
-        self.slots
+        let mut out: Vec<Position> = self
+            .slots
             .into_iter()
+            .filter(|(_, slot)| !slot.by_stance.is_empty())
             .filter(|(_, slot)| stance.as_ref().is_none_or(|s| s == &slot.stance))
             .map(|(key, slot)| {
                 let mut statements = slot
@@ -357,7 +357,9 @@ impl<'q> Fold<'q> {
                     statements,
                 }
             })
-            .collect()
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
     }
 }
 

@@ -1,16 +1,16 @@
 //! Snapshots of the projection's inputs: every (statement, subject) fact and every
 //! correction and retraction up to a seq, in a compact table. A query replays the
 //! snapshot and then only the events after it. A snapshot is derived data: it
-//! names the seq and chain hash it was taken at, and is ignored unless the chain
-//! still has that hash there.
+//! names the seq and chain hash it was taken at, and the ledger ignores it unless
+//! the chain still has that hash there (and its checksum holds).
 //!
 //! Layout (little-endian): version `1` (u8), seq (u64), hash (32 bytes), then
-//! counted lists: strings (u32 count; each u32 length + UTF-8), keys (u32 count;
+//! counted lists: strings (u32 count; each u32 length + UTF-8); keys (u32 count;
 //! each party, predicate, subject+1, location+1, qualifier+1 as u32 string
-//! indexes, 0 for none), facts (u32 count; each seq u64, key u32, date i32,
-//! seconds u32 (u32::MAX: no time), offset i16 (i16::MIN: none), stance u32,
-//! hedge+1 u32), amendments (u32 count; each seq u64, recorded_at i64, payload
-//! length u32, payload).
+//! indexes, 0 for none); facts (u32 count; each [`FACT_LEN`] bytes: seq u64, key
+//! u32, date i32 (days since 1970-01-01), seconds u32 (u32::MAX: no time), offset
+//! i16 (i16::MIN: none), stance u32 (string index), hedge+1 u32); amendments (u32
+//! count; each seq u64, recorded_at i64, payload length u32, payload).
 
 use super::{Fold, PositionKey};
 use crate::codec::{self, FormatError};
@@ -18,15 +18,8 @@ use crate::event::{Event, Hash, Recorded, SaidOn, Seq, TimeOfDay};
 use std::collections::HashMap;
 
 const VERSION: u8 = 1;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Fact {
-    seq: Seq,
-    key: u32,
-    said_on: SaidOn,
-    stance: u32,
-    hedge: Option<u32>,
-}
+/// Bytes of one fact.
+pub const FACT_LEN: usize = 30;
 
 /// The inputs of the positions projection up to one seq.
 #[derive(Clone, Debug, Default)]
@@ -36,11 +29,11 @@ pub struct Snapshot {
     /// The chain hash at that seq.
     pub hash: Hash,
     strings: Vec<String>,
-    string_ids: HashMap<String, u32>,
-    keys: Vec<PositionKey>,
-    key_ids: HashMap<PositionKey, u32>,
-    facts: Vec<Fact>,
+    keys: Vec<[u32; 5]>,
+    facts: Vec<u8>,
     amendments: Vec<Recorded>,
+    string_ids: Option<HashMap<String, u32>>,
+    key_ids: Option<HashMap<[u32; 5], u32>>,
 }
 
 impl Snapshot {
@@ -51,16 +44,45 @@ impl Snapshot {
 
     /// Number of (statement, subject) facts.
     pub fn facts(&self) -> usize {
-        self.facts.len()
+        self.facts.len() / FACT_LEN
     }
 
     fn string(&mut self, s: &str) -> u32 {
-        if let Some(i) = self.string_ids.get(s) {
+        let strings = &self.strings;
+        let ids = self.string_ids.get_or_insert_with(|| {
+            strings
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.clone(), i as u32))
+                .collect()
+        });
+        if let Some(i) = ids.get(s) {
             return *i;
         }
         let i = self.strings.len() as u32;
         self.strings.push(s.to_string());
-        self.string_ids.insert(s.to_string(), i);
+        ids.insert(s.to_string(), i);
+        i
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> u32 {
+        s.map_or(0, |s| self.string(s) + 1)
+    }
+
+    fn key(&mut self, k: [u32; 5]) -> u32 {
+        let keys = &self.keys;
+        let ids = self.key_ids.get_or_insert_with(|| {
+            keys.iter()
+                .enumerate()
+                .map(|(i, k)| (*k, i as u32))
+                .collect()
+        });
+        if let Some(i) = ids.get(&k) {
+            return *i;
+        }
+        let i = self.keys.len() as u32;
+        self.keys.push(k);
+        ids.insert(k, i);
         i
     }
 
@@ -70,31 +92,32 @@ impl Snapshot {
         self.hash = r.hash;
         match &r.event {
             Some(Event::Statement(s)) => {
+                let p = &s.proposition;
                 let stance = self.string(&s.stance);
-                let hedge = s.hedge.as_deref().map(|h| self.string(h));
-                let subjects: Vec<Option<&String>> = if s.proposition.subjects.is_empty() {
-                    vec![None]
+                let hedge = self.opt(s.hedge.as_deref());
+                let party = self.string(&s.party);
+                let predicate = self.string(&p.predicate);
+                let location = self.opt(p.location.as_deref());
+                let qualifier = self.opt(p.qualifier.as_deref());
+                let subjects: Vec<u32> = if p.subjects.is_empty() {
+                    vec![0]
                 } else {
-                    s.proposition.subjects.iter().map(Some).collect()
+                    p.subjects.iter().map(|x| self.string(x) + 1).collect()
+                };
+                let (secs, off) = match s.said_on.time {
+                    Some(t) => (t.seconds, t.offset_minutes.unwrap_or(i16::MIN)),
+                    None => (u32::MAX, i16::MIN),
                 };
                 for subject in subjects {
-                    let key = super::key_of_statement(s, subject);
-                    let id = match self.key_ids.get(&key) {
-                        Some(i) => *i,
-                        None => {
-                            let i = self.keys.len() as u32;
-                            self.keys.push(key.clone());
-                            self.key_ids.insert(key, i);
-                            i
-                        }
-                    };
-                    self.facts.push(Fact {
-                        seq: r.seq,
-                        key: id,
-                        said_on: s.said_on,
-                        stance,
-                        hedge,
-                    });
+                    let key = self.key([party, predicate, subject, location, qualifier]);
+                    let f = &mut self.facts;
+                    f.extend_from_slice(&r.seq.to_le_bytes());
+                    f.extend_from_slice(&key.to_le_bytes());
+                    f.extend_from_slice(&codec::days_from_date(s.said_on.date).to_le_bytes());
+                    f.extend_from_slice(&secs.to_le_bytes());
+                    f.extend_from_slice(&off.to_le_bytes());
+                    f.extend_from_slice(&stance.to_le_bytes());
+                    f.extend_from_slice(&hedge.to_le_bytes());
                 }
             }
             Some(Event::Correction(_) | Event::Retraction(_)) => self.amendments.push(r.clone()),
@@ -107,76 +130,87 @@ impl Snapshot {
         &self.amendments
     }
 
+    fn opt_str(&self, i: u32) -> Option<&str> {
+        i.checked_sub(1).map(|i| self.strings[i as usize].as_str())
+    }
+
     /// Replays the facts into a fold whose amendments include this snapshot's.
+    /// Each key is checked against the query's filter once.
     pub fn replay(&self, fold: &mut Fold<'_>) {
-        for f in &self.facts {
-            fold.add_fact(
-                f.seq,
-                &self.keys[f.key as usize],
-                f.said_on,
-                &self.strings[f.stance as usize],
-                f.hedge.map(|h| self.strings[h as usize].as_str()),
+        const UNSEEN: usize = usize::MAX;
+        const SKIP: usize = usize::MAX - 1;
+        let mut slot_of = vec![UNSEEN; self.keys.len()];
+        let (mut last_seq, mut keep) = (0, false);
+        for f in self.facts.chunks_exact(FACT_LEN) {
+            let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
+            if seq != last_seq {
+                last_seq = seq;
+                keep = fold.as_recorded(seq);
+            }
+            if !keep {
+                continue;
+            }
+            let key = u32::from_le_bytes(f[8..12].try_into().expect("4 bytes")) as usize;
+            if slot_of[key] == UNSEEN {
+                let k = self.keys[key];
+                let s = |i: u32| self.strings[i as usize].as_str();
+                slot_of[key] =
+                    if fold.keeps(s(k[0]), s(k[1]), self.opt_str(k[2]), self.opt_str(k[3])) {
+                        fold.slot(PositionKey {
+                            party: s(k[0]).to_string(),
+                            predicate: s(k[1]).to_string(),
+                            subject: self.opt_str(k[2]).map(str::to_string),
+                            location: self.opt_str(k[3]).map(str::to_string),
+                            qualifier: self.opt_str(k[4]).map(str::to_string),
+                        })
+                    } else {
+                        SKIP
+                    };
+            }
+            if slot_of[key] == SKIP {
+                continue;
+            }
+            let days = i32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
+            let Some(date) = codec::date_from_days(days) else {
+                continue;
+            };
+            let secs = u32::from_le_bytes(f[16..20].try_into().expect("4 bytes"));
+            let off = i16::from_le_bytes(f[20..22].try_into().expect("2 bytes"));
+            let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+            let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
+            let time = (secs != u32::MAX).then_some(TimeOfDay {
+                seconds: secs,
+                offset_minutes: (off != i16::MIN).then_some(off),
+            });
+            fold.put(
+                slot_of[key],
+                seq,
+                SaidOn { date, time },
+                &self.strings[stance as usize],
+                self.opt_str(hedge),
             );
         }
     }
 
     /// The stored form.
     pub fn encode(&self) -> Vec<u8> {
-        let mut ids = self.string_ids.clone();
-        let mut strings = self.strings.clone();
-        let mut id = |s: &str| -> u32 {
-            if let Some(i) = ids.get(s) {
-                return *i;
-            }
-            let i = strings.len() as u32;
-            strings.push(s.to_string());
-            ids.insert(s.to_string(), i);
-            i
-        };
-        let key_words: Vec<[u32; 5]> = self
-            .keys
-            .iter()
-            .map(|k| {
-                [
-                    id(&k.party),
-                    id(&k.predicate),
-                    k.subject.as_deref().map_or(0, |s| id(s) + 1),
-                    k.location.as_deref().map_or(0, |s| id(s) + 1),
-                    k.qualifier.as_deref().map_or(0, |s| id(s) + 1),
-                ]
-            })
-            .collect();
-        // The string table holds the stances and hedges of facts and every string of
-        // the keys.
-        let mut b = Vec::with_capacity(64 + self.facts.len() * 30);
+        let mut b = Vec::with_capacity(64 + self.facts.len() + self.keys.len() * 20);
         b.push(VERSION);
         b.extend_from_slice(&self.seq.to_le_bytes());
         b.extend_from_slice(&self.hash.0);
-        b.extend_from_slice(&(strings.len() as u32).to_le_bytes());
-        for s in &strings {
+        b.extend_from_slice(&(self.strings.len() as u32).to_le_bytes());
+        for s in &self.strings {
             b.extend_from_slice(&(s.len() as u32).to_le_bytes());
             b.extend_from_slice(s.as_bytes());
         }
-        b.extend_from_slice(&(key_words.len() as u32).to_le_bytes());
-        for w in &key_words {
-            for x in w {
+        b.extend_from_slice(&(self.keys.len() as u32).to_le_bytes());
+        for k in &self.keys {
+            for x in k {
                 b.extend_from_slice(&x.to_le_bytes());
             }
         }
-        b.extend_from_slice(&(self.facts.len() as u32).to_le_bytes());
-        for f in &self.facts {
-            b.extend_from_slice(&f.seq.to_le_bytes());
-            b.extend_from_slice(&f.key.to_le_bytes());
-            b.extend_from_slice(&codec::days_from_date(f.said_on.date).to_le_bytes());
-            let (secs, off) = match f.said_on.time {
-                Some(t) => (t.seconds, t.offset_minutes.unwrap_or(i16::MIN)),
-                None => (u32::MAX, i16::MIN),
-            };
-            b.extend_from_slice(&secs.to_le_bytes());
-            b.extend_from_slice(&off.to_le_bytes());
-            b.extend_from_slice(&f.stance.to_le_bytes());
-            b.extend_from_slice(&f.hedge.map_or(0, |h| h + 1).to_le_bytes());
-        }
+        b.extend_from_slice(&((self.facts.len() / FACT_LEN) as u32).to_le_bytes());
+        b.extend_from_slice(&self.facts);
         b.extend_from_slice(&(self.amendments.len() as u32).to_le_bytes());
         for r in &self.amendments {
             let payload = codec::encode_event(r.event.as_ref().expect("amendments are decoded"))
@@ -189,7 +223,7 @@ impl Snapshot {
         b
     }
 
-    /// Reads what [`Snapshot::encode`] wrote.
+    /// Reads what [`Snapshot::encode`] wrote, checking every index.
     ///
     /// # Errors
     /// [`FormatError`] for bytes that are not a snapshot of this version.
@@ -210,66 +244,29 @@ impl Snapshot {
         let n = r.u32()? as usize;
         for _ in 0..n {
             let len = r.u32()? as usize;
-            let s = std::str::from_utf8(r.take(len)?)
-                .map_err(|_| bad("string"))?
-                .to_string();
-            snap.string_ids.insert(s.clone(), snap.strings.len() as u32);
-            snap.strings.push(s);
+            let s = std::str::from_utf8(r.take(len)?).map_err(|_| bad("string"))?;
+            snap.strings.push(s.to_string());
         }
-        let string = |i: u32, strings: &[String]| -> Result<String, FormatError> {
-            strings
-                .get(i as usize)
-                .cloned()
-                .ok_or_else(|| bad("string index"))
-        };
-        let opt = |i: u32, strings: &[String]| -> Result<Option<String>, FormatError> {
-            if i == 0 {
-                Ok(None)
-            } else {
-                string(i - 1, strings).map(Some)
-            }
-        };
+        let strings = snap.strings.len() as u32;
         let n = r.u32()? as usize;
         for _ in 0..n {
-            let w = [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
-            let key = PositionKey {
-                party: string(w[0], &snap.strings)?,
-                predicate: string(w[1], &snap.strings)?,
-                subject: opt(w[2], &snap.strings)?,
-                location: opt(w[3], &snap.strings)?,
-                qualifier: opt(w[4], &snap.strings)?,
-            };
-            snap.key_ids.insert(key.clone(), snap.keys.len() as u32);
-            snap.keys.push(key);
+            let k = [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
+            if k[0] >= strings || k[1] >= strings || k[2..].iter().any(|x| *x > strings) {
+                return Err(bad("key"));
+            }
+            snap.keys.push(k);
         }
         let n = r.u32()? as usize;
-        snap.facts.reserve(n.min(bytes.len() / 26));
-        for _ in 0..n {
-            let seq = r.u64()?;
-            let key = r.u32()?;
-            let date = codec::date_from_days(r.i32()?).ok_or_else(|| bad("date"))?;
-            let secs = r.u32()?;
-            let off = i16::from_le_bytes(r.take(2)?.try_into().expect("2 bytes"));
-            let stance = r.u32()?;
-            let hedge = r.u32()?;
-            if key as usize >= snap.keys.len()
-                || stance as usize >= snap.strings.len()
-                || hedge as usize > snap.strings.len()
-            {
-                return Err(bad("fact index"));
+        let facts = r.take(n.checked_mul(FACT_LEN).ok_or_else(|| bad("fact count"))?)?;
+        for f in facts.chunks_exact(FACT_LEN) {
+            let key = u32::from_le_bytes(f[8..12].try_into().expect("4 bytes"));
+            let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+            let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
+            if key as usize >= snap.keys.len() || stance >= strings || hedge > strings {
+                return Err(bad("fact"));
             }
-            let time = (secs != u32::MAX).then_some(TimeOfDay {
-                seconds: secs,
-                offset_minutes: (off != i16::MIN).then_some(off),
-            });
-            snap.facts.push(Fact {
-                seq,
-                key,
-                said_on: SaidOn { date, time },
-                stance,
-                hedge: hedge.checked_sub(1),
-            });
         }
+        snap.facts = facts.to_vec();
         let n = r.u32()? as usize;
         for _ in 0..n {
             let seq = r.u64()?;
@@ -315,11 +312,6 @@ impl<'a> Reader<'a> {
     }
     fn u32(&mut self) -> Result<u32, FormatError> {
         Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().expect("4 bytes"),
-        ))
-    }
-    fn i32(&mut self) -> Result<i32, FormatError> {
-        Ok(i32::from_le_bytes(
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
