@@ -18,8 +18,6 @@ use std::path::Path;
 pub const BLOCK_TARGET: usize = 6 * 1024;
 /// Events after the saved snapshot that make a query save a new one.
 pub const SNAPSHOT_EVERY: u64 = 10_000;
-/// Bytes of snapshot per stored value (before compression).
-const SNAPSHOT_CHUNK: usize = 64 * 1024;
 /// Meta key of the snapshot's header; its chunks follow under `snapshot/N`.
 const SNAPSHOT_META: &str = "snapshot";
 /// Stored bytes read per step of `verify`.
@@ -820,35 +818,32 @@ impl Ledger {
     }
 
     /// The positions the ledger supports for `query`. Starts from the saved
-    /// snapshot when it is valid (it matches the chain at its seq) and the query
-    /// looks at least as far as it, replaying only the events after it; saves a
-    /// new snapshot when [`SNAPSHOT_EVERY`] events have come since. The answer is
-    /// always the one [`Ledger::positions_replay`] gives.
+    /// snapshot when it is valid (it matches the chain at its seq and its
+    /// checksums hold) and the query looks at least as far as it, replaying only
+    /// the events after it; brings the snapshot up to the head first when
+    /// [`SNAPSHOT_EVERY`] events have come since. The answer is always the one
+    /// [`Ledger::positions_replay`] gives.
     ///
     /// # Errors
     /// Store failures; unreadable stored bytes.
     pub fn positions(&self, query: &Query) -> Result<Vec<Position>> {
         let head = self.store.head()?;
-        let snap = self.load_snapshot(&head)?;
-        let usable = snap.as_ref().is_some_and(|s| match query.known_at {
+        let mut snap = self.load_snapshot(&head)?;
+        if query.known_at.is_none() && head.size >= SNAPSHOT_EVERY {
+            let behind = snap.as_ref().map_or(head.size, |s| head.size - s.seq);
+            if behind >= SNAPSHOT_EVERY {
+                self.refresh_snapshot(snap.take())?;
+                snap = self.load_snapshot(&head)?;
+            }
+        }
+        let usable = snap.filter(|s| match query.known_at {
             None => true,
             Some(KnownAt::Seq(k)) => k >= s.seq,
             Some(KnownAt::Time(t)) => self.get(s.seq).is_ok_and(|r| t >= r.recorded_at),
         });
-        let mut snap = match (usable, snap) {
-            (true, Some(s)) => s,
-            _ if head.size < SNAPSHOT_EVERY || query.known_at.is_some() => {
-                return self.positions_replay(query);
-            }
-            _ => Snapshot::new(),
+        let Some(snap) = usable else {
+            return self.positions_replay(query);
         };
-        if query.known_at.is_none() && head.size - snap.seq >= SNAPSHOT_EVERY {
-            // Bring the snapshot up to the head, streaming, and keep it.
-            for r in self.iter(snap.seq + 1, Seq::MAX)? {
-                snap.extend(&r?);
-            }
-            self.save_snapshot(&snap)?;
-        }
         let upper = match query.known_at {
             Some(KnownAt::Seq(k)) => k,
             _ => Seq::MAX,
@@ -866,7 +861,13 @@ impl Ledger {
         }
         let amendments = Amendments::collect(snap.amendments().iter().chain(&tail), query.known_at);
         let mut fold = Fold::new(query, amendments);
-        snap.replay(&mut fold);
+        fold.add_corrections_upto(snap.seq);
+        if snap
+            .replay(&mut fold, &mut |i| self.snapshot_chunk(i))
+            .is_err()
+        {
+            return self.positions_replay(query); // a damaged chunk: never trusted
+        }
         for r in &tail {
             fold.add(r);
         }
@@ -886,52 +887,54 @@ impl Ledger {
         Ok(snap)
     }
 
+    /// Brings a snapshot (or a new one) up to the head and saves it.
+    fn refresh_snapshot(&self, old: Option<Snapshot>) -> Result<()> {
+        let mut snap = old.unwrap_or_default();
+        if snap.load_facts(&mut |i| self.snapshot_chunk(i)).is_err() {
+            snap = Snapshot::new();
+        }
+        for r in self.iter(snap.seq + 1, Seq::MAX)? {
+            snap.extend(&r?);
+        }
+        self.save_snapshot(&snap)
+    }
+
+    fn snapshot_chunk(&self, i: usize) -> Option<Vec<u8>> {
+        self.store
+            .meta(&format!("{SNAPSHOT_META}/{i:08}"))
+            .ok()
+            .flatten()
+    }
+
     fn save_snapshot(&self, snap: &Snapshot) -> Result<()> {
-        let bytes = snap.encode();
-        let chunks: Vec<Vec<u8>> = bytes
-            .chunks(SNAPSHOT_CHUNK)
-            .map(codec::seal_block)
-            .collect();
-        let names: Vec<String> = (0..chunks.len())
+        let stored = snap.store();
+        let sealed = codec::seal_block(&stored.head);
+        let mut head = chain::snapshot_digest(&sealed).0.to_vec();
+        head.extend_from_slice(&sealed);
+        let names: Vec<String> = (0..stored.chunks.len())
             .map(|i| format!("{SNAPSHOT_META}/{i:08}"))
             .collect();
-        let mut header = Vec::with_capacity(44);
-        header.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
-        header.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        header.extend_from_slice(&chain::snapshot_digest(&bytes).0);
         let mut entries: Vec<(&str, &[u8])> = names
             .iter()
             .map(String::as_str)
-            .zip(chunks.iter().map(Vec::as_slice))
+            .zip(stored.chunks.iter().map(Vec::as_slice))
             .collect();
-        entries.push((SNAPSHOT_META, &header));
+        entries.push((SNAPSHOT_META, &head));
         Ok(self.store.put_meta(&entries)?)
     }
 
-    /// The saved snapshot, if there is one that decodes and matches the chain.
+    /// The saved snapshot's head, if there is one that is whole and matches the chain.
     fn load_snapshot(&self, head: &Head) -> Result<Option<Snapshot>> {
-        let Some(header) = self.store.meta(SNAPSHOT_META)? else {
+        let Some(value) = self.store.meta(SNAPSHOT_META)? else {
             return Ok(None);
         };
-        if header.len() != 44 {
-            return Ok(None);
-        }
-        let n = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
-        let total = u64::from_le_bytes(header[4..12].try_into().expect("8 bytes")) as usize;
-        let mut bytes = Vec::with_capacity(total.min(1 << 30));
-        for i in 0..n {
-            let Some(chunk) = self.store.meta(&format!("{SNAPSHOT_META}/{i:08}"))? else {
-                return Ok(None);
-            };
-            match codec::open_block(&chunk) {
-                Ok(part) => bytes.extend_from_slice(&part),
-                Err(_) => return Ok(None),
-            }
-        }
-        if bytes.len() != total || chain::snapshot_digest(&bytes).0[..] != header[12..] {
+        if value.len() < 32 || chain::snapshot_digest(&value[32..]).0[..] != value[..32] {
             return Ok(None); // damaged
         }
-        let Ok(snap) = Snapshot::decode(&bytes) else {
+        let Ok(bytes) = codec::open_block(&value[32..]) else {
+            return Ok(None);
+        };
+        let Ok(snap) = Snapshot::from_head(&bytes) else {
             return Ok(None);
         };
         // Only a snapshot of this very chain counts: its seq must hold its hash.

@@ -189,7 +189,6 @@ pub struct Fold<'q> {
     amendments: Amendments,
     slots: Vec<(PositionKey, Slot)>,
     index: HashMap<PositionKey, usize>,
-    replaced: HashSet<Seq>,
 }
 
 /// The key of a statement's position about `subject`.
@@ -211,7 +210,6 @@ impl<'q> Fold<'q> {
             amendments,
             slots: Vec::new(),
             index: HashMap::new(),
-            replaced: HashSet::new(),
         }
     }
 
@@ -315,21 +313,26 @@ impl<'q> Fold<'q> {
         }
     }
 
-    /// How a statement event of a snapshot stands: `Some(true)` to fold its
-    /// facts as recorded, `Some(false)` when it is gone, and `None` when it was
-    /// corrected (its correction is then folded here, once).
-    pub(crate) fn as_recorded(&mut self, seq: Seq) -> bool {
-        if self.amendments.retracted.contains(&seq) {
-            return false;
+    /// Whether the statement event at `seq` counts as it was recorded: neither
+    /// retracted nor corrected. Snapshots ask this of every statement they hold.
+    pub(crate) fn is_standing(&self, seq: Seq) -> bool {
+        !self.amendments.retracted.contains(&seq) && !self.amendments.corrected.contains_key(&seq)
+    }
+
+    /// Folds the corrected versions of the statements up to `seq` (a snapshot
+    /// folds only the standing statements it holds).
+    pub(crate) fn add_corrections_upto(&mut self, seq: Seq) {
+        let mut corrected: Vec<(Seq, Statement)> = self
+            .amendments
+            .corrected
+            .iter()
+            .filter(|(root, _)| **root <= seq && !self.amendments.retracted.contains(root))
+            .map(|(root, (_, s))| (*root, s.clone()))
+            .collect();
+        corrected.sort_by_key(|(root, _)| *root);
+        for (root, s) in corrected {
+            self.add_statement(root, &s);
         }
-        if let Some((_, s)) = self.amendments.corrected.get(&seq) {
-            if self.replaced.insert(seq) {
-                let s = s.clone();
-                self.add_statement(seq, &s);
-            }
-            return false;
-        }
-        true
     }
 
     /// The positions, ordered by key.

@@ -1,18 +1,26 @@
 //! Snapshots of the projection's inputs: every (statement, subject) fact and every
-//! correction and retraction up to a seq, in a compact table. A query replays the
-//! snapshot and then only the events after it. A snapshot is derived data: it
-//! names the seq and chain hash it was taken at, and the ledger ignores it unless
-//! the chain still has that hash there (and its checksum holds).
+//! correction and retraction up to a seq. A query replays the snapshot and then
+//! only the events after it. A snapshot is derived data: it names the seq and chain
+//! hash it was taken at, and the ledger ignores it unless the chain still has that
+//! hash there and its checksums hold.
 //!
-//! Layout (little-endian): version `1` (u8), seq (u64), hash (32 bytes), then
-//! counted lists: strings (u32 count; each u32 length + UTF-8); keys (u32 count;
-//! each party, predicate, subject+1, location+1, qualifier+1 as u32 string
-//! indexes, 0 for none); facts (u32 count; each [`FACT_LEN`] bytes: seq u64, key
-//! u32, date i32 (days since 1970-01-01), seconds u32 (u32::MAX: no time), offset
-//! i16 (i16::MIN: none), stance u32 (string index), hedge+1 u32); amendments (u32
-//! count; each seq u64, recorded_at i64, payload length u32, payload).
+//! Stored as a *head* and *fact chunks*. Keys are sorted (party, predicate,
+//! subject, location, qualifier) and facts grouped by key, so a query filtered by
+//! party reads only the chunks that hold that party's keys, and memory holds one
+//! chunk at a time. Little-endian throughout.
+//!
+//! Head: version `1` (u8), seq (u64), hash (32), strings (u32 count; each u32
+//! length + UTF-8), keys (u32 count; each party, predicate, subject+1,
+//! location+1, qualifier+1 as u32 string indexes, 0 for none), amendments (u32
+//! count; each seq u64, recorded_at i64, payload length u32, payload), chunks (u32
+//! count; each first key u32, BLAKE3 checksum of the stored chunk, 32 bytes).
+//!
+//! Fact chunk: facts of [`FACT_LEN`] bytes: key u32, seq u64, date i32 (days since
+//! 1970-01-01), seconds u32 (u32::MAX: no time), offset i16 (i16::MIN: none),
+//! stance u32 (string index), hedge+1 u32.
 
 use super::{Fold, PositionKey};
+use crate::chain;
 use crate::codec::{self, FormatError};
 use crate::event::{Event, Hash, Recorded, SaidOn, Seq, TimeOfDay};
 use std::collections::HashMap;
@@ -20,6 +28,9 @@ use std::collections::HashMap;
 const VERSION: u8 = 1;
 /// Bytes of one fact.
 pub const FACT_LEN: usize = 30;
+/// Facts per stored chunk (whole key groups are never split across chunks
+/// unless one key alone has more).
+const CHUNK_FACTS: usize = 2048;
 
 /// The inputs of the positions projection up to one seq.
 #[derive(Clone, Debug, Default)]
@@ -30,21 +41,27 @@ pub struct Snapshot {
     pub hash: Hash,
     strings: Vec<String>,
     keys: Vec<[u32; 5]>,
-    facts: Vec<u8>,
     amendments: Vec<Recorded>,
+    /// Facts held in memory (while building), in any order.
+    facts: Vec<u8>,
+    /// The stored chunks: first key and checksum (after loading a head).
+    chunks: Vec<(u32, Hash)>,
     string_ids: Option<HashMap<String, u32>>,
     key_ids: Option<HashMap<[u32; 5], u32>>,
+}
+
+/// A snapshot in its stored form: the head and the fact chunks.
+pub struct Stored {
+    /// The head.
+    pub head: Vec<u8>,
+    /// The fact chunks, LZ4-sealed.
+    pub chunks: Vec<Vec<u8>>,
 }
 
 impl Snapshot {
     /// A snapshot of an empty ledger.
     pub fn new() -> Self {
         Snapshot::default()
-    }
-
-    /// Number of (statement, subject) facts.
-    pub fn facts(&self) -> usize {
-        self.facts.len() / FACT_LEN
     }
 
     fn string(&mut self, s: &str) -> u32 {
@@ -86,7 +103,8 @@ impl Snapshot {
         i
     }
 
-    /// Adds the next event of the chain (events must come in seq order).
+    /// Adds the next event of the chain (events must come in seq order). A
+    /// loaded snapshot must have its facts read back first ([`Snapshot::load_facts`]).
     pub fn extend(&mut self, r: &Recorded) {
         self.seq = r.seq;
         self.hash = r.hash;
@@ -110,14 +128,16 @@ impl Snapshot {
                 };
                 for subject in subjects {
                     let key = self.key([party, predicate, subject, location, qualifier]);
-                    let f = &mut self.facts;
-                    f.extend_from_slice(&r.seq.to_le_bytes());
-                    f.extend_from_slice(&key.to_le_bytes());
-                    f.extend_from_slice(&codec::days_from_date(s.said_on.date).to_le_bytes());
-                    f.extend_from_slice(&secs.to_le_bytes());
-                    f.extend_from_slice(&off.to_le_bytes());
-                    f.extend_from_slice(&stance.to_le_bytes());
-                    f.extend_from_slice(&hedge.to_le_bytes());
+                    push_fact(
+                        &mut self.facts,
+                        key,
+                        r.seq,
+                        codec::days_from_date(s.said_on.date),
+                        secs,
+                        off,
+                        stance,
+                        hedge,
+                    );
                 }
             }
             Some(Event::Correction(_) | Event::Retraction(_)) => self.amendments.push(r.clone()),
@@ -130,104 +150,97 @@ impl Snapshot {
         &self.amendments
     }
 
+    fn str_of(&self, i: u32) -> &str {
+        &self.strings[i as usize]
+    }
+
     fn opt_str(&self, i: u32) -> Option<&str> {
-        i.checked_sub(1).map(|i| self.strings[i as usize].as_str())
+        i.checked_sub(1).map(|i| self.str_of(i))
     }
 
-    /// Replays the facts into a fold whose amendments include this snapshot's.
-    /// Each key is checked against the query's filter once.
-    pub fn replay(&self, fold: &mut Fold<'_>) {
-        const UNSEEN: usize = usize::MAX;
-        const SKIP: usize = usize::MAX - 1;
-        let mut slot_of = vec![UNSEEN; self.keys.len()];
-        let (mut last_seq, mut keep) = (0, false);
-        for f in self.facts.chunks_exact(FACT_LEN) {
-            let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
-            if seq != last_seq {
-                last_seq = seq;
-                keep = fold.as_recorded(seq);
-            }
-            if !keep {
-                continue;
-            }
-            let key = u32::from_le_bytes(f[8..12].try_into().expect("4 bytes")) as usize;
-            if slot_of[key] == UNSEEN {
-                let k = self.keys[key];
-                let s = |i: u32| self.strings[i as usize].as_str();
-                slot_of[key] =
-                    if fold.keeps(s(k[0]), s(k[1]), self.opt_str(k[2]), self.opt_str(k[3])) {
-                        fold.slot(PositionKey {
-                            party: s(k[0]).to_string(),
-                            predicate: s(k[1]).to_string(),
-                            subject: self.opt_str(k[2]).map(str::to_string),
-                            location: self.opt_str(k[3]).map(str::to_string),
-                            qualifier: self.opt_str(k[4]).map(str::to_string),
-                        })
-                    } else {
-                        SKIP
-                    };
-            }
-            if slot_of[key] == SKIP {
-                continue;
-            }
-            let days = i32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
-            let Some(date) = codec::date_from_days(days) else {
-                continue;
-            };
-            let secs = u32::from_le_bytes(f[16..20].try_into().expect("4 bytes"));
-            let off = i16::from_le_bytes(f[20..22].try_into().expect("2 bytes"));
-            let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
-            let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
-            let time = (secs != u32::MAX).then_some(TimeOfDay {
-                seconds: secs,
-                offset_minutes: (off != i16::MIN).then_some(off),
-            });
-            fold.put(
-                slot_of[key],
-                seq,
-                SaidOn { date, time },
-                &self.strings[stance as usize],
-                self.opt_str(hedge),
-            );
+    fn sort_key(&self, k: &[u32; 5]) -> (&str, &str, Option<&str>, Option<&str>, Option<&str>) {
+        (
+            self.str_of(k[0]),
+            self.str_of(k[1]),
+            self.opt_str(k[2]),
+            self.opt_str(k[3]),
+            self.opt_str(k[4]),
+        )
+    }
+
+    /// The stored form: keys sorted, facts grouped by key into chunks.
+    pub fn store(&self) -> Stored {
+        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
+        order.sort_by(|a, b| {
+            self.sort_key(&self.keys[*a as usize])
+                .cmp(&self.sort_key(&self.keys[*b as usize]))
+        });
+        let mut new_id = vec![0u32; self.keys.len()];
+        for (new, old) in order.iter().enumerate() {
+            new_id[*old as usize] = new as u32;
         }
-    }
-
-    /// The stored form.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(64 + self.facts.len() + self.keys.len() * 20);
-        b.push(VERSION);
-        b.extend_from_slice(&self.seq.to_le_bytes());
-        b.extend_from_slice(&self.hash.0);
-        b.extend_from_slice(&(self.strings.len() as u32).to_le_bytes());
+        let mut facts: Vec<&[u8]> = self.facts.chunks_exact(FACT_LEN).collect();
+        let key_of =
+            |f: &[u8]| new_id[u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize];
+        let seq_of = |f: &[u8]| u64::from_le_bytes(f[4..12].try_into().expect("8 bytes"));
+        facts.sort_by_key(|f| (key_of(f), seq_of(f)));
+        let mut chunks = Vec::new();
+        let mut table = Vec::new();
+        let mut i = 0;
+        while i < facts.len() {
+            let first = key_of(facts[i]);
+            let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
+            while i < facts.len() {
+                let k = key_of(facts[i]);
+                let n = raw.len() / FACT_LEN;
+                if n >= CHUNK_FACTS && k != key_of(facts[i - 1]) {
+                    break;
+                }
+                raw.extend_from_slice(&k.to_le_bytes());
+                raw.extend_from_slice(&facts[i][4..]);
+                i += 1;
+            }
+            let sealed = codec::seal_block(&raw);
+            table.push((first, chain::snapshot_digest(&sealed)));
+            chunks.push(sealed);
+        }
+        let mut h = Vec::new();
+        h.push(VERSION);
+        h.extend_from_slice(&self.seq.to_le_bytes());
+        h.extend_from_slice(&self.hash.0);
+        h.extend_from_slice(&(self.strings.len() as u32).to_le_bytes());
         for s in &self.strings {
-            b.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            b.extend_from_slice(s.as_bytes());
+            h.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            h.extend_from_slice(s.as_bytes());
         }
-        b.extend_from_slice(&(self.keys.len() as u32).to_le_bytes());
-        for k in &self.keys {
-            for x in k {
-                b.extend_from_slice(&x.to_le_bytes());
+        h.extend_from_slice(&(self.keys.len() as u32).to_le_bytes());
+        for old in &order {
+            for x in self.keys[*old as usize] {
+                h.extend_from_slice(&x.to_le_bytes());
             }
         }
-        b.extend_from_slice(&((self.facts.len() / FACT_LEN) as u32).to_le_bytes());
-        b.extend_from_slice(&self.facts);
-        b.extend_from_slice(&(self.amendments.len() as u32).to_le_bytes());
+        h.extend_from_slice(&(self.amendments.len() as u32).to_le_bytes());
         for r in &self.amendments {
             let payload = codec::encode_event(r.event.as_ref().expect("amendments are decoded"))
                 .expect("it was stored");
-            b.extend_from_slice(&r.seq.to_le_bytes());
-            b.extend_from_slice(&r.recorded_at.to_le_bytes());
-            b.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-            b.extend_from_slice(&payload);
+            h.extend_from_slice(&r.seq.to_le_bytes());
+            h.extend_from_slice(&r.recorded_at.to_le_bytes());
+            h.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            h.extend_from_slice(&payload);
         }
-        b
+        h.extend_from_slice(&(table.len() as u32).to_le_bytes());
+        for (first, sum) in &table {
+            h.extend_from_slice(&first.to_le_bytes());
+            h.extend_from_slice(&sum.0);
+        }
+        Stored { head: h, chunks }
     }
 
-    /// Reads what [`Snapshot::encode`] wrote, checking every index.
+    /// Reads a stored head (the facts stay in their chunks).
     ///
     /// # Errors
-    /// [`FormatError`] for bytes that are not a snapshot of this version.
-    pub fn decode(bytes: &[u8]) -> Result<Snapshot, FormatError> {
+    /// [`FormatError`] for bytes that are not a snapshot head of this version.
+    pub fn from_head(bytes: &[u8]) -> Result<Snapshot, FormatError> {
         let mut r = Reader { b: bytes, at: 0 };
         let version = r.take(1)?[0];
         if version != VERSION {
@@ -257,17 +270,6 @@ impl Snapshot {
             snap.keys.push(k);
         }
         let n = r.u32()? as usize;
-        let facts = r.take(n.checked_mul(FACT_LEN).ok_or_else(|| bad("fact count"))?)?;
-        for f in facts.chunks_exact(FACT_LEN) {
-            let key = u32::from_le_bytes(f[8..12].try_into().expect("4 bytes"));
-            let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
-            let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
-            if key as usize >= snap.keys.len() || stance >= strings || hedge > strings {
-                return Err(bad("fact"));
-            }
-        }
-        snap.facts = facts.to_vec();
-        let n = r.u32()? as usize;
         for _ in 0..n {
             let seq = r.u64()?;
             let recorded_at = i64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
@@ -282,11 +284,156 @@ impl Snapshot {
                 event: Some(event),
             });
         }
+        let n = r.u32()? as usize;
+        for _ in 0..n {
+            let first = r.u32()?;
+            let sum = Hash(r.take(32)?.try_into().expect("32 bytes"));
+            if first as usize >= snap.keys.len().max(1) {
+                return Err(bad("chunk table"));
+            }
+            snap.chunks.push((first, sum));
+        }
         if r.at != bytes.len() {
             return Err(bad("trailing bytes"));
         }
         Ok(snap)
     }
+
+    /// Opens stored chunk `i`, checking its checksum and every index in it.
+    fn open_chunk(&self, i: usize, stored: &[u8]) -> Result<Vec<u8>, FormatError> {
+        if chain::snapshot_digest(stored) != self.chunks[i].1 {
+            return Err(bad("chunk checksum"));
+        }
+        let raw = codec::open_block(stored)?.into_owned();
+        if raw.len() % FACT_LEN != 0 {
+            return Err(bad("chunk length"));
+        }
+        let strings = self.strings.len() as u32;
+        for f in raw.chunks_exact(FACT_LEN) {
+            let key = u32::from_le_bytes(f[0..4].try_into().expect("4 bytes"));
+            let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+            let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
+            if key as usize >= self.keys.len() || stance >= strings || hedge > strings {
+                return Err(bad("fact"));
+            }
+        }
+        Ok(raw)
+    }
+
+    /// Reads every fact back from the stored chunks, so the snapshot can be
+    /// extended and stored again.
+    ///
+    /// # Errors
+    /// A chunk that is missing or damaged.
+    pub fn load_facts(
+        &mut self,
+        read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
+    ) -> Result<(), FormatError> {
+        let mut facts = Vec::new();
+        for i in 0..self.chunks.len() {
+            let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
+            facts.extend_from_slice(&self.open_chunk(i, &stored)?);
+        }
+        self.facts = facts;
+        self.chunks.clear();
+        Ok(())
+    }
+
+    /// Replays the stored facts into a fold: the standing statements it holds
+    /// (corrected ones are folded from their corrections, by the caller). Chunks
+    /// whose keys the query's filter rejects are not read.
+    ///
+    /// # Errors
+    /// A chunk that is missing or damaged; the fold is then unusable.
+    pub fn replay(
+        &self,
+        fold: &mut Fold<'_>,
+        read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
+    ) -> Result<(), FormatError> {
+        let keep: Vec<bool> = self
+            .keys
+            .iter()
+            .map(|k| {
+                fold.keeps(
+                    self.str_of(k[0]),
+                    self.str_of(k[1]),
+                    self.opt_str(k[2]),
+                    self.opt_str(k[3]),
+                )
+            })
+            .collect();
+        let mut slot_of: Vec<usize> = vec![usize::MAX; self.keys.len()];
+        for i in 0..self.chunks.len() {
+            let first = self.chunks[i].0 as usize;
+            let end = self
+                .chunks
+                .get(i + 1)
+                .map_or(self.keys.len(), |c| c.0 as usize);
+            if first >= end || !keep[first..end].iter().any(|k| *k) {
+                continue;
+            }
+            let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
+            let raw = self.open_chunk(i, &stored)?;
+            for f in raw.chunks_exact(FACT_LEN) {
+                let key = u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize;
+                if !keep[key] {
+                    continue;
+                }
+                let seq = u64::from_le_bytes(f[4..12].try_into().expect("8 bytes"));
+                if !fold.is_standing(seq) {
+                    continue;
+                }
+                if slot_of[key] == usize::MAX {
+                    let k = self.keys[key];
+                    slot_of[key] = fold.slot(PositionKey {
+                        party: self.str_of(k[0]).to_string(),
+                        predicate: self.str_of(k[1]).to_string(),
+                        subject: self.opt_str(k[2]).map(str::to_string),
+                        location: self.opt_str(k[3]).map(str::to_string),
+                        qualifier: self.opt_str(k[4]).map(str::to_string),
+                    });
+                }
+                let days = i32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
+                let date = codec::date_from_days(days).ok_or_else(|| bad("date"))?;
+                let secs = u32::from_le_bytes(f[16..20].try_into().expect("4 bytes"));
+                let off = i16::from_le_bytes(f[20..22].try_into().expect("2 bytes"));
+                let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+                let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
+                let time = (secs != u32::MAX).then_some(TimeOfDay {
+                    seconds: secs,
+                    offset_minutes: (off != i16::MIN).then_some(off),
+                });
+                fold.put(
+                    slot_of[key],
+                    seq,
+                    SaidOn { date, time },
+                    self.str_of(stance),
+                    self.opt_str(hedge),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_fact(
+    f: &mut Vec<u8>,
+    key: u32,
+    seq: Seq,
+    days: i32,
+    secs: u32,
+    off: i16,
+    stance: u32,
+    hedge: u32,
+) {
+    f.extend_from_slice(&key.to_le_bytes());
+    f.extend_from_slice(&seq.to_le_bytes());
+    f.extend_from_slice(&days.to_le_bytes());
+    f.extend_from_slice(&secs.to_le_bytes());
+    f.extend_from_slice(&off.to_le_bytes());
+    f.extend_from_slice(&stance.to_le_bytes());
+    f.extend_from_slice(&hedge.to_le_bytes());
 }
 
 fn bad(what: &str) -> FormatError {
