@@ -486,6 +486,12 @@ impl Store for SledStore {
         }
         self.tree
             .apply_batch(batch)
+            .map_err(engine("cannot write derived data"))?;
+        // Written out so that the next process finds it (a crash may lose it: it
+        // is derived, and checked when read).
+        self.db
+            .flush()
+            .map(|_| ())
             .map_err(engine("cannot write derived data"))
     }
 

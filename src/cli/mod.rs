@@ -1113,7 +1113,11 @@ fn positions_cmd(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u
         known_at,
         filter,
     };
-    let ps = ledger.positions(&query)?;
+    let ps = if a.replay {
+        ledger.positions_replay(&query)?
+    } else {
+        ledger.positions(&query)?
+    };
     if a.out.json {
         for p in &ps {
             writeln!(out, "{}", position_json(p))?;

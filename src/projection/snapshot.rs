@@ -28,8 +28,7 @@ use std::collections::HashMap;
 const VERSION: u8 = 1;
 /// Bytes of one fact.
 pub const FACT_LEN: usize = 30;
-/// Facts per stored chunk (whole key groups are never split across chunks
-/// unless one key alone has more).
+/// Facts per stored chunk. A key's facts may continue into the next chunk.
 const CHUNK_FACTS: usize = 2048;
 
 /// The inputs of the positions projection up to one seq.
@@ -145,6 +144,12 @@ impl Snapshot {
         }
     }
 
+    /// Sets the chain hash at its seq (when it was extended with events read
+    /// without their hashes).
+    pub fn set_hash(&mut self, hash: Hash) {
+        self.hash = hash;
+    }
+
     /// Its corrections and retractions, for [`super::Amendments::collect`].
     pub fn amendments(&self) -> &[Recorded] {
         &self.amendments
@@ -192,8 +197,7 @@ impl Snapshot {
             let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
             while i < facts.len() {
                 let k = key_of(facts[i]);
-                let n = raw.len() / FACT_LEN;
-                if n >= CHUNK_FACTS && k != key_of(facts[i - 1]) {
+                if raw.len() / FACT_LEN >= CHUNK_FACTS {
                     break;
                 }
                 raw.extend_from_slice(&k.to_le_bytes());
