@@ -195,14 +195,20 @@ fn open(cli: &Cli, create: bool) -> Result<Ledger> {
 
 fn run(cli: Cli) -> Result<u8> {
     let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let code = run_with(cli, &mut out)?;
+    out.flush()?;
+    Ok(code)
+}
+
+fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
     match &cli.command {
-        Command::Demo(o) => demo(&cli, *o, &mut out),
-        Command::Append(a) => append(&cli, a, &mut out),
-        Command::Import { file, out: o } => import(&cli, file, *o, &mut out),
-        Command::Log(a) => log(&cli, a, &mut out),
+        Command::Demo(o) => demo(cli, *o, &mut out),
+        Command::Append(a) => append(cli, a, &mut out),
+        Command::Import { file, out: o } => import(cli, file, *o, &mut out),
+        Command::Log(a) => log(cli, a, &mut out),
         Command::Show { seq, out: o } => {
-            let mut ledger = open(&cli, false)?;
+            let mut ledger = open(cli, false)?;
             let r = ledger.get(*seq)?;
             if o.json {
                 writeln!(out, "{}", json::recorded_json(&r))?;
@@ -216,13 +222,13 @@ fn run(cli: Cli) -> Result<u8> {
             out: o,
         } => {
             let expect = expect_head.as_deref().map(parse_head_token).transpose()?;
-            let ledger = open(&cli, false)?;
+            let ledger = open(cli, false)?;
             let report = ledger.verify(expect)?;
             print_verify(&mut out, &report, o.json)?;
             Ok(if report.is_intact() { 0 } else { INTEGRITY })
         }
         Command::Head(o) => {
-            let ledger = open(&cli, false)?;
+            let ledger = open(cli, false)?;
             let h = ledger.head()?;
             if o.json {
                 writeln!(out, "{}", head_json(&h))?;
@@ -231,10 +237,10 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Actor(a) => actor(&cli, a, &mut out),
-        Command::Positions(a) => positions_cmd(&cli, a, &mut out),
-        Command::History(a) => history(&cli, a, &mut out),
-        Command::Diff(a) => diff_cmd(&cli, a, &mut out),
+        Command::Actor(a) => actor(cli, a, &mut out),
+        Command::Positions(a) => positions_cmd(cli, a, &mut out),
+        Command::History(a) => history(cli, a, &mut out),
+        Command::Diff(a) => diff_cmd(cli, a, &mut out),
     }
 }
 
@@ -938,22 +944,44 @@ fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
     })
 }
 
+/// A position as one JSON object (the documented shape of `positions --json`).
+#[derive(serde::Serialize)]
+struct PositionOut<'a> {
+    party: &'a str,
+    stance: &'a str,
+    stance_kind: &'static str,
+    hedge: Option<&'a str>,
+    predicate: &'a str,
+    subject: Option<&'a str>,
+    location: Option<&'a str>,
+    qualifier: Option<&'a str>,
+    said_on: String,
+    seq: u64,
+    statements: &'a [u64],
+    cameo: Option<&'a str>,
+}
+
+fn position_out(p: &Position) -> PositionOut<'_> {
+    PositionOut {
+        party: &p.key.party,
+        stance: &p.stance,
+        stance_kind: projection::stance_kind(&p.stance),
+        hedge: p.hedge.as_deref(),
+        predicate: &p.key.predicate,
+        subject: p.key.subject.as_deref(),
+        location: p.key.location.as_deref(),
+        qualifier: p.key.qualifier.as_deref(),
+        said_on: json::format_said_on(&p.said_on),
+        seq: p.seq,
+        statements: &p.statements,
+        cameo: Vocabulary::builtin()
+            .mapping(&p.stance, &p.key.predicate)
+            .map(|m| m.cameo.as_str()),
+    }
+}
+
 fn position_json(p: &Position) -> Value {
-    let vocab = Vocabulary::builtin();
-    json!({
-        "party": p.key.party,
-        "stance": p.stance,
-        "stance_kind": projection::stance_kind(&p.stance),
-        "hedge": p.hedge,
-        "predicate": p.key.predicate,
-        "subject": p.key.subject,
-        "location": p.key.location,
-        "qualifier": p.key.qualifier,
-        "said_on": json::format_said_on(&p.said_on),
-        "seq": p.seq,
-        "statements": p.statements,
-        "cameo": vocab.mapping(&p.stance, &p.key.predicate).map(|m| m.cameo.clone()),
-    })
+    serde_json::to_value(position_out(p)).expect("plain data")
 }
 
 fn proposition_text(p: &Position) -> String {
@@ -1120,7 +1148,8 @@ fn positions_cmd(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u
     };
     if a.out.json {
         for p in &ps {
-            writeln!(out, "{}", position_json(p))?;
+            serde_json::to_writer(&mut *out, &position_out(p)).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
         }
     } else {
         if ps.is_empty() {

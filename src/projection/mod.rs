@@ -188,7 +188,44 @@ pub struct Fold<'q> {
     query: &'q Query,
     amendments: Amendments,
     slots: Vec<(PositionKey, Slot)>,
-    index: HashMap<PositionKey, usize>,
+    index: HashMap<PositionKey, usize, FastHash>,
+}
+
+/// A fast, non-cryptographic hasher for the fold's own keys (the Fx hash:
+/// multiply and rotate). Keys come from the ledger, so hash flooding is no
+/// concern here.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+/// The hasher of [`FastHash`].
+#[derive(Debug)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The key of a statement's position about `subject`.
@@ -209,7 +246,7 @@ impl<'q> Fold<'q> {
             query,
             amendments,
             slots: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::with_hasher(FastHash),
         }
     }
 
