@@ -196,7 +196,7 @@ fn open(cli: &Cli, create: bool) -> Result<Ledger> {
 fn run(cli: Cli) -> Result<u8> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let code = run_with(cli, &mut out)?;
+    let code = run_with(&cli, &mut out)?;
     out.flush()?;
     Ok(code)
 }
