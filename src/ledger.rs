@@ -848,9 +848,18 @@ impl Ledger {
     /// # Errors
     /// Store failures; unreadable stored bytes.
     pub fn amendments(&self, known_at: Option<KnownAt>) -> Result<Amendments> {
+        Ok(Amendments::collect(
+            &self.amendment_events(1, known_at)?,
+            known_at,
+        ))
+    }
+
+    /// The correction and retraction events from seq `from` on, as far as
+    /// `known_at` reaches: every record's variant tag is read, only these decoded.
+    fn amendment_events(&self, from: Seq, known_at: Option<KnownAt>) -> Result<Vec<Recorded>> {
         let head = self.store.head()?;
         let mut found = Vec::new();
-        'blocks: for b in self.store.blocks_from(1) {
+        'blocks: for b in self.store.blocks_from(from) {
             let (key, block) = b?;
             if key > head.size {
                 break;
@@ -860,6 +869,9 @@ impl Ledger {
             for rec in codec::records(&records) {
                 let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
                 let h = &rec.header;
+                if h.seq < from {
+                    continue;
+                }
                 if h.seq > head.size || known_at.is_some_and(|k| !k.includes(h.seq, h.recorded_at))
                 {
                     break 'blocks;
@@ -869,7 +881,7 @@ impl Ledger {
                 }
             }
         }
-        Ok(Amendments::collect(&found, known_at))
+        Ok(found)
     }
 
     /// The positions the ledger supports for `query`, from a full replay of the chain.
@@ -907,7 +919,9 @@ impl Ledger {
         if query.known_at.is_none() && head.size >= SNAPSHOT_EVERY {
             let behind = snap.as_ref().map_or(head.size, |s| head.size - s.seq);
             if behind >= SNAPSHOT_EVERY {
-                self.refresh_snapshot(snap.take())?;
+                // A snapshot is only a speed-up: if it cannot be written (a full
+                // disk, say), the query goes on without it.
+                let _ = self.refresh_snapshot(snap.take());
                 snap = self.load_snapshot(&head)?;
             }
         }
@@ -923,18 +937,13 @@ impl Ledger {
             Some(KnownAt::Seq(k)) => k,
             _ => Seq::MAX,
         };
-        let mut tail: Vec<Recorded> = Vec::new();
-        for r in self.events_unhashed(snap.seq + 1, upper)? {
-            let r = r?;
-            if query
-                .known_at
-                .is_some_and(|k| !k.includes(r.seq, r.recorded_at))
-            {
-                break;
-            }
-            tail.push(r);
-        }
-        let amendments = Amendments::collect(snap.amendments().iter().chain(&tail), query.known_at);
+        // The events after the snapshot are read twice, never held: once for their
+        // corrections and retractions, once to fold them.
+        let tail_amendments = self.amendment_events(snap.seq + 1, query.known_at)?;
+        let amendments = Amendments::collect(
+            snap.amendments().iter().chain(&tail_amendments),
+            query.known_at,
+        );
         let mut fold = Fold::new(query, amendments);
         fold.add_corrections_upto(snap.seq);
         if snap
@@ -943,8 +952,15 @@ impl Ledger {
         {
             return self.positions_replay(query); // a damaged chunk: never trusted
         }
-        for r in &tail {
-            fold.add(r);
+        for r in self.events_unhashed(snap.seq + 1, upper)? {
+            let r = r?;
+            if query
+                .known_at
+                .is_some_and(|k| !k.includes(r.seq, r.recorded_at))
+            {
+                break;
+            }
+            fold.add(&r);
         }
         Ok(fold.finish())
     }

@@ -494,3 +494,52 @@ fn a_snapshot_of_another_chain_is_ignored() {
     assert_eq!(ps, b.positions_replay(&q).expect("replay"));
     assert_eq!(ps[0].stance, "rejects", "A's snapshot was not used for B");
 }
+
+/// Enough facts for several snapshot chunks, with one key whose facts fill more
+/// than a chunk, and filters whose first key starts inside a chunk.
+#[test]
+fn snapshots_spanning_many_chunks_equal_a_full_replay() {
+    let mut l = Ledger::in_memory();
+    let line = |i: u64| {
+        let (party, subject) = match i % 7 {
+            0..=3 => ("USA", "RUS"), // one key with most of the facts
+            4 => ("FRA", ["TUR", "ARE", "SYR"][(i / 7 % 3) as usize]),
+            5 => ("GBR", "TUR"),
+            _ => (["DEU", "ITA", "ESP", "NLD"][(i / 7 % 4) as usize], "RUS"),
+        };
+        let stance = ["calls-for", "demands", "rejects"][(i / 11 % 3) as usize];
+        demarche::json::parse_event(&format!(
+            r#"{{"type":"statement","said_on":"20{:02}-{:02}-{:02}","party":"{party}","stance":"{stance}","proposition":{{"predicate":"withdrawal","subjects":["{subject}"],"location":"LBY"}},"quote":"q {i}","source":{{"publisher":"p"}}}}"#,
+            10 + i % 10,
+            1 + i % 12,
+            1 + i % 28
+        ))
+    };
+    l.append_batch((0..6000).map(line)).expect("batch");
+    l.snapshot_now().expect("snapshot");
+    l.append_batch((6000..6100).map(line)).expect("tail");
+    for party in [
+        None,
+        Some("USA"),
+        Some("FRA"),
+        Some("GBR"),
+        Some("DEU"),
+        Some("NLD"),
+    ] {
+        for as_of in [None, Some(jiff::civil::date(2014, 6, 30))] {
+            let q = Query {
+                as_of,
+                filter: demarche::projection::Filter {
+                    party: party.map(str::to_string),
+                    ..Default::default()
+                },
+                ..Query::default()
+            };
+            assert_eq!(
+                l.positions(&q).expect("snapshot"),
+                l.positions_replay(&q).expect("replay"),
+                "{q:?}"
+            );
+        }
+    }
+}

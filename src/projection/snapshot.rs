@@ -292,7 +292,12 @@ impl Snapshot {
         for _ in 0..n {
             let first = r.u32()?;
             let sum = Hash(r.take(32)?.try_into().expect("32 bytes"));
-            if first as usize >= snap.keys.len().max(1) {
+            let previous = snap.chunks.last().map(|c| c.0);
+            let ordered = match previous {
+                None => first == 0,
+                Some(p) => first >= p,
+            };
+            if !ordered || first as usize >= snap.keys.len().max(1) {
                 return Err(bad("chunk table"));
             }
             snap.chunks.push((first, sum));
@@ -369,17 +374,28 @@ impl Snapshot {
         let mut slot_of: Vec<usize> = vec![usize::MAX; self.keys.len()];
         for i in 0..self.chunks.len() {
             let first = self.chunks[i].0 as usize;
-            let end = self
+            // Chunks are cut every CHUNK_FACTS facts, so a key's facts may run on
+            // into the next chunk: this one holds keys first ..= the next's first.
+            let last = self
                 .chunks
                 .get(i + 1)
-                .map_or(self.keys.len(), |c| c.0 as usize);
-            if first >= end || !keep[first..end].iter().any(|k| *k) {
+                .map_or(self.keys.len().saturating_sub(1), |c| c.0 as usize);
+            if first > last {
+                return Err(bad("chunk table"));
+            }
+            if !keep
+                .get(first..=last)
+                .is_some_and(|ks| ks.iter().any(|k| *k))
+            {
                 continue;
             }
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
             let raw = self.open_chunk(i, &stored)?;
             for f in raw.chunks_exact(FACT_LEN) {
                 let key = u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize;
+                if key < first || key > last {
+                    return Err(bad("fact outside its chunk"));
+                }
                 if !keep[key] {
                     continue;
                 }
