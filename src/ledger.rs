@@ -313,53 +313,7 @@ impl Ledger {
     /// # Errors
     /// Store failures (the iterator's items carry read and decode failures).
     pub fn iter(&self, from: Seq, to: Seq) -> Result<impl Iterator<Item = Result<Recorded>> + '_> {
-        let head = self.store.head()?;
-        let to = to.min(head.size);
-        let from = from.max(1);
-        let blocks = self.store.blocks_from(from);
-        let mut pending: std::vec::IntoIter<Result<Recorded>> = Vec::new().into_iter();
-        let mut blocks = blocks.take_while(move |b| !matches!(b, Ok((k, _)) if *k > to));
-        let mut done = from > to;
-        Ok(std::iter::from_fn(move || loop {
-            if let Some(r) = pending.next() {
-                return Some(r);
-            }
-            if done {
-                return None;
-            }
-            match blocks.next()? {
-                Err(e) => {
-                    done = true;
-                    return Some(Err(e.into()));
-                }
-                Ok((key, block)) => {
-                    let mut out = Vec::new();
-                    let records = match codec::open_block(&block) {
-                        Ok(r) => r,
-                        Err(error) => {
-                            done = true;
-                            return Some(Err(LedgerError::Corrupt { seq: key, error }));
-                        }
-                    };
-                    for rec in codec::records(&records) {
-                        match rec {
-                            Err(error) => {
-                                out.push(Err(LedgerError::Corrupt { seq: key, error }));
-                                done = true;
-                                break;
-                            }
-                            Ok(rec) if rec.header.seq < from => {}
-                            Ok(rec) if rec.header.seq > to => {
-                                done = true;
-                                break;
-                            }
-                            Ok(rec) => out.push(decode_recorded(&rec)),
-                        }
-                    }
-                    pending = out.into_iter();
-                }
-            }
-        }))
+        self.read_range(from, to, decode_recorded)
     }
 
     /// Events `from..=to` for projections: decoded, without their hashes (the
@@ -369,6 +323,34 @@ impl Ledger {
         &self,
         from: Seq,
         to: Seq,
+    ) -> Result<impl Iterator<Item = Result<Recorded>> + '_> {
+        self.read_range(from, to, |rec| {
+            let h = &rec.header;
+            let event = if h.is_redacted() {
+                None
+            } else {
+                Some(
+                    codec::decode_event(rec.body)
+                        .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
+                )
+            };
+            Ok(Recorded {
+                seq: h.seq,
+                recorded_at: h.recorded_at,
+                prev: Hash::ZERO,
+                hash: Hash::ZERO,
+                digest: Hash::ZERO,
+                event,
+            })
+        })
+    }
+
+    /// Records `from..=to` (bounded by the head), in seq order, each read by `read`.
+    fn read_range(
+        &self,
+        from: Seq,
+        to: Seq,
+        read: fn(&codec::RawRecord<'_>) -> Result<Recorded>,
     ) -> Result<impl Iterator<Item = Result<Recorded>> + '_> {
         let head = self.store.head()?;
         let to = to.min(head.size);
@@ -413,24 +395,7 @@ impl Ledger {
                         done = true;
                         break;
                     }
-                    Ok(rec) => {
-                        let h = &rec.header;
-                        let event = if h.is_redacted() {
-                            Ok(None)
-                        } else {
-                            codec::decode_event(rec.body)
-                                .map(Some)
-                                .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })
-                        };
-                        out.push(event.map(|event| Recorded {
-                            seq: h.seq,
-                            recorded_at: h.recorded_at,
-                            prev: Hash::ZERO,
-                            hash: Hash::ZERO,
-                            digest: Hash::ZERO,
-                            event,
-                        }));
-                    }
+                    Ok(rec) => out.push(read(&rec)),
                 }
             }
             pending = out.into_iter();
