@@ -698,3 +698,46 @@ fn an_expected_empty_head_must_have_the_zero_hash() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn bad_input_to_a_new_ledger_leaves_no_ledger_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let unknown = GOOD.replace("\"FRA\"", "\"NOWHERE\"");
+    demarche(dir.path())
+        .args(["append", "--json", &unknown])
+        .assert()
+        .code(2);
+    assert!(
+        !dir.path().join("ledger").exists(),
+        "append created a ledger"
+    );
+    let file = dir.path().join("in.jsonl");
+    std::fs::write(&file, format!("{GOOD}\n{unknown}\n")).expect("write");
+    demarche(dir.path())
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(2);
+    assert!(
+        !dir.path().join("ledger").exists(),
+        "import created a ledger"
+    );
+    demarche(dir.path())
+        .args(["actor", "alias", "NOWHERE", "x"])
+        .assert()
+        .code(2);
+    assert!(
+        !dir.path().join("ledger").exists(),
+        "actor alias created a ledger"
+    );
+    // An existing ledger is never removed, even an empty one.
+    demarche(dir.path())
+        .args(["append", "--json", GOOD])
+        .assert()
+        .success();
+    demarche(dir.path())
+        .args(["append", "--json", &unknown])
+        .assert()
+        .code(2);
+    assert!(dir.path().join("ledger/db").exists());
+}

@@ -193,6 +193,25 @@ fn open(cli: &Cli, create: bool) -> Result<Ledger> {
     Ok(ledger)
 }
 
+/// Opens the ledger for writing; also returns its path when this call created it.
+fn open_for_write(cli: &Cli) -> Result<(Ledger, Option<PathBuf>)> {
+    let path = ledger_path(cli)?;
+    let existed = path.join("db").exists();
+    let ledger = open(cli, true)?;
+    Ok((ledger, (!existed).then_some(path)))
+}
+
+/// Removes a ledger this command created when nothing was appended to it, so
+/// that bad input leaves nothing behind.
+fn forget_if_new(ledger: Ledger, created: Option<PathBuf>) {
+    if let Some(path) = created {
+        if ledger.head().is_ok_and(|h| h.size == 0) {
+            drop(ledger);
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<u8> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -446,8 +465,14 @@ fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
         Some(line) => json::parse_event(line.trim_end()).map_err(input_failure)?,
         None => event_from_flags(a)?,
     };
-    let mut ledger = open(cli, true)?;
-    let r = ledger.append(event)?;
+    let (mut ledger, created) = open_for_write(cli)?;
+    let r = match ledger.append(event) {
+        Ok(r) => r,
+        Err(e) => {
+            forget_if_new(ledger, created);
+            return Err(e.into());
+        }
+    };
     if a.json.is_some() {
         writeln!(out, "{}", json::recorded_json(&r))?;
     } else {
@@ -471,7 +496,7 @@ fn import(cli: &Cli, file: &std::path::Path, o: Output, out: &mut impl Write) ->
         })?;
         Box::new(io::BufReader::with_capacity(1 << 16, f))
     };
-    let mut ledger = open(cli, true)?;
+    let (mut ledger, created) = open_for_write(cli)?;
     let line_no = std::cell::Cell::new(0usize);
     let io_error: std::cell::RefCell<Option<io::Error>> = std::cell::RefCell::new(None);
     let lines = demarche::lines::parse_lines(reader).map(|item| match item {
@@ -490,6 +515,9 @@ fn import(cli: &Cli, file: &std::path::Path, o: Output, out: &mut impl Write) ->
         }
     });
     let result = ledger.append_batch(lines);
+    if result.is_err() {
+        forget_if_new(ledger, created);
+    }
     if let Some(e) = io_error.borrow_mut().take() {
         return Err(Failure {
             code: IO,
@@ -867,8 +895,14 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
         }
     };
     let event = json::parse_event(&event.to_string()).map_err(input_failure)?;
-    let mut ledger = open(cli, true)?;
-    let r = ledger.append(event)?;
+    let (mut ledger, created) = open_for_write(cli)?;
+    let r = match ledger.append(event) {
+        Ok(r) => r,
+        Err(e) => {
+            forget_if_new(ledger, created);
+            return Err(e.into());
+        }
+    };
     if o.json {
         writeln!(out, "{}", json::recorded_json(&r))?;
     } else {
