@@ -211,7 +211,61 @@ fn two_processes_append_at_once() -> Result<(), String> {
     Ok(())
 }
 
+/// The child of [`a_batch_killed_midway`]: one long batch, never finished.
+fn long_batch_child(dir: &Path) -> ! {
+    let mut ledger = common::open(dir);
+    let batch = (0..3_000_000u64).map(|i| Ok(common::statement(10_000_000 + i)));
+    let _ = ledger.append_batch(batch);
+    std::process::exit(3) // not reached within the test's patience
+}
+
+fn a_batch_killed_midway() -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let before = {
+        let mut l = common::open(dir.path());
+        l.append_batch((0..500).map(|i| Ok(common::statement(i))))
+            .map_err(|e| e.to_string())?;
+        l.head().map_err(|e| e.to_string())?
+    };
+    let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .env(CHILD_ENV, dir.path())
+        .env("DEMARCHE_CRASH_MODE", "long-batch")
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    // Long enough for sled's background flush (every 500 ms) to write staged blocks.
+    std::thread::sleep(Duration::from_millis(1500));
+    let finished = c.try_wait().map_err(|e| e.to_string())?;
+    c.kill().map_err(|e| e.to_string())?;
+    c.wait().map_err(|e| e.to_string())?;
+    if finished.is_some() {
+        return Err("the batch ended before it was killed".into());
+    }
+    let mut ledger = common::open(dir.path());
+    let report = ledger.verify(None).map_err(|e| e.to_string())?;
+    if let Some(p) = &report.problem {
+        return Err(format!("after the kill: {p}"));
+    }
+    if ledger.head().map_err(|e| e.to_string())? != before {
+        return Err("the unfinished batch moved the head".into());
+    }
+    let staged = report.staged;
+    ledger
+        .append(common::statement(99))
+        .map_err(|e| e.to_string())?;
+    let report = ledger.verify(None).map_err(|e| e.to_string())?;
+    if !report.is_intact() || report.staged != 0 || report.checked != before.size + 1 {
+        return Err(format!("after the next append: {report:?}"));
+    }
+    eprintln!("batch killed midway: {staged} staged events left, ignored, then removed by the next append");
+    Ok(())
+}
+
 fn main() {
+    if std::env::var("DEMARCHE_CRASH_MODE").as_deref() == Ok("long-batch") {
+        if let Ok(dir) = std::env::var(CHILD_ENV) {
+            long_batch_child(Path::new(&dir));
+        }
+    }
     if let Ok(dir) = std::env::var(CHILD_ENV) {
         let seed = std::env::var("DEMARCHE_CRASH_SEED")
             .ok()
@@ -221,7 +275,9 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--list") {
-        println!("crash_rounds: test\ntwo_processes_append_at_once: test");
+        println!(
+            "crash_rounds: test\ntwo_processes_append_at_once: test\na_batch_killed_midway: test"
+        );
         return;
     }
     let filter: Vec<&String> = args
@@ -230,9 +286,10 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Case = (&'static str, fn() -> Result<(), String>);
-    let tests: [Case; 2] = [
+    let tests: [Case; 3] = [
         ("crash_rounds", crash_rounds),
         ("two_processes_append_at_once", two_processes_append_at_once),
+        ("a_batch_killed_midway", a_batch_killed_midway),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, f) in tests {
