@@ -538,6 +538,37 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
     })
 }
 
+/// Decodes a payload for a fold of positions: a statement comes back without
+/// its quote, speaker and source (empty), which folds never read; other events
+/// come back whole. Checks exactly what [`decode_event`] checks.
+///
+/// # Errors
+/// [`FormatError::Payload`] when the bytes are not exactly one event.
+pub fn decode_event_for_fold(bytes: &[u8]) -> Result<Event, FormatError> {
+    if bytes.len() > MAX_PAYLOAD {
+        return Err(FormatError::TooLarge(bytes.len()));
+    }
+    let (wire, used): (WireEvent<'_>, usize) = bincode::borrow_decode_from_slice(bytes, config())
+        .map_err(|e| FormatError::Payload(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(FormatError::Payload(format!(
+            "{} trailing bytes after the event",
+            bytes.len() - used
+        )));
+    }
+    match wire {
+        WireEvent::Statement(mut w) => {
+            w.quote = "";
+            w.speaker = None;
+            w.source_url = None;
+            w.source_publisher = None;
+            w.source_published_on = None;
+            Ok(Event::Statement(from_wire_statement(w)?))
+        }
+        _ => decode_event(bytes),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Blocks: records laid end to end, stored plain or LZ4-compressed. Compression
 // is a storage matter only: hashes cover the records, never the stored block.
