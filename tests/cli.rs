@@ -741,3 +741,26 @@ fn bad_input_to_a_new_ledger_leaves_no_ledger_behind() {
         .code(2);
     assert!(dir.path().join("ledger/db").exists());
 }
+
+#[test]
+fn vocab_lists_every_pair_with_its_cameo_code() {
+    let out = bin().args(["vocab", "--json"]).assert().success();
+    let rows = json_lines(&out.get_output().stdout);
+    let v = demarche::vocab::Vocabulary::builtin();
+    assert_eq!(rows.len(), v.stances.len() * v.predicates.len());
+    let code = |stance: &str, predicate: &str| {
+        rows.iter()
+            .find(|r| r["stance"] == stance && r["predicate"] == predicate)
+            .map(|r| r["cameo"].clone())
+    };
+    assert_eq!(code("calls-for", "withdrawal"), Some("0256".into()));
+    assert_eq!(code("demands", "withdrawal"), Some("1056".into()));
+    assert_eq!(code("denies", "presence"), Some("016".into()));
+    bin()
+        .arg("vocab")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Appeal for de-escalation of military engagement",
+        ));
+}

@@ -151,6 +151,13 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche diff --from 2020-01-01 --to 2021-12-31 --party USA --json")]
     Diff(DiffArgs),
 
+    /// List the stances and predicates, and the nearest CAMEO and PLOVER code of
+    /// each (stance, predicate) pair.
+    #[command(
+        after_help = "Examples:\n  demarche vocab\n  demarche vocab --json | jq 'select(.stance == \"demands\")'"
+    )]
+    Vocab(Output),
+
     /// Add, alias, list and look up actors.
     #[command(subcommand)]
     Actor(ActorCommand),

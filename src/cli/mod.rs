@@ -258,6 +258,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         }
         Command::Actor(a) => actor(cli, a, &mut out),
         Command::Positions(a) => positions_cmd(cli, a, &mut out),
+        Command::Vocab(o) => vocab(*o, &mut out),
         Command::History(a) => history(cli, a, &mut out),
         Command::Diff(a) => diff_cmd(cli, a, &mut out),
     }
@@ -1348,6 +1349,64 @@ fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
     }
     if rows.is_empty() && !a.out.json {
         eprintln!("no statements match");
+    }
+    Ok(0)
+}
+
+/// Every (stance, predicate) pair with its CAMEO and PLOVER codes.
+fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
+    let v = Vocabulary::builtin();
+    if !o.json {
+        writeln!(
+            out,
+            "Stances (vocabulary {}, mapping {}):",
+            v.version, v.mapping_version
+        )?;
+        for s in &v.stances {
+            writeln!(out, "  {:<13} {:<10} {}", s.id, s.kind, s.description)?;
+        }
+        writeln!(out, "\nPredicates:")?;
+        for p in &v.predicates {
+            writeln!(out, "  {:<19} {}", p.id, p.description)?;
+        }
+        writeln!(
+            out,
+            "\n{:<13} {:<19} {:<6} {:<52} plover",
+            "stance", "predicate", "cameo", "cameo label"
+        )?;
+    }
+    for s in &v.stances {
+        for p in &v.predicates {
+            let Some(m) = v.mapping(&s.id, &p.id) else {
+                continue;
+            };
+            let label = v
+                .cameo_labels
+                .get(&m.cameo)
+                .map(String::as_str)
+                .unwrap_or("");
+            if o.json {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({
+                        "stance": s.id, "predicate": p.id, "cameo": m.cameo, "cameo_label": label,
+                        "plover": m.plover, "plover_mode": m.mode, "plover_context": m.context,
+                    })
+                )?;
+            } else {
+                let plover = [m.plover.as_deref(), m.mode.as_deref(), m.context.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                writeln!(
+                    out,
+                    "{:<13} {:<19} {:<6} {:<52} {plover}",
+                    s.id, p.id, m.cameo, label
+                )?;
+            }
+        }
     }
     Ok(0)
 }
