@@ -573,7 +573,19 @@ fn help_teaches_with_examples_and_exit_codes() {
         .success()
         .stdout(predicate::str::contains("Exit codes:"))
         .stdout(predicate::str::contains("DEMARCHE_LEDGER"));
-    for cmd in ["demo", "append", "import", "log", "show", "verify", "head", "positions", "history", "diff", "vocab"] {
+    for cmd in [
+        "demo",
+        "append",
+        "import",
+        "log",
+        "show",
+        "verify",
+        "head",
+        "positions",
+        "history",
+        "diff",
+        "vocab",
+    ] {
         bin()
             .args([cmd, "--help"])
             .assert()
