@@ -158,26 +158,24 @@ impl Amendments {
 #[derive(Debug)]
 struct Slot {
     winner: (SaidOn, Seq),
-    stance: String,
-    hedge: Option<String>,
-    by_stance: Vec<(String, Vec<Seq>)>,
+    stance: u16,
+    hedge: Option<Box<str>>,
+    by_stance: Vec<(u16, Vec<Seq>)>,
 }
 
 impl Slot {
-    fn put(&mut self, seq: Seq, said_on: SaidOn, stance: &str, hedge: Option<&str>) {
+    fn put(&mut self, seq: Seq, said_on: SaidOn, stance: u16, hedge: Option<&str>) {
         let at = (said_on, seq);
         if at >= self.winner {
             self.winner = at;
-            if self.stance != stance {
-                self.stance = stance.to_string();
-            }
+            self.stance = stance;
             if self.hedge.as_deref() != hedge {
-                self.hedge = hedge.map(str::to_string);
+                self.hedge = hedge.map(Box::from);
             }
         }
-        match self.by_stance.iter_mut().find(|(st, _)| st == stance) {
+        match self.by_stance.iter_mut().find(|(st, _)| *st == stance) {
             Some((_, seqs)) => seqs.push(seq),
-            None => self.by_stance.push((stance.to_string(), vec![seq])),
+            None => self.by_stance.push((stance, vec![seq])),
         }
     }
 }
@@ -187,8 +185,10 @@ impl Slot {
 pub struct Fold<'q> {
     query: &'q Query,
     amendments: Amendments,
-    slots: Vec<(PositionKey, Slot)>,
+    /// Each key is held once, in the index; slots are addressed by number.
+    slots: Vec<Slot>,
     index: HashMap<PositionKey, usize, FastHash>,
+    stances: Vec<String>,
 }
 
 /// A fast, non-cryptographic hasher for the fold's own keys (the Fx hash:
@@ -247,6 +247,7 @@ impl<'q> Fold<'q> {
             amendments,
             slots: Vec::new(),
             index: HashMap::with_hasher(FastHash),
+            stances: Vec::new(),
         }
     }
 
@@ -267,14 +268,10 @@ impl<'q> Fold<'q> {
 
     /// The slot of a key the filter keeps, created when new.
     pub(crate) fn slot(&mut self, key: PositionKey) -> usize {
-        if let Some(i) = self.index.get(&key) {
-            return *i;
-        }
-        let i = self.slots.len();
-        self.index.insert(key.clone(), i);
-        self.slots.push((
-            key,
-            Slot {
+        let next = self.slots.len();
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.slots.push(Slot {
                 winner: (
                     SaidOn {
                         date: jiff::civil::Date::MIN,
@@ -282,12 +279,22 @@ impl<'q> Fold<'q> {
                     },
                     0,
                 ),
-                stance: String::new(),
+                stance: 0,
                 hedge: None,
                 by_stance: Vec::new(),
-            },
-        ));
+            });
+        }
         i
+    }
+
+    fn stance_id(&mut self, stance: &str) -> u16 {
+        match self.stances.iter().position(|s| s == stance) {
+            Some(i) => i as u16,
+            None => {
+                self.stances.push(stance.to_string());
+                (self.stances.len() - 1) as u16
+            }
+        }
     }
 
     /// Folds one (statement, subject) into slot `i`, if said by the as-of date.
@@ -302,7 +309,8 @@ impl<'q> Fold<'q> {
         if self.query.as_of.is_some_and(|d| said_on.date > d) {
             return;
         }
-        self.slots[i].1.put(seq, said_on, stance, hedge);
+        let stance = self.stance_id(stance);
+        self.slots[i].put(seq, said_on, stance, hedge);
     }
 
     fn add_statement(&mut self, seq: Seq, s: &Statement) {
@@ -374,30 +382,46 @@ impl<'q> Fold<'q> {
 
     /// The positions, ordered by key.
     pub fn finish(self) -> Vec<Position> {
-        let stance = self.query.filter.stance.clone();
-        let mut out: Vec<Position> = self
-            .slots
-            .into_iter()
-            .filter(|(_, slot)| !slot.by_stance.is_empty())
-            .filter(|(_, slot)| stance.as_ref().is_none_or(|s| s == &slot.stance))
-            .map(|(key, slot)| {
-                let mut statements = slot
-                    .by_stance
-                    .into_iter()
-                    .find(|(st, _)| *st == slot.stance)
-                    .map(|(_, v)| v)
-                    .unwrap_or_default();
-                statements.sort_unstable();
-                Position {
-                    key,
-                    stance: slot.stance,
-                    hedge: slot.hedge,
-                    said_on: slot.winner.0,
-                    seq: slot.winner.1,
-                    statements,
-                }
-            })
-            .collect();
+        let Fold {
+            query,
+            mut slots,
+            index,
+            stances,
+            ..
+        } = self;
+        let wanted = query
+            .filter
+            .stance
+            .as_ref()
+            .map(|w| stances.iter().position(|s| s == w).map(|i| i as u16));
+        // Slots in the order they were made (a snapshot makes them in key order,
+        // which leaves little for the sort below).
+        let mut keys: Vec<Option<PositionKey>> = vec![None; slots.len()];
+        for (key, i) in index {
+            keys[i] = Some(key);
+        }
+        let mut out: Vec<Position> = Vec::new();
+        for (slot, key) in slots.drain(..).zip(keys) {
+            let Some(key) = key else { continue };
+            if slot.by_stance.is_empty() || wanted.is_some_and(|w| w != Some(slot.stance)) {
+                continue;
+            }
+            let mut statements = slot
+                .by_stance
+                .into_iter()
+                .find(|(st, _)| *st == slot.stance)
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            statements.sort_unstable();
+            out.push(Position {
+                key,
+                stance: stances[slot.stance as usize].clone(),
+                hedge: slot.hedge.map(String::from),
+                said_on: slot.winner.0,
+                seq: slot.winner.1,
+                statements,
+            });
+        }
         out.sort_by(|a, b| a.key.cmp(&b.key));
         out
     }
