@@ -496,6 +496,16 @@ pub fn is_amendment(payload: &[u8]) -> bool {
     )
 }
 
+/// Whether a payload is an actor or an alias event, read from its variant tag alone.
+pub fn is_reference(payload: &[u8]) -> bool {
+    matches!(
+        payload
+            .get(..4)
+            .map(|t| u32::from_le_bytes(t.try_into().expect("4 bytes"))),
+        Some(3 | 4)
+    )
+}
+
 /// Decodes a version-1 payload. Refuses trailing bytes and anything over the limit.
 ///
 /// # Errors

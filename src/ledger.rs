@@ -184,6 +184,7 @@ pub struct Ledger {
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
     actors: Option<Actors>,
     actor_index: Option<Vec<(Seq, Vec<u8>)>>,
+    actor_index_stored: bool,
 }
 
 impl Ledger {
@@ -194,6 +195,7 @@ impl Ledger {
             clock: Box::new(system_clock),
             actors: None,
             actor_index: None,
+            actor_index_stored: false,
         }
     }
 
@@ -234,7 +236,12 @@ impl Ledger {
         }
         let mut actors = Actors::starter();
         let mut index = Vec::new();
-        if let Some(bytes) = self.store.meta(ACTORS_META)? {
+        let stored = match self.store.meta(ACTORS_META)? {
+            Some(bytes) => Some(bytes),
+            None => self.rebuild_actor_index()?,
+        };
+        self.actor_index_stored = stored.is_some();
+        if let Some(bytes) = stored {
             let entries = codec::decode_index(&bytes)
                 .map_err(|error| LedgerError::Corrupt { seq: 0, error })?;
             for (seq, payload, event) in entries {
@@ -264,6 +271,37 @@ impl Ledger {
         self.actors = Some(actors);
         self.actor_index = Some(index);
         Ok(())
+    }
+
+    /// Rebuilds the actor index from the chain when it is missing: reads every
+    /// record's variant tag, decodes only actor and alias events, and writes the
+    /// index back. `None` for an empty ledger.
+    fn rebuild_actor_index(&self) -> Result<Option<Vec<u8>>> {
+        let head = self.store.head()?;
+        if head.size == 0 {
+            return Ok(None);
+        }
+        let mut entries: Vec<(Seq, Vec<u8>)> = Vec::new();
+        for b in self.store.blocks_from(1) {
+            let (key, block) = b?;
+            if key > head.size {
+                break;
+            }
+            let records = codec::open_block(&block)
+                .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+            for rec in codec::records(&records) {
+                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                if rec.header.seq <= head.size
+                    && !rec.header.is_redacted()
+                    && codec::is_reference(rec.body)
+                {
+                    entries.push((rec.header.seq, rec.body.to_vec()));
+                }
+            }
+        }
+        let bytes = codec::encode_index(&entries);
+        self.store.put_meta(&[(ACTORS_META, &bytes)])?;
+        Ok(Some(bytes))
     }
 
     /// The actors known to this ledger: the starter set and every actor and
@@ -635,7 +673,7 @@ impl Ledger {
         let blocks: Vec<(Seq, &[u8])> = last.iter().map(|(k, b)| (*k, b.as_slice())).collect();
         let index_bytes;
         let mut meta: Vec<(&str, &[u8])> = Vec::new();
-        if index.len() != actors_before {
+        if index.len() != actors_before || !self.actor_index_stored {
             index_bytes = codec::encode_index(&index);
             meta.push((ACTORS_META, &index_bytes));
         }
@@ -643,6 +681,7 @@ impl Ledger {
         self.store.commit(&head, &blocks, &meta, staged)?;
         self.actors = Some(actors);
         self.actor_index = Some(index);
+        self.actor_index_stored = true;
         Ok(BatchSummary {
             appended: n,
             first: Some(start.size + 1),

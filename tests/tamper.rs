@@ -577,3 +577,53 @@ fn an_interrupted_batch_on_sled_is_ignored_then_discarded() {
     assert_eq!((r.checked, r.staged), (TOTAL + 1, 0));
     assert_eq!(l.get(TOTAL + 1).expect("get").event, Some(statement(5001)));
 }
+
+#[test]
+fn a_deleted_actor_index_is_rebuilt_from_the_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = |c: &mut assert_cmd::Command| {
+        c.arg("--ledger").arg(dir.path());
+    };
+    let mut c = bin();
+    ledger(&mut c);
+    c.args([
+        "actor",
+        "add",
+        "--id",
+        "XMIL",
+        "--name",
+        "Some militia",
+        "--kind",
+        "group",
+        "--alias",
+        "the militia",
+    ])
+    .assert()
+    .success();
+    let mut c = bin();
+    ledger(&mut c);
+    c.args(["append", "--retract", "1", "--reason", "x"])
+        .assert()
+        .code(2); // seq 1 is an actor event
+    with_tree(dir.path(), |t| {
+        t.remove(b"mactors").expect("remove").expect("was there")
+    });
+    let mut c = bin();
+    ledger(&mut c);
+    c.args(["actor", "show", "the militia"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("XMIL"));
+    // Defining it again is still refused: the rebuilt index knows it.
+    let mut c = bin();
+    ledger(&mut c);
+    c.args([
+        "actor", "add", "--id", "XMIL", "--name", "again", "--kind", "group",
+    ])
+    .assert()
+    .code(2);
+    assert!(
+        with_tree(dir.path(), |t| t.contains_key(b"mactors").expect("read")),
+        "the index was written back"
+    );
+}
