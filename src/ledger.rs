@@ -273,6 +273,35 @@ impl Ledger {
         Ok(())
     }
 
+    /// Calls `f` with every committed record from seq `from` on, in seq order,
+    /// until it returns false: the one walk over stored blocks that the scans
+    /// below share. A block or record that does not parse is an error.
+    fn scan_records(
+        &self,
+        from: Seq,
+        mut f: impl FnMut(&codec::RawRecord<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        let head = self.store.head()?;
+        for b in self.store.blocks_from(from.max(1)) {
+            let (key, block) = b?;
+            if key > head.size {
+                break;
+            }
+            let records = codec::open_block(&block)
+                .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+            for rec in codec::records(&records) {
+                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                if rec.header.seq < from {
+                    continue;
+                }
+                if rec.header.seq > head.size || !f(&rec)? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Rebuilds the actor index from the chain when it is missing: reads every
     /// record's variant tag, decodes only actor and alias events, and writes the
     /// index back. `None` for an empty ledger.
@@ -282,23 +311,12 @@ impl Ledger {
             return Ok(None);
         }
         let mut entries: Vec<(Seq, Vec<u8>)> = Vec::new();
-        for b in self.store.blocks_from(1) {
-            let (key, block) = b?;
-            if key > head.size {
-                break;
+        self.scan_records(1, |rec| {
+            if !rec.header.is_redacted() && codec::is_reference(rec.body) {
+                entries.push((rec.header.seq, rec.body.to_vec()));
             }
-            let records = codec::open_block(&block)
-                .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
-            for rec in codec::records(&records) {
-                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
-                if rec.header.seq <= head.size
-                    && !rec.header.is_redacted()
-                    && codec::is_reference(rec.body)
-                {
-                    entries.push((rec.header.seq, rec.body.to_vec()));
-                }
-            }
-        }
+            Ok(true)
+        })?;
         let bytes = codec::encode_index(&entries);
         self.store.put_meta(&[(ACTORS_META, &bytes)])?;
         Ok(Some(bytes))
@@ -832,30 +850,17 @@ impl Ledger {
     /// The correction and retraction events from seq `from` on, as far as
     /// `known_at` reaches: every record's variant tag is read, only these decoded.
     fn amendment_events(&self, from: Seq, known_at: Option<KnownAt>) -> Result<Vec<Recorded>> {
-        let head = self.store.head()?;
         let mut found = Vec::new();
-        'blocks: for b in self.store.blocks_from(from) {
-            let (key, block) = b?;
-            if key > head.size {
-                break;
+        self.scan_records(from, |rec| {
+            let h = &rec.header;
+            if known_at.is_some_and(|k| !k.includes(h.seq, h.recorded_at)) {
+                return Ok(false);
             }
-            let records = codec::open_block(&block)
-                .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
-            for rec in codec::records(&records) {
-                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
-                let h = &rec.header;
-                if h.seq < from {
-                    continue;
-                }
-                if h.seq > head.size || known_at.is_some_and(|k| !k.includes(h.seq, h.recorded_at))
-                {
-                    break 'blocks;
-                }
-                if !h.is_redacted() && codec::is_amendment(rec.body) {
-                    found.push(decode_recorded(&rec)?);
-                }
+            if !h.is_redacted() && codec::is_amendment(rec.body) {
+                found.push(decode_recorded(rec)?);
             }
-        }
+            Ok(true)
+        })?;
         Ok(found)
     }
 
@@ -866,16 +871,7 @@ impl Ledger {
     pub fn positions_replay(&self, query: &Query) -> Result<Vec<Position>> {
         let amendments = self.amendments(query.known_at)?;
         let mut fold = Fold::new(query, amendments);
-        self.for_each_unhashed(1, |r| {
-            if query
-                .known_at
-                .is_some_and(|k| !k.includes(r.seq, r.recorded_at))
-            {
-                return false;
-            }
-            fold.add(r);
-            true
-        })?;
+        self.fold_from(&mut fold, 1, query.known_at)?;
         Ok(fold.finish())
     }
 
@@ -886,49 +882,36 @@ impl Ledger {
     /// thread was measured slower: the events are then freed on another thread
     /// than the one that allocated them.)
     fn for_each_unhashed(&self, from: Seq, mut f: impl FnMut(&Recorded) -> bool) -> Result<()> {
-        let head = self.store.head()?;
-        let decode = |block: &(Seq, Vec<u8>)| -> Result<Vec<Recorded>> {
-            let (key, stored) = block;
-            let records = codec::open_block(stored)
-                .map_err(|error| LedgerError::Corrupt { seq: *key, error })?;
-            let mut out = Vec::new();
-            for rec in codec::records(&records) {
-                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: *key, error })?;
-                let h = &rec.header;
-                if h.seq < from || h.seq > head.size {
-                    continue;
-                }
-                let event = if h.is_redacted() {
-                    None
-                } else {
-                    Some(
-                        codec::decode_event_for_fold(rec.body)
-                            .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
-                    )
-                };
-                out.push(Recorded {
-                    seq: h.seq,
-                    recorded_at: h.recorded_at,
-                    prev: Hash::ZERO,
-                    hash: Hash::ZERO,
-                    digest: Hash::ZERO,
-                    event,
-                });
+        self.scan_records(from, |rec| {
+            let h = &rec.header;
+            let event = if h.is_redacted() {
+                None
+            } else {
+                Some(
+                    codec::decode_event_for_fold(rec.body)
+                        .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
+                )
+            };
+            Ok(f(&Recorded {
+                seq: h.seq,
+                recorded_at: h.recorded_at,
+                prev: Hash::ZERO,
+                hash: Hash::ZERO,
+                digest: Hash::ZERO,
+                event,
+            }))
+        })
+    }
+
+    /// Folds the events from `from` on, as far as `known_at` reaches.
+    fn fold_from(&self, fold: &mut Fold<'_>, from: Seq, known_at: Option<KnownAt>) -> Result<()> {
+        self.for_each_unhashed(from, |r| {
+            if known_at.is_some_and(|k| !k.includes(r.seq, r.recorded_at)) {
+                return false;
             }
-            Ok(out)
-        };
-        for block in self.store.blocks_from(from.max(1)) {
-            let block = block?;
-            if block.0 > head.size {
-                break;
-            }
-            for r in &decode(&block)? {
-                if !f(r) {
-                    return Ok(());
-                }
-            }
-        }
-        Ok(())
+            fold.add(r);
+            true
+        })
     }
 
     /// The positions the ledger supports for `query`. Starts from the saved
@@ -960,10 +943,6 @@ impl Ledger {
         let Some(snap) = usable else {
             return self.positions_replay(query);
         };
-        let upper = match query.known_at {
-            Some(KnownAt::Seq(k)) => k,
-            _ => Seq::MAX,
-        };
         // The events after the snapshot are read twice, never held: once for their
         // corrections and retractions, once to fold them.
         let tail_amendments = self.amendment_events(snap.seq + 1, query.known_at)?;
@@ -979,17 +958,7 @@ impl Ledger {
         {
             return self.positions_replay(query); // a damaged chunk: never trusted
         }
-        self.for_each_unhashed(snap.seq + 1, |r| {
-            if r.seq > upper
-                || query
-                    .known_at
-                    .is_some_and(|k| !k.includes(r.seq, r.recorded_at))
-            {
-                return false;
-            }
-            fold.add(r);
-            true
-        })?;
+        self.fold_from(&mut fold, snap.seq + 1, query.known_at)?;
         Ok(fold.finish())
     }
 
@@ -1078,22 +1047,14 @@ impl Ledger {
         &self,
         wanted: &std::collections::HashSet<Hash>,
     ) -> Result<std::collections::HashSet<Hash>> {
-        let head = self.store.head()?;
         let mut found = std::collections::HashSet::new();
-        for b in self.store.blocks_from(1) {
-            let (key, block) = b?;
-            if key > head.size {
-                break;
+        self.scan_records(1, |rec| {
+            let d = chain::body_digest(rec);
+            if wanted.contains(&d) {
+                found.insert(d);
             }
-            let records = codec::open_block(&block)
-                .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
-            for rec in codec::records(&records).flatten() {
-                let d = chain::body_digest(&rec);
-                if wanted.contains(&d) {
-                    found.insert(d);
-                }
-            }
-        }
+            Ok(true)
+        })?;
         Ok(found)
     }
 }
