@@ -506,11 +506,8 @@ pub fn is_reference(payload: &[u8]) -> bool {
     )
 }
 
-/// Decodes a version-1 payload. Refuses trailing bytes and anything over the limit.
-///
-/// # Errors
-/// [`FormatError::Payload`] when the bytes are not exactly one event.
-pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
+/// The wire form of exactly one event: bounded, with no trailing bytes.
+fn decode_wire(bytes: &[u8]) -> Result<WireEvent<'_>, FormatError> {
     if bytes.len() > MAX_PAYLOAD {
         return Err(FormatError::TooLarge(bytes.len()));
     }
@@ -522,6 +519,10 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
             bytes.len() - used
         )));
     }
+    Ok(wire)
+}
+
+fn from_wire(wire: WireEvent<'_>) -> Result<Event, FormatError> {
     Ok(match wire {
         WireEvent::Statement(s) => Event::Statement(from_wire_statement(s)?),
         WireEvent::Correction(c) => Event::Correction(Correction {
@@ -548,6 +549,14 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
     })
 }
 
+/// Decodes a version-1 payload. Refuses trailing bytes and anything over the limit.
+///
+/// # Errors
+/// [`FormatError::Payload`] when the bytes are not exactly one event.
+pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
+    from_wire(decode_wire(bytes)?)
+}
+
 /// Decodes a payload for a fold of positions: a statement comes back without
 /// its quote, speaker and source (empty), which folds never read; other events
 /// come back whole. Checks exactly what [`decode_event`] checks.
@@ -555,28 +564,15 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
 /// # Errors
 /// [`FormatError::Payload`] when the bytes are not exactly one event.
 pub fn decode_event_for_fold(bytes: &[u8]) -> Result<Event, FormatError> {
-    if bytes.len() > MAX_PAYLOAD {
-        return Err(FormatError::TooLarge(bytes.len()));
+    let mut wire = decode_wire(bytes)?;
+    if let WireEvent::Statement(w) = &mut wire {
+        w.quote = "";
+        w.speaker = None;
+        w.source_url = None;
+        w.source_publisher = None;
+        w.source_published_on = None;
     }
-    let (wire, used): (WireEvent<'_>, usize) = bincode::borrow_decode_from_slice(bytes, config())
-        .map_err(|e| FormatError::Payload(e.to_string()))?;
-    if used != bytes.len() {
-        return Err(FormatError::Payload(format!(
-            "{} trailing bytes after the event",
-            bytes.len() - used
-        )));
-    }
-    match wire {
-        WireEvent::Statement(mut w) => {
-            w.quote = "";
-            w.speaker = None;
-            w.source_url = None;
-            w.source_publisher = None;
-            w.source_published_on = None;
-            Ok(Event::Statement(from_wire_statement(w)?))
-        }
-        _ => decode_event(bytes),
-    }
+    from_wire(wire)
 }
 
 // ---------------------------------------------------------------------------
