@@ -369,16 +369,6 @@ impl Ledger {
     /// # Errors
     /// Store failures (the iterator's items carry read and decode failures).
     pub fn iter(&self, from: Seq, to: Seq) -> Result<impl Iterator<Item = Result<Recorded>> + '_> {
-        self.read_range(from, to, decode_recorded)
-    }
-
-    /// Records `from..=to` (bounded by the head), in seq order, each read by `read`.
-    fn read_range(
-        &self,
-        from: Seq,
-        to: Seq,
-        read: fn(&codec::RawRecord<'_>) -> Result<Recorded>,
-    ) -> Result<impl Iterator<Item = Result<Recorded>> + '_> {
         let head = self.store.head()?;
         let to = to.min(head.size);
         let from = from.max(1);
@@ -422,7 +412,7 @@ impl Ledger {
                         done = true;
                         break;
                     }
-                    Ok(rec) => out.push(read(&rec)),
+                    Ok(rec) => out.push(decode_recorded(&rec)),
                 }
             }
             pending = out.into_iter();
