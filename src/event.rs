@@ -248,4 +248,6 @@ pub struct Recorded {
     pub digest: Hash,
     /// The event, or `None` when its payload was redacted.
     pub event: Option<Event>,
+    /// Length of the payload in bytes (covered by the chain hash).
+    pub payload_len: u32,
 }

@@ -95,6 +95,49 @@ pub struct BatchSummary {
     pub first: Option<Seq>,
     /// The new head.
     pub head: Head,
+    /// Events left out because the ledger (or the batch) already held an
+    /// identical one: see [`BatchOptions::skip_known`].
+    pub skipped: u64,
+    /// The 0-based places in the batch of the first [`MAX_SKIPPED_LISTED`]
+    /// events skipped.
+    pub skipped_at: Vec<usize>,
+}
+
+/// How many skipped places a [`BatchSummary`] lists.
+pub const MAX_SKIPPED_LISTED: usize = 1000;
+
+/// How a batch treats what the ledger already holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// Leave out any event whose payload digest (its content identity: every
+    /// field, after actor names are resolved) the ledger or an earlier event of
+    /// the batch already holds. This makes importing the same file twice add
+    /// nothing the second time.
+    pub skip_known: bool,
+}
+
+/// One event of a batch, with, for a rebuild, the record the original ledger
+/// made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// The event.
+    pub event: Event,
+    /// When restoring from an export: the original record's seq, transaction
+    /// time and hashes, which the new record must reproduce exactly.
+    pub original: Option<Original>,
+}
+
+/// A record as an export carries it: what a rebuilt record must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Original {
+    /// Its seq.
+    pub seq: Seq,
+    /// Its transaction time (microseconds since 1970 UTC).
+    pub recorded_at: i64,
+    /// The previous record's hash.
+    pub prev: Hash,
+    /// Its chain hash.
+    pub hash: Hash,
 }
 
 /// The system clock, microseconds since 1970-01-01 UTC.
@@ -121,20 +164,21 @@ impl Packer {
         }
     }
 
-    /// Seals `event` as the next record. Returns a full block, when this record
-    /// filled one.
-    fn push(
-        &mut self,
-        event: &Event,
-        now: i64,
-    ) -> std::result::Result<Option<(Seq, Vec<u8>)>, FormatError> {
+    /// Encodes `event` into the packer's payload buffer and returns its digest.
+    fn encode(&mut self, event: &Event) -> std::result::Result<Hash, FormatError> {
         self.payload.clear();
         codec::encode_event_into(event, &mut self.payload)?;
-        let digest = chain::payload_digest(&self.payload);
+        Ok(chain::payload_digest(&self.payload))
+    }
+
+    /// Seals the payload last [`encode`](Self::encode)d, with its `digest`, as
+    /// the next record, stamped `recorded_at` (or the previous record's time,
+    /// if later). Returns a full block, when this record filled one.
+    fn push(&mut self, digest: &Hash, recorded_at: i64) -> Option<(Seq, Vec<u8>)> {
         let seq = self.head.size + 1;
-        let recorded_at = now.max(self.head.recorded_at);
+        let recorded_at = recorded_at.max(self.head.recorded_at);
         let header = RecordHeader::v1(seq, recorded_at, self.head.hash, self.payload.len() as u32);
-        let hash = chain::link_hash(&header, &digest);
+        let hash = chain::link_hash(&header, digest);
         if self.block.is_empty() {
             self.block_first = seq;
         }
@@ -144,9 +188,9 @@ impl Packer {
             hash,
             recorded_at,
         };
-        Ok((self.block.len() >= BLOCK_TARGET)
+        (self.block.len() >= BLOCK_TARGET)
             .then(|| self.cut())
-            .flatten())
+            .flatten()
     }
 
     /// The block being filled, if it holds anything.
@@ -578,7 +622,37 @@ impl Ledger {
         &mut self,
         events: impl IntoIterator<Item = std::result::Result<Event, InputError>>,
     ) -> Result<BatchSummary> {
+        self.import_batch(
+            events.into_iter().map(|e| {
+                e.map(|event| Incoming {
+                    event,
+                    original: None,
+                })
+            }),
+            BatchOptions::default(),
+        )
+    }
+
+    /// [`append_batch`](Self::append_batch) with options, for imports and
+    /// rebuilds: events already held can be skipped (`opts.skip_known`), and an
+    /// event that carries its [`Original`] record is sealed with the original
+    /// transaction time and must reproduce the original seq, previous hash and
+    /// hash, or the batch is rejected.
+    ///
+    /// # Errors
+    /// The first rejected event, with its place in the batch; store failures.
+    /// Either way nothing is appended.
+    pub fn import_batch(
+        &mut self,
+        events: impl IntoIterator<Item = std::result::Result<Incoming, InputError>>,
+        opts: BatchOptions,
+    ) -> Result<BatchSummary> {
         self.load_actors()?;
+        let mut known = if opts.skip_known {
+            Some(self.known_digests()?)
+        } else {
+            None
+        };
         let start = self.store.head()?;
         self.discard_interrupted(&start)?;
         let mut actors = self.actors.clone().expect("loaded");
@@ -615,17 +689,55 @@ impl Ledger {
             let mut batch_kinds: HashMap<Seq, Kind> = HashMap::new();
             let mut packer = Packer::new(start);
             let mut n: u64 = 0;
+            let mut skipped: u64 = 0;
+            let mut skipped_at: Vec<usize> = Vec::new();
             let result = (|| -> Result<Packer> {
                 for (i, item) in events.into_iter().enumerate() {
                     let reject = |error| LedgerError::Rejected {
                         index: Some(i),
                         error,
                     };
-                    let event = item.map_err(reject)?;
+                    let Incoming { event, original } = item.map_err(reject)?;
+                    let mut skip = || {
+                        skipped += 1;
+                        if skipped_at.len() < MAX_SKIPPED_LISTED {
+                            skipped_at.push(i);
+                        }
+                    };
+                    // An event as given may already be canonical (actor and alias
+                    // events always are); the ledger would refuse to define an
+                    // actor twice, so such duplicates are caught before the check.
+                    if let Some(known) = &known {
+                        let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
+                        if known.contains(&digest_key(&digest)) {
+                            skip();
+                            continue;
+                        }
+                    }
                     let seq = packer.head.size + 1;
+                    if let Some(o) = &original {
+                        if o.seq != seq || o.prev != packer.head.hash {
+                            return Err(reject(InputError::new(
+                                "prev",
+                                format!(
+                                    "seq {} does not follow seq {} (hash {}) of the ledger being rebuilt",
+                                    o.seq,
+                                    packer.head.size,
+                                    packer.head.hash.to_hex()
+                                ),
+                            )));
+                        }
+                    }
                     let event = this
                         .check(event, &mut actors, seq, (start.size, &batch_kinds))
                         .map_err(reject)?;
+                    let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
+                    if let Some(known) = &mut known {
+                        if !known.insert(digest_key(&digest)) {
+                            skip();
+                            continue;
+                        }
+                    }
                     // Events of this batch that are not in the map are statements:
                     // the map stays as small as the number of other events.
                     match &event {
@@ -635,13 +747,22 @@ impl Ledger {
                         }
                         Event::Actor(_) | Event::Alias(_) => {
                             batch_kinds.insert(seq, Kind::Reference);
-                            index.push((
-                                seq,
-                                codec::encode_event(&event).map_err(|e| reject(too_large(e)))?,
-                            ));
+                            index.push((seq, packer.payload.clone()));
                         }
                     }
-                    let full = packer.push(&event, now).map_err(|e| reject(too_large(e)))?;
+                    let full = packer.push(&digest, original.map_or(now, |o| o.recorded_at));
+                    if let Some(o) = &original {
+                        if packer.head.hash != o.hash || packer.head.recorded_at != o.recorded_at {
+                            return Err(reject(InputError::new(
+                                "hash",
+                                format!(
+                                    "seq {seq}: the event's fields hash to {}, not to the {} its record carries",
+                                    packer.head.hash.to_hex(),
+                                    o.hash.to_hex()
+                                ),
+                            )));
+                        }
+                    }
                     n += 1;
                     if let Some(block) = full {
                         if tx.send(block).is_err() {
@@ -653,7 +774,7 @@ impl Ledger {
             })();
             drop(tx);
             let staged = writer.join().expect("block writer thread");
-            (result.map(|p| (p, n)), staged)
+            (result.map(|p| (p, n, skipped, skipped_at)), staged)
         });
         let staged = match (result.is_ok(), staged) {
             (_, Err(e)) => {
@@ -667,12 +788,14 @@ impl Ledger {
                 staged
             }
         };
-        let (mut packer, n) = result?;
+        let (mut packer, n, skipped, skipped_at) = result?;
         if n == 0 {
             return Ok(BatchSummary {
                 appended: 0,
                 first: None,
                 head: start,
+                skipped,
+                skipped_at,
             });
         }
         let last = packer
@@ -694,6 +817,8 @@ impl Ledger {
             appended: n,
             first: Some(start.size + 1),
             head,
+            skipped,
+            skipped_at,
         })
     }
 
@@ -889,6 +1014,7 @@ impl Ledger {
                 hash: Hash::ZERO,
                 digest: Hash::ZERO,
                 event,
+                payload_len: h.payload_len,
             }))
         })
     }
@@ -1029,6 +1155,18 @@ impl Ledger {
         Ok(Some(snap))
     }
 
+    /// The content identities of every stored event, for [`BatchOptions::skip_known`]:
+    /// the first 128 bits of each payload digest, which is ample to tell
+    /// events apart (a chance collision needs about 2^64 events).
+    fn known_digests(&self) -> Result<std::collections::HashSet<u128>> {
+        let mut known = std::collections::HashSet::new();
+        self.scan_records(1, |rec| {
+            known.insert(digest_key(&chain::body_digest(rec)));
+            Ok(true)
+        })?;
+        Ok(known)
+    }
+
     /// Content digests already in the ledger among `wanted` (for idempotent loads).
     ///
     /// # Errors
@@ -1047,6 +1185,11 @@ impl Ledger {
         })?;
         Ok(found)
     }
+}
+
+/// The part of a payload digest that [`Ledger::known_digests`] keeps.
+fn digest_key(d: &Hash) -> u128 {
+    u128::from_le_bytes(d.0[..16].try_into().expect("16 bytes"))
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -1116,6 +1259,7 @@ fn decode_recorded(rec: &codec::RawRecord<'_>) -> Result<Recorded> {
         hash: chain::link_hash(h, &digest),
         digest,
         event,
+        payload_len: h.payload_len,
     })
 }
 

@@ -302,8 +302,11 @@ impl SledStore {
         if !exists {
             store.sync()?;
             sync_dir(path)?;
-            if let Some(parent) = path.parent() {
-                sync_dir(parent)?;
+            // A relative path of one component ("ledger") has the empty parent.
+            match path.parent() {
+                Some(p) if p.as_os_str().is_empty() => sync_dir(Path::new("."))?,
+                Some(p) => sync_dir(p)?,
+                None => {}
             }
         }
         Ok(store)

@@ -45,6 +45,24 @@ pub struct Output {
     pub json: bool,
 }
 
+/// Formats `import` reads.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// JSON Lines, one event per line (as `append --json` takes it).
+    Jsonl,
+    /// A GDELT 2.0 event export: tab-separated, no header, 61 columns.
+    Gdelt,
+}
+
+/// Formats `export` writes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// JSON Lines with seq, recorded_at, prev, hash and digest: checkable, rebuildable.
+    Jsonl,
+    /// One row per (statement, subject) with CAMEO and PLOVER codes.
+    Csv,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Record the worked example (Libya, 29 January 2021) and show it.
@@ -77,12 +95,74 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// Each line is one event, as for `append --json`; blank lines are skipped. The whole
     /// file is one durable batch: a bad line anywhere means nothing is appended, and the
     /// error names the line and the field.
-    #[command(
-        after_help = "Examples:\n  demarche import statements.jsonl\n  generate-statements | demarche import -"
-    )]
+    ///
+    /// Events the ledger already holds are skipped and counted, so importing the same
+    /// file twice adds nothing the second time. An event's identity is the digest of its
+    /// content: every field, after actor names are resolved to ids ("Russia" → RUS). Two
+    /// statements differing in any field (a date, a word of the quote, the source) are
+    /// two events.
+    ///
+    /// With --format gdelt, FILE is a GDELT 2.0 event export (tab-separated, 61 columns):
+    /// rows whose CAMEO code maps to a stance and predicate become statements, with the
+    /// GDELT event id, code and SOURCEURL kept as provenance; the others are skipped and
+    /// counted by reason.
+    #[command(after_help = "Examples:
+  demarche import statements.jsonl
+  generate-statements | demarche import -
+  demarche import --format gdelt 20191024143000.export.CSV
+  demarche import statements.jsonl --json    # summary as JSON")]
     Import {
         /// The file, or - for standard input.
         file: PathBuf,
+        /// What the file holds.
+        #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
+        format: ImportFormat,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Write every event, with its seq, time and hashes, as JSON Lines (or CSV).
+    ///
+    /// JSON Lines (the default): one line per event, its fields as `append --json` takes
+    /// them inside an envelope of `seq`, `recorded_at`, `prev`, `hash` and `digest`.
+    /// Anyone can check the chain from the export alone (`demarche verify --export`, or
+    /// tools/verify_export.py, which needs nothing but Python), and `demarche rebuild`
+    /// makes a new ledger from it with every hash identical.
+    ///
+    /// CSV: one row per (statement, subject) pair of each statement that stands
+    /// (retracted ones left out, corrected ones as corrected), with the CAMEO code and
+    /// PLOVER event of its stance and predicate. For spreadsheets and pandas.
+    #[command(after_help = "Examples:
+  demarche export -o ledger.jsonl
+  demarche verify --export ledger.jsonl
+  demarche export --format csv -o statements.csv
+  demarche export | gzip > ledger.jsonl.gz")]
+    Export {
+        /// What to write.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Make a new ledger from an export, checking every hash on the way.
+    ///
+    /// The export's chain is checked first (as `verify --export` does); a broken chain is
+    /// refused with exit 1, naming the first bad seq. Then every event is appended with
+    /// its original time, and each new record must hash exactly as the export says: the
+    /// new ledger's head equals the original's. The target ledger must not exist yet.
+    #[command(after_help = "Example:
+  demarche export -o backup.jsonl
+  demarche rebuild --from backup.jsonl --ledger restored
+  demarche --ledger restored head      # the same SIZE:HASH as the original")]
+    Rebuild {
+        /// The export (JSON Lines) to rebuild from.
+        #[arg(long, value_name = "EXPORT")]
+        from: PathBuf,
         #[command(flatten)]
         out: Output,
     },
@@ -108,12 +188,15 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// only visible against a head saved earlier: keep the output of `demarche head` and
     /// pass it to --expect-head.
     #[command(
-        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json"
+        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1..."
     )]
     Verify {
         /// A head saved earlier, `SIZE:HASH`: the ledger must pass through it.
         #[arg(long, value_name = "SIZE:HASH")]
         expect_head: Option<String>,
+        /// Check an export file's chain instead of the ledger (no ledger needed).
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
         #[command(flatten)]
         out: Output,
     },

@@ -2,6 +2,8 @@
 //! else to stderr.
 
 mod args;
+mod progress;
+mod transfer;
 
 use args::{
     ActorCommand, AppendArgs, Cli, Command, DiffArgs, HistoryArgs, LogArgs, Output, PositionsArgs,
@@ -224,7 +226,22 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
     match &cli.command {
         Command::Demo(o) => demo(cli, *o, &mut out),
         Command::Append(a) => append(cli, a, &mut out),
-        Command::Import { file, out: o } => import(cli, file, *o, &mut out),
+        Command::Import {
+            file,
+            format,
+            out: o,
+        } => transfer::import(cli, file, *format, *o, &mut out),
+        Command::Export {
+            format,
+            output,
+            force,
+        } => transfer::export(cli, *format, output.as_deref(), *force, &mut out),
+        Command::Rebuild { from, out: o } => transfer::rebuild(cli, from, *o, &mut out),
+        Command::Verify {
+            export: Some(file),
+            expect_head,
+            out: o,
+        } => transfer::verify_export(file, expect_head.as_deref(), *o, &mut out),
         Command::Log(a) => log(cli, a, &mut out),
         Command::Show { seq, out: o } => {
             let mut ledger = open(cli, false)?;
@@ -238,6 +255,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         }
         Command::Verify {
             expect_head,
+            export: None,
             out: o,
         } => {
             let expect = expect_head.as_deref().map(parse_head_token).transpose()?;
@@ -478,79 +496,6 @@ fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
         writeln!(out, "{}", json::recorded_json(&r))?;
     } else {
         writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
-    }
-    Ok(0)
-}
-
-fn import(cli: &Cli, file: &std::path::Path, o: Output, out: &mut impl Write) -> Result<u8> {
-    let reader: Box<dyn io::BufRead> = if file.as_os_str() == "-" {
-        Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
-    } else {
-        let f = std::fs::File::open(file).map_err(|e| Failure {
-            code: if e.kind() == io::ErrorKind::NotFound {
-                USAGE
-            } else {
-                IO
-            },
-            message: format!("cannot open {}: {e}", file.display()),
-            hint: None,
-        })?;
-        Box::new(io::BufReader::with_capacity(1 << 16, f))
-    };
-    let (mut ledger, created) = open_for_write(cli)?;
-    let line_no = std::cell::Cell::new(0usize);
-    let io_error: std::cell::RefCell<Option<io::Error>> = std::cell::RefCell::new(None);
-    let lines = demarche::lines::parse_lines(reader).map(|item| match item {
-        Ok((n, event)) => {
-            line_no.set(n);
-            Ok(event)
-        }
-        Err(demarche::lines::LineError::Input { line, error }) => {
-            line_no.set(line);
-            Err(error)
-        }
-        Err(demarche::lines::LineError::Io { line, error }) => {
-            line_no.set(line);
-            *io_error.borrow_mut() = Some(error);
-            Err(InputError::new("", "read failed"))
-        }
-    });
-    let result = ledger.append_batch(lines);
-    if result.is_err() {
-        forget_if_new(ledger, created);
-    }
-    if let Some(e) = io_error.borrow_mut().take() {
-        return Err(Failure {
-            code: IO,
-            message: format!("cannot read {}: {e}", file.display()),
-            hint: Some("nothing was appended".into()),
-        });
-    }
-    let summary = match result {
-        Ok(s) => s,
-        Err(LedgerError::Rejected { error, .. }) => {
-            return Err(Failure::usage(format!(
-                "{}: line {}: {error}",
-                file.display(),
-                line_no.get()
-            ))
-            .hint("nothing was appended: the import is all or nothing"))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if o.json {
-        writeln!(
-            out,
-            "{}",
-            json!({"appended": summary.appended, "first": summary.first, "head": head_json(&summary.head)})
-        )?;
-    } else {
-        writeln!(
-            out,
-            "imported {} events; head {}",
-            summary.appended,
-            summary.head.token()
-        )?;
     }
     Ok(0)
 }

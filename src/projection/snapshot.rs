@@ -286,6 +286,7 @@ impl Snapshot {
                 hash: Hash::ZERO,
                 digest: Hash::ZERO,
                 event: Some(event),
+                payload_len: 0,
             });
         }
         let n = r.u32()? as usize;

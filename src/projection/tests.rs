@@ -9,6 +9,7 @@ fn rec(seq: Seq, line: &str) -> Recorded {
         hash: crate::event::Hash::ZERO,
         digest: crate::event::Hash::ZERO,
         event: Some(parse_event(line).expect("test line parses")),
+        payload_len: 0,
     }
 }
 

@@ -1,0 +1,633 @@
+//! Moving events in and out: `import` (JSON Lines, GDELT), `export` (JSON
+//! Lines, CSV), `verify --export`, and `rebuild` from an export.
+
+use super::args::{Cli, ExportFormat, ImportFormat, Output};
+use super::progress::Progress;
+use super::{
+    forget_if_new, head_json, ledger_path, open, open_for_write, parse_head_token, Failure, Result,
+    INTEGRITY, IO, USAGE,
+};
+use demarche::event::Head;
+use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
+use demarche::json::InputError;
+use demarche::ledger::{BatchOptions, BatchSummary, Incoming, LedgerError, Original};
+use demarche::lines::{self, LineError};
+use serde_json::json;
+use std::cell::RefCell;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Opens `file` (or stdin for `-`) and says how long it is, when that is known.
+fn open_input(file: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
+    if file.as_os_str() == "-" {
+        return Ok((Box::new(io::stdin()), None));
+    }
+    let f = std::fs::File::open(file).map_err(|e| Failure {
+        code: if e.kind() == io::ErrorKind::NotFound {
+            USAGE
+        } else {
+            IO
+        },
+        message: format!("cannot open {}: {e}", file.display()),
+        hint: None,
+    })?;
+    let meta = f.metadata().map_err(|e| Failure {
+        code: IO,
+        message: format!("cannot read {}: {e}", file.display()),
+        hint: None,
+    })?;
+    if meta.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} is a directory, not a file",
+            file.display()
+        )));
+    }
+    Ok((Box::new(f), Some(meta.len())))
+}
+
+/// The line each item of a batch came from, kept as the places where the
+/// numbering jumps (blank lines, skipped rows), so it stays small.
+#[derive(Default)]
+struct LineMap {
+    jumps: Vec<(usize, usize)>,
+    next: usize,
+}
+
+impl LineMap {
+    /// Notes that the next item of the batch comes from `line`.
+    fn note(&mut self, line: usize) {
+        let i = self.next;
+        self.next += 1;
+        if self.line(i) != Some(line) {
+            self.jumps.push((i, line));
+        }
+    }
+
+    /// The line of item `i`.
+    fn line(&self, i: usize) -> Option<usize> {
+        let k = self.jumps.partition_point(|&(at, _)| at <= i);
+        k.checked_sub(1).map(|k| {
+            let (at, line) = self.jumps[k];
+            line + (i - at)
+        })
+    }
+}
+
+/// What reading the input left behind besides events.
+#[derive(Default)]
+struct ReadState {
+    line: usize,
+    io_error: Option<io::Error>,
+    lines: LineMap,
+}
+
+fn read_failure(file: &Path, e: io::Error) -> Failure {
+    Failure {
+        code: IO,
+        message: format!("cannot read {}: {e}", file.display()),
+        hint: Some("nothing was appended".into()),
+    }
+}
+
+/// Turns a line reader's items into batch items, noting lines and read errors.
+fn track<'a, T>(
+    state: &'a RefCell<ReadState>,
+    items: impl Iterator<Item = std::result::Result<(usize, T), LineError>> + 'a,
+) -> impl Iterator<Item = std::result::Result<T, InputError>> + 'a {
+    items.map(move |item| {
+        let mut st = state.borrow_mut();
+        match item {
+            Ok((n, t)) => {
+                st.line = n;
+                st.lines.note(n);
+                Ok(t)
+            }
+            Err(LineError::Input { line, error }) => {
+                st.line = line;
+                Err(error)
+            }
+            Err(LineError::Io { line, error }) => {
+                st.line = line;
+                st.io_error = Some(error);
+                Err(InputError::new("", "read failed"))
+            }
+        }
+    })
+}
+
+/// `demarche import`.
+pub fn import(
+    cli: &Cli,
+    file: &Path,
+    format: ImportFormat,
+    o: Output,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let (input, len) = open_input(file)?;
+    let (mut ledger, created) = open_for_write(cli)?;
+    let bar = Progress::bytes(len, "importing");
+    let reader = BufReader::with_capacity(1 << 16, bar.reader(input));
+    let started = Instant::now();
+    let state = RefCell::new(ReadState::default());
+    let opts = BatchOptions { skip_known: true };
+    let mut gdelt_skips = GdeltTally::default();
+    let result = match format {
+        ImportFormat::Jsonl => {
+            let items = track(&state, lines::parse_lines(reader)).map(|r| {
+                r.map(|event| Incoming {
+                    event,
+                    original: None,
+                })
+            });
+            ledger.import_batch(items, opts)
+        }
+        ImportFormat::Gdelt => {
+            let _ = (&mut gdelt_skips, reader);
+            return Err(Failure::usage("GDELT import is not available yet"));
+        }
+    };
+    bar.finish();
+    if result.is_err() {
+        forget_if_new(ledger, created);
+    }
+    let mut st = state.into_inner();
+    if let Some(e) = st.io_error.take() {
+        return Err(read_failure(file, e));
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(LedgerError::Rejected { error, .. }) => {
+            return Err(
+                Failure::usage(format!("{}: line {}: {error}", file.display(), st.line))
+                    .hint("nothing was appended: the import is all or nothing"),
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print_import(out, &summary, &st.lines, &gdelt_skips, started, o)
+}
+
+fn print_import(
+    out: &mut impl Write,
+    summary: &BatchSummary,
+    lines: &LineMap,
+    gdelt: &GdeltTally,
+    started: Instant,
+    o: Output,
+) -> Result<u8> {
+    let skipped_lines: Vec<usize> = summary
+        .skipped_at
+        .iter()
+        .filter_map(|&i| lines.line(i))
+        .collect();
+    if o.json {
+        let mut v = json!({
+            "appended": summary.appended,
+            "skipped": summary.skipped,
+            "skipped_lines": skipped_lines,
+            "first": summary.first,
+            "head": head_json(&summary.head),
+        });
+        if gdelt.total() > 0 {
+            v["rows_skipped"] = gdelt.to_json();
+        }
+        writeln!(out, "{v}")?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "imported {} events in {:.1} s; head {}",
+        summary.appended,
+        started.elapsed().as_secs_f64(),
+        summary.head.token()
+    )?;
+    if summary.skipped > 0 {
+        let shown: Vec<String> = skipped_lines
+            .iter()
+            .take(10)
+            .map(|l| l.to_string())
+            .collect();
+        let more = if summary.skipped > shown.len() as u64 {
+            ", ..."
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "skipped {} events the ledger already held (lines {}{more})",
+            summary.skipped,
+            shown.join(", ")
+        )?;
+    }
+    if gdelt.total() > 0 {
+        writeln!(out, "skipped {} GDELT rows:", gdelt.total())?;
+        for (reason, n) in gdelt.by_reason() {
+            writeln!(out, "  {n:>7}  {reason}")?;
+        }
+    }
+    Ok(0)
+}
+
+/// Where an export goes: stdout, or a file written beside its final name and
+/// renamed into place once complete, so that a failed export leaves no file
+/// that looks whole.
+enum Sink<'a, W: Write> {
+    Stdout(&'a mut W),
+    File {
+        path: PathBuf,
+        partial: PathBuf,
+        w: io::BufWriter<std::fs::File>,
+    },
+}
+
+impl<'a, W: Write> Sink<'a, W> {
+    fn new(output: Option<&Path>, force: bool, out: &'a mut W) -> Result<Self> {
+        let Some(path) = output else {
+            return Ok(Sink::Stdout(out));
+        };
+        if path.is_dir() {
+            return Err(Failure::usage(format!(
+                "{} is a directory; -o takes a file name",
+                path.display()
+            )));
+        }
+        if path.exists() && !force {
+            return Err(Failure::usage(format!("{} already exists", path.display()))
+                .hint("pass --force to overwrite it, or choose another name"));
+        }
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".partial");
+        let partial = path.with_file_name(name);
+        let f = std::fs::File::create(&partial).map_err(|e| Failure {
+            code: IO,
+            message: format!("cannot create {}: {e}", partial.display()),
+            hint: None,
+        })?;
+        Ok(Sink::File {
+            path: path.to_path_buf(),
+            partial,
+            w: io::BufWriter::with_capacity(1 << 16, f),
+        })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Stdout(w) => *w,
+            Sink::File { w, .. } => w,
+        }
+    }
+
+    /// Makes the file durable and gives it its name.
+    fn finish(self) -> Result<Option<PathBuf>> {
+        match self {
+            Sink::Stdout(w) => {
+                w.flush()?;
+                Ok(None)
+            }
+            Sink::File { path, partial, w } => {
+                let fail = |e: io::Error| Failure {
+                    code: IO,
+                    message: format!("cannot write {}: {e}", partial.display()),
+                    hint: None,
+                };
+                let f = w.into_inner().map_err(|e| fail(e.into_error()))?;
+                f.sync_all().map_err(fail)?;
+                std::fs::rename(&partial, &path).map_err(fail)?;
+                Ok(Some(path))
+            }
+        }
+    }
+
+    /// Removes a partial file after a failure.
+    fn abandon(self) {
+        if let Sink::File { partial, w, .. } = self {
+            drop(w);
+            let _ = std::fs::remove_file(partial);
+        }
+    }
+}
+
+/// `demarche export`.
+pub fn export(
+    cli: &Cli,
+    format: ExportFormat,
+    output: Option<&Path>,
+    force: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let ledger = open(cli, false)?;
+    let head = ledger.head()?;
+    let mut sink = Sink::new(output, force, out)?;
+    let bar = Progress::events(head.size, "exporting");
+    let written = (|| -> Result<u64> {
+        let w = sink.writer();
+        let mut n = 0u64;
+        match format {
+            ExportFormat::Jsonl => {
+                let mut line = Vec::with_capacity(1024);
+                for r in ledger.iter(1, head.size)? {
+                    let r = r?;
+                    line.clear();
+                    serde_json::to_writer(&mut line, &export::export_line(&r))
+                        .expect("JSON to memory");
+                    line.push(b'\n');
+                    w.write_all(&line)?;
+                    n += 1;
+                    if n % 4096 == 0 {
+                        bar.advance(4096);
+                    }
+                }
+            }
+            ExportFormat::Csv => {
+                let amendments = ledger.amendments(None)?;
+                w.write_all(export::csv_header().as_bytes())?;
+                let mut rows = String::with_capacity(4096);
+                for r in ledger.iter(1, head.size)? {
+                    let r = r?;
+                    rows.clear();
+                    export::csv_rows(&r, &amendments, &mut rows);
+                    w.write_all(rows.as_bytes())?;
+                    n += 1;
+                    if n % 4096 == 0 {
+                        bar.advance(4096);
+                    }
+                }
+            }
+        }
+        Ok(n)
+    })();
+    bar.finish();
+    let n = match written {
+        Ok(n) => n,
+        Err(f) => {
+            sink.abandon();
+            return Err(f);
+        }
+    };
+    if let Some(path) = sink.finish()? {
+        eprintln!(
+            "exported {n} events to {} (head {})",
+            path.display(),
+            head.token()
+        );
+    }
+    Ok(0)
+}
+
+/// Reads an export line by line and checks its chain, handing each checked
+/// record to `each`. Stops at the first problem.
+///
+/// A line that is not an export line at all is bad input (exit 2, naming the
+/// line); a line that parses but does not check is a broken chain (in the
+/// checker's report).
+fn check_export(
+    file: &Path,
+    expect: Option<(u64, demarche::event::Hash)>,
+    mut each: impl FnMut(usize, ExportRecord) -> Result<bool>,
+) -> Result<ExportChecker> {
+    let (input, len) = open_input(file)?;
+    let bar = Progress::bytes(len, "checking");
+    let reader = BufReader::with_capacity(1 << 16, bar.reader(input));
+    let mut checker = ExportChecker::new();
+    if let Some((size, hash)) = expect {
+        checker = checker.expecting(size, hash);
+    }
+    let mut result = Ok(());
+    for item in export_records(reader) {
+        let (line, rec) = match item {
+            Ok(r) => r,
+            Err(LineError::Io { error, .. }) => {
+                result = Err(read_failure(file, error));
+                break;
+            }
+            Err(LineError::Input { line, error }) => {
+                result = Err(
+                    Failure::usage(format!("{}: line {line}: {error}", file.display()))
+                        .hint("this is not a line of `demarche export`"),
+                );
+                break;
+            }
+        };
+        if !checker.feed(line, &rec) {
+            break;
+        }
+        match each(line, rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(f) => {
+                result = Err(f);
+                break;
+            }
+        }
+    }
+    bar.finish();
+    result?;
+    checker.finish();
+    Ok(checker)
+}
+
+fn export_report_json(c: &ExportChecker) -> serde_json::Value {
+    let head: Head = c.head();
+    json!({
+        "intact": c.problem().is_none(),
+        "checked": head.size,
+        "head": head_json(&head),
+        "first_bad_seq": c.problem().map(|p| p.seq),
+        "line": c.problem().map(|p| p.line),
+        "problem": c.problem().map(|p| p.message.clone()),
+    })
+}
+
+/// `demarche verify --export FILE`.
+pub fn verify_export(
+    file: &Path,
+    expect_head: Option<&str>,
+    o: Output,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let expect = expect_head.map(parse_head_token).transpose()?;
+    let checker = check_export(file, expect, |_, _| Ok(true))?;
+    if o.json {
+        writeln!(out, "{}", export_report_json(&checker))?;
+    } else {
+        match checker.problem() {
+            None => writeln!(
+                out,
+                "intact: {} events verified in the export, head {}",
+                checker.head().size,
+                checker.head().token()
+            )?,
+            Some(p) => {
+                writeln!(out, "TAMPERED: first bad seq {} (line {})", p.seq, p.line)?;
+                writeln!(out, "  {}", p.message)?;
+                writeln!(out, "  {} events verified before it", checker.head().size)?;
+            }
+        }
+    }
+    Ok(if checker.problem().is_none() {
+        0
+    } else {
+        INTEGRITY
+    })
+}
+
+/// `demarche rebuild --from EXPORT`.
+pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Result<u8> {
+    let path = ledger_path(cli)?;
+    if path.exists() {
+        return Err(Failure::usage(format!(
+            "{} already exists: rebuild makes a new ledger",
+            path.display()
+        ))
+        .hint("point --ledger at a path that does not exist yet"));
+    }
+    let started = Instant::now();
+    let checked = check_export(from, None, |line, rec| {
+        if rec.event.is_none() {
+            return Err(Failure::usage(format!(
+                "{}: line {line}: seq {} is redacted in the export; a rebuild needs every payload",
+                from.display(),
+                rec.seq
+            )));
+        }
+        Ok(true)
+    })?;
+    if let Some(p) = checked.problem() {
+        return Err(Failure {
+            code: INTEGRITY,
+            message: format!(
+                "{}: the export's chain is broken at seq {} (line {}): {}",
+                from.display(),
+                p.seq,
+                p.line,
+                p.message
+            ),
+            hint: Some(format!(
+                "nothing was written; `demarche verify --export {}` shows the same",
+                from.display()
+            )),
+        });
+    }
+    let expected = checked.head();
+    if expected.size == 0 {
+        return Err(Failure::usage(format!(
+            "{} holds no events: there is nothing to rebuild",
+            from.display()
+        )));
+    }
+    let (mut ledger, created) = open_for_write(cli)?;
+    let state = RefCell::new(ReadState::default());
+    let (input, _) = open_input(from)?;
+    let bar = Progress::events(expected.size, "rebuilding");
+    let reader = BufReader::with_capacity(1 << 16, input);
+    let items = track(&state, export_records(reader)).map(|r| {
+        bar.advance(1);
+        r.and_then(|rec| {
+            let original = Some(Original {
+                seq: rec.seq,
+                recorded_at: rec.recorded_at,
+                prev: rec.prev,
+                hash: rec.hash,
+            });
+            rec.event
+                .map(|event| Incoming { event, original })
+                .ok_or_else(|| InputError::new("type", "redacted"))
+        })
+    });
+    let result = ledger.import_batch(items, BatchOptions::default());
+    bar.finish();
+    if result.is_err() {
+        forget_if_new(ledger, created);
+    }
+    let mut st = state.into_inner();
+    if let Some(e) = st.io_error.take() {
+        return Err(read_failure(from, e));
+    }
+    let summary = match result {
+        Ok(s) => s,
+        Err(LedgerError::Rejected { error, .. }) => {
+            return Err(
+                Failure::usage(format!("{}: line {}: {error}", from.display(), st.line))
+                    .hint("nothing was written: the rebuild is all or nothing"),
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if summary.head != expected {
+        return Err(Failure {
+            code: INTEGRITY,
+            message: format!(
+                "the rebuilt head {} differs from the export's {}",
+                summary.head.token(),
+                expected.token()
+            ),
+            hint: None,
+        });
+    }
+    if o.json {
+        writeln!(
+            out,
+            "{}",
+            json!({"rebuilt": summary.appended, "ledger": path.display().to_string(), "head": head_json(&summary.head)})
+        )?;
+    } else {
+        writeln!(
+            out,
+            "rebuilt {} events into {} in {:.1} s; head {} (the export's)",
+            summary.appended,
+            path.display(),
+            started.elapsed().as_secs_f64(),
+            summary.head.token()
+        )?;
+    }
+    Ok(0)
+}
+
+/// Export lines as records, numbered, skipping blank lines.
+fn export_records(
+    mut reader: impl BufRead,
+) -> impl Iterator<Item = std::result::Result<(usize, ExportRecord), LineError>> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut line = 0usize;
+    std::iter::from_fn(move || loop {
+        line += 1;
+        let input = |error| Some(Err(LineError::Input { line, error }));
+        match lines::read_line_bounded(&mut reader, &mut buf, MAX_EXPORT_LINE) {
+            Err(error) => return Some(Err(LineError::Io { line, error })),
+            Ok(None) => return None,
+            Ok(Some(Err(n))) => {
+                return input(InputError::new(
+                    "",
+                    format!("line is {n} bytes long; the limit is {MAX_EXPORT_LINE}"),
+                ))
+            }
+            Ok(Some(Ok(()))) => {}
+        }
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            return input(InputError::new("", "not UTF-8"));
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        return Some(
+            export::parse_export_line(text)
+                .map(|r| (line, r))
+                .map_err(|error| LineError::Input { line, error }),
+        );
+    })
+}
+
+#[derive(Default)]
+struct GdeltTally;
+impl GdeltTally {
+    fn total(&self) -> u64 {
+        0
+    }
+    fn to_json(&self) -> serde_json::Value {
+        json!({})
+    }
+    fn by_reason(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+}

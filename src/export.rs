@@ -1,0 +1,421 @@
+//! Exports: JSON Lines that carry every record's place in the chain, so that
+//! anyone can check the chain from the export alone, and CSV for spreadsheets.
+//!
+//! An export line is an event's JSON (as `append --json` takes it) inside an
+//! envelope: `seq`, `recorded_at` (RFC 3339, to the microsecond) first, then the
+//! event's fields, then `prev`, `hash` and `digest` (hex). The digest is that of
+//! the event's canonical payload (`schema/FORMAT.md` section 3), so a checker
+//! re-encodes the fields, hashes them, and follows the links: a field edited, a
+//! line dropped, moved or inserted, or a hash rewritten shows up as the first
+//! seq that does not check. This module has no I/O of its own.
+
+use crate::chain;
+use crate::codec::{self, RecordHeader};
+use crate::event::{Event, Hash, Head, Recorded, Seq};
+use crate::json::{self, InputError};
+use crate::projection::{stance_kind, Amendments};
+use crate::vocab::Vocabulary;
+use serde_json::{Map, Value};
+
+/// Longest export line read: an event line's limit plus room for the envelope.
+pub const MAX_EXPORT_LINE: usize = json::MAX_LINE + 4096;
+
+/// One record as an export line: the event's JSON in its envelope. A redacted
+/// record has `"type": "redacted"` and carries its `payload_len`, which the
+/// chain hash covers and which cannot be recomputed without the payload.
+pub fn export_line(r: &Recorded) -> Value {
+    let mut v = json::recorded_json(r);
+    if r.event.is_none() {
+        if let Value::Object(m) = &mut v {
+            m.insert("payload_len".into(), r.payload_len.into());
+        }
+    }
+    v
+}
+
+/// One export line, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRecord {
+    /// The record's seq.
+    pub seq: Seq,
+    /// Its transaction time, microseconds since 1970 UTC.
+    pub recorded_at: i64,
+    /// The previous record's hash.
+    pub prev: Hash,
+    /// Its chain hash.
+    pub hash: Hash,
+    /// Its payload digest.
+    pub digest: Hash,
+    /// The event; `None` when redacted.
+    pub event: Option<Event>,
+    /// The payload length a redacted record declares.
+    pub payload_len: Option<u32>,
+}
+
+fn hash_field(m: &mut Map<String, Value>, field: &str) -> Result<Hash, InputError> {
+    match m.remove(field) {
+        Some(Value::String(s)) => Hash::from_hex(&s)
+            .ok_or_else(|| InputError::new(field, "expected 64 lower-case hex digits")),
+        Some(_) => Err(InputError::new(field, "expected a string of 64 hex digits")),
+        None => Err(InputError::new(field, "missing")),
+    }
+}
+
+/// Parses one export line.
+///
+/// # Errors
+/// [`InputError`] naming the field: a missing or malformed envelope field, or
+/// an event that does not parse as `append --json` would parse it.
+pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
+    if line.len() > MAX_EXPORT_LINE {
+        return Err(InputError::new(
+            "",
+            format!(
+                "line is {} bytes long; the limit is {MAX_EXPORT_LINE}",
+                line.len()
+            ),
+        ));
+    }
+    let mut m: Map<String, Value> = match serde_json::from_str(line) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err(InputError::new("", "expected a JSON object")),
+        Err(e) => return Err(InputError::new("", format!("not JSON: {e}"))),
+    };
+    let seq = match m.remove("seq") {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .filter(|&s| s > 0)
+            .ok_or_else(|| InputError::new("seq", "expected a whole number, 1 or more"))?,
+        Some(_) => return Err(InputError::new("seq", "expected a whole number")),
+        None => return Err(InputError::new("seq", "missing")),
+    };
+    let recorded_at = match m.remove("recorded_at") {
+        Some(Value::String(s)) => s
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| {
+                InputError::new(
+                    "recorded_at",
+                    format!("expected an RFC 3339 time such as 2021-01-29T14:03:07.123456Z: {e}"),
+                )
+            })?
+            .as_microsecond(),
+        Some(_) => return Err(InputError::new("recorded_at", "expected a string")),
+        None => return Err(InputError::new("recorded_at", "missing")),
+    };
+    let prev = hash_field(&mut m, "prev")?;
+    let hash = hash_field(&mut m, "hash")?;
+    let digest = hash_field(&mut m, "digest")?;
+    let payload_len = match m.remove("payload_len") {
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| InputError::new("payload_len", "expected a byte count"))?,
+        ),
+        Some(_) => return Err(InputError::new("payload_len", "expected a byte count")),
+        None => None,
+    };
+    let event = if m.get("type").and_then(Value::as_str) == Some("redacted") {
+        if m.len() > 1 {
+            return Err(InputError::new(
+                "type",
+                "a redacted record carries no event fields",
+            ));
+        }
+        if payload_len.is_none() {
+            return Err(InputError::new("payload_len", "missing (redacted record)"));
+        }
+        None
+    } else {
+        if payload_len.is_some() {
+            return Err(InputError::new(
+                "payload_len",
+                "only a redacted record carries it",
+            ));
+        }
+        Some(json::parse_event(&Value::Object(m).to_string())?)
+    };
+    Ok(ExportRecord {
+        seq,
+        recorded_at,
+        prev,
+        hash,
+        digest,
+        event,
+        payload_len,
+    })
+}
+
+/// Where an export stops checking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportProblem {
+    /// The first seq that does not check.
+    pub seq: Seq,
+    /// Its 1-based line in the export.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Follows the chain through an export, one record at a time: each record must
+/// come next in seq, link to the one before, and hash to what it carries.
+#[derive(Debug, Clone)]
+pub struct ExportChecker {
+    head: Head,
+    problem: Option<ExportProblem>,
+    payload: Vec<u8>,
+    expect: Option<(u64, Hash)>,
+    last_line: usize,
+}
+
+impl Default for ExportChecker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ExportChecker {
+    /// A checker at the start of a chain.
+    pub fn new() -> Self {
+        ExportChecker {
+            head: Head {
+                size: 0,
+                hash: Hash::ZERO,
+                recorded_at: i64::MIN,
+            },
+            problem: None,
+            payload: Vec::new(),
+            expect: None,
+            last_line: 0,
+        }
+    }
+
+    /// Also requires the chain to pass through a head saved earlier: record
+    /// `size` must hash to `hash`. A chain that was cut short, or rewritten and
+    /// re-hashed, does not.
+    pub fn expecting(mut self, size: u64, hash: Hash) -> Self {
+        self.expect = Some((size, hash));
+        self
+    }
+
+    /// Ends the check: an export that stopped before the expected head is a
+    /// problem.
+    pub fn finish(&mut self) {
+        if let (None, Some((size, _))) = (&self.problem, self.expect) {
+            if self.head.size < size {
+                self.problem = Some(ExportProblem {
+                    seq: self.head.size + 1,
+                    line: self.last_line + 1,
+                    message: format!(
+                        "the export ends at seq {}, before the expected head at seq {size}: records were cut off",
+                        self.head.size
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Checks the next record, read from 1-based `line`. Returns `false` once a
+    /// problem was found (the first one is kept).
+    pub fn feed(&mut self, line: usize, rec: &ExportRecord) -> bool {
+        if self.problem.is_some() {
+            return false;
+        }
+        let fail = |message: String| ExportProblem {
+            seq: rec.seq,
+            line,
+            message,
+        };
+        let expected = self.head.size + 1;
+        let problem = if rec.seq != expected {
+            Some(fail(format!(
+                "seq {} where seq {expected} should come next: a record was dropped, moved or inserted",
+                rec.seq
+            )))
+        } else if rec.prev != self.head.hash {
+            Some(fail(format!(
+                "prev is {}, but the record before hashes to {}",
+                rec.prev.to_hex(),
+                self.head.hash.to_hex()
+            )))
+        } else if rec.recorded_at < self.head.recorded_at {
+            Some(fail("recorded_at is earlier than the record before".into()))
+        } else {
+            self.link(rec).err().map(fail)
+        }
+        .or_else(|| match self.expect {
+            Some((size, hash)) if size == rec.seq && hash != rec.hash => Some(fail(format!(
+                "seq {size} hashes to {}, not to the expected head's {}: the chain was rewritten",
+                rec.hash.to_hex(),
+                hash.to_hex()
+            ))),
+            _ => None,
+        });
+        self.last_line = line;
+        match problem {
+            Some(p) => {
+                self.problem = Some(p);
+                false
+            }
+            None => {
+                self.head = Head {
+                    size: rec.seq,
+                    hash: rec.hash,
+                    recorded_at: rec.recorded_at,
+                };
+                true
+            }
+        }
+    }
+
+    fn link(&mut self, rec: &ExportRecord) -> Result<(), String> {
+        let (digest, len) = match (&rec.event, rec.payload_len) {
+            (Some(event), _) => {
+                self.payload.clear();
+                codec::encode_event_into(event, &mut self.payload)
+                    .map_err(|e| format!("the event does not encode: {e}"))?;
+                let digest = chain::payload_digest(&self.payload);
+                if digest != rec.digest {
+                    return Err(format!(
+                        "the event's fields hash to digest {}, not to the {} the line carries: the fields were edited",
+                        digest.to_hex(),
+                        rec.digest.to_hex()
+                    ));
+                }
+                (digest, self.payload.len() as u32)
+            }
+            (None, Some(len)) => (rec.digest, len),
+            (None, None) => return Err("a redacted record without payload_len".into()),
+        };
+        let header = RecordHeader::v1(rec.seq, rec.recorded_at, rec.prev, len);
+        let hash = chain::link_hash(&header, &digest);
+        if hash != rec.hash {
+            return Err(format!(
+                "the record hashes to {}, not to the {} the line carries",
+                hash.to_hex(),
+                rec.hash.to_hex()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records that checked so far, and the hash of the last one.
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    /// The first problem, if any.
+    pub fn problem(&self) -> Option<&ExportProblem> {
+        self.problem.as_ref()
+    }
+}
+
+/// Columns of the CSV export.
+pub const CSV_COLUMNS: [&str; 19] = [
+    "seq",
+    "said_on",
+    "party",
+    "stance",
+    "stance_kind",
+    "hedge",
+    "predicate",
+    "subject",
+    "location",
+    "qualifier",
+    "cameo",
+    "cameo_label",
+    "plover",
+    "corrected_by",
+    "speaker",
+    "quote",
+    "source_url",
+    "recorded_at",
+    "hash",
+];
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+fn csv_field(s: &str, out: &mut String) {
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// The CSV header line, with its line ending.
+pub fn csv_header() -> String {
+    let mut s = CSV_COLUMNS.join(",");
+    s.push_str("\r\n");
+    s
+}
+
+/// CSV rows for one recorded event: one per (statement, subject) pair of a
+/// statement that stands, as the positions see it: a retracted statement has
+/// no rows, and a corrected one is shown as corrected, under its own seq, with
+/// the correction's seq in `corrected_by`. Corrections, retractions and actor
+/// events themselves have no rows. A statement with no subjects has one row with
+/// an empty `subject`.
+pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
+    let Some(Event::Statement(original)) = &r.event else {
+        return;
+    };
+    if amendments.retracted.contains(&r.seq) {
+        return;
+    }
+    let (corrected_by, s) = match amendments.corrected.get(&r.seq) {
+        Some((by, s)) => (Some(*by), s),
+        None => (None, original),
+    };
+    let vocab = Vocabulary::builtin();
+    let mapping = vocab.mapping(&s.stance, &s.proposition.predicate);
+    let cameo = mapping.map(|m| m.cameo.as_str()).unwrap_or("");
+    let cameo_label = vocab
+        .cameo_labels
+        .get(cameo)
+        .map(String::as_str)
+        .unwrap_or("");
+    let plover = mapping.and_then(|m| m.plover.as_deref()).unwrap_or("");
+    let none: [String; 1] = [String::new()];
+    let subjects: &[String] = if s.proposition.subjects.is_empty() {
+        &none
+    } else {
+        &s.proposition.subjects
+    };
+    let said_on = json::format_said_on(&s.said_on);
+    let recorded_at = json::format_recorded_at(r.recorded_at);
+    let hash = r.hash.to_hex();
+    let seq = r.seq.to_string();
+    let corrected_by = corrected_by.map(|c| c.to_string()).unwrap_or_default();
+    let speaker = s.speaker.as_ref().map(|p| p.name.as_str()).unwrap_or("");
+    for subject in subjects {
+        let fields: [&str; 19] = [
+            &seq,
+            &said_on,
+            &s.party,
+            &s.stance,
+            stance_kind(&s.stance),
+            s.hedge.as_deref().unwrap_or(""),
+            &s.proposition.predicate,
+            subject,
+            s.proposition.location.as_deref().unwrap_or(""),
+            s.proposition.qualifier.as_deref().unwrap_or(""),
+            cameo,
+            cameo_label,
+            plover,
+            &corrected_by,
+            speaker,
+            &s.quote,
+            s.source.url.as_deref().unwrap_or(""),
+            &recorded_at,
+            &hash,
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            csv_field(f, out);
+        }
+        out.push_str("\r\n");
+    }
+}
