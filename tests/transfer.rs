@@ -1,0 +1,549 @@
+//! Import, export, `verify --export` and `rebuild`, end to end through the
+//! command line: the round trip is exact, every way of breaking an export is
+//! caught (by demarche and by the Python checker in tools/), re-imports add
+//! nothing, and bad input changes nothing.
+
+mod common;
+
+use common::bin;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn demarche(ledger: &Path) -> assert_cmd::Command {
+    let mut c = bin();
+    c.arg("--ledger")
+        .arg(ledger)
+        .env("DEMARCHE_NOW", "2026-11-29T12:00:00Z");
+    c
+}
+
+fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stdout.clone()).expect("utf8")
+}
+
+fn head(ledger: &Path) -> String {
+    stdout(&demarche(ledger).arg("head").assert().success())
+        .trim()
+        .to_string()
+}
+
+/// Events beyond the worked example: every event type, a said_on with a time
+/// and an offset, and a quote long enough to span several BLAKE3 chunks.
+fn extra_events() -> String {
+    let long_quote = "We call on all parties to respect the arms embargo. ".repeat(60);
+    [
+        serde_json::json!({"type":"actor","id":"SADAT","name":"SADAT International Defense Consultancy","kind":"company","aliases":["SADAT Inc"]}),
+        serde_json::json!({"type":"alias","actor":"SADAT","alias":"SADAT A.S."}),
+        serde_json::json!({"type":"statement","said_on":"2021-02-03T14:05:09+02:00","party":"France","speaker":{"name":"A Spokesperson"},"stance":"calls-for","hedge":"if possible","proposition":{"predicate":"arms-embargo","subjects":[],"location":"LBY","qualifier":"naval"},"quote":long_quote,"source":{"url":"https://example.org/fr","publisher":"Example Wire","published_on":"2021-02-03"}}),
+        serde_json::json!({"type":"statement","said_on":"2021-02-04T09:00Z","party":"USA","stance":"accuses","proposition":{"predicate":"presence","subjects":["SADAT A.S."],"location":"LBY"},"quote":"SADAT contractors remain in Libya","source":{"publisher":"Example Wire"}}),
+        serde_json::json!({"type":"correction","of":3,"statement":{"said_on":"2021-01-28","party":"USA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS","TUR"],"location":"LBY"},"quote":"we call on Turkey and Russia to immediately initiate the withdrawal of their forces","source":{"publisher":"news report of 29 January 2021"}},"reason":"both subjects"}),
+        serde_json::json!({"type":"retraction","of":5,"reason":"misattributed"}),
+    ]
+    .iter()
+    .map(|v| v.to_string() + "\n")
+    .collect()
+}
+
+/// A ledger with the worked example and [`extra_events`].
+fn rich_ledger(dir: &Path) -> PathBuf {
+    let ledger = dir.join("ledger");
+    demarche(&ledger).arg("demo").assert().success();
+    let extra = dir.join("extra.jsonl");
+    std::fs::write(&extra, extra_events()).expect("write");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&extra)
+        .assert()
+        .success();
+    ledger
+}
+
+fn export(ledger: &Path, to: &Path) -> String {
+    demarche(ledger)
+        .args(["export", "-o"])
+        .arg(to)
+        .assert()
+        .success();
+    std::fs::read_to_string(to).expect("export")
+}
+
+#[test]
+fn export_carries_the_chain_and_rebuild_reproduces_it_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let original_head = head(&ledger);
+    let file = dir.path().join("export.jsonl");
+    let text = export(&ledger, &file);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 16);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["seq"], (i + 1) as u64);
+        for f in ["recorded_at", "prev", "hash", "digest"] {
+            assert!(l[f].is_string(), "line {} lacks {f}", i + 1);
+        }
+        if i > 0 {
+            assert_eq!(l["prev"], lines[i - 1]["hash"]);
+        }
+    }
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("head {original_head}")));
+
+    let rebuilt = dir.path().join("rebuilt");
+    demarche(&rebuilt)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&original_head));
+    assert_eq!(head(&rebuilt), original_head);
+    demarche(&rebuilt).arg("verify").assert().success();
+    let again = export(&rebuilt, &dir.path().join("again.jsonl"));
+    assert_eq!(
+        again, text,
+        "the rebuilt ledger exports byte for byte the same"
+    );
+    // The positions follow too.
+    let positions =
+        |l: &Path| stdout(&demarche(l).args(["positions", "--json"]).assert().success());
+    assert_eq!(positions(&rebuilt), positions(&ledger));
+}
+
+/// Each way of breaking an export, as (name, edit of the lines, expected first bad seq).
+type Damage = (&'static str, fn(&mut Vec<String>), u64);
+
+fn damages() -> Vec<Damage> {
+    fn set(lines: &mut [String], i: usize, f: &str, v: Value) {
+        let mut o: Value = serde_json::from_str(&lines[i]).expect("JSON");
+        o[f] = v;
+        lines[i] = o.to_string();
+    }
+    vec![
+        (
+            "a quote edited",
+            |l| {
+                l[3] = l[3].replace("Turkey", "Tukrey");
+            },
+            4,
+        ),
+        (
+            "a party edited",
+            |l| {
+                set(l, 6, "party", "FRA".into());
+            },
+            7,
+        ),
+        (
+            "a line dropped",
+            |l| {
+                l.remove(8);
+            },
+            10,
+        ),
+        (
+            "two lines swapped",
+            |l| {
+                l.swap(4, 5);
+            },
+            6,
+        ),
+        (
+            "a line inserted twice",
+            |l| {
+                let d = l[2].clone();
+                l.insert(3, d);
+            },
+            3,
+        ),
+        (
+            "recorded_at moved",
+            |l| {
+                set(l, 11, "recorded_at", "2026-11-29T12:00:01Z".into());
+            },
+            12,
+        ),
+        (
+            "a hash rewritten",
+            |l| {
+                set(l, 13, "hash", "ab".repeat(32).into());
+            },
+            14,
+        ),
+        (
+            "prev rewritten",
+            |l| {
+                set(l, 14, "prev", "00".repeat(32).into());
+            },
+            15,
+        ),
+    ]
+}
+
+#[test]
+fn verify_export_and_rebuild_name_the_first_bad_seq_of_each_damage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let text = export(&ledger, &dir.path().join("export.jsonl"));
+    for (name, damage, seq) in damages() {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        damage(&mut lines);
+        let file = dir.path().join("damaged.jsonl");
+        std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+        let out = demarche(&ledger)
+            .args(["verify", "--json", "--export"])
+            .arg(&file)
+            .assert()
+            .code(1);
+        let report: Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+        assert_eq!(report["intact"], false, "{name}");
+        assert_eq!(report["first_bad_seq"], seq, "{name}: {report}");
+        let target = dir.path().join("never");
+        demarche(&target)
+            .args(["rebuild", "--from"])
+            .arg(&file)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!("broken at seq {seq}")));
+        assert!(
+            !target.exists(),
+            "{name}: a refused rebuild leaves no ledger"
+        );
+    }
+}
+
+#[test]
+fn a_cut_tail_and_a_rewritten_tail_are_caught_against_a_saved_head() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let saved = head(&ledger);
+    let text = export(&ledger, &dir.path().join("export.jsonl"));
+    let cut: String = text.lines().take(12).map(|l| format!("{l}\n")).collect();
+    let file = dir.path().join("cut.jsonl");
+    std::fs::write(&file, &cut).expect("write");
+    // Alone, a shorter export is a consistent one...
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&file)
+        .assert()
+        .success();
+    // ...but not one that reaches the head saved earlier.
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&file)
+        .args(["--expect-head", &saved])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("first bad seq 13"));
+
+    // A tail rewritten and re-hashed from seq 13: rebuild a ledger from the
+    // first 12 lines and append different events to it.
+    let forged = dir.path().join("forged");
+    demarche(&forged)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .success();
+    let other = dir.path().join("other.jsonl");
+    std::fs::write(
+        &other,
+        extra_events().replace("SADAT contractors", "Some contractors"),
+    )
+    .expect("write");
+    demarche(&forged)
+        .arg("import")
+        .arg(&other)
+        .assert()
+        .success();
+    let forged_export = dir.path().join("forged.jsonl");
+    export(&forged, &forged_export);
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&forged_export)
+        .assert()
+        .success();
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&forged_export)
+        .args(["--expect-head", &saved])
+        .assert()
+        .code(1);
+}
+
+fn python() -> Option<&'static str> {
+    let ok = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("note: python3 not found; the Python checker was not run");
+    }
+    ok.then_some("python3")
+}
+
+fn run_checker(file: &Path, expect: Option<&str>) -> (i32, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/verify_export.py");
+    let mut c = std::process::Command::new(python().expect("python3"));
+    c.arg(script).arg(file);
+    if let Some(h) = expect {
+        c.args(["--expect-head", h]);
+    }
+    let out = c.output().expect("run python3");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_python_checker_agrees_with_demarche() {
+    if python().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let saved = head(&ledger);
+    let file = dir.path().join("export.jsonl");
+    let text = export(&ledger, &file);
+    let (code, out) = run_checker(&file, Some(&saved));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), format!("intact: 16 events, head {saved}"));
+    for (name, damage, seq) in damages() {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        damage(&mut lines);
+        let bad = dir.path().join("damaged.jsonl");
+        std::fs::write(&bad, lines.join("\n") + "\n").expect("write");
+        let (code, out) = run_checker(&bad, None);
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(
+            out.starts_with(&format!("TAMPERED: seq {seq} ")),
+            "{name}: {out}"
+        );
+    }
+    let cut = dir.path().join("cut.jsonl");
+    std::fs::write(&cut, text.lines().take(9).collect::<Vec<_>>().join("\n")).expect("write");
+    assert_eq!(run_checker(&cut, Some(&saved)).0, 1);
+}
+
+#[test]
+fn importing_the_same_file_twice_adds_nothing_the_second_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let file = dir.path().join("in.jsonl");
+    let events = extra_events();
+    // The third line twice, and a blank line: the duplicate is named by its line.
+    let third = events.lines().nth(2).expect("line");
+    std::fs::write(&file, format!("{events}\n{third}\n")).expect("write");
+    demarche(&ledger).arg("demo").assert().success();
+    let before = head(&ledger);
+    let first = demarche(&ledger)
+        .args(["import", "--json"])
+        .arg(&file)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(stdout(&first).trim()).expect("JSON");
+    assert_eq!(v["appended"], 6);
+    assert_eq!(v["skipped"], 1);
+    assert_eq!(v["skipped_lines"], serde_json::json!([8]));
+    let after = head(&ledger);
+    assert_ne!(after, before);
+    let second = demarche(&ledger)
+        .args(["import", "--json"])
+        .arg(&file)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(stdout(&second).trim()).expect("JSON");
+    assert_eq!(v["appended"], 0);
+    assert_eq!(v["skipped"], 7);
+    assert_eq!(head(&ledger), after);
+    // The worked example's file, written with names rather than ids, is known too.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/libya-2021-01-29.jsonl");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&example)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("imported 0 events"))
+        .stdout(predicate::str::contains("skipped 10 events"));
+    assert_eq!(head(&ledger), after);
+}
+
+#[test]
+fn csv_has_a_row_per_standing_statement_and_subject_with_cameo_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let out = demarche(&ledger)
+        .args(["export", "--format", "csv"])
+        .assert()
+        .success();
+    let text = stdout(&out);
+    let rows = parse_csv(&text);
+    assert_eq!(rows[0][0], "seq");
+    let col = |name: &str| rows[0].iter().position(|c| c == name).expect("column");
+    let (seq, subject, cameo, corrected_by, quote) = (
+        col("seq"),
+        col("subject"),
+        col("cameo"),
+        col("corrected_by"),
+        col("quote"),
+    );
+    let of = |s: &str| -> Vec<&Vec<String>> { rows[1..].iter().filter(|r| r[seq] == s).collect() };
+    // Seq 3 was corrected (seq 15) to name both Russia and Turkey: two rows.
+    let three = of("3");
+    assert_eq!(three.len(), 2);
+    assert_eq!(three[0][corrected_by], "15");
+    assert_eq!(three[0][cameo], "0256");
+    let subjects: Vec<&str> = three.iter().map(|r| r[subject].as_str()).collect();
+    assert_eq!(subjects, ["RUS", "TUR"]);
+    // Seq 5 was retracted: no row. Corrections, retractions, actors: no rows.
+    for gone in ["5", "11", "12", "15", "16"] {
+        assert!(of(gone).is_empty(), "seq {gone} has no row");
+    }
+    // A statement without subjects has one row; quotes with commas survive.
+    let thirteen = of("13");
+    assert_eq!(thirteen.len(), 1);
+    assert_eq!(thirteen[0][subject], "");
+    assert!(thirteen[0][quote].starts_with("We call on all parties"));
+    assert_eq!(of("14")[0][subject], "SADAT");
+    for r in &rows {
+        assert_eq!(r.len(), rows[0].len());
+    }
+}
+
+/// A small RFC 4180 reader, enough to check what the export writes.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+#[test]
+fn bad_exports_are_refused_naming_the_line_and_nothing_is_created() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let text = export(&ledger, &dir.path().join("export.jsonl"));
+    let mut cut = text.clone();
+    cut.truncate(text.len() - 40);
+    let wrong_shape = text.replacen("\"seq\":2,", "\"seq\":\"two\",", 1);
+    let no_hash = text
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("JSON");
+            if v["seq"] == 4 {
+                v.as_object_mut().expect("object").remove("hash");
+            }
+            v.to_string() + "\n"
+        })
+        .collect::<String>();
+    let mut non_utf8 = text.clone().into_bytes();
+    let at = text.find("Turkey").expect("Turkey");
+    non_utf8[at] = 0xff;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated last line", cut.into_bytes(), "line 16"),
+        (
+            "valid JSON, wrong shape",
+            wrong_shape.into_bytes(),
+            "line 2",
+        ),
+        (
+            "no hash",
+            no_hash.into_bytes(),
+            "line 4: field `hash`: missing",
+        ),
+        ("non-UTF-8", non_utf8, "line 3"),
+    ];
+    for (name, bytes, message) in cases {
+        let file = dir.path().join("bad.jsonl");
+        std::fs::write(&file, bytes).expect("write");
+        demarche(&ledger)
+            .args(["verify", "--export"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+        let target = dir.path().join("never");
+        demarche(&target)
+            .args(["rebuild", "--from"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+        assert!(!target.exists(), "{name}: nothing created");
+    }
+    // Rebuild never writes into an existing ledger.
+    let file = dir.path().join("export.jsonl");
+    let before = head(&ledger);
+    demarche(&ledger)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(head(&ledger), before);
+}
+
+#[test]
+fn export_refuses_to_overwrite_and_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let file = dir.path().join("out.jsonl");
+    std::fs::write(&file, "keep me").expect("write");
+    demarche(&ledger)
+        .args(["export", "-o"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep me");
+    demarche(&ledger)
+        .args(["export", "-o"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a directory"));
+    demarche(&ledger)
+        .args(["export", "--force", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .lines()
+            .count(),
+        16
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
