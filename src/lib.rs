@@ -20,6 +20,8 @@ pub mod export;
 pub mod json;
 pub mod ledger;
 pub mod lines;
+pub mod merkle;
+pub mod note;
 pub mod projection;
 pub mod store;
 pub mod vocab;

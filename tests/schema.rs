@@ -163,12 +163,15 @@ fn a_json_schema_validator_accepts_the_examples_and_the_worked_example() {
     }
 }
 
+/// A named change to a JSON line.
+type Edit = (&'static str, fn(&mut Value));
+
 #[test]
 fn the_schemas_refuse_what_demarche_refuses() {
     let v = validators();
     let good: Value =
         serde_json::from_str(demarche::example::JSONL.lines().next().expect("line")).expect("JSON");
-    let edits: Vec<(&str, fn(&mut Value))> = vec![
+    let edits: Vec<Edit> = vec![
         ("an unknown field", |e| e["mood"] = "grim".into()),
         ("a correction's field on a statement", |e| {
             e["of"] = 3.into()
@@ -197,7 +200,7 @@ fn the_schemas_refuse_what_demarche_refuses() {
         assert!(refused, "demarche accepts {name}");
     }
     let line = worked_example_export().remove(0);
-    let export_edits: Vec<(&str, fn(&mut Value))> = vec![
+    let export_edits: Vec<Edit> = vec![
         ("no hash", |e| {
             e.as_object_mut().expect("object").remove("hash");
         }),
