@@ -16,6 +16,7 @@ pub mod chain;
 pub mod codec;
 pub mod event;
 pub mod example;
+pub mod gdelt;
 pub mod json;
 pub mod ledger;
 pub mod lines;
