@@ -17,6 +17,7 @@ pub mod codec;
 pub mod event;
 pub mod example;
 pub mod export;
+pub mod gdelt;
 pub mod json;
 pub mod ledger;
 pub mod lines;
