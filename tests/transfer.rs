@@ -547,3 +547,92 @@ fn export_refuses_to_overwrite_and_leaves_no_partial_file() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+fn gdelt_data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/gdelt")
+        .join(name)
+}
+
+#[test]
+fn gdelt_rows_become_statements_and_the_rest_are_counted_by_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let import = |l: &Path| {
+        let out = demarche(l)
+            .args(["import", "--json", "--format", "gdelt"])
+            .arg(gdelt_data("events.tsv"))
+            .assert()
+            .success();
+        serde_json::from_str::<Value>(stdout(&out).trim()).expect("JSON")
+    };
+    let v = import(&ledger);
+    assert_eq!(v["appended"], 14);
+    assert_eq!(v["rows_skipped"]["total"], 16);
+    let reasons = &v["rows_skipped"]["by_reason"];
+    assert_eq!(reasons["CAMEO code with no predicate"], 5);
+    assert_eq!(reasons["unmapped CAMEO code"], 4);
+    assert_eq!(reasons["no Actor1"], 1);
+    assert_eq!(reasons["no Actor2"], 1);
+    // The first row, as recorded: the party, the code's stance and predicate,
+    // and the GDELT event id, code and URL kept as provenance.
+    let first = stdout(
+        &demarche(&ledger)
+            .args(["show", "1", "--json"])
+            .assert()
+            .success(),
+    );
+    let e: Value = serde_json::from_str(first.trim()).expect("JSON");
+    assert_eq!(e["party"], "USA");
+    assert_eq!(e["stance"], "calls-for");
+    assert_eq!(e["proposition"]["predicate"], "ceasefire");
+    assert_eq!(e["proposition"]["subjects"], serde_json::json!(["TUR"]));
+    assert_eq!(e["proposition"]["location"], "LBY");
+    assert!(e["quote"]
+        .as_str()
+        .expect("quote")
+        .starts_with("GDELT event "));
+    assert!(e["quote"].as_str().expect("quote").contains("CAMEO 0256"));
+    assert_eq!(e["source"]["publisher"], "GDELT 2.0");
+    assert!(e["source"]["url"]
+        .as_str()
+        .expect("url")
+        .contains("example.org"));
+    // Importing the export again adds nothing.
+    let before = head(&ledger);
+    let again = import(&ledger);
+    assert_eq!(again["appended"], 0);
+    assert_eq!(again["skipped"], 14);
+    assert_eq!(head(&ledger), before);
+}
+
+#[test]
+fn malformed_gdelt_files_are_refused_naming_the_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "columns-57.tsv",
+            "line 3: expected 61 tab-separated columns, found 57",
+        ),
+        (
+            "columns-62.tsv",
+            "line 2: expected 61 tab-separated columns, found 62",
+        ),
+        ("not-utf8.tsv", "line 2"),
+        ("truncated.tsv", "truncated"),
+        ("bad-date.tsv", "line 2"),
+    ];
+    for (file, message) in cases {
+        let ledger = dir.path().join("ledger");
+        demarche(&ledger)
+            .args(["import", "--format", "gdelt"])
+            .arg(gdelt_data(file))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+        assert!(
+            !ledger.exists(),
+            "{file}: a refused import leaves no ledger"
+        );
+    }
+}

@@ -9,6 +9,7 @@ use super::{
 };
 use demarche::event::Head;
 use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
+use demarche::gdelt::{self, Row, Skipped};
 use demarche::json::InputError;
 use demarche::ledger::{BatchOptions, BatchSummary, Incoming, LedgerError, Original};
 use demarche::lines::{self, LineError};
@@ -131,7 +132,7 @@ pub fn import(
     let started = Instant::now();
     let state = RefCell::new(ReadState::default());
     let opts = BatchOptions { skip_known: true };
-    let mut gdelt_skips = GdeltTally::default();
+    let gdelt_skips = RefCell::new(Skipped::default());
     let result = match format {
         ImportFormat::Jsonl => {
             let items = track(&state, lines::parse_lines(reader)).map(|r| {
@@ -143,8 +144,28 @@ pub fn import(
             ledger.import_batch(items, opts)
         }
         ImportFormat::Gdelt => {
-            let _ = (&mut gdelt_skips, reader);
-            return Err(Failure::usage("GDELT import is not available yet"));
+            let codes = gdelt::ActorCodes::new(ledger.actors()?);
+            let rows = gdelt::read_rows(reader, codes).filter_map(|r| match r {
+                Ok(Row {
+                    line,
+                    result: Ok(event),
+                    ..
+                }) => Some(Ok((line, event))),
+                Ok(Row {
+                    result: Err(skip), ..
+                }) => {
+                    gdelt_skips.borrow_mut().add(&skip);
+                    None
+                }
+                Err(e) => Some(Err(e)),
+            });
+            let items = track(&state, rows).map(|r| {
+                r.map(|event| Incoming {
+                    event,
+                    original: None,
+                })
+            });
+            ledger.import_batch(items, opts)
         }
     };
     bar.finish();
@@ -165,14 +186,21 @@ pub fn import(
         }
         Err(e) => return Err(e.into()),
     };
-    print_import(out, &summary, &st.lines, &gdelt_skips, started, o)
+    print_import(
+        out,
+        &summary,
+        &st.lines,
+        &gdelt_skips.into_inner(),
+        started,
+        o,
+    )
 }
 
 fn print_import(
     out: &mut impl Write,
     summary: &BatchSummary,
     lines: &LineMap,
-    gdelt: &GdeltTally,
+    gdelt: &Skipped,
     started: Instant,
     o: Output,
 ) -> Result<u8> {
@@ -190,7 +218,12 @@ fn print_import(
             "head": head_json(&summary.head),
         });
         if gdelt.total() > 0 {
-            v["rows_skipped"] = gdelt.to_json();
+            let by_reason: serde_json::Map<String, serde_json::Value> = gdelt
+                .by_kind()
+                .into_iter()
+                .map(|(k, n)| (k.to_string(), n.into()))
+                .collect();
+            v["rows_skipped"] = json!({"total": gdelt.total(), "by_reason": by_reason});
         }
         writeln!(out, "{v}")?;
         return Ok(0);
@@ -221,9 +254,13 @@ fn print_import(
         )?;
     }
     if gdelt.total() > 0 {
-        writeln!(out, "skipped {} GDELT rows:", gdelt.total())?;
-        for (reason, n) in gdelt.by_reason() {
-            writeln!(out, "  {n:>7}  {reason}")?;
+        writeln!(
+            out,
+            "skipped {} GDELT rows that make no statement:",
+            gdelt.total()
+        )?;
+        for line in gdelt.to_string().lines() {
+            writeln!(out, "  {line}")?;
         }
     }
     Ok(0)
@@ -616,18 +653,4 @@ fn export_records(
                 .map_err(|error| LineError::Input { line, error }),
         );
     })
-}
-
-#[derive(Default)]
-struct GdeltTally;
-impl GdeltTally {
-    fn total(&self) -> u64 {
-        0
-    }
-    fn to_json(&self) -> serde_json::Value {
-        json!({})
-    }
-    fn by_reason(&self) -> Vec<(String, u64)> {
-        Vec::new()
-    }
 }
