@@ -242,36 +242,72 @@ pub fn format_recorded_at(micros: i64) -> String {
         .unwrap_or_else(|_| format!("@{micros}us"))
 }
 
-fn text(field: &str, v: String, max: usize) -> Result<String, InputError> {
+fn text(field: impl std::fmt::Display, v: String, max: usize) -> Result<String, InputError> {
     if v.trim().is_empty() {
-        return Err(InputError::new(field, "must not be empty"));
+        return Err(InputError::new(field.to_string(), "must not be empty"));
     }
     if v.len() > max {
         return Err(InputError::new(
-            field,
+            field.to_string(),
             format!("is {} bytes long; the limit is {max}", v.len()),
         ));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if has_control(&v) {
         return Err(InputError::new(
-            field,
+            field.to_string(),
             "must not contain control characters",
         ));
     }
     Ok(v)
 }
 
-fn opt_text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, InputError> {
+fn opt_text(
+    field: impl std::fmt::Display,
+    v: Option<String>,
+    max: usize,
+) -> Result<Option<String>, InputError> {
     v.map(|v| text(field, v, max)).transpose()
 }
 
+/// Whether `s` holds a control character other than newline and tab: C0
+/// (below U+0020), DEL, or C1 (U+0080 to U+009F, encoded 0xC2 0x80..=0x9F).
+/// Byte by byte, since this runs on every text field of every imported line.
+fn has_control(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        (c < 0x20 && c != b'\n' && c != b'\t')
+            || c == 0x7f
+            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    })
+}
+
+/// A field's path in an error message: prefix, name and index.
+struct FieldPath<'a>(&'a str, &'static str, Option<usize>);
+
+impl From<FieldPath<'_>> for String {
+    fn from(f: FieldPath<'_>) -> String {
+        f.to_string()
+    }
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.0, self.1)?;
+        match self.2 {
+            Some(i) => write!(f, "[{i}]"),
+            None => Ok(()),
+        }
+    }
+}
+
 fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
-    let f = |name: &str| format!("{p}{name}");
+    // Field paths are only spelled out when an error names them.
+    let f = |name: &'static str| FieldPath(p, name, None);
     let said_on = parse_said_on(&s.said_on).map_err(|m| InputError::new(f("said_on"), m))?;
     let speaker = match s.speaker {
         Some(sp) => Some(Speaker {
-            name: text(&f("speaker.name"), sp.name, MAX_TEXT)?,
-            role: opt_text(&f("speaker.role"), sp.role, MAX_TEXT)?,
+            name: text(f("speaker.name"), sp.name, MAX_TEXT)?,
+            role: opt_text(f("speaker.role"), sp.role, MAX_TEXT)?,
         }),
         None => None,
     };
@@ -289,7 +325,7 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
         .subjects
         .into_iter()
         .enumerate()
-        .map(|(i, x)| text(&f(&format!("proposition.subjects[{i}]")), x, MAX_REF))
+        .map(|(i, x)| text(FieldPath(p, "proposition.subjects", Some(i)), x, MAX_REF))
         .collect::<Result<Vec<_>, _>>()?;
     let qualifier = s.proposition.qualifier;
     if let Some(q) = &qualifier {
@@ -311,8 +347,8 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
         .transpose()
         .map_err(|m| InputError::new(f("source.published_on"), m))?;
     let source = Source {
-        url: opt_text(&f("source.url"), s.source.url, MAX_URL)?,
-        publisher: opt_text(&f("source.publisher"), s.source.publisher, MAX_TEXT)?,
+        url: opt_text(f("source.url"), s.source.url, MAX_URL)?,
+        publisher: opt_text(f("source.publisher"), s.source.publisher, MAX_TEXT)?,
         published_on,
     };
     if source.url.is_none() && source.publisher.is_none() {
@@ -320,21 +356,17 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     }
     Ok(Statement {
         said_on,
-        party: text(&f("party"), s.party, MAX_REF)?,
+        party: text(f("party"), s.party, MAX_REF)?,
         speaker,
-        stance: text(&f("stance"), s.stance, MAX_REF)?,
-        hedge: opt_text(&f("hedge"), s.hedge, MAX_TEXT)?,
+        stance: text(f("stance"), s.stance, MAX_REF)?,
+        hedge: opt_text(f("hedge"), s.hedge, MAX_TEXT)?,
         proposition: Proposition {
-            predicate: text(
-                &f("proposition.predicate"),
-                s.proposition.predicate,
-                MAX_REF,
-            )?,
+            predicate: text(f("proposition.predicate"), s.proposition.predicate, MAX_REF)?,
             subjects,
-            location: opt_text(&f("proposition.location"), s.proposition.location, MAX_REF)?,
+            location: opt_text(f("proposition.location"), s.proposition.location, MAX_REF)?,
             qualifier,
         },
-        quote: text(&f("quote"), s.quote, MAX_QUOTE)?,
+        quote: text(f("quote"), s.quote, MAX_QUOTE)?,
         source,
     })
 }
@@ -695,6 +727,15 @@ pub fn recorded_json(r: &Recorded) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_as_char_is_control_finds_them() {
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            let expected = c.is_control() && c != '\n' && c != '\t';
+            assert_eq!(has_control(&text), expected, "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn said_on_round_trips_in_every_form() {

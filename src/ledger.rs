@@ -320,6 +320,20 @@ impl Ledger {
     /// Calls `f` with every committed record from seq `from` on, in seq order,
     /// until it returns false: the one walk over stored blocks that the scans
     /// below share. A block or record that does not parse is an error.
+    /// Calls `f` with every stored record from seq `from` to the head, raw:
+    /// blocks opened, records split, nothing decoded or hashed. `f` returns
+    /// `false` to stop.
+    ///
+    /// # Errors
+    /// Store failures, a block that does not open, and `f`'s own errors.
+    pub fn for_each_record(
+        &self,
+        from: Seq,
+        f: impl FnMut(&codec::RawRecord<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        self.scan_records(from, f)
+    }
+
     fn scan_records(
         &self,
         from: Seq,
@@ -704,10 +718,11 @@ impl Ledger {
                             skipped_at.push(i);
                         }
                     };
-                    // An event as given may already be canonical (actor and alias
-                    // events always are); the ledger would refuse to define an
-                    // actor twice, so such duplicates are caught before the check.
-                    if let Some(known) = &known {
+                    // Actor and alias events are canonical as given, and the check
+                    // would refuse to define an actor twice: their duplicates are
+                    // caught before it. Other events are compared once checked.
+                    let reference = matches!(event, Event::Actor(_) | Event::Alias(_));
+                    if let (Some(known), true) = (&known, reference) {
                         let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
                         if known.contains(&digest_key(&digest)) {
                             skip();
@@ -1158,8 +1173,10 @@ impl Ledger {
     /// The content identities of every stored event, for [`BatchOptions::skip_known`]:
     /// the first 128 bits of each payload digest, which is ample to tell
     /// events apart (a chance collision needs about 2^64 events).
-    fn known_digests(&self) -> Result<std::collections::HashSet<u128>> {
-        let mut known = std::collections::HashSet::new();
+    fn known_digests(
+        &self,
+    ) -> Result<std::collections::HashSet<u128, crate::projection::FastHash>> {
+        let mut known = std::collections::HashSet::with_hasher(crate::projection::FastHash);
         self.scan_records(1, |rec| {
             known.insert(digest_key(&chain::body_digest(rec)));
             Ok(true)

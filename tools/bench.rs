@@ -110,6 +110,14 @@ enum Phase {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Baseline for exports: read every record of the ledger at DIR (blocks
+    /// opened and decompressed, records walked, nothing decoded or hashed).
+    Scan {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        count: Option<u64>,
+    },
     /// Baseline: iterate every value of the sled db at DIR, summing lengths.
     SledScan {
         #[arg(long)]
@@ -224,6 +232,29 @@ fn run_phase(p: &Phase) -> Result<Value> {
                 "insert_secs": insert.as_secs_f64(),
                 "flush_secs": flush.as_secs_f64(),
                 "secs": (insert + flush).as_secs_f64(),
+                "vmhwm_kb": vm_hwm_kb(),
+            }))
+        }
+        Phase::Scan { dir, count } => {
+            let ledger = Ledger::open(dir, &OpenOptions::default())?;
+            let t = Instant::now();
+            let (mut n, mut bytes) = (0u64, 0u64);
+            ledger.for_each_record(1, |rec| {
+                n += 1;
+                bytes += rec.body.len() as u64;
+                Ok(true)
+            })?;
+            let secs = t.elapsed();
+            if let Some(c) = count {
+                if n != *c {
+                    bail!("the scan found {n} records, expected {c}");
+                }
+            }
+            Ok(json!({
+                "phase": "scan",
+                "secs": secs.as_secs_f64(),
+                "records": n,
+                "payload_bytes": bytes,
                 "vmhwm_kb": vm_hwm_kb(),
             }))
         }
