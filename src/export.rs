@@ -23,14 +23,17 @@ pub const MAX_EXPORT_LINE: usize = json::MAX_LINE + 4096;
 /// One record as an export line: the event's JSON in its envelope. A redacted
 /// record has `"type": "redacted"` and carries its `payload_len`, which the
 /// chain hash covers and which cannot be recomputed without the payload.
-pub fn export_line(r: &Recorded) -> Value {
-    let mut v = json::recorded_json(r);
-    if r.event.is_none() {
-        if let Value::Object(m) = &mut v {
-            m.insert("payload_len".into(), r.payload_len.into());
-        }
+pub fn export_line(r: &Recorded) -> json::RecordedJson<'_> {
+    json::RecordedJson {
+        record: r,
+        payload_len: true,
     }
-    v
+}
+
+/// Appends one export line, with its newline, to `out`.
+pub fn write_export_line(r: &Recorded, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, &export_line(r)).expect("JSON to memory");
+    out.push(b'\n');
 }
 
 /// One export line, parsed.

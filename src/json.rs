@@ -6,8 +6,9 @@ use crate::event::{
     ActorDef, AliasDef, Correction, Event, Proposition, Recorded, Retraction, SaidOn, Source,
     Speaker, Statement, TimeOfDay,
 };
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// Longest quote accepted, in UTF-8 bytes.
 pub const MAX_QUOTE: usize = 8192;
@@ -624,104 +625,205 @@ fn slow_parse(line: &str) -> Result<InEvent, InputError> {
     })
 }
 
-fn put(m: &mut Map<String, Value>, k: &str, v: Option<impl Into<Value>>) {
-    if let Some(v) = v {
-        m.insert(k.to_string(), v.into());
+// ---------------------------------------------------------------------------
+// Writing events: serialised field by field, in the order below, without
+// building a map first (an export writes millions of them).
+
+/// A statement's fields; `with_type` adds `"type": "statement"` first.
+struct StatementJson<'a>(&'a Statement, bool);
+/// A speaker object.
+struct SpeakerJson<'a>(&'a Speaker);
+/// A proposition object.
+struct PropositionJson<'a>(&'a crate::event::Proposition);
+/// A source object.
+struct SourceJson<'a>(&'a crate::event::Source);
+
+/// Serialises an optional entry only when it is there.
+fn opt_entry<M: SerializeMap, T: Serialize + ?Sized>(
+    m: &mut M,
+    key: &str,
+    v: Option<&T>,
+) -> Result<(), M::Error> {
+    match v {
+        Some(v) => m.serialize_entry(key, v),
+        None => Ok(()),
     }
 }
 
-fn statement_json(s: &Statement, with_type: bool) -> Map<String, Value> {
-    let mut m = Map::new();
-    if with_type {
-        m.insert("type".into(), "statement".into());
+impl StatementJson<'_> {
+    fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        let s = self.0;
+        if self.1 {
+            m.serialize_entry("type", "statement")?;
+        }
+        m.serialize_entry("said_on", &format_said_on(&s.said_on))?;
+        m.serialize_entry("party", &s.party)?;
+        opt_entry(m, "speaker", s.speaker.as_ref().map(SpeakerJson).as_ref())?;
+        m.serialize_entry("stance", &s.stance)?;
+        opt_entry(m, "hedge", s.hedge.as_ref())?;
+        m.serialize_entry("proposition", &PropositionJson(&s.proposition))?;
+        m.serialize_entry("quote", &s.quote)?;
+        m.serialize_entry("source", &SourceJson(&s.source))
     }
-    m.insert("said_on".into(), format_said_on(&s.said_on).into());
-    m.insert("party".into(), s.party.clone().into());
-    if let Some(sp) = &s.speaker {
-        let mut o = Map::new();
-        o.insert("name".into(), sp.name.clone().into());
-        put(&mut o, "role", sp.role.clone());
-        m.insert("speaker".into(), o.into());
+}
+
+impl Serialize for StatementJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(None)?;
+        self.entries(&mut m)?;
+        m.end()
     }
-    m.insert("stance".into(), s.stance.clone().into());
-    put(&mut m, "hedge", s.hedge.clone());
-    let p = &s.proposition;
-    let mut o = Map::new();
-    o.insert("predicate".into(), p.predicate.clone().into());
-    o.insert("subjects".into(), p.subjects.clone().into());
-    put(&mut o, "location", p.location.clone());
-    put(&mut o, "qualifier", p.qualifier.clone());
-    m.insert("proposition".into(), o.into());
-    m.insert("quote".into(), s.quote.clone().into());
-    let mut o = Map::new();
-    put(&mut o, "url", s.source.url.clone());
-    put(&mut o, "publisher", s.source.publisher.clone());
-    put(
-        &mut o,
-        "published_on",
-        s.source.published_on.map(|d| d.to_string()),
-    );
-    m.insert("source".into(), o.into());
-    m
+}
+
+impl Serialize for SpeakerJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("name", &self.0.name)?;
+        opt_entry(&mut m, "role", self.0.role.as_ref())?;
+        m.end()
+    }
+}
+
+impl Serialize for PropositionJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("predicate", &p.predicate)?;
+        m.serialize_entry("subjects", &p.subjects)?;
+        opt_entry(&mut m, "location", p.location.as_ref())?;
+        opt_entry(&mut m, "qualifier", p.qualifier.as_ref())?;
+        m.end()
+    }
+}
+
+impl Serialize for SourceJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let s = self.0;
+        let mut m = ser.serialize_map(None)?;
+        opt_entry(&mut m, "url", s.url.as_ref())?;
+        opt_entry(&mut m, "publisher", s.publisher.as_ref())?;
+        opt_entry(
+            &mut m,
+            "published_on",
+            s.published_on.map(|d| d.to_string()).as_ref(),
+        )?;
+        m.end()
+    }
+}
+
+/// An event in the line format (what `append --json` takes), serialisable.
+pub struct EventJson<'a>(pub &'a Event);
+
+impl EventJson<'_> {
+    fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        match self.0 {
+            Event::Statement(s) => StatementJson(s, true).entries(m),
+            Event::Correction(c) => {
+                m.serialize_entry("type", "correction")?;
+                m.serialize_entry("of", &c.of)?;
+                m.serialize_entry("statement", &StatementJson(&c.statement, false))?;
+                opt_entry(m, "reason", c.reason.as_ref())
+            }
+            Event::Retraction(r) => {
+                m.serialize_entry("type", "retraction")?;
+                m.serialize_entry("of", &r.of)?;
+                m.serialize_entry("reason", &r.reason)
+            }
+            Event::Actor(a) => {
+                m.serialize_entry("type", "actor")?;
+                m.serialize_entry("id", &a.id)?;
+                m.serialize_entry("name", &a.name)?;
+                m.serialize_entry("kind", &a.kind)?;
+                m.serialize_entry("aliases", &a.aliases)?;
+                opt_entry(m, "parent", a.parent.as_ref())?;
+                opt_entry(m, "cameo", a.cameo.as_ref())
+            }
+            Event::Alias(a) => {
+                m.serialize_entry("type", "alias")?;
+                m.serialize_entry("actor", &a.actor)?;
+                m.serialize_entry("alias", &a.alias)
+            }
+        }
+    }
+}
+
+impl Serialize for EventJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(None)?;
+        self.entries(&mut m)?;
+        m.end()
+    }
+}
+
+/// A hash as 64 lower-case hex digits, without allocating.
+struct HexJson<'a>(&'a crate::event::Hash);
+
+impl Serialize for HexJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 64];
+        for (i, b) in self.0 .0.iter().enumerate() {
+            buf[2 * i] = DIGITS[usize::from(b >> 4)];
+            buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        ser.serialize_str(std::str::from_utf8(&buf).expect("hex is ASCII"))
+    }
+}
+
+/// A recorded event: `seq`, `recorded_at`, the event's own fields, then
+/// `prev`, `hash` and `digest` (hex). A redacted event has `"type":
+/// "redacted"` and no fields of its own; with `payload_len`, it also carries
+/// the length of its withheld payload.
+pub struct RecordedJson<'a> {
+    /// The record.
+    pub record: &'a Recorded,
+    /// Whether a redacted record carries `payload_len`.
+    pub payload_len: bool,
+}
+
+impl Serialize for RecordedJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let r = self.record;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("seq", &r.seq)?;
+        m.serialize_entry("recorded_at", &format_recorded_at(r.recorded_at))?;
+        match &r.event {
+            Some(e) => EventJson(e).entries(&mut m)?,
+            None => {
+                m.serialize_entry("type", "redacted")?;
+                if self.payload_len {
+                    m.serialize_entry("payload_len", &r.payload_len)?;
+                }
+            }
+        }
+        m.serialize_entry("prev", &HexJson(&r.prev))?;
+        m.serialize_entry("hash", &HexJson(&r.hash))?;
+        m.serialize_entry("digest", &HexJson(&r.digest))?;
+        m.end()
+    }
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("events serialise as objects"),
+    }
 }
 
 /// An event as a JSON object in the line format (what `append --json` takes).
 pub fn event_json(e: &Event) -> Map<String, Value> {
-    match e {
-        Event::Statement(s) => statement_json(s, true),
-        Event::Correction(c) => {
-            let mut m = Map::new();
-            m.insert("type".into(), "correction".into());
-            m.insert("of".into(), c.of.into());
-            m.insert(
-                "statement".into(),
-                statement_json(&c.statement, false).into(),
-            );
-            put(&mut m, "reason", c.reason.clone());
-            m
-        }
-        Event::Retraction(r) => {
-            let v = json!({"type": "retraction", "of": r.of, "reason": r.reason});
-            v.as_object().expect("object").clone()
-        }
-        Event::Actor(a) => {
-            let mut m = Map::new();
-            m.insert("type".into(), "actor".into());
-            m.insert("id".into(), a.id.clone().into());
-            m.insert("name".into(), a.name.clone().into());
-            m.insert("kind".into(), a.kind.clone().into());
-            m.insert("aliases".into(), a.aliases.clone().into());
-            put(&mut m, "parent", a.parent.clone());
-            put(&mut m, "cameo", a.cameo.clone());
-            m
-        }
-        Event::Alias(a) => json!({"type": "alias", "actor": a.actor, "alias": a.alias})
-            .as_object()
-            .expect("object")
-            .clone(),
-    }
+    object(serde_json::to_value(EventJson(e)).expect("events serialise"))
 }
 
 /// A recorded event as one JSON object: `seq`, `recorded_at`, the event's own
 /// fields, then `prev`, `hash` and `digest` (hex). A redacted event has
 /// `"type": "redacted"` and no fields of its own.
 pub fn recorded_json(r: &Recorded) -> Value {
-    let mut m = Map::new();
-    m.insert("seq".into(), r.seq.into());
-    m.insert(
-        "recorded_at".into(),
-        format_recorded_at(r.recorded_at).into(),
-    );
-    match &r.event {
-        Some(e) => m.extend(event_json(e)),
-        None => {
-            m.insert("type".into(), "redacted".into());
-        }
-    }
-    m.insert("prev".into(), r.prev.to_hex().into());
-    m.insert("hash".into(), r.hash.to_hex().into());
-    m.insert("digest".into(), r.digest.to_hex().into());
-    Value::Object(m)
+    serde_json::to_value(RecordedJson {
+        record: r,
+        payload_len: false,
+    })
+    .expect("events serialise")
 }
 
 #[cfg(test)]

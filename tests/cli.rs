@@ -417,13 +417,16 @@ fn import_is_all_or_nothing_and_names_the_line() {
         .code(2)
         .stderr(predicate::str::contains("line 2: line is"));
     assert_eq!(head(dir.path()), before);
-    // A good file from stdin.
+    // A good file from stdin, with the same event twice: recorded once.
     demarche(dir.path())
         .args(["import", "-"])
         .write_stdin(format!("{GOOD}\n{GOOD}\n"))
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("imported 2 events; head 12:"));
+        .stdout(predicate::str::starts_with("imported 1 event in "))
+        .stdout(predicate::str::contains("head 11:"))
+        .stdout(predicate::str::contains("skipped 1 event already recorded"))
+        .stdout(predicate::str::contains("(line 2)"));
 }
 
 #[test]

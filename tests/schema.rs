@@ -123,7 +123,9 @@ fn worked_example_export() -> Vec<Value> {
     ledger
         .iter(1, u64::MAX)
         .expect("iter")
-        .map(|r| demarche::export::export_line(&r.expect("record")))
+        .map(|r| {
+            serde_json::to_value(demarche::export::export_line(&r.expect("record"))).expect("JSON")
+        })
         .collect()
 }
 

@@ -370,7 +370,9 @@ fn importing_the_same_file_twice_adds_nothing_the_second_time() {
         .assert()
         .success()
         .stdout(predicate::str::contains("imported 0 events"))
-        .stdout(predicate::str::contains("skipped 10 events"));
+        .stdout(predicate::str::contains(
+            "skipped 10 events already recorded",
+        ));
     assert_eq!(head(&ledger), after);
 }
 

@@ -230,8 +230,8 @@ fn print_import(
     }
     writeln!(
         out,
-        "imported {} events in {:.1} s; head {}",
-        summary.appended,
+        "imported {} in {:.1} s; head {}",
+        plural(summary.appended, "event"),
         started.elapsed().as_secs_f64(),
         summary.head.token()
     )?;
@@ -248,8 +248,9 @@ fn print_import(
         };
         writeln!(
             out,
-            "skipped {} events the ledger already held (lines {}{more})",
-            summary.skipped,
+            "skipped {} already recorded, in the ledger or earlier in the input ({} {}{more})",
+            plural(summary.skipped, "event"),
+            if shown.len() == 1 { "line" } else { "lines" },
             shown.join(", ")
         )?;
     }
@@ -264,6 +265,11 @@ fn print_import(
         }
     }
     Ok(0)
+}
+
+/// `1 event`, `2 events`.
+fn plural(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Where an export goes: stdout, or a file written beside its final name and
@@ -362,19 +368,22 @@ pub fn export(
         let mut n = 0u64;
         match format {
             ExportFormat::Jsonl => {
-                let mut line = Vec::with_capacity(1024);
-                for r in ledger.iter(1, head.size)? {
-                    let r = r?;
-                    line.clear();
-                    serde_json::to_writer(&mut line, &export::export_line(&r))
-                        .expect("JSON to memory");
-                    line.push(b'\n');
-                    w.write_all(&line)?;
-                    n += 1;
-                    if n % 4096 == 0 {
-                        bar.advance(4096);
-                    }
-                }
+                // One thread reads, decodes and formats records (allocating
+                // and freeing on the same thread); this one writes them.
+                n = in_chunks(
+                    &ledger,
+                    head.size,
+                    |chunk, buf| {
+                        for r in chunk {
+                            export::write_export_line(r, buf);
+                        }
+                    },
+                    |bytes, records| {
+                        w.write_all(bytes)?;
+                        bar.advance(records);
+                        Ok(())
+                    },
+                )?;
             }
             ExportFormat::Csv => {
                 let amendments = ledger.amendments(None)?;
@@ -410,6 +419,61 @@ pub fn export(
         );
     }
     Ok(0)
+}
+
+/// Reads records 1 to `to` on a thread of its own and formats them there, a
+/// chunk at a time, with `format`; hands each chunk's bytes to `write` on
+/// this thread. Returns how many records were written.
+fn in_chunks(
+    ledger: &demarche::ledger::Ledger,
+    to: u64,
+    format: impl Fn(&[demarche::event::Recorded], &mut Vec<u8>) + Send,
+    mut write: impl FnMut(&[u8], u64) -> Result<()>,
+) -> Result<u64> {
+    const CHUNK: usize = 1024;
+    type Formatted = std::result::Result<(Vec<u8>, u64), LedgerError>;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Formatted>(4);
+        scope.spawn(move || {
+            let records = match ledger.iter(1, to) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let flush = |chunk: &mut Vec<demarche::event::Recorded>| {
+                let mut buf = Vec::with_capacity(CHUNK * 600);
+                format(chunk, &mut buf);
+                let n = chunk.len() as u64;
+                chunk.clear();
+                tx.send(Ok((buf, n))).is_ok()
+            };
+            for r in records {
+                match r {
+                    Ok(r) => chunk.push(r),
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+                if chunk.len() == CHUNK && !flush(&mut chunk) {
+                    return;
+                }
+            }
+            if !chunk.is_empty() {
+                flush(&mut chunk);
+            }
+        });
+        let mut n = 0u64;
+        for formatted in rx {
+            let (bytes, records) = formatted?;
+            write(&bytes, records)?;
+            n += records;
+        }
+        Ok(n)
+    })
 }
 
 /// Reads an export line by line and checks its chain, handing each checked
