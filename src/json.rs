@@ -437,7 +437,7 @@ fn parse_event_from(parsed: InEvent) -> Result<Event, InputError> {
                     .aliases
                     .into_iter()
                     .enumerate()
-                    .map(|(i, x)| text(&format!("aliases[{i}]"), x, MAX_TEXT))
+                    .map(|(i, x)| text(format!("aliases[{i}]"), x, MAX_TEXT))
                     .collect::<Result<_, _>>()?,
                 parent: opt_text("parent", a.parent, MAX_REF)?,
                 cameo: opt_text("cameo", a.cameo, 15)?,
