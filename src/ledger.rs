@@ -9,6 +9,7 @@ use crate::projection::snapshot::Snapshot;
 use crate::projection::{Amendments, Fold, KnownAt, Position, Query};
 use crate::store::{MemStore, OpenOptions, SledStore, Store, StoreError};
 use crate::vocab::{ActorError, Actors, Vocabulary};
+use crate::{merkle, tree};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -229,6 +230,7 @@ pub struct Ledger {
     actors: Option<Actors>,
     actor_index: Option<Vec<(Seq, Vec<u8>)>>,
     actor_index_stored: bool,
+    tree: Option<tree::Growing>,
 }
 
 impl Ledger {
@@ -240,6 +242,7 @@ impl Ledger {
             actors: None,
             actor_index: None,
             actor_index_stored: false,
+            tree: None,
         }
     }
 
@@ -358,6 +361,137 @@ impl Ledger {
             }
         }
         Ok(())
+    }
+
+    /// Loads the Merkle tree's frontier and partial tiles, or rebuilds them from
+    /// the chain (and stores them) when they are missing or do not match the
+    /// head: a ledger written before the tree existed gets one this way.
+    fn load_tree(&mut self) -> Result<()> {
+        let head = self.store.head()?;
+        if self.tree.as_ref().is_some_and(|t| t.size() == head.size) {
+            return Ok(());
+        }
+        let stored = self
+            .store
+            .meta(tree::FRONTIER_META)?
+            .and_then(|b| merkle::Frontier::from_bytes(&b).ok())
+            .filter(|f| f.size() == head.size);
+        let resumed = match stored {
+            Some(f) => tree::Growing::resume(f, |tl, i| self.store.meta(&tree::tile_key(tl, i)))?,
+            None => None,
+        };
+        let grown = match resumed {
+            Some(t) => t,
+            None => {
+                let mut t = tree::Growing::new();
+                self.scan_records(1, |rec| {
+                    t.push(&chain::record_hash(rec));
+                    Ok(true)
+                })?;
+                if t.size() != head.size {
+                    return Err(LedgerError::Corrupt {
+                        seq: t.size() + 1,
+                        error: FormatError::Payload("the chain ends before the head".into()),
+                    });
+                }
+                let changes = t.take_changes();
+                let entries: Vec<(&str, &[u8])> = changes
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_slice()))
+                    .collect();
+                self.store.put_meta(&entries)?;
+                t
+            }
+        };
+        self.tree = Some(grown);
+        Ok(())
+    }
+
+    /// The Merkle tree's size and root now (RFC 6962, SHA-256, over the
+    /// records' chain hashes): what a checkpoint states.
+    ///
+    /// # Errors
+    /// Store failures; a chain that ends before its head.
+    pub fn tree_head(&mut self) -> Result<(u64, merkle::Digest)> {
+        self.load_tree()?;
+        let t = self.tree.as_ref().expect("loaded");
+        Ok((t.size(), t.root()))
+    }
+
+    /// Runs `f` over the tree's nodes (stored tiles, chain hashes below them).
+    fn with_nodes<R>(
+        &mut self,
+        f: impl FnOnce(&mut dyn merkle::NodeSource<Error = tree::NodeError<LedgerError>>) -> R,
+    ) -> Result<R> {
+        self.load_tree()?;
+        let this = &*self;
+        let mut nodes = tree::Nodes::new(
+            |tl, i| Ok(this.store.meta(&tree::tile_key(tl, i))?),
+            |first, count| {
+                let mut hashes = Vec::with_capacity(count as usize);
+                this.scan_records(first + 1, |rec| {
+                    hashes.push(chain::record_hash(rec));
+                    Ok((hashes.len() as u64) < count)
+                })?;
+                Ok(hashes)
+            },
+        );
+        Ok(f(&mut nodes))
+    }
+
+    /// The root of the tree of the first `size` records.
+    ///
+    /// # Errors
+    /// A size beyond the head; store failures; a damaged tree.
+    pub fn tree_root(&mut self, size: u64) -> Result<merkle::Digest> {
+        let (now, root) = self.tree_head()?;
+        if size > now {
+            return Err(LedgerError::NoSuchSeq {
+                seq: size,
+                size: now,
+            });
+        }
+        if size == now {
+            return Ok(root);
+        }
+        self.with_nodes(|n| merkle::root(size, n))?
+            .map_err(tree_error)
+    }
+
+    /// The inclusion proof of record `seq` in the tree of the first `size`
+    /// records (RFC 9162 section 2.1.3), leaf index `seq - 1`.
+    ///
+    /// # Errors
+    /// A seq beyond `size` or a size beyond the head; store failures; a damaged
+    /// tree.
+    pub fn inclusion_proof(&mut self, seq: Seq, size: u64) -> Result<Vec<merkle::Digest>> {
+        let (now, _) = self.tree_head()?;
+        if size > now || seq == 0 || seq > size {
+            return Err(LedgerError::NoSuchSeq {
+                seq: if size > now { size } else { seq },
+                size: size.min(now),
+            });
+        }
+        self.with_nodes(|n| merkle::inclusion_proof(seq - 1, size, n))?
+            .map_err(proof_error)
+    }
+
+    /// The consistency proof from the tree of the first `old` records to that
+    /// of the first `new` (RFC 9162 section 2.1.4).
+    ///
+    /// # Errors
+    /// `old` of 0 or above `new`, `new` beyond the head; store failures; a
+    /// damaged tree.
+    pub fn consistency_proof(&mut self, old: u64, new: u64) -> Result<Vec<merkle::Digest>> {
+        let (now, _) = self.tree_head()?;
+        if new > now {
+            return Err(LedgerError::NoSuchSeq {
+                seq: new,
+                size: now,
+            });
+        }
+        self.with_nodes(|n| merkle::consistency_proof(old, new, n))?
+            .map_err(proof_error)
     }
 
     /// Rebuilds the actor index from the chain when it is missing: reads every
@@ -671,6 +805,8 @@ impl Ledger {
         self.discard_interrupted(&start)?;
         let mut actors = self.actors.clone().expect("loaded");
         let mut index = self.actor_index.clone().expect("loaded");
+        self.load_tree()?;
+        let mut tree = self.tree.clone().expect("loaded");
         let actors_before = index.len();
         let now = (self.clock)();
         let this = &*self;
@@ -766,6 +902,7 @@ impl Ledger {
                         }
                     }
                     let full = packer.push(&digest, original.map_or(now, |o| o.recorded_at));
+                    tree.push(&packer.head.hash);
                     if let Some(o) = &original {
                         if packer.head.hash != o.hash || packer.head.recorded_at != o.recorded_at {
                             return Err(reject(InputError::new(
@@ -823,8 +960,11 @@ impl Ledger {
             index_bytes = codec::encode_index(&index);
             meta.push((ACTORS_META, &index_bytes));
         }
+        let tree_changes = tree.take_changes();
+        meta.extend(tree_changes.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
         let head = packer.head;
         self.store.commit(&head, &blocks, &meta, staged)?;
+        self.tree = Some(tree);
         self.actors = Some(actors);
         self.actor_index = Some(index);
         self.actor_index_stored = true;
@@ -1201,6 +1341,26 @@ impl Ledger {
             Ok(true)
         })?;
         Ok(found)
+    }
+}
+
+fn tree_error(e: tree::NodeError<LedgerError>) -> LedgerError {
+    match e {
+        tree::NodeError::Read(e) => e,
+        damaged @ tree::NodeError::Damaged { .. } => LedgerError::Corrupt {
+            seq: 0,
+            error: FormatError::Payload(damaged.to_string()),
+        },
+    }
+}
+
+fn proof_error(e: merkle::ProofError<tree::NodeError<LedgerError>>) -> LedgerError {
+    match e {
+        merkle::ProofError::Source(e) => tree_error(e),
+        other => LedgerError::Rejected {
+            index: None,
+            error: InputError::new("", other.to_string()),
+        },
     }
 }
 

@@ -25,4 +25,5 @@ pub mod merkle;
 pub mod note;
 pub mod projection;
 pub mod store;
+pub mod tree;
 pub mod vocab;
