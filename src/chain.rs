@@ -158,6 +158,16 @@ pub enum Problem {
         /// What was found.
         what: String,
     },
+    /// The stored Merkle tree (derived data) is not the tree of the chain.
+    #[error("the stored Merkle tree does not match the chain: its root is {stored}, the chain's is {computed}")]
+    TreeMismatch {
+        /// Records in the chain.
+        size: u64,
+        /// Root the store holds (base64).
+        stored: String,
+        /// Root computed from the chain (base64).
+        computed: String,
+    },
     /// The ledger does not match a head saved earlier.
     #[error("seq {seq}: ledger differs from the expected head {expected_size}:{expected_hash} (it has {actual_size} events, head {actual_hash})")]
     ExpectedHead {
@@ -191,6 +201,7 @@ impl Problem {
             | Problem::ExpectedHead { seq, .. } => *seq,
             Problem::BadGenesis { .. } => 1,
             Problem::StrayData { .. } => 0,
+            Problem::TreeMismatch { size, .. } => *size,
         }
     }
 
@@ -209,6 +220,7 @@ impl Problem {
             Problem::EmptyBlock { .. } => "empty-block",
             Problem::UnrecordedRedaction { .. } => "unrecorded-redaction",
             Problem::StrayData { .. } => "stray-data",
+            Problem::TreeMismatch { .. } => "tree-mismatch",
             Problem::ExpectedHead { .. } => "expected-head",
         }
     }

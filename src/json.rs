@@ -803,6 +803,36 @@ impl Serialize for RecordedJson<'_> {
     }
 }
 
+/// A position as one JSON object: the documented shape of `positions --json`
+/// (party, stance, stance_kind, hedge, predicate, subject, location,
+/// qualifier, said_on, seq, statements, cameo).
+pub struct PositionJson<'a>(pub &'a crate::projection::Position);
+
+impl Serialize for PositionJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("party", &p.key.party)?;
+        m.serialize_entry("stance", &p.stance)?;
+        m.serialize_entry("stance_kind", crate::projection::stance_kind(&p.stance))?;
+        m.serialize_entry("hedge", &p.hedge)?;
+        m.serialize_entry("predicate", &p.key.predicate)?;
+        m.serialize_entry("subject", &p.key.subject)?;
+        m.serialize_entry("location", &p.key.location)?;
+        m.serialize_entry("qualifier", &p.key.qualifier)?;
+        m.serialize_entry("said_on", &format_said_on(&p.said_on))?;
+        m.serialize_entry("seq", &p.seq)?;
+        m.serialize_entry("statements", &p.statements)?;
+        m.serialize_entry(
+            "cameo",
+            &crate::vocab::Vocabulary::builtin()
+                .mapping(&p.stance, &p.key.predicate)
+                .map(|m| m.cameo.as_str()),
+        )?;
+        m.end()
+    }
+}
+
 fn object(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,

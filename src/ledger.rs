@@ -78,6 +78,9 @@ pub struct VerifyReport {
     pub staged: u64,
     /// The first problem, if any.
     pub problem: Option<Problem>,
+    /// The Merkle tree root computed from the chain itself (not from the
+    /// stored tree), when the chain is intact.
+    pub tree_root: Option<merkle::Digest>,
 }
 
 impl VerifyReport {
@@ -231,6 +234,7 @@ pub struct Ledger {
     actor_index: Option<Vec<(Seq, Vec<u8>)>>,
     actor_index_stored: bool,
     tree: Option<tree::Growing>,
+    keep_tree: bool,
 }
 
 impl Ledger {
@@ -243,6 +247,7 @@ impl Ledger {
             actor_index: None,
             actor_index_stored: false,
             tree: None,
+            keep_tree: true,
         }
     }
 
@@ -262,6 +267,16 @@ impl Ledger {
     /// Replaces the clock that stamps `recorded_at` (microseconds since 1970 UTC).
     pub fn set_clock(&mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) {
         self.clock = Box::new(clock);
+    }
+
+    /// Stops (or resumes) keeping the Merkle tree on append, to measure what
+    /// keeping it costs. A ledger appended to without it rebuilds its tree from
+    /// the chain the next time the tree is needed.
+    pub fn keep_tree(&mut self, on: bool) {
+        self.keep_tree = on;
+        if !on {
+            self.tree = None;
+        }
     }
 
     /// The store underneath.
@@ -805,8 +820,12 @@ impl Ledger {
         self.discard_interrupted(&start)?;
         let mut actors = self.actors.clone().expect("loaded");
         let mut index = self.actor_index.clone().expect("loaded");
-        self.load_tree()?;
-        let mut tree = self.tree.clone().expect("loaded");
+        let mut tree = if self.keep_tree {
+            self.load_tree()?;
+            self.tree.clone()
+        } else {
+            None
+        };
         let actors_before = index.len();
         let now = (self.clock)();
         let this = &*self;
@@ -902,7 +921,9 @@ impl Ledger {
                         }
                     }
                     let full = packer.push(&digest, original.map_or(now, |o| o.recorded_at));
-                    tree.push(&packer.head.hash);
+                    if let Some(t) = &mut tree {
+                        t.push(&packer.head.hash);
+                    }
                     if let Some(o) = &original {
                         if packer.head.hash != o.hash || packer.head.recorded_at != o.recorded_at {
                             return Err(reject(InputError::new(
@@ -960,11 +981,16 @@ impl Ledger {
             index_bytes = codec::encode_index(&index);
             meta.push((ACTORS_META, &index_bytes));
         }
-        let tree_changes = tree.take_changes();
-        meta.extend(tree_changes.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
+        let tree_changes = tree.as_mut().map(tree::Growing::take_changes);
+        meta.extend(
+            tree_changes
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_slice())),
+        );
         let head = packer.head;
         self.store.commit(&head, &blocks, &meta, staged)?;
-        self.tree = Some(tree);
+        self.tree = tree;
         self.actors = Some(actors);
         self.actor_index = Some(index);
         self.actor_index_stored = true;
@@ -1012,6 +1038,7 @@ impl Ledger {
         let staging = self.store.staging()?;
         let mut staged = 0u64;
         let mut problem = None;
+        let mut frontier = merkle::Frontier::new();
         // One thread reads blocks from the store while this one (with a helper)
         // decompresses, digests and links the previous chunk.
         std::thread::scope(|scope| -> Result<()> {
@@ -1082,6 +1109,9 @@ impl Ledger {
                         problem = Some(p);
                         break 'outer;
                     }
+                    for h in hashes.iter().flatten() {
+                        frontier.push(tree::leaf(h), |_, _, _| {});
+                    }
                 }
             }
             Ok(())
@@ -1095,6 +1125,23 @@ impl Ledger {
                 problem = Some(Problem::UnrecordedRedaction { seq: *seq });
             }
         }
+        let tree_root = problem.is_none().then(|| frontier.root());
+        if let (None, Some(computed)) = (&problem, tree_root) {
+            // The stored tree is derived data, but proofs are made from it.
+            let stored = self
+                .store
+                .meta(tree::FRONTIER_META)?
+                .and_then(|b| merkle::Frontier::from_bytes(&b).ok());
+            if let Some(stored) = stored.filter(|f| f.size() == head.size) {
+                if stored.root() != computed {
+                    problem = Some(Problem::TreeMismatch {
+                        size: head.size,
+                        stored: b64(&stored.root()),
+                        computed: b64(&computed),
+                    });
+                }
+            }
+        }
         Ok(VerifyReport {
             checked: v.checked(),
             head,
@@ -1102,6 +1149,7 @@ impl Ledger {
             redacted: v.redacted.clone(),
             staged,
             problem,
+            tree_root,
         })
     }
 
@@ -1119,7 +1167,11 @@ impl Ledger {
 
     /// The correction and retraction events from seq `from` on, as far as
     /// `known_at` reaches: every record's variant tag is read, only these decoded.
-    fn amendment_events(&self, from: Seq, known_at: Option<KnownAt>) -> Result<Vec<Recorded>> {
+    pub(crate) fn amendment_events(
+        &self,
+        from: Seq,
+        known_at: Option<KnownAt>,
+    ) -> Result<Vec<Recorded>> {
         let mut found = Vec::new();
         self.scan_records(from, |rec| {
             let h = &rec.header;
@@ -1342,6 +1394,12 @@ impl Ledger {
         })?;
         Ok(found)
     }
+}
+
+/// A Merkle hash as the checkpoints write it: standard base64.
+pub fn b64(d: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(d)
 }
 
 fn tree_error(e: tree::NodeError<LedgerError>) -> LedgerError {

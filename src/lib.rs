@@ -15,6 +15,7 @@
 pub mod chain;
 pub mod codec;
 pub mod event;
+pub mod evidence;
 pub mod example;
 pub mod export;
 pub mod gdelt;

@@ -93,6 +93,9 @@ enum Phase {
         /// (default: lines are generated and parsed inside the batch iterator).
         #[arg(long)]
         pre_parsed: bool,
+        /// Do not keep the Merkle tree (to measure what keeping it costs).
+        #[arg(long)]
+        no_tree: bool,
     },
     /// Verify the ledger at DIR (and check it holds COUNT events).
     Verify {
@@ -117,6 +120,14 @@ enum Phase {
         dir: PathBuf,
         #[arg(long)]
         count: Option<u64>,
+    },
+    /// Inclusion and consistency proofs on the ledger at DIR: time to make
+    /// and to check them, and their size, over SAMPLES spread seqs.
+    Proofs {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        samples: u64,
     },
     /// Baseline: iterate every value of the sled db at DIR, summing lengths.
     SledScan {
@@ -180,7 +191,8 @@ fn run_phase(p: &Phase) -> Result<Value> {
             count,
             seed,
             pre_parsed,
-        } => phase_append(dir, *count, *seed, *pre_parsed),
+            no_tree,
+        } => phase_append(dir, *count, *seed, *pre_parsed, *no_tree),
         Phase::Verify { dir, count } => {
             let t = Instant::now();
             let ledger = Ledger::open(dir, &OpenOptions::default())?;
@@ -258,6 +270,62 @@ fn run_phase(p: &Phase) -> Result<Value> {
                 "vmhwm_kb": vm_hwm_kb(),
             }))
         }
+        Phase::Proofs { dir, samples } => {
+            let mut ledger = Ledger::open(dir, &OpenOptions::default())?;
+            let t = Instant::now();
+            let (size, root) = ledger.tree_head()?;
+            let head_secs = t.elapsed().as_secs_f64();
+            let hashes: Vec<_> = {
+                let mut v = Vec::new();
+                for k in 1..=*samples {
+                    let seq = (size * k / (*samples + 1)).max(1);
+                    v.push((seq, ledger.get(seq)?.hash));
+                }
+                v
+            };
+            let (mut make, mut check, mut bytes) = (Duration::ZERO, Duration::ZERO, 0usize);
+            for (seq, hash) in &hashes {
+                let t = Instant::now();
+                let proof = ledger.inclusion_proof(*seq, size)?;
+                make += t.elapsed();
+                let t = Instant::now();
+                demarche::merkle::verify_inclusion(
+                    &demarche::tree::leaf(hash),
+                    seq - 1,
+                    size,
+                    &proof,
+                    &root,
+                )
+                .map_err(|e| anyhow::anyhow!("inclusion of {seq}: {e}"))?;
+                check += t.elapsed();
+                bytes += proof.len() * 32;
+            }
+            let (mut cmake, mut ccheck, mut cbytes) = (Duration::ZERO, Duration::ZERO, 0usize);
+            for (old, _) in &hashes {
+                let old_root = ledger.tree_root(*old)?;
+                let t = Instant::now();
+                let proof = ledger.consistency_proof(*old, size)?;
+                cmake += t.elapsed();
+                let t = Instant::now();
+                demarche::merkle::verify_consistency(*old, size, &old_root, &root, &proof)
+                    .map_err(|e| anyhow::anyhow!("consistency from {old}: {e}"))?;
+                ccheck += t.elapsed();
+                cbytes += proof.len() * 32;
+            }
+            let n = hashes.len() as f64;
+            Ok(json!({
+                "phase": "proofs",
+                "size": size,
+                "tree_head_secs": head_secs,
+                "inclusion_make_ms": make.as_secs_f64() * 1e3 / n,
+                "inclusion_check_us": check.as_secs_f64() * 1e6 / n,
+                "inclusion_bytes": bytes as f64 / n,
+                "consistency_make_ms": cmake.as_secs_f64() * 1e3 / n,
+                "consistency_check_us": ccheck.as_secs_f64() * 1e6 / n,
+                "consistency_bytes": cbytes as f64 / n,
+                "vmhwm_kb": vm_hwm_kb(),
+            }))
+        }
         Phase::SledScan { dir, count } => {
             let db = open_raw_sled(dir)?;
             let t = Instant::now();
@@ -283,13 +351,20 @@ fn run_phase(p: &Phase) -> Result<Value> {
     }
 }
 
-fn phase_append(dir: &Path, count: u64, seed: u64, pre_parsed: bool) -> Result<Value> {
+fn phase_append(
+    dir: &Path,
+    count: u64,
+    seed: u64,
+    pre_parsed: bool,
+    no_tree: bool,
+) -> Result<Value> {
     let opts = OpenOptions {
         create: true,
         ..Default::default()
     };
     let t = Instant::now();
     let mut ledger = Ledger::open(dir, &opts)?;
+    ledger.keep_tree(!no_tree);
     let open = t.elapsed();
     let mut corpus = Corpus::new(seed);
     let (summary, secs, extra) = if pre_parsed {

@@ -45,6 +45,32 @@ pub struct Output {
     pub json: bool,
 }
 
+/// `demarche key` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Make an Ed25519 key pair for signing checkpoints.
+    ///
+    /// Writes PREFIX.key, the private signer key (mode 0600: keep it secret), and
+    /// PREFIX.vkey, the verifier key to hand to anyone who checks your checkpoints
+    /// and evidence. Both are in the C2SP signed-note format (the format of Go's
+    /// golang.org/x/mod/sumdb/note), so other transparency-log tools read them.
+    #[command(
+        after_help = "Example:\n  demarche key generate --name newsroom.example/ledger --out newsroom\n  # newsroom.key (secret), newsroom.vkey (public)"
+    )]
+    Generate {
+        /// The key's name, shown in every signature (no spaces or '+'); a
+        /// domain-like name says whose key it is.
+        #[arg(long)]
+        name: String,
+        /// Path prefix of the two files.
+        #[arg(long, value_name = "PREFIX")]
+        out: PathBuf,
+        /// Overwrite existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
 /// Formats `import` reads.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -65,6 +91,102 @@ pub enum ExportFormat {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Key pairs for signing checkpoints and evidence.
+    #[command(subcommand)]
+    Key(KeyCommand),
+
+    /// Print the ledger's checkpoint: its Merkle tree's size and root.
+    ///
+    /// The tree is RFC 6962's (SHA-256) over the records' chain hashes; the checkpoint
+    /// is a C2SP tlog checkpoint (origin, size, base64 root, and a `chain SIZE:HASH`
+    /// line), signed as a C2SP signed note with --sign. Keep signed checkpoints, or
+    /// give them to others: `verify --against` later proves that the ledger still
+    /// extends them, and no one can rewrite history below a checkpoint unnoticed.
+    #[command(
+        after_help = "Examples:\n  demarche checkpoint\n  demarche checkpoint --sign newsroom.key > 2021-01-29.checkpoint"
+    )]
+    Checkpoint {
+        /// Sign with this private key (from `demarche key generate`).
+        #[arg(long, value_name = "PREFIX.key")]
+        sign: Option<PathBuf>,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Prove that one record is in the ledger: an RFC 6962 inclusion proof.
+    ///
+    /// The proof is for the tree of the ledger's current size, or for the tree a
+    /// checkpoint states (--checkpoint), which must be the ledger's own. Anyone holding
+    /// the record's chain hash and the checkpoint can check it, without the ledger.
+    #[command(
+        after_help = "Examples:\n  demarche prove 3\n  demarche prove 3 --checkpoint 2021-01-29.checkpoint --json"
+    )]
+    Prove {
+        /// The record's seq.
+        seq: u64,
+        /// Prove against this checkpoint's tree (its size) instead of today's.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// The verifier key whose signature the checkpoint must carry.
+        #[arg(long, value_name = "PREFIX.vkey", requires = "checkpoint")]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Write an evidence bundle: positions, the statements they rest on, a proof
+    /// for each, and a signed checkpoint, in one file that checks offline.
+    ///
+    /// Takes the selection of `positions`. `check-evidence` checks the bundle without
+    /// the ledger: the signature, every proof, and that the positions follow from the
+    /// statements under the projection's rules. A bundle proves what it holds; it
+    /// cannot prove that the ledger holds nothing else on the matter.
+    #[command(
+        after_help = "Example:\n  demarche evidence --as-of 2021-01-29 --view withdrawal --sign newsroom.key -o libya.evidence\n  demarche check-evidence libya.evidence --key newsroom.vkey"
+    )]
+    Evidence {
+        /// Valid time: only statements said on or before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+        #[arg(long, value_name = "SEQ|TIME")]
+        known_at: Option<String>,
+        /// Accepted for the same command line as `positions`; a bundle holds the
+        /// positions whatever the view.
+        #[arg(long, value_parser = ["withdrawal", "presence"])]
+        view: Option<String>,
+        #[command(flatten)]
+        selection: Selection,
+        /// Sign the checkpoint with this private key.
+        #[arg(long, value_name = "PREFIX.key")]
+        sign: PathBuf,
+        /// The bundle file to write.
+        #[arg(short = 'o', long, value_name = "BUNDLE")]
+        output: PathBuf,
+        /// Overwrite the bundle file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Check an evidence bundle offline, without the ledger.
+    ///
+    /// Exit 0 when it holds: the checkpoint is signed by the key, every record hashes
+    /// to its chain hash and is in the checkpoint's tree, and the positions follow from
+    /// the records. Exit 1 when any of it does not hold; 2 when the file is not a
+    /// bundle or the key not a verifier key.
+    #[command(
+        after_help = "Example:\n  demarche check-evidence libya.evidence --key newsroom.vkey"
+    )]
+    CheckEvidence {
+        /// The bundle.
+        bundle: PathBuf,
+        /// The verifier key of whoever signed it.
+        #[arg(long, value_name = "PREFIX.vkey")]
+        key: PathBuf,
+        #[command(flatten)]
+        out: Output,
+    },
+
     /// Record the worked example (Libya, 29 January 2021) and show it.
     ///
     /// Appends the statements of the news report the project was born from, and a formal
@@ -188,15 +310,23 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// only visible against a head saved earlier: keep the output of `demarche head` and
     /// pass it to --expect-head.
     #[command(
-        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1..."
+        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1...\n  demarche checkpoint --sign me.key > saved.checkpoint   # later:\n  demarche verify --against saved.checkpoint --key me.vkey"
     )]
     Verify {
         /// A head saved earlier, `SIZE:HASH`: the ledger must pass through it.
         #[arg(long, value_name = "SIZE:HASH")]
         expect_head: Option<String>,
         /// Check an export file's chain instead of the ledger (no ledger needed).
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "against")]
         export: Option<PathBuf>,
+        /// Also prove that the ledger extends a checkpoint saved earlier (a C2SP
+        /// checkpoint, as `demarche checkpoint` prints it): a consistency proof from
+        /// its tree to today's. A history rewritten and re-hashed fails it.
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        against: Option<PathBuf>,
+        /// The verifier key whose signature the checkpoint must carry.
+        #[arg(long, value_name = "PREFIX.vkey", requires = "against")]
+        key: Option<PathBuf>,
         #[command(flatten)]
         out: Output,
     },

@@ -3,6 +3,7 @@
 
 mod args;
 mod progress;
+mod proofs;
 mod transfer;
 
 use args::{
@@ -241,7 +242,53 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             export: Some(file),
             expect_head,
             out: o,
+            ..
         } => transfer::verify_export(file, expect_head.as_deref(), *o, &mut out),
+        Command::Verify {
+            against: Some(file),
+            expect_head,
+            key,
+            out: o,
+            ..
+        } => proofs::verify_against(
+            cli,
+            file,
+            key.as_deref(),
+            expect_head.as_deref(),
+            *o,
+            &mut out,
+        ),
+        Command::Key(k) => proofs::key(k, &mut out),
+        Command::Checkpoint { sign, out: o } => {
+            proofs::checkpoint(cli, sign.as_deref(), *o, &mut out)
+        }
+        Command::Prove {
+            seq,
+            checkpoint,
+            key,
+            out: o,
+        } => proofs::prove(
+            cli,
+            *seq,
+            checkpoint.as_deref(),
+            key.as_deref(),
+            *o,
+            &mut out,
+        ),
+        Command::Evidence {
+            as_of,
+            known_at,
+            selection,
+            sign,
+            output,
+            force,
+            ..
+        } => proofs::evidence(cli, as_of, known_at, selection, sign, output, *force),
+        Command::CheckEvidence {
+            bundle,
+            key,
+            out: o,
+        } => proofs::check_evidence(bundle, key, *o, &mut out),
         Command::Log(a) => log(cli, a, &mut out),
         Command::Show { seq, out: o } => {
             let mut ledger = open(cli, false)?;
@@ -256,7 +303,9 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::Verify {
             expect_head,
             export: None,
+            against: None,
             out: o,
+            ..
         } => {
             let expect = expect_head.as_deref().map(parse_head_token).transpose()?;
             let ledger = open(cli, false)?;
@@ -312,6 +361,7 @@ fn verify_json(r: &VerifyReport) -> Value {
         "problem": r.problem.as_ref().map(|p| json!({"kind": p.kind(), "message": p.to_string()})),
         "redacted": r.redacted,
         "staged": r.staged,
+        "tree_root": r.tree_root.map(|d| demarche::ledger::b64(&d)),
     })
 }
 
@@ -924,40 +974,8 @@ fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
     })
 }
 
-/// A position as one JSON object (the documented shape of `positions --json`).
-#[derive(serde::Serialize)]
-struct PositionOut<'a> {
-    party: &'a str,
-    stance: &'a str,
-    stance_kind: &'static str,
-    hedge: Option<&'a str>,
-    predicate: &'a str,
-    subject: Option<&'a str>,
-    location: Option<&'a str>,
-    qualifier: Option<&'a str>,
-    said_on: String,
-    seq: u64,
-    statements: &'a [u64],
-    cameo: Option<&'a str>,
-}
-
-fn position_out(p: &Position) -> PositionOut<'_> {
-    PositionOut {
-        party: &p.key.party,
-        stance: &p.stance,
-        stance_kind: projection::stance_kind(&p.stance),
-        hedge: p.hedge.as_deref(),
-        predicate: &p.key.predicate,
-        subject: p.key.subject.as_deref(),
-        location: p.key.location.as_deref(),
-        qualifier: p.key.qualifier.as_deref(),
-        said_on: json::format_said_on(&p.said_on),
-        seq: p.seq,
-        statements: &p.statements,
-        cameo: Vocabulary::builtin()
-            .mapping(&p.stance, &p.key.predicate)
-            .map(|m| m.cameo.as_str()),
-    }
+fn position_out(p: &Position) -> json::PositionJson<'_> {
+    json::PositionJson(p)
 }
 
 fn position_json(p: &Position) -> Value {

@@ -1,0 +1,514 @@
+//! Keys, checkpoints, proofs and evidence: `key generate`, `checkpoint`,
+//! `prove`, `verify --against`, `evidence` and `check-evidence`.
+
+use super::args::{Cli, KeyCommand, Output, Selection};
+use super::{
+    filter_from, head_json, open, parse_date_flag, parse_head_token, parse_known_at, print_verify,
+    Failure, Result, INTEGRITY, IO, USAGE,
+};
+use demarche::evidence::{self, EvidenceError};
+use demarche::ledger::{b64, Ledger};
+use demarche::merkle;
+use demarche::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
+use demarche::projection::Query;
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
+
+/// Reads a small text file named on the command line.
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| Failure {
+        code: if e.kind() == std::io::ErrorKind::NotFound {
+            USAGE
+        } else {
+            IO
+        },
+        message: format!("cannot read {what} {}: {e}", path.display()),
+        hint: None,
+    })?;
+    if meta.len() > evidence::MAX_BUNDLE as u64 {
+        return Err(Failure::usage(format!(
+            "{} is {} bytes: too large for {what}",
+            path.display(),
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Failure {
+        code: IO,
+        message: format!("cannot read {what} {}: {e}", path.display()),
+        hint: None,
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|_| Failure::usage(format!("{} is not UTF-8 text: not {what}", path.display())))
+}
+
+fn signer(path: &Path) -> Result<SignerKey> {
+    let text = read_text(path, "a signer key")?;
+    note::parse_signer(text.trim_end()).map_err(|e| {
+        Failure::usage(format!("{}: {e}", path.display()))
+            .hint("pass the PREFIX.key file that `demarche key generate` wrote")
+    })
+}
+
+fn verifier(path: &Path) -> Result<VerifierKey> {
+    let text = read_text(path, "a verifier key")?;
+    note::parse_verifier(text.trim_end()).map_err(|e| {
+        Failure::usage(format!("{}: {e}", path.display()))
+            .hint("pass the PREFIX.vkey file that `demarche key generate` wrote")
+    })
+}
+
+/// Writes a new file, refusing to overwrite one unless `force`; `private`
+/// files are readable by their owner only.
+fn write_new(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()> {
+    use std::io::Write as _;
+    if path.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} is a directory, not a file name",
+            path.display()
+        )));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::usage(format!("{} already exists", path.display()))
+                .hint("pass --force to overwrite it, or choose another name")
+        } else {
+            Failure {
+                code: IO,
+                message: format!("cannot create {}: {e}", path.display()),
+                hint: None,
+            }
+        }
+    })?;
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        // An existing file overwritten with --force keeps its mode otherwise.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Failure {
+                code: IO,
+                message: format!("cannot restrict {}: {e}", path.display()),
+                hint: None,
+            })?;
+    }
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Failure {
+            code: IO,
+            message: format!("cannot write {}: {e}", path.display()),
+            hint: None,
+        })
+}
+
+/// `demarche key generate`.
+pub fn key(k: &KeyCommand, out: &mut impl Write) -> Result<u8> {
+    let KeyCommand::Generate {
+        name,
+        out: prefix,
+        force,
+    } = k;
+    let (signer, verifier) = note::generate_key(name).map_err(|e| match e {
+        NoteError::Random(m) => Failure {
+            code: IO,
+            message: format!("no randomness for a key: {m}"),
+            hint: None,
+        },
+        e => Failure::usage(format!("--name: {e}"))
+            .hint("a key name has no spaces or '+', for example newsroom.example/ledger"),
+    })?;
+    let with = |ext: &str| {
+        let mut p = prefix.clone().into_os_string();
+        p.push(ext);
+        std::path::PathBuf::from(p)
+    };
+    let (key_path, vkey_path) = (with(".key"), with(".vkey"));
+    if !force {
+        for p in [&key_path, &vkey_path] {
+            if p.exists() {
+                return Err(Failure::usage(format!("{} already exists", p.display()))
+                    .hint("pass --force to overwrite the key pair, or choose another --out"));
+            }
+        }
+    }
+    write_new(
+        &key_path,
+        format!("{}\n", signer.to_text()).as_bytes(),
+        *force,
+        true,
+    )?;
+    write_new(
+        &vkey_path,
+        format!("{}\n", verifier.to_text()).as_bytes(),
+        *force,
+        false,
+    )?;
+    writeln!(out, "{}", verifier.to_text())?;
+    eprintln!(
+        "wrote {} (private: keep it secret) and {} (give it to whoever checks your checkpoints)",
+        key_path.display(),
+        vkey_path.display()
+    );
+    Ok(0)
+}
+
+fn ledger_checkpoint(ledger: &mut Ledger) -> Result<Checkpoint> {
+    evidence::checkpoint(ledger).map_err(|e| match e {
+        demarche::ledger::LedgerError::Rejected { error, .. } => {
+            Failure::usage(error.message).hint("append something first")
+        }
+        e => e.into(),
+    })
+}
+
+/// `demarche checkpoint`.
+pub fn checkpoint(cli: &Cli, sign: Option<&Path>, o: Output, out: &mut impl Write) -> Result<u8> {
+    let key = sign.map(signer).transpose()?;
+    let mut ledger = open(cli, false)?;
+    let cp = ledger_checkpoint(&mut ledger)?;
+    let text = match &key {
+        Some(k) => {
+            note::sign(&cp.to_text(), k).map_err(|e| Failure::usage(format!("cannot sign: {e}")))?
+        }
+        None => cp.to_text(),
+    };
+    if o.json {
+        writeln!(
+            out,
+            "{}",
+            json!({"origin": cp.origin, "size": cp.size, "root": b64(&cp.root), "head": head_json(&ledger.head()?), "note": text})
+        )?;
+    } else {
+        write!(out, "{text}")?;
+    }
+    Ok(0)
+}
+
+/// A checkpoint read from a file: its note opened with `key` when given (a
+/// bad signature is an integrity failure), else its text taken as it is.
+fn read_checkpoint(file: &Path, key: Option<&Path>) -> Result<Checkpoint> {
+    let text = read_text(file, "a checkpoint")?;
+    let body = match key {
+        Some(k) => {
+            let v = verifier(k)?;
+            note::open(&text, &[v])
+                .map_err(|e| match e {
+                    e @ (NoteError::BadSignature { .. } | NoteError::NoVerifiedSignature) => {
+                        Failure {
+                            code: INTEGRITY,
+                            message: format!("{}: {e}", file.display()),
+                            hint: Some(
+                                "the checkpoint was not signed by this key, or was altered".into(),
+                            ),
+                        }
+                    }
+                    e => Failure::usage(format!("{}: {e}", file.display())),
+                })?
+                .text
+        }
+        None => evidence::note_text(&text).unwrap_or(&text).to_string(),
+    };
+    Checkpoint::parse(&body).map_err(|e| {
+        Failure::usage(format!("{}: not a checkpoint: {e}", file.display()))
+            .hint("use the output of `demarche checkpoint`")
+    })
+}
+
+/// The checkpoint must be of this ledger.
+fn check_origin(ledger: &mut Ledger, cp: &Checkpoint, file: &Path) -> Result<()> {
+    let mine = ledger_checkpoint(ledger)?;
+    if mine.origin != cp.origin {
+        return Err(Failure {
+            code: INTEGRITY,
+            message: format!(
+                "{} is a checkpoint of {}, not of this ledger ({})",
+                file.display(),
+                cp.origin,
+                mine.origin
+            ),
+            hint: None,
+        });
+    }
+    Ok(())
+}
+
+/// `demarche prove SEQ`.
+pub fn prove(
+    cli: &Cli,
+    seq: u64,
+    checkpoint: Option<&Path>,
+    key: Option<&Path>,
+    o: Output,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let cp = checkpoint.map(|f| read_checkpoint(f, key)).transpose()?;
+    let mut ledger = open(cli, false)?;
+    let (now, _) = ledger.tree_head()?;
+    let size = match (&cp, checkpoint) {
+        (Some(cp), Some(file)) => {
+            check_origin(&mut ledger, cp, file)?;
+            if cp.size > now {
+                return Err(Failure {
+                    code: INTEGRITY,
+                    message: format!(
+                        "the checkpoint states {} records; the ledger holds {now}: it was cut short",
+                        cp.size
+                    ),
+                    hint: Some("run `demarche verify --against` with that checkpoint".into()),
+                });
+            }
+            let root = ledger.tree_root(cp.size)?;
+            if root != cp.root {
+                return Err(Failure {
+                    code: INTEGRITY,
+                    message: format!(
+                        "the ledger's tree of {} records does not have the checkpoint's root: history was rewritten",
+                        cp.size
+                    ),
+                    hint: Some("run `demarche verify --against` with that checkpoint".into()),
+                });
+            }
+            cp.size
+        }
+        _ => now,
+    };
+    if seq == 0 || seq > size {
+        return Err(Failure::usage(format!(
+            "seq {seq} is not in the tree of {size} records"
+        )));
+    }
+    let record = ledger.get(seq)?;
+    let proof = ledger.inclusion_proof(seq, size)?;
+    let root = ledger.tree_root(size)?;
+    let leaf = demarche::tree::leaf(&record.hash);
+    // The proof is checked before it is shown: a damaged stored tree is caught here.
+    merkle::verify_inclusion(&leaf, seq - 1, size, &proof, &root).map_err(|e| Failure {
+        code: INTEGRITY,
+        message: format!("the stored Merkle tree gives a proof that does not verify: {e}"),
+        hint: Some("run `demarche verify`".into()),
+    })?;
+    if o.json {
+        writeln!(
+            out,
+            "{}",
+            json!({
+                "seq": seq,
+                "leaf_index": seq - 1,
+                "tree_size": size,
+                "chain_hash": record.hash.to_hex(),
+                "leaf_hash": b64(&leaf),
+                "root": b64(&root),
+                "proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
+            })
+        )?;
+    } else {
+        writeln!(
+            out,
+            "inclusion proof of seq {seq} in the tree of {size} records (RFC 6962, SHA-256)"
+        )?;
+        writeln!(out, "leaf index  {}", seq - 1)?;
+        writeln!(
+            out,
+            "chain hash  {}  (the leaf's data)",
+            record.hash.to_hex()
+        )?;
+        writeln!(out, "leaf hash   {}", b64(&leaf))?;
+        writeln!(out, "root        {}", b64(&root))?;
+        for (i, d) in proof.iter().enumerate() {
+            writeln!(
+                out,
+                "{}{}",
+                if i == 0 {
+                    "proof       "
+                } else {
+                    "            "
+                },
+                b64(d)
+            )?;
+        }
+    }
+    Ok(0)
+}
+
+/// `demarche verify --against CHECKPOINT`.
+pub fn verify_against(
+    cli: &Cli,
+    file: &Path,
+    key: Option<&Path>,
+    expect_head: Option<&str>,
+    o: Output,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let expect = expect_head.map(parse_head_token).transpose()?;
+    let cp = read_checkpoint(file, key)?;
+    let mut ledger = open(cli, false)?;
+    let report = ledger.verify(expect)?;
+    if !report.is_intact() {
+        print_verify(out, &report, o.json)?;
+        return Ok(INTEGRITY);
+    }
+    check_origin(&mut ledger, &cp, file)?;
+    let size = report.head.size;
+    let root = report.tree_root.expect("an intact chain has a tree root");
+    let mut failure = |why: String| -> Result<u8> {
+        if o.json {
+            writeln!(
+                out,
+                "{}",
+                json!({"intact": false, "extends": false, "checkpoint": {"size": cp.size, "root": b64(&cp.root)}, "problem": why})
+            )?;
+        } else {
+            writeln!(out, "TAMPERED: the ledger does not extend the checkpoint")?;
+            writeln!(out, "  {why}")?;
+        }
+        Ok(INTEGRITY)
+    };
+    if cp.size > size {
+        return failure(format!(
+            "the checkpoint states {} records, the ledger holds {size}: records were cut off",
+            cp.size
+        ));
+    }
+    let proof = if cp.size == size {
+        Vec::new()
+    } else {
+        ledger.consistency_proof(cp.size, size)?
+    };
+    let consistent = if cp.size == size {
+        (cp.root == root)
+            .then_some(())
+            .ok_or_else(|| "same size, different root".to_string())
+    } else {
+        merkle::verify_consistency(cp.size, size, &cp.root, &root, &proof)
+            .map_err(|e| e.to_string())
+    };
+    if let Err(why) = consistent {
+        return failure(format!(
+            "no consistency proof from the checkpoint's {} records to today's {size}: {why}; history below the checkpoint was rewritten",
+            cp.size
+        ));
+    }
+    if o.json {
+        writeln!(
+            out,
+            "{}",
+            json!({
+                "intact": true,
+                "extends": true,
+                "checked": report.checked,
+                "head": head_json(&report.head),
+                "root": b64(&root),
+                "checkpoint": {"origin": cp.origin, "size": cp.size, "root": b64(&cp.root)},
+                "consistency_proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
+            })
+        )?;
+    } else {
+        writeln!(
+            out,
+            "intact: {} events verified, head {}",
+            report.checked,
+            report.head.token()
+        )?;
+        writeln!(
+            out,
+            "extends the checkpoint of {} records (root {}): consistency proof of {} hashes to root {}",
+            cp.size,
+            b64(&cp.root),
+            proof.len(),
+            b64(&root)
+        )?;
+    }
+    Ok(0)
+}
+
+/// `demarche evidence`.
+pub fn evidence(
+    cli: &Cli,
+    as_of: &Option<String>,
+    known_at: &Option<String>,
+    selection: &Selection,
+    sign: &Path,
+    output: &Path,
+    force: bool,
+) -> Result<u8> {
+    let key = signer(sign)?;
+    let as_of = parse_date_flag(as_of, "as-of")?;
+    let mut ledger = open(cli, false)?;
+    let known_at = parse_known_at(known_at, &ledger)?;
+    let filter = filter_from(&mut ledger, selection)?;
+    let query = Query {
+        as_of,
+        known_at,
+        filter,
+    };
+    let bundle = evidence::build(&mut ledger, &query, &key).map_err(|e| match e {
+        demarche::ledger::LedgerError::Rejected { error, .. } => Failure::usage(error.message),
+        e => e.into(),
+    })?;
+    let positions = bundle["positions"].as_array().map_or(0, Vec::len);
+    let records = bundle["records"].as_array().map_or(0, Vec::len);
+    let mut text = serde_json::to_string_pretty(&bundle).expect("JSON");
+    text.push('\n');
+    write_new(output, text.as_bytes(), force, false)?;
+    if positions == 0 {
+        eprintln!("note: no positions match; the bundle says so, with its signed checkpoint");
+    }
+    eprintln!(
+        "wrote {}: {positions} positions, {records} records with inclusion proofs, checkpoint signed by {}",
+        output.display(),
+        key.name()
+    );
+    Ok(0)
+}
+
+/// `demarche check-evidence`.
+pub fn check_evidence(bundle: &Path, key: &Path, o: Output, out: &mut impl Write) -> Result<u8> {
+    let key = verifier(key)?;
+    let text = read_text(bundle, "an evidence bundle")?;
+    match evidence::check(&text, &key) {
+        Ok(c) => {
+            if o.json {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"valid": true, "origin": c.checkpoint.origin, "tree_size": c.checkpoint.size, "root": b64(&c.checkpoint.root), "signers": c.signers, "positions": c.positions, "records": c.records})
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "valid: {} positions follow from {} records, each proven in the tree of {} records of {} (root {}), signed by {}",
+                    c.positions,
+                    c.records,
+                    c.checkpoint.size,
+                    c.checkpoint.origin,
+                    b64(&c.checkpoint.root),
+                    c.signers.join(", ")
+                )?;
+            }
+            Ok(0)
+        }
+        Err(EvidenceError::Invalid(why)) => {
+            if o.json {
+                writeln!(out, "{}", json!({"valid": false, "problem": why}))?;
+            } else {
+                writeln!(out, "INVALID: {why}")?;
+            }
+            Ok(INTEGRITY)
+        }
+        Err(e @ EvidenceError::Malformed(_)) => {
+            Err(Failure::usage(format!("{}: {e}", bundle.display()))
+                .hint("pass a file written by `demarche evidence`"))
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! Checkpoints of the ledger's Merkle tree, and evidence bundles: positions
+//! with every statement they rest on, each with an inclusion proof against a
+//! signed checkpoint, checkable offline by anyone with the verifier key.
+//!
+//! A bundle is one JSON object:
+//!
+//! ```text
+//! {"format": "demarche-evidence 1",
+//!  "checkpoint": "<C2SP signed note of the tree's checkpoint>",
+//!  "query": {"as_of": DATE|null, "known_at": {"seq": N}|{"time": RFC3339}|null,
+//!            "filter": {"party", "stance", "predicate", "subject", "location"}},
+//!  "positions": [<as `positions --json` prints them>],
+//!  "records": [<export line> + "proof": [base64 hashes]], in seq order}
+//! ```
+//!
+//! The records are the statements the positions rest on and the corrections
+//! and retractions of them. [`check`] re-hashes each record from its fields,
+//! checks its inclusion proof against the signed root, and folds the records
+//! under the query with the projection's own rules: the positions must come
+//! out exactly as the bundle states them.
+//!
+//! What a bundle cannot show: that the ledger holds no *other* statement that
+//! would change a position (a later denial, say). It proves that the records
+//! are in the signed ledger and that the positions follow from them.
+
+use crate::event::{Event, Hash, Recorded, Seq};
+use crate::export::{self, ExportRecord};
+use crate::json::{self, InputError};
+use crate::ledger::{b64, Ledger, LedgerError};
+use crate::merkle;
+use crate::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
+use crate::projection::{self, Filter, KnownAt, Query};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// The `format` of a bundle.
+pub const FORMAT: &str = "demarche-evidence 1";
+
+/// The largest bundle [`check`] reads.
+pub const MAX_BUNDLE: usize = 256 << 20;
+
+/// The checkpoint origin of a ledger: `demarche/` and the first 16 hex digits
+/// of its first record's chain hash. A ledger rebuilt from an export has the
+/// same origin, as it is the same log.
+pub fn origin(first_hash: &Hash) -> String {
+    format!("demarche/{}", &first_hash.to_hex()[..16])
+}
+
+/// The checkpoint of the ledger now: origin, tree size and root, and an
+/// extension line `chain SIZE:HASH` with the chain head it matches.
+///
+/// # Errors
+/// An empty ledger (which has no origin yet); store failures.
+pub fn checkpoint(ledger: &mut Ledger) -> Result<Checkpoint, LedgerError> {
+    let head = ledger.head()?;
+    if head.size == 0 {
+        return Err(LedgerError::Rejected {
+            index: None,
+            error: InputError::new("", "the ledger is empty: there is nothing to checkpoint"),
+        });
+    }
+    let first = ledger.get(1)?.hash;
+    let (size, root) = ledger.tree_head()?;
+    Ok(Checkpoint {
+        origin: origin(&first),
+        size,
+        root,
+        extensions: vec![format!("chain {}", head.token())],
+    })
+}
+
+/// The text of a signed note without checking its signatures: everything up
+/// to and including the newline before the blank line that precedes them.
+pub fn note_text(note: &str) -> Option<&str> {
+    note.rfind("\n\n").map(|i| &note[..=i])
+}
+
+fn query_json(q: &Query) -> Value {
+    let f = &q.filter;
+    json!({
+        "as_of": q.as_of.map(|d| d.to_string()),
+        "known_at": match q.known_at {
+            None => Value::Null,
+            Some(KnownAt::Seq(s)) => json!({"seq": s}),
+            Some(KnownAt::Time(t)) => json!({"time": json::format_recorded_at(t)}),
+        },
+        "filter": {
+            "party": f.party, "stance": f.stance, "predicate": f.predicate,
+            "subject": f.subject, "location": f.location,
+        },
+    })
+}
+
+/// Builds the bundle for `query`, signed with `key`.
+///
+/// # Errors
+/// An empty ledger; store failures; a damaged tree.
+pub fn build(ledger: &mut Ledger, query: &Query, key: &SignerKey) -> Result<Value, LedgerError> {
+    let cp = checkpoint(ledger)?;
+    let positions = ledger.positions(query)?;
+    let mut included: BTreeSet<Seq> = positions
+        .iter()
+        .flat_map(|p| p.statements.iter().copied())
+        .collect();
+    // Corrections and retractions of what is included (and of those), so that
+    // a checker resolves them as the ledger did.
+    for r in ledger.amendment_events(1, query.known_at)? {
+        let of = match &r.event {
+            Some(Event::Correction(c)) => c.of,
+            Some(Event::Retraction(x)) => x.of,
+            _ => continue,
+        };
+        if included.contains(&of) {
+            included.insert(r.seq);
+        }
+    }
+    let mut records = Vec::with_capacity(included.len());
+    for seq in included {
+        let r = ledger.get(seq)?;
+        let proof = ledger.inclusion_proof(seq, cp.size)?;
+        let mut v = serde_json::to_value(export::export_line(&r)).expect("JSON");
+        v["proof"] = proof.iter().map(|d| Value::from(b64(d))).collect();
+        records.push(v);
+    }
+    let bundle = json!({
+        "format": FORMAT,
+        "query": query_json(query),
+        "positions": positions.iter().map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON")).collect::<Vec<_>>(),
+        "records": records,
+    });
+    seal(bundle, cp, key).map_err(|e| LedgerError::Rejected {
+        index: None,
+        error: InputError::new("", format!("cannot sign the checkpoint: {e}")),
+    })
+}
+
+/// Signs a bundle's content: adds the evidence line with the content's digest
+/// to checkpoint `cp` (dropping any earlier one), signs it, and sets the
+/// bundle's `checkpoint`.
+///
+/// # Errors
+/// A checkpoint that cannot be signed.
+pub fn seal(mut bundle: Value, mut cp: Checkpoint, key: &SignerKey) -> Result<Value, NoteError> {
+    cp.extensions.retain(|e| !e.starts_with(EVIDENCE_LINE));
+    cp.extensions
+        .push(format!("{EVIDENCE_LINE}{}", b64(&content_digest(&bundle))));
+    bundle["checkpoint"] = note::sign(&cp.to_text(), key)?.into();
+    Ok(bundle)
+}
+
+/// The checkpoint extension line that binds a bundle's content to its signature.
+pub const EVIDENCE_LINE: &str = "evidence sha256:";
+
+/// SHA-256 of a bundle's content: its `format`, `query`, `positions` and
+/// `records`, serialised as compact JSON in that order (fields within them in
+/// the order the bundle has them).
+fn content_digest(bundle: &Value) -> [u8; 32] {
+    use sha2::Digest as _;
+    let content = json!({
+        "format": bundle["format"],
+        "query": bundle["query"],
+        "positions": bundle["positions"],
+        "records": bundle["records"],
+    });
+    sha2::Sha256::digest(content.to_string().as_bytes()).into()
+}
+
+/// Why a bundle does not check.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// Not a bundle: bad JSON, a missing field, a bad key or note (bad input).
+    #[error("malformed bundle: {0}")]
+    Malformed(String),
+    /// A bundle whose signature, proofs or positions do not hold (integrity).
+    #[error("invalid evidence: {0}")]
+    Invalid(String),
+}
+
+fn malformed(m: impl Into<String>) -> EvidenceError {
+    EvidenceError::Malformed(m.into())
+}
+
+fn invalid(m: impl Into<String>) -> EvidenceError {
+    EvidenceError::Invalid(m.into())
+}
+
+/// What a bundle that checks states.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The signed checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Who signed it.
+    pub signers: Vec<String>,
+    /// Positions the bundle states (all of which follow from its records).
+    pub positions: usize,
+    /// Records, each proven in the checkpoint's tree.
+    pub records: usize,
+}
+
+fn field<'a>(m: &'a Map<String, Value>, k: &str) -> Result<&'a Value, EvidenceError> {
+    m.get(k)
+        .ok_or_else(|| malformed(format!("missing field `{k}`")))
+}
+
+fn opt_str(v: &Value, what: &str) -> Result<Option<String>, EvidenceError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(malformed(format!("`{what}` must be a string or null"))),
+    }
+}
+
+/// Refuses fields other than `allowed`: a renamed field must not pass for a
+/// missing one.
+fn only(m: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), EvidenceError> {
+    match m.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(malformed(format!("unknown field `{k}` in {what}"))),
+        None => Ok(()),
+    }
+}
+
+fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
+    let m = v
+        .as_object()
+        .ok_or_else(|| malformed("`query` must be an object"))?;
+    only(m, &["as_of", "known_at", "filter"], "query")?;
+    let as_of = opt_str(field(m, "as_of")?, "query.as_of")?
+        .map(|d| json::parse_date(&d).map_err(|e| malformed(format!("query.as_of: {e}"))))
+        .transpose()?;
+    let known_at = match field(m, "known_at")? {
+        Value::Null => None,
+        Value::Object(k) => match (k.get("seq"), k.get("time"), k.len()) {
+            (Some(s), None, 1) => {
+                Some(KnownAt::Seq(s.as_u64().ok_or_else(|| {
+                    malformed("query.known_at.seq must be a seq")
+                })?))
+            }
+            (None, Some(Value::String(t)), 1) => Some(KnownAt::Time(
+                t.parse::<jiff::Timestamp>()
+                    .map_err(|e| malformed(format!("query.known_at.time: {e}")))?
+                    .as_microsecond(),
+            )),
+            _ => return Err(malformed("query.known_at must hold one of seq or time")),
+        },
+        _ => return Err(malformed("query.known_at must be an object or null")),
+    };
+    let f = field(m, "filter")?
+        .as_object()
+        .ok_or_else(|| malformed("query.filter must be an object"))?;
+    only(
+        f,
+        &["party", "stance", "predicate", "subject", "location"],
+        "query.filter",
+    )?;
+    let get = |k: &str| opt_str(field(f, k)?, &format!("query.filter.{k}"));
+    Ok(Query {
+        as_of,
+        known_at,
+        filter: Filter {
+            party: get("party")?,
+            stance: get("stance")?,
+            predicate: get("predicate")?,
+            subject: get("subject")?,
+            location: get("location")?,
+        },
+    })
+}
+
+fn parse_proof(v: Option<&Value>, seq: Seq) -> Result<Vec<merkle::Digest>, EvidenceError> {
+    use base64::Engine as _;
+    let list = v
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed(format!("record {seq}: `proof` must be a list")))?;
+    list.iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| {
+                    malformed(format!(
+                        "record {seq}: a proof hash is not 32 bytes of base64"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Checks a bundle offline: the checkpoint's signature by `key`, each record's
+/// hashes and inclusion proof, and that the positions follow from the records
+/// under the projection's rules.
+///
+/// # Errors
+/// [`EvidenceError::Malformed`] for input that is not a bundle (or a key that
+/// is not one); [`EvidenceError::Invalid`] when anything does not hold.
+pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
+    if text.len() > MAX_BUNDLE {
+        return Err(malformed(format!(
+            "{} bytes; the limit is {MAX_BUNDLE}",
+            text.len()
+        )));
+    }
+    let v: Value = serde_json::from_str(text).map_err(|e| malformed(format!("not JSON: {e}")))?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| malformed("a bundle is a JSON object"))?;
+    only(
+        m,
+        &["format", "checkpoint", "query", "positions", "records"],
+        "the bundle",
+    )?;
+    if field(m, "format")?.as_str() != Some(FORMAT) {
+        return Err(malformed(format!("`format` is not \"{FORMAT}\"")));
+    }
+    let signed = field(m, "checkpoint")?
+        .as_str()
+        .ok_or_else(|| malformed("`checkpoint` must be a string"))?;
+    let opened = note::open(signed, std::slice::from_ref(key)).map_err(|e| match e {
+        e @ (NoteError::BadSignature { .. } | NoteError::NoVerifiedSignature) => {
+            invalid(format!("the checkpoint's signature: {e}"))
+        }
+        e => malformed(format!("the checkpoint note: {e}")),
+    })?;
+    let cp =
+        Checkpoint::parse(&opened.text).map_err(|e| malformed(format!("the checkpoint: {e}")))?;
+    // The signature covers the checkpoint, and through its evidence line, all
+    // of the bundle: nothing can be added, dropped or changed after signing.
+    let lines: Vec<&str> = cp
+        .extensions
+        .iter()
+        .filter_map(|e| e.strip_prefix(EVIDENCE_LINE))
+        .collect();
+    let [signed_digest] = lines[..] else {
+        return Err(malformed(
+            "the checkpoint has no (or more than one) evidence line",
+        ));
+    };
+    if signed_digest != b64(&content_digest(&v)) {
+        return Err(invalid(
+            "the bundle's content is not what was signed: it was changed after signing",
+        ));
+    }
+    let query = parse_query(field(m, "query")?)?;
+    let stated = field(m, "positions")?
+        .as_array()
+        .ok_or_else(|| malformed("`positions` must be a list"))?;
+    let records = field(m, "records")?
+        .as_array()
+        .ok_or_else(|| malformed("`records` must be a list"))?;
+    let mut recorded: Vec<Recorded> = Vec::with_capacity(records.len());
+    let mut payload = Vec::new();
+    for r in records {
+        let mut r = r
+            .as_object()
+            .ok_or_else(|| malformed("a record must be an object"))?
+            .clone();
+        let proof_value = r.remove("proof");
+        let rec: ExportRecord = export::parse_export_line(&Value::Object(r).to_string())
+            .map_err(|e| malformed(format!("a record: {e}")))?;
+        let seq = rec.seq;
+        let proof = parse_proof(proof_value.as_ref(), seq)?;
+        if recorded.last().is_some_and(|p| p.seq >= seq) {
+            return Err(malformed("records must be in seq order, each once"));
+        }
+        let Some(event) = rec.event else {
+            return Err(invalid(format!("record {seq} is redacted")));
+        };
+        payload.clear();
+        crate::codec::encode_event_into(&event, &mut payload)
+            .map_err(|e| malformed(format!("record {seq}: {e}")))?;
+        let digest = crate::chain::payload_digest(&payload);
+        if digest != rec.digest {
+            return Err(invalid(format!(
+                "record {seq}: its fields do not hash to its digest (edited)"
+            )));
+        }
+        let header =
+            crate::codec::RecordHeader::v1(seq, rec.recorded_at, rec.prev, payload.len() as u32);
+        let hash = crate::chain::link_hash(&header, &digest);
+        if hash != rec.hash {
+            return Err(invalid(format!(
+                "record {seq}: it does not hash to the chain hash it carries"
+            )));
+        }
+        if seq == 0 || seq > cp.size {
+            return Err(invalid(format!(
+                "record {seq} is beyond the checkpoint's {} records",
+                cp.size
+            )));
+        }
+        merkle::verify_inclusion(
+            &crate::tree::leaf(&hash),
+            seq - 1,
+            cp.size,
+            &proof,
+            &cp.root,
+        )
+        .map_err(|e| invalid(format!("record {seq}: inclusion proof: {e}")))?;
+        recorded.push(Recorded {
+            seq,
+            recorded_at: rec.recorded_at,
+            prev: rec.prev,
+            hash,
+            digest,
+            event: Some(event),
+            payload_len: payload.len() as u32,
+        });
+    }
+    let derived: Vec<Value> = projection::positions(&recorded, &query)
+        .iter()
+        .map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON"))
+        .collect();
+    if &derived != stated {
+        let first = derived
+            .iter()
+            .zip(stated)
+            .position(|(a, b)| a != b)
+            .unwrap_or(derived.len().min(stated.len()));
+        return Err(invalid(format!(
+            "the positions do not follow from the records: the bundle states {} positions, the records give {}; the first that differs is number {}",
+            stated.len(),
+            derived.len(),
+            first + 1
+        )));
+    }
+    Ok(Checked {
+        checkpoint: cp,
+        signers: opened.verified.iter().map(|s| s.name.clone()).collect(),
+        positions: stated.len(),
+        records: recorded.len(),
+    })
+}
