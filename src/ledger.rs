@@ -1039,6 +1039,8 @@ impl Ledger {
         let mut staged = 0u64;
         let mut problem = None;
         let mut frontier = merkle::Frontier::new();
+        // The tree's stored nodes, as the chain makes them.
+        let mut tiles: std::collections::BTreeMap<(u8, u64), Vec<u8>> = Default::default();
         // One thread reads blocks from the store while this one (with a helper)
         // decompresses, digests and links the previous chunk.
         std::thread::scope(|scope| -> Result<()> {
@@ -1110,7 +1112,14 @@ impl Ledger {
                         break 'outer;
                     }
                     for h in hashes.iter().flatten() {
-                        frontier.push(tree::leaf(h), |_, _, _| {});
+                        frontier.push(tree::leaf(h), |level, index, node| {
+                            if level > 0 && level % tree::TILE_HEIGHT == 0 {
+                                tiles
+                                    .entry((level / tree::TILE_HEIGHT, index / tree::TILE_WIDTH))
+                                    .or_default()
+                                    .extend_from_slice(node);
+                            }
+                        });
                     }
                 }
             }
@@ -1139,6 +1148,18 @@ impl Ledger {
                         stored: b64(&stored.root()),
                         computed: b64(&computed),
                     });
+                } else {
+                    for ((tl, index), expected) in &tiles {
+                        let held = self.store.meta(&tree::tile_key(*tl, *index))?;
+                        if held.as_deref() != Some(expected.as_slice()) {
+                            problem = Some(Problem::TreeMismatch {
+                                size: head.size,
+                                stored: format!("a tile ({tl}/{index}) that differs"),
+                                computed: b64(&computed),
+                            });
+                            break;
+                        }
+                    }
                 }
             }
         }

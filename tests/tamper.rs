@@ -627,3 +627,66 @@ fn a_deleted_actor_index_is_rebuilt_from_the_chain() {
         "the index was written back"
     );
 }
+
+#[test]
+fn a_forged_merkle_frontier_is_caught_by_verify() {
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| {
+        let mut f = t
+            .get(b"mmerkle")
+            .expect("read")
+            .expect("a frontier")
+            .to_vec();
+        let last = f.len() - 1;
+        f[last] ^= 1;
+        t.insert(b"mmerkle", f).expect("insert");
+    });
+    assert!(matches!(problem(dir.path()), Problem::TreeMismatch { .. }));
+}
+
+#[test]
+fn a_damaged_merkle_tile_gives_no_proof_that_verifies() {
+    // More than 256 records, so that a tile of level-8 nodes exists.
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::build(dir.path(), 2, 300);
+    let tiles: Vec<Vec<u8>> = with_tree(dir.path(), |t| {
+        t.scan_prefix(b"mtile/")
+            .keys()
+            .map(|k| k.expect("key").to_vec())
+            .collect()
+    });
+    assert!(!tiles.is_empty());
+    with_tree(dir.path(), |t| {
+        let mut v = t.get(&tiles[0]).expect("read").expect("tile").to_vec();
+        v[0] ^= 1;
+        t.insert(&tiles[0], v).expect("insert");
+    });
+    // The chain is untouched; the stored tree below the frontier is not:
+    // verify finds it, and a proof made from it does not check against the
+    // chain's own root.
+    let mut l = common::open(dir.path());
+    let report = l.verify(None).expect("verify");
+    assert!(matches!(report.problem, Some(Problem::TreeMismatch { .. })));
+    let root = report.tree_root.expect("the chain itself is intact");
+    let size = report.head.size;
+    // Record 300's proof holds the damaged node (8, 0) as a sibling.
+    let seq = 300;
+    let hash = l.get(seq).expect("get").hash;
+    let proof = l.inclusion_proof(seq, size).expect("a proof");
+    assert!(demarche::merkle::verify_inclusion(
+        &demarche::tree::leaf(&hash),
+        seq - 1,
+        size,
+        &proof,
+        &root
+    )
+    .is_err());
+    drop(l);
+    // The command line checks every proof before it shows it.
+    common::bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["prove", "300"])
+        .assert()
+        .code(1);
+}
