@@ -642,6 +642,22 @@ fn a_forged_merkle_frontier_is_caught_by_verify() {
         t.insert(b"mmerkle", f).expect("insert");
     });
     assert!(matches!(problem(dir.path()), Problem::TreeMismatch { .. }));
+    // The chain itself is intact, which a chain-only check reports.
+    let r = open(dir.path()).verify_chain(None).expect("verify");
+    assert!(r.is_intact() && r.tree_root.is_none());
+    common::bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["verify", "--chain-only"])
+        .assert()
+        .success();
+    common::bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .arg("verify")
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("Merkle tree does not match"));
 }
 
 #[test]

@@ -304,12 +304,17 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             expect_head,
             export: None,
             against: None,
+            chain_only,
             out: o,
             ..
         } => {
             let expect = expect_head.as_deref().map(parse_head_token).transpose()?;
             let ledger = open(cli, false)?;
-            let report = ledger.verify(expect)?;
+            let report = if *chain_only {
+                ledger.verify_chain(expect)?
+            } else {
+                ledger.verify(expect)?
+            };
             print_verify(&mut out, &report, o.json)?;
             Ok(if report.is_intact() { 0 } else { INTEGRITY })
         }
