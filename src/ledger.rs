@@ -7,7 +7,7 @@ use crate::event::{Event, Hash, Head, Recorded, Seq, Statement};
 use crate::json::InputError;
 use crate::projection::snapshot::Snapshot;
 use crate::projection::{Amendments, Fold, KnownAt, Position, Query};
-use crate::store::{MemStore, OpenOptions, SledStore, Store, StoreError};
+use crate::store::{MemStore, OpenOptions, Store, StoreError};
 use crate::vocab::{ActorError, Actors, Vocabulary};
 use crate::{merkle, tree};
 use std::collections::HashMap;
@@ -256,12 +256,13 @@ impl Ledger {
         Ledger::with_store(Box::new(MemStore::default()))
     }
 
-    /// Opens the sled ledger at `path` (creating it when `opts.create`).
+    /// Opens the ledger at `path` in whichever engine holds it (creating one
+    /// in `opts.engine` when `opts.create`).
     ///
     /// # Errors
-    /// See [`SledStore::open`].
+    /// See [`crate::store::open`].
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Ledger> {
-        Ok(Ledger::with_store(Box::new(SledStore::open(path, opts)?)))
+        Ok(Ledger::with_store(crate::store::open(path, opts)?))
     }
 
     /// Replaces the clock that stamps `recorded_at` (microseconds since 1970 UTC).

@@ -1,10 +1,14 @@
-//! Where blocks of records live. The only module that imports sled.
+//! Where blocks of records live. The only module that imports sled or redb.
 //!
 //! The interface is narrow on purpose: stage blocks, commit a head durably, read
 //! the head, read blocks in order, read one named key. A block is an opaque byte
 //! string stored under the seq of its first record; the head is the commit point:
 //! blocks past it are staged (an unfinished batch) and invisible to readers.
 //! Derived indexes live under `meta` keys that are written only together with a head.
+
+mod redb_engine;
+
+pub use redb_engine::RedbStore;
 
 use crate::codec;
 use crate::event::{Head, Seq};
@@ -134,6 +138,9 @@ pub trait Store: Send + Sync {
     /// Bytes the store occupies on disk (0 for memory).
     fn disk_bytes(&self) -> u64;
 
+    /// The engine.
+    fn engine(&self) -> Engine;
+
     /// The engine as `Any`, so tests can reach a concrete store.
     fn as_any(&self) -> &dyn std::any::Any;
 }
@@ -192,6 +199,11 @@ pub struct OpenOptions {
     pub create: bool,
     /// How long to wait for another process to release the ledger.
     pub lock_timeout: Duration,
+    /// The engine of a ledger this call creates (an existing ledger keeps its own).
+    pub engine: Engine,
+    /// Only read. With redb, a reader then never waits for a writer, and reads
+    /// one snapshot taken when it opens; sled has no such mode, and ignores it.
+    pub read_only: bool,
 }
 
 impl Default for OpenOptions {
@@ -199,7 +211,77 @@ impl Default for OpenOptions {
         OpenOptions {
             create: false,
             lock_timeout: Duration::from_secs(10),
+            engine: Engine::from_env(),
+            read_only: false,
         }
+    }
+}
+
+/// The storage engines a ledger can be kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// sled 0.34.7: the default.
+    #[default]
+    Sled,
+    /// redb 4: fast to open, fsyncs its commits, lets readers run beside a writer.
+    Redb,
+    /// In memory, for tests.
+    Memory,
+}
+
+impl Engine {
+    /// The engine for new ledgers named by `$DEMARCHE_ENGINE` (`sled` or
+    /// `redb`), else sled. This is how the test suite runs on both engines.
+    pub fn from_env() -> Engine {
+        match std::env::var("DEMARCHE_ENGINE").as_deref() {
+            Ok("redb") => Engine::Redb,
+            _ => Engine::Sled,
+        }
+    }
+
+    /// `sled`, `redb` or `memory`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sled => "sled",
+            Engine::Redb => "redb",
+            Engine::Memory => "memory",
+        }
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Engine, String> {
+        match s {
+            "sled" => Ok(Engine::Sled),
+            "redb" => Ok(Engine::Redb),
+            other => Err(format!("unknown engine \"{other}\"; expected sled or redb")),
+        }
+    }
+}
+
+/// The engine of the ledger at `path`, if there is one: a sled ledger is a
+/// directory with sled's `conf` and `db`, a redb ledger one with `ledger.redb`.
+pub fn engine_at(path: &Path) -> Option<Engine> {
+    if path.join(redb_engine::FILE).is_file() {
+        Some(Engine::Redb)
+    } else if path.join("conf").exists() && path.join("db").exists() {
+        Some(Engine::Sled)
+    } else {
+        None
+    }
+}
+
+/// Opens the ledger at `path` in whichever engine holds it, or creates one in
+/// `opts.engine`. A ledger of one engine is never opened as the other.
+///
+/// # Errors
+/// As [`SledStore::open`] and [`RedbStore::open`].
+pub fn open(path: &Path, opts: &OpenOptions) -> Result<Box<dyn Store>> {
+    match engine_at(path).unwrap_or(opts.engine) {
+        Engine::Redb => Ok(Box::new(RedbStore::open(path, opts)?)),
+        Engine::Sled | Engine::Memory => Ok(Box::new(SledStore::open(path, opts)?)),
     }
 }
 
@@ -510,6 +592,10 @@ impl Store for SledStore {
         dir_size(&self.path)
     }
 
+    fn engine(&self) -> Engine {
+        Engine::Sled
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -643,6 +729,10 @@ impl Store for MemStore {
 
     fn disk_bytes(&self) -> u64 {
         0
+    }
+
+    fn engine(&self) -> Engine {
+        Engine::Memory
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

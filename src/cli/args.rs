@@ -91,6 +91,22 @@ pub enum ExportFormat {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Create an empty ledger, choosing its storage engine.
+    ///
+    /// The engine is recorded with the ledger and every command finds it: sled (the
+    /// default) or redb. redb opens in well under a millisecond at any size, fsyncs every
+    /// commit, and lets commands that only read run while another process appends. Other
+    /// commands create a ledger on first use in $DEMARCHE_ENGINE, else sled. To move a
+    /// ledger to the other engine: `export`, then `rebuild --engine`.
+    #[command(
+        after_help = "Examples:\n  demarche --ledger big init --engine redb\n  demarche export -o all.jsonl && demarche rebuild --from all.jsonl --engine redb --ledger big"
+    )]
+    Init {
+        /// The storage engine: sled or redb.
+        #[arg(long, value_parser = ["sled", "redb"])]
+        engine: Option<String>,
+    },
+
     /// Key pairs for signing checkpoints and evidence.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -285,6 +301,11 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
         /// The export (JSON Lines) to rebuild from.
         #[arg(long, value_name = "EXPORT")]
         from: PathBuf,
+        /// The new ledger's storage engine: sled or redb (default: $DEMARCHE_ENGINE,
+        /// else sled). Rebuilding into the other engine moves a ledger without
+        /// changing a hash.
+        #[arg(long, value_parser = ["sled", "redb"])]
+        engine: Option<String>,
         #[command(flatten)]
         out: Output,
     },

@@ -16,7 +16,7 @@ use demarche::event::{Event, Hash, Head, Recorded, Statement};
 use demarche::json::{self, InputError};
 use demarche::ledger::{Ledger, LedgerError, VerifyReport};
 use demarche::projection::{self, Change, Filter, KnownAt, Position, Query};
-use demarche::store::{OpenOptions, StoreError};
+use demarche::store::{Engine, OpenOptions, StoreError};
 use demarche::vocab::{Actors, Vocabulary};
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -164,6 +164,8 @@ fn clock() -> Result<Option<i64>> {
     }
 }
 
+/// Opens the ledger: for writing (and creating) with `create`, else only to
+/// read, which with redb never waits for a writer.
 fn open(cli: &Cli, create: bool) -> Result<Ledger> {
     if !cli.wait.is_finite() || cli.wait < 0.0 {
         return Err(Failure::usage(
@@ -180,14 +182,11 @@ fn open(cli: &Cli, create: bool) -> Result<Ledger> {
             })?;
         }
     }
-    if !cli.wait.is_finite() || cli.wait < 0.0 {
-        return Err(Failure::usage(
-            "--wait takes a number of seconds, 0 or more",
-        ));
-    }
     let opts = OpenOptions {
         create,
         lock_timeout: Duration::from_secs_f64(cli.wait),
+        engine: cli_engine(cli)?,
+        read_only: !create,
     };
     let mut ledger = Ledger::open(&path, &opts)?;
     if let Some(now) = clock()? {
@@ -196,10 +195,25 @@ fn open(cli: &Cli, create: bool) -> Result<Ledger> {
     Ok(ledger)
 }
 
+/// The engine for a ledger created now: `--engine` where a command has it,
+/// else `$DEMARCHE_ENGINE`, else sled.
+fn cli_engine(cli: &Cli) -> Result<Engine> {
+    let named = match &cli.command {
+        Command::Init { engine, .. } | Command::Rebuild { engine, .. } => engine.as_deref(),
+        _ => None,
+    };
+    match named {
+        Some(e) => e
+            .parse()
+            .map_err(|m: String| Failure::usage(format!("--engine: {m}"))),
+        None => Ok(Engine::from_env()),
+    }
+}
+
 /// Opens the ledger for writing; also returns its path when this call created it.
 fn open_for_write(cli: &Cli) -> Result<(Ledger, Option<PathBuf>)> {
     let path = ledger_path(cli)?;
-    let existed = path.join("db").exists();
+    let existed = demarche::store::engine_at(&path).is_some();
     let ledger = open(cli, true)?;
     Ok((ledger, (!existed).then_some(path)))
 }
@@ -226,6 +240,7 @@ fn run(cli: Cli) -> Result<u8> {
 fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
     match &cli.command {
         Command::Demo(o) => demo(cli, *o, &mut out),
+        Command::Init { .. } => init(cli, &mut out),
         Command::Append(a) => append(cli, a, &mut out),
         Command::Import {
             file,
@@ -237,7 +252,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             output,
             force,
         } => transfer::export(cli, *format, output.as_deref(), *force, &mut out),
-        Command::Rebuild { from, out: o } => transfer::rebuild(cli, from, *o, &mut out),
+        Command::Rebuild { from, out: o, .. } => transfer::rebuild(cli, from, *o, &mut out),
         Command::Verify {
             export: Some(file),
             expect_head,
@@ -322,7 +337,11 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             let ledger = open(cli, false)?;
             let h = ledger.head()?;
             if o.json {
-                writeln!(out, "{}", head_json(&h))?;
+                writeln!(
+                    out,
+                    "{}",
+                    head_json_with_engine(&h, ledger.store().engine())
+                )?;
             } else {
                 writeln!(out, "{}", h.token())?;
             }
@@ -334,6 +353,12 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::History(a) => history(cli, a, &mut out),
         Command::Diff(a) => diff_cmd(cli, a, &mut out),
     }
+}
+
+fn head_json_with_engine(h: &Head, engine: Engine) -> Value {
+    let mut v = head_json(h);
+    v["engine"] = engine.name().into();
+    v
 }
 
 fn head_json(h: &Head) -> Value {
@@ -402,6 +427,25 @@ fn print_verify(out: &mut impl Write, r: &VerifyReport, as_json: bool) -> Result
         );
     }
     Ok(())
+}
+
+fn init(cli: &Cli, out: &mut impl Write) -> Result<u8> {
+    let path = ledger_path(cli)?;
+    if let Some(e) = demarche::store::engine_at(&path) {
+        return Err(Failure::usage(format!(
+            "{} is already a ledger ({})",
+            path.display(),
+            e.name()
+        )));
+    }
+    let ledger = open(cli, true)?;
+    writeln!(
+        out,
+        "created an empty {} ledger at {}",
+        ledger.store().engine().name(),
+        path.display()
+    )?;
+    Ok(0)
 }
 
 fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {

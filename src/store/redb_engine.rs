@@ -1,0 +1,416 @@
+//! The redb engine: one redb 4 file, `ledger.redb`, in the ledger directory,
+//! with one table `ledger` holding exactly the keys and values of the sled
+//! layout (section 5 of `schema/FORMAT.md`): the chain's bytes are the same
+//! whichever engine holds them.
+//!
+//! One process writes at a time (redb's single-writer mode); any number of
+//! read-only processes may open the ledger meanwhile. A read-only handle reads
+//! one snapshot, taken when it opens, for all its reads, so that a command
+//! sees the ledger as it was when it started, even while a writer commits.
+//!
+//! A batch stages its blocks in non-durable commits and makes them durable
+//! with its final commit, which also writes the head: redb persists every
+//! earlier non-durable commit with a durable one, and rolls back to the last
+//! durable commit after a crash.
+
+use super::{
+    block_key, hex, key_seq, meta_key, Block, OpenOptions, Result, Store, StoreError, HEAD_KEY,
+    MARKER_KEY, STAGING_KEY,
+};
+use crate::codec;
+use crate::event::{Head, Seq};
+use redb::{
+    ConcurrencyMode, Database, DatabaseError, Durability, ReadOnlyDatabase, ReadTransaction,
+    ReadableDatabase, ReadableTable, TableDefinition,
+};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The file of a redb ledger, inside its directory.
+pub const FILE: &str = "ledger.redb";
+const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ledger");
+const MARKER: &[u8] = b"demarche ledger, store layout 1, engine redb";
+/// redb's page cache.
+const CACHE_BYTES: usize = 64 << 20;
+/// Blocks read per step of a scan.
+const SCAN_CHUNK: usize = 64;
+
+fn err<E: std::error::Error + Send + Sync + 'static>(
+    context: &str,
+) -> impl FnOnce(E) -> StoreError + '_ {
+    move |e| StoreError::Engine {
+        context: context.to_string(),
+        source: Box::new(e),
+    }
+}
+
+enum Handle {
+    Writer(Database),
+    /// A read-only handle and the snapshot it reads (dropped first).
+    Reader {
+        snapshot: ReadTransaction,
+        _db: ReadOnlyDatabase,
+    },
+}
+
+/// A ledger in a redb 4 database.
+pub struct RedbStore {
+    path: PathBuf,
+    handle: Handle,
+}
+
+fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    b.set_concurrency_mode(ConcurrencyMode::SingleWriter)
+        .set_cache_size(CACHE_BYTES);
+    b
+}
+
+impl RedbStore {
+    /// Opens (or with `opts.create`, creates) the redb ledger at `path`; read
+    /// only with `opts.read_only`, which then never waits for a writer.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], [`StoreError::Locked`] (another writer),
+    /// [`StoreError::NotALedger`], or an engine failure.
+    pub fn open(path: &Path, opts: &OpenOptions) -> Result<RedbStore> {
+        let file = path.join(FILE);
+        let exists = file.exists();
+        if !exists && !opts.create {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        if let Some(name) = foreign_entry(path) {
+            return Err(StoreError::NotALedger {
+                path: path.to_path_buf(),
+                why: format!("it holds {name}, which no redb ledger does"),
+            });
+        }
+        if exists && opts.read_only {
+            match builder().open_read_only(&file) {
+                Ok(db) => {
+                    let snapshot = db.begin_read().map_err(err("cannot read the ledger"))?;
+                    let store = RedbStore {
+                        path: path.to_path_buf(),
+                        handle: Handle::Reader { snapshot, _db: db },
+                    };
+                    store.check_marker()?;
+                    return Ok(store);
+                }
+                // A file left by a crash needs a writer to recover it first.
+                Err(DatabaseError::RepairAborted) => {}
+                Err(e) => return Err(open_error(path, e)),
+            }
+        }
+        if !exists {
+            std::fs::create_dir_all(path).map_err(|source| StoreError::Io {
+                context: format!("cannot create {}", path.display()),
+                source,
+            })?;
+        }
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        let db = loop {
+            match builder().create(&file) {
+                Ok(db) => break db,
+                Err(DatabaseError::DatabaseAlreadyOpen) => {
+                    if start.elapsed() >= opts.lock_timeout {
+                        return Err(StoreError::Locked {
+                            path: path.to_path_buf(),
+                            waited_ms: start.elapsed().as_millis(),
+                        });
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(open_error(path, e)),
+            }
+        };
+        let store = RedbStore {
+            path: path.to_path_buf(),
+            handle: Handle::Writer(db),
+        };
+        if exists {
+            store.check_marker()?;
+        } else {
+            store.write(Durability::Immediate, |t| {
+                t.insert(MARKER_KEY, MARKER)?;
+                Ok(())
+            })?;
+            super::sync_dir(path)?;
+            match path.parent() {
+                Some(p) if p.as_os_str().is_empty() => super::sync_dir(Path::new("."))?,
+                Some(p) => super::sync_dir(p)?,
+                None => {}
+            }
+        }
+        Ok(store)
+    }
+
+    fn check_marker(&self) -> Result<()> {
+        let marker = self.get(MARKER_KEY)?;
+        match marker.as_deref() {
+            Some(m) if m == MARKER => Ok(()),
+            Some(m) => Err(StoreError::NotALedger {
+                path: self.path.clone(),
+                why: format!("unknown marker {:?}", String::from_utf8_lossy(m)),
+            }),
+            None => Err(StoreError::NotALedger {
+                path: self.path.clone(),
+                why: "a redb database without the ledger marker".into(),
+            }),
+        }
+    }
+
+    /// A read-only view of the table: the pinned snapshot of a reader, or the
+    /// latest commit for the writer (the only process that changes it).
+    fn table(&self) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>> {
+        let fresh;
+        let txn = match &self.handle {
+            Handle::Reader { snapshot, .. } => snapshot,
+            Handle::Writer(db) => {
+                fresh = db.begin_read().map_err(err("cannot read the ledger"))?;
+                &fresh
+            }
+        };
+        match txn.open_table(TABLE) {
+            Ok(t) => Ok(Some(t)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(err("cannot read the ledger")(e)),
+        }
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(t) = self.table()? else {
+            return Ok(None);
+        };
+        Ok(t.get(key)
+            .map_err(err("cannot read the ledger"))?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// Runs `f` in one write transaction and commits it with `durability`.
+    fn write(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(
+            &mut redb::Table<'_, &'static [u8], &'static [u8]>,
+        ) -> std::result::Result<(), redb::StorageError>,
+    ) -> Result<()> {
+        let Handle::Writer(db) = &self.handle else {
+            return Err(StoreError::Engine {
+                context: "cannot write".into(),
+                source: "the ledger was opened read-only".into(),
+            });
+        };
+        let mut txn = db.begin_write().map_err(err("cannot write events"))?;
+        txn.set_durability(durability)
+            .map_err(err("cannot write events"))?;
+        {
+            let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
+            f(&mut t).map_err(err("cannot write events"))?;
+        }
+        txn.commit().map_err(err("cannot commit"))
+    }
+}
+
+fn open_error(path: &Path, e: DatabaseError) -> StoreError {
+    StoreError::Engine {
+        context: format!("cannot open ledger {}", path.display()),
+        source: Box::new(e),
+    }
+}
+
+/// The first entry of `path` that a redb ledger does not have.
+fn foreign_entry(path: &Path) -> Option<String> {
+    if path.exists() && !path.is_dir() {
+        return Some("a file in place of the directory".into());
+    }
+    let dir = std::fs::read_dir(path).ok()?;
+    dir.flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n != FILE)
+}
+
+/// Blocks from a key on, read a chunk at a time from one snapshot.
+struct Blocks {
+    table: Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
+    next: Option<Seq>,
+    buffered: std::vec::IntoIter<Result<Block>>,
+}
+
+impl Iterator for Blocks {
+    type Item = Result<Block>;
+
+    fn next(&mut self) -> Option<Result<Block>> {
+        loop {
+            if let Some(b) = self.buffered.next() {
+                return Some(b);
+            }
+            let from = self.next?;
+            let table = self.table.as_ref()?;
+            let mut chunk = Vec::with_capacity(SCAN_CHUNK);
+            let range = match table.range(&block_key(from)[..]..=&block_key(Seq::MAX)[..]) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.next = None;
+                    return Some(Err(err("cannot read events")(e)));
+                }
+            };
+            self.next = None;
+            for kv in range.take(SCAN_CHUNK) {
+                match kv {
+                    Ok((k, v)) => match key_seq(k.value()) {
+                        Some(seq) => {
+                            chunk.push(Ok((seq, v.value().to_vec())));
+                            self.next = seq.checked_add(1);
+                        }
+                        None => {
+                            chunk.push(Err(StoreError::StrayKey(hex(k.value()))));
+                            self.next = None;
+                            break;
+                        }
+                    },
+                    Err(e) => {
+                        chunk.push(Err(err("cannot read events")(e)));
+                        self.next = None;
+                        break;
+                    }
+                }
+            }
+            if chunk.len() < SCAN_CHUNK && chunk.last().is_some_and(Result::is_ok) {
+                self.next = None;
+            }
+            if chunk.is_empty() {
+                return None;
+            }
+            self.buffered = chunk.into_iter();
+        }
+    }
+}
+
+impl Store for RedbStore {
+    fn head(&self) -> Result<Head> {
+        match self.get(HEAD_KEY)? {
+            Some(v) => codec::decode_head(&v).map_err(StoreError::BadHead),
+            None => Ok(Head::EMPTY),
+        }
+    }
+
+    fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()> {
+        // Not durable, and invisible to readers (past the head): the commit that
+        // writes the head makes them durable with it.
+        self.write(Durability::None, |t| {
+            for (seq, bytes) in blocks {
+                t.insert(&block_key(*seq)[..], *bytes)?;
+            }
+            t.insert(STAGING_KEY, &b"1"[..])?;
+            Ok(())
+        })
+    }
+
+    fn staging(&self) -> Result<bool> {
+        Ok(self.get(STAGING_KEY)?.is_some())
+    }
+
+    fn commit(
+        &self,
+        head: &Head,
+        blocks: &[(Seq, &[u8])],
+        meta: &[(&str, &[u8])],
+        _staged: bool,
+    ) -> Result<()> {
+        self.write(Durability::Immediate, |t| {
+            for (seq, bytes) in blocks {
+                t.insert(&block_key(*seq)[..], *bytes)?;
+            }
+            for (name, value) in meta {
+                t.insert(&meta_key(name)[..], *value)?;
+            }
+            t.insert(HEAD_KEY, &codec::encode_head(head)[..])?;
+            t.remove(STAGING_KEY)?;
+            Ok(())
+        })
+    }
+
+    fn discard_staged(&self, after: Seq) -> Result<usize> {
+        let mut n = 0;
+        self.write(Durability::Immediate, |t| {
+            let start = block_key(after.saturating_add(1));
+            let keys: Vec<Vec<u8>> = t
+                .range(&start[..]..=&block_key(Seq::MAX)[..])?
+                .map(|kv| kv.map(|(k, _)| k.value().to_vec()))
+                .collect::<std::result::Result<_, _>>()?;
+            for k in &keys {
+                t.remove(&k[..])?;
+            }
+            n = keys.len();
+            t.remove(STAGING_KEY)?;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+
+    fn blocks_from(&self, from: Seq) -> Box<dyn Iterator<Item = Result<Block>> + Send + '_> {
+        let start = match self.block_holding(from) {
+            Ok(Some((k, _))) => k,
+            Ok(None) => from,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        match self.table() {
+            Ok(table) => Box::new(Blocks {
+                table,
+                next: Some(start),
+                buffered: Vec::new().into_iter(),
+            }),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+
+    fn block_holding(&self, seq: Seq) -> Result<Option<Block>> {
+        let Some(t) = self.table()? else {
+            return Ok(None);
+        };
+        let found = t
+            .range(&block_key(0)[..]..=&block_key(seq)[..])
+            .map_err(err("cannot read events"))?
+            .next_back()
+            .transpose()
+            .map_err(err("cannot read events"))?;
+        match found {
+            None => Ok(None),
+            Some((k, v)) => Ok(Some((
+                key_seq(k.value()).ok_or_else(|| StoreError::StrayKey(hex(k.value())))?,
+                v.value().to_vec(),
+            ))),
+        }
+    }
+
+    fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
+        if matches!(self.handle, Handle::Reader { .. }) {
+            // Derived data only: a reader leaves it for the next writer to save.
+            return Ok(());
+        }
+        self.write(Durability::Immediate, |t| {
+            for (name, value) in entries {
+                t.insert(&meta_key(name)[..], *value)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.get(&meta_key(key))
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        super::dir_size(&self.path)
+    }
+
+    fn engine(&self) -> super::Engine {
+        super::Engine::Redb
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
