@@ -512,7 +512,7 @@ fn the_ledger_location_comes_from_the_environment() {
         .arg("demo")
         .assert()
         .success();
-    assert!(dir.path().join("env-ledger").join("db").exists());
+    assert!(demarche::store::engine_at(&dir.path().join("env-ledger")).is_some());
     // With no flag and no variable, the user's data directory.
     let home = tempfile::tempdir().expect("home");
     bin()
@@ -521,7 +521,7 @@ fn the_ledger_location_comes_from_the_environment() {
         .arg("demo")
         .assert()
         .success();
-    assert!(home.path().join(".local/share/demarche/ledger/db").exists());
+    assert!(demarche::store::engine_at(&home.path().join(".local/share/demarche/ledger")).is_some());
 }
 
 #[test]

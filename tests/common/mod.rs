@@ -58,25 +58,156 @@ pub fn build(dir: &Path, singles: u64, batch: u64) -> Head {
     l.head().expect("head")
 }
 
-/// Opens the ledger's sled database directly, as an insider with file access could.
-pub fn with_tree<R>(dir: &Path, f: impl FnOnce(&sled::Tree) -> R) -> R {
-    // sled's background flusher may hold the file lock for a moment after the
-    // ledger that used it was dropped: retry, as the ledger itself does.
-    let mut tries = 0;
-    let db = loop {
-        match sled::open(dir) {
-            Ok(db) => break db,
-            Err(e) if tries < 500 && e.to_string().contains("could not acquire lock") => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(10));
+/// A ledger's key-value store opened directly (sled or redb, whichever holds
+/// the ledger), as an insider with file access could: the keys and values of
+/// `schema/FORMAT.md` section 5, with sled's method names.
+pub enum Raw {
+    /// sled's `ledger` tree.
+    Sled(sled::Tree),
+    /// redb's `ledger` table.
+    Redb(redb::Database),
+}
+
+const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("ledger");
+
+impl Raw {
+    fn write<R>(
+        db: &redb::Database,
+        f: impl FnOnce(&mut redb::Table<'_, &'static [u8], &'static [u8]>) -> R,
+    ) -> R {
+        let txn = db.begin_write().expect("write");
+        let r = {
+            let mut t = txn.open_table(TABLE).expect("table");
+            f(&mut t)
+        };
+        txn.commit().expect("commit");
+        r
+    }
+
+    pub fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, String> {
+        match self {
+            Raw::Sled(t) => Ok(t.get(k.as_ref()).map_err(|e| e.to_string())?.map(|v| v.to_vec())),
+            Raw::Redb(db) => {
+                use redb::ReadableDatabase;
+                let txn = db.begin_read().map_err(|e| e.to_string())?;
+                let t = txn.open_table(TABLE).map_err(|e| e.to_string())?;
+                let v = t.get(k.as_ref()).map_err(|e| e.to_string())?;
+                Ok(v.map(|v| v.value().to_vec()))
             }
-            Err(e) => panic!("open sled directly: {e}"),
         }
-    };
-    let tree = db.open_tree("ledger").expect("tree");
-    let r = f(&tree);
-    db.flush().expect("flush");
-    r
+    }
+
+    pub fn insert(&self, k: impl AsRef<[u8]>, v: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, String> {
+        match self {
+            Raw::Sled(t) => Ok(t
+                .insert(k.as_ref(), v.as_ref())
+                .map_err(|e| e.to_string())?
+                .map(|v| v.to_vec())),
+            Raw::Redb(db) => Raw::write(db, |t| {
+                let old = t.insert(k.as_ref(), v.as_ref()).map_err(|e| e.to_string())?;
+                Ok(old.map(|o| o.value().to_vec()))
+            }),
+        }
+    }
+
+    pub fn remove(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, String> {
+        match self {
+            Raw::Sled(t) => Ok(t.remove(k.as_ref()).map_err(|e| e.to_string())?.map(|v| v.to_vec())),
+            Raw::Redb(db) => Raw::write(db, |t| {
+                let old = t.remove(k.as_ref()).map_err(|e| e.to_string())?;
+                Ok(old.map(|o| o.value().to_vec()))
+            }),
+        }
+    }
+
+    pub fn contains_key(&self, k: impl AsRef<[u8]>) -> Result<bool, String> {
+        Ok(self.get(k)?.is_some())
+    }
+
+    /// Every key that starts with `prefix`, in order.
+    pub fn prefix_keys(&self, prefix: &[u8]) -> Vec<Vec<u8>> {
+        match self {
+            Raw::Sled(t) => t
+                .scan_prefix(prefix)
+                .keys()
+                .map(|k| k.expect("key").to_vec())
+                .collect(),
+            Raw::Redb(db) => {
+                use redb::{ReadableDatabase, ReadableTable};
+                let txn = db.begin_read().expect("read");
+                let t = txn.open_table(TABLE).expect("table");
+                t.iter()
+                    .expect("iter")
+                    .map(|kv| kv.expect("entry").0.value().to_vec())
+                    .filter(|k| k.starts_with(prefix))
+                    .collect()
+            }
+        }
+    }
+
+    /// The block with the greatest key at or before `seq`'s.
+    pub fn block_at_or_before(&self, seq: u64) -> Option<(Vec<u8>, Vec<u8>)> {
+        let (lo, hi) = (block_key(0), block_key(seq));
+        match self {
+            Raw::Sled(t) => t
+                .range(lo..=hi)
+                .next_back()
+                .map(|kv| kv.expect("read"))
+                .map(|(k, v)| (k.to_vec(), v.to_vec())),
+            Raw::Redb(db) => {
+                use redb::ReadableDatabase;
+                let txn = db.begin_read().expect("read");
+                let t = txn.open_table(TABLE).expect("table");
+                let last = t
+                    .range(&lo[..]..=&hi[..])
+                    .expect("range")
+                    .next_back()
+                    .map(|kv| kv.expect("read"));
+                last.map(|(k, v)| (k.value().to_vec(), v.value().to_vec()))
+            }
+        }
+    }
+}
+
+/// Opens the ledger's store directly, as an insider with file access could.
+pub fn with_tree<R>(dir: &Path, f: impl FnOnce(&Raw) -> R) -> R {
+    // The engine's lock may be held for a moment after the ledger that used it
+    // was dropped (sled's background flusher): retry, as the ledger itself does.
+    let mut tries = 0;
+    match demarche::store::engine_at(dir) {
+        Some(demarche::store::Engine::Redb) => {
+            let db = loop {
+                match redb::Database::builder()
+                    .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+                    .create(dir.join("ledger.redb"))
+                {
+                    Ok(db) => break db,
+                    Err(redb::DatabaseError::DatabaseAlreadyOpen) if tries < 500 => {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    Err(e) => panic!("open redb directly: {e}"),
+                }
+            };
+            f(&Raw::Redb(db))
+        }
+        _ => {
+            let db = loop {
+                match sled::open(dir) {
+                    Ok(db) => break db,
+                    Err(e) if tries < 500 && e.to_string().contains("could not acquire lock") => {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    Err(e) => panic!("open sled directly: {e}"),
+                }
+            };
+            let tree = db.open_tree("ledger").expect("tree");
+            let r = f(&Raw::Sled(tree));
+            db.flush().expect("flush");
+            r
+        }
+    }
 }
 
 pub fn block_key(seq: u64) -> Vec<u8> {
@@ -90,12 +221,8 @@ pub type FoundBlock = (Vec<u8>, Vec<u8>, Vec<(u64, std::ops::Range<usize>)>);
 
 /// The key of the block holding `seq`, its records (decompressed), and the byte
 /// range of each record. Write records back with [`seal`].
-pub fn find_block(tree: &sled::Tree, seq: u64) -> FoundBlock {
-    let (k, v) = tree
-        .range(block_key(0)..=block_key(seq))
-        .next_back()
-        .expect("a block")
-        .expect("read");
+pub fn find_block(tree: &Raw, seq: u64) -> FoundBlock {
+    let (k, v) = tree.block_at_or_before(seq).expect("a block");
     let bytes = demarche::codec::open_block(&v)
         .expect("block opens")
         .into_owned();
