@@ -95,7 +95,7 @@ struct Tiles<'a> {
 
 impl Tiles<'_> {
     fn lookup(&self, level: u8, index: u64) -> Result<Digest, StrictError> {
-        if level % 8 == 0 {
+        if level.is_multiple_of(8) {
             let mut tree = self.tree;
             return tree.node(level, index).map_err(StrictError::Missing);
         }

@@ -552,11 +552,13 @@ fn an_actor_index_that_does_not_match_the_chain_is_refused() {
 }
 
 #[test]
-fn an_interrupted_batch_on_sled_is_ignored_then_discarded() {
-    use demarche::store::{OpenOptions, SledStore, Store};
+fn an_interrupted_batch_is_ignored_then_discarded() {
+    use demarche::store::{Engine, OpenOptions};
     let (dir, head) = fresh();
+    let engine;
     {
-        let store = SledStore::open(dir.path(), &OpenOptions::default()).expect("open");
+        let store = demarche::store::open(dir.path(), &OpenOptions::default()).expect("open");
+        engine = store.engine();
         let payload = codec::encode_event(&statement(5000)).expect("encode");
         let mut records = Vec::new();
         codec::write_record(
@@ -569,7 +571,10 @@ fn an_interrupted_batch_on_sled_is_ignored_then_discarded() {
     }
     let r = verify(dir.path(), None);
     assert!(r.is_intact(), "{:?}", r.problem);
-    assert_eq!((r.checked, r.staged), (TOTAL, 1));
+    // sled keeps the staged block past the head; redb drops the transaction
+    // that held it.
+    let staged = if engine == Engine::Redb { 0 } else { 1 };
+    assert_eq!((r.checked, r.staged), (TOTAL, staged));
     let mut l = open(dir.path());
     assert_eq!(l.append(statement(5001)).expect("append").seq, TOTAL + 1);
     let r = l.verify(None).expect("verify");
@@ -665,9 +670,7 @@ fn a_damaged_merkle_tile_gives_no_proof_that_verifies() {
     // More than 256 records, so that a tile of level-8 nodes exists.
     let dir = tempfile::tempdir().expect("tempdir");
     common::build(dir.path(), 2, 300);
-    let tiles: Vec<Vec<u8>> = with_tree(dir.path(), |t| {
-        t.prefix_keys(b"mtile/")
-    });
+    let tiles: Vec<Vec<u8>> = with_tree(dir.path(), |t| t.prefix_keys(b"mtile/"));
     assert!(!tiles.is_empty());
     with_tree(dir.path(), |t| {
         let mut v = t.get(&tiles[0]).expect("read").expect("tile").to_vec();

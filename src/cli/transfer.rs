@@ -395,7 +395,7 @@ pub fn export(
                     export::csv_rows(&r, &amendments, &mut rows);
                     w.write_all(rows.as_bytes())?;
                     n += 1;
-                    if n % 4096 == 0 {
+                    if n.is_multiple_of(4096) {
                         bar.advance(4096);
                     }
                 }

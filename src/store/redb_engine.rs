@@ -8,10 +8,11 @@
 //! one snapshot, taken when it opens, for all its reads, so that a command
 //! sees the ledger as it was when it started, even while a writer commits.
 //!
-//! A batch stages its blocks in non-durable commits and makes them durable
-//! with its final commit, which also writes the head: redb persists every
-//! earlier non-durable commit with a durable one, and rolls back to the last
-//! durable commit after a crash.
+//! A batch stages its blocks in one write transaction that stays open until
+//! the commit, which adds the head and makes it all durable at once (redb
+//! writes uncommitted pages out as its buffer fills, so a long batch does not
+//! hold them in memory). A crash before the commit leaves nothing behind: redb
+//! rolls back to the last commit.
 
 use super::{
     block_key, hex, key_seq, meta_key, Block, OpenOptions, Result, Store, StoreError, HEAD_KEY,
@@ -57,6 +58,8 @@ enum Handle {
 pub struct RedbStore {
     path: PathBuf,
     handle: Handle,
+    /// The write transaction of a batch in progress, and the blocks it staged.
+    pending: std::sync::Mutex<Option<(redb::WriteTransaction, usize)>>,
 }
 
 fn builder() -> redb::Builder {
@@ -92,6 +95,7 @@ impl RedbStore {
                     let store = RedbStore {
                         path: path.to_path_buf(),
                         handle: Handle::Reader { snapshot, _db: db },
+                        pending: Default::default(),
                     };
                     store.check_marker()?;
                     return Ok(store);
@@ -128,11 +132,12 @@ impl RedbStore {
         let store = RedbStore {
             path: path.to_path_buf(),
             handle: Handle::Writer(db),
+            pending: Default::default(),
         };
         if exists {
             store.check_marker()?;
         } else {
-            store.write(Durability::Immediate, |t| {
+            store.write(|t| {
                 t.insert(MARKER_KEY, MARKER)?;
                 Ok(())
             })?;
@@ -188,14 +193,7 @@ impl RedbStore {
             .map(|v| v.value().to_vec()))
     }
 
-    /// Runs `f` in one write transaction and commits it with `durability`.
-    fn write(
-        &self,
-        durability: Durability,
-        f: impl FnOnce(
-            &mut redb::Table<'_, &'static [u8], &'static [u8]>,
-        ) -> std::result::Result<(), redb::StorageError>,
-    ) -> Result<()> {
+    fn begin(&self) -> Result<redb::WriteTransaction> {
         let Handle::Writer(db) = &self.handle else {
             return Err(StoreError::Engine {
                 context: "cannot write".into(),
@@ -203,8 +201,22 @@ impl RedbStore {
             });
         };
         let mut txn = db.begin_write().map_err(err("cannot write events"))?;
-        txn.set_durability(durability)
+        txn.set_durability(Durability::Immediate)
             .map_err(err("cannot write events"))?;
+        Ok(txn)
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<(redb::WriteTransaction, usize)>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` in the batch's write transaction (or a new one) and commits it
+    /// durably.
+    fn write(&self, f: impl FnOnce(&mut Table<'_>) -> StorageResult) -> Result<()> {
+        let txn = match self.pending().take() {
+            Some((txn, _)) => txn,
+            None => self.begin()?,
+        };
         {
             let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
             f(&mut t).map_err(err("cannot write events"))?;
@@ -212,6 +224,9 @@ impl RedbStore {
         txn.commit().map_err(err("cannot commit"))
     }
 }
+
+type Table<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
+type StorageResult = std::result::Result<(), redb::StorageError>;
 
 fn open_error(path: &Path, e: DatabaseError) -> StoreError {
     StoreError::Engine {
@@ -297,15 +312,22 @@ impl Store for RedbStore {
     }
 
     fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()> {
-        // Not durable, and invisible to readers (past the head): the commit that
-        // writes the head makes them durable with it.
-        self.write(Durability::None, |t| {
-            for (seq, bytes) in blocks {
-                t.insert(&block_key(*seq)[..], *bytes)?;
-            }
-            t.insert(STAGING_KEY, &b"1"[..])?;
-            Ok(())
-        })
+        // Into the batch's open transaction: neither visible nor durable until
+        // the commit that writes the head.
+        let mut pending = self.pending();
+        if pending.is_none() {
+            *pending = Some((self.begin()?, 0));
+        }
+        let (txn, n) = pending.as_mut().expect("begun above");
+        let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
+        for (seq, bytes) in blocks {
+            t.insert(&block_key(*seq)[..], *bytes)
+                .map_err(err("cannot write events"))?;
+        }
+        t.insert(STAGING_KEY, &b"1"[..])
+            .map_err(err("cannot write events"))?;
+        *n += blocks.len();
+        Ok(())
     }
 
     fn staging(&self) -> Result<bool> {
@@ -319,7 +341,7 @@ impl Store for RedbStore {
         meta: &[(&str, &[u8])],
         _staged: bool,
     ) -> Result<()> {
-        self.write(Durability::Immediate, |t| {
+        self.write(|t| {
             for (seq, bytes) in blocks {
                 t.insert(&block_key(*seq)[..], *bytes)?;
             }
@@ -333,8 +355,13 @@ impl Store for RedbStore {
     }
 
     fn discard_staged(&self, after: Seq) -> Result<usize> {
+        // A batch of this process that failed: its transaction is dropped whole.
+        if let Some((txn, staged)) = self.pending().take() {
+            txn.abort().map_err(err("cannot discard staged events"))?;
+            return Ok(staged);
+        }
         let mut n = 0;
-        self.write(Durability::Immediate, |t| {
+        self.write(|t| {
             let start = block_key(after.saturating_add(1));
             let keys: Vec<Vec<u8>> = t
                 .range(&start[..]..=&block_key(Seq::MAX)[..])?
@@ -390,7 +417,7 @@ impl Store for RedbStore {
             // Derived data only: a reader leaves it for the next writer to save.
             return Ok(());
         }
-        self.write(Durability::Immediate, |t| {
+        self.write(|t| {
             for (name, value) in entries {
                 t.insert(&meta_key(name)[..], *value)?;
             }

@@ -86,7 +86,10 @@ impl Raw {
 
     pub fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, String> {
         match self {
-            Raw::Sled(t) => Ok(t.get(k.as_ref()).map_err(|e| e.to_string())?.map(|v| v.to_vec())),
+            Raw::Sled(t) => Ok(t
+                .get(k.as_ref())
+                .map_err(|e| e.to_string())?
+                .map(|v| v.to_vec())),
             Raw::Redb(db) => {
                 use redb::ReadableDatabase;
                 let txn = db.begin_read().map_err(|e| e.to_string())?;
@@ -97,14 +100,20 @@ impl Raw {
         }
     }
 
-    pub fn insert(&self, k: impl AsRef<[u8]>, v: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, String> {
+    pub fn insert(
+        &self,
+        k: impl AsRef<[u8]>,
+        v: impl AsRef<[u8]>,
+    ) -> Result<Option<Vec<u8>>, String> {
         match self {
             Raw::Sled(t) => Ok(t
                 .insert(k.as_ref(), v.as_ref())
                 .map_err(|e| e.to_string())?
                 .map(|v| v.to_vec())),
             Raw::Redb(db) => Raw::write(db, |t| {
-                let old = t.insert(k.as_ref(), v.as_ref()).map_err(|e| e.to_string())?;
+                let old = t
+                    .insert(k.as_ref(), v.as_ref())
+                    .map_err(|e| e.to_string())?;
                 Ok(old.map(|o| o.value().to_vec()))
             }),
         }
@@ -112,7 +121,10 @@ impl Raw {
 
     pub fn remove(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, String> {
         match self {
-            Raw::Sled(t) => Ok(t.remove(k.as_ref()).map_err(|e| e.to_string())?.map(|v| v.to_vec())),
+            Raw::Sled(t) => Ok(t
+                .remove(k.as_ref())
+                .map_err(|e| e.to_string())?
+                .map(|v| v.to_vec())),
             Raw::Redb(db) => Raw::write(db, |t| {
                 let old = t.remove(k.as_ref()).map_err(|e| e.to_string())?;
                 Ok(old.map(|o| o.value().to_vec()))

@@ -1,0 +1,196 @@
+//! The two storage engines side by side: the same chain, bit for bit, in
+//! either; a ledger moved from one to the other keeps its head; each ledger is
+//! only ever opened as its own engine; and with redb, commands that read do
+//! not wait for a writer in another process.
+
+mod common;
+
+use common::bin;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn demarche(ledger: &Path) -> assert_cmd::Command {
+    let mut c = bin();
+    c.arg("--ledger").arg(ledger);
+    c
+}
+
+fn head_json(ledger: &Path) -> Value {
+    let out = demarche(ledger).args(["head", "--json"]).assert().success();
+    serde_json::from_str(String::from_utf8_lossy(&out.get_output().stdout).trim()).expect("JSON")
+}
+
+#[test]
+fn both_engines_hold_the_same_chain_and_a_ledger_moves_between_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (s, r) = (dir.path().join("sled"), dir.path().join("redb"));
+    for (path, engine) in [(&s, "sled"), (&r, "redb")] {
+        demarche(path)
+            .args(["init", "--engine", engine])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("empty {engine} ledger")));
+        demarche(path).arg("demo").assert().success();
+        assert_eq!(head_json(path)["engine"], engine);
+    }
+    // Same events, same clock: the same hashes in either engine.
+    assert_eq!(head_json(&s)["hash"], head_json(&r)["hash"]);
+    let export = |path: &Path, name: &str| {
+        let file = dir.path().join(name);
+        demarche(path)
+            .args(["export", "-o"])
+            .arg(&file)
+            .assert()
+            .success();
+        std::fs::read(file).expect("export")
+    };
+    assert_eq!(export(&s, "s.jsonl"), export(&r, "r.jsonl"));
+    // sled → redb → sled, every hash checked on the way.
+    let moved = dir.path().join("moved");
+    demarche(&moved)
+        .args(["rebuild", "--engine", "redb", "--from"])
+        .arg(dir.path().join("s.jsonl"))
+        .assert()
+        .success();
+    assert_eq!(head_json(&moved)["engine"], "redb");
+    assert_eq!(head_json(&moved)["hash"], head_json(&s)["hash"]);
+    demarche(&moved).arg("verify").assert().success();
+    let back = dir.path().join("back");
+    demarche(&back)
+        .args(["rebuild", "--engine", "sled", "--from"])
+        .arg(dir.path().join("r.jsonl"))
+        .assert()
+        .success();
+    assert_eq!(head_json(&back)["engine"], "sled");
+    assert_eq!(export(&back, "b.jsonl"), export(&s, "s2.jsonl"));
+    // A ledger is created once.
+    demarche(&r)
+        .args(["init", "--engine", "sled"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_ledger_is_never_opened_as_the_other_engine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (s, r) = (dir.path().join("sled"), dir.path().join("redb"));
+    demarche(&s)
+        .args(["init", "--engine", "sled"])
+        .assert()
+        .success();
+    demarche(&r)
+        .args(["init", "--engine", "redb"])
+        .assert()
+        .success();
+    // Each with the other's files beside its own: refused, nothing changed.
+    std::fs::write(s.join("ledger.redb"), b"").expect("write");
+    std::fs::write(r.join("conf"), b"").expect("write");
+    std::fs::write(r.join("db"), b"").expect("write");
+    for path in [&s, &r] {
+        for args in [vec!["verify"], vec!["demo"]] {
+            demarche(path)
+                .args(&args)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains("not a demarche ledger"));
+        }
+    }
+    // A redb database of something else is not adopted either.
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("dir");
+    {
+        let db = redb::Database::create(other.join("ledger.redb")).expect("redb");
+        let txn = db.begin_write().expect("write");
+        {
+            let def: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("mine");
+            txn.open_table(def)
+                .expect("table")
+                .insert("k", "v")
+                .expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    demarche(&other)
+        .arg("demo")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a demarche ledger"));
+}
+
+#[test]
+fn with_redb_readers_run_while_another_process_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger");
+    demarche(&path)
+        .args(["init", "--engine", "redb"])
+        .assert()
+        .success();
+    demarche(&path).arg("demo").assert().success();
+    let before = head_json(&path);
+    // This process holds the ledger for writing, with a batch staged and not
+    // yet committed.
+    let writer = demarche::ledger::Ledger::open(
+        &path,
+        &demarche::store::OpenOptions {
+            create: true,
+            ..Default::default()
+        },
+    )
+    .expect("writer");
+    writer
+        .store()
+        .stage(&[(11, &common::seal(b"not yet"))])
+        .expect("stage");
+    for args in [
+        vec!["verify"],
+        vec!["log"],
+        vec!["positions", "--as-of", "2021-01-29"],
+        vec!["head"],
+        vec!["export"],
+    ] {
+        demarche(&path)
+            .args(["--wait", "0"])
+            .args(&args)
+            .assert()
+            .success();
+    }
+    // Another writer waits, then gives up with exit 3.
+    demarche(&path)
+        .args([
+            "--wait",
+            "0.2",
+            "append",
+            "--retract",
+            "1",
+            "--reason",
+            "test",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("in use by another process"));
+    drop(writer);
+    assert_eq!(
+        head_json(&path),
+        before,
+        "the uncommitted batch left nothing"
+    );
+    demarche(&path).arg("verify").assert().success();
+}
+
+#[test]
+fn with_sled_a_reader_waits_for_the_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger");
+    demarche(&path)
+        .args(["init", "--engine", "sled"])
+        .assert()
+        .success();
+    let writer = common::open(&path);
+    demarche(&path)
+        .args(["--wait", "0.2", "head"])
+        .assert()
+        .code(3);
+    drop(writer);
+    demarche(&path).arg("head").assert().success();
+}
