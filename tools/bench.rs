@@ -55,6 +55,13 @@ struct RunArgs {
     /// Ledger sizes (events), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
     sizes: Vec<u64>,
+    /// Storage engines to measure side by side, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "sled,redb", value_parser = ["sled", "redb"])]
+    engines: Vec<String>,
+    /// `positions --as-of` queries through the `demarche` binary, one process each,
+    /// per size (after one that builds the snapshot).
+    #[arg(long, value_name = "K", default_value_t = 15)]
+    query_samples: usize,
     /// Where to create the ledgers (default: a fresh directory under the system temp dir).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -516,6 +523,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Everything measured for one size.
 struct Measured {
     n: u64,
+    engine: String,
+    query_ms: Vec<f64>,
     json_bytes: u64,
     json_avg: f64,
     generate: f64,
@@ -558,6 +567,8 @@ impl Measured {
         let verify_rate = self.rate(f(&self.verify, "secs"));
         json!({
             "n": self.n,
+            "engine": self.engine,
+            "positions_ms_p50": percentile(&self.query_ms, 50.0),
             "json_bytes_total": self.json_bytes,
             "json_bytes_per_line": self.json_avg,
             "generate": {"secs": self.generate, "lines_per_s": self.rate(self.generate)},
@@ -710,6 +721,20 @@ impl Measured {
                 String::new(),
             ],
             [
+                format!(
+                    "`demarche positions --as-of --party USA` per process, p50 / p90 of {}",
+                    self.query_ms.len()
+                ),
+                String::new(),
+                format!(
+                    "{:.1} / {:.1} ms",
+                    percentile(&self.query_ms, 50.0),
+                    percentile(&self.query_ms, 90.0)
+                ),
+                String::new(),
+                String::new(),
+            ],
+            [
                 "bytes on disk per event (ledger)".into(),
                 format!("{ledger_per:.0} B"),
                 String::new(),
@@ -724,7 +749,7 @@ impl Measured {
                 format!("{:.2} × JSON line", sled_per / avg),
             ],
         ];
-        let mut s = format!("## N = {} events\n\n", thousands(n));
+        let mut s = format!("## N = {} events, engine {}\n\n", thousands(n), self.engine);
         s.push_str("| measure | rate | time | peak RSS | ratio |\n");
         s.push_str("|---|--:|--:|--:|---|\n");
         for r in rows {
@@ -828,9 +853,13 @@ fn run(args: &RunArgs) -> Result<()> {
     emit(&header(&command, args, &base));
     let mut results = Vec::new();
     for &n in &args.sizes {
-        let m = bench_size(n, args, &exe, &cli_bin, &base, &mut cleanup)?;
-        emit(&format!("\n{}", m.table()));
-        results.push(m);
+        for engine in &args.engines {
+            // Children and the in-process opens create ledgers in this engine.
+            std::env::set_var("DEMARCHE_ENGINE", engine);
+            let m = bench_size(n, args, &exe, &cli_bin, &base.join(engine), &mut cleanup)?;
+            emit(&format!("\n{}", m.table()));
+            results.push(m);
+        }
     }
     if args.json {
         let out = json!({
@@ -1018,6 +1047,39 @@ fn bench_size(
             );
         }
     }
+    // 7. `positions --as-of` through the binary: the first query builds the
+    //    snapshot; the others are timed.
+    let mut query_ms = Vec::new();
+    for i in 0..=args.query_samples {
+        let t = Instant::now();
+        let out = Command::new(cli_bin)
+            .arg("--ledger")
+            .arg(&ledger)
+            .args([
+                "positions",
+                "--as-of",
+                "2012-06-30",
+                "--party",
+                "USA",
+                "--json",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .with_context(|| format!("cannot run {}", cli_bin.display()))?;
+        if i > 0 {
+            query_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        if !out.status.success() {
+            bail!(
+                "demarche positions failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    query_ms.sort_by(f64::total_cmp);
     let size = Ledger::open(&ledger, &OpenOptions::default())?.head()?.size;
     if size != n + args.append_samples as u64 {
         bail!(
@@ -1031,6 +1093,8 @@ fn bench_size(
 
     Ok(Measured {
         n,
+        engine: std::env::var("DEMARCHE_ENGINE").unwrap_or_else(|_| "sled".into()),
+        query_ms,
         json_bytes,
         json_avg,
         generate: generate.as_secs_f64(),
