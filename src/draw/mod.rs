@@ -5,6 +5,9 @@
 //! - [`graph`] builds a neutral [`Graph`] of who takes which stance on whom
 //!   from [`Position`](crate::projection::Position)s; [`graph_svg`],
 //!   [`graph_dot`] and [`graph_json`] draw or serialise it.
+//! - [`timeline_events`] turns the chain into [`TimelineEvent`]s (with what
+//!   became of each: standing, corrected, retracted) and [`timeline_svg`] draws
+//!   them on a date axis, one lane per party or per proposition.
 //!
 //! Every picture carries a [`Caption`]: the as-of date and the ledger head
 //! (size and full hash), so that it can be traced to the exact ledger state.
@@ -14,9 +17,11 @@
 mod graph;
 mod palette;
 mod svg;
+mod timeline;
 
 pub use graph::{graph, graph_dot, graph_json, graph_svg, Edge, Graph, Node, NodeKind};
 pub use palette::{palette, style, Glyph, Mark, Style};
+pub use timeline::{timeline_events, timeline_svg, Lanes, Status, TimelineEvent};
 
 use crate::event::Head;
 

@@ -1,7 +1,7 @@
 //! SVG text helpers shared by the graph and the timeline: escaping, text width
 //! estimates, the end marks, the timeline shapes, the legend and the caption.
 
-use super::palette::{Mark, Style};
+use super::palette::{Glyph, Mark, Style};
 use super::Caption;
 use std::fmt::Write;
 
@@ -153,6 +153,50 @@ pub(crate) fn stroke(s: &Style) -> String {
         w!(a, " stroke-dasharray=\"{d}\"");
     }
     a
+}
+
+/// Half the size of a timeline mark.
+pub(crate) const GLYPH_R: i64 = 5;
+
+/// The outline of a glyph centred on (`x`, `y`), as an SVG element with `attrs`.
+pub(crate) fn glyph(g: Glyph, x: i64, y: i64, attrs: &str) -> String {
+    let r = GLYPH_R;
+    let poly = |pts: &[(i64, i64)]| {
+        let mut d = String::new();
+        for (i, (dx, dy)) in pts.iter().enumerate() {
+            w!(
+                d,
+                "{}{},{} ",
+                if i == 0 { "M" } else { "L" },
+                x + dx,
+                y + dy
+            );
+        }
+        d.push('Z');
+        format!("<path d=\"{d}\" {attrs}/>")
+    };
+    match g {
+        Glyph::Circle => format!("<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" {attrs}/>"),
+        Glyph::Square => poly(&[
+            (-r + 1, -r + 1),
+            (r - 1, -r + 1),
+            (r - 1, r - 1),
+            (-r + 1, r - 1),
+        ]),
+        Glyph::Diamond => poly(&[(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)]),
+        Glyph::TriangleDown => poly(&[(-r, -r + 1), (r, -r + 1), (0, r)]),
+        Glyph::TriangleUp => poly(&[(-r, r - 1), (r, r - 1), (0, -r)]),
+        Glyph::TriangleLeft => poly(&[(r - 1, -r), (r - 1, r), (-r, 0)]),
+        Glyph::TriangleRight => poly(&[(-r + 1, -r), (-r + 1, r), (r, 0)]),
+        Glyph::Hexagon => poly(&[
+            (-r, 0),
+            (-r / 2 - 1, -r),
+            (r / 2 + 1, -r),
+            (r, 0),
+            (r / 2 + 1, r),
+            (-r / 2 - 1, r),
+        ]),
+    }
 }
 
 /// One entry of a legend: a sample drawn in the box (0..36, -7..7) and a text.
