@@ -272,8 +272,8 @@ fn ticks(step: Step, lo: i64, hi: i64) -> Vec<(i64, String)> {
     out
 }
 
-/// The finest step whose tick labels fit between ticks at `px_per_day`
-/// hundredths of a pixel per day.
+/// The finest step whose tick labels fit between neighbouring ticks, with
+/// `x` mapping a day to its pixel column.
 fn choose_ticks(lo: i64, hi: i64, x: &dyn Fn(i64) -> i64) -> (Step, Vec<(i64, String)>) {
     let span = (hi - lo).max(1);
     for &step in STEPS {
