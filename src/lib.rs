@@ -14,6 +14,7 @@
 
 pub mod chain;
 pub mod codec;
+pub mod draw;
 pub mod event;
 pub mod evidence;
 pub mod example;
