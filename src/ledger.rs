@@ -1380,6 +1380,16 @@ impl Ledger {
     }
 
     /// The saved snapshot's head, if there is one that is whole and matches the chain.
+    /// The seq the saved positions snapshot covers, when there is one that
+    /// checks against the chain.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn snapshot_seq(&self) -> Result<Option<Seq>> {
+        let head = self.store.head()?;
+        Ok(self.load_snapshot(&head)?.map(|s| s.seq))
+    }
+
     fn load_snapshot(&self, head: &Head) -> Result<Option<Snapshot>> {
         let Some(value) = self.store.meta(SNAPSHOT_META)? else {
             return Ok(None);

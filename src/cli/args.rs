@@ -184,6 +184,95 @@ pub enum Command {
         force: bool,
     },
 
+    /// Draw who calls on or demands what of whom, as a picture (SVG), DOT or JSON.
+    ///
+    /// Parties on the left, subjects and places on the right, an arrow for each position:
+    /// thick for demands, thin for calls, dashed with a cross for denials, dotted with a
+    /// diamond for assertions and acknowledgements of presence. The caption gives the
+    /// as-of date and the ledger head (SIZE:HASH), so a picture can be traced back to the
+    /// exact ledger state it shows. Takes the selection of `positions`.
+    #[command(after_help = "Examples:
+  demarche graph --as-of 2021-01-29 -o libya.svg
+  demarche graph --predicate withdrawal --format dot -o w.dot && dot -Tpng w.dot > w.png
+  demarche graph --party Russia --format json")]
+    Graph {
+        /// Valid time: only statements said on or before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+        #[arg(long, value_name = "SEQ|TIME")]
+        known_at: Option<String>,
+        #[command(flatten)]
+        selection: Selection,
+        /// What to write.
+        #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Draw statements on a timeline (SVG): a lane per party (or proposition), a mark
+    /// per statement at its said date, coloured by stance, with corrections and
+    /// retractions shown as such.
+    #[command(after_help = "Examples:
+  demarche timeline --party Russia -o russia.svg
+  demarche timeline --subject Turkey --from 2020-01-01 --to 2021-12-31 --lanes proposition -o t.svg")]
+    Timeline {
+        /// Only statements of this party.
+        #[arg(long)]
+        party: Option<String>,
+        /// Only statements about this subject.
+        #[arg(long)]
+        subject: Option<String>,
+        /// From this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// To this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// One lane per party or per proposition.
+        #[arg(long, value_parser = ["party", "proposition"], default_value = "party")]
+        lanes: String,
+        /// What to write (SVG only, for now).
+        #[arg(long, value_parser = ["svg"], default_value = "svg")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Where the ledger is, what it holds, and whether it verifies (--verify).
+    #[command(after_help = "Examples:\n  demarche status\n  demarche status --verify --json")]
+    Status {
+        /// Also verify the chain and the Merkle tree (takes about a second per million events).
+        #[arg(long)]
+        verify: bool,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  demarche completions bash > ~/.local/share/bash-completion/completions/demarche
+  demarche completions zsh > ~/.zfunc/_demarche
+  demarche completions fish > ~/.config/fish/completions/demarche.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+        shell: String,
+    },
+
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  demarche man > demarche.1 && man ./demarche.1")]
+    Man,
+
     /// Check an evidence bundle offline, without the ledger.
     ///
     /// Exit 0 when it holds: the checkpoint is signed by the key, every record hashes

@@ -2,6 +2,7 @@
 //! else to stderr.
 
 mod args;
+mod pictures;
 mod progress;
 mod proofs;
 mod transfer;
@@ -299,6 +300,57 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             force,
             ..
         } => proofs::evidence(cli, as_of, known_at, selection, sign, output, *force),
+        Command::Status { verify, out: o } => status(cli, *verify, *o, &mut out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let shell: clap_complete::Shell = shell
+                .parse()
+                .map_err(|e: String| Failure::usage(format!("--shell: {e}")))?;
+            clap_complete::generate(shell, &mut Cli::command(), "demarche", &mut out);
+            Ok(0)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            Ok(0)
+        }
+        Command::Graph {
+            as_of,
+            known_at,
+            selection,
+            format,
+            output,
+            force,
+        } => pictures::graph(
+            cli,
+            as_of,
+            known_at,
+            selection,
+            format,
+            output.as_deref(),
+            *force,
+            &mut out,
+        ),
+        Command::Timeline {
+            party,
+            subject,
+            from,
+            to,
+            lanes,
+            output,
+            force,
+            ..
+        } => pictures::timeline(
+            cli,
+            party,
+            subject,
+            from,
+            to,
+            lanes,
+            output.as_deref(),
+            *force,
+            &mut out,
+        ),
         Command::CheckEvidence {
             bundle,
             key,
@@ -427,6 +479,103 @@ fn print_verify(out: &mut impl Write, r: &VerifyReport, as_json: bool) -> Result
         );
     }
     Ok(())
+}
+
+fn status(cli: &Cli, verify: bool, o: Output, out: &mut impl Write) -> Result<u8> {
+    let path = ledger_path(cli)?;
+    let mut ledger = open(cli, false)?;
+    let head = ledger.head()?;
+    let engine = ledger.store().engine();
+    let bytes = ledger.store().disk_bytes();
+    let snapshot = ledger.snapshot_seq()?;
+    let (tree_size, root) = ledger.tree_head()?;
+    let checkpoint = ledger
+        .store()
+        .meta("checkpoint")?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| {
+            let body = demarche::evidence::note_text(&t).unwrap_or(&t).to_string();
+            demarche::note::Checkpoint::parse(&body)
+                .ok()
+                .map(|c| (c, t.contains("\n\n")))
+        });
+    let report = if verify {
+        Some(ledger.verify(None)?)
+    } else {
+        None
+    };
+    if o.json {
+        writeln!(
+            out,
+            "{}",
+            json!({
+                "ledger": path.display().to_string(),
+                "engine": engine.name(),
+                "events": head.size,
+                "bytes": bytes,
+                "head": head_json(&head),
+                "tree": {"size": tree_size, "root": demarche::ledger::b64(&root)},
+                "snapshot_seq": snapshot,
+                "last_checkpoint": checkpoint.as_ref().map(|(c, signed)| json!({"size": c.size, "root": demarche::ledger::b64(&c.root), "signed": signed})),
+                "verify": report.as_ref().map(verify_json),
+            })
+        )?;
+    } else {
+        writeln!(out, "ledger      {} ({})", path.display(), engine.name())?;
+        writeln!(
+            out,
+            "events      {} ({:.1} MB on disk)",
+            head.size,
+            bytes as f64 / 1e6
+        )?;
+        writeln!(out, "head        {}", head.token())?;
+        if head.size > 0 {
+            writeln!(
+                out,
+                "last        recorded {}",
+                json::format_recorded_at(head.recorded_at)
+            )?;
+        }
+        writeln!(
+            out,
+            "tree        {} leaves, root {}",
+            tree_size,
+            demarche::ledger::b64(&root)
+        )?;
+        match &checkpoint {
+            Some((c, signed)) => writeln!(
+                out,
+                "checkpoint  last made at {} records{}",
+                c.size,
+                if *signed { ", signed" } else { "" }
+            )?,
+            None => writeln!(
+                out,
+                "checkpoint  none made here yet (`demarche checkpoint`)"
+            )?,
+        }
+        match snapshot {
+            Some(s) => writeln!(
+                out,
+                "snapshot    positions saved at seq {s} ({} events since)",
+                head.size - s
+            )?,
+            None => writeln!(
+                out,
+                "snapshot    none (a positions query saves one once 10,000 events are unsaved)"
+            )?,
+        }
+        if let Some(r) = &report {
+            match &r.problem {
+                None => writeln!(out, "verify      intact: {} events", r.checked)?,
+                Some(p) => writeln!(out, "verify      TAMPERED at seq {}: {p}", p.seq())?,
+            }
+        }
+    }
+    Ok(match &report {
+        Some(r) if !r.is_intact() => INTEGRITY,
+        _ => 0,
+    })
 }
 
 fn init(cli: &Cli, out: &mut impl Write) -> Result<u8> {

@@ -183,6 +183,10 @@ pub fn checkpoint(cli: &Cli, sign: Option<&Path>, o: Output, out: &mut impl Writ
         }
         None => cp.to_text(),
     };
+    // Remembered for `status` (derived data: a read-only reader skips it).
+    ledger
+        .store()
+        .put_meta(&[("checkpoint", text.as_bytes())])?;
     if o.json {
         writeln!(
             out,

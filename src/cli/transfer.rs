@@ -275,7 +275,7 @@ fn plural(n: u64, noun: &str) -> String {
 /// Where an export goes: stdout, or a file written beside its final name and
 /// renamed into place once complete, so that a failed export leaves no file
 /// that looks whole.
-enum Sink<'a, W: Write> {
+pub(super) enum Sink<'a, W: Write> {
     Stdout(&'a mut W),
     File {
         path: PathBuf,
@@ -285,7 +285,7 @@ enum Sink<'a, W: Write> {
 }
 
 impl<'a, W: Write> Sink<'a, W> {
-    fn new(output: Option<&Path>, force: bool, out: &'a mut W) -> Result<Self> {
+    pub(super) fn new(output: Option<&Path>, force: bool, out: &'a mut W) -> Result<Self> {
         let Some(path) = output else {
             return Ok(Sink::Stdout(out));
         };
@@ -314,7 +314,7 @@ impl<'a, W: Write> Sink<'a, W> {
         })
     }
 
-    fn writer(&mut self) -> &mut dyn Write {
+    pub(super) fn writer(&mut self) -> &mut dyn Write {
         match self {
             Sink::Stdout(w) => *w,
             Sink::File { w, .. } => w,
@@ -322,7 +322,7 @@ impl<'a, W: Write> Sink<'a, W> {
     }
 
     /// Makes the file durable and gives it its name.
-    fn finish(self) -> Result<Option<PathBuf>> {
+    pub(super) fn finish(self) -> Result<Option<PathBuf>> {
         match self {
             Sink::Stdout(w) => {
                 w.flush()?;

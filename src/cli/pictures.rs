@@ -1,0 +1,126 @@
+//! `graph` and `timeline`: positions and statements drawn.
+
+use super::args::{Cli, Selection};
+use super::transfer::Sink;
+use super::{filter_from, open, parse_date_flag, parse_known_at, resolve_flag, Result};
+use demarche::draw::{self, Caption, Lanes};
+use demarche::event::Recorded;
+use demarche::projection::Query;
+use std::io::Write;
+use std::path::Path;
+
+/// Filters in words, for a caption.
+fn filters_text(parts: &[(&str, &Option<String>)]) -> String {
+    parts
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn write(output: Option<&Path>, force: bool, out: &mut impl Write, text: &str) -> Result<()> {
+    let mut sink = Sink::new(output, force, out)?;
+    sink.writer().write_all(text.as_bytes())?;
+    if let Some(path) = sink.finish()? {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `demarche graph`.
+#[allow(clippy::too_many_arguments)]
+pub fn graph(
+    cli: &Cli,
+    as_of: &Option<String>,
+    known_at: &Option<String>,
+    selection: &Selection,
+    format: &str,
+    output: Option<&Path>,
+    force: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let as_of_date = parse_date_flag(as_of, "as-of")?;
+    let mut ledger = open(cli, false)?;
+    let known = parse_known_at(known_at, &ledger)?;
+    let filter = filter_from(&mut ledger, selection)?;
+    let query = Query {
+        as_of: as_of_date,
+        known_at: known,
+        filter: filter.clone(),
+    };
+    let positions = ledger.positions(&query)?;
+    if positions.is_empty() {
+        eprintln!("no positions match; the picture says so");
+    }
+    let caption = Caption {
+        as_of: as_of_date,
+        known_at: known_at.clone(),
+        head: ledger.head()?,
+        filters: filters_text(&[
+            ("party", &filter.party),
+            ("stance", &filter.stance),
+            ("predicate", &filter.predicate),
+            ("subject", &filter.subject),
+            ("location", &filter.location),
+        ]),
+    };
+    let g = draw::graph(&positions, ledger.actors()?, &caption);
+    let text = match format {
+        "dot" => draw::graph_dot(&g),
+        "json" => format!("{}\n", draw::graph_json(&g)),
+        _ => draw::graph_svg(&g),
+    };
+    write(output, force, out, &text)?;
+    Ok(0)
+}
+
+/// `demarche timeline`.
+#[allow(clippy::too_many_arguments)]
+pub fn timeline(
+    cli: &Cli,
+    party: &Option<String>,
+    subject: &Option<String>,
+    from: &Option<String>,
+    to: &Option<String>,
+    lanes: &str,
+    output: Option<&Path>,
+    force: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let from_date = parse_date_flag(from, "from")?;
+    let to_date = parse_date_flag(to, "to")?;
+    let mut ledger = open(cli, false)?;
+    let actors = ledger.actors()?.clone();
+    let party = resolve_flag(&actors, party, "party")?;
+    let subject = resolve_flag(&actors, subject, "subject")?;
+    let records: Vec<Recorded> = ledger
+        .iter(1, u64::MAX)?
+        .collect::<std::result::Result<_, _>>()?;
+    let events: Vec<draw::TimelineEvent> = draw::timeline_events(&records)
+        .into_iter()
+        .filter(|e| party.as_ref().is_none_or(|p| &e.party == p))
+        .filter(|e| subject.as_ref().is_none_or(|s| e.subjects.contains(s)))
+        .collect();
+    if events.is_empty() {
+        eprintln!("no statements match; the picture says so");
+    }
+    let caption = Caption {
+        as_of: to_date,
+        known_at: None,
+        head: ledger.head()?,
+        filters: filters_text(&[
+            ("party", &party),
+            ("subject", &subject),
+            ("from", from),
+            ("to", to),
+        ]),
+    };
+    let lanes = if lanes == "proposition" {
+        Lanes::ByProposition
+    } else {
+        Lanes::ByParty
+    };
+    let svg = draw::timeline_svg(&events, lanes, from_date, to_date, &actors, &caption);
+    write(output, force, out, &svg)?;
+    Ok(0)
+}

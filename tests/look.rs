@@ -1,0 +1,234 @@
+//! The commands that show rather than list: `graph`, `timeline`, `status`,
+//! `completions`, `man`, and the help of every command.
+
+mod common;
+
+use common::bin;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn demarche(ledger: &Path) -> assert_cmd::Command {
+    let mut c = bin();
+    c.arg("--ledger").arg(ledger);
+    c
+}
+
+fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stdout.clone()).expect("utf8")
+}
+
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    demarche(&ledger).arg("demo").assert().success();
+    (dir, ledger)
+}
+
+fn head(ledger: &Path) -> String {
+    stdout(&demarche(ledger).arg("head").assert().success())
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn graph_draws_one_edge_per_position_and_names_the_ledger_state() {
+    let (dir, ledger) = demo();
+    let file = dir.path().join("g.svg");
+    demarche(&ledger)
+        .args(["graph", "--as-of", "2021-01-29", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&file).expect("svg");
+    let doc = roxmltree::Document::parse(&svg).expect("the SVG is XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let positions = stdout(
+        &demarche(&ledger)
+            .args(["positions", "--as-of", "2021-01-29", "--json"])
+            .assert()
+            .success(),
+    );
+    let positions: Vec<Value> = positions
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let class_of = |n: &roxmltree::Node| n.attribute("class").unwrap_or("").to_string();
+    let edges: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| class_of(n).starts_with("edge "))
+        .collect();
+    assert_eq!(edges.len(), positions.len());
+    // Iraq is asked to leave Kuwait by a demand; Russia denies presence.
+    assert!(edges
+        .iter()
+        .any(|e| class_of(e).contains("demand") && e.attribute("data-from") == Some("UNSC")));
+    assert!(edges
+        .iter()
+        .any(|e| class_of(e).contains("denial") && e.attribute("data-from") == Some("RUS")));
+    let ids: Vec<&str> = doc
+        .descendants()
+        .filter(|n| class_of(n).starts_with("node "))
+        .filter_map(|n| n.attribute("data-id"))
+        .collect();
+    for id in ["USA", "RUS", "TUR", "UN", "UNSC", "IRQ"] {
+        assert!(ids.contains(&id), "node {id}");
+    }
+    let text: String = doc
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(text.contains(&head(&ledger)), "the caption names the head");
+    assert!(text.contains("2021-01-29"));
+    // DOT and JSON carry the same edges.
+    let dot = stdout(
+        &demarche(&ledger)
+            .args(["graph", "--as-of", "2021-01-29", "--format", "dot"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(dot.matches(" -> ").count(), positions.len());
+    let json: Value = serde_json::from_str(&stdout(
+        &demarche(&ledger)
+            .args(["graph", "--as-of", "2021-01-29", "--format", "json"])
+            .assert()
+            .success(),
+    ))
+    .expect("JSON");
+    assert_eq!(
+        json["edges"].as_array().expect("edges").len(),
+        positions.len()
+    );
+}
+
+#[test]
+fn pictures_refuse_to_overwrite_and_say_when_nothing_matches() {
+    let (dir, ledger) = demo();
+    let file = dir.path().join("g.svg");
+    std::fs::write(&file, "keep").expect("write");
+    demarche(&ledger)
+        .args(["graph", "-o"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "keep");
+    demarche(&ledger)
+        .args(["timeline", "-o"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("directory"));
+    let empty = stdout(
+        &demarche(&ledger)
+            .args(["graph", "--party", "CHN"])
+            .assert()
+            .success(),
+    );
+    roxmltree::Document::parse(&empty).expect("XML");
+    assert!(empty.contains("no positions match"));
+    let empty = stdout(
+        &demarche(&ledger)
+            .args(["timeline", "--party", "CHN"])
+            .assert()
+            .success(),
+    );
+    roxmltree::Document::parse(&empty).expect("XML");
+    assert!(empty.contains("no statements"));
+}
+
+#[test]
+fn timeline_marks_each_statement_of_the_party() {
+    let (_dir, ledger) = demo();
+    let svg = stdout(
+        &demarche(&ledger)
+            .args(["timeline", "--party", "Russia"])
+            .assert()
+            .success(),
+    );
+    let doc = roxmltree::Document::parse(&svg).expect("XML");
+    let marks: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("mark ")))
+        .filter_map(|n| n.attribute("data-seq"))
+        .collect();
+    let log = stdout(
+        &demarche(&ledger)
+            .args(["log", "--party", "RUS", "--json"])
+            .assert()
+            .success(),
+    );
+    let seqs: Vec<String> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON")["seq"].to_string())
+        .collect();
+    assert_eq!(marks.len(), seqs.len());
+    for s in &seqs {
+        assert!(marks.contains(&s.as_str()), "mark for seq {s}");
+    }
+}
+
+#[test]
+fn status_says_where_what_and_whether_it_verifies() {
+    let (_dir, ledger) = demo();
+    let v: Value = serde_json::from_str(&stdout(
+        &demarche(&ledger)
+            .args(["status", "--verify", "--json"])
+            .assert()
+            .success(),
+    ))
+    .expect("JSON");
+    assert_eq!(v["events"], 10);
+    assert_eq!(v["ledger"], ledger.display().to_string());
+    assert!(v["engine"] == "sled" || v["engine"] == "redb");
+    assert_eq!(v["verify"]["intact"], true);
+    assert_eq!(v["tree"]["size"], 10);
+    assert!(v["bytes"].as_u64().expect("bytes") > 0);
+    // Damage shows, with exit 1.
+    common::with_tree(&ledger, |t| {
+        let (k, mut b, ranges) = common::find_block(t, 4);
+        let (_, r) = ranges.into_iter().find(|(s, _)| *s == 4).expect("record");
+        b[r.end - 1] ^= 1;
+        t.insert(k, common::seal(&b)).expect("insert");
+    });
+    demarche(&ledger)
+        .args(["status", "--verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("TAMPERED at seq 4"));
+}
+
+#[test]
+fn completions_man_page_and_help_with_examples() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = stdout(&bin().args(["completions", shell]).assert().success());
+        assert!(
+            out.contains("demarche") && out.contains("verify"),
+            "{shell}"
+        );
+    }
+    let man = stdout(&bin().arg("man").assert().success());
+    assert!(man.contains(".TH demarche"));
+    assert!(man.contains("SUBCOMMANDS") || man.contains("verify"));
+    let help = stdout(&bin().arg("--help").assert().success());
+    let commands: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // Command names start at column 3; wrapped descriptions further in.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() > 20, "{commands:?}");
+    for c in commands {
+        let h = stdout(&bin().args([c.as_str(), "--help"]).assert().success());
+        let sub = h.contains("Commands:");
+        assert!(
+            h.contains("Example") || sub,
+            "`demarche {c} --help` has no example"
+        );
+    }
+}
