@@ -235,7 +235,11 @@ pub struct Ledger {
     actor_index_stored: bool,
     tree: Option<tree::Growing>,
     keep_tree: bool,
+    progress: Option<Progress>,
 }
+
+/// A callback told how far a long read has come (the seq reached).
+pub type Progress = std::sync::Arc<dyn Fn(Seq) + Send + Sync>;
 
 impl Ledger {
     /// A ledger over any store.
@@ -248,6 +252,7 @@ impl Ledger {
             actor_index_stored: false,
             tree: None,
             keep_tree: true,
+            progress: None,
         }
     }
 
@@ -268,6 +273,12 @@ impl Ledger {
     /// Replaces the clock that stamps `recorded_at` (microseconds since 1970 UTC).
     pub fn set_clock(&mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) {
         self.clock = Box::new(clock);
+    }
+
+    /// Calls `f` with the seq reached, now and then, during long reads: verify,
+    /// replays, scans.
+    pub fn set_progress(&mut self, f: impl Fn(Seq) + Send + Sync + 'static) {
+        self.progress = Some(std::sync::Arc::new(f));
     }
 
     /// Stops (or resumes) keeping the Merkle tree on append, to measure what
@@ -366,6 +377,9 @@ impl Ledger {
             }
             let records = codec::open_block(&block)
                 .map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+            if let Some(p) = &self.progress {
+                p(key);
+            }
             for rec in codec::records(&records) {
                 let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
                 if rec.header.seq < from {
@@ -1090,6 +1104,9 @@ impl Ledger {
                 }
             });
             'outer: for chunk in rx {
+                if let Some(p) = &self.progress {
+                    p(v.checked());
+                }
                 let chunk = match chunk {
                     Ok(c) => c,
                     Err(StoreError::StrayKey(key)) => {

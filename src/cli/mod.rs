@@ -25,6 +25,49 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Whether stdout takes colour: a terminal, `NO_COLOR` unset (or empty), and
+/// `TERM` not `dumb`. Output reads the same without it.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    })
+}
+
+const GREEN: &str = "32";
+const RED: &str = "31;1";
+
+/// `text` in an ANSI colour when stdout takes colour.
+fn paint(text: &str, code: &str) -> String {
+    if colour() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A table row cut to the terminal's width (with an ellipsis), when stdout is
+/// a terminal; whole otherwise, for pipes and files.
+fn fit(row: &str) -> std::borrow::Cow<'_, str> {
+    static WIDTH: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    let width = *WIDTH.get_or_init(|| {
+        console::Term::stdout()
+            .size_checked()
+            .map(|(_, cols)| usize::from(cols))
+    });
+    match width {
+        Some(w) if w > 20 && row.chars().count() > w => {
+            let mut s: String = row.chars().take(w - 1).collect();
+            s.push('…');
+            std::borrow::Cow::Owned(s)
+        }
+        _ => std::borrow::Cow::Borrowed(row),
+    }
+}
+
 /// Exit codes scripts rely on.
 const INTEGRITY: u8 = 1;
 const USAGE: u8 = 2;
@@ -193,6 +236,14 @@ fn open(cli: &Cli, create: bool) -> Result<Ledger> {
     if let Some(now) = clock()? {
         ledger.set_clock(move || now);
     }
+    if !create {
+        // Long reads (verify, replays) show a bar on a terminal after a second.
+        let total = ledger.head()?.size;
+        let (f, guard) = progress::after_a_second(total, "reading");
+        ledger.set_progress(f);
+        // Cleared when the command's work is done (see `run`).
+        BARS.lock().unwrap_or_else(|p| p.into_inner()).push(guard);
+    }
     Ok(ledger)
 }
 
@@ -230,10 +281,15 @@ fn forget_if_new(ledger: Ledger, created: Option<PathBuf>) {
     }
 }
 
+/// Progress bars of long reads, cleared once the command's work is done.
+static BARS: std::sync::Mutex<Vec<progress::Guard>> = std::sync::Mutex::new(Vec::new());
+
 fn run(cli: Cli) -> Result<u8> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let code = run_with(&cli, &mut out)?;
+    let result = run_with(&cli, &mut out);
+    BARS.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    let code = result?;
     out.flush()?;
     Ok(code)
 }
@@ -454,12 +510,13 @@ fn print_verify(out: &mut impl Write, r: &VerifyReport, as_json: bool) -> Result
         match &r.problem {
             None => writeln!(
                 out,
-                "intact: {} events verified, head {}",
+                "{}: {} events verified, head {}",
+                paint("intact", GREEN),
                 r.checked,
                 r.head.token()
             )?,
             Some(p) => {
-                writeln!(out, "TAMPERED: first bad seq {}", p.seq())?;
+                writeln!(out, "{}: first bad seq {}", paint("TAMPERED", RED), p.seq())?;
                 writeln!(out, "  {p}")?;
                 writeln!(out, "  {} events verified before it", r.checked)?;
             }
@@ -817,7 +874,7 @@ fn log_table<'a>(out: &mut impl Write, rows: impl Iterator<Item = &'a Recorded>)
                 "seq", "said on", "party", "stance", "proposition"
             )?;
         }
-        writeln!(out, "{}", summary_row(r))?;
+        writeln!(out, "{}", fit(&summary_row(r)))?;
         n += 1;
     }
     Ok(n)

@@ -68,3 +68,32 @@ fn target() -> ProgressDrawTarget {
         ProgressDrawTarget::hidden()
     }
 }
+
+/// A bar that appears only once the work has taken a second (most commands
+/// finish sooner and show nothing), moved by a callback, and removed when the
+/// returned guard is dropped.
+pub fn after_a_second(total: u64, what: &'static str) -> (impl Fn(u64) + Send + Sync, Guard) {
+    let shared: std::sync::Arc<std::sync::Mutex<Option<ProgressBar>>> = Default::default();
+    let start = std::time::Instant::now();
+    let bar = shared.clone();
+    let f = move |at: u64| {
+        if !shown() || start.elapsed() < std::time::Duration::from_secs(1) {
+            return;
+        }
+        let mut b = bar.lock().unwrap_or_else(|p| p.into_inner());
+        b.get_or_insert_with(|| Progress::events(total, what).0)
+            .set_position(at.min(total));
+    };
+    (f, Guard(shared))
+}
+
+/// Removes a bar made by [`after_a_second`].
+pub struct Guard(std::sync::Arc<std::sync::Mutex<Option<ProgressBar>>>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(b) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -491,7 +491,8 @@ pub fn check_evidence(bundle: &Path, key: &Path, o: Output, out: &mut impl Write
             } else {
                 writeln!(
                     out,
-                    "valid: {} positions follow from {} records, each proven in the tree of {} records of {} (root {}), signed by {}",
+                    "{}: {} positions follow from {} records, each proven in the tree of {} records of {} (root {}), signed by {}",
+                    super::paint("valid", super::GREEN),
                     c.positions,
                     c.records,
                     c.checkpoint.size,
@@ -506,7 +507,7 @@ pub fn check_evidence(bundle: &Path, key: &Path, o: Output, out: &mut impl Write
             if o.json {
                 writeln!(out, "{}", json!({"valid": false, "problem": why}))?;
             } else {
-                writeln!(out, "INVALID: {why}")?;
+                writeln!(out, "{}: {why}", super::paint("INVALID", super::RED))?;
             }
             Ok(INTEGRITY)
         }
