@@ -4,7 +4,7 @@ use super::args::{Cli, Selection};
 use super::transfer::Sink;
 use super::{filter_from, open, parse_date_flag, parse_known_at, resolve_flag, Result};
 use demarche::draw::{self, Caption, Lanes};
-use demarche::event::Recorded;
+use demarche::event::{Event, Recorded};
 use demarche::projection::Query;
 use std::io::Write;
 use std::path::Path;
@@ -93,9 +93,28 @@ pub fn timeline(
     let actors = ledger.actors()?.clone();
     let party = resolve_flag(&actors, party, "party")?;
     let subject = resolve_flag(&actors, subject, "subject")?;
-    let records: Vec<Recorded> = ledger
-        .iter(1, u64::MAX)?
-        .collect::<std::result::Result<_, _>>()?;
+    // Only what the picture shows is kept: the statements that match, and the
+    // corrections and retractions (which say what became of them).
+    let wanted = |s: &demarche::event::Statement| {
+        party.as_ref().is_none_or(|p| &s.party == p)
+            && subject
+                .as_ref()
+                .is_none_or(|x| s.proposition.subjects.contains(x))
+            && from_date.is_none_or(|d| s.said_on.date >= d)
+            && to_date.is_none_or(|d| s.said_on.date <= d)
+    };
+    let mut records: Vec<Recorded> = Vec::new();
+    for r in ledger.iter(1, u64::MAX)? {
+        let r = r?;
+        let keep = match &r.event {
+            Some(Event::Statement(s)) => wanted(s),
+            Some(Event::Correction(_) | Event::Retraction(_)) => true,
+            _ => false,
+        };
+        if keep {
+            records.push(r);
+        }
+    }
     let events: Vec<draw::TimelineEvent> = draw::timeline_events(&records)
         .into_iter()
         .filter(|e| party.as_ref().is_none_or(|p| &e.party == p))
