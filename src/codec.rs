@@ -254,7 +254,7 @@ fn config() -> impl bincode::config::Config {
 }
 
 #[derive(Encode, BorrowDecode)]
-enum WireEvent<'a> {
+pub(crate) enum WireEvent<'a> {
     Statement(WireStatement<'a>),
     Correction(WireCorrection<'a>),
     Retraction(WireRetraction<'a>),
@@ -263,19 +263,19 @@ enum WireEvent<'a> {
 }
 
 #[derive(Encode, BorrowDecode)]
-struct WireTime {
+pub(crate) struct WireTime {
     seconds: u32,
     offset_minutes: Option<i16>,
 }
 
 #[derive(Encode, BorrowDecode)]
-struct WireSpeaker<'a> {
+pub(crate) struct WireSpeaker<'a> {
     name: &'a str,
     role: Option<&'a str>,
 }
 
 #[derive(Encode, BorrowDecode)]
-struct WireStatement<'a> {
+pub(crate) struct WireStatement<'a> {
     said_on: i32,
     said_at: Option<WireTime>,
     party: &'a str,
@@ -293,20 +293,20 @@ struct WireStatement<'a> {
 }
 
 #[derive(Encode, BorrowDecode)]
-struct WireCorrection<'a> {
+pub(crate) struct WireCorrection<'a> {
     of: u64,
     statement: WireStatement<'a>,
     reason: Option<&'a str>,
 }
 
 #[derive(Encode, BorrowDecode)]
-struct WireRetraction<'a> {
+pub(crate) struct WireRetraction<'a> {
     of: u64,
     reason: &'a str,
 }
 
 #[derive(Encode, BorrowDecode)]
-struct WireActor<'a> {
+pub(crate) struct WireActor<'a> {
     id: &'a str,
     name: &'a str,
     kind: &'a str,
@@ -316,7 +316,7 @@ struct WireActor<'a> {
 }
 
 #[derive(Encode, BorrowDecode)]
-struct WireAlias<'a> {
+pub(crate) struct WireAlias<'a> {
     actor: &'a str,
     alias: &'a str,
 }
@@ -507,7 +507,7 @@ pub fn is_reference(payload: &[u8]) -> bool {
 }
 
 /// The wire form of exactly one event: bounded, with no trailing bytes.
-fn decode_wire(bytes: &[u8]) -> Result<WireEvent<'_>, FormatError> {
+pub(crate) fn decode_wire(bytes: &[u8]) -> Result<WireEvent<'_>, FormatError> {
     if bytes.len() > MAX_PAYLOAD {
         return Err(FormatError::TooLarge(bytes.len()));
     }
@@ -546,6 +546,67 @@ fn from_wire(wire: WireEvent<'_>) -> Result<Event, FormatError> {
             actor: a.actor.to_string(),
             alias: a.alias.to_string(),
         }),
+    })
+}
+
+fn statement_view<'a>(
+    w: &'a WireStatement<'a>,
+) -> Result<crate::json::StatementView<'a, &'a str>, FormatError> {
+    Ok(crate::json::StatementView {
+        said_on: SaidOn {
+            date: date_field(w.said_on, "said_on")?,
+            time: w.said_at.as_ref().map(|t| TimeOfDay {
+                seconds: t.seconds,
+                offset_minutes: t.offset_minutes,
+            }),
+        },
+        party: w.party,
+        speaker: w.speaker.as_ref().map(|p| (p.name, p.role)),
+        stance: w.stance,
+        hedge: w.hedge,
+        predicate: w.predicate,
+        subjects: &w.subjects,
+        location: w.location,
+        qualifier: w.qualifier,
+        quote: w.quote,
+        url: w.source_url,
+        publisher: w.source_publisher,
+        published_on: w
+            .source_published_on
+            .map(|d| date_field(d, "source.published_on"))
+            .transpose()?,
+    })
+}
+
+/// A decoded payload's fields, borrowed from its bytes, for writing JSON
+/// without building an owned event.
+pub(crate) fn event_view<'a>(
+    w: &'a WireEvent<'a>,
+) -> Result<crate::json::EventView<'a, &'a str>, FormatError> {
+    use crate::json::EventView;
+    Ok(match w {
+        WireEvent::Statement(s) => EventView::Statement(statement_view(s)?),
+        WireEvent::Correction(c) => EventView::Correction {
+            of: c.of,
+            statement: statement_view(&c.statement)?,
+            reason: c.reason,
+        },
+        WireEvent::Retraction(r) => EventView::Retraction {
+            of: r.of,
+            reason: r.reason,
+        },
+        WireEvent::Actor(a) => EventView::Actor {
+            id: a.id,
+            name: a.name,
+            kind: a.kind,
+            aliases: &a.aliases,
+            parent: a.parent,
+            cameo: a.cameo,
+        },
+        WireEvent::Alias(a) => EventView::Alias {
+            actor: a.actor,
+            alias: a.alias,
+        },
     })
 }
 

@@ -30,6 +30,36 @@ pub fn export_line(r: &Recorded) -> json::RecordedJson<'_> {
     }
 }
 
+/// Appends the export line of a stored record, with its newline, to `out`,
+/// straight from its bytes (what [`write_export_line`] writes for the record
+/// decoded).
+///
+/// # Errors
+/// A payload that does not decode.
+pub fn write_raw_export_line(
+    rec: &crate::codec::RawRecord<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), crate::codec::FormatError> {
+    let digest = chain::body_digest(rec);
+    let hash = chain::link_hash(&rec.header, &digest);
+    let wire;
+    let event = if rec.header.is_redacted() {
+        None
+    } else {
+        wire = codec::decode_wire(rec.body)?;
+        Some(codec::event_view(&wire)?)
+    };
+    let line = json::RawRecordJson {
+        header: &rec.header,
+        event,
+        hash,
+        digest,
+    };
+    serde_json::to_writer(&mut *out, &line).expect("JSON to memory");
+    out.push(b'\n');
+    Ok(())
+}
+
 /// Appends one export line, with its newline, to `out`.
 pub fn write_export_line(r: &Recorded, out: &mut Vec<u8>) {
     serde_json::to_writer(&mut *out, &export_line(r)).expect("JSON to memory");

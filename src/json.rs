@@ -629,14 +629,101 @@ fn slow_parse(line: &str) -> Result<InEvent, InputError> {
 // Writing events: serialised field by field, in the order below, without
 // building a map first (an export writes millions of them).
 
-/// A statement's fields; `with_type` adds `"type": "statement"` first.
-struct StatementJson<'a>(&'a Statement, bool);
-/// A speaker object.
-struct SpeakerJson<'a>(&'a Speaker);
-/// A proposition object.
-struct PropositionJson<'a>(&'a crate::event::Proposition);
-/// A source object.
-struct SourceJson<'a>(&'a crate::event::Source);
+/// A statement's fields, borrowed from an owned [`Statement`] or straight from
+/// a stored payload: the one place that lays out a statement's JSON.
+pub(crate) struct StatementView<'a, S> {
+    pub(crate) said_on: SaidOn,
+    pub(crate) party: &'a str,
+    pub(crate) speaker: Option<(&'a str, Option<&'a str>)>,
+    pub(crate) stance: &'a str,
+    pub(crate) hedge: Option<&'a str>,
+    pub(crate) predicate: &'a str,
+    pub(crate) subjects: &'a [S],
+    pub(crate) location: Option<&'a str>,
+    pub(crate) qualifier: Option<&'a str>,
+    pub(crate) quote: &'a str,
+    pub(crate) url: Option<&'a str>,
+    pub(crate) publisher: Option<&'a str>,
+    pub(crate) published_on: Option<jiff::civil::Date>,
+}
+
+/// An event's fields, borrowed: the one place that lays out an event's JSON.
+pub(crate) enum EventView<'a, S> {
+    Statement(StatementView<'a, S>),
+    Correction {
+        of: u64,
+        statement: StatementView<'a, S>,
+        reason: Option<&'a str>,
+    },
+    Retraction {
+        of: u64,
+        reason: &'a str,
+    },
+    Actor {
+        id: &'a str,
+        name: &'a str,
+        kind: &'a str,
+        aliases: &'a [S],
+        parent: Option<&'a str>,
+        cameo: Option<&'a str>,
+    },
+    Alias {
+        actor: &'a str,
+        alias: &'a str,
+    },
+}
+
+impl<'a> From<&'a Statement> for StatementView<'a, String> {
+    fn from(s: &'a Statement) -> Self {
+        StatementView {
+            said_on: s.said_on,
+            party: &s.party,
+            speaker: s
+                .speaker
+                .as_ref()
+                .map(|p| (p.name.as_str(), p.role.as_deref())),
+            stance: &s.stance,
+            hedge: s.hedge.as_deref(),
+            predicate: &s.proposition.predicate,
+            subjects: &s.proposition.subjects,
+            location: s.proposition.location.as_deref(),
+            qualifier: s.proposition.qualifier.as_deref(),
+            quote: &s.quote,
+            url: s.source.url.as_deref(),
+            publisher: s.source.publisher.as_deref(),
+            published_on: s.source.published_on,
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for EventView<'a, String> {
+    fn from(e: &'a Event) -> Self {
+        match e {
+            Event::Statement(s) => EventView::Statement(s.into()),
+            Event::Correction(c) => EventView::Correction {
+                of: c.of,
+                statement: (&c.statement).into(),
+                reason: c.reason.as_deref(),
+            },
+            Event::Retraction(r) => EventView::Retraction {
+                of: r.of,
+                reason: &r.reason,
+            },
+            Event::Actor(a) => EventView::Actor {
+                id: &a.id,
+                name: &a.name,
+                kind: &a.kind,
+                aliases: &a.aliases,
+                parent: a.parent.as_deref(),
+                cameo: a.cameo.as_deref(),
+            },
+            Event::Alias(a) => EventView::Alias {
+                actor: &a.actor,
+                alias: &a.alias,
+            },
+        }
+    }
+}
 
 /// Serialises an optional entry only when it is there.
 fn opt_entry<M: SerializeMap, T: Serialize + ?Sized>(
@@ -650,58 +737,68 @@ fn opt_entry<M: SerializeMap, T: Serialize + ?Sized>(
     }
 }
 
-impl StatementJson<'_> {
-    fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
-        let s = self.0;
-        if self.1 {
+impl<S: Serialize> StatementView<'_, S> {
+    fn entries<M: SerializeMap>(&self, m: &mut M, with_type: bool) -> Result<(), M::Error> {
+        if with_type {
             m.serialize_entry("type", "statement")?;
         }
-        m.serialize_entry("said_on", &format_said_on(&s.said_on))?;
-        m.serialize_entry("party", &s.party)?;
-        opt_entry(m, "speaker", s.speaker.as_ref().map(SpeakerJson).as_ref())?;
-        m.serialize_entry("stance", &s.stance)?;
-        opt_entry(m, "hedge", s.hedge.as_ref())?;
-        m.serialize_entry("proposition", &PropositionJson(&s.proposition))?;
-        m.serialize_entry("quote", &s.quote)?;
-        m.serialize_entry("source", &SourceJson(&s.source))
+        m.serialize_entry("said_on", &format_said_on(&self.said_on))?;
+        m.serialize_entry("party", self.party)?;
+        if let Some((name, role)) = self.speaker {
+            m.serialize_entry("speaker", &SpeakerJson(name, role))?;
+        }
+        m.serialize_entry("stance", self.stance)?;
+        opt_entry(m, "hedge", self.hedge)?;
+        m.serialize_entry("proposition", &PropositionJson(self))?;
+        m.serialize_entry("quote", self.quote)?;
+        m.serialize_entry("source", &SourceJson(self))
     }
 }
 
-impl Serialize for StatementJson<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+/// A statement inside a correction: its fields without `type`.
+struct StatementJson<'v, 'a, S>(&'v StatementView<'a, S>);
+
+impl<S: Serialize> Serialize for StatementJson<'_, '_, S> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
         let mut m = ser.serialize_map(None)?;
-        self.entries(&mut m)?;
+        self.0.entries(&mut m, false)?;
         m.end()
     }
 }
+
+struct SpeakerJson<'a>(&'a str, Option<&'a str>);
 
 impl Serialize for SpeakerJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let mut m = ser.serialize_map(None)?;
-        m.serialize_entry("name", &self.0.name)?;
-        opt_entry(&mut m, "role", self.0.role.as_ref())?;
+        m.serialize_entry("name", self.0)?;
+        opt_entry(&mut m, "role", self.1)?;
         m.end()
     }
 }
 
-impl Serialize for PropositionJson<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+struct PropositionJson<'v, 'a, S>(&'v StatementView<'a, S>);
+
+impl<S: Serialize> Serialize for PropositionJson<'_, '_, S> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
         let p = self.0;
         let mut m = ser.serialize_map(None)?;
-        m.serialize_entry("predicate", &p.predicate)?;
-        m.serialize_entry("subjects", &p.subjects)?;
-        opt_entry(&mut m, "location", p.location.as_ref())?;
-        opt_entry(&mut m, "qualifier", p.qualifier.as_ref())?;
+        m.serialize_entry("predicate", p.predicate)?;
+        m.serialize_entry("subjects", p.subjects)?;
+        opt_entry(&mut m, "location", p.location)?;
+        opt_entry(&mut m, "qualifier", p.qualifier)?;
         m.end()
     }
 }
 
-impl Serialize for SourceJson<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+struct SourceJson<'v, 'a, S>(&'v StatementView<'a, S>);
+
+impl<S> Serialize for SourceJson<'_, '_, S> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
         let s = self.0;
         let mut m = ser.serialize_map(None)?;
-        opt_entry(&mut m, "url", s.url.as_ref())?;
-        opt_entry(&mut m, "publisher", s.publisher.as_ref())?;
+        opt_entry(&mut m, "url", s.url)?;
+        opt_entry(&mut m, "publisher", s.publisher)?;
         opt_entry(
             &mut m,
             "published_on",
@@ -711,52 +808,63 @@ impl Serialize for SourceJson<'_> {
     }
 }
 
-/// An event in the line format (what `append --json` takes), serialisable.
-pub struct EventJson<'a>(pub &'a Event);
-
-impl EventJson<'_> {
-    fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
-        match self.0 {
-            Event::Statement(s) => StatementJson(s, true).entries(m),
-            Event::Correction(c) => {
+impl<S: Serialize> EventView<'_, S> {
+    pub(crate) fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        match self {
+            EventView::Statement(s) => s.entries(m, true),
+            EventView::Correction {
+                of,
+                statement,
+                reason,
+            } => {
                 m.serialize_entry("type", "correction")?;
-                m.serialize_entry("of", &c.of)?;
-                m.serialize_entry("statement", &StatementJson(&c.statement, false))?;
-                opt_entry(m, "reason", c.reason.as_ref())
+                m.serialize_entry("of", of)?;
+                m.serialize_entry("statement", &StatementJson(statement))?;
+                opt_entry(m, "reason", *reason)
             }
-            Event::Retraction(r) => {
+            EventView::Retraction { of, reason } => {
                 m.serialize_entry("type", "retraction")?;
-                m.serialize_entry("of", &r.of)?;
-                m.serialize_entry("reason", &r.reason)
+                m.serialize_entry("of", of)?;
+                m.serialize_entry("reason", reason)
             }
-            Event::Actor(a) => {
+            EventView::Actor {
+                id,
+                name,
+                kind,
+                aliases,
+                parent,
+                cameo,
+            } => {
                 m.serialize_entry("type", "actor")?;
-                m.serialize_entry("id", &a.id)?;
-                m.serialize_entry("name", &a.name)?;
-                m.serialize_entry("kind", &a.kind)?;
-                m.serialize_entry("aliases", &a.aliases)?;
-                opt_entry(m, "parent", a.parent.as_ref())?;
-                opt_entry(m, "cameo", a.cameo.as_ref())
+                m.serialize_entry("id", id)?;
+                m.serialize_entry("name", name)?;
+                m.serialize_entry("kind", kind)?;
+                m.serialize_entry("aliases", aliases)?;
+                opt_entry(m, "parent", *parent)?;
+                opt_entry(m, "cameo", *cameo)
             }
-            Event::Alias(a) => {
+            EventView::Alias { actor, alias } => {
                 m.serialize_entry("type", "alias")?;
-                m.serialize_entry("actor", &a.actor)?;
-                m.serialize_entry("alias", &a.alias)
+                m.serialize_entry("actor", actor)?;
+                m.serialize_entry("alias", alias)
             }
         }
     }
 }
 
+/// An event in the line format (what `append --json` takes), serialisable.
+pub struct EventJson<'a>(pub &'a Event);
+
 impl Serialize for EventJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let mut m = ser.serialize_map(None)?;
-        self.entries(&mut m)?;
+        EventView::from(self.0).entries(&mut m)?;
         m.end()
     }
 }
 
 /// A hash as 64 lower-case hex digits, without allocating.
-struct HexJson<'a>(&'a crate::event::Hash);
+pub(crate) struct HexJson<'a>(&'a crate::event::Hash);
 
 impl Serialize for HexJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
@@ -781,6 +889,35 @@ pub struct RecordedJson<'a> {
     pub payload_len: bool,
 }
 
+/// A stored record as an export line, written straight from its bytes: its
+/// chain hash and digest recomputed, its event never built as owned strings.
+pub(crate) struct RawRecordJson<'a> {
+    pub(crate) header: &'a crate::codec::RecordHeader,
+    pub(crate) event: Option<EventView<'a, &'a str>>,
+    pub(crate) hash: crate::event::Hash,
+    pub(crate) digest: crate::event::Hash,
+}
+
+impl Serialize for RawRecordJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let h = self.header;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("seq", &h.seq)?;
+        m.serialize_entry("recorded_at", &format_recorded_at(h.recorded_at))?;
+        match &self.event {
+            Some(e) => e.entries(&mut m)?,
+            None => {
+                m.serialize_entry("type", "redacted")?;
+                m.serialize_entry("payload_len", &h.payload_len)?;
+            }
+        }
+        m.serialize_entry("prev", &HexJson(&h.prev))?;
+        m.serialize_entry("hash", &HexJson(&self.hash))?;
+        m.serialize_entry("digest", &HexJson(&self.digest))?;
+        m.end()
+    }
+}
+
 impl Serialize for RecordedJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let r = self.record;
@@ -788,7 +925,7 @@ impl Serialize for RecordedJson<'_> {
         m.serialize_entry("seq", &r.seq)?;
         m.serialize_entry("recorded_at", &format_recorded_at(r.recorded_at))?;
         match &r.event {
-            Some(e) => EventJson(e).entries(&mut m)?,
+            Some(e) => EventView::from(e).entries(&mut m)?,
             None => {
                 m.serialize_entry("type", "redacted")?;
                 if self.payload_len {

@@ -364,6 +364,99 @@ impl Ledger {
         self.scan_records(from, f)
     }
 
+    /// Reads every stored block up to the head and maps each on one of two
+    /// threads with `map(records)` (the block's records, decompressed), handing
+    /// the results to `sink` in seq order on this thread.
+    ///
+    /// # Errors
+    /// Store failures, a block that does not open, and the errors of `map`
+    /// and `sink`.
+    pub fn map_blocks<T: Send>(
+        &self,
+        map: impl Fn(&[u8]) -> Result<T> + Sync,
+        mut sink: impl FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        type Group = (usize, Vec<(Seq, Vec<u8>)>);
+        let head = self.store.head()?;
+        std::thread::scope(|scope| {
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<std::result::Result<Group, StoreError>>(4);
+            // Shared by the workers only: when they stop (the sink failed), the
+            // reader's next send fails and it stops too.
+            let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, Result<Vec<T>>)>(8);
+            let store = self.store.as_ref();
+            scope.spawn(move || {
+                let mut group = Vec::new();
+                let mut n = 0;
+                for b in store.blocks_from(1) {
+                    match b {
+                        Ok((key, _)) if key > head.size => break,
+                        Ok(b) => group.push(b),
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                    if group.len() == 32 {
+                        if tx.send(Ok((n, std::mem::take(&mut group)))).is_err() {
+                            return;
+                        }
+                        n += 1;
+                    }
+                }
+                if !group.is_empty() {
+                    let _ = tx.send(Ok((n, group)));
+                }
+            });
+            for _ in 0..2 {
+                let (rx, done_tx, map) = (rx.clone(), done_tx.clone(), &map);
+                scope.spawn(move || loop {
+                    let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(group) = next else { return };
+                    let (n, out) = match group {
+                        Ok((n, blocks)) => (
+                            n,
+                            blocks
+                                .iter()
+                                .map(|(key, stored)| {
+                                    let records = codec::open_block(stored).map_err(|error| {
+                                        LedgerError::Corrupt { seq: *key, error }
+                                    })?;
+                                    map(&records)
+                                })
+                                .collect::<Result<Vec<T>>>(),
+                        ),
+                        Err(e) => (usize::MAX, Err(e.into())),
+                    };
+                    if done_tx.send((n, out)).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop((done_tx, rx));
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut next = 0usize;
+            for (n, out) in done_rx {
+                if n == usize::MAX {
+                    out?;
+                    continue;
+                }
+                waiting.insert(n, out);
+                while let Some(out) = waiting.remove(&next) {
+                    for t in out? {
+                        sink(t)?;
+                    }
+                    if let Some(p) = &self.progress {
+                        p((next as u64 + 1) * 32);
+                    }
+                    next += 1;
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn scan_records(
         &self,
         from: Seq,

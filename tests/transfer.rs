@@ -80,6 +80,10 @@ fn export_carries_the_chain_and_rebuild_reproduces_it_exactly() {
         .map(|l| serde_json::from_str(l).expect("JSON"))
         .collect();
     assert_eq!(lines.len(), 16);
+    // Written straight from the stored bytes, the export says exactly what the
+    // decoded events say (`log --json`).
+    let log = stdout(&demarche(&ledger).args(["log", "--json"]).assert().success());
+    assert_eq!(log, text);
     for (i, l) in lines.iter().enumerate() {
         assert_eq!(l["seq"], (i + 1) as u64);
         for f in ["recorded_at", "prev", "hash", "digest"] {
@@ -637,4 +641,30 @@ fn malformed_gdelt_files_are_refused_naming_the_line() {
             "{file}: a refused import leaves no ledger"
         );
     }
+}
+
+#[test]
+fn an_export_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    {
+        let mut l = common::open(&ledger);
+        l.append_batch((0..3000).map(|i| Ok(common::statement(i))))
+            .expect("batch");
+    }
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{}' --ledger '{}' export | head -1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\" >&2",
+            env!("CARGO_BIN_EXE_demarche"),
+            ledger.display()
+        ))
+        .output()
+        .expect("bash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("status=0"), "{stderr}");
+    assert!(
+        !stderr.contains("error") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
 }

@@ -368,22 +368,44 @@ pub fn export(
         let mut n = 0u64;
         match format {
             ExportFormat::Jsonl => {
-                // One thread reads, decodes and formats records (allocating
-                // and freeing on the same thread); this one writes them.
-                n = in_chunks(
-                    &ledger,
-                    head.size,
-                    |chunk, buf| {
-                        for r in chunk {
-                            export::write_export_line(r, buf);
+                // Blocks are formatted on two threads, straight from their
+                // bytes, and written here in order.
+                let mut write_error = None;
+                let mapped = ledger.map_blocks(
+                    |records| {
+                        let mut buf = Vec::with_capacity(records.len() * 3 / 2);
+                        let mut count = 0u64;
+                        for rec in demarche::codec::records(records) {
+                            let rec =
+                                rec.map_err(|error| LedgerError::Corrupt { seq: 0, error })?;
+                            export::write_raw_export_line(&rec, &mut buf).map_err(|error| {
+                                LedgerError::Corrupt {
+                                    seq: rec.header.seq,
+                                    error,
+                                }
+                            })?;
+                            count += 1;
                         }
+                        Ok((buf, count))
                     },
-                    |bytes, records| {
-                        w.write_all(bytes)?;
-                        bar.advance(records);
+                    |(buf, count)| {
+                        if let Err(e) = w.write_all(&buf) {
+                            // Reported below as a write error (a closed pipe ends quietly).
+                            write_error = Some(e);
+                            return Err(LedgerError::Rejected {
+                                index: None,
+                                error: InputError::new("", "output closed"),
+                            });
+                        }
+                        n += count;
+                        bar.advance(count);
                         Ok(())
                     },
-                )?;
+                );
+                if let Some(e) = write_error {
+                    return Err(e.into());
+                }
+                mapped?;
             }
             ExportFormat::Csv => {
                 let amendments = ledger.amendments(None)?;
@@ -419,61 +441,6 @@ pub fn export(
         );
     }
     Ok(0)
-}
-
-/// Reads records 1 to `to` on a thread of its own and formats them there, a
-/// chunk at a time, with `format`; hands each chunk's bytes to `write` on
-/// this thread. Returns how many records were written.
-fn in_chunks(
-    ledger: &demarche::ledger::Ledger,
-    to: u64,
-    format: impl Fn(&[demarche::event::Recorded], &mut Vec<u8>) + Send,
-    mut write: impl FnMut(&[u8], u64) -> Result<()>,
-) -> Result<u64> {
-    const CHUNK: usize = 1024;
-    type Formatted = std::result::Result<(Vec<u8>, u64), LedgerError>;
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Formatted>(4);
-        scope.spawn(move || {
-            let records = match ledger.iter(1, to) {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            };
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let flush = |chunk: &mut Vec<demarche::event::Recorded>| {
-                let mut buf = Vec::with_capacity(CHUNK * 600);
-                format(chunk, &mut buf);
-                let n = chunk.len() as u64;
-                chunk.clear();
-                tx.send(Ok((buf, n))).is_ok()
-            };
-            for r in records {
-                match r {
-                    Ok(r) => chunk.push(r),
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-                if chunk.len() == CHUNK && !flush(&mut chunk) {
-                    return;
-                }
-            }
-            if !chunk.is_empty() {
-                flush(&mut chunk);
-            }
-        });
-        let mut n = 0u64;
-        for formatted in rx {
-            let (bytes, records) = formatted?;
-            write(&bytes, records)?;
-            n += records;
-        }
-        Ok(n)
-    })
 }
 
 /// Reads an export line by line and checks its chain, handing each checked
