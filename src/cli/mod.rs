@@ -52,19 +52,74 @@ fn paint(text: &str, code: &str) -> String {
 /// A table row cut to the terminal's width (with an ellipsis), when stdout is
 /// a terminal; whole otherwise, for pipes and files.
 fn fit(row: &str) -> std::borrow::Cow<'_, str> {
-    static WIDTH: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
-    let width = *WIDTH.get_or_init(|| {
-        console::Term::stdout()
-            .size_checked()
-            .map(|(_, cols)| usize::from(cols))
-    });
-    match width {
+    match term_width() {
         Some(w) if w > 20 && row.chars().count() > w => {
             let mut s: String = row.chars().take(w - 1).collect();
             s.push('…');
             std::borrow::Cow::Owned(s)
         }
         _ => std::borrow::Cow::Borrowed(row),
+    }
+}
+
+/// The terminal's width, when stdout is one.
+fn term_width() -> Option<usize> {
+    static WIDTH: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *WIDTH.get_or_init(|| {
+        console::Term::stdout()
+            .size_checked()
+            .map(|(_, cols)| usize::from(cols))
+    })
+}
+
+/// Writes lines through [`fit`]: the tables of a command cut to the terminal's
+/// width (and passed whole to a pipe or a file).
+struct FitLines<'a, W: Write> {
+    inner: &'a mut W,
+    line: Vec<u8>,
+}
+
+impl<'a, W: Write> FitLines<'a, W> {
+    fn new(inner: &'a mut W) -> Self {
+        FitLines {
+            inner,
+            line: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for FitLines<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if term_width().is_none() {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        for &b in buf {
+            if b == b'\n' {
+                let text = String::from_utf8_lossy(&self.line);
+                self.inner.write_all(fit(&text).as_bytes())?;
+                self.inner.write_all(b"\n")?;
+                self.line.clear();
+            } else {
+                self.line.push(b);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            let text = String::from_utf8_lossy(&self.line).into_owned();
+            self.inner.write_all(fit(&text).as_bytes())?;
+            self.line.clear();
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for FitLines<'_, W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
@@ -412,6 +467,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             key,
             out: o,
         } => proofs::check_evidence(bundle, key, *o, &mut out),
+        Command::Log(a) if !a.out.json => log(cli, a, &mut FitLines::new(&mut out)),
         Command::Log(a) => log(cli, a, &mut out),
         Command::Show { seq, out: o } => {
             let mut ledger = open(cli, false)?;
@@ -456,9 +512,12 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             Ok(0)
         }
         Command::Actor(a) => actor(cli, a, &mut out),
+        Command::Positions(a) if !a.out.json => positions_cmd(cli, a, &mut FitLines::new(&mut out)),
         Command::Positions(a) => positions_cmd(cli, a, &mut out),
         Command::Vocab(o) => vocab(*o, &mut out),
+        Command::History(a) if !a.out.json => history(cli, a, &mut FitLines::new(&mut out)),
         Command::History(a) => history(cli, a, &mut out),
+        Command::Diff(a) if !a.out.json => diff_cmd(cli, a, &mut FitLines::new(&mut out)),
         Command::Diff(a) => diff_cmd(cli, a, &mut out),
     }
 }
@@ -874,7 +933,7 @@ fn log_table<'a>(out: &mut impl Write, rows: impl Iterator<Item = &'a Recorded>)
                 "seq", "said on", "party", "stance", "proposition"
             )?;
         }
-        writeln!(out, "{}", fit(&summary_row(r)))?;
+        writeln!(out, "{}", summary_row(r))?;
         n += 1;
     }
     Ok(n)
