@@ -236,6 +236,9 @@ pub struct Ledger {
     tree: Option<tree::Growing>,
     keep_tree: bool,
     progress: Option<Progress>,
+    /// Tiles of a tree rebuilt in this process, for proofs when the store
+    /// could not save them (a read-only redb handle).
+    tile_overlay: HashMap<String, Vec<u8>>,
 }
 
 /// A callback told how far a long read has come (the seq reached).
@@ -253,6 +256,7 @@ impl Ledger {
             tree: None,
             keep_tree: true,
             progress: None,
+            tile_overlay: HashMap::new(),
         }
     }
 
@@ -377,6 +381,7 @@ impl Ledger {
         mut sink: impl FnMut(T) -> Result<()>,
     ) -> Result<()> {
         type Group = (usize, Vec<(Seq, Vec<u8>)>);
+        type Done<T> = (usize, Result<Vec<T>>, Seq);
         let head = self.store.head()?;
         std::thread::scope(|scope| {
             let (tx, rx) =
@@ -384,7 +389,7 @@ impl Ledger {
             // Shared by the workers only: when they stop (the sink failed), the
             // reader's next send fails and it stops too.
             let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, Result<Vec<T>>)>(8);
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Done<T>>(8);
             let store = self.store.as_ref();
             scope.spawn(move || {
                 let mut group = Vec::new();
@@ -414,7 +419,7 @@ impl Ledger {
                 scope.spawn(move || loop {
                     let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(group) = next else { return };
-                    let (n, out) = match group {
+                    let (n, out, last) = match group {
                         Ok((n, blocks)) => (
                             n,
                             blocks
@@ -426,10 +431,11 @@ impl Ledger {
                                     map(&records)
                                 })
                                 .collect::<Result<Vec<T>>>(),
+                            blocks.last().map_or(0, |(k, _)| *k),
                         ),
-                        Err(e) => (usize::MAX, Err(e.into())),
+                        Err(e) => (usize::MAX, Err(e.into()), 0),
                     };
-                    if done_tx.send((n, out)).is_err() {
+                    if done_tx.send((n, out, last)).is_err() {
                         return;
                     }
                 });
@@ -437,18 +443,19 @@ impl Ledger {
             drop((done_tx, rx));
             let mut waiting = std::collections::BTreeMap::new();
             let mut next = 0usize;
-            for (n, out) in done_rx {
+            for (n, out, last) in done_rx {
                 if n == usize::MAX {
                     out?;
                     continue;
                 }
-                waiting.insert(n, out);
-                while let Some(out) = waiting.remove(&next) {
+                waiting.insert(n, (out, last));
+                while let Some((out, last)) = waiting.remove(&next) {
                     for t in out? {
                         sink(t)?;
                     }
                     if let Some(p) = &self.progress {
-                        p((next as u64 + 1) * 32);
+                        // The first seq of the group's last block: near enough.
+                        p(last);
                     }
                     next += 1;
                 }
@@ -523,6 +530,11 @@ impl Ledger {
                     .map(|(k, v)| (k.as_str(), v.as_slice()))
                     .collect();
                 self.store.put_meta(&entries)?;
+                // A read-only store does not keep them: proofs read them here.
+                self.tile_overlay = changes
+                    .into_iter()
+                    .filter(|(k, _)| k != tree::FRONTIER_META)
+                    .collect();
                 t
             }
         };
@@ -549,7 +561,13 @@ impl Ledger {
         self.load_tree()?;
         let this = &*self;
         let mut nodes = tree::Nodes::new(
-            |tl, i| Ok(this.store.meta(&tree::tile_key(tl, i))?),
+            |tl, i| {
+                let key = tree::tile_key(tl, i);
+                match this.tile_overlay.get(&key) {
+                    Some(v) => Ok(Some(v.clone())),
+                    None => Ok(this.store.meta(&key)?),
+                }
+            },
             |first, count| {
                 let mut hashes = Vec::with_capacity(count as usize);
                 this.scan_records(first + 1, |rec| {
@@ -1099,6 +1117,7 @@ impl Ledger {
         let head = packer.head;
         self.store.commit(&head, &blocks, &meta, staged)?;
         self.tree = tree;
+        self.tile_overlay.clear();
         self.actors = Some(actors);
         self.actor_index = Some(index);
         self.actor_index_stored = true;

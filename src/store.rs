@@ -204,6 +204,10 @@ pub struct OpenOptions {
     /// Only read. With redb, a reader then never waits for a writer, and reads
     /// one snapshot taken when it opens; sled has no such mode, and ignores it.
     pub read_only: bool,
+    /// With `read_only`, open for writing after all when no one else holds the
+    /// ledger, so that derived data the command builds (a positions snapshot)
+    /// is saved; redb only. Such a command then holds off writers while it runs.
+    pub prefer_writer: bool,
 }
 
 impl Default for OpenOptions {
@@ -213,6 +217,7 @@ impl Default for OpenOptions {
             lock_timeout: Duration::from_secs(10),
             engine: Engine::from_env(),
             read_only: false,
+            prefer_writer: false,
         }
     }
 }

@@ -194,3 +194,71 @@ fn with_sled_a_reader_waits_for_the_writer() {
     drop(writer);
     demarche(&path).arg("head").assert().success();
 }
+
+#[test]
+fn with_redb_a_reader_never_holds_off_a_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger");
+    demarche(&path)
+        .args(["init", "--engine", "redb"])
+        .assert()
+        .success();
+    demarche(&path).arg("demo").assert().success();
+    // A reader (as `verify`, `export` or `log` open it) stays open...
+    let reader = demarche::ledger::Ledger::open(
+        &path,
+        &demarche::store::OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .expect("reader");
+    // ...and an append goes through beside it, at once.
+    demarche(&path)
+        .args([
+            "--wait",
+            "0",
+            "append",
+            "--retract",
+            "1",
+            "--reason",
+            "test",
+        ])
+        .assert()
+        .success();
+    // The reader still sees the ledger as it was when it opened.
+    assert_eq!(reader.head().expect("head").size, 10);
+    drop(reader);
+    assert_eq!(head_json(&path)["size"], 11);
+}
+
+#[test]
+fn with_redb_proofs_work_beside_a_writer_on_a_ledger_without_a_stored_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ledger");
+    demarche(&path)
+        .args(["init", "--engine", "redb"])
+        .assert()
+        .success();
+    common::build(&path, 2, 400);
+    // The tree deleted, as in a ledger written before it existed.
+    common::with_tree(&path, |t| {
+        for k in t.prefix_keys(b"m") {
+            if k.starts_with(b"mmerkle") || k.starts_with(b"mtile/") {
+                t.remove(&k).expect("remove");
+            }
+        }
+    });
+    // A writer holds the ledger, so `prove` reads read-only and cannot save the
+    // tree it rebuilds: it proves from the tree in memory.
+    let writer = common::open(&path);
+    let out = demarche(&path)
+        .args(["--wait", "0", "prove", "300", "--json"])
+        .assert()
+        .success();
+    drop(writer);
+    let p: Value = serde_json::from_str(String::from_utf8_lossy(&out.get_output().stdout).trim())
+        .expect("JSON");
+    assert_eq!(p["tree_size"], 404);
+    assert!(p["proof"].as_array().expect("proof").len() >= 8);
+}

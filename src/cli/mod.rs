@@ -266,6 +266,16 @@ fn clock() -> Result<Option<i64>> {
 /// Opens the ledger: for writing (and creating) with `create`, else only to
 /// read, which with redb never waits for a writer.
 fn open(cli: &Cli, create: bool) -> Result<Ledger> {
+    open_with(cli, create, false)
+}
+
+/// Opens the ledger to query positions: read-only, but with redb in the
+/// writer's place when it is free, so that the snapshot it builds is saved.
+fn open_query(cli: &Cli) -> Result<Ledger> {
+    open_with(cli, false, true)
+}
+
+fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
     if !cli.wait.is_finite() || cli.wait < 0.0 {
         return Err(Failure::usage(
             "--wait takes a number of seconds, 0 or more",
@@ -286,6 +296,7 @@ fn open(cli: &Cli, create: bool) -> Result<Ledger> {
         lock_timeout: Duration::from_secs_f64(cli.wait),
         engine: cli_engine(cli)?,
         read_only: !create,
+        prefer_writer,
     };
     let mut ledger = Ledger::open(&path, &opts)?;
     if let Some(now) = clock()? {
@@ -1445,7 +1456,7 @@ fn print_positions(
 
 fn positions_cmd(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
     let as_of = parse_date_flag(&a.as_of, "as-of")?;
-    let mut ledger = open(cli, false)?;
+    let mut ledger = open_query(cli)?;
     let known_at = parse_known_at(&a.known_at, &ledger)?;
     let filter = filter_from(&mut ledger, &a.selection)?;
     let query = Query {
@@ -1479,7 +1490,7 @@ fn diff_cmd(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
     if from > to {
         return Err(Failure::usage("--from must not be after --to"));
     }
-    let mut ledger = open(cli, false)?;
+    let mut ledger = open_query(cli)?;
     let known_at = parse_known_at(&a.known_at, &ledger)?;
     let filter = filter_from(&mut ledger, &a.selection)?;
     let at = |d| Query {

@@ -40,7 +40,7 @@ pub fn graph(
     out: &mut impl Write,
 ) -> Result<u8> {
     let as_of_date = parse_date_flag(as_of, "as-of")?;
-    let mut ledger = open(cli, false)?;
+    let mut ledger = super::open_query(cli)?;
     let known = parse_known_at(known_at, &ledger)?;
     let filter = filter_from(&mut ledger, selection)?;
     let query = Query {

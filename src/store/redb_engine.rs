@@ -5,10 +5,11 @@
 //!
 //! One process writes at a time (redb's single-writer mode); any number of
 //! read-only processes may open the ledger meanwhile. A command that only
-//! reads opens the ledger for writing when no one else does (to save the
-//! derived data it makes), and read-only otherwise: a read-only handle reads
-//! one snapshot, taken when it opens, for all its reads, so that a command
-//! sees the ledger as it was when it started, even while a writer commits.
+//! reads opens it read-only: such a handle reads one snapshot, taken when it
+//! opens, for all its reads, so that a command sees the ledger as it was when
+//! it started, even while a writer commits. A query whose derived data is
+//! worth keeping (`OpenOptions::prefer_writer`) takes the writer's place
+//! instead when no one holds it, so that what it builds is saved.
 //!
 //! A batch stages its blocks in one write transaction that stays open until
 //! the commit, which adds the head and makes it all durable at once (redb
@@ -90,23 +91,22 @@ impl RedbStore {
                 why: format!("it holds {name}, which no redb ledger does"),
             });
         }
-        // A reader takes the writer's place when no one holds it (opening is
-        // instant), so that the derived data it makes (a positions snapshot) is
-        // saved; when a writer is at work, it reads a snapshot beside it instead.
-        if exists && opts.read_only {
-            match builder().create(&file) {
-                Ok(db) => {
-                    let store = RedbStore {
-                        path: path.to_path_buf(),
-                        handle: Handle::Writer(db),
-                        pending: Default::default(),
-                    };
-                    store.check_marker()?;
-                    return Ok(store);
-                }
-                Err(DatabaseError::DatabaseAlreadyOpen) => {}
-                Err(e) => return Err(open_error(path, e)),
+        // A query that makes derived data worth keeping (a positions snapshot)
+        // takes the writer's place when no one holds it (opening is instant);
+        // otherwise, or when the file cannot be written at all, a reader reads
+        // a snapshot beside whoever writes.
+        if exists && opts.read_only && opts.prefer_writer {
+            if let Ok(db) = builder().create(&file) {
+                let store = RedbStore {
+                    path: path.to_path_buf(),
+                    handle: Handle::Writer(db),
+                    pending: Default::default(),
+                };
+                store.check_marker()?;
+                return Ok(store);
             }
+        }
+        if exists && opts.read_only {
             match builder().open_read_only(&file) {
                 Ok(db) => {
                     let snapshot = db.begin_read().map_err(err("cannot read the ledger"))?;
