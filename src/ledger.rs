@@ -1004,7 +1004,21 @@ impl Ledger {
                     // caught before it. Other events are compared once checked.
                     let reference = matches!(event, Event::Actor(_) | Event::Alias(_));
                     if let (Some(known), true) = (&known, reference) {
-                        let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
+                        // As the check would store it: a parent named by its id.
+                        let canonical = match &event {
+                            Event::Actor(a) => a.parent.as_deref().and_then(|p| {
+                                let id = actors.resolve(p).ok()?;
+                                (id != p).then(|| {
+                                    let mut a = a.clone();
+                                    a.parent = Some(id.to_string());
+                                    Event::Actor(a)
+                                })
+                            }),
+                            _ => None,
+                        };
+                        let digest = packer
+                            .encode(canonical.as_ref().unwrap_or(&event))
+                            .map_err(|e| reject(too_large(e)))?;
                         if known.contains(&digest_key(&digest)) {
                             skip();
                             continue;

@@ -106,6 +106,24 @@ fn keys_are_c2sp_keys_and_the_private_one_is_private() {
         .arg(s.root.join("x"))
         .assert()
         .code(2);
+    // A --force that cannot finish leaves the old pair whole: here the
+    // verifier key's name is taken by a directory.
+    let vkey = std::fs::read_to_string(&s.vkey).expect("vkey");
+    std::fs::remove_file(&s.vkey).expect("remove");
+    std::fs::create_dir(&s.vkey).expect("dir");
+    demarche(&s.ledger)
+        .args(["key", "generate", "--force", "--name", "other", "--out"])
+        .arg(s.root.join("k"))
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read_to_string(&s.key).expect("key"), skey);
+    drop(vkey);
+    let leftovers = std::fs::read_dir(&s.root)
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial"))
+        .count();
+    assert_eq!(leftovers, 0);
 }
 
 #[test]
@@ -294,6 +312,21 @@ fn verify_against_refuses_bad_checkpoints_with_the_right_code() {
     run(&write("bigger", &bigger), None)
         .code(1)
         .stdout(predicate::str::contains("cut off"));
+    // The empty tree: every ledger extends it (0), unless its root is not the
+    // empty tree's (1).
+    let origin = text.lines().next().expect("origin");
+    let empty = demarche::ledger::b64(&merkle::empty_root());
+    run(
+        &write("empty-tree", &format!("{origin}\n0\n{empty}\n")),
+        None,
+    )
+    .success();
+    let other_root = demarche::ledger::b64(&[1u8; 32]);
+    run(
+        &write("empty-tree", &format!("{origin}\n0\n{other_root}\n")),
+        None,
+    )
+    .code(1);
     // Another ledger's checkpoint (1).
     let other = text.replacen("demarche/", "demarche/0", 1);
     run(&write("other", &other), None)

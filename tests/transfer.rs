@@ -549,7 +549,7 @@ fn export_refuses_to_overwrite_and_leaves_no_partial_file() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial"))
         .collect();
     assert!(leftovers.is_empty());
 }
@@ -667,4 +667,46 @@ fn an_export_into_a_closed_pipe_ends_quietly() {
         !stderr.contains("error") && !stderr.contains("panicked"),
         "{stderr}"
     );
+}
+
+#[test]
+fn an_actor_named_with_its_parent_by_name_is_known_on_reimport() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let file = dir.path().join("actors.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"type":"actor","id":"TUR-MFA","name":"Turkish Foreign Ministry","kind":"body","aliases":[],"parent":"Turkey"}
+"#,
+    )
+    .expect("write");
+    let import = || {
+        let out = demarche(&ledger)
+            .args(["import", "--json"])
+            .arg(&file)
+            .assert()
+            .success();
+        serde_json::from_str::<Value>(stdout(&out).trim()).expect("JSON")
+    };
+    assert_eq!(import()["appended"], 1);
+    let again = import();
+    assert_eq!(again["appended"], 0);
+    assert_eq!(again["skipped"], 1);
+}
+
+#[test]
+fn odd_arguments_are_bad_usage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    demarche(&ledger)
+        .args(["rebuild", "--from", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a file"));
+    demarche(&ledger)
+        .args(["--wait", "1e300", "demo"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--wait"));
+    assert!(!ledger.exists());
 }

@@ -293,7 +293,8 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
     }
     let opts = OpenOptions {
         create,
-        lock_timeout: Duration::from_secs_f64(cli.wait),
+        lock_timeout: Duration::try_from_secs_f64(cli.wait)
+            .map_err(|_| Failure::usage("--wait takes a number of seconds, 0 or more"))?,
         engine: cli_engine(cli)?,
         read_only: !create,
         prefer_writer,

@@ -20,7 +20,10 @@ fn filters_text(parts: &[(&str, &Option<String>)]) -> String {
 
 fn write(output: Option<&Path>, force: bool, out: &mut impl Write, text: &str) -> Result<()> {
     let mut sink = Sink::new(output, force, out)?;
-    sink.writer().write_all(text.as_bytes())?;
+    if let Err(e) = sink.writer().write_all(text.as_bytes()) {
+        sink.abandon();
+        return Err(e.into());
+    }
     if let Some(path) = sink.finish()? {
         eprintln!("wrote {}", path.display());
     }

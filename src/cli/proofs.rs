@@ -13,7 +13,7 @@ use demarche::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
 use demarche::projection::Query;
 use serde_json::json;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Reads a small text file named on the command line.
 fn read_text(path: &Path, what: &str) -> Result<String> {
@@ -61,6 +61,15 @@ fn verifier(path: &Path) -> Result<VerifierKey> {
 /// Writes a new file, refusing to overwrite one unless `force`; `private`
 /// files are readable by their owner only.
 fn write_new(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()> {
+    let staged = stage_file(path, bytes, force, private)?;
+    put_in_place(&staged, path)
+}
+
+/// Writes `bytes` beside `path` under a name of this process's own (refusing
+/// an existing `path` unless `force`, and a directory), durably; returns that
+/// name. [`put_in_place`] then renames it, so that `path` is either whole and
+/// new, or as it was.
+fn stage_file(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<PathBuf> {
     use std::io::Write as _;
     if path.is_dir() {
         return Err(Failure::usage(format!(
@@ -68,48 +77,44 @@ fn write_new(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()
             path.display()
         )));
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
+    if path.exists() && !force {
+        return Err(Failure::usage(format!("{} already exists", path.display()))
+            .hint("pass --force to overwrite it, or choose another name"));
     }
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".partial-{}", std::process::id()));
+    let staged = path.with_file_name(name);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     if private {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::usage(format!("{} already exists", path.display()))
-                .hint("pass --force to overwrite it, or choose another name")
-        } else {
-            Failure {
-                code: IO,
-                message: format!("cannot create {}: {e}", path.display()),
-                hint: None,
-            }
-        }
-    })?;
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::PermissionsExt;
-        // An existing file overwritten with --force keeps its mode otherwise.
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Failure {
-                code: IO,
-                message: format!("cannot restrict {}: {e}", path.display()),
-                hint: None,
-            })?;
-    }
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Failure {
+    let written = opts.open(&staged).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&staged);
+        return Err(Failure {
             code: IO,
             message: format!("cannot write {}: {e}", path.display()),
             hint: None,
-        })
+        });
+    }
+    Ok(staged)
+}
+
+fn put_in_place(staged: &Path, path: &Path) -> Result<()> {
+    std::fs::rename(staged, path).map_err(|e| {
+        let _ = std::fs::remove_file(staged);
+        Failure {
+            code: IO,
+            message: format!("cannot write {}: {e}", path.display()),
+            hint: None,
+        }
+    })
 }
 
 /// `demarche key generate`.
@@ -142,18 +147,28 @@ pub fn key(k: &KeyCommand, out: &mut impl Write) -> Result<u8> {
             }
         }
     }
-    write_new(
+    // Both files are written in full before either takes its name: a failure
+    // leaves the old pair as it was.
+    let key_staged = stage_file(
         &key_path,
         format!("{}\n", signer.to_text()).as_bytes(),
         *force,
         true,
     )?;
-    write_new(
+    let vkey_staged = match stage_file(
         &vkey_path,
         format!("{}\n", verifier.to_text()).as_bytes(),
         *force,
         false,
-    )?;
+    ) {
+        Ok(p) => p,
+        Err(f) => {
+            let _ = std::fs::remove_file(&key_staged);
+            return Err(f);
+        }
+    };
+    put_in_place(&key_staged, &key_path)?;
+    put_in_place(&vkey_staged, &vkey_path)?;
     writeln!(out, "{}", verifier.to_text())?;
     eprintln!(
         "wrote {} (private: keep it secret) and {} (give it to whoever checks your checkpoints)",
@@ -378,18 +393,27 @@ pub fn verify_against(
         }
         Ok(INTEGRITY)
     };
-    if cp.size > size {
+    if cp.size == 0 {
+        // Every tree extends the empty one, whose root is SHA-256 of nothing.
+        if cp.root != merkle::empty_root() {
+            return failure(
+                "a checkpoint of 0 records with a root other than the empty tree's".into(),
+            );
+        }
+    } else if cp.size > size {
         return failure(format!(
             "the checkpoint states {} records, the ledger holds {size}: records were cut off",
             cp.size
         ));
     }
-    let proof = if cp.size == size {
+    let proof = if cp.size == size || cp.size == 0 {
         Vec::new()
     } else {
         ledger.consistency_proof(cp.size, size)?
     };
-    let consistent = if cp.size == size {
+    let consistent = if cp.size == 0 {
+        Ok(())
+    } else if cp.size == size {
         (cp.root == root)
             .then_some(())
             .ok_or_else(|| "same size, different root".to_string())

@@ -299,14 +299,19 @@ impl<'a, W: Write> Sink<'a, W> {
             return Err(Failure::usage(format!("{} already exists", path.display()))
                 .hint("pass --force to overwrite it, or choose another name"));
         }
+        // A name of this process's own, never a file someone else has.
         let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(".partial");
+        name.push(format!(".partial-{}", std::process::id()));
         let partial = path.with_file_name(name);
-        let f = std::fs::File::create(&partial).map_err(|e| Failure {
-            code: IO,
-            message: format!("cannot create {}: {e}", partial.display()),
-            hint: None,
-        })?;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .map_err(|e| Failure {
+                code: IO,
+                message: format!("cannot create {}: {e}", partial.display()),
+                hint: None,
+            })?;
         Ok(Sink::File {
             path: path.to_path_buf(),
             partial,
@@ -334,16 +339,23 @@ impl<'a, W: Write> Sink<'a, W> {
                     message: format!("cannot write {}: {e}", partial.display()),
                     hint: None,
                 };
-                let f = w.into_inner().map_err(|e| fail(e.into_error()))?;
-                f.sync_all().map_err(fail)?;
-                std::fs::rename(&partial, &path).map_err(fail)?;
+                let done = w
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .and_then(|()| std::fs::rename(&partial, &path));
+                if let Err(e) = done {
+                    let failure = fail(e);
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(failure);
+                }
                 Ok(Some(path))
             }
         }
     }
 
     /// Removes a partial file after a failure.
-    fn abandon(self) {
+    pub(super) fn abandon(self) {
         if let Sink::File { partial, w, .. } = self {
             drop(w);
             let _ = std::fs::remove_file(partial);
@@ -542,6 +554,11 @@ pub fn verify_export(
 
 /// `demarche rebuild --from EXPORT`.
 pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Result<u8> {
+    if from.as_os_str() == "-" {
+        return Err(Failure::usage(
+            "rebuild reads its export twice (to check it, then to append it): it needs a file, not standard input",
+        ));
+    }
     let path = ledger_path(cli)?;
     if path.exists() {
         return Err(Failure::usage(format!(
@@ -605,9 +622,12 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
     });
     let result = ledger.import_batch(items, BatchOptions::default());
     bar.finish();
-    if result.is_err() {
+    let (ledger, created) = if result.is_err() {
         forget_if_new(ledger, created);
-    }
+        (None, None)
+    } else {
+        (Some(ledger), created)
+    };
     let mut st = state.into_inner();
     if let Some(e) = st.io_error.take() {
         return Err(read_failure(from, e));
@@ -623,6 +643,12 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
         Err(e) => return Err(e.into()),
     };
     if summary.head != expected {
+        // The file changed between the two readings: the new ledger is not
+        // the export's, and is removed.
+        drop(ledger);
+        if let Some(created) = &created {
+            let _ = std::fs::remove_dir_all(created);
+        }
         return Err(Failure {
             code: INTEGRITY,
             message: format!(
