@@ -144,7 +144,14 @@ pub fn import(
             ledger.import_batch(items, opts)
         }
         ImportFormat::Gdelt => {
-            let codes = gdelt::ActorCodes::new(ledger.actors()?);
+            let codes = match ledger.actors() {
+                Ok(a) => gdelt::ActorCodes::new(a),
+                Err(e) => {
+                    bar.finish();
+                    forget_if_new(ledger, created);
+                    return Err(e.into());
+                }
+            };
             let rows = gdelt::read_rows(reader, codes).filter_map(|r| match r {
                 Ok(Row {
                     line,
