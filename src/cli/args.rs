@@ -99,7 +99,7 @@ pub enum Command {
     /// commands create a ledger on first use in $DEMARCHE_ENGINE, else sled. To move a
     /// ledger to the other engine: `export`, then `rebuild --engine`.
     #[command(
-        after_help = "Examples:\n  demarche --ledger big init --engine redb\n  demarche export -o all.jsonl && demarche rebuild --from all.jsonl --engine redb --ledger big"
+        after_help = "Examples:\n  demarche --ledger big init --engine redb\n  demarche export -o all.jsonl && demarche rebuild --from all.jsonl --engine redb --ledger moved"
     )]
     Init {
         /// The storage engine: sled or redb.
