@@ -732,6 +732,9 @@ impl Ledger {
                     return Some(Err(LedgerError::Corrupt { seq: key, error }));
                 }
             };
+            if let Some(p) = &self.progress {
+                p(key);
+            }
             let mut out = Vec::new();
             for rec in codec::records(&records) {
                 match rec {

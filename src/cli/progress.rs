@@ -36,7 +36,7 @@ impl Progress {
     pub fn events(total: u64, what: &str) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(total), target()).with_style(
             ProgressStyle::with_template(
-                "{msg} [{bar:30}] {pos}/{len} events ({per_sec}, {eta} left)",
+                "{msg} [{bar:30}] {human_pos}/{human_len} events ({eta} left)",
             )
             .expect("template")
             .progress_chars("=> "),
