@@ -361,26 +361,12 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
         if recorded.last().is_some_and(|p| p.seq >= seq) {
             return Err(malformed("records must be in seq order, each once"));
         }
-        let Some(event) = rec.event else {
+        if rec.event.is_none() {
             return Err(invalid(format!("record {seq} is redacted")));
-        };
-        payload.clear();
-        crate::codec::encode_event_into(&event, &mut payload)
-            .map_err(|e| malformed(format!("record {seq}: {e}")))?;
-        let digest = crate::chain::payload_digest(&payload);
-        if digest != rec.digest {
-            return Err(invalid(format!(
-                "record {seq}: its fields do not hash to its digest (edited)"
-            )));
         }
-        let header =
-            crate::codec::RecordHeader::v1(seq, rec.recorded_at, rec.prev, payload.len() as u32);
-        let hash = crate::chain::link_hash(&header, &digest);
-        if hash != rec.hash {
-            return Err(invalid(format!(
-                "record {seq}: it does not hash to the chain hash it carries"
-            )));
-        }
+        rec.check_hashes(&mut payload)
+            .map_err(|why| invalid(format!("record {seq}: {why}")))?;
+        let (hash, digest, event) = (rec.hash, rec.digest, rec.event);
         if seq == 0 || seq > cp.size {
             return Err(invalid(format!(
                 "record {seq} is beyond the checkpoint's {} records",
@@ -401,7 +387,7 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
             prev: rec.prev,
             hash,
             digest,
-            event: Some(event),
+            event,
             payload_len: payload.len() as u32,
         });
     }

@@ -178,6 +178,44 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
     })
 }
 
+impl ExportRecord {
+    /// Re-encodes the event as its payload (left in `payload`) and checks that
+    /// it hashes to the record's digest, and the record to its chain hash.
+    ///
+    /// # Errors
+    /// What does not hash as the record says, in words.
+    pub fn check_hashes(&self, payload: &mut Vec<u8>) -> Result<(), String> {
+        payload.clear();
+        let (digest, len) = match (&self.event, self.payload_len) {
+            (Some(event), _) => {
+                codec::encode_event_into(event, payload)
+                    .map_err(|e| format!("the event does not encode: {e}"))?;
+                let digest = chain::payload_digest(payload);
+                if digest != self.digest {
+                    return Err(format!(
+                        "the event's fields hash to digest {}, not to the {} the line carries: the fields were edited",
+                        digest.to_hex(),
+                        self.digest.to_hex()
+                    ));
+                }
+                (digest, payload.len() as u32)
+            }
+            (None, Some(len)) => (self.digest, len),
+            (None, None) => return Err("a redacted record without payload_len".into()),
+        };
+        let header = RecordHeader::v1(self.seq, self.recorded_at, self.prev, len);
+        let hash = chain::link_hash(&header, &digest);
+        if hash != self.hash {
+            return Err(format!(
+                "the record hashes to {}, not to the {} the line carries",
+                hash.to_hex(),
+                self.hash.to_hex()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Where an export stops checking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportProblem {
@@ -301,34 +339,7 @@ impl ExportChecker {
     }
 
     fn link(&mut self, rec: &ExportRecord) -> Result<(), String> {
-        let (digest, len) = match (&rec.event, rec.payload_len) {
-            (Some(event), _) => {
-                self.payload.clear();
-                codec::encode_event_into(event, &mut self.payload)
-                    .map_err(|e| format!("the event does not encode: {e}"))?;
-                let digest = chain::payload_digest(&self.payload);
-                if digest != rec.digest {
-                    return Err(format!(
-                        "the event's fields hash to digest {}, not to the {} the line carries: the fields were edited",
-                        digest.to_hex(),
-                        rec.digest.to_hex()
-                    ));
-                }
-                (digest, self.payload.len() as u32)
-            }
-            (None, Some(len)) => (rec.digest, len),
-            (None, None) => return Err("a redacted record without payload_len".into()),
-        };
-        let header = RecordHeader::v1(rec.seq, rec.recorded_at, rec.prev, len);
-        let hash = chain::link_hash(&header, &digest);
-        if hash != rec.hash {
-            return Err(format!(
-                "the record hashes to {}, not to the {} the line carries",
-                hash.to_hex(),
-                rec.hash.to_hex()
-            ));
-        }
-        Ok(())
+        rec.check_hashes(&mut self.payload)
     }
 
     /// Records that checked so far, and the hash of the last one.
