@@ -3,7 +3,7 @@
 //! Security Council resolution 660) to set beside them. Carried as a data file.
 
 use crate::event::{Event, Hash};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{BatchOptions, Incoming, Ledger, LedgerError};
 use crate::{chain, codec, json};
 use std::collections::HashSet;
 
@@ -42,17 +42,15 @@ pub struct Recorded {
 /// # Errors
 /// Store failures, or a ledger whose actors make an example event invalid.
 pub fn record(ledger: &mut Ledger) -> Result<Recorded, LedgerError> {
-    let events = events();
-    let wanted: HashSet<Hash> = events.iter().map(digest).collect();
-    let held = ledger.find_digests(&wanted)?;
-    let missing: Vec<Event> = events
-        .into_iter()
-        .filter(|e| !held.contains(&digest(e)))
-        .collect();
-    let already = wanted.len() as u64 - missing.len() as u64;
-    let summary = ledger.append_batch(missing.into_iter().map(Ok))?;
+    let events = events().into_iter().map(|event| {
+        Ok(Incoming {
+            event,
+            original: None,
+        })
+    });
+    let summary = ledger.import_batch(events, BatchOptions { skip_known: true })?;
     Ok(Recorded {
         appended: summary.appended,
-        already,
+        already: summary.skipped,
     })
 }

@@ -1569,25 +1569,6 @@ impl Ledger {
         })?;
         Ok(known)
     }
-
-    /// Content digests already in the ledger among `wanted` (for idempotent loads).
-    ///
-    /// # Errors
-    /// Store failures.
-    pub fn find_digests(
-        &self,
-        wanted: &std::collections::HashSet<Hash>,
-    ) -> Result<std::collections::HashSet<Hash>> {
-        let mut found = std::collections::HashSet::new();
-        self.scan_records(1, |rec| {
-            let d = chain::body_digest(rec);
-            if wanted.contains(&d) {
-                found.insert(d);
-            }
-            Ok(true)
-        })?;
-        Ok(found)
-    }
 }
 
 /// A Merkle hash as the checkpoints write it: standard base64.
