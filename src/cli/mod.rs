@@ -2,6 +2,7 @@
 //! else to stderr.
 
 mod args;
+mod output;
 mod pictures;
 mod progress;
 mod proofs;

@@ -1,7 +1,7 @@
 //! `graph` and `timeline`: positions and statements drawn.
 
 use super::args::{Cli, Selection};
-use super::transfer::Sink;
+use super::output::Sink;
 use super::{filter_from, open, parse_date_flag, parse_known_at, resolve_flag, Result};
 use demarche::draw::{self, Caption, Lanes};
 use demarche::event::{Event, Recorded};

@@ -2,6 +2,7 @@
 //! `prove`, `verify --against`, `evidence` and `check-evidence`.
 
 use super::args::{Cli, KeyCommand, Output, Selection};
+use super::output::{write_new, NewFile};
 use super::{
     filter_from, head_json, open, parse_date_flag, parse_head_token, parse_known_at, print_verify,
     Failure, Result, INTEGRITY, IO, USAGE,
@@ -13,7 +14,7 @@ use demarche::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
 use demarche::projection::Query;
 use serde_json::json;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Reads a small text file named on the command line.
 fn read_text(path: &Path, what: &str) -> Result<String> {
@@ -60,63 +61,6 @@ fn verifier(path: &Path) -> Result<VerifierKey> {
 
 /// Writes a new file, refusing to overwrite one unless `force`; `private`
 /// files are readable by their owner only.
-fn write_new(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()> {
-    let staged = stage_file(path, bytes, force, private)?;
-    put_in_place(&staged, path)
-}
-
-/// Writes `bytes` beside `path` under a name of this process's own (refusing
-/// an existing `path` unless `force`, and a directory), durably; returns that
-/// name. [`put_in_place`] then renames it, so that `path` is either whole and
-/// new, or as it was.
-fn stage_file(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<PathBuf> {
-    use std::io::Write as _;
-    if path.is_dir() {
-        return Err(Failure::usage(format!(
-            "{} is a directory, not a file name",
-            path.display()
-        )));
-    }
-    if path.exists() && !force {
-        return Err(Failure::usage(format!("{} already exists", path.display()))
-            .hint("pass --force to overwrite it, or choose another name"));
-    }
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".partial-{}", std::process::id()));
-    let staged = path.with_file_name(name);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let written = opts.open(&staged).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&staged);
-        return Err(Failure {
-            code: IO,
-            message: format!("cannot write {}: {e}", path.display()),
-            hint: None,
-        });
-    }
-    Ok(staged)
-}
-
-fn put_in_place(staged: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(staged, path).map_err(|e| {
-        let _ = std::fs::remove_file(staged);
-        Failure {
-            code: IO,
-            message: format!("cannot write {}: {e}", path.display()),
-            hint: None,
-        }
-    })
-}
-
 /// `demarche key generate`.
 pub fn key(k: &KeyCommand, out: &mut impl Write) -> Result<u8> {
     let KeyCommand::Generate {
@@ -149,26 +93,26 @@ pub fn key(k: &KeyCommand, out: &mut impl Write) -> Result<u8> {
     }
     // Both files are written in full before either takes its name: a failure
     // leaves the old pair as it was.
-    let key_staged = stage_file(
-        &key_path,
-        format!("{}\n", signer.to_text()).as_bytes(),
-        *force,
-        true,
-    )?;
-    let vkey_staged = match stage_file(
-        &vkey_path,
-        format!("{}\n", verifier.to_text()).as_bytes(),
-        *force,
-        false,
-    ) {
-        Ok(p) => p,
+    let mut key_file = NewFile::create(&key_path, *force, true)?;
+    let mut vkey_file = match NewFile::create(&vkey_path, *force, false) {
+        Ok(f) => f,
         Err(f) => {
-            let _ = std::fs::remove_file(&key_staged);
+            key_file.abandon();
             return Err(f);
         }
     };
-    put_in_place(&key_staged, &key_path)?;
-    put_in_place(&vkey_staged, &vkey_path)?;
+    let written = writeln!(key_file.writer(), "{}", signer.to_text())
+        .and_then(|()| writeln!(vkey_file.writer(), "{}", verifier.to_text()))
+        .map_err(Failure::from)
+        .and_then(|()| key_file.sync())
+        .and_then(|()| vkey_file.sync());
+    if let Err(f) = written {
+        key_file.abandon();
+        vkey_file.abandon();
+        return Err(f);
+    }
+    key_file.finish()?;
+    vkey_file.finish()?;
     writeln!(out, "{}", verifier.to_text())?;
     eprintln!(
         "wrote {} (private: keep it secret) and {} (give it to whoever checks your checkpoints)",

@@ -2,6 +2,7 @@
 //! Lines, CSV), `verify --export`, and `rebuild` from an export.
 
 use super::args::{Cli, ExportFormat, ImportFormat, Output};
+use super::output::Sink;
 use super::progress::Progress;
 use super::{
     forget_if_new, head_json, ledger_path, open, open_for_write, parse_head_token, Failure, Result,
@@ -16,7 +17,7 @@ use demarche::lines::{self, LineError};
 use serde_json::json;
 use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// Opens `file` (or stdin for `-`) and says how long it is, when that is known.
@@ -277,97 +278,6 @@ fn print_import(
 /// `1 event`, `2 events`.
 fn plural(n: u64, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
-
-/// Where an export goes: stdout, or a file written beside its final name and
-/// renamed into place once complete, so that a failed export leaves no file
-/// that looks whole.
-pub(super) enum Sink<'a, W: Write> {
-    Stdout(&'a mut W),
-    File {
-        path: PathBuf,
-        partial: PathBuf,
-        w: io::BufWriter<std::fs::File>,
-    },
-}
-
-impl<'a, W: Write> Sink<'a, W> {
-    pub(super) fn new(output: Option<&Path>, force: bool, out: &'a mut W) -> Result<Self> {
-        let Some(path) = output else {
-            return Ok(Sink::Stdout(out));
-        };
-        if path.is_dir() {
-            return Err(Failure::usage(format!(
-                "{} is a directory; -o takes a file name",
-                path.display()
-            )));
-        }
-        if path.exists() && !force {
-            return Err(Failure::usage(format!("{} already exists", path.display()))
-                .hint("pass --force to overwrite it, or choose another name"));
-        }
-        // A name of this process's own, never a file someone else has.
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".partial-{}", std::process::id()));
-        let partial = path.with_file_name(name);
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&partial)
-            .map_err(|e| Failure {
-                code: IO,
-                message: format!("cannot create {}: {e}", partial.display()),
-                hint: None,
-            })?;
-        Ok(Sink::File {
-            path: path.to_path_buf(),
-            partial,
-            w: io::BufWriter::with_capacity(1 << 16, f),
-        })
-    }
-
-    pub(super) fn writer(&mut self) -> &mut dyn Write {
-        match self {
-            Sink::Stdout(w) => *w,
-            Sink::File { w, .. } => w,
-        }
-    }
-
-    /// Makes the file durable and gives it its name.
-    pub(super) fn finish(self) -> Result<Option<PathBuf>> {
-        match self {
-            Sink::Stdout(w) => {
-                w.flush()?;
-                Ok(None)
-            }
-            Sink::File { path, partial, w } => {
-                let fail = |e: io::Error| Failure {
-                    code: IO,
-                    message: format!("cannot write {}: {e}", partial.display()),
-                    hint: None,
-                };
-                let done = w
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .and_then(|f| f.sync_all())
-                    .and_then(|()| std::fs::rename(&partial, &path));
-                if let Err(e) = done {
-                    let failure = fail(e);
-                    let _ = std::fs::remove_file(&partial);
-                    return Err(failure);
-                }
-                Ok(Some(path))
-            }
-        }
-    }
-
-    /// Removes a partial file after a failure.
-    pub(super) fn abandon(self) {
-        if let Sink::File { partial, w, .. } = self {
-            drop(w);
-            let _ = std::fs::remove_file(partial);
-        }
-    }
 }
 
 /// `demarche export`.

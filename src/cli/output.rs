@@ -1,0 +1,143 @@
+//! Files the commands write: under a name of the process's own beside the
+//! final one, made durable, then renamed into place, so that a file is either
+//! whole and new or as it was; never overwritten without `--force`.
+
+use super::{Failure, Result, IO};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A new file being written.
+pub(super) struct NewFile {
+    path: PathBuf,
+    partial: PathBuf,
+    w: io::BufWriter<std::fs::File>,
+}
+
+fn io_failure(path: &Path, e: io::Error) -> Failure {
+    Failure {
+        code: IO,
+        message: format!("cannot write {}: {e}", path.display()),
+        hint: None,
+    }
+}
+
+impl NewFile {
+    /// Starts `path`: refused when it is a directory, or exists and not
+    /// `force`; readable by its owner only when `private`.
+    pub(super) fn create(path: &Path, force: bool, private: bool) -> Result<NewFile> {
+        if path.is_dir() {
+            return Err(Failure::usage(format!(
+                "{} is a directory, not a file name",
+                path.display()
+            )));
+        }
+        if path.exists() && !force {
+            return Err(Failure::usage(format!("{} already exists", path.display()))
+                .hint("pass --force to overwrite it, or choose another name"));
+        }
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".partial-{}", std::process::id()));
+        let partial = path.with_file_name(name);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let f = opts.open(&partial).map_err(|e| Failure {
+            code: IO,
+            message: format!("cannot create {}: {e}", partial.display()),
+            hint: None,
+        })?;
+        Ok(NewFile {
+            path: path.to_path_buf(),
+            partial,
+            w: io::BufWriter::with_capacity(1 << 16, f),
+        })
+    }
+
+    /// Where to write.
+    pub(super) fn writer(&mut self) -> &mut io::BufWriter<std::fs::File> {
+        &mut self.w
+    }
+
+    /// Makes what was written durable, still under the partial name.
+    pub(super) fn sync(&mut self) -> Result<()> {
+        let done = self.w.flush().and_then(|()| self.w.get_ref().sync_all());
+        done.map_err(|e| io_failure(&self.path, e))
+    }
+
+    /// Makes the file durable and gives it its name; removes it on failure.
+    pub(super) fn finish(mut self) -> Result<PathBuf> {
+        let done = self.sync();
+        let done = done.and_then(|()| {
+            std::fs::rename(&self.partial, &self.path).map_err(|e| io_failure(&self.path, e))
+        });
+        match done {
+            Ok(()) => Ok(self.path),
+            Err(f) => {
+                let _ = std::fs::remove_file(&self.partial);
+                Err(f)
+            }
+        }
+    }
+
+    /// Removes the partial file after a failure.
+    pub(super) fn abandon(self) {
+        drop(self.w);
+        let _ = std::fs::remove_file(self.partial);
+    }
+}
+
+/// Writes `bytes` as the new file `path`.
+pub(super) fn write_new(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()> {
+    let mut f = NewFile::create(path, force, private)?;
+    if let Err(e) = f.writer().write_all(bytes) {
+        f.abandon();
+        return Err(io_failure(path, e));
+    }
+    f.finish().map(|_| ())
+}
+
+/// Where a command's output goes: stdout, or a new file (`-o`).
+pub(super) enum Sink<'a, W: Write> {
+    Stdout(&'a mut W),
+    File(NewFile),
+}
+
+impl<'a, W: Write> Sink<'a, W> {
+    pub(super) fn new(output: Option<&Path>, force: bool, out: &'a mut W) -> Result<Self> {
+        match output {
+            None => Ok(Sink::Stdout(out)),
+            Some(path) => Ok(Sink::File(NewFile::create(path, force, false)?)),
+        }
+    }
+
+    pub(super) fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Stdout(w) => *w,
+            Sink::File(f) => f.writer(),
+        }
+    }
+
+    /// Ends the output: the file's name, when it went to one.
+    pub(super) fn finish(self) -> Result<Option<PathBuf>> {
+        match self {
+            Sink::Stdout(w) => {
+                w.flush()?;
+                Ok(None)
+            }
+            Sink::File(f) => f.finish().map(Some),
+        }
+    }
+
+    /// Removes a partial file after a failure.
+    pub(super) fn abandon(self) {
+        if let Sink::File(f) = self {
+            f.abandon();
+        }
+    }
+}
