@@ -161,18 +161,12 @@ pub enum Command {
         after_help = "Example:\n  demarche evidence --as-of 2021-01-29 --view withdrawal --sign newsroom.key -o libya.evidence\n  demarche check-evidence libya.evidence --key newsroom.vkey"
     )]
     Evidence {
-        /// Valid time: only statements said on or before this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        as_of: Option<String>,
-        /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
-        #[arg(long, value_name = "SEQ|TIME")]
-        known_at: Option<String>,
+        #[command(flatten)]
+        query: QueryArgs,
         /// Accepted for the same command line as `positions`; a bundle holds the
         /// positions whatever the view.
         #[arg(long, value_parser = ["withdrawal", "presence"])]
         view: Option<String>,
-        #[command(flatten)]
-        selection: Selection,
         /// Sign the checkpoint with this private key.
         #[arg(long, value_name = "PREFIX.key")]
         sign: PathBuf,
@@ -196,14 +190,8 @@ pub enum Command {
   demarche graph --predicate withdrawal --format dot -o w.dot && dot -Tpng w.dot > w.png
   demarche graph --party Russia --format json")]
     Graph {
-        /// Valid time: only statements said on or before this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        as_of: Option<String>,
-        /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
-        #[arg(long, value_name = "SEQ|TIME")]
-        known_at: Option<String>,
         #[command(flatten)]
-        selection: Selection,
+        query: QueryArgs,
         /// What to write.
         #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
         format: String,
@@ -619,12 +607,8 @@ pub struct Selection {
 
 #[derive(Args, Debug)]
 pub struct PositionsArgs {
-    /// Valid time: only statements said on or before this date (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
-    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
-    #[arg(long, value_name = "SEQ|TIME")]
-    pub known_at: Option<String>,
+    #[command(flatten)]
+    pub query: QueryArgs,
     /// A view analysts ask for by name: withdrawal (who demands withdrawal from whom,
     /// grouped by the subject asked to leave) or presence (who denies, acknowledges or
     /// asserts presence where).
@@ -635,9 +619,21 @@ pub struct PositionsArgs {
     #[arg(long)]
     pub replay: bool,
     #[command(flatten)]
-    pub selection: Selection,
-    #[command(flatten)]
     pub out: Output,
+}
+
+/// The question of `positions`, `graph` and `evidence`: a date, a point in the
+/// ledger's own time, and which positions.
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// Valid time: only statements said on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    pub known_at: Option<String>,
+    #[command(flatten)]
+    pub selection: Selection,
 }
 
 #[derive(Args, Debug)]

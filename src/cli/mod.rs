@@ -10,7 +10,7 @@ mod transfer;
 
 use args::{
     ActorCommand, AppendArgs, Cli, Command, DiffArgs, HistoryArgs, LogArgs, Output, PositionsArgs,
-    Selection,
+    QueryArgs, Selection,
 };
 use clap::Parser;
 use demarche::chain::Problem;
@@ -416,14 +416,12 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             &mut out,
         ),
         Command::Evidence {
-            as_of,
-            known_at,
-            selection,
+            query,
             sign,
             output,
             force,
             ..
-        } => proofs::evidence(cli, as_of, known_at, selection, sign, output, *force),
+        } => proofs::evidence(cli, query, sign, output, *force),
         Command::Status { verify, out: o } => status(cli, *verify, *o, &mut out),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -439,22 +437,11 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             Ok(0)
         }
         Command::Graph {
-            as_of,
-            known_at,
-            selection,
+            query,
             format,
             output,
             force,
-        } => pictures::graph(
-            cli,
-            as_of,
-            known_at,
-            selection,
-            format,
-            output.as_deref(),
-            *force,
-            &mut out,
-        ),
+        } => pictures::graph(cli, query, format, output.as_deref(), *force, &mut out),
         Command::Timeline {
             party,
             subject,
@@ -1456,16 +1443,18 @@ fn print_positions(
     Ok(())
 }
 
+/// The query `positions`, `graph` and `evidence` ask of a ledger.
+fn query_from(ledger: &mut Ledger, q: &QueryArgs) -> Result<Query> {
+    Ok(Query {
+        as_of: parse_date_flag(&q.as_of, "as-of")?,
+        known_at: parse_known_at(&q.known_at, ledger)?,
+        filter: filter_from(ledger, &q.selection)?,
+    })
+}
+
 fn positions_cmd(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
-    let as_of = parse_date_flag(&a.as_of, "as-of")?;
     let mut ledger = open_query(cli)?;
-    let known_at = parse_known_at(&a.known_at, &ledger)?;
-    let filter = filter_from(&mut ledger, &a.selection)?;
-    let query = Query {
-        as_of,
-        known_at,
-        filter,
-    };
+    let query = query_from(&mut ledger, &a.query)?;
     let ps = if a.replay {
         ledger.positions_replay(&query)?
     } else {

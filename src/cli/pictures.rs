@@ -1,11 +1,10 @@
 //! `graph` and `timeline`: positions and statements drawn.
 
-use super::args::{Cli, Selection};
+use super::args::{Cli, QueryArgs};
 use super::output::Sink;
-use super::{filter_from, open, parse_date_flag, parse_known_at, resolve_flag, Result};
+use super::{open, open_query, parse_date_flag, query_from, resolve_flag, Result};
 use demarche::draw::{self, Caption, Lanes};
 use demarche::event::{Event, Recorded};
-use demarche::projection::Query;
 use std::io::Write;
 use std::path::Path;
 
@@ -31,33 +30,24 @@ fn write(output: Option<&Path>, force: bool, out: &mut impl Write, text: &str) -
 }
 
 /// `demarche graph`.
-#[allow(clippy::too_many_arguments)]
 pub fn graph(
     cli: &Cli,
-    as_of: &Option<String>,
-    known_at: &Option<String>,
-    selection: &Selection,
+    q: &QueryArgs,
     format: &str,
     output: Option<&Path>,
     force: bool,
     out: &mut impl Write,
 ) -> Result<u8> {
-    let as_of_date = parse_date_flag(as_of, "as-of")?;
-    let mut ledger = super::open_query(cli)?;
-    let known = parse_known_at(known_at, &ledger)?;
-    let filter = filter_from(&mut ledger, selection)?;
-    let query = Query {
-        as_of: as_of_date,
-        known_at: known,
-        filter: filter.clone(),
-    };
+    let mut ledger = open_query(cli)?;
+    let query = query_from(&mut ledger, q)?;
+    let filter = &query.filter;
     let positions = ledger.positions(&query)?;
     if positions.is_empty() {
         eprintln!("no positions match; the picture says so");
     }
     let caption = Caption {
-        as_of: as_of_date,
-        known_at: known_at.clone(),
+        as_of: query.as_of,
+        known_at: q.known_at.clone(),
         head: ledger.head()?,
         filters: filters_text(&[
             ("party", &filter.party),

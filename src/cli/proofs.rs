@@ -1,17 +1,16 @@
 //! Keys, checkpoints, proofs and evidence: `key generate`, `checkpoint`,
 //! `prove`, `verify --against`, `evidence` and `check-evidence`.
 
-use super::args::{Cli, KeyCommand, Output, Selection};
+use super::args::{Cli, KeyCommand, Output, QueryArgs};
 use super::output::{write_new, NewFile};
 use super::{
-    filter_from, head_json, open, parse_date_flag, parse_head_token, parse_known_at, print_verify,
-    Failure, Result, INTEGRITY, IO, USAGE,
+    head_json, open, parse_head_token, print_verify, query_from, Failure, Result, INTEGRITY, IO,
+    USAGE,
 };
 use demarche::evidence::{self, EvidenceError};
 use demarche::ledger::{b64, Ledger};
 use demarche::merkle;
 use demarche::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
-use demarche::projection::Query;
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
@@ -407,23 +406,14 @@ pub fn verify_against(
 /// `demarche evidence`.
 pub fn evidence(
     cli: &Cli,
-    as_of: &Option<String>,
-    known_at: &Option<String>,
-    selection: &Selection,
+    query: &QueryArgs,
     sign: &Path,
     output: &Path,
     force: bool,
 ) -> Result<u8> {
     let key = signer(sign)?;
-    let as_of = parse_date_flag(as_of, "as-of")?;
     let mut ledger = open(cli, false)?;
-    let known_at = parse_known_at(known_at, &ledger)?;
-    let filter = filter_from(&mut ledger, selection)?;
-    let query = Query {
-        as_of,
-        known_at,
-        filter,
-    };
+    let query = query_from(&mut ledger, query)?;
     let bundle = evidence::build(&mut ledger, &query, &key).map_err(|e| match e {
         demarche::ledger::LedgerError::Rejected { error, .. } => Failure::usage(error.message),
         e => e.into(),
