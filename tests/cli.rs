@@ -610,21 +610,24 @@ fn a_closed_pipe_ends_the_output_quietly() {
         l.append_batch((0..3000).map(|i| Ok(common::statement(i))))
             .expect("batch");
     }
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "'{}' --ledger '{}' log --json | head -1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\" >&2",
-            env!("CARGO_BIN_EXE_demarche"),
-            ledger.display()
-        ))
-        .output()
-        .expect("bash");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("status=0"), "{stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("error"),
-        "{stderr}"
-    );
+    // A listing, and an export (written from two threads).
+    for command in ["log --json", "export"] {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "'{}' --ledger '{}' {command} | head -1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\" >&2",
+                env!("CARGO_BIN_EXE_demarche"),
+                ledger.display()
+            ))
+            .output()
+            .expect("bash");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("status=0"), "{command}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{command}: {stderr}"
+        );
+    }
 }
 
 #[test]

@@ -644,32 +644,6 @@ fn malformed_gdelt_files_are_refused_naming_the_line() {
 }
 
 #[test]
-fn an_export_into_a_closed_pipe_ends_quietly() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = dir.path().join("ledger");
-    {
-        let mut l = common::open(&ledger);
-        l.append_batch((0..3000).map(|i| Ok(common::statement(i))))
-            .expect("batch");
-    }
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "'{}' --ledger '{}' export | head -1 >/dev/null; echo \"status=${{PIPESTATUS[0]}}\" >&2",
-            env!("CARGO_BIN_EXE_demarche"),
-            ledger.display()
-        ))
-        .output()
-        .expect("bash");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("status=0"), "{stderr}");
-    assert!(
-        !stderr.contains("error") && !stderr.contains("panicked"),
-        "{stderr}"
-    );
-}
-
-#[test]
 fn an_actor_named_with_its_parent_by_name_is_known_on_reimport() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
