@@ -704,6 +704,19 @@ pub fn open_block(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatErr
     }
 }
 
+/// [`open_block`] of a block read into its own buffer: the records, in that
+/// same buffer when the block is stored uncompressed.
+///
+/// # Errors
+/// As [`open_block`].
+pub fn open_block_owned(mut stored: Vec<u8>) -> Result<Vec<u8>, FormatError> {
+    if stored.first() == Some(&BLOCK_PLAIN) {
+        stored.remove(0);
+        return Ok(stored);
+    }
+    open_block(&stored).map(std::borrow::Cow::into_owned)
+}
+
 /// Encodes the stored head value: size, hash and recorded_at of the last event.
 pub fn encode_head(head: &crate::event::Head) -> [u8; 49] {
     let mut b = [0u8; 49];

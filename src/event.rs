@@ -251,3 +251,25 @@ pub struct Recorded {
     /// Length of the payload in bytes (covered by the chain hash).
     pub payload_len: u32,
 }
+
+/// An event with its place in the chain, read without its hashes: what a fold
+/// of positions needs, and all it gets from a replay that skips hashing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Position in the chain.
+    pub seq: Seq,
+    /// Transaction time, microseconds since 1970-01-01 UTC.
+    pub recorded_at: i64,
+    /// The event, or `None` when its payload was redacted.
+    pub event: Option<Event>,
+}
+
+impl From<Recorded> for Entry {
+    fn from(r: Recorded) -> Entry {
+        Entry {
+            seq: r.seq,
+            recorded_at: r.recorded_at,
+            event: r.event,
+        }
+    }
+}

@@ -23,15 +23,29 @@
 //! would change a position (a later denial, say). It proves that the records
 //! are in the signed ledger and that the positions follow from them.
 
-use crate::event::{Event, Hash, Recorded, Seq};
+use crate::event::{Entry, Event, Hash, Recorded, Seq};
 use crate::export::{self, ExportRecord};
-use crate::json::{self, InputError};
+use crate::json;
 use crate::ledger::{b64, Ledger, LedgerError};
 use crate::merkle;
 use crate::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
-use crate::projection::{self, Filter, KnownAt, Query};
+use crate::projection::{self, Chain as _, Filter, KnownAt, Query};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
+
+/// Why a checkpoint or a bundle could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Reading the ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The ledger holds no event: there is no tree to checkpoint.
+    #[error("the ledger is empty: there is nothing to checkpoint")]
+    Empty,
+    /// The key could not sign the checkpoint.
+    #[error("cannot sign the checkpoint: {0}")]
+    Sign(NoteError),
+}
 
 /// The `format` of a bundle.
 pub const FORMAT: &str = "demarche-evidence 1";
@@ -51,13 +65,10 @@ pub fn origin(first_hash: &Hash) -> String {
 ///
 /// # Errors
 /// An empty ledger (which has no origin yet); store failures.
-pub fn checkpoint(ledger: &mut Ledger) -> Result<Checkpoint, LedgerError> {
+pub fn checkpoint(ledger: &Ledger) -> Result<Checkpoint, BuildError> {
     let head = ledger.head()?;
     if head.size == 0 {
-        return Err(LedgerError::Rejected {
-            index: None,
-            error: InputError::new("", "the ledger is empty: there is nothing to checkpoint"),
-        });
+        return Err(BuildError::Empty);
     }
     let first = ledger.get(1)?.hash;
     let (size, root) = ledger.tree_head()?;
@@ -94,8 +105,8 @@ fn query_json(q: &Query) -> Value {
 /// Builds the bundle for `query`, signed with `key`.
 ///
 /// # Errors
-/// An empty ledger; store failures; a damaged tree.
-pub fn build(ledger: &mut Ledger, query: &Query, key: &SignerKey) -> Result<Value, LedgerError> {
+/// An empty ledger; store failures; a damaged tree; a key that cannot sign.
+pub fn build(ledger: &Ledger, query: &Query, key: &SignerKey) -> Result<Value, BuildError> {
     let cp = checkpoint(ledger)?;
     let positions = ledger.positions(query)?;
     let mut included: BTreeSet<Seq> = positions
@@ -104,7 +115,7 @@ pub fn build(ledger: &mut Ledger, query: &Query, key: &SignerKey) -> Result<Valu
         .collect();
     // Corrections and retractions of what is included (and of those), so that
     // a checker resolves them as the ledger did.
-    for r in ledger.amendment_events(1, query.known_at)? {
+    for r in ledger.amendment_entries(1, query.known_at)? {
         let of = match &r.event {
             Some(Event::Correction(c)) => c.of,
             Some(Event::Retraction(x)) => x.of,
@@ -128,10 +139,7 @@ pub fn build(ledger: &mut Ledger, query: &Query, key: &SignerKey) -> Result<Valu
         "positions": positions.iter().map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON")).collect::<Vec<_>>(),
         "records": records,
     });
-    seal(bundle, cp, key).map_err(|e| LedgerError::Rejected {
-        index: None,
-        error: InputError::new("", format!("cannot sign the checkpoint: {e}")),
-    })
+    seal(bundle, cp, key).map_err(BuildError::Sign)
 }
 
 /// Signs a bundle's content: adds the evidence line with the content's digest
@@ -391,7 +399,8 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
             payload_len: payload.len() as u32,
         });
     }
-    let derived: Vec<Value> = projection::positions(&recorded, &query)
+    let entries: Vec<Entry> = recorded.iter().cloned().map(Entry::from).collect();
+    let derived: Vec<Value> = projection::positions(&entries, &query)
         .iter()
         .map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON"))
         .collect();

@@ -13,6 +13,7 @@ use crate::chain;
 use crate::codec::{self, RecordHeader};
 use crate::event::{Event, Hash, Head, Recorded, Seq};
 use crate::json::{self, InputError};
+use crate::ledger::{Ledger, LedgerError};
 use crate::projection::{stance_kind, Amendments};
 use crate::vocab::Vocabulary;
 use serde_json::{Map, Value};
@@ -36,7 +37,7 @@ pub fn export_line(r: &Recorded) -> json::RecordedJson<'_> {
 ///
 /// # Errors
 /// A payload that does not decode.
-pub fn write_raw_export_line(
+fn write_raw_export_line(
     rec: &crate::codec::RawRecord<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), crate::codec::FormatError> {
@@ -58,6 +59,62 @@ pub fn write_raw_export_line(
     serde_json::to_writer(&mut *out, &line).expect("JSON to memory");
     out.push(b'\n');
     Ok(())
+}
+
+/// Why writing an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Reading the ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Writing the output failed (a closed pipe among others).
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Writes every record of `ledger` to `out` as export lines, straight from
+/// the stored bytes (blocks are formatted on two threads and written in
+/// order), and returns how many. `progress` is told the lines written so far.
+///
+/// # Errors
+/// [`WriteError::Ledger`] for a store failure or a record that does not
+/// decode (nothing after it is written); [`WriteError::Output`] when `out`
+/// fails.
+pub fn write_jsonl(
+    ledger: &Ledger,
+    out: &mut dyn std::io::Write,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, WriteError> {
+    let mut n = 0u64;
+    let mut write_error = None;
+    ledger.map_blocks(
+        |key, records| {
+            let mut buf = Vec::with_capacity(records.len() * 3 / 2);
+            let mut count = 0u64;
+            for rec in codec::records(records) {
+                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                write_raw_export_line(&rec, &mut buf).map_err(|error| LedgerError::Corrupt {
+                    seq: rec.header.seq,
+                    error,
+                })?;
+                count += 1;
+            }
+            Ok((buf, count))
+        },
+        |(buf, count)| {
+            if let Err(e) = out.write_all(&buf) {
+                write_error = Some(e);
+                return Ok(false);
+            }
+            n += count;
+            progress(n);
+            Ok(true)
+        },
+    )?;
+    match write_error {
+        Some(e) => Err(e.into()),
+        None => Ok(n),
+    }
 }
 
 /// Appends one export line, with its newline, to `out`.

@@ -34,7 +34,7 @@ fn example() -> Example {
     load(ledger)
 }
 
-fn load(mut ledger: Ledger) -> Example {
+fn load(ledger: Ledger) -> Example {
     let positions = ledger
         .positions(&Query {
             as_of: Some(AS_OF),

@@ -680,7 +680,7 @@ fn a_damaged_merkle_tile_gives_no_proof_that_verifies() {
     // The chain is untouched; the stored tree below the frontier is not:
     // verify finds it, and a proof made from it does not check against the
     // chain's own root.
-    let mut l = common::open(dir.path());
+    let l = common::open(dir.path());
     let report = l.verify(None).expect("verify");
     assert!(matches!(report.problem, Some(Problem::TreeMismatch { .. })));
     let root = report.tree_root.expect("the chain itself is intact");

@@ -289,7 +289,7 @@ fn run_phase(p: &Phase) -> Result<Value> {
             }))
         }
         Phase::Proofs { dir, samples } => {
-            let mut ledger = Ledger::open(dir, &OpenOptions::default())?;
+            let ledger = Ledger::open(dir, &OpenOptions::default())?;
             let t = Instant::now();
             let (size, root) = ledger.tree_head()?;
             let head_secs = t.elapsed().as_secs_f64();

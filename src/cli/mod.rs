@@ -176,12 +176,29 @@ impl From<LedgerError> for Failure {
             LedgerError::Rejected { .. } => Failure::usage(format!("event rejected: {e}")).hint(
                 "nothing was appended; see `demarche append --help` and schema/event.schema.json",
             ),
-            LedgerError::NoSuchSeq { .. } => Failure::usage(e.to_string()),
-            LedgerError::Corrupt { .. } | LedgerError::Tampered(_) => Failure {
+            LedgerError::NoSuchSeq { .. } | LedgerError::Proof(_) => Failure::usage(e.to_string()),
+            LedgerError::Corrupt { .. }
+            | LedgerError::Missing { .. }
+            | LedgerError::ChainShort { .. }
+            | LedgerError::Tampered(_)
+            | LedgerError::ActorIndex(_)
+            | LedgerError::TreeDamaged { .. } => Failure {
                 code: INTEGRITY,
                 message: e.to_string(),
                 hint: Some("run `demarche verify` to find the first bad seq".into()),
             },
+        }
+    }
+}
+
+impl From<demarche::evidence::BuildError> for Failure {
+    fn from(e: demarche::evidence::BuildError) -> Self {
+        use demarche::evidence::BuildError;
+        match e {
+            BuildError::Ledger(e) => e.into(),
+            BuildError::Empty => Failure::usage(e.to_string()).hint("append something first"),
+            BuildError::Sign(_) => Failure::usage(e.to_string())
+                .hint("check that the key file is one that `demarche key generate` wrote"),
         }
     }
 }

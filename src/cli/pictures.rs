@@ -82,7 +82,7 @@ pub fn timeline(
 ) -> Result<u8> {
     let from_date = parse_date_flag(from, "from")?;
     let to_date = parse_date_flag(to, "to")?;
-    let mut ledger = open(cli, false)?;
+    let ledger = open(cli, false)?;
     let actors = ledger.actors()?.clone();
     let party = resolve_flag(&actors, party, "party")?;
     let subject = resolve_flag(&actors, subject, "subject")?;

@@ -122,12 +122,7 @@ pub fn key(k: &KeyCommand, out: &mut impl Write) -> Result<u8> {
 }
 
 fn ledger_checkpoint(ledger: &mut Ledger) -> Result<Checkpoint> {
-    evidence::checkpoint(ledger).map_err(|e| match e {
-        demarche::ledger::LedgerError::Rejected { error, .. } => {
-            Failure::usage(error.message).hint("append something first")
-        }
-        e => e.into(),
-    })
+    Ok(evidence::checkpoint(ledger)?)
 }
 
 /// `demarche checkpoint`.
@@ -414,10 +409,7 @@ pub fn evidence(
     let key = signer(sign)?;
     let mut ledger = open(cli, false)?;
     let query = query_from(&mut ledger, query)?;
-    let bundle = evidence::build(&mut ledger, &query, &key).map_err(|e| match e {
-        demarche::ledger::LedgerError::Rejected { error, .. } => Failure::usage(error.message),
-        e => e.into(),
-    })?;
+    let bundle = evidence::build(&ledger, &query, &key)?;
     let positions = bundle["positions"].as_array().map_or(0, Vec::len);
     let records = bundle["records"].as_array().map_or(0, Vec::len);
     let mut text = serde_json::to_string_pretty(&bundle).expect("JSON");

@@ -297,44 +297,16 @@ pub fn export(
         let mut n = 0u64;
         match format {
             ExportFormat::Jsonl => {
-                // Blocks are formatted on two threads, straight from their
-                // bytes, and written here in order.
-                let mut write_error = None;
-                let mapped = ledger.map_blocks(
-                    |records| {
-                        let mut buf = Vec::with_capacity(records.len() * 3 / 2);
-                        let mut count = 0u64;
-                        for rec in demarche::codec::records(records) {
-                            let rec =
-                                rec.map_err(|error| LedgerError::Corrupt { seq: 0, error })?;
-                            export::write_raw_export_line(&rec, &mut buf).map_err(|error| {
-                                LedgerError::Corrupt {
-                                    seq: rec.header.seq,
-                                    error,
-                                }
-                            })?;
-                            count += 1;
-                        }
-                        Ok((buf, count))
-                    },
-                    |(buf, count)| {
-                        if let Err(e) = w.write_all(&buf) {
-                            // Reported below as a write error (a closed pipe ends quietly).
-                            write_error = Some(e);
-                            return Err(LedgerError::Rejected {
-                                index: None,
-                                error: InputError::new("", "output closed"),
-                            });
-                        }
-                        n += count;
-                        bar.advance(count);
-                        Ok(())
-                    },
-                );
-                if let Some(e) = write_error {
-                    return Err(e.into());
-                }
-                mapped?;
+                let mut shown = 0u64;
+                n = export::write_jsonl(&ledger, w, |written| {
+                    bar.advance(written - shown);
+                    shown = written;
+                })
+                .map_err(|e| match e {
+                    export::WriteError::Ledger(e) => Failure::from(e),
+                    // A closed pipe ends quietly.
+                    export::WriteError::Output(e) => Failure::from(e),
+                })?;
             }
             ExportFormat::Csv => {
                 let amendments = ledger.amendments(None)?;

@@ -8,7 +8,7 @@
 //! it names (a correction of a correction replaces the same statement again); a
 //! retraction removes the statement, or voids the correction, it names.
 
-use crate::event::{Event, Recorded, SaidOn, Seq, Statement};
+use crate::event::{Entry, Event, SaidOn, Seq, Statement};
 use crate::vocab::Vocabulary;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -105,7 +105,7 @@ impl Amendments {
     /// Resolves the corrections and retractions among `events` (in seq order)
     /// that the ledger knew at `known_at`.
     pub fn collect<'a>(
-        events: impl IntoIterator<Item = &'a Recorded>,
+        events: impl IntoIterator<Item = &'a Entry>,
         known_at: Option<KnownAt>,
     ) -> Amendments {
         let mut corrections: Vec<(Seq, Seq, Statement)> = Vec::new();
@@ -187,45 +187,9 @@ pub struct Fold<'q> {
     amendments: Amendments,
     /// Each key is held once, in the index; slots are addressed by number.
     slots: Vec<Slot>,
-    index: HashMap<PositionKey, usize, FastHash>,
+    /// Keys come from the ledger, so a fast hash without flood resistance does.
+    index: HashMap<PositionKey, usize, rustc_hash::FxBuildHasher>,
     stances: Vec<String>,
-}
-
-/// A fast, non-cryptographic hasher for the fold's own keys (the Fx hash:
-/// multiply and rotate). Keys come from the ledger, so hash flooding is no
-/// concern here.
-#[derive(Clone, Copy, Default, Debug)]
-pub struct FastHash;
-
-impl std::hash::BuildHasher for FastHash {
-    type Hasher = FxHasher;
-    fn build_hasher(&self) -> FxHasher {
-        FxHasher(0)
-    }
-}
-
-/// The hasher of [`FastHash`].
-#[derive(Debug)]
-pub struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// The key of a statement's position about `subject`.
@@ -246,7 +210,7 @@ impl<'q> Fold<'q> {
             query,
             amendments,
             slots: Vec::new(),
-            index: HashMap::with_hasher(FastHash),
+            index: HashMap::default(),
             stances: Vec::new(),
         }
     }
@@ -335,7 +299,7 @@ impl<'q> Fold<'q> {
     }
 
     /// Adds one event (events must come in seq order).
-    pub fn add(&mut self, r: &Recorded) {
+    pub fn add(&mut self, r: &Entry) {
         if self
             .query
             .known_at
@@ -428,7 +392,7 @@ impl<'q> Fold<'q> {
 }
 
 /// Positions from events in seq order, in one call (two passes over `events`).
-pub fn positions(events: &[Recorded], query: &Query) -> Vec<Position> {
+pub fn positions(events: &[Entry], query: &Query) -> Vec<Position> {
     let amendments = Amendments::collect(events, query.known_at);
     let mut fold = Fold::new(query, amendments);
     for r in events {
@@ -498,7 +462,10 @@ fn key_of(c: &Change) -> &PositionKey {
     }
 }
 
+mod replay;
 pub mod snapshot;
+
+pub use replay::{from_snapshot, replay, Chain};
 
 #[cfg(test)]
 mod tests;

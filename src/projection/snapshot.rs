@@ -22,7 +22,7 @@
 use super::{Fold, PositionKey};
 use crate::chain;
 use crate::codec::{self, FormatError};
-use crate::event::{Event, Hash, Recorded, SaidOn, Seq, TimeOfDay};
+use crate::event::{Entry, Event, Hash, SaidOn, Seq, TimeOfDay};
 use std::collections::HashMap;
 
 const VERSION: u8 = 1;
@@ -40,7 +40,7 @@ pub struct Snapshot {
     pub hash: Hash,
     strings: Vec<String>,
     keys: Vec<[u32; 5]>,
-    amendments: Vec<Recorded>,
+    amendments: Vec<Entry>,
     /// Facts held in memory (while building), in any order.
     facts: Vec<u8>,
     /// The stored chunks: first key and checksum (after loading a head).
@@ -104,9 +104,9 @@ impl Snapshot {
 
     /// Adds the next event of the chain (events must come in seq order). A
     /// loaded snapshot must have its facts read back first ([`Snapshot::load_facts`]).
-    pub fn extend(&mut self, r: &Recorded) {
+    pub fn extend(&mut self, r: &Entry) {
         self.seq = r.seq;
-        self.hash = r.hash;
+        self.hash = Hash::ZERO;
         match &r.event {
             Some(Event::Statement(s)) => {
                 let p = &s.proposition;
@@ -151,7 +151,7 @@ impl Snapshot {
     }
 
     /// Its corrections and retractions, for [`super::Amendments::collect`].
-    pub fn amendments(&self) -> &[Recorded] {
+    pub fn amendments(&self) -> &[Entry] {
         &self.amendments
     }
 
@@ -279,14 +279,10 @@ impl Snapshot {
             let recorded_at = i64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
             let len = r.u32()? as usize;
             let event = codec::decode_event(r.take(len)?)?;
-            snap.amendments.push(Recorded {
+            snap.amendments.push(Entry {
                 seq,
                 recorded_at,
-                prev: Hash::ZERO,
-                hash: Hash::ZERO,
-                digest: Hash::ZERO,
                 event: Some(event),
-                payload_len: 0,
             });
         }
         let n = r.u32()? as usize;

@@ -1,15 +1,11 @@
 use super::*;
 use crate::json::parse_event;
 
-fn rec(seq: Seq, line: &str) -> Recorded {
-    Recorded {
+fn rec(seq: Seq, line: &str) -> Entry {
+    Entry {
         seq,
         recorded_at: seq as i64 * 1_000_000,
-        prev: crate::event::Hash::ZERO,
-        hash: crate::event::Hash::ZERO,
-        digest: crate::event::Hash::ZERO,
         event: Some(parse_event(line).expect("test line parses")),
-        payload_len: 0,
     }
 }
 

@@ -1,0 +1,434 @@
+//! Appending: events are checked, sealed into records, packed into blocks,
+//! staged, and committed with the head and the derived data in one durable
+//! step. A batch is all or nothing.
+
+use super::actors::{ActorState, ACTORS_META};
+use super::check::{kind_of, too_large, Kind};
+use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
+use crate::chain::{self, Problem};
+use crate::codec::{self, FormatError, RecordHeader};
+use crate::event::{Event, Hash, Head, Recorded, Seq};
+use crate::json::InputError;
+use crate::store::StoreError;
+use crate::tree;
+use std::collections::HashMap;
+
+/// What a batch append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchSummary {
+    /// Events appended.
+    pub appended: u64,
+    /// Seq of the first appended event, if any.
+    pub first: Option<Seq>,
+    /// The new head.
+    pub head: Head,
+    /// Events left out because the ledger (or the batch) already held an
+    /// identical one: see [`BatchOptions::skip_known`].
+    pub skipped: u64,
+    /// The 0-based places in the batch of the first [`MAX_SKIPPED_LISTED`]
+    /// events skipped.
+    pub skipped_at: Vec<usize>,
+}
+
+/// How many skipped places a [`BatchSummary`] lists.
+pub const MAX_SKIPPED_LISTED: usize = 1000;
+
+/// How a batch treats what the ledger already holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// Leave out any event whose payload digest (its content identity: every
+    /// field, after actor names are resolved) the ledger or an earlier event of
+    /// the batch already holds. This makes importing the same file twice add
+    /// nothing the second time.
+    pub skip_known: bool,
+}
+
+/// One event of a batch, with, for a rebuild, the record the original ledger
+/// made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// The event.
+    pub event: Event,
+    /// When restoring from an export: the original record's seq, transaction
+    /// time and hashes, which the new record must reproduce exactly.
+    pub original: Option<Original>,
+}
+
+/// A record as an export carries it: what a rebuilt record must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Original {
+    /// Its seq.
+    pub seq: Seq,
+    /// Its transaction time (microseconds since 1970 UTC).
+    pub recorded_at: i64,
+    /// The previous record's hash.
+    pub prev: Hash,
+    /// Its chain hash.
+    pub hash: Hash,
+}
+
+/// Seals events into records and packs the records into blocks. Pure: nothing
+/// is written until the ledger hands the blocks to the store.
+pub(super) struct Packer {
+    head: Head,
+    block: Vec<u8>,
+    block_first: Seq,
+    payload: Vec<u8>,
+}
+
+impl Packer {
+    pub(super) fn new(head: Head) -> Self {
+        Packer {
+            head,
+            block: Vec::with_capacity(BLOCK_TARGET + 1024),
+            block_first: head.size + 1,
+            payload: Vec::with_capacity(1024),
+        }
+    }
+
+    /// Encodes `event` into the packer's payload buffer and returns its digest.
+    pub(super) fn encode(&mut self, event: &Event) -> std::result::Result<Hash, FormatError> {
+        self.payload.clear();
+        codec::encode_event_into(event, &mut self.payload)?;
+        Ok(chain::payload_digest(&self.payload))
+    }
+
+    /// Seals the payload last [`encode`](Self::encode)d, with its `digest`, as
+    /// the next record, stamped `recorded_at` (or the previous record's time,
+    /// if later). Returns a full block, when this record filled one.
+    pub(super) fn push(&mut self, digest: &Hash, recorded_at: i64) -> Option<(Seq, Vec<u8>)> {
+        let seq = self.head.size + 1;
+        let recorded_at = recorded_at.max(self.head.recorded_at);
+        let header = RecordHeader::v1(seq, recorded_at, self.head.hash, self.payload.len() as u32);
+        let hash = chain::link_hash(&header, digest);
+        if self.block.is_empty() {
+            self.block_first = seq;
+        }
+        codec::write_record(&header, &self.payload, &mut self.block);
+        self.head = Head {
+            size: seq,
+            hash,
+            recorded_at,
+        };
+        (self.block.len() >= BLOCK_TARGET)
+            .then(|| self.cut())
+            .flatten()
+    }
+
+    /// The block being filled, if it holds anything.
+    pub(super) fn cut(&mut self) -> Option<(Seq, Vec<u8>)> {
+        if self.block.is_empty() {
+            return None;
+        }
+        let b = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_TARGET + 1024));
+        Some((self.block_first, b))
+    }
+}
+
+impl Ledger {
+    /// Checks and appends one event; returns once it is durable.
+    ///
+    /// # Errors
+    /// [`LedgerError::Rejected`] naming the field; store failures. Either way
+    /// nothing is appended.
+    pub fn append(&mut self, event: Event) -> Result<Recorded> {
+        let summary = self
+            .append_batch(std::iter::once(Ok(event)))
+            .map_err(|e| match e {
+                LedgerError::Rejected { error, .. } => LedgerError::Rejected { index: None, error },
+                other => other,
+            })?;
+        let seq = summary.first.expect("one event appended");
+        self.get(seq)
+    }
+
+    /// Checks and appends many events as one durable, all-or-nothing batch.
+    /// Items that are `Err` (say, a line that did not parse) abort the batch.
+    ///
+    /// One thread checks, encodes, hashes and packs the events; another
+    /// compresses full blocks and stages them in the store. The last block, the
+    /// head and derived data are then committed in one atomic, durable step.
+    ///
+    /// # Errors
+    /// The first rejected event, with its place in the batch; store failures.
+    /// Either way nothing is appended.
+    pub fn append_batch(
+        &mut self,
+        events: impl IntoIterator<Item = std::result::Result<Event, InputError>>,
+    ) -> Result<BatchSummary> {
+        self.import_batch(
+            events.into_iter().map(|e| {
+                e.map(|event| Incoming {
+                    event,
+                    original: None,
+                })
+            }),
+            BatchOptions::default(),
+        )
+    }
+
+    /// [`append_batch`](Self::append_batch) with options, for imports and
+    /// rebuilds: events already held can be skipped (`opts.skip_known`), and an
+    /// event that carries its [`Original`] record is sealed with the original
+    /// transaction time and must reproduce the original seq, previous hash and
+    /// hash, or the batch is rejected.
+    ///
+    /// # Errors
+    /// The first rejected event, with its place in the batch; store failures.
+    /// Either way nothing is appended.
+    pub fn import_batch(
+        &mut self,
+        events: impl IntoIterator<Item = std::result::Result<Incoming, InputError>>,
+        opts: BatchOptions,
+    ) -> Result<BatchSummary> {
+        let ActorState {
+            mut actors,
+            mut index,
+            stored: index_stored,
+        } = self.actor_state()?.clone();
+        let mut known = if opts.skip_known {
+            Some(self.known_digests()?)
+        } else {
+            None
+        };
+        let start = self.store.head()?;
+        self.discard_interrupted(&start)?;
+        let mut tree = if self.keep_tree {
+            self.load_tree()?;
+            self.tree.growing()
+        } else {
+            None
+        };
+        let actors_before = index.len();
+        let now = (self.clock)();
+        let this = &*self;
+        let (result, staged) = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(Seq, Vec<u8>)>(64);
+            let store = this.store.as_ref();
+            let writer = scope.spawn(move || -> std::result::Result<bool, StoreError> {
+                let mut staged = false;
+                let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
+                let flush =
+                    |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
+                        let refs: Vec<(Seq, &[u8])> =
+                            pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                        store.stage(&refs)?;
+                        pending.clear();
+                        Ok(())
+                    };
+                for (key, records) in rx {
+                    pending.push((key, codec::seal_block(&records)));
+                    staged = true;
+                    if pending.len() >= 32 {
+                        flush(&mut pending)?;
+                    }
+                }
+                if !pending.is_empty() {
+                    flush(&mut pending)?;
+                }
+                Ok(staged)
+            });
+            let mut batch_kinds: HashMap<Seq, Kind> = HashMap::new();
+            let mut packer = Packer::new(start);
+            let mut n: u64 = 0;
+            let mut skipped: u64 = 0;
+            let mut skipped_at: Vec<usize> = Vec::new();
+            let result = (|| -> Result<Packer> {
+                for (i, item) in events.into_iter().enumerate() {
+                    let reject = |error| LedgerError::Rejected {
+                        index: Some(i),
+                        error,
+                    };
+                    let Incoming { event, original } = item.map_err(reject)?;
+                    let mut skip = || {
+                        skipped += 1;
+                        if skipped_at.len() < MAX_SKIPPED_LISTED {
+                            skipped_at.push(i);
+                        }
+                    };
+                    // Actor and alias events are canonical as given, and the check
+                    // would refuse to define an actor twice: their duplicates are
+                    // caught before it. Other events are compared once checked.
+                    let reference = matches!(event, Event::Actor(_) | Event::Alias(_));
+                    if let (Some(known), true) = (&known, reference) {
+                        // As the check would store it: a parent named by its id.
+                        let canonical = match &event {
+                            Event::Actor(a) => a.parent.as_deref().and_then(|p| {
+                                let id = actors.resolve(p).ok()?;
+                                (id != p).then(|| {
+                                    let mut a = a.clone();
+                                    a.parent = Some(id.to_string());
+                                    Event::Actor(a)
+                                })
+                            }),
+                            _ => None,
+                        };
+                        let digest = packer
+                            .encode(canonical.as_ref().unwrap_or(&event))
+                            .map_err(|e| reject(too_large(e)))?;
+                        if known.contains(&digest_key(&digest)) {
+                            skip();
+                            continue;
+                        }
+                    }
+                    let seq = packer.head.size + 1;
+                    if let Some(o) = &original {
+                        if o.seq != seq || o.prev != packer.head.hash {
+                            return Err(reject(InputError::new(
+                                "prev",
+                                format!(
+                                    "seq {} does not follow seq {} (hash {}) of the ledger being rebuilt",
+                                    o.seq,
+                                    packer.head.size,
+                                    packer.head.hash.to_hex()
+                                ),
+                            )));
+                        }
+                    }
+                    let event = this
+                        .check(event, &mut actors, seq, (start.size, &batch_kinds))
+                        .map_err(reject)?;
+                    let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
+                    if let Some(known) = &mut known {
+                        if !known.insert(digest_key(&digest)) {
+                            skip();
+                            continue;
+                        }
+                    }
+                    // Events of this batch that are not in the map are statements:
+                    // the map stays as small as the number of other events.
+                    match &event {
+                        Event::Statement(_) => {}
+                        Event::Correction(_) | Event::Retraction(_) => {
+                            batch_kinds.insert(seq, kind_of(&event));
+                        }
+                        Event::Actor(_) | Event::Alias(_) => {
+                            batch_kinds.insert(seq, Kind::Reference);
+                            index.push((seq, packer.payload.clone()));
+                        }
+                    }
+                    let full = packer.push(&digest, original.map_or(now, |o| o.recorded_at));
+                    if let Some(t) = &mut tree {
+                        t.push(&packer.head.hash);
+                    }
+                    if let Some(o) = &original {
+                        if packer.head.hash != o.hash || packer.head.recorded_at != o.recorded_at {
+                            return Err(reject(InputError::new(
+                                "hash",
+                                format!(
+                                    "seq {seq}: the event's fields hash to {}, not to the {} its record carries",
+                                    packer.head.hash.to_hex(),
+                                    o.hash.to_hex()
+                                ),
+                            )));
+                        }
+                    }
+                    n += 1;
+                    if let Some(block) = full {
+                        if tx.send(block).is_err() {
+                            break; // the writer failed; its error is reported below
+                        }
+                    }
+                }
+                Ok(packer)
+            })();
+            drop(tx);
+            let staged = writer.join().expect("block writer thread");
+            (result.map(|p| (p, n, skipped, skipped_at)), staged)
+        });
+        let staged = match (result.is_ok(), staged) {
+            (_, Err(e)) => {
+                self.store.discard_staged(start.size)?;
+                return Err(e.into());
+            }
+            (ok, Ok(staged)) => {
+                if !ok && staged {
+                    self.store.discard_staged(start.size)?;
+                }
+                staged
+            }
+        };
+        let (mut packer, n, skipped, skipped_at) = result?;
+        if n == 0 {
+            return Ok(BatchSummary {
+                appended: 0,
+                first: None,
+                head: start,
+                skipped,
+                skipped_at,
+            });
+        }
+        let last = packer
+            .cut()
+            .map(|(k, records)| (k, codec::seal_block(&records)));
+        let blocks: Vec<(Seq, &[u8])> = last.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+        let index_bytes;
+        let mut meta: Vec<(&str, &[u8])> = Vec::new();
+        if index.len() != actors_before || !index_stored {
+            index_bytes = codec::encode_index(&index);
+            meta.push((ACTORS_META, &index_bytes));
+        }
+        let tree_changes = tree.as_mut().map(tree::Growing::take_changes);
+        meta.extend(
+            tree_changes
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_slice())),
+        );
+        let head = packer.head;
+        self.store.commit(&head, &blocks, &meta, staged)?;
+        self.tree.set(tree);
+        self.actors = ActorState {
+            actors,
+            index,
+            stored: true,
+        }
+        .into();
+        Ok(BatchSummary {
+            appended: n,
+            first: Some(start.size + 1),
+            head,
+            skipped,
+            skipped_at,
+        })
+    }
+
+    /// Removes the blocks an interrupted batch left past the head. Blocks past
+    /// the head with no batch in progress were not written by a batch: they are
+    /// left alone, and nothing is appended until `verify` has been looked at.
+    fn discard_interrupted(&self, head: &Head) -> Result<()> {
+        let past = match self.store.block_holding(Seq::MAX)? {
+            Some((key, _)) => key > head.size,
+            None => false,
+        };
+        if past || self.store.staging()? {
+            if !self.store.staging()? {
+                return Err(LedgerError::Tampered(Problem::BeyondHead {
+                    seq: head.size + 1,
+                    head_size: head.size,
+                }));
+            }
+            self.store.discard_staged(head.size)?;
+        }
+        Ok(())
+    }
+
+    /// The content identities of every stored event, for [`BatchOptions::skip_known`]:
+    /// the first 128 bits of each payload digest, which is ample to tell
+    /// events apart (a chance collision needs about 2^64 events).
+    fn known_digests(
+        &self,
+    ) -> Result<rustc_hash::FxHashSet<u128>> {
+        let mut known = rustc_hash::FxHashSet::default();
+        self.scan(1, Seq::MAX, |rec| {
+            known.insert(digest_key(&chain::body_digest(rec)));
+            Ok(true)
+        })?;
+        Ok(known)
+    }
+}
+
+/// The part of a payload digest that [`Ledger::known_digests`] keeps.
+fn digest_key(d: &Hash) -> u128 {
+    u128::from_le_bytes(d.0[..16].try_into().expect("16 bytes"))
+}

@@ -1,0 +1,177 @@
+//! Validation: an event is checked against the vocabulary, the actors and
+//! the ledger before it is sealed, and comes out with every actor name
+//! replaced by its canonical id.
+
+use super::Ledger;
+use crate::event::{Event, Seq, Statement};
+use crate::json::InputError;
+use crate::vocab::{ActorError, Actors, Vocabulary};
+use std::collections::HashMap;
+
+/// What is known about an event that a later correction or retraction may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Statement,
+    Correction,
+    Retraction,
+    Reference,
+    Redacted,
+}
+
+pub(super) fn kind_of(e: &Event) -> Kind {
+    match e {
+        Event::Statement(_) => Kind::Statement,
+        Event::Correction(_) => Kind::Correction,
+        Event::Retraction(_) => Kind::Retraction,
+        Event::Actor(_) | Event::Alias(_) => Kind::Reference,
+    }
+}
+
+impl Ledger {
+    /// Checks an event against the vocabulary, the actors and the ledger, and
+    /// returns it with every actor name replaced by its canonical id.
+    pub(super) fn check(
+        &self,
+        event: Event,
+        actors: &mut Actors,
+        seq: Seq,
+        (batch_start, batch): (Seq, &HashMap<Seq, Kind>),
+    ) -> std::result::Result<Event, InputError> {
+        /// Replaces an actor name by its canonical id; `field` names it on error.
+        fn canon(
+            actors: &Actors,
+            name: &mut String,
+            field: impl FnOnce() -> String,
+        ) -> std::result::Result<(), InputError> {
+            match actors.resolve(name) {
+                Ok(id) if id == name.as_str() => Ok(()),
+                Ok(id) => {
+                    *name = id.to_string();
+                    Ok(())
+                }
+                Err(u) => Err(InputError::new(field(), format!("unknown actor {u}"))),
+            }
+        }
+        let statement = |actors: &Actors,
+                         p: &str,
+                         mut s: Statement|
+         -> std::result::Result<Statement, InputError> {
+            let vocab = Vocabulary::builtin();
+            canon(actors, &mut s.party, || format!("{p}party"))?;
+            vocab.check_stance(&s.stance).map_err(|u| {
+                InputError::new(format!("{p}stance"), format!("unknown stance {u}"))
+            })?;
+            let pr = &mut s.proposition;
+            vocab.check_predicate(&pr.predicate).map_err(|u| {
+                InputError::new(
+                    format!("{p}proposition.predicate"),
+                    format!("unknown predicate {u}"),
+                )
+            })?;
+            for i in 0..pr.subjects.len() {
+                canon(actors, &mut pr.subjects[i], || {
+                    format!("{p}proposition.subjects[{i}]")
+                })?;
+                if pr.subjects[..i].contains(&pr.subjects[i]) {
+                    return Err(InputError::new(
+                        format!("{p}proposition.subjects[{i}]"),
+                        format!("{} is named twice", pr.subjects[i]),
+                    ));
+                }
+            }
+            if let Some(loc) = &mut pr.location {
+                canon(actors, loc, || format!("{p}proposition.location"))?;
+            }
+            Ok(s)
+        };
+        let target = |of: Seq, what: &str| -> std::result::Result<Kind, InputError> {
+            if of == seq {
+                return Err(InputError::new(
+                    "of",
+                    format!("a {what} cannot point at itself (seq {seq})"),
+                ));
+            }
+            if of > seq {
+                return Err(InputError::new(
+                    "of",
+                    format!("seq {of} does not exist yet (this event would be seq {seq})"),
+                ));
+            }
+            if of > batch_start {
+                return Ok(batch.get(&of).copied().unwrap_or(Kind::Statement));
+            }
+            match self.get(of) {
+                Ok(r) => Ok(r.event.as_ref().map_or(Kind::Redacted, kind_of)),
+                Err(e) => Err(InputError::new("of", format!("cannot read seq {of}: {e}"))),
+            }
+        };
+        Ok(match event {
+            Event::Statement(s) => Event::Statement(statement(actors, "", s)?),
+            Event::Correction(mut c) => {
+                match target(c.of, "correction")? {
+                    Kind::Statement | Kind::Correction => {}
+                    k => {
+                        return Err(InputError::new(
+                            "of",
+                            format!(
+                                "seq {} is a {}; only statements and corrections can be corrected",
+                                c.of,
+                                kind_name(k)
+                            ),
+                        ))
+                    }
+                }
+                c.statement = statement(actors, "statement.", c.statement)?;
+                Event::Correction(c)
+            }
+            Event::Retraction(r) => {
+                match target(r.of, "retraction")? {
+                    Kind::Statement | Kind::Correction => {}
+                    k => {
+                        return Err(InputError::new(
+                            "of",
+                            format!(
+                                "seq {} is a {}; only statements and corrections can be retracted",
+                                r.of,
+                                kind_name(k)
+                            ),
+                        ))
+                    }
+                }
+                Event::Retraction(r)
+            }
+            Event::Actor(mut a) => {
+                if let Some(p) = &mut a.parent {
+                    canon(actors, p, || "parent".into())?;
+                }
+                actors
+                    .add(a.clone(), Some(seq))
+                    .map_err(|e| actor_error(&e, "id"))?;
+                Event::Actor(a)
+            }
+            Event::Alias(mut a) => {
+                canon(actors, &mut a.actor, || "actor".into())?;
+                actors.add_alias(&a).map_err(|e| actor_error(&e, "alias"))?;
+                Event::Alias(a)
+            }
+        })
+    }
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Statement => "statement",
+        Kind::Correction => "correction",
+        Kind::Retraction => "retraction",
+        Kind::Reference => "actor or alias event",
+        Kind::Redacted => "redacted event",
+    }
+}
+
+pub(super) fn too_large(e: crate::codec::FormatError) -> InputError {
+    InputError::new("", format!("event too large: {e}"))
+}
+
+fn actor_error(e: &ActorError, field: &str) -> InputError {
+    InputError::new(field, e.to_string())
+}

@@ -1,0 +1,386 @@
+//! Reading the chain: the one walk over stored blocks that every read shares.
+//!
+//! [`Ledger::walk`] reads blocks in key order from one thread of its own, turns
+//! each into a value with `map` (on two threads for long reads), and hands the
+//! values back in key order. On it stand the record scan (`scan`), the
+//! hashed reads ([`Ledger::get`], [`Ledger::iter`]), the unhashed entries a
+//! fold reads, `verify` and the export.
+
+use super::{Ledger, LedgerError, Result};
+use crate::chain;
+use crate::codec::{self, RawRecord};
+use crate::event::{Entry, Recorded, Seq};
+use crate::store::StoreError;
+
+/// Stored bytes handed to one `map` call at most in a parallel walk.
+const GROUP_BYTES: usize = 256 * 1024;
+/// Blocks handed to one `map` call at most in a parallel walk.
+const GROUP_BLOCKS: usize = 64;
+/// A walk over fewer blocks than this stays on the calling thread.
+pub(super) const PARALLEL_FROM: u64 = 2048;
+
+/// Which blocks a walk reads, and how.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Span {
+    /// The first seq wanted: the walk starts at the block that holds it.
+    pub from: Seq,
+    /// The last seq wanted: blocks whose first seq is past it are not read,
+    /// unless `past_head`.
+    pub to: Seq,
+    /// Read every block to the end of the store, past the head too (`verify`).
+    pub past_head: bool,
+    /// Map blocks on two threads.
+    pub parallel: bool,
+}
+
+impl Span {
+    /// Seqs `from..=to` (`to` already bounded by the head), on two threads
+    /// when the span is long.
+    pub fn of(from: Seq, to: Seq) -> Span {
+        let from = from.max(1);
+        Span {
+            from,
+            to,
+            past_head: false,
+            parallel: to.saturating_sub(from) >= PARALLEL_FROM,
+        }
+    }
+}
+
+/// One block's keys and stored bytes.
+type Stored = (Seq, Vec<u8>);
+
+impl Ledger {
+    /// Reads the blocks of `span` in key order; `map` turns each (its key and
+    /// stored bytes) into a `T`, `sink` takes them in key order on this thread
+    /// and returns `false` to stop.
+    ///
+    /// # Errors
+    /// Store failures, and the errors of `map` and `sink`.
+    pub(super) fn walk<T: Send>(
+        &self,
+        span: Span,
+        map: impl Fn(Seq, Vec<u8>) -> Result<T> + Sync,
+        mut sink: impl FnMut(Seq, T) -> Result<bool>,
+    ) -> Result<()> {
+        let mut blocks = self
+            .store
+            .blocks_from(span.from)
+            .take_while(move |b| span.past_head || !matches!(b, Ok((k, _)) if *k > span.to));
+        if !span.parallel {
+            for b in blocks {
+                let (key, stored) = b?;
+                self.report_progress(key);
+                let t = map(key, stored)?;
+                if !sink(key, t)? {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        type Group = (usize, Vec<Stored>);
+        type Done<T> = (usize, Result<Vec<(Seq, T)>>);
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::result::Result<Group, StoreError>>(4);
+            // Shared by the workers only: when they stop (the sink stopped or
+            // failed), the reader's next send fails and it stops too.
+            let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Done<T>>(8);
+            scope.spawn(move || {
+                let mut group = Vec::new();
+                let mut bytes = 0;
+                let mut n = 0;
+                for b in blocks.by_ref() {
+                    match b {
+                        Ok(b) => {
+                            bytes += b.1.len();
+                            group.push(b);
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                    if group.len() == GROUP_BLOCKS || bytes >= GROUP_BYTES {
+                        if tx.send(Ok((n, std::mem::take(&mut group)))).is_err() {
+                            return;
+                        }
+                        bytes = 0;
+                        n += 1;
+                    }
+                }
+                if !group.is_empty() {
+                    let _ = tx.send(Ok((n, group)));
+                }
+            });
+            for _ in 0..2 {
+                let (rx, done_tx, map) = (rx.clone(), done_tx.clone(), &map);
+                scope.spawn(move || loop {
+                    let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(group) = next else { return };
+                    let (n, out) = match group {
+                        Ok((n, blocks)) => (
+                            n,
+                            blocks
+                                .into_iter()
+                                .map(|(key, stored)| Ok((key, map(key, stored)?)))
+                                .collect::<Result<Vec<_>>>(),
+                        ),
+                        // Store errors come after every group sent before them.
+                        Err(e) => (usize::MAX, Err(e.into())),
+                    };
+                    if done_tx.send((n, out)).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop((done_tx, rx));
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut failed = None;
+            let mut next = 0usize;
+            for (n, out) in done_rx {
+                if n == usize::MAX {
+                    failed = Some(out);
+                    continue;
+                }
+                waiting.insert(n, out);
+                while let Some(out) = waiting.remove(&next) {
+                    let out = out?;
+                    if let Some((key, _)) = out.last() {
+                        self.report_progress(*key);
+                    }
+                    for (key, t) in out {
+                        if !sink(key, t)? {
+                            return Ok(());
+                        }
+                    }
+                    next += 1;
+                }
+            }
+            match failed {
+                Some(Err(e)) => Err(e),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    /// Calls `f` with every stored record of seqs `from..=to` (bounded by
+    /// the head), raw, in seq order, until it returns `false`.
+    ///
+    /// # Errors
+    /// Store failures, a block or record that does not parse, `f`'s own errors.
+    pub(super) fn scan(
+        &self,
+        from: Seq,
+        to: Seq,
+        mut f: impl FnMut(&RawRecord<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        let head = self.store.head()?;
+        let to = to.min(head.size);
+        if from > to {
+            return Ok(());
+        }
+        self.walk(Span::of(from, to), open, |key, records| {
+            for rec in codec::records(&records) {
+                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                if rec.header.seq < from {
+                    continue;
+                }
+                if rec.header.seq > to || !f(&rec)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+    }
+
+    /// Maps every stored block up to the head with `map` (given the block's
+    /// first seq and its records' bytes, split with [`codec::records`]) on two
+    /// threads, and hands the results to `sink` in seq order on this thread,
+    /// until it returns `false`.
+    ///
+    /// # Errors
+    /// Store failures, a block that does not open, the errors of `map` and `sink`.
+    pub(crate) fn map_blocks<T: Send>(
+        &self,
+        map: impl Fn(Seq, &[u8]) -> Result<T> + Sync,
+        mut sink: impl FnMut(T) -> Result<bool>,
+    ) -> Result<()> {
+        let head = self.store.head()?;
+        let span = Span {
+            parallel: true,
+            ..Span::of(1, head.size)
+        };
+        self.walk(
+            span,
+            |key, stored| map(key, &open(key, stored)?),
+            |_, t| sink(t),
+        )
+    }
+
+    /// Calls `f` with every stored record from seq `from` to the head, raw
+    /// (blocks opened, records split, nothing decoded or hashed), in seq
+    /// order, until it returns `false`: for tools that measure or inspect the
+    /// stored bytes.
+    ///
+    /// # Errors
+    /// Store failures, a block or record that does not parse, `f`'s own errors.
+    pub fn for_each_record(
+        &self,
+        from: Seq,
+        f: impl FnMut(&RawRecord<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        self.scan(from, Seq::MAX, f)
+    }
+
+    /// Calls `f` with the entries of seqs `from` to the head, in seq order,
+    /// until it returns `false`: events without their hashes, and statements
+    /// without quote, speaker and source, which folds never read. Blocks are
+    /// decompressed on other threads; decoding stays on this one (decoded on
+    /// another, the events are freed on another thread than the one that
+    /// allocated them, which was measured slower).
+    ///
+    /// # Errors
+    /// Store failures; stored bytes that do not decode.
+    pub(super) fn entries(&self, from: Seq, mut f: impl FnMut(Entry) -> bool) -> Result<()> {
+        self.scan(from, Seq::MAX, |rec| {
+            let h = &rec.header;
+            let event = if h.is_redacted() {
+                None
+            } else {
+                Some(
+                    codec::decode_event_for_fold(rec.body)
+                        .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
+                )
+            };
+            Ok(f(Entry {
+                seq: h.seq,
+                recorded_at: h.recorded_at,
+                event,
+            }))
+        })
+    }
+
+    /// Reads one event.
+    ///
+    /// # Errors
+    /// [`LedgerError::NoSuchSeq`] past the head; store failures; undecodable bytes.
+    pub fn get(&self, seq: Seq) -> Result<Recorded> {
+        let head = self.store.head()?;
+        if seq == 0 || seq > head.size {
+            return Err(LedgerError::NoSuchSeq {
+                seq,
+                size: head.size,
+            });
+        }
+        let Some((key, block)) = self.store.block_holding(seq)? else {
+            return Err(LedgerError::Missing {
+                seq,
+                detail: "no block holds it",
+            });
+        };
+        let records = open(key, block).map_err(|e| match e {
+            LedgerError::Corrupt { error, .. } => LedgerError::Corrupt { seq, error },
+            other => other,
+        })?;
+        for rec in codec::records(&records) {
+            let rec = rec.map_err(|error| LedgerError::Corrupt { seq, error })?;
+            if rec.header.seq == seq {
+                return decode_recorded(&rec);
+            }
+        }
+        Err(LedgerError::Missing {
+            seq,
+            detail: "not in the block that should hold it",
+        })
+    }
+
+    /// Iterates over events `from..=to` (bounded by the head), in seq order.
+    ///
+    /// # Errors
+    /// Store failures (the iterator's items carry read and decode failures).
+    pub fn iter(&self, from: Seq, to: Seq) -> Result<impl Iterator<Item = Result<Recorded>> + '_> {
+        let head = self.store.head()?;
+        let span = Span::of(from, to.min(head.size));
+        let (from, to) = (span.from, span.to);
+        let mut blocks = self
+            .store
+            .blocks_from(from)
+            .take_while(move |b| !matches!(b, Ok((k, _)) if *k > to));
+        let mut pending: std::vec::IntoIter<Result<Recorded>> = Vec::new().into_iter();
+        let mut done = from > to;
+        Ok(std::iter::from_fn(move || loop {
+            if let Some(r) = pending.next() {
+                return Some(r);
+            }
+            if done {
+                return None;
+            }
+            let records = match blocks.next()? {
+                Err(e) => Err(e.into()),
+                Ok((key, stored)) => {
+                    self.report_progress(key);
+                    open(key, stored).map(|r| (key, r))
+                }
+            };
+            let (key, records) = match records {
+                Ok(r) => r,
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+            };
+            let mut out = Vec::new();
+            for rec in codec::records(&records) {
+                match rec {
+                    Err(error) => {
+                        out.push(Err(LedgerError::Corrupt { seq: key, error }));
+                        done = true;
+                        break;
+                    }
+                    Ok(rec) if rec.header.seq < from => {}
+                    Ok(rec) if rec.header.seq > to => {
+                        done = true;
+                        break;
+                    }
+                    Ok(rec) => out.push(decode_recorded(&rec)),
+                }
+            }
+            pending = out.into_iter();
+        }))
+    }
+}
+
+/// Opens (decompresses) a stored block: its records' bytes.
+///
+/// # Errors
+/// [`LedgerError::Corrupt`] naming the block's first seq.
+pub(super) fn open(key: Seq, stored: Vec<u8>) -> Result<Vec<u8>> {
+    codec::open_block_owned(stored).map_err(|error| LedgerError::Corrupt { seq: key, error })
+}
+
+/// A stored record decoded, with its hashes computed from its bytes.
+///
+/// # Errors
+/// [`LedgerError::Corrupt`] when the payload does not decode.
+pub(super) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
+    let h = &rec.header;
+    let digest = chain::body_digest(rec);
+    let event = if h.is_redacted() {
+        None
+    } else {
+        Some(
+            codec::decode_event(rec.body)
+                .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
+        )
+    };
+    Ok(Recorded {
+        seq: h.seq,
+        recorded_at: h.recorded_at,
+        prev: h.prev,
+        hash: chain::link_hash(h, &digest),
+        digest,
+        event,
+        payload_len: h.payload_len,
+    })
+}

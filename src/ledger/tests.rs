@@ -1,0 +1,109 @@
+//! The ledger's own tests: batches, staging, and snapshots saved and loaded.
+
+use super::*;
+use crate::codec::{self, RecordHeader};
+use crate::event::Event;
+use crate::json::{parse_event, InputError};
+
+fn statement(i: u64) -> Event {
+    parse_event(&format!(
+        r#"{{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"calls-for","proposition":{{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"}},"quote":"statement {i} with enough words to look like a quote from a real report","source":{{"publisher":"AFP"}}}}"#
+    ))
+    .expect("parses")
+}
+
+#[test]
+fn blocks_past_the_head_are_ignored_then_discarded() {
+    let mut l = Ledger::in_memory();
+    l.append_batch((0..30).map(|i| Ok(statement(i))))
+        .expect("batch");
+    let head = l.head().expect("head");
+    // An interrupted batch: a block staged past the head, never committed.
+    let mut block = Vec::new();
+    let payload = codec::encode_event(&statement(99)).expect("encode");
+    let h = RecordHeader::v1(31, 0, head.hash, payload.len() as u32);
+    codec::write_record(&h, &payload, &mut block);
+    l.store
+        .stage(&[(31, &codec::seal_block(&block))])
+        .expect("stage");
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    assert_eq!((r.checked, r.staged), (30, 1));
+    assert_eq!(l.iter(1, u64::MAX).expect("iter").count(), 30);
+    assert!(matches!(l.get(31), Err(LedgerError::NoSuchSeq { .. })));
+    let rec = l.append(statement(100)).expect("append");
+    assert_eq!(rec.seq, 31);
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact());
+    assert_eq!((r.checked, r.staged), (31, 0));
+}
+
+#[test]
+fn a_failing_long_batch_leaves_nothing_behind() {
+    let mut l = Ledger::in_memory();
+    l.append(statement(0)).expect("append");
+    let before = l.head().expect("head");
+    let n = 20_000u64;
+    let events = (0..n).map(|i| {
+        if i == n - 1 {
+            Err(InputError::new("party", "bad"))
+        } else {
+            Ok(statement(i))
+        }
+    });
+    let err = l.append_batch(events).expect_err("the last event is bad");
+    assert!(matches!(err, LedgerError::Rejected { index: Some(i), .. } if i == n as usize - 1));
+    assert_eq!(l.head().expect("head"), before);
+    let r = l.verify(None).expect("verify");
+    assert_eq!((r.checked, r.staged), (1, 0), "staged blocks were removed");
+}
+
+#[test]
+fn corrections_and_retractions_may_point_into_their_own_batch() {
+    let mut l = Ledger::in_memory();
+    let retract = |of: u64| {
+        parse_event(&format!(
+            r#"{{"type":"retraction","of":{of},"reason":"wrong"}}"#
+        ))
+        .expect("parses")
+    };
+    let summary = l
+        .append_batch([Ok(statement(1)), Ok(retract(1))])
+        .expect("retraction of a statement of the same batch");
+    assert_eq!(summary.head.size, 2);
+    let err = l
+        .append_batch([Ok(statement(2)), Ok(retract(2))])
+        .expect_err("retracting a retraction");
+    assert!(err.to_string().contains("seq 2 is a retraction"), "{err}");
+    assert_eq!(l.head().expect("head").size, 2);
+}
+
+#[test]
+fn recorded_at_never_goes_back() {
+    let mut l = Ledger::in_memory();
+    l.set_clock(|| 2_000_000);
+    let a = l.append(statement(1)).expect("append");
+    l.set_clock(|| 1_000_000);
+    let b = l.append(statement(2)).expect("append");
+    assert_eq!(a.recorded_at, 2_000_000);
+    assert_eq!(
+        b.recorded_at, 2_000_000,
+        "a clock that went back does not reorder transaction time"
+    );
+}
+
+
+#[test]
+fn a_saved_snapshot_loads_back() {
+    let mut l = Ledger::in_memory();
+    let line = r#"{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS","TUR"],"location":"LBY"},"quote":"q","source":{"publisher":"p"}}"#;
+    l.append_batch((0..50).map(|_| crate::json::parse_event(line)))
+        .expect("batch");
+    let snap = l.snapshot_now().expect("snapshot");
+    let head = l.head().expect("head");
+    let loaded = l
+        .load_snapshot(&head)
+        .expect("load")
+        .expect("a valid snapshot");
+    assert_eq!((loaded.seq, loaded.hash), (snap.seq, snap.hash));
+}

@@ -1,0 +1,221 @@
+//! Verification: every stored record re-hashed from its bytes, every link,
+//! the stored head (and a head saved earlier), and the derived data the
+//! chain makes (the Merkle tree) checked against the chain.
+
+use super::read::Span;
+use super::{Ledger, LedgerError, Result};
+use crate::chain::{self, Problem, Verifier};
+use crate::codec::{self, FormatError};
+use crate::event::{Hash, Head, Seq};
+use crate::store::StoreError;
+use crate::{merkle, tree};
+use std::collections::BTreeMap;
+
+/// What [`Ledger::verify`] found. Integrity failures are data, not errors.
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    /// Events whose hashes were checked.
+    pub checked: u64,
+    /// The head the store records.
+    pub head: Head,
+    /// Hash of the last event checked (the head hash when intact).
+    pub computed: Hash,
+    /// Events whose payload is withheld: intact in the chain, but not readable.
+    pub redacted: Vec<Seq>,
+    /// Events past the head, left by an interrupted batch (never acknowledged).
+    pub staged: u64,
+    /// The first problem, if any.
+    pub problem: Option<Problem>,
+    /// The Merkle tree root computed from the chain itself (not from the
+    /// stored tree), when the chain is intact.
+    pub tree_root: Option<merkle::Digest>,
+}
+
+impl VerifyReport {
+    /// Whether the chain is intact.
+    pub fn is_intact(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+
+impl Ledger {
+    /// Re-hashes every stored event and checks every link, the stored head and,
+    /// when given, a head saved earlier (`SIZE`, `HASH`): a ledger that does not
+    /// pass through it was truncated or rewritten. Also rebuilds the Merkle
+    /// tree from the chain and compares it with the stored one, and reports its
+    /// root.
+    ///
+    /// # Errors
+    /// Only store failures; integrity problems are in the report.
+    pub fn verify(&self, expect: Option<(u64, Hash)>) -> Result<VerifyReport> {
+        self.verify_with(expect, true)
+    }
+
+    /// [`verify`](Self::verify) of the chain alone: the Merkle tree (derived
+    /// data, from which proofs are made) is neither rebuilt nor compared, which
+    /// saves about a third of the time. `tree_root` is then `None`.
+    ///
+    /// # Errors
+    /// Only store failures; integrity problems are in the report.
+    pub fn verify_chain(&self, expect: Option<(u64, Hash)>) -> Result<VerifyReport> {
+        self.verify_with(expect, false)
+    }
+
+    fn verify_with(&self, expect: Option<(u64, Hash)>, with_tree: bool) -> Result<VerifyReport> {
+        let head = self.store.head()?;
+        let mut v = Verifier::new().against_stored(head);
+        if let Some((size, hash)) = expect {
+            v = v.expecting(size, hash);
+        }
+        let staging = self.store.staging()?;
+        let mut staged = 0u64;
+        let mut problem = None;
+        let mut frontier = merkle::Frontier::new();
+        // The tree's stored nodes, as the chain makes them.
+        let mut tiles: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
+        let span = Span {
+            from: 1,
+            to: head.size,
+            past_head: true,
+            parallel: true,
+        };
+        // Blocks are opened and their records hashed on two threads; this one
+        // links them and grows the tree.
+        let walked = self.walk(
+            span,
+            |_, stored| Ok(open_hashed(stored, with_tree)),
+            |key, opened| {
+                let (records, hashes, leaves) = match opened {
+                    Ok(o) => o,
+                    Err(error) if key <= head.size => {
+                        problem = Some(Problem::Malformed {
+                            seq: v.checked() + 1,
+                            error,
+                        });
+                        return Ok(false);
+                    }
+                    Err(_) => return Ok(true),
+                };
+                if key > head.size {
+                    if !staging {
+                        problem = Some(Problem::BeyondHead {
+                            seq: key,
+                            head_size: head.size,
+                        });
+                        return Ok(false);
+                    }
+                    staged += codec::records(&records).count() as u64;
+                    return Ok(true);
+                }
+                if let Err(p) = v.feed_block(key, &records, hashes.as_deref()) {
+                    problem = Some(p);
+                    return Ok(false);
+                }
+                for leaf in &leaves {
+                    frontier.push(*leaf, |level, index, node| {
+                        if level > 0 && level % tree::TILE_HEIGHT == 0 {
+                            tiles
+                                .entry((level / tree::TILE_HEIGHT, index / tree::TILE_WIDTH))
+                                .or_default()
+                                .extend_from_slice(node);
+                        }
+                    });
+                }
+                Ok(true)
+            },
+        );
+        match walked {
+            Ok(()) => {}
+            Err(LedgerError::Store(StoreError::StrayKey(key))) => {
+                problem.get_or_insert(Problem::StrayData {
+                    what: format!("key {key} among the blocks"),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        if problem.is_none() {
+            problem = v.finish(&head).err();
+        }
+        if problem.is_none() {
+            // No event type records a redaction yet: a withheld payload is damage.
+            if let Some(seq) = v.redacted.first() {
+                problem = Some(Problem::UnrecordedRedaction { seq: *seq });
+            }
+        }
+        let tree_root = (with_tree && problem.is_none()).then(|| frontier.root());
+        if let (None, Some(computed)) = (&problem, tree_root) {
+            problem = self.check_stored_tree(&head, &computed, &tiles)?;
+        }
+        Ok(VerifyReport {
+            checked: v.checked(),
+            head,
+            computed: v.last_hash(),
+            redacted: v.redacted.clone(),
+            staged,
+            problem,
+            tree_root,
+        })
+    }
+
+    /// Compares the stored tree (derived data, but proofs are made from it)
+    /// with the one the chain makes.
+    fn check_stored_tree(
+        &self,
+        head: &Head,
+        computed: &merkle::Digest,
+        tiles: &BTreeMap<(u8, u64), Vec<u8>>,
+    ) -> Result<Option<Problem>> {
+        let stored = self
+            .store
+            .meta(tree::FRONTIER_META)?
+            .and_then(|b| merkle::Frontier::from_bytes(&b).ok());
+        let Some(stored) = stored.filter(|f| f.size() == head.size) else {
+            return Ok(None);
+        };
+        if stored.root() != *computed {
+            return Ok(Some(Problem::TreeMismatch {
+                size: head.size,
+                stored: b64(&stored.root()),
+                computed: b64(computed),
+            }));
+        }
+        for ((tl, index), expected) in tiles {
+            let held = self.store.meta(&tree::tile_key(*tl, *index))?;
+            if held.as_deref() != Some(expected.as_slice()) {
+                return Ok(Some(Problem::TreeMismatch {
+                    size: head.size,
+                    stored: format!("a tile ({tl}/{index}) that differs"),
+                    computed: b64(computed),
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A Merkle hash as the checkpoints write it: standard base64.
+pub fn b64(d: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(d)
+}
+
+/// A stored block opened: its records, their chain hashes (`None` when a
+/// record does not parse; the verifier then reports it), and the Merkle leaf
+/// hashes of those.
+type Opened = std::result::Result<(Vec<u8>, Option<Vec<Hash>>, Vec<merkle::Digest>), FormatError>;
+
+/// Opens one stored block: its records, their chain hashes and, `with_tree`,
+/// their Merkle leaf hashes.
+fn open_hashed(stored: Vec<u8>, with_tree: bool) -> Opened {
+    let records = codec::open_block_owned(stored)?;
+    let digests: Option<Vec<Hash>> = codec::records(&records)
+        .map(|r| r.ok().map(|r| chain::record_hash(&r)))
+        .collect();
+    let leaves = if with_tree {
+        digests.iter().flatten().map(tree::leaf).collect()
+    } else {
+        Vec::new()
+    };
+    Ok((records, digests, leaves))
+}

@@ -1,0 +1,88 @@
+//! A positions query run over the chain: the ledger hands the projection a
+//! stream of entries (and, when it has one, a snapshot), and the projection
+//! drives the fold.
+
+use super::snapshot::Snapshot;
+use super::{Amendments, Fold, KnownAt, Position, Query};
+use crate::event::{Entry, Seq};
+
+/// The chain as a positions query reads it.
+pub trait Chain {
+    /// What reading can fail with.
+    type Error;
+
+    /// The correction and retraction events from seq `from` on, in seq order,
+    /// as far as `known_at` reaches.
+    ///
+    /// # Errors
+    /// Whatever reading the chain fails with.
+    fn amendment_entries(
+        &self,
+        from: Seq,
+        known_at: Option<KnownAt>,
+    ) -> Result<Vec<Entry>, Self::Error>;
+
+    /// Calls `f` with every entry from seq `from` on, in seq order, until it
+    /// returns `false`. Statements may come without quote, speaker and source.
+    ///
+    /// # Errors
+    /// Whatever reading the chain fails with.
+    fn entries(&self, from: Seq, f: &mut dyn FnMut(Entry) -> bool) -> Result<(), Self::Error>;
+}
+
+/// Folds the entries from `from` on, as far as `known_at` reaches.
+fn fold_from<C: Chain + ?Sized>(
+    chain: &C,
+    fold: &mut Fold<'_>,
+    from: Seq,
+    known_at: Option<KnownAt>,
+) -> Result<(), C::Error> {
+    chain.entries(from, &mut |e| {
+        if known_at.is_some_and(|k| !k.includes(e.seq, e.recorded_at)) {
+            return false;
+        }
+        fold.add(&e);
+        true
+    })
+}
+
+/// The positions `chain` supports for `query`, from a full replay: the
+/// amendments first, then every statement.
+///
+/// # Errors
+/// Whatever reading the chain fails with.
+pub fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Vec<Position>, C::Error> {
+    let amendments = Amendments::collect(
+        &chain.amendment_entries(1, query.known_at)?,
+        query.known_at,
+    );
+    let mut fold = Fold::new(query, amendments);
+    fold_from(chain, &mut fold, 1, query.known_at)?;
+    Ok(fold.finish())
+}
+
+/// The positions `chain` supports for `query`, from `snap` (taken at seq
+/// `snap.seq` of this chain, its chunks read by `chunk`) and the entries after
+/// it. `None` when a chunk is missing or damaged: the snapshot is then not to
+/// be trusted, and the caller replays.
+///
+/// # Errors
+/// Whatever reading the chain fails with.
+pub fn from_snapshot<C: Chain + ?Sized>(
+    chain: &C,
+    snap: &Snapshot,
+    chunk: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
+    query: &Query,
+) -> Result<Option<Vec<Position>>, C::Error> {
+    // The entries after the snapshot are read twice, never held: once for their
+    // corrections and retractions, once to fold them.
+    let tail = chain.amendment_entries(snap.seq + 1, query.known_at)?;
+    let amendments = Amendments::collect(snap.amendments().iter().chain(&tail), query.known_at);
+    let mut fold = Fold::new(query, amendments);
+    fold.add_corrections_upto(snap.seq);
+    if snap.replay(&mut fold, chunk).is_err() {
+        return Ok(None);
+    }
+    fold_from(chain, &mut fold, snap.seq + 1, query.known_at)?;
+    Ok(Some(fold.finish()))
+}
