@@ -487,7 +487,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::Log(a) if !a.out.json => log(cli, a, &mut FitLines::new(&mut out)),
         Command::Log(a) => log(cli, a, &mut out),
         Command::Show { seq, out: o } => {
-            let mut ledger = open(cli, false)?;
+            let ledger = open(cli, false)?;
             let r = ledger.get(*seq)?;
             if o.json {
                 writeln!(out, "{}", json::recorded_json(&r))?;
@@ -616,7 +616,7 @@ fn print_verify(out: &mut impl Write, r: &VerifyReport, as_json: bool) -> Result
 
 fn status(cli: &Cli, verify: bool, o: Output, out: &mut impl Write) -> Result<u8> {
     let path = ledger_path(cli)?;
-    let mut ledger = open(cli, false)?;
+    let ledger = open(cli, false)?;
     let head = ledger.head()?;
     let engine = ledger.store().engine();
     let bytes = ledger.store().disk_bytes();
@@ -957,7 +957,7 @@ fn log_table<'a>(out: &mut impl Write, rows: impl Iterator<Item = &'a Recorded>)
 }
 
 fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
-    let mut ledger = open(cli, false)?;
+    let ledger = open(cli, false)?;
     let party = match &a.party {
         Some(p) => Some(
             ledger
@@ -1176,7 +1176,7 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
             out: o,
         } => (json!({"type": "alias", "actor": actor, "alias": alias}), o),
         ActorCommand::List { kind, out: o } => {
-            let mut ledger = open_or_starter(cli)?;
+            let ledger = open_or_starter(cli)?;
             for act in ledger.actors()?.iter() {
                 if kind.as_ref().is_some_and(|k| &act.def.kind != k) {
                     continue;
@@ -1194,7 +1194,7 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
             return Ok(0);
         }
         ActorCommand::Show { name, out: o } => {
-            let mut ledger = open_or_starter(cli)?;
+            let ledger = open_or_starter(cli)?;
             let actors = ledger.actors()?;
             let id = actors
                 .resolve(name)
@@ -1559,7 +1559,7 @@ fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
         parse_date_flag(&a.from, "from")?,
         parse_date_flag(&a.to, "to")?,
     );
-    let mut ledger = open(cli, false)?;
+    let ledger = open(cli, false)?;
     if let Some(x) = &a.predicate {
         Vocabulary::builtin()
             .check_predicate(x)

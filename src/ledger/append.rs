@@ -416,9 +416,7 @@ impl Ledger {
     /// The content identities of every stored event, for [`BatchOptions::skip_known`]:
     /// the first 128 bits of each payload digest, which is ample to tell
     /// events apart (a chance collision needs about 2^64 events).
-    fn known_digests(
-        &self,
-    ) -> Result<rustc_hash::FxHashSet<u128>> {
+    fn known_digests(&self) -> Result<rustc_hash::FxHashSet<u128>> {
         let mut known = rustc_hash::FxHashSet::default();
         self.scan(1, Seq::MAX, |rec| {
             known.insert(digest_key(&chain::body_digest(rec)));

@@ -81,7 +81,8 @@ impl Ledger {
         type Group = (usize, Vec<Stored>);
         type Done<T> = (usize, Result<Vec<(Seq, T)>>);
         std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<std::result::Result<Group, StoreError>>(4);
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<std::result::Result<Group, StoreError>>(4);
             // Shared by the workers only: when they stop (the sink stopped or
             // failed), the reader's next send fails and it stops too.
             let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));

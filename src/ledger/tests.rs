@@ -92,7 +92,6 @@ fn recorded_at_never_goes_back() {
     );
 }
 
-
 #[test]
 fn a_saved_snapshot_loads_back() {
     let mut l = Ledger::in_memory();

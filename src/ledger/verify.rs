@@ -38,7 +38,6 @@ impl VerifyReport {
     }
 }
 
-
 impl Ledger {
     /// Re-hashes every stored event and checks every link, the stored head and,
     /// when given, a head saved earlier (`SIZE`, `HASH`): a ledger that does not

@@ -52,10 +52,8 @@ fn fold_from<C: Chain + ?Sized>(
 /// # Errors
 /// Whatever reading the chain fails with.
 pub fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Vec<Position>, C::Error> {
-    let amendments = Amendments::collect(
-        &chain.amendment_entries(1, query.known_at)?,
-        query.known_at,
-    );
+    let amendments =
+        Amendments::collect(&chain.amendment_entries(1, query.known_at)?, query.known_at);
     let mut fold = Fold::new(query, amendments);
     fold_from(chain, &mut fold, 1, query.known_at)?;
     Ok(fold.finish())

@@ -25,7 +25,7 @@ use crate::codec;
 use crate::event::{Head, Seq};
 use redb::{
     ConcurrencyMode, Database, DatabaseError, Durability, ReadOnlyDatabase, ReadTransaction,
-    ReadableDatabase, ReadableTable, TableDefinition,
+    ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -152,7 +152,15 @@ impl RedbStore {
             handle: Handle::Writer(db),
             pending: Default::default(),
         };
-        if exists {
+        // A crash while a ledger was being created can leave a database
+        // without its marker and with nothing else: it is that new ledger.
+        let unmarked_and_empty = exists
+            && store.get(MARKER_KEY)?.is_none()
+            && store
+                .table()?
+                .map_or(Ok(true), |t| t.is_empty())
+                .map_err(err("cannot read the ledger"))?;
+        if exists && !unmarked_and_empty {
             store.check_marker()?;
         } else {
             store.write(|t| {

@@ -2,7 +2,7 @@
 //! could: every way to break the record is caught by `verify`, which names the
 //! first bad seq.
 
-mod common;
+use crate::common;
 
 use common::*;
 use demarche::chain::Problem;

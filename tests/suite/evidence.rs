@@ -2,7 +2,7 @@
 //! bundles, through the command line: what verifies, and every way of breaking
 //! it, each with its exit code (1 integrity, 2 bad input).
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::bin;

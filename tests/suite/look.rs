@@ -1,7 +1,7 @@
 //! The commands that show rather than list: `graph`, `timeline`, `status`,
 //! `completions`, `man`, and the help of every command.
 
-mod common;
+use crate::common;
 
 use common::bin;
 use predicates::prelude::*;

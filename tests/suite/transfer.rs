@@ -3,7 +3,7 @@
 //! caught (by demarche and by the Python checker in tools/), re-imports add
 //! nothing, and bad input changes nothing.
 
-mod common;
+use crate::common;
 
 use common::bin;
 use predicates::prelude::*;

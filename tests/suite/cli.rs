@@ -1,7 +1,7 @@
 //! The command line end to end: the worked example, the commands' output and exit
 //! codes, and bad input, which must leave the ledger exactly as it was.
 
-mod common;
+use crate::common;
 
 use common::bin;
 use predicates::prelude::*;

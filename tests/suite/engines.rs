@@ -3,7 +3,7 @@
 //! only ever opened as its own engine; and with redb, commands that read do
 //! not wait for a writer in another process.
 
-mod common;
+use crate::common;
 
 use common::bin;
 use predicates::prelude::*;

@@ -3,7 +3,7 @@
 //! and batches built the ledger; its proofs verify; it survives reopening and
 //! is rebuilt when missing.
 
-mod common;
+use crate::common;
 
 use demarche::ledger::Ledger;
 use demarche::merkle::{self, MemTree};
@@ -40,7 +40,7 @@ fn big_ledger() -> Ledger {
 
 #[test]
 fn the_stored_tree_is_the_reference_tree_and_its_proofs_verify() {
-    let mut l = big_ledger();
+    let l = big_ledger();
     let reference = reference(&l);
     let size = reference.size();
     assert_eq!(size, 66_260);
@@ -85,7 +85,7 @@ fn the_tree_survives_reopening_and_is_rebuilt_when_missing() {
     let dir = tempfile::tempdir().expect("tempdir");
     common::build(dir.path(), 20, 600);
     let (size, root) = {
-        let mut l = common::open(dir.path());
+        let l = common::open(dir.path());
         let r = reference(&l);
         let head = l.tree_head().expect("tree head");
         assert_eq!(head, (r.size(), r.root()));
@@ -112,7 +112,7 @@ fn the_tree_survives_reopening_and_is_rebuilt_when_missing() {
             t.remove(k).expect("remove");
         }
     });
-    let mut l = common::open(dir.path());
+    let l = common::open(dir.path());
     let r = reference(&l);
     assert_eq!(l.tree_head().expect("tree head"), (size + 1, r.root()));
 }

@@ -1,6 +1,6 @@
 //! Positions of the worked example, and the positions, history and diff commands.
 
-mod common;
+use crate::common;
 
 use common::bin;
 use demarche::ledger::Ledger;
