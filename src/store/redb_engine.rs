@@ -128,6 +128,7 @@ impl RedbStore {
                 context: format!("cannot create {}", path.display()),
                 source,
             })?;
+            create_whole(path, &file)?;
         }
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
@@ -269,7 +270,52 @@ fn foreign_entry(path: &Path) -> Option<String> {
     let dir = std::fs::read_dir(path).ok()?;
     dir.flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n != FILE)
+        .find(|n| n != FILE && !is_new_file(n))
+}
+
+/// The name of a database being created, beside [`FILE`].
+fn new_file_name() -> String {
+    format!("{FILE}.{}.new", std::process::id())
+}
+
+/// Whether `name` is that of a database being created (or whose creation was
+/// cut short: such a file is never opened as the ledger).
+fn is_new_file(name: &str) -> bool {
+    name.strip_prefix(FILE)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_suffix(".new"))
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Creates the ledger's database whole or not at all: made and marked under a
+/// name of its own, fsynced, then linked into place only if no other process
+/// got there first (a kill at any instant leaves either no ledger, or a
+/// complete empty one, and never a file that is not a database).
+fn create_whole(dir: &Path, file: &Path) -> Result<()> {
+    let new = dir.join(new_file_name());
+    let io = |context: String| move |source| StoreError::Io { context, source };
+    let _ = std::fs::remove_file(&new);
+    {
+        let db = builder().create(&new).map_err(|e| open_error(dir, e))?;
+        let tx = db.begin_write().map_err(err("cannot create the ledger"))?;
+        {
+            let mut t = tx
+                .open_table(TABLE)
+                .map_err(err("cannot create the ledger"))?;
+            t.insert(MARKER_KEY, MARKER)
+                .map_err(err("cannot write the ledger marker"))?;
+        }
+        tx.commit().map_err(err("cannot create the ledger"))?;
+    }
+    let linked = std::fs::hard_link(&new, file);
+    std::fs::remove_file(&new).map_err(io(format!("cannot remove {}", new.display())))?;
+    match linked {
+        Ok(()) => {}
+        // Another process created it meanwhile: that one is the ledger.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(format!("cannot create {}", file.display()))(e)),
+    }
+    super::sync_dir(dir)
 }
 
 /// Blocks from a key on, read a chunk at a time from one snapshot.

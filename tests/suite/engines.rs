@@ -262,3 +262,44 @@ fn with_redb_proofs_work_beside_a_writer_on_a_ledger_without_a_stored_tree() {
     assert_eq!(p["tree_size"], 404);
     assert!(p["proof"].as_array().expect("proof").len() >= 8);
 }
+
+#[test]
+fn a_redb_ledger_whose_creation_was_cut_short_is_created_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A kill while the database was being made leaves its file under a name of
+    // its own: it is neither opened as the ledger nor taken for a stranger.
+    let cut = dir.path().join("cut");
+    std::fs::create_dir_all(&cut).expect("dir");
+    std::fs::write(cut.join("ledger.redb.4242.new"), b"half a database").expect("write");
+    demarche(&cut)
+        .args(["init", "--engine", "redb"])
+        .assert()
+        .success();
+    demarche(&cut).arg("demo").assert().success();
+    demarche(&cut).arg("verify").assert().success();
+    assert_eq!(head_json(&cut)["engine"], "redb");
+    // A database made but never marked, with nothing in it, is that new ledger.
+    let unmarked = dir.path().join("unmarked");
+    std::fs::create_dir_all(&unmarked).expect("dir");
+    drop(redb::Database::create(unmarked.join("ledger.redb")).expect("redb database"));
+    demarche(&unmarked).arg("demo").assert().success();
+    demarche(&unmarked).arg("verify").assert().success();
+    // One with something else in it is still someone else's database.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).expect("dir");
+    {
+        let db = redb::Database::create(other.join("ledger.redb")).expect("redb database");
+        let tx = db.begin_write().expect("write");
+        {
+            let def: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("ledger");
+            let mut t = tx.open_table(def).expect("table");
+            t.insert(&b"k"[..], &b"v"[..]).expect("insert");
+        }
+        tx.commit().expect("commit");
+    }
+    demarche(&other)
+        .arg("demo")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("without the ledger marker"));
+}
