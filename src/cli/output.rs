@@ -2,7 +2,7 @@
 //! final one, made durable, then renamed into place, so that a file is either
 //! whole and new or as it was; never overwritten without `--force`.
 
-use super::{Failure, Result, IO};
+use super::failure::{Failure, Result, IO};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 

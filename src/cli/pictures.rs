@@ -1,8 +1,10 @@
 //! `graph` and `timeline`: positions and statements drawn.
 
 use super::args::{Cli, QueryArgs};
+use super::failure::Result;
+use super::open::{open, open_query};
 use super::output::Sink;
-use super::{open, open_query, parse_date_flag, query_from, resolve_flag, Result};
+use super::positions::{parse_date_flag, query_from, resolve_flag};
 use demarche::draw::{self, Caption, Lanes};
 use demarche::event::{Event, Recorded};
 use std::io::Write;

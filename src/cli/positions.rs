@@ -1,0 +1,331 @@
+//! Positions: reading the query flags, and `positions` and `diff`, as tables,
+//! named views and JSON.
+
+use super::args::{Cli, DiffArgs, PositionsArgs, QueryArgs, Selection};
+use super::failure::{Failure, Result};
+use super::open::open_query;
+use demarche::json;
+use demarche::ledger::Ledger;
+use demarche::projection::{self, Change, Filter, KnownAt, Position, Query};
+use demarche::vocab::{Actors, Vocabulary};
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+pub(super) fn parse_date_flag(v: &Option<String>, flag: &str) -> Result<Option<jiff::civil::Date>> {
+    v.as_deref()
+        .map(json::parse_date)
+        .transpose()
+        .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
+}
+
+fn parse_known_at(v: &Option<String>, ledger: &Ledger) -> Result<Option<KnownAt>> {
+    let Some(v) = v else { return Ok(None) };
+    let head = ledger.head()?;
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let seq: u64 = v
+            .parse()
+            .map_err(|_| Failure::usage(format!("--known-at: \"{v}\" is too large")))?;
+        if seq > head.size {
+            return Err(Failure::usage(format!(
+                "--known-at: seq {seq} is beyond the head; the ledger holds {} events",
+                head.size
+            )));
+        }
+        return Ok(Some(KnownAt::Seq(seq)));
+    }
+    let t: jiff::Timestamp = v.parse().map_err(|_| {
+        Failure::usage(format!(
+            "--known-at: \"{v}\" is neither a seq nor an RFC 3339 time"
+        ))
+        .hint("for example --known-at 8 or --known-at 2026-03-01T00:00:00Z")
+    })?;
+    Ok(Some(KnownAt::Time(t.as_microsecond())))
+}
+
+pub(super) fn resolve_flag(
+    actors: &Actors,
+    v: &Option<String>,
+    flag: &str,
+) -> Result<Option<String>> {
+    v.as_deref()
+        .map(|name| {
+            actors
+                .resolve(name)
+                .map(str::to_string)
+                .map_err(|u| Failure::usage(format!("--{flag}: unknown actor {u}")))
+        })
+        .transpose()
+}
+
+fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
+    let vocab = Vocabulary::builtin();
+    if let Some(x) = &s.stance {
+        vocab
+            .check_stance(x)
+            .map_err(|u| Failure::usage(format!("--stance: unknown stance {u}")))?;
+    }
+    if let Some(x) = &s.predicate {
+        vocab
+            .check_predicate(x)
+            .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}")))?;
+    }
+    let actors = ledger.actors()?;
+    Ok(Filter {
+        party: resolve_flag(actors, &s.party, "party")?,
+        stance: s.stance.clone(),
+        predicate: s.predicate.clone(),
+        subject: resolve_flag(actors, &s.subject, "subject")?,
+        location: resolve_flag(actors, &s.location, "location")?,
+    })
+}
+
+fn position_out(p: &Position) -> json::PositionJson<'_> {
+    json::PositionJson(p)
+}
+
+fn position_json(p: &Position) -> Value {
+    serde_json::to_value(position_out(p)).expect("plain data")
+}
+
+fn proposition_text(p: &Position) -> String {
+    let mut d = p.key.predicate.clone();
+    if let Some(s) = &p.key.subject {
+        d.push_str(" of ");
+        d.push_str(s);
+    }
+    if let Some(q) = &p.key.qualifier {
+        d.push_str(&format!(" [{q}]"));
+    }
+    if let Some(l) = &p.key.location {
+        d.push_str(" in ");
+        d.push_str(l);
+    }
+    d
+}
+
+fn stance_text(p: &Position) -> String {
+    let label = Vocabulary::builtin()
+        .stance(&p.stance)
+        .map_or(p.stance.clone(), |s| s.label.clone());
+    match &p.hedge {
+        Some(h) => format!("{label} (hedged: {h})"),
+        None => label,
+    }
+}
+
+fn seqs_text(seqs: &[u64]) -> String {
+    seqs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn actor_name(actors: &Actors, id: &str) -> String {
+    actors
+        .get(id)
+        .map_or(id.to_string(), |a| format!("{id} ({})", a.def.name))
+}
+
+pub(super) fn print_positions(
+    out: &mut impl Write,
+    ps: &[Position],
+    view: Option<&str>,
+    actors: &Actors,
+) -> Result<()> {
+    match view {
+        Some("withdrawal") => {
+            writeln!(out, "Who demands withdrawal from whom")?;
+            let mut by_subject: std::collections::BTreeMap<
+                (Option<String>, Option<String>),
+                Vec<&Position>,
+            > = std::collections::BTreeMap::new();
+            for p in ps.iter().filter(|p| {
+                p.key.predicate == "withdrawal"
+                    && matches!(projection::stance_kind(&p.stance), "demand" | "appeal")
+            }) {
+                by_subject
+                    .entry((p.key.subject.clone(), p.key.location.clone()))
+                    .or_default()
+                    .push(p);
+            }
+            for ((subject, location), list) in by_subject {
+                let who = subject
+                    .as_deref()
+                    .map_or("(no subject)".to_string(), |s| actor_name(actors, s));
+                let from = location.as_deref().map_or(String::new(), |l| {
+                    format!(" to leave {}", actor_name(actors, l))
+                });
+                writeln!(out, "\n{who}, asked{from}:")?;
+                for p in list {
+                    let kind = if projection::stance_kind(&p.stance) == "demand" {
+                        "DEMAND"
+                    } else {
+                        "call"
+                    };
+                    let q = p
+                        .key
+                        .qualifier
+                        .as_deref()
+                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    writeln!(
+                        out,
+                        "  {:<6} {:<10} {:<6}{q}  since {}  (seq {})",
+                        p.key.party,
+                        stance_text(p),
+                        kind,
+                        json::format_said_on(&p.said_on),
+                        seqs_text(&p.statements)
+                    )?;
+                }
+            }
+        }
+        Some("presence") => {
+            writeln!(out, "Who denies, acknowledges or asserts presence where")?;
+            let mut by_place: std::collections::BTreeMap<Option<String>, Vec<&Position>> =
+                std::collections::BTreeMap::new();
+            for p in ps.iter().filter(|p| {
+                p.key.predicate == "presence"
+                    && matches!(p.stance.as_str(), "denies" | "acknowledges" | "asserts")
+            }) {
+                by_place.entry(p.key.location.clone()).or_default().push(p);
+            }
+            for (place, list) in by_place {
+                let place = place
+                    .as_deref()
+                    .map_or("(no place)".to_string(), |l| actor_name(actors, l));
+                writeln!(out, "\nin {place}:")?;
+                for p in list {
+                    let what = p.key.subject.as_deref().unwrap_or("(unnamed)");
+                    let q = p
+                        .key
+                        .qualifier
+                        .as_deref()
+                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    writeln!(
+                        out,
+                        "  {:<6} {} presence of {what}{q}  since {}  (seq {})",
+                        p.key.party,
+                        stance_text(p),
+                        json::format_said_on(&p.said_on),
+                        seqs_text(&p.statements)
+                    )?;
+                }
+            }
+        }
+        _ => {
+            writeln!(
+                out,
+                "{:<6}  {:<40}  {:<48}  {:<10}  statements",
+                "party", "stance", "proposition", "since"
+            )?;
+            for p in ps {
+                writeln!(
+                    out,
+                    "{:<6}  {:<40}  {:<48}  {:<10}  {}",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p),
+                    json::format_said_on(&p.said_on),
+                    seqs_text(&p.statements)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The query `positions`, `graph` and `evidence` ask of a ledger.
+pub(super) fn query_from(ledger: &mut Ledger, q: &QueryArgs) -> Result<Query> {
+    Ok(Query {
+        as_of: parse_date_flag(&q.as_of, "as-of")?,
+        known_at: parse_known_at(&q.known_at, ledger)?,
+        filter: filter_from(ledger, &q.selection)?,
+    })
+}
+
+/// `demarche positions`.
+pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
+    let mut ledger = open_query(cli)?;
+    let query = query_from(&mut ledger, &a.query)?;
+    let ps = if a.replay {
+        ledger.positions_replay(&query)?
+    } else {
+        ledger.positions(&query)?
+    };
+    if a.out.json {
+        for p in &ps {
+            serde_json::to_writer(&mut *out, &position_out(p)).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        if ps.is_empty() {
+            eprintln!("no positions match");
+            return Ok(0);
+        }
+        print_positions(out, &ps, a.view.as_deref(), ledger.actors()?)?;
+    }
+    Ok(0)
+}
+
+/// `demarche diff`.
+pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
+    let from = parse_date_flag(&Some(a.from.clone()), "from")?;
+    let to = parse_date_flag(&Some(a.to.clone()), "to")?;
+    if from > to {
+        return Err(Failure::usage("--from must not be after --to"));
+    }
+    let mut ledger = open_query(cli)?;
+    let known_at = parse_known_at(&a.known_at, &ledger)?;
+    let filter = filter_from(&mut ledger, &a.selection)?;
+    let at = |d| Query {
+        as_of: d,
+        known_at,
+        filter: filter.clone(),
+    };
+    let changes = projection::diff(ledger.positions(&at(from))?, ledger.positions(&at(to))?);
+    for c in &changes {
+        if a.out.json {
+            let v = match c {
+                Change::Appeared(p) => json!({"change": "appeared", "position": position_json(p)}),
+                Change::Ended(p) => json!({"change": "ended", "position": position_json(p)}),
+                Change::Changed { from, to } => json!({
+                    "change": "changed",
+                    "from": position_json(from),
+                    "position": position_json(to),
+                }),
+            };
+            writeln!(out, "{v}")?;
+        } else {
+            match c {
+                Change::Appeared(p) => writeln!(
+                    out,
+                    "+ {:<6} {} {}  (since {})",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p),
+                    json::format_said_on(&p.said_on)
+                )?,
+                Change::Ended(p) => writeln!(
+                    out,
+                    "- {:<6} {} {}",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p)
+                )?,
+                Change::Changed { from, to } => writeln!(
+                    out,
+                    "~ {:<6} {}: {} -> {}  (since {})",
+                    to.key.party,
+                    proposition_text(to),
+                    stance_text(from),
+                    stance_text(to),
+                    json::format_said_on(&to.said_on)
+                )?,
+            }
+        }
+    }
+    if changes.is_empty() && !a.out.json {
+        eprintln!("no position changed between {} and {}", a.from, a.to);
+    }
+    Ok(0)
+}
