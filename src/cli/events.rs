@@ -69,7 +69,10 @@ fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
     )
 }
 
-pub(super) fn log_table<'a>(out: &mut impl Write, rows: impl Iterator<Item = &'a Recorded>) -> Result<usize> {
+pub(super) fn log_table<'a>(
+    out: &mut impl Write,
+    rows: impl Iterator<Item = &'a Recorded>,
+) -> Result<usize> {
     let mut n = 0;
     for r in rows {
         if n == 0 {
