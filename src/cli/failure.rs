@@ -3,12 +3,17 @@
 
 use demarche::ledger::LedgerError;
 use demarche::store::StoreError;
+use std::fmt::Display;
 use std::io;
 
 /// Exit codes scripts rely on.
 pub(super) const INTEGRITY: u8 = 1;
 pub(super) const USAGE: u8 = 2;
 pub(super) const IO: u8 = 3;
+
+/// What to do about an event the ledger refused.
+const REJECTED_HINT: &str =
+    "nothing was appended; see `demarche append --help` and schema/event.schema.json";
 
 /// A failure on its way to stderr and an exit code.
 pub(super) struct Failure {
@@ -18,14 +23,35 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    pub(super) fn usage(message: impl Into<String>) -> Self {
+    fn new(code: u8, message: impl Into<String>) -> Self {
         Failure {
-            code: USAGE,
+            code,
             message: message.into(),
             hint: None,
         }
     }
 
+    /// The chain or the store does not hold what it should (exit 1).
+    pub(super) fn integrity(message: impl Into<String>) -> Self {
+        Failure::new(INTEGRITY, message)
+    }
+
+    /// Bad usage or bad input; nothing was changed (exit 2).
+    pub(super) fn usage(message: impl Into<String>) -> Self {
+        Failure::new(USAGE, message)
+    }
+
+    /// An I/O or store failure (exit 3).
+    pub(super) fn io(message: impl Into<String>) -> Self {
+        Failure::new(IO, message)
+    }
+
+    /// An event the ledger refused, from a line or flags (exit 2).
+    pub(super) fn rejected(why: impl Display) -> Self {
+        Failure::usage(format!("event rejected: {why}")).hint(REJECTED_HINT)
+    }
+
+    /// The same failure, with a next step to suggest.
     pub(super) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -34,18 +60,11 @@ impl Failure {
 
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Self {
-        Failure {
-            code: if e.kind() == io::ErrorKind::BrokenPipe {
-                0
-            } else {
-                IO
-            },
-            message: if e.kind() == io::ErrorKind::BrokenPipe {
-                String::new()
-            } else {
-                format!("cannot write output: {e}")
-            },
-            hint: None,
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            // The reader went away (`demarche log | head`): a quiet success.
+            Failure::new(0, String::new())
+        } else {
+            Failure::io(format!("cannot write output: {e}"))
         }
     }
 }
@@ -54,15 +73,12 @@ impl From<LedgerError> for Failure {
     fn from(e: LedgerError) -> Self {
         match e {
             LedgerError::Store(s) => s.into(),
-            LedgerError::Rejected { .. } => Failure::usage(format!("event rejected: {e}")).hint(
-                "nothing was appended; see `demarche append --help` and schema/event.schema.json",
-            ),
+            LedgerError::Rejected { .. } => Failure::rejected(&e),
             LedgerError::NoSuchSeq { .. } => Failure::usage(e.to_string()),
-            LedgerError::Corrupt { .. } | LedgerError::Tampered(_) => Failure {
-                code: INTEGRITY,
-                message: e.to_string(),
-                hint: Some("run `demarche verify` to find the first bad seq".into()),
-            },
+            LedgerError::Corrupt { .. } | LedgerError::Tampered(_) => {
+                Failure::integrity(e.to_string())
+                    .hint("run `demarche verify` to find the first bad seq")
+            }
         }
     }
 }
@@ -77,21 +93,10 @@ impl From<StoreError> for Failure {
             StoreError::NotALedger { .. } => {
                 Failure::usage(e.to_string()).hint("point --ledger at a demarche ledger directory, or at a new path")
             }
-            StoreError::Locked { .. } => Failure {
-                code: IO,
-                message: e.to_string(),
-                hint: Some("wait for the other demarche command to finish, or raise --wait".into()),
-            },
-            StoreError::BadHead(_) | StoreError::StrayKey(_) => Failure {
-                code: INTEGRITY,
-                message: e.to_string(),
-                hint: None,
-            },
-            _ => Failure {
-                code: IO,
-                message: e.to_string(),
-                hint: None,
-            },
+            StoreError::Locked { .. } => Failure::io(e.to_string())
+                .hint("wait for the other demarche command to finish, or raise --wait"),
+            StoreError::BadHead(_) | StoreError::StrayKey(_) => Failure::integrity(e.to_string()),
+            _ => Failure::io(e.to_string()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! a new ledger, and the progress bar of long reads.
 
 use super::args::{Cli, Command};
-use super::failure::{Failure, Result, IO};
+use super::failure::{Failure, Result};
 use super::progress;
 use demarche::ledger::Ledger;
 use demarche::store::{Engine, OpenOptions};
@@ -53,11 +53,8 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
     let path = ledger_path(cli)?;
     if create {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Failure {
-                code: IO,
-                message: format!("cannot create {}: {e}", parent.display()),
-                hint: None,
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Failure::io(format!("cannot create {}: {e}", parent.display())))?;
         }
     }
     let opts = OpenOptions {

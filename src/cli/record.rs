@@ -7,7 +7,7 @@ use super::open::{forget_if_new, ledger_path, open, open_for_write};
 use super::positions::print_positions;
 use super::verify::{print_verify, verify_json};
 use demarche::event::{Event, Recorded};
-use demarche::json::{self, InputError};
+use demarche::json;
 use demarche::projection::{Position, Query};
 use serde_json::json;
 use std::io::Write;
@@ -95,11 +95,6 @@ pub(super) fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
     Ok(if report.is_intact() { 0 } else { INTEGRITY })
 }
 
-pub(super) fn input_failure(e: InputError) -> Failure {
-    Failure::usage(format!("event rejected: {e}"))
-        .hint("nothing was appended; see `demarche append --help` and schema/event.schema.json")
-}
-
 fn event_from_flags(a: &AppendArgs) -> Result<Event> {
     if let Some(of) = a.retract {
         let reason = a
@@ -107,7 +102,7 @@ fn event_from_flags(a: &AppendArgs) -> Result<Event> {
             .clone()
             .ok_or_else(|| Failure::usage("--retract needs --reason"))?;
         let line = json!({"type": "retraction", "of": of, "reason": reason});
-        return json::parse_event(&line.to_string()).map_err(input_failure);
+        return json::parse_event(&line.to_string()).map_err(Failure::rejected);
     }
     let need = |v: &Option<String>, flag: &str| {
         v.clone().ok_or_else(|| {
@@ -160,13 +155,13 @@ fn event_from_flags(a: &AppendArgs) -> Result<Event> {
             st
         }
     };
-    json::parse_event(&line.to_string()).map_err(input_failure)
+    json::parse_event(&line.to_string()).map_err(Failure::rejected)
 }
 
 /// `demarche append`.
 pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
     let event = match &a.json {
-        Some(line) => json::parse_event(line.trim_end()).map_err(input_failure)?,
+        Some(line) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
         None => event_from_flags(a)?,
     };
     let (mut ledger, created) = open_for_write(cli)?;

@@ -4,7 +4,6 @@
 use super::args::{ActorCommand, Cli, Output};
 use super::failure::{Failure, Result};
 use super::open::{forget_if_new, open_for_write, open_or_starter};
-use super::record::input_failure;
 use demarche::event::Event;
 use demarche::json;
 use demarche::vocab::Vocabulary;
@@ -149,7 +148,7 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
             return Ok(0);
         }
     };
-    let event = json::parse_event(&event.to_string()).map_err(input_failure)?;
+    let event = json::parse_event(&event.to_string()).map_err(Failure::rejected)?;
     let (mut ledger, created) = open_for_write(cli)?;
     let r = match ledger.append(event) {
         Ok(r) => r,
