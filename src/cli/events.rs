@@ -3,9 +3,9 @@
 
 use super::args::{Cli, HistoryArgs, LogArgs, Output};
 use super::failure::{Failure, Result};
+use super::flags::{check_predicate, check_stance, parse_date_flag, resolve_flag};
 use super::open::open;
-use super::positions::{parse_date_flag, resolve_flag};
-use demarche::event::{Event, Recorded, Statement};
+use demarche::event::{Event, Recorded, Speaker, Statement};
 use demarche::json;
 use demarche::vocab::{Actors, Vocabulary};
 use std::io::Write;
@@ -25,6 +25,14 @@ fn describe(s: &Statement) -> String {
         d.push_str(l);
     }
     d
+}
+
+/// Who spoke: "name, role", or the name alone.
+fn speaker_text(sp: &Speaker) -> String {
+    match &sp.role {
+        Some(role) => format!("{}, {role}", sp.name),
+        None => sp.name.clone(),
+    }
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -69,6 +77,17 @@ fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
     )
 }
 
+/// The header of the rows [`summary_row`] writes.
+fn log_header(out: &mut impl Write) -> Result<()> {
+    writeln!(
+        out,
+        "{:>6}  {:<10}  {:<5}  {:<22}  {:<40}  quote",
+        "seq", "said on", "party", "stance", "proposition"
+    )?;
+    Ok(())
+}
+
+/// Events as rows under a header (no header when there are none).
 pub(super) fn log_table<'a>(
     out: &mut impl Write,
     rows: impl Iterator<Item = &'a Recorded>,
@@ -76,11 +95,7 @@ pub(super) fn log_table<'a>(
     let mut n = 0;
     for r in rows {
         if n == 0 {
-            writeln!(
-                out,
-                "{:>6}  {:<10}  {:<5}  {:<22}  {:<40}  quote",
-                "seq", "said on", "party", "stance", "proposition"
-            )?;
+            log_header(out)?;
         }
         writeln!(out, "{}", summary_row(r))?;
         n += 1;
@@ -91,21 +106,8 @@ pub(super) fn log_table<'a>(
 /// `demarche log`.
 pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let mut ledger = open(cli, false)?;
-    let party = match &a.party {
-        Some(p) => Some(
-            ledger
-                .actors()?
-                .resolve(p)
-                .map(str::to_string)
-                .map_err(|u| Failure::usage(format!("--party: unknown actor {u}")))?,
-        ),
-        None => None,
-    };
-    if let Some(s) = &a.stance {
-        Vocabulary::builtin()
-            .check_stance(s)
-            .map_err(|u| Failure::usage(format!("--stance: unknown stance {u}")))?;
-    }
+    let party = resolve_flag(ledger.actors()?, a.party.as_deref(), "party")?;
+    check_stance(a.stance.as_deref())?;
     if let Some(k) = &a.kind {
         if !["statement", "correction", "retraction", "actor", "alias"].contains(&k.as_str()) {
             return Err(Failure::usage(format!(
@@ -113,13 +115,8 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
             )));
         }
     }
-    let date = |v: &Option<String>, flag: &str| {
-        v.as_deref()
-            .map(json::parse_date)
-            .transpose()
-            .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
-    };
-    let (from, to) = (date(&a.from, "from")?, date(&a.to, "to")?);
+    let from = parse_date_flag(a.from.as_deref(), "from")?;
+    let to = parse_date_flag(a.to.as_deref(), "to")?;
     let keep = |r: &Recorded| -> bool {
         let Some(e) = &r.event else {
             return party.is_none()
@@ -157,11 +154,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
             writeln!(out, "{}", json::recorded_json(&r))?;
         } else {
             if !header {
-                writeln!(
-                    out,
-                    "{:>6}  {:<10}  {:<5}  {:<22}  {:<40}  quote",
-                    "seq", "said on", "party", "stance", "proposition"
-                )?;
+                log_header(out)?;
                 header = true;
             }
             writeln!(out, "{}", summary_row(&r))?;
@@ -233,11 +226,7 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                     line(out, "said on", &json::format_said_on(&s.said_on))?;
                     line(out, "party", &name(&s.party))?;
                     if let Some(sp) = &s.speaker {
-                        let who = match &sp.role {
-                            Some(role) => format!("{}, {role}", sp.name),
-                            None => sp.name.clone(),
-                        };
-                        line(out, "speaker", &who)?;
+                        line(out, "speaker", &speaker_text(sp))?;
                     }
                     let vocab = Vocabulary::builtin();
                     let mut stance = vocab
@@ -280,20 +269,14 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
 
 /// `demarche history`.
 pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
-    let (from, to) = (
-        parse_date_flag(&a.from, "from")?,
-        parse_date_flag(&a.to, "to")?,
-    );
+    let from = parse_date_flag(a.from.as_deref(), "from")?;
+    let to = parse_date_flag(a.to.as_deref(), "to")?;
     let mut ledger = open(cli, false)?;
-    if let Some(x) = &a.predicate {
-        Vocabulary::builtin()
-            .check_predicate(x)
-            .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}")))?;
-    }
+    check_predicate(a.predicate.as_deref())?;
     let actors = ledger.actors()?.clone();
-    let party = resolve_flag(&actors, &a.party, "party")?;
-    let subject = resolve_flag(&actors, &a.subject, "subject")?;
-    let location = resolve_flag(&actors, &a.location, "location")?;
+    let party = resolve_flag(&actors, a.party.as_deref(), "party")?;
+    let subject = resolve_flag(&actors, a.subject.as_deref(), "subject")?;
+    let location = resolve_flag(&actors, a.location.as_deref(), "location")?;
     let amendments = ledger.amendments(None)?;
     let mut corrected_by: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
     for (root, (seq, _)) in &amendments.corrected {
@@ -356,12 +339,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
             )?;
             writeln!(out, "      \"{}\"", s.quote)?;
             let mut src: Vec<String> = Vec::new();
-            if let Some(sp) = &s.speaker {
-                src.push(match &sp.role {
-                    Some(role) => format!("{}, {role}", sp.name),
-                    None => sp.name.clone(),
-                });
-            }
+            src.extend(s.speaker.as_ref().map(speaker_text));
             src.extend(s.source.publisher.clone());
             src.extend(s.source.published_on.map(|d| d.to_string()));
             src.extend(s.source.url.clone());

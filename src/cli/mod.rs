@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `args` | the clap definitions: commands, flags, `--help` text |
 //! | `failure` | exit codes, `Failure`, and every error's code, message and hint |
+//! | `flags` | reading flag values: dates, `--known-at`, actors, stances, predicates, queries |
 //! | `open` | the ledger's default place, the pinned clock, opening for reading or writing |
 //! | `terminal` | colour and tables cut to the terminal's width |
 //! | `progress` | progress bars on stderr, on a terminal only |
@@ -15,7 +16,7 @@
 //! | `record` | `init`, `demo`, `append` |
 //! | `events` | `log`, `show`, `history` |
 //! | `verify` | `verify`, `head`, `status` |
-//! | `positions` | the query flags, `positions`, `diff` |
+//! | `positions` | `positions`, `diff` |
 //! | `vocab` | `vocab`, `actor` |
 //! | `pictures` | `graph`, `timeline` |
 //! | `transfer` | `import`, `export`, `verify --export`, `rebuild` |
@@ -25,6 +26,7 @@
 mod args;
 mod events;
 mod failure;
+mod flags;
 mod manual;
 mod open;
 mod output;

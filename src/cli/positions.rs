@@ -1,83 +1,14 @@
-//! Positions: reading the query flags, and `positions` and `diff`, as tables,
-//! named views and JSON.
+//! `positions` and `diff`: positions as tables, as named views and as JSON.
 
-use super::args::{Cli, DiffArgs, PositionsArgs, QueryArgs, Selection};
+use super::args::{Cli, DiffArgs, PositionsArgs};
 use super::failure::{Failure, Result};
+use super::flags::{filter_from, parse_date_flag, parse_known_at, query_from};
 use super::open::open_query;
 use demarche::json;
-use demarche::ledger::Ledger;
-use demarche::projection::{self, Change, Filter, KnownAt, Position, Query};
+use demarche::projection::{self, Change, Position, Query};
 use demarche::vocab::{Actors, Vocabulary};
 use serde_json::{json, Value};
 use std::io::{self, Write};
-
-pub(super) fn parse_date_flag(v: &Option<String>, flag: &str) -> Result<Option<jiff::civil::Date>> {
-    v.as_deref()
-        .map(json::parse_date)
-        .transpose()
-        .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
-}
-
-fn parse_known_at(v: &Option<String>, ledger: &Ledger) -> Result<Option<KnownAt>> {
-    let Some(v) = v else { return Ok(None) };
-    let head = ledger.head()?;
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        let seq: u64 = v
-            .parse()
-            .map_err(|_| Failure::usage(format!("--known-at: \"{v}\" is too large")))?;
-        if seq > head.size {
-            return Err(Failure::usage(format!(
-                "--known-at: seq {seq} is beyond the head; the ledger holds {} events",
-                head.size
-            )));
-        }
-        return Ok(Some(KnownAt::Seq(seq)));
-    }
-    let t: jiff::Timestamp = v.parse().map_err(|_| {
-        Failure::usage(format!(
-            "--known-at: \"{v}\" is neither a seq nor an RFC 3339 time"
-        ))
-        .hint("for example --known-at 8 or --known-at 2026-03-01T00:00:00Z")
-    })?;
-    Ok(Some(KnownAt::Time(t.as_microsecond())))
-}
-
-pub(super) fn resolve_flag(
-    actors: &Actors,
-    v: &Option<String>,
-    flag: &str,
-) -> Result<Option<String>> {
-    v.as_deref()
-        .map(|name| {
-            actors
-                .resolve(name)
-                .map(str::to_string)
-                .map_err(|u| Failure::usage(format!("--{flag}: unknown actor {u}")))
-        })
-        .transpose()
-}
-
-fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
-    let vocab = Vocabulary::builtin();
-    if let Some(x) = &s.stance {
-        vocab
-            .check_stance(x)
-            .map_err(|u| Failure::usage(format!("--stance: unknown stance {u}")))?;
-    }
-    if let Some(x) = &s.predicate {
-        vocab
-            .check_predicate(x)
-            .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}")))?;
-    }
-    let actors = ledger.actors()?;
-    Ok(Filter {
-        party: resolve_flag(actors, &s.party, "party")?,
-        stance: s.stance.clone(),
-        predicate: s.predicate.clone(),
-        subject: resolve_flag(actors, &s.subject, "subject")?,
-        location: resolve_flag(actors, &s.location, "location")?,
-    })
-}
 
 fn position_out(p: &Position) -> json::PositionJson<'_> {
     json::PositionJson(p)
@@ -234,15 +165,6 @@ pub(super) fn print_positions(
     Ok(())
 }
 
-/// The query `positions`, `graph` and `evidence` ask of a ledger.
-pub(super) fn query_from(ledger: &mut Ledger, q: &QueryArgs) -> Result<Query> {
-    Ok(Query {
-        as_of: parse_date_flag(&q.as_of, "as-of")?,
-        known_at: parse_known_at(&q.known_at, ledger)?,
-        filter: filter_from(ledger, &q.selection)?,
-    })
-}
-
 /// `demarche positions`.
 pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
     let mut ledger = open_query(cli)?;
@@ -269,13 +191,13 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
 
 /// `demarche diff`.
 pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
-    let from = parse_date_flag(&Some(a.from.clone()), "from")?;
-    let to = parse_date_flag(&Some(a.to.clone()), "to")?;
+    let from = parse_date_flag(Some(&a.from), "from")?;
+    let to = parse_date_flag(Some(&a.to), "to")?;
     if from > to {
         return Err(Failure::usage("--from must not be after --to"));
     }
     let mut ledger = open_query(cli)?;
-    let known_at = parse_known_at(&a.known_at, &ledger)?;
+    let known_at = parse_known_at(a.known_at.as_deref(), &ledger)?;
     let filter = filter_from(&mut ledger, &a.selection)?;
     let at = |d| Query {
         as_of: d,

@@ -3,9 +3,9 @@
 
 use super::args::{Cli, KeyCommand, Output, QueryArgs};
 use super::failure::{Failure, Result, INTEGRITY, IO, USAGE};
+use super::flags::query_from;
 use super::open::open;
 use super::output::{write_new, NewFile};
-use super::positions::query_from;
 use super::verify::{head_json, parse_head_token, print_verify};
 use demarche::evidence::{self, EvidenceError};
 use demarche::ledger::{b64, Ledger};

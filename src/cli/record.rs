@@ -164,6 +164,17 @@ pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<
         Some(line) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
         None => event_from_flags(a)?,
     };
+    append_one(cli, event, a.json.is_some(), out)
+}
+
+/// Appends one event, to a ledger made now if there is none (and removed again
+/// if the event is refused), and prints it: as JSON, or its seq and hash.
+pub(super) fn append_one(
+    cli: &Cli,
+    event: Event,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
     let (mut ledger, created) = open_for_write(cli)?;
     let r = match ledger.append(event) {
         Ok(r) => r,
@@ -172,7 +183,7 @@ pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<
             return Err(e.into());
         }
     };
-    if a.json.is_some() {
+    if as_json {
         writeln!(out, "{}", json::recorded_json(&r))?;
     } else {
         writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;

@@ -3,7 +3,8 @@
 
 use super::args::{ActorCommand, Cli, Output};
 use super::failure::{Failure, Result};
-use super::open::{forget_if_new, open_for_write, open_or_starter};
+use super::open::open_or_starter;
+use super::record::append_one;
 use demarche::event::Event;
 use demarche::json;
 use demarche::vocab::Vocabulary;
@@ -149,18 +150,5 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
         }
     };
     let event = json::parse_event(&event.to_string()).map_err(Failure::rejected)?;
-    let (mut ledger, created) = open_for_write(cli)?;
-    let r = match ledger.append(event) {
-        Ok(r) => r,
-        Err(e) => {
-            forget_if_new(ledger, created);
-            return Err(e.into());
-        }
-    };
-    if o.json {
-        writeln!(out, "{}", json::recorded_json(&r))?;
-    } else {
-        writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
-    }
-    Ok(0)
+    append_one(cli, event, o.json, out)
 }
