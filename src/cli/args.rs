@@ -7,6 +7,7 @@ pub use events::{ActorCommand, AppendArgs, HistoryArgs, LogArgs};
 pub use query::{DiffArgs, PositionsArgs, QueryArgs, Selection};
 
 use clap::{Args, Parser, Subcommand};
+use demarche::store::Engine;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -95,6 +96,23 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// The storage engines `--engine` names.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineName {
+    // Undocumented on purpose: `--help` then lists the names on one line.
+    Sled,
+    Redb,
+}
+
+impl From<EngineName> for Engine {
+    fn from(e: EngineName) -> Engine {
+        match e {
+            EngineName::Sled => Engine::Sled,
+            EngineName::Redb => Engine::Redb,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create an empty ledger, choosing its storage engine.
@@ -109,8 +127,8 @@ pub enum Command {
     )]
     Init {
         /// The storage engine: sled or redb.
-        #[arg(long, value_parser = ["sled", "redb"])]
-        engine: Option<String>,
+        #[arg(long, value_enum)]
+        engine: Option<EngineName>,
     },
 
     /// Key pairs for signing checkpoints and evidence.
@@ -387,8 +405,8 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
         /// The new ledger's storage engine: sled or redb (default: $DEMARCHE_ENGINE,
         /// else sled). Rebuilding into the other engine moves a ledger without
         /// changing a hash.
-        #[arg(long, value_parser = ["sled", "redb"])]
-        engine: Option<String>,
+        #[arg(long, value_enum)]
+        engine: Option<EngineName>,
         #[command(flatten)]
         out: Output,
     },

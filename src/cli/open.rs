@@ -61,7 +61,7 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
         create,
         lock_timeout: Duration::try_from_secs_f64(cli.wait)
             .map_err(|_| Failure::usage("--wait takes a number of seconds, 0 or more"))?,
-        engine: cli_engine(cli)?,
+        engine: engine_for_new(cli),
         read_only: !create,
         prefer_writer,
     };
@@ -82,16 +82,15 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
 
 /// The engine for a ledger created now: `--engine` where a command has it,
 /// else `$DEMARCHE_ENGINE`, else sled.
-fn cli_engine(cli: &Cli) -> Result<Engine> {
-    let named = match &cli.command {
-        Command::Init { engine, .. } | Command::Rebuild { engine, .. } => engine.as_deref(),
-        _ => None,
-    };
-    match named {
-        Some(e) => e
-            .parse()
-            .map_err(|m: String| Failure::usage(format!("--engine: {m}"))),
-        None => Ok(Engine::from_env()),
+fn engine_for_new(cli: &Cli) -> Engine {
+    match cli.command {
+        Command::Init {
+            engine: Some(name), ..
+        }
+        | Command::Rebuild {
+            engine: Some(name), ..
+        } => name.into(),
+        _ => Engine::from_env(),
     }
 }
 
