@@ -45,11 +45,10 @@ pub(super) fn open_query(cli: &Cli) -> Result<Ledger> {
 }
 
 fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
-    if !cli.wait.is_finite() || cli.wait < 0.0 {
-        return Err(Failure::usage(
-            "--wait takes a number of seconds, 0 or more",
-        ));
-    }
+    let lock_timeout = Some(cli.wait)
+        .filter(|w| w.is_finite() && *w >= 0.0)
+        .and_then(|w| Duration::try_from_secs_f64(w).ok())
+        .ok_or_else(|| Failure::usage("--wait takes a number of seconds, 0 or more"))?;
     let path = ledger_path(cli)?;
     if create {
         if let Some(parent) = path.parent() {
@@ -59,8 +58,7 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
     }
     let opts = OpenOptions {
         create,
-        lock_timeout: Duration::try_from_secs_f64(cli.wait)
-            .map_err(|_| Failure::usage("--wait takes a number of seconds, 0 or more"))?,
+        lock_timeout,
         engine: engine_for_new(cli),
         read_only: !create,
         prefer_writer,
