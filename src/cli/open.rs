@@ -9,6 +9,8 @@ use demarche::store::{Engine, OpenOptions};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The ledger's directory: `--ledger` (or `$DEMARCHE_LEDGER`), else
+/// `demarche/ledger` in the user's data directory.
 pub(super) fn ledger_path(cli: &Cli) -> Result<PathBuf> {
     if let Some(p) = &cli.ledger {
         return Ok(p.clone());
@@ -20,6 +22,7 @@ pub(super) fn ledger_path(cli: &Cli) -> Result<PathBuf> {
         })
 }
 
+/// The time `DEMARCHE_NOW` pins every new event to, when it is set.
 fn clock() -> Result<Option<i64>> {
     match std::env::var("DEMARCHE_NOW") {
         Ok(s) => s
