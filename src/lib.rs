@@ -6,8 +6,8 @@
 //! record intact with [`verify`](ledger::Ledger::verify).
 //!
 //! Layers, bottom up: [`event`] (domain types) → [`codec`] (the stored bytes) →
-//! [`chain`] (hashing, linking, the verifier state machine) → [`store`] (sled or
-//! memory) → [`ledger`]. [`vocab`] holds the stances, predicates and actors;
+//! [`chain`] (hashing, linking, the verifier state machine) → [`store`] (sled,
+//! redb or memory) → [`ledger`]. [`vocab`] holds the stances, predicates and actors;
 //! [`json`] the line format; [`example`] the worked example.
 
 #![warn(missing_docs)]

@@ -17,7 +17,6 @@
 #[path = "corpus.rs"]
 mod corpus;
 
-use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use corpus::Corpus;
 use demarche::event::Event;
@@ -29,6 +28,56 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// A failure of the bench: a message, with what it was doing in front.
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Stops the function with a failure, its message formatted.
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(format!($($arg)*).into())
+    };
+}
+
+/// An error and its causes, one after the other: `outer: inner`.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Says what was being done when a failure came: `cannot open x: cause`.
+trait Context<T> {
+    fn context(self, what: &str) -> Result<T>;
+    /// The same, with the words made only on failure.
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: std::error::Error + 'static> Context<T> for Result<T, E> {
+    fn context(self, what: &str) -> Result<T> {
+        self.with_context(|| what.to_string())
+    }
+
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| format!("{}: {}", what(), chain(&e)).into())
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn context(self, what: &str) -> Result<T> {
+        self.with_context(|| what.to_string())
+    }
+
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.ok_or_else(|| what().into())
+    }
+}
 
 /// Lines generated at a time where a phase must not hold the whole corpus.
 const CHUNK: u64 = 10_000;
@@ -157,7 +206,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("demarche-bench: {e:#}");
+            eprintln!("demarche-bench: {}", chain(&*e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -314,7 +363,7 @@ fn run_phase(p: &Phase) -> Result<Value> {
                     &proof,
                     &root,
                 )
-                .map_err(|e| anyhow::anyhow!("inclusion of {seq}: {e}"))?;
+                .map_err(|e| format!("inclusion of {seq}: {e}"))?;
                 check += t.elapsed();
                 bytes += proof.len() * 32;
             }
@@ -326,7 +375,7 @@ fn run_phase(p: &Phase) -> Result<Value> {
                 cmake += t.elapsed();
                 let t = Instant::now();
                 demarche::merkle::verify_consistency(*old, size, &old_root, &root, &proof)
-                    .map_err(|e| anyhow::anyhow!("consistency from {old}: {e}"))?;
+                    .map_err(|e| format!("consistency from {old}: {e}"))?;
                 ccheck += t.elapsed();
                 cbytes += proof.len() * 32;
             }

@@ -2,7 +2,7 @@
 //! final one, made durable, then renamed into place, so that a file is either
 //! whole and new or as it was; never overwritten without `--force`.
 
-use super::{Failure, Result, IO};
+use super::failure::{Failure, Result};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -14,11 +14,7 @@ pub(super) struct NewFile {
 }
 
 fn io_failure(path: &Path, e: io::Error) -> Failure {
-    Failure {
-        code: IO,
-        message: format!("cannot write {}: {e}", path.display()),
-        hint: None,
-    }
+    Failure::io(format!("cannot write {}: {e}", path.display()))
 }
 
 impl NewFile {
@@ -47,11 +43,9 @@ impl NewFile {
         }
         #[cfg(not(unix))]
         let _ = private;
-        let f = opts.open(&partial).map_err(|e| Failure {
-            code: IO,
-            message: format!("cannot create {}: {e}", partial.display()),
-            hint: None,
-        })?;
+        let f = opts
+            .open(&partial)
+            .map_err(|e| Failure::io(format!("cannot create {}: {e}", partial.display())))?;
         Ok(NewFile {
             path: path.to_path_buf(),
             partial,

@@ -1,8 +1,10 @@
 //! `graph` and `timeline`: positions and statements drawn.
 
 use super::args::{Cli, QueryArgs};
+use super::failure::Result;
+use super::flags::{parse_date_flag, query_from, resolve_flag};
+use super::open::{open, open_query};
 use super::output::Sink;
-use super::{open, open_query, parse_date_flag, query_from, resolve_flag, Result};
 use demarche::draw::{self, Caption, Lanes};
 use demarche::event::{Event, Recorded};
 use std::io::Write;
@@ -80,12 +82,12 @@ pub fn timeline(
     force: bool,
     out: &mut impl Write,
 ) -> Result<u8> {
-    let from_date = parse_date_flag(from, "from")?;
-    let to_date = parse_date_flag(to, "to")?;
+    let from_date = parse_date_flag(from.as_deref(), "from")?;
+    let to_date = parse_date_flag(to.as_deref(), "to")?;
     let ledger = open(cli, false)?;
     let actors = ledger.actors()?.clone();
-    let party = resolve_flag(&actors, party, "party")?;
-    let subject = resolve_flag(&actors, subject, "subject")?;
+    let party = resolve_flag(&actors, party.as_deref(), "party")?;
+    let subject = resolve_flag(&actors, subject.as_deref(), "subject")?;
     // Only what the picture shows is kept: the statements that match, and the
     // corrections and retractions (which say what became of them).
     let wanted = |s: &demarche::event::Statement| {

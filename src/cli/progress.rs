@@ -8,8 +8,13 @@ use std::io::{IsTerminal, Read};
 /// A progress bar that may be hidden.
 pub struct Progress(ProgressBar);
 
+/// Whether bars are drawn: stderr is a terminal and `TERM` is not `dumb`.
+/// Asked once per process.
 fn shown() -> bool {
-    std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    static SHOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SHOWN.get_or_init(|| {
+        std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    })
 }
 
 impl Progress {
@@ -76,8 +81,10 @@ pub fn after_a_second(total: u64, what: &'static str) -> (impl Fn(u64) + Send + 
     let shared: std::sync::Arc<std::sync::Mutex<Option<ProgressBar>>> = Default::default();
     let start = std::time::Instant::now();
     let bar = shared.clone();
+    // Called for every block read: whether a bar is drawn at all is settled here.
+    let shown = shown();
     let f = move |at: u64| {
-        if !shown() || start.elapsed() < std::time::Duration::from_secs(1) {
+        if !shown || start.elapsed() < std::time::Duration::from_secs(1) {
             return;
         }
         let mut b = bar.lock().unwrap_or_else(|p| p.into_inner());

@@ -2,11 +2,11 @@
 //! `prove`, `verify --against`, `evidence` and `check-evidence`.
 
 use super::args::{Cli, KeyCommand, Output, QueryArgs};
+use super::failure::{Failure, Result, INTEGRITY, IO, USAGE};
+use super::flags::query_from;
+use super::open::open;
 use super::output::{write_new, NewFile};
-use super::{
-    head_json, open, parse_head_token, print_verify, query_from, Failure, Result, INTEGRITY, IO,
-    USAGE,
-};
+use super::verify::{head_json, parse_head_token, print_verify};
 use demarche::evidence::{self, EvidenceError};
 use demarche::ledger::{b64, Ledger};
 use demarche::merkle;

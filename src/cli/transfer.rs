@@ -2,12 +2,11 @@
 //! Lines, CSV), `verify --export`, and `rebuild` from an export.
 
 use super::args::{Cli, ExportFormat, ImportFormat, Output};
+use super::failure::{Failure, Result, INTEGRITY, IO, USAGE};
+use super::open::{forget_if_new, ledger_path, open, open_for_write};
 use super::output::Sink;
 use super::progress::Progress;
-use super::{
-    forget_if_new, head_json, ledger_path, open, open_for_write, parse_head_token, Failure, Result,
-    INTEGRITY, IO, USAGE,
-};
+use super::verify::{head_json, parse_head_token};
 use demarche::event::Head;
 use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
 use demarche::gdelt::{self, Row, Skipped};
@@ -301,11 +300,6 @@ pub fn export(
                 n = export::write_jsonl(&ledger, w, |written| {
                     bar.advance(written - shown);
                     shown = written;
-                })
-                .map_err(|e| match e {
-                    export::WriteError::Ledger(e) => Failure::from(e),
-                    // A closed pipe ends quietly.
-                    export::WriteError::Output(e) => Failure::from(e),
                 })?;
             }
             ExportFormat::Csv => {

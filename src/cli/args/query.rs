@@ -1,0 +1,73 @@
+//! The flags of the commands that ask for positions: `positions`, `diff`,
+//! and (through `QueryArgs`) `graph` and `evidence`.
+
+use super::Output;
+use clap::Args;
+
+/// Which positions to show.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Selection {
+    /// Only positions of this party (id or alias).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only positions whose current stance is this.
+    #[arg(long)]
+    pub stance: Option<String>,
+    /// Only this predicate (withdrawal, presence, ...).
+    #[arg(long)]
+    pub predicate: Option<String>,
+    /// Only positions about this subject (id or alias).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only positions about this location (id or alias).
+    #[arg(long)]
+    pub location: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PositionsArgs {
+    #[command(flatten)]
+    pub query: QueryArgs,
+    /// A view analysts ask for by name: withdrawal (who demands withdrawal from whom,
+    /// grouped by the subject asked to leave) or presence (who denies, acknowledges or
+    /// asserts presence where).
+    #[arg(long, value_parser = ["withdrawal", "presence"])]
+    pub view: Option<String>,
+    /// Replay the whole chain instead of starting from the saved snapshot
+    /// (the answer is the same; this is slower, and checks it).
+    #[arg(long)]
+    pub replay: bool,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+/// The question of `positions`, `graph` and `evidence`: a date, a point in the
+/// ledger's own time, and which positions.
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// Valid time: only statements said on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    pub known_at: Option<String>,
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// The later date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    #[arg(long, value_name = "SEQ|TIME")]
+    pub known_at: Option<String>,
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub out: Output,
+}

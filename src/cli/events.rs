@@ -1,0 +1,353 @@
+//! Reading events: `log` (one row each), `show` (one in full) and `history`
+//! (a party's or a proposition's statements as they stand, with their sources).
+
+use super::args::{Cli, HistoryArgs, LogArgs, Output};
+use super::failure::{Failure, Result};
+use super::flags::{check_predicate, check_stance, parse_date_flag, resolve_flag};
+use super::open::open;
+use demarche::event::{Event, Recorded, Speaker, Statement};
+use demarche::json;
+use demarche::vocab::{Actors, Vocabulary};
+use std::io::Write;
+
+fn describe(s: &Statement) -> String {
+    let p = &s.proposition;
+    let mut d = p.predicate.clone();
+    if !p.subjects.is_empty() {
+        d.push_str(" of ");
+        d.push_str(&p.subjects.join(", "));
+    }
+    if let Some(q) = &p.qualifier {
+        d.push_str(&format!(" [{q}]"));
+    }
+    if let Some(l) = &p.location {
+        d.push_str(" in ");
+        d.push_str(l);
+    }
+    d
+}
+
+/// Who spoke: "name, role", or the name alone.
+fn speaker_text(sp: &Speaker) -> String {
+    match &sp.role {
+        Some(role) => format!("{}, {role}", sp.name),
+        None => sp.name.clone(),
+    }
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut c: String = s.chars().take(n - 1).collect();
+        c.push('…');
+        c
+    }
+}
+
+fn summary_row(r: &Recorded) -> String {
+    match &r.event {
+        None => format!("{:>6}  (redacted: payload withheld)", r.seq),
+        Some(e) => match e {
+            Event::Statement(s) => statement_row(r.seq, "", s),
+            Event::Correction(c) => {
+                statement_row(r.seq, &format!("corrects {}: ", c.of), &c.statement)
+            }
+            Event::Retraction(x) => format!("{:>6}  retracts {}: {}", r.seq, x.of, x.reason),
+            Event::Actor(a) => format!("{:>6}  actor {} \"{}\" ({})", r.seq, a.id, a.name, a.kind),
+            Event::Alias(a) => format!("{:>6}  alias \"{}\" for {}", r.seq, a.alias, a.actor),
+        },
+    }
+}
+
+fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
+    let stance = match &s.hedge {
+        Some(_) => format!("{} (hedged)", s.stance),
+        None => s.stance.clone(),
+    };
+    format!(
+        "{:>6}  {}{:<10}  {:<5}  {:<22}  {:<40}  \"{}\"",
+        seq,
+        prefix,
+        json::format_said_on(&s.said_on),
+        s.party,
+        stance,
+        describe(s),
+        clip(&s.quote, 60)
+    )
+}
+
+/// The header of the rows [`summary_row`] writes.
+fn log_header(out: &mut impl Write) -> Result<()> {
+    writeln!(
+        out,
+        "{:>6}  {:<10}  {:<5}  {:<22}  {:<40}  quote",
+        "seq", "said on", "party", "stance", "proposition"
+    )?;
+    Ok(())
+}
+
+/// Events as rows under a header (no header when there are none).
+pub(super) fn log_table<'a>(
+    out: &mut impl Write,
+    rows: impl Iterator<Item = &'a Recorded>,
+) -> Result<usize> {
+    let mut n = 0;
+    for r in rows {
+        if n == 0 {
+            log_header(out)?;
+        }
+        writeln!(out, "{}", summary_row(r))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// `demarche log`.
+pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
+    let ledger = open(cli, false)?;
+    let party = resolve_flag(ledger.actors()?, a.party.as_deref(), "party")?;
+    check_stance(a.stance.as_deref())?;
+    if let Some(k) = &a.kind {
+        if !["statement", "correction", "retraction", "actor", "alias"].contains(&k.as_str()) {
+            return Err(Failure::usage(format!(
+                "--type: \"{k}\" is not one of statement, correction, retraction, actor, alias"
+            )));
+        }
+    }
+    let from = parse_date_flag(a.from.as_deref(), "from")?;
+    let to = parse_date_flag(a.to.as_deref(), "to")?;
+    let keep = |r: &Recorded| -> bool {
+        let Some(e) = &r.event else {
+            return party.is_none()
+                && a.stance.is_none()
+                && a.kind.is_none()
+                && from.is_none()
+                && to.is_none();
+        };
+        if a.kind.as_deref().is_some_and(|k| k != e.kind()) {
+            return false;
+        }
+        let filtered = party.is_some() || a.stance.is_some() || from.is_some() || to.is_some();
+        match e.statement() {
+            None => !filtered,
+            Some(s) => {
+                party.as_ref().is_none_or(|p| &s.party == p)
+                    && a.stance.as_ref().is_none_or(|x| &s.stance == x)
+                    && from.is_none_or(|d| s.said_on.date >= d)
+                    && to.is_none_or(|d| s.said_on.date <= d)
+            }
+        }
+    };
+    let limit = a.limit.unwrap_or(usize::MAX);
+    let mut shown = 0usize;
+    let mut header = false;
+    for r in ledger.iter(a.since, u64::MAX)? {
+        if shown >= limit {
+            break;
+        }
+        let r = r?;
+        if !keep(&r) {
+            continue;
+        }
+        if a.out.json {
+            writeln!(out, "{}", json::recorded_json(&r))?;
+        } else {
+            if !header {
+                log_header(out)?;
+                header = true;
+            }
+            writeln!(out, "{}", summary_row(&r))?;
+        }
+        shown += 1;
+    }
+    if shown == 0 && !a.out.json {
+        eprintln!("no events match");
+    }
+    Ok(0)
+}
+
+/// `demarche show`.
+pub(super) fn show(cli: &Cli, seq: u64, o: Output, out: &mut impl Write) -> Result<u8> {
+    let ledger = open(cli, false)?;
+    let r = ledger.get(seq)?;
+    if o.json {
+        writeln!(out, "{}", json::recorded_json(&r))?;
+    } else {
+        show_text(out, &r, ledger.actors()?)?;
+    }
+    Ok(0)
+}
+
+fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> {
+    let name = |id: &str| match actors.get(id) {
+        Some(a) => format!("{id} ({})", a.def.name),
+        None => id.to_string(),
+    };
+    let line = |out: &mut dyn Write, k: &str, v: &str| writeln!(out, "{k:<13}{v}");
+    line(out, "seq", &r.seq.to_string())?;
+    match &r.event {
+        None => line(
+            out,
+            "type",
+            "redacted (payload withheld; its digest keeps the chain intact)",
+        )?,
+        Some(e) => {
+            line(out, "type", e.kind())?;
+            match e {
+                Event::Retraction(x) => {
+                    line(out, "retracts", &x.of.to_string())?;
+                    line(out, "reason", &x.reason)?;
+                }
+                Event::Actor(a) => {
+                    line(out, "id", &a.id)?;
+                    line(out, "name", &a.name)?;
+                    line(out, "kind", &a.kind)?;
+                    line(out, "aliases", &a.aliases.join(", "))?;
+                    if let Some(p) = &a.parent {
+                        line(out, "parent", &name(p))?;
+                    }
+                    if let Some(c) = &a.cameo {
+                        line(out, "cameo", c)?;
+                    }
+                }
+                Event::Alias(a) => {
+                    line(out, "actor", &name(&a.actor))?;
+                    line(out, "alias", &a.alias)?;
+                }
+                Event::Statement(_) | Event::Correction(_) => {
+                    if let Event::Correction(c) = e {
+                        line(out, "corrects", &c.of.to_string())?;
+                        if let Some(reason) = &c.reason {
+                            line(out, "reason", reason)?;
+                        }
+                    }
+                    let s = e.statement().expect("statement or correction");
+                    line(out, "said on", &json::format_said_on(&s.said_on))?;
+                    line(out, "party", &name(&s.party))?;
+                    if let Some(sp) = &s.speaker {
+                        line(out, "speaker", &speaker_text(sp))?;
+                    }
+                    let vocab = Vocabulary::builtin();
+                    let mut stance = vocab
+                        .stance(&s.stance)
+                        .map_or(s.stance.clone(), |d| d.label.clone());
+                    if let Some(m) = vocab.mapping(&s.stance, &s.proposition.predicate) {
+                        let label = vocab
+                            .cameo_labels
+                            .get(&m.cameo)
+                            .map(String::as_str)
+                            .unwrap_or("");
+                        stance.push_str(&format!("  [CAMEO {} {label}]", m.cameo));
+                    }
+                    line(out, "stance", &stance)?;
+                    if let Some(h) = &s.hedge {
+                        line(out, "hedge", h)?;
+                    }
+                    line(out, "proposition", &describe(s))?;
+                    line(out, "quote", &format!("\"{}\"", s.quote))?;
+                    let src = &s.source;
+                    let parts: Vec<String> = [
+                        src.publisher.clone(),
+                        src.published_on.map(|d| d.to_string()),
+                        src.url.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    line(out, "source", &parts.join(", "))?;
+                }
+            }
+        }
+    }
+    line(out, "recorded at", &json::format_recorded_at(r.recorded_at))?;
+    line(out, "prev", &r.prev.to_hex())?;
+    line(out, "hash", &r.hash.to_hex())?;
+    line(out, "digest", &r.digest.to_hex())?;
+    Ok(())
+}
+
+/// `demarche history`.
+pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
+    let from = parse_date_flag(a.from.as_deref(), "from")?;
+    let to = parse_date_flag(a.to.as_deref(), "to")?;
+    let ledger = open(cli, false)?;
+    check_predicate(a.predicate.as_deref())?;
+    let actors = ledger.actors()?.clone();
+    let party = resolve_flag(&actors, a.party.as_deref(), "party")?;
+    let subject = resolve_flag(&actors, a.subject.as_deref(), "subject")?;
+    let location = resolve_flag(&actors, a.location.as_deref(), "location")?;
+    let amendments = ledger.amendments(None)?;
+    let mut corrected_by: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    for (root, (seq, _)) in &amendments.corrected {
+        corrected_by.insert(*root, *seq);
+    }
+    let mut rows: Vec<(demarche::event::SaidOn, u64, Recorded, &'static str)> = Vec::new();
+    for r in ledger.iter(1, u64::MAX)? {
+        let r = r?;
+        let Some(Event::Statement(original)) = &r.event else {
+            continue;
+        };
+        let (s, status) = match amendments.effective(r.seq, original) {
+            None => (original, "retracted"),
+            Some(s) if corrected_by.contains_key(&r.seq) => (s, "corrected"),
+            Some(s) => (s, "standing"),
+        };
+        let p = &s.proposition;
+        let keep = party.as_ref().is_none_or(|x| x == &s.party)
+            && a.predicate.as_ref().is_none_or(|x| x == &p.predicate)
+            && subject.as_ref().is_none_or(|x| p.subjects.contains(x))
+            && location
+                .as_ref()
+                .is_none_or(|x| Some(x) == p.location.as_ref())
+            && from.is_none_or(|d| s.said_on.date >= d)
+            && to.is_none_or(|d| s.said_on.date <= d);
+        if keep {
+            let mut shown = r.clone();
+            shown.event = Some(Event::Statement(s.clone()));
+            rows.push((s.said_on, r.seq, shown, status));
+        }
+    }
+    rows.sort_by_key(|x| (x.0, x.1));
+    for (_, seq, r, status) in &rows {
+        if a.out.json {
+            let mut v = json::recorded_json(r);
+            v["status"] = (*status).into();
+            v["corrected_by"] = corrected_by.get(seq).copied().into();
+            writeln!(out, "{v}")?;
+        } else {
+            let Some(Event::Statement(s)) = &r.event else {
+                continue;
+            };
+            let note = match *status {
+                "retracted" => "  [retracted]".to_string(),
+                "corrected" => format!("  [as corrected by seq {}]", corrected_by[seq]),
+                _ => String::new(),
+            };
+            let stance = match &s.hedge {
+                Some(h) => format!("{} (hedged: {h})", s.stance),
+                None => s.stance.clone(),
+            };
+            writeln!(
+                out,
+                "{}  seq {:<5} {} {} {}{note}",
+                json::format_said_on(&s.said_on),
+                seq,
+                s.party,
+                stance,
+                describe(s)
+            )?;
+            writeln!(out, "      \"{}\"", s.quote)?;
+            let mut src: Vec<String> = Vec::new();
+            src.extend(s.speaker.as_ref().map(speaker_text));
+            src.extend(s.source.publisher.clone());
+            src.extend(s.source.published_on.map(|d| d.to_string()));
+            src.extend(s.source.url.clone());
+            writeln!(out, "      -- {}", src.join("; "))?;
+        }
+    }
+    if rows.is_empty() && !a.out.json {
+        eprintln!("no statements match");
+    }
+    Ok(0)
+}

@@ -1,0 +1,97 @@
+//! Reading flag values: dates, a point in the ledger's own time, actor names,
+//! stances and predicates, and the query of `positions`, `graph` and
+//! `evidence`. A bad value is a usage failure that names its flag.
+
+use super::args::{QueryArgs, Selection};
+use super::failure::{Failure, Result};
+use demarche::json;
+use demarche::ledger::Ledger;
+use demarche::projection::{Filter, KnownAt, Query};
+use demarche::vocab::{Actors, Vocabulary};
+
+/// A date flag (`--from 2021-01-29`).
+pub(super) fn parse_date_flag(v: Option<&str>, flag: &str) -> Result<Option<jiff::civil::Date>> {
+    v.map(json::parse_date)
+        .transpose()
+        .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
+}
+
+/// `--known-at`: a seq no further than the head, or an RFC 3339 time.
+pub(super) fn parse_known_at(v: Option<&str>, ledger: &Ledger) -> Result<Option<KnownAt>> {
+    let Some(v) = v else { return Ok(None) };
+    let head = ledger.head()?;
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let seq: u64 = v
+            .parse()
+            .map_err(|_| Failure::usage(format!("--known-at: \"{v}\" is too large")))?;
+        if seq > head.size {
+            return Err(Failure::usage(format!(
+                "--known-at: seq {seq} is beyond the head; the ledger holds {} events",
+                head.size
+            )));
+        }
+        return Ok(Some(KnownAt::Seq(seq)));
+    }
+    let t: jiff::Timestamp = v.parse().map_err(|_| {
+        Failure::usage(format!(
+            "--known-at: \"{v}\" is neither a seq nor an RFC 3339 time"
+        ))
+        .hint("for example --known-at 8 or --known-at 2026-03-01T00:00:00Z")
+    })?;
+    Ok(Some(KnownAt::Time(t.as_microsecond())))
+}
+
+/// An actor flag (`--party Russia`), resolved to the actor's id.
+pub(super) fn resolve_flag(actors: &Actors, v: Option<&str>, flag: &str) -> Result<Option<String>> {
+    v.map(|name| {
+        actors
+            .resolve(name)
+            .map(str::to_string)
+            .map_err(|u| Failure::usage(format!("--{flag}: unknown actor {u}")))
+    })
+    .transpose()
+}
+
+/// Which positions `--party`, `--stance`, `--predicate`, `--subject` and
+/// `--location` select.
+pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
+    check_stance(s.stance.as_deref())?;
+    check_predicate(s.predicate.as_deref())?;
+    let actors = ledger.actors()?;
+    Ok(Filter {
+        party: resolve_flag(actors, s.party.as_deref(), "party")?,
+        stance: s.stance.clone(),
+        predicate: s.predicate.clone(),
+        subject: resolve_flag(actors, s.subject.as_deref(), "subject")?,
+        location: resolve_flag(actors, s.location.as_deref(), "location")?,
+    })
+}
+
+/// `--stance`, when given, names a stance of the vocabulary.
+pub(super) fn check_stance(v: Option<&str>) -> Result<()> {
+    match v {
+        Some(x) => Vocabulary::builtin()
+            .check_stance(x)
+            .map_err(|u| Failure::usage(format!("--stance: unknown stance {u}"))),
+        None => Ok(()),
+    }
+}
+
+/// `--predicate`, when given, names a predicate of the vocabulary.
+pub(super) fn check_predicate(v: Option<&str>) -> Result<()> {
+    match v {
+        Some(x) => Vocabulary::builtin()
+            .check_predicate(x)
+            .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}"))),
+        None => Ok(()),
+    }
+}
+
+/// The query `positions`, `graph` and `evidence` ask of a ledger.
+pub(super) fn query_from(ledger: &mut Ledger, q: &QueryArgs) -> Result<Query> {
+    Ok(Query {
+        as_of: parse_date_flag(q.as_of.as_deref(), "as-of")?,
+        known_at: parse_known_at(q.known_at.as_deref(), ledger)?,
+        filter: filter_from(ledger, &q.selection)?,
+    })
+}

@@ -1,0 +1,132 @@
+//! Opening the ledger: where it is by default, the pinned clock, the engine of
+//! a new ledger, and the progress bar of long reads.
+
+use super::args::{Cli, Command};
+use super::failure::{Failure, Result};
+use super::progress;
+use demarche::ledger::Ledger;
+use demarche::store::{Engine, OpenOptions};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The ledger's directory: `--ledger` (or `$DEMARCHE_LEDGER`), else
+/// `demarche/ledger` in the user's data directory.
+pub(super) fn ledger_path(cli: &Cli) -> Result<PathBuf> {
+    if let Some(p) = &cli.ledger {
+        return Ok(p.clone());
+    }
+    dirs::data_dir()
+        .map(|d| d.join("demarche").join("ledger"))
+        .ok_or_else(|| {
+            Failure::usage("cannot find the user's data directory").hint("pass --ledger PATH")
+        })
+}
+
+/// The time `DEMARCHE_NOW` pins every new event to, when it is set.
+fn clock() -> Result<Option<i64>> {
+    match std::env::var("DEMARCHE_NOW") {
+        Ok(s) => s
+            .parse::<jiff::Timestamp>()
+            .map(|t| Some(t.as_microsecond()))
+            .map_err(|e| {
+                Failure::usage(format!("DEMARCHE_NOW=\"{s}\" is not an RFC 3339 time: {e}"))
+            }),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Opens the ledger: for writing (and creating) with `create`, else only to
+/// read, which with redb never waits for a writer.
+pub(super) fn open(cli: &Cli, create: bool) -> Result<Ledger> {
+    open_with(cli, create, false)
+}
+
+/// Opens the ledger to query positions: read-only, but with redb in the
+/// writer's place when it is free, so that the snapshot it builds is saved.
+pub(super) fn open_query(cli: &Cli) -> Result<Ledger> {
+    open_with(cli, false, true)
+}
+
+fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
+    let lock_timeout = Some(cli.wait)
+        .filter(|w| w.is_finite() && *w >= 0.0)
+        .and_then(|w| Duration::try_from_secs_f64(w).ok())
+        .ok_or_else(|| Failure::usage("--wait takes a number of seconds, 0 or more"))?;
+    let path = ledger_path(cli)?;
+    if create {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Failure::io(format!("cannot create {}: {e}", parent.display())))?;
+        }
+    }
+    let opts = OpenOptions {
+        create,
+        lock_timeout,
+        engine: engine_for_new(cli),
+        read_only: !create,
+        prefer_writer,
+    };
+    let mut ledger = Ledger::open(&path, &opts)?;
+    if let Some(now) = clock()? {
+        ledger.set_clock(move || now);
+    }
+    if !create {
+        // Long reads (verify, replays) show a bar on a terminal after a second.
+        let total = ledger.head()?.size;
+        let (f, guard) = progress::after_a_second(total, "reading");
+        ledger.set_progress(f);
+        // Cleared when the command's work is done (`finish_reads`).
+        BARS.lock().unwrap_or_else(|p| p.into_inner()).push(guard);
+    }
+    Ok(ledger)
+}
+
+/// The engine for a ledger created now: `--engine` where a command has it,
+/// else `$DEMARCHE_ENGINE`, else sled.
+fn engine_for_new(cli: &Cli) -> Engine {
+    match cli.command {
+        Command::Init {
+            engine: Some(name), ..
+        }
+        | Command::Rebuild {
+            engine: Some(name), ..
+        } => name.into(),
+        _ => Engine::from_env(),
+    }
+}
+
+/// Opens the ledger for writing; also returns its path when this call created it.
+pub(super) fn open_for_write(cli: &Cli) -> Result<(Ledger, Option<PathBuf>)> {
+    let path = ledger_path(cli)?;
+    let existed = demarche::store::engine_at(&path).is_some();
+    let ledger = open(cli, true)?;
+    Ok((ledger, (!existed).then_some(path)))
+}
+
+/// Removes a ledger this command created when nothing was appended to it, so
+/// that bad input leaves nothing behind.
+pub(super) fn forget_if_new(ledger: Ledger, created: Option<PathBuf>) {
+    if let Some(path) = created {
+        if ledger.head().is_ok_and(|h| h.size == 0) {
+            drop(ledger);
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
+/// The ledger, or, where there is none yet, an empty one that knows the starter actors.
+pub(super) fn open_or_starter(cli: &Cli) -> Result<Ledger> {
+    let path = ledger_path(cli)?;
+    if !path.exists() {
+        return Ok(Ledger::in_memory());
+    }
+    open(cli, false)
+}
+
+/// Progress bars of long reads, cleared once the command's work is done.
+static BARS: std::sync::Mutex<Vec<progress::Guard>> = std::sync::Mutex::new(Vec::new());
+
+/// Clears the progress bars of the command's reads: its work is done.
+pub(super) fn finish_reads() {
+    BARS.lock().unwrap_or_else(|p| p.into_inner()).clear();
+}

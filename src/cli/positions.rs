@@ -1,0 +1,253 @@
+//! `positions` and `diff`: positions as tables, as named views and as JSON.
+
+use super::args::{Cli, DiffArgs, PositionsArgs};
+use super::failure::{Failure, Result};
+use super::flags::{filter_from, parse_date_flag, parse_known_at, query_from};
+use super::open::open_query;
+use demarche::json;
+use demarche::projection::{self, Change, Position, Query};
+use demarche::vocab::{Actors, Vocabulary};
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+fn position_out(p: &Position) -> json::PositionJson<'_> {
+    json::PositionJson(p)
+}
+
+fn position_json(p: &Position) -> Value {
+    serde_json::to_value(position_out(p)).expect("plain data")
+}
+
+fn proposition_text(p: &Position) -> String {
+    let mut d = p.key.predicate.clone();
+    if let Some(s) = &p.key.subject {
+        d.push_str(" of ");
+        d.push_str(s);
+    }
+    if let Some(q) = &p.key.qualifier {
+        d.push_str(&format!(" [{q}]"));
+    }
+    if let Some(l) = &p.key.location {
+        d.push_str(" in ");
+        d.push_str(l);
+    }
+    d
+}
+
+fn stance_text(p: &Position) -> String {
+    let label = Vocabulary::builtin()
+        .stance(&p.stance)
+        .map_or(p.stance.clone(), |s| s.label.clone());
+    match &p.hedge {
+        Some(h) => format!("{label} (hedged: {h})"),
+        None => label,
+    }
+}
+
+fn seqs_text(seqs: &[u64]) -> String {
+    seqs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn actor_name(actors: &Actors, id: &str) -> String {
+    actors
+        .get(id)
+        .map_or(id.to_string(), |a| format!("{id} ({})", a.def.name))
+}
+
+pub(super) fn print_positions(
+    out: &mut impl Write,
+    ps: &[Position],
+    view: Option<&str>,
+    actors: &Actors,
+) -> Result<()> {
+    match view {
+        Some("withdrawal") => {
+            writeln!(out, "Who demands withdrawal from whom")?;
+            let mut by_subject: std::collections::BTreeMap<
+                (Option<String>, Option<String>),
+                Vec<&Position>,
+            > = std::collections::BTreeMap::new();
+            for p in ps.iter().filter(|p| {
+                p.key.predicate == "withdrawal"
+                    && matches!(projection::stance_kind(&p.stance), "demand" | "appeal")
+            }) {
+                by_subject
+                    .entry((p.key.subject.clone(), p.key.location.clone()))
+                    .or_default()
+                    .push(p);
+            }
+            for ((subject, location), list) in by_subject {
+                let who = subject
+                    .as_deref()
+                    .map_or("(no subject)".to_string(), |s| actor_name(actors, s));
+                let from = location.as_deref().map_or(String::new(), |l| {
+                    format!(" to leave {}", actor_name(actors, l))
+                });
+                writeln!(out, "\n{who}, asked{from}:")?;
+                for p in list {
+                    let kind = if projection::stance_kind(&p.stance) == "demand" {
+                        "DEMAND"
+                    } else {
+                        "call"
+                    };
+                    let q = p
+                        .key
+                        .qualifier
+                        .as_deref()
+                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    writeln!(
+                        out,
+                        "  {:<6} {:<10} {:<6}{q}  since {}  (seq {})",
+                        p.key.party,
+                        stance_text(p),
+                        kind,
+                        json::format_said_on(&p.said_on),
+                        seqs_text(&p.statements)
+                    )?;
+                }
+            }
+        }
+        Some("presence") => {
+            writeln!(out, "Who denies, acknowledges or asserts presence where")?;
+            let mut by_place: std::collections::BTreeMap<Option<String>, Vec<&Position>> =
+                std::collections::BTreeMap::new();
+            for p in ps.iter().filter(|p| {
+                p.key.predicate == "presence"
+                    && matches!(p.stance.as_str(), "denies" | "acknowledges" | "asserts")
+            }) {
+                by_place.entry(p.key.location.clone()).or_default().push(p);
+            }
+            for (place, list) in by_place {
+                let place = place
+                    .as_deref()
+                    .map_or("(no place)".to_string(), |l| actor_name(actors, l));
+                writeln!(out, "\nin {place}:")?;
+                for p in list {
+                    let what = p.key.subject.as_deref().unwrap_or("(unnamed)");
+                    let q = p
+                        .key
+                        .qualifier
+                        .as_deref()
+                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    writeln!(
+                        out,
+                        "  {:<6} {} presence of {what}{q}  since {}  (seq {})",
+                        p.key.party,
+                        stance_text(p),
+                        json::format_said_on(&p.said_on),
+                        seqs_text(&p.statements)
+                    )?;
+                }
+            }
+        }
+        _ => {
+            writeln!(
+                out,
+                "{:<6}  {:<40}  {:<48}  {:<10}  statements",
+                "party", "stance", "proposition", "since"
+            )?;
+            for p in ps {
+                writeln!(
+                    out,
+                    "{:<6}  {:<40}  {:<48}  {:<10}  {}",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p),
+                    json::format_said_on(&p.said_on),
+                    seqs_text(&p.statements)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `demarche positions`.
+pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
+    let mut ledger = open_query(cli)?;
+    let query = query_from(&mut ledger, &a.query)?;
+    let ps = if a.replay {
+        ledger.positions_replay(&query)?
+    } else {
+        ledger.positions(&query)?
+    };
+    if a.out.json {
+        for p in &ps {
+            serde_json::to_writer(&mut *out, &position_out(p)).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        if ps.is_empty() {
+            eprintln!("no positions match");
+            return Ok(0);
+        }
+        print_positions(out, &ps, a.view.as_deref(), ledger.actors()?)?;
+    }
+    Ok(0)
+}
+
+/// `demarche diff`.
+pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
+    let from = parse_date_flag(Some(&a.from), "from")?;
+    let to = parse_date_flag(Some(&a.to), "to")?;
+    if from > to {
+        return Err(Failure::usage("--from must not be after --to"));
+    }
+    let mut ledger = open_query(cli)?;
+    let known_at = parse_known_at(a.known_at.as_deref(), &ledger)?;
+    let filter = filter_from(&mut ledger, &a.selection)?;
+    let at = |d| Query {
+        as_of: d,
+        known_at,
+        filter: filter.clone(),
+    };
+    let changes = projection::diff(ledger.positions(&at(from))?, ledger.positions(&at(to))?);
+    for c in &changes {
+        if a.out.json {
+            let v = match c {
+                Change::Appeared(p) => json!({"change": "appeared", "position": position_json(p)}),
+                Change::Ended(p) => json!({"change": "ended", "position": position_json(p)}),
+                Change::Changed { from, to } => json!({
+                    "change": "changed",
+                    "from": position_json(from),
+                    "position": position_json(to),
+                }),
+            };
+            writeln!(out, "{v}")?;
+        } else {
+            match c {
+                Change::Appeared(p) => writeln!(
+                    out,
+                    "+ {:<6} {} {}  (since {})",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p),
+                    json::format_said_on(&p.said_on)
+                )?,
+                Change::Ended(p) => writeln!(
+                    out,
+                    "- {:<6} {} {}",
+                    p.key.party,
+                    stance_text(p),
+                    proposition_text(p)
+                )?,
+                Change::Changed { from, to } => writeln!(
+                    out,
+                    "~ {:<6} {}: {} -> {}  (since {})",
+                    to.key.party,
+                    proposition_text(to),
+                    stance_text(from),
+                    stance_text(to),
+                    json::format_said_on(&to.said_on)
+                )?,
+            }
+        }
+    }
+    if changes.is_empty() && !a.out.json {
+        eprintln!("no position changed between {} and {}", a.from, a.to);
+    }
+    Ok(0)
+}

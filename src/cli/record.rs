@@ -1,0 +1,192 @@
+//! Writing events: `init`, `demo` and `append`.
+
+use super::args::{AppendArgs, Cli, Output};
+use super::events::log_table;
+use super::failure::{Failure, Result, INTEGRITY};
+use super::open::{forget_if_new, ledger_path, open, open_for_write};
+use super::positions::print_positions;
+use super::verify::{print_verify, verify_json};
+use demarche::event::{Event, Recorded};
+use demarche::json;
+use demarche::projection::{Position, Query};
+use serde_json::json;
+use std::io::Write;
+
+/// `demarche init`.
+pub(super) fn init(cli: &Cli, out: &mut impl Write) -> Result<u8> {
+    let path = ledger_path(cli)?;
+    if let Some(e) = demarche::store::engine_at(&path) {
+        return Err(Failure::usage(format!(
+            "{} is already a ledger ({})",
+            path.display(),
+            e.name()
+        )));
+    }
+    let ledger = open(cli, true)?;
+    writeln!(
+        out,
+        "created an empty {} ledger at {}",
+        ledger.store().engine().name(),
+        path.display()
+    )?;
+    Ok(0)
+}
+
+/// `demarche demo`.
+pub(super) fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
+    let path = ledger_path(cli)?;
+    let mut ledger = open(cli, true)?;
+    let done = demarche::example::record(&mut ledger)?;
+    let report = ledger.verify(None)?;
+    let events: Vec<Recorded> = ledger
+        .iter(1, u64::MAX)?
+        .collect::<std::result::Result<_, _>>()?;
+    let example = demarche::example::digests();
+    let shown: Vec<&Recorded> = events
+        .iter()
+        .filter(|r| example.contains(&r.digest))
+        .collect();
+    if o.json {
+        let v = json!({
+            "ledger": path.display().to_string(),
+            "appended": done.appended,
+            "already": done.already,
+            "events": shown.iter().map(|r| json::recorded_json(r)).collect::<Vec<_>>(),
+            "verify": verify_json(&report),
+        });
+        writeln!(out, "{v}")?;
+    } else {
+        eprintln!(
+            "ledger {}: {} example events appended, {} already recorded",
+            path.display(),
+            done.appended,
+            done.already
+        );
+        writeln!(
+            out,
+            "The worked example: statements on foreign forces in Libya, 28-29 January 2021,"
+        )?;
+        writeln!(
+            out,
+            "and UN Security Council resolution 660 (1990), a formal demand, beside them."
+        )?;
+        writeln!(out)?;
+        log_table(out, shown.iter().copied())?;
+        writeln!(out)?;
+        print_verify(out, &report, false)?;
+        let query = Query {
+            as_of: Some(jiff::civil::date(2021, 1, 29)),
+            ..Query::default()
+        };
+        let ps = ledger.positions(&query)?;
+        let example_seqs: std::collections::HashSet<u64> = shown.iter().map(|r| r.seq).collect();
+        let ps: Vec<Position> = ps
+            .into_iter()
+            .filter(|p| p.statements.iter().all(|s| example_seqs.contains(s)))
+            .collect();
+        writeln!(
+            out,
+            "\nPositions as of 2021-01-29 (demarche positions --as-of 2021-01-29):\n"
+        )?;
+        print_positions(out, &ps, Some("withdrawal"), ledger.actors()?)?;
+        writeln!(out)?;
+        print_positions(out, &ps, Some("presence"), ledger.actors()?)?;
+    }
+    Ok(if report.is_intact() { 0 } else { INTEGRITY })
+}
+
+fn event_from_flags(a: &AppendArgs) -> Result<Event> {
+    if let Some(of) = a.retract {
+        let reason = a
+            .reason
+            .clone()
+            .ok_or_else(|| Failure::usage("--retract needs --reason"))?;
+        let line = json!({"type": "retraction", "of": of, "reason": reason});
+        return json::parse_event(&line.to_string()).map_err(Failure::rejected);
+    }
+    let need = |v: &Option<String>, flag: &str| {
+        v.clone().ok_or_else(|| {
+            Failure::usage(format!("a statement needs --{flag}"))
+                .hint("see `demarche append --help`")
+        })
+    };
+    let mut st = json!({
+        "said_on": need(&a.said_on, "said-on")?,
+        "party": need(&a.party, "party")?,
+        "stance": need(&a.stance, "stance")?,
+        "proposition": {"predicate": need(&a.predicate, "predicate")?, "subjects": a.subjects},
+        "quote": need(&a.quote, "quote")?,
+        "source": {},
+    });
+    let m = st.as_object_mut().expect("object");
+    if let Some(name) = &a.speaker {
+        m.insert("speaker".into(), json!({"name": name}));
+        if let Some(role) = &a.speaker_role {
+            m["speaker"]["role"] = role.clone().into();
+        }
+    }
+    if let Some(h) = &a.hedge {
+        m.insert("hedge".into(), h.clone().into());
+    }
+    for (k, v) in [("location", &a.location), ("qualifier", &a.qualifier)] {
+        if let Some(v) = v {
+            m["proposition"][k] = v.clone().into();
+        }
+    }
+    for (k, v) in [
+        ("url", &a.url),
+        ("publisher", &a.publisher),
+        ("published_on", &a.published_on),
+    ] {
+        if let Some(v) = v {
+            m["source"][k] = v.clone().into();
+        }
+    }
+    let line = match a.correct {
+        Some(of) => {
+            let mut c = json!({"type": "correction", "of": of, "statement": st});
+            if let Some(r) = &a.reason {
+                c["reason"] = r.clone().into();
+            }
+            c
+        }
+        None => {
+            m.insert("type".into(), "statement".into());
+            st
+        }
+    };
+    json::parse_event(&line.to_string()).map_err(Failure::rejected)
+}
+
+/// `demarche append`.
+pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
+    let event = match &a.json {
+        Some(line) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
+        None => event_from_flags(a)?,
+    };
+    append_one(cli, event, a.json.is_some(), out)
+}
+
+/// Appends one event, to a ledger made now if there is none (and removed again
+/// if the event is refused), and prints it: as JSON, or its seq and hash.
+pub(super) fn append_one(
+    cli: &Cli,
+    event: Event,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let (mut ledger, created) = open_for_write(cli)?;
+    let r = match ledger.append(event) {
+        Ok(r) => r,
+        Err(e) => {
+            forget_if_new(ledger, created);
+            return Err(e.into());
+        }
+    };
+    if as_json {
+        writeln!(out, "{}", json::recorded_json(&r))?;
+    } else {
+        writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
+    }
+    Ok(0)
+}
