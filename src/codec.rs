@@ -22,6 +22,7 @@
 //! one-byte tag for options. That configuration has exactly one encoding per
 //! value; decoding is bounded by [`MAX_PAYLOAD`] and rejects trailing bytes.
 
+use crate::dates::{date_from_days, days_from_date};
 use crate::event::{
     ActorDef, AliasDef, Correction, Event, Hash, Proposition, Retraction, SaidOn, Seq, Source,
     Speaker, Statement, TimeOfDay,
@@ -319,41 +320,6 @@ pub(crate) struct WireActor<'a> {
 pub(crate) struct WireAlias<'a> {
     actor: &'a str,
     alias: &'a str,
-}
-
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-pub fn days_from_date(d: jiff::civil::Date) -> i32 {
-    let (y, m, day) = (
-        i32::from(d.year()),
-        i32::from(d.month()),
-        i32::from(d.day()),
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date `days` after 1970-01-01, if it is within jiff's range.
-pub fn date_from_days(days: i32) -> Option<jiff::civil::Date> {
-    let z = i64::from(days) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    jiff::civil::Date::new(
-        i16::try_from(y).ok()?,
-        i8::try_from(m).ok()?,
-        i8::try_from(d).ok()?,
-    )
-    .ok()
 }
 
 fn to_wire_statement(s: &Statement) -> WireStatement<'_> {
@@ -782,17 +748,6 @@ pub fn decode_index(mut b: &[u8]) -> Result<Vec<(Seq, Vec<u8>, Event)>, FormatEr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn day_numbers_round_trip_across_eras() {
-        for days in (-800_000..800_000).step_by(997) {
-            let d = date_from_days(days).expect("in range");
-            assert_eq!(days_from_date(d), days, "{d}");
-        }
-        let d = jiff::civil::date(2021, 1, 28);
-        assert_eq!(days_from_date(d), 18_655);
-        assert_eq!(days_from_date(jiff::civil::date(1970, 1, 1)), 0);
-    }
 
     #[test]
     fn unknown_flag_bits_are_refused() {

@@ -23,6 +23,7 @@
 //! would change a position (a later denial, say). It proves that the records
 //! are in the signed ledger and that the positions follow from them.
 
+use crate::dates;
 use crate::event::{Event, Hash, Recorded, Seq};
 use crate::export::{self, ExportRecord};
 use crate::json::{self, InputError};
@@ -82,7 +83,7 @@ fn query_json(q: &Query) -> Value {
         "known_at": match q.known_at {
             None => Value::Null,
             Some(KnownAt::Seq(s)) => json!({"seq": s}),
-            Some(KnownAt::Time(t)) => json!({"time": json::format_recorded_at(t)}),
+            Some(KnownAt::Time(t)) => json!({"time": dates::format_recorded_at(t)}),
         },
         "filter": {
             "party": f.party, "stance": f.stance, "predicate": f.predicate,
@@ -225,7 +226,7 @@ fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
         .ok_or_else(|| malformed("`query` must be an object"))?;
     only(m, &["as_of", "known_at", "filter"], "query")?;
     let as_of = opt_str(field(m, "as_of")?, "query.as_of")?
-        .map(|d| json::parse_date(&d).map_err(|e| malformed(format!("query.as_of: {e}"))))
+        .map(|d| dates::parse_date(&d).map_err(|e| malformed(format!("query.as_of: {e}"))))
         .transpose()?;
     let known_at = match field(m, "known_at")? {
         Value::Null => None,

@@ -11,6 +11,7 @@
 
 use crate::chain;
 use crate::codec::{self, RecordHeader};
+use crate::dates;
 use crate::event::{Event, Hash, Head, Recorded, Seq};
 use crate::json::{self, InputError};
 use crate::projection::{stance_kind, Amendments};
@@ -426,8 +427,8 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     } else {
         &s.proposition.subjects
     };
-    let said_on = json::format_said_on(&s.said_on);
-    let recorded_at = json::format_recorded_at(r.recorded_at);
+    let said_on = dates::format_said_on(&s.said_on);
+    let recorded_at = dates::format_recorded_at(r.recorded_at);
     let hash = r.hash.to_hex();
     let seq = r.seq.to_string();
     let corrected_by = corrected_by.map(|c| c.to_string()).unwrap_or_default();

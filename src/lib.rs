@@ -14,6 +14,7 @@
 
 pub mod chain;
 pub mod codec;
+pub mod dates;
 pub mod draw;
 pub mod event;
 pub mod evidence;

@@ -53,7 +53,7 @@ fn failure(items: Vec<Result<Row, LineError>>) -> (usize, String) {
 }
 
 fn date(s: &str) -> jiff::civil::Date {
-    json::parse_date(s).expect("date")
+    demarche::dates::parse_date(s).expect("date")
 }
 
 fn statement(

@@ -14,6 +14,7 @@ use args::{
 };
 use clap::Parser;
 use demarche::chain::Problem;
+use demarche::dates;
 use demarche::event::{Event, Hash, Head, Recorded, Statement};
 use demarche::json::{self, InputError};
 use demarche::ledger::{Ledger, LedgerError, VerifyReport};
@@ -532,7 +533,7 @@ fn head_json(h: &Head) -> Value {
     json!({
         "size": h.size,
         "hash": h.hash.to_hex(),
-        "recorded_at": (h.size > 0).then(|| json::format_recorded_at(h.recorded_at)),
+        "recorded_at": (h.size > 0).then(|| dates::format_recorded_at(h.recorded_at)),
     })
 }
 
@@ -649,7 +650,7 @@ fn status(cli: &Cli, verify: bool, o: Output, out: &mut impl Write) -> Result<u8
             writeln!(
                 out,
                 "last        recorded {}",
-                json::format_recorded_at(head.recorded_at)
+                dates::format_recorded_at(head.recorded_at)
             )?;
         }
         writeln!(
@@ -915,7 +916,7 @@ fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
         "{:>6}  {}{:<10}  {:<5}  {:<22}  {:<40}  \"{}\"",
         seq,
         prefix,
-        json::format_said_on(&s.said_on),
+        dates::format_said_on(&s.said_on),
         s.party,
         stance,
         describe(s),
@@ -965,7 +966,7 @@ fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     }
     let date = |v: &Option<String>, flag: &str| {
         v.as_deref()
-            .map(json::parse_date)
+            .map(dates::parse_date)
             .transpose()
             .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
     };
@@ -1068,7 +1069,7 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                         }
                     }
                     let s = e.statement().expect("statement or correction");
-                    line(out, "said on", &json::format_said_on(&s.said_on))?;
+                    line(out, "said on", &dates::format_said_on(&s.said_on))?;
                     line(out, "party", &name(&s.party))?;
                     if let Some(sp) = &s.speaker {
                         let who = match &sp.role {
@@ -1109,7 +1110,11 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
             }
         }
     }
-    line(out, "recorded at", &json::format_recorded_at(r.recorded_at))?;
+    line(
+        out,
+        "recorded at",
+        &dates::format_recorded_at(r.recorded_at),
+    )?;
     line(out, "prev", &r.prev.to_hex())?;
     line(out, "hash", &r.hash.to_hex())?;
     line(out, "digest", &r.digest.to_hex())?;
@@ -1226,7 +1231,7 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
 
 fn parse_date_flag(v: &Option<String>, flag: &str) -> Result<Option<jiff::civil::Date>> {
     v.as_deref()
-        .map(json::parse_date)
+        .map(dates::parse_date)
         .transpose()
         .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
 }
@@ -1382,7 +1387,7 @@ fn print_positions(
                         p.key.party,
                         stance_text(p),
                         kind,
-                        json::format_said_on(&p.said_on),
+                        dates::format_said_on(&p.said_on),
                         seqs_text(&p.statements)
                     )?;
                 }
@@ -1415,7 +1420,7 @@ fn print_positions(
                         "  {:<6} {} presence of {what}{q}  since {}  (seq {})",
                         p.key.party,
                         stance_text(p),
-                        json::format_said_on(&p.said_on),
+                        dates::format_said_on(&p.said_on),
                         seqs_text(&p.statements)
                     )?;
                 }
@@ -1434,7 +1439,7 @@ fn print_positions(
                     p.key.party,
                     stance_text(p),
                     proposition_text(p),
-                    json::format_said_on(&p.said_on),
+                    dates::format_said_on(&p.said_on),
                     seqs_text(&p.statements)
                 )?;
             }
@@ -1510,7 +1515,7 @@ fn diff_cmd(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
                     p.key.party,
                     stance_text(p),
                     proposition_text(p),
-                    json::format_said_on(&p.said_on)
+                    dates::format_said_on(&p.said_on)
                 )?,
                 Change::Ended(p) => writeln!(
                     out,
@@ -1526,7 +1531,7 @@ fn diff_cmd(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
                     proposition_text(to),
                     stance_text(from),
                     stance_text(to),
-                    json::format_said_on(&to.said_on)
+                    dates::format_said_on(&to.said_on)
                 )?,
             }
         }
@@ -1606,7 +1611,7 @@ fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
             writeln!(
                 out,
                 "{}  seq {:<5} {} {} {}{note}",
-                json::format_said_on(&s.said_on),
+                dates::format_said_on(&s.said_on),
                 seq,
                 s.party,
                 stance,
