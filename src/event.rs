@@ -16,33 +16,19 @@ impl Hash {
 
     /// Lowercase hex, 64 digits.
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-        }
-        s
+        crate::hex::encode(&self.0)
     }
 
     /// Parses 64 hex digits (either case).
     pub fn from_hex(s: &str) -> Option<Hash> {
-        let b = s.as_bytes();
-        if b.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in b.chunks(2).enumerate() {
-            let hi = (pair[0] as char).to_digit(16)?;
-            let lo = (pair[1] as char).to_digit(16)?;
-            out[i] = u8::try_from(hi * 16 + lo).ok()?;
-        }
-        Some(Hash(out))
+        crate::hex::decode_array(s).map(Hash)
     }
 }
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        let mut digits = [0u8; 64];
+        f.write_str(crate::hex::encode_into(&self.0, &mut digits))
     }
 }
 

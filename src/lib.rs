@@ -21,6 +21,7 @@ pub mod evidence;
 pub mod example;
 pub mod export;
 pub mod gdelt;
+pub mod hex;
 pub mod json;
 pub mod ledger;
 pub mod lines;

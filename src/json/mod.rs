@@ -753,13 +753,8 @@ pub(crate) struct HexJson<'a>(&'a crate::event::Hash);
 
 impl Serialize for HexJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut buf = [0u8; 64];
-        for (i, b) in self.0 .0.iter().enumerate() {
-            buf[2 * i] = DIGITS[usize::from(b >> 4)];
-            buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
-        }
-        ser.serialize_str(std::str::from_utf8(&buf).expect("hex is ASCII"))
+        let mut digits = [0u8; 64];
+        ser.serialize_str(crate::hex::encode_into(&self.0 .0, &mut digits))
     }
 }
 
