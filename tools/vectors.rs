@@ -6,6 +6,7 @@
 
 use demarche::chain;
 use demarche::codec::{self, RecordHeader, FLAG_REDACTED, HEADER_LEN};
+use demarche::dates;
 use demarche::event::Hash;
 use demarche::hex;
 use demarche::json;
@@ -63,7 +64,7 @@ fn main() {
             "format_version": 1,
             "event": event_json,
             "seq": seq,
-            "recorded_at": jiff::Timestamp::from_microsecond(recorded_at).expect("time").to_string(),
+            "recorded_at": dates::format_recorded_at(recorded_at),
             "prev": prev.to_hex(),
             "payload_hex": hex::encode(&payload),
             "record_hex": hex::encode(&record),
