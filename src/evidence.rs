@@ -26,7 +26,8 @@
 use crate::dates;
 use crate::event::{Event, Hash, Recorded, Seq};
 use crate::export::{self, ExportRecord};
-use crate::json::{self, InputError};
+use crate::input::InputError;
+use crate::json;
 use crate::ledger::{b64, Ledger, LedgerError};
 use crate::merkle;
 use crate::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};

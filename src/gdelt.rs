@@ -33,7 +33,8 @@
 
 use crate::dates;
 use crate::event::{Event, Proposition, SaidOn, Source, Statement};
-use crate::json::{InputError, MAX_URL};
+use crate::input::InputError;
+use crate::json::MAX_URL;
 use crate::lines::{read_line_bounded, LineError};
 use crate::vocab::{Actors, Vocabulary};
 use serde::Deserialize;

@@ -4,7 +4,7 @@
 use crate::chain::{self, Problem, Verifier};
 use crate::codec::{self, FormatError, RecordHeader};
 use crate::event::{Event, Hash, Head, Recorded, Seq, Statement};
-use crate::json::InputError;
+use crate::input::InputError;
 use crate::projection::snapshot::Snapshot;
 use crate::projection::{Amendments, Fold, KnownAt, Position, Query};
 use crate::store::{MemStore, OpenOptions, Store, StoreError};

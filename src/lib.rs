@@ -22,6 +22,7 @@ pub mod example;
 pub mod export;
 pub mod gdelt;
 pub mod hex;
+pub mod input;
 pub mod json;
 pub mod ledger;
 pub mod lines;

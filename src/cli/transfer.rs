@@ -11,7 +11,7 @@ use super::{
 use demarche::event::Head;
 use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
 use demarche::gdelt::{self, Row, Skipped};
-use demarche::json::InputError;
+use demarche::input::InputError;
 use demarche::ledger::{BatchOptions, BatchSummary, Incoming, LedgerError, Original};
 use demarche::lines::{self, LineError};
 use serde_json::json;

@@ -7,6 +7,7 @@ use crate::event::{
     ActorDef, AliasDef, Correction, Event, Proposition, Recorded, Retraction, SaidOn, Source,
     Speaker, Statement,
 };
+use crate::input::InputError;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -27,26 +28,6 @@ pub const MAX_SUBJECTS: usize = 32;
 pub const MAX_ALIASES: usize = 64;
 /// Longest JSON line accepted, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
-
-/// Bad input: which field, and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", if field.is_empty() { String::new() } else { format!("field `{field}`: ") })]
-pub struct InputError {
-    /// Path of the field (`proposition.subjects[1]`), empty for the whole line.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl InputError {
-    /// An error about one field.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        InputError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 enum InEvent {
     Statement(InStatement),
