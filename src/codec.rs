@@ -24,8 +24,8 @@
 
 use crate::dates::{date_from_days, days_from_date};
 use crate::event::{
-    ActorDef, AliasDef, Correction, Event, Hash, Proposition, Retraction, SaidOn, Seq, Source,
-    Speaker, Statement, TimeOfDay,
+    ActorDef, AliasDef, Correction, Event, EventRef, Hash, Proposition, Retraction, SaidOn, Seq,
+    Source, Speaker, Statement, StatementRef, TimeOfDay,
 };
 use bincode::{BorrowDecode, Encode};
 
@@ -515,10 +515,8 @@ fn from_wire(wire: WireEvent<'_>) -> Result<Event, FormatError> {
     })
 }
 
-fn statement_view<'a>(
-    w: &'a WireStatement<'a>,
-) -> Result<crate::json::StatementView<'a, &'a str>, FormatError> {
-    Ok(crate::json::StatementView {
+fn statement_ref<'a>(w: &'a WireStatement<'a>) -> Result<StatementRef<'a, &'a str>, FormatError> {
+    Ok(StatementRef {
         said_on: SaidOn {
             date: date_field(w.said_on, "said_on")?,
             time: w.said_at.as_ref().map(|t| TimeOfDay {
@@ -544,24 +542,21 @@ fn statement_view<'a>(
     })
 }
 
-/// A decoded payload's fields, borrowed from its bytes, for writing JSON
+/// A decoded payload's fields, borrowed from its bytes, for writing it out
 /// without building an owned event.
-pub(crate) fn event_view<'a>(
-    w: &'a WireEvent<'a>,
-) -> Result<crate::json::EventView<'a, &'a str>, FormatError> {
-    use crate::json::EventView;
+pub(crate) fn event_ref<'a>(w: &'a WireEvent<'a>) -> Result<EventRef<'a, &'a str>, FormatError> {
     Ok(match w {
-        WireEvent::Statement(s) => EventView::Statement(statement_view(s)?),
-        WireEvent::Correction(c) => EventView::Correction {
+        WireEvent::Statement(s) => EventRef::Statement(statement_ref(s)?),
+        WireEvent::Correction(c) => EventRef::Correction {
             of: c.of,
-            statement: statement_view(&c.statement)?,
+            statement: statement_ref(&c.statement)?,
             reason: c.reason,
         },
-        WireEvent::Retraction(r) => EventView::Retraction {
+        WireEvent::Retraction(r) => EventRef::Retraction {
             of: r.of,
             reason: r.reason,
         },
-        WireEvent::Actor(a) => EventView::Actor {
+        WireEvent::Actor(a) => EventRef::Actor {
             id: a.id,
             name: a.name,
             kind: a.kind,
@@ -569,7 +564,7 @@ pub(crate) fn event_view<'a>(
             parent: a.parent,
             cameo: a.cameo,
         },
-        WireEvent::Alias(a) => EventView::Alias {
+        WireEvent::Alias(a) => EventRef::Alias {
             actor: a.actor,
             alias: a.alias,
         },

@@ -237,3 +237,105 @@ pub struct Recorded {
     /// Length of the payload in bytes (covered by the chain hash).
     pub payload_len: u32,
 }
+
+// ---------------------------------------------------------------------------
+// Borrowed events: an event's fields as references, taken from an owned
+// [`Event`] or straight from a stored payload (`codec::event_ref`), so that an
+// event can be written out without first being built as owned strings.
+
+/// A statement's fields, borrowed. `S` is `String` when they are borrowed from
+/// a [`Statement`], `&str` when borrowed from stored bytes.
+pub(crate) struct StatementRef<'a, S> {
+    pub(crate) said_on: SaidOn,
+    pub(crate) party: &'a str,
+    /// The speaker's name and role.
+    pub(crate) speaker: Option<(&'a str, Option<&'a str>)>,
+    pub(crate) stance: &'a str,
+    pub(crate) hedge: Option<&'a str>,
+    pub(crate) predicate: &'a str,
+    pub(crate) subjects: &'a [S],
+    pub(crate) location: Option<&'a str>,
+    pub(crate) qualifier: Option<&'a str>,
+    pub(crate) quote: &'a str,
+    pub(crate) url: Option<&'a str>,
+    pub(crate) publisher: Option<&'a str>,
+    pub(crate) published_on: Option<jiff::civil::Date>,
+}
+
+/// An event's fields, borrowed (see [`StatementRef`] for `S`).
+pub(crate) enum EventRef<'a, S> {
+    Statement(StatementRef<'a, S>),
+    Correction {
+        of: Seq,
+        statement: StatementRef<'a, S>,
+        reason: Option<&'a str>,
+    },
+    Retraction {
+        of: Seq,
+        reason: &'a str,
+    },
+    Actor {
+        id: &'a str,
+        name: &'a str,
+        kind: &'a str,
+        aliases: &'a [S],
+        parent: Option<&'a str>,
+        cameo: Option<&'a str>,
+    },
+    Alias {
+        actor: &'a str,
+        alias: &'a str,
+    },
+}
+
+impl<'a> From<&'a Statement> for StatementRef<'a, String> {
+    fn from(s: &'a Statement) -> Self {
+        StatementRef {
+            said_on: s.said_on,
+            party: &s.party,
+            speaker: s
+                .speaker
+                .as_ref()
+                .map(|p| (p.name.as_str(), p.role.as_deref())),
+            stance: &s.stance,
+            hedge: s.hedge.as_deref(),
+            predicate: &s.proposition.predicate,
+            subjects: &s.proposition.subjects,
+            location: s.proposition.location.as_deref(),
+            qualifier: s.proposition.qualifier.as_deref(),
+            quote: &s.quote,
+            url: s.source.url.as_deref(),
+            publisher: s.source.publisher.as_deref(),
+            published_on: s.source.published_on,
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for EventRef<'a, String> {
+    fn from(e: &'a Event) -> Self {
+        match e {
+            Event::Statement(s) => EventRef::Statement(s.into()),
+            Event::Correction(c) => EventRef::Correction {
+                of: c.of,
+                statement: (&c.statement).into(),
+                reason: c.reason.as_deref(),
+            },
+            Event::Retraction(r) => EventRef::Retraction {
+                of: r.of,
+                reason: &r.reason,
+            },
+            Event::Actor(a) => EventRef::Actor {
+                id: &a.id,
+                name: &a.name,
+                kind: &a.kind,
+                aliases: &a.aliases,
+                parent: a.parent.as_deref(),
+                cameo: a.cameo.as_deref(),
+            },
+            Event::Alias(a) => EventRef::Alias {
+                actor: &a.actor,
+                alias: &a.alias,
+            },
+        }
+    }
+}

@@ -27,7 +27,7 @@ use crate::dates;
 use crate::event::{Event, Hash, Recorded, Seq};
 use crate::export::{self, ExportRecord};
 use crate::input::InputError;
-use crate::json;
+use crate::json::view::PositionJson;
 use crate::ledger::{b64, Ledger, LedgerError};
 use crate::merkle;
 use crate::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
@@ -127,7 +127,7 @@ pub fn build(ledger: &mut Ledger, query: &Query, key: &SignerKey) -> Result<Valu
     let bundle = json!({
         "format": FORMAT,
         "query": query_json(query),
-        "positions": positions.iter().map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON")).collect::<Vec<_>>(),
+        "positions": positions.iter().map(|p| serde_json::to_value(PositionJson(p)).expect("JSON")).collect::<Vec<_>>(),
         "records": records,
     });
     seal(bundle, cp, key).map_err(|e| LedgerError::Rejected {
@@ -395,7 +395,7 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
     }
     let derived: Vec<Value> = projection::positions(&recorded, &query)
         .iter()
-        .map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON"))
+        .map(|p| serde_json::to_value(PositionJson(p)).expect("JSON"))
         .collect();
     if &derived != stated {
         let first = derived

@@ -15,6 +15,7 @@ use crate::dates;
 use crate::event::{Event, Hash, Head, Recorded, Seq};
 use crate::input::InputError;
 use crate::json;
+use crate::json::view::{EnvelopeJson, RecordedJson};
 use crate::projection::{stance_kind, Amendments};
 use crate::vocab::Vocabulary;
 use serde_json::{Map, Value};
@@ -25,8 +26,8 @@ pub const MAX_EXPORT_LINE: usize = json::MAX_LINE + 4096;
 /// One record as an export line: the event's JSON in its envelope. A redacted
 /// record has `"type": "redacted"` and carries its `payload_len`, which the
 /// chain hash covers and which cannot be recomputed without the payload.
-pub fn export_line(r: &Recorded) -> json::RecordedJson<'_> {
-    json::RecordedJson {
+pub fn export_line(r: &Recorded) -> RecordedJson<'_> {
+    RecordedJson {
         record: r,
         payload_len: true,
     }
@@ -49,13 +50,17 @@ pub fn write_raw_export_line(
         None
     } else {
         wire = codec::decode_wire(rec.body)?;
-        Some(codec::event_view(&wire)?)
+        Some(codec::event_ref(&wire)?)
     };
-    let line = json::RawRecordJson {
-        header: &rec.header,
+    let h = &rec.header;
+    let line = EnvelopeJson {
+        seq: h.seq,
+        recorded_at: h.recorded_at,
         event,
-        hash,
-        digest,
+        payload_len: Some(h.payload_len),
+        prev: &h.prev,
+        hash: &hash,
+        digest: &digest,
     };
     serde_json::to_writer(&mut *out, &line).expect("JSON to memory");
     out.push(b'\n');

@@ -8,7 +8,9 @@
 //! Layers, bottom up: [`event`] (domain types) → [`codec`] (the stored bytes) →
 //! [`chain`] (hashing, linking, the verifier state machine) → [`store`] (sled or
 //! memory) → [`ledger`]. [`vocab`] holds the stances, predicates and actors;
-//! [`json`] the line format; [`example`] the worked example.
+//! [`json`] the line format and, in [`json::view`], the JSON written back out;
+//! [`input`] the error that names a bad field; [`dates`] and [`hex`] the dates
+//! and hex digits everything reads and writes; [`example`] the worked example.
 
 #![warn(missing_docs)]
 

@@ -17,7 +17,7 @@ use demarche::chain::Problem;
 use demarche::dates;
 use demarche::event::{Event, Hash, Head, Recorded, Statement};
 use demarche::input::InputError;
-use demarche::json;
+use demarche::json::{self, view};
 use demarche::ledger::{Ledger, LedgerError, VerifyReport};
 use demarche::projection::{self, Change, Filter, KnownAt, Position, Query};
 use demarche::store::{Engine, OpenOptions, StoreError};
@@ -475,7 +475,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             let mut ledger = open(cli, false)?;
             let r = ledger.get(*seq)?;
             if o.json {
-                writeln!(out, "{}", json::recorded_json(&r))?;
+                writeln!(out, "{}", view::recorded_json(&r))?;
             } else {
                 show_text(&mut out, &r, ledger.actors()?)?;
             }
@@ -733,7 +733,7 @@ fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
             "ledger": path.display().to_string(),
             "appended": done.appended,
             "already": done.already,
-            "events": shown.iter().map(|r| json::recorded_json(r)).collect::<Vec<_>>(),
+            "events": shown.iter().map(|r| view::recorded_json(r)).collect::<Vec<_>>(),
             "verify": verify_json(&report),
         });
         writeln!(out, "{v}")?;
@@ -859,7 +859,7 @@ fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
         }
     };
     if a.json.is_some() {
-        writeln!(out, "{}", json::recorded_json(&r))?;
+        writeln!(out, "{}", view::recorded_json(&r))?;
     } else {
         writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
     }
@@ -1006,7 +1006,7 @@ fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
             continue;
         }
         if a.out.json {
-            writeln!(out, "{}", json::recorded_json(&r))?;
+            writeln!(out, "{}", view::recorded_json(&r))?;
         } else {
             if !header {
                 writeln!(
@@ -1123,7 +1123,7 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
 }
 
 fn actor_json(a: &demarche::vocab::Actor) -> Value {
-    let mut m = json::event_json(&Event::Actor(a.def.clone()));
+    let mut m = view::event_json(&Event::Actor(a.def.clone()));
     m.remove("type");
     m.insert("defined_at".into(), a.defined_at.into());
     Value::Object(m)
@@ -1220,7 +1220,7 @@ fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
         }
     };
     if o.json {
-        writeln!(out, "{}", json::recorded_json(&r))?;
+        writeln!(out, "{}", view::recorded_json(&r))?;
     } else {
         writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
     }
@@ -1294,8 +1294,8 @@ fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
     })
 }
 
-fn position_out(p: &Position) -> json::PositionJson<'_> {
-    json::PositionJson(p)
+fn position_out(p: &Position) -> view::PositionJson<'_> {
+    view::PositionJson(p)
 }
 
 fn position_json(p: &Position) -> Value {
@@ -1592,7 +1592,7 @@ fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
     rows.sort_by_key(|x| (x.0, x.1));
     for (_, seq, r, status) in &rows {
         if a.out.json {
-            let mut v = json::recorded_json(r);
+            let mut v = view::recorded_json(r);
             v["status"] = (*status).into();
             v["corrected_by"] = corrected_by.get(seq).copied().into();
             writeln!(out, "{v}")?;
