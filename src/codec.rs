@@ -22,9 +22,10 @@
 //! one-byte tag for options. That configuration has exactly one encoding per
 //! value; decoding is bounded by [`MAX_PAYLOAD`] and rejects trailing bytes.
 
+use crate::dates::{date_from_days, days_from_date};
 use crate::event::{
-    ActorDef, AliasDef, Correction, Event, Hash, Proposition, Retraction, SaidOn, Seq, Source,
-    Speaker, Statement, TimeOfDay,
+    ActorDef, AliasDef, Correction, Event, EventRef, Hash, Proposition, Retraction, SaidOn, Seq,
+    Source, Speaker, Statement, StatementRef, TimeOfDay,
 };
 use bincode::{BorrowDecode, Encode};
 
@@ -321,41 +322,6 @@ pub(crate) struct WireAlias<'a> {
     alias: &'a str,
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-pub fn days_from_date(d: jiff::civil::Date) -> i32 {
-    let (y, m, day) = (
-        i32::from(d.year()),
-        i32::from(d.month()),
-        i32::from(d.day()),
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date `days` after 1970-01-01, if it is within jiff's range.
-pub fn date_from_days(days: i32) -> Option<jiff::civil::Date> {
-    let z = i64::from(days) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    jiff::civil::Date::new(
-        i16::try_from(y).ok()?,
-        i8::try_from(m).ok()?,
-        i8::try_from(d).ok()?,
-    )
-    .ok()
-}
-
 fn to_wire_statement(s: &Statement) -> WireStatement<'_> {
     WireStatement {
         said_on: days_from_date(s.said_on.date),
@@ -549,10 +515,8 @@ fn from_wire(wire: WireEvent<'_>) -> Result<Event, FormatError> {
     })
 }
 
-fn statement_view<'a>(
-    w: &'a WireStatement<'a>,
-) -> Result<crate::json::StatementView<'a, &'a str>, FormatError> {
-    Ok(crate::json::StatementView {
+fn statement_ref<'a>(w: &'a WireStatement<'a>) -> Result<StatementRef<'a, &'a str>, FormatError> {
+    Ok(StatementRef {
         said_on: SaidOn {
             date: date_field(w.said_on, "said_on")?,
             time: w.said_at.as_ref().map(|t| TimeOfDay {
@@ -578,24 +542,21 @@ fn statement_view<'a>(
     })
 }
 
-/// A decoded payload's fields, borrowed from its bytes, for writing JSON
+/// A decoded payload's fields, borrowed from its bytes, for writing it out
 /// without building an owned event.
-pub(crate) fn event_view<'a>(
-    w: &'a WireEvent<'a>,
-) -> Result<crate::json::EventView<'a, &'a str>, FormatError> {
-    use crate::json::EventView;
+pub(crate) fn event_ref<'a>(w: &'a WireEvent<'a>) -> Result<EventRef<'a, &'a str>, FormatError> {
     Ok(match w {
-        WireEvent::Statement(s) => EventView::Statement(statement_view(s)?),
-        WireEvent::Correction(c) => EventView::Correction {
+        WireEvent::Statement(s) => EventRef::Statement(statement_ref(s)?),
+        WireEvent::Correction(c) => EventRef::Correction {
             of: c.of,
-            statement: statement_view(&c.statement)?,
+            statement: statement_ref(&c.statement)?,
             reason: c.reason,
         },
-        WireEvent::Retraction(r) => EventView::Retraction {
+        WireEvent::Retraction(r) => EventRef::Retraction {
             of: r.of,
             reason: r.reason,
         },
-        WireEvent::Actor(a) => EventView::Actor {
+        WireEvent::Actor(a) => EventRef::Actor {
             id: a.id,
             name: a.name,
             kind: a.kind,
@@ -603,7 +564,7 @@ pub(crate) fn event_view<'a>(
             parent: a.parent,
             cameo: a.cameo,
         },
-        WireEvent::Alias(a) => EventView::Alias {
+        WireEvent::Alias(a) => EventRef::Alias {
             actor: a.actor,
             alias: a.alias,
         },
@@ -795,17 +756,6 @@ pub fn decode_index(mut b: &[u8]) -> Result<Vec<(Seq, Vec<u8>, Event)>, FormatEr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn day_numbers_round_trip_across_eras() {
-        for days in (-800_000..800_000).step_by(997) {
-            let d = date_from_days(days).expect("in range");
-            assert_eq!(days_from_date(d), days, "{d}");
-        }
-        let d = jiff::civil::date(2021, 1, 28);
-        assert_eq!(days_from_date(d), 18_655);
-        assert_eq!(days_from_date(jiff::civil::date(1970, 1, 1)), 0);
-    }
 
     #[test]
     fn unknown_flag_bits_are_refused() {

@@ -16,33 +16,19 @@ impl Hash {
 
     /// Lowercase hex, 64 digits.
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-        }
-        s
+        crate::hex::encode(&self.0)
     }
 
     /// Parses 64 hex digits (either case).
     pub fn from_hex(s: &str) -> Option<Hash> {
-        let b = s.as_bytes();
-        if b.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in b.chunks(2).enumerate() {
-            let hi = (pair[0] as char).to_digit(16)?;
-            let lo = (pair[1] as char).to_digit(16)?;
-            out[i] = u8::try_from(hi * 16 + lo).ok()?;
-        }
-        Some(Hash(out))
+        crate::hex::decode_array(s).map(Hash)
     }
 }
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        let mut digits = [0u8; 64];
+        f.write_str(crate::hex::encode_into(&self.0, &mut digits))
     }
 }
 
@@ -270,6 +256,108 @@ impl From<Recorded> for Entry {
             seq: r.seq,
             recorded_at: r.recorded_at,
             event: r.event,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Borrowed events: an event's fields as references, taken from an owned
+// [`Event`] or straight from a stored payload (`codec::event_ref`), so that an
+// event can be written out without first being built as owned strings.
+
+/// A statement's fields, borrowed. `S` is `String` when they are borrowed from
+/// a [`Statement`], `&str` when borrowed from stored bytes.
+pub(crate) struct StatementRef<'a, S> {
+    pub(crate) said_on: SaidOn,
+    pub(crate) party: &'a str,
+    /// The speaker's name and role.
+    pub(crate) speaker: Option<(&'a str, Option<&'a str>)>,
+    pub(crate) stance: &'a str,
+    pub(crate) hedge: Option<&'a str>,
+    pub(crate) predicate: &'a str,
+    pub(crate) subjects: &'a [S],
+    pub(crate) location: Option<&'a str>,
+    pub(crate) qualifier: Option<&'a str>,
+    pub(crate) quote: &'a str,
+    pub(crate) url: Option<&'a str>,
+    pub(crate) publisher: Option<&'a str>,
+    pub(crate) published_on: Option<jiff::civil::Date>,
+}
+
+/// An event's fields, borrowed (see [`StatementRef`] for `S`).
+pub(crate) enum EventRef<'a, S> {
+    Statement(StatementRef<'a, S>),
+    Correction {
+        of: Seq,
+        statement: StatementRef<'a, S>,
+        reason: Option<&'a str>,
+    },
+    Retraction {
+        of: Seq,
+        reason: &'a str,
+    },
+    Actor {
+        id: &'a str,
+        name: &'a str,
+        kind: &'a str,
+        aliases: &'a [S],
+        parent: Option<&'a str>,
+        cameo: Option<&'a str>,
+    },
+    Alias {
+        actor: &'a str,
+        alias: &'a str,
+    },
+}
+
+impl<'a> From<&'a Statement> for StatementRef<'a, String> {
+    fn from(s: &'a Statement) -> Self {
+        StatementRef {
+            said_on: s.said_on,
+            party: &s.party,
+            speaker: s
+                .speaker
+                .as_ref()
+                .map(|p| (p.name.as_str(), p.role.as_deref())),
+            stance: &s.stance,
+            hedge: s.hedge.as_deref(),
+            predicate: &s.proposition.predicate,
+            subjects: &s.proposition.subjects,
+            location: s.proposition.location.as_deref(),
+            qualifier: s.proposition.qualifier.as_deref(),
+            quote: &s.quote,
+            url: s.source.url.as_deref(),
+            publisher: s.source.publisher.as_deref(),
+            published_on: s.source.published_on,
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for EventRef<'a, String> {
+    fn from(e: &'a Event) -> Self {
+        match e {
+            Event::Statement(s) => EventRef::Statement(s.into()),
+            Event::Correction(c) => EventRef::Correction {
+                of: c.of,
+                statement: (&c.statement).into(),
+                reason: c.reason.as_deref(),
+            },
+            Event::Retraction(r) => EventRef::Retraction {
+                of: r.of,
+                reason: &r.reason,
+            },
+            Event::Actor(a) => EventRef::Actor {
+                id: &a.id,
+                name: &a.name,
+                kind: &a.kind,
+                aliases: &a.aliases,
+                parent: a.parent.as_deref(),
+                cameo: a.cameo.as_deref(),
+            },
+            Event::Alias(a) => EventRef::Alias {
+                actor: &a.actor,
+                alias: &a.alias,
+            },
         }
     }
 }

@@ -23,9 +23,10 @@
 //! would change a position (a later denial, say). It proves that the records
 //! are in the signed ledger and that the positions follow from them.
 
+use crate::dates;
 use crate::event::{Entry, Event, Hash, Recorded, Seq};
 use crate::export::{self, ExportRecord};
-use crate::json;
+use crate::json::view::PositionJson;
 use crate::ledger::{b64, Ledger, LedgerError};
 use crate::merkle;
 use crate::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
@@ -93,7 +94,7 @@ fn query_json(q: &Query) -> Value {
         "known_at": match q.known_at {
             None => Value::Null,
             Some(KnownAt::Seq(s)) => json!({"seq": s}),
-            Some(KnownAt::Time(t)) => json!({"time": json::format_recorded_at(t)}),
+            Some(KnownAt::Time(t)) => json!({"time": dates::format_recorded_at(t)}),
         },
         "filter": {
             "party": f.party, "stance": f.stance, "predicate": f.predicate,
@@ -136,7 +137,7 @@ pub fn build(ledger: &Ledger, query: &Query, key: &SignerKey) -> Result<Value, B
     let bundle = json!({
         "format": FORMAT,
         "query": query_json(query),
-        "positions": positions.iter().map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON")).collect::<Vec<_>>(),
+        "positions": positions.iter().map(|p| serde_json::to_value(PositionJson(p)).expect("JSON")).collect::<Vec<_>>(),
         "records": records,
     });
     seal(bundle, cp, key).map_err(BuildError::Sign)
@@ -233,7 +234,7 @@ fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
         .ok_or_else(|| malformed("`query` must be an object"))?;
     only(m, &["as_of", "known_at", "filter"], "query")?;
     let as_of = opt_str(field(m, "as_of")?, "query.as_of")?
-        .map(|d| json::parse_date(&d).map_err(|e| malformed(format!("query.as_of: {e}"))))
+        .map(|d| dates::parse_date(&d).map_err(|e| malformed(format!("query.as_of: {e}"))))
         .transpose()?;
     let known_at = match field(m, "known_at")? {
         Value::Null => None,
@@ -402,7 +403,7 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
     let entries: Vec<Entry> = recorded.iter().cloned().map(Entry::from).collect();
     let derived: Vec<Value> = projection::positions(&entries, &query)
         .iter()
-        .map(|p| serde_json::to_value(json::PositionJson(p)).expect("JSON"))
+        .map(|p| serde_json::to_value(PositionJson(p)).expect("JSON"))
         .collect();
     if &derived != stated {
         let first = derived

@@ -11,8 +11,11 @@
 
 use crate::chain;
 use crate::codec::{self, RecordHeader};
+use crate::dates;
 use crate::event::{Event, Hash, Head, Recorded, Seq};
-use crate::json::{self, InputError};
+use crate::input::InputError;
+use crate::json;
+use crate::json::view::{EnvelopeJson, RecordedJson};
 use crate::ledger::{Ledger, LedgerError};
 use crate::projection::{stance_kind, Amendments};
 use crate::vocab::Vocabulary;
@@ -24,8 +27,8 @@ pub const MAX_EXPORT_LINE: usize = json::MAX_LINE + 4096;
 /// One record as an export line: the event's JSON in its envelope. A redacted
 /// record has `"type": "redacted"` and carries its `payload_len`, which the
 /// chain hash covers and which cannot be recomputed without the payload.
-pub fn export_line(r: &Recorded) -> json::RecordedJson<'_> {
-    json::RecordedJson {
+pub fn export_line(r: &Recorded) -> RecordedJson<'_> {
+    RecordedJson {
         record: r,
         payload_len: true,
     }
@@ -48,13 +51,17 @@ fn write_raw_export_line(
         None
     } else {
         wire = codec::decode_wire(rec.body)?;
-        Some(codec::event_view(&wire)?)
+        Some(codec::event_ref(&wire)?)
     };
-    let line = json::RawRecordJson {
-        header: &rec.header,
+    let h = &rec.header;
+    let line = EnvelopeJson {
+        seq: h.seq,
+        recorded_at: h.recorded_at,
         event,
-        hash,
-        digest,
+        payload_len: Some(h.payload_len),
+        prev: &h.prev,
+        hash: &hash,
+        digest: &digest,
     };
     serde_json::to_writer(&mut *out, &line).expect("JSON to memory");
     out.push(b'\n');
@@ -483,8 +490,8 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     } else {
         &s.proposition.subjects
     };
-    let said_on = json::format_said_on(&s.said_on);
-    let recorded_at = json::format_recorded_at(r.recorded_at);
+    let said_on = dates::format_said_on(&s.said_on);
+    let recorded_at = dates::format_recorded_at(r.recorded_at);
     let hash = r.hash.to_hex();
     let seq = r.seq.to_string();
     let corrected_by = corrected_by.map(|c| c.to_string()).unwrap_or_default();

@@ -31,8 +31,10 @@
 //! Caveat: for a verbal event GDELT's action location is often where the words
 //! were spoken (Moscow for a statement by Russia), not the place they are about.
 
+use crate::dates;
 use crate::event::{Event, Proposition, SaidOn, Source, Statement};
-use crate::json::{InputError, MAX_URL};
+use crate::input::InputError;
+use crate::json::MAX_URL;
 use crate::lines::{read_line_bounded, LineError};
 use crate::vocab::{Actors, Vocabulary};
 use serde::Deserialize;
@@ -496,9 +498,9 @@ impl<'a> Fields<'a> {
                     format!("\"{id}\" is not an event id (a positive integer)"),
                 )
             })?;
-        let said_on =
-            parse_yyyymmdd(get(col::SQLDATE)).map_err(|m| InputError::new(col::SQLDATE.1, m))?;
-        let date_added = parse_date_added(get(col::DATEADDED))
+        let said_on = dates::parse_basic_date(get(col::SQLDATE))
+            .map_err(|m| InputError::new(col::SQLDATE.1, m))?;
+        let date_added = dates::parse_basic_date_time(get(col::DATEADDED))
             .map_err(|m| InputError::new(col::DATEADDED.1, m))?;
         let event_code = get(col::EVENT_CODE);
         if !is_event_code(event_code) {
@@ -531,36 +533,6 @@ impl<'a> Fields<'a> {
 
 fn columns_message(found: usize) -> String {
     format!("expected {COLUMNS} tab-separated columns, found {found}")
-}
-
-/// Parses `YYYYMMDD` into a real date.
-fn parse_yyyymmdd(s: &str) -> Result<jiff::civil::Date, String> {
-    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("\"{s}\" is not a date of the form YYYYMMDD"));
-    }
-    let n = |r: std::ops::Range<usize>| s[r].parse::<i16>().expect("digits");
-    let (y, m, d) = (n(0..4), n(4..6), n(6..8));
-    let m = i8::try_from(m).map_err(|_| format!("\"{s}\" is not a real date"))?;
-    let d = i8::try_from(d).map_err(|_| format!("\"{s}\" is not a real date"))?;
-    if y == 0 {
-        return Err(format!("\"{s}\": year 0000 is not a date"));
-    }
-    jiff::civil::Date::new(y, m, d).map_err(|_| format!("\"{s}\" is not a real date"))
-}
-
-/// Parses `YYYYMMDDHHMMSS` (UTC) and keeps its date.
-fn parse_date_added(s: &str) -> Result<jiff::civil::Date, String> {
-    let bad = || format!("\"{s}\" is not a date-time of the form YYYYMMDDHHMMSS");
-    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let date = parse_yyyymmdd(&s[..8])
-        .map_err(|_| format!("\"{s}\" is not a real date-time (YYYYMMDDHHMMSS)"))?;
-    let n = |r: std::ops::Range<usize>| s[r].parse::<u8>().expect("digits");
-    if n(8..10) > 23 || n(10..12) > 59 || n(12..14) > 59 {
-        return Err(format!("\"{s}\" is not a real date-time (YYYYMMDDHHMMSS)"));
-    }
-    Ok(date)
 }
 
 /// The statement a well-formed row stands for, or why it stands for none.
@@ -892,32 +864,6 @@ mod tests {
         assert_eq!(a.location("VI"), None);
         let empty = ActorCodes::new(&Actors::default());
         assert_eq!(empty.location("LY"), None);
-    }
-
-    #[test]
-    fn dates_are_strict() {
-        let d = |y, m, day| jiff::civil::Date::new(y, m, day).expect("date");
-        assert_eq!(parse_yyyymmdd("20210128"), Ok(d(2021, 1, 28)));
-        assert_eq!(parse_yyyymmdd("20240229"), Ok(d(2024, 2, 29)));
-        for bad in [
-            "2021012",
-            "2021-01-28",
-            "202101288",
-            "20210230",
-            "20211301",
-            "00000101",
-        ] {
-            assert!(parse_yyyymmdd(bad).is_err(), "{bad}");
-        }
-        assert_eq!(parse_date_added("20210129143000"), Ok(d(2021, 1, 29)));
-        for bad in [
-            "202101291430",
-            "20210129243000",
-            "20210129146000",
-            "20210229143000",
-        ] {
-            assert!(parse_date_added(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -8,18 +8,23 @@
 //! Layers, bottom up: [`event`] (domain types) → [`codec`] (the stored bytes) →
 //! [`chain`] (hashing, linking, the verifier state machine) → [`store`] (sled,
 //! redb or memory) → [`ledger`]. [`vocab`] holds the stances, predicates and actors;
-//! [`json`] the line format; [`example`] the worked example.
+//! [`json`] the line format and, in [`json::view`], the JSON written back out;
+//! [`input`] the error that names a bad field; [`dates`] and [`hex`] the dates
+//! and hex digits everything reads and writes; [`example`] the worked example.
 
 #![warn(missing_docs)]
 
 pub mod chain;
 pub mod codec;
+pub mod dates;
 pub mod draw;
 pub mod event;
 pub mod evidence;
 pub mod example;
 pub mod export;
 pub mod gdelt;
+pub mod hex;
+pub mod input;
 pub mod json;
 pub mod ledger;
 pub mod lines;

@@ -2,7 +2,8 @@
 //! that memory stays bounded whatever the input.
 
 use crate::event::Event;
-use crate::json::{self, InputError};
+use crate::input::InputError;
+use crate::json;
 use std::io::{self, BufRead};
 
 /// A line that could not be read or parsed.

@@ -173,7 +173,9 @@ fn parse_hex_id(s: &str) -> Result<u32, NoteError> {
             "key id {s:?} is not eight lowercase hex digits"
         )));
     }
-    u32::from_str_radix(s, 16).map_err(|e| invalid_key(format!("key id {s:?}: {e}")))
+    Ok(u32::from_be_bytes(
+        crate::hex::decode_array(s).expect("eight hex digits"),
+    ))
 }
 
 /// Decodes `base64(0x01 || 32 bytes)`.

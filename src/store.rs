@@ -12,6 +12,7 @@ pub use redb_engine::RedbStore;
 
 use crate::codec;
 use crate::event::{Head, Seq};
+use crate::hex;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -169,10 +170,6 @@ fn meta_key(name: &str) -> Vec<u8> {
     let mut k = vec![META_PREFIX];
     k.extend_from_slice(name.as_bytes());
     k
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn key_seq(k: &[u8]) -> Option<Seq> {
@@ -547,7 +544,7 @@ impl Store for SledStore {
                 .range(block_key(start)..=block_key(Seq::MAX))
                 .map(|kv| {
                     let (k, v) = kv.map_err(engine("cannot read events"))?;
-                    let seq = key_seq(&k).ok_or_else(|| StoreError::StrayKey(hex(&k)))?;
+                    let seq = key_seq(&k).ok_or_else(|| StoreError::StrayKey(hex::encode(&k)))?;
                     Ok((seq, v.to_vec()))
                 }),
         )
@@ -563,7 +560,7 @@ impl Store for SledStore {
         match found {
             None => Ok(None),
             Some((k, v)) => Ok(Some((
-                key_seq(&k).ok_or_else(|| StoreError::StrayKey(hex(&k)))?,
+                key_seq(&k).ok_or_else(|| StoreError::StrayKey(hex::encode(&k)))?,
                 v.to_vec(),
             ))),
         }

@@ -145,7 +145,7 @@ fn two_processes_append_at_once() -> Result<(), String> {
             std::thread::spawn(move || {
                 let mut results = Vec::new();
                 for k in 0..per_process {
-                    let line = demarche::json::event_json(&common::statement(w * 1000 + k));
+                    let line = demarche::json::view::event_json(&common::statement(w * 1000 + k));
                     let out = Command::new(env!("CARGO_BIN_EXE_demarche"))
                         .arg("--ledger")
                         .arg(&path)

@@ -338,28 +338,17 @@ const WORDS: &[&str] = &[
     "clear",
 ];
 
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// 2000-01-01 and 2024-12-31, in days since 1970-01-01.
 const FIRST_DAY: i64 = 10_957;
 const LAST_DAY: i64 = 20_088;
 
 fn push_date(out: &mut String, day: i64) {
     use std::fmt::Write;
-    let (y, m, d) = civil_from_days(day);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    let date = i32::try_from(day)
+        .ok()
+        .and_then(demarche::dates::date_from_days)
+        .expect("corpus days are within 2000..=2024");
+    let _ = write!(out, "{date}");
 }
 
 /// Appends `s` as a JSON string.

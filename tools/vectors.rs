@@ -6,16 +6,14 @@
 
 use demarche::chain;
 use demarche::codec::{self, RecordHeader, FLAG_REDACTED, HEADER_LEN};
+use demarche::dates;
 use demarche::event::Hash;
+use demarche::hex;
 use demarche::json;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
 const RECORDED_AT: &str = "2021-01-29T12:00:00Z";
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 fn main() {
     let dir = PathBuf::from(
@@ -66,10 +64,10 @@ fn main() {
             "format_version": 1,
             "event": event_json,
             "seq": seq,
-            "recorded_at": jiff::Timestamp::from_microsecond(recorded_at).expect("time").to_string(),
+            "recorded_at": dates::format_recorded_at(recorded_at),
             "prev": prev.to_hex(),
-            "payload_hex": hex(&payload),
-            "record_hex": hex(&record),
+            "payload_hex": hex::encode(&payload),
+            "record_hex": hex::encode(&record),
             "digest": digest.to_hex(),
             "hash": hash.to_hex(),
         });
@@ -87,7 +85,7 @@ fn main() {
         &json!({
             "description": "vector 1 with its payload withheld: flag bit 0 set and the 32-byte digest stored in place of the payload; the chain hash is unchanged",
             "format_version": 1,
-            "record_hex": hex(&redacted),
+            "record_hex": hex::encode(&redacted),
             "digest": digest1.to_hex(),
             "hash": first_hash.to_hex(),
         }),
@@ -101,8 +99,8 @@ fn main() {
         &json!({
             "description": "the records of vectors 1 to 6 laid end to end, stored as an LZ4 block: encoding byte 2, u32 LE length of the records, LZ4 block data",
             "format_version": 1,
-            "block_hex": hex(&sealed),
-            "records_hex": hex(&all_records),
+            "block_hex": hex::encode(&sealed),
+            "records_hex": hex::encode(&all_records),
         }),
     );
     let mut plain = vec![codec::BLOCK_PLAIN];
@@ -113,8 +111,8 @@ fn main() {
         &json!({
             "description": "the record of vector 1 stored as a plain block: encoding byte 1, then the record",
             "format_version": 1,
-            "block_hex": hex(&plain),
-            "records_hex": hex(&first_record),
+            "block_hex": hex::encode(&plain),
+            "records_hex": hex::encode(&first_record),
         }),
     );
     // Negative vectors: bytes that must be refused, and the error expected.
@@ -187,7 +185,7 @@ fn main() {
             &json!({
                 "description": description,
                 "format_version": 1,
-                "record_hex": hex(&bytes),
+                "record_hex": hex::encode(&bytes),
                 "error": error,
             }),
         );

@@ -5,8 +5,9 @@ use super::args::{Cli, HistoryArgs, LogArgs, Output};
 use super::failure::{Failure, Result};
 use super::flags::{check_predicate, check_stance, parse_date_flag, resolve_flag};
 use super::open::open;
+use demarche::dates;
 use demarche::event::{Event, Recorded, Speaker, Statement};
-use demarche::json;
+use demarche::json::view;
 use demarche::vocab::{Actors, Vocabulary};
 use std::io::Write;
 
@@ -69,7 +70,7 @@ fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
         "{:>6}  {}{:<10}  {:<5}  {:<22}  {:<40}  \"{}\"",
         seq,
         prefix,
-        json::format_said_on(&s.said_on),
+        dates::format_said_on(&s.said_on),
         s.party,
         stance,
         describe(s),
@@ -151,7 +152,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
             continue;
         }
         if a.out.json {
-            writeln!(out, "{}", json::recorded_json(&r))?;
+            writeln!(out, "{}", view::recorded_json(&r))?;
         } else {
             if !header {
                 log_header(out)?;
@@ -172,7 +173,7 @@ pub(super) fn show(cli: &Cli, seq: u64, o: Output, out: &mut impl Write) -> Resu
     let ledger = open(cli, false)?;
     let r = ledger.get(seq)?;
     if o.json {
-        writeln!(out, "{}", json::recorded_json(&r))?;
+        writeln!(out, "{}", view::recorded_json(&r))?;
     } else {
         show_text(out, &r, ledger.actors()?)?;
     }
@@ -223,7 +224,7 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                         }
                     }
                     let s = e.statement().expect("statement or correction");
-                    line(out, "said on", &json::format_said_on(&s.said_on))?;
+                    line(out, "said on", &dates::format_said_on(&s.said_on))?;
                     line(out, "party", &name(&s.party))?;
                     if let Some(sp) = &s.speaker {
                         line(out, "speaker", &speaker_text(sp))?;
@@ -260,7 +261,11 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
             }
         }
     }
-    line(out, "recorded at", &json::format_recorded_at(r.recorded_at))?;
+    line(
+        out,
+        "recorded at",
+        &dates::format_recorded_at(r.recorded_at),
+    )?;
     line(out, "prev", &r.prev.to_hex())?;
     line(out, "hash", &r.hash.to_hex())?;
     line(out, "digest", &r.digest.to_hex())?;
@@ -311,7 +316,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
     rows.sort_by_key(|x| (x.0, x.1));
     for (_, seq, r, status) in &rows {
         if a.out.json {
-            let mut v = json::recorded_json(r);
+            let mut v = view::recorded_json(r);
             v["status"] = (*status).into();
             v["corrected_by"] = corrected_by.get(seq).copied().into();
             writeln!(out, "{v}")?;
@@ -331,7 +336,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
             writeln!(
                 out,
                 "{}  seq {:<5} {} {} {}{note}",
-                json::format_said_on(&s.said_on),
+                dates::format_said_on(&s.said_on),
                 seq,
                 s.party,
                 stance,

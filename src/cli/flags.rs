@@ -4,14 +4,14 @@
 
 use super::args::{QueryArgs, Selection};
 use super::failure::{Failure, Result};
-use demarche::json;
+use demarche::dates;
 use demarche::ledger::Ledger;
 use demarche::projection::{Filter, KnownAt, Query};
 use demarche::vocab::{Actors, Vocabulary};
 
 /// A date flag (`--from 2021-01-29`).
 pub(super) fn parse_date_flag(v: Option<&str>, flag: &str) -> Result<Option<jiff::civil::Date>> {
-    v.map(json::parse_date)
+    v.map(dates::parse_date)
         .transpose()
         .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
 }

@@ -4,14 +4,15 @@ use super::args::{Cli, DiffArgs, PositionsArgs};
 use super::failure::{Failure, Result};
 use super::flags::{filter_from, parse_date_flag, parse_known_at, query_from};
 use super::open::open_query;
-use demarche::json;
+use demarche::dates;
+use demarche::json::view;
 use demarche::projection::{self, Change, Position, Query};
 use demarche::vocab::{Actors, Vocabulary};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
-fn position_out(p: &Position) -> json::PositionJson<'_> {
-    json::PositionJson(p)
+fn position_out(p: &Position) -> view::PositionJson<'_> {
+    view::PositionJson(p)
 }
 
 fn position_json(p: &Position) -> Value {
@@ -104,7 +105,7 @@ pub(super) fn print_positions(
                         p.key.party,
                         stance_text(p),
                         kind,
-                        json::format_said_on(&p.said_on),
+                        dates::format_said_on(&p.said_on),
                         seqs_text(&p.statements)
                     )?;
                 }
@@ -137,7 +138,7 @@ pub(super) fn print_positions(
                         "  {:<6} {} presence of {what}{q}  since {}  (seq {})",
                         p.key.party,
                         stance_text(p),
-                        json::format_said_on(&p.said_on),
+                        dates::format_said_on(&p.said_on),
                         seqs_text(&p.statements)
                     )?;
                 }
@@ -156,7 +157,7 @@ pub(super) fn print_positions(
                     p.key.party,
                     stance_text(p),
                     proposition_text(p),
-                    json::format_said_on(&p.said_on),
+                    dates::format_said_on(&p.said_on),
                     seqs_text(&p.statements)
                 )?;
             }
@@ -225,7 +226,7 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
                     p.key.party,
                     stance_text(p),
                     proposition_text(p),
-                    json::format_said_on(&p.said_on)
+                    dates::format_said_on(&p.said_on)
                 )?,
                 Change::Ended(p) => writeln!(
                     out,
@@ -241,7 +242,7 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
                     proposition_text(to),
                     stance_text(from),
                     stance_text(to),
-                    json::format_said_on(&to.said_on)
+                    dates::format_said_on(&to.said_on)
                 )?,
             }
         }

@@ -7,7 +7,7 @@ use super::open::{forget_if_new, ledger_path, open, open_for_write};
 use super::positions::print_positions;
 use super::verify::{print_verify, verify_json};
 use demarche::event::{Event, Recorded};
-use demarche::json;
+use demarche::json::{self, view};
 use demarche::projection::{Position, Query};
 use serde_json::json;
 use std::io::Write;
@@ -51,7 +51,7 @@ pub(super) fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
             "ledger": path.display().to_string(),
             "appended": done.appended,
             "already": done.already,
-            "events": shown.iter().map(|r| json::recorded_json(r)).collect::<Vec<_>>(),
+            "events": shown.iter().map(|r| view::recorded_json(r)).collect::<Vec<_>>(),
             "verify": verify_json(&report),
         });
         writeln!(out, "{v}")?;
@@ -184,7 +184,7 @@ pub(super) fn append_one(
         }
     };
     if as_json {
-        writeln!(out, "{}", json::recorded_json(&r))?;
+        writeln!(out, "{}", view::recorded_json(&r))?;
     } else {
         writeln!(out, "appended seq {} hash {}", r.seq, r.hash)?;
     }

@@ -10,7 +10,7 @@ use super::verify::{head_json, parse_head_token};
 use demarche::event::Head;
 use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
 use demarche::gdelt::{self, Row, Skipped};
-use demarche::json::InputError;
+use demarche::input::InputError;
 use demarche::ledger::{BatchOptions, BatchSummary, Incoming, LedgerError, Original};
 use demarche::lines::{self, LineError};
 use serde_json::json;

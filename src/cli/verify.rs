@@ -6,8 +6,8 @@ use super::failure::{Failure, Result, INTEGRITY};
 use super::open::{ledger_path, open};
 use super::terminal::{paint, GREEN, RED};
 use demarche::chain::Problem;
+use demarche::dates;
 use demarche::event::{Hash, Head};
-use demarche::json;
 use demarche::ledger::VerifyReport;
 use demarche::store::Engine;
 use serde_json::{json, Value};
@@ -23,7 +23,7 @@ pub(super) fn head_json(h: &Head) -> Value {
     json!({
         "size": h.size,
         "hash": h.hash.to_hex(),
-        "recorded_at": (h.size > 0).then(|| json::format_recorded_at(h.recorded_at)),
+        "recorded_at": (h.size > 0).then(|| dates::format_recorded_at(h.recorded_at)),
     })
 }
 
@@ -141,7 +141,7 @@ pub(super) fn status(cli: &Cli, verify: bool, o: Output, out: &mut impl Write) -
             writeln!(
                 out,
                 "last        recorded {}",
-                json::format_recorded_at(head.recorded_at)
+                dates::format_recorded_at(head.recorded_at)
             )?;
         }
         writeln!(

@@ -6,7 +6,7 @@ use super::failure::{Failure, Result};
 use super::open::open_or_starter;
 use super::record::append_one;
 use demarche::event::Event;
-use demarche::json;
+use demarche::json::{self, view};
 use demarche::vocab::Vocabulary;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -70,7 +70,7 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
 }
 
 fn actor_json(a: &demarche::vocab::Actor) -> Value {
-    let mut m = json::event_json(&Event::Actor(a.def.clone()));
+    let mut m = view::event_json(&Event::Actor(a.def.clone()));
     m.remove("type");
     m.insert("defined_at".into(), a.defined_at.into());
     Value::Object(m)

@@ -11,8 +11,8 @@
 use super::palette::{self, Style};
 use super::svg::{self, esc, fit, text_width, w, LegendItem, MARGIN};
 use super::Caption;
+use crate::dates::format_said_on;
 use crate::event::{SaidOn, Seq};
-use crate::json::format_said_on;
 use crate::projection::{stance_kind, Position};
 use crate::vocab::{Actors, Vocabulary};
 use std::collections::{BTreeMap, BTreeSet};

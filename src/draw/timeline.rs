@@ -10,9 +10,8 @@
 use super::palette;
 use super::svg::{self, esc, fit, text_width, w, LegendItem, GLYPH_R, MARGIN};
 use super::Caption;
-use crate::codec::{date_from_days, days_from_date};
+use crate::dates::{date_from_days, days_from_date, format_said_on};
 use crate::event::{Event, Recorded, SaidOn, Seq};
-use crate::json::format_said_on;
 use crate::projection::stance_kind;
 use crate::vocab::{Actors, Vocabulary};
 use jiff::civil::Date;

@@ -8,7 +8,7 @@ use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
 use crate::chain::{self, Problem};
 use crate::codec::{self, FormatError, RecordHeader};
 use crate::event::{Event, Hash, Head, Recorded, Seq};
-use crate::json::InputError;
+use crate::input::InputError;
 use crate::store::StoreError;
 use crate::tree;
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 
 use super::Ledger;
 use crate::event::{Event, Seq, Statement};
-use crate::json::InputError;
+use crate::input::InputError;
 use crate::vocab::{ActorError, Actors, Vocabulary};
 use std::collections::HashMap;
 

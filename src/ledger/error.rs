@@ -5,7 +5,7 @@
 use crate::chain::Problem;
 use crate::codec::FormatError;
 use crate::event::Seq;
-use crate::json::InputError;
+use crate::input::InputError;
 use crate::store::StoreError;
 
 /// Failures of ledger operations.

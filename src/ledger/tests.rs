@@ -3,7 +3,8 @@
 use super::*;
 use crate::codec::{self, RecordHeader};
 use crate::event::Event;
-use crate::json::{parse_event, InputError};
+use crate::input::InputError;
+use crate::json::parse_event;
 
 fn statement(i: u64) -> Event {
     parse_event(&format!(

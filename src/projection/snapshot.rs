@@ -22,6 +22,7 @@
 use super::{Fold, PositionKey};
 use crate::chain;
 use crate::codec::{self, FormatError};
+use crate::dates;
 use crate::event::{Entry, Event, Hash, SaidOn, Seq, TimeOfDay};
 use std::collections::HashMap;
 
@@ -131,7 +132,7 @@ impl Snapshot {
                         &mut self.facts,
                         key,
                         r.seq,
-                        codec::days_from_date(s.said_on.date),
+                        dates::days_from_date(s.said_on.date),
                         secs,
                         off,
                         stance,
@@ -411,7 +412,7 @@ impl Snapshot {
                     });
                 }
                 let days = i32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
-                let date = codec::date_from_days(days).ok_or_else(|| bad("date"))?;
+                let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
                 let secs = u32::from_le_bytes(f[16..20].try_into().expect("4 bytes"));
                 let off = i16::from_le_bytes(f[20..22].try_into().expect("2 bytes"));
                 let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));

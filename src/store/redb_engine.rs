@@ -18,11 +18,12 @@
 //! rolls back to the last commit.
 
 use super::{
-    block_key, hex, key_seq, meta_key, Block, OpenOptions, Result, Store, StoreError, HEAD_KEY,
+    block_key, key_seq, meta_key, Block, OpenOptions, Result, Store, StoreError, HEAD_KEY,
     MARKER_KEY, STAGING_KEY,
 };
 use crate::codec;
 use crate::event::{Head, Seq};
+use crate::hex;
 use redb::{
     ConcurrencyMode, Database, DatabaseError, Durability, ReadOnlyDatabase, ReadTransaction,
     ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
@@ -352,7 +353,7 @@ impl Iterator for Blocks {
                             self.next = seq.checked_add(1);
                         }
                         None => {
-                            chunk.push(Err(StoreError::StrayKey(hex(k.value()))));
+                            chunk.push(Err(StoreError::StrayKey(hex::encode(k.value()))));
                             self.next = None;
                             break;
                         }
@@ -478,7 +479,7 @@ impl Store for RedbStore {
         match found {
             None => Ok(None),
             Some((k, v)) => Ok(Some((
-                key_seq(k.value()).ok_or_else(|| StoreError::StrayKey(hex(k.value())))?,
+                key_seq(k.value()).ok_or_else(|| StoreError::StrayKey(hex::encode(k.value())))?,
                 v.value().to_vec(),
             ))),
         }

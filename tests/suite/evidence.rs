@@ -597,7 +597,7 @@ fn fixture_with_signer() -> (String, note::VerifierKey, note::SignerKey) {
             as_of: Some(jiff::civil::date(2021, 1, 29)),
             ..Default::default()
         };
-        let b = demarche::evidence::build(&mut l, &query, &k).expect("bundle");
+        let b = demarche::evidence::build(&l, &query, &k).expect("bundle");
         let text = serde_json::to_string_pretty(&b).expect("JSON");
         assert!(demarche::evidence::check(&text, &v).is_ok());
         (text, v, k)

@@ -53,7 +53,7 @@ fn failure(items: Vec<Result<Row, LineError>>) -> (usize, String) {
 }
 
 fn date(s: &str) -> jiff::civil::Date {
-    json::parse_date(s).expect("date")
+    demarche::dates::parse_date(s).expect("date")
 }
 
 fn statement(
@@ -285,7 +285,7 @@ fn skipped_rows_have_these_reasons_and_counts() {
 /// Every statement made is one the JSON line format and the ledger accept.
 fn assert_valid(events: Vec<Event>) {
     for e in &events {
-        let line = serde_json::Value::Object(json::event_json(e)).to_string();
+        let line = serde_json::Value::Object(json::view::event_json(e)).to_string();
         assert_eq!(&json::parse_event(&line).expect("parses back"), e, "{line}");
     }
     let n = events.len() as u64;

@@ -10,10 +10,7 @@ use serde_json::Value;
 use std::path::Path;
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
+    demarche::hex::decode(s).expect("hex")
 }
 
 fn vectors() -> Vec<(String, Value)> {

@@ -117,7 +117,7 @@ proptest! {
         let bytes = codec::encode_event(&e).expect("encodes");
         prop_assert_eq!(codec::decode_event(&bytes).expect("decodes"), e.clone());
         // And through the JSON line format.
-        let line = serde_json::Value::Object(json::event_json(&e)).to_string();
+        let line = serde_json::Value::Object(json::view::event_json(&e)).to_string();
         prop_assert_eq!(parse_event(&line).expect("its own JSON parses"), e);
     }
 

@@ -1,0 +1,551 @@
+//! The JSON line format of events: parsing one line into an [`Event`] with
+//! errors that name the field, within the limits below; [`view`] writes events
+//! (with their place in the chain) and positions back out.
+//! `schema/event.schema.json` describes the same shape.
+
+pub mod view;
+
+use crate::dates::{parse_date, parse_said_on};
+use crate::event::{
+    ActorDef, AliasDef, Correction, Event, Proposition, Retraction, Source, Speaker, Statement,
+};
+use crate::input::InputError;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Longest quote accepted, in UTF-8 bytes.
+pub const MAX_QUOTE: usize = 8192;
+/// Longest URL accepted, in bytes.
+pub const MAX_URL: usize = 2048;
+/// Longest reason accepted, in bytes.
+pub const MAX_REASON: usize = 2048;
+/// Longest name, role, hedge, publisher or alias accepted, in bytes.
+pub const MAX_TEXT: usize = 256;
+/// Longest actor reference accepted, in bytes.
+pub const MAX_REF: usize = 128;
+/// Most subjects in one proposition.
+pub const MAX_SUBJECTS: usize = 32;
+/// Most aliases in one actor event.
+pub const MAX_ALIASES: usize = 64;
+/// Longest JSON line accepted, in bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+
+enum InEvent {
+    Statement(InStatement),
+    Correction(InCorrection),
+    Retraction(InRetraction),
+    Actor(InActor),
+    Alias(InAlias),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InStatement {
+    said_on: String,
+    party: String,
+    speaker: Option<InSpeaker>,
+    stance: String,
+    hedge: Option<String>,
+    proposition: InProposition,
+    quote: String,
+    source: InSource,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InSpeaker {
+    name: String,
+    role: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InProposition {
+    predicate: String,
+    #[serde(default)]
+    subjects: Vec<String>,
+    location: Option<String>,
+    qualifier: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InSource {
+    url: Option<String>,
+    publisher: Option<String>,
+    published_on: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InCorrection {
+    of: u64,
+    statement: InStatement,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InRetraction {
+    of: u64,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InActor {
+    id: String,
+    name: String,
+    kind: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    parent: Option<String>,
+    cameo: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InAlias {
+    actor: String,
+    alias: String,
+}
+
+fn text(field: impl std::fmt::Display, v: String, max: usize) -> Result<String, InputError> {
+    if v.trim().is_empty() {
+        return Err(InputError::new(field.to_string(), "must not be empty"));
+    }
+    if v.len() > max {
+        return Err(InputError::new(
+            field.to_string(),
+            format!("is {} bytes long; the limit is {max}", v.len()),
+        ));
+    }
+    if has_control(&v) {
+        return Err(InputError::new(
+            field.to_string(),
+            "must not contain control characters",
+        ));
+    }
+    Ok(v)
+}
+
+fn opt_text(
+    field: impl std::fmt::Display,
+    v: Option<String>,
+    max: usize,
+) -> Result<Option<String>, InputError> {
+    v.map(|v| text(field, v, max)).transpose()
+}
+
+/// Whether `s` holds a control character other than newline and tab: C0
+/// (below U+0020), DEL, or C1 (U+0080 to U+009F, encoded 0xC2 0x80..=0x9F).
+/// Byte by byte, since this runs on every text field of every imported line.
+fn has_control(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        (c < 0x20 && c != b'\n' && c != b'\t')
+            || c == 0x7f
+            || (c == 0xc2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    })
+}
+
+/// A field's path in an error message: prefix, name and index.
+struct FieldPath<'a>(&'a str, &'static str, Option<usize>);
+
+impl From<FieldPath<'_>> for String {
+    fn from(f: FieldPath<'_>) -> String {
+        f.to_string()
+    }
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.0, self.1)?;
+        match self.2 {
+            Some(i) => write!(f, "[{i}]"),
+            None => Ok(()),
+        }
+    }
+}
+
+fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
+    // Field paths are only spelled out when an error names them.
+    let f = |name: &'static str| FieldPath(p, name, None);
+    let said_on = parse_said_on(&s.said_on).map_err(|m| InputError::new(f("said_on"), m))?;
+    let speaker = match s.speaker {
+        Some(sp) => Some(Speaker {
+            name: text(f("speaker.name"), sp.name, MAX_TEXT)?,
+            role: opt_text(f("speaker.role"), sp.role, MAX_TEXT)?,
+        }),
+        None => None,
+    };
+    if s.proposition.subjects.len() > MAX_SUBJECTS {
+        return Err(InputError::new(
+            f("proposition.subjects"),
+            format!(
+                "has {} entries; the limit is {MAX_SUBJECTS}",
+                s.proposition.subjects.len()
+            ),
+        ));
+    }
+    let subjects = s
+        .proposition
+        .subjects
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| text(FieldPath(p, "proposition.subjects", Some(i)), x, MAX_REF))
+        .collect::<Result<Vec<_>, _>>()?;
+    let qualifier = s.proposition.qualifier;
+    if let Some(q) = &qualifier {
+        let ok = (1..=64).contains(&q.len())
+            && q.as_bytes()[0].is_ascii_lowercase()
+            && q.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        if !ok {
+            return Err(InputError::new(
+                f("proposition.qualifier"),
+                format!("\"{q}\" must be lower-case letters, digits and '-' (like military-personnel), at most 64"),
+            ));
+        }
+    }
+    let published_on = s
+        .source
+        .published_on
+        .map(|d| parse_date(&d))
+        .transpose()
+        .map_err(|m| InputError::new(f("source.published_on"), m))?;
+    let source = Source {
+        url: opt_text(f("source.url"), s.source.url, MAX_URL)?,
+        publisher: opt_text(f("source.publisher"), s.source.publisher, MAX_TEXT)?,
+        published_on,
+    };
+    if source.url.is_none() && source.publisher.is_none() {
+        return Err(InputError::new(f("source"), "needs a url or a publisher"));
+    }
+    Ok(Statement {
+        said_on,
+        party: text(f("party"), s.party, MAX_REF)?,
+        speaker,
+        stance: text(f("stance"), s.stance, MAX_REF)?,
+        hedge: opt_text(f("hedge"), s.hedge, MAX_TEXT)?,
+        proposition: Proposition {
+            predicate: text(f("proposition.predicate"), s.proposition.predicate, MAX_REF)?,
+            subjects,
+            location: opt_text(f("proposition.location"), s.proposition.location, MAX_REF)?,
+            qualifier,
+        },
+        quote: text(f("quote"), s.quote, MAX_QUOTE)?,
+        source,
+    })
+}
+
+/// Parses one JSON line into an event. Checks shape, types, dates and limits;
+/// names (actors, stances, predicates) are checked by the ledger against its registry.
+///
+/// # Errors
+/// [`InputError`] naming the field.
+pub fn parse_event(line: &str) -> Result<Event, InputError> {
+    if line.len() > MAX_LINE {
+        return Err(InputError::new(
+            "",
+            format!("line is {} bytes long; the limit is {MAX_LINE}", line.len()),
+        ));
+    }
+    let parsed = match fast_parse(line) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => slow_parse(line)?,
+        Err(fast_error) => {
+            // The slow path names the field of most errors; what it accepts but the
+            // typed parser refused (a duplicate field) is still an error.
+            slow_parse(line)?;
+            return Err(InputError::new("", fast_error.to_string()));
+        }
+    };
+    parse_event_from(parsed)
+}
+
+fn parse_event_from(parsed: InEvent) -> Result<Event, InputError> {
+    Ok(match parsed {
+        InEvent::Statement(s) => Event::Statement(statement("", s)?),
+        InEvent::Correction(c) => {
+            if c.of == 0 {
+                return Err(InputError::new("of", "must be a seq, 1 or more"));
+            }
+            Event::Correction(Correction {
+                of: c.of,
+                statement: statement("statement.", c.statement)?,
+                reason: opt_text("reason", c.reason, MAX_REASON)?,
+            })
+        }
+        InEvent::Retraction(r) => {
+            if r.of == 0 {
+                return Err(InputError::new("of", "must be a seq, 1 or more"));
+            }
+            Event::Retraction(Retraction {
+                of: r.of,
+                reason: text("reason", r.reason, MAX_REASON)?,
+            })
+        }
+        InEvent::Actor(a) => {
+            if a.aliases.len() > MAX_ALIASES {
+                return Err(InputError::new(
+                    "aliases",
+                    format!(
+                        "has {} entries; the limit is {MAX_ALIASES}",
+                        a.aliases.len()
+                    ),
+                ));
+            }
+            Event::Actor(ActorDef {
+                id: text("id", a.id, 32)?,
+                name: text("name", a.name, MAX_TEXT)?,
+                kind: text("kind", a.kind, 32)?,
+                aliases: a
+                    .aliases
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, x)| text(format!("aliases[{i}]"), x, MAX_TEXT))
+                    .collect::<Result<_, _>>()?,
+                parent: opt_text("parent", a.parent, MAX_REF)?,
+                cameo: opt_text("cameo", a.cameo, 15)?,
+            })
+        }
+        InEvent::Alias(a) => Event::Alias(AliasDef {
+            actor: text("actor", a.actor, MAX_REF)?,
+            alias: text("alias", a.alias, MAX_TEXT)?,
+        }),
+    })
+}
+
+/// Every field any event type may have: one typed pass over the line, with no
+/// intermediate JSON value. `None` from [`fast_parse`] sends the line to
+/// [`slow_parse`], which names the field of any error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnyLine {
+    #[serde(rename = "type")]
+    event_type: String,
+    said_on: Option<String>,
+    party: Option<String>,
+    speaker: Option<InSpeaker>,
+    stance: Option<String>,
+    hedge: Option<String>,
+    proposition: Option<InProposition>,
+    quote: Option<String>,
+    source: Option<InSource>,
+    of: Option<u64>,
+    statement: Option<InStatement>,
+    reason: Option<String>,
+    id: Option<String>,
+    name: Option<String>,
+    kind: Option<String>,
+    aliases: Option<Vec<String>>,
+    parent: Option<String>,
+    cameo: Option<String>,
+    actor: Option<String>,
+    alias: Option<String>,
+}
+
+fn fast_parse(line: &str) -> Result<Option<InEvent>, serde_json::Error> {
+    if line.contains("null") {
+        // `null` would read as an absent field here, which would let a field of
+        // another event type through: the field-naming parser decides.
+        return Ok(None);
+    }
+    let a: AnyLine = serde_json::from_str(line)?;
+    let statement_fields = a.said_on.is_some()
+        || a.party.is_some()
+        || a.speaker.is_some()
+        || a.stance.is_some()
+        || a.hedge.is_some()
+        || a.proposition.is_some()
+        || a.quote.is_some()
+        || a.source.is_some();
+    let actor_fields = a.id.is_some()
+        || a.name.is_some()
+        || a.kind.is_some()
+        || a.aliases.is_some()
+        || a.parent.is_some()
+        || a.cameo.is_some();
+    let alias_fields = a.actor.is_some() || a.alias.is_some();
+    Ok(match a.event_type.as_str() {
+        "statement"
+            if !actor_fields
+                && !alias_fields
+                && a.of.is_none()
+                && a.statement.is_none()
+                && a.reason.is_none() =>
+        {
+            match (
+                a.said_on,
+                a.party,
+                a.stance,
+                a.proposition,
+                a.quote,
+                a.source,
+            ) {
+                (
+                    Some(said_on),
+                    Some(party),
+                    Some(stance),
+                    Some(proposition),
+                    Some(quote),
+                    Some(source),
+                ) => Some(InEvent::Statement(InStatement {
+                    said_on,
+                    party,
+                    speaker: a.speaker,
+                    stance,
+                    hedge: a.hedge,
+                    proposition,
+                    quote,
+                    source,
+                })),
+                _ => None,
+            }
+        }
+        "correction" if !statement_fields && !actor_fields && !alias_fields => {
+            match (a.of, a.statement) {
+                (Some(of), Some(statement)) => Some(InEvent::Correction(InCorrection {
+                    of,
+                    statement,
+                    reason: a.reason,
+                })),
+                _ => None,
+            }
+        }
+        "retraction"
+            if !statement_fields && !actor_fields && !alias_fields && a.statement.is_none() =>
+        {
+            match (a.of, a.reason) {
+                (Some(of), Some(reason)) => Some(InEvent::Retraction(InRetraction { of, reason })),
+                _ => None,
+            }
+        }
+        "actor"
+            if !statement_fields
+                && !alias_fields
+                && a.of.is_none()
+                && a.statement.is_none()
+                && a.reason.is_none() =>
+        {
+            match (a.id, a.name, a.kind) {
+                (Some(id), Some(name), Some(kind)) => Some(InEvent::Actor(InActor {
+                    id,
+                    name,
+                    kind,
+                    aliases: a.aliases.unwrap_or_default(),
+                    parent: a.parent,
+                    cameo: a.cameo,
+                })),
+                _ => None,
+            }
+        }
+        "alias"
+            if !statement_fields
+                && !actor_fields
+                && a.of.is_none()
+                && a.statement.is_none()
+                && a.reason.is_none() =>
+        {
+            match (a.actor, a.alias) {
+                (Some(actor), Some(alias)) => Some(InEvent::Alias(InAlias { actor, alias })),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+fn slow_parse(line: &str) -> Result<InEvent, InputError> {
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| InputError::new("", format!("not valid JSON: {e}")))?;
+    let Value::Object(mut map) = value else {
+        return Err(InputError::new("", "an event must be a JSON object"));
+    };
+    let kind = match map.remove("type") {
+        Some(Value::String(t)) => t,
+        Some(_) => return Err(InputError::new("type", "must be a string")),
+        None => return Err(InputError::new("", "missing field `type`")),
+    };
+    fn body<T: serde::de::DeserializeOwned>(map: Map<String, Value>) -> Result<T, InputError> {
+        serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+            let path = e.path().to_string();
+            InputError::new(
+                if path == "." { String::new() } else { path },
+                e.into_inner().to_string(),
+            )
+        })
+    }
+    Ok(match kind.as_str() {
+        "statement" => InEvent::Statement(body(map)?),
+        "correction" => InEvent::Correction(body(map)?),
+        "retraction" => InEvent::Retraction(body(map)?),
+        "actor" => InEvent::Actor(body(map)?),
+        "alias" => InEvent::Alias(body(map)?),
+        other => {
+            return Err(InputError::new(
+                "type",
+                format!("unknown event type \"{other}\"; expected statement, correction, retraction, actor or alias"),
+            ))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_found_as_char_is_control_finds_them() {
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            let expected = c.is_control() && c != '\n' && c != '\t';
+            assert_eq!(has_control(&text), expected, "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn the_typed_and_the_field_naming_parsers_agree() {
+        let lines = [
+            r#"{"type":"statement","said_on":"2021-01-28","party":"USA","speaker":{"name":"M","role":"r"},"stance":"calls-for","hedge":"h","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY","qualifier":"forces"},"quote":"q","source":{"url":"u","publisher":"p","published_on":"2021-01-29"}}"#,
+            r#"{"source":{"publisher":"p"},"quote":"q","proposition":{"predicate":"presence"},"stance":"denies","party":"RUS","said_on":"2021-01-28T10:00Z","type":"statement"}"#,
+            r#"{"type":"correction","of":3,"statement":{"said_on":"2021-01-28","party":"RUS","stance":"denies","proposition":{"predicate":"presence"},"quote":"q","source":{"publisher":"p"}},"reason":"r"}"#,
+            r#"{"type":"retraction","of":3,"reason":"r"}"#,
+            r#"{"type":"actor","id":"X-Y","name":"n","kind":"group","aliases":["a"],"parent":"RUS","cameo":"RUS"}"#,
+            r#"{"type":"alias","actor":"UN","alias":"ONU"}"#,
+        ];
+        for line in lines {
+            let fast = fast_parse(line).expect("typed parse").expect("complete");
+            let slow = slow_parse(line).expect("value parse");
+            assert_eq!(
+                format!("{:?}", finish(fast)),
+                format!("{:?}", finish(slow)),
+                "{line}"
+            );
+        }
+        // Fields of another event type go to the slow path, which names them.
+        let mixed = r#"{"type":"retraction","of":3,"reason":"r","party":"USA"}"#;
+        assert!(fast_parse(mixed).expect("parses").is_none());
+        assert!(parse_event(mixed)
+            .unwrap_err()
+            .message
+            .contains("unknown field `party`"));
+        // A field of another event type is refused even when it is null.
+        let null = r#"{"type":"retraction","of":3,"reason":"r","party":null}"#;
+        assert!(parse_event(null)
+            .unwrap_err()
+            .message
+            .contains("unknown field `party`"));
+        // A duplicate field is an error, although a JSON value would keep the last.
+        let dup = r#"{"type":"retraction","of":3,"of":4,"reason":"r"}"#;
+        assert!(parse_event(dup)
+            .unwrap_err()
+            .message
+            .contains("duplicate field `of`"));
+    }
+
+    fn finish(e: InEvent) -> Result<Event, InputError> {
+        parse_event_from(e)
+    }
+}

@@ -1,0 +1,283 @@
+//! Events, records and positions written as JSON: what `append --json`,
+//! `log --json`, `show --json`, `positions --json` and exports print. Each is
+//! serialised field by field, in the documented order, without building a map
+//! first (an export writes millions of them), from borrowed fields
+//! (`event::EventRef`) that come from an owned event or straight from stored bytes.
+
+use crate::dates::{format_recorded_at, format_said_on};
+use crate::event::{Event, EventRef, Hash, Recorded, Seq, StatementRef};
+use crate::projection::{stance_kind, Position};
+use crate::vocab::Vocabulary;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Serialises an optional entry only when it is there.
+fn opt_entry<M: SerializeMap, T: Serialize + ?Sized>(
+    m: &mut M,
+    key: &str,
+    v: Option<&T>,
+) -> Result<(), M::Error> {
+    match v {
+        Some(v) => m.serialize_entry(key, v),
+        None => Ok(()),
+    }
+}
+
+/// A statement's entries: the one place that lays out a statement's JSON.
+fn statement_entries<M: SerializeMap, S: Serialize>(
+    s: &StatementRef<'_, S>,
+    m: &mut M,
+    with_type: bool,
+) -> Result<(), M::Error> {
+    if with_type {
+        m.serialize_entry("type", "statement")?;
+    }
+    m.serialize_entry("said_on", &format_said_on(&s.said_on))?;
+    m.serialize_entry("party", s.party)?;
+    if let Some((name, role)) = s.speaker {
+        m.serialize_entry("speaker", &SpeakerJson(name, role))?;
+    }
+    m.serialize_entry("stance", s.stance)?;
+    opt_entry(m, "hedge", s.hedge)?;
+    m.serialize_entry("proposition", &PropositionJson(s))?;
+    m.serialize_entry("quote", s.quote)?;
+    m.serialize_entry("source", &SourceJson(s))
+}
+
+/// A statement inside a correction: its fields without `type`.
+struct StatementJson<'v, 'a, S>(&'v StatementRef<'a, S>);
+
+impl<S: Serialize> Serialize for StatementJson<'_, '_, S> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
+        let mut m = ser.serialize_map(None)?;
+        statement_entries(self.0, &mut m, false)?;
+        m.end()
+    }
+}
+
+struct SpeakerJson<'a>(&'a str, Option<&'a str>);
+
+impl Serialize for SpeakerJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("name", self.0)?;
+        opt_entry(&mut m, "role", self.1)?;
+        m.end()
+    }
+}
+
+struct PropositionJson<'v, 'a, S>(&'v StatementRef<'a, S>);
+
+impl<S: Serialize> Serialize for PropositionJson<'_, '_, S> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
+        let p = self.0;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("predicate", p.predicate)?;
+        m.serialize_entry("subjects", p.subjects)?;
+        opt_entry(&mut m, "location", p.location)?;
+        opt_entry(&mut m, "qualifier", p.qualifier)?;
+        m.end()
+    }
+}
+
+struct SourceJson<'v, 'a, S>(&'v StatementRef<'a, S>);
+
+impl<S> Serialize for SourceJson<'_, '_, S> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
+        let s = self.0;
+        let mut m = ser.serialize_map(None)?;
+        opt_entry(&mut m, "url", s.url)?;
+        opt_entry(&mut m, "publisher", s.publisher)?;
+        opt_entry(
+            &mut m,
+            "published_on",
+            s.published_on.map(|d| d.to_string()).as_ref(),
+        )?;
+        m.end()
+    }
+}
+
+/// An event's entries, `type` first: the one place that lays out an event's JSON.
+fn event_entries<M: SerializeMap, S: Serialize>(
+    e: &EventRef<'_, S>,
+    m: &mut M,
+) -> Result<(), M::Error> {
+    match e {
+        EventRef::Statement(s) => statement_entries(s, m, true),
+        EventRef::Correction {
+            of,
+            statement,
+            reason,
+        } => {
+            m.serialize_entry("type", "correction")?;
+            m.serialize_entry("of", of)?;
+            m.serialize_entry("statement", &StatementJson(statement))?;
+            opt_entry(m, "reason", *reason)
+        }
+        EventRef::Retraction { of, reason } => {
+            m.serialize_entry("type", "retraction")?;
+            m.serialize_entry("of", of)?;
+            m.serialize_entry("reason", reason)
+        }
+        EventRef::Actor {
+            id,
+            name,
+            kind,
+            aliases,
+            parent,
+            cameo,
+        } => {
+            m.serialize_entry("type", "actor")?;
+            m.serialize_entry("id", id)?;
+            m.serialize_entry("name", name)?;
+            m.serialize_entry("kind", kind)?;
+            m.serialize_entry("aliases", aliases)?;
+            opt_entry(m, "parent", *parent)?;
+            opt_entry(m, "cameo", *cameo)
+        }
+        EventRef::Alias { actor, alias } => {
+            m.serialize_entry("type", "alias")?;
+            m.serialize_entry("actor", actor)?;
+            m.serialize_entry("alias", alias)
+        }
+    }
+}
+
+/// An event in the line format (what `append --json` takes), serialisable.
+pub struct EventJson<'a>(pub &'a Event);
+
+impl Serialize for EventJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(None)?;
+        event_entries(&EventRef::from(self.0), &mut m)?;
+        m.end()
+    }
+}
+
+/// A hash as 64 lower-case hex digits, without allocating.
+struct HexJson<'a>(&'a Hash);
+
+impl Serialize for HexJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut digits = [0u8; 64];
+        ser.serialize_str(crate::hex::encode_into(&self.0 .0, &mut digits))
+    }
+}
+
+/// A record's event in its envelope, from borrowed parts: `seq`,
+/// `recorded_at`, the event's own fields, then `prev`, `hash` and `digest`
+/// (hex). The one place that lays out a record's JSON: [`RecordedJson`]
+/// writes a decoded record through it, and an export writes a stored record
+/// straight from its bytes, its event never built as owned strings.
+pub(crate) struct EnvelopeJson<'a, S> {
+    pub(crate) seq: Seq,
+    pub(crate) recorded_at: i64,
+    /// The event's fields; `None` when its payload was redacted, which is
+    /// written as `"type": "redacted"` and no fields of its own.
+    pub(crate) event: Option<EventRef<'a, S>>,
+    /// The withheld payload's length, written for a redacted record when given.
+    pub(crate) payload_len: Option<u32>,
+    pub(crate) prev: &'a Hash,
+    pub(crate) hash: &'a Hash,
+    pub(crate) digest: &'a Hash,
+}
+
+impl<S: Serialize> Serialize for EnvelopeJson<'_, S> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("seq", &self.seq)?;
+        m.serialize_entry("recorded_at", &format_recorded_at(self.recorded_at))?;
+        match &self.event {
+            Some(e) => event_entries(e, &mut m)?,
+            None => {
+                m.serialize_entry("type", "redacted")?;
+                opt_entry(&mut m, "payload_len", self.payload_len.as_ref())?;
+            }
+        }
+        m.serialize_entry("prev", &HexJson(self.prev))?;
+        m.serialize_entry("hash", &HexJson(self.hash))?;
+        m.serialize_entry("digest", &HexJson(self.digest))?;
+        m.end()
+    }
+}
+
+/// A recorded event: `seq`, `recorded_at`, the event's own fields, then
+/// `prev`, `hash` and `digest` (hex). A redacted event has `"type":
+/// "redacted"` and no fields of its own; with `payload_len`, it also carries
+/// the length of its withheld payload.
+pub struct RecordedJson<'a> {
+    /// The record.
+    pub record: &'a Recorded,
+    /// Whether a redacted record carries `payload_len`.
+    pub payload_len: bool,
+}
+
+impl Serialize for RecordedJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let r = self.record;
+        EnvelopeJson {
+            seq: r.seq,
+            recorded_at: r.recorded_at,
+            event: r.event.as_ref().map(EventRef::from),
+            payload_len: self.payload_len.then_some(r.payload_len),
+            prev: &r.prev,
+            hash: &r.hash,
+            digest: &r.digest,
+        }
+        .serialize(ser)
+    }
+}
+
+/// A position as one JSON object: the documented shape of `positions --json`
+/// (party, stance, stance_kind, hedge, predicate, subject, location,
+/// qualifier, said_on, seq, statements, cameo).
+pub struct PositionJson<'a>(pub &'a Position);
+
+impl Serialize for PositionJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("party", &p.key.party)?;
+        m.serialize_entry("stance", &p.stance)?;
+        m.serialize_entry("stance_kind", stance_kind(&p.stance))?;
+        m.serialize_entry("hedge", &p.hedge)?;
+        m.serialize_entry("predicate", &p.key.predicate)?;
+        m.serialize_entry("subject", &p.key.subject)?;
+        m.serialize_entry("location", &p.key.location)?;
+        m.serialize_entry("qualifier", &p.key.qualifier)?;
+        m.serialize_entry("said_on", &format_said_on(&p.said_on))?;
+        m.serialize_entry("seq", &p.seq)?;
+        m.serialize_entry("statements", &p.statements)?;
+        m.serialize_entry(
+            "cameo",
+            &Vocabulary::builtin()
+                .mapping(&p.stance, &p.key.predicate)
+                .map(|m| m.cameo.as_str()),
+        )?;
+        m.end()
+    }
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("events serialise as objects"),
+    }
+}
+
+/// An event as a JSON object in the line format (what `append --json` takes).
+pub fn event_json(e: &Event) -> Map<String, Value> {
+    object(serde_json::to_value(EventJson(e)).expect("events serialise"))
+}
+
+/// A recorded event as one JSON object: `seq`, `recorded_at`, the event's own
+/// fields, then `prev`, `hash` and `digest` (hex). A redacted event has
+/// `"type": "redacted"` and no fields of its own.
+pub fn recorded_json(r: &Recorded) -> Value {
+    serde_json::to_value(RecordedJson {
+        record: r,
+        payload_len: false,
+    })
+    .expect("events serialise")
+}
