@@ -48,6 +48,12 @@ impl Failure {
         Failure::new(IO, message)
     }
 
+    /// A file that could not be read: bad usage when it does not exist
+    /// (exit 2), an I/O failure otherwise (exit 3).
+    pub(super) fn reading(not_found: bool, message: impl Into<String>) -> Self {
+        Failure::new(if not_found { USAGE } else { IO }, message)
+    }
+
     /// An event the ledger refused, from a line or flags (exit 2).
     pub(super) fn rejected(why: impl Display) -> Self {
         Failure::usage(format!("event rejected: {why}")).hint(REJECTED_HINT)

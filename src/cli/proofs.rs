@@ -2,7 +2,7 @@
 //! `prove`, `verify --against`, `evidence` and `check-evidence`.
 
 use super::args::{Cli, KeyCommand, Output, QueryArgs};
-use super::failure::{Failure, Result, INTEGRITY, IO, USAGE};
+use super::failure::{Failure, Result, INTEGRITY};
 use super::flags::query_from;
 use super::open::open;
 use super::output::{write_new, NewFile};
@@ -17,14 +17,11 @@ use std::path::Path;
 
 /// Reads a small text file named on the command line.
 fn read_text(path: &Path, what: &str) -> Result<String> {
-    let meta = std::fs::metadata(path).map_err(|e| Failure {
-        code: if e.kind() == std::io::ErrorKind::NotFound {
-            USAGE
-        } else {
-            IO
-        },
-        message: format!("cannot read {what} {}: {e}", path.display()),
-        hint: None,
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Failure::reading(
+            e.kind() == std::io::ErrorKind::NotFound,
+            format!("cannot read {what} {}: {e}", path.display()),
+        )
     })?;
     if meta.len() > evidence::MAX_BUNDLE as u64 {
         return Err(Failure::usage(format!(
@@ -33,11 +30,8 @@ fn read_text(path: &Path, what: &str) -> Result<String> {
             meta.len()
         )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Failure {
-        code: IO,
-        message: format!("cannot read {what} {}: {e}", path.display()),
-        hint: None,
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::io(format!("cannot read {what} {}: {e}", path.display())))?;
     String::from_utf8(bytes)
         .map_err(|_| Failure::usage(format!("{} is not UTF-8 text: not {what}", path.display())))
 }
@@ -68,11 +62,7 @@ pub fn key(k: &KeyCommand, out: &mut impl Write) -> Result<u8> {
         force,
     } = k;
     let (signer, verifier) = note::generate_key(name).map_err(|e| match e {
-        NoteError::Random(m) => Failure {
-            code: IO,
-            message: format!("no randomness for a key: {m}"),
-            hint: None,
-        },
+        NoteError::Random(m) => Failure::io(format!("no randomness for a key: {m}")),
         e => Failure::usage(format!("--name: {e}"))
             .hint("a key name has no spaces or '+', for example newsroom.example/ledger"),
     })?;
@@ -162,13 +152,8 @@ fn read_checkpoint(file: &Path, key: Option<&Path>) -> Result<Checkpoint> {
             note::open(&text, &[v])
                 .map_err(|e| match e {
                     e @ (NoteError::BadSignature { .. } | NoteError::NoVerifiedSignature) => {
-                        Failure {
-                            code: INTEGRITY,
-                            message: format!("{}: {e}", file.display()),
-                            hint: Some(
-                                "the checkpoint was not signed by this key, or was altered".into(),
-                            ),
-                        }
+                        Failure::integrity(format!("{}: {e}", file.display()))
+                            .hint("the checkpoint was not signed by this key, or was altered")
                     }
                     e => Failure::usage(format!("{}: {e}", file.display())),
                 })?
@@ -186,16 +171,12 @@ fn read_checkpoint(file: &Path, key: Option<&Path>) -> Result<Checkpoint> {
 fn check_origin(ledger: &mut Ledger, cp: &Checkpoint, file: &Path) -> Result<()> {
     let mine = ledger_checkpoint(ledger)?;
     if mine.origin != cp.origin {
-        return Err(Failure {
-            code: INTEGRITY,
-            message: format!(
-                "{} is a checkpoint of {}, not of this ledger ({})",
-                file.display(),
-                cp.origin,
-                mine.origin
-            ),
-            hint: None,
-        });
+        return Err(Failure::integrity(format!(
+            "{} is a checkpoint of {}, not of this ledger ({})",
+            file.display(),
+            cp.origin,
+            mine.origin
+        )));
     }
     Ok(())
 }
@@ -216,25 +197,18 @@ pub fn prove(
         (Some(cp), Some(file)) => {
             check_origin(&mut ledger, cp, file)?;
             if cp.size > now {
-                return Err(Failure {
-                    code: INTEGRITY,
-                    message: format!(
-                        "the checkpoint states {} records; the ledger holds {now}: it was cut short",
-                        cp.size
-                    ),
-                    hint: Some("run `demarche verify --against` with that checkpoint".into()),
-                });
+                return Err(Failure::integrity(format!(
+                    "the checkpoint states {} records; the ledger holds {now}: it was cut short",
+                    cp.size
+                ))
+                .hint("run `demarche verify --against` with that checkpoint"));
             }
             let root = ledger.tree_root(cp.size)?;
             if root != cp.root {
-                return Err(Failure {
-                    code: INTEGRITY,
-                    message: format!(
+                return Err(Failure::integrity(format!(
                         "the ledger's tree of {} records does not have the checkpoint's root: history was rewritten",
                         cp.size
-                    ),
-                    hint: Some("run `demarche verify --against` with that checkpoint".into()),
-                });
+                    )).hint("run `demarche verify --against` with that checkpoint"));
             }
             cp.size
         }
@@ -250,10 +224,11 @@ pub fn prove(
     let root = ledger.tree_root(size)?;
     let leaf = demarche::tree::leaf(&record.hash);
     // The proof is checked before it is shown: a damaged stored tree is caught here.
-    merkle::verify_inclusion(&leaf, seq - 1, size, &proof, &root).map_err(|e| Failure {
-        code: INTEGRITY,
-        message: format!("the stored Merkle tree gives a proof that does not verify: {e}"),
-        hint: Some("run `demarche verify`".into()),
+    merkle::verify_inclusion(&leaf, seq - 1, size, &proof, &root).map_err(|e| {
+        Failure::integrity(format!(
+            "the stored Merkle tree gives a proof that does not verify: {e}"
+        ))
+        .hint("run `demarche verify`")
     })?;
     if o.json {
         writeln!(

@@ -2,7 +2,7 @@
 //! Lines, CSV), `verify --export`, and `rebuild` from an export.
 
 use super::args::{Cli, ExportFormat, ImportFormat, Output};
-use super::failure::{Failure, Result, INTEGRITY, IO, USAGE};
+use super::failure::{Failure, Result, INTEGRITY};
 use super::open::{forget_if_new, ledger_path, open, open_for_write};
 use super::output::Sink;
 use super::progress::Progress;
@@ -24,20 +24,15 @@ fn open_input(file: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
     if file.as_os_str() == "-" {
         return Ok((Box::new(io::stdin()), None));
     }
-    let f = std::fs::File::open(file).map_err(|e| Failure {
-        code: if e.kind() == io::ErrorKind::NotFound {
-            USAGE
-        } else {
-            IO
-        },
-        message: format!("cannot open {}: {e}", file.display()),
-        hint: None,
+    let f = std::fs::File::open(file).map_err(|e| {
+        Failure::reading(
+            e.kind() == io::ErrorKind::NotFound,
+            format!("cannot open {}: {e}", file.display()),
+        )
     })?;
-    let meta = f.metadata().map_err(|e| Failure {
-        code: IO,
-        message: format!("cannot read {}: {e}", file.display()),
-        hint: None,
-    })?;
+    let meta = f
+        .metadata()
+        .map_err(|e| Failure::io(format!("cannot read {}: {e}", file.display())))?;
     if meta.is_dir() {
         return Err(Failure::usage(format!(
             "{} is a directory, not a file",
@@ -84,11 +79,7 @@ struct ReadState {
 }
 
 fn read_failure(file: &Path, e: io::Error) -> Failure {
-    Failure {
-        code: IO,
-        message: format!("cannot read {}: {e}", file.display()),
-        hint: Some("nothing was appended".into()),
-    }
+    Failure::io(format!("cannot read {}: {e}", file.display())).hint("nothing was appended")
 }
 
 /// Turns a line reader's items into batch items, noting lines and read errors.
@@ -462,20 +453,17 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
         Ok(true)
     })?;
     if let Some(p) = checked.problem() {
-        return Err(Failure {
-            code: INTEGRITY,
-            message: format!(
-                "{}: the export's chain is broken at seq {} (line {}): {}",
-                from.display(),
-                p.seq,
-                p.line,
-                p.message
-            ),
-            hint: Some(format!(
-                "nothing was written; `demarche verify --export {}` shows the same",
-                from.display()
-            )),
-        });
+        return Err(Failure::integrity(format!(
+            "{}: the export's chain is broken at seq {} (line {}): {}",
+            from.display(),
+            p.seq,
+            p.line,
+            p.message
+        ))
+        .hint(format!(
+            "nothing was written; `demarche verify --export {}` shows the same",
+            from.display()
+        )));
     }
     let expected = checked.head();
     if expected.size == 0 {
@@ -532,15 +520,11 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
         if let Some(created) = &created {
             let _ = std::fs::remove_dir_all(created);
         }
-        return Err(Failure {
-            code: INTEGRITY,
-            message: format!(
-                "the rebuilt head {} differs from the export's {}",
-                summary.head.token(),
-                expected.token()
-            ),
-            hint: None,
-        });
+        return Err(Failure::integrity(format!(
+            "the rebuilt head {} differs from the export's {}",
+            summary.head.token(),
+            expected.token()
+        )));
     }
     if o.json {
         writeln!(

@@ -26,7 +26,7 @@ use crate::event::{Head, Seq};
 use crate::hex;
 use redb::{
     ConcurrencyMode, Database, DatabaseError, Durability, ReadOnlyDatabase, ReadTransaction,
-    ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    ReadableDatabase, ReadableTable, TableDefinition,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -156,12 +156,8 @@ impl RedbStore {
         };
         // A crash while a ledger was being created can leave a database
         // without its marker and with nothing else: it is that new ledger.
-        let unmarked_and_empty = exists
-            && store.get(MARKER_KEY)?.is_none()
-            && store
-                .table()?
-                .map_or(Ok(true), |t| t.is_empty())
-                .map_err(err("cannot read the ledger"))?;
+        let unmarked_and_empty =
+            exists && store.get(MARKER_KEY)?.is_none() && store.has_no_table()?;
         if exists && !unmarked_and_empty {
             store.check_marker()?;
         } else {
@@ -177,6 +173,17 @@ impl RedbStore {
             }
         }
         Ok(store)
+    }
+
+    /// Whether the database holds no table at all (what a crash between its
+    /// creation and its first commit leaves).
+    fn has_no_table(&self) -> Result<bool> {
+        let Handle::Writer(db) = &self.handle else {
+            return Ok(false);
+        };
+        let tx = db.begin_read().map_err(err("cannot read the ledger"))?;
+        let mut tables = tx.list_tables().map_err(err("cannot read the ledger"))?;
+        Ok(tables.next().is_none())
     }
 
     fn check_marker(&self) -> Result<()> {
