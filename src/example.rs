@@ -43,7 +43,7 @@ pub struct Recorded {
 /// Store failures, or a ledger whose actors make an example event invalid.
 pub fn record(ledger: &mut Ledger) -> Result<Recorded, LedgerError> {
     let events = events().into_iter().map(|event| {
-        Ok(Incoming {
+        Ok::<_, crate::ledger::Abort>(Incoming {
             event,
             original: None,
         })

@@ -82,6 +82,9 @@ impl From<LedgerError> for Failure {
         match e {
             LedgerError::Store(s) => s.into(),
             LedgerError::Rejected { .. } => Failure::rejected(&e),
+            LedgerError::Unreadable { .. } => {
+                Failure::io(e.to_string()).hint("nothing was appended")
+            }
             LedgerError::NoSuchSeq { .. } | LedgerError::Proof(_) => Failure::usage(e.to_string()),
             LedgerError::Corrupt { .. }
             | LedgerError::Missing { .. }

@@ -11,7 +11,7 @@ use demarche::event::Head;
 use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
 use demarche::gdelt::{self, Row, Skipped};
 use demarche::input::InputError;
-use demarche::ledger::{BatchOptions, BatchSummary, Incoming, LedgerError, Original};
+use demarche::ledger::{Abort, BatchOptions, BatchSummary, Incoming, LedgerError, Original};
 use demarche::lines::{self, LineError};
 use serde_json::json;
 use std::cell::RefCell;
@@ -74,7 +74,6 @@ impl LineMap {
 #[derive(Default)]
 struct ReadState {
     line: usize,
-    io_error: Option<io::Error>,
     lines: LineMap,
 }
 
@@ -86,7 +85,7 @@ fn read_failure(file: &Path, e: io::Error) -> Failure {
 fn track<'a, T>(
     state: &'a RefCell<ReadState>,
     items: impl Iterator<Item = std::result::Result<(usize, T), LineError>> + 'a,
-) -> impl Iterator<Item = std::result::Result<T, InputError>> + 'a {
+) -> impl Iterator<Item = std::result::Result<T, Abort>> + 'a {
     items.map(move |item| {
         let mut st = state.borrow_mut();
         match item {
@@ -97,12 +96,11 @@ fn track<'a, T>(
             }
             Err(LineError::Input { line, error }) => {
                 st.line = line;
-                Err(error)
+                Err(Abort::Invalid(error))
             }
             Err(LineError::Io { line, error }) => {
                 st.line = line;
-                st.io_error = Some(error);
-                Err(InputError::new("", "read failed"))
+                Err(Abort::Unreadable(error))
             }
         }
     })
@@ -170,12 +168,10 @@ pub fn import(
     if result.is_err() {
         forget_if_new(ledger, created);
     }
-    let mut st = state.into_inner();
-    if let Some(e) = st.io_error.take() {
-        return Err(read_failure(file, e));
-    }
+    let st = state.into_inner();
     let summary = match result {
         Ok(s) => s,
+        Err(LedgerError::Unreadable { error, .. }) => return Err(read_failure(file, error)),
         Err(LedgerError::Rejected { error, .. }) => {
             return Err(
                 Failure::usage(format!("{}: line {}: {error}", file.display(), st.line))
@@ -488,7 +484,7 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
             });
             rec.event
                 .map(|event| Incoming { event, original })
-                .ok_or_else(|| InputError::new("type", "redacted"))
+                .ok_or_else(|| Abort::Invalid(InputError::new("type", "redacted")))
         })
     });
     let result = ledger.import_batch(items, BatchOptions::default());
@@ -499,12 +495,10 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
     } else {
         (Some(ledger), created)
     };
-    let mut st = state.into_inner();
-    if let Some(e) = st.io_error.take() {
-        return Err(read_failure(from, e));
-    }
+    let st = state.into_inner();
     let summary = match result {
         Ok(s) => s,
+        Err(LedgerError::Unreadable { error, .. }) => return Err(read_failure(from, error)),
         Err(LedgerError::Rejected { error, .. }) => {
             return Err(
                 Failure::usage(format!("{}: line {}: {error}", from.display(), st.line))

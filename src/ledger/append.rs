@@ -43,6 +43,18 @@ pub struct BatchOptions {
     pub skip_known: bool,
 }
 
+/// What stops a batch from its source's side: an item that is not a valid
+/// event, or input that could not be read. Either way nothing is appended.
+#[derive(Debug, thiserror::Error)]
+pub enum Abort {
+    /// The item is not a valid event.
+    #[error(transparent)]
+    Invalid(#[from] InputError),
+    /// The input could not be read.
+    #[error("cannot read the input: {0}")]
+    Unreadable(#[from] std::io::Error),
+}
+
 /// One event of a batch, with, for a rebuild, the record the original ledger
 /// made of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +170,7 @@ impl Ledger {
     ) -> Result<BatchSummary> {
         self.import_batch(
             events.into_iter().map(|e| {
-                e.map(|event| Incoming {
+                e.map_err(Abort::Invalid).map(|event| Incoming {
                     event,
                     original: None,
                 })
@@ -178,7 +190,7 @@ impl Ledger {
     /// Either way nothing is appended.
     pub fn import_batch(
         &mut self,
-        events: impl IntoIterator<Item = std::result::Result<Incoming, InputError>>,
+        events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
         opts: BatchOptions,
     ) -> Result<BatchSummary> {
         let ActorState {
@@ -239,7 +251,10 @@ impl Ledger {
                         index: Some(i),
                         error,
                     };
-                    let Incoming { event, original } = item.map_err(reject)?;
+                    let Incoming { event, original } = item.map_err(|e| match e {
+                        Abort::Invalid(error) => reject(error),
+                        Abort::Unreadable(error) => LedgerError::Unreadable { index: i, error },
+                    })?;
                     let mut skip = || {
                         skipped += 1;
                         if skipped_at.len() < MAX_SKIPPED_LISTED {

@@ -22,6 +22,14 @@ pub enum LedgerError {
         /// What is wrong.
         error: InputError,
     },
+    /// The source of a batch could not be read; nothing was appended.
+    #[error("event {}: cannot read the input: {error}", index + 1)]
+    Unreadable {
+        /// Place in the batch of the item that could not be read.
+        index: usize,
+        /// What failed.
+        error: std::io::Error,
+    },
     /// Stored bytes that do not decode (run `verify`).
     #[error("seq {seq}: stored event is unreadable: {error}")]
     Corrupt {

@@ -25,7 +25,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-pub use append::{BatchOptions, BatchSummary, Incoming, Original, MAX_SKIPPED_LISTED};
+pub use append::{Abort, BatchOptions, BatchSummary, Incoming, Original, MAX_SKIPPED_LISTED};
 pub use error::{ActorIndexError, LedgerError};
 pub use verify::{b64, VerifyReport};
 
