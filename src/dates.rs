@@ -14,6 +14,7 @@ use jiff::civil::Date;
 ///
 /// # Errors
 /// A message saying what is wrong.
+#[inline]
 pub fn parse_date(s: &str) -> Result<Date, String> {
     let b = s.as_bytes();
     let shape = b.len() == 10
@@ -60,6 +61,7 @@ pub fn parse_basic_date_time(s: &str) -> Result<Date, String> {
 
 /// The date of year, month and day digits taken from `s`: the one check every
 /// parsed date goes through.
+#[inline]
 fn civil(s: &str, year: &str, month: &str, day: &str) -> Result<Date, String> {
     let n = |digits: &str| digits.parse::<i16>().expect("digits");
     let (y, m, d) = (n(year), n(month), n(day));
@@ -71,6 +73,7 @@ fn civil(s: &str, year: &str, month: &str, day: &str) -> Result<Date, String> {
 }
 
 /// Seconds since midnight of a clock reading, if it is one (no leap seconds).
+#[inline]
 fn seconds_of_day(hours: u32, minutes: u32, seconds: u32) -> Option<u32> {
     (hours <= 23 && minutes <= 59 && seconds <= 59).then(|| hours * 3600 + minutes * 60 + seconds)
 }
@@ -80,6 +83,7 @@ fn seconds_of_day(hours: u32, minutes: u32, seconds: u32) -> Option<u32> {
 ///
 /// # Errors
 /// A message saying what is wrong.
+#[inline]
 pub fn parse_said_on(s: &str) -> Result<SaidOn, String> {
     let Some((d, t)) = s.split_once('T') else {
         return Ok(SaidOn {
@@ -135,6 +139,7 @@ pub fn parse_said_on(s: &str) -> Result<SaidOn, String> {
 }
 
 /// Writes `said_on` back in the form [`parse_said_on`] reads.
+#[inline]
 pub fn format_said_on(s: &SaidOn) -> String {
     let mut out = s.date.to_string();
     if let Some(t) = s.time {
@@ -166,6 +171,7 @@ pub fn format_recorded_at(micros: i64) -> String {
 }
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+#[inline]
 pub fn days_from_date(d: Date) -> i32 {
     let (y, m, day) = (
         i32::from(d.year()),
@@ -182,6 +188,7 @@ pub fn days_from_date(d: Date) -> i32 {
 }
 
 /// The civil date `days` after 1970-01-01, if it is within jiff's range.
+#[inline]
 pub fn date_from_days(days: i32) -> Option<Date> {
     let z = i64::from(days) + 719_468;
     let era = z.div_euclid(146_097);

@@ -8,6 +8,7 @@ const DIGITS: &[u8; 16] = b"0123456789abcdef";
 ///
 /// # Panics
 /// If `out` is not exactly twice as long as `bytes`.
+#[inline]
 pub fn encode_into<'o>(bytes: &[u8], out: &'o mut [u8]) -> &'o str {
     assert_eq!(out.len(), 2 * bytes.len(), "two hex digits a byte");
     for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
@@ -18,6 +19,7 @@ pub fn encode_into<'o>(bytes: &[u8], out: &'o mut [u8]) -> &'o str {
 }
 
 /// `bytes` as lower-case hex digits, two a byte.
+#[inline]
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = vec![0; 2 * bytes.len()];
     encode_into(bytes, &mut out);
@@ -25,6 +27,7 @@ pub fn encode(bytes: &[u8]) -> String {
 }
 
 /// The value of one hex digit, either case.
+#[inline]
 fn digit(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -36,6 +39,7 @@ fn digit(c: u8) -> Option<u8> {
 
 /// Reads exactly `N` bytes written as `2 * N` hex digits (either case).
 /// `None` for any other length or a character that is not a hex digit.
+#[inline]
 pub fn decode_array<const N: usize>(s: &str) -> Option<[u8; N]> {
     let digits = s.as_bytes();
     if digits.len() != 2 * N {
@@ -50,6 +54,7 @@ pub fn decode_array<const N: usize>(s: &str) -> Option<[u8; N]> {
 
 /// Reads bytes written as hex digits (either case), two a byte. `None` for an
 /// odd number of digits or a character that is not a hex digit.
+#[inline]
 pub fn decode(s: &str) -> Option<Vec<u8>> {
     let digits = s.as_bytes();
     if !digits.len().is_multiple_of(2) {

@@ -13,9 +13,9 @@ use crate::event::{Entry, Recorded, Seq};
 use crate::store::StoreError;
 
 /// Stored bytes handed to one `map` call at most in a parallel walk.
-const GROUP_BYTES: usize = 256 * 1024;
+const GROUP_BYTES: usize = 192 * 1024;
 /// Blocks handed to one `map` call at most in a parallel walk.
-const GROUP_BLOCKS: usize = 64;
+const GROUP_BLOCKS: usize = 32;
 /// A walk over fewer blocks than this stays on the calling thread.
 pub(super) const PARALLEL_FROM: u64 = 2048;
 
