@@ -12,6 +12,57 @@ pub const VOCABULARY_JSON: &str = include_str!("../schema/vocabulary.json");
 /// The starter actors file, as embedded.
 pub const ACTORS_JSON: &str = include_str!("../schema/actors.json");
 
+/// What a stance is about: positions of one modality never replace positions
+/// of another (a demand stands beside a claim that it has not been met).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    /// What should happen: demands, calls for, supports, rejects.
+    Normative,
+    /// What is the case: asserts, denies, acknowledges, accuses.
+    Epistemic,
+    /// A judgement of what happened: condemns, welcomes, expresses concern, regrets.
+    Evaluative,
+    /// What the party itself will or will not do: announces, agrees, offers,
+    /// refuses, threatens.
+    Commissive,
+    /// An act done by saying it: recognises, votes, abstains, vetoes.
+    Formal,
+}
+
+impl Modality {
+    /// Every modality, in the order positions sort them.
+    pub const ALL: [Modality; 5] = [
+        Modality::Normative,
+        Modality::Epistemic,
+        Modality::Evaluative,
+        Modality::Commissive,
+        Modality::Formal,
+    ];
+
+    /// Its name, as the vocabulary and positions JSON write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modality::Normative => "normative",
+            Modality::Epistemic => "epistemic",
+            Modality::Evaluative => "evaluative",
+            Modality::Commissive => "commissive",
+            Modality::Formal => "formal",
+        }
+    }
+
+    /// Its place in [`Modality::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for Modality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One stance of the vocabulary.
 #[derive(Debug, Clone, Deserialize)]
 pub struct StanceDef {
@@ -21,6 +72,8 @@ pub struct StanceDef {
     pub label: String,
     /// `demand`, `appeal`, `denial`, ...
     pub kind: String,
+    /// What the stance is about; it decides which positions it replaces.
+    pub modality: Modality,
     /// What it means, with an example.
     pub description: String,
 }
@@ -83,6 +136,13 @@ impl Vocabulary {
     /// A stance by id.
     pub fn stance(&self, id: &str) -> Option<&StanceDef> {
         self.stances.iter().find(|s| s.id == id)
+    }
+
+    /// The modality of a stance; a stance the vocabulary does not know (none
+    /// gets into the ledger) counts as normative.
+    pub fn modality(&self, stance: &str) -> Modality {
+        self.stance(stance)
+            .map_or(Modality::Normative, |s| s.modality)
     }
 
     /// A predicate by id.

@@ -7,7 +7,7 @@ use super::open::open_query;
 use demarche::dates;
 use demarche::json::view;
 use demarche::projection::{self, Change, Position, Query};
-use demarche::vocab::{Actors, Vocabulary};
+use demarche::vocab::{Actors, Modality, Vocabulary};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -110,15 +110,41 @@ pub(super) fn print_positions(
                     )?;
                 }
             }
+            // What the parties themselves say they will (or will not) do: a
+            // commitment stands beside the demands, it does not answer them.
+            let commitments: Vec<&Position> = ps
+                .iter()
+                .filter(|p| {
+                    p.key.predicate == "withdrawal" && p.key.modality == Modality::Commissive
+                })
+                .collect();
+            if !commitments.is_empty() {
+                writeln!(
+                    out,
+                    "
+Who says it will withdraw, or will not"
+                )?;
+                for p in commitments {
+                    writeln!(
+                        out,
+                        "  {:<6} {:<10} {}  since {}  (seq {})",
+                        p.key.party,
+                        stance_text(p),
+                        proposition_text(p),
+                        dates::format_said_on(&p.said_on),
+                        seqs_text(&p.statements)
+                    )?;
+                }
+            }
         }
         Some("presence") => {
             writeln!(out, "Who denies, acknowledges or asserts presence where")?;
             let mut by_place: std::collections::BTreeMap<Option<String>, Vec<&Position>> =
                 std::collections::BTreeMap::new();
-            for p in ps.iter().filter(|p| {
-                p.key.predicate == "presence"
-                    && matches!(p.stance.as_str(), "denies" | "acknowledges" | "asserts")
-            }) {
+            for p in ps
+                .iter()
+                .filter(|p| p.key.predicate == "presence" && p.key.modality == Modality::Epistemic)
+            {
                 by_place.entry(p.key.location.clone()).or_default().push(p);
             }
             for (place, list) in by_place {

@@ -20,17 +20,26 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
             "Stances (vocabulary {}, mapping {}):",
             v.version, v.mapping_version
         )?;
+        writeln!(
+            out,
+            "  {:<17} {:<11} {:<10} what it means",
+            "stance", "modality", "kind"
+        )?;
         for s in &v.stances {
-            writeln!(out, "  {:<13} {:<10} {}", s.id, s.kind, s.description)?;
+            writeln!(
+                out,
+                "  {:<17} {:<11} {:<10} {}",
+                s.id, s.modality, s.kind, s.description
+            )?;
         }
         writeln!(out, "\nPredicates:")?;
         for p in &v.predicates {
-            writeln!(out, "  {:<19} {}", p.id, p.description)?;
+            writeln!(out, "  {:<21} {}", p.id, p.description)?;
         }
         writeln!(
             out,
-            "\n{:<13} {:<19} {:<6} {:<52} plover",
-            "stance", "predicate", "cameo", "cameo label"
+            "\n{:<17} {:<11} {:<21} {:<6} {:<52} plover",
+            "stance", "modality", "predicate", "cameo", "cameo label"
         )?;
     }
     for s in &v.stances {
@@ -48,7 +57,8 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
                     out,
                     "{}",
                     json!({
-                        "stance": s.id, "predicate": p.id, "cameo": m.cameo, "cameo_label": label,
+                        "stance": s.id, "modality": s.modality.as_str(), "predicate": p.id,
+                        "cameo": m.cameo, "cameo_label": label,
                         "plover": m.plover, "plover_mode": m.mode, "plover_context": m.context,
                     })
                 )?;
@@ -60,8 +70,8 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
                     .join(", ");
                 writeln!(
                     out,
-                    "{:<13} {:<19} {:<6} {:<52} {plover}",
-                    s.id, p.id, m.cameo, label
+                    "{:<17} {:<11} {:<21} {:<6} {:<52} {plover}",
+                    s.id, s.modality, p.id, m.cameo, label
                 )?;
             }
         }

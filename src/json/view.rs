@@ -230,8 +230,8 @@ impl Serialize for RecordedJson<'_> {
 }
 
 /// A position as one JSON object: the documented shape of `positions --json`
-/// (party, stance, stance_kind, hedge, predicate, subject, location,
-/// qualifier, said_on, seq, statements, cameo).
+/// (party, stance, stance_kind, modality, hedge, predicate, subject,
+/// location, qualifier, said_on, seq, statements, cameo).
 pub struct PositionJson<'a>(pub &'a Position);
 
 impl Serialize for PositionJson<'_> {
@@ -241,6 +241,7 @@ impl Serialize for PositionJson<'_> {
         m.serialize_entry("party", &p.key.party)?;
         m.serialize_entry("stance", &p.stance)?;
         m.serialize_entry("stance_kind", stance_kind(&p.stance))?;
+        m.serialize_entry("modality", p.key.modality.as_str())?;
         m.serialize_entry("hedge", &p.hedge)?;
         m.serialize_entry("predicate", &p.key.predicate)?;
         m.serialize_entry("subject", &p.key.subject)?;

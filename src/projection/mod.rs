@@ -9,7 +9,7 @@
 //! retraction removes the statement, or voids the correction, it names.
 
 use crate::event::{Entry, Event, SaidOn, Seq, Statement};
-use crate::vocab::Vocabulary;
+use crate::vocab::{Modality, Vocabulary};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Up to which point of the chain to look: transaction time.
@@ -71,6 +71,9 @@ pub struct PositionKey {
     pub location: Option<String>,
     /// What exactly (`military-personnel`, `mercenaries`).
     pub qualifier: Option<String>,
+    /// What the stance is about: a statement replaces an earlier one only
+    /// within its modality.
+    pub modality: Modality,
 }
 
 /// What a party currently holds on one proposition.
@@ -189,7 +192,8 @@ pub struct Fold<'q> {
     slots: Vec<Slot>,
     /// Keys come from the ledger, so a fast hash without flood resistance does.
     index: HashMap<PositionKey, usize, rustc_hash::FxBuildHasher>,
-    stances: Vec<String>,
+    /// The stances met so far, by number, with their modalities.
+    stances: Vec<(String, Modality)>,
 }
 
 /// The key of a statement's position about `subject`.
@@ -200,6 +204,7 @@ pub fn key_of_statement(s: &Statement, subject: Option<&String>) -> PositionKey 
         subject: subject.cloned(),
         location: s.proposition.location.clone(),
         qualifier: s.proposition.qualifier.clone(),
+        modality: Vocabulary::builtin().modality(&s.stance),
     }
 }
 
@@ -251,34 +256,37 @@ impl<'q> Fold<'q> {
         i
     }
 
-    fn stance_id(&mut self, stance: &str) -> u16 {
-        match self.stances.iter().position(|s| s == stance) {
-            Some(i) => i as u16,
+    /// The number of a stance in this fold, and its modality.
+    pub(crate) fn stance_id(&mut self, stance: &str) -> (u16, Modality) {
+        match self.stances.iter().position(|(s, _)| s == stance) {
+            Some(i) => (i as u16, self.stances[i].1),
             None => {
-                self.stances.push(stance.to_string());
-                (self.stances.len() - 1) as u16
+                let modality = Vocabulary::builtin().modality(stance);
+                self.stances.push((stance.to_string(), modality));
+                ((self.stances.len() - 1) as u16, modality)
             }
         }
     }
 
-    /// Folds one (statement, subject) into slot `i`, if said by the as-of date.
+    /// Folds one (statement, subject) into slot `i`, if said by the as-of
+    /// date; `stance` is a number from [`Fold::stance_id`].
     pub(crate) fn put(
         &mut self,
         i: usize,
         seq: Seq,
         said_on: SaidOn,
-        stance: &str,
+        stance: u16,
         hedge: Option<&str>,
     ) {
         if self.query.as_of.is_some_and(|d| said_on.date > d) {
             return;
         }
-        let stance = self.stance_id(stance);
         self.slots[i].put(seq, said_on, stance, hedge);
     }
 
     fn add_statement(&mut self, seq: Seq, s: &Statement) {
         let p = &s.proposition;
+        let (stance, modality) = self.stance_id(&s.stance);
         let one = |fold: &mut Self, subject: Option<&String>| {
             if fold.keeps(
                 &s.party,
@@ -286,8 +294,15 @@ impl<'q> Fold<'q> {
                 subject.map(String::as_str),
                 p.location.as_deref(),
             ) {
-                let i = fold.slot(key_of_statement(s, subject));
-                fold.put(i, seq, s.said_on, &s.stance, s.hedge.as_deref());
+                let i = fold.slot(PositionKey {
+                    party: s.party.clone(),
+                    predicate: p.predicate.clone(),
+                    subject: subject.cloned(),
+                    location: p.location.clone(),
+                    qualifier: p.qualifier.clone(),
+                    modality,
+                });
+                fold.put(i, seq, s.said_on, stance, s.hedge.as_deref());
             }
         };
         if p.subjects.is_empty() {
@@ -357,7 +372,7 @@ impl<'q> Fold<'q> {
             .filter
             .stance
             .as_ref()
-            .map(|w| stances.iter().position(|s| s == w).map(|i| i as u16));
+            .map(|w| stances.iter().position(|(s, _)| s == w).map(|i| i as u16));
         // Slots in the order they were made (a snapshot makes them in key order,
         // which leaves little for the sort below).
         let mut keys: Vec<Option<PositionKey>> = vec![None; slots.len()];
@@ -379,7 +394,7 @@ impl<'q> Fold<'q> {
             statements.sort_unstable();
             out.push(Position {
                 key,
-                stance: stances[slot.stance as usize].clone(),
+                stance: stances[slot.stance as usize].0.clone(),
                 hedge: slot.hedge.map(String::from),
                 said_on: slot.winner.0,
                 seq: slot.winner.1,
@@ -415,6 +430,12 @@ pub fn stance_kind(stance: &str) -> &'static str {
         Some("rejection") => "rejection",
         Some("criticism") => "criticism",
         Some("warning") => "warning",
+        Some("concern") => "concern",
+        Some("commitment") => "commitment",
+        Some("refusal") => "refusal",
+        Some("threat") => "threat",
+        Some("formal-act") => "formal-act",
+        Some("vote") => "vote",
         _ => "other",
     }
 }

@@ -24,6 +24,7 @@ use crate::chain;
 use crate::codec::{self, FormatError};
 use crate::dates;
 use crate::event::{Entry, Event, Hash, SaidOn, Seq, TimeOfDay};
+use crate::vocab::Modality;
 use std::collections::HashMap;
 
 const VERSION: u8 = 1;
@@ -369,7 +370,8 @@ impl Snapshot {
                 )
             })
             .collect();
-        let mut slot_of: Vec<usize> = vec![usize::MAX; self.keys.len()];
+        let mut slot_of: Vec<[usize; Modality::ALL.len()]> =
+            vec![[usize::MAX; Modality::ALL.len()]; self.keys.len()];
         for i in 0..self.chunks.len() {
             let first = self.chunks[i].0 as usize;
             // Chunks are cut every CHUNK_FACTS facts, so a key's facts may run on
@@ -401,31 +403,35 @@ impl Snapshot {
                 if !fold.is_standing(seq) {
                     continue;
                 }
-                if slot_of[key] == usize::MAX {
+                let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+                let (stance, modality) = fold.stance_id(self.str_of(stance));
+                let slot = &mut slot_of[key][modality.index()];
+                if *slot == usize::MAX {
                     let k = self.keys[key];
-                    slot_of[key] = fold.slot(PositionKey {
+                    *slot = fold.slot(PositionKey {
                         party: self.str_of(k[0]).to_string(),
                         predicate: self.str_of(k[1]).to_string(),
                         subject: self.opt_str(k[2]).map(str::to_string),
                         location: self.opt_str(k[3]).map(str::to_string),
                         qualifier: self.opt_str(k[4]).map(str::to_string),
+                        modality,
                     });
                 }
+                let slot = *slot;
                 let days = i32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
                 let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
                 let secs = u32::from_le_bytes(f[16..20].try_into().expect("4 bytes"));
                 let off = i16::from_le_bytes(f[20..22].try_into().expect("2 bytes"));
-                let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
                 let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
                 let time = (secs != u32::MAX).then_some(TimeOfDay {
                     seconds: secs,
                     offset_minutes: (off != i16::MIN).then_some(off),
                 });
                 fold.put(
-                    slot_of[key],
+                    slot,
                     seq,
                     SaidOn { date, time },
-                    self.str_of(stance),
+                    stance,
                     self.opt_str(hedge),
                 );
             }

@@ -9,7 +9,7 @@ use demarche::draw::{self, Caption, Lanes, Status, TimelineEvent};
 use demarche::event::{ActorDef, Event, Hash, Head, Recorded, SaidOn};
 use demarche::ledger::Ledger;
 use demarche::projection::{stance_kind, Position, PositionKey, Query};
-use demarche::vocab::{Actors, Vocabulary};
+use demarche::vocab::{Actors, Modality, Vocabulary};
 use demarche::{example, json};
 use jiff::civil::{date, Date};
 use resvg::usvg;
@@ -393,6 +393,7 @@ fn a_position_about_nothing_is_a_mark_on_its_party() {
             subject: None,
             location: None,
             qualifier: None,
+            modality: Modality::Normative,
         },
         stance: "supports".into(),
         hedge: None,
@@ -677,6 +678,7 @@ fn fifty_parties() -> (Vec<Position>, Actors) {
         for _ in 0..1 + rng.next(4) {
             seq += 1;
             let subject = (rng.next(8) > 0).then(|| subjects[rng.next(subjects.len())].clone());
+            let stance = &vocab.stances[rng.next(vocab.stances.len())];
             let key = PositionKey {
                 party: party.clone(),
                 predicate: vocab.predicates[rng.next(vocab.predicates.len())]
@@ -685,13 +687,14 @@ fn fifty_parties() -> (Vec<Position>, Actors) {
                 subject,
                 location: Some(states[75 + rng.next(5)].clone()),
                 qualifier: (rng.next(5) == 0).then(|| "military-personnel".to_string()),
+                modality: stance.modality,
             };
             if !keys.insert(key.clone()) {
                 continue;
             }
             out.push(Position {
                 key,
-                stance: vocab.stances[rng.next(vocab.stances.len())].id.clone(),
+                stance: stance.id.clone(),
                 hedge: (rng.next(7) == 0).then(|| "reportedly".to_string()),
                 said_on: SaidOn {
                     date: date(2020, 1 + rng.next(12) as i8, 1 + rng.next(28) as i8),
@@ -1064,6 +1067,7 @@ fn markup_in_names_quotes_and_hedges_stays_text() {
             subject: Some("RUS".into()),
             location: Some("LBY".into()),
             qualifier: Some("a<b".into()),
+            modality: Modality::Normative,
         },
         stance: "demands".into(),
         hedge: Some("\"maybe\" & <perhaps>".into()),

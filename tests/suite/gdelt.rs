@@ -247,7 +247,7 @@ fn skipped_rows_have_these_reasons_and_counts() {
         (23, Skip::UnknownActor(code("AFR"))),
         (24, Skip::UnknownActor(code("CVL"))),
         (25, Skip::SameActor(code("USA"))),
-        (26, Skip::UnmappedCode(code("036"))),
+        (26, Skip::NoPredicate(code("036"))),
     ]
     .into_iter()
     .collect();
@@ -262,8 +262,8 @@ fn skipped_rows_have_these_reasons_and_counts() {
     assert_eq!(
         tally.by_kind().into_iter().collect::<Vec<_>>(),
         vec![
-            (SkipKind::UnmappedCode, 4),
-            (SkipKind::NoPredicate, 5),
+            (SkipKind::UnmappedCode, 3),
+            (SkipKind::NoPredicate, 6),
             (SkipKind::NoActor1, 1),
             (SkipKind::NoActor2, 1),
             (SkipKind::UnknownActor, 2),
@@ -274,7 +274,7 @@ fn skipped_rows_have_these_reasons_and_counts() {
     assert_eq!(tally.count(&Skip::NoPredicate(code("111"))), 1);
     assert_eq!(
         tally.to_string(),
-        "5 CAMEO code with no predicate\n4 unmapped CAMEO code\n2 unknown actor code\n2 non-state role\n1 no Actor1\n1 no Actor2\n1 same actor on both sides"
+        "6 CAMEO code with no predicate\n3 unmapped CAMEO code\n2 unknown actor code\n2 non-state role\n1 no Actor1\n1 no Actor2\n1 same actor on both sides"
     );
     assert_eq!(
         skips[&21].to_string(),
@@ -559,8 +559,8 @@ fn the_real_sample_maps_or_counts_every_row() {
     assert_eq!(
         tally.by_kind().into_iter().collect::<Vec<_>>(),
         vec![
-            (SkipKind::UnmappedCode, 239),
-            (SkipKind::NoPredicate, 56),
+            (SkipKind::UnmappedCode, 202),
+            (SkipKind::NoPredicate, 93),
             (SkipKind::UnknownActor, 1),
             (SkipKind::SameActor, 1),
         ]

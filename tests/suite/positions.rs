@@ -349,12 +349,24 @@ mod snapshots {
 
     const PARTIES: [&str; 3] = ["USA", "RUS", "FRA"];
     const SUBJECTS: [&str; 3] = ["TUR", "RUS", "ARE"];
-    const STANCES: [&str; 4] = ["calls-for", "demands", "denies", "rejects"];
+    /// Stances of every modality: normative, epistemic, evaluative,
+    /// commissive and formal.
+    const STANCES: [&str; 9] = [
+        "calls-for",
+        "demands",
+        "denies",
+        "rejects",
+        "acknowledges",
+        "condemns",
+        "announces",
+        "refuses",
+        "recognises",
+    ];
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            6 => (0..3usize, 0..3usize, 0..4usize, 0..60i32).prop_map(|(party, subject, stance, day)| Op::Say { party, subject, stance, day }),
-            2 => (any::<usize>(), 0..4usize, 0..60i32).prop_map(|(target, stance, day)| Op::Correct { target, stance, day }),
+            6 => (0..3usize, 0..3usize, 0..STANCES.len(), 0..60i32).prop_map(|(party, subject, stance, day)| Op::Say { party, subject, stance, day }),
+            2 => (any::<usize>(), 0..STANCES.len(), 0..60i32).prop_map(|(target, stance, day)| Op::Correct { target, stance, day }),
             1 => any::<usize>().prop_map(|target| Op::Retract { target }),
         ]
     }
@@ -422,6 +434,48 @@ mod snapshots {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(160))]
+
+        /// For random statements of every modality on one proposition, each
+        /// position is the latest statement of its own modality (by said date,
+        /// then seq): a statement never replaces a position of another modality,
+        /// and every modality a party spoke in keeps a position.
+        #[test]
+        fn a_statement_replaces_only_positions_of_its_own_modality(
+            says in prop::collection::vec((0..3usize, 0..STANCES.len(), 0..60i32), 1..40),
+            as_of in prop::option::of(0..70i32),
+        ) {
+            let vocab = demarche::vocab::Vocabulary::builtin();
+            let mut l = Ledger::in_memory();
+            let ops: Vec<Op> = says
+                .iter()
+                .map(|&(party, stance, day)| Op::Say { party, subject: 0, stance, day })
+                .collect();
+            apply(&mut l, &ops, &mut Vec::new());
+            let as_of = as_of.map(|d| jiff::civil::date(2021, 1, 1) + jiff::Span::new().days(i64::from(d)));
+            let q = Query { as_of, ..Query::default() };
+            let got = l.positions_replay(&q).expect("replay");
+            // The latest (day, seq) of each (party, modality), said by the as-of date.
+            let mut want = std::collections::BTreeMap::new();
+            for (i, &(party, stance, day)) in says.iter().enumerate() {
+                let said = jiff::civil::date(2021, 1, 1) + jiff::Span::new().days(i64::from(day));
+                if as_of.is_some_and(|d| said > d) {
+                    continue;
+                }
+                let modality = vocab.modality(STANCES[stance]);
+                let at = (day, i as u64 + 1);
+                let e = want.entry((PARTIES[party], modality)).or_insert((at, STANCES[stance]));
+                if at >= e.0 {
+                    *e = (at, STANCES[stance]);
+                }
+            }
+            prop_assert_eq!(got.len(), want.len(), "{:?}", got);
+            for p in &got {
+                prop_assert_eq!(vocab.modality(&p.stance), p.key.modality);
+                let (at, stance) = want[&(p.key.party.as_str(), p.key.modality)];
+                prop_assert_eq!((p.seq, p.stance.as_str()), (at.1, stance), "{:?}", p);
+            }
+            prop_assert_eq!(l.positions(&q).expect("positions"), got);
+        }
 
         /// For random ledgers and random dates, the answer from a snapshot and the
         /// events after it equals a full replay from seq 1 — also when the snapshot
@@ -542,4 +596,73 @@ fn snapshots_spanning_many_chunks_equal_a_full_replay() {
             );
         }
     }
+}
+
+/// A demand and a claim that it has not been met stand side by side: the US
+/// demanded that Russia withdraw from Georgia (16 August 2008) and, a week
+/// later, denied that it had (22 August). The second is what is the case, not
+/// a change of line; Russia's own announcement stands beside both.
+#[test]
+fn a_demand_stands_beside_a_claim_that_it_is_unmet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let said = |date: &str, party: &str, stance: &str| {
+        serde_json::json!({
+            "type": "statement", "said_on": date, "party": party, "stance": stance,
+            "proposition": {"predicate": "withdrawal", "subjects": ["RUS"], "location": "GEO"},
+            "quote": "q", "source": {"publisher": "p"}
+        })
+        .to_string()
+    };
+    for line in [
+        said("2008-08-16", "USA", "demands"),
+        said("2008-08-17", "RUS", "announces"),
+        said("2008-08-22", "USA", "denies"),
+    ] {
+        demarche(dir.path())
+            .args(["append", "--json", &line])
+            .assert()
+            .success();
+    }
+    let out = demarche(dir.path())
+        .args(["positions", "--party", "USA", "--json"])
+        .assert()
+        .success();
+    let ps = lines(&out.get_output().stdout);
+    let held: Vec<(&str, &str)> = ps
+        .iter()
+        .map(|p| {
+            (
+                p["stance"].as_str().expect("stance"),
+                p["modality"].as_str().expect("modality"),
+            )
+        })
+        .collect();
+    assert_eq!(held, [("demands", "normative"), ("denies", "epistemic")]);
+    // The withdrawal view still lists the US as demanding, and Russia's
+    // announcement as a commitment of its own.
+    demarche(dir.path())
+        .args(["positions", "--view", "withdrawal"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("USA    demands"))
+        .stdout(predicate::str::contains("Who says it will withdraw"))
+        .stdout(predicate::str::contains("RUS    announces"));
+    // Between the two dates the US's demand did not change: a denial appeared.
+    let out = demarche(dir.path())
+        .args([
+            "diff",
+            "--from",
+            "2008-08-20",
+            "--to",
+            "2008-08-23",
+            "--party",
+            "USA",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let changes = lines(&out.get_output().stdout);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["change"], "appeared");
+    assert_eq!(changes[0]["position"]["stance"], "denies");
 }

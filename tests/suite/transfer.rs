@@ -576,8 +576,8 @@ fn gdelt_rows_become_statements_and_the_rest_are_counted_by_reason() {
     assert_eq!(v["appended"], 14);
     assert_eq!(v["rows_skipped"]["total"], 16);
     let reasons = &v["rows_skipped"]["by_reason"];
-    assert_eq!(reasons["CAMEO code with no predicate"], 5);
-    assert_eq!(reasons["unmapped CAMEO code"], 4);
+    assert_eq!(reasons["CAMEO code with no predicate"], 6);
+    assert_eq!(reasons["unmapped CAMEO code"], 3);
     assert_eq!(reasons["no Actor1"], 1);
     assert_eq!(reasons["no Actor2"], 1);
     // The first row, as recorded: the party, the code's stance and predicate,
