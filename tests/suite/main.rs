@@ -6,6 +6,7 @@
 mod common;
 
 mod cli;
+mod compat;
 mod draw;
 mod engines;
 mod evidence;
