@@ -450,7 +450,11 @@ fn foreign_entry(path: &Path) -> Option<String> {
     let dir = std::fs::read_dir(path).ok()?;
     dir.flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| !matches!(n.as_str(), "conf" | "db" | "blobs") && !n.starts_with("snap."))
+        .find(|n| {
+            !matches!(n.as_str(), "conf" | "db" | "blobs")
+                && !n.starts_with("snap.")
+                && !redb_engine::is_new_file(n)
+        })
 }
 
 fn sync_dir(path: &Path) -> Result<()> {

@@ -138,7 +138,10 @@ Who says it will withdraw, or will not"
             }
         }
         Some("presence") => {
-            writeln!(out, "Who denies, acknowledges or asserts presence where")?;
+            writeln!(
+                out,
+                "Who asserts, denies, acknowledges or accuses presence where"
+            )?;
             let mut by_place: std::collections::BTreeMap<Option<String>, Vec<&Position>> =
                 std::collections::BTreeMap::new();
             for p in ps

@@ -98,6 +98,10 @@ impl Ledger {
                             group.push(b);
                         }
                         Err(e) => {
+                            // The blocks read before the failure come first.
+                            if !group.is_empty() {
+                                let _ = tx.send(Ok((n, std::mem::take(&mut group))));
+                            }
                             let _ = tx.send(Err(e));
                             return;
                         }

@@ -281,29 +281,47 @@ fn foreign_entry(path: &Path) -> Option<String> {
         .find(|n| n != FILE && !is_new_file(n))
 }
 
-/// The name of a database being created, beside [`FILE`].
+/// A name for a database being created, beside [`FILE`]: the process id and
+/// a random number, so that no two creators share one.
 fn new_file_name() -> String {
-    format!("{FILE}.{}.new", std::process::id())
+    let mut nonce = [0u8; 8];
+    // Without randomness the time is unique enough beside the process id.
+    if getrandom::fill(&mut nonce).is_err() {
+        nonce = jiff::Timestamp::now().as_nanosecond().to_le_bytes()[..8]
+            .try_into()
+            .expect("8 bytes");
+    }
+    format!(
+        "{FILE}.{}-{}.new",
+        std::process::id(),
+        u64::from_le_bytes(nonce)
+    )
 }
 
 /// Whether `name` is that of a database being created (or whose creation was
 /// cut short: such a file is never opened as the ledger).
-fn is_new_file(name: &str) -> bool {
+pub(crate) fn is_new_file(name: &str) -> bool {
     name.strip_prefix(FILE)
         .and_then(|rest| rest.strip_prefix('.'))
         .and_then(|rest| rest.strip_suffix(".new"))
-        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit() || b == b'-'))
 }
 
 /// Creates the ledger's database whole or not at all: made and marked under a
-/// name of its own, fsynced, then linked into place only if no other process
-/// got there first (a kill at any instant leaves either no ledger, or a
-/// complete empty one, and never a file that is not a database).
+/// name of its own, then linked into place only if no other process got there
+/// first (a kill at any instant leaves either no ledger, or a complete empty
+/// one, and never a file that is not a database). On a filesystem without
+/// hard links the database is made in place, as a crash test cannot reach.
 fn create_whole(dir: &Path, file: &Path) -> Result<()> {
     let new = dir.join(new_file_name());
     let io = |context: String| move |source| StoreError::Io { context, source };
-    let _ = std::fs::remove_file(&new);
-    {
+    // A name no other process can hold: refused if it exists.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&new)
+        .map_err(io(format!("cannot create {}", new.display())))?;
+    let made = (|| -> Result<()> {
         let db = builder().create(&new).map_err(|e| open_error(dir, e))?;
         let tx = db.begin_write().map_err(err("cannot create the ledger"))?;
         {
@@ -313,16 +331,21 @@ fn create_whole(dir: &Path, file: &Path) -> Result<()> {
             t.insert(MARKER_KEY, MARKER)
                 .map_err(err("cannot write the ledger marker"))?;
         }
-        tx.commit().map_err(err("cannot create the ledger"))?;
-    }
-    let linked = std::fs::hard_link(&new, file);
-    std::fs::remove_file(&new).map_err(io(format!("cannot remove {}", new.display())))?;
-    match linked {
-        Ok(()) => {}
-        // Another process created it meanwhile: that one is the ledger.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io(format!("cannot create {}", file.display()))(e)),
-    }
+        tx.commit().map_err(err("cannot create the ledger"))
+    })();
+    let linked = made.and_then(|()| {
+        std::fs::hard_link(&new, file).or_else(|e| match e.kind() {
+            // Another process created it meanwhile: that one is the ledger.
+            std::io::ErrorKind::AlreadyExists => Ok(()),
+            // No hard links here: the writer below creates it in place.
+            std::io::ErrorKind::Unsupported | std::io::ErrorKind::PermissionDenied => Ok(()),
+            _ => Err(io(format!("cannot create {}", file.display()))(e)),
+        })
+    });
+    // Only the name of our own making is removed; the ledger, if linked,
+    // lives on under its own name.
+    let _ = std::fs::remove_file(&new);
+    linked?;
     super::sync_dir(dir)
 }
 

@@ -45,7 +45,11 @@ fn a_ledger_of_the_first_release_opens_verifies_and_means_the_same() {
         let dir = copy_of(engine);
         assert_eq!(run(dir.path(), &["head"]), head, "{engine}");
         run(dir.path(), &["verify", "--expect-head", head.trim()]);
-        assert_eq!(run(dir.path(), &["export"]), read("export.jsonl"), "{engine}");
+        assert_eq!(
+            run(dir.path(), &["export"]),
+            read("export.jsonl"),
+            "{engine}"
+        );
         let now: Vec<Value> = run(dir.path(), &["positions", "--json"])
             .lines()
             .map(|l| serde_json::from_str(l).expect("JSON"))

@@ -278,6 +278,15 @@ fn a_redb_ledger_whose_creation_was_cut_short_is_created_again() {
     demarche(&cut).arg("demo").assert().success();
     demarche(&cut).arg("verify").assert().success();
     assert_eq!(head_json(&cut)["engine"], "redb");
+    // Nor does it keep a sled ledger from being made there.
+    let cut_sled = dir.path().join("cut-sled");
+    std::fs::create_dir_all(&cut_sled).expect("dir");
+    std::fs::write(cut_sled.join("ledger.redb.4242-17.new"), b"half").expect("write");
+    demarche(&cut_sled)
+        .args(["init", "--engine", "sled"])
+        .assert()
+        .success();
+    demarche(&cut_sled).arg("demo").assert().success();
     // A database made but never marked, with nothing in it, is that new ledger.
     let unmarked = dir.path().join("unmarked");
     std::fs::create_dir_all(&unmarked).expect("dir");
