@@ -78,6 +78,16 @@ pub struct StanceDef {
     pub description: String,
 }
 
+/// What a predicate needs of a statement's proposition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Requirement {
+    /// At least one subject (whose forces withdraw, whose presence).
+    Subjects,
+    /// A location (withdrawn from where, present where).
+    Location,
+}
+
 /// One predicate of the vocabulary.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PredicateDef {
@@ -85,6 +95,9 @@ pub struct PredicateDef {
     pub id: String,
     /// Human label.
     pub label: String,
+    /// What a statement on it must name; a statement that lacks it is refused.
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
     /// What it means.
     pub description: String,
 }

@@ -466,7 +466,10 @@ impl Corpus {
             push_str(&mut s, self.rng.pick(HEDGES));
         }
         s.push_str(r#","proposition":{"predicate":"#);
-        push_str(&mut s, self.rng.pick(PREDICATES));
+        let predicate = self.rng.pick(PREDICATES);
+        // Withdrawal and presence need a place (schema/vocabulary.json).
+        let needs_place = matches!(predicate, "withdrawal" | "presence");
+        push_str(&mut s, predicate);
         s.push_str(r#","subjects":["#);
         let n = match self.rng.below(10) {
             0..=5 => 1,
@@ -487,7 +490,7 @@ impl Corpus {
             push_str(&mut s, a);
         }
         s.push(']');
-        if self.rng.chance(85) {
+        if self.rng.chance(85) || needs_place {
             s.push_str(r#","location":"#);
             push_str(&mut s, self.rng.pick(PLACES));
         }

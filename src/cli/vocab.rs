@@ -7,7 +7,7 @@ use super::open::open_or_starter;
 use super::record::append_one;
 use demarche::event::Event;
 use demarche::json::{self, view};
-use demarche::vocab::Vocabulary;
+use demarche::vocab::{Requirement, Vocabulary};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -34,7 +34,19 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
         }
         writeln!(out, "\nPredicates:")?;
         for p in &v.predicates {
-            writeln!(out, "  {:<21} {}", p.id, p.description)?;
+            let needs: Vec<&str> = p
+                .requires
+                .iter()
+                .map(|r| match r {
+                    Requirement::Subjects => "subjects",
+                    Requirement::Location => "a location",
+                })
+                .collect();
+            let needs = match needs.is_empty() {
+                true => String::new(),
+                false => format!(" (needs {})", needs.join(" and ")),
+            };
+            writeln!(out, "  {:<21} {}{needs}", p.id, p.description)?;
         }
         writeln!(
             out,

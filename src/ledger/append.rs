@@ -301,7 +301,13 @@ impl Ledger {
                         }
                     }
                     let event = this
-                        .check(event, &mut actors, seq, (start.size, &batch_kinds))
+                        .check(
+                            event,
+                            &mut actors,
+                            seq,
+                            (start.size, &batch_kinds),
+                            original.is_some(),
+                        )
                         .map_err(reject)?;
                     let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
                     if let Some(known) = &mut known {

@@ -5,7 +5,7 @@
 use super::Ledger;
 use crate::event::{Event, Seq, Statement};
 use crate::input::InputError;
-use crate::vocab::{ActorError, Actors, Vocabulary};
+use crate::vocab::{ActorError, Actors, Requirement, Vocabulary};
 use std::collections::HashMap;
 
 /// What is known about an event that a later correction or retraction may name.
@@ -29,13 +29,16 @@ pub(super) fn kind_of(e: &Event) -> Kind {
 
 impl Ledger {
     /// Checks an event against the vocabulary, the actors and the ledger, and
-    /// returns it with every actor name replaced by its canonical id.
+    /// returns it with every actor name replaced by its canonical id. An event
+    /// `restoring` a record of an export is not held to what its predicate
+    /// requires: it was valid by the rules of the release that recorded it.
     pub(super) fn check(
         &self,
         event: Event,
         actors: &mut Actors,
         seq: Seq,
         (batch_start, batch): (Seq, &HashMap<Seq, Kind>),
+        restoring: bool,
     ) -> std::result::Result<Event, InputError> {
         /// Replaces an actor name by its canonical id; `field` names it on error.
         fn canon(
@@ -68,6 +71,25 @@ impl Ledger {
                     format!("unknown predicate {u}"),
                 )
             })?;
+            // A record restored from an export was valid when it was made.
+            let requires = match restoring {
+                true => &[][..],
+                false => vocab
+                    .predicate(&pr.predicate)
+                    .map_or(&[][..], |d| &d.requires[..]),
+            };
+            for need in requires {
+                let (field, missing) = match need {
+                    Requirement::Subjects => ("subjects", pr.subjects.is_empty()),
+                    Requirement::Location => ("location", pr.location.is_none()),
+                };
+                if missing {
+                    return Err(InputError::new(
+                        format!("{p}proposition.{field}"),
+                        format!("{} needs {field}", pr.predicate),
+                    ));
+                }
+            }
             for i in 0..pr.subjects.len() {
                 canon(actors, &mut pr.subjects[i], || {
                     format!("{p}proposition.subjects[{i}]")

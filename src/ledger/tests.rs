@@ -107,3 +107,57 @@ fn a_saved_snapshot_loads_back() {
         .expect("a valid snapshot");
     assert_eq!((loaded.seq, loaded.hash), (snap.seq, snap.hash));
 }
+
+/// A withdrawal without a place, as a release before per-predicate
+/// requirements could record it.
+fn placeless_withdrawal() -> Event {
+    parse_event(
+        r#"{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS"]},"quote":"q","source":{"publisher":"p"}}"#,
+    )
+    .expect("parses")
+}
+
+#[test]
+fn a_predicate_refuses_a_statement_without_what_it_requires() {
+    let mut l = Ledger::in_memory();
+    let err = l.append(placeless_withdrawal()).expect_err("no location");
+    assert!(
+        err.to_string()
+            .contains("field `proposition.location`: withdrawal needs location"),
+        "{err}"
+    );
+    let presence = parse_event(
+        r#"{"type":"statement","said_on":"2021-01-28","party":"RUS","stance":"denies","proposition":{"predicate":"presence","location":"LBY"},"quote":"q","source":{"publisher":"p"}}"#,
+    )
+    .expect("parses");
+    let err = l.append(presence).expect_err("no subject");
+    assert!(err.to_string().contains("`proposition.subjects`"), "{err}");
+    assert_eq!(l.head().expect("head").size, 0);
+}
+
+#[test]
+fn a_record_restored_from_an_export_keeps_what_its_release_accepted() {
+    // The record as the earlier release sealed it.
+    let event = placeless_withdrawal();
+    let payload = codec::encode_event(&event).expect("encode");
+    let header = RecordHeader::v1(1, 1_000, crate::event::Hash::ZERO, payload.len() as u32);
+    let hash = crate::chain::link_hash(&header, &crate::chain::payload_digest(&payload));
+    let original = Original {
+        seq: 1,
+        recorded_at: 1_000,
+        prev: crate::event::Hash::ZERO,
+        hash,
+    };
+    let mut l = Ledger::in_memory();
+    let summary = l
+        .import_batch(
+            [Ok(Incoming {
+                event,
+                original: Some(original),
+            })],
+            BatchOptions::default(),
+        )
+        .expect("a rebuild restores it");
+    assert_eq!(summary.head.hash, hash);
+    assert!(l.verify(None).expect("verify").is_intact());
+}
