@@ -102,6 +102,22 @@ pub struct PredicateDef {
     pub description: String,
 }
 
+/// A controlled qualifier: what exactly a proposition is about (which forces
+/// are present, who is expelled), with the predicates it applies to and the
+/// other names it is known by.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QualifierDef {
+    /// Id used in events.
+    pub id: String,
+    /// Human label.
+    pub label: String,
+    /// The predicates it narrows.
+    pub predicates: Vec<String>,
+    /// Other names that resolve to it.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
 /// The nearest CAMEO (and PLOVER) code of a (stance, predicate) pair.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Mapping {
@@ -128,6 +144,9 @@ pub struct Vocabulary {
     pub stances: Vec<StanceDef>,
     /// Predicates.
     pub predicates: Vec<PredicateDef>,
+    /// The qualifiers a proposition may carry.
+    #[serde(default)]
+    pub qualifiers: Vec<QualifierDef>,
     /// Version of the mapping table.
     pub mapping_version: u32,
     /// Mapping entries, specific pairs before `*` fallbacks.
@@ -156,6 +175,30 @@ impl Vocabulary {
     pub fn modality(&self, stance: &str) -> Modality {
         self.stance(stance)
             .map_or(Modality::Normative, |s| s.modality)
+    }
+
+    /// The id of the qualifier `name` (an id or an alias) for `predicate`.
+    ///
+    /// # Errors
+    /// [`Unknown`], with the close matches among the qualifiers of `predicate`.
+    pub fn resolve_qualifier(&self, predicate: &str, name: &str) -> Result<&str, Unknown> {
+        let fits = |q: &&QualifierDef| q.predicates.iter().any(|p| p == predicate);
+        self.qualifiers
+            .iter()
+            .filter(fits)
+            .find(|q| q.id == name || q.aliases.iter().any(|a| a == name))
+            .map(|q| q.id.as_str())
+            .ok_or_else(|| Unknown {
+                name: name.to_string(),
+                suggestions: close_matches(
+                    name,
+                    self.qualifiers
+                        .iter()
+                        .filter(fits)
+                        .flat_map(|q| std::iter::once(&q.id).chain(&q.aliases))
+                        .map(String::as_str),
+                ),
+            })
     }
 
     /// A predicate by id.

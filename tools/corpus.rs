@@ -494,7 +494,8 @@ impl Corpus {
             s.push_str(r#","location":"#);
             push_str(&mut s, self.rng.pick(PLACES));
         }
-        if self.rng.chance(10) {
+        // Qualifiers narrow the forces of a withdrawal or a presence.
+        if self.rng.chance(10) && needs_place {
             s.push_str(r#","qualifier":"#);
             push_str(&mut s, self.rng.pick(QUALIFIERS));
         }

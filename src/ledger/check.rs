@@ -78,6 +78,17 @@ impl Ledger {
                     .predicate(&pr.predicate)
                     .map_or(&[][..], |d| &d.requires[..]),
             };
+            if let (Some(q), false) = (&mut pr.qualifier, restoring) {
+                let id = vocab.resolve_qualifier(&pr.predicate, q).map_err(|u| {
+                    InputError::new(
+                        format!("{p}proposition.qualifier"),
+                        format!("unknown qualifier {u} for {}", pr.predicate),
+                    )
+                })?;
+                if id != q.as_str() {
+                    *q = id.to_string();
+                }
+            }
             for need in requires {
                 let (field, missing) = match need {
                     Requirement::Subjects => ("subjects", pr.subjects.is_empty()),

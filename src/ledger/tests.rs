@@ -161,3 +161,51 @@ fn a_record_restored_from_an_export_keeps_what_its_release_accepted() {
     assert_eq!(summary.head.hash, hash);
     assert!(l.verify(None).expect("verify").is_intact());
 }
+
+fn with_qualifier(predicate: &str, qualifier: &str) -> Event {
+    parse_event(&format!(
+        r#"{{"type":"statement","said_on":"2008-08-20","party":"RUS","stance":"announces","proposition":{{"predicate":"{predicate}","subjects":["RUS"],"location":"GEO","qualifier":"{qualifier}"}},"quote":"q","source":{{"publisher":"p"}}}}"#
+    ))
+    .expect("parses")
+}
+
+#[test]
+fn qualifiers_are_controlled_and_their_aliases_make_one_position() {
+    let mut l = Ledger::in_memory();
+    // Two names of one thing are one qualifier, so one position.
+    let a = l
+        .append(with_qualifier("withdrawal", "peacekeeping-forces"))
+        .expect("an alias");
+    let b = l
+        .append(with_qualifier("withdrawal", "peacekeepers"))
+        .expect("the id");
+    for r in [&a, &b] {
+        let s = r
+            .event
+            .as_ref()
+            .and_then(Event::statement)
+            .expect("statement");
+        assert_eq!(s.proposition.qualifier.as_deref(), Some("peacekeepers"));
+    }
+    let ps = l
+        .positions(&crate::projection::Query::default())
+        .expect("positions");
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!(ps[0].statements, vec![1, 2]);
+    // An unknown one is refused with the close matches.
+    let err = l
+        .append(with_qualifier("withdrawal", "peacekeeper-forces"))
+        .expect_err("unknown");
+    let text = err.to_string();
+    assert!(text.contains("field `proposition.qualifier`"), "{text}");
+    assert!(
+        text.contains("close matches: peacekeeping-forces"),
+        "{text}"
+    );
+    // A qualifier of another predicate is not one of this one's.
+    let err = l
+        .append(with_qualifier("withdrawal", "ambassador"))
+        .expect_err("not a qualifier of withdrawal");
+    assert!(err.to_string().contains("for withdrawal"), "{err}");
+    assert_eq!(l.head().expect("head").size, 2);
+}

@@ -38,6 +38,41 @@ fn the_schema_lists_exactly_the_vocabulary() {
 }
 
 #[test]
+fn every_qualifier_narrows_known_predicates_and_every_name_means_one_thing() {
+    let vocab = Vocabulary::builtin();
+    assert!(vocab.qualifiers.len() >= 10);
+    let mut ids = std::collections::BTreeSet::new();
+    for q in &vocab.qualifiers {
+        assert!(ids.insert(q.id.as_str()), "{} twice", q.id);
+        assert!(!q.predicates.is_empty(), "{}", q.id);
+        for p in &q.predicates {
+            assert!(vocab.predicate(p).is_some(), "{}: {p}", q.id);
+        }
+    }
+    // Within a predicate, a name (id or alias) resolves to one qualifier, and
+    // every name has the form the line format takes.
+    for p in &vocab.predicates {
+        let mut names = std::collections::BTreeMap::new();
+        for q in vocab
+            .qualifiers
+            .iter()
+            .filter(|q| q.predicates.contains(&p.id))
+        {
+            for name in std::iter::once(&q.id).chain(&q.aliases) {
+                assert!(
+                    name.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                    "{name}"
+                );
+                let before = names.insert(name.clone(), q.id.as_str());
+                assert!(before.is_none(), "{}: {name} names two qualifiers", p.id);
+                assert_eq!(vocab.resolve_qualifier(&p.id, name), Ok(q.id.as_str()));
+            }
+        }
+    }
+}
+
+#[test]
 fn the_schema_examples_are_events_the_parser_accepts() {
     let s = schema();
     let examples = s["examples"].as_array().expect("examples");
