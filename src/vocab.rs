@@ -367,7 +367,10 @@ struct StarterFile {
     actors: Vec<StarterActor>,
 }
 
-/// Kinds an actor may have.
+/// Kinds an actor may have: `region` for a territory that is not a state
+/// (South Ossetia, Crimea, Kosovo before its recognition), `authority` for
+/// whoever governs in fact without being the recognised government (a junta,
+/// a de facto administration).
 pub const ACTOR_KINDS: &[&str] = &[
     "state",
     "organisation",
@@ -375,6 +378,8 @@ pub const ACTOR_KINDS: &[&str] = &[
     "person",
     "group",
     "company",
+    "region",
+    "authority",
     "other",
 ];
 

@@ -666,3 +666,98 @@ fn a_demand_stands_beside_a_claim_that_it_is_unmet() {
     assert_eq!(changes[0]["change"], "appeared");
     assert_eq!(changes[0]["position"]["stance"], "denies");
 }
+
+/// Kosovo's declaration of independence (17 February 2008): Serbia rejects
+/// it the same day; the next day the United States and the United Kingdom
+/// recognise Kosovo and Russia condemns the declaration. A recognition is a
+/// formal act, the condemnation a judgement and the rejection a stance on
+/// what should be: three modalities, side by side, each from its own date.
+#[test]
+fn a_recognition_and_its_condemnation_stand_apart_and_in_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let said = |date: &str, party: &str, stance: &str, quote: &str| {
+        serde_json::json!({
+            "type": "statement", "said_on": date, "party": party, "stance": stance,
+            "proposition": {"predicate": "independence", "subjects": ["XKX"], "location": "XKX"},
+            "quote": quote, "source": {"publisher": "news reports of February 2008"}
+        })
+        .to_string()
+    };
+    for line in [
+        said("2008-02-17", "SRB", "rejects", "Serbia will never recognise the independence of Kosovo"),
+        said("2008-02-18", "USA", "recognises", "the United States has today formally recognized Kosovo as a sovereign and independent state"),
+        said("2008-02-18", "GBR", "recognises", "the United Kingdom recognises Kosovo as an independent state"),
+        said("2008-02-18", "RUS", "condemns", "Russia condemns the unilateral declaration of independence"),
+    ] {
+        demarche(dir.path())
+            .args(["append", "--json", &line])
+            .assert()
+            .success();
+    }
+    let held = |as_of: &str| -> Vec<(String, String, String)> {
+        let out = demarche(dir.path())
+            .args([
+                "positions",
+                "--predicate",
+                "independence",
+                "--as-of",
+                as_of,
+                "--json",
+            ])
+            .assert()
+            .success();
+        lines(&out.get_output().stdout)
+            .iter()
+            .map(|p| {
+                let s = |k: &str| p[k].as_str().expect("string").to_string();
+                (s("party"), s("stance"), s("modality"))
+            })
+            .collect()
+    };
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(held("2008-02-17"), [s("SRB", "rejects", "normative")]);
+    assert_eq!(
+        held("2008-02-19"),
+        [
+            s("GBR", "recognises", "formal"),
+            s("RUS", "condemns", "evaluative"),
+            s("SRB", "rejects", "normative"),
+            s("USA", "recognises", "formal"),
+        ]
+    );
+    // A territory that is not (yet) a state, and whoever governs it in fact,
+    // are actors of their own kinds.
+    demarche(dir.path())
+        .args([
+            "actor",
+            "add",
+            "--id",
+            "XTR",
+            "--name",
+            "Transnistria",
+            "--kind",
+            "region",
+        ])
+        .assert()
+        .success();
+    demarche(dir.path())
+        .args(["actor", "list", "--kind", "region"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("XTR"));
+    demarche(dir.path())
+        .args([
+            "actor",
+            "add",
+            "--id",
+            "XTR-ADM",
+            "--name",
+            "Transnistrian administration",
+            "--kind",
+            "authority",
+            "--parent",
+            "XTR",
+        ])
+        .assert()
+        .success();
+}

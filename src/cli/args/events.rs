@@ -148,7 +148,8 @@ pub enum ActorCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// state, organisation, body, person, group, company or other.
+        /// state, organisation, body, person, group, company, region (a territory
+        /// that is not a state), authority (who governs in fact: a junta) or other.
         #[arg(long)]
         kind: String,
         /// Another name (repeat for several).
