@@ -5,7 +5,7 @@
 //! A bundle is one JSON object:
 //!
 //! ```text
-//! {"format": "demarche-evidence 1",
+//! {"format": "demarche-evidence 2",
 //!  "checkpoint": "<C2SP signed note of the tree's checkpoint>",
 //!  "query": {"as_of": DATE|null, "known_at": {"seq": N}|{"time": RFC3339}|null,
 //!            "filter": {"party", "stance", "predicate", "subject", "location"}},
@@ -18,6 +18,10 @@
 //! checks its inclusion proof against the signed root, and folds the records
 //! under the query with the projection's own rules: the positions must come
 //! out exactly as the bundle states them.
+//!
+//! Format 2 bundles state each position's `modality`; bundles of format 1,
+//! made before modalities, are still checked by the rule they were made under
+//! (one position per proposition, whatever the modality).
 //!
 //! What a bundle cannot show: that the ledger holds no *other* statement that
 //! would change a position (a later denial, say). It proves that the records
@@ -48,8 +52,12 @@ pub enum BuildError {
     Sign(NoteError),
 }
 
-/// The `format` of a bundle.
-pub const FORMAT: &str = "demarche-evidence 1";
+/// The `format` of a bundle made now: its positions carry their modality.
+pub const FORMAT: &str = "demarche-evidence 2";
+
+/// The `format` of bundles made before modalities: still checked, by the rule
+/// they were made under (one position per proposition, no `modality` field).
+pub const FORMAT_1: &str = "demarche-evidence 1";
 
 /// The largest bundle [`check`] reads.
 pub const MAX_BUNDLE: usize = 256 << 20;
@@ -317,9 +325,15 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
         &["format", "checkpoint", "query", "positions", "records"],
         "the bundle",
     )?;
-    if field(m, "format")?.as_str() != Some(FORMAT) {
-        return Err(malformed(format!("`format` is not \"{FORMAT}\"")));
-    }
+    let format_1 = match field(m, "format")?.as_str() {
+        Some(FORMAT) => false,
+        Some(FORMAT_1) => true,
+        _ => {
+            return Err(malformed(format!(
+                "`format` is not \"{FORMAT}\" (nor \"{FORMAT_1}\")"
+            )))
+        }
+    };
     let signed = field(m, "checkpoint")?
         .as_str()
         .ok_or_else(|| malformed("`checkpoint` must be a string"))?;
@@ -401,10 +415,19 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
         });
     }
     let entries: Vec<Entry> = recorded.iter().cloned().map(Entry::from).collect();
-    let derived: Vec<Value> = projection::positions(&entries, &query)
-        .iter()
-        .map(|p| serde_json::to_value(PositionJson(p)).expect("JSON"))
-        .collect();
+    let derived: Vec<Value> = match format_1 {
+        false => projection::positions(&entries, &query),
+        true => projection::positions_without_modalities(&entries, &query),
+    }
+    .iter()
+    .map(|p| {
+        let mut v = serde_json::to_value(PositionJson(p)).expect("JSON");
+        if format_1 {
+            v.as_object_mut().expect("an object").remove("modality");
+        }
+        v
+    })
+    .collect();
     if &derived != stated {
         let first = derived
             .iter()

@@ -194,6 +194,9 @@ pub struct Fold<'q> {
     index: HashMap<PositionKey, usize, rustc_hash::FxBuildHasher>,
     /// The stances met so far, by number, with their modalities.
     stances: Vec<(String, Modality)>,
+    /// Whether positions are kept apart by modality (always, but for checking
+    /// what was derived before modalities existed).
+    by_modality: bool,
 }
 
 /// The key of a statement's position about `subject`.
@@ -217,6 +220,7 @@ impl<'q> Fold<'q> {
             slots: Vec::new(),
             index: HashMap::default(),
             stances: Vec::new(),
+            by_modality: true,
         }
     }
 
@@ -256,12 +260,24 @@ impl<'q> Fold<'q> {
         i
     }
 
-    /// The number of a stance in this fold, and its modality.
+    /// The same fold with one position per proposition whatever the modality,
+    /// as positions were derived before modalities existed: for checking what
+    /// was derived then (evidence bundles of format 1). Every key then says
+    /// normative.
+    pub fn without_modalities(mut self) -> Self {
+        self.by_modality = false;
+        self
+    }
+
+    /// The number of a stance in this fold, and the modality it keys.
     pub(crate) fn stance_id(&mut self, stance: &str) -> (u16, Modality) {
         match self.stances.iter().position(|(s, _)| s == stance) {
             Some(i) => (i as u16, self.stances[i].1),
             None => {
-                let modality = Vocabulary::builtin().modality(stance);
+                let modality = match self.by_modality {
+                    true => Vocabulary::builtin().modality(stance),
+                    false => Modality::Normative,
+                };
                 self.stances.push((stance.to_string(), modality));
                 ((self.stances.len() - 1) as u16, modality)
             }
@@ -408,8 +424,20 @@ impl<'q> Fold<'q> {
 
 /// Positions from events in seq order, in one call (two passes over `events`).
 pub fn positions(events: &[Entry], query: &Query) -> Vec<Position> {
+    fold_all(
+        events,
+        Fold::new(query, Amendments::collect(events, query.known_at)),
+    )
+}
+
+/// [`positions`] as they were derived before modalities existed: one per
+/// proposition, whatever the modality of its stance (every key says normative).
+pub fn positions_without_modalities(events: &[Entry], query: &Query) -> Vec<Position> {
     let amendments = Amendments::collect(events, query.known_at);
-    let mut fold = Fold::new(query, amendments);
+    fold_all(events, Fold::new(query, amendments).without_modalities())
+}
+
+fn fold_all(events: &[Entry], mut fold: Fold<'_>) -> Vec<Position> {
     for r in events {
         fold.add(r);
     }

@@ -84,3 +84,27 @@ fn a_ledger_of_the_first_release_opens_verifies_and_means_the_same() {
         assert!(run(dir.path(), &["head"]).starts_with("14:"));
     }
 }
+
+/// A bundle of the first release (format 1) was derived with one position per
+/// proposition: it still checks by that rule, and a change to it still fails.
+#[test]
+fn an_evidence_bundle_of_the_first_release_still_checks() {
+    let check = |bundle: &Path| {
+        bin()
+            .arg("check-evidence")
+            .arg("--key")
+            .arg(fixtures().join("evidence-1.vkey"))
+            .arg(bundle)
+            .assert()
+    };
+    check(&fixtures().join("evidence-1.json")).success();
+    // The same bundle with the denial's position turned back into a call:
+    // its signed content no longer holds.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let edited = dir.path().join("edited.json");
+    let text =
+        read("evidence-1.json").replacen(r#""stance": "denies""#, r#""stance": "calls-for""#, 1);
+    assert_ne!(text, read("evidence-1.json"));
+    std::fs::write(&edited, text).expect("write");
+    check(&edited).code(1);
+}
