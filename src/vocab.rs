@@ -220,13 +220,13 @@ impl Vocabulary {
         }
     }
 
-    /// Checks a predicate id.
+    /// Checks a predicate id, and gives its definition.
     ///
     /// # Errors
     /// [`Unknown`] with the closest predicate ids.
-    pub fn check_predicate(&self, id: &str) -> Result<(), Unknown> {
+    pub fn check_predicate(&self, id: &str) -> Result<&PredicateDef, Unknown> {
         match self.predicate(id) {
-            Some(_) => Ok(()),
+            Some(p) => Ok(p),
             None => Err(Unknown {
                 name: id.to_string(),
                 suggestions: close_matches(id, self.predicates.iter().map(|x| x.id.as_str())),

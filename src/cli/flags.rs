@@ -82,6 +82,7 @@ pub(super) fn check_predicate(v: Option<&str>) -> Result<()> {
     match v {
         Some(x) => Vocabulary::builtin()
             .check_predicate(x)
+            .map(|_| ())
             .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}"))),
         None => Ok(()),
     }

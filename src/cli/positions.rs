@@ -58,6 +58,14 @@ fn actor_name(actors: &Actors, id: &str) -> String {
         .map_or(id.to_string(), |a| format!("{id} ({})", a.def.name))
 }
 
+/// ` [qualifier]`, or nothing.
+fn qualifier_text(p: &Position) -> String {
+    p.key
+        .qualifier
+        .as_deref()
+        .map_or(String::new(), |q| format!(" [{q}]"))
+}
+
 pub(super) fn print_positions(
     out: &mut impl Write,
     ps: &[Position],
@@ -94,11 +102,7 @@ pub(super) fn print_positions(
                     } else {
                         "call"
                     };
-                    let q = p
-                        .key
-                        .qualifier
-                        .as_deref()
-                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    let q = qualifier_text(p);
                     writeln!(
                         out,
                         "  {:<6} {:<10} {:<6}{q}  since {}  (seq {})",
@@ -157,11 +161,7 @@ Who says it will withdraw, or will not"
                 writeln!(out, "\nin {place}:")?;
                 for p in list {
                     let what = p.key.subject.as_deref().unwrap_or("(unnamed)");
-                    let q = p
-                        .key
-                        .qualifier
-                        .as_deref()
-                        .map_or(String::new(), |q| format!(" [{q}]"));
+                    let q = qualifier_text(p);
                     writeln!(
                         out,
                         "  {:<6} {} presence of {what}{q}  since {}  (seq {})",

@@ -65,7 +65,7 @@ impl Ledger {
                 InputError::new(format!("{p}stance"), format!("unknown stance {u}"))
             })?;
             let pr = &mut s.proposition;
-            vocab.check_predicate(&pr.predicate).map_err(|u| {
+            let predicate = vocab.check_predicate(&pr.predicate).map_err(|u| {
                 InputError::new(
                     format!("{p}proposition.predicate"),
                     format!("unknown predicate {u}"),
@@ -74,9 +74,7 @@ impl Ledger {
             // A record restored from an export was valid when it was made.
             let requires = match restoring {
                 true => &[][..],
-                false => vocab
-                    .predicate(&pr.predicate)
-                    .map_or(&[][..], |d| &d.requires[..]),
+                false => &predicate.requires[..],
             };
             if let (Some(q), false) = (&mut pr.qualifier, restoring) {
                 let id = vocab.resolve_qualifier(&pr.predicate, q).map_err(|u| {

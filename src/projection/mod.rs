@@ -199,15 +199,20 @@ pub struct Fold<'q> {
     by_modality: bool,
 }
 
-/// The key of a statement's position about `subject`.
-pub fn key_of_statement(s: &Statement, subject: Option<&String>) -> PositionKey {
+/// The key of a statement's position about `subject`, in `modality` (the
+/// vocabulary's modality of its stance, unless a fold keys without them).
+pub fn key_of_statement(
+    s: &Statement,
+    subject: Option<&String>,
+    modality: Modality,
+) -> PositionKey {
     PositionKey {
         party: s.party.clone(),
         predicate: s.proposition.predicate.clone(),
         subject: subject.cloned(),
         location: s.proposition.location.clone(),
         qualifier: s.proposition.qualifier.clone(),
-        modality: Vocabulary::builtin().modality(&s.stance),
+        modality,
     }
 }
 
@@ -310,14 +315,7 @@ impl<'q> Fold<'q> {
                 subject.map(String::as_str),
                 p.location.as_deref(),
             ) {
-                let i = fold.slot(PositionKey {
-                    party: s.party.clone(),
-                    predicate: p.predicate.clone(),
-                    subject: subject.cloned(),
-                    location: p.location.clone(),
-                    qualifier: p.qualifier.clone(),
-                    modality,
-                });
+                let i = fold.slot(key_of_statement(s, subject, modality));
                 fold.put(i, seq, s.said_on, stance, s.hedge.as_deref());
             }
         };
