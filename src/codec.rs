@@ -1,4 +1,4 @@
-//! The stored format, version 1: the only module that configures bincode and the
+//! The stored format: the only module that configures bincode and the
 //! only one that knows the byte layout of a record. `schema/FORMAT.md` documents
 //! every byte; `tests/golden.rs` pins them.
 //!
@@ -8,7 +8,8 @@
 //! offset size field
 //!      0    1 record format version (1)
 //!      1    1 hash algorithm id (1 = BLAKE3)
-//!      2    1 payload encoding (1 = event v1, bincode 2 legacy config)
+//!      2    1 payload encoding (1 = event format 1, 2 = event format 2; both
+//!             bincode 2 legacy config)
 //!      3    1 flags (bit 0: redacted; no other bit may be set)
 //!      4    8 seq, u64 little-endian
 //!     12    8 recorded_at, i64 little-endian, microseconds since 1970-01-01 UTC
@@ -21,11 +22,18 @@
 //! little-endian integers, u64 lengths, u32 enum tags in declaration order, a
 //! one-byte tag for options. That configuration has exactly one encoding per
 //! value; decoding is bounded by [`MAX_PAYLOAD`] and rejects trailing bytes.
+//!
+//! Event format 2 appends three variants to the event enum (a statement and a
+//! correction with the fields of format 2, and a role) and is used exactly when
+//! an event needs one of them ([`Event::needs_format_2`]); every other event is
+//! stored in format 1 as before, so each event has one stored form and records
+//! of earlier releases keep their bytes and hashes. The header's encoding byte
+//! names the format, and must agree with the variant.
 
 use crate::dates::{date_from_days, days_from_date};
 use crate::event::{
-    ActorDef, AliasDef, Correction, Event, EventRef, Hash, Proposition, Retraction, SaidOn, Seq,
-    Source, Speaker, Statement, StatementRef, TimeOfDay,
+    ActorDef, AliasDef, Correction, Event, EventRef, Hash, Proposition, QuoteKind, Retraction,
+    RoleDef, SaidOn, Seq, Source, SourceRef, Speaker, Statement, StatementRef, TimeOfDay,
 };
 use bincode::{BorrowDecode, Encode};
 
@@ -33,8 +41,10 @@ use bincode::{BorrowDecode, Encode};
 pub const FORMAT_VERSION: u8 = 1;
 /// Hash algorithm id of BLAKE3.
 pub const HASH_BLAKE3: u8 = 1;
-/// Payload encoding id of event v1 in bincode's legacy configuration.
+/// Payload encoding id of event format 1 in bincode's legacy configuration.
 pub const ENCODING_EVENT_V1: u8 = 1;
+/// Payload encoding id of event format 2: format 1's variants and three more.
+pub const ENCODING_EVENT_V2: u8 = 2;
 /// Flag bit: the payload was withheld and only its digest is stored.
 pub const FLAG_REDACTED: u8 = 1;
 /// Length of the fixed record header.
@@ -105,6 +115,14 @@ impl RecordHeader {
         }
     }
 
+    /// A header for `payload`, with the encoding its variant needs.
+    pub fn for_payload(seq: Seq, recorded_at: i64, prev: Hash, payload: &[u8]) -> Self {
+        RecordHeader {
+            encoding: encoding_of(payload),
+            ..RecordHeader::v1(seq, recorded_at, prev, payload.len() as u32)
+        }
+    }
+
     /// Whether the payload was withheld.
     pub fn is_redacted(&self) -> bool {
         self.flags & FLAG_REDACTED != 0
@@ -156,7 +174,12 @@ pub fn read_record(bytes: &[u8]) -> Result<(RawRecord<'_>, usize), FormatError> 
     };
     known("record format version", bytes[0], FORMAT_VERSION)?;
     known("hash algorithm", bytes[1], HASH_BLAKE3)?;
-    known("payload encoding", bytes[2], ENCODING_EVENT_V1)?;
+    if !matches!(bytes[2], ENCODING_EVENT_V1 | ENCODING_EVENT_V2) {
+        return Err(FormatError::Unknown {
+            what: "payload encoding",
+            value: bytes[2],
+        });
+    }
     if bytes[3] & !FLAG_REDACTED != 0 {
         return Err(FormatError::Unknown {
             what: "flag bits",
@@ -190,13 +213,33 @@ pub fn read_record(bytes: &[u8]) -> Result<(RawRecord<'_>, usize), FormatError> 
             available: bytes.len(),
         });
     }
-    Ok((
-        RawRecord {
-            header,
-            body: &bytes[HEADER_LEN..total],
-        },
-        total,
-    ))
+    let body = &bytes[HEADER_LEN..total];
+    if !header.is_redacted() && body.len() >= 4 && encoding_of(body) != header.encoding {
+        return Err(FormatError::Payload(format!(
+            "an event of format {} under payload encoding {}",
+            encoding_of(body),
+            header.encoding
+        )));
+    }
+    Ok((RawRecord { header, body }, total))
+}
+
+/// The payload encoding an event's variant tag belongs to: 2 for the variants
+/// of event format 2, else 1.
+pub fn encoding_of(payload: &[u8]) -> u8 {
+    match tag(payload) {
+        Some(TAG_STATEMENT_V2..=TAG_ROLE) => ENCODING_EVENT_V2,
+        _ => ENCODING_EVENT_V1,
+    }
+}
+
+const TAG_STATEMENT_V2: u32 = 5;
+const TAG_ROLE: u32 = 7;
+
+fn tag(payload: &[u8]) -> Option<u32> {
+    payload
+        .get(..4)
+        .map(|t| u32::from_le_bytes(t.try_into().expect("4 bytes")))
 }
 
 /// Iterates over the records of a block (records laid end to end).
@@ -261,6 +304,40 @@ pub(crate) enum WireEvent<'a> {
     Retraction(WireRetraction<'a>),
     Actor(WireActor<'a>),
     Alias(WireAlias<'a>),
+    // Event format 2.
+    StatementV2(WireStatement<'a>, WireMore<'a>),
+    CorrectionV2(WireCorrection<'a>, WireMore<'a>),
+    Role(WireRole<'a>),
+}
+
+/// The fields of a statement that event format 2 adds.
+#[derive(Encode, BorrowDecode, Default, PartialEq, Eq)]
+pub(crate) struct WireMore<'a> {
+    joint_with: Vec<&'a str>,
+    speaker_actor: Option<&'a str>,
+    condition: Option<&'a str>,
+    deadline: Option<i32>,
+    document: Option<&'a str>,
+    /// 0 verbatim, 1 translation, 2 paraphrase.
+    quote_kind: u8,
+    language: Option<&'a str>,
+    more_sources: Vec<WireSource<'a>>,
+}
+
+#[derive(Encode, BorrowDecode, PartialEq, Eq)]
+pub(crate) struct WireSource<'a> {
+    url: Option<&'a str>,
+    publisher: Option<&'a str>,
+    published_on: Option<i32>,
+}
+
+#[derive(Encode, BorrowDecode)]
+pub(crate) struct WireRole<'a> {
+    actor: &'a str,
+    of: &'a str,
+    role: &'a str,
+    from: i32,
+    until: Option<i32>,
 }
 
 #[derive(Encode, BorrowDecode)]
@@ -322,6 +399,27 @@ pub(crate) struct WireAlias<'a> {
     alias: &'a str,
 }
 
+fn to_wire_more(s: &Statement) -> WireMore<'_> {
+    WireMore {
+        joint_with: s.joint_with.iter().map(String::as_str).collect(),
+        speaker_actor: s.speaker.as_ref().and_then(|p| p.actor.as_deref()),
+        condition: s.condition.as_deref(),
+        deadline: s.deadline.map(days_from_date),
+        document: s.proposition.document.as_deref(),
+        quote_kind: s.quote_kind as u8,
+        language: s.language.as_deref(),
+        more_sources: s
+            .more_sources
+            .iter()
+            .map(|x| WireSource {
+                url: x.url.as_deref(),
+                publisher: x.publisher.as_deref(),
+                published_on: x.published_on.map(days_from_date),
+            })
+            .collect(),
+    }
+}
+
 fn to_wire_statement(s: &Statement) -> WireStatement<'_> {
     WireStatement {
         said_on: days_from_date(s.said_on.date),
@@ -355,6 +453,77 @@ fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_string)
 }
 
+fn quote_kind(n: u8) -> Result<QuoteKind, FormatError> {
+    QuoteKind::ALL
+        .get(n as usize)
+        .copied()
+        .ok_or_else(|| FormatError::Payload(format!("unknown quote kind {n}")))
+}
+
+fn from_wire_source(w: &WireSource<'_>) -> Result<Source, FormatError> {
+    Ok(Source {
+        url: owned(w.url),
+        publisher: owned(w.publisher),
+        published_on: w
+            .published_on
+            .map(|d| date_field(d, "sources.published_on"))
+            .transpose()?,
+    })
+}
+
+/// A statement of event format 2 must need it: the format-1 form of the same
+/// statement would be a second stored form of one event.
+fn check_more(more: &WireMore<'_>) -> Result<(), FormatError> {
+    if *more == WireMore::default() {
+        return Err(FormatError::Payload(
+            "an event of format 2 that format 1 holds".into(),
+        ));
+    }
+    quote_kind(more.quote_kind).map(|_| ())
+}
+
+fn check_speaker(w: &WireStatement<'_>, more: &WireMore<'_>) -> Result<(), FormatError> {
+    match w.speaker.is_none() && more.speaker_actor.is_some() {
+        true => Err(FormatError::Payload(
+            "a speaker's actor without a speaker".into(),
+        )),
+        false => Ok(()),
+    }
+}
+
+fn from_wire_statement_v2(
+    w: WireStatement<'_>,
+    more: WireMore<'_>,
+) -> Result<Statement, FormatError> {
+    check_more(&more)?;
+    check_speaker(&w, &more)?;
+    let mut s = from_wire_statement(w)?;
+    fill_more(&mut s, more)?;
+    Ok(s)
+}
+
+/// Sets a format-1 statement's fields of format 2 from `more`.
+fn fill_more(s: &mut Statement, more: WireMore<'_>) -> Result<(), FormatError> {
+    s.joint_with = more.joint_with.into_iter().map(str::to_string).collect();
+    if let Some(p) = &mut s.speaker {
+        p.actor = owned(more.speaker_actor);
+    }
+    s.condition = owned(more.condition);
+    s.deadline = more
+        .deadline
+        .map(|d| date_field(d, "deadline"))
+        .transpose()?;
+    s.proposition.document = owned(more.document);
+    s.quote_kind = quote_kind(more.quote_kind)?;
+    s.language = owned(more.language);
+    s.more_sources = more
+        .more_sources
+        .iter()
+        .map(from_wire_source)
+        .collect::<Result<_, _>>()?;
+    Ok(())
+}
+
 fn from_wire_statement(w: WireStatement<'_>) -> Result<Statement, FormatError> {
     let time = match w.said_at {
         Some(t) if t.seconds >= 86_400 => {
@@ -372,19 +541,27 @@ fn from_wire_statement(w: WireStatement<'_>) -> Result<Statement, FormatError> {
             time,
         },
         party: w.party.to_string(),
+        joint_with: Vec::new(),
         speaker: w.speaker.map(|p| Speaker {
             name: p.name.to_string(),
             role: owned(p.role),
+            actor: None,
         }),
         stance: w.stance.to_string(),
         hedge: owned(w.hedge),
+        condition: None,
+        deadline: None,
         proposition: Proposition {
             predicate: w.predicate.to_string(),
             subjects: w.subjects.into_iter().map(str::to_string).collect(),
             location: owned(w.location),
             qualifier: owned(w.qualifier),
+            document: None,
         },
         quote: w.quote.to_string(),
+        quote_kind: QuoteKind::Verbatim,
+        language: None,
+        more_sources: Vec::new(),
         source: Source {
             url: owned(w.source_url),
             publisher: owned(w.source_publisher),
@@ -396,7 +573,7 @@ fn from_wire_statement(w: WireStatement<'_>) -> Result<Statement, FormatError> {
     })
 }
 
-/// Encodes an event as a version-1 payload.
+/// Encodes an event as its payload (of event format 2 when it needs it).
 ///
 /// # Errors
 /// [`FormatError::TooLarge`] when the payload would exceed [`MAX_PAYLOAD`].
@@ -406,7 +583,7 @@ pub fn encode_event(event: &Event) -> Result<Vec<u8>, FormatError> {
     Ok(out)
 }
 
-/// Appends an event's version-1 payload to `out`; returns its length.
+/// Appends an event's payload to `out`; returns its length.
 ///
 /// # Errors
 /// [`FormatError::TooLarge`] when the payload would exceed [`MAX_PAYLOAD`];
@@ -414,11 +591,27 @@ pub fn encode_event(event: &Event) -> Result<Vec<u8>, FormatError> {
 pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, FormatError> {
     let aliases: Vec<&str>;
     let wire = match event {
+        Event::Statement(s) if s.needs_format_2() => {
+            WireEvent::StatementV2(to_wire_statement(s), to_wire_more(s))
+        }
         Event::Statement(s) => WireEvent::Statement(to_wire_statement(s)),
-        Event::Correction(c) => WireEvent::Correction(WireCorrection {
-            of: c.of,
-            statement: to_wire_statement(&c.statement),
-            reason: c.reason.as_deref(),
+        Event::Correction(c) => {
+            let correction = WireCorrection {
+                of: c.of,
+                statement: to_wire_statement(&c.statement),
+                reason: c.reason.as_deref(),
+            };
+            match c.statement.needs_format_2() {
+                true => WireEvent::CorrectionV2(correction, to_wire_more(&c.statement)),
+                false => WireEvent::Correction(correction),
+            }
+        }
+        Event::Role(r) => WireEvent::Role(WireRole {
+            actor: &r.actor,
+            of: &r.of,
+            role: &r.role,
+            from: days_from_date(r.from),
+            until: r.until.map(days_from_date),
         }),
         Event::Retraction(r) => WireEvent::Retraction(WireRetraction {
             of: r.of,
@@ -454,22 +647,13 @@ pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, Form
 /// Whether a payload is a correction or a retraction, read from its variant tag
 /// alone (without decoding the rest).
 pub fn is_amendment(payload: &[u8]) -> bool {
-    matches!(
-        payload
-            .get(..4)
-            .map(|t| u32::from_le_bytes(t.try_into().expect("4 bytes"))),
-        Some(1 | 2)
-    )
+    matches!(tag(payload), Some(1 | 2 | 6))
 }
 
-/// Whether a payload is an actor or an alias event, read from its variant tag alone.
+/// Whether a payload is an actor, alias or role event: the registry's, read
+/// from its variant tag alone.
 pub fn is_reference(payload: &[u8]) -> bool {
-    matches!(
-        payload
-            .get(..4)
-            .map(|t| u32::from_le_bytes(t.try_into().expect("4 bytes"))),
-        Some(3 | 4)
-    )
+    matches!(tag(payload), Some(3 | 4 | 7))
 }
 
 /// The wire form of exactly one event: bounded, with no trailing bytes.
@@ -491,6 +675,19 @@ pub(crate) fn decode_wire(bytes: &[u8]) -> Result<WireEvent<'_>, FormatError> {
 fn from_wire(wire: WireEvent<'_>) -> Result<Event, FormatError> {
     Ok(match wire {
         WireEvent::Statement(s) => Event::Statement(from_wire_statement(s)?),
+        WireEvent::StatementV2(s, more) => Event::Statement(from_wire_statement_v2(s, more)?),
+        WireEvent::CorrectionV2(c, more) => Event::Correction(Correction {
+            of: c.of,
+            statement: from_wire_statement_v2(c.statement, more)?,
+            reason: owned(c.reason),
+        }),
+        WireEvent::Role(r) => Event::Role(RoleDef {
+            actor: r.actor.to_string(),
+            of: r.of.to_string(),
+            role: r.role.to_string(),
+            from: date_field(r.from, "from")?,
+            until: r.until.map(|d| date_field(d, "until")).transpose()?,
+        }),
         WireEvent::Correction(c) => Event::Correction(Correction {
             of: c.of,
             statement: from_wire_statement(c.statement)?,
@@ -515,7 +712,26 @@ fn from_wire(wire: WireEvent<'_>) -> Result<Event, FormatError> {
     })
 }
 
-fn statement_ref<'a>(w: &'a WireStatement<'a>) -> Result<StatementRef<'a, &'a str>, FormatError> {
+fn source_ref<'a>(w: &WireSource<'a>) -> Result<SourceRef<'a>, FormatError> {
+    Ok(SourceRef {
+        url: w.url,
+        publisher: w.publisher,
+        published_on: w
+            .published_on
+            .map(|d| date_field(d, "sources.published_on"))
+            .transpose()?,
+    })
+}
+
+fn statement_ref<'a>(
+    w: &'a WireStatement<'a>,
+    more: Option<&'a WireMore<'a>>,
+) -> Result<StatementRef<'a, &'a str>, FormatError> {
+    let none = &[][..];
+    if let Some(more) = more {
+        check_more(more)?;
+        check_speaker(w, more)?;
+    }
     Ok(StatementRef {
         said_on: SaidOn {
             date: date_field(w.said_on, "said_on")?,
@@ -525,20 +741,38 @@ fn statement_ref<'a>(w: &'a WireStatement<'a>) -> Result<StatementRef<'a, &'a st
             }),
         },
         party: w.party,
-        speaker: w.speaker.as_ref().map(|p| (p.name, p.role)),
+        joint_with: more.map_or(none, |m| &m.joint_with),
+        speaker: w
+            .speaker
+            .as_ref()
+            .map(|p| (p.name, p.role, more.and_then(|m| m.speaker_actor))),
         stance: w.stance,
         hedge: w.hedge,
+        condition: more.and_then(|m| m.condition),
+        deadline: more
+            .and_then(|m| m.deadline)
+            .map(|d| date_field(d, "deadline"))
+            .transpose()?,
         predicate: w.predicate,
         subjects: &w.subjects,
         location: w.location,
         qualifier: w.qualifier,
+        document: more.and_then(|m| m.document),
         quote: w.quote,
-        url: w.source_url,
-        publisher: w.source_publisher,
-        published_on: w
-            .source_published_on
-            .map(|d| date_field(d, "source.published_on"))
-            .transpose()?,
+        quote_kind: quote_kind(more.map_or(0, |m| m.quote_kind))?,
+        language: more.and_then(|m| m.language),
+        source: SourceRef {
+            url: w.source_url,
+            publisher: w.source_publisher,
+            published_on: w
+                .source_published_on
+                .map(|d| date_field(d, "source.published_on"))
+                .transpose()?,
+        },
+        more_sources: more
+            .map(|m| m.more_sources.iter().map(source_ref).collect())
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 
@@ -546,11 +780,24 @@ fn statement_ref<'a>(w: &'a WireStatement<'a>) -> Result<StatementRef<'a, &'a st
 /// without building an owned event.
 pub(crate) fn event_ref<'a>(w: &'a WireEvent<'a>) -> Result<EventRef<'a, &'a str>, FormatError> {
     Ok(match w {
-        WireEvent::Statement(s) => EventRef::Statement(statement_ref(s)?),
+        WireEvent::Statement(s) => EventRef::Statement(statement_ref(s, None)?),
+        WireEvent::StatementV2(s, more) => EventRef::Statement(statement_ref(s, Some(more))?),
         WireEvent::Correction(c) => EventRef::Correction {
             of: c.of,
-            statement: statement_ref(&c.statement)?,
+            statement: statement_ref(&c.statement, None)?,
             reason: c.reason,
+        },
+        WireEvent::CorrectionV2(c, more) => EventRef::Correction {
+            of: c.of,
+            statement: statement_ref(&c.statement, Some(more))?,
+            reason: c.reason,
+        },
+        WireEvent::Role(r) => EventRef::Role {
+            actor: r.actor,
+            of: r.of,
+            role: r.role,
+            from: date_field(r.from, "from")?,
+            until: r.until.map(|d| date_field(d, "until")).transpose()?,
         },
         WireEvent::Retraction(r) => EventRef::Retraction {
             of: r.of,
@@ -571,7 +818,7 @@ pub(crate) fn event_ref<'a>(w: &'a WireEvent<'a>) -> Result<EventRef<'a, &'a str
     })
 }
 
-/// Decodes a version-1 payload. Refuses trailing bytes and anything over the limit.
+/// Decodes a payload of either event format. Refuses trailing bytes and anything over the limit.
 ///
 /// # Errors
 /// [`FormatError::Payload`] when the bytes are not exactly one event.
@@ -586,15 +833,35 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
 /// # Errors
 /// [`FormatError::Payload`] when the bytes are not exactly one event.
 pub fn decode_event_for_fold(bytes: &[u8]) -> Result<Event, FormatError> {
-    let mut wire = decode_wire(bytes)?;
-    if let WireEvent::Statement(w) = &mut wire {
+    let wire = decode_wire(bytes)?;
+    let blank = |w: &mut WireStatement<'_>| {
         w.quote = "";
         w.speaker = None;
         w.source_url = None;
         w.source_publisher = None;
         w.source_published_on = None;
+    };
+    match wire {
+        WireEvent::Statement(mut w) => {
+            blank(&mut w);
+            Ok(Event::Statement(from_wire_statement(w)?))
+        }
+        WireEvent::StatementV2(mut w, mut more) => {
+            check_more(&more)?;
+            check_speaker(&w, &more)?;
+            for s in &more.more_sources {
+                source_ref(s)?;
+            }
+            blank(&mut w);
+            more.speaker_actor = None;
+            more.language = None;
+            more.more_sources = Vec::new();
+            let mut s = from_wire_statement(w)?;
+            fill_more(&mut s, more)?;
+            Ok(Event::Statement(s))
+        }
+        wire => from_wire(wire),
     }
-    from_wire(wire)
 }
 
 // ---------------------------------------------------------------------------

@@ -89,6 +89,9 @@ pub struct Speaker {
     pub name: String,
     /// The role in which they spoke ("acting US ambassador to the UN").
     pub role: Option<String>,
+    /// The person as an actor of the registry (kind `person`), whose dated
+    /// roles the registry keeps (event format 2).
+    pub actor: Option<String>,
 }
 
 /// What a stance is taken on: a predicate about some actors and a place.
@@ -102,6 +105,9 @@ pub struct Proposition {
     pub location: Option<String>,
     /// Narrows the predicate: `military-personnel`, `mercenaries`, ...
     pub qualifier: Option<String>,
+    /// The document the proposition is about (`S/RES/2728(2024)`): a
+    /// resolution, treaty or communiqué (event format 2).
+    pub document: Option<String>,
 }
 
 /// Where a statement was reported.
@@ -115,25 +121,98 @@ pub struct Source {
     pub published_on: Option<jiff::civil::Date>,
 }
 
-/// One party taking one stance on one proposition.
+/// How a statement's quote renders what was said.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QuoteKind {
+    /// The words as spoken or written.
+    #[default]
+    Verbatim,
+    /// The words translated from the language they were said in.
+    Translation,
+    /// The reporter's rendering of what was said.
+    Paraphrase,
+}
+
+impl QuoteKind {
+    /// Every kind, in the order of their stored numbers.
+    pub const ALL: [QuoteKind; 3] = [
+        QuoteKind::Verbatim,
+        QuoteKind::Translation,
+        QuoteKind::Paraphrase,
+    ];
+
+    /// The name in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuoteKind::Verbatim => "verbatim",
+            QuoteKind::Translation => "translation",
+            QuoteKind::Paraphrase => "paraphrase",
+        }
+    }
+
+    /// The kind of a name, if it is one.
+    pub fn parse(name: &str) -> Option<QuoteKind> {
+        QuoteKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// One party, or several speaking jointly, taking one stance on one proposition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Statement {
     /// Valid time: when it was said.
     pub said_on: SaidOn,
     /// Canonical actor id of the party the statement is attributed to.
     pub party: String,
+    /// The other parties of a joint statement (a communiqué of several
+    /// states), each holding the same position as `party` (event format 2).
+    pub joint_with: Vec<String>,
     /// The person who spoke for the party, if known.
     pub speaker: Option<Speaker>,
     /// Vocabulary id of the stance (`calls-for`, `demands`, `denies`, ...).
     pub stance: String,
     /// The hedging words of a hedged statement ("cannot totally exclude").
     pub hedge: Option<String>,
+    /// What the stance depends on ("after EU monitors deploy"), event format 2.
+    pub condition: Option<String>,
+    /// The date by which it is to happen (an ultimatum's), event format 2.
+    pub deadline: Option<jiff::civil::Date>,
     /// What the stance is taken on.
     pub proposition: Proposition,
     /// The words as reported, verbatim where the source quotes them.
     pub quote: String,
-    /// Where it was reported.
+    /// How the quote renders what was said (event format 2 for all but verbatim).
+    pub quote_kind: QuoteKind,
+    /// The language the words were said in, as a BCP 47 tag (`ru`, `fr`),
+    /// event format 2.
+    pub language: Option<String>,
+    /// Where it was reported (the first source).
     pub source: Source,
+    /// Further reports of the same statement (event format 2).
+    pub more_sources: Vec<Source>,
+}
+
+impl Statement {
+    /// The parties holding the statement's position: `party`, then `joint_with`.
+    pub fn parties(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.party).chain(&self.joint_with)
+    }
+
+    /// Every source: `source`, then `more_sources`.
+    pub fn sources(&self) -> impl Iterator<Item = &Source> {
+        std::iter::once(&self.source).chain(&self.more_sources)
+    }
+
+    /// Whether the statement uses a field only event format 2 can hold.
+    pub fn needs_format_2(&self) -> bool {
+        !self.joint_with.is_empty()
+            || self.condition.is_some()
+            || self.deadline.is_some()
+            || self.quote_kind != QuoteKind::Verbatim
+            || self.language.is_some()
+            || !self.more_sources.is_empty()
+            || self.proposition.document.is_some()
+            || self.speaker.as_ref().is_some_and(|s| s.actor.is_some())
+    }
 }
 
 /// A later fix of a wrongly recorded statement: replaces event `of`.
@@ -173,6 +252,23 @@ pub struct ActorDef {
     pub cameo: Option<String>,
 }
 
+/// A role a person holds for a party over a span of days: who was foreign
+/// minister of which state, from when (event format 2). A later role event for
+/// the same person, party, role and start replaces this one (to set its end).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RoleDef {
+    /// Canonical id of the person (an actor of kind `person`).
+    pub actor: String,
+    /// Canonical id of the party the role is held for.
+    pub of: String,
+    /// The role ("foreign minister").
+    pub role: String,
+    /// The first day in the role.
+    pub from: jiff::civil::Date,
+    /// The last day in the role, once it has ended.
+    pub until: Option<jiff::civil::Date>,
+}
+
 /// One more name for an existing actor.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AliasDef {
@@ -195,6 +291,8 @@ pub enum Event {
     Actor(ActorDef),
     /// A new alias of an actor.
     Alias(AliasDef),
+    /// A person's role for a party over a span of days.
+    Role(RoleDef),
 }
 
 impl Event {
@@ -206,6 +304,17 @@ impl Event {
             Event::Retraction(_) => "retraction",
             Event::Actor(_) => "actor",
             Event::Alias(_) => "alias",
+            Event::Role(_) => "role",
+        }
+    }
+
+    /// Whether the event needs event format 2: a role, or a statement using a
+    /// field of format 2. Every other event is stored in format 1, so that an
+    /// event has exactly one stored form.
+    pub fn needs_format_2(&self) -> bool {
+        match self {
+            Event::Role(_) => true,
+            e => e.statement().is_some_and(Statement::needs_format_2),
         }
     }
 
@@ -236,6 +345,9 @@ pub struct Recorded {
     pub event: Option<Event>,
     /// Length of the payload in bytes (covered by the chain hash).
     pub payload_len: u32,
+    /// The payload's encoding: the event format, 1 or 2 (covered by the chain
+    /// hash, and all a redacted record says of its event's format).
+    pub encoding: u8,
 }
 
 /// An event with its place in the chain, read without its hashes: what a fold
@@ -270,18 +382,42 @@ impl From<Recorded> for Entry {
 pub(crate) struct StatementRef<'a, S> {
     pub(crate) said_on: SaidOn,
     pub(crate) party: &'a str,
-    /// The speaker's name and role.
-    pub(crate) speaker: Option<(&'a str, Option<&'a str>)>,
+    pub(crate) joint_with: &'a [S],
+    /// The speaker's name, role and actor.
+    pub(crate) speaker: Option<(&'a str, Option<&'a str>, Option<&'a str>)>,
     pub(crate) stance: &'a str,
     pub(crate) hedge: Option<&'a str>,
+    pub(crate) condition: Option<&'a str>,
+    pub(crate) deadline: Option<jiff::civil::Date>,
     pub(crate) predicate: &'a str,
     pub(crate) subjects: &'a [S],
     pub(crate) location: Option<&'a str>,
     pub(crate) qualifier: Option<&'a str>,
+    pub(crate) document: Option<&'a str>,
     pub(crate) quote: &'a str,
+    pub(crate) quote_kind: QuoteKind,
+    pub(crate) language: Option<&'a str>,
+    pub(crate) source: SourceRef<'a>,
+    /// Further sources (empty, and unallocated, for most statements).
+    pub(crate) more_sources: Vec<SourceRef<'a>>,
+}
+
+/// A source's fields, borrowed.
+#[derive(Clone, Copy)]
+pub(crate) struct SourceRef<'a> {
     pub(crate) url: Option<&'a str>,
     pub(crate) publisher: Option<&'a str>,
     pub(crate) published_on: Option<jiff::civil::Date>,
+}
+
+impl<'a> From<&'a Source> for SourceRef<'a> {
+    fn from(s: &'a Source) -> Self {
+        SourceRef {
+            url: s.url.as_deref(),
+            publisher: s.publisher.as_deref(),
+            published_on: s.published_on,
+        }
+    }
 }
 
 /// An event's fields, borrowed (see [`StatementRef`] for `S`).
@@ -308,6 +444,13 @@ pub(crate) enum EventRef<'a, S> {
         actor: &'a str,
         alias: &'a str,
     },
+    Role {
+        actor: &'a str,
+        of: &'a str,
+        role: &'a str,
+        from: jiff::civil::Date,
+        until: Option<jiff::civil::Date>,
+    },
 }
 
 impl<'a> From<&'a Statement> for StatementRef<'a, String> {
@@ -315,20 +458,25 @@ impl<'a> From<&'a Statement> for StatementRef<'a, String> {
         StatementRef {
             said_on: s.said_on,
             party: &s.party,
+            joint_with: &s.joint_with,
             speaker: s
                 .speaker
                 .as_ref()
-                .map(|p| (p.name.as_str(), p.role.as_deref())),
+                .map(|p| (p.name.as_str(), p.role.as_deref(), p.actor.as_deref())),
             stance: &s.stance,
             hedge: s.hedge.as_deref(),
+            condition: s.condition.as_deref(),
+            deadline: s.deadline,
             predicate: &s.proposition.predicate,
             subjects: &s.proposition.subjects,
             location: s.proposition.location.as_deref(),
             qualifier: s.proposition.qualifier.as_deref(),
+            document: s.proposition.document.as_deref(),
             quote: &s.quote,
-            url: s.source.url.as_deref(),
-            publisher: s.source.publisher.as_deref(),
-            published_on: s.source.published_on,
+            quote_kind: s.quote_kind,
+            language: s.language.as_deref(),
+            source: (&s.source).into(),
+            more_sources: s.more_sources.iter().map(SourceRef::from).collect(),
         }
     }
 }
@@ -357,6 +505,13 @@ impl<'a> From<&'a Event> for EventRef<'a, String> {
             Event::Alias(a) => EventRef::Alias {
                 actor: &a.actor,
                 alias: &a.alias,
+            },
+            Event::Role(r) => EventRef::Role {
+                actor: &r.actor,
+                of: &r.of,
+                role: &r.role,
+                from: r.from,
+                until: r.until,
             },
         }
     }

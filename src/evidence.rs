@@ -412,6 +412,7 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
             digest,
             event,
             payload_len: payload.len() as u32,
+            encoding: crate::codec::encoding_of(&payload),
         });
     }
     let entries: Vec<Entry> = recorded.iter().cloned().map(Entry::from).collect();
@@ -423,7 +424,18 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
     .map(|p| {
         let mut v = serde_json::to_value(PositionJson(p)).expect("JSON");
         if format_1 {
-            v.as_object_mut().expect("an object").remove("modality");
+            // What positions of format 1 did not have (its records cannot
+            // be of event format 2, so these fields are empty).
+            let o = v.as_object_mut().expect("an object");
+            for field in [
+                "modality",
+                "document",
+                "condition",
+                "deadline",
+                "joint_with",
+            ] {
+                o.remove(field);
+            }
         }
         v
     })

@@ -59,6 +59,7 @@ fn write_raw_export_line(
         recorded_at: h.recorded_at,
         event,
         payload_len: Some(h.payload_len),
+        encoding: h.encoding,
         prev: &h.prev,
         hash: &hash,
         digest: &digest,
@@ -147,6 +148,8 @@ pub struct ExportRecord {
     pub event: Option<Event>,
     /// The payload length a redacted record declares.
     pub payload_len: Option<u32>,
+    /// The payload encoding a redacted record declares (1 when it says none).
+    pub payload_encoding: u8,
 }
 
 fn hash_field(m: &mut Map<String, Value>, field: &str) -> Result<Hash, InputError> {
@@ -211,6 +214,16 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
         Some(_) => return Err(InputError::new("payload_len", "expected a byte count")),
         None => None,
     };
+    let payload_encoding = match m.remove("payload_encoding") {
+        None => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .and_then(|n| u8::try_from(n).ok())
+                .filter(|n| matches!(*n, codec::ENCODING_EVENT_V1 | codec::ENCODING_EVENT_V2))
+                .ok_or_else(|| InputError::new("payload_encoding", "expected 1 or 2"))?,
+        ),
+        Some(_) => return Err(InputError::new("payload_encoding", "expected 1 or 2")),
+    };
     let event = if m.get("type").and_then(Value::as_str) == Some("redacted") {
         if m.len() > 1 {
             return Err(InputError::new(
@@ -229,6 +242,12 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
                 "only a redacted record carries it",
             ));
         }
+        if payload_encoding.is_some() {
+            return Err(InputError::new(
+                "payload_encoding",
+                "only a redacted record carries it",
+            ));
+        }
         Some(json::parse_event(&Value::Object(m).to_string())?)
     };
     Ok(ExportRecord {
@@ -239,6 +258,7 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
         digest,
         event,
         payload_len,
+        payload_encoding: payload_encoding.unwrap_or(codec::ENCODING_EVENT_V1),
     })
 }
 
@@ -267,7 +287,13 @@ impl ExportRecord {
             (None, Some(len)) => (self.digest, len),
             (None, None) => return Err("a redacted record without payload_len".into()),
         };
-        let header = RecordHeader::v1(self.seq, self.recorded_at, self.prev, len);
+        let header = RecordHeader {
+            encoding: match &self.event {
+                Some(_) => codec::encoding_of(payload),
+                None => self.payload_encoding,
+            },
+            ..RecordHeader::v1(self.seq, self.recorded_at, self.prev, len)
+        };
         let hash = chain::link_hash(&header, &digest);
         if hash != self.hash {
             return Err(format!(

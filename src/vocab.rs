@@ -2,7 +2,7 @@
 //! and the actor registry (canonical ids and aliases). Both start from data files
 //! in `schema/` embedded in the binary; actors grow with `actor` and `alias` events.
 
-use crate::event::{ActorDef, AliasDef};
+use crate::event::{ActorDef, AliasDef, RoleDef};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
@@ -86,6 +86,8 @@ pub enum Requirement {
     Subjects,
     /// A location (withdrawn from where, present where).
     Location,
+    /// A document (the resolution voted on), event format 2.
+    Document,
 }
 
 /// One predicate of the vocabulary.
@@ -346,6 +348,18 @@ pub struct Actor {
     pub def: ActorDef,
     /// The seq of the event that defined it; `None` for starter actors.
     pub defined_at: Option<u64>,
+    /// A person's roles, in the order recorded (a later event for the same
+    /// party, role and start replaced the earlier one).
+    pub roles: Vec<RoleDef>,
+}
+
+impl Actor {
+    /// The roles the actor held on `day`.
+    pub fn roles_on(&self, day: jiff::civil::Date) -> impl Iterator<Item = &RoleDef> {
+        self.roles
+            .iter()
+            .filter(move |r| r.from <= day && r.until.is_none_or(|u| day <= u))
+    }
 }
 
 #[derive(Deserialize)]
@@ -562,8 +576,45 @@ impl Actors {
             Actor {
                 def,
                 defined_at: seq,
+                roles: Vec::new(),
             },
         );
+        Ok(())
+    }
+
+    /// Adds a role to a person, or, for the same party, role and start,
+    /// replaces the one recorded before (to set when it ended).
+    ///
+    /// # Errors
+    /// An unknown person or party, or an actor that is not a person.
+    pub fn add_role(&mut self, role: &RoleDef) -> Result<(), ActorError> {
+        let unknown = |actors: &Actors, name: &str| {
+            ActorError::Unknown(actors.resolve(name).err().unwrap_or(Unknown {
+                name: name.to_string(),
+                suggestions: vec![],
+            }))
+        };
+        if !self.by_id.contains_key(&role.of) {
+            return Err(unknown(self, &role.of));
+        }
+        let Some(a) = self.by_id.get(&role.actor) else {
+            return Err(unknown(self, &role.actor));
+        };
+        if a.def.kind != "person" {
+            return Err(ActorError::Invalid(format!(
+                "{} is a {}; only a person holds a role",
+                role.actor, a.def.kind
+            )));
+        }
+        let a = self.by_id.get_mut(&role.actor).expect("checked above");
+        match a
+            .roles
+            .iter_mut()
+            .find(|r| r.of == role.of && r.role == role.role && r.from == role.from)
+        {
+            Some(r) => *r = role.clone(),
+            None => a.roles.push(role.clone()),
+        }
         Ok(())
     }
 

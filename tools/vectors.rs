@@ -50,7 +50,7 @@ fn main() {
         let event = json::parse_event(&event_json.to_string()).expect("vector event parses");
         let payload = codec::encode_event(&event).expect("encodes");
         let digest = chain::payload_digest(&payload);
-        let header = RecordHeader::v1(seq, recorded_at, prev, payload.len() as u32);
+        let header = RecordHeader::for_payload(seq, recorded_at, prev, &payload);
         let hash = chain::link_hash(&header, &digest);
         let mut record = Vec::new();
         codec::write_record(&header, &payload, &mut record);

@@ -6,7 +6,7 @@ use super::failure::{Failure, Result};
 use super::flags::{check_predicate, check_stance, parse_date_flag, resolve_flag};
 use super::open::open;
 use demarche::dates;
-use demarche::event::{Event, Recorded, Speaker, Statement};
+use demarche::event::{Event, QuoteKind, Recorded, Speaker, Statement};
 use demarche::json::view;
 use demarche::vocab::{Actors, Vocabulary};
 use std::io::Write;
@@ -14,6 +14,10 @@ use std::io::Write;
 fn describe(s: &Statement) -> String {
     let p = &s.proposition;
     let mut d = p.predicate.clone();
+    if let Some(doc) = &p.document {
+        d.push(' ');
+        d.push_str(doc);
+    }
     if !p.subjects.is_empty() {
         d.push_str(" of ");
         d.push_str(&p.subjects.join(", "));
@@ -25,7 +29,21 @@ fn describe(s: &Statement) -> String {
         d.push_str(" in ");
         d.push_str(l);
     }
+    if let Some(dl) = &s.deadline {
+        d.push_str(&format!(" by {dl}"));
+    }
+    if let Some(c) = &s.condition {
+        d.push_str(&format!(" ({c})"));
+    }
     d
+}
+
+/// The parties of a statement: "BFA", or "BFA+MLI+NER" for a joint one.
+fn parties_text(s: &Statement) -> String {
+    s.parties()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 /// Who spoke: "name, role", or the name alone.
@@ -34,6 +52,30 @@ fn speaker_text(sp: &Speaker) -> String {
         Some(role) => format!("{}, {role}", sp.name),
         None => sp.name.clone(),
     }
+}
+
+/// Whether `person` (a canonical id) spoke the statement: named as its
+/// speaker's actor, or by a name that resolves to them.
+fn spoken_by(s: &Statement, person: &str, actors: &Actors) -> bool {
+    s.speaker.as_ref().is_some_and(|sp| match &sp.actor {
+        Some(a) => a == person,
+        None => actors.resolve(&sp.name).is_ok_and(|id| id == person),
+    })
+}
+
+/// Resolves `--speaker`: a person the registry knows.
+fn resolve_speaker(actors: &Actors, name: Option<&str>) -> Result<Option<String>> {
+    let Some(id) = resolve_flag(actors, name, "speaker")? else {
+        return Ok(None);
+    };
+    let kind = actors.get(&id).map_or("", |a| a.def.kind.as_str());
+    if kind != "person" {
+        return Err(
+            Failure::usage(format!("--speaker: {id} is a {kind}, not a person"))
+                .hint(format!("to find what {id} said, use --party {id}")),
+        );
+    }
+    Ok(Some(id))
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -57,6 +99,15 @@ fn summary_row(r: &Recorded) -> String {
             Event::Retraction(x) => format!("{:>6}  retracts {}: {}", r.seq, x.of, x.reason),
             Event::Actor(a) => format!("{:>6}  actor {} \"{}\" ({})", r.seq, a.id, a.name, a.kind),
             Event::Alias(a) => format!("{:>6}  alias \"{}\" for {}", r.seq, a.alias, a.actor),
+            Event::Role(x) => format!(
+                "{:>6}  role {} {} of {} from {}{}",
+                r.seq,
+                x.actor,
+                x.role,
+                x.of,
+                x.from,
+                x.until.map_or(String::new(), |u| format!(" until {u}"))
+            ),
         },
     }
 }
@@ -71,7 +122,7 @@ fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
         seq,
         prefix,
         dates::format_said_on(&s.said_on),
-        s.party,
+        parties_text(s),
         stance,
         describe(s),
         clip(&s.quote, 60)
@@ -107,12 +158,23 @@ pub(super) fn log_table<'a>(
 /// `demarche log`.
 pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let ledger = open(cli, false)?;
-    let party = resolve_flag(ledger.actors()?, a.party.as_deref(), "party")?;
+    let actors = ledger.actors()?;
+    let party = resolve_flag(actors, a.party.as_deref(), "party")?;
+    let speaker = resolve_speaker(actors, a.speaker.as_deref())?;
     check_stance(a.stance.as_deref())?;
     if let Some(k) = &a.kind {
-        if !["statement", "correction", "retraction", "actor", "alias"].contains(&k.as_str()) {
+        let kinds = [
+            "statement",
+            "correction",
+            "retraction",
+            "actor",
+            "alias",
+            "role",
+        ];
+        if !kinds.contains(&k.as_str()) {
             return Err(Failure::usage(format!(
-                "--type: \"{k}\" is not one of statement, correction, retraction, actor, alias"
+                "--type: \"{k}\" is not one of {}",
+                kinds.join(", ")
             )));
         }
     }
@@ -121,6 +183,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let keep = |r: &Recorded| -> bool {
         let Some(e) = &r.event else {
             return party.is_none()
+                && speaker.is_none()
                 && a.stance.is_none()
                 && a.kind.is_none()
                 && from.is_none()
@@ -129,11 +192,16 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         if a.kind.as_deref().is_some_and(|k| k != e.kind()) {
             return false;
         }
-        let filtered = party.is_some() || a.stance.is_some() || from.is_some() || to.is_some();
+        let filtered = party.is_some()
+            || speaker.is_some()
+            || a.stance.is_some()
+            || from.is_some()
+            || to.is_some();
         match e.statement() {
             None => !filtered,
             Some(s) => {
-                party.as_ref().is_none_or(|p| &s.party == p)
+                party.as_ref().is_none_or(|p| s.parties().any(|x| x == p))
+                    && speaker.as_ref().is_none_or(|p| spoken_by(s, p, actors))
                     && a.stance.as_ref().is_none_or(|x| &s.stance == x)
                     && from.is_none_or(|d| s.said_on.date >= d)
                     && to.is_none_or(|d| s.said_on.date <= d)
@@ -216,6 +284,15 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                     line(out, "actor", &name(&a.actor))?;
                     line(out, "alias", &a.alias)?;
                 }
+                Event::Role(x) => {
+                    line(out, "actor", &name(&x.actor))?;
+                    line(out, "party", &name(&x.of))?;
+                    line(out, "role", &x.role)?;
+                    line(out, "from", &x.from.to_string())?;
+                    if let Some(u) = x.until {
+                        line(out, "until", &u.to_string())?;
+                    }
+                }
                 Event::Statement(_) | Event::Correction(_) => {
                     if let Event::Correction(c) = e {
                         line(out, "corrects", &c.of.to_string())?;
@@ -226,8 +303,27 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                     let s = e.statement().expect("statement or correction");
                     line(out, "said on", &dates::format_said_on(&s.said_on))?;
                     line(out, "party", &name(&s.party))?;
+                    if !s.joint_with.is_empty() {
+                        let others: Vec<String> = s.joint_with.iter().map(|p| name(p)).collect();
+                        line(out, "jointly with", &others.join(", "))?;
+                    }
                     if let Some(sp) = &s.speaker {
-                        line(out, "speaker", &speaker_text(sp))?;
+                        let mut who = speaker_text(sp);
+                        if let Some(id) = &sp.actor {
+                            who.push_str(&format!("  [{id}]"));
+                            if sp.role.is_none() {
+                                let roles: Vec<String> = actors
+                                    .get(id)
+                                    .into_iter()
+                                    .flat_map(|a| a.roles_on(s.said_on.date))
+                                    .map(|r| format!("{} of {}", r.role, r.of))
+                                    .collect();
+                                if !roles.is_empty() {
+                                    who.push_str(&format!(" ({})", roles.join("; ")));
+                                }
+                            }
+                        }
+                        line(out, "speaker", &who)?;
                     }
                     let vocab = Vocabulary::builtin();
                     let mut stance = vocab
@@ -245,18 +341,32 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                     if let Some(h) = &s.hedge {
                         line(out, "hedge", h)?;
                     }
+                    if let Some(c) = &s.condition {
+                        line(out, "condition", c)?;
+                    }
+                    if let Some(d) = &s.deadline {
+                        line(out, "deadline", &d.to_string())?;
+                    }
                     line(out, "proposition", &describe(s))?;
                     line(out, "quote", &format!("\"{}\"", s.quote))?;
-                    let src = &s.source;
-                    let parts: Vec<String> = [
-                        src.publisher.clone(),
-                        src.published_on.map(|d| d.to_string()),
-                        src.url.clone(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                    line(out, "source", &parts.join(", "))?;
+                    if s.quote_kind != QuoteKind::Verbatim || s.language.is_some() {
+                        let mut kind = s.quote_kind.as_str().to_string();
+                        if let Some(l) = &s.language {
+                            kind.push_str(&format!(" (said in {l})"));
+                        }
+                        line(out, "quote is", &kind)?;
+                    }
+                    for src in s.sources() {
+                        let parts: Vec<String> = [
+                            src.publisher.clone(),
+                            src.published_on.map(|d| d.to_string()),
+                            src.url.clone(),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                        line(out, "source", &parts.join(", "))?;
+                    }
                 }
             }
         }
@@ -280,6 +390,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
     check_predicate(a.predicate.as_deref())?;
     let actors = ledger.actors()?.clone();
     let party = resolve_flag(&actors, a.party.as_deref(), "party")?;
+    let speaker = resolve_speaker(&actors, a.speaker.as_deref())?;
     let subject = resolve_flag(&actors, a.subject.as_deref(), "subject")?;
     let location = resolve_flag(&actors, a.location.as_deref(), "location")?;
     let amendments = ledger.amendments(None)?;
@@ -299,7 +410,8 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
             Some(s) => (s, "standing"),
         };
         let p = &s.proposition;
-        let keep = party.as_ref().is_none_or(|x| x == &s.party)
+        let keep = party.as_ref().is_none_or(|x| s.parties().any(|p| p == x))
+            && speaker.as_ref().is_none_or(|x| spoken_by(s, x, &actors))
             && a.predicate.as_ref().is_none_or(|x| x == &p.predicate)
             && subject.as_ref().is_none_or(|x| p.subjects.contains(x))
             && location
@@ -338,16 +450,23 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
                 "{}  seq {:<5} {} {} {}{note}",
                 dates::format_said_on(&s.said_on),
                 seq,
-                s.party,
+                parties_text(s),
                 stance,
                 describe(s)
             )?;
-            writeln!(out, "      \"{}\"", s.quote)?;
+            let kind = match (s.quote_kind, &s.language) {
+                (QuoteKind::Verbatim, None) => String::new(),
+                (k, None) => format!(" [{}]", k.as_str()),
+                (k, Some(l)) => format!(" [{} from {l}]", k.as_str()),
+            };
+            writeln!(out, "      \"{}\"{kind}", s.quote)?;
             let mut src: Vec<String> = Vec::new();
             src.extend(s.speaker.as_ref().map(speaker_text));
-            src.extend(s.source.publisher.clone());
-            src.extend(s.source.published_on.map(|d| d.to_string()));
-            src.extend(s.source.url.clone());
+            for source in s.sources() {
+                src.extend(source.publisher.clone());
+                src.extend(source.published_on.map(|d| d.to_string()));
+                src.extend(source.url.clone());
+            }
             writeln!(out, "      -- {}", src.join("; "))?;
         }
     }

@@ -21,6 +21,10 @@ fn position_json(p: &Position) -> Value {
 
 fn proposition_text(p: &Position) -> String {
     let mut d = p.key.predicate.clone();
+    if let Some(doc) = &p.key.document {
+        d.push(' ');
+        d.push_str(doc);
+    }
     if let Some(s) = &p.key.subject {
         d.push_str(" of ");
         d.push_str(s);
@@ -31,6 +35,23 @@ fn proposition_text(p: &Position) -> String {
     if let Some(l) = &p.key.location {
         d.push_str(" in ");
         d.push_str(l);
+    }
+    d
+}
+
+/// What the statement that set a position said besides its stance: `  by
+/// DEADLINE (CONDITION), jointly with A, B`, or nothing.
+fn terms_text(p: &Position) -> String {
+    let t = &p.terms;
+    let mut d = String::new();
+    if let Some(dl) = &t.deadline {
+        d.push_str(&format!("  by {dl}"));
+    }
+    if let Some(c) = &t.condition {
+        d.push_str(&format!("  ({c})"));
+    }
+    if !t.joint_with.is_empty() {
+        d.push_str(&format!("  jointly with {}", t.joint_with.join(", ")));
     }
     d
 }
@@ -105,12 +126,13 @@ pub(super) fn print_positions(
                     let q = qualifier_text(p);
                     writeln!(
                         out,
-                        "  {:<6} {:<10} {:<6}{q}  since {}  (seq {})",
+                        "  {:<6} {:<10} {:<6}{q}  since {}  (seq {}){}",
                         p.key.party,
                         stance_text(p),
                         kind,
                         dates::format_said_on(&p.said_on),
-                        seqs_text(&p.statements)
+                        seqs_text(&p.statements),
+                        terms_text(p)
                     )?;
                 }
             }
@@ -131,12 +153,13 @@ Who says it will withdraw, or will not"
                 for p in commitments {
                     writeln!(
                         out,
-                        "  {:<6} {:<10} {}  since {}  (seq {})",
+                        "  {:<6} {:<10} {}  since {}  (seq {}){}",
                         p.key.party,
                         stance_text(p),
                         proposition_text(p),
                         dates::format_said_on(&p.said_on),
-                        seqs_text(&p.statements)
+                        seqs_text(&p.statements),
+                        terms_text(p)
                     )?;
                 }
             }
@@ -164,11 +187,12 @@ Who says it will withdraw, or will not"
                     let q = qualifier_text(p);
                     writeln!(
                         out,
-                        "  {:<6} {} presence of {what}{q}  since {}  (seq {})",
+                        "  {:<6} {} presence of {what}{q}  since {}  (seq {}){}",
                         p.key.party,
                         stance_text(p),
                         dates::format_said_on(&p.said_on),
-                        seqs_text(&p.statements)
+                        seqs_text(&p.statements),
+                        terms_text(p)
                     )?;
                 }
             }
@@ -182,12 +206,13 @@ Who says it will withdraw, or will not"
             for p in ps {
                 writeln!(
                     out,
-                    "{:<6}  {:<40}  {:<48}  {:<10}  {}",
+                    "{:<6}  {:<40}  {:<48}  {:<10}  {}{}",
                     p.key.party,
                     stance_text(p),
                     proposition_text(p),
                     dates::format_said_on(&p.said_on),
-                    seqs_text(&p.statements)
+                    seqs_text(&p.statements),
+                    terms_text(p)
                 )?;
             }
         }
@@ -251,11 +276,12 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
             match c {
                 Change::Appeared(p) => writeln!(
                     out,
-                    "+ {:<6} {} {}  (since {})",
+                    "+ {:<6} {} {}  (since {}){}",
                     p.key.party,
                     stance_text(p),
                     proposition_text(p),
-                    dates::format_said_on(&p.said_on)
+                    dates::format_said_on(&p.said_on),
+                    terms_text(p)
                 )?,
                 Change::Ended(p) => writeln!(
                     out,
@@ -266,12 +292,13 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
                 )?,
                 Change::Changed { from, to } => writeln!(
                     out,
-                    "~ {:<6} {}: {} -> {}  (since {})",
+                    "~ {:<6} {}: {} -> {}  (since {}){}",
                     to.key.party,
                     proposition_text(to),
                     stance_text(from),
                     stance_text(to),
-                    dates::format_said_on(&to.said_on)
+                    dates::format_said_on(&to.said_on),
+                    terms_text(to)
                 )?,
             }
         }

@@ -119,29 +119,65 @@ fn event_from_flags(a: &AppendArgs) -> Result<Event> {
         "source": {},
     });
     let m = st.as_object_mut().expect("object");
-    if let Some(name) = &a.speaker {
-        m.insert("speaker".into(), json!({"name": name}));
-        if let Some(role) = &a.speaker_role {
-            m["speaker"]["role"] = role.clone().into();
+    if a.speaker.is_some() || a.speaker_actor.is_some() {
+        let mut sp = serde_json::Map::new();
+        for (k, v) in [
+            ("name", &a.speaker),
+            ("role", &a.speaker_role),
+            ("actor", &a.speaker_actor),
+        ] {
+            if let Some(v) = v {
+                sp.insert(k.into(), v.clone().into());
+            }
+        }
+        m.insert("speaker".into(), sp.into());
+    } else if a.speaker_role.is_some() {
+        return Err(Failure::usage(
+            "--speaker-role needs --speaker or --speaker-actor",
+        ));
+    }
+    if !a.joint_with.is_empty() {
+        m.insert("joint_with".into(), a.joint_with.clone().into());
+    }
+    for (k, v) in [
+        ("hedge", &a.hedge),
+        ("condition", &a.condition),
+        ("deadline", &a.deadline),
+        ("quote_kind", &a.quote_kind),
+        ("language", &a.language),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), v.clone().into());
         }
     }
-    if let Some(h) = &a.hedge {
-        m.insert("hedge".into(), h.clone().into());
-    }
-    for (k, v) in [("location", &a.location), ("qualifier", &a.qualifier)] {
+    for (k, v) in [
+        ("location", &a.location),
+        ("qualifier", &a.qualifier),
+        ("document", &a.document),
+    ] {
         if let Some(v) = v {
             m["proposition"][k] = v.clone().into();
         }
     }
-    for (k, v) in [
+    // The i-th --url, --publisher and --published-on make the i-th source.
+    let n = a.url.len().max(a.publisher.len()).max(a.published_on.len());
+    let mut sources: Vec<serde_json::Value> = vec![json!({}); n.max(1)];
+    for (k, vs) in [
         ("url", &a.url),
         ("publisher", &a.publisher),
         ("published_on", &a.published_on),
     ] {
-        if let Some(v) = v {
-            m["source"][k] = v.clone().into();
+        for (i, v) in vs.iter().enumerate() {
+            sources[i][k] = v.clone().into();
         }
     }
+    match sources.len() {
+        1 => m.insert("source".into(), sources.remove(0)),
+        _ => {
+            m.remove("source");
+            m.insert("sources".into(), sources.into())
+        }
+    };
     let line = match a.correct {
         Some(of) => {
             let mut c = json!({"type": "correction", "of": of, "statement": st});

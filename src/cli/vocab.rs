@@ -40,6 +40,7 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
                 .map(|r| match r {
                     Requirement::Subjects => "subjects",
                     Requirement::Location => "a location",
+                    Requirement::Document => "a document",
                 })
                 .collect();
             let needs = match needs.is_empty() {
@@ -95,6 +96,21 @@ fn actor_json(a: &demarche::vocab::Actor) -> Value {
     let mut m = view::event_json(&Event::Actor(a.def.clone()));
     m.remove("type");
     m.insert("defined_at".into(), a.defined_at.into());
+    if !a.roles.is_empty() {
+        let roles: Vec<Value> = a
+            .roles
+            .iter()
+            .map(|r| {
+                json!({
+                    "party": r.of,
+                    "role": r.role,
+                    "from": r.from.to_string(),
+                    "until": r.until.map(|d| d.to_string()),
+                })
+            })
+            .collect();
+        m.insert("roles".into(), roles.into());
+    }
     Value::Object(m)
 }
 
@@ -125,6 +141,21 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
             alias,
             out: o,
         } => (json!({"type": "alias", "actor": actor, "alias": alias}), o),
+        ActorCommand::Role {
+            actor,
+            of,
+            role,
+            from,
+            until,
+            out: o,
+        } => {
+            let mut v =
+                json!({"type": "role", "actor": actor, "party": of, "role": role, "from": from});
+            if let Some(u) = until {
+                v["until"] = u.clone().into();
+            }
+            (v, o)
+        }
         ActorCommand::List { kind, out: o } => {
             let ledger = open_or_starter(cli)?;
             for act in ledger.actors()?.iter() {
@@ -167,6 +198,14 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
                     .defined_at
                     .map_or("starter set".to_string(), |s| format!("seq {s}"));
                 writeln!(out, "{:<9}{}", "defined", at)?;
+                for r in &act.roles {
+                    let until = r.until.map_or("".to_string(), |d| d.to_string());
+                    writeln!(
+                        out,
+                        "{:<9}{} of {}, {} to {until}",
+                        "role", r.role, r.of, r.from
+                    )?;
+                }
             }
             return Ok(0);
         }

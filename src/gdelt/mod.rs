@@ -32,7 +32,7 @@
 //! were spoken (Moscow for a statement by Russia), not the place they are about.
 
 use crate::dates;
-use crate::event::{Event, Proposition, SaidOn, Source, Statement};
+use crate::event::{Event, Proposition, QuoteKind, SaidOn, Source, Statement};
 use crate::input::InputError;
 use crate::json::MAX_URL;
 use crate::lines::{read_line_bounded, LineError};
@@ -574,14 +574,18 @@ pub fn event_from_row(fields: &Fields<'_>, actors: &ActorCodes) -> Result<Event,
             time: None,
         },
         party: party.to_string(),
+        joint_with: Vec::new(),
         speaker: None,
         stance: mapping.stance.clone(),
         hedge: None,
+        condition: None,
+        deadline: None,
         proposition: Proposition {
             predicate: predicate.clone(),
             subjects: vec![subject.to_string()],
             location: actors.location(fields.action_country).map(str::to_string),
             qualifier: None,
+            document: None,
         },
         quote: format!(
             "GDELT event {}, CAMEO {code} ({label}); machine-coded, no quotation",
@@ -592,6 +596,9 @@ pub fn event_from_row(fields: &Fields<'_>, actors: &ActorCodes) -> Result<Event,
             publisher: Some(PUBLISHER.to_string()),
             published_on: Some(fields.date_added),
         },
+        quote_kind: QuoteKind::Verbatim,
+        language: None,
+        more_sources: Vec::new(),
     }))
 }
 

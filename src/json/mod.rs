@@ -7,7 +7,8 @@ pub mod view;
 
 use crate::dates::{parse_date, parse_said_on};
 use crate::event::{
-    ActorDef, AliasDef, Correction, Event, Proposition, Retraction, Source, Speaker, Statement,
+    ActorDef, AliasDef, Correction, Event, Proposition, QuoteKind, Retraction, RoleDef, Source,
+    Speaker, Statement,
 };
 use crate::input::InputError;
 use serde::Deserialize;
@@ -27,6 +28,10 @@ pub const MAX_REF: usize = 128;
 pub const MAX_SUBJECTS: usize = 32;
 /// Most aliases in one actor event.
 pub const MAX_ALIASES: usize = 64;
+/// Most sources of one statement.
+pub const MAX_SOURCES: usize = 16;
+/// Longest condition accepted, in bytes.
+pub const MAX_CONDITION: usize = 2048;
 /// Longest JSON line accepted, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
 
@@ -36,6 +41,7 @@ enum InEvent {
     Retraction(InRetraction),
     Actor(InActor),
     Alias(InAlias),
+    Role(InRole),
 }
 
 #[derive(Deserialize)]
@@ -43,19 +49,37 @@ enum InEvent {
 struct InStatement {
     said_on: String,
     party: String,
+    #[serde(default)]
+    joint_with: Vec<String>,
     speaker: Option<InSpeaker>,
     stance: String,
     hedge: Option<String>,
+    condition: Option<String>,
+    deadline: Option<String>,
     proposition: InProposition,
     quote: String,
-    source: InSource,
+    quote_kind: Option<String>,
+    language: Option<String>,
+    source: Option<InSource>,
+    sources: Option<Vec<InSource>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InSpeaker {
-    name: String,
+    name: Option<String>,
     role: Option<String>,
+    actor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InRole {
+    actor: String,
+    party: String,
+    role: String,
+    from: String,
+    until: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +90,7 @@ struct InProposition {
     subjects: Vec<String>,
     location: Option<String>,
     qualifier: Option<String>,
+    document: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,28 +198,24 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     let f = |name: &'static str| FieldPath(p, name, None);
     let said_on = parse_said_on(&s.said_on).map_err(|m| InputError::new(f("said_on"), m))?;
     let speaker = match s.speaker {
-        Some(sp) => Some(Speaker {
-            name: text(f("speaker.name"), sp.name, MAX_TEXT)?,
-            role: opt_text(f("speaker.role"), sp.role, MAX_TEXT)?,
-        }),
+        Some(sp) => {
+            if sp.name.is_none() && sp.actor.is_none() {
+                return Err(InputError::new(f("speaker"), "needs a name or an actor"));
+            }
+            Some(Speaker {
+                // A speaker given only as an actor takes the actor's name when checked.
+                name: match sp.name {
+                    Some(name) => text(f("speaker.name"), name, MAX_TEXT)?,
+                    None => String::new(),
+                },
+                role: opt_text(f("speaker.role"), sp.role, MAX_TEXT)?,
+                actor: opt_text(f("speaker.actor"), sp.actor, MAX_REF)?,
+            })
+        }
         None => None,
     };
-    if s.proposition.subjects.len() > MAX_SUBJECTS {
-        return Err(InputError::new(
-            f("proposition.subjects"),
-            format!(
-                "has {} entries; the limit is {MAX_SUBJECTS}",
-                s.proposition.subjects.len()
-            ),
-        ));
-    }
-    let subjects = s
-        .proposition
-        .subjects
-        .into_iter()
-        .enumerate()
-        .map(|(i, x)| text(FieldPath(p, "proposition.subjects", Some(i)), x, MAX_REF))
-        .collect::<Result<Vec<_>, _>>()?;
+    let subjects = refs(p, "proposition.subjects", s.proposition.subjects)?;
+    let joint_with = refs(p, "joint_with", s.joint_with)?;
     let qualifier = s.proposition.qualifier;
     if let Some(q) = &qualifier {
         let ok = (1..=64).contains(&q.len())
@@ -208,35 +229,128 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
             ));
         }
     }
-    let published_on = s
-        .source
-        .published_on
+    let mut sources = match (s.source, s.sources) {
+        (Some(one), None) => vec![source(p, "source", None, one)?],
+        (None, Some(many)) => {
+            if many.is_empty() {
+                return Err(InputError::new(f("sources"), "needs at least one source"));
+            }
+            if many.len() > MAX_SOURCES {
+                return Err(InputError::new(
+                    f("sources"),
+                    format!("has {} entries; the limit is {MAX_SOURCES}", many.len()),
+                ));
+            }
+            many.into_iter()
+                .enumerate()
+                .map(|(i, x)| source(p, "sources", Some(i), x))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        (Some(_), Some(_)) => {
+            return Err(InputError::new(
+                f("sources"),
+                "give either source or sources, not both",
+            ))
+        }
+        (None, None) => return Err(InputError::new(f("source"), "missing field `source`")),
+    };
+    let first = sources.remove(0);
+    let quote_kind = match s.quote_kind {
+        None => QuoteKind::Verbatim,
+        Some(k) => QuoteKind::parse(&k).ok_or_else(|| {
+            InputError::new(
+                f("quote_kind"),
+                format!("unknown quote kind \"{k}\"; expected verbatim, translation or paraphrase"),
+            )
+        })?,
+    };
+    let language = s.language;
+    if let Some(l) = &language {
+        if !is_language_tag(l) {
+            return Err(InputError::new(
+                f("language"),
+                format!("\"{l}\" is not a language tag; expected BCP 47, like ru, fr or zh-Hant"),
+            ));
+        }
+    }
+    let deadline = s
+        .deadline
         .map(|d| parse_date(&d))
         .transpose()
-        .map_err(|m| InputError::new(f("source.published_on"), m))?;
-    let source = Source {
-        url: opt_text(f("source.url"), s.source.url, MAX_URL)?,
-        publisher: opt_text(f("source.publisher"), s.source.publisher, MAX_TEXT)?,
-        published_on,
-    };
-    if source.url.is_none() && source.publisher.is_none() {
-        return Err(InputError::new(f("source"), "needs a url or a publisher"));
-    }
+        .map_err(|m| InputError::new(f("deadline"), m))?;
     Ok(Statement {
         said_on,
         party: text(f("party"), s.party, MAX_REF)?,
+        joint_with,
         speaker,
         stance: text(f("stance"), s.stance, MAX_REF)?,
         hedge: opt_text(f("hedge"), s.hedge, MAX_TEXT)?,
+        condition: opt_text(f("condition"), s.condition, MAX_CONDITION)?,
+        deadline,
         proposition: Proposition {
             predicate: text(f("proposition.predicate"), s.proposition.predicate, MAX_REF)?,
             subjects,
             location: opt_text(f("proposition.location"), s.proposition.location, MAX_REF)?,
             qualifier,
+            document: opt_text(f("proposition.document"), s.proposition.document, MAX_TEXT)?,
         },
         quote: text(f("quote"), s.quote, MAX_QUOTE)?,
-        source,
+        quote_kind,
+        language,
+        source: first,
+        more_sources: sources,
     })
+}
+
+/// A list of actor references, at most [`MAX_SUBJECTS`].
+fn refs(p: &str, name: &'static str, v: Vec<String>) -> Result<Vec<String>, InputError> {
+    if v.len() > MAX_SUBJECTS {
+        return Err(InputError::new(
+            FieldPath(p, name, None),
+            format!("has {} entries; the limit is {MAX_SUBJECTS}", v.len()),
+        ));
+    }
+    v.into_iter()
+        .enumerate()
+        .map(|(i, x)| text(FieldPath(p, name, Some(i)), x, MAX_REF))
+        .collect()
+}
+
+/// One source: a url or a publisher at least.
+fn source(
+    p: &str,
+    name: &'static str,
+    i: Option<usize>,
+    s: InSource,
+) -> Result<Source, InputError> {
+    let at = |field: &str| format!("{}.{field}", FieldPath(p, name, i));
+    let published_on = s
+        .published_on
+        .map(|d| parse_date(&d))
+        .transpose()
+        .map_err(|m| InputError::new(at("published_on"), m))?;
+    let source = Source {
+        url: opt_text(at("url"), s.url, MAX_URL)?,
+        publisher: opt_text(at("publisher"), s.publisher, MAX_TEXT)?,
+        published_on,
+    };
+    if source.url.is_none() && source.publisher.is_none() {
+        return Err(InputError::new(
+            FieldPath(p, name, i),
+            "needs a url or a publisher",
+        ));
+    }
+    Ok(source)
+}
+
+/// Whether `s` is shaped as a BCP 47 language tag: a primary language of 2 or
+/// 3 letters, then subtags of 1 to 8 letters or digits.
+pub fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|x| (1..=8).contains(&x.len()) && x.bytes().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Parses one JSON line into an event. Checks shape, types, dates and limits;
@@ -314,6 +428,24 @@ fn parse_event_from(parsed: InEvent) -> Result<Event, InputError> {
             actor: text("actor", a.actor, MAX_REF)?,
             alias: text("alias", a.alias, MAX_TEXT)?,
         }),
+        InEvent::Role(r) => {
+            let from = parse_date(&r.from).map_err(|m| InputError::new("from", m))?;
+            let until = r
+                .until
+                .map(|d| parse_date(&d))
+                .transpose()
+                .map_err(|m| InputError::new("until", m))?;
+            if until.is_some_and(|u| u < from) {
+                return Err(InputError::new("until", "is before from"));
+            }
+            Event::Role(RoleDef {
+                actor: text("actor", r.actor, MAX_REF)?,
+                of: text("party", r.party, MAX_REF)?,
+                role: text("role", r.role, MAX_TEXT)?,
+                from,
+                until,
+            })
+        }
     })
 }
 
@@ -327,12 +459,21 @@ struct AnyLine {
     event_type: String,
     said_on: Option<String>,
     party: Option<String>,
+    joint_with: Option<Vec<String>>,
     speaker: Option<InSpeaker>,
     stance: Option<String>,
     hedge: Option<String>,
+    condition: Option<String>,
+    deadline: Option<String>,
     proposition: Option<InProposition>,
     quote: Option<String>,
+    quote_kind: Option<String>,
+    language: Option<String>,
     source: Option<InSource>,
+    sources: Option<Vec<InSource>>,
+    role: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
     of: Option<u64>,
     statement: Option<InStatement>,
     reason: Option<String>,
@@ -353,14 +494,23 @@ fn fast_parse(line: &str) -> Result<Option<InEvent>, serde_json::Error> {
         return Ok(None);
     }
     let a: AnyLine = serde_json::from_str(line)?;
+    if a.role.is_some() || a.from.is_some() || a.until.is_some() || a.event_type == "role" {
+        return Ok(None); // roles are rare: the field-naming parser takes them
+    }
     let statement_fields = a.said_on.is_some()
         || a.party.is_some()
+        || a.joint_with.is_some()
         || a.speaker.is_some()
         || a.stance.is_some()
         || a.hedge.is_some()
+        || a.condition.is_some()
+        || a.deadline.is_some()
         || a.proposition.is_some()
         || a.quote.is_some()
-        || a.source.is_some();
+        || a.quote_kind.is_some()
+        || a.language.is_some()
+        || a.source.is_some()
+        || a.sources.is_some();
     let actor_fields = a.id.is_some()
         || a.name.is_some()
         || a.kind.is_some()
@@ -376,31 +526,25 @@ fn fast_parse(line: &str) -> Result<Option<InEvent>, serde_json::Error> {
                 && a.statement.is_none()
                 && a.reason.is_none() =>
         {
-            match (
-                a.said_on,
-                a.party,
-                a.stance,
-                a.proposition,
-                a.quote,
-                a.source,
-            ) {
-                (
-                    Some(said_on),
-                    Some(party),
-                    Some(stance),
-                    Some(proposition),
-                    Some(quote),
-                    Some(source),
-                ) => Some(InEvent::Statement(InStatement {
-                    said_on,
-                    party,
-                    speaker: a.speaker,
-                    stance,
-                    hedge: a.hedge,
-                    proposition,
-                    quote,
-                    source,
-                })),
+            match (a.said_on, a.party, a.stance, a.proposition, a.quote) {
+                (Some(said_on), Some(party), Some(stance), Some(proposition), Some(quote)) => {
+                    Some(InEvent::Statement(InStatement {
+                        said_on,
+                        party,
+                        joint_with: a.joint_with.unwrap_or_default(),
+                        speaker: a.speaker,
+                        stance,
+                        hedge: a.hedge,
+                        condition: a.condition,
+                        deadline: a.deadline,
+                        proposition,
+                        quote,
+                        quote_kind: a.quote_kind,
+                        language: a.language,
+                        source: a.source,
+                        sources: a.sources,
+                    }))
+                }
                 _ => None,
             }
         }
@@ -483,10 +627,11 @@ fn slow_parse(line: &str) -> Result<InEvent, InputError> {
         "retraction" => InEvent::Retraction(body(map)?),
         "actor" => InEvent::Actor(body(map)?),
         "alias" => InEvent::Alias(body(map)?),
+        "role" => InEvent::Role(body(map)?),
         other => {
             return Err(InputError::new(
                 "type",
-                format!("unknown event type \"{other}\"; expected statement, correction, retraction, actor or alias"),
+                format!("unknown event type \"{other}\"; expected statement, correction, retraction, actor, alias or role"),
             ))
         }
     })

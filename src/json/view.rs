@@ -5,7 +5,7 @@
 //! (`event::EventRef`) that come from an owned event or straight from stored bytes.
 
 use crate::dates::{format_recorded_at, format_said_on};
-use crate::event::{Event, EventRef, Hash, Recorded, Seq, StatementRef};
+use crate::event::{Event, EventRef, Hash, QuoteKind, Recorded, Seq, SourceRef, StatementRef};
 use crate::projection::{stance_kind, Position};
 use crate::vocab::Vocabulary;
 use serde::ser::{SerializeMap, Serializer};
@@ -35,14 +35,31 @@ fn statement_entries<M: SerializeMap, S: Serialize>(
     }
     m.serialize_entry("said_on", &format_said_on(&s.said_on))?;
     m.serialize_entry("party", s.party)?;
-    if let Some((name, role)) = s.speaker {
-        m.serialize_entry("speaker", &SpeakerJson(name, role))?;
+    if !s.joint_with.is_empty() {
+        m.serialize_entry("joint_with", s.joint_with)?;
+    }
+    if let Some((name, role, actor)) = s.speaker {
+        m.serialize_entry("speaker", &SpeakerJson(name, role, actor))?;
     }
     m.serialize_entry("stance", s.stance)?;
     opt_entry(m, "hedge", s.hedge)?;
+    opt_entry(m, "condition", s.condition)?;
+    opt_entry(m, "deadline", s.deadline.map(|d| d.to_string()).as_ref())?;
     m.serialize_entry("proposition", &PropositionJson(s))?;
     m.serialize_entry("quote", s.quote)?;
-    m.serialize_entry("source", &SourceJson(s))
+    if s.quote_kind != QuoteKind::Verbatim {
+        m.serialize_entry("quote_kind", s.quote_kind.as_str())?;
+    }
+    opt_entry(m, "language", s.language)?;
+    if s.more_sources.is_empty() {
+        m.serialize_entry("source", &SourceJson(&s.source))
+    } else {
+        let all: Vec<SourceJson<'_>> = std::iter::once(&s.source)
+            .chain(&s.more_sources)
+            .map(SourceJson)
+            .collect();
+        m.serialize_entry("sources", &all)
+    }
 }
 
 /// A statement inside a correction: its fields without `type`.
@@ -56,13 +73,14 @@ impl<S: Serialize> Serialize for StatementJson<'_, '_, S> {
     }
 }
 
-struct SpeakerJson<'a>(&'a str, Option<&'a str>);
+struct SpeakerJson<'a>(&'a str, Option<&'a str>, Option<&'a str>);
 
 impl Serialize for SpeakerJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let mut m = ser.serialize_map(None)?;
         m.serialize_entry("name", self.0)?;
         opt_entry(&mut m, "role", self.1)?;
+        opt_entry(&mut m, "actor", self.2)?;
         m.end()
     }
 }
@@ -77,13 +95,14 @@ impl<S: Serialize> Serialize for PropositionJson<'_, '_, S> {
         m.serialize_entry("subjects", p.subjects)?;
         opt_entry(&mut m, "location", p.location)?;
         opt_entry(&mut m, "qualifier", p.qualifier)?;
+        opt_entry(&mut m, "document", p.document)?;
         m.end()
     }
 }
 
-struct SourceJson<'v, 'a, S>(&'v StatementRef<'a, S>);
+struct SourceJson<'v>(&'v SourceRef<'v>);
 
-impl<S> Serialize for SourceJson<'_, '_, S> {
+impl Serialize for SourceJson<'_> {
     fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
         let s = self.0;
         let mut m = ser.serialize_map(None)?;
@@ -141,6 +160,20 @@ fn event_entries<M: SerializeMap, S: Serialize>(
             m.serialize_entry("actor", actor)?;
             m.serialize_entry("alias", alias)
         }
+        EventRef::Role {
+            actor,
+            of,
+            role,
+            from,
+            until,
+        } => {
+            m.serialize_entry("type", "role")?;
+            m.serialize_entry("actor", actor)?;
+            m.serialize_entry("party", of)?;
+            m.serialize_entry("role", role)?;
+            m.serialize_entry("from", &from.to_string())?;
+            opt_entry(m, "until", until.map(|d| d.to_string()).as_ref())
+        }
     }
 }
 
@@ -178,6 +211,9 @@ pub(crate) struct EnvelopeJson<'a, S> {
     pub(crate) event: Option<EventRef<'a, S>>,
     /// The withheld payload's length, written for a redacted record when given.
     pub(crate) payload_len: Option<u32>,
+    /// The payload's encoding, written for a redacted record (with its length)
+    /// when it is not 1: the chain hash covers it.
+    pub(crate) encoding: u8,
     pub(crate) prev: &'a Hash,
     pub(crate) hash: &'a Hash,
     pub(crate) digest: &'a Hash,
@@ -193,6 +229,9 @@ impl<S: Serialize> Serialize for EnvelopeJson<'_, S> {
             None => {
                 m.serialize_entry("type", "redacted")?;
                 opt_entry(&mut m, "payload_len", self.payload_len.as_ref())?;
+                if self.payload_len.is_some() && self.encoding != 1 {
+                    m.serialize_entry("payload_encoding", &self.encoding)?;
+                }
             }
         }
         m.serialize_entry("prev", &HexJson(self.prev))?;
@@ -221,6 +260,7 @@ impl Serialize for RecordedJson<'_> {
             recorded_at: r.recorded_at,
             event: r.event.as_ref().map(EventRef::from),
             payload_len: self.payload_len.then_some(r.payload_len),
+            encoding: r.encoding,
             prev: &r.prev,
             hash: &r.hash,
             digest: &r.digest,
@@ -231,7 +271,8 @@ impl Serialize for RecordedJson<'_> {
 
 /// A position as one JSON object: the documented shape of `positions --json`
 /// (party, stance, stance_kind, modality, hedge, predicate, subject,
-/// location, qualifier, said_on, seq, statements, cameo).
+/// location, qualifier, document, said_on, seq, statements, cameo, condition,
+/// deadline, joint_with).
 pub struct PositionJson<'a>(pub &'a Position);
 
 impl Serialize for PositionJson<'_> {
@@ -247,6 +288,7 @@ impl Serialize for PositionJson<'_> {
         m.serialize_entry("subject", &p.key.subject)?;
         m.serialize_entry("location", &p.key.location)?;
         m.serialize_entry("qualifier", &p.key.qualifier)?;
+        m.serialize_entry("document", &p.key.document)?;
         m.serialize_entry("said_on", &format_said_on(&p.said_on))?;
         m.serialize_entry("seq", &p.seq)?;
         m.serialize_entry("statements", &p.statements)?;
@@ -256,6 +298,9 @@ impl Serialize for PositionJson<'_> {
                 .mapping(&p.stance, &p.key.predicate)
                 .map(|m| m.cameo.as_str()),
         )?;
+        m.serialize_entry("condition", &p.terms.condition)?;
+        m.serialize_entry("deadline", &p.terms.deadline.map(|d| d.to_string()))?;
+        m.serialize_entry("joint_with", &p.terms.joint_with)?;
         m.end()
     }
 }

@@ -1,5 +1,5 @@
-//! The actor index: derived data that lists the actor and alias events of the
-//! chain, so that opening a ledger does not read the whole chain to know its
+//! The actor index: derived data that lists the actor, alias and role events
+//! of the chain, so that opening a ledger does not read the whole chain to know its
 //! actors. Every entry is checked against the event at its seq when loaded;
 //! a missing index is rebuilt from the chain.
 
@@ -57,6 +57,7 @@ impl Ledger {
                 match &event {
                     Event::Actor(a) => actors.add(a.clone(), Some(seq)),
                     Event::Alias(a) => actors.add_alias(a),
+                    Event::Role(r) => actors.add_role(r),
                     _ => Ok(()),
                 }
                 .map_err(|error| ActorIndexError::Conflict { seq, error })?;

@@ -111,7 +111,7 @@ impl Packer {
     pub(super) fn push(&mut self, digest: &Hash, recorded_at: i64) -> Option<(Seq, Vec<u8>)> {
         let seq = self.head.size + 1;
         let recorded_at = recorded_at.max(self.head.recorded_at);
-        let header = RecordHeader::v1(seq, recorded_at, self.head.hash, self.payload.len() as u32);
+        let header = RecordHeader::for_payload(seq, recorded_at, self.head.hash, &self.payload);
         let hash = chain::link_hash(&header, digest);
         if self.block.is_empty() {
             self.block_first = seq;
@@ -307,6 +307,7 @@ impl Ledger {
                             seq,
                             (start.size, &batch_kinds),
                             original.is_some(),
+                            now,
                         )
                         .map_err(reject)?;
                     let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
@@ -323,7 +324,7 @@ impl Ledger {
                         Event::Correction(_) | Event::Retraction(_) => {
                             batch_kinds.insert(seq, kind_of(&event));
                         }
-                        Event::Actor(_) | Event::Alias(_) => {
+                        Event::Actor(_) | Event::Alias(_) | Event::Role(_) => {
                             batch_kinds.insert(seq, Kind::Reference);
                             index.push((seq, packer.payload.clone()));
                         }

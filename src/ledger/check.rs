@@ -23,7 +23,7 @@ pub(super) fn kind_of(e: &Event) -> Kind {
         Event::Statement(_) => Kind::Statement,
         Event::Correction(_) => Kind::Correction,
         Event::Retraction(_) => Kind::Retraction,
-        Event::Actor(_) | Event::Alias(_) => Kind::Reference,
+        Event::Actor(_) | Event::Alias(_) | Event::Role(_) => Kind::Reference,
     }
 }
 
@@ -39,6 +39,7 @@ impl Ledger {
         seq: Seq,
         (batch_start, batch): (Seq, &HashMap<Seq, Kind>),
         restoring: bool,
+        recorded_at: i64,
     ) -> std::result::Result<Event, InputError> {
         /// Replaces an actor name by its canonical id; `field` names it on error.
         fn canon(
@@ -61,6 +62,49 @@ impl Ledger {
          -> std::result::Result<Statement, InputError> {
             let vocab = Vocabulary::builtin();
             canon(actors, &mut s.party, || format!("{p}party"))?;
+            for i in 0..s.joint_with.len() {
+                canon(actors, &mut s.joint_with[i], || {
+                    format!("{p}joint_with[{i}]")
+                })?;
+                let id = &s.joint_with[i];
+                if *id == s.party {
+                    return Err(InputError::new(
+                        format!("{p}joint_with[{i}]"),
+                        format!("{id} is the party itself; joint_with names the other parties"),
+                    ));
+                }
+                if s.joint_with[..i].contains(id) {
+                    return Err(InputError::new(
+                        format!("{p}joint_with[{i}]"),
+                        format!("{id} is named twice"),
+                    ));
+                }
+            }
+            if let Some(sp) = &mut s.speaker {
+                if let Some(actor) = &mut sp.actor {
+                    canon(actors, actor, || format!("{p}speaker.actor"))?;
+                    let a = actors.get(actor).expect("resolved");
+                    if a.def.kind != "person" {
+                        return Err(InputError::new(
+                            format!("{p}speaker.actor"),
+                            format!("{actor} is a {}; a speaker is a person", a.def.kind),
+                        ));
+                    }
+                    if sp.name.is_empty() {
+                        sp.name = a.def.name.clone();
+                    }
+                }
+            }
+            if !restoring && !said_by(&s.said_on, recorded_at) {
+                return Err(InputError::new(
+                    format!("{p}said_on"),
+                    format!(
+                        "{} is later than the day it is recorded ({}); only a deadline may lie ahead",
+                        crate::dates::format_said_on(&s.said_on),
+                        crate::dates::format_recorded_at(recorded_at)
+                    ),
+                ));
+            }
             vocab.check_stance(&s.stance).map_err(|u| {
                 InputError::new(format!("{p}stance"), format!("unknown stance {u}"))
             })?;
@@ -91,6 +135,7 @@ impl Ledger {
                 let (field, missing) = match need {
                     Requirement::Subjects => ("subjects", pr.subjects.is_empty()),
                     Requirement::Location => ("location", pr.location.is_none()),
+                    Requirement::Document => ("document", pr.document.is_none()),
                 };
                 if missing {
                     return Err(InputError::new(
@@ -185,8 +230,32 @@ impl Ledger {
                 actors.add_alias(&a).map_err(|e| actor_error(&e, "alias"))?;
                 Event::Alias(a)
             }
+            Event::Role(mut r) => {
+                canon(actors, &mut r.actor, || "actor".into())?;
+                canon(actors, &mut r.of, || "party".into())?;
+                actors.add_role(&r).map_err(|e| actor_error(&e, "actor"))?;
+                Event::Role(r)
+            }
         })
     }
+}
+
+/// Whether a statement said on `said_on` could have been said by the time
+/// `recorded_at` (microseconds since 1970 UTC). A time with an offset is
+/// compared as an instant; a day alone (or a time without offset) is allowed up
+/// to the day it is in the easternmost time zone, UTC+14, when it is recorded.
+fn said_by(said_on: &crate::event::SaidOn, recorded_at: i64) -> bool {
+    const EAST_MOST: i64 = 14 * 3600 * 1_000_000;
+    if let Some(t) = said_on.time {
+        if let Some(off) = t.offset_minutes {
+            let days = i64::from(crate::dates::days_from_date(said_on.date));
+            let secs = days * 86_400 + i64::from(t.seconds) - i64::from(off) * 60;
+            return secs.saturating_mul(1_000_000) <= recorded_at;
+        }
+    }
+    let latest = recorded_at.saturating_add(EAST_MOST);
+    let day = latest.div_euclid(86_400 * 1_000_000);
+    i64::from(crate::dates::days_from_date(said_on.date)) <= day
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -194,7 +263,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Statement => "statement",
         Kind::Correction => "correction",
         Kind::Retraction => "retraction",
-        Kind::Reference => "actor or alias event",
+        Kind::Reference => "actor, alias or role event",
         Kind::Redacted => "redacted event",
     }
 }

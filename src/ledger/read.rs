@@ -387,5 +387,6 @@ pub(super) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
         digest,
         event,
         payload_len: h.payload_len,
+        encoding: h.encoding,
     })
 }

@@ -82,13 +82,13 @@ fn corrections_and_retractions_may_point_into_their_own_batch() {
 #[test]
 fn recorded_at_never_goes_back() {
     let mut l = Ledger::in_memory();
-    l.set_clock(|| 2_000_000);
+    l.set_clock(|| 1_795_953_600_000_000);
     let a = l.append(statement(1)).expect("append");
-    l.set_clock(|| 1_000_000);
+    l.set_clock(|| 1_795_953_500_000_000);
     let b = l.append(statement(2)).expect("append");
-    assert_eq!(a.recorded_at, 2_000_000);
+    assert_eq!(a.recorded_at, 1_795_953_600_000_000);
     assert_eq!(
-        b.recorded_at, 2_000_000,
+        b.recorded_at, 1_795_953_600_000_000,
         "a clock that went back does not reorder transaction time"
     );
 }

@@ -2,8 +2,9 @@
 //! as of any date (valid time) and as known at any point of the chain
 //! (transaction time). Pure: tested without a store; the ledger feeds it.
 //!
-//! A position is keyed by (party, predicate, subject, location, qualifier); a
-//! statement with several subjects yields one position per subject. The latest
+//! A position is keyed by (party, predicate, subject, location, qualifier,
+//! document, modality); a statement with several subjects yields one position
+//! per subject, and a joint statement one per party. The latest
 //! statement by said date wins, ties by seq. A correction replaces the statement
 //! it names (a correction of a correction replaces the same statement again); a
 //! retraction removes the statement, or voids the correction, it names.
@@ -71,9 +72,37 @@ pub struct PositionKey {
     pub location: Option<String>,
     /// What exactly (`military-personnel`, `mercenaries`).
     pub qualifier: Option<String>,
+    /// The document (the resolution voted on).
+    pub document: Option<String>,
     /// What the stance is about: a statement replaces an earlier one only
     /// within its modality.
     pub modality: Modality,
+}
+
+/// What the statement that set a position said besides its stance: its
+/// condition, its deadline, and the other parties it was made jointly with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// What the stance depends on.
+    pub condition: Option<String>,
+    /// The date by which it is to happen.
+    pub deadline: Option<jiff::civil::Date>,
+    /// The other parties of a joint statement.
+    pub joint_with: Vec<String>,
+}
+
+impl Terms {
+    /// A statement's terms as `party` holds them; `None` when it has none.
+    fn of(s: &Statement, party: &str) -> Option<Terms> {
+        if s.condition.is_none() && s.deadline.is_none() && s.joint_with.is_empty() {
+            return None;
+        }
+        Some(Terms {
+            condition: s.condition.clone(),
+            deadline: s.deadline,
+            joint_with: s.parties().filter(|p| *p != party).cloned().collect(),
+        })
+    }
 }
 
 /// What a party currently holds on one proposition.
@@ -91,6 +120,8 @@ pub struct Position {
     pub seq: Seq,
     /// Every statement that supports the current stance, in seq order.
     pub statements: Vec<Seq>,
+    /// The condition, deadline and joint parties of the statement that set it.
+    pub terms: Terms,
 }
 
 /// Corrections and retractions, resolved to the statements they change.
@@ -163,11 +194,19 @@ struct Slot {
     winner: (SaidOn, Seq),
     stance: u16,
     hedge: Option<Box<str>>,
+    terms: Option<Box<Terms>>,
     by_stance: Vec<(u16, Vec<Seq>)>,
 }
 
 impl Slot {
-    fn put(&mut self, seq: Seq, said_on: SaidOn, stance: u16, hedge: Option<&str>) {
+    fn put(
+        &mut self,
+        seq: Seq,
+        said_on: SaidOn,
+        stance: u16,
+        hedge: Option<&str>,
+        terms: Option<Terms>,
+    ) {
         let at = (said_on, seq);
         if at >= self.winner {
             self.winner = at;
@@ -175,6 +214,7 @@ impl Slot {
             if self.hedge.as_deref() != hedge {
                 self.hedge = hedge.map(Box::from);
             }
+            self.terms = terms.map(Box::new);
         }
         match self.by_stance.iter_mut().find(|(st, _)| *st == stance) {
             Some((_, seqs)) => seqs.push(seq),
@@ -203,15 +243,17 @@ pub struct Fold<'q> {
 /// vocabulary's modality of its stance, unless a fold keys without them).
 pub fn key_of_statement(
     s: &Statement,
+    party: &str,
     subject: Option<&String>,
     modality: Modality,
 ) -> PositionKey {
     PositionKey {
-        party: s.party.clone(),
+        party: party.to_string(),
         predicate: s.proposition.predicate.clone(),
         subject: subject.cloned(),
         location: s.proposition.location.clone(),
         qualifier: s.proposition.qualifier.clone(),
+        document: s.proposition.document.clone(),
         modality,
     }
 }
@@ -259,6 +301,7 @@ impl<'q> Fold<'q> {
                 ),
                 stance: 0,
                 hedge: None,
+                terms: None,
                 by_stance: Vec::new(),
             });
         }
@@ -298,32 +341,36 @@ impl<'q> Fold<'q> {
         said_on: SaidOn,
         stance: u16,
         hedge: Option<&str>,
+        terms: Option<Terms>,
     ) {
         if self.query.as_of.is_some_and(|d| said_on.date > d) {
             return;
         }
-        self.slots[i].put(seq, said_on, stance, hedge);
+        self.slots[i].put(seq, said_on, stance, hedge, terms);
     }
 
     fn add_statement(&mut self, seq: Seq, s: &Statement) {
         let p = &s.proposition;
         let (stance, modality) = self.stance_id(&s.stance);
-        let one = |fold: &mut Self, subject: Option<&String>| {
+        let one = |fold: &mut Self, party: &str, subject: Option<&String>| {
             if fold.keeps(
-                &s.party,
+                party,
                 &p.predicate,
                 subject.map(String::as_str),
                 p.location.as_deref(),
             ) {
-                let i = fold.slot(key_of_statement(s, subject, modality));
-                fold.put(i, seq, s.said_on, stance, s.hedge.as_deref());
+                let i = fold.slot(key_of_statement(s, party, subject, modality));
+                let terms = Terms::of(s, party);
+                fold.put(i, seq, s.said_on, stance, s.hedge.as_deref(), terms);
             }
         };
-        if p.subjects.is_empty() {
-            one(self, None);
-        }
-        for subject in &p.subjects {
-            one(self, Some(subject));
+        for party in s.parties() {
+            if p.subjects.is_empty() {
+                one(self, party, None);
+            }
+            for subject in &p.subjects {
+                one(self, party, Some(subject));
+            }
         }
     }
 
@@ -413,6 +460,7 @@ impl<'q> Fold<'q> {
                 said_on: slot.winner.0,
                 seq: slot.winner.1,
                 statements,
+                terms: slot.terms.map(|t| *t).unwrap_or_default(),
             });
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -490,10 +538,11 @@ pub fn diff(before: Vec<Position>, after: Vec<Position>) -> Vec<Change> {
     for p in after {
         match before.remove(&p.key) {
             None => out.push(Change::Appeared(p)),
-            Some(b) if b.stance != p.stance || b.hedge != p.hedge => out.push(Change::Changed {
-                from: Box::new(b),
-                to: Box::new(p),
-            }),
+            Some(b) if b.stance != p.stance || b.hedge != p.hedge || b.terms != p.terms => out
+                .push(Change::Changed {
+                    from: Box::new(b),
+                    to: Box::new(p),
+                }),
             Some(_) => {}
         }
     }

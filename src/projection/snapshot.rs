@@ -9,15 +9,20 @@
 //! party reads only the chunks that hold that party's keys, and memory holds one
 //! chunk at a time. Little-endian throughout.
 //!
-//! Head: version `1` (u8), seq (u64), hash (32), strings (u32 count; each u32
+//! Head: version `2` (u8), seq (u64), hash (32), strings (u32 count; each u32
 //! length + UTF-8), keys (u32 count; each party, predicate, subject+1,
 //! location+1, qualifier+1 as u32 string indexes, 0 for none), amendments (u32
-//! count; each seq u64, recorded_at i64, payload length u32, payload), chunks (u32
+//! count; each seq u64, recorded_at i64, payload length u32, payload: the
+//! corrections and retractions, and the statements kept whole, see below), chunks (u32
 //! count; each first key u32, BLAKE3 checksum of the stored chunk, 32 bytes).
 //!
 //! Fact chunk: facts of [`FACT_LEN`] bytes: key u32, seq u64, date i32 (days since
 //! 1970-01-01), seconds u32 (u32::MAX: no time), offset i16 (i16::MIN: none),
 //! stance u32 (string index), hedge+1 u32.
+//!
+//! A statement that carries what a fact cannot hold (joint parties, a
+//! document, a condition or a deadline: fields of event format 2) is kept
+//! whole beside the amendments and folded as an event; such statements are few.
 
 use super::{Fold, PositionKey};
 use crate::chain;
@@ -27,7 +32,7 @@ use crate::event::{Entry, Event, Hash, SaidOn, Seq, TimeOfDay};
 use crate::vocab::Modality;
 use std::collections::HashMap;
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 /// Bytes of one fact.
 pub const FACT_LEN: usize = 30;
 /// Facts per stored chunk. A key's facts may continue into the next chunk.
@@ -110,6 +115,7 @@ impl Snapshot {
         self.seq = r.seq;
         self.hash = Hash::ZERO;
         match &r.event {
+            Some(Event::Statement(s)) if kept_whole(s) => self.amendments.push(r.clone()),
             Some(Event::Statement(s)) => {
                 let p = &s.proposition;
                 let stance = self.string(&s.stance);
@@ -152,7 +158,8 @@ impl Snapshot {
         self.hash = hash;
     }
 
-    /// Its corrections and retractions, for [`super::Amendments::collect`].
+    /// Its corrections and retractions (and the statements it keeps whole),
+    /// for [`super::Amendments::collect`].
     pub fn amendments(&self) -> &[Entry] {
         &self.amendments
     }
@@ -414,6 +421,7 @@ impl Snapshot {
                         subject: self.opt_str(k[2]).map(str::to_string),
                         location: self.opt_str(k[3]).map(str::to_string),
                         qualifier: self.opt_str(k[4]).map(str::to_string),
+                        document: None,
                         modality,
                     });
                 }
@@ -433,11 +441,25 @@ impl Snapshot {
                     SaidOn { date, time },
                     stance,
                     self.opt_str(hedge),
+                    None,
                 );
+            }
+        }
+        for e in &self.amendments {
+            if matches!(e.event, Some(Event::Statement(_))) && fold.is_standing(e.seq) {
+                fold.add(e);
             }
         }
         Ok(())
     }
+}
+
+/// Whether a statement is kept whole rather than as facts.
+fn kept_whole(s: &crate::event::Statement) -> bool {
+    !s.joint_with.is_empty()
+        || s.proposition.document.is_some()
+        || s.condition.is_some()
+        || s.deadline.is_some()
 }
 
 #[allow(clippy::too_many_arguments)]

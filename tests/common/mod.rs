@@ -35,7 +35,7 @@ pub fn open(dir: &Path) -> Ledger {
         },
     )
     .expect("open ledger");
-    l.set_clock(|| 1_611_921_600_000_000);
+    l.set_clock(|| 1_795_953_600_000_000);
     l
 }
 
@@ -251,7 +251,7 @@ pub fn find_block(tree: &Raw, seq: u64) -> FoundBlock {
 pub fn bin() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("demarche").expect("binary");
     c.env_remove("DEMARCHE_LEDGER")
-        .env("DEMARCHE_NOW", "2021-01-29T12:00:00Z")
+        .env("DEMARCHE_NOW", "2026-11-29T12:00:00Z")
         .env("NO_COLOR", "1");
     c
 }

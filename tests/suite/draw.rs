@@ -29,7 +29,7 @@ struct Example {
 
 fn example() -> Example {
     let mut ledger = Ledger::in_memory();
-    ledger.set_clock(|| 1_611_921_600_000_000);
+    ledger.set_clock(|| 1_795_953_600_000_000);
     example::record(&mut ledger).expect("record the example");
     load(ledger)
 }
@@ -393,6 +393,7 @@ fn a_position_about_nothing_is_a_mark_on_its_party() {
             subject: None,
             location: None,
             qualifier: None,
+            document: None,
             modality: Modality::Normative,
         },
         stance: "supports".into(),
@@ -403,6 +404,7 @@ fn a_position_about_nothing_is_a_mark_on_its_party() {
         },
         seq: 4,
         statements: vec![4],
+        terms: Default::default(),
     };
     let caption = empty_caption();
     let g = draw::graph(std::slice::from_ref(&p), &Actors::starter(), &caption);
@@ -687,6 +689,7 @@ fn fifty_parties() -> (Vec<Position>, Actors) {
                 subject,
                 location: Some(states[75 + rng.next(5)].clone()),
                 qualifier: (rng.next(5) == 0).then(|| "military-personnel".to_string()),
+                document: None,
                 modality: stance.modality,
             };
             if !keys.insert(key.clone()) {
@@ -702,6 +705,7 @@ fn fifty_parties() -> (Vec<Position>, Actors) {
                 },
                 seq,
                 statements: vec![seq],
+                terms: Default::default(),
             });
         }
     }
@@ -1067,6 +1071,7 @@ fn markup_in_names_quotes_and_hedges_stays_text() {
             subject: Some("RUS".into()),
             location: Some("LBY".into()),
             qualifier: Some("a<b".into()),
+            document: None,
             modality: Modality::Normative,
         },
         stance: "demands".into(),
@@ -1074,6 +1079,7 @@ fn markup_in_names_quotes_and_hedges_stays_text() {
         said_on,
         seq: 1,
         statements: vec![1],
+        terms: Default::default(),
     };
     let mut caption = empty_caption();
     caption.filters = "party <&>\"".into();

@@ -590,7 +590,7 @@ fn fixture_with_signer() -> (String, note::VerifierKey, note::SignerKey) {
     static F: OnceLock<(String, note::VerifierKey, note::SignerKey)> = OnceLock::new();
     F.get_or_init(|| {
         let mut l = demarche::ledger::Ledger::in_memory();
-        l.set_clock(|| 1_611_921_600_000_000);
+        l.set_clock(|| 1_795_953_600_000_000);
         demarche::example::record(&mut l).expect("example");
         let (k, v) = note::generate_key("test.example").expect("key");
         let query = demarche::projection::Query {

@@ -24,7 +24,7 @@ fn reference(l: &Ledger) -> MemTree {
 /// single appends and batches of awkward sizes.
 fn big_ledger() -> Ledger {
     let mut l = Ledger::in_memory();
-    l.set_clock(|| 1_611_921_600_000_000);
+    l.set_clock(|| 1_795_953_600_000_000);
     let mut i = 0;
     for batch in [1u64, 1, 255, 2, 300, 65_000, 1, 700] {
         let events: Vec<_> = (0..batch)

@@ -2,7 +2,9 @@
 //! input (stored bytes, JSON lines) never panic, whatever they are given.
 
 use demarche::codec;
-use demarche::event::{Event, Proposition, SaidOn, Source, Speaker, Statement, TimeOfDay};
+use demarche::event::{
+    Event, Proposition, QuoteKind, SaidOn, Source, Speaker, Statement, TimeOfDay,
+};
 use demarche::json::{self, parse_event};
 use proptest::prelude::*;
 
@@ -10,7 +12,65 @@ fn text() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9«»é][a-zA-Z0-9 ,.'«»é-]{0,39}"
 }
 
+fn date() -> impl Strategy<Value = jiff::civil::Date> {
+    (1i16..=9999, 1i8..=12, 1i8..=28)
+        .prop_map(|(y, m, d)| jiff::civil::Date::new(y, m, d).expect("valid"))
+}
+
+/// The fields of event format 2, each present or not.
+type More = (
+    Vec<String>,
+    Option<String>,
+    Option<String>,
+    Option<jiff::civil::Date>,
+    Option<String>,
+    usize,
+    Option<String>,
+    Vec<Source>,
+);
+
+fn more() -> impl Strategy<Value = More> {
+    (
+        prop::collection::vec("[A-Z]{3}", 0..3),
+        prop::option::of("[A-Z]{3,6}"),
+        prop::option::of(text()),
+        prop::option::of(date()),
+        prop::option::of(text()),
+        0usize..3,
+        prop::option::of("[a-z]{2,3}(-[A-Z][a-z]{3})?"),
+        prop::collection::vec(
+            (prop::option::of(text()), text(), prop::option::of(date())).prop_map(
+                |(url, publisher, published_on)| Source {
+                    url,
+                    publisher: Some(publisher),
+                    published_on,
+                },
+            ),
+            0..3,
+        ),
+    )
+}
+
+/// A statement of either event format: half of them use fields of format 2.
 fn statement() -> impl Strategy<Value = Statement> {
+    (statement_v1(), prop::option::weighted(0.5, more())).prop_map(|(mut s, more)| {
+        if let Some((joint, actor, condition, deadline, document, kind, language, sources)) = more {
+            s.joint_with = joint;
+            if let Some(sp) = &mut s.speaker {
+                sp.actor = actor;
+            }
+            s.condition = condition;
+            s.deadline = deadline;
+            s.proposition.document = document;
+            s.quote_kind = QuoteKind::ALL[kind];
+            s.language = language;
+            s.more_sources = sources;
+        }
+        s
+    })
+}
+
+fn statement_v1() -> impl Strategy<Value = Statement> {
     (
         (1i16..=9999, 1i8..=12, 1i8..=28),
         prop::option::of((0u32..86_400, prop::option::of(-720i16..=840))),
@@ -54,21 +114,32 @@ fn statement() -> impl Strategy<Value = Statement> {
                         }),
                     },
                     party,
-                    speaker: speaker.map(|(name, role)| Speaker { name, role }),
+                    joint_with: Vec::new(),
+                    speaker: speaker.map(|(name, role)| Speaker {
+                        name,
+                        role,
+                        actor: None,
+                    }),
                     stance,
                     hedge,
+                    condition: None,
+                    deadline: None,
                     proposition: Proposition {
                         predicate,
                         subjects,
                         location,
                         qualifier,
+                        document: None,
                     },
                     quote,
+                    quote_kind: QuoteKind::Verbatim,
+                    language: None,
                     source: Source {
                         url,
                         publisher: Some(publisher),
                         published_on: published.map(date),
                     },
+                    more_sources: Vec::new(),
                 }
             },
         )
@@ -106,6 +177,22 @@ fn event() -> impl Strategy<Value = Event> {
             }),
         ("[A-Z]{3}", text())
             .prop_map(|(actor, alias)| Event::Alias(demarche::event::AliasDef { actor, alias })),
+        (
+            "[A-Z]{3,8}",
+            "[A-Z]{3}",
+            text(),
+            date(),
+            prop::option::of(date())
+        )
+            .prop_map(|(actor, of, role, from, until)| {
+                Event::Role(demarche::event::RoleDef {
+                    actor,
+                    of,
+                    role,
+                    from,
+                    until: until.filter(|u| *u >= from),
+                })
+            }),
     ]
 }
 
@@ -116,6 +203,9 @@ proptest! {
     fn decode_of_encode_is_the_event(e in event()) {
         let bytes = codec::encode_event(&e).expect("encodes");
         prop_assert_eq!(codec::decode_event(&bytes).expect("decodes"), e.clone());
+        // One stored form per event: format 2 exactly when the event needs it.
+        let format = if e.needs_format_2() { codec::ENCODING_EVENT_V2 } else { codec::ENCODING_EVENT_V1 };
+        prop_assert_eq!(codec::encoding_of(&bytes), format);
         // And through the JSON line format.
         let line = serde_json::Value::Object(json::view::event_json(&e)).to_string();
         prop_assert_eq!(parse_event(&line).expect("its own JSON parses"), e);
@@ -137,7 +227,7 @@ proptest! {
     fn a_damaged_record_is_refused_or_read_but_never_panics(e in event(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let payload = codec::encode_event(&e).expect("encodes");
         let mut rec = Vec::new();
-        codec::write_record(&codec::RecordHeader::v1(1, 0, demarche::event::Hash::ZERO, payload.len() as u32), &payload, &mut rec);
+        codec::write_record(&codec::RecordHeader::for_payload(1, 0, demarche::event::Hash::ZERO, &payload), &payload, &mut rec);
         let i = at.index(rec.len());
         rec[i] = byte;
         if let Ok((r, _)) = codec::read_record(&rec) {

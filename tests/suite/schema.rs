@@ -143,7 +143,7 @@ fn validators() -> Validators {
 
 fn worked_example_export() -> Vec<Value> {
     let mut ledger = demarche::ledger::Ledger::in_memory();
-    ledger.set_clock(|| 1_611_921_600_123_456);
+    ledger.set_clock(|| 1_795_953_600_123_456);
     demarche::example::record(&mut ledger).expect("record");
     let extra = [
         r#"{"type":"actor","id":"SADAT","name":"SADAT International Defense Consultancy","kind":"company","aliases":["SADAT Inc"],"parent":"TUR","cameo":"TURBUS"}"#,

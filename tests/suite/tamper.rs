@@ -190,7 +190,7 @@ fn a_dropped_tail_with_a_rewritten_head_is_caught_only_by_a_saved_head() {
         let head = demarche::event::Head {
             size: kept,
             hash: kept_hash,
-            recorded_at: 1_611_921_600_000_000,
+            recorded_at: 1_795_953_600_000_000,
         };
         t.insert(b"h", &codec::encode_head(&head)[..])
             .expect("head");
@@ -326,7 +326,7 @@ proptest! {
     fn any_flipped_byte_fails_verify(pick in any::<prop::sample::Index>(), mask in 1u8..=255) {
         let store = MemStore::default();
         let mut l = Ledger::with_store(Box::new(store));
-        l.set_clock(|| 1_611_921_600_000_000);
+        l.set_clock(|| 1_795_953_600_000_000);
         for i in 0..3 {
             l.append(statement(i)).expect("append");
         }

@@ -4,18 +4,25 @@
 use super::Output;
 use clap::{Args, Subcommand};
 
-const STATEMENT_FLAGS: [&str; 14] = [
+const STATEMENT_FLAGS: [&str; 21] = [
     "said_on",
     "party",
+    "joint_with",
     "speaker",
     "speaker_role",
+    "speaker_actor",
     "stance",
     "hedge",
+    "condition",
+    "deadline",
     "predicate",
     "subjects",
     "location",
     "qualifier",
+    "document",
     "quote",
+    "quote_kind",
+    "language",
     "url",
     "publisher",
     "published_on",
@@ -23,6 +30,21 @@ const STATEMENT_FLAGS: [&str; 14] = [
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("amend").args(["retract", "correct"])))]
+#[command(after_help = "Examples:
+  A joint statement (one event; each party holds the position):
+    demarche append --said-on 2024-01-28 --party BFA --joint-with MLI --joint-with NER \\
+      --stance announces --predicate suspension --subject BFA --subject MLI --subject NER \\
+      --location ECOWAS --quote \"...withdraw without delay from ECOWAS\" --publisher Reuters
+  A threat with a deadline:
+    demarche append --said-on 2023-07-30 --party ECOWAS --stance threatens \\
+      --predicate use-of-force --subject ECOWAS --location NER --deadline 2023-08-06 \\
+      --condition \"if constitutional order is not restored\" --quote \"...\" --publisher AFP
+  A vote on a resolution (the document is required):
+    demarche append --said-on 2024-03-25 --party USA --stance abstains --predicate resolution \\
+      --document \"S/RES/2728(2024)\" --quote \"...\" --url https://press.un.org/...
+  A translated quote reported by two sources (repeat the source flags, in order):
+    ... --quote-kind translation --language ru --publisher TASS --url https://tass.com/... \\
+        --publisher Reuters --url https://www.reuters.com/...")]
 pub struct AppendArgs {
     /// The event as one JSON line (see schema/event.schema.json).
     #[arg(long, value_name = "LINE", conflicts_with_all = STATEMENT_FLAGS, conflicts_with = "amend")]
@@ -46,18 +68,32 @@ pub struct AppendArgs {
     /// Party the statement is attributed to (actor id or alias).
     #[arg(long)]
     pub party: Option<String>,
-    /// Person who spoke for the party.
+    /// Another party of a joint statement (repeat for several): one event, and
+    /// each party holds the position.
+    #[arg(long = "joint-with", value_name = "ACTOR")]
+    pub joint_with: Vec<String>,
+    /// Person who spoke for the party, as reported.
     #[arg(long)]
     pub speaker: Option<String>,
     /// The speaker's role.
-    #[arg(long, requires = "speaker")]
+    #[arg(long)]
     pub speaker_role: Option<String>,
+    /// The speaker as an actor of kind person (id or alias), whose roles the
+    /// registry keeps: `log --speaker` then finds every statement of theirs.
+    #[arg(long, value_name = "ACTOR")]
+    pub speaker_actor: Option<String>,
     /// Stance: demands, calls-for, denies, asserts, acknowledges, ...
     #[arg(long)]
     pub stance: Option<String>,
     /// Hedging words of a hedged statement ("cannot totally exclude").
     #[arg(long)]
     pub hedge: Option<String>,
+    /// What the stance depends on ("after EU monitors deploy").
+    #[arg(long, value_name = "TEXT")]
+    pub condition: Option<String>,
+    /// The date by which it is to happen (an ultimatum's), YYYY-MM-DD; may lie ahead.
+    #[arg(long, value_name = "DATE")]
+    pub deadline: Option<String>,
     /// Predicate: withdrawal, presence, intervention, ceasefire, ...
     #[arg(long)]
     pub predicate: Option<String>,
@@ -67,32 +103,48 @@ pub struct AppendArgs {
     /// Place (actor id of a state, usually).
     #[arg(long)]
     pub location: Option<String>,
-    /// Narrows the predicate: military-personnel, mercenaries, ...
+    /// Narrows the predicate: military-personnel, mercenaries, ... (see `demarche vocab`).
     #[arg(long)]
     pub qualifier: Option<String>,
+    /// The document the proposition is about, such as "S/RES/2728(2024)"
+    /// (a resolution needs one).
+    #[arg(long, value_name = "TEXT")]
+    pub document: Option<String>,
     /// The words as reported.
     #[arg(long)]
     pub quote: Option<String>,
-    /// Source address.
-    #[arg(long)]
-    pub url: Option<String>,
-    /// Source publisher.
-    #[arg(long)]
-    pub publisher: Option<String>,
-    /// Source publication date, YYYY-MM-DD.
+    /// How the quote renders what was said: verbatim (the default), translation
+    /// or paraphrase.
+    #[arg(long, value_name = "KIND")]
+    pub quote_kind: Option<String>,
+    /// The language the words were said in, as a BCP 47 tag: ru, fr, ar, zh-Hant.
+    #[arg(long, value_name = "TAG")]
+    pub language: Option<String>,
+    /// Source address. Repeat --url, --publisher and --published-on for a
+    /// statement several sources report: the first of each make the first
+    /// source, the second of each the second, and so on.
+    #[arg(long, value_name = "URL")]
+    pub url: Vec<String>,
+    /// Source publisher (repeatable, see --url).
+    #[arg(long, value_name = "NAME")]
+    pub publisher: Vec<String>,
+    /// Source publication date, YYYY-MM-DD (repeatable, see --url).
     #[arg(long, value_name = "DATE")]
-    pub published_on: Option<String>,
+    pub published_on: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct LogArgs {
-    /// Only statements by this party (id or alias).
+    /// Only statements by this party (id or alias), alone or jointly.
     #[arg(long)]
     pub party: Option<String>,
+    /// Only statements this person made (an actor of kind person), in any role.
+    #[arg(long, value_name = "ACTOR")]
+    pub speaker: Option<String>,
     /// Only this stance.
     #[arg(long)]
     pub stance: Option<String>,
-    /// Only this event type: statement, correction, retraction, actor, alias.
+    /// Only this event type: statement, correction, retraction, actor, alias, role.
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
     /// Only statements said on or after this date.
@@ -113,9 +165,12 @@ pub struct LogArgs {
 
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
-    /// The party whose statements to show.
-    #[arg(long, required_unless_present_any = ["predicate", "subject", "location"])]
+    /// The party whose statements to show (alone or jointly).
+    #[arg(long, required_unless_present_any = ["predicate", "subject", "location", "speaker"])]
     pub party: Option<String>,
+    /// Only statements this person made (an actor of kind person), in any role.
+    #[arg(long, value_name = "ACTOR")]
+    pub speaker: Option<String>,
     /// The proposition's predicate.
     #[arg(long)]
     pub predicate: Option<String>,
@@ -181,6 +236,30 @@ pub enum ActorCommand {
         /// Only this kind.
         #[arg(long)]
         kind: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Record a role a person holds for a party from a date (a `role` event):
+    /// who was foreign minister of which state, from when. Give --until to
+    /// record when it ended (again with the same --from).
+    #[command(
+        after_help = "Example:\n  demarche actor add --id LAVROV --name \"Sergey Lavrov\" --kind person --alias \"Lavrov\"\n  demarche actor role LAVROV --of RUS --role \"foreign minister\" --from 2004-03-09"
+    )]
+    Role {
+        /// The person (id or a name it has).
+        actor: String,
+        /// The party the role is held for.
+        #[arg(long, value_name = "ACTOR")]
+        of: String,
+        /// The role ("foreign minister").
+        #[arg(long)]
+        role: String,
+        /// The first day in the role, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// The last day in the role, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
         #[command(flatten)]
         out: Output,
     },
