@@ -39,9 +39,20 @@ fn main() {
          json!({"type":"actor","id":"RUS-MFA","name":"Russian Foreign Ministry","kind":"body","aliases":["Russian MFA","MID"],"parent":"RUS","cameo":"RUSGOV"})),
         ("v1-06-alias", "an alias of an existing actor",
          json!({"type":"alias","actor":"UN","alias":"Organisation des Nations unies"})),
+        // Event format 2: three variants appended to the event enum.
+        ("v2-01-statement-joint", "event format 2: a joint statement with a condition, a deadline, a translated quote with its language, a speaker who is an actor, and two sources",
+         json!({"type":"statement","said_on":"2023-07-30","party":"ECOWAS","joint_with":["NGA","SEN"],"speaker":{"name":"Omar Alieu Touray","role":"President of the ECOWAS Commission","actor":"TOURAY"},"stance":"threatens","condition":"if constitutional order is not restored","deadline":"2023-08-06","proposition":{"predicate":"use-of-force","subjects":["ECOWAS"],"location":"NER"},"quote":"such measures may include the use of force","quote_kind":"translation","language":"fr","sources":[{"url":"https://example.org/communique","publisher":"Example Wire","published_on":"2023-07-30"},{"publisher":"Another Wire"}]})),
+        ("v2-02-statement-document", "event format 2: a vote on a resolution, the document named in the proposition",
+         json!({"type":"statement","said_on":"2024-03-25","party":"USA","stance":"abstains","proposition":{"predicate":"resolution","subjects":[],"document":"S/RES/2728(2024)"},"quote":"we abstained","source":{"publisher":"UN Press"}})),
+        ("v2-03-correction", "event format 2: a correction whose statement needs format 2 (a paraphrase)",
+         json!({"type":"correction","of":8,"statement":{"said_on":"2024-03-25","party":"USA","stance":"abstains","proposition":{"predicate":"resolution","subjects":[],"document":"S/RES/2728(2024)"},"quote":"the United States abstained","quote_kind":"paraphrase","source":{"publisher":"UN Press"}},"reason":"the quote is the report's, not the speaker's"})),
+        ("v2-04-role", "event format 2: a role a person holds for a party from a day, ended",
+         json!({"type":"role","actor":"TOURAY","party":"ECOWAS","role":"President of the ECOWAS Commission","from":"2022-07-15","until":"2026-07-14"})),
     ];
     let mut prev = Hash::ZERO;
     let mut all_records = Vec::new();
+    let mut last_record = Vec::new();
+    let mut last_hash = Hash::ZERO;
     let mut first_record = Vec::new();
     let mut first_hash = Hash::ZERO;
     for (i, (name, description, event_json)) in chain_events.iter().enumerate() {
@@ -54,14 +65,17 @@ fn main() {
         let hash = chain::link_hash(&header, &digest);
         let mut record = Vec::new();
         codec::write_record(&header, &payload, &mut record);
-        all_records.extend_from_slice(&record);
+        if header.encoding == codec::ENCODING_EVENT_V1 {
+            all_records.extend_from_slice(&record);
+        }
+        (last_record, last_hash) = (record.clone(), hash);
         if seq == 1 {
             first_record = record.clone();
             first_hash = hash;
         }
         let v = json!({
             "description": description,
-            "format_version": 1,
+            "format_version": header.encoding,
             "event": event_json,
             "seq": seq,
             "recorded_at": dates::format_recorded_at(recorded_at),
@@ -88,6 +102,23 @@ fn main() {
             "record_hex": hex::encode(&redacted),
             "digest": digest1.to_hex(),
             "hash": first_hash.to_hex(),
+        }),
+    );
+    // A redacted record of format 2: the encoding byte stays 2, which the chain
+    // hash covers and an export of it states (`payload_encoding`).
+    let mut redacted2 = last_record[..HEADER_LEN].to_vec();
+    redacted2[3] = FLAG_REDACTED;
+    let digest_last = chain::payload_digest(&last_record[HEADER_LEN..]);
+    redacted2.extend_from_slice(&digest_last.0);
+    write(
+        &dir,
+        "v2-05-redacted",
+        &json!({
+            "description": "vector v2-04 with its payload withheld: the encoding byte stays 2 and the chain hash is unchanged",
+            "format_version": 2,
+            "record_hex": hex::encode(&redacted2),
+            "digest": digest_last.to_hex(),
+            "hash": last_hash.to_hex(),
         }),
     );
     // Blocks: the records of vectors 1-6 as one stored block, compressed and plain.
@@ -178,19 +209,83 @@ fn main() {
             "payload does not decode",
         ),
     ];
-    for (name, description, bytes, error) in negatives {
+    // Negative vectors of format 2.
+    let v2_negatives = v2_negatives(&last_record);
+    for (name, description, bytes, error) in negatives.into_iter().chain(v2_negatives) {
         write(
             &dir,
             name,
             &json!({
                 "description": description,
-                "format_version": 1,
+                "format_version": if name.starts_with("v2") { 2 } else { 1 },
                 "record_hex": hex::encode(&bytes),
                 "error": error,
             }),
         );
     }
     eprintln!("wrote vectors to {}", dir.display());
+}
+
+/// Records of format 2 that must be refused: `role` is the record of a role
+/// event (format 2).
+fn v2_negatives(role: &[u8]) -> Vec<(&'static str, &'static str, Vec<u8>, &'static str)> {
+    let statement = |more_tail: &[u8]| -> Vec<u8> {
+        // A minimal statement of format 2 (variant 5): the fields of format 1,
+        // then those of format 2 with `more_tail` after the joint parties.
+        let event = json::parse_event(
+            r#"{"type":"statement","said_on":"2021-01-28","party":"RUS","stance":"denies","proposition":{"predicate":"presence"},"quote":"q","source":{"publisher":"AFP"}}"#,
+        )
+        .expect("parses");
+        let v1 = codec::encode_event(&event).expect("encodes");
+        let mut payload = 5u32.to_le_bytes().to_vec();
+        payload.extend_from_slice(&v1[4..]);
+        payload.extend_from_slice(&0u64.to_le_bytes()); // no joint parties
+        payload.extend_from_slice(more_tail);
+        let header = RecordHeader::for_payload(1, 0, Hash::ZERO, &payload);
+        let mut record = Vec::new();
+        codec::write_record(&header, &payload, &mut record);
+        record
+    };
+    // speaker actor, condition, deadline, document: none; quote kind; language:
+    // none; no further sources.
+    let empty = [0u8, 0, 0, 0];
+    let none_after = [0u8, 0, 0, 0, 0, 0, 0, 0, 0];
+    let with_kind = |kind: u8| {
+        let mut t = empty.to_vec();
+        t.push(kind);
+        t.extend_from_slice(&none_after);
+        t
+    };
+    let mut mismatch = role.to_vec();
+    mismatch[2] = codec::ENCODING_EVENT_V1;
+    let mut unknown_encoding = role.to_vec();
+    unknown_encoding[2] = 3;
+    vec![
+        (
+            "v2-n1-format-1-event-in-format-2",
+            "a statement of variant 5 whose fields of format 2 are all empty: format 1 holds it, so this would be a second stored form of one event",
+            statement(&with_kind(0)),
+            "an event of format 2 that format 1 holds",
+        ),
+        (
+            "v2-n2-unknown-quote-kind",
+            "a statement of format 2 with quote kind 3",
+            statement(&with_kind(3)),
+            "unknown quote kind 3",
+        ),
+        (
+            "v2-n3-encoding-mismatch",
+            "a role event (format 2) under payload encoding 1",
+            mismatch,
+            "an event of format 2 under payload encoding 1",
+        ),
+        (
+            "v2-n4-unknown-encoding",
+            "payload encoding 3",
+            unknown_encoding,
+            "unknown payload encoding 3",
+        ),
+    ]
 }
 
 fn write(dir: &std::path::Path, name: &str, v: &Value) {

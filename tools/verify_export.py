@@ -115,7 +115,8 @@ def derive_key(context, material):
 
 
 # --------------------------------------------------------------------------
-# The payload: bincode legacy() encoding of event v1 (schema/FORMAT.md §3)
+# The payload: bincode legacy() encoding of event formats 1 and 2
+# (schema/FORMAT.md §3)
 
 def _u32(v):
     return struct.pack("<I", v)
@@ -160,8 +161,13 @@ def _said_on(s):
     return _days(date) + b"\1" + time
 
 
+def _sources(s):
+    """The statement's sources: `source`, or the list `sources`."""
+    return [s["source"]] if "source" in s else s["sources"]
+
+
 def _statement(s):
-    p, src = s["proposition"], s["source"]
+    p, src = s["proposition"], _sources(s)[0]
     speaker = s.get("speaker")
     return b"".join([
         _said_on(s["said_on"]),
@@ -180,13 +186,50 @@ def _statement(s):
     ])
 
 
+QUOTE_KINDS = ["verbatim", "translation", "paraphrase"]
+
+
+def _more(s):
+    """The fields of event format 2, or None when the statement has none."""
+    p, speaker = s["proposition"], s.get("speaker") or {}
+    kind = QUOTE_KINDS.index(s.get("quote_kind", "verbatim"))
+    fields = [s.get("joint_with") or None, speaker.get("actor"), s.get("condition"),
+              s.get("deadline"), p.get("document"), kind or None, s.get("language"),
+              _sources(s)[1:] or None]
+    if all(f is None for f in fields):
+        return None
+    return b"".join([
+        _strings(s.get("joint_with", [])),
+        _option(speaker.get("actor"), _string),
+        _option(s.get("condition"), _string),
+        _option(s.get("deadline"), _days),
+        _option(p.get("document"), _string),
+        bytes([kind]),
+        _option(s.get("language"), _string),
+        struct.pack("<Q", len(_sources(s)) - 1) + b"".join(
+            _option(x.get("url"), _string) + _option(x.get("publisher"), _string)
+            + _option(x.get("published_on"), _days) for x in _sources(s)[1:]),
+    ])
+
+
 def payload(e):
+    """The event's payload bytes (format 2 only when the event needs it)."""
     kind = e.get("type", "statement")
     if kind == "statement":
+        more = _more(e)
+        if more is not None:
+            return _u32(5) + _statement(e) + more
         return _u32(0) + _statement(e)
     if kind == "correction":
-        return (_u32(1) + struct.pack("<Q", e["of"]) + _statement(e["statement"])
-                + _option(e.get("reason"), _string))
+        s = e["statement"]
+        more = _more(s)
+        tail = _option(e.get("reason"), _string)
+        if more is not None:
+            return _u32(6) + struct.pack("<Q", e["of"]) + _statement(s) + tail + more
+        return _u32(1) + struct.pack("<Q", e["of"]) + _statement(s) + tail
+    if kind == "role":
+        return b"".join([_u32(7), _string(e["actor"]), _string(e["party"]), _string(e["role"]),
+                         _days(e["from"]), _option(e.get("until"), _days)])
     if kind == "retraction":
         return _u32(2) + struct.pack("<Q", e["of"]) + _string(e["reason"])
     if kind == "actor":
@@ -208,9 +251,14 @@ def micros(rfc3339):
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def link_input(seq, recorded_at, prev, payload_len, digest):
-    # version 1, hash algorithm 1 (BLAKE3), payload encoding 1 (bincode legacy)
-    return (bytes([1, 1, 1]) + struct.pack("<Qq", seq, recorded_at) + prev
+def encoding(body):
+    """The payload encoding: 2 for the variants of event format 2 (5, 6, 7)."""
+    return 2 if struct.unpack("<I", body[:4])[0] >= 5 else 1
+
+
+def link_input(seq, recorded_at, prev, payload_len, digest, enc=1):
+    # record format 1, hash algorithm 1 (BLAKE3), payload encoding 1 or 2
+    return (bytes([1, 1, enc]) + struct.pack("<Qq", seq, recorded_at) + prev
             + struct.pack("<I", payload_len) + digest)
 
 
@@ -231,13 +279,13 @@ def check(lines, expect=None):
         if last_time is not None and at < last_time:
             return size, head.hex(), where + "recorded_at goes backwards"
         if r.get("type") == "redacted":
-            length = r["payload_len"]
+            length, enc = r["payload_len"], r.get("payload_encoding", 1)
         else:
             body = payload(r)
-            length = len(body)
+            length, enc = len(body), encoding(body)
             if derive_key(PAYLOAD_CONTEXT, body) != digest:
                 return size, head.hex(), where + "the fields do not hash to the digest: edited"
-        h = derive_key(LINK_CONTEXT, link_input(seq, at, prev, length, digest))
+        h = derive_key(LINK_CONTEXT, link_input(seq, at, prev, length, digest, enc))
         if h != claimed:
             return size, head.hex(), where + "the record does not hash to its hash"
         if expect and expect[0] == seq and expect[1] != h:

@@ -100,13 +100,13 @@ fn summary_row(r: &Recorded) -> String {
             Event::Actor(a) => format!("{:>6}  actor {} \"{}\" ({})", r.seq, a.id, a.name, a.kind),
             Event::Alias(a) => format!("{:>6}  alias \"{}\" for {}", r.seq, a.alias, a.actor),
             Event::Role(x) => format!(
-                "{:>6}  role {} {} of {} from {}{}",
+                "{:>6}  role {}: {}, for {}, from {}{}",
                 r.seq,
                 x.actor,
                 x.role,
                 x.of,
                 x.from,
-                x.until.map_or(String::new(), |u| format!(" until {u}"))
+                x.until.map_or(String::new(), |u| format!(" to {u}"))
             ),
         },
     }
@@ -316,7 +316,7 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                                     .get(id)
                                     .into_iter()
                                     .flat_map(|a| a.roles_on(s.said_on.date))
-                                    .map(|r| format!("{} of {}", r.role, r.of))
+                                    .map(|r| format!("{}, for {}", r.role, r.of))
                                     .collect();
                                 if !roles.is_empty() {
                                     who.push_str(&format!(" ({})", roles.join("; ")));

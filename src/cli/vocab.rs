@@ -199,12 +199,11 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
                     .map_or("starter set".to_string(), |s| format!("seq {s}"));
                 writeln!(out, "{:<9}{}", "defined", at)?;
                 for r in &act.roles {
-                    let until = r.until.map_or("".to_string(), |d| d.to_string());
-                    writeln!(
-                        out,
-                        "{:<9}{} of {}, {} to {until}",
-                        "role", r.role, r.of, r.from
-                    )?;
+                    let span = match r.until {
+                        Some(u) => format!("from {} to {u}", r.from),
+                        None => format!("since {}", r.from),
+                    };
+                    writeln!(out, "{:<9}{}, for {}, {span}", "role", r.role, r.of)?;
                 }
             }
             return Ok(0);

@@ -42,7 +42,11 @@ fn positive_vectors_pin_payload_record_digest_and_hash() {
         .iter()
         .filter(|(_, v)| v.get("event").is_some())
         .collect();
-    assert!(chain_vectors.len() >= 6, "the event vectors are missing");
+    assert!(chain_vectors.len() >= 10, "the event vectors are missing");
+    assert!(
+        chain_vectors.iter().any(|(_, v)| v["format_version"] == 2),
+        "the vectors of event format 2 are missing"
+    );
     let mut verifier = Verifier::new();
     let mut last = Hash::ZERO;
     let mut last_at = 0;
@@ -61,6 +65,11 @@ fn positive_vectors_pin_payload_record_digest_and_hash() {
         let (rec, len) = codec::read_record(&record).expect("vector record reads");
         assert_eq!(len, record.len(), "{name}");
         assert_eq!(rec.header.seq, v["seq"].as_u64().expect("seq"), "{name}");
+        // The encoding byte names the event format, and only an event that
+        // needs format 2 is stored in it.
+        let format = v["format_version"].as_u64().expect("format_version");
+        assert_eq!(u64::from(rec.header.encoding), format, "{name}");
+        assert_eq!(event.needs_format_2(), format == 2, "{name}");
         assert_eq!(rec.header.prev.to_hex(), s(v, "prev"), "{name}");
         let at: jiff::Timestamp = s(v, "recorded_at").parse().expect("time");
         assert_eq!(rec.header.recorded_at, at.as_microsecond(), "{name}");
@@ -125,6 +134,27 @@ fn a_redacted_record_keeps_its_hash_and_is_reported() {
 }
 
 #[test]
+fn a_redacted_record_of_format_2_keeps_its_encoding_and_its_hash() {
+    let all = vectors();
+    let find = |name: &str| &all.iter().find(|(n, _)| n == name).expect(name).1;
+    let (red, role) = (find("v2-05-redacted"), find("v2-04-role"));
+    let bytes = unhex(s(red, "record_hex"));
+    let (rec, _) = codec::read_record(&bytes).expect("reads");
+    assert!(rec.header.is_redacted());
+    assert_eq!(rec.header.encoding, codec::ENCODING_EVENT_V2);
+    let digest = chain::body_digest(&rec);
+    assert_eq!(digest.to_hex(), s(role, "digest"));
+    assert_eq!(
+        chain::link_hash(&rec.header, &digest).to_hex(),
+        s(role, "hash")
+    );
+    // Under encoding 1 the same bytes would hash to another chain.
+    let mut other = rec.header;
+    other.encoding = codec::ENCODING_EVENT_V1;
+    assert_ne!(chain::link_hash(&other, &digest).to_hex(), s(role, "hash"));
+}
+
+#[test]
 fn stored_blocks_open_to_their_records() {
     let blocks: Vec<(String, Value)> = vectors()
         .into_iter()
@@ -156,7 +186,7 @@ fn negative_vectors_are_refused_with_the_expected_error() {
         .into_iter()
         .filter(|(_, v)| v.get("error").is_some())
         .collect();
-    assert!(negatives.len() >= 7, "the negative vectors are missing");
+    assert!(negatives.len() >= 11, "the negative vectors are missing");
     for (name, v) in negatives {
         let bytes = unhex(s(&v, "record_hex"));
         let err = match codec::read_record(&bytes) {

@@ -222,6 +222,28 @@ fn the_schemas_refuse_what_demarche_refuses() {
         }),
         ("a bad date", |e| e["said_on"] = "29/01/2021".into()),
         ("an empty party", |e| e["party"] = "".into()),
+        // Fields of event format 2.
+        ("an unknown quote kind", |e| e["quote_kind"] = "gist".into()),
+        ("a language that is no tag", |e| {
+            e["language"] = "Russian language".into()
+        }),
+        ("both source and sources", |e| {
+            e["sources"] = serde_json::json!([{"publisher": "AFP"}])
+        }),
+        ("an empty list of sources", |e| {
+            let o = e.as_object_mut().expect("object");
+            o.remove("source");
+            o.insert("sources".into(), serde_json::json!([]));
+        }),
+        ("a joint party named twice", |e| {
+            e["joint_with"] = serde_json::json!(["FRA", "FRA"])
+        }),
+        ("a deadline that is no date", |e| {
+            e["deadline"] = "next week".into()
+        }),
+        ("a speaker with neither name nor actor", |e| {
+            e["speaker"] = serde_json::json!({"role": "spokesperson"})
+        }),
     ];
     for (name, edit) in edits {
         let mut e = good.clone();

@@ -684,3 +684,77 @@ fn odd_arguments_are_bad_usage() {
         .stderr(predicate::str::contains("--wait"));
     assert!(!ledger.exists());
 }
+
+/// Events of format 2 (joint parties, a deadline and condition, a translated
+/// quote with two sources, a speaker who is an actor, a document, a role and a
+/// correction of format 2), for the checks of exports beside records of format 1.
+fn format_2_events() -> String {
+    [
+        serde_json::json!({"type":"actor","id":"TOURAY","name":"Omar Alieu Touray","kind":"person","aliases":["Touray"]}),
+        serde_json::json!({"type":"role","actor":"Touray","party":"ECOWAS","role":"President of the ECOWAS Commission","from":"2022-07-15"}),
+        serde_json::json!({"type":"statement","said_on":"2023-07-30","party":"ECOWAS","joint_with":["NGA"],"speaker":{"actor":"Touray"},"stance":"threatens","condition":"if constitutional order is not restored","deadline":"2023-08-06","proposition":{"predicate":"use-of-force","subjects":["ECOWAS"],"location":"NER"},"quote":"such measures may include the use of force","quote_kind":"translation","language":"fr","sources":[{"publisher":"Example Wire","published_on":"2023-07-30"},{"url":"https://example.org/b"}]}),
+        serde_json::json!({"type":"statement","said_on":"2024-03-25","party":"USA","stance":"abstains","proposition":{"predicate":"resolution","document":"S/RES/2728(2024)"},"quote":"we abstained","source":{"publisher":"Example Wire"}}),
+        serde_json::json!({"type":"correction","of":14,"statement":{"said_on":"2024-03-25","party":"USA","stance":"abstains","proposition":{"predicate":"resolution","document":"S/RES/2728(2024)"},"quote":"the United States abstained","quote_kind":"paraphrase","source":{"publisher":"Example Wire"}},"reason":"the report's words"}),
+    ]
+    .iter()
+    .map(|v| v.to_string() + "\n")
+    .collect()
+}
+
+#[test]
+fn an_export_with_events_of_format_2_checks_in_python_and_rebuilds_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    demarche(&ledger).arg("demo").assert().success();
+    let extra = dir.path().join("v2.jsonl");
+    std::fs::write(&extra, format_2_events()).expect("write");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&extra)
+        .assert()
+        .success();
+    let saved = head(&ledger);
+    assert!(saved.starts_with("15:"), "{saved}");
+    let file = dir.path().join("export.jsonl");
+    let text = export(&ledger, &file);
+    // The name of a speaker given only as an actor comes from the registry.
+    assert!(text.contains(r#""speaker":{"name":"Omar Alieu Touray","actor":"TOURAY"}"#));
+    let rebuilt = dir.path().join("rebuilt");
+    demarche(&rebuilt)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(head(&rebuilt), saved);
+    if python().is_none() {
+        return;
+    }
+    let (code, out) = run_checker(&file, Some(&saved));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), format!("intact: 15 events, head {saved}"));
+    for (from, to, seq) in [
+        (
+            r#""deadline":"2023-08-06""#,
+            r#""deadline":"2023-08-13""#,
+            13,
+        ),
+        (r#""joint_with":["NGA"],"#, "", 13),
+        (r#""quote_kind":"paraphrase","#, "", 15),
+        (r#""from":"2022-07-15""#, r#""from":"2022-07-16""#, 12),
+    ] {
+        let bad = dir.path().join("damaged.jsonl");
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&bad, text.replacen(from, to, 1)).expect("write");
+        let (code, out) = run_checker(&bad, None);
+        assert_eq!(code, 1, "{from}: {out}");
+        assert!(
+            out.starts_with(&format!("TAMPERED: seq {seq} ")),
+            "{from}: {out}"
+        );
+        demarche(&dir.path().join(format!("r{seq}")))
+            .args(["rebuild", "--from"])
+            .arg(&bad)
+            .assert()
+            .code(1);
+    }
+}
