@@ -444,7 +444,7 @@ impl ExportChecker {
 }
 
 /// Columns of the CSV export.
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 25] = [
     "seq",
     "said_on",
     "party",
@@ -464,6 +464,12 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "source_url",
     "recorded_at",
     "hash",
+    "joint_with",
+    "condition",
+    "deadline",
+    "document",
+    "quote_kind",
+    "language",
 ];
 
 /// Quotes a CSV field when it needs it (RFC 4180).
@@ -489,7 +495,8 @@ pub fn csv_header() -> String {
 /// no rows, and a corrected one is shown as corrected, under its own seq, with
 /// the correction's seq in `corrected_by`. Corrections, retractions and actor
 /// events themselves have no rows. A statement with no subjects has one row with
-/// an empty `subject`.
+/// an empty `subject`. A joint statement's other parties are in `joint_with`,
+/// separated by spaces.
 pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     let Some(Event::Statement(original)) = &r.event else {
         return;
@@ -522,8 +529,10 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     let seq = r.seq.to_string();
     let corrected_by = corrected_by.map(|c| c.to_string()).unwrap_or_default();
     let speaker = s.speaker.as_ref().map(|p| p.name.as_str()).unwrap_or("");
+    let joint_with = s.joint_with.join(" ");
+    let deadline = s.deadline.map(|d| d.to_string()).unwrap_or_default();
     for subject in subjects {
-        let fields: [&str; 19] = [
+        let fields: [&str; CSV_COLUMNS.len()] = [
             &seq,
             &said_on,
             &s.party,
@@ -543,6 +552,12 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
             s.source.url.as_deref().unwrap_or(""),
             &recorded_at,
             &hash,
+            &joint_with,
+            s.condition.as_deref().unwrap_or(""),
+            &deadline,
+            s.proposition.document.as_deref().unwrap_or(""),
+            s.quote_kind.as_str(),
+            s.language.as_deref().unwrap_or(""),
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {

@@ -726,6 +726,31 @@ fn an_export_with_events_of_format_2_checks_in_python_and_rebuilds_exactly() {
         .assert()
         .success();
     assert_eq!(head(&rebuilt), saved);
+    // The CSV carries the fields of format 2, in columns after those of format 1.
+    let csv = stdout(
+        &demarche(&ledger)
+            .args(["export", "--format", "csv"])
+            .assert()
+            .success(),
+    );
+    let rows = parse_csv(&csv);
+    let col = |name: &str| rows[0].iter().position(|c| c == name).expect(name);
+    assert!(col("joint_with") > col("hash"), "new columns come last");
+    let row = |seq: &str| rows[1..].iter().find(|r| r[0] == seq).expect(seq);
+    let threat = row("13");
+    assert_eq!(threat[col("party")], "ECOWAS");
+    assert_eq!(threat[col("joint_with")], "NGA");
+    assert_eq!(threat[col("deadline")], "2023-08-06");
+    assert_eq!(
+        threat[col("condition")],
+        "if constitutional order is not restored"
+    );
+    assert_eq!(threat[col("quote_kind")], "translation");
+    assert_eq!(threat[col("language")], "fr");
+    let vote = row("14");
+    assert_eq!(vote[col("document")], "S/RES/2728(2024)");
+    assert_eq!(vote[col("corrected_by")], "15");
+    assert_eq!(vote[col("quote_kind")], "paraphrase");
     if python().is_none() {
         return;
     }
