@@ -89,9 +89,10 @@ pub fn timeline(
     let party = resolve_flag(&actors, party.as_deref(), "party")?;
     let subject = resolve_flag(&actors, subject.as_deref(), "subject")?;
     // Only what the picture shows is kept: the statements that match, and the
-    // corrections and retractions (which say what became of them).
+    // corrections and retractions (which say what became of them). A joint
+    // statement is a statement of each of its parties.
     let wanted = |s: &demarche::event::Statement| {
-        party.as_ref().is_none_or(|p| &s.party == p)
+        party.as_ref().is_none_or(|p| s.parties().any(|x| x == p))
             && subject
                 .as_ref()
                 .is_none_or(|x| s.proposition.subjects.contains(x))
@@ -112,7 +113,11 @@ pub fn timeline(
     }
     let events: Vec<draw::TimelineEvent> = draw::timeline_events(&records)
         .into_iter()
-        .filter(|e| party.as_ref().is_none_or(|p| &e.party == p))
+        .filter(|e| {
+            party
+                .as_ref()
+                .is_none_or(|p| &e.party == p || e.terms.joint_with.contains(p))
+        })
         .filter(|e| subject.as_ref().is_none_or(|s| e.subjects.contains(s)))
         .collect();
     if events.is_empty() {

@@ -13,7 +13,7 @@ use super::svg::{self, esc, fit, text_width, w, LegendItem, MARGIN};
 use super::Caption;
 use crate::dates::format_said_on;
 use crate::event::{SaidOn, Seq};
-use crate::projection::{stance_kind, Position};
+use crate::projection::{stance_kind, Position, Terms};
 use crate::vocab::{Actors, Vocabulary};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -78,8 +78,12 @@ pub struct Edge {
     pub location: Option<String>,
     /// What exactly (`military-personnel`).
     pub qualifier: Option<String>,
+    /// The document (the resolution voted on).
+    pub document: Option<String>,
     /// The hedge of the statement that set the stance.
     pub hedge: Option<String>,
+    /// The condition, deadline and joint parties of the statement that set it.
+    pub terms: Terms,
     /// When the stance was last said.
     pub said_on: SaidOn,
     /// The seq of that statement.
@@ -116,7 +120,11 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
     for p in positions {
         let k = &p.key;
         name(&k.party);
-        k.subject.iter().chain(&k.location).for_each(|x| name(x));
+        k.subject
+            .iter()
+            .chain(&k.location)
+            .chain(&p.terms.joint_with)
+            .for_each(|x| name(x));
         edges.push(Edge {
             from: k.party.clone(),
             to: k.subject.clone().or_else(|| k.location.clone()),
@@ -132,7 +140,9 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
             subject: k.subject.clone(),
             location: k.location.clone(),
             qualifier: k.qualifier.clone(),
+            document: k.document.clone(),
             hedge: p.hedge.clone(),
+            terms: p.terms.clone(),
             said_on: p.said_on,
             seq: p.seq,
             statements: p.statements.clone(),
@@ -145,6 +155,7 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
             &a.predicate,
             &a.qualifier,
             &a.location,
+            &a.document,
             a.seq,
         )
             .cmp(&(
@@ -153,6 +164,7 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
                 &b.predicate,
                 &b.qualifier,
                 &b.location,
+                &b.document,
                 b.seq,
             ))
     });
@@ -213,17 +225,32 @@ fn words(id: &str) -> String {
     id.replace('-', " ")
 }
 
-/// The short text on an edge's row: stance, predicate, qualifier, place.
+/// The short text on an edge's row: stance, predicate, document, qualifier,
+/// place, then the deadline, whether it is hedged or conditional, and the
+/// other parties of a joint statement (by id: the list comes last, as a long
+/// row is cut at its end).
 fn edge_label(g: &Graph, e: &Edge) -> String {
     let mut s = format!("{} {}", e.stance_label, e.predicate_label);
+    if let Some(d) = &e.document {
+        w!(s, " {d}");
+    }
     if let Some(q) = &e.qualifier {
         w!(s, ", {}", words(q));
     }
     if let (Some(_), Some(l)) = (&e.subject, &e.location) {
         w!(s, " ({})", g.name(l));
     }
+    if let Some(d) = &e.terms.deadline {
+        w!(s, ", by {d}");
+    }
     if e.hedge.is_some() {
         s.push_str(", hedged");
+    }
+    if e.terms.condition.is_some() {
+        s.push_str(", conditional");
+    }
+    if !e.terms.joint_with.is_empty() {
+        w!(s, ", jointly with {}", e.terms.joint_with.join(", "));
     }
     s
 }
@@ -245,8 +272,21 @@ fn edge_text(g: &Graph, e: &Edge) -> String {
     if let Some(x) = &e.qualifier {
         w!(s, "\nqualifier: {x}");
     }
+    if let Some(x) = &e.document {
+        w!(s, "\ndocument: {x}");
+    }
     if let Some(x) = &e.hedge {
         w!(s, "\nhedge: \u{201c}{x}\u{201d}");
+    }
+    if let Some(x) = &e.terms.deadline {
+        w!(s, "\nby {x}");
+    }
+    if let Some(x) = &e.terms.condition {
+        w!(s, "\ncondition: {x}");
+    }
+    if !e.terms.joint_with.is_empty() {
+        let with: Vec<String> = e.terms.joint_with.iter().map(|x| g.named(x)).collect();
+        w!(s, "\njointly with {}", with.join(", "));
     }
     w!(
         s,
@@ -629,6 +669,12 @@ pub fn graph_svg(g: &Graph) -> String {
         if let Some(t) = &e.to {
             w!(out, " data-to=\"{}\"", esc(t));
         }
+        if let Some(d) = &e.document {
+            w!(out, " data-document=\"{}\"", esc(d));
+        }
+        if let Some(d) = &e.terms.deadline {
+            w!(out, " data-deadline=\"{d}\"");
+        }
         w!(
             out,
             " data-stance=\"{}\" data-kind=\"{}\" data-predicate=\"{}\"{}><title>{}</title><path d=\"{path}\" {} marker-end=\"url(#{})\"/><text x=\"{}\" y=\"{}\" font-size=\"{EDGE_FONT}\" fill=\"#222222\">{}</text></g>\n",
@@ -822,10 +868,14 @@ pub fn graph_json(g: &Graph) -> serde_json::Value {
                 "subject": e.subject,
                 "location": e.location,
                 "qualifier": e.qualifier,
+                "document": e.document,
                 "hedge": e.hedge,
                 "said_on": format_said_on(&e.said_on),
                 "seq": e.seq,
                 "statements": e.statements,
+                "condition": e.terms.condition,
+                "deadline": e.terms.deadline.map(|d| d.to_string()),
+                "joint_with": e.terms.joint_with,
             })
         })
         .collect();

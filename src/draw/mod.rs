@@ -7,7 +7,12 @@
 //!   [`graph_dot`] and [`graph_json`] draw or serialise it.
 //! - [`timeline_events`] turns the chain into [`TimelineEvent`]s (with what
 //!   became of each: standing, corrected, retracted) and [`timeline_svg`] draws
-//!   them on a date axis, one lane per party or per proposition.
+//!   them on a date axis, one lane per party or per proposition, with a bar at
+//!   each deadline that falls on the axis.
+//!
+//! A position's document is part of its proposition wherever the proposition
+//! is written; its deadline, condition and joint parties are in every tooltip
+//! (and, shortened, on the edge's row or beside the mark).
 //!
 //! Every picture carries a [`Caption`]: the as-of date and the ledger head
 //! (size and full hash), so that it can be traced to the exact ledger state.

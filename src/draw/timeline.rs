@@ -6,13 +6,16 @@
 //! (nearly) the same date, as most of a day's statements do on a thirty-year
 //! axis, stack into sub-rows of their lane, each with its label beside it
 //! (right of the mark, or left near the axis' end), so nothing overlaps.
+//! A statement that stands and whose deadline lies on the axis has a bar at
+//! the deadline's date, in the mark's row, joined to it by a dotted line;
+//! its label stops short of the bar (or starts beyond it).
 
 use super::palette;
 use super::svg::{self, esc, fit, text_width, w, LegendItem, GLYPH_R, MARGIN};
 use super::Caption;
 use crate::dates::{date_from_days, days_from_date, format_said_on};
 use crate::event::{Event, Recorded, SaidOn, Seq};
-use crate::projection::stance_kind;
+use crate::projection::{stance_kind, Terms};
 use crate::vocab::{Actors, Vocabulary};
 use jiff::civil::Date;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -71,8 +74,13 @@ pub struct TimelineEvent {
     pub location: Option<String>,
     /// What exactly (`military-personnel`).
     pub qualifier: Option<String>,
+    /// The document (the resolution voted on).
+    pub document: Option<String>,
     /// The hedging words, if hedged.
     pub hedge: Option<String>,
+    /// The statement's condition and deadline, and the other parties of a
+    /// joint statement (`party` is the one it is attributed to).
+    pub terms: Terms,
     /// The words as reported.
     pub quote: String,
     /// What became of it.
@@ -148,7 +156,13 @@ pub fn timeline_events(records: &[Recorded]) -> Vec<TimelineEvent> {
             subjects: p.subjects.clone(),
             location: p.location.clone(),
             qualifier: p.qualifier.clone(),
+            document: p.document.clone(),
             hedge: s.hedge.clone(),
+            terms: Terms {
+                condition: s.condition.clone(),
+                deadline: s.deadline,
+                joint_with: s.joint_with.clone(),
+            },
             quote: s.quote.clone(),
             status,
         });
@@ -318,6 +332,9 @@ fn lane_key(e: &TimelineEvent, lanes: Lanes) -> String {
             if let Some(q) = &e.qualifier {
                 w!(k, " ({q})");
             }
+            if let Some(d) = &e.document {
+                w!(k, " [{d}]");
+            }
             k
         }
     }
@@ -331,6 +348,9 @@ fn lane_label(e: &TimelineEvent, lanes: Lanes, actors: &Actors) -> String {
             let mut k = vocab
                 .predicate(&e.predicate)
                 .map_or_else(|| e.predicate.clone(), |p| p.label.clone());
+            if let Some(d) = &e.document {
+                w!(k, " {d}");
+            }
             if let Some(q) = &e.qualifier {
                 w!(k, ", {}", q.replace('-', " "));
             }
@@ -362,6 +382,9 @@ fn mark_label(e: &TimelineEvent, lanes: Lanes) -> String {
                     .predicate(&e.predicate)
                     .map_or(e.predicate.as_str(), |p| p.label.as_str())
             );
+            if let Some(d) = &e.document {
+                w!(s, " {d}");
+            }
             if let Some(q) = &e.qualifier {
                 w!(s, ", {}", q.replace('-', " "));
             }
@@ -375,8 +398,17 @@ fn mark_label(e: &TimelineEvent, lanes: Lanes) -> String {
         }
         Lanes::ByProposition => format!("{} {}", e.party, stance_label(&e.stance)),
     };
+    if let Some(d) = &e.terms.deadline {
+        w!(s, ", by {d}");
+    }
     if e.hedge.is_some() {
         s.push_str(", hedged");
+    }
+    if e.terms.condition.is_some() {
+        s.push_str(", conditional");
+    }
+    if !e.terms.joint_with.is_empty() {
+        w!(s, ", jointly with {}", e.terms.joint_with.join(", "));
     }
     s
 }
@@ -400,8 +432,26 @@ fn mark_text(e: &TimelineEvent, actors: &Actors) -> String {
     if let Some(q) = &e.qualifier {
         w!(s, "\nqualifier: {q}");
     }
+    if let Some(d) = &e.document {
+        w!(s, "\ndocument: {d}");
+    }
     if let Some(h) = &e.hedge {
         w!(s, "\nhedge: \u{201c}{h}\u{201d}");
+    }
+    if let Some(d) = &e.terms.deadline {
+        w!(s, "\nby {d}");
+    }
+    if let Some(c) = &e.terms.condition {
+        w!(s, "\ncondition: {c}");
+    }
+    if !e.terms.joint_with.is_empty() {
+        let n: Vec<String> = e
+            .terms
+            .joint_with
+            .iter()
+            .map(|x| named(actors, x))
+            .collect();
+        w!(s, "\njointly with {}", n.join(", "));
     }
     if !e.quote.is_empty() {
         w!(s, "\n\u{201c}{}\u{201d}", e.quote);
@@ -420,8 +470,76 @@ struct Mark<'a> {
     lane: usize,
     x: i64,
     row: i64,
-    label: Option<(String, bool)>, // text, on the right
+    label: Option<Label>,
+    /// The column of the statement's deadline, when it is drawn.
+    deadline: Option<i64>,
     y: i64,
+}
+
+struct Label {
+    text: String,
+    /// Where the text starts (on the right) or ends (on the left).
+    x: i64,
+    /// Whether it is right of the mark.
+    right: bool,
+}
+
+/// The least room worth cutting a label to, short of a deadline's bar.
+const MIN_CUT: i64 = 60;
+
+/// Places a mark's label: right of the mark at `mx` (`r`: its half-width and
+/// a gap), or left of it when the axis (from `x0` to `end`) has no room on the
+/// right. A label never runs across its deadline's bar at `deadline`: it is
+/// cut short of the bar, or, with too little room for that, set beyond the
+/// bar (or left of the mark). Returns the label and the span of mark and label.
+fn place_label(
+    text: String,
+    mx: i64,
+    r: i64,
+    x0: i64,
+    end: i64,
+    deadline: Option<i64>,
+) -> (Label, i64, i64) {
+    let lw = text_width(&text, MARK_FONT);
+    let crosses = |a: i64, b: i64| deadline.is_some_and(|dx| dx + 4 >= a && dx - 4 <= b);
+    let (right_at, left_end) = (mx + r + 3, mx - r - 3);
+    let on_right = |text: String, at: i64| {
+        let w = text_width(&text, MARK_FONT);
+        let label = Label {
+            text,
+            x: at,
+            right: true,
+        };
+        (label, mx - r, at + w)
+    };
+    let on_left = |text: String| {
+        let w = text_width(&text, MARK_FONT);
+        let label = Label {
+            text,
+            x: left_end,
+            right: false,
+        };
+        (label, left_end - w, mx + r)
+    };
+    match deadline {
+        _ if right_at + lw <= end && !crosses(right_at, right_at + lw) => on_right(text, right_at),
+        Some(dx) if right_at + lw <= end => {
+            let room = dx - 6 - right_at;
+            if room >= MIN_CUT {
+                on_right(fit(&text, MARK_FONT, room), right_at)
+            } else if dx + 6 + lw <= end {
+                on_right(text, dx + 6)
+            } else if left_end - lw >= x0 && !crosses(left_end - lw, left_end) {
+                on_left(text)
+            } else {
+                on_right(fit(&text, MARK_FONT, room), right_at)
+            }
+        }
+        Some(dx) if crosses(left_end - lw, left_end) => {
+            on_left(fit(&text, MARK_FONT, left_end - (dx + 6)))
+        }
+        _ => on_left(text),
+    }
 }
 
 /// Draws `events` on a timeline from `from` to `to` (each defaulting to the
@@ -499,16 +617,26 @@ pub fn timeline_svg(
         let lane = lane_index[lane_key(e, lanes).as_str()];
         let mx = x(day(e.said_on.date));
         let r = GLYPH_R + 3;
+        // A deadline on the axis, of a statement that stands, is drawn in the
+        // mark's row (which then reaches to it), unless it falls on the mark.
+        let deadline = e
+            .terms
+            .deadline
+            .filter(|_| matches!(e.status, Status::Standing | Status::Correction { .. }))
+            .map(day)
+            .filter(|d| (a_lo..=a_hi).contains(d))
+            .map(&x)
+            .filter(|dx| (dx - mx).abs() > r);
         let (label, start, end) = if labelled {
             let l = fit(&mark_label(e, lanes), MARK_FONT, MAX_MARK_LABEL);
-            let lw = text_width(&l, MARK_FONT);
-            if mx + r + 3 + lw <= x0 + PLOT_W {
-                (Some((l, true)), mx - r, mx + r + 3 + lw)
-            } else {
-                (Some((l, false)), mx - r - 3 - lw, mx + r)
-            }
+            let (l, start, end) = place_label(l, mx, r, x0, x0 + PLOT_W, deadline);
+            (Some(l), start, end)
         } else {
             (None, mx - r, mx + r)
+        };
+        let (start, end) = match deadline {
+            Some(dx) => (start.min(dx - 4), end.max(dx + 4)),
+            None => (start, end),
         };
         let lane_rows = &mut rows[lane];
         let row = match lane_rows.iter().position(|&end| end + 6 <= start) {
@@ -525,6 +653,7 @@ pub fn timeline_svg(
             x: mx,
             row: row as i64,
             label,
+            deadline,
             y: 0,
         });
     }
@@ -572,6 +701,18 @@ pub fn timeline_svg(
         .collect();
     let statuses: BTreeSet<&str> = shown.iter().map(|e| e.status.as_str()).collect();
     let grey = &palette::style("other");
+    if marks.iter().any(|m| m.deadline.is_some()) {
+        let mut sample = String::new();
+        deadline_fence(&mut sample, grey.colour, 4, 30, 0);
+        let text = "deadline: a bar at its date, joined to the statement";
+        items.push(LegendItem {
+            class: "deadline".into(),
+            kind: "deadline".into(),
+            sample,
+            text: text.into(),
+            title: text.into(),
+        });
+    }
     for (status, text) in [
         (
             "corrected",
@@ -668,7 +809,7 @@ pub fn timeline_svg(
                 // Bend the link away from the labels when both are on one date.
                 let bend = match (&m.label, x1 == x2) {
                     (_, false) => 0,
-                    (Some((_, true)), true) => -24,
+                    (Some(Label { right: true, .. }), true) => -24,
                     _ => 24,
                 };
                 w!(
@@ -698,12 +839,17 @@ pub fn timeline_svg(
             esc(&mark_text(m.e, actors))
         );
         status_glyph(&mut out, s, s.glyph, status, m.x, m.y);
-        if let Some((text, right)) = &m.label {
-            let (tx, anchor) = if *right {
-                (m.x + GLYPH_R + 6, "start")
-            } else {
-                (m.x - GLYPH_R - 6, "end")
-            };
+        if let (Some(dx), Some(d)) = (m.deadline, m.e.terms.deadline) {
+            w!(
+                out,
+                "<g class=\"deadline\" data-deadline=\"{d}\"><title>by {d} (seq {})</title>",
+                m.e.seq
+            );
+            deadline_fence(&mut out, s.colour, m.x, dx, m.y);
+            out.push_str("</g>");
+        }
+        if let Some(Label { text, x: tx, right }) = &m.label {
+            let anchor = if *right { "start" } else { "end" };
             let faded = matches!(
                 m.e.status,
                 Status::Corrected { .. } | Status::Retracted { .. }
@@ -725,6 +871,18 @@ pub fn timeline_svg(
     svg::caption(&mut out, caption, MARGIN, caption_y);
     out.push_str("</svg>\n");
     out
+}
+
+/// A deadline: a dotted line from under the mark at `x` to a bar at the
+/// deadline's column `dx`, in the stance's colour.
+fn deadline_fence(out: &mut String, colour: &str, x: i64, dx: i64, y: i64) {
+    let below = y + GLYPH_R + 3;
+    w!(
+        out,
+        "<path d=\"M{x},{} L{x},{below} L{dx},{below}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1\" stroke-dasharray=\"2 2\"/><path d=\"M{dx},{} L{dx},{below}\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+        y + GLYPH_R,
+        y - GLYPH_R - 1
+    );
 }
 
 /// A mark's glyph as its status draws it: filled (standing), filled and
@@ -814,6 +972,34 @@ mod tests {
         assert_eq!(step, Step::Days(1));
         assert_eq!(t.len(), 3);
         assert_eq!(t[1].1, "2021-01-28");
+    }
+
+    #[test]
+    fn a_label_never_runs_across_its_deadline() {
+        let text = "demands constitutional order (Niger), by 2023-08-06".to_string();
+        let lw = text_width(&text, MARK_FONT);
+        let (x0, end, mx, r) = (100, 1060, 200, GLYPH_R + 3);
+        // No deadline, or one beyond the label: right of the mark, whole.
+        for deadline in [None, Some(mx + r + 3 + lw + 10)] {
+            let (l, a, b) = place_label(text.clone(), mx, r, x0, end, deadline);
+            assert!(l.right && l.text == text && l.x == mx + r + 3);
+            assert_eq!((a, b), (mx - r, mx + r + 3 + lw));
+        }
+        // A deadline under the label, with room before it: cut short of it.
+        let dx = mx + 120;
+        let (l, _, b) = place_label(text.clone(), mx, r, x0, end, Some(dx));
+        assert!(l.right && l.x == mx + r + 3 && l.text.ends_with('\u{2026}'));
+        assert!(b <= dx - 6, "{b} runs across {dx}");
+        // Too near for that: beyond the bar.
+        let dx = mx + 30;
+        let (l, _, b) = place_label(text.clone(), mx, r, x0, end, Some(dx));
+        assert!(l.right && l.x == dx + 6 && l.text == text);
+        assert_eq!(b, dx + 6 + lw);
+        // Near the axis' end, with no room beyond the bar: left of the mark.
+        let (mx, dx) = (end - 40, end - 10);
+        let (l, a, _) = place_label(text.clone(), mx, r, x0, end, Some(dx));
+        assert!(!l.right && l.x == mx - r - 3 && l.text == text);
+        assert_eq!(a, mx - r - 3 - lw);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pictures: the position graph and the timeline of the worked example, parsed
 //! back as XML and rendered to pixels; a fifty-party graph whose labels must
-//! not collide; escaping; empty and extreme inputs.
+//! not collide; documents, deadlines, conditions and joint parties in both
+//! pictures; escaping; empty and extreme inputs.
 //!
 //! Set `DEMARCHE_DRAW_DOCS=1` to also write the worked example's pictures
 //! (SVG and PNG) into `docs/` for the README.
@@ -8,7 +9,7 @@
 use demarche::draw::{self, Caption, Lanes, Status, TimelineEvent};
 use demarche::event::{ActorDef, Event, Hash, Head, Recorded, SaidOn};
 use demarche::ledger::Ledger;
-use demarche::projection::{stance_kind, Position, PositionKey, Query};
+use demarche::projection::{stance_kind, Position, PositionKey, Query, Terms};
 use demarche::vocab::{Actors, Modality, Vocabulary};
 use demarche::{example, json};
 use jiff::civil::{date, Date};
@@ -944,7 +945,13 @@ fn timeline_by_proposition_has_a_lane_per_proposition() {
         .map(|e| {
             format!(
                 "{:?}",
-                (&e.predicate, &e.subjects, &e.location, &e.qualifier)
+                (
+                    &e.predicate,
+                    &e.subjects,
+                    &e.location,
+                    &e.qualifier,
+                    &e.document
+                )
             )
         })
         .collect();
@@ -1114,7 +1121,9 @@ fn markup_in_names_quotes_and_hedges_stays_text() {
         subjects: vec!["RUS".into()],
         location: Some("LBY".into()),
         qualifier: Some("<&>".into()),
+        document: None,
         hedge: Some("<i>".into()),
+        terms: Terms::default(),
         quote: "we say \"<leave>\" & mean it\u{1}".into(),
         status: Status::Standing,
     };
@@ -1133,5 +1142,500 @@ fn markup_in_names_quotes_and_hedges_stays_text() {
         assert!(groups(&doc, "lane")
             .iter()
             .any(|l| all_text(l).contains("<&>") || all_text(l).contains(nasty)));
+    }
+}
+
+// ---------------------------------------------------------------- terms and documents
+
+const DOC: &str = "S/RES/2728(2024)";
+const CONDITION: &str = "if constitutional order is not restored";
+
+/// A joint ultimatum on a condition (France with the United Kingdom and the
+/// United States: a position each), and an abstention on a resolution.
+fn positions_with_terms() -> Vec<Position> {
+    let ultimatum = |party: &str, others: [&str; 2]| Position {
+        key: PositionKey {
+            party: party.into(),
+            predicate: "withdrawal".into(),
+            subject: Some("RUS".into()),
+            location: Some("LBY".into()),
+            qualifier: None,
+            document: None,
+            modality: Modality::Normative,
+        },
+        stance: "demands".into(),
+        hedge: None,
+        said_on: SaidOn {
+            date: date(2023, 7, 30),
+            time: None,
+        },
+        seq: 3,
+        statements: vec![3],
+        terms: Terms {
+            condition: Some(CONDITION.into()),
+            deadline: Some(date(2023, 8, 6)),
+            joint_with: others.map(String::from).to_vec(),
+        },
+    };
+    let vote = Position {
+        key: PositionKey {
+            party: "USA".into(),
+            predicate: "resolution".into(),
+            subject: None,
+            location: None,
+            qualifier: None,
+            document: Some(DOC.into()),
+            modality: Modality::Formal,
+        },
+        stance: "abstains".into(),
+        hedge: None,
+        said_on: SaidOn {
+            date: date(2024, 3, 25),
+            time: None,
+        },
+        seq: 4,
+        statements: vec![4],
+        terms: Terms::default(),
+    };
+    vec![
+        ultimatum("FRA", ["GBR", "USA"]),
+        ultimatum("GBR", ["FRA", "USA"]),
+        ultimatum("USA", ["FRA", "GBR"]),
+        vote,
+    ]
+}
+
+/// The DOT statement of the edge from `from` to `to`.
+fn dot_edge<'a>(dot: &'a str, from: &str, to: &str) -> &'a str {
+    let start = format!("  \"{from}\" -> \"{to}\" [");
+    dot.lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("no edge {from} -> {to} in {dot}"))
+}
+
+/// The value of attribute `name` in a DOT statement, unescaped.
+fn dot_attr(statement: &str, name: &str) -> String {
+    let at = [format!("[{name}=\""), format!(" {name}=\"")]
+        .iter()
+        .find_map(|k| statement.find(k.as_str()))
+        .unwrap_or_else(|| panic!("no {name} in {statement}"))
+        + name.len()
+        + 3;
+    let mut out = String::new();
+    let mut chars = statement[at..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return out,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(c) => out.push(c),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    panic!("unterminated {name} in {statement}")
+}
+
+#[test]
+fn deadlines_conditions_joint_parties_and_documents_reach_the_graph() {
+    let positions = positions_with_terms();
+    let g = draw::graph(&positions, &Actors::starter(), &empty_caption());
+    let svg = draw::graph_svg(&g);
+    let doc = parse(&svg);
+    let edges = groups(&doc, "edge");
+    assert_eq!(edges.len(), positions.len());
+    let edge = |from: &str, predicate: &str| {
+        edges
+            .iter()
+            .find(|e| {
+                e.attribute("data-from") == Some(from)
+                    && e.attribute("data-predicate") == Some(predicate)
+            })
+            .unwrap_or_else(|| panic!("no {predicate} edge from {from}"))
+    };
+
+    // The ultimatum: its tooltip says all, its row says the deadline and who with.
+    let fra = edge("FRA", "withdrawal");
+    let tip = title_of(fra);
+    for want in [
+        "by 2023-08-06",
+        &format!("condition: {CONDITION}"),
+        "jointly with United Kingdom (GBR), United States (USA)",
+    ] {
+        assert!(
+            tip.contains(want),
+            "{want:?} missing from the tooltip {tip:?}"
+        );
+    }
+    // (A long row is cut at its end, where the joint parties are: DOT has them whole.)
+    let row = all_text(fra);
+    assert!(row.contains("by 2023-08-06, conditional"), "{row}");
+    assert_eq!(fra.attribute("data-deadline"), Some("2023-08-06"));
+    assert_eq!(fra.attribute("data-document"), None);
+    // Each party of the joint statement names the others.
+    assert!(title_of(edge("USA", "withdrawal"))
+        .contains("jointly with France (FRA), United Kingdom (GBR)"));
+
+    // The vote: the document is part of the proposition, on the row and in the tooltip.
+    let vote = edge("USA", "resolution");
+    let tip = title_of(vote);
+    assert!(tip.contains(&format!("document: {DOC}")), "{tip}");
+    assert!(
+        all_text(vote).contains(&format!("abstains resolution {DOC}")),
+        "{}",
+        all_text(vote)
+    );
+    assert_eq!(vote.attribute("data-document"), Some(DOC));
+    // Terms it does not have are not invented.
+    for absent in ["\nby ", "condition:", "jointly"] {
+        assert!(!tip.contains(absent), "{absent:?} in {tip:?}");
+    }
+    assert_eq!(vote.attribute("data-deadline"), None);
+    assert_legible(&svg);
+
+    // DOT: the same words in the label and the tooltip.
+    let dot = draw::graph_dot(&g);
+    let line = dot_edge(&dot, "FRA", "RUS");
+    let (label, tip) = (dot_attr(line, "label"), dot_attr(line, "tooltip"));
+    assert!(label.contains("by 2023-08-06"), "{label}");
+    assert!(
+        label.ends_with("by 2023-08-06, conditional, jointly with GBR, USA"),
+        "{label}"
+    );
+    assert!(tip.contains("\nby 2023-08-06"), "{tip}");
+    assert!(tip.contains(&format!("\ncondition: {CONDITION}")), "{tip}");
+    assert!(tip.contains("\njointly with United Kingdom (GBR), United States (USA)"));
+    let line = dot_edge(&dot, "USA", "mark-USA-4");
+    assert!(dot_attr(line, "label").contains(DOC), "{line}");
+    assert!(dot_attr(line, "tooltip").contains(&format!("\ndocument: {DOC}")));
+
+    // JSON: the fields of `positions --json`.
+    let v = draw::graph_json(&g);
+    let edges = v["edges"].as_array().expect("edges");
+    let fra = edges
+        .iter()
+        .find(|e| e["from"] == "FRA")
+        .expect("FRA's edge");
+    assert_eq!(fra["deadline"], "2023-08-06");
+    assert_eq!(fra["condition"], CONDITION);
+    assert_eq!(fra["joint_with"], serde_json::json!(["GBR", "USA"]));
+    assert_eq!(fra["document"], serde_json::Value::Null);
+    let vote = edges
+        .iter()
+        .find(|e| e["predicate"] == "resolution")
+        .expect("the vote");
+    assert_eq!(vote["document"], DOC);
+    assert_eq!(vote["deadline"], serde_json::Value::Null);
+    assert_eq!(vote["joint_with"], serde_json::json!([]));
+}
+
+/// Statements of 26 July to 10 August 2023: a call; a joint demand with a
+/// deadline and a condition (seq 2); a warning with a deadline, retracted
+/// (seq 3, by seq 6); a demand whose deadline lies beyond the picture (seq 4);
+/// an abstention on a resolution (seq 5); a call with a deadline the next day
+/// (seq 7).
+fn ledger_with_terms() -> Example {
+    let mut ledger = Ledger::in_memory();
+    ledger.set_clock(|| 1_795_953_600_000_000);
+    let statement = |said_on: &str, party: &str, extra: serde_json::Value| {
+        let mut v = serde_json::json!({
+            "type": "statement", "said_on": said_on, "party": party,
+            "quote": "q", "source": {"publisher": "AFP"}
+        });
+        v.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        v.to_string()
+    };
+    let lines = [
+        statement(
+            "2023-07-26",
+            "USA",
+            serde_json::json!({"stance": "calls-for",
+                "proposition": {"predicate": "constitutional-order", "subjects": [], "location": "NER"}}),
+        ),
+        statement(
+            "2023-07-30",
+            "FRA",
+            serde_json::json!({"joint_with": ["DEU", "GBR"], "stance": "demands",
+                "condition": CONDITION, "deadline": "2023-08-06",
+                "proposition": {"predicate": "constitutional-order", "subjects": [], "location": "NER"}}),
+        ),
+        statement(
+            "2023-08-01",
+            "GBR",
+            serde_json::json!({"stance": "warns", "deadline": "2023-08-08",
+                "proposition": {"predicate": "use-of-force", "subjects": ["ECOWAS"], "location": "NER"}}),
+        ),
+        statement(
+            "2023-08-02",
+            "DEU",
+            serde_json::json!({"stance": "demands", "deadline": "2024-12-31",
+                "proposition": {"predicate": "release", "subjects": [], "location": "NER", "qualifier": "president"}}),
+        ),
+        statement(
+            "2023-08-10",
+            "USA",
+            serde_json::json!({"stance": "abstains",
+                "proposition": {"predicate": "resolution", "subjects": [], "document": DOC}}),
+        ),
+        r#"{"type":"retraction","of":3,"reason":"misattributed"}"#.to_string(),
+        statement(
+            "2023-08-03",
+            "GBR",
+            serde_json::json!({"stance": "calls-for", "deadline": "2023-08-04",
+                "proposition": {"predicate": "ceasefire", "subjects": [], "location": "NER"}}),
+        ),
+    ];
+    for line in lines {
+        let event = json::parse_event(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        ledger
+            .append(event)
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+    load(ledger)
+}
+
+/// The first number of each path's `d` in `n`, in order.
+fn path_starts(n: &roxmltree::Node) -> Vec<i64> {
+    n.descendants()
+        .filter(|d| d.has_tag_name("path"))
+        .map(|d| {
+            let p = d.attribute("d").expect("d");
+            p[1..p.find(',').expect("x,y")].parse().expect("a whole x")
+        })
+        .collect()
+}
+
+#[test]
+fn deadlines_conditions_joint_parties_and_documents_reach_the_timeline() {
+    let ex = ledger_with_terms();
+    let events = draw::timeline_events(&ex.records);
+    assert_eq!(events.len(), 6);
+    let joint = events.iter().find(|e| e.seq == 2).expect("seq 2");
+    assert_eq!(
+        joint.terms,
+        Terms {
+            condition: Some(CONDITION.into()),
+            deadline: Some(date(2023, 8, 6)),
+            joint_with: vec!["DEU".into(), "GBR".into()],
+        }
+    );
+    let vote = events.iter().find(|e| e.seq == 5).expect("seq 5");
+    assert_eq!(vote.document.as_deref(), Some(DOC));
+
+    let svg = draw::timeline_svg(&events, Lanes::ByParty, None, None, &ex.actors, &ex.caption);
+    let doc = parse(&svg);
+    let marks = groups(&doc, "mark");
+    let mark = |seq: u64| {
+        marks
+            .iter()
+            .find(|m| m.attribute("data-seq") == Some(&seq.to_string()))
+            .unwrap_or_else(|| panic!("no mark for seq {seq}"))
+    };
+    let tip = title_of(mark(2));
+    for want in [
+        "by 2023-08-06",
+        &format!("condition: {CONDITION}"),
+        "jointly with Germany (DEU), United Kingdom (GBR)",
+    ] {
+        assert!(tip.contains(want), "{want:?} missing from {tip:?}");
+    }
+    let label = all_text(mark(2));
+    assert!(label.contains("by 2023-08-06"), "{label}");
+    assert!(title_of(mark(5)).contains(&format!("document: {DOC}")));
+    assert!(all_text(mark(5)).contains(&format!("abstains resolution {DOC}")));
+    // The deadline beyond the picture and the retracted one stay in the tooltips.
+    assert!(title_of(mark(4)).contains("by 2024-12-31"));
+    assert!(title_of(mark(3)).contains("by 2023-08-08"));
+
+    // A bar at the deadline's date, in the mark's row: only for a deadline on
+    // the axis of a statement that stands.
+    let fences = |m: &roxmltree::Node| -> Vec<String> {
+        m.descendants()
+            .filter(|d| d.has_tag_name("g") && has_class(d, "deadline"))
+            .filter_map(|d| d.attribute("data-deadline").map(String::from))
+            .collect()
+    };
+    assert_eq!(fences(mark(2)), ["2023-08-06"]);
+    assert_eq!(fences(mark(7)), ["2023-08-04"]);
+    for seq in [1, 3, 4, 5] {
+        assert!(fences(mark(seq)).is_empty(), "seq {seq}");
+    }
+    // Where the axis puts 6 August, by its ticks (whole pixels: within one or two).
+    let ticks: Vec<(i64, i64)> = groups(&doc, "tick")
+        .iter()
+        .map(|t| {
+            let day = demarche::dates::days_from_date(
+                t.attribute("data-date")
+                    .expect("date")
+                    .parse()
+                    .expect("a date"),
+            );
+            (i64::from(day), path_starts(t)[0])
+        })
+        .collect();
+    assert!(ticks.len() >= 2, "{ticks:?}");
+    let ((d1, x1), (d2, x2)) = (ticks[0], ticks[ticks.len() - 1]);
+    let deadline = i64::from(demarche::dates::days_from_date(date(2023, 8, 6)));
+    let expected = x1 + (deadline - d1) * (x2 - x1) / (d2 - d1);
+    let fence = mark(2)
+        .descendants()
+        .find(|d| d.has_tag_name("g") && has_class(d, "deadline"))
+        .expect("the fence");
+    let starts = path_starts(&fence);
+    let (from, bar) = (starts[0], starts[1]);
+    assert!(
+        (bar - expected).abs() <= 2,
+        "bar at {bar}, 6 August at {expected}"
+    );
+    assert!(from < bar, "the line runs from the mark to its deadline");
+    assert!(title_of(&fence).contains("by 2023-08-06"));
+    // A label never runs across its bar: cut short of it, or set beyond it
+    // when the deadline is too near for that.
+    let text_x = |m: &roxmltree::Node| {
+        let t = m
+            .children()
+            .find(|c| c.has_tag_name("text"))
+            .expect("a label");
+        assert_eq!(t.attribute("text-anchor"), Some("start"));
+        num(&t, "x")
+    };
+    assert!(text_x(mark(2)) < bar);
+    let near = mark(7)
+        .descendants()
+        .find(|d| d.has_tag_name("g") && has_class(d, "deadline"))
+        .expect("the next day's bar");
+    assert!(path_starts(&near)[1] < text_x(mark(7)));
+    assert!(all_text(mark(7)).starts_with("calls for ceasefire (NER), by 2023-08-04"));
+    let listed: BTreeSet<&str> = groups(&doc, "legend-item")
+        .iter()
+        .filter_map(|n| n.attribute("data-kind"))
+        .collect();
+    assert!(listed.contains("deadline"), "{listed:?}");
+    assert_legible(&svg);
+
+    // By proposition: the document is part of the resolution's lane.
+    let svg = draw::timeline_svg(
+        &events,
+        Lanes::ByProposition,
+        None,
+        None,
+        &ex.actors,
+        &ex.caption,
+    );
+    let doc = parse(&svg);
+    let lane = groups(&doc, "lane")
+        .into_iter()
+        .find(|l| l.attribute("data-lane").is_some_and(|k| k.contains(DOC)))
+        .expect("the resolution's lane");
+    assert!(all_text(&lane).contains(DOC));
+    let marks = groups(&doc, "mark");
+    let joint = marks
+        .iter()
+        .find(|m| m.attribute("data-seq") == Some("2"))
+        .expect("seq 2");
+    assert_eq!(
+        all_text(joint),
+        "FRA demands, by 2023-08-06, conditional, jointly with DEU, GBR"
+    );
+    assert_legible(&svg);
+
+    // Without a deadline in range, no bar and no legend entry.
+    let svg = draw::timeline_svg(
+        &events,
+        Lanes::ByParty,
+        None,
+        Some(date(2023, 7, 31)),
+        &ex.actors,
+        &ex.caption,
+    );
+    let doc = parse(&svg);
+    assert!(groups(&doc, "deadline").is_empty());
+    assert!(groups(&doc, "legend-item")
+        .iter()
+        .all(|n| n.attribute("data-kind") != Some("deadline")));
+    assert!(title_of(&groups(&doc, "mark")[1]).contains("by 2023-08-06"));
+}
+
+#[test]
+fn markup_in_conditions_and_documents_stays_text() {
+    let hostile = "</title><script>alert(1)</script> & \"quoted\" 'single'";
+    let hostile_doc = "S/RES/<b>1</b>&\"2\"";
+    let mut positions = positions_with_terms();
+    positions[0].terms.condition = Some(format!("{hostile}\u{1}"));
+    positions[3].key.document = Some(hostile_doc.into());
+    let g = draw::graph(&positions, &Actors::starter(), &empty_caption());
+
+    let svg = draw::graph_svg(&g);
+    assert!(!svg.contains("<script>") && !svg.contains("<b>"));
+    let doc = parse(&svg);
+    let edges = groups(&doc, "edge");
+    let fra = edges
+        .iter()
+        .find(|e| e.attribute("data-from") == Some("FRA"))
+        .expect("FRA");
+    assert!(
+        title_of(fra).contains(&format!("condition: {hostile}\u{fffd}")),
+        "{}",
+        title_of(fra)
+    );
+    let vote = edges
+        .iter()
+        .find(|e| e.attribute("data-predicate") == Some("resolution"))
+        .expect("vote");
+    assert_eq!(vote.attribute("data-document"), Some(hostile_doc));
+    assert!(title_of(vote).contains(hostile_doc));
+    assert!(all_text(vote).contains(hostile_doc));
+
+    let dot = draw::graph_dot(&g);
+    let bare = dot_outside_strings(&dot);
+    assert!(!bare.contains("script") && !bare.contains("RES"), "{bare}");
+    assert_eq!(bare.matches('{').count(), 1);
+    assert_eq!(bare.matches('[').count(), bare.matches(']').count());
+    assert_eq!(bare.matches("->").count(), positions.len());
+    let tip = dot_attr(dot_edge(&dot, "FRA", "RUS"), "tooltip");
+    assert!(tip.contains(&format!("condition: {hostile} ")), "{tip}");
+    assert!(dot_attr(dot_edge(&dot, "USA", "mark-USA-4"), "label").contains(hostile_doc));
+
+    let e = TimelineEvent {
+        seq: 1,
+        said_on: SaidOn {
+            date: date(2023, 7, 30),
+            time: None,
+        },
+        party: "FRA".into(),
+        stance: "demands".into(),
+        predicate: "resolution".into(),
+        subjects: vec![],
+        location: None,
+        qualifier: None,
+        document: Some(hostile_doc.into()),
+        hedge: None,
+        terms: Terms {
+            condition: Some(hostile.into()),
+            deadline: Some(date(2023, 8, 6)),
+            joint_with: vec!["GBR".into()],
+        },
+        quote: "q".into(),
+        status: Status::Standing,
+    };
+    for lanes in [Lanes::ByParty, Lanes::ByProposition] {
+        let svg = draw::timeline_svg(
+            std::slice::from_ref(&e),
+            lanes,
+            None,
+            None,
+            &Actors::starter(),
+            &empty_caption(),
+        );
+        assert!(!svg.contains("<script>") && !svg.contains("<b>"));
+        let doc = parse(&svg);
+        let m = &groups(&doc, "mark")[0];
+        assert!(title_of(m).contains(&format!("condition: {hostile}")));
+        assert!(title_of(m).contains(hostile_doc));
+        let texts = all_text(&doc.root_element());
+        assert!(texts.contains(hostile_doc), "{texts}");
     }
 }

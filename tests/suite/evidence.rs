@@ -481,6 +481,136 @@ fn evidence_checks_offline_and_each_tampering_fails() {
         .code(2);
 }
 
+/// A joint statement with a deadline and a condition, recorded through the
+/// command line: every party's position in the bundle states them, the bundle
+/// checks, and a deadline changed in it (in a position or in the record) fails,
+/// whether or not the change is signed again.
+#[test]
+fn a_joint_statement_with_a_deadline_and_a_condition_checks_and_its_terms_are_bound() {
+    let (s, _) = setup();
+    let condition = "once the UN monitors have deployed";
+    demarche(&s.ledger)
+        .args([
+            "append",
+            "--said-on",
+            "2021-02-01",
+            "--party",
+            "FRA",
+            "--joint-with",
+            "DEU",
+            "--joint-with",
+            "United Kingdom",
+            "--stance",
+            "demands",
+            "--predicate",
+            "withdrawal",
+            "--subject",
+            "TUR",
+            "--location",
+            "LBY",
+            "--deadline",
+            "2021-04-23",
+            "--condition",
+            condition,
+            "--quote",
+            "we demand that Turkey withdraw its forces",
+            "--publisher",
+            "AFP",
+        ])
+        .assert()
+        .success();
+    let (path, text) = bundle(&s, &["--predicate", "withdrawal", "--subject", "TUR"]);
+    check(&s, &path)
+        .success()
+        .stdout(predicate::str::starts_with("valid: "));
+    let v: Value = serde_json::from_str(&text).expect("JSON");
+
+    // Each party of the joint statement holds the position, naming the others.
+    let positions = v["positions"].as_array().expect("positions");
+    for (party, others) in [
+        ("FRA", ["DEU", "GBR"]),
+        ("DEU", ["FRA", "GBR"]),
+        ("GBR", ["FRA", "DEU"]),
+    ] {
+        let p = positions
+            .iter()
+            .find(|p| p["party"] == party)
+            .unwrap_or_else(|| panic!("no position of {party}: {positions:?}"));
+        assert_eq!(p["deadline"], "2021-04-23", "{party}");
+        assert_eq!(p["condition"], condition, "{party}");
+        assert_eq!(p["joint_with"], serde_json::json!(others), "{party}");
+        assert_eq!(p["statements"], serde_json::json!([11]), "{party}");
+    }
+    let records = v["records"].as_array().expect("records");
+    let at = records
+        .iter()
+        .position(|r| r["seq"] == 11)
+        .expect("the joint statement travels with its positions");
+    assert_eq!(records[at]["joint_with"], serde_json::json!(["DEU", "GBR"]));
+    assert_eq!(records[at]["deadline"], "2021-04-23");
+    assert_eq!(records[at]["condition"], condition);
+    let fra = positions
+        .iter()
+        .position(|p| p["party"] == "FRA")
+        .expect("FRA");
+
+    // Edited after signing: the signature no longer covers the content.
+    let tamper = |name: &str, edit: &dyn Fn(&mut Value)| {
+        let mut b = v.clone();
+        edit(&mut b);
+        let p = s.root.join("tampered.evidence");
+        std::fs::write(&p, serde_json::to_string_pretty(&b).expect("JSON")).expect("write");
+        let out = check(&s, &p).code(1);
+        assert!(stdout(&out).starts_with("INVALID"), "{name}");
+    };
+    tamper("a position's deadline", &|b| {
+        b["positions"][fra]["deadline"] = "2021-05-23".into()
+    });
+    tamper("the record's deadline", &|b| {
+        b["records"][at]["deadline"] = "2021-05-23".into()
+    });
+
+    // Edited and signed again by the key's holder: the proofs and the
+    // positions still give the lie away.
+    let signer =
+        note::parse_signer(std::fs::read_to_string(&s.key).expect("key").trim()).expect("key");
+    let verifier =
+        note::parse_verifier(std::fs::read_to_string(&s.vkey).expect("vkey").trim()).expect("vkey");
+    let cp = note::Checkpoint::parse(
+        demarche::evidence::note_text(v["checkpoint"].as_str().expect("cp")).expect("text"),
+    )
+    .expect("checkpoint");
+    let lie = |name: &str, expected: &str, edit: &dyn Fn(&mut Value)| {
+        let mut b = v.clone();
+        edit(&mut b);
+        let signed = demarche::evidence::seal(b, cp.clone(), &signer).expect("seal");
+        match demarche::evidence::check(&signed.to_string(), &verifier) {
+            Err(demarche::evidence::EvidenceError::Invalid(why)) => {
+                assert!(why.contains(expected), "{name}: {why}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    lie("a position's deadline", "do not follow", &|b| {
+        b["positions"][fra]["deadline"] = "2021-05-23".into()
+    });
+    lie("a position's deadline dropped", "do not follow", &|b| {
+        b["positions"][fra]["deadline"] = Value::Null
+    });
+    lie("a position's condition", "do not follow", &|b| {
+        b["positions"][fra]["condition"] = "unconditionally".into()
+    });
+    lie("a joint party dropped", "do not follow", &|b| {
+        b["positions"][fra]["joint_with"] = serde_json::json!(["DEU"])
+    });
+    lie("the record's deadline", "edited", &|b| {
+        b["records"][at]["deadline"] = "2021-05-23".into()
+    });
+    // The same bundle signed again holds: the lies fail for their content.
+    let same = demarche::evidence::seal(v.clone(), cp.clone(), &signer).expect("seal");
+    assert!(demarche::evidence::check(&same.to_string(), &verifier).is_ok());
+}
+
 #[test]
 fn an_empty_selection_makes_a_bundle_that_says_so() {
     let (s, _) = setup();

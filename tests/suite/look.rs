@@ -138,6 +138,72 @@ fn pictures_refuse_to_overwrite_and_say_when_nothing_matches() {
     assert!(empty.contains("no statements"));
 }
 
+/// A joint statement is a statement of each of its parties: `timeline
+/// --party` finds it under any of them, as `log --party` does, and both
+/// pictures carry its deadline and condition.
+#[test]
+fn a_joint_statement_is_drawn_for_each_of_its_parties() {
+    let (_dir, ledger) = demo();
+    demarche(&ledger)
+        .args([
+            "append",
+            "--said-on",
+            "2021-01-30",
+            "--party",
+            "FRA",
+            "--joint-with",
+            "DEU",
+            "--stance",
+            "demands",
+            "--predicate",
+            "withdrawal",
+            "--subject",
+            "TUR",
+            "--location",
+            "LBY",
+            "--deadline",
+            "2021-02-15",
+            "--condition",
+            "once the monitors deploy",
+            "--quote",
+            "q",
+            "--publisher",
+            "AFP",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("appended seq 11"));
+    let svg = stdout(
+        &demarche(&ledger)
+            .args(["timeline", "--party", "Germany"])
+            .assert()
+            .success(),
+    );
+    let doc = roxmltree::Document::parse(&svg).expect("XML");
+    let mark = doc
+        .descendants()
+        .find(|n| n.attribute("class").is_some_and(|c| c.starts_with("mark ")))
+        .expect("the joint statement's mark");
+    assert_eq!(mark.attribute("data-seq"), Some("11"));
+    let title = mark
+        .children()
+        .find(|c| c.has_tag_name("title"))
+        .and_then(|t| t.text())
+        .expect("title");
+    assert!(title.contains("jointly with Germany (DEU)"), "{title}");
+    assert!(title.contains("by 2021-02-15") && title.contains("once the monitors deploy"));
+    let graph = stdout(
+        &demarche(&ledger)
+            .args(["graph", "--party", "DEU", "--format", "dot"])
+            .assert()
+            .success(),
+    );
+    assert!(
+        graph.contains("by 2021-02-15") && graph.contains("jointly with France (FRA)"),
+        "{graph}"
+    );
+}
+
 #[test]
 fn timeline_marks_each_statement_of_the_party() {
     let (_dir, ledger) = demo();
