@@ -234,7 +234,7 @@ pub enum Command {
   demarche timeline --party Russia -o russia.svg
   demarche timeline --subject Turkey --from 2020-01-01 --to 2021-12-31 --lanes proposition -o t.svg")]
     Timeline {
-        /// Only statements of this party.
+        /// Only statements of this party, alone or jointly.
         #[arg(long)]
         party: Option<String>,
         /// Only statements about this subject.
