@@ -292,10 +292,11 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
                 )?,
                 Change::Changed { from, to } => writeln!(
                     out,
-                    "~ {:<6} {}: {} -> {}  (since {}){}",
+                    "~ {:<6} {}: {}{} -> {}  (since {}){}",
                     to.key.party,
                     proposition_text(to),
                     stance_text(from),
+                    terms_text(from),
                     stance_text(to),
                     dates::format_said_on(&to.said_on),
                     terms_text(to)

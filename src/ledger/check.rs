@@ -124,7 +124,7 @@ impl Ledger {
                 let id = vocab.resolve_qualifier(&pr.predicate, q).map_err(|u| {
                     InputError::new(
                         format!("{p}proposition.qualifier"),
-                        format!("unknown qualifier {u} for {}", pr.predicate),
+                        format!("unknown qualifier for {}: {u}", pr.predicate),
                     )
                 })?;
                 if id != q.as_str() {

@@ -9,6 +9,7 @@ mod cli;
 mod compat;
 mod draw;
 mod engines;
+mod episodes;
 mod evidence;
 mod gdelt;
 mod golden;
