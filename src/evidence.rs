@@ -50,6 +50,9 @@ pub enum BuildError {
     /// The key could not sign the checkpoint.
     #[error("cannot sign the checkpoint: {0}")]
     Sign(NoteError),
+    /// The chain does not verify: nothing is signed over it.
+    #[error("the ledger does not verify, so nothing is signed over it: {0}")]
+    Damaged(crate::chain::Problem),
 }
 
 /// The `format` of a bundle made now: its positions carry their modality.
@@ -89,6 +92,31 @@ pub fn checkpoint(ledger: &Ledger) -> Result<Checkpoint, BuildError> {
     })
 }
 
+/// The ledger's checkpoint derived from the chain alone, for what is signed:
+/// the chain is verified first (every hash, link and the head), and the root
+/// is the one its chain hashes make, never read from the stored tree.
+///
+/// # Errors
+/// An empty ledger; a chain or stored tree that does not verify; store failures.
+pub fn checkpoint_from_chain(ledger: &Ledger) -> Result<Checkpoint, BuildError> {
+    let head = ledger.head()?;
+    if head.size == 0 {
+        return Err(BuildError::Empty);
+    }
+    let report = ledger.verify(None)?;
+    if let Some(problem) = report.problem {
+        return Err(BuildError::Damaged(problem));
+    }
+    let root = report.tree_root.expect("an intact chain has its root");
+    let first = ledger.get(1)?.hash;
+    Ok(Checkpoint {
+        origin: origin(&first),
+        size: head.size,
+        root,
+        extensions: vec![format!("chain {}", head.token())],
+    })
+}
+
 /// The text of a signed note without checking its signatures: everything up
 /// to and including the newline before the blank line that precedes them.
 pub fn note_text(note: &str) -> Option<&str> {
@@ -116,8 +144,9 @@ fn query_json(q: &Query) -> Value {
 /// # Errors
 /// An empty ledger; store failures; a damaged tree; a key that cannot sign.
 pub fn build(ledger: &Ledger, query: &Query, key: &SignerKey) -> Result<Value, BuildError> {
-    let cp = checkpoint(ledger)?;
-    let positions = ledger.positions(query)?;
+    let cp = checkpoint_from_chain(ledger)?;
+    // What is signed is derived from the chain, never from a cached snapshot.
+    let positions = ledger.positions_replay(query)?;
     let mut included: BTreeSet<Seq> = positions
         .iter()
         .flat_map(|p| p.statements.iter().copied())

@@ -136,6 +136,19 @@ pub trait Store: Send + Sync {
     /// Engine failures.
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()>;
 
+    /// Removes the derived values whose names start with `prefix` (values an
+    /// earlier release kept in the store). A read-only store leaves them.
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn forget_meta(&self, prefix: &str) -> Result<()>;
+
+    /// The ledger's directory, where files of derived data live beside the
+    /// store (`cache/`); `None` for a store in memory.
+    fn dir(&self) -> Option<&Path> {
+        None
+    }
+
     /// Bytes the store occupies on disk (0 for memory).
     fn disk_bytes(&self) -> u64;
 
@@ -451,11 +464,14 @@ fn foreign_entry(path: &Path) -> Option<String> {
     dir.flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| {
-            !matches!(n.as_str(), "conf" | "db" | "blobs")
+            !matches!(n.as_str(), "conf" | "db" | "blobs" | CACHE_DIR)
                 && !n.starts_with("snap.")
                 && !redb_engine::is_new_file(n)
         })
 }
+
+/// The directory of derived data beside a store (see `ledger::cache`).
+pub const CACHE_DIR: &str = "cache";
 
 fn sync_dir(path: &Path) -> Result<()> {
     std::fs::File::open(path)
@@ -592,6 +608,25 @@ impl Store for SledStore {
             .get(meta_key(key))
             .map_err(engine("cannot read ledger metadata"))?
             .map(|v| v.to_vec()))
+    }
+
+    fn forget_meta(&self, prefix: &str) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut any = false;
+        for k in self.tree.scan_prefix(meta_key(prefix)).keys() {
+            batch.remove(k.map_err(engine("cannot read derived data"))?);
+            any = true;
+        }
+        if any {
+            self.tree
+                .apply_batch(batch)
+                .map_err(engine("cannot remove derived data"))?;
+        }
+        Ok(())
+    }
+
+    fn dir(&self) -> Option<&Path> {
+        Some(&self.path)
     }
 
     fn disk_bytes(&self) -> u64 {
@@ -731,6 +766,11 @@ impl Store for MemStore {
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.lock().meta.get(key).cloned())
+    }
+
+    fn forget_meta(&self, prefix: &str) -> Result<()> {
+        self.lock().meta.retain(|k, _| !k.starts_with(prefix));
+        Ok(())
     }
 
     fn disk_bytes(&self) -> u64 {

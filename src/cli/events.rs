@@ -456,16 +456,24 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
             )?;
             let kind = match (s.quote_kind, &s.language) {
                 (QuoteKind::Verbatim, None) => String::new(),
+                (QuoteKind::Verbatim, Some(l)) => format!(" [in {l}]"),
                 (k, None) => format!(" [{}]", k.as_str()),
                 (k, Some(l)) => format!(" [{} from {l}]", k.as_str()),
             };
             writeln!(out, "      \"{}\"{kind}", s.quote)?;
+            // Who spoke, then each source as "publisher, date, url".
             let mut src: Vec<String> = Vec::new();
             src.extend(s.speaker.as_ref().map(speaker_text));
             for source in s.sources() {
-                src.extend(source.publisher.clone());
-                src.extend(source.published_on.map(|d| d.to_string()));
-                src.extend(source.url.clone());
+                let one: Vec<String> = [
+                    source.publisher.clone(),
+                    source.published_on.map(|d| d.to_string()),
+                    source.url.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                src.push(one.join(", "));
             }
             writeln!(out, "      -- {}", src.join("; "))?;
         }

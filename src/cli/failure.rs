@@ -102,6 +102,9 @@ impl From<BuildError> for Failure {
         match e {
             BuildError::Ledger(e) => e.into(),
             BuildError::Empty => Failure::usage(e.to_string()).hint("append something first"),
+            BuildError::Damaged(_) => {
+                Failure::integrity(e.to_string()).hint("run `demarche verify` to see the damage")
+            }
             BuildError::Sign(_) => Failure::usage(e.to_string())
                 .hint("check that the key file is one that `demarche key generate` wrote"),
         }

@@ -4,7 +4,7 @@
 use super::args::{Cli, Command};
 use super::failure::{Failure, Result};
 use super::progress;
-use demarche::ledger::Ledger;
+use demarche::ledger::{Ledger, CACHE_KEY_LEN};
 use demarche::store::{Engine, OpenOptions};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -70,6 +70,9 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
     if let Some(now) = clock()? {
         ledger.set_clock(move || now);
     }
+    if let Some(key) = cache_key() {
+        ledger.set_cache_key(key);
+    }
     if !create {
         // Long reads (verify, replays) show a bar on a terminal after a second.
         let total = ledger.head()?.size;
@@ -79,6 +82,56 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
         BARS.lock().unwrap_or_else(|p| p.into_inner()).push(guard);
     }
     Ok(ledger)
+}
+
+/// The cache key: the secret under which files of derived data beside a
+/// ledger (the positions snapshot) are written and believed, kept outside every
+/// ledger, in `$DEMARCHE_CACHE_KEY` (a file) or the user's data directory
+/// (`demarche/cache.key`), and made there on first use. `None` when it can be
+/// neither read nor made: positions are then always derived from the chain.
+fn cache_key() -> Option<[u8; CACHE_KEY_LEN]> {
+    let path = match std::env::var_os("DEMARCHE_CACHE_KEY") {
+        Some(p) if p.is_empty() => return None,
+        Some(p) => PathBuf::from(p),
+        None => dirs::data_dir()?.join("demarche").join("cache.key"),
+    };
+    let read = |path: &std::path::Path| -> Option<[u8; CACHE_KEY_LEN]> {
+        let bytes = std::fs::read(path).ok()?;
+        demarche::hex::decode_array(std::str::from_utf8(&bytes).ok()?.trim())
+    };
+    if let Some(key) = read(&path) {
+        return Some(key);
+    }
+    // Made whole under another name and linked into place, so that two
+    // processes making it at once agree on one key.
+    let mut key = [0u8; CACHE_KEY_LEN];
+    getrandom::fill(&mut key).ok()?;
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let tmp = dir.join(format!(".cache.key.{}.tmp", std::process::id()));
+    let made = (|| -> std::io::Result<()> {
+        let mut f = new_private_file(&tmp)?;
+        std::io::Write::write_all(
+            &mut f,
+            format!("{}\n", demarche::hex::encode(&key)).as_bytes(),
+        )?;
+        f.sync_all()?;
+        std::fs::hard_link(&tmp, &path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    match made {
+        Ok(()) => Some(key),
+        Err(_) => read(&path),
+    }
+}
+
+/// A new file readable by its owner alone.
+fn new_private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
 }
 
 /// The engine for a ledger created now: `--engine` where a command has it,

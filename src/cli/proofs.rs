@@ -119,7 +119,12 @@ fn ledger_checkpoint(ledger: &mut Ledger) -> Result<Checkpoint> {
 pub fn checkpoint(cli: &Cli, sign: Option<&Path>, o: Output, out: &mut impl Write) -> Result<u8> {
     let key = sign.map(signer).transpose()?;
     let mut ledger = open(cli, false)?;
-    let cp = ledger_checkpoint(&mut ledger)?;
+    // A checkpoint that is signed comes from the chain, verified, never from
+    // the stored tree alone.
+    let cp = match key {
+        Some(_) => evidence::checkpoint_from_chain(&ledger)?,
+        None => ledger_checkpoint(&mut ledger)?,
+    };
     let text = match &key {
         Some(k) => {
             note::sign(&cp.to_text(), k).map_err(|e| Failure::usage(format!("cannot sign: {e}")))?

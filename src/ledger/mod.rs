@@ -15,6 +15,7 @@
 
 mod actors;
 mod append;
+mod cache;
 mod check;
 mod error;
 mod proofs;
@@ -26,6 +27,7 @@ mod verify;
 mod tests;
 
 pub use append::{Abort, BatchOptions, BatchSummary, Incoming, Original, MAX_SKIPPED_LISTED};
+pub use cache::CACHE_KEY_LEN;
 pub use error::{ActorIndexError, LedgerError};
 pub use verify::{b64, VerifyReport};
 
@@ -56,6 +58,7 @@ pub struct Ledger {
     tree: proofs::TreeCache,
     keep_tree: bool,
     progress: Option<Progress>,
+    cache: cache::Cache,
 }
 
 /// A callback told how far a long read has come (the seq reached).
@@ -64,7 +67,9 @@ pub type Progress = std::sync::Arc<dyn Fn(Seq) + Send + Sync>;
 impl Ledger {
     /// A ledger over any store.
     pub fn with_store(store: Box<dyn Store>) -> Ledger {
+        let cache = cache::Cache::new(store.dir().map(Path::to_path_buf));
         Ledger {
+            cache,
             store,
             clock: Box::new(system_clock),
             actors: actors::ActorCache::default(),
@@ -86,6 +91,35 @@ impl Ledger {
     /// See [`crate::store::open`].
     pub fn open(path: &Path, opts: &OpenOptions) -> Result<Ledger> {
         Ok(Ledger::with_store(crate::store::open(path, opts)?))
+    }
+
+    /// Sets the cache key: the secret under whose MAC files of derived data
+    /// beside the store (the positions snapshot) are written and believed.
+    /// Keep it outside the ledger; without one, a ledger on disk writes no such
+    /// files and answers every positions query from the chain.
+    pub fn set_cache_key(&mut self, key: [u8; CACHE_KEY_LEN]) {
+        self.cache.set_key(key);
+    }
+
+    /// The names of the entries of derived data beside the store (`cache/`).
+    pub fn cache_names(&self) -> Vec<String> {
+        self.cache.names()
+    }
+
+    /// The bytes of one entry of derived data as stored (a sealed entry with
+    /// its MAC first): what anyone with the ledger's files can read.
+    pub fn cache_entry_raw(&self, name: &str) -> Option<Vec<u8>> {
+        self.cache.read(name)
+    }
+
+    /// Overwrites one entry of derived data with `bytes` as they are: what
+    /// anyone with the ledger's files can do, and what must never make the
+    /// ledger answer otherwise than its chain (for tests of exactly that).
+    ///
+    /// # Errors
+    /// File-system failures.
+    pub fn set_cache_entry_raw(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.cache.write_raw(name, bytes)
     }
 
     /// Replaces the clock that stamps `recorded_at` (microseconds since 1970 UTC).

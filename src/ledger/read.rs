@@ -185,18 +185,29 @@ impl Ledger {
         if from > to {
             return Ok(());
         }
+        let mut next = Continuity::new(from);
+        let mut stopped = false;
         self.walk(Span::of(from, to), open, |key, records| {
             for rec in codec::records(&records) {
                 let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
                 if rec.header.seq < from {
                     continue;
                 }
-                if rec.header.seq > to || !f(&rec)? {
+                if rec.header.seq > to {
+                    return Ok(false);
+                }
+                next.record(rec.header.seq)?;
+                if !f(&rec)? {
+                    stopped = true;
                     return Ok(false);
                 }
             }
             Ok(true)
-        })
+        })?;
+        if !stopped {
+            next.reached(to)?;
+        }
+        Ok(())
     }
 
     /// Maps every stored block up to the head with `map` (given the block's
@@ -216,11 +227,50 @@ impl Ledger {
             parallel: true,
             ..Span::of(1, head.size)
         };
+        let mut next = Continuity::new(1);
+        let mut stopped = false;
         self.walk(
             span,
-            |key, stored| map(key, &open(key, stored)?),
-            |_, t| sink(t),
-        )
+            |key, stored| {
+                let records = open(key, stored)?;
+                // The block's seqs, which must follow those of the block before.
+                let mut seqs = (0, 0);
+                for rec in codec::records(&records) {
+                    let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                    let seq = rec.header.seq;
+                    if seqs.0 == 0 {
+                        seqs = (seq, seq);
+                    } else if seq != seqs.1 + 1 {
+                        return Err(LedgerError::Missing {
+                            seq: seqs.1 + 1,
+                            detail: "not in the block that should hold it",
+                        });
+                    } else {
+                        seqs.1 = seq;
+                    }
+                }
+                Ok((seqs, map(key, &records)?))
+            },
+            |key, ((first, last), t)| {
+                if first == 0 || first != key {
+                    return Err(LedgerError::Missing {
+                        seq: next.next,
+                        detail: "a stored block holds no record of its own key",
+                    });
+                }
+                next.record(first)?;
+                next.next = last + 1;
+                if !sink(t)? {
+                    stopped = true;
+                    return Ok(false);
+                }
+                Ok(true)
+            },
+        )?;
+        if !stopped {
+            next.reached(head.size)?;
+        }
+        Ok(())
     }
 
     /// Calls `f` with every stored record from seq `from` to the head, raw
@@ -247,7 +297,7 @@ impl Ledger {
     ///
     /// # Errors
     /// Store failures; stored bytes that do not decode.
-    pub(super) fn entries(&self, from: Seq, mut f: impl FnMut(Entry) -> bool) -> Result<()> {
+    pub(super) fn entries(&self, from: Seq, mut f: impl FnMut(&Entry) -> bool) -> Result<()> {
         self.scan(from, Seq::MAX, |rec| {
             let h = &rec.header;
             let event = if h.is_redacted() {
@@ -258,7 +308,7 @@ impl Ledger {
                         .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
                 )
             };
-            Ok(f(Entry {
+            Ok(f(&Entry {
                 seq: h.seq,
                 recorded_at: h.recorded_at,
                 event,
@@ -314,6 +364,7 @@ impl Ledger {
             .take_while(move |b| !matches!(b, Ok((k, _)) if *k > to));
         let mut pending: std::vec::IntoIter<Result<Recorded>> = Vec::new().into_iter();
         let mut done = from > to;
+        let mut next = Continuity::new(from);
         Ok(std::iter::from_fn(move || loop {
             if let Some(r) = pending.next() {
                 return Some(r);
@@ -321,7 +372,12 @@ impl Ledger {
             if done {
                 return None;
             }
-            let records = match blocks.next()? {
+            let Some(block) = blocks.next() else {
+                // The blocks ended: they must have reached `to`.
+                done = true;
+                return next.reached(to).err().map(Err);
+            };
+            let records = match block {
                 Err(e) => Err(e.into()),
                 Ok((key, stored)) => {
                     self.report_progress(key);
@@ -348,11 +404,54 @@ impl Ledger {
                         done = true;
                         break;
                     }
-                    Ok(rec) => out.push(decode_recorded(&rec)),
+                    Ok(rec) => match next.record(rec.header.seq) {
+                        Ok(()) => out.push(decode_recorded(&rec)),
+                        Err(e) => {
+                            out.push(Err(e));
+                            done = true;
+                            break;
+                        }
+                    },
                 }
             }
             pending = out.into_iter();
         }))
+    }
+}
+
+/// The seq a read expects next: a read that meets a gap, or ends before the
+/// head, stops with [`LedgerError::Missing`] or [`LedgerError::ChainShort`]
+/// instead of handing on a chain with a hole in it.
+pub(super) struct Continuity {
+    next: Seq,
+}
+
+impl Continuity {
+    pub(super) fn new(from: Seq) -> Self {
+        Continuity { next: from.max(1) }
+    }
+
+    /// The next record read has `seq`.
+    pub(super) fn record(&mut self, seq: Seq) -> Result<()> {
+        if seq != self.next {
+            return Err(LedgerError::Missing {
+                seq: self.next.min(seq),
+                detail: "no stored block holds it",
+            });
+        }
+        self.next = seq + 1;
+        Ok(())
+    }
+
+    /// The read is over: it must have reached `to`.
+    pub(super) fn reached(&self, to: Seq) -> Result<()> {
+        if self.next <= to {
+            return Err(LedgerError::ChainShort {
+                ends_at: self.next - 1,
+                head: to,
+            });
+        }
+        Ok(())
     }
 }
 

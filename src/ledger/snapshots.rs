@@ -1,17 +1,23 @@
 //! Positions: the ledger as a [`Chain`] that a positions query folds, and
 //! positions snapshots, derived data that let a query start part of the way
-//! along. A snapshot is used only when the chain still holds, at its seq, the
-//! hash it names; it is written outside any commit and never fsynced.
+//! along. A snapshot lives in files beside the store (`cache/positions`, its
+//! head, and `cache/positions.SEQ.N`, its chunks), and is used only when its
+//! head's MAC under the cache key holds (see `cache`), its chunks match the
+//! checksums the head names, and the chain still holds, at its seq, the hash it
+//! names. It is written outside any commit and never fsynced. Anything signed,
+//! exported or proved is computed from the chain instead.
 
 use super::{Ledger, LedgerError, Result, SNAPSHOT_EVERY};
-use crate::chain;
 use crate::codec;
 use crate::event::{Entry, Head, Seq};
 use crate::projection::snapshot::Snapshot;
 use crate::projection::{self, Amendments, Chain, KnownAt, Position, Query};
 
-/// Meta key of the snapshot's header; its chunks follow under `snapshot/N`.
-const SNAPSHOT_META: &str = "snapshot";
+/// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
+const SNAPSHOT_ENTRY: &str = "positions";
+/// Where earlier releases kept the snapshot: values in the store, removed
+/// when a snapshot is saved to the cache.
+const OLD_SNAPSHOT_META: &str = "snapshot";
 
 impl Chain for Ledger {
     type Error = LedgerError;
@@ -39,9 +45,14 @@ impl Chain for Ledger {
         Ok(found)
     }
 
-    fn entries(&self, from: Seq, f: &mut dyn FnMut(Entry) -> bool) -> Result<()> {
+    fn entries(&self, from: Seq, f: &mut dyn FnMut(&Entry) -> bool) -> Result<()> {
         Ledger::entries(self, from, f)
     }
+}
+
+/// The cache entry of chunk `i` of the snapshot taken at `seq`.
+fn chunk_name(seq: Seq, i: usize) -> String {
+    format!("{SNAPSHOT_ENTRY}.{seq:020}.{i:08}")
 }
 
 impl Ledger {
@@ -75,6 +86,9 @@ impl Ledger {
     /// # Errors
     /// Store failures; unreadable stored bytes.
     pub fn positions(&self, query: &Query) -> Result<Vec<Position>> {
+        if !self.cache.usable() {
+            return self.positions_replay(query);
+        }
         let head = self.store.head()?;
         let mut snap = self.load_snapshot(&head)?;
         if query.known_at.is_none() && head.size >= SNAPSHOT_EVERY {
@@ -92,8 +106,12 @@ impl Ledger {
             Some(KnownAt::Time(t)) => self.get(s.seq).is_ok_and(|r| t >= r.recorded_at),
         });
         if let Some(snap) = usable {
-            let found =
-                projection::from_snapshot(self, &snap, &mut |i| self.snapshot_chunk(i), query)?;
+            let found = projection::from_snapshot(
+                self,
+                &snap,
+                &mut |i| self.snapshot_chunk(snap.seq, i),
+                query,
+            )?;
             if let Some(positions) = found {
                 return Ok(positions);
             }
@@ -109,7 +127,7 @@ impl Ledger {
     pub fn snapshot_now(&self) -> Result<Snapshot> {
         let mut snap = Snapshot::new();
         self.entries(1, |e| {
-            snap.extend(&e);
+            snap.extend(e);
             true
         })?;
         if snap.seq > 0 {
@@ -122,11 +140,15 @@ impl Ledger {
     /// Brings a snapshot (or a new one) up to the head and saves it.
     fn refresh_snapshot(&self, old: Option<Snapshot>) -> Result<()> {
         let mut snap = old.unwrap_or_default();
-        if snap.load_facts(&mut |i| self.snapshot_chunk(i)).is_err() {
+        let seq = snap.seq;
+        if snap
+            .load_facts(&mut |i| self.snapshot_chunk(seq, i))
+            .is_err()
+        {
             snap = Snapshot::new();
         }
         self.entries(snap.seq + 1, |e| {
-            snap.extend(&e);
+            snap.extend(e);
             true
         })?;
         if snap.seq > 0 {
@@ -135,27 +157,36 @@ impl Ledger {
         self.save_snapshot(&snap)
     }
 
-    fn snapshot_chunk(&self, i: usize) -> Option<Vec<u8>> {
-        self.store
-            .meta(&format!("{SNAPSHOT_META}/{i:08}"))
-            .ok()
-            .flatten()
+    fn snapshot_chunk(&self, seq: Seq, i: usize) -> Option<Vec<u8>> {
+        self.cache.read(&chunk_name(seq, i))
     }
 
     fn save_snapshot(&self, snap: &Snapshot) -> Result<()> {
         let stored = snap.store();
-        let mut head = chain::snapshot_digest(&stored.head).0.to_vec();
-        head.extend_from_slice(&stored.head);
-        let names: Vec<String> = (0..stored.chunks.len())
-            .map(|i| format!("{SNAPSHOT_META}/{i:08}"))
+        let mut entries: Vec<(String, Vec<u8>, bool)> = stored
+            .chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (chunk_name(snap.seq, i), c, false))
             .collect();
-        let mut entries: Vec<(&str, &[u8])> = names
-            .iter()
-            .map(String::as_str)
-            .zip(stored.chunks.iter().map(Vec::as_slice))
-            .collect();
-        entries.push((SNAPSHOT_META, &head));
-        Ok(self.store.put_meta(&entries)?)
+        let n = entries.len();
+        entries.push((SNAPSHOT_ENTRY.to_string(), stored.head, true));
+        self.cache.put(&entries).map_err(|source| {
+            LedgerError::Store(crate::store::StoreError::Io {
+                context: "cannot write the positions snapshot".into(),
+                source,
+            })
+        })?;
+        // Chunks of earlier snapshots, and snapshots kept in the store by
+        // earlier releases (large values that slowed sled down), go.
+        let prefix = format!("{SNAPSHOT_ENTRY}.{:020}.", snap.seq);
+        self.cache.forget(&format!("{SNAPSHOT_ENTRY}."), |name| {
+            name.strip_prefix(&prefix)
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| i < n)
+        });
+        let _ = self.store.forget_meta(OLD_SNAPSHOT_META);
+        Ok(())
     }
 
     /// The seq the saved positions snapshot covers, when there is one that
@@ -171,13 +202,11 @@ impl Ledger {
     /// The saved snapshot's head, if there is one that is whole and matches
     /// the chain.
     pub(super) fn load_snapshot(&self, head: &Head) -> Result<Option<Snapshot>> {
-        let Some(value) = self.store.meta(SNAPSHOT_META)? else {
+        // Absent, damaged, forged, or made under another key: not believed.
+        let Some(value) = self.cache.get(SNAPSHOT_ENTRY) else {
             return Ok(None);
         };
-        if value.len() < 32 || chain::snapshot_digest(&value[32..]).0[..] != value[..32] {
-            return Ok(None); // damaged
-        }
-        let Ok(snap) = Snapshot::from_head(&value[32..]) else {
+        let Ok(snap) = Snapshot::from_head(&value) else {
             return Ok(None);
         };
         // Only a snapshot of this very chain counts: its seq must hold its hash.

@@ -27,7 +27,7 @@ pub trait Chain {
     ///
     /// # Errors
     /// Whatever reading the chain fails with.
-    fn entries(&self, from: Seq, f: &mut dyn FnMut(Entry) -> bool) -> Result<(), Self::Error>;
+    fn entries(&self, from: Seq, f: &mut dyn FnMut(&Entry) -> bool) -> Result<(), Self::Error>;
 }
 
 /// Folds the entries from `from` on, as far as `known_at` reaches.
@@ -41,7 +41,7 @@ fn fold_from<C: Chain + ?Sized>(
         if known_at.is_some_and(|k| !k.includes(e.seq, e.recorded_at)) {
             return false;
         }
-        fold.add(&e);
+        fold.add(e);
         true
     })
 }

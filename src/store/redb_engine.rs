@@ -278,7 +278,7 @@ fn foreign_entry(path: &Path) -> Option<String> {
     let dir = std::fs::read_dir(path).ok()?;
     dir.flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n != FILE && !is_new_file(n))
+        .find(|n| n != FILE && n != super::CACHE_DIR && !is_new_file(n))
 }
 
 /// A name for a database being created, beside [`FILE`]: the process id and
@@ -530,6 +530,41 @@ impl Store for RedbStore {
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.get(&meta_key(key))
+    }
+
+    fn forget_meta(&self, prefix: &str) -> Result<()> {
+        if matches!(self.handle, Handle::Reader { .. }) {
+            return Ok(());
+        }
+        let from = meta_key(prefix);
+        let Some(t) = self.table()? else {
+            return Ok(());
+        };
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for entry in t
+            .range(&from[..]..)
+            .map_err(err("cannot read derived data"))?
+        {
+            let (k, _) = entry.map_err(err("cannot read derived data"))?;
+            if !k.value().starts_with(&from) {
+                break;
+            }
+            names.push(k.value().to_vec());
+        }
+        drop(t);
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.write(|t| {
+            for k in &names {
+                t.remove(&k[..])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn dir(&self) -> Option<&Path> {
+        Some(&self.path)
     }
 
     fn disk_bytes(&self) -> u64 {

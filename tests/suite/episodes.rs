@@ -923,7 +923,7 @@ fn a_speaker_is_found_by_person_in_any_statement() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "role LAVROV foreign minister of RUS from 2004-03-09",
+            "role LAVROV: foreign minister, for RUS, from 2004-03-09",
         ));
     // seq 3: by name only.
     append(
@@ -1078,7 +1078,7 @@ fn a_speaker_is_found_by_person_in_any_statement() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "speaker      Sergey Lavrov  [LAVROV] (foreign minister of RUS)",
+            "speaker      Sergey Lavrov  [LAVROV] (foreign minister, for RUS)",
         ));
     // What a state said is found by --party, not --speaker.
     for command in ["log", "history"] {

@@ -7,6 +7,7 @@ mod common;
 
 mod cli;
 mod compat;
+mod derived;
 mod draw;
 mod engines;
 mod episodes;

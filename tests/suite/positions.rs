@@ -509,12 +509,13 @@ mod snapshots {
             check(&l)?;
             prop_assert!(snap.seq > 0);
             // A damaged snapshot is ignored, never trusted.
-            let store = l.store().as_any().downcast_ref::<demarche::store::MemStore>().expect("memory");
-            let key = if at_head(&damage) { "snapshot" } else { "snapshot/00000000" };
-            let mut bytes = l.store().meta(key).expect("meta").expect("chunk");
+            let names = l.cache_names();
+            let chunk = names.iter().find(|n| n.starts_with("positions.")).expect("a chunk");
+            let key = if at_head(&damage) { "positions" } else { chunk.as_str() };
+            let mut bytes = l.cache_entry_raw(key).expect("entry");
             let at = damage.index(bytes.len());
             bytes[at] ^= 0x41;
-            store.put_meta_for_test(key, &bytes);
+            l.set_cache_entry_raw(key, &bytes).expect("write");
             check(&l)?;
         }
     }
@@ -522,27 +523,26 @@ mod snapshots {
 
 #[test]
 fn a_snapshot_of_another_chain_is_ignored() {
-    use demarche::store::MemStore;
     let say = |party: &str, stance: &str| {
         demarche::json::parse_event(&format!(
             r#"{{"type":"statement","said_on":"2021-01-28","party":"{party}","stance":"{stance}","proposition":{{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"}},"quote":"q","source":{{"publisher":"p"}}}}"#
         ))
         .expect("parses")
     };
+    // Both under one cache key: only the chain tells A's snapshot from B's.
     let mut a = Ledger::in_memory();
+    a.set_cache_key([3; 32]);
     a.append(say("USA", "demands")).expect("append");
     a.snapshot_now().expect("snapshot");
     let mut b = Ledger::in_memory();
+    b.set_cache_key([3; 32]);
     b.append(say("USA", "rejects")).expect("append");
-    let store_b = b
-        .store()
-        .as_any()
-        .downcast_ref::<MemStore>()
-        .expect("memory");
-    for key in ["snapshot", "snapshot/00000000"] {
-        // (copy A's snapshot into B, as if B's store had been swapped)
-        store_b.put_meta_for_test(key, &a.store().meta(key).expect("meta").expect("value"));
+    for name in a.cache_names() {
+        // (copy A's snapshot into B, as if B's files had been swapped)
+        let bytes = a.cache_entry_raw(&name).expect("entry");
+        b.set_cache_entry_raw(&name, &bytes).expect("write");
     }
+    assert_eq!(b.snapshot_seq().expect("seq"), None);
     let q = Query::default();
     let ps = b.positions(&q).expect("positions");
     assert_eq!(ps, b.positions_replay(&q).expect("replay"));

@@ -1,0 +1,251 @@
+//! Derived data is a cache: a forged or damaged snapshot is never believed,
+//! large derived data stays out of the store, what is signed comes from the
+//! chain, and a read that meets a hole in the chain says so instead of
+//! answering from what is left. Through the engines themselves, on both.
+
+use crate::common::{bin, open, with_tree};
+use demarche::event::{Entry, Event};
+use demarche::ledger::Ledger;
+use demarche::projection::snapshot::Snapshot;
+use demarche::projection::{Position, Query};
+use std::path::Path;
+
+const KEY: [u8; 32] = [7; 32];
+const INSIDER: [u8; 32] = [9; 32];
+
+fn usa_withdrawal() -> Query {
+    Query {
+        as_of: Some(jiff::civil::date(2021, 1, 29)),
+        filter: demarche::projection::Filter {
+            party: Some("USA".into()),
+            predicate: Some("withdrawal".into()),
+            ..Default::default()
+        },
+        ..Query::default()
+    }
+}
+
+fn stances(ps: &[Position]) -> Vec<String> {
+    ps.iter()
+        .map(|p| format!("{} {} {:?}", p.key.party, p.stance, p.key.subject))
+        .collect()
+}
+
+/// The cache entry `name` sealed as the ledger seals it, under `key`.
+fn sealed(key: &[u8; 32], name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut h = blake3::Hasher::new_keyed(key);
+    h.update(&(name.len() as u64).to_le_bytes());
+    h.update(name.as_bytes());
+    h.update(bytes);
+    let mut out = h.finalize().as_bytes().to_vec();
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// Writes, as an insider with write access to the ledger's files would, a
+/// snapshot in which the US *denies* what it called for, sealed under `key`.
+fn forge_snapshot(dir: &Path, l: &Ledger, key: &[u8; 32]) {
+    let mut snap = Snapshot::new();
+    let mut last = None;
+    for r in l.iter(1, u64::MAX).expect("iter") {
+        let r = r.expect("record");
+        let mut e = Entry::from(r.clone());
+        if let Some(Event::Statement(s)) = &mut e.event {
+            if s.party == "USA" && s.stance == "calls-for" {
+                s.stance = "denies".into();
+            }
+        }
+        snap.extend(&e);
+        last = Some(r.hash);
+    }
+    snap.set_hash(last.expect("events"));
+    let stored = snap.store();
+    let cache = dir.join("cache");
+    std::fs::create_dir_all(&cache).expect("cache dir");
+    for (i, c) in stored.chunks.iter().enumerate() {
+        std::fs::write(cache.join(format!("positions.{:020}.{i:08}", snap.seq)), c).expect("chunk");
+    }
+    std::fs::write(
+        cache.join("positions"),
+        sealed(key, "positions", &stored.head),
+    )
+    .expect("head");
+}
+
+fn example_ledger(dir: &Path) -> Ledger {
+    let mut l = open(dir);
+    demarche::example::record(&mut l).expect("example");
+    l
+}
+
+#[test]
+fn a_forged_snapshot_is_not_believed_without_the_cache_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let l = example_ledger(dir.path());
+    let truth = l.positions_replay(&usa_withdrawal()).expect("replay");
+    assert!(stances(&truth)[0].contains("calls-for"), "{truth:?}");
+    forge_snapshot(dir.path(), &l, &INSIDER);
+    drop(l);
+    // Under its own key the forgery is believed: this is the attack.
+    let mut l = open(dir.path());
+    l.set_cache_key(INSIDER);
+    let lied = l.positions(&usa_withdrawal()).expect("positions");
+    assert!(stances(&lied)[0].contains("denies"), "{lied:?}");
+    drop(l);
+    // The ledger's user has another key: the forgery is ignored, and the
+    // answer is the chain's.
+    let mut l = open(dir.path());
+    l.set_cache_key(KEY);
+    assert_eq!(l.snapshot_seq().expect("seq"), None);
+    assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), truth);
+    drop(l);
+    // Without a key, nothing in the cache is believed either.
+    let l = open(dir.path());
+    assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), truth);
+}
+
+#[test]
+fn a_snapshot_lives_in_files_beside_the_store_and_old_ones_leave_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = example_ledger(dir.path());
+    l.set_cache_key(KEY);
+    // A snapshot an earlier release kept in the store.
+    l.store()
+        .put_meta(&[("snapshot", b"old"), ("snapshot/00000000", b"old chunk")])
+        .expect("put");
+    let snap = l.snapshot_now().expect("snapshot");
+    assert_eq!(l.snapshot_seq().expect("seq"), Some(snap.seq));
+    assert_eq!(l.store().meta("snapshot").expect("meta"), None);
+    assert_eq!(l.store().meta("snapshot/00000000").expect("meta"), None);
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("cache"))
+        .expect("cache dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(files.contains(&"positions".to_string()), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.starts_with("positions.")),
+        "{files:?}"
+    );
+    let want = l.positions_replay(&usa_withdrawal()).expect("replay");
+    assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), want);
+    // A damaged chunk, a deleted one, or the head replaced by a directory:
+    // the snapshot is passed over, never fatal.
+    let chunk = files
+        .iter()
+        .find(|f| f.starts_with("positions."))
+        .expect("chunk");
+    let chunk = dir.path().join("cache").join(chunk);
+    let mut bytes = std::fs::read(&chunk).expect("chunk");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&chunk, &bytes).expect("write");
+    assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), want);
+    std::fs::remove_file(&chunk).expect("rm");
+    assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), want);
+    let head = dir.path().join("cache").join("positions");
+    std::fs::remove_file(&head).expect("rm");
+    std::fs::create_dir(&head).expect("dir");
+    assert_eq!(l.snapshot_seq().expect("seq"), None);
+    assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), want);
+    // The ledger still opens and verifies with its cache in this state.
+    drop(l);
+    let l = open(dir.path());
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
+/// Removes the block that holds seq 5.
+fn delete_block_of_5(dir: &Path) {
+    with_tree(dir, |t| {
+        let (key, _, _) = crate::common::find_block(t, 5);
+        t.remove(&key).expect("remove");
+    });
+}
+
+#[test]
+fn reads_that_meet_a_missing_block_fail_instead_of_skipping_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(example_ledger(dir.path()));
+    delete_block_of_5(dir.path());
+    let l = open(dir.path());
+    let replay = l.positions_replay(&Query::default());
+    assert!(replay.is_err(), "a replay over a hole: {replay:?}");
+    let mut out = Vec::new();
+    assert!(demarche::export::write_jsonl(&l, &mut out, |_| {}).is_err());
+    let read: Result<Vec<_>, _> = l.iter(1, u64::MAX).expect("iter").collect();
+    assert!(read.is_err(), "iter over a hole");
+    drop(l);
+    // Through the command line: exit 1 (integrity), nothing claimed written.
+    let ledger = dir.path();
+    for args in [
+        &["log"][..],
+        &["positions", "--replay"][..],
+        &["export"][..],
+        &["history", "--party", "USA"][..],
+    ] {
+        bin()
+            .arg("--ledger")
+            .arg(ledger)
+            .args(args)
+            .assert()
+            .code(1);
+    }
+    let out = dir.path().join("backup.jsonl");
+    bin()
+        .arg("--ledger")
+        .arg(ledger)
+        .args(["export", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(!out.exists(), "no partial export is left behind");
+}
+
+#[test]
+fn a_signed_checkpoint_and_evidence_refuse_a_ledger_that_does_not_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(example_ledger(dir.path()));
+    let keys = tempfile::tempdir().expect("keys");
+    let prefix = keys.path().join("k");
+    bin()
+        .args(["key", "generate", "--name", "example.org/ledger", "--out"])
+        .arg(&prefix)
+        .assert()
+        .success();
+    let key = keys.path().join("k.key");
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["checkpoint", "--sign"])
+        .arg(&key)
+        .assert()
+        .success();
+    // An edited record: its block still opens, its hash no longer links.
+    with_tree(dir.path(), |t| {
+        let (key, mut records, _) = crate::common::find_block(t, 3);
+        let at = records
+            .windows(9)
+            .position(|w| w == b"calls-for")
+            .expect("a stance");
+        records[at..at + 9].copy_from_slice(b"demands!!");
+        t.insert(&key, crate::common::seal(&records))
+            .expect("insert");
+    });
+    let bundle = keys.path().join("bundle.json");
+    let bundle = bundle.to_str().expect("utf-8");
+    for args in [
+        &["checkpoint", "--sign"][..],
+        &["evidence", "--as-of", "2021-01-29", "-o", bundle, "--sign"][..],
+    ] {
+        bin()
+            .arg("--ledger")
+            .arg(dir.path())
+            .args(args)
+            .arg(&key)
+            .assert()
+            .code(1);
+    }
+    assert!(
+        !Path::new(bundle).exists(),
+        "nothing signed over a broken chain"
+    );
+}
