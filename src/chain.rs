@@ -168,6 +168,14 @@ pub enum Problem {
         /// Root computed from the chain (base64).
         computed: String,
     },
+    /// The stored actor index (derived data) is not the one the chain makes.
+    #[error("the stored actor index does not match the chain: {detail}")]
+    ActorIndexMismatch {
+        /// The first seq where they differ.
+        seq: Seq,
+        /// How they differ.
+        detail: String,
+    },
     /// The ledger does not match a head saved earlier.
     #[error("seq {seq}: ledger differs from the expected head {expected_size}:{expected_hash} (it has {actual_size} events, head {actual_hash})")]
     ExpectedHead {
@@ -202,6 +210,7 @@ impl Problem {
             Problem::BadGenesis { .. } => 1,
             Problem::StrayData { .. } => 0,
             Problem::TreeMismatch { size, .. } => *size,
+            Problem::ActorIndexMismatch { seq, .. } => *seq,
         }
     }
 
@@ -221,6 +230,7 @@ impl Problem {
             Problem::UnrecordedRedaction { .. } => "unrecorded-redaction",
             Problem::StrayData { .. } => "stray-data",
             Problem::TreeMismatch { .. } => "tree-mismatch",
+            Problem::ActorIndexMismatch { .. } => "actor-index-mismatch",
             Problem::ExpectedHead { .. } => "expected-head",
         }
     }

@@ -2,7 +2,7 @@
 //! staged, and committed with the head and the derived data in one durable
 //! step. A batch is all or nothing.
 
-use super::actors::{ActorState, ACTORS_META};
+use super::actors::{ActorState, ACTORS_META, REWRITE_AFTER};
 use super::check::{kind_of, too_large, Kind};
 use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
 use crate::chain::{self, Problem};
@@ -196,7 +196,7 @@ impl Ledger {
         let ActorState {
             mut actors,
             mut index,
-            stored: index_stored,
+            covered,
         } = self.actor_state()?.clone();
         let mut known = if opts.skip_known {
             Some(self.known_digests()?)
@@ -384,11 +384,18 @@ impl Ledger {
             .cut()
             .map(|(k, records)| (k, codec::seal_block(&records)));
         let blocks: Vec<(Seq, &[u8])> = last.iter().map(|(k, b)| (*k, b.as_slice())).collect();
-        let index_bytes;
+        let head = packer.head;
+        // The actor index, bound to the new head, when it changed or the
+        // records it does not cover grew long (without a cache key, none).
+        let mut covered = covered;
+        let index_bytes =
+            (index.len() != actors_before || covered == 0 || head.size - covered > REWRITE_AFTER)
+                .then(|| self.seal_actor_index(&index, &head))
+                .flatten();
         let mut meta: Vec<(&str, &[u8])> = Vec::new();
-        if index.len() != actors_before || !index_stored {
-            index_bytes = codec::encode_index(&index);
-            meta.push((ACTORS_META, &index_bytes));
+        if let Some(bytes) = &index_bytes {
+            meta.push((ACTORS_META, bytes));
+            covered = head.size;
         }
         let tree_changes = tree.as_mut().map(tree::Growing::take_changes);
         meta.extend(
@@ -397,13 +404,12 @@ impl Ledger {
                 .flatten()
                 .map(|(k, v)| (k.as_str(), v.as_slice())),
         );
-        let head = packer.head;
         self.store.commit(&head, &blocks, &meta, staged)?;
         self.tree.set(tree);
         self.actors = ActorState {
             actors,
             index,
-            stored: true,
+            covered,
         }
         .into();
         Ok(BatchSummary {

@@ -73,6 +73,7 @@ impl Ledger {
         let mut frontier = merkle::Frontier::new();
         // The tree's stored nodes, as the chain makes them.
         let mut tiles: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
+        let mut refs: Vec<(Seq, Hash)> = Vec::new();
         let span = Span {
             from: 1,
             to: head.size,
@@ -111,6 +112,12 @@ impl Ledger {
                     problem = Some(p);
                     return Ok(false);
                 }
+                // Actor, alias and role events, to check the actor index by.
+                for rec in codec::records(&records).flatten() {
+                    if !rec.header.is_redacted() && codec::is_reference(rec.body) {
+                        refs.push((rec.header.seq, chain::payload_digest(rec.body)));
+                    }
+                }
                 for leaf in &leaves {
                     frontier.push(*leaf, |level, index, node| {
                         if level > 0 && level % tree::TILE_HEIGHT == 0 {
@@ -145,6 +152,9 @@ impl Ledger {
         let tree_root = (with_tree && problem.is_none()).then(|| frontier.root());
         if let (None, Some(computed)) = (&problem, tree_root) {
             problem = self.check_stored_tree(&head, &computed, &tiles)?;
+        }
+        if problem.is_none() && with_tree {
+            problem = self.check_actor_index(&head, &refs)?;
         }
         Ok(VerifyReport {
             checked: v.checked(),
