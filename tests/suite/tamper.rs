@@ -512,9 +512,11 @@ fn a_head_time_moved_forward_is_caught() {
     assert!(matches!(problem(dir.path()), Problem::HeadTime { .. }));
 }
 
+type IndexEntries = Vec<(u64, Vec<u8>)>;
+
 /// The stored actor index, split: the seq it covers and the hash there (40
 /// bytes), its MAC, and its entries.
-fn actor_index(t: &Raw) -> (Vec<u8>, Vec<u8>, Vec<(u64, Vec<u8>)>) {
+fn actor_index(t: &Raw) -> (Vec<u8>, Vec<u8>, IndexEntries) {
     let bytes = t.get(b"mactor-index").expect("get").expect("index");
     let entries = codec::decode_index(&bytes[72..]).expect("index");
     (
