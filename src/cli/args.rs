@@ -194,7 +194,7 @@ pub enum Command {
         /// Sign the checkpoint with this private key.
         #[arg(long, value_name = "PREFIX.key")]
         sign: PathBuf,
-        /// The bundle file to write.
+        /// The bundle file to write (`-`: stdout); a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "BUNDLE")]
         output: PathBuf,
         /// Overwrite the bundle file if it exists.
@@ -219,7 +219,8 @@ pub enum Command {
         /// What to write.
         #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
         format: String,
-        /// Write to this file instead of stdout.
+        /// Write to this file instead of stdout (`-`: stdout). Only a regular
+        /// file is written, whole or not at all; a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Overwrite the output file if it exists.
@@ -252,7 +253,8 @@ pub enum Command {
         /// What to write (SVG only, for now).
         #[arg(long, value_parser = ["svg"], default_value = "svg")]
         format: String,
-        /// Write to this file instead of stdout.
+        /// Write to this file instead of stdout (`-`: stdout). Only a regular
+        /// file is written, whole or not at all; a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Overwrite the output file if it exists.
@@ -380,7 +382,8 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
         /// What to write.
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
-        /// Write to this file instead of stdout.
+        /// Write to this file instead of stdout (`-`: stdout). Only a regular
+        /// file is written, whole or not at all; a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
         /// Overwrite the output file if it exists.

@@ -1,6 +1,9 @@
 //! Files the commands write: under a name of the process's own beside the
 //! final one, made durable, then renamed into place, so that a file is either
-//! whole and new or as it was; never overwritten without `--force`.
+//! whole and new or as it was; never overwritten without `--force`. Only
+//! regular files are written: a directory, a device, a FIFO or a socket is
+//! refused, and so is a symbolic link (even a dangling one: name the file it
+//! points to). `-o -` is standard output.
 
 use super::failure::{Failure, Result};
 use std::io::{self, Write};
@@ -21,15 +24,28 @@ impl NewFile {
     /// Starts `path`: refused when it is a directory, or exists and not
     /// `force`; readable by its owner only when `private`.
     pub(super) fn create(path: &Path, force: bool, private: bool) -> Result<NewFile> {
-        if path.is_dir() {
-            return Err(Failure::usage(format!(
-                "{} is a directory, not a file name",
-                path.display()
-            )));
-        }
-        if path.exists() && !force {
-            return Err(Failure::usage(format!("{} already exists", path.display()))
-                .hint("pass --force to overwrite it, or choose another name"));
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            let t = meta.file_type();
+            let what = if t.is_symlink() {
+                Some("a symbolic link")
+            } else if t.is_dir() {
+                Some("a directory")
+            } else if !t.is_file() {
+                Some("not a regular file (a device, a FIFO or a socket)")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                return Err(Failure::usage(format!(
+                    "{} is {what}; only a regular file is written",
+                    path.display()
+                ))
+                .hint("name a new or regular file (or `-o -` for standard output)"));
+            }
+            if !force {
+                return Err(Failure::usage(format!("{} already exists", path.display()))
+                    .hint("pass --force to overwrite it, or choose another name"));
+            }
         }
         let mut name = path.file_name().unwrap_or_default().to_os_string();
         name.push(format!(".partial-{}", std::process::id()));
@@ -86,8 +102,19 @@ impl NewFile {
     }
 }
 
-/// Writes `bytes` as the new file `path`.
+/// Whether `path` is `-`: standard output.
+pub(super) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Writes `bytes` as the new file `path` (`-`: standard output).
 pub(super) fn write_new(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()> {
+    if is_stdout(path) {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()?;
+        return Ok(());
+    }
     let mut f = NewFile::create(path, force, private)?;
     if let Err(e) = f.writer().write_all(bytes) {
         f.abandon();
@@ -106,6 +133,7 @@ impl<'a, W: Write> Sink<'a, W> {
     pub(super) fn new(output: Option<&Path>, force: bool, out: &'a mut W) -> Result<Self> {
         match output {
             None => Ok(Sink::Stdout(out)),
+            Some(path) if is_stdout(path) => Ok(Sink::Stdout(out)),
             Some(path) => Ok(Sink::File(NewFile::create(path, force, false)?)),
         }
     }

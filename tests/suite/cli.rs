@@ -784,3 +784,47 @@ fn vocab_lists_every_pair_with_its_cameo_code() {
             "Appeal for de-escalation of military engagement",
         ));
 }
+
+/// `-o` writes regular files only: a device or a symbolic link (even a
+/// dangling one) is refused, with or without `--force`, and left as it was;
+/// `-o -` is standard output.
+#[test]
+fn output_files_are_regular_files_and_dash_is_stdout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        c
+    };
+    run(&["demo"]).assert().success();
+    for force in [false, true] {
+        let mut args = vec!["export", "-o", "/dev/null"];
+        if force {
+            args.push("--force");
+        }
+        run(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("not a regular file"));
+    }
+    assert!(std::path::Path::new("/dev/null").exists());
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).expect("symlink");
+        let l = link.to_str().expect("utf-8");
+        run(&["export", "-o", l, "--force"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("symbolic link"));
+        let still = std::fs::symlink_metadata(&link).expect("the link is still there");
+        assert!(still.file_type().is_symlink());
+        assert!(!dir.path().join("nowhere").exists());
+    }
+    let to_stdout = run(&["export", "-o", "-"]).assert().success();
+    let text = String::from_utf8(to_stdout.get_output().stdout.clone()).expect("utf-8");
+    assert_eq!(text.lines().count(), 10, "the export went to stdout");
+    assert!(!dir.path().join("-").exists());
+    assert!(!std::path::Path::new("-").exists());
+}
