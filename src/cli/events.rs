@@ -78,9 +78,14 @@ fn resolve_speaker(actors: &Actors, name: Option<&str>) -> Result<Option<String>
     Ok(Some(id))
 }
 
+/// `s` on one line (line breaks and tabs as spaces), cut to `n` characters.
 fn clip(s: &str, n: usize) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if s.chars().count() <= n {
-        s.to_string()
+        s
     } else {
         let mut c: String = s.chars().take(n - 1).collect();
         c.push('…');

@@ -95,6 +95,30 @@ impl Ledger {
                     }
                 }
             }
+            if !restoring {
+                let sp = s.speaker.as_ref();
+                let src = s.sources();
+                for (field, v) in
+                    [
+                        (format!("{p}speaker.name"), sp.map(|x| x.name.as_str())),
+                        (
+                            format!("{p}speaker.role"),
+                            sp.and_then(|x| x.role.as_deref()),
+                        ),
+                        (format!("{p}hedge"), s.hedge.as_deref()),
+                        (
+                            format!("{p}proposition.document"),
+                            s.proposition.document.as_deref(),
+                        ),
+                    ]
+                    .into_iter()
+                    .chain(src.enumerate().map(|(i, x)| {
+                        (format!("{p}sources[{i}].publisher"), x.publisher.as_deref())
+                    }))
+                {
+                    one_line(&field, v)?;
+                }
+            }
             if !restoring && !said_by(&s.said_on, recorded_at) {
                 return Err(InputError::new(
                     format!("{p}said_on"),
@@ -217,6 +241,12 @@ impl Ledger {
                 Event::Retraction(r)
             }
             Event::Actor(mut a) => {
+                if !restoring {
+                    one_line("name", Some(&a.name))?;
+                    for (i, x) in a.aliases.iter().enumerate() {
+                        one_line(&format!("aliases[{i}]"), Some(x))?;
+                    }
+                }
                 if let Some(p) = &mut a.parent {
                     canon(actors, p, || "parent".into())?;
                 }
@@ -226,11 +256,17 @@ impl Ledger {
                 Event::Actor(a)
             }
             Event::Alias(mut a) => {
+                if !restoring {
+                    one_line("alias", Some(&a.alias))?;
+                }
                 canon(actors, &mut a.actor, || "actor".into())?;
                 actors.add_alias(&a).map_err(|e| actor_error(&e, "alias"))?;
                 Event::Alias(a)
             }
             Event::Role(mut r) => {
+                if !restoring {
+                    one_line("role", Some(&r.role))?;
+                }
                 canon(actors, &mut r.actor, || "actor".into())?;
                 canon(actors, &mut r.of, || "party".into())?;
                 actors.add_role(&r).map_err(|e| actor_error(&e, "actor"))?;
@@ -238,6 +274,27 @@ impl Ledger {
             }
         })
     }
+}
+
+/// Refuses, in a name, role, alias, hedge, publisher or document, what could
+/// make a printed row lie: a line break or tab (a fake row in `log` or `actor
+/// show`), or a character that reorders text (the bidirectional overrides and
+/// isolates, U+202A to U+202E and U+2066 to U+2069). Quotes, reasons and
+/// conditions may run over lines.
+fn one_line(field: &str, v: Option<&str>) -> std::result::Result<(), InputError> {
+    let Some(v) = v else { return Ok(()) };
+    if let Some(c) = v.chars().find(
+        |c| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+    ) {
+        return Err(InputError::new(
+            field,
+            format!(
+                "must be one line of plain text; it holds U+{:04X}",
+                c as u32
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a statement said on `said_on` could have been said by the time

@@ -828,3 +828,94 @@ fn output_files_are_regular_files_and_dash_is_stdout() {
     assert!(!dir.path().join("-").exists());
     assert!(!std::path::Path::new("-").exists());
 }
+
+/// A name, alias or role cannot carry a line break, a tab or a character that
+/// reorders text, which would let it print a fake row; a quote may run over
+/// lines, and `log` still prints one row for it.
+#[test]
+fn text_that_would_spoof_a_printed_row_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        c
+    };
+    run(&["demo"]).assert().success();
+    let head = || {
+        String::from_utf8(
+            run(&["head"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .expect("utf-8")
+    };
+    let before = head();
+    for args in [
+        &[
+            "actor",
+            "alias",
+            "UN",
+            "UN\n    99  2021-01-28  USA    denies",
+        ][..],
+        &["actor", "alias", "UN", "U\tN"][..],
+        &["actor", "alias", "UN", "\u{202E}SUR"][..],
+        &[
+            "actor",
+            "add",
+            "--id",
+            "XFAKE",
+            "--name",
+            "Fake\nrow",
+            "--kind",
+            "group",
+        ][..],
+        &[
+            "append",
+            "--said-on",
+            "2021-01-28",
+            "--party",
+            "USA",
+            "--stance",
+            "denies",
+            "--predicate",
+            "sanctions",
+            "--quote",
+            "q",
+            "--publisher",
+            "AFP\n    12  fake",
+        ][..],
+    ] {
+        run(args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("one line of plain text"));
+    }
+    assert_eq!(head(), before, "nothing was appended");
+    run(&[
+        "append",
+        "--said-on",
+        "2021-01-28",
+        "--party",
+        "USA",
+        "--stance",
+        "denies",
+        "--predicate",
+        "sanctions",
+        "--quote",
+        "first line\nsecond line",
+        "--publisher",
+        "AFP",
+    ])
+    .assert()
+    .success();
+    let log = run(&["log", "--party", "USA", "--stance", "denies"])
+        .assert()
+        .success();
+    let text = String::from_utf8(log.get_output().stdout.clone()).expect("utf-8");
+    assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
+    assert!(text.contains("first line second line"), "{text}");
+}
