@@ -40,6 +40,14 @@ pub enum StoreError {
         /// Why not.
         why: String,
     },
+    /// A ledger (it has a head) whose marker was removed or changed.
+    #[error("{path} holds a ledger whose marker is damaged: {why}")]
+    MarkerDamaged {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A key among the blocks that no block has.
     #[error("unexpected key {0} among the blocks")]
     StrayKey(String),
@@ -373,21 +381,29 @@ impl SledStore {
             .map_err(engine("cannot read the ledger marker"))?
         {
             Some(m) if m.as_ref() == MARKER => {}
-            Some(m) => {
-                return Err(StoreError::NotALedger {
-                    path: path.to_path_buf(),
-                    why: format!("unknown marker {:?}", String::from_utf8_lossy(&m)),
-                })
-            }
             None if tree.is_empty() => {
                 tree.insert(MARKER_KEY, MARKER)
                     .map_err(engine("cannot write the ledger marker"))?;
             }
-            None => {
-                return Err(StoreError::NotALedger {
-                    path: path.to_path_buf(),
-                    why: "no marker".into(),
-                })
+            found => {
+                let why = match found {
+                    Some(m) => format!("unknown marker {:?}", String::from_utf8_lossy(&m)),
+                    None => "no marker".into(),
+                };
+                // A head means a ledger was here: damage, not another program's data.
+                let has_head = tree
+                    .contains_key(HEAD_KEY)
+                    .map_err(engine("cannot read the ledger"))?;
+                return Err(match has_head {
+                    true => StoreError::MarkerDamaged {
+                        path: path.to_path_buf(),
+                        why,
+                    },
+                    false => StoreError::NotALedger {
+                        path: path.to_path_buf(),
+                        why,
+                    },
+                });
             }
         }
         let store = SledStore {

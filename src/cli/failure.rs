@@ -134,6 +134,8 @@ impl From<StoreError> for Failure {
             StoreError::Locked { .. } => Failure::io(e.to_string())
                 .hint("wait for the other demarche command to finish, or raise --wait"),
             StoreError::BadHead(_) | StoreError::StrayKey(_) => Failure::integrity(e.to_string()),
+            StoreError::MarkerDamaged { .. } => Failure::integrity(e.to_string())
+                .hint("the store was altered; restore the ledger from an export with `demarche rebuild`"),
             _ => Failure::io(e.to_string()),
         }
     }

@@ -65,6 +65,16 @@ pub(super) fn print_verify(out: &mut impl Write, r: &VerifyReport, as_json: bool
                 r.checked,
                 r.head.token()
             )?,
+            Some(p) if p.seq() == 0 => {
+                // Damage that no seq names (a stray key among the blocks).
+                writeln!(
+                    out,
+                    "{}: the store holds what no ledger does",
+                    paint("TAMPERED", RED)
+                )?;
+                writeln!(out, "  {p}")?;
+                writeln!(out, "  {} events verified", r.checked)?;
+            }
             Some(p) => {
                 writeln!(out, "{}: first bad seq {}", paint("TAMPERED", RED), p.seq())?;
                 writeln!(out, "  {p}")?;

@@ -214,7 +214,7 @@ impl Ledger {
                         return Err(InputError::new(
                             "of",
                             format!(
-                                "seq {} is a {}; only statements and corrections can be corrected",
+                                "seq {} is {}; only statements and corrections can be corrected",
                                 c.of,
                                 kind_name(k)
                             ),
@@ -231,7 +231,7 @@ impl Ledger {
                         return Err(InputError::new(
                             "of",
                             format!(
-                                "seq {} is a {}; only statements and corrections can be retracted",
+                                "seq {} is {}; only statements and corrections can be retracted",
                                 r.of,
                                 kind_name(k)
                             ),
@@ -317,11 +317,11 @@ fn said_by(said_on: &crate::event::SaidOn, recorded_at: i64) -> bool {
 
 fn kind_name(k: Kind) -> &'static str {
     match k {
-        Kind::Statement => "statement",
-        Kind::Correction => "correction",
-        Kind::Retraction => "retraction",
-        Kind::Reference => "actor, alias or role event",
-        Kind::Redacted => "redacted event",
+        Kind::Statement => "a statement",
+        Kind::Correction => "a correction",
+        Kind::Retraction => "a retraction",
+        Kind::Reference => "an actor, alias or role event",
+        Kind::Redacted => "a redacted event",
     }
 }
 

@@ -188,17 +188,22 @@ impl RedbStore {
 
     fn check_marker(&self) -> Result<()> {
         let marker = self.get(MARKER_KEY)?;
-        match marker.as_deref() {
-            Some(m) if m == MARKER => Ok(()),
-            Some(m) => Err(StoreError::NotALedger {
+        let why = match marker.as_deref() {
+            Some(m) if m == MARKER => return Ok(()),
+            Some(m) => format!("unknown marker {:?}", String::from_utf8_lossy(m)),
+            None => "a redb database without the ledger marker".into(),
+        };
+        // A head means a ledger was here: damage, not another program's data.
+        if self.get(HEAD_KEY)?.is_some() {
+            return Err(StoreError::MarkerDamaged {
                 path: self.path.clone(),
-                why: format!("unknown marker {:?}", String::from_utf8_lossy(m)),
-            }),
-            None => Err(StoreError::NotALedger {
-                path: self.path.clone(),
-                why: "a redb database without the ledger marker".into(),
-            }),
+                why,
+            });
         }
+        Err(StoreError::NotALedger {
+            path: self.path.clone(),
+            why,
+        })
     }
 
     /// A read-only view of the table: the pinned snapshot of a reader, or the

@@ -775,3 +775,39 @@ fn a_damaged_merkle_tile_gives_no_proof_that_verifies() {
         .assert()
         .code(1);
 }
+
+/// A ledger whose marker was removed or changed is damage (exit 1), not
+/// another program's data (exit 2); a stray key is named without a seq.
+#[test]
+fn a_damaged_marker_or_a_stray_key_is_an_integrity_failure() {
+    for edit in ["remove", "change"] {
+        let (dir, _) = fresh();
+        with_tree(dir.path(), |t| match edit {
+            "remove" => {
+                t.remove(b"demarche").expect("remove");
+            }
+            _ => {
+                t.insert(b"demarche", &b"something else"[..])
+                    .expect("insert");
+            }
+        });
+        bin()
+            .arg("--ledger")
+            .arg(dir.path())
+            .arg("verify")
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains("marker is damaged"));
+    }
+    let (dir, _) = fresh();
+    with_tree(dir.path(), |t| t.insert(b"bz", &b"x"[..]).expect("insert"));
+    let out = bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .arg("verify")
+        .assert()
+        .code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).expect("utf-8");
+    assert!(!text.contains("seq 0"), "{text}");
+    assert!(text.contains("what no ledger does"), "{text}");
+}
