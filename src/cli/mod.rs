@@ -50,6 +50,9 @@ use terminal::FitLines;
 use terminal::{paint, GREEN, RED};
 
 /// Runs the command line and returns the exit code.
+/// The message of the last panic, for the exit it makes.
+static PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -59,7 +62,46 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
+    // A panic (an engine that meets damaged files, a write to a full device)
+    // ends the command with exit 3 and a message, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        // The first panic says what happened; a thread scope that re-panics
+        // on joining it says only that a thread did.
+        PANIC
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(format!("{what}{at}"));
+    }));
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli)));
+    let result = match ran {
+        Ok(r) => r,
+        Err(_) => {
+            let what = PANIC
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+                .unwrap_or_default();
+            let engine = what.contains("/sled-") || what.contains("/redb-");
+            Err(match engine {
+                true => failure::Failure::io(format!(
+                    "the storage engine failed, which damaged files can make it do: {what}"
+                ))
+                .hint("the ledger's files are damaged below the chain: restore it from an export (`demarche rebuild`) or a backup"),
+                false => failure::Failure::io(format!("the command failed: {what}")),
+            })
+        }
+    };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             if !f.message.is_empty() {

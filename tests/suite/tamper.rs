@@ -811,3 +811,53 @@ fn a_damaged_marker_or_a_stray_key_is_an_integrity_failure() {
     assert!(!text.contains("seq 0"), "{text}");
     assert!(text.contains("what no ledger does"), "{text}");
 }
+
+/// Files damaged under the engine (a truncated sled `db`, a zeroed page of
+/// `ledger.redb`): every command ends with exit 1 or 3 and a message, never
+/// a panic's backtrace.
+#[test]
+fn damaged_engine_files_end_commands_with_an_exit_code_not_a_panic() {
+    let (dir, _) = fresh();
+    let engine = demarche::store::engine_at(dir.path()).expect("a ledger");
+    match engine {
+        demarche::store::Engine::Redb => {
+            let file = dir.path().join("ledger.redb");
+            let mut bytes = std::fs::read(&file).expect("read");
+            let page = 4096;
+            let at = (bytes.len() / 2) / page * page;
+            bytes[at..at + page].fill(0);
+            std::fs::write(&file, bytes).expect("write");
+        }
+        _ => {
+            let file = dir.path().join("db");
+            let len = std::fs::metadata(&file).expect("db").len();
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&file)
+                .expect("open");
+            f.set_len(len / 2).expect("truncate");
+        }
+    }
+    for args in [
+        &["verify"][..],
+        &["positions", "--replay"][..],
+        &["log"][..],
+        &["export"][..],
+    ] {
+        let out = bin()
+            .arg("--ledger")
+            .arg(dir.path())
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run");
+        let code = out.status.code();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(code, Some(0 | 1 | 3)),
+            "{args:?}: exit {code:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("stack backtrace"), "{args:?}: {stderr}");
+    }
+}
