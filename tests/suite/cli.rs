@@ -919,3 +919,23 @@ fn text_that_would_spoof_a_printed_row_is_refused() {
     assert_eq!(text.lines().count(), 2, "a header and one row: {text}");
     assert!(text.contains("first line second line"), "{text}");
 }
+
+/// Output that cannot be written (a full device) ends with exit 3 and a
+/// message, not a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_device_ends_with_exit_3_not_a_panic() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("demarche"))
+        .args(["completions", "bash"])
+        .stdout(full)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("No space left"), "{stderr}");
+}

@@ -91,6 +91,14 @@ fn a_forged_snapshot_is_not_believed_without_the_cache_key() {
     l.set_cache_key(INSIDER);
     let lied = l.positions(&usa_withdrawal()).expect("positions");
     assert!(stances(&lied)[0].contains("denies"), "{lied:?}");
+    // What is signed never comes from the snapshot, believed or not.
+    let (key, _) = demarche::note::generate_key("example.org/ledger").expect("key");
+    let bundle = demarche::evidence::build(&l, &usa_withdrawal(), &key).expect("bundle");
+    let stated = bundle["positions"].to_string();
+    assert!(
+        stated.contains("calls-for") && !stated.contains("denies"),
+        "{stated}"
+    );
     drop(l);
     // The ledger's user has another key: the forgery is ignored, and the
     // answer is the chain's.
