@@ -9,7 +9,7 @@ use super::verify::{print_verify, verify_json};
 use demarche::event::{Event, Recorded};
 use demarche::json::{self, view};
 use demarche::projection::{Position, Query};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::Write;
 
 /// `demarche init`.
@@ -95,7 +95,7 @@ pub(super) fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
     Ok(if report.is_intact() { 0 } else { INTEGRITY })
 }
 
-fn event_from_flags(a: &AppendArgs) -> Result<Event> {
+fn event_from_flags(a: &AppendArgs, base: Option<serde_json::Map<String, Value>>) -> Result<Event> {
     if let Some(of) = a.retract {
         let reason = a
             .reason
@@ -110,17 +110,26 @@ fn event_from_flags(a: &AppendArgs) -> Result<Event> {
                 .hint("see `demarche append --help`")
         })
     };
-    let mut st = json!({
-        "said_on": need(&a.said_on, "said-on")?,
-        "party": need(&a.party, "party")?,
-        "stance": need(&a.stance, "stance")?,
-        "proposition": {"predicate": need(&a.predicate, "predicate")?, "subjects": a.subjects},
-        "quote": need(&a.quote, "quote")?,
-        "source": {},
-    });
+    // A correction starts from the statement as it stands and changes only
+    // what the flags give; a new statement needs the required flags.
+    let mut st = match base {
+        Some(m) => Value::Object(m),
+        None => json!({
+            "said_on": need(&a.said_on, "said-on")?,
+            "party": need(&a.party, "party")?,
+            "stance": need(&a.stance, "stance")?,
+            "proposition": {"predicate": need(&a.predicate, "predicate")?, "subjects": a.subjects},
+            "quote": need(&a.quote, "quote")?,
+            "source": {},
+        }),
+    };
     let m = st.as_object_mut().expect("object");
-    if a.speaker.is_some() || a.speaker_actor.is_some() {
-        let mut sp = serde_json::Map::new();
+    if a.speaker.is_some() || a.speaker_actor.is_some() || a.speaker_role.is_some() {
+        let sp = m
+            .entry("speaker")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("an object");
         for (k, v) in [
             ("name", &a.speaker),
             ("role", &a.speaker_role),
@@ -130,16 +139,20 @@ fn event_from_flags(a: &AppendArgs) -> Result<Event> {
                 sp.insert(k.into(), v.clone().into());
             }
         }
-        m.insert("speaker".into(), sp.into());
-    } else if a.speaker_role.is_some() {
-        return Err(Failure::usage(
-            "--speaker-role needs --speaker or --speaker-actor",
-        ));
+        if sp.get("name").is_none() && sp.get("actor").is_none() {
+            return Err(Failure::usage(
+                "--speaker-role needs --speaker or --speaker-actor",
+            ));
+        }
     }
     if !a.joint_with.is_empty() {
         m.insert("joint_with".into(), a.joint_with.clone().into());
     }
     for (k, v) in [
+        ("said_on", &a.said_on),
+        ("party", &a.party),
+        ("stance", &a.stance),
+        ("quote", &a.quote),
         ("hedge", &a.hedge),
         ("condition", &a.condition),
         ("deadline", &a.deadline),
@@ -150,34 +163,45 @@ fn event_from_flags(a: &AppendArgs) -> Result<Event> {
             m.insert(k.into(), v.clone().into());
         }
     }
+    let p = m["proposition"].as_object_mut().expect("an object");
+    if let Some(v) = &a.predicate {
+        p.insert("predicate".into(), v.clone().into());
+    }
+    if !a.subjects.is_empty() {
+        p.insert("subjects".into(), a.subjects.clone().into());
+    }
     for (k, v) in [
         ("location", &a.location),
         ("qualifier", &a.qualifier),
         ("document", &a.document),
     ] {
         if let Some(v) = v {
-            m["proposition"][k] = v.clone().into();
+            p.insert(k.into(), v.clone().into());
         }
     }
-    // The i-th --url, --publisher and --published-on make the i-th source.
+    // The i-th --url, --publisher and --published-on make the i-th source;
+    // given at all, they replace the sources.
     let n = a.url.len().max(a.publisher.len()).max(a.published_on.len());
-    let mut sources: Vec<serde_json::Value> = vec![json!({}); n.max(1)];
-    for (k, vs) in [
-        ("url", &a.url),
-        ("publisher", &a.publisher),
-        ("published_on", &a.published_on),
-    ] {
-        for (i, v) in vs.iter().enumerate() {
-            sources[i][k] = v.clone().into();
+    if n > 0 || !m.contains_key("sources") {
+        let mut sources: Vec<Value> = vec![json!({}); n.max(1)];
+        for (k, vs) in [
+            ("url", &a.url),
+            ("publisher", &a.publisher),
+            ("published_on", &a.published_on),
+        ] {
+            for (i, v) in vs.iter().enumerate() {
+                sources[i][k] = v.clone().into();
+            }
+        }
+        if n > 0 || !m.contains_key("source") {
+            m.remove("source");
+            m.remove("sources");
+            match sources.len() {
+                1 => m.insert("source".into(), sources.remove(0)),
+                _ => m.insert("sources".into(), sources.into()),
+            };
         }
     }
-    match sources.len() {
-        1 => m.insert("source".into(), sources.remove(0)),
-        _ => {
-            m.remove("source");
-            m.insert("sources".into(), sources.into())
-        }
-    };
     let line = match a.correct {
         Some(of) => {
             let mut c = json!({"type": "correction", "of": of, "statement": st});
@@ -194,11 +218,62 @@ fn event_from_flags(a: &AppendArgs) -> Result<Event> {
     json::parse_event(&line.to_string()).map_err(Failure::rejected)
 }
 
+/// The statement that `--correct SEQ` corrects, as it stands (with earlier
+/// corrections applied), as the fields of a statement line.
+fn standing_statement(cli: &Cli, of: u64) -> Result<serde_json::Map<String, Value>> {
+    let ledger = open(cli, false)?;
+    let r = ledger.get(of)?;
+    let s = match &r.event {
+        Some(Event::Statement(s)) => {
+            let amendments = ledger.amendments(None)?;
+            let root = amendments.roots.get(&of).copied().unwrap_or(of);
+            match amendments.corrected.get(&root) {
+                Some((_, c)) => c.clone(),
+                None => s.clone(),
+            }
+        }
+        Some(Event::Correction(c)) => c.statement.clone(),
+        Some(e) => {
+            return Err(Failure::usage(format!(
+                "seq {of} is a {}; only statements and corrections can be corrected",
+                e.kind()
+            )))
+        }
+        None => return Err(Failure::usage(format!("seq {of} is redacted"))),
+    };
+    let mut m = view::event_json(&Event::Statement(s));
+    m.remove("type");
+    Ok(m)
+}
+
 /// `demarche append`.
 pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
-    let event = match &a.json {
-        Some(line) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
-        None => event_from_flags(a)?,
+    let event = match (&a.json, a.correct) {
+        (Some(line), _) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
+        (None, Some(of)) => {
+            let base = standing_statement(cli, of)?;
+            let before = Value::Object(base.clone());
+            let event = event_from_flags(a, Some(base))?;
+            if let Some(s) = event.statement() {
+                let mut after = view::event_json(&Event::Statement(s.clone()));
+                after.remove("type");
+                let changed: Vec<&String> = after
+                    .iter()
+                    .filter(|(k, v)| before.get(k.as_str()) != Some(v))
+                    .map(|(k, _)| k)
+                    .collect();
+                let names: Vec<&str> = changed.iter().map(|k| k.as_str()).collect();
+                eprintln!(
+                    "correcting seq {of}: {}; every other field as it stands",
+                    match names.is_empty() {
+                        true => "nothing changed".to_string(),
+                        false => format!("changed {}", names.join(", ")),
+                    }
+                );
+            }
+            event
+        }
+        (None, None) => event_from_flags(a, None)?,
     };
     append_one(cli, event, a.json.is_some(), out)
 }

@@ -47,6 +47,10 @@ enum InEvent {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InStatement {
+    /// Inside a correction, a statement copied whole from a line may keep its
+    /// `"type": "statement"`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
     said_on: String,
     party: String,
     #[serde(default)]
@@ -196,6 +200,12 @@ impl std::fmt::Display for FieldPath<'_> {
 fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     // Field paths are only spelled out when an error names them.
     let f = |name: &'static str| FieldPath(p, name, None);
+    if let Some(k) = s.kind.as_deref().filter(|k| *k != "statement") {
+        return Err(InputError::new(
+            f("type"),
+            format!("a correction's statement is a statement, not \"{k}\""),
+        ));
+    }
     let said_on = parse_said_on(&s.said_on).map_err(|m| InputError::new(f("said_on"), m))?;
     let speaker = match s.speaker {
         Some(sp) => {
@@ -529,6 +539,7 @@ fn fast_parse(line: &str) -> Result<Option<InEvent>, serde_json::Error> {
             match (a.said_on, a.party, a.stance, a.proposition, a.quote) {
                 (Some(said_on), Some(party), Some(stance), Some(proposition), Some(quote)) => {
                     Some(InEvent::Statement(InStatement {
+                        kind: None,
                         said_on,
                         party,
                         joint_with: a.joint_with.unwrap_or_default(),

@@ -939,3 +939,93 @@ fn a_full_device_ends_with_exit_3_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.contains("No space left"), "{stderr}");
 }
+
+/// `append --correct SEQ` changes only what its flags give: the rest of the
+/// statement stays as it stands (with earlier corrections). A correction
+/// given as JSON may carry the copied statement's `"type": "statement"`.
+#[test]
+fn a_correction_patches_the_statement_as_it_stands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        c
+    };
+    run(&["demo"]).assert().success();
+    run(&[
+        "append",
+        "--said-on",
+        "2021-02-01",
+        "--party",
+        "U.N.",
+        "--stance",
+        "calls-for",
+        "--predicate",
+        "withdrawal",
+        "--subject",
+        "Russia",
+        "--subject",
+        "Turkey",
+        "--location",
+        "Libya",
+        "--quote",
+        "all foreign forces must leave",
+        "--publisher",
+        "AFP",
+    ])
+    .assert()
+    .success();
+    // Only the date was wrong.
+    run(&[
+        "append",
+        "--correct",
+        "11",
+        "--said-on",
+        "2021-02-02",
+        "--reason",
+        "the date",
+    ])
+    .assert()
+    .success()
+    .stderr(predicates::str::contains("changed said_on"));
+    // Then the stance, on top of the corrected date.
+    run(&[
+        "append",
+        "--correct",
+        "11",
+        "--stance",
+        "demands",
+        "--reason",
+        "a demand",
+    ])
+    .assert()
+    .success();
+    let show = run(&["show", "13", "--json"]).assert().success();
+    let v: Value = serde_json::from_slice(&show.get_output().stdout).expect("JSON");
+    let s = &v["statement"];
+    assert_eq!(s["said_on"], "2021-02-02");
+    assert_eq!(s["stance"], "demands");
+    assert_eq!(
+        s["proposition"]["subjects"],
+        serde_json::json!(["RUS", "TUR"])
+    );
+    assert_eq!(s["proposition"]["location"], "LBY");
+    assert_eq!(s["quote"], "all foreign forces must leave");
+    assert_eq!(s["source"]["publisher"], "AFP");
+    // The copied line's "type" inside a correction is accepted.
+    let mut copied = s.clone();
+    copied["type"] = "statement".into();
+    copied["quote"] = "all foreign forces must leave Libya".into();
+    let line =
+        serde_json::json!({"type": "correction", "of": 11, "statement": copied, "reason": "quote"});
+    run(&["append", "--json", &line.to_string()])
+        .assert()
+        .success();
+    copied["type"] = "retraction".into();
+    let line = serde_json::json!({"type": "correction", "of": 11, "statement": copied});
+    run(&["append", "--json", &line.to_string()])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("statement.type"));
+}

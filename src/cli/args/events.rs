@@ -54,7 +54,8 @@ pub struct AppendArgs {
     #[arg(long, value_name = "SEQ", conflicts_with_all = STATEMENT_FLAGS, requires = "reason")]
     pub retract: Option<u64>,
 
-    /// Correct event SEQ: the statement flags give it as it should have been.
+    /// Correct event SEQ: the statement flags give what changes; every other
+    /// field stays as the statement stands (with earlier corrections).
     #[arg(long, value_name = "SEQ")]
     pub correct: Option<u64>,
 
