@@ -86,7 +86,7 @@ impl Ledger {
             span,
             |_, stored| Ok(open_hashed(stored, with_tree)),
             |key, opened| {
-                let (records, hashes, leaves) = match opened {
+                let (records, hashes, leaves, block_refs) = match opened {
                     Ok(o) => o,
                     Err(error) if key <= head.size => {
                         problem = Some(Problem::Malformed {
@@ -112,12 +112,7 @@ impl Ledger {
                     problem = Some(p);
                     return Ok(false);
                 }
-                // Actor, alias and role events, to check the actor index by.
-                for rec in codec::records(&records).flatten() {
-                    if !rec.header.is_redacted() && codec::is_reference(rec.body) {
-                        refs.push((rec.header.seq, chain::payload_digest(rec.body)));
-                    }
-                }
+                refs.extend(block_refs);
                 for leaf in &leaves {
                     frontier.push(*leaf, |level, index, node| {
                         if level > 0 && level % tree::TILE_HEIGHT == 0 {
@@ -210,21 +205,41 @@ pub fn b64(d: &[u8]) -> String {
 }
 
 /// A stored block opened: its records, their chain hashes (`None` when a
-/// record does not parse; the verifier then reports it), and the Merkle leaf
-/// hashes of those.
-type Opened = std::result::Result<(Vec<u8>, Option<Vec<Hash>>, Vec<merkle::Digest>), FormatError>;
+/// record does not parse; the verifier then reports it), the Merkle leaf
+/// hashes of those, and the seq and payload digest of its actor, alias and
+/// role events (to check the actor index by).
+type Opened = std::result::Result<
+    (
+        Vec<u8>,
+        Option<Vec<Hash>>,
+        Vec<merkle::Digest>,
+        Vec<(Seq, Hash)>,
+    ),
+    FormatError,
+>;
 
 /// Opens one stored block: its records, their chain hashes and, `with_tree`,
 /// their Merkle leaf hashes.
 fn open_hashed(stored: Vec<u8>, with_tree: bool) -> Opened {
     let records = codec::open_block_owned(stored)?;
-    let digests: Option<Vec<Hash>> = codec::records(&records)
-        .map(|r| r.ok().map(|r| chain::record_hash(&r)))
-        .collect();
+    let mut digests = Some(Vec::new());
+    let mut refs = Vec::new();
+    for r in codec::records(&records) {
+        let Ok(r) = r else {
+            digests = None;
+            break;
+        };
+        if let Some(d) = &mut digests {
+            d.push(chain::record_hash(&r));
+        }
+        if with_tree && !r.header.is_redacted() && codec::is_reference(r.body) {
+            refs.push((r.header.seq, chain::payload_digest(r.body)));
+        }
+    }
     let leaves = if with_tree {
         digests.iter().flatten().map(tree::leaf).collect()
     } else {
         Vec::new()
     };
-    Ok((records, digests, leaves))
+    Ok((records, digests, leaves, refs))
 }
