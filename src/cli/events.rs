@@ -134,6 +134,62 @@ fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
     )
 }
 
+/// Whether a statement or correction still stands: `standing`,
+/// `retracted`, or `corrected` (with the seq of the correction that stands),
+/// from the chain's amendments. `None` for other events.
+fn status_of(
+    r: &Recorded,
+    am: &demarche::projection::Amendments,
+) -> Option<(&'static str, Option<u64>)> {
+    match &r.event {
+        Some(Event::Statement(_)) => Some(if am.retracted.contains(&r.seq) {
+            ("retracted", None)
+        } else if let Some((by, _)) = am.corrected.get(&r.seq) {
+            ("corrected", Some(*by))
+        } else {
+            ("standing", None)
+        }),
+        Some(Event::Correction(_)) => {
+            let root = am.roots.get(&r.seq).copied();
+            let newest = root
+                .and_then(|root| am.corrected.get(&root))
+                .map(|(by, _)| *by);
+            Some(if newest == Some(r.seq) {
+                ("standing", None)
+            } else if newest.is_none() {
+                // A retracted correction, or one of a retracted statement.
+                ("retracted", None)
+            } else {
+                ("corrected", newest)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A row's mark of its status: nothing for a standing statement.
+fn status_mark(status: Option<(&'static str, Option<u64>)>) -> String {
+    match status {
+        Some(("retracted", _)) => "  [retracted]".into(),
+        Some(("corrected", Some(by))) => format!("  [as corrected by seq {by}]"),
+        _ => String::new(),
+    }
+}
+
+/// A recorded event as JSON, with its `status` and `corrected_by` when it is
+/// a statement or correction.
+fn json_with_status(
+    r: &Recorded,
+    status: Option<(&'static str, Option<u64>)>,
+) -> serde_json::Value {
+    let mut v = view::recorded_json(r);
+    if let Some((st, by)) = status {
+        v["status"] = st.into();
+        v["corrected_by"] = by.into();
+    }
+    v
+}
+
 /// The header of the rows [`summary_row`] writes.
 fn log_header(out: &mut impl Write) -> Result<()> {
     writeln!(
@@ -216,6 +272,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let limit = a.limit.unwrap_or(usize::MAX);
     let mut shown = 0usize;
     let mut header = false;
+    let am = ledger.amendments(None)?;
     for r in ledger.iter(a.since, u64::MAX)? {
         if shown >= limit {
             break;
@@ -224,14 +281,15 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         if !keep(&r) {
             continue;
         }
+        let status = status_of(&r, &am);
         if a.out.json {
-            writeln!(out, "{}", view::recorded_json(&r))?;
+            writeln!(out, "{}", json_with_status(&r, status))?;
         } else {
             if !header {
                 log_header(out)?;
                 header = true;
             }
-            writeln!(out, "{}", summary_row(&r))?;
+            writeln!(out, "{}{}", summary_row(&r), status_mark(status))?;
         }
         shown += 1;
     }
@@ -245,10 +303,24 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
 pub(super) fn show(cli: &Cli, seq: u64, o: Output, out: &mut impl Write) -> Result<u8> {
     let ledger = open(cli, false)?;
     let r = ledger.get(seq)?;
+    let status = match &r.event {
+        Some(Event::Statement(_) | Event::Correction(_)) => {
+            status_of(&r, &ledger.amendments(None)?)
+        }
+        _ => None,
+    };
     if o.json {
-        writeln!(out, "{}", view::recorded_json(&r))?;
+        writeln!(out, "{}", json_with_status(&r, status))?;
     } else {
         show_text(out, &r, ledger.actors()?)?;
+        if let Some((st, by)) = status {
+            let text = match (st, by) {
+                ("corrected", Some(by)) => format!("corrected: as it stands now, see seq {by}"),
+                ("retracted", _) => "retracted: it no longer counts".into(),
+                _ => "standing".into(),
+            };
+            writeln!(out, "{:<13}{text}", "status")?;
+        }
     }
     Ok(0)
 }

@@ -1022,6 +1022,29 @@ fn a_correction_patches_the_statement_as_it_stands() {
     run(&["append", "--json", &line.to_string()])
         .assert()
         .success();
+    // Each record says whether it still stands.
+    let status = |seq: &str| -> Value {
+        let out = run(&["show", seq, "--json"]).assert().success();
+        serde_json::from_slice(&out.get_output().stdout).expect("JSON")
+    };
+    for (seq, want, by) in [
+        ("11", "corrected", Value::from(14)),
+        ("12", "corrected", Value::from(14)),
+        ("14", "standing", Value::Null),
+    ] {
+        let v = status(seq);
+        assert_eq!(
+            (v["status"].clone(), v["corrected_by"].clone()),
+            (want.into(), by),
+            "seq {seq}"
+        );
+    }
+    run(&["show", "11"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "corrected: as it stands now, see seq 14",
+        ));
     copied["type"] = "retraction".into();
     let line = serde_json::json!({"type": "correction", "of": 11, "statement": copied});
     run(&["append", "--json", &line.to_string()])
