@@ -422,9 +422,14 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
 
     /// Show one event in full: fields, quote, source and hashes.
     #[command(after_help = "Example:\n  demarche show 3\n  demarche show 3 --json")]
+    #[command(
+        after_help = "Examples:\n  demarche show 3\n  demarche show HEAD\n  demarche show 6fb328e2      # the event whose chain hash starts so"
+    )]
     Show {
-        /// The event's seq (1 is the first event).
-        seq: u64,
+        /// The event: its seq (1 is the first), HEAD (the last), or the first
+        /// hex digits (at least 6) of its chain hash.
+        #[arg(value_name = "SEQ|HEAD|HASH")]
+        seq: String,
         #[command(flatten)]
         out: Output,
     },

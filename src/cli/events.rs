@@ -222,6 +222,10 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let actors = ledger.actors()?;
     let party = resolve_flag(actors, a.party.as_deref(), "party")?;
     let speaker = resolve_speaker(actors, a.speaker.as_deref())?;
+    let subject = resolve_flag(actors, a.subject.as_deref(), "subject")?;
+    let location = resolve_flag(actors, a.location.as_deref(), "location")?;
+    check_predicate(a.predicate.as_deref())?;
+    let search = a.search.as_ref().map(|t| t.to_lowercase());
     check_stance(a.stance.as_deref())?;
     if let Some(k) = &a.kind {
         let kinds = [
@@ -245,6 +249,10 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         let Some(e) = &r.event else {
             return party.is_none()
                 && speaker.is_none()
+                && subject.is_none()
+                && location.is_none()
+                && a.predicate.is_none()
+                && search.is_none()
                 && a.stance.is_none()
                 && a.kind.is_none()
                 && from.is_none()
@@ -255,14 +263,27 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         }
         let filtered = party.is_some()
             || speaker.is_some()
+            || subject.is_some()
+            || location.is_some()
+            || a.predicate.is_some()
+            || search.is_some()
             || a.stance.is_some()
             || from.is_some()
             || to.is_some();
         match e.statement() {
             None => !filtered,
             Some(s) => {
+                let pr = &s.proposition;
                 party.as_ref().is_none_or(|p| s.parties().any(|x| x == p))
                     && speaker.as_ref().is_none_or(|p| spoken_by(s, p, actors))
+                    && subject.as_ref().is_none_or(|x| pr.subjects.contains(x))
+                    && location
+                        .as_ref()
+                        .is_none_or(|x| pr.location.as_ref() == Some(x))
+                    && a.predicate.as_ref().is_none_or(|x| &pr.predicate == x)
+                    && search
+                        .as_ref()
+                        .is_none_or(|t| s.quote.to_lowercase().contains(t.as_str()))
                     && a.stance.as_ref().is_none_or(|x| &s.stance == x)
                     && from.is_none_or(|d| s.said_on.date >= d)
                     && to.is_none_or(|d| s.said_on.date <= d)
@@ -300,8 +321,9 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
 }
 
 /// `demarche show`.
-pub(super) fn show(cli: &Cli, seq: u64, o: Output, out: &mut impl Write) -> Result<u8> {
+pub(super) fn show(cli: &Cli, which: &str, o: Output, out: &mut impl Write) -> Result<u8> {
     let ledger = open(cli, false)?;
+    let seq = event_named(&ledger, which)?;
     let r = ledger.get(seq)?;
     let status = match &r.event {
         Some(Event::Statement(_) | Event::Correction(_)) => {
@@ -323,6 +345,46 @@ pub(super) fn show(cli: &Cli, seq: u64, o: Output, out: &mut impl Write) -> Resu
         }
     }
     Ok(0)
+}
+
+/// The seq of the event `which` names: a seq, `HEAD`, or a prefix of at
+/// least 6 hex digits of its chain hash (which must name one event).
+fn event_named(ledger: &demarche::ledger::Ledger, which: &str) -> Result<u64> {
+    if let Ok(seq) = which.parse::<u64>() {
+        return Ok(seq);
+    }
+    if which.eq_ignore_ascii_case("head") {
+        let size = ledger.head()?.size;
+        if size == 0 {
+            return Err(Failure::usage("the ledger is empty: there is no HEAD"));
+        }
+        return Ok(size);
+    }
+    let prefix = which.to_ascii_lowercase();
+    if prefix.len() < 6 || prefix.len() > 64 || !prefix.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Failure::usage(format!(
+            "\"{which}\" is neither a seq, HEAD, nor 6 to 64 hex digits of a chain hash"
+        )));
+    }
+    let mut found: Vec<u64> = Vec::new();
+    for r in ledger.iter(1, u64::MAX)? {
+        let r = r?;
+        if r.hash.to_hex().starts_with(&prefix) {
+            found.push(r.seq);
+        }
+    }
+    match found[..] {
+        [seq] => Ok(seq),
+        [] => Err(Failure::usage(format!(
+            "no event's chain hash starts with {prefix}"
+        ))),
+        _ => Err(Failure::usage(format!(
+            "{} events' chain hashes start with {prefix} (seqs {:?})",
+            found.len(),
+            found
+        ))
+        .hint("give more digits")),
+    }
 }
 
 fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> {

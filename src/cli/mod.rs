@@ -224,7 +224,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         } => proofs::check_evidence(bundle, key, *o, &mut out),
         Command::Log(a) if !a.out.json => events::log(cli, a, &mut FitLines::new(&mut out)),
         Command::Log(a) => events::log(cli, a, &mut out),
-        Command::Show { seq, out: o } => events::show(cli, *seq, *o, &mut out),
+        Command::Show { seq, out: o } => events::show(cli, seq, *o, &mut out),
         Command::Verify {
             expect_head,
             export: None,

@@ -173,10 +173,21 @@ pub fn import(
         Ok(s) => s,
         Err(LedgerError::Unreadable { error, .. }) => return Err(read_failure(file, error)),
         Err(LedgerError::Rejected { error, .. }) => {
+            // An export's lines carry their place in the chain: they are
+            // rebuilt, not imported.
+            let export = error.message.contains("unknown field `seq`")
+                || error.message.contains("unknown field `recorded_at`");
             return Err(
-                Failure::usage(format!("{}: line {}: {error}", file.display(), st.line))
-                    .hint("nothing was appended: the import is all or nothing"),
-            )
+                Failure::usage(format!("{}: line {}: {error}", file.display(), st.line)).hint(
+                    match export {
+                        true => format!(
+                            "this looks like an export (its lines carry seq, recorded_at and hashes): make a ledger of it with `demarche --ledger NEW rebuild --from {}`; nothing was appended",
+                            file.display()
+                        ),
+                        false => "nothing was appended: the import is all or nothing".into(),
+                    },
+                ),
+            );
         }
         Err(e) => return Err(e.into()),
     };

@@ -1052,3 +1052,66 @@ fn a_correction_patches_the_statement_as_it_stands() {
         .code(2)
         .stderr(predicates::str::contains("statement.type"));
 }
+
+/// `log` selects by predicate, subject, place and text in the quote; `show`
+/// takes HEAD or a prefix of a chain hash; importing an export points to
+/// `rebuild`.
+#[test]
+fn log_selects_by_proposition_and_text_and_show_names_events_by_hash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        c
+    };
+    let text = |args: &[&str]| {
+        String::from_utf8(run(args).assert().success().get_output().stdout.clone()).expect("utf-8")
+    };
+    run(&["demo"]).assert().success();
+    let seqs = |out: &str| -> Vec<String> {
+        out.lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().next().expect("seq").to_string())
+            .collect()
+    };
+    assert_eq!(
+        seqs(&text(&[
+            "log",
+            "--predicate",
+            "presence",
+            "--location",
+            "Libya"
+        ]))
+        .len(),
+        3
+    );
+    let turkey = seqs(&text(&["log", "--subject", "Turkey"]));
+    assert!(turkey.contains(&"3".to_string()), "{turkey:?}");
+    assert!(!turkey.contains(&"5".to_string()), "{turkey:?}");
+    assert_eq!(seqs(&text(&["log", "--search", "MERCENARIES"])).len(), 5);
+    assert_eq!(
+        seqs(&text(&["log", "--search", "cease-fire is HOLDING"])),
+        ["2"]
+    );
+    run(&["log", "--predicate", "withdrawl"]).assert().code(2);
+    // HEAD and hash prefixes.
+    let head = text(&["head"]);
+    let (size, hash) = head.trim().split_once(':').expect("SIZE:HASH");
+    let by_head: Value = serde_json::from_str(&text(&["show", "HEAD", "--json"])).expect("JSON");
+    assert_eq!(by_head["seq"].to_string(), size);
+    let by_hash: Value =
+        serde_json::from_str(&text(&["show", &hash[..8], "--json"])).expect("JSON");
+    assert_eq!(by_hash["hash"], hash);
+    run(&["show", "abc"]).assert().code(2);
+    run(&["show", "000000ff"]).assert().code(2);
+    // An export is rebuilt, not imported.
+    let export = dir.path().join("all.jsonl");
+    run(&["export", "-o", export.to_str().expect("utf-8")])
+        .assert()
+        .success();
+    run(&["import", export.to_str().expect("utf-8")])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("rebuild --from"));
+}

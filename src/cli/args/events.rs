@@ -145,6 +145,18 @@ pub struct LogArgs {
     /// Only this stance.
     #[arg(long)]
     pub stance: Option<String>,
+    /// Only statements on this predicate (withdrawal, presence, ...).
+    #[arg(long)]
+    pub predicate: Option<String>,
+    /// Only statements about this subject (id or alias).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only statements about this place (id or alias).
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Only statements whose quote holds this text (any case).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
     /// Only this event type: statement, correction, retraction, actor, alias, role.
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
