@@ -11,9 +11,45 @@ use demarche::vocab::{Actors, Vocabulary};
 
 /// A date flag (`--from 2021-01-29`).
 pub(super) fn parse_date_flag(v: Option<&str>, flag: &str) -> Result<Option<jiff::civil::Date>> {
-    v.map(dates::parse_date)
-        .transpose()
-        .map_err(|m| Failure::usage(format!("--{flag}: {m}")))
+    let Some(v) = v else { return Ok(None) };
+    // A month or a year stands for its first day in `--from`, its last elsewhere
+    // (`--to`, `--as-of`); a time of day is taken as its day.
+    let first = flag == "from";
+    let whole = |y: i16, m: Option<i8>| -> Option<jiff::civil::Date> {
+        let (m0, m1) = m.map_or((1, 12), |m| (m, m));
+        let start = jiff::civil::Date::new(y, if first { m0 } else { m1 }, 1).ok()?;
+        Some(match first {
+            true => start,
+            false => start.last_of_month(),
+        })
+    };
+    let parsed = match dates::parse_date(v) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            let b = v.as_bytes();
+            let digits = |r: std::ops::Range<usize>| -> Option<i16> {
+                v.get(r.clone())
+                    .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?
+                    .parse()
+                    .ok()
+            };
+            match b.len() {
+                4 => digits(0..4).and_then(|y| whole(y, None)),
+                7 if b[4] == b'-' => match (digits(0..4), digits(5..7)) {
+                    (Some(y), Some(m)) if (1..=12).contains(&m) => whole(y, Some(m as i8)),
+                    _ => None,
+                },
+                n if n > 10 && b[10] == b'T' => dates::parse_said_on(v).ok().map(|s| s.date),
+                _ => None,
+            }
+        }
+    };
+    match parsed {
+        Some(d) => Ok(Some(d)),
+        None => Err(Failure::usage(format!(
+            "--{flag}: \"{v}\" is not a date: give YYYY-MM-DD, YYYY-MM, YYYY or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]"
+        ))),
+    }
 }
 
 /// `--known-at`: a seq no further than the head, or an RFC 3339 time.

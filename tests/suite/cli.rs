@@ -1115,3 +1115,42 @@ fn log_selects_by_proposition_and_text_and_show_names_events_by_hash() {
         .code(2)
         .stderr(predicates::str::contains("rebuild --from"));
 }
+
+/// Dates in flags may be a month or a year (its first day in `--from`, its
+/// last in `--to` and `--as-of`) or carry a time (taken as its day).
+#[test]
+fn date_flags_take_months_years_and_times() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let out = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        String::from_utf8(c.assert().success().get_output().stdout.clone()).expect("utf-8")
+    };
+    out(&["demo"]);
+    let day = out(&["positions", "--as-of", "2021-01-31", "--json"]);
+    assert_eq!(out(&["positions", "--as-of", "2021-01", "--json"]), day);
+    assert_eq!(
+        out(&["positions", "--as-of", "2021", "--json"]),
+        out(&["positions", "--as-of", "2021-12-31", "--json"])
+    );
+    assert_eq!(
+        out(&["positions", "--as-of", "2021-01-28T12:00Z", "--json"]),
+        out(&["positions", "--as-of", "2021-01-28", "--json"])
+    );
+    let january = out(&[
+        "history", "--party", "USA", "--from", "2021-01", "--to", "2021-01",
+    ]);
+    assert!(january.contains("2021-01-28"), "{january}");
+    let ninety = out(&["log", "--from", "1990", "--to", "1990"]);
+    assert_eq!(ninety.lines().count(), 2, "{ninety}");
+    for bad in ["2021-13", "21-01", "2021-01-32", "January"] {
+        let mut c = bin();
+        c.arg("--ledger")
+            .arg(&ledger)
+            .args(["positions", "--as-of", bad]);
+        c.assert()
+            .code(2)
+            .stderr(predicates::str::contains("YYYY-MM"));
+    }
+}
