@@ -356,6 +356,7 @@ pub fn verify_against(
                 "head": head_json(&report.head),
                 "root": b64(&root),
                 "checkpoint": {"origin": cp.origin, "size": cp.size, "root": b64(&cp.root)},
+                "signature_checked": key.is_some(),
                 "consistency_proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
             })
         )?;
@@ -374,6 +375,12 @@ pub fn verify_against(
             proof.len(),
             b64(&root)
         )?;
+        if key.is_none() {
+            writeln!(
+                out,
+                "note: the checkpoint's signature was not checked (pass --key KEY.vkey): this proves consistency with the checkpoint as written, not who wrote it"
+            )?;
+        }
     }
     Ok(0)
 }

@@ -262,7 +262,15 @@ fn verify_against_catches_a_history_rewritten_and_rehashed() {
         .success()
         .stdout(predicate::str::contains(
             "extends the checkpoint of 10 records",
-        ));
+        ))
+        .stdout(predicate::str::contains("signature was not checked").not());
+    // Without --key it says that no signature was checked.
+    against(&[])
+        .success()
+        .stdout(predicate::str::contains("signature was not checked"));
+    let unsigned: Value =
+        serde_json::from_str(stdout(&against(&["--json"]).success()).trim()).expect("JSON");
+    assert_eq!(unsigned["signature_checked"], false);
     rewrite_history(&s);
     // The chain alone is consistent: plain verify cannot tell...
     demarche(&s.ledger).arg("verify").assert().success();
