@@ -15,7 +15,7 @@ pub(super) const IO: u8 = 3;
 
 /// What to do about an event the ledger refused.
 const REJECTED_HINT: &str =
-    "nothing was appended; see `demarche append --help` and schema/event.schema.json";
+    "nothing was appended; see the command's --help and schema/event.schema.json";
 
 /// A failure on its way to stderr and an exit code.
 pub(super) struct Failure {

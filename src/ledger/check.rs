@@ -250,9 +250,17 @@ impl Ledger {
                 if let Some(p) = &mut a.parent {
                     canon(actors, p, || "parent".into())?;
                 }
-                actors
-                    .add(a.clone(), Some(seq))
-                    .map_err(|e| actor_error(&e, "id"))?;
+                actors.add(a.clone(), Some(seq)).map_err(|e| {
+                    // Name the field the error is about.
+                    let field = match &e {
+                        ActorError::Invalid(m) if m.contains("kind") => "kind",
+                        ActorError::Unknown(_) => "parent",
+                        ActorError::NameTaken { name, .. } if *name == a.name => "name",
+                        ActorError::NameTaken { .. } => "aliases",
+                        _ => "id",
+                    };
+                    actor_error(&e, field)
+                })?;
                 Event::Actor(a)
             }
             Event::Alias(mut a) => {
