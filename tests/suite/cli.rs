@@ -1154,3 +1154,53 @@ fn date_flags_take_months_years_and_times() {
             .stderr(predicates::str::contains("YYYY-MM"));
     }
 }
+
+/// A refused actor names the field at fault.
+#[test]
+fn a_refused_actor_names_the_field_at_fault() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    for (args, field) in [
+        (
+            &["--id", "XA", "--name", "A", "--kind", "regionx"][..],
+            "field `kind`",
+        ),
+        (
+            &["--id", "XA", "--name", "Russia", "--kind", "region"][..],
+            "field `name`",
+        ),
+        (
+            &[
+                "--id",
+                "XB",
+                "--name",
+                "B",
+                "--kind",
+                "region",
+                "--alias",
+                "Republic of Armenia",
+            ][..],
+            "field `aliases`",
+        ),
+        (
+            &["--id", "RUS", "--name", "A", "--kind", "region"][..],
+            "field `id`",
+        ),
+        (
+            &[
+                "--id", "XA", "--name", "A", "--kind", "region", "--parent", "Narnia",
+            ][..],
+            "field `parent`",
+        ),
+    ] {
+        let mut c = bin();
+        c.arg("--ledger")
+            .arg(&ledger)
+            .args(["actor", "add"])
+            .args(args);
+        c.assert()
+            .code(2)
+            .stderr(predicates::str::contains(field))
+            .stderr(predicates::str::contains("append --help").not());
+    }
+}
