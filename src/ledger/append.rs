@@ -3,7 +3,7 @@
 //! step. A batch is all or nothing.
 
 use super::actors::{ActorState, ACTORS_META, REWRITE_AFTER};
-use super::check::{kind_of, too_large, Kind};
+use super::check::{kind_of, too_large, Amended, Kind};
 use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
 use crate::chain::{self, Problem};
 use crate::codec::{self, FormatError, RecordHeader};
@@ -241,6 +241,7 @@ impl Ledger {
                 Ok(staged)
             });
             let mut batch_kinds: HashMap<Seq, Kind> = HashMap::new();
+            let mut amended = Amended::default();
             let mut packer = Packer::new(start);
             let mut n: u64 = 0;
             let mut skipped: u64 = 0;
@@ -316,6 +317,11 @@ impl Ledger {
                             skip();
                             continue;
                         }
+                    }
+                    // A record restored from an export was valid when it was made.
+                    if original.is_none() {
+                        this.check_amendment(&event, seq, &mut amended)
+                            .map_err(reject)?;
                     }
                     // Events of this batch that are not in the map are statements:
                     // the map stays as small as the number of other events.

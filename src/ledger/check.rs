@@ -323,6 +323,88 @@ fn said_by(said_on: &crate::event::SaidOn, recorded_at: i64) -> bool {
     i64::from(crate::dates::days_from_date(said_on.date)) <= day
 }
 
+impl Ledger {
+    /// Refuses a correction or retraction of a statement once retracted
+    /// (either would be silently void), and records the batch's own. Runs on
+    /// an event already checked, after duplicates of held events were skipped.
+    pub(super) fn check_amendment(
+        &self,
+        event: &Event,
+        seq: Seq,
+        amended: &mut Amended,
+    ) -> std::result::Result<(), InputError> {
+        let (of, what) = match event {
+            Event::Correction(c) => (c.of, "correction"),
+            Event::Retraction(r) => (r.of, "retraction"),
+            _ => return Ok(()),
+        };
+        let root = amended.root(self, of);
+        if amended.is_retracted(root) {
+            return Err(InputError::new(
+                "of",
+                match root == of {
+                    true => format!(
+                        "seq {of} was retracted; a retracted statement cannot be given a {what}"
+                    ),
+                    false => format!(
+                        "seq {of} corrects seq {root}, which was retracted; a retracted statement cannot be given a {what}"
+                    ),
+                },
+            ));
+        }
+        match event {
+            Event::Correction(_) => amended.corrects(seq, root),
+            // Retracting a correction voids it, and leaves its statement.
+            _ if root == of => amended.retracts(root),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// What a batch needs to know of the chain's corrections and retractions,
+/// read from the chain (one pass over the records' variant tags) when the
+/// batch first corrects or retracts something, and kept up to date with the
+/// batch's own.
+#[derive(Default)]
+pub(super) struct Amended {
+    loaded: bool,
+    retracted: std::collections::HashSet<Seq>,
+    roots: HashMap<Seq, Seq>,
+}
+
+impl Amended {
+    fn load(&mut self, ledger: &Ledger) {
+        if self.loaded {
+            return;
+        }
+        self.loaded = true;
+        // Unreadable records are left to the rest of the check and to `verify`.
+        if let Ok(am) = ledger.amendments(None) {
+            self.retracted.extend(am.retracted.iter().copied());
+            self.roots.extend(am.roots.iter().map(|(k, v)| (*k, *v)));
+        }
+    }
+
+    /// The statement that `of` is, or ultimately corrects.
+    fn root(&mut self, ledger: &Ledger, of: Seq) -> Seq {
+        self.load(ledger);
+        self.roots.get(&of).copied().unwrap_or(of)
+    }
+
+    fn is_retracted(&self, root: Seq) -> bool {
+        self.retracted.contains(&root)
+    }
+
+    fn corrects(&mut self, seq: Seq, root: Seq) {
+        self.roots.insert(seq, root);
+    }
+
+    fn retracts(&mut self, root: Seq) {
+        self.retracted.insert(root);
+    }
+}
+
 fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::Statement => "a statement",

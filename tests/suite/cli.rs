@@ -1204,3 +1204,90 @@ fn a_refused_actor_names_the_field_at_fault() {
             .stderr(predicates::str::contains("append --help").not());
     }
 }
+
+/// A retracted statement can be neither retracted again nor corrected (either
+/// would be silently void); a retracted correction leaves its statement.
+#[test]
+fn a_retracted_statement_takes_no_further_amendment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        c
+    };
+    run(&["demo"]).assert().success();
+    // Seq 2 corrected (11), the correction retracted (12): seq 2 stands as
+    // first recorded, and can be corrected again.
+    run(&[
+        "append",
+        "--correct",
+        "2",
+        "--quote",
+        "The ceasefire is holding",
+        "--reason",
+        "spelling",
+    ])
+    .assert()
+    .success();
+    run(&[
+        "append",
+        "--retract",
+        "11",
+        "--reason",
+        "the report spells it so",
+    ])
+    .assert()
+    .success();
+    run(&[
+        "append",
+        "--correct",
+        "2",
+        "--quote",
+        "The cease-fire is holding.",
+        "--reason",
+        "stop",
+    ])
+    .assert()
+    .success();
+    // Seq 4 retracted (14): nothing more.
+    run(&["append", "--retract", "4", "--reason", "misattributed"])
+        .assert()
+        .success();
+    let head = || {
+        String::from_utf8(
+            run(&["head"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .expect("utf-8")
+    };
+    let before = head();
+    run(&["append", "--retract", "4", "--reason", "again"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("seq 4 was retracted"));
+    run(&[
+        "append",
+        "--correct",
+        "4",
+        "--stance",
+        "demands",
+        "--reason",
+        "x",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicates::str::contains("seq 4 was retracted"));
+    // In one batch too: a statement retracted earlier in the same import.
+    let batch = "{\"type\":\"retraction\",\"of\":5,\"reason\":\"a\"}\n{\"type\":\"retraction\",\"of\":5,\"reason\":\"b\"}\n";
+    run(&["import", "-"])
+        .write_stdin(batch)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("seq 5 was retracted"));
+    assert_eq!(head(), before);
+}
