@@ -216,6 +216,11 @@ pub enum Command {
     Graph {
         #[command(flatten)]
         query: QueryArgs,
+        /// Only the positions of a named view: withdrawal (who demands or
+        /// commits to withdrawal) or presence (who asserts, denies,
+        /// acknowledges or accuses presence).
+        #[arg(long, value_parser = ["withdrawal", "presence"])]
+        view: Option<String>,
         /// What to write.
         #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
         format: String,
@@ -241,12 +246,24 @@ pub enum Command {
         /// Only statements about this subject.
         #[arg(long)]
         subject: Option<String>,
-        /// From this date (YYYY-MM-DD).
+        /// Only statements about this place.
+        #[arg(long)]
+        location: Option<String>,
+        /// Only statements on this predicate (withdrawal, presence, ...).
+        #[arg(long)]
+        predicate: Option<String>,
+        /// Only statements of this stance.
+        #[arg(long)]
+        stance: Option<String>,
+        /// From this date (YYYY-MM-DD, YYYY-MM or YYYY).
         #[arg(long, value_name = "DATE")]
         from: Option<String>,
-        /// To this date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
+        /// To this date (YYYY-MM-DD, YYYY-MM or YYYY).
+        #[arg(long, value_name = "DATE", conflicts_with = "as_of")]
         to: Option<String>,
+        /// As of this date: the same as --to, as positions take it.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
         /// One lane per party or per proposition.
         #[arg(long, value_parser = ["party", "proposition"], default_value = "party")]
         lanes: String,

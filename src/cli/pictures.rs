@@ -35,6 +35,7 @@ fn write(output: Option<&Path>, force: bool, out: &mut impl Write, text: &str) -
 pub fn graph(
     cli: &Cli,
     q: &QueryArgs,
+    view: Option<&str>,
     format: &str,
     output: Option<&Path>,
     force: bool,
@@ -43,7 +44,8 @@ pub fn graph(
     let mut ledger = open_query(cli)?;
     let query = query_from(&mut ledger, q)?;
     let filter = &query.filter;
-    let positions = ledger.positions(&query)?;
+    let mut positions = ledger.positions(&query)?;
+    positions.retain(|p| super::positions::in_view(p, view));
     if positions.is_empty() {
         eprintln!("no positions match; the picture says so");
     }
@@ -57,6 +59,7 @@ pub fn graph(
             ("predicate", &filter.predicate),
             ("subject", &filter.subject),
             ("location", &filter.location),
+            ("view", &view.map(str::to_string)),
         ]),
     };
     let g = draw::graph(&positions, ledger.actors()?, &caption);
@@ -69,25 +72,37 @@ pub fn graph(
     Ok(0)
 }
 
+/// Which statements `timeline` draws (the flags as given).
+pub struct TimelineSelection<'a> {
+    pub party: &'a Option<String>,
+    pub subject: &'a Option<String>,
+    pub location: &'a Option<String>,
+    pub predicate: &'a Option<String>,
+    pub stance: &'a Option<String>,
+    pub from: &'a Option<String>,
+    pub to: &'a Option<String>,
+}
+
 /// `demarche timeline`.
-#[allow(clippy::too_many_arguments)]
 pub fn timeline(
     cli: &Cli,
-    party: &Option<String>,
-    subject: &Option<String>,
-    from: &Option<String>,
-    to: &Option<String>,
+    sel: &TimelineSelection<'_>,
     lanes: &str,
     output: Option<&Path>,
     force: bool,
     out: &mut impl Write,
 ) -> Result<u8> {
+    let (from, to) = (sel.from, sel.to);
     let from_date = parse_date_flag(from.as_deref(), "from")?;
     let to_date = parse_date_flag(to.as_deref(), "to")?;
+    super::flags::check_predicate(sel.predicate.as_deref())?;
+    super::flags::check_stance(sel.stance.as_deref())?;
     let ledger = open(cli, false)?;
     let actors = ledger.actors()?.clone();
-    let party = resolve_flag(&actors, party.as_deref(), "party")?;
-    let subject = resolve_flag(&actors, subject.as_deref(), "subject")?;
+    let party = resolve_flag(&actors, sel.party.as_deref(), "party")?;
+    let subject = resolve_flag(&actors, sel.subject.as_deref(), "subject")?;
+    let location = resolve_flag(&actors, sel.location.as_deref(), "location")?;
+    let (predicate, stance) = (sel.predicate, sel.stance);
     // Only what the picture shows is kept: the statements that match, and the
     // corrections and retractions (which say what became of them). A joint
     // statement is a statement of each of its parties.
@@ -96,6 +111,13 @@ pub fn timeline(
             && subject
                 .as_ref()
                 .is_none_or(|x| s.proposition.subjects.contains(x))
+            && location
+                .as_ref()
+                .is_none_or(|x| s.proposition.location.as_ref() == Some(x))
+            && predicate
+                .as_ref()
+                .is_none_or(|x| &s.proposition.predicate == x)
+            && stance.as_ref().is_none_or(|x| &s.stance == x)
             && from_date.is_none_or(|d| s.said_on.date >= d)
             && to_date.is_none_or(|d| s.said_on.date <= d)
     };
@@ -130,6 +152,9 @@ pub fn timeline(
         filters: filters_text(&[
             ("party", &party),
             ("subject", &subject),
+            ("location", &location),
+            ("predicate", predicate),
+            ("stance", stance),
             ("from", from),
             ("to", to),
         ]),

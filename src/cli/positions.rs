@@ -11,6 +11,20 @@ use demarche::vocab::{Actors, Modality, Vocabulary};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
+/// Whether a position belongs to a named view: `withdrawal` (the normative and
+/// commissive positions on withdrawal), `presence` (the epistemic positions on
+/// presence); every position without a view.
+pub(super) fn in_view(p: &Position, view: Option<&str>) -> bool {
+    match view {
+        Some("withdrawal") => {
+            p.key.predicate == "withdrawal"
+                && matches!(p.key.modality, Modality::Normative | Modality::Commissive)
+        }
+        Some("presence") => p.key.predicate == "presence" && p.key.modality == Modality::Epistemic,
+        _ => true,
+    }
+}
+
 fn position_out(p: &Position) -> view::PositionJson<'_> {
     view::PositionJson(p)
 }
@@ -230,7 +244,7 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
         ledger.positions(&query)?
     };
     if a.out.json {
-        for p in &ps {
+        for p in ps.iter().filter(|p| in_view(p, a.view.as_deref())) {
             serde_json::to_writer(&mut *out, &position_out(p)).map_err(io::Error::from)?;
             out.write_all(b"\n")?;
         }

@@ -298,3 +298,59 @@ fn completions_man_page_and_help_with_examples() {
         );
     }
 }
+
+/// The pictures take the selections the positions take: `graph --view`,
+/// and `timeline --location`, `--predicate`, `--stance` and `--as-of`.
+#[test]
+fn pictures_take_the_selections_positions_take() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let out = |args: &[&str]| {
+        let mut c = crate::common::bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        String::from_utf8(c.assert().success().get_output().stdout.clone()).expect("utf-8")
+    };
+    out(&["demo"]);
+    let graph: serde_json::Value =
+        serde_json::from_str(&out(&["graph", "--view", "presence", "--format", "json"]))
+            .expect("JSON");
+    let edges = graph["edges"].as_array().expect("edges");
+    assert!(!edges.is_empty());
+    let text = graph.to_string();
+    assert!(
+        !text.contains("calls-for"),
+        "the presence view holds no appeal: {text}"
+    );
+    let all: serde_json::Value =
+        serde_json::from_str(&out(&["graph", "--format", "json"])).expect("JSON");
+    assert!(all["edges"].as_array().expect("edges").len() > edges.len());
+    // The positions' JSON honours --view as their table does.
+    let presence = out(&["positions", "--view", "presence", "--json"]);
+    assert!(
+        presence
+            .lines()
+            .all(|l| l.contains(r#""predicate":"presence""#)),
+        "{presence}"
+    );
+    // Timeline selections: a denial about Libya, then nothing after 1990 for Kuwait.
+    let libya = out(&[
+        "timeline",
+        "--location",
+        "Libya",
+        "--predicate",
+        "presence",
+        "--stance",
+        "denies",
+    ]);
+    let kuwait = out(&["timeline", "--location", "Kuwait", "--as-of", "1990-12"]);
+    assert_ne!(libya, kuwait);
+    assert!(libya.contains("denies"), "the denial is drawn");
+    for svg in [&libya, &kuwait] {
+        roxmltree::Document::parse(svg).expect("the SVG parses");
+    }
+    let mut c = crate::common::bin();
+    c.arg("--ledger")
+        .arg(&ledger)
+        .args(["timeline", "--predicate", "withdrawl"]);
+    c.assert().code(2);
+}
