@@ -34,7 +34,7 @@ use crate::json::view::PositionJson;
 use crate::ledger::{b64, Ledger, LedgerError};
 use crate::merkle;
 use crate::note::{self, Checkpoint, NoteError, SignerKey, VerifierKey};
-use crate::projection::{self, Chain as _, Filter, KnownAt, Query};
+use crate::projection::{self, Chain as _, Filter, Includes, KnownAt, Query};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -135,6 +135,10 @@ fn query_json(q: &Query) -> Value {
         "filter": {
             "party": f.party, "stance": f.stance, "predicate": f.predicate,
             "subject": f.subject, "location": f.location,
+            "includes": {
+                "party": f.includes.party, "subject": f.includes.subject,
+                "location": f.includes.location,
+            },
         },
     })
 }
@@ -295,10 +299,47 @@ fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
         .ok_or_else(|| malformed("query.filter must be an object"))?;
     only(
         f,
-        &["party", "stance", "predicate", "subject", "location"],
+        &[
+            "party",
+            "stance",
+            "predicate",
+            "subject",
+            "location",
+            "includes",
+        ],
         "query.filter",
     )?;
     let get = |k: &str| opt_str(field(f, k)?, &format!("query.filter.{k}"));
+    // The members counted with each actor (bundles made before there were
+    // none say nothing of them).
+    let mut includes = Includes::default();
+    if let Some(inc) = f.get("includes") {
+        let inc = inc
+            .as_object()
+            .ok_or_else(|| malformed("query.filter.includes must be an object"))?;
+        only(
+            inc,
+            &["party", "subject", "location"],
+            "query.filter.includes",
+        )?;
+        let list = |k: &str| -> Result<Vec<String>, EvidenceError> {
+            field(inc, k)?
+                .as_array()
+                .ok_or_else(|| malformed(format!("query.filter.includes.{k} must be a list")))?
+                .iter()
+                .map(|v| {
+                    v.as_str().map(str::to_string).ok_or_else(|| {
+                        malformed(format!("query.filter.includes.{k} must list actor ids"))
+                    })
+                })
+                .collect()
+        };
+        includes = Includes {
+            party: list("party")?,
+            subject: list("subject")?,
+            location: list("location")?,
+        };
+    }
     Ok(Query {
         as_of,
         known_at,
@@ -308,6 +349,7 @@ fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
             predicate: get("predicate")?,
             subject: get("subject")?,
             location: get("location")?,
+            includes,
         },
     })
 }

@@ -582,6 +582,33 @@ impl Actors {
         Ok(())
     }
 
+    /// The actors that belong to `id`: whose parent, or its parent, and so
+    /// on, is `id` (a ministry of a state, a region of it), sorted.
+    pub fn members(&self, id: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .by_id
+            .values()
+            .filter(|a| {
+                let mut at = a.def.parent.as_deref();
+                let mut hops = 0;
+                while let Some(p) = at {
+                    if p == id {
+                        return true;
+                    }
+                    hops += 1;
+                    if hops > 32 {
+                        return false;
+                    }
+                    at = self.by_id.get(p).and_then(|x| x.def.parent.as_deref());
+                }
+                false
+            })
+            .map(|a| a.def.id.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Adds a role to a person, or, for the same party, role and start,
     /// replaces the one recorded before (to set when it ended).
     ///

@@ -3,7 +3,7 @@
 
 use super::args::{Cli, HistoryArgs, LogArgs, Output};
 use super::failure::{Failure, Result};
-use super::flags::{check_predicate, check_stance, parse_date_flag, resolve_flag};
+use super::flags::{check_predicate, check_stance, family, parse_date_flag, resolve_flag};
 use super::open::open;
 use demarche::dates;
 use demarche::event::{Event, QuoteKind, Recorded, Speaker, Statement};
@@ -220,10 +220,17 @@ pub(super) fn log_table<'a>(
 pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let ledger = open(cli, false)?;
     let actors = ledger.actors()?;
-    let party = resolve_flag(actors, a.party.as_deref(), "party")?;
+    // An actor stands for itself and the actors that belong to it.
+    let party = family(actors, resolve_flag(actors, a.party.as_deref(), "party")?);
     let speaker = resolve_speaker(actors, a.speaker.as_deref())?;
-    let subject = resolve_flag(actors, a.subject.as_deref(), "subject")?;
-    let location = resolve_flag(actors, a.location.as_deref(), "location")?;
+    let subject = family(
+        actors,
+        resolve_flag(actors, a.subject.as_deref(), "subject")?,
+    );
+    let location = family(
+        actors,
+        resolve_flag(actors, a.location.as_deref(), "location")?,
+    );
     check_predicate(a.predicate.as_deref())?;
     let search = a.search.as_ref().map(|t| t.to_lowercase());
     check_stance(a.stance.as_deref())?;
@@ -274,12 +281,16 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
             None => !filtered,
             Some(s) => {
                 let pr = &s.proposition;
-                party.as_ref().is_none_or(|p| s.parties().any(|x| x == p))
+                party
+                    .as_ref()
+                    .is_none_or(|f| s.parties().any(|x| f.contains(x)))
                     && speaker.as_ref().is_none_or(|p| spoken_by(s, p, actors))
-                    && subject.as_ref().is_none_or(|x| pr.subjects.contains(x))
+                    && subject
+                        .as_ref()
+                        .is_none_or(|f| pr.subjects.iter().any(|x| f.contains(x)))
                     && location
                         .as_ref()
-                        .is_none_or(|x| pr.location.as_ref() == Some(x))
+                        .is_none_or(|f| pr.location.as_ref().is_some_and(|l| f.contains(l)))
                     && a.predicate.as_ref().is_none_or(|x| &pr.predicate == x)
                     && search
                         .as_ref()
@@ -528,10 +539,16 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
     let ledger = open(cli, false)?;
     check_predicate(a.predicate.as_deref())?;
     let actors = ledger.actors()?.clone();
-    let party = resolve_flag(&actors, a.party.as_deref(), "party")?;
+    let party = family(&actors, resolve_flag(&actors, a.party.as_deref(), "party")?);
     let speaker = resolve_speaker(&actors, a.speaker.as_deref())?;
-    let subject = resolve_flag(&actors, a.subject.as_deref(), "subject")?;
-    let location = resolve_flag(&actors, a.location.as_deref(), "location")?;
+    let subject = family(
+        &actors,
+        resolve_flag(&actors, a.subject.as_deref(), "subject")?,
+    );
+    let location = family(
+        &actors,
+        resolve_flag(&actors, a.location.as_deref(), "location")?,
+    );
     let amendments = ledger.amendments(None)?;
     let mut corrected_by: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
     for (root, (seq, _)) in &amendments.corrected {
@@ -549,13 +566,17 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
             Some(s) => (s, "standing"),
         };
         let p = &s.proposition;
-        let keep = party.as_ref().is_none_or(|x| s.parties().any(|p| p == x))
+        let keep = party
+            .as_ref()
+            .is_none_or(|f| s.parties().any(|x| f.contains(x)))
             && speaker.as_ref().is_none_or(|x| spoken_by(s, x, &actors))
             && a.predicate.as_ref().is_none_or(|x| x == &p.predicate)
-            && subject.as_ref().is_none_or(|x| p.subjects.contains(x))
+            && subject
+                .as_ref()
+                .is_none_or(|f| p.subjects.iter().any(|x| f.contains(x)))
             && location
                 .as_ref()
-                .is_none_or(|x| Some(x) == p.location.as_ref())
+                .is_none_or(|f| p.location.as_ref().is_some_and(|l| f.contains(l)))
             && from.is_none_or(|d| s.said_on.date >= d)
             && to.is_none_or(|d| s.said_on.date <= d);
         if keep {

@@ -6,7 +6,7 @@ use super::args::{QueryArgs, Selection};
 use super::failure::{Failure, Result};
 use demarche::dates;
 use demarche::ledger::Ledger;
-use demarche::projection::{Filter, KnownAt, Query};
+use demarche::projection::{Filter, Includes, KnownAt, Query};
 use demarche::vocab::{Actors, Vocabulary};
 
 /// A date flag (`--from 2021-01-29`).
@@ -94,12 +94,31 @@ pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> 
     check_stance(s.stance.as_deref())?;
     check_predicate(s.predicate.as_deref())?;
     let actors = ledger.actors()?;
+    let party = resolve_flag(actors, s.party.as_deref(), "party")?;
+    let subject = resolve_flag(actors, s.subject.as_deref(), "subject")?;
+    let location = resolve_flag(actors, s.location.as_deref(), "location")?;
+    let members = |id: &Option<String>| id.as_deref().map_or(Vec::new(), |i| actors.members(i));
     Ok(Filter {
-        party: resolve_flag(actors, s.party.as_deref(), "party")?,
+        includes: Includes {
+            party: members(&party),
+            subject: members(&subject),
+            location: members(&location),
+        },
+        party,
         stance: s.stance.clone(),
         predicate: s.predicate.clone(),
-        subject: resolve_flag(actors, s.subject.as_deref(), "subject")?,
-        location: resolve_flag(actors, s.location.as_deref(), "location")?,
+        subject,
+        location,
+    })
+}
+
+/// An actor given in a flag and the actors that belong to it (see
+/// `Actors::members`): who `--party USA` or `--location GEO` stands for.
+pub(super) fn family(actors: &demarche::vocab::Actors, id: Option<String>) -> Option<Vec<String>> {
+    id.map(|id| {
+        let mut all = actors.members(&id);
+        all.insert(0, id);
+        all
     })
 }
 

@@ -102,18 +102,29 @@ pub fn timeline(
     let party = resolve_flag(&actors, sel.party.as_deref(), "party")?;
     let subject = resolve_flag(&actors, sel.subject.as_deref(), "subject")?;
     let location = resolve_flag(&actors, sel.location.as_deref(), "location")?;
+    // An actor stands for itself and the actors that belong to it.
+    let (parties, subjects, locations) = (
+        super::flags::family(&actors, party.clone()),
+        super::flags::family(&actors, subject.clone()),
+        super::flags::family(&actors, location.clone()),
+    );
     let (predicate, stance) = (sel.predicate, sel.stance);
     // Only what the picture shows is kept: the statements that match, and the
     // corrections and retractions (which say what became of them). A joint
     // statement is a statement of each of its parties.
     let wanted = |s: &demarche::event::Statement| {
-        party.as_ref().is_none_or(|p| s.parties().any(|x| x == p))
-            && subject
+        parties
+            .as_ref()
+            .is_none_or(|f| s.parties().any(|x| f.contains(x)))
+            && subjects
                 .as_ref()
-                .is_none_or(|x| s.proposition.subjects.contains(x))
-            && location
-                .as_ref()
-                .is_none_or(|x| s.proposition.location.as_ref() == Some(x))
+                .is_none_or(|f| s.proposition.subjects.iter().any(|x| f.contains(x)))
+            && locations.as_ref().is_none_or(|f| {
+                s.proposition
+                    .location
+                    .as_ref()
+                    .is_some_and(|l| f.contains(l))
+            })
             && predicate
                 .as_ref()
                 .is_none_or(|x| &s.proposition.predicate == x)
@@ -136,11 +147,15 @@ pub fn timeline(
     let events: Vec<draw::TimelineEvent> = draw::timeline_events(&records)
         .into_iter()
         .filter(|e| {
-            party
-                .as_ref()
-                .is_none_or(|p| &e.party == p || e.terms.joint_with.contains(p))
+            parties.as_ref().is_none_or(|f| {
+                f.contains(&e.party) || e.terms.joint_with.iter().any(|p| f.contains(p))
+            })
         })
-        .filter(|e| subject.as_ref().is_none_or(|s| e.subjects.contains(s)))
+        .filter(|e| {
+            subjects
+                .as_ref()
+                .is_none_or(|f| e.subjects.iter().any(|s| f.contains(s)))
+        })
         .collect();
     if events.is_empty() {
         eprintln!("no statements match; the picture says so");

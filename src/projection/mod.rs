@@ -46,6 +46,26 @@ pub struct Filter {
     pub subject: Option<String>,
     /// The location.
     pub location: Option<String>,
+    /// The actors that count as the filter's party, subject or location
+    /// besides itself: those that belong to it (their parent, or its parent,
+    /// is it), such as a ministry of a state or a region of it.
+    pub includes: Includes,
+}
+
+/// The members of each filtered actor (see [`Filter::includes`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Includes {
+    /// Members of the party.
+    pub party: Vec<String>,
+    /// Members of the subject.
+    pub subject: Vec<String>,
+    /// Members of the location.
+    pub location: Vec<String>,
+}
+
+/// Whether `have` is the `want` of a filter, or one of its `members`.
+fn is_or_in(want: &str, members: &[String], have: &str) -> bool {
+    want == have || members.iter().any(|m| m == have)
 }
 
 /// A question to the projection.
@@ -280,10 +300,17 @@ impl<'q> Fold<'q> {
         location: Option<&str>,
     ) -> bool {
         let f = &self.query.filter;
-        f.party.as_deref().is_none_or(|x| x == party)
+        let inc = &f.includes;
+        f.party
+            .as_deref()
+            .is_none_or(|x| is_or_in(x, &inc.party, party))
             && f.predicate.as_deref().is_none_or(|x| x == predicate)
-            && (f.subject.is_none() || f.subject.as_deref() == subject)
-            && (f.location.is_none() || f.location.as_deref() == location)
+            && f.subject
+                .as_deref()
+                .is_none_or(|x| subject.is_some_and(|s| is_or_in(x, &inc.subject, s)))
+            && f.location
+                .as_deref()
+                .is_none_or(|x| location.is_some_and(|l| is_or_in(x, &inc.location, l)))
     }
 
     /// The slot of a key the filter keeps, created when new.

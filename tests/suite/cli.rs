@@ -1291,3 +1291,89 @@ fn a_retracted_statement_takes_no_further_amendment() {
         .stderr(predicates::str::contains("seq 5 was retracted"));
     assert_eq!(head(), before);
 }
+
+/// An actor in a selection stands for itself and the actors that belong to
+/// it: `--party UN` finds the Security Council's statements, `--location GEO`
+/// those about a region of Georgia; the rows keep their own actor.
+#[test]
+fn a_selected_actor_stands_for_those_that_belong_to_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let out = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        String::from_utf8(c.assert().success().get_output().stdout.clone()).expect("utf-8")
+    };
+    out(&["demo"]);
+    out(&[
+        "actor",
+        "add",
+        "--id",
+        "XSO",
+        "--name",
+        "South Ossetia",
+        "--kind",
+        "region",
+        "--parent",
+        "GEO",
+    ]);
+    out(&[
+        "append",
+        "--said-on",
+        "2008-08-26",
+        "--party",
+        "RUS",
+        "--stance",
+        "recognises",
+        "--predicate",
+        "independence",
+        "--subject",
+        "XSO",
+        "--location",
+        "XSO",
+        "--quote",
+        "q",
+        "--publisher",
+        "p",
+    ]);
+    // UNSC belongs to the UN.
+    let un = out(&["positions", "--party", "UN", "--json"]);
+    assert!(un.contains(r#""party":"UNSC""#), "{un}");
+    assert!(un.contains(r#""party":"UN""#), "{un}");
+    let unsc = out(&["positions", "--party", "UNSC", "--json"]);
+    assert!(!unsc.contains(r#""party":"UN""#), "{unsc}");
+    assert!(out(&["log", "--party", "UN"])
+        .lines()
+        .any(|l| l.contains("UNSC")));
+    assert!(out(&["history", "--party", "UN"]).contains("UNSC"));
+    // A region of Georgia is in Georgia.
+    let geo = out(&["positions", "--location", "Georgia", "--json"]);
+    assert!(geo.contains(r#""location":"XSO""#), "{geo}");
+    assert!(out(&["log", "--location", "GEO"]).contains("XSO"));
+    // And a bundle made with such a selection still checks.
+    let keys = tempfile::tempdir().expect("keys");
+    let prefix = keys.path().join("k");
+    let mut c = bin();
+    c.args(["key", "generate", "--name", "example.org/l", "--out"])
+        .arg(&prefix);
+    c.assert().success();
+    let bundle = keys.path().join("b.json");
+    let mut c = bin();
+    c.arg("--ledger")
+        .arg(&ledger)
+        .args(["evidence", "--party", "UN", "--sign"])
+        .arg(keys.path().join("k.key"))
+        .arg("-o")
+        .arg(&bundle);
+    c.assert().success();
+    let text = std::fs::read_to_string(&bundle).expect("bundle");
+    assert!(
+        text.contains("\"UNSC\""),
+        "the bundle holds the council's positions"
+    );
+    let mut c = bin();
+    c.args(["check-evidence", "--key"])
+        .arg(keys.path().join("k.vkey"))
+        .arg(&bundle);
+    c.assert().success();
+}
