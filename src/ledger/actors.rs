@@ -171,9 +171,15 @@ impl Ledger {
             return Ok(None);
         }
         let covered = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let hash = Hash(bytes[8..40].try_into().expect("32 bytes"));
         let signed = [&bytes[..40], &bytes[72..]].concat();
         let sealed = self.cache.mac(ACTORS_META, &signed).map(|m| m.0.to_vec());
-        if sealed != Some(bytes[40..72].to_vec()) || covered > head.size {
+        // Only an index that would be believed (bound to this very chain) can mislead.
+        if sealed != Some(bytes[40..72].to_vec())
+            || covered == 0
+            || covered > head.size
+            || self.get(covered).map(|r| r.hash).ok() != Some(hash)
+        {
             return Ok(None);
         }
         let mismatch = |seq, detail: String| Ok(Some(Problem::ActorIndexMismatch { seq, detail }));

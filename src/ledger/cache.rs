@@ -89,6 +89,7 @@ impl Cache {
     pub(super) fn read(&self, name: &str) -> Option<Vec<u8>> {
         match &self.place {
             Place::Memory(m) => m.lock().ok()?.get(name).cloned(),
+            Place::Files(dir) if !is_plain_dir(dir) => None,
             Place::Files(dir) => {
                 let path = dir.join(name);
                 let meta = std::fs::symlink_metadata(&path).ok()?;
@@ -128,6 +129,12 @@ impl Cache {
             }
             Place::Files(dir) => {
                 std::fs::create_dir_all(dir)?;
+                if !is_plain_dir(dir) {
+                    return Err(std::io::Error::other(format!(
+                        "{} is not a directory of its own (a symbolic link?)",
+                        dir.display()
+                    )));
+                }
                 for (name, bytes, sealed) in entries {
                     let mut suffix = [0u8; 8];
                     getrandom::fill(&mut suffix)
@@ -196,6 +203,9 @@ impl Cache {
                 }
             }
             Place::Files(dir) => {
+                if !is_plain_dir(dir) {
+                    return;
+                }
                 let Ok(entries) = std::fs::read_dir(dir) else {
                     return;
                 };
@@ -208,4 +218,10 @@ impl Cache {
             }
         }
     }
+}
+
+/// Whether `dir` is a directory itself, not a symbolic link to one elsewhere
+/// (whose files the cache would then write and remove).
+fn is_plain_dir(dir: &std::path::Path) -> bool {
+    std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_dir())
 }

@@ -338,7 +338,7 @@ impl Ledger {
             Event::Retraction(r) => (r.of, "retraction"),
             _ => return Ok(()),
         };
-        let root = amended.root(self, of);
+        let root = amended.root(self, of)?;
         if amended.is_retracted(root) {
             return Err(InputError::new(
                 "of",
@@ -374,22 +374,27 @@ pub(super) struct Amended {
 }
 
 impl Amended {
-    fn load(&mut self, ledger: &Ledger) {
+    fn load(&mut self, ledger: &Ledger) -> std::result::Result<(), InputError> {
         if self.loaded {
-            return;
+            return Ok(());
         }
+        // A chain whose amendments cannot be read cannot say what stands.
+        let am = ledger.amendments(None).map_err(|e| {
+            InputError::new(
+                "of",
+                format!("cannot read the ledger's corrections and retractions: {e}"),
+            )
+        })?;
         self.loaded = true;
-        // Unreadable records are left to the rest of the check and to `verify`.
-        if let Ok(am) = ledger.amendments(None) {
-            self.retracted.extend(am.retracted.iter().copied());
-            self.roots.extend(am.roots.iter().map(|(k, v)| (*k, *v)));
-        }
+        self.retracted.extend(am.retracted.iter().copied());
+        self.roots.extend(am.roots.iter().map(|(k, v)| (*k, *v)));
+        Ok(())
     }
 
     /// The statement that `of` is, or ultimately corrects.
-    fn root(&mut self, ledger: &Ledger, of: Seq) -> Seq {
-        self.load(ledger);
-        self.roots.get(&of).copied().unwrap_or(of)
+    fn root(&mut self, ledger: &Ledger, of: Seq) -> std::result::Result<Seq, InputError> {
+        self.load(ledger)?;
+        Ok(self.roots.get(&of).copied().unwrap_or(of))
     }
 
     fn is_retracted(&self, root: Seq) -> bool {

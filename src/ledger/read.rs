@@ -234,29 +234,35 @@ impl Ledger {
             |key, stored| {
                 let records = open(key, stored)?;
                 // The block's seqs, which must follow those of the block before.
-                let mut seqs = (0, 0);
+                let mut seqs: Option<(Seq, Seq)> = None;
                 for rec in codec::records(&records) {
                     let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
                     let seq = rec.header.seq;
-                    if seqs.0 == 0 {
-                        seqs = (seq, seq);
-                    } else if seq != seqs.1 + 1 {
-                        return Err(LedgerError::Missing {
-                            seq: seqs.1 + 1,
-                            detail: "not in the block that should hold it",
-                        });
-                    } else {
-                        seqs.1 = seq;
-                    }
+                    seqs = match seqs {
+                        None => Some((seq, seq)),
+                        Some((first, last)) if seq == last + 1 => Some((first, seq)),
+                        Some((_, last)) => {
+                            return Err(LedgerError::Missing {
+                                seq: last + 1,
+                                detail: "not in the block that should hold it",
+                            })
+                        }
+                    };
                 }
                 Ok((seqs, map(key, &records)?))
             },
-            |key, ((first, last), t)| {
-                if first == 0 || first != key {
+            |key, (seqs, t)| {
+                let Some((first, last)) = seqs.filter(|(first, _)| *first == key) else {
                     return Err(LedgerError::Missing {
                         seq: next.next,
                         detail: "a stored block holds no record of its own key",
                     });
+                };
+                if last > head.size {
+                    return Err(LedgerError::Tampered(crate::chain::Problem::BeyondHead {
+                        seq: head.size + 1,
+                        head_size: head.size,
+                    }));
                 }
                 next.record(first)?;
                 next.next = last + 1;
@@ -401,6 +407,10 @@ impl Ledger {
                     }
                     Ok(rec) if rec.header.seq < from => {}
                     Ok(rec) if rec.header.seq > to => {
+                        // Past the end: the seqs before it must all have come.
+                        if let Err(e) = next.reached(to) {
+                            out.push(Err(e));
+                        }
                         done = true;
                         break;
                     }

@@ -257,3 +257,66 @@ fn a_signed_checkpoint_and_evidence_refuse_a_ledger_that_does_not_verify() {
         "nothing signed over a broken chain"
     );
 }
+
+/// A `cache/` that is a symbolic link to a directory elsewhere is neither
+/// written to nor read from: the cache would otherwise write and remove files
+/// wherever the link points.
+#[cfg(unix)]
+#[test]
+fn a_cache_directory_that_is_a_link_is_not_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let elsewhere = tempfile::tempdir().expect("elsewhere");
+    std::fs::write(elsewhere.path().join("positions.keep"), b"the user's file").expect("write");
+    let mut l = example_ledger(dir.path());
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("cache")).expect("symlink");
+    l.set_cache_key(KEY);
+    assert!(
+        l.snapshot_now().is_err(),
+        "nothing is written through the link"
+    );
+    let want = l.positions_replay(&usa_withdrawal()).expect("replay");
+    assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), want);
+    let left: Vec<String> = std::fs::read_dir(elsewhere.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        left,
+        ["positions.keep"],
+        "the directory the link points to is untouched"
+    );
+}
+
+/// An actor index sealed for another ledger (same cache key) is not believed,
+/// and so is not reported by `verify` as damage of this one.
+#[test]
+fn an_actor_index_of_another_ledger_is_neither_believed_nor_reported() {
+    let a = tempfile::tempdir().expect("a");
+    let b = tempfile::tempdir().expect("b");
+    for (dir, alias) in [(a.path(), "the militia"), (b.path(), "la milice")] {
+        let mut l = open(dir);
+        l.set_cache_key(KEY);
+        for line in [
+            r#"{"type":"actor","id":"XMIL","name":"Some militia","kind":"group"}"#.to_string(),
+            format!(r#"{{"type":"alias","actor":"XMIL","alias":"{alias}"}}"#),
+        ] {
+            l.append(demarche::json::parse_event(&line).expect("parses"))
+                .expect("append");
+        }
+    }
+    let index = with_tree(a.path(), |t| {
+        t.get(b"mactor-index").expect("get").expect("index")
+    });
+    with_tree(b.path(), |t| {
+        t.insert(b"mactor-index", index).expect("insert")
+    });
+    let mut l = open(b.path());
+    l.set_cache_key(KEY);
+    assert!(l.verify(None).expect("verify").is_intact());
+    let actors = l.actors().expect("actors");
+    assert_eq!(actors.resolve("la milice").expect("b's alias"), "XMIL");
+    assert!(
+        actors.resolve("the militia").is_err(),
+        "a's alias is not b's"
+    );
+}
