@@ -134,13 +134,106 @@ fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
     )
 }
 
+/// The selection flags of the commands that read statements (`log`,
+/// `history`, `timeline`), as given.
+#[derive(Default)]
+pub(super) struct SelectionFlags<'a> {
+    pub party: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub speaker: Option<&'a str>,
+    pub predicate: Option<&'a str>,
+    pub stance: Option<&'a str>,
+    pub search: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+}
+
+/// Which statements to show, checked and resolved: an actor stands for
+/// itself and the actors that belong to it. Empty fields match anything.
+pub(super) struct Selected {
+    pub party: Option<Vec<String>>,
+    pub subject: Option<Vec<String>>,
+    pub location: Option<Vec<String>>,
+    speaker: Option<String>,
+    predicate: Option<String>,
+    stance: Option<String>,
+    /// Lower-case.
+    search: Option<String>,
+    pub from: Option<jiff::civil::Date>,
+    pub to: Option<jiff::civil::Date>,
+}
+
+impl SelectionFlags<'_> {
+    /// Checks the flags against the vocabulary and resolves their actors.
+    pub(super) fn resolve(&self, actors: &Actors) -> Result<Selected> {
+        check_predicate(self.predicate)?;
+        check_stance(self.stance)?;
+        let actor = |v, flag| -> Result<Option<Vec<String>>> {
+            Ok(family(actors, resolve_flag(actors, v, flag)?))
+        };
+        Ok(Selected {
+            party: actor(self.party, "party")?,
+            subject: actor(self.subject, "subject")?,
+            location: actor(self.location, "location")?,
+            speaker: resolve_speaker(actors, self.speaker)?,
+            predicate: self.predicate.map(str::to_string),
+            stance: self.stance.map(str::to_string),
+            search: self.search.map(str::to_lowercase),
+            from: parse_date_flag(self.from, "from")?,
+            to: parse_date_flag(self.to, "to")?,
+        })
+    }
+}
+
+impl Selected {
+    /// Whether nothing is selected by.
+    pub(super) fn is_empty(&self) -> bool {
+        self.party.is_none()
+            && self.subject.is_none()
+            && self.location.is_none()
+            && self.speaker.is_none()
+            && self.predicate.is_none()
+            && self.stance.is_none()
+            && self.search.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
+    }
+
+    /// Whether the statement is selected (a joint statement by any of its parties).
+    pub(super) fn keeps(&self, s: &Statement, actors: &Actors) -> bool {
+        let p = &s.proposition;
+        let any = |f: &Option<Vec<String>>, mut ids: std::slice::Iter<'_, String>| {
+            f.as_ref().is_none_or(|f| ids.any(|x| f.contains(x)))
+        };
+        self.party
+            .as_ref()
+            .is_none_or(|f| s.parties().any(|x| f.contains(x)))
+            && any(&self.subject, p.subjects.iter())
+            && any(&self.location, p.location.as_slice().iter())
+            && self
+                .speaker
+                .as_ref()
+                .is_none_or(|x| spoken_by(s, x, actors))
+            && self.predicate.as_ref().is_none_or(|x| &p.predicate == x)
+            && self.stance.as_ref().is_none_or(|x| &s.stance == x)
+            && self
+                .search
+                .as_ref()
+                .is_none_or(|t| s.quote.to_lowercase().contains(t.as_str()))
+            && self.from.is_none_or(|d| s.said_on.date >= d)
+            && self.to.is_none_or(|d| s.said_on.date <= d)
+    }
+}
+
+/// What became of a statement or correction: `standing`, `corrected` (with
+/// the seq of the correction that stands) or `retracted`; `None` for others.
+type Status = Option<(&'static str, Option<u64>)>;
+
 /// Whether a statement or correction still stands: `standing`,
 /// `retracted`, or `corrected` (with the seq of the correction that stands),
 /// from the chain's amendments. `None` for other events.
-fn status_of(
-    r: &Recorded,
-    am: &demarche::projection::Amendments,
-) -> Option<(&'static str, Option<u64>)> {
+fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
     match &r.event {
         Some(Event::Statement(_)) => Some(if am.retracted.contains(&r.seq) {
             ("retracted", None)
@@ -168,7 +261,7 @@ fn status_of(
 }
 
 /// A row's mark of its status: nothing for a standing statement.
-fn status_mark(status: Option<(&'static str, Option<u64>)>) -> String {
+fn status_mark(status: Status) -> String {
     match status {
         Some(("retracted", _)) => "  [retracted]".into(),
         Some(("corrected", Some(by))) => format!("  [as corrected by seq {by}]"),
@@ -178,10 +271,7 @@ fn status_mark(status: Option<(&'static str, Option<u64>)>) -> String {
 
 /// A recorded event as JSON, with its `status` and `corrected_by` when it is
 /// a statement or correction.
-fn json_with_status(
-    r: &Recorded,
-    status: Option<(&'static str, Option<u64>)>,
-) -> serde_json::Value {
+fn json_with_status(r: &Recorded, status: Status) -> serde_json::Value {
     let mut v = view::recorded_json(r);
     if let Some((st, by)) = status {
         v["status"] = st.into();
@@ -220,20 +310,18 @@ pub(super) fn log_table<'a>(
 pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let ledger = open(cli, false)?;
     let actors = ledger.actors()?;
-    // An actor stands for itself and the actors that belong to it.
-    let party = family(actors, resolve_flag(actors, a.party.as_deref(), "party")?);
-    let speaker = resolve_speaker(actors, a.speaker.as_deref())?;
-    let subject = family(
-        actors,
-        resolve_flag(actors, a.subject.as_deref(), "subject")?,
-    );
-    let location = family(
-        actors,
-        resolve_flag(actors, a.location.as_deref(), "location")?,
-    );
-    check_predicate(a.predicate.as_deref())?;
-    let search = a.search.as_ref().map(|t| t.to_lowercase());
-    check_stance(a.stance.as_deref())?;
+    let sel = SelectionFlags {
+        party: a.party.as_deref(),
+        subject: a.subject.as_deref(),
+        location: a.location.as_deref(),
+        speaker: a.speaker.as_deref(),
+        predicate: a.predicate.as_deref(),
+        stance: a.stance.as_deref(),
+        search: a.search.as_deref(),
+        from: a.from.as_deref(),
+        to: a.to.as_deref(),
+    }
+    .resolve(actors)?;
     if let Some(k) = &a.kind {
         let kinds = [
             "statement",
@@ -250,55 +338,18 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
             )));
         }
     }
-    let from = parse_date_flag(a.from.as_deref(), "from")?;
-    let to = parse_date_flag(a.to.as_deref(), "to")?;
+    // Events that are no statements (and redacted ones) show only when no
+    // statement selection is given.
     let keep = |r: &Recorded| -> bool {
         let Some(e) = &r.event else {
-            return party.is_none()
-                && speaker.is_none()
-                && subject.is_none()
-                && location.is_none()
-                && a.predicate.is_none()
-                && search.is_none()
-                && a.stance.is_none()
-                && a.kind.is_none()
-                && from.is_none()
-                && to.is_none();
+            return sel.is_empty() && a.kind.is_none();
         };
         if a.kind.as_deref().is_some_and(|k| k != e.kind()) {
             return false;
         }
-        let filtered = party.is_some()
-            || speaker.is_some()
-            || subject.is_some()
-            || location.is_some()
-            || a.predicate.is_some()
-            || search.is_some()
-            || a.stance.is_some()
-            || from.is_some()
-            || to.is_some();
         match e.statement() {
-            None => !filtered,
-            Some(s) => {
-                let pr = &s.proposition;
-                party
-                    .as_ref()
-                    .is_none_or(|f| s.parties().any(|x| f.contains(x)))
-                    && speaker.as_ref().is_none_or(|p| spoken_by(s, p, actors))
-                    && subject
-                        .as_ref()
-                        .is_none_or(|f| pr.subjects.iter().any(|x| f.contains(x)))
-                    && location
-                        .as_ref()
-                        .is_none_or(|f| pr.location.as_ref().is_some_and(|l| f.contains(l)))
-                    && a.predicate.as_ref().is_none_or(|x| &pr.predicate == x)
-                    && search
-                        .as_ref()
-                        .is_none_or(|t| s.quote.to_lowercase().contains(t.as_str()))
-                    && a.stance.as_ref().is_none_or(|x| &s.stance == x)
-                    && from.is_none_or(|d| s.said_on.date >= d)
-                    && to.is_none_or(|d| s.said_on.date <= d)
-            }
+            None => sel.is_empty(),
+            Some(s) => sel.keeps(s, actors),
         }
     };
     let limit = a.limit.unwrap_or(usize::MAX);
@@ -534,52 +585,31 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
 
 /// `demarche history`.
 pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
-    let from = parse_date_flag(a.from.as_deref(), "from")?;
-    let to = parse_date_flag(a.to.as_deref(), "to")?;
     let ledger = open(cli, false)?;
-    check_predicate(a.predicate.as_deref())?;
     let actors = ledger.actors()?.clone();
-    let party = family(&actors, resolve_flag(&actors, a.party.as_deref(), "party")?);
-    let speaker = resolve_speaker(&actors, a.speaker.as_deref())?;
-    let subject = family(
-        &actors,
-        resolve_flag(&actors, a.subject.as_deref(), "subject")?,
-    );
-    let location = family(
-        &actors,
-        resolve_flag(&actors, a.location.as_deref(), "location")?,
-    );
-    let amendments = ledger.amendments(None)?;
-    let mut corrected_by: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
-    for (root, (seq, _)) in &amendments.corrected {
-        corrected_by.insert(*root, *seq);
+    let sel = SelectionFlags {
+        party: a.party.as_deref(),
+        subject: a.subject.as_deref(),
+        location: a.location.as_deref(),
+        speaker: a.speaker.as_deref(),
+        predicate: a.predicate.as_deref(),
+        from: a.from.as_deref(),
+        to: a.to.as_deref(),
+        ..SelectionFlags::default()
     }
-    let mut rows: Vec<(demarche::event::SaidOn, u64, Recorded, &'static str)> = Vec::new();
+    .resolve(&actors)?;
+    let amendments = ledger.amendments(None)?;
+    type Row = (demarche::event::SaidOn, u64, Recorded, Status);
+    let mut rows: Vec<Row> = Vec::new();
     for r in ledger.iter(1, u64::MAX)? {
         let r = r?;
         let Some(Event::Statement(original)) = &r.event else {
             continue;
         };
-        let (s, status) = match amendments.effective(r.seq, original) {
-            None => (original, "retracted"),
-            Some(s) if corrected_by.contains_key(&r.seq) => (s, "corrected"),
-            Some(s) => (s, "standing"),
-        };
-        let p = &s.proposition;
-        let keep = party
-            .as_ref()
-            .is_none_or(|f| s.parties().any(|x| f.contains(x)))
-            && speaker.as_ref().is_none_or(|x| spoken_by(s, x, &actors))
-            && a.predicate.as_ref().is_none_or(|x| x == &p.predicate)
-            && subject
-                .as_ref()
-                .is_none_or(|f| p.subjects.iter().any(|x| f.contains(x)))
-            && location
-                .as_ref()
-                .is_none_or(|f| p.location.as_ref().is_some_and(|l| f.contains(l)))
-            && from.is_none_or(|d| s.said_on.date >= d)
-            && to.is_none_or(|d| s.said_on.date <= d);
-        if keep {
+        // As it stands: corrected, or as recorded (also when retracted).
+        let s = amendments.effective(r.seq, original).unwrap_or(original);
+        if sel.keeps(s, &actors) {
+            let status = status_of(&r, &amendments);
             let mut shown = r.clone();
             shown.event = Some(Event::Statement(s.clone()));
             rows.push((s.said_on, r.seq, shown, status));
@@ -588,19 +618,12 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
     rows.sort_by_key(|x| (x.0, x.1));
     for (_, seq, r, status) in &rows {
         if a.out.json {
-            let mut v = view::recorded_json(r);
-            v["status"] = (*status).into();
-            v["corrected_by"] = corrected_by.get(seq).copied().into();
-            writeln!(out, "{v}")?;
+            writeln!(out, "{}", json_with_status(r, *status))?;
         } else {
             let Some(Event::Statement(s)) = &r.event else {
                 continue;
             };
-            let note = match *status {
-                "retracted" => "  [retracted]".to_string(),
-                "corrected" => format!("  [as corrected by seq {}]", corrected_by[seq]),
-                _ => String::new(),
-            };
+            let note = status_mark(*status);
             let stance = match &s.hedge {
                 Some(h) => format!("{} (hedged: {h})", s.stance),
                 None => s.stance.clone(),

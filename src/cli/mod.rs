@@ -221,14 +221,15 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             ..
         } => pictures::timeline(
             cli,
-            &pictures::TimelineSelection {
-                party,
-                subject,
-                location,
-                predicate,
-                stance,
-                from,
-                to: if as_of.is_some() { as_of } else { to },
+            &events::SelectionFlags {
+                party: party.as_deref(),
+                subject: subject.as_deref(),
+                location: location.as_deref(),
+                predicate: predicate.as_deref(),
+                stance: stance.as_deref(),
+                from: from.as_deref(),
+                to: as_of.as_deref().or(to.as_deref()),
+                ..events::SelectionFlags::default()
             },
             lanes,
             output.as_deref(),

@@ -2,7 +2,7 @@
 
 use super::args::{Cli, QueryArgs};
 use super::failure::Result;
-use super::flags::{parse_date_flag, query_from, resolve_flag};
+use super::flags::query_from;
 use super::open::{open, open_query};
 use super::output::Sink;
 use demarche::draw::{self, Caption, Lanes};
@@ -72,66 +72,22 @@ pub fn graph(
     Ok(0)
 }
 
-/// Which statements `timeline` draws (the flags as given).
-pub struct TimelineSelection<'a> {
-    pub party: &'a Option<String>,
-    pub subject: &'a Option<String>,
-    pub location: &'a Option<String>,
-    pub predicate: &'a Option<String>,
-    pub stance: &'a Option<String>,
-    pub from: &'a Option<String>,
-    pub to: &'a Option<String>,
-}
-
-/// `demarche timeline`.
+/// `demarche timeline`: the statements `flags` select.
 pub fn timeline(
     cli: &Cli,
-    sel: &TimelineSelection<'_>,
+    flags: &super::events::SelectionFlags<'_>,
     lanes: &str,
     output: Option<&Path>,
     force: bool,
     out: &mut impl Write,
 ) -> Result<u8> {
-    let (from, to) = (sel.from, sel.to);
-    let from_date = parse_date_flag(from.as_deref(), "from")?;
-    let to_date = parse_date_flag(to.as_deref(), "to")?;
-    super::flags::check_predicate(sel.predicate.as_deref())?;
-    super::flags::check_stance(sel.stance.as_deref())?;
     let ledger = open(cli, false)?;
     let actors = ledger.actors()?.clone();
-    let party = resolve_flag(&actors, sel.party.as_deref(), "party")?;
-    let subject = resolve_flag(&actors, sel.subject.as_deref(), "subject")?;
-    let location = resolve_flag(&actors, sel.location.as_deref(), "location")?;
-    // An actor stands for itself and the actors that belong to it.
-    let (parties, subjects, locations) = (
-        super::flags::family(&actors, party.clone()),
-        super::flags::family(&actors, subject.clone()),
-        super::flags::family(&actors, location.clone()),
-    );
-    let (predicate, stance) = (sel.predicate, sel.stance);
+    let sel = flags.resolve(&actors)?;
     // Only what the picture shows is kept: the statements that match, and the
     // corrections and retractions (which say what became of them). A joint
     // statement is a statement of each of its parties.
-    let wanted = |s: &demarche::event::Statement| {
-        parties
-            .as_ref()
-            .is_none_or(|f| s.parties().any(|x| f.contains(x)))
-            && subjects
-                .as_ref()
-                .is_none_or(|f| s.proposition.subjects.iter().any(|x| f.contains(x)))
-            && locations.as_ref().is_none_or(|f| {
-                s.proposition
-                    .location
-                    .as_ref()
-                    .is_some_and(|l| f.contains(l))
-            })
-            && predicate
-                .as_ref()
-                .is_none_or(|x| &s.proposition.predicate == x)
-            && stance.as_ref().is_none_or(|x| &s.stance == x)
-            && from_date.is_none_or(|d| s.said_on.date >= d)
-            && to_date.is_none_or(|d| s.said_on.date <= d)
-    };
+    let wanted = |s: &demarche::event::Statement| sel.keeps(s, &actors);
     let mut records: Vec<Recorded> = Vec::new();
     for r in ledger.iter(1, u64::MAX)? {
         let r = r?;
@@ -147,12 +103,12 @@ pub fn timeline(
     let events: Vec<draw::TimelineEvent> = draw::timeline_events(&records)
         .into_iter()
         .filter(|e| {
-            parties.as_ref().is_none_or(|f| {
+            sel.party.as_ref().is_none_or(|f| {
                 f.contains(&e.party) || e.terms.joint_with.iter().any(|p| f.contains(p))
             })
         })
         .filter(|e| {
-            subjects
+            sel.subject
                 .as_ref()
                 .is_none_or(|f| e.subjects.iter().any(|s| f.contains(s)))
         })
@@ -160,18 +116,21 @@ pub fn timeline(
     if events.is_empty() {
         eprintln!("no statements match; the picture says so");
     }
+    // The caption names each actor by its id, the rest as given.
+    let id = |f: &Option<Vec<String>>| f.as_ref().and_then(|v| v.first().cloned());
+    let given = |v: Option<&str>| v.map(str::to_string);
     let caption = Caption {
-        as_of: to_date,
+        as_of: sel.to,
         known_at: None,
         head: ledger.head()?,
         filters: filters_text(&[
-            ("party", &party),
-            ("subject", &subject),
-            ("location", &location),
-            ("predicate", predicate),
-            ("stance", stance),
-            ("from", from),
-            ("to", to),
+            ("party", &id(&sel.party)),
+            ("subject", &id(&sel.subject)),
+            ("location", &id(&sel.location)),
+            ("predicate", &given(flags.predicate)),
+            ("stance", &given(flags.stance)),
+            ("from", &given(flags.from)),
+            ("to", &given(flags.to)),
         ]),
     };
     let lanes = if lanes == "proposition" {
@@ -179,7 +138,7 @@ pub fn timeline(
     } else {
         Lanes::ByParty
     };
-    let svg = draw::timeline_svg(&events, lanes, from_date, to_date, &actors, &caption);
+    let svg = draw::timeline_svg(&events, lanes, sel.from, sel.to, &actors, &caption);
     write(output, force, out, &svg)?;
     Ok(0)
 }
