@@ -524,17 +524,18 @@ fn fill_more(s: &mut Statement, more: WireMore<'_>) -> Result<(), FormatError> {
     Ok(())
 }
 
-fn from_wire_statement(w: WireStatement<'_>) -> Result<Statement, FormatError> {
-    let time = match w.said_at {
-        Some(t) if t.seconds >= 86_400 => {
-            return Err(FormatError::Payload("said_at out of range".into()))
-        }
-        Some(t) => Some(TimeOfDay {
+fn time_of_day(t: &WireTime) -> Result<TimeOfDay, FormatError> {
+    match t.seconds < 86_400 {
+        true => Ok(TimeOfDay {
             seconds: t.seconds,
             offset_minutes: t.offset_minutes,
         }),
-        None => None,
-    };
+        false => Err(FormatError::Payload("said_at out of range".into())),
+    }
+}
+
+fn from_wire_statement(w: WireStatement<'_>) -> Result<Statement, FormatError> {
+    let time = w.said_at.as_ref().map(time_of_day).transpose()?;
     Ok(Statement {
         said_on: SaidOn {
             date: date_field(w.said_on, "said_on")?,
@@ -735,10 +736,7 @@ fn statement_ref<'a>(
     Ok(StatementRef {
         said_on: SaidOn {
             date: date_field(w.said_on, "said_on")?,
-            time: w.said_at.as_ref().map(|t| TimeOfDay {
-                seconds: t.seconds,
-                offset_minutes: t.offset_minutes,
-            }),
+            time: w.said_at.as_ref().map(time_of_day).transpose()?,
         },
         party: w.party,
         joint_with: more.map_or(none, |m| &m.joint_with),

@@ -11,7 +11,7 @@ use super::{Ledger, LedgerError, Result, SNAPSHOT_EVERY};
 use crate::codec;
 use crate::event::{Entry, Head, Seq};
 use crate::projection::snapshot::Snapshot;
-use crate::projection::{self, Amendments, Chain, KnownAt, Position, Query};
+use crate::projection::{self, Amendments, Chain, KnownAt, Position, Query, StatementSink};
 
 /// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
 const SNAPSHOT_ENTRY: &str = "positions";
@@ -45,8 +45,8 @@ impl Chain for Ledger {
         Ok(found)
     }
 
-    fn entries(&self, from: Seq, f: &mut dyn FnMut(&Entry) -> bool) -> Result<()> {
-        Ledger::entries(self, from, f)
+    fn statements(&self, from: Seq, f: &mut StatementSink<'_>) -> Result<()> {
+        Ledger::statements(self, from, f)
     }
 }
 

@@ -4,10 +4,15 @@
 
 use super::snapshot::Snapshot;
 use super::{Amendments, Fold, KnownAt, Position, Query};
-use crate::event::{Entry, Seq};
+use crate::event::{Entry, Seq, StatementRef};
+
+/// What [`Chain::statements`] calls: seq, recording time, and the statement
+/// of a statement event.
+pub(crate) type StatementSink<'f> =
+    dyn FnMut(Seq, i64, Option<&StatementRef<'_, &str>>) -> bool + 'f;
 
 /// The chain as a positions query reads it.
-pub trait Chain {
+pub(crate) trait Chain {
     /// What reading can fail with.
     type Error;
 
@@ -22,12 +27,14 @@ pub trait Chain {
         known_at: Option<KnownAt>,
     ) -> Result<Vec<Entry>, Self::Error>;
 
-    /// Calls `f` with every entry from seq `from` on, in seq order, until it
-    /// returns `false`. Statements may come without quote, speaker and source.
+    /// Calls `f` with the seq and recording time of every event from seq
+    /// `from` on, in seq order, and with the statement of each statement event
+    /// (borrowed from the stored bytes; it may come without quote, speaker and
+    /// source), until it returns `false`.
     ///
     /// # Errors
     /// Whatever reading the chain fails with.
-    fn entries(&self, from: Seq, f: &mut dyn FnMut(&Entry) -> bool) -> Result<(), Self::Error>;
+    fn statements(&self, from: Seq, f: &mut StatementSink<'_>) -> Result<(), Self::Error>;
 }
 
 /// Folds the entries from `from` on, as far as `known_at` reaches.
@@ -37,11 +44,13 @@ fn fold_from<C: Chain + ?Sized>(
     from: Seq,
     known_at: Option<KnownAt>,
 ) -> Result<(), C::Error> {
-    chain.entries(from, &mut |e| {
-        if known_at.is_some_and(|k| !k.includes(e.seq, e.recorded_at)) {
+    chain.statements(from, &mut |seq, recorded_at, s| {
+        if known_at.is_some_and(|k| !k.includes(seq, recorded_at)) {
             return false;
         }
-        fold.add(e);
+        if let Some(s) = s {
+            fold.add_recorded(seq, recorded_at, s);
+        }
         true
     })
 }
@@ -51,7 +60,10 @@ fn fold_from<C: Chain + ?Sized>(
 ///
 /// # Errors
 /// Whatever reading the chain fails with.
-pub fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Vec<Position>, C::Error> {
+pub(crate) fn replay<C: Chain + ?Sized>(
+    chain: &C,
+    query: &Query,
+) -> Result<Vec<Position>, C::Error> {
     let amendments =
         Amendments::collect(&chain.amendment_entries(1, query.known_at)?, query.known_at);
     let mut fold = Fold::new(query, amendments);
@@ -66,7 +78,7 @@ pub fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Vec<Positio
 ///
 /// # Errors
 /// Whatever reading the chain fails with.
-pub fn from_snapshot<C: Chain + ?Sized>(
+pub(crate) fn from_snapshot<C: Chain + ?Sized>(
     chain: &C,
     snap: &Snapshot,
     chunk: &mut dyn FnMut(usize) -> Option<Vec<u8>>,

@@ -4,27 +4,30 @@
 //! hash it was taken at, and the ledger ignores it unless the chain still has that
 //! hash there and its checksums hold.
 //!
-//! Stored as a *head* and *fact chunks*. Keys are sorted (party, predicate,
-//! subject, location, qualifier) and facts grouped by key, so a query filtered by
-//! party reads only the chunks that hold that party's keys, and memory holds one
-//! chunk at a time. Little-endian throughout.
+//! Stored as a *head* and *chunks*. Keys are sorted (party, predicate, subject,
+//! location, qualifier) and each chunk holds whole keys, each followed by its
+//! facts, so a query filtered by party reads only the chunks whose range of
+//! parties holds it, memory holds one chunk at a time, and the head stays small
+//! however many positions there are. Little-endian throughout.
 //!
-//! Head: version `2` (u8), seq (u64), hash (32), strings (u32 count; each u32
-//! length + UTF-8), keys (u32 count; each party, predicate, subject+1,
-//! location+1, qualifier+1 as u32 string indexes, 0 for none), amendments (u32
-//! count; each seq u64, recorded_at i64, payload length u32, payload: the
-//! corrections and retractions, and the statements kept whole, see below), chunks (u32
-//! count; each first key u32, BLAKE3 checksum of the stored chunk, 32 bytes).
+//! Head: version `3` (u8), seq (u64), hash (32), strings (u32 count; each u32
+//! length + UTF-8), amendments (u32 count; each seq u64, recorded_at i64,
+//! payload length u32, payload: the corrections and retractions, and the
+//! statements kept whole, see below), chunks (u32 count; each the first and last
+//! party as string indexes u32, the number of keys u32 and of facts u32, and the
+//! BLAKE3 checksum of the stored chunk, 32 bytes).
 //!
-//! Fact chunk: facts of [`FACT_LEN`] bytes: key u32, seq u64, date i32 (days since
-//! 1970-01-01), seconds u32 (u32::MAX: no time), offset i16 (i16::MIN: none),
-//! stance u32 (string index), hedge+1 u32.
+//! Chunk (LZ4-sealed): keys in order, each party, predicate, subject+1,
+//! location+1, qualifier+1 as u32 string indexes (0 for none) and its number of
+//! facts u32, followed by those facts in seq order, [`FACT_LEN`] bytes each:
+//! seq u64, date i32 (days since 1970-01-01), seconds u32 (u32::MAX: no time),
+//! offset i16 (i16::MIN: none), stance u32 (string index), hedge+1 u32.
 //!
 //! A statement that carries what a fact cannot hold (joint parties, a
 //! document, a condition or a deadline: fields of event format 2) is kept
 //! whole beside the amendments and folded as an event; such statements are few.
 
-use super::{Fold, PositionKey};
+use super::Fold;
 use crate::chain;
 use crate::codec::{self, FormatError};
 use crate::dates;
@@ -32,11 +35,26 @@ use crate::event::{Entry, Event, Hash, SaidOn, Seq, TimeOfDay};
 use crate::vocab::Modality;
 use std::collections::HashMap;
 
-const VERSION: u8 = 2;
-/// Bytes of one fact.
-pub const FACT_LEN: usize = 30;
-/// Facts per stored chunk. A key's facts may continue into the next chunk.
-const CHUNK_FACTS: usize = 2048;
+const VERSION: u8 = 3;
+/// Bytes of one stored fact.
+pub const FACT_LEN: usize = 26;
+/// Bytes of one stored key: five string indexes and its number of facts.
+const KEY_LEN: usize = 24;
+/// Bytes of one fact while building: its key's number, then the stored fact.
+const HELD_LEN: usize = 4 + FACT_LEN;
+/// Facts after which a chunk ends (at the end of a key: a key's facts are
+/// never split).
+const CHUNK_FACTS: usize = 8192;
+
+/// A stored chunk, as the head describes it.
+#[derive(Clone, Debug)]
+struct ChunkInfo {
+    /// The party of its first key and of its last, as string indexes.
+    parties: (u32, u32),
+    keys: u32,
+    facts: u32,
+    sum: Hash,
+}
 
 /// The inputs of the positions projection up to one seq.
 #[derive(Clone, Debug, Default)]
@@ -46,22 +64,30 @@ pub struct Snapshot {
     /// The chain hash at that seq.
     pub hash: Hash,
     strings: Vec<String>,
+    /// Keys met while building (after loading a head: none until the facts
+    /// are read back).
     keys: Vec<[u32; 5]>,
     amendments: Vec<Entry>,
-    /// Facts held in memory (while building), in any order.
+    /// Facts held in memory (while building), in any order, [`HELD_LEN`] bytes each.
     facts: Vec<u8>,
-    /// The stored chunks: first key and checksum (after loading a head).
-    chunks: Vec<(u32, Hash)>,
+    /// The stored chunks (after loading a head).
+    chunks: Vec<ChunkInfo>,
     string_ids: Option<HashMap<String, u32>>,
     key_ids: Option<HashMap<[u32; 5], u32>>,
 }
 
-/// A snapshot in its stored form: the head and the fact chunks.
+/// A snapshot in its stored form: the head and the chunks.
 pub struct Stored {
     /// The head.
     pub head: Vec<u8>,
-    /// The fact chunks, LZ4-sealed.
+    /// The chunks, LZ4-sealed.
     pub chunks: Vec<Vec<u8>>,
+}
+
+/// One key of an opened chunk, and its facts.
+struct KeyFacts<'c> {
+    key: [u32; 5],
+    facts: &'c [u8],
 }
 
 impl Snapshot {
@@ -135,9 +161,9 @@ impl Snapshot {
                 };
                 for subject in subjects {
                     let key = self.key([party, predicate, subject, location, qualifier]);
+                    self.facts.extend_from_slice(&key.to_le_bytes());
                     push_fact(
                         &mut self.facts,
-                        key,
                         r.seq,
                         dates::days_from_date(s.said_on.date),
                         secs,
@@ -182,7 +208,8 @@ impl Snapshot {
         )
     }
 
-    /// The stored form: keys sorted, facts grouped by key into chunks.
+    /// The stored form: keys sorted, each with its facts, cut into chunks at
+    /// key boundaries.
     pub fn store(&self) -> Stored {
         let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
         order.sort_by(|a, b| {
@@ -193,7 +220,7 @@ impl Snapshot {
         for (new, old) in order.iter().enumerate() {
             new_id[*old as usize] = new as u32;
         }
-        let mut facts: Vec<&[u8]> = self.facts.chunks_exact(FACT_LEN).collect();
+        let mut facts: Vec<&[u8]> = self.facts.chunks_exact(HELD_LEN).collect();
         let key_of =
             |f: &[u8]| new_id[u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize];
         let seq_of = |f: &[u8]| u64::from_le_bytes(f[4..12].try_into().expect("8 bytes"));
@@ -202,19 +229,32 @@ impl Snapshot {
         let mut table = Vec::new();
         let mut i = 0;
         while i < facts.len() {
-            let first = key_of(facts[i]);
+            let first_party = self.keys[order[key_of(facts[i]) as usize] as usize][0];
+            let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
             let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
-            while i < facts.len() {
+            while i < facts.len() && n < CHUNK_FACTS {
                 let k = key_of(facts[i]);
-                if raw.len() / FACT_LEN >= CHUNK_FACTS {
-                    break;
+                let end = i + facts[i..].iter().take_while(|f| key_of(f) == k).count();
+                let key = self.keys[order[k as usize] as usize];
+                for x in key {
+                    raw.extend_from_slice(&x.to_le_bytes());
                 }
-                raw.extend_from_slice(&k.to_le_bytes());
-                raw.extend_from_slice(&facts[i][4..]);
-                i += 1;
+                raw.extend_from_slice(&((end - i) as u32).to_le_bytes());
+                for f in &facts[i..end] {
+                    raw.extend_from_slice(&f[4..]);
+                }
+                keys += 1;
+                n += end - i;
+                last_party = key[0];
+                i = end;
             }
             let sealed = codec::seal_block(&raw);
-            table.push((first, chain::snapshot_digest(&sealed)));
+            table.push(ChunkInfo {
+                parties: (first_party, last_party),
+                keys,
+                facts: n as u32,
+                sum: chain::snapshot_digest(&sealed),
+            });
             chunks.push(sealed);
         }
         let mut h = Vec::new();
@@ -226,12 +266,6 @@ impl Snapshot {
             h.extend_from_slice(&(s.len() as u32).to_le_bytes());
             h.extend_from_slice(s.as_bytes());
         }
-        h.extend_from_slice(&(self.keys.len() as u32).to_le_bytes());
-        for old in &order {
-            for x in self.keys[*old as usize] {
-                h.extend_from_slice(&x.to_le_bytes());
-            }
-        }
         h.extend_from_slice(&(self.amendments.len() as u32).to_le_bytes());
         for r in &self.amendments {
             let payload = codec::encode_event(r.event.as_ref().expect("amendments are decoded"))
@@ -242,14 +276,16 @@ impl Snapshot {
             h.extend_from_slice(&payload);
         }
         h.extend_from_slice(&(table.len() as u32).to_le_bytes());
-        for (first, sum) in &table {
-            h.extend_from_slice(&first.to_le_bytes());
-            h.extend_from_slice(&sum.0);
+        for c in &table {
+            for x in [c.parties.0, c.parties.1, c.keys, c.facts] {
+                h.extend_from_slice(&x.to_le_bytes());
+            }
+            h.extend_from_slice(&c.sum.0);
         }
         Stored { head: h, chunks }
     }
 
-    /// Reads a stored head (the facts stay in their chunks).
+    /// Reads a stored head (the keys and facts stay in their chunks).
     ///
     /// # Errors
     /// [`FormatError`] for bytes that are not a snapshot head of this version.
@@ -276,14 +312,6 @@ impl Snapshot {
         let strings = snap.strings.len() as u32;
         let n = r.u32()? as usize;
         for _ in 0..n {
-            let k = [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
-            if k[0] >= strings || k[1] >= strings || k[2..].iter().any(|x| *x > strings) {
-                return Err(bad("key"));
-            }
-            snap.keys.push(k);
-        }
-        let n = r.u32()? as usize;
-        for _ in 0..n {
             let seq = r.u64()?;
             let recorded_at = i64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
             let len = r.u32()? as usize;
@@ -296,17 +324,18 @@ impl Snapshot {
         }
         let n = r.u32()? as usize;
         for _ in 0..n {
-            let first = r.u32()?;
+            let parties = (r.u32()?, r.u32()?);
+            let (keys, facts) = (r.u32()?, r.u32()?);
             let sum = Hash(r.take(32)?.try_into().expect("32 bytes"));
-            let previous = snap.chunks.last().map(|c| c.0);
-            let ordered = match previous {
-                None => first == 0,
-                Some(p) => first >= p,
-            };
-            if !ordered || first as usize >= snap.keys.len().max(1) {
+            if parties.0 >= strings || parties.1 >= strings || keys == 0 || facts < keys {
                 return Err(bad("chunk table"));
             }
-            snap.chunks.push((first, sum));
+            snap.chunks.push(ChunkInfo {
+                parties,
+                keys,
+                facts,
+                sum,
+            });
         }
         if r.at != bytes.len() {
             return Err(bad("trailing bytes"));
@@ -314,29 +343,48 @@ impl Snapshot {
         Ok(snap)
     }
 
-    /// Opens stored chunk `i`, checking its checksum and every index in it.
+    /// Opens stored chunk `i`, checking its checksum, its size and every index in it.
     fn open_chunk(&self, i: usize, stored: &[u8]) -> Result<Vec<u8>, FormatError> {
-        if chain::snapshot_digest(stored) != self.chunks[i].1 {
+        let c = &self.chunks[i];
+        if chain::snapshot_digest(stored) != c.sum {
             return Err(bad("chunk checksum"));
         }
         let raw = codec::open_block(stored)?.into_owned();
-        if raw.len() % FACT_LEN != 0 {
+        if raw.len() != c.keys as usize * KEY_LEN + c.facts as usize * FACT_LEN {
             return Err(bad("chunk length"));
-        }
-        let strings = self.strings.len() as u32;
-        for f in raw.chunks_exact(FACT_LEN) {
-            let key = u32::from_le_bytes(f[0..4].try_into().expect("4 bytes"));
-            let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
-            let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
-            if key as usize >= self.keys.len() || stance >= strings || hedge > strings {
-                return Err(bad("fact"));
-            }
         }
         Ok(raw)
     }
 
-    /// Reads every fact back from the stored chunks, so the snapshot can be
-    /// extended and stored again.
+    /// The keys of an opened chunk with their facts, each index checked.
+    fn keys_of<'c>(&self, i: usize, raw: &'c [u8]) -> Result<Vec<KeyFacts<'c>>, FormatError> {
+        let strings = self.strings.len() as u32;
+        let mut out = Vec::with_capacity(self.chunks[i].keys as usize);
+        let mut r = Reader { b: raw, at: 0 };
+        while r.at < raw.len() {
+            let key = [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
+            if key[0] >= strings || key[1] >= strings || key[2..].iter().any(|x| *x > strings) {
+                return Err(bad("key"));
+            }
+            let n = r.u32()? as usize;
+            let facts = r.take(n.checked_mul(FACT_LEN).ok_or_else(|| bad("key"))?)?;
+            for f in facts.chunks_exact(FACT_LEN) {
+                let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
+                let hedge = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+                if stance >= strings || hedge > strings {
+                    return Err(bad("fact"));
+                }
+            }
+            out.push(KeyFacts { key, facts });
+        }
+        if out.len() != self.chunks[i].keys as usize {
+            return Err(bad("chunk keys"));
+        }
+        Ok(out)
+    }
+
+    /// Reads every key and fact back from the stored chunks, so the snapshot
+    /// can be extended and stored again.
     ///
     /// # Errors
     /// A chunk that is missing or damaged.
@@ -344,19 +392,40 @@ impl Snapshot {
         &mut self,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     ) -> Result<(), FormatError> {
+        let mut keys = Vec::new();
         let mut facts = Vec::new();
         for i in 0..self.chunks.len() {
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
-            facts.extend_from_slice(&self.open_chunk(i, &stored)?);
+            let raw = self.open_chunk(i, &stored)?;
+            for k in self.keys_of(i, &raw)? {
+                let id = keys.len() as u32;
+                keys.push(k.key);
+                for f in k.facts.chunks_exact(FACT_LEN) {
+                    facts.extend_from_slice(&id.to_le_bytes());
+                    facts.extend_from_slice(f);
+                }
+            }
         }
+        self.keys = keys;
+        self.key_ids = None;
         self.facts = facts;
         self.chunks.clear();
         Ok(())
     }
 
+    /// Whether chunk `i` may hold a key of one of these parties (its keys run
+    /// from its first party to its last, in string order).
+    fn may_hold(&self, i: usize, parties: &[String]) -> bool {
+        let (first, last) = self.chunks[i].parties;
+        let (first, last) = (self.str_of(first), self.str_of(last));
+        parties
+            .iter()
+            .any(|p| first <= p.as_str() && p.as_str() <= last)
+    }
+
     /// Replays the stored facts into a fold: the standing statements it holds
-    /// (corrected ones are folded from their corrections, by the caller). Chunks
-    /// whose keys the query's filter rejects are not read.
+    /// (corrected ones are folded from their corrections, by the caller).
+    /// Chunks that cannot hold a party the query's filter asks for are not read.
     ///
     /// # Errors
     /// A chunk that is missing or damaged; the fold is then unusable.
@@ -365,84 +434,64 @@ impl Snapshot {
         fold: &mut Fold<'_>,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     ) -> Result<(), FormatError> {
-        let keep: Vec<bool> = self
-            .keys
-            .iter()
-            .map(|k| {
-                fold.keeps(
-                    self.str_of(k[0]),
-                    self.str_of(k[1]),
-                    self.opt_str(k[2]),
-                    self.opt_str(k[3]),
-                )
-            })
-            .collect();
-        let mut slot_of: Vec<[usize; Modality::ALL.len()]> =
-            vec![[usize::MAX; Modality::ALL.len()]; self.keys.len()];
+        let parties = fold.parties();
+        // The fold's number and modality of each stance string, once met.
+        let mut stances: Vec<Option<(u16, Modality)>> = vec![None; self.strings.len()];
         for i in 0..self.chunks.len() {
-            let first = self.chunks[i].0 as usize;
-            // Chunks are cut every CHUNK_FACTS facts, so a key's facts may run on
-            // into the next chunk: this one holds keys first ..= the next's first.
-            let last = self
-                .chunks
-                .get(i + 1)
-                .map_or(self.keys.len().saturating_sub(1), |c| c.0 as usize);
-            if first > last {
-                return Err(bad("chunk table"));
-            }
-            if !keep
-                .get(first..=last)
-                .is_some_and(|ks| ks.iter().any(|k| *k))
-            {
+            if parties.as_ref().is_some_and(|p| !self.may_hold(i, p)) {
                 continue;
             }
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
             let raw = self.open_chunk(i, &stored)?;
-            for f in raw.chunks_exact(FACT_LEN) {
-                let key = u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize;
-                if key < first || key > last {
-                    return Err(bad("fact outside its chunk"));
-                }
-                if !keep[key] {
+            for KeyFacts { key: k, facts } in self.keys_of(i, &raw)? {
+                if !fold.keeps(
+                    self.str_of(k[0]),
+                    self.str_of(k[1]),
+                    self.opt_str(k[2]),
+                    self.opt_str(k[3]),
+                ) {
                     continue;
                 }
-                let seq = u64::from_le_bytes(f[4..12].try_into().expect("8 bytes"));
-                if !fold.is_standing(seq) {
-                    continue;
-                }
-                let stance = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
-                let (stance, modality) = fold.stance_id(self.str_of(stance));
-                let slot = &mut slot_of[key][modality.index()];
-                if *slot == usize::MAX {
-                    let k = self.keys[key];
-                    *slot = fold.slot(PositionKey {
-                        party: self.str_of(k[0]).to_string(),
-                        predicate: self.str_of(k[1]).to_string(),
-                        subject: self.opt_str(k[2]).map(str::to_string),
-                        location: self.opt_str(k[3]).map(str::to_string),
-                        qualifier: self.opt_str(k[4]).map(str::to_string),
-                        document: None,
-                        modality,
+                let mut slot_of = [usize::MAX; Modality::ALL.len()];
+                for f in facts.chunks_exact(FACT_LEN) {
+                    let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
+                    if !fold.is_standing(seq) {
+                        continue;
+                    }
+                    let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
+                    let (stance, modality) = *stances[stance as usize]
+                        .get_or_insert_with(|| fold.stance_id(self.str_of(stance)));
+                    let slot = &mut slot_of[modality.index()];
+                    if *slot == usize::MAX {
+                        *slot = fold.slot(
+                            self.str_of(k[0]),
+                            self.str_of(k[1]),
+                            self.opt_str(k[2]),
+                            self.opt_str(k[3]),
+                            self.opt_str(k[4]),
+                            None,
+                            modality,
+                        );
+                    }
+                    let slot = *slot;
+                    let days = i32::from_le_bytes(f[8..12].try_into().expect("4 bytes"));
+                    let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
+                    let secs = u32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
+                    let off = i16::from_le_bytes(f[16..18].try_into().expect("2 bytes"));
+                    let hedge = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+                    let time = (secs != u32::MAX).then_some(TimeOfDay {
+                        seconds: secs,
+                        offset_minutes: (off != i16::MIN).then_some(off),
                     });
+                    fold.put(
+                        slot,
+                        seq,
+                        SaidOn { date, time },
+                        stance,
+                        self.opt_str(hedge),
+                        None,
+                    );
                 }
-                let slot = *slot;
-                let days = i32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
-                let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
-                let secs = u32::from_le_bytes(f[16..20].try_into().expect("4 bytes"));
-                let off = i16::from_le_bytes(f[20..22].try_into().expect("2 bytes"));
-                let hedge = u32::from_le_bytes(f[26..30].try_into().expect("4 bytes"));
-                let time = (secs != u32::MAX).then_some(TimeOfDay {
-                    seconds: secs,
-                    offset_minutes: (off != i16::MIN).then_some(off),
-                });
-                fold.put(
-                    slot,
-                    seq,
-                    SaidOn { date, time },
-                    stance,
-                    self.opt_str(hedge),
-                    None,
-                );
             }
         }
         for e in &self.amendments {
@@ -462,18 +511,7 @@ fn kept_whole(s: &crate::event::Statement) -> bool {
         || s.deadline.is_some()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn push_fact(
-    f: &mut Vec<u8>,
-    key: u32,
-    seq: Seq,
-    days: i32,
-    secs: u32,
-    off: i16,
-    stance: u32,
-    hedge: u32,
-) {
-    f.extend_from_slice(&key.to_le_bytes());
+fn push_fact(f: &mut Vec<u8>, seq: Seq, days: i32, secs: u32, off: i16, stance: u32, hedge: u32) {
     f.extend_from_slice(&seq.to_le_bytes());
     f.extend_from_slice(&days.to_le_bytes());
     f.extend_from_slice(&secs.to_le_bytes());

@@ -1,0 +1,466 @@
+//! The fold itself: statements in, positions out.
+//!
+//! A fold holds every string it meets once, numbered ([`Names`]), and a
+//! position's key as seven numbers, so that folding a statement compares and
+//! copies numbers, not strings. What each position holds (the statement that
+//! set it) sits in a [`Slot`]; which statements support which stance is one flat
+//! list of facts for the whole fold, sorted out once at the end. Strings are
+//! only built again for the positions the query asks for.
+
+use super::{is_or_in, Amendments, Position, PositionKey, Query, Terms};
+use crate::event::{Entry, Event, SaidOn, Seq, StatementRef};
+use crate::vocab::{Modality, Vocabulary};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+/// The strings of a fold, each held once and numbered in the order met.
+/// Strings come from the ledger, so a fast hash without flood resistance does.
+#[derive(Debug, Default)]
+struct Names {
+    ids: HashMap<Box<str>, u32, FxBuildHasher>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.ids.get(s) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), i);
+        i
+    }
+
+    /// `0` for none, else the string's number + 1.
+    fn opt(&mut self, s: Option<&str>) -> u32 {
+        s.map_or(0, |s| self.id(s) + 1)
+    }
+
+    fn get(&self, i: u32) -> &str {
+        &self.names[i as usize]
+    }
+
+    fn get_opt(&self, i: u32) -> Option<&str> {
+        i.checked_sub(1).map(|i| self.get(i))
+    }
+
+    /// Each string's place among all of them in sorted order, by number.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_unstable_by(|a, b| self.get(*a).cmp(self.get(*b)));
+        let mut rank = vec![0; order.len()];
+        for (r, i) in order.into_iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        rank
+    }
+}
+
+/// A position's key as numbers: party, predicate, subject, location,
+/// qualifier, document (the optional ones `0` for none, else number + 1), and
+/// the modality's index.
+type Key = [u32; 7];
+
+/// What one position holds while folding.
+#[derive(Debug)]
+struct Slot {
+    /// When and by which statement its stance was last said (seq 0: never).
+    winner: (SaidOn, Seq),
+    stance: u16,
+    /// `0` for none, else the hedge's number + 1.
+    hedge: u32,
+    terms: Option<Box<Terms>>,
+}
+
+/// One (statement, position) pair met: which statement said which stance
+/// about the position in slot `slot`.
+#[derive(Debug, Clone, Copy)]
+struct Fact {
+    seq: Seq,
+    slot: u32,
+    stance: u16,
+}
+
+/// Folds statements into positions.
+#[derive(Debug)]
+pub struct Fold<'q> {
+    query: &'q Query,
+    amendments: Amendments,
+    names: Names,
+    /// The key of each slot.
+    keys: Vec<Key>,
+    slots: Vec<Slot>,
+    /// Slot numbers, found by their key in `keys`: four bytes a slot.
+    index: HashTable<u32>,
+    facts: Vec<Fact>,
+    /// The stances met so far, by number, with their modalities.
+    stances: Vec<(String, Modality)>,
+    /// Whether positions are kept apart by modality (always, but for checking
+    /// what was derived before modalities existed).
+    by_modality: bool,
+}
+
+impl<'q> Fold<'q> {
+    /// A fold answering `query`, with the chain's amendments already resolved.
+    pub fn new(query: &'q Query, amendments: Amendments) -> Self {
+        Fold {
+            query,
+            amendments,
+            names: Names::default(),
+            keys: Vec::new(),
+            slots: Vec::new(),
+            index: HashTable::new(),
+            facts: Vec::new(),
+            stances: Vec::new(),
+            by_modality: true,
+        }
+    }
+
+    /// The same fold with one position per proposition whatever the modality,
+    /// as positions were derived before modalities existed: for checking what
+    /// was derived then (evidence bundles of format 1). Every key then says
+    /// normative.
+    pub fn without_modalities(mut self) -> Self {
+        self.by_modality = false;
+        self
+    }
+
+    /// The parties the query's filter keeps (its party and the actors that
+    /// belong to it); `None` when it keeps every party.
+    pub(crate) fn parties(&self) -> Option<Vec<String>> {
+        let f = &self.query.filter;
+        f.party.as_ref().map(|p| {
+            std::iter::once(p)
+                .chain(&f.includes.party)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Whether the query's filter keeps positions with these key fields.
+    pub(crate) fn keeps(
+        &self,
+        party: &str,
+        predicate: &str,
+        subject: Option<&str>,
+        location: Option<&str>,
+    ) -> bool {
+        let f = &self.query.filter;
+        let inc = &f.includes;
+        f.party
+            .as_deref()
+            .is_none_or(|x| is_or_in(x, &inc.party, party))
+            && f.predicate.as_deref().is_none_or(|x| x == predicate)
+            && f.subject
+                .as_deref()
+                .is_none_or(|x| subject.is_some_and(|s| is_or_in(x, &inc.subject, s)))
+            && f.location
+                .as_deref()
+                .is_none_or(|x| location.is_some_and(|l| is_or_in(x, &inc.location, l)))
+    }
+
+    /// Whether a statement said then is past the query's as-of date.
+    fn too_late(&self, said_on: &SaidOn) -> bool {
+        self.query.as_of.is_some_and(|d| said_on.date > d)
+    }
+
+    /// The slot of a position, created when new.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn slot(
+        &mut self,
+        party: &str,
+        predicate: &str,
+        subject: Option<&str>,
+        location: Option<&str>,
+        qualifier: Option<&str>,
+        document: Option<&str>,
+        modality: Modality,
+    ) -> usize {
+        let key = [
+            self.names.id(party),
+            self.names.id(predicate),
+            self.names.opt(subject),
+            self.names.opt(location),
+            self.names.opt(qualifier),
+            self.names.opt(document),
+            modality.index() as u32,
+        ];
+        let hash = FxBuildHasher.hash_one(key);
+        let keys = &self.keys;
+        let next = self.slots.len() as u32;
+        let i = *self
+            .index
+            .entry(
+                hash,
+                |i| keys[*i as usize] == key,
+                |i| FxBuildHasher.hash_one(keys[*i as usize]),
+            )
+            .or_insert(next)
+            .get();
+        if i == next {
+            self.keys.push(key);
+            self.slots.push(Slot {
+                winner: (
+                    SaidOn {
+                        date: jiff::civil::Date::MIN,
+                        time: None,
+                    },
+                    0,
+                ),
+                stance: 0,
+                hedge: 0,
+                terms: None,
+            });
+        }
+        i as usize
+    }
+
+    /// The number of a stance in this fold, and the modality it keys.
+    pub(crate) fn stance_id(&mut self, stance: &str) -> (u16, Modality) {
+        match self.stances.iter().position(|(s, _)| s == stance) {
+            Some(i) => (i as u16, self.stances[i].1),
+            None => {
+                let modality = match self.by_modality {
+                    true => Vocabulary::builtin().modality(stance),
+                    false => Modality::Normative,
+                };
+                self.stances.push((stance.to_string(), modality));
+                ((self.stances.len() - 1) as u16, modality)
+            }
+        }
+    }
+
+    /// Folds one (statement, position) pair into slot `i`, if said by the
+    /// as-of date; `stance` is a number from [`Fold::stance_id`].
+    pub(crate) fn put(
+        &mut self,
+        i: usize,
+        seq: Seq,
+        said_on: SaidOn,
+        stance: u16,
+        hedge: Option<&str>,
+        terms: Option<Terms>,
+    ) {
+        if self.too_late(&said_on) {
+            return;
+        }
+        let hedge = self.names.opt(hedge);
+        let slot = &mut self.slots[i];
+        let at = (said_on, seq);
+        if at >= slot.winner {
+            slot.winner = at;
+            slot.stance = stance;
+            slot.hedge = hedge;
+            slot.terms = terms.map(Box::new);
+        }
+        self.facts.push(Fact {
+            seq,
+            slot: i as u32,
+            stance,
+        });
+    }
+
+    fn add_statement<S: AsRef<str>>(&mut self, seq: Seq, s: &StatementRef<'_, S>) {
+        if self.too_late(&s.said_on) {
+            return;
+        }
+        let (stance, modality) = self.stance_id(s.stance);
+        let parties = std::iter::once(s.party).chain(s.joint_with.iter().map(AsRef::as_ref));
+        for party in parties {
+            if s.subjects.is_empty() {
+                self.add_one(seq, s, stance, modality, party, None);
+            }
+            for subject in s.subjects {
+                self.add_one(seq, s, stance, modality, party, Some(subject.as_ref()));
+            }
+        }
+    }
+
+    fn add_one<S: AsRef<str>>(
+        &mut self,
+        seq: Seq,
+        s: &StatementRef<'_, S>,
+        stance: u16,
+        modality: Modality,
+        party: &str,
+        subject: Option<&str>,
+    ) {
+        if !self.keeps(party, s.predicate, subject, s.location) {
+            return;
+        }
+        let i = self.slot(
+            party,
+            s.predicate,
+            subject,
+            s.location,
+            s.qualifier,
+            s.document,
+            modality,
+        );
+        let terms = terms_of(s, party);
+        self.put(i, seq, s.said_on, stance, s.hedge, terms);
+    }
+
+    /// Whether the ledger knew the event at this point of the query.
+    fn known(&self, seq: Seq, recorded_at: i64) -> bool {
+        self.query
+            .known_at
+            .is_none_or(|k| k.includes(seq, recorded_at))
+    }
+
+    /// Adds one event (events must come in seq order).
+    pub fn add(&mut self, r: &Entry) {
+        if let Some(Event::Statement(original)) = &r.event {
+            self.add_recorded(r.seq, r.recorded_at, &original.into());
+        }
+    }
+
+    /// Adds the statement recorded at `seq` (statements must come in seq
+    /// order), as it stands: not if retracted, as corrected if corrected.
+    pub(crate) fn add_recorded<S: AsRef<str>>(
+        &mut self,
+        seq: Seq,
+        recorded_at: i64,
+        s: &StatementRef<'_, S>,
+    ) {
+        if !self.known(seq, recorded_at) || self.amendments.retracted.contains(&seq) {
+            return;
+        }
+        match self.amendments.corrected.get(&seq) {
+            Some((_, c)) => {
+                let c = c.clone();
+                self.add_statement(seq, &(&c).into());
+            }
+            None => self.add_statement(seq, s),
+        }
+    }
+
+    /// Whether the statement event at `seq` counts as it was recorded: neither
+    /// retracted nor corrected. Snapshots ask this of every statement they hold.
+    pub(crate) fn is_standing(&self, seq: Seq) -> bool {
+        !self.amendments.retracted.contains(&seq) && !self.amendments.corrected.contains_key(&seq)
+    }
+
+    /// Folds the corrected versions of the statements up to `seq` (a snapshot
+    /// folds only the standing statements it holds).
+    pub(crate) fn add_corrections_upto(&mut self, seq: Seq) {
+        let mut corrected: Vec<(Seq, crate::event::Statement)> = self
+            .amendments
+            .corrected
+            .iter()
+            .filter(|(root, _)| **root <= seq && !self.amendments.retracted.contains(root))
+            .map(|(root, (_, s))| (*root, s.clone()))
+            .collect();
+        corrected.sort_by_key(|(root, _)| *root);
+        for (root, s) in corrected {
+            self.add_statement(root, &(&s).into());
+        }
+    }
+
+    /// The positions, ordered by key.
+    pub fn finish(self) -> Vec<Position> {
+        let Fold {
+            query,
+            names,
+            keys,
+            slots,
+            facts,
+            stances,
+            ..
+        } = self;
+        let wanted = query
+            .filter
+            .stance
+            .as_ref()
+            .map(|w| stances.iter().position(|(s, _)| s == w).map(|i| i as u16));
+        let shown =
+            |slot: &Slot| slot.winner.1 != 0 && wanted.is_none_or(|w| w == Some(slot.stance));
+        // The statements of each shown slot that support its stance, laid out
+        // slot after slot: count, then place.
+        let mut start = vec![0u32; slots.len() + 1];
+        for f in &facts {
+            let slot = &slots[f.slot as usize];
+            if f.stance == slot.stance && shown(slot) {
+                start[f.slot as usize + 1] += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut seqs = vec![0; start[slots.len()] as usize];
+        let mut next = start.clone();
+        for f in &facts {
+            let slot = &slots[f.slot as usize];
+            if f.stance == slot.stance && shown(slot) {
+                seqs[next[f.slot as usize] as usize] = f.seq;
+                next[f.slot as usize] += 1;
+            }
+        }
+        drop(facts);
+        let rank = names.ranks();
+        let ranked = |k: &Key| -> Key {
+            let opt = |x: u32| x.checked_sub(1).map_or(0, |x| rank[x as usize] + 1);
+            [
+                rank[k[0] as usize],
+                rank[k[1] as usize],
+                opt(k[2]),
+                opt(k[3]),
+                opt(k[4]),
+                opt(k[5]),
+                k[6],
+            ]
+        };
+        let mut order: Vec<(Key, u32)> = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| shown(s))
+            .map(|(i, _)| (ranked(&keys[i]), i as u32))
+            .collect();
+        order.sort_unstable();
+        let owned = |i: u32| names.get_opt(i).map(str::to_string);
+        let mut out = Vec::with_capacity(order.len());
+        for (_, i) in order {
+            let (i, k) = (i as usize, &keys[i as usize]);
+            let slot = &slots[i];
+            let mut statements = seqs[start[i] as usize..start[i + 1] as usize].to_vec();
+            statements.sort_unstable();
+            out.push(Position {
+                key: PositionKey {
+                    party: names.get(k[0]).to_string(),
+                    predicate: names.get(k[1]).to_string(),
+                    subject: owned(k[2]),
+                    location: owned(k[3]),
+                    qualifier: owned(k[4]),
+                    document: owned(k[5]),
+                    modality: Modality::ALL[k[6] as usize],
+                },
+                stance: stances[slot.stance as usize].0.clone(),
+                hedge: owned(slot.hedge),
+                said_on: slot.winner.0,
+                seq: slot.winner.1,
+                statements,
+                terms: slot.terms.as_deref().cloned().unwrap_or_default(),
+            });
+        }
+        out
+    }
+}
+
+/// A statement's terms as `party` holds them; `None` when it has none.
+fn terms_of<S: AsRef<str>>(s: &StatementRef<'_, S>, party: &str) -> Option<Terms> {
+    if s.condition.is_none() && s.deadline.is_none() && s.joint_with.is_empty() {
+        return None;
+    }
+    let parties = std::iter::once(s.party).chain(s.joint_with.iter().map(AsRef::as_ref));
+    Some(Terms {
+        condition: s.condition.map(str::to_string),
+        deadline: s.deadline,
+        joint_with: parties
+            .filter(|p| *p != party)
+            .map(str::to_string)
+            .collect(),
+    })
+}
