@@ -5,7 +5,7 @@
 use crate::event::{ActorDef, AliasDef, RoleDef};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// The vocabulary file, as embedded.
 pub const VOCABULARY_JSON: &str = include_str!("../schema/vocabulary.json");
@@ -155,6 +155,17 @@ pub struct Vocabulary {
     pub mapping: Vec<Mapping>,
     /// Labels of the CAMEO codes used.
     pub cameo_labels: BTreeMap<String, String>,
+    /// Stances and mapping entries by name, made on first use.
+    #[serde(skip)]
+    lookup: OnceLock<Lookup>,
+}
+
+/// Where each stance, and each stance's mapping entries, sit in a [`Vocabulary`].
+#[derive(Debug, Clone, Default)]
+struct Lookup {
+    stances: HashMap<String, usize>,
+    /// By stance: the entry of each predicate, and the `*` fallback.
+    mapping: HashMap<String, (HashMap<String, usize>, Option<usize>)>,
 }
 
 static VOCAB: LazyLock<Vocabulary> = LazyLock::new(|| {
@@ -167,9 +178,30 @@ impl Vocabulary {
         &VOCAB
     }
 
+    fn lookup(&self) -> &Lookup {
+        self.lookup.get_or_init(|| {
+            let mut l = Lookup::default();
+            for (i, s) in self.stances.iter().enumerate() {
+                l.stances.entry(s.id.clone()).or_insert(i);
+            }
+            for (i, m) in self.mapping.iter().enumerate() {
+                let (pairs, fallback) = l.mapping.entry(m.stance.clone()).or_default();
+                match m.predicate.as_str() {
+                    "*" => {
+                        fallback.get_or_insert(i);
+                    }
+                    p => {
+                        pairs.entry(p.to_string()).or_insert(i);
+                    }
+                }
+            }
+            l
+        })
+    }
+
     /// A stance by id.
     pub fn stance(&self, id: &str) -> Option<&StanceDef> {
-        self.stances.iter().find(|s| s.id == id)
+        self.lookup().stances.get(id).map(|i| &self.stances[*i])
     }
 
     /// The modality of a stance; a stance the vocabulary does not know (none
@@ -238,14 +270,11 @@ impl Vocabulary {
 
     /// The nearest CAMEO mapping of a pair.
     pub fn mapping(&self, stance: &str, predicate: &str) -> Option<&Mapping> {
-        self.mapping
-            .iter()
-            .find(|m| m.stance == stance && m.predicate == predicate)
-            .or_else(|| {
-                self.mapping
-                    .iter()
-                    .find(|m| m.stance == stance && m.predicate == "*")
-            })
+        let (pairs, fallback) = self.lookup().mapping.get(stance)?;
+        pairs
+            .get(predicate)
+            .or(fallback.as_ref())
+            .map(|i| &self.mapping[*i])
     }
 }
 

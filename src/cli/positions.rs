@@ -9,7 +9,7 @@ use demarche::json::view;
 use demarche::projection::{self, Change, Position, Query};
 use demarche::vocab::{Actors, Modality, Vocabulary};
 use serde_json::{json, Value};
-use std::io::{self, Write};
+use std::io::Write;
 
 /// Whether a position belongs to a named view: `withdrawal` (the normative and
 /// commissive positions on withdrawal), `presence` (the epistemic positions on
@@ -244,9 +244,14 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
         ledger.positions(&query)?
     };
     if a.out.json {
+        // Each line is made in memory and written whole: cheaper than many
+        // small writes through the output's buffer.
+        let mut line = Vec::with_capacity(512);
         for p in ps.iter().filter(|p| in_view(p, a.view.as_deref())) {
-            serde_json::to_writer(&mut *out, &position_out(p)).map_err(io::Error::from)?;
-            out.write_all(b"\n")?;
+            line.clear();
+            view::write_position_json(p, &mut line);
+            line.push(b'\n');
+            out.write_all(&line)?;
         }
     } else {
         if ps.is_empty() {

@@ -305,6 +305,76 @@ impl Serialize for PositionJson<'_> {
     }
 }
 
+/// Writes a position as one JSON object, the bytes [`PositionJson`] gives,
+/// straight into `out`: for printing many (every position of a large ledger).
+pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            serde_json::to_writer(&mut *out, s).expect("a string serialises");
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        }
+    }
+    fn opt(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => text(out, s),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    fn num(out: &mut Vec<u8>, n: u64) {
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+    let k = &p.key;
+    out.extend_from_slice(b"{\"party\":");
+    text(out, &k.party);
+    out.extend_from_slice(b",\"stance\":");
+    text(out, &p.stance);
+    out.extend_from_slice(b",\"stance_kind\":");
+    text(out, stance_kind(&p.stance));
+    out.extend_from_slice(b",\"modality\":");
+    text(out, k.modality.as_str());
+    out.extend_from_slice(b",\"hedge\":");
+    opt(out, p.hedge.as_deref());
+    out.extend_from_slice(b",\"predicate\":");
+    text(out, &k.predicate);
+    out.extend_from_slice(b",\"subject\":");
+    opt(out, k.subject.as_deref());
+    out.extend_from_slice(b",\"location\":");
+    opt(out, k.location.as_deref());
+    out.extend_from_slice(b",\"qualifier\":");
+    opt(out, k.qualifier.as_deref());
+    out.extend_from_slice(b",\"document\":");
+    opt(out, k.document.as_deref());
+    out.extend_from_slice(b",\"said_on\":");
+    text(out, &format_said_on(&p.said_on));
+    out.extend_from_slice(b",\"seq\":");
+    num(out, p.seq);
+    out.extend_from_slice(b",\"statements\":[");
+    for (i, s) in p.statements.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        num(out, *s);
+    }
+    out.extend_from_slice(b"],\"cameo\":");
+    let cameo = Vocabulary::builtin().mapping(&p.stance, &k.predicate);
+    opt(out, cameo.map(|m| m.cameo.as_str()));
+    out.extend_from_slice(b",\"condition\":");
+    opt(out, p.terms.condition.as_deref());
+    out.extend_from_slice(b",\"deadline\":");
+    opt(out, p.terms.deadline.map(|d| d.to_string()).as_deref());
+    out.extend_from_slice(b",\"joint_with\":[");
+    for (i, j) in p.terms.joint_with.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        text(out, j);
+    }
+    out.extend_from_slice(b"]}");
+}
+
 fn object(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,
@@ -326,4 +396,87 @@ pub fn recorded_json(r: &Recorded) -> Value {
         payload_len: false,
     })
     .expect("events serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{SaidOn, TimeOfDay};
+    use crate::projection::{PositionKey, Terms};
+    use crate::vocab::Modality;
+
+    fn position(text: &str, time: Option<TimeOfDay>, terms: Terms) -> Position {
+        Position {
+            key: PositionKey {
+                party: "USA".into(),
+                predicate: "withdrawal".into(),
+                subject: Some(text.into()),
+                location: None,
+                qualifier: Some("mercenaries".into()),
+                document: Some(format!("S/RES/{text}")),
+                modality: Modality::Commissive,
+            },
+            stance: "calls-for".into(),
+            hedge: Some(text.into()),
+            said_on: SaidOn {
+                date: jiff::civil::date(2021, 1, 28),
+                time,
+            },
+            seq: 12_345_678_901,
+            statements: vec![1, 20, 12_345_678_901],
+            terms,
+        }
+    }
+
+    #[test]
+    fn a_position_written_directly_is_the_json_its_serialisation_gives() {
+        let times = [
+            None,
+            Some(TimeOfDay {
+                seconds: 3_723,
+                offset_minutes: Some(-330),
+            }),
+            Some(TimeOfDay {
+                seconds: 0,
+                offset_minutes: None,
+            }),
+        ];
+        let texts = [
+            "RUS",
+            "say \"no\"",
+            "tab\there\\back",
+            "\u{1}\u{1f}é\u{2028}",
+            "",
+        ];
+        for time in times {
+            for text in texts {
+                for terms in [
+                    Terms::default(),
+                    Terms {
+                        condition: Some(format!("if {text}")),
+                        deadline: Some(jiff::civil::date(2030, 12, 31)),
+                        joint_with: vec!["FRA".into(), text.into()],
+                    },
+                ] {
+                    let p = position(text, time, terms);
+                    let mut direct = Vec::new();
+                    write_position_json(&p, &mut direct);
+                    let serialised = serde_json::to_vec(&PositionJson(&p)).expect("serialises");
+                    assert_eq!(
+                        String::from_utf8(direct).expect("utf-8"),
+                        String::from_utf8(serialised).expect("utf-8")
+                    );
+                }
+            }
+        }
+        let mut p = position("RUS", None, Terms::default());
+        (p.hedge, p.key.subject, p.key.qualifier, p.key.document) = (None, None, None, None);
+        p.stance = "no-such-stance".into();
+        let mut direct = Vec::new();
+        write_position_json(&p, &mut direct);
+        assert_eq!(
+            direct,
+            serde_json::to_vec(&PositionJson(&p)).expect("serialises")
+        );
+    }
 }

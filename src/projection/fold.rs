@@ -62,7 +62,7 @@ impl Names {
 /// A position's key as numbers: party, predicate, subject, location,
 /// qualifier, document (the optional ones `0` for none, else number + 1), and
 /// the modality's index.
-type Key = [u32; 7];
+pub(crate) type Key = [u32; 7];
 
 /// What one position holds while folding.
 #[derive(Debug)]
@@ -188,6 +188,19 @@ impl<'q> Fold<'q> {
             self.names.opt(document),
             modality.index() as u32,
         ];
+        self.slot_of_key(key)
+    }
+
+    /// The number of a string in this fold (for [`Fold::slot_of_key`] and
+    /// [`Fold::put_id`]).
+    pub(crate) fn name_id(&mut self, s: &str) -> u32 {
+        self.names.id(s)
+    }
+
+    /// The slot of a position whose key is given as numbers from
+    /// [`Fold::name_id`] (optional parts `0` for none, else number + 1), and
+    /// its modality's index; created when new.
+    pub(crate) fn slot_of_key(&mut self, key: Key) -> usize {
         let hash = FxBuildHasher.hash_one(key);
         let keys = &self.keys;
         let next = self.slots.len() as u32;
@@ -248,6 +261,23 @@ impl<'q> Fold<'q> {
             return;
         }
         let hedge = self.names.opt(hedge);
+        self.put_id(i, seq, said_on, stance, hedge, terms);
+    }
+
+    /// [`Fold::put`] with the hedge as `0` for none, else its number from
+    /// [`Fold::name_id`] + 1.
+    pub(crate) fn put_id(
+        &mut self,
+        i: usize,
+        seq: Seq,
+        said_on: SaidOn,
+        stance: u16,
+        hedge: u32,
+        terms: Option<Terms>,
+    ) {
+        if self.too_late(&said_on) {
+            return;
+        }
         let slot = &mut self.slots[i];
         let at = (said_on, seq);
         if at >= slot.winner {
@@ -419,7 +449,8 @@ impl<'q> Fold<'q> {
             .filter(|(_, s)| shown(s))
             .map(|(i, _)| (ranked(&keys[i]), i as u32))
             .collect();
-        order.sort_unstable();
+        // Nearly sorted when the slots came from a snapshot: a stable sort finds the runs.
+        order.sort();
         let owned = |i: u32| names.get_opt(i).map(str::to_string);
         let mut out = Vec::with_capacity(order.len());
         for (_, i) in order {

@@ -423,6 +423,15 @@ impl Snapshot {
             .any(|p| first <= p.as_str() && p.as_str() <= last)
     }
 
+    /// The fold's number + 1 of string `i` - 1 of this snapshot (`0` for
+    /// `0`: none), remembered in `cache`.
+    fn name_in(&self, fold: &mut Fold<'_>, cache: &mut [Option<u32>], i: u32) -> u32 {
+        match i.checked_sub(1) {
+            None => 0,
+            Some(i) => *cache[i as usize].get_or_insert_with(|| fold.name_id(self.str_of(i))) + 1,
+        }
+    }
+
     /// Replays the stored facts into a fold: the standing statements it holds
     /// (corrected ones are folded from their corrections, by the caller).
     /// Chunks that cannot hold a party the query's filter asks for are not read.
@@ -435,8 +444,10 @@ impl Snapshot {
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     ) -> Result<(), FormatError> {
         let parties = fold.parties();
-        // The fold's number and modality of each stance string, once met.
+        // The fold's number and modality of each stance string, and the fold's
+        // number of each string, once met.
         let mut stances: Vec<Option<(u16, Modality)>> = vec![None; self.strings.len()];
+        let mut names: Vec<Option<u32>> = vec![None; self.strings.len()];
         for i in 0..self.chunks.len() {
             if parties.as_ref().is_some_and(|p| !self.may_hold(i, p)) {
                 continue;
@@ -453,6 +464,7 @@ impl Snapshot {
                     continue;
                 }
                 let mut slot_of = [usize::MAX; Modality::ALL.len()];
+                let mut key: Option<[u32; 7]> = None;
                 for f in facts.chunks_exact(FACT_LEN) {
                     let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
                     if !fold.is_standing(seq) {
@@ -463,15 +475,20 @@ impl Snapshot {
                         .get_or_insert_with(|| fold.stance_id(self.str_of(stance)));
                     let slot = &mut slot_of[modality.index()];
                     if *slot == usize::MAX {
-                        *slot = fold.slot(
-                            self.str_of(k[0]),
-                            self.str_of(k[1]),
-                            self.opt_str(k[2]),
-                            self.opt_str(k[3]),
-                            self.opt_str(k[4]),
-                            None,
-                            modality,
-                        );
+                        let mut key = *key.get_or_insert_with(|| {
+                            let n = &mut names;
+                            [
+                                self.name_in(fold, n, k[0] + 1) - 1,
+                                self.name_in(fold, n, k[1] + 1) - 1,
+                                self.name_in(fold, n, k[2]),
+                                self.name_in(fold, n, k[3]),
+                                self.name_in(fold, n, k[4]),
+                                0,
+                                0,
+                            ]
+                        });
+                        key[6] = modality.index() as u32;
+                        *slot = fold.slot_of_key(key);
                     }
                     let slot = *slot;
                     let days = i32::from_le_bytes(f[8..12].try_into().expect("4 bytes"));
@@ -483,14 +500,8 @@ impl Snapshot {
                         seconds: secs,
                         offset_minutes: (off != i16::MIN).then_some(off),
                     });
-                    fold.put(
-                        slot,
-                        seq,
-                        SaidOn { date, time },
-                        stance,
-                        self.opt_str(hedge),
-                        None,
-                    );
+                    let hedge = self.name_in(fold, &mut names, hedge);
+                    fold.put_id(slot, seq, SaidOn { date, time }, stance, hedge, None);
                 }
             }
         }
