@@ -388,8 +388,12 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// makes a new ledger from it with every hash identical.
     ///
     /// CSV: one row per (statement, subject) pair of each statement that stands
-    /// (retracted ones left out, corrected ones as corrected), with the CAMEO code and
-    /// PLOVER event of its stance and predicate. For spreadsheets and pandas.
+    /// (retracted ones left out, corrected ones as corrected, `status` says which), with
+    /// the CAMEO code and PLOVER event of its stance and predicate, the speaker and their
+    /// role, and the source's publisher and date. For spreadsheets and pandas: `said_on`
+    /// is a plain date (YYYY-MM-DD) and a time of day is in `said_at`; new columns come
+    /// last. A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is
+    /// written with a leading `'`, so that a spreadsheet never runs it as a formula.
     #[command(after_help = "Examples:
   demarche export -o ledger.jsonl
   demarche verify --export ledger.jsonl
