@@ -32,8 +32,11 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(name = "demarche", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
-    /// Ledger directory (created on first append).
-    #[arg(long, global = true, env = "DEMARCHE_LEDGER", value_name = "PATH")]
+    /// Ledger directory (created on first append) [default: $DEMARCHE_LEDGER, else
+    /// the user's data directory].
+    // The variable is read where the ledger is opened, not by clap, so that a
+    // usage message never shows `--ledger` as given, or as needed, when it is set.
+    #[arg(long, global = true, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
 
     /// Seconds to wait for another process that holds the ledger.

@@ -246,9 +246,37 @@ fn standing_statement(cli: &Cli, of: u64) -> Result<serde_json::Map<String, Valu
     Ok(m)
 }
 
+/// The one event of `append --json -`: standard input, which must hold one
+/// JSON line (blank lines around it are ignored).
+fn stdin_line() -> Result<String> {
+    use std::io::Read;
+    // Twice the longest line the JSON parser takes, so that it names the limit.
+    let limit = 2 * demarche::json::MAX_LINE as u64;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(limit)
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::usage(format!("--json -: cannot read standard input: {e}")))?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    match lines[..] {
+        [line] => Ok(line.trim_end().to_string()),
+        [] => Err(Failure::usage("--json -: standard input holds no event")
+            .hint("pipe one JSON line in, for example `jq -c . event.json | demarche append --json -`")),
+        _ => Err(Failure::usage(format!(
+            "--json -: standard input holds {} lines; append takes one event",
+            lines.len()
+        ))
+        .hint("to append several events at once, all or nothing: `demarche import -`")),
+    }
+}
+
 /// `demarche append`.
 pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
     let event = match (&a.json, a.correct) {
+        (Some(line), _) if line == "-" => {
+            let line = stdin_line()?;
+            json::parse_event(&line).map_err(Failure::rejected)?
+        }
         (Some(line), _) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
         (None, Some(of)) => {
             let base = standing_statement(cli, of)?;

@@ -1377,3 +1377,84 @@ fn a_selected_actor_stands_for_those_that_belong_to_it() {
         .arg(&bundle);
     c.assert().success();
 }
+
+#[test]
+fn suggestions_come_through_synonyms_aliases_and_once_per_actor() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    demarche(dir.path())
+        .args([
+            "append",
+            "--said-on",
+            "2021-02-01",
+            "--party",
+            "USA",
+            "--stance",
+            "urges",
+            "--predicate",
+            "ceasefire",
+            "--location",
+            "LBY",
+            "--quote",
+            "we urge",
+            "--publisher",
+            "AFP",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "close matches: calls-for (\"urges\")",
+        ));
+    assert_eq!(head(dir.path()), before);
+    let out = demarche(dir.path())
+        .args(["positions", "--party", "Turky"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("TUR (Turkey)"), "{err}");
+    assert_eq!(err.matches("TUR").count(), 1, "{err}");
+    demarche(dir.path())
+        .args(["positions", "--party", "OTAN"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "NATO (North Atlantic Treaty Organization)",
+        ));
+    demarche(dir.path())
+        .args(["positions", "--party", "Atlantic Aliance"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("NATO (alias Atlantic Alliance)"));
+}
+
+#[test]
+fn append_reads_its_json_line_from_stdin() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    let out = demarche(dir.path())
+        .args(["append", "--json", "-"])
+        .write_stdin(format!("{GOOD}\n"))
+        .assert()
+        .success();
+    let v: Value =
+        serde_json::from_slice(&out.get_output().stdout).expect("the recorded event as JSON");
+    assert_eq!(v["seq"], 11);
+    assert_eq!(v["party"], "FRA");
+    assert_ne!(head(dir.path()), before);
+    // Two events, or none: refused, nothing appended.
+    let after = head(dir.path());
+    demarche(dir.path())
+        .args(["append", "--json", "-"])
+        .write_stdin(format!("{GOOD}\n{GOOD}\n"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds 2 lines"))
+        .stderr(predicate::str::contains("demarche import -"));
+    demarche(dir.path())
+        .args(["append", "--json", "-"])
+        .write_stdin("\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds no event"));
+    assert_eq!(head(dir.path()), after);
+}
