@@ -90,6 +90,18 @@ pub enum ImportFormat {
     Gdelt,
 }
 
+/// How pictures name actors (`--labels`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelsArg {
+    /// The actor's name, cut with an ellipsis where a box is too narrow (the tooltip
+    /// holds it whole).
+    Name,
+    /// The actor's id (RUS, UNSC): short, never cut.
+    Id,
+    /// The actor's name, whole: boxes and lanes grow to hold it.
+    Full,
+}
+
 /// Formats `export` writes.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -212,10 +224,17 @@ pub enum Command {
     /// diamond for assertions and acknowledgements of presence. The caption gives the
     /// as-of date and the ledger head (SIZE:HASH), so a picture can be traced back to the
     /// exact ledger state it shows. Takes the selection of `positions`.
+    ///
+    /// A large selection stays readable: past --max-nodes actors (or three times as many
+    /// arrows), those with the fewest positions are joined into one node each side ("N
+    /// other parties", "N other subjects and places"), their positions into one arrow
+    /// per stance that lists its predicates and says how many positions it stands for,
+    /// and stderr says what was joined. --labels id or full when names are cut.
     #[command(after_help = "Examples:
   demarche graph --as-of 2021-01-29 -o libya.svg
   demarche graph --predicate withdrawal --format dot -o w.dot && dot -Tpng w.dot > w.png
-  demarche graph --party Russia --format json")]
+  demarche graph --party Russia --format json
+  demarche graph --location SYR --max-nodes 20 --labels id -o syria.svg")]
     Graph {
         #[command(flatten)]
         query: QueryArgs,
@@ -227,6 +246,13 @@ pub enum Command {
         /// What to write.
         #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
         format: String,
+        /// How actors are named: name (cut to fit), id, or full (the name whole).
+        #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
+        labels: LabelsArg,
+        /// The most actors drawn (and about three arrows each); the actors with the
+        /// fewest positions are joined (0: no limit).
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        max_nodes: usize,
         /// Write to this file instead of stdout (`-`: stdout). Only a regular
         /// file is written, whole or not at all; a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "FILE")]
@@ -273,6 +299,9 @@ pub enum Command {
         /// What to write (SVG only, for now).
         #[arg(long, value_parser = ["svg"], default_value = "svg")]
         format: String,
+        /// How actors are named: name (cut to fit), id, or full (the name whole).
+        #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
+        labels: LabelsArg,
         /// Write to this file instead of stdout (`-`: stdout). Only a regular
         /// file is written, whole or not at all; a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "FILE")]
