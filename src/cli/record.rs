@@ -247,7 +247,7 @@ fn standing_statement(cli: &Cli, of: u64) -> Result<serde_json::Map<String, Valu
 }
 
 /// The one event of `append --json -`: standard input, which must hold one
-/// JSON line (blank lines around it are ignored).
+/// JSON value (on one line or several).
 fn stdin_line() -> Result<String> {
     use std::io::Read;
     // Twice the longest line the JSON parser takes, so that it names the limit.
@@ -257,17 +257,24 @@ fn stdin_line() -> Result<String> {
         .take(limit)
         .read_to_string(&mut text)
         .map_err(|e| Failure::usage(format!("--json -: cannot read standard input: {e}")))?;
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    match lines[..] {
-        [line] => Ok(line.trim_end().to_string()),
-        [] => Err(Failure::usage("--json -: standard input holds no event")
-            .hint("pipe one JSON line in, for example `jq -c . event.json | demarche append --json -`")),
-        _ => Err(Failure::usage(format!(
-            "--json -: standard input holds {} lines; append takes one event",
-            lines.len()
-        ))
-        .hint("to append several events at once, all or nothing: `demarche import -`")),
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Failure::usage("--json -: standard input holds no event").hint(
+            "pipe one JSON event in, for example `jq -c . event.json | demarche append --json -`",
+        ));
     }
+    // Several JSON values (JSON Lines) are several events: that is `import`.
+    let values = serde_json::Deserializer::from_str(text)
+        .into_iter::<serde::de::IgnoredAny>()
+        .take_while(|v| v.is_ok())
+        .count();
+    if values > 1 {
+        return Err(Failure::usage(format!(
+            "--json -: standard input holds {values} events; append takes one"
+        ))
+        .hint("to append several events at once, all or nothing: `demarche import -`"));
+    }
+    Ok(text.to_string())
 }
 
 /// `demarche append`.
