@@ -91,10 +91,11 @@ pub fn graph(
             let (g, folded) = draw::fold(g, n);
             if folded.positions > 0 {
                 eprintln!(
-                    "{actors} actors are more than --max-nodes {n}: joined {} parties and {} subjects and places with the fewest positions, {} positions drawn as {} arrows",
+                    "{actors} actors are more than --max-nodes {n}: the {} parties and {} subjects or places with the fewest positions are joined, and {} of the {} positions drawn as {} joined arrows",
                     folded.parties,
                     folded.targets,
                     folded.positions,
+                    folded.edges.0,
                     folded.edges.1 - (folded.edges.0 - folded.positions)
                 );
                 eprintln!("hint: narrow the selection (--party, --location, --predicate, --view), or raise --max-nodes (0: no limit)");

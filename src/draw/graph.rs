@@ -252,7 +252,8 @@ fn nodes_of(edges: &[Edge], names: &BTreeMap<String, String>, labels: Labels) ->
 
 /// The graph with at most `max_nodes` actors and, as far as that goes, at
 /// most three rows (positions) per actor: the parties and the subjects or
-/// places with the most positions stay (ties go to the smaller id), the others
+/// places with the most positions stay, half of the room for each side (ties
+/// go to the smaller id), the others
 /// become one node each side, [`OTHER_PARTIES`] and [`OTHER_TARGETS`], and the
 /// positions that touch them are joined into one edge per party, target and
 /// stance, which lists its predicates (predicate `*` when there are several)
@@ -317,25 +318,22 @@ fn fold_keeping(
     ranked: &[((bool, String), usize)],
     room: usize,
 ) -> (Vec<Edge>, usize, usize, usize) {
-    let mut kept: BTreeSet<(bool, &str)> = BTreeSet::new();
-    let mut kept_ids: BTreeSet<&str> = BTreeSet::new();
-    for ((side, id), _) in ranked {
-        if kept_ids.len() >= room && !kept_ids.contains(id.as_str()) {
-            continue;
-        }
-        kept_ids.insert(id);
-        kept.insert((*side, id));
-    }
-    let (mut gone_parties, mut gone_targets) = (BTreeSet::new(), BTreeSet::new());
-    for ((side, id), _) in ranked {
-        if !kept.contains(&(*side, id.as_str())) {
-            if *side {
-                gone_parties.insert(id.as_str());
-            } else {
-                gone_targets.insert(id.as_str());
-            }
-        }
-    }
+    // Half the room for each side, what one side cannot use to the other.
+    let parties: Vec<&str> = ranked
+        .iter()
+        .filter(|((side, _), _)| *side)
+        .map(|((_, id), _)| id.as_str())
+        .collect();
+    let targets: Vec<&str> = ranked
+        .iter()
+        .filter(|((side, _), _)| !*side)
+        .map(|((_, id), _)| id.as_str())
+        .collect();
+    let kt = targets.len().min(room / 2);
+    let kp = parties.len().min(room - kt);
+    let kt = targets.len().min(room - kp);
+    let gone_parties: BTreeSet<&str> = parties[kp..].iter().copied().collect();
+    let gone_targets: BTreeSet<&str> = targets[kt..].iter().copied().collect();
     let mut out: Vec<Edge> = Vec::new();
     let mut positions = 0;
     let mut joined: BTreeMap<(String, Option<String>, String), usize> = BTreeMap::new();

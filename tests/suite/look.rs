@@ -417,7 +417,7 @@ fn a_graph_of_thousands_of_statements_joins_the_least_actors_and_says_so() {
     assert!(h1 < h0 / 2, "{w1}x{h1} drawn, {w0}x{h0} whole");
     assert!(h1 < 2500, "{w1}x{h1}");
     assert!(edges_of(&folded) <= 90, "{} rows", edges_of(&folded));
-    assert!(note.contains("more than --max-nodes 30: joined"), "{note}");
+    assert!(note.contains("more than --max-nodes 30: the "), "{note}");
     assert!(note.contains("hint: narrow the selection"), "{note}");
     // In JSON: at most 30 actors, the joined ones as one node each side, and
     // every position counted once.
