@@ -409,8 +409,18 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
         .as_str()
         .ok_or_else(|| malformed("`checkpoint` must be a string"))?;
     let opened = note::open(signed, std::slice::from_ref(key)).map_err(|e| match e {
-        e @ (NoteError::BadSignature { .. } | NoteError::NoVerifiedSignature) => {
-            invalid(format!("the checkpoint's signature: {e}"))
+        e @ NoteError::BadSignature { .. } => invalid(format!("the checkpoint's signature: {e}")),
+        e @ NoteError::NoVerifiedSignature => {
+            let found = note::signers(signed);
+            let found = match found.is_empty() {
+                true => "no well-formed signature".to_string(),
+                false => format!("signed by {}", found.join(", ")),
+            };
+            invalid(format!(
+                "the checkpoint's signature: {e}: {found}, but the key given is {}+{:08x}",
+                key.name(),
+                key.key_id()
+            ))
         }
         e => malformed(format!("the checkpoint note: {e}")),
     })?;

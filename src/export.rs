@@ -443,8 +443,9 @@ impl ExportChecker {
     }
 }
 
-/// Columns of the CSV export.
-pub const CSV_COLUMNS: [&str; 25] = [
+/// Columns of the CSV export. Columns are only ever appended: scripts find them
+/// by name or by place.
+pub const CSV_COLUMNS: [&str; 30] = [
     "seq",
     "said_on",
     "party",
@@ -470,10 +471,25 @@ pub const CSV_COLUMNS: [&str; 25] = [
     "document",
     "quote_kind",
     "language",
+    "publisher",
+    "published_on",
+    "speaker_role",
+    "status",
+    "said_at",
 ];
 
-/// Quotes a CSV field when it needs it (RFC 4180).
+/// Writes a CSV field: a field that a spreadsheet would read as a formula (one
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is written
+/// with a leading `'`, so that a quote, which is untrusted text, is shown and
+/// never run; then the field is quoted when it needs it (RFC 4180).
 fn csv_field(s: &str, out: &mut String) {
+    let guarded;
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        guarded = format!("'{s}");
+        guarded.as_str()
+    } else {
+        s
+    };
     if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
@@ -496,7 +512,10 @@ pub fn csv_header() -> String {
 /// the correction's seq in `corrected_by`. Corrections, retractions and actor
 /// events themselves have no rows. A statement with no subjects has one row with
 /// an empty `subject`. A joint statement's other parties are in `joint_with`,
-/// separated by spaces.
+/// separated by spaces. `said_on` is the date alone (`YYYY-MM-DD`), so that the
+/// column reads as dates; a time of day, with its offset when one was given,
+/// is in `said_at` (`HH:MM:SS`, `HH:MM:SSZ`, `HH:MM:SS+02:00`). `status` is
+/// `standing` or `corrected`.
 pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     let Some(Event::Statement(original)) = &r.event else {
         return;
@@ -523,7 +542,16 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     } else {
         &s.proposition.subjects
     };
-    let said_on = dates::format_said_on(&s.said_on);
+    let said_on = s.said_on.date.to_string();
+    let said_at = dates::format_said_on(&s.said_on)
+        .split_once('T')
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_default();
+    let status = if corrected_by.is_some() {
+        "corrected"
+    } else {
+        "standing"
+    };
     let recorded_at = dates::format_recorded_at(r.recorded_at);
     let hash = r.hash.to_hex();
     let seq = r.seq.to_string();
@@ -531,6 +559,16 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     let speaker = s.speaker.as_ref().map(|p| p.name.as_str()).unwrap_or("");
     let joint_with = s.joint_with.join(" ");
     let deadline = s.deadline.map(|d| d.to_string()).unwrap_or_default();
+    let published_on = s
+        .source
+        .published_on
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let speaker_role = s
+        .speaker
+        .as_ref()
+        .and_then(|p| p.role.as_deref())
+        .unwrap_or("");
     for subject in subjects {
         let fields: [&str; CSV_COLUMNS.len()] = [
             &seq,
@@ -558,6 +596,11 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
             s.proposition.document.as_deref().unwrap_or(""),
             s.quote_kind.as_str(),
             s.language.as_deref().unwrap_or(""),
+            s.source.publisher.as_deref().unwrap_or(""),
+            &published_on,
+            speaker_role,
+            status,
+            &said_at,
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {

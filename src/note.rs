@@ -547,6 +547,22 @@ fn find_verifier<'a>(
     Ok(found)
 }
 
+/// The signatures a note carries, as `name+keyid` of each well-formed
+/// signature line, none checked: to say who signed a note that no key given
+/// verifies.
+pub fn signers(note: &str) -> Vec<String> {
+    let Some(split) = note.rfind("\n\n") else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = note[split + 2..]
+        .lines()
+        .filter_map(|l| parse_signature_line(l).ok())
+        .map(|(sig, _)| format!("{}+{:08x}", sig.name, sig.key_id))
+        .collect();
+    out.dedup();
+    out
+}
+
 /// Parses a signed note and checks its signatures against `verifiers`.
 ///
 /// A signature is checked when both its key name and key id match a

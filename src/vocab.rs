@@ -74,6 +74,10 @@ pub struct StanceDef {
     pub kind: String,
     /// What the stance is about; it decides which positions it replaces.
     pub modality: Modality,
+    /// Other words for it ("urges" for `calls-for`): never recorded, but an
+    /// unknown stance that is one of them is answered with the stance.
+    #[serde(default)]
+    pub synonyms: Vec<String>,
     /// What it means, with an example.
     pub description: String,
 }
@@ -100,8 +104,24 @@ pub struct PredicateDef {
     /// What a statement on it must name; a statement that lacks it is refused.
     #[serde(default)]
     pub requires: Vec<Requirement>,
+    /// The word before its subjects when it is written out: "of" (withdrawal
+    /// of RUS), "by" (occupation by RUS).
+    #[serde(default = "default_subject_word")]
+    pub subject_word: String,
+    /// The word before its location: "in" (presence in LBY), "from"
+    /// (withdrawal from GEO), "on" (sanctions on IRN).
+    #[serde(default = "default_location_word")]
+    pub location_word: String,
     /// What it means.
     pub description: String,
+}
+
+fn default_subject_word() -> String {
+    "of".to_string()
+}
+
+fn default_location_word() -> String {
+    "in".to_string()
 }
 
 /// A controlled qualifier: what exactly a proposition is about (which forces
@@ -243,15 +263,48 @@ impl Vocabulary {
     /// Checks a stance id.
     ///
     /// # Errors
-    /// [`Unknown`] with the closest stance ids.
+    /// [`Unknown`] with the closest stance ids, found among the ids and their
+    /// synonyms: "urges" gives `calls-for ("urges")`.
     pub fn check_stance(&self, id: &str) -> Result<(), Unknown> {
-        match self.stance(id) {
-            Some(_) => Ok(()),
-            None => Err(Unknown {
-                name: id.to_string(),
-                suggestions: close_matches(id, self.stances.iter().map(|x| x.id.as_str())),
-            }),
+        if self.stance(id).is_some() {
+            return Ok(());
         }
+        let words = self.stances.iter().flat_map(|x| {
+            std::iter::once(x.id.as_str()).chain(x.synonyms.iter().map(String::as_str))
+        });
+        let mut suggestions: Vec<String> = Vec::new();
+        for word in close_matches_all(id, words) {
+            let Some(stance) = self
+                .stances
+                .iter()
+                .find(|x| x.id == word || x.synonyms.contains(&word))
+            else {
+                continue;
+            };
+            let shown = if stance.id == word {
+                stance.id.clone()
+            } else {
+                format!("{} (\"{word}\")", stance.id)
+            };
+            if !suggestions
+                .iter()
+                .any(|s| s.split(' ').next() == Some(stance.id.as_str()))
+            {
+                suggestions.push(shown);
+            }
+        }
+        suggestions.truncate(5);
+        Err(Unknown {
+            name: id.to_string(),
+            suggestions,
+        })
+    }
+
+    /// The words a proposition of `predicate` is written out with: before its
+    /// subjects and before its location ("withdrawal of RUS from GEO").
+    pub fn words(&self, predicate: &str) -> (&str, &str) {
+        self.predicate(predicate)
+            .map_or(("of", "in"), |p| (&p.subject_word, &p.location_word))
     }
 
     /// Checks a predicate id, and gives its definition.
@@ -323,21 +376,38 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// Up to five candidates close to `name`: within a third of its length in edits,
-/// or sharing its start.
+/// or sharing its start, or (for a short name) the same letters in another
+/// order, as acronyms in another language are (OTAN, NATO).
 pub fn close_matches<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut all = close_matches_all(name, candidates);
+    all.truncate(5);
+    all
+}
+
+/// Every candidate close to `name`, best first (see [`close_matches`]).
+fn close_matches_all<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
     let lname = name.to_lowercase();
     let limit = (lname.chars().count() / 3).max(1);
+    let letters = |s: &str| {
+        let mut v: Vec<char> = s.chars().filter(|c| c.is_alphanumeric()).collect();
+        v.sort_unstable();
+        v
+    };
+    let short = (2..=6).contains(&lname.chars().count());
+    let lletters = letters(&lname);
     let mut scored: Vec<(usize, String)> = candidates
         .filter_map(|c| {
             let lc = c.to_lowercase();
             let d = distance(&lname, &lc);
             let prefix = lname.len() >= 2 && (lc.starts_with(&lname) || lname.starts_with(&lc));
-            (d <= limit || prefix).then(|| (d, c.to_string()))
+            let anagram =
+                short && lc.chars().count() == lname.chars().count() && letters(&lc) == lletters;
+            (d <= limit || prefix || anagram).then(|| (d, c.to_string()))
         })
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(5).map(|(_, c)| c).collect()
+    scored.into_iter().map(|(_, c)| c).collect()
 }
 
 /// Whether a string is a well-formed actor id: `^[A-Z][A-Z0-9-]{1,31}$`.
@@ -525,13 +595,31 @@ impl Actors {
                     .values()
                     .flat_map(|a| a.def.aliases.iter().map(String::as_str)),
             );
-        let mut suggestions = close_matches(name, names);
-        // Show each suggestion as `ID (name)` resolved to its actor.
-        for s in &mut suggestions {
-            if let Some(id) = self.by_name.get(&normalise(s)) {
-                if id != s {
-                    *s = format!("{id} ({s})");
-                }
+        // One suggestion per actor, by its best match, shown as `ID (name)`, or
+        // `ID (alias A)` when an alias was the match.
+        let mut seen: Vec<&str> = Vec::new();
+        let mut suggestions = Vec::new();
+        for s in close_matches_all(name, names) {
+            let Some(id) = self.by_name.get(&normalise(&s)) else {
+                continue;
+            };
+            if seen.contains(&id.as_str()) {
+                continue;
+            }
+            seen.push(id);
+            let Some(actor) = self.by_id.get(id) else {
+                continue;
+            };
+            let d = &actor.def;
+            suggestions.push(if d.aliases.contains(&s) {
+                format!("{id} (alias {s})")
+            } else if d.name == *id {
+                id.clone()
+            } else {
+                format!("{id} ({})", d.name)
+            });
+            if suggestions.len() == 5 {
+                break;
             }
         }
         Err(Unknown {
@@ -725,6 +813,37 @@ mod tests {
             );
         }
         assert!(Actors::starter().len() > 190);
+        // A synonym names one stance, and no stance's id.
+        let mut words: Vec<&str> = v.stances.iter().map(|s| s.id.as_str()).collect();
+        for s in &v.stances {
+            for w in &s.synonyms {
+                assert!(!words.contains(&w.as_str()), "{w} names one stance");
+                words.push(w);
+            }
+        }
+    }
+
+    #[test]
+    fn suggestions_come_through_synonyms_aliases_and_once_per_actor() {
+        let v = Vocabulary::builtin();
+        let err = v.check_stance("urges").expect_err("not a stance");
+        assert_eq!(err.suggestions[0], "calls-for (\"urges\")");
+        let actors = Actors::starter();
+        let err = actors.resolve("Turky").expect_err("a typo");
+        let tur = err
+            .suggestions
+            .iter()
+            .filter(|s| s.starts_with("TUR"))
+            .count();
+        assert_eq!(tur, 1, "{:?}", err.suggestions);
+        let err = actors.resolve("OTAN").expect_err("not a name");
+        assert!(
+            err.suggestions.iter().any(|s| s.starts_with("NATO")),
+            "{:?}",
+            err.suggestions
+        );
+        let err = actors.resolve("Atlantic Aliance").expect_err("a typo");
+        assert_eq!(err.suggestions[0], "NATO (alias Atlantic Alliance)");
     }
 
     #[test]

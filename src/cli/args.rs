@@ -32,8 +32,11 @@ Examples:
 #[derive(Parser, Debug)]
 #[command(name = "demarche", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
-    /// Ledger directory (created on first append).
-    #[arg(long, global = true, env = "DEMARCHE_LEDGER", value_name = "PATH")]
+    /// Ledger directory (created on first append) [default: $DEMARCHE_LEDGER, else
+    /// the user's data directory].
+    // The variable is read where the ledger is opened, not by clap, so that a
+    // usage message never shows `--ledger` as given, or as needed, when it is set.
+    #[arg(long, global = true, value_name = "PATH")]
     pub ledger: Option<PathBuf>,
 
     /// Seconds to wait for another process that holds the ledger.
@@ -85,6 +88,18 @@ pub enum ImportFormat {
     Jsonl,
     /// A GDELT 2.0 event export: tab-separated, no header, 61 columns.
     Gdelt,
+}
+
+/// How pictures name actors (`--labels`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelsArg {
+    /// The actor's name, cut with an ellipsis where a box is too narrow (the tooltip
+    /// holds it whole).
+    Name,
+    /// The actor's id (RUS, UNSC): short, never cut.
+    Id,
+    /// The actor's name, whole: boxes and lanes grow to hold it.
+    Full,
 }
 
 /// Formats `export` writes.
@@ -209,10 +224,17 @@ pub enum Command {
     /// diamond for assertions and acknowledgements of presence. The caption gives the
     /// as-of date and the ledger head (SIZE:HASH), so a picture can be traced back to the
     /// exact ledger state it shows. Takes the selection of `positions`.
+    ///
+    /// A large selection stays readable: past --max-nodes actors (or three times as many
+    /// arrows), those with the fewest positions are joined into one node each side ("N
+    /// other parties", "N other subjects and places"), their positions into one arrow
+    /// per stance that lists its predicates and says how many positions it stands for,
+    /// and stderr says what was joined. --labels id or full when names are cut.
     #[command(after_help = "Examples:
   demarche graph --as-of 2021-01-29 -o libya.svg
   demarche graph --predicate withdrawal --format dot -o w.dot && dot -Tpng w.dot > w.png
-  demarche graph --party Russia --format json")]
+  demarche graph --party Russia --format json
+  demarche graph --location SYR --max-nodes 20 --labels id -o syria.svg")]
     Graph {
         #[command(flatten)]
         query: QueryArgs,
@@ -224,6 +246,13 @@ pub enum Command {
         /// What to write.
         #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
         format: String,
+        /// How actors are named: name (cut to fit), id, or full (the name whole).
+        #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
+        labels: LabelsArg,
+        /// The most actors drawn (and about three arrows each); the actors with the
+        /// fewest positions are joined (0: no limit).
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        max_nodes: usize,
         /// Write to this file instead of stdout (`-`: stdout). Only a regular
         /// file is written, whole or not at all; a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "FILE")]
@@ -270,6 +299,9 @@ pub enum Command {
         /// What to write (SVG only, for now).
         #[arg(long, value_parser = ["svg"], default_value = "svg")]
         format: String,
+        /// How actors are named: name (cut to fit), id, or full (the name whole).
+        #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
+        labels: LabelsArg,
         /// Write to this file instead of stdout (`-`: stdout). Only a regular
         /// file is written, whole or not at all; a symbolic link is refused.
         #[arg(short = 'o', long, value_name = "FILE")]
@@ -388,8 +420,12 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// makes a new ledger from it with every hash identical.
     ///
     /// CSV: one row per (statement, subject) pair of each statement that stands
-    /// (retracted ones left out, corrected ones as corrected), with the CAMEO code and
-    /// PLOVER event of its stance and predicate. For spreadsheets and pandas.
+    /// (retracted ones left out, corrected ones as corrected, `status` says which), with
+    /// the CAMEO code and PLOVER event of its stance and predicate, the speaker and their
+    /// role, and the source's publisher and date. For spreadsheets and pandas: `said_on`
+    /// is a plain date (YYYY-MM-DD) and a time of day is in `said_at`; new columns come
+    /// last. A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is
+    /// written with a leading `'`, so that a spreadsheet never runs it as a formula.
     #[command(after_help = "Examples:
   demarche export -o ledger.jsonl
   demarche verify --export ledger.jsonl

@@ -5,6 +5,7 @@ use super::args::{Cli, HistoryArgs, LogArgs, Output};
 use super::failure::{Failure, Result};
 use super::flags::{check_predicate, check_stance, family, parse_date_flag, resolve_flag};
 use super::open::open;
+use super::terminal::{Columns, Row};
 use demarche::dates;
 use demarche::event::{Event, QuoteKind, Recorded, Speaker, Statement};
 use demarche::json::view;
@@ -13,27 +14,46 @@ use std::io::Write;
 
 fn describe(s: &Statement) -> String {
     let p = &s.proposition;
-    let mut d = p.predicate.clone();
-    if let Some(doc) = &p.document {
-        d.push(' ');
-        d.push_str(doc);
-    }
-    if !p.subjects.is_empty() {
-        d.push_str(" of ");
-        d.push_str(&p.subjects.join(", "));
-    }
-    if let Some(q) = &p.qualifier {
-        d.push_str(&format!(" [{q}]"));
-    }
-    if let Some(l) = &p.location {
-        d.push_str(" in ");
-        d.push_str(l);
-    }
+    let mut d = proposition_words(
+        &p.predicate,
+        p.document.as_deref(),
+        &p.subjects.join(", "),
+        p.qualifier.as_deref(),
+        p.location.as_deref(),
+    );
     if let Some(dl) = &s.deadline {
         d.push_str(&format!(" by {dl}"));
     }
     if let Some(c) = &s.condition {
         d.push_str(&format!(" ({c})"));
+    }
+    d
+}
+
+/// A proposition as a reader says it, with the words its predicate takes:
+/// "withdrawal of RUS, TUR [mercenaries] from LBY", "occupation by RUS of GEO",
+/// "sanctions on IRN".
+pub(super) fn proposition_words(
+    predicate: &str,
+    document: Option<&str>,
+    subjects: &str,
+    qualifier: Option<&str>,
+    location: Option<&str>,
+) -> String {
+    let (of, at) = Vocabulary::builtin().words(predicate);
+    let mut d = predicate.to_string();
+    if let Some(doc) = document {
+        d.push(' ');
+        d.push_str(doc);
+    }
+    if !subjects.is_empty() {
+        d.push_str(&format!(" {of} {subjects}"));
+    }
+    if let Some(q) = qualifier {
+        d.push_str(&format!(" [{q}]"));
+    }
+    if let Some(l) = location {
+        d.push_str(&format!(" {at} {l}"));
     }
     d
 }
@@ -93,45 +113,59 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
-fn summary_row(r: &Recorded) -> String {
+/// An event as a row of `log`: a statement's columns, or a line of its own.
+fn summary_row(r: &Recorded, mark: &str) -> Row {
+    let seq = r.seq.to_string();
+    let line = |text: String| Row::Line(seq.clone(), text + mark);
     match &r.event {
-        None => format!("{:>6}  (redacted: payload withheld)", r.seq),
+        None => line("(redacted: payload withheld)".into()),
         Some(e) => match e {
-            Event::Statement(s) => statement_row(r.seq, "", s),
-            Event::Correction(c) => {
-                statement_row(r.seq, &format!("corrects {}: ", c.of), &c.statement)
-            }
-            Event::Retraction(x) => format!("{:>6}  retracts {}: {}", r.seq, x.of, x.reason),
-            Event::Actor(a) => format!("{:>6}  actor {} \"{}\" ({})", r.seq, a.id, a.name, a.kind),
-            Event::Alias(a) => format!("{:>6}  alias \"{}\" for {}", r.seq, a.alias, a.actor),
-            Event::Role(x) => format!(
-                "{:>6}  role {}: {}, for {}, from {}{}",
-                r.seq,
+            Event::Statement(s) => statement_row(r.seq, None, s, mark),
+            Event::Correction(c) => statement_row(r.seq, Some(c.of), &c.statement, mark),
+            Event::Retraction(x) => line(format!("retracts {}: {}", x.of, x.reason)),
+            Event::Actor(a) => line(format!("actor {} \"{}\" ({})", a.id, a.name, a.kind)),
+            Event::Alias(a) => line(format!("alias \"{}\" for {}", a.alias, a.actor)),
+            Event::Role(x) => line(format!(
+                "role {}: {}, for {}, from {}{}",
                 x.actor,
                 x.role,
                 x.of,
                 x.from,
                 x.until.map_or(String::new(), |u| format!(" to {u}"))
-            ),
+            )),
         },
     }
 }
 
-fn statement_row(seq: u64, prefix: &str, s: &Statement) -> String {
-    let stance = match &s.hedge {
+fn statement_row(seq: u64, corrects: Option<u64>, s: &Statement, mark: &str) -> Row {
+    let mut stance = match &s.hedge {
         Some(_) => format!("{} (hedged)", s.stance),
         None => s.stance.clone(),
     };
-    format!(
-        "{:>6}  {}{:<10}  {:<5}  {:<22}  {:<40}  \"{}\"",
-        seq,
-        prefix,
+    if let Some(of) = corrects {
+        stance = format!("corrects {of}: {stance}");
+    }
+    Row::Cells(vec![
+        seq.to_string(),
         dates::format_said_on(&s.said_on),
         parties_text(s),
         stance,
         describe(s),
-        clip(&s.quote, 60)
-    )
+        format!("\"{}\"{mark}", clip(&s.quote, 60)),
+    ])
+}
+
+/// The flags given, as ` (--party USA, --from 2021)`, or nothing.
+pub(super) fn asked_text(flags: &[(&str, Option<&str>)]) -> String {
+    let given: Vec<String> = flags
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("--{k} {v}")))
+        .collect();
+    if given.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", given.join(", "))
+    }
 }
 
 /// The selection flags of the commands that read statements (`log`,
@@ -165,6 +199,22 @@ pub(super) struct Selected {
 }
 
 impl SelectionFlags<'_> {
+    /// What was asked, as the flags were given: ` (--party USA, --from 2021)`,
+    /// or nothing when no flag was.
+    pub(super) fn asked(&self) -> String {
+        asked_text(&[
+            ("party", self.party),
+            ("subject", self.subject),
+            ("location", self.location),
+            ("speaker", self.speaker),
+            ("predicate", self.predicate),
+            ("stance", self.stance),
+            ("search", self.search),
+            ("from", self.from),
+            ("to", self.to),
+        ])
+    }
+
     /// Checks the flags against the vocabulary and resolves their actors.
     pub(super) fn resolve(&self, actors: &Actors) -> Result<Selected> {
         check_predicate(self.predicate)?;
@@ -280,14 +330,12 @@ fn json_with_status(r: &Recorded, status: Status) -> serde_json::Value {
     v
 }
 
-/// The header of the rows [`summary_row`] writes.
-fn log_header(out: &mut impl Write) -> Result<()> {
-    writeln!(
-        out,
-        "{:>6}  {:<10}  {:<5}  {:<22}  {:<40}  quote",
-        "seq", "said on", "party", "stance", "proposition"
-    )?;
-    Ok(())
+/// The table `log` writes, columns aligned to their widest cell.
+fn log_columns() -> Columns {
+    Columns::new(
+        &["seq", "said on", "party", "stance", "proposition", "quote"],
+        &[true],
+    )
 }
 
 /// Events as rows under a header (no header when there are none).
@@ -296,13 +344,12 @@ pub(super) fn log_table<'a>(
     rows: impl Iterator<Item = &'a Recorded>,
 ) -> Result<usize> {
     let mut n = 0;
+    let mut table = log_columns();
     for r in rows {
-        if n == 0 {
-            log_header(out)?;
-        }
-        writeln!(out, "{}", summary_row(r))?;
+        table.push(out, summary_row(r, ""))?;
         n += 1;
     }
+    table.finish(out)?;
     Ok(n)
 }
 
@@ -310,7 +357,7 @@ pub(super) fn log_table<'a>(
 pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let ledger = open(cli, false)?;
     let actors = ledger.actors()?;
-    let sel = SelectionFlags {
+    let flags = SelectionFlags {
         party: a.party.as_deref(),
         subject: a.subject.as_deref(),
         location: a.location.as_deref(),
@@ -320,8 +367,8 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         search: a.search.as_deref(),
         from: a.from.as_deref(),
         to: a.to.as_deref(),
-    }
-    .resolve(actors)?;
+    };
+    let sel = flags.resolve(actors)?;
     if let Some(k) = &a.kind {
         let kinds = [
             "statement",
@@ -354,7 +401,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     };
     let limit = a.limit.unwrap_or(usize::MAX);
     let mut shown = 0usize;
-    let mut header = false;
+    let mut table = log_columns();
     let am = ledger.amendments(None)?;
     for r in ledger.iter(a.since, u64::MAX)? {
         if shown >= limit {
@@ -368,16 +415,13 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         if a.out.json {
             writeln!(out, "{}", json_with_status(&r, status))?;
         } else {
-            if !header {
-                log_header(out)?;
-                header = true;
-            }
-            writeln!(out, "{}{}", summary_row(&r), status_mark(status))?;
+            table.push(out, summary_row(&r, &status_mark(status)))?;
         }
         shown += 1;
     }
+    table.finish(out)?;
     if shown == 0 && !a.out.json {
-        eprintln!("no events match");
+        eprintln!("no events match{}", flags.asked());
     }
     Ok(0)
 }
@@ -587,7 +631,7 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
 pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
     let ledger = open(cli, false)?;
     let actors = ledger.actors()?.clone();
-    let sel = SelectionFlags {
+    let flags = SelectionFlags {
         party: a.party.as_deref(),
         subject: a.subject.as_deref(),
         location: a.location.as_deref(),
@@ -596,8 +640,8 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
         from: a.from.as_deref(),
         to: a.to.as_deref(),
         ..SelectionFlags::default()
-    }
-    .resolve(&actors)?;
+    };
+    let sel = flags.resolve(&actors)?;
     let amendments = ledger.amendments(None)?;
     type Row = (demarche::event::SaidOn, u64, Recorded, Status);
     let mut rows: Vec<Row> = Vec::new();
@@ -616,6 +660,15 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
         }
     }
     rows.sort_by_key(|x| (x.0, x.1));
+    // Dates with a time of day, long ids and joint parties widen their columns.
+    let (mut w_date, mut w_seq, mut w_party) = (10, 5, 0);
+    for (said_on, seq, r, _) in &rows {
+        w_date = w_date.max(dates::format_said_on(said_on).len());
+        w_seq = w_seq.max(seq.to_string().len());
+        if let Some(Event::Statement(s)) = &r.event {
+            w_party = w_party.max(parties_text(s).chars().count());
+        }
+    }
     for (_, seq, r, status) in &rows {
         if a.out.json {
             writeln!(out, "{}", json_with_status(r, *status))?;
@@ -630,7 +683,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
             };
             writeln!(
                 out,
-                "{}  seq {:<5} {} {} {}{note}",
+                "{:<w_date$}  seq {:<w_seq$} {:<w_party$} {} {}{note}",
                 dates::format_said_on(&s.said_on),
                 seq,
                 parties_text(s),
@@ -662,7 +715,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
         }
     }
     if rows.is_empty() && !a.out.json {
-        eprintln!("no statements match");
+        eprintln!("no statements match{}", flags.asked());
     }
     Ok(0)
 }

@@ -195,6 +195,8 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             query,
             view,
             format,
+            labels,
+            max_nodes,
             output,
             force,
         } => pictures::graph(
@@ -202,8 +204,12 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             query,
             view.as_deref(),
             format,
-            output.as_deref(),
-            *force,
+            &pictures::Look {
+                labels: *labels,
+                max_nodes: *max_nodes,
+                output: output.as_deref(),
+                force: *force,
+            },
             &mut out,
         ),
         Command::Timeline {
@@ -216,6 +222,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             to,
             as_of,
             lanes,
+            labels,
             output,
             force,
             ..
@@ -232,8 +239,12 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
                 ..events::SelectionFlags::default()
             },
             lanes,
-            output.as_deref(),
-            *force,
+            &pictures::Look {
+                labels: *labels,
+                max_nodes: 0,
+                output: output.as_deref(),
+                force: *force,
+            },
             &mut out,
         ),
         Command::CheckEvidence {

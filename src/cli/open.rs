@@ -15,6 +15,9 @@ pub(super) fn ledger_path(cli: &Cli) -> Result<PathBuf> {
     if let Some(p) = &cli.ledger {
         return Ok(p.clone());
     }
+    if let Some(p) = std::env::var_os("DEMARCHE_LEDGER").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
     dirs::data_dir()
         .map(|d| d.join("demarche").join("ledger"))
         .ok_or_else(|| {

@@ -1,11 +1,11 @@
 //! `graph` and `timeline`: positions and statements drawn.
 
-use super::args::{Cli, QueryArgs};
+use super::args::{Cli, LabelsArg, QueryArgs};
 use super::failure::Result;
 use super::flags::query_from;
 use super::open::{open, open_query};
 use super::output::Sink;
-use demarche::draw::{self, Caption, Lanes};
+use demarche::draw::{self, Caption, Labels, Lanes};
 use demarche::event::{Event, Recorded};
 use std::io::Write;
 use std::path::Path;
@@ -31,14 +31,35 @@ fn write(output: Option<&Path>, force: bool, out: &mut impl Write, text: &str) -
     Ok(())
 }
 
+/// How a picture is drawn and where it goes.
+pub struct Look<'a> {
+    /// How actors are named.
+    pub labels: LabelsArg,
+    /// The most actors a graph draws (0: no limit).
+    pub max_nodes: usize,
+    /// The file to write (`None`: stdout).
+    pub output: Option<&'a Path>,
+    /// Overwrite the file.
+    pub force: bool,
+}
+
+impl Look<'_> {
+    fn labels(&self) -> Labels {
+        match self.labels {
+            LabelsArg::Name => Labels::Name,
+            LabelsArg::Id => Labels::Id,
+            LabelsArg::Full => Labels::Full,
+        }
+    }
+}
+
 /// `demarche graph`.
 pub fn graph(
     cli: &Cli,
     q: &QueryArgs,
     view: Option<&str>,
     format: &str,
-    output: Option<&Path>,
-    force: bool,
+    look: &Look<'_>,
     out: &mut impl Write,
 ) -> Result<u8> {
     let mut ledger = open_query(cli)?;
@@ -62,13 +83,32 @@ pub fn graph(
             ("view", &view.map(str::to_string)),
         ]),
     };
-    let g = draw::graph(&positions, ledger.actors()?, &caption);
+    let g = draw::graph_with(&positions, ledger.actors()?, &caption, look.labels());
+    let g = match look.max_nodes {
+        0 => g,
+        n => {
+            let actors = g.nodes.len();
+            let (g, folded) = draw::fold(g, n);
+            if folded.positions > 0 {
+                eprintln!(
+                    "{actors} actors are more than --max-nodes {n}: the {} parties and {} subjects or places with the fewest positions are joined, and {} of the {} positions drawn as {} joined arrows",
+                    folded.parties,
+                    folded.targets,
+                    folded.positions,
+                    folded.edges.0,
+                    folded.edges.1 - (folded.edges.0 - folded.positions)
+                );
+                eprintln!("hint: narrow the selection (--party, --location, --predicate, --view), or raise --max-nodes (0: no limit)");
+            }
+            g
+        }
+    };
     let text = match format {
         "dot" => draw::graph_dot(&g),
         "json" => format!("{}\n", draw::graph_json(&g)),
         _ => draw::graph_svg(&g),
     };
-    write(output, force, out, &text)?;
+    write(look.output, look.force, out, &text)?;
     Ok(0)
 }
 
@@ -77,8 +117,7 @@ pub fn timeline(
     cli: &Cli,
     flags: &super::events::SelectionFlags<'_>,
     lanes: &str,
-    output: Option<&Path>,
-    force: bool,
+    look: &Look<'_>,
     out: &mut impl Write,
 ) -> Result<u8> {
     let ledger = open(cli, false)?;
@@ -138,7 +177,15 @@ pub fn timeline(
     } else {
         Lanes::ByParty
     };
-    let svg = draw::timeline_svg(&events, lanes, sel.from, sel.to, &actors, &caption);
-    write(output, force, out, &svg)?;
+    let svg = draw::timeline_svg_with(
+        &events,
+        lanes,
+        sel.from,
+        sel.to,
+        &actors,
+        &caption,
+        look.labels(),
+    );
+    write(look.output, look.force, out, &svg)?;
     Ok(0)
 }

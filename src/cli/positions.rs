@@ -1,9 +1,11 @@
 //! `positions` and `diff`: positions as tables, as named views and as JSON.
 
-use super::args::{Cli, DiffArgs, PositionsArgs};
+use super::args::{Cli, DiffArgs, PositionsArgs, Selection};
+use super::events::{asked_text, proposition_words};
 use super::failure::{Failure, Result};
 use super::flags::{filter_from, parse_date_flag, parse_known_at, query_from};
 use super::open::open_query;
+use super::terminal::{align, Columns, Row};
 use demarche::dates;
 use demarche::json::view;
 use demarche::projection::{self, Change, Position, Query};
@@ -34,23 +36,13 @@ fn position_json(p: &Position) -> Value {
 }
 
 fn proposition_text(p: &Position) -> String {
-    let mut d = p.key.predicate.clone();
-    if let Some(doc) = &p.key.document {
-        d.push(' ');
-        d.push_str(doc);
-    }
-    if let Some(s) = &p.key.subject {
-        d.push_str(" of ");
-        d.push_str(s);
-    }
-    if let Some(q) = &p.key.qualifier {
-        d.push_str(&format!(" [{q}]"));
-    }
-    if let Some(l) = &p.key.location {
-        d.push_str(" in ");
-        d.push_str(l);
-    }
-    d
+    proposition_words(
+        &p.key.predicate,
+        p.key.document.as_deref(),
+        p.key.subject.as_deref().unwrap_or(""),
+        p.key.qualifier.as_deref(),
+        p.key.location.as_deref(),
+    )
 }
 
 /// What the statement that set a position said besides its stance: `  by
@@ -107,6 +99,8 @@ pub(super) fn print_positions(
     view: Option<&str>,
     actors: &Actors,
 ) -> Result<()> {
+    let since = |p: &Position| format!("since {}", dates::format_said_on(&p.said_on));
+    let seqs = |p: &Position| format!("(seq {}){}", seqs_text(&p.statements), terms_text(p));
     match view {
         Some("withdrawal") => {
             writeln!(out, "Who demands withdrawal from whom")?;
@@ -123,7 +117,27 @@ pub(super) fn print_positions(
                     .or_default()
                     .push(p);
             }
-            for ((subject, location), list) in by_subject {
+            // One set of columns for every group, so that they line up.
+            let rows: Vec<Vec<String>> = by_subject
+                .values()
+                .flatten()
+                .map(|p| {
+                    let kind = if projection::stance_kind(&p.stance) == "demand" {
+                        "DEMAND"
+                    } else {
+                        "call"
+                    };
+                    vec![
+                        p.key.party.clone(),
+                        stance_text(p),
+                        format!("{kind}{}", qualifier_text(p)),
+                        since(p),
+                        seqs(p),
+                    ]
+                })
+                .collect();
+            let mut lines = align(&rows, "  ").into_iter();
+            for ((subject, location), list) in &by_subject {
                 let who = subject
                     .as_deref()
                     .map_or("(no subject)".to_string(), |s| actor_name(actors, s));
@@ -131,50 +145,31 @@ pub(super) fn print_positions(
                     format!(" to leave {}", actor_name(actors, l))
                 });
                 writeln!(out, "\n{who}, asked{from}:")?;
-                for p in list {
-                    let kind = if projection::stance_kind(&p.stance) == "demand" {
-                        "DEMAND"
-                    } else {
-                        "call"
-                    };
-                    let q = qualifier_text(p);
-                    writeln!(
-                        out,
-                        "  {:<6} {:<10} {:<6}{q}  since {}  (seq {}){}",
-                        p.key.party,
-                        stance_text(p),
-                        kind,
-                        dates::format_said_on(&p.said_on),
-                        seqs_text(&p.statements),
-                        terms_text(p)
-                    )?;
+                for line in lines.by_ref().take(list.len()) {
+                    writeln!(out, "{line}")?;
                 }
             }
             // What the parties themselves say they will (or will not) do: a
             // commitment stands beside the demands, it does not answer them.
-            let commitments: Vec<&Position> = ps
+            let commitments: Vec<Vec<String>> = ps
                 .iter()
                 .filter(|p| {
                     p.key.predicate == "withdrawal" && p.key.modality == Modality::Commissive
                 })
-                .collect();
-            if !commitments.is_empty() {
-                writeln!(
-                    out,
-                    "
-Who says it will withdraw, or will not"
-                )?;
-                for p in commitments {
-                    writeln!(
-                        out,
-                        "  {:<6} {:<10} {}  since {}  (seq {}){}",
-                        p.key.party,
+                .map(|p| {
+                    vec![
+                        p.key.party.clone(),
                         stance_text(p),
                         proposition_text(p),
-                        dates::format_said_on(&p.said_on),
-                        seqs_text(&p.statements),
-                        terms_text(p)
-                    )?;
+                        since(p),
+                        seqs(p),
+                    ]
+                })
+                .collect();
+            if !commitments.is_empty() {
+                writeln!(out, "\nWho says it will withdraw, or will not")?;
+                for line in align(&commitments, "  ") {
+                    writeln!(out, "{line}")?;
                 }
             }
         }
@@ -191,47 +186,64 @@ Who says it will withdraw, or will not"
             {
                 by_place.entry(p.key.location.clone()).or_default().push(p);
             }
-            for (place, list) in by_place {
+            let rows: Vec<Vec<String>> = by_place
+                .values()
+                .flatten()
+                .map(|p| {
+                    let what = p.key.subject.as_deref().unwrap_or("(unnamed)");
+                    vec![
+                        p.key.party.clone(),
+                        format!("{} presence of {what}{}", stance_text(p), qualifier_text(p)),
+                        since(p),
+                        seqs(p),
+                    ]
+                })
+                .collect();
+            let mut lines = align(&rows, "  ").into_iter();
+            for (place, list) in &by_place {
                 let place = place
                     .as_deref()
                     .map_or("(no place)".to_string(), |l| actor_name(actors, l));
                 writeln!(out, "\nin {place}:")?;
-                for p in list {
-                    let what = p.key.subject.as_deref().unwrap_or("(unnamed)");
-                    let q = qualifier_text(p);
-                    writeln!(
-                        out,
-                        "  {:<6} {} presence of {what}{q}  since {}  (seq {}){}",
-                        p.key.party,
-                        stance_text(p),
-                        dates::format_said_on(&p.said_on),
-                        seqs_text(&p.statements),
-                        terms_text(p)
-                    )?;
+                for line in lines.by_ref().take(list.len()) {
+                    writeln!(out, "{line}")?;
                 }
             }
         }
         _ => {
-            writeln!(
-                out,
-                "{:<6}  {:<40}  {:<48}  {:<10}  statements",
-                "party", "stance", "proposition", "since"
-            )?;
+            let mut table = Columns::new(
+                &["party", "stance", "proposition", "since", "statements"],
+                &[],
+            );
             for p in ps {
-                writeln!(
+                table.push(
                     out,
-                    "{:<6}  {:<40}  {:<48}  {:<10}  {}{}",
-                    p.key.party,
-                    stance_text(p),
-                    proposition_text(p),
-                    dates::format_said_on(&p.said_on),
-                    seqs_text(&p.statements),
-                    terms_text(p)
+                    Row::Cells(vec![
+                        p.key.party.clone(),
+                        stance_text(p),
+                        proposition_text(p),
+                        dates::format_said_on(&p.said_on),
+                        format!("{}{}", seqs_text(&p.statements), terms_text(p)),
+                    ]),
                 )?;
             }
+            table.finish(out)?;
         }
     }
     Ok(())
+}
+
+/// What a positions question asked, as its flags were given.
+fn query_asked(as_of: Option<&str>, known_at: Option<&str>, s: &Selection) -> String {
+    asked_text(&[
+        ("as-of", as_of),
+        ("known-at", known_at),
+        ("party", s.party.as_deref()),
+        ("stance", s.stance.as_deref()),
+        ("predicate", s.predicate.as_deref()),
+        ("subject", s.subject.as_deref()),
+        ("location", s.location.as_deref()),
+    ])
 }
 
 /// `demarche positions`.
@@ -254,8 +266,16 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
             out.write_all(&line)?;
         }
     } else {
-        if ps.is_empty() {
-            eprintln!("no positions match");
+        if !ps.iter().any(|p| in_view(p, a.view.as_deref())) {
+            let q = &a.query;
+            let mut asked = query_asked(q.as_of.as_deref(), q.known_at.as_deref(), &q.selection);
+            if let Some(v) = &a.view {
+                asked = match asked.strip_prefix(" (") {
+                    Some(rest) => format!(" (--view {v}, {rest}"),
+                    None => format!(" (--view {v})"),
+                };
+            }
+            eprintln!("no positions match{asked}");
             return Ok(0);
         }
         print_positions(out, &ps, a.view.as_deref(), ledger.actors()?)?;
@@ -279,6 +299,7 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
         filter: filter.clone(),
     };
     let changes = projection::diff(ledger.positions(&at(from))?, ledger.positions(&at(to))?);
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for c in &changes {
         if a.out.json {
             let v = match c {
@@ -291,40 +312,47 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
                 }),
             };
             writeln!(out, "{v}")?;
-        } else {
-            match c {
-                Change::Appeared(p) => writeln!(
-                    out,
-                    "+ {:<6} {} {}  (since {}){}",
-                    p.key.party,
+            continue;
+        }
+        rows.push(match c {
+            Change::Appeared(p) => vec![
+                format!("+ {}", p.key.party),
+                format!(
+                    "{} {}  (since {}){}",
                     stance_text(p),
                     proposition_text(p),
                     dates::format_said_on(&p.said_on),
                     terms_text(p)
-                )?,
-                Change::Ended(p) => writeln!(
-                    out,
-                    "- {:<6} {} {}",
-                    p.key.party,
-                    stance_text(p),
-                    proposition_text(p)
-                )?,
-                Change::Changed { from, to } => writeln!(
-                    out,
-                    "~ {:<6} {}: {}{} -> {}  (since {}){}",
-                    to.key.party,
+                ),
+            ],
+            Change::Ended(p) => vec![
+                format!("- {}", p.key.party),
+                format!("{} {}", stance_text(p), proposition_text(p)),
+            ],
+            Change::Changed { from, to } => vec![
+                format!("~ {}", to.key.party),
+                format!(
+                    "{}: {}{} -> {}  (since {}){}",
                     proposition_text(to),
                     stance_text(from),
                     terms_text(from),
                     stance_text(to),
                     dates::format_said_on(&to.said_on),
                     terms_text(to)
-                )?,
-            }
-        }
+                ),
+            ],
+        });
+    }
+    for line in align(&rows, "") {
+        writeln!(out, "{line}")?;
     }
     if changes.is_empty() && !a.out.json {
-        eprintln!("no position changed between {} and {}", a.from, a.to);
+        eprintln!(
+            "no position changed between {} and {}{}",
+            a.from,
+            a.to,
+            query_asked(None, a.known_at.as_deref(), &a.selection)
+        );
     }
     Ok(0)
 }

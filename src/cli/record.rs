@@ -246,9 +246,44 @@ fn standing_statement(cli: &Cli, of: u64) -> Result<serde_json::Map<String, Valu
     Ok(m)
 }
 
+/// The one event of `append --json -`: standard input, which must hold one
+/// JSON value (on one line or several).
+fn stdin_line() -> Result<String> {
+    use std::io::Read;
+    // Twice the longest line the JSON parser takes, so that it names the limit.
+    let limit = 2 * demarche::json::MAX_LINE as u64;
+    let mut text = String::new();
+    std::io::stdin()
+        .take(limit)
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::usage(format!("--json -: cannot read standard input: {e}")))?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Failure::usage("--json -: standard input holds no event").hint(
+            "pipe one JSON event in, for example `jq -c . event.json | demarche append --json -`",
+        ));
+    }
+    // Several JSON values (JSON Lines) are several events: that is `import`.
+    let values = serde_json::Deserializer::from_str(text)
+        .into_iter::<serde::de::IgnoredAny>()
+        .take_while(|v| v.is_ok())
+        .count();
+    if values > 1 {
+        return Err(Failure::usage(format!(
+            "--json -: standard input holds {values} events; append takes one"
+        ))
+        .hint("to append several events at once, all or nothing: `demarche import -`"));
+    }
+    Ok(text.to_string())
+}
+
 /// `demarche append`.
 pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
     let event = match (&a.json, a.correct) {
+        (Some(line), _) if line == "-" => {
+            let line = stdin_line()?;
+            json::parse_event(&line).map_err(Failure::rejected)?
+        }
         (Some(line), _) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
         (None, Some(of)) => {
             let base = standing_statement(cli, of)?;

@@ -100,3 +100,139 @@ impl<W: Write> Drop for FitLines<'_, W> {
         let _ = self.flush();
     }
 }
+
+/// A row of a [`Columns`] table: cells, or a line of its own (an event that
+/// is no statement) after the first cell.
+pub(super) enum Row {
+    /// One text per column; the last is not padded.
+    Cells(Vec<String>),
+    /// The first column's cell, then free text.
+    Line(String, String),
+}
+
+/// Rows written with their columns aligned to the widest cell. Rows are held
+/// until [`Columns::HOLD`] have come, and the widths taken from them; a wider
+/// cell later widens its column from there on, so a long listing streams.
+pub(super) struct Columns {
+    header: Vec<String>,
+    /// Columns aligned to the right (numbers).
+    right: Vec<bool>,
+    widths: Vec<usize>,
+    held: Vec<Row>,
+    streaming: bool,
+}
+
+impl Columns {
+    /// Rows held back to measure the columns before the first is written.
+    const HOLD: usize = 1000;
+
+    /// A table under `header`; `right` marks the columns aligned right.
+    pub(super) fn new(header: &[&str], right: &[bool]) -> Self {
+        Columns {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            right: right.to_vec(),
+            widths: header.iter().map(|h| h.chars().count()).collect(),
+            held: Vec::new(),
+            streaming: false,
+        }
+    }
+
+    fn measure(&mut self, row: &Row) {
+        let cells: &[String] = match row {
+            Row::Cells(c) => c,
+            Row::Line(first, _) => std::slice::from_ref(first),
+        };
+        let last = self.widths.len().saturating_sub(1);
+        for (i, c) in cells.iter().enumerate().take(last) {
+            self.widths[i] = self.widths[i].max(c.chars().count());
+        }
+    }
+
+    fn write_cells(&self, out: &mut impl Write, cells: &[String]) -> io::Result<()> {
+        let mut line = String::new();
+        let last = cells.len().saturating_sub(1);
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let w = self.widths.get(i).copied().unwrap_or(0);
+            if i == last {
+                line.push_str(c);
+            } else if self.right.get(i).copied().unwrap_or(false) {
+                line.push_str(&format!("{c:>w$}"));
+            } else {
+                line.push_str(&format!("{c:<w$}"));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())
+    }
+
+    fn write_row(&self, out: &mut impl Write, row: &Row) -> io::Result<()> {
+        match row {
+            Row::Cells(c) => self.write_cells(out, c),
+            Row::Line(first, text) => self.write_cells(out, &[first.clone(), text.clone()]),
+        }
+    }
+
+    fn start(&mut self, out: &mut impl Write) -> io::Result<()> {
+        self.streaming = true;
+        let header = self.header.clone();
+        self.write_cells(out, &header)?;
+        for row in std::mem::take(&mut self.held) {
+            self.write_row(out, &row)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a row.
+    pub(super) fn push(&mut self, out: &mut impl Write, row: Row) -> io::Result<()> {
+        self.measure(&row);
+        if self.streaming {
+            return self.write_row(out, &row);
+        }
+        self.held.push(row);
+        if self.held.len() >= Self::HOLD {
+            self.start(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is held; nothing at all, not even the header, when no row came.
+    pub(super) fn finish(mut self, out: &mut impl Write) -> io::Result<()> {
+        if !self.streaming && !self.held.is_empty() {
+            self.start(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows whose cells are padded to the widest cell of their column (the last
+/// cell is not), joined by two spaces, each after `indent`: for tables held
+/// whole, whose rows are written between headings of their own.
+pub(super) fn align(rows: &[Vec<String>], indent: &str) -> Vec<String> {
+    let mut widths: Vec<usize> = Vec::new();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
+            if widths.len() <= i {
+                widths.resize(i + 1, 0);
+            }
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let mut line = indent.to_string();
+            for (i, c) in r.iter().enumerate() {
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                if i + 1 == r.len() {
+                    line.push_str(c);
+                } else {
+                    line.push_str(&format!("{c:<w$}", w = widths[i]));
+                }
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
+}

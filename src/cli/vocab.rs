@@ -26,9 +26,13 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
             "stance", "modality", "kind"
         )?;
         for s in &v.stances {
+            let also = match s.synonyms.is_empty() {
+                true => String::new(),
+                false => format!(" (also: {})", s.synonyms.join(", ")),
+            };
             writeln!(
                 out,
-                "  {:<17} {:<11} {:<10} {}",
+                "  {:<17} {:<11} {:<10} {}{also}",
                 s.id, s.modality, s.kind, s.description
             )?;
         }

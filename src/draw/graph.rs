@@ -10,7 +10,7 @@
 
 use super::palette::{self, Style};
 use super::svg::{self, esc, fit, text_width, w, LegendItem, MARGIN};
-use super::Caption;
+use super::{Caption, Labels};
 use crate::dates::format_said_on;
 use crate::event::{SaidOn, Seq};
 use crate::projection::{stance_kind, Position, Terms};
@@ -90,6 +90,9 @@ pub struct Edge {
     pub seq: Seq,
     /// Every statement supporting the stance.
     pub statements: Vec<Seq>,
+    /// How many positions the edge stands for: 1, or more when [`fold`]
+    /// joined the positions of actors left out of the picture.
+    pub positions: usize,
 }
 
 /// A neutral model of positions, ready to draw or serialise.
@@ -103,18 +106,46 @@ pub struct Graph {
     pub names: BTreeMap<String, String>,
     /// What the graph shows, of which ledger state.
     pub caption: Caption,
+    /// How actors are named on the picture.
+    pub labels: Labels,
+}
+
+/// The id of the node that stands for the parties [`fold`] left out.
+pub const OTHER_PARTIES: &str = "(other parties)";
+/// The id of the node that stands for the subjects and places [`fold`] left out.
+pub const OTHER_TARGETS: &str = "(other subjects and places)";
+
+/// What [`fold`] left out of a graph.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Folded {
+    /// Parties joined into [`OTHER_PARTIES`].
+    pub parties: usize,
+    /// Subjects and places joined into [`OTHER_TARGETS`].
+    pub targets: usize,
+    /// Positions drawn as part of a joined edge.
+    pub positions: usize,
+    /// Edges of the picture before and after.
+    pub edges: (usize, usize),
 }
 
 /// Builds the graph of `positions`, naming actors from `actors`.
 pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Graph {
+    graph_with(positions, actors, caption, Labels::Name)
+}
+
+/// Builds the graph of `positions`, naming actors from `actors` as `labels` says.
+pub fn graph_with(
+    positions: &[Position],
+    actors: &Actors,
+    caption: &Caption,
+    labels: Labels,
+) -> Graph {
     let vocab = Vocabulary::builtin();
     let mut names = BTreeMap::new();
     let mut name = |id: &str| {
-        names.entry(id.to_string()).or_insert_with(|| {
-            actors
-                .get(id)
-                .map_or_else(|| id.to_string(), |a| a.def.name.clone())
-        });
+        names
+            .entry(id.to_string())
+            .or_insert_with(|| Labels::Name.name(actors, id));
     };
     let mut edges: Vec<Edge> = Vec::with_capacity(positions.len());
     for p in positions {
@@ -146,8 +177,21 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
             said_on: p.said_on,
             seq: p.seq,
             statements: p.statements.clone(),
+            positions: 1,
         });
     }
+    sort_edges(&mut edges);
+    let nodes = nodes_of(&edges, &names, labels);
+    Graph {
+        nodes,
+        edges,
+        names,
+        caption: caption.clone(),
+        labels,
+    }
+}
+
+fn sort_edges(edges: &mut [Edge]) {
     edges.sort_by(|a, b| {
         (
             &a.from,
@@ -168,6 +212,10 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
                 b.seq,
             ))
     });
+}
+
+/// The nodes of `edges`: each actor once, with its role.
+fn nodes_of(edges: &[Edge], names: &BTreeMap<String, String>, labels: Labels) -> Vec<Node> {
     let parties: BTreeSet<&str> = edges.iter().map(|e| e.from.as_str()).collect();
     let subjects: BTreeSet<&str> = edges.iter().filter_map(|e| e.subject.as_deref()).collect();
     let places: BTreeSet<&str> = edges
@@ -181,11 +229,13 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
         .chain(&places)
         .copied()
         .collect();
-    let nodes = ids
-        .into_iter()
+    ids.into_iter()
         .map(|id| Node {
             id: id.to_string(),
-            label: names[id].clone(),
+            label: match labels {
+                Labels::Id if !names.get(id).is_some_and(|n| n.starts_with('(')) => id.to_string(),
+                _ => names.get(id).cloned().unwrap_or_else(|| id.to_string()),
+            },
             kind: match (
                 parties.contains(id),
                 subjects.contains(id),
@@ -197,16 +247,178 @@ pub fn graph(positions: &[Position], actors: &Actors, caption: &Caption) -> Grap
                 (false, false, _) => NodeKind::Location,
             },
         })
-        .collect();
-    Graph {
-        nodes,
-        edges,
-        names,
-        caption: caption.clone(),
+        .collect()
+}
+
+/// The graph with at most `max_nodes` actors and, as far as that goes, at
+/// most three rows (positions) per actor: the parties and the subjects or
+/// places with the most positions stay, half of the room for each side (ties
+/// go to the smaller id), the others
+/// become one node each side, [`OTHER_PARTIES`] and [`OTHER_TARGETS`], and the
+/// positions that touch them are joined into one edge per party, target and
+/// stance, which lists its predicates (predicate `*` when there are several)
+/// and says how many positions it stands for. Fewer
+/// actors stay when that is what keeps the rows within bounds. A graph within
+/// both limits is returned as it was, with nothing folded.
+pub fn fold(mut g: Graph, max_nodes: usize) -> (Graph, Folded) {
+    let max_rows = max_nodes.saturating_mul(3);
+    let mut folded = Folded {
+        edges: (g.edges.len(), g.edges.len()),
+        ..Folded::default()
+    };
+    if g.nodes.len() <= max_nodes && g.edges.len() <= max_rows {
+        return (g, folded);
     }
+    // Positions touching each actor, on each side (true: as a party).
+    let mut weight: BTreeMap<(bool, String), usize> = BTreeMap::new();
+    for e in &g.edges {
+        *weight.entry((true, e.from.clone())).or_default() += 1;
+        if let Some(t) = &e.to {
+            *weight.entry((false, t.clone())).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<((bool, String), usize)> = weight.into_iter().collect();
+    ranked.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(a.0 .1.cmp(&b.0 .1))
+            .then(b.0 .0.cmp(&a.0 .0))
+    });
+    // Keep room for the two nodes of what is folded; fewer actors while the
+    // rows are too many.
+    let edges = std::mem::take(&mut g.edges);
+    let mut room = max_nodes.saturating_sub(2).max(2);
+    let mut result = fold_keeping(&edges, &ranked, room);
+    while result.0.len() > max_rows && room > 2 {
+        room -= 1;
+        result = fold_keeping(&edges, &ranked, room);
+    }
+    let (edges, gone_parties, gone_targets, positions) = result;
+    folded.positions = positions;
+    folded.parties = gone_parties;
+    folded.targets = gone_targets;
+    folded.edges.1 = edges.len();
+    g.names.insert(
+        OTHER_PARTIES.to_string(),
+        format!("({} other parties)", folded.parties),
+    );
+    g.names.insert(
+        OTHER_TARGETS.to_string(),
+        format!("({} other subjects and places)", folded.targets),
+    );
+    g.nodes = nodes_of(&edges, &g.names, g.labels);
+    g.edges = edges;
+    (g, folded)
+}
+
+/// The edges with the first `room` actors of `ranked` kept and the others
+/// joined; with the number of parties and of targets joined, and of the
+/// positions that went into joined edges.
+fn fold_keeping(
+    edges: &[Edge],
+    ranked: &[((bool, String), usize)],
+    room: usize,
+) -> (Vec<Edge>, usize, usize, usize) {
+    // Half the room for each side, what one side cannot use to the other.
+    let parties: Vec<&str> = ranked
+        .iter()
+        .filter(|((side, _), _)| *side)
+        .map(|((_, id), _)| id.as_str())
+        .collect();
+    let targets: Vec<&str> = ranked
+        .iter()
+        .filter(|((side, _), _)| !*side)
+        .map(|((_, id), _)| id.as_str())
+        .collect();
+    let kt = targets.len().min(room / 2);
+    let kp = parties.len().min(room - kt);
+    let kt = targets.len().min(room - kp);
+    let gone_parties: BTreeSet<&str> = parties[kp..].iter().copied().collect();
+    let gone_targets: BTreeSet<&str> = targets[kt..].iter().copied().collect();
+    let mut out: Vec<Edge> = Vec::new();
+    let mut positions = 0;
+    let mut joined: BTreeMap<(String, Option<String>, String), usize> = BTreeMap::new();
+    for e in edges {
+        let from_gone = gone_parties.contains(e.from.as_str());
+        let to_gone = e.to.as_deref().is_some_and(|t| gone_targets.contains(t));
+        if !from_gone && !to_gone {
+            out.push(e.clone());
+            continue;
+        }
+        positions += e.positions;
+        let from = if from_gone {
+            OTHER_PARTIES.to_string()
+        } else {
+            e.from.clone()
+        };
+        let to = if to_gone {
+            Some(OTHER_TARGETS.to_string())
+        } else {
+            e.to.clone()
+        };
+        let key = (from.clone(), to.clone(), e.stance.clone());
+        match joined.get(&key) {
+            Some(&i) => {
+                let j: &mut Edge = &mut out[i];
+                // One edge per stance: the predicates it joins are listed.
+                let listed: Vec<&str> = j.predicate_label.split(", ").collect();
+                if !listed.contains(&e.predicate_label.as_str()) && !listed.contains(&"…") {
+                    if listed.len() >= 3 {
+                        j.predicate_label.push_str(", …");
+                    } else {
+                        j.predicate_label = format!("{}, {}", j.predicate_label, e.predicate_label);
+                    }
+                }
+                if j.predicate != e.predicate {
+                    j.predicate = "*".to_string();
+                }
+                j.positions += e.positions;
+                j.statements.extend(&e.statements);
+                if (e.said_on, e.seq) > (j.said_on, j.seq) {
+                    j.said_on = e.said_on;
+                    j.seq = e.seq;
+                }
+            }
+            None => {
+                let to_is_subject = e.subject.is_some();
+                joined.insert(key, out.len());
+                out.push(Edge {
+                    subject: match (to_gone, to_is_subject) {
+                        (true, true) => to.clone(),
+                        _ => e.subject.clone(),
+                    },
+                    location: match (to_gone, to_is_subject) {
+                        (true, false) => to.clone(),
+                        (true, true) => None,
+                        _ => e.location.clone(),
+                    },
+                    from,
+                    to,
+                    qualifier: None,
+                    document: None,
+                    hedge: None,
+                    terms: Terms::default(),
+                    ..e.clone()
+                });
+            }
+        }
+    }
+    for e in &mut out {
+        e.statements.sort_unstable();
+        e.statements.dedup();
+    }
+    sort_edges(&mut out);
+    (out, gone_parties.len(), gone_targets.len(), positions)
 }
 
 impl Graph {
+    /// How `id` is named on the picture (its id, with `--labels id`).
+    fn short<'a>(&'a self, id: &'a str) -> &'a str {
+        match self.labels {
+            Labels::Id if !self.name(id).starts_with('(') => id,
+            _ => self.name(id),
+        }
+    }
+
     fn name<'a>(&'a self, id: &'a str) -> &'a str {
         self.names.get(id).map_or(id, String::as_str)
     }
@@ -238,7 +450,10 @@ fn edge_label(g: &Graph, e: &Edge) -> String {
         w!(s, ", {}", words(q));
     }
     if let (Some(_), Some(l)) = (&e.subject, &e.location) {
-        w!(s, " ({})", g.name(l));
+        w!(s, " ({})", g.short(l));
+    }
+    if e.positions > 1 {
+        w!(s, ", {} positions", e.positions);
     }
     if let Some(d) = &e.terms.deadline {
         w!(s, ", by {d}");
@@ -298,8 +513,19 @@ fn edge_text(g: &Graph, e: &Edge) -> String {
         e.seq
     );
     if e.statements.len() > 1 || e.statements.first() != Some(&e.seq) {
-        let list: Vec<String> = e.statements.iter().map(u64::to_string).collect();
-        w!(s, "; supported by seq {}", list.join(", "));
+        let list: Vec<String> = e.statements.iter().take(20).map(u64::to_string).collect();
+        let more = match e.statements.len().saturating_sub(20) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        w!(s, "; supported by seq {}{more}", list.join(", "));
+    }
+    if e.positions > 1 {
+        w!(
+            s,
+            "\n{} positions joined: actors left out of the picture (raise --max-nodes to see them)",
+            e.positions
+        );
     }
     s
 }
@@ -485,16 +711,22 @@ pub fn graph_svg(g: &Graph) -> String {
     // Sizes.
     let plabel: Vec<String> = parties
         .iter()
-        .map(|n| fit(&n.label, NODE_FONT, MAX_NODE_LABEL))
+        .map(|n| fit(&n.label, NODE_FONT, g.labels.max_width(MAX_NODE_LABEL)))
         .collect();
     let tlabel: Vec<String> = targets
         .iter()
-        .map(|n| fit(&n.label, NODE_FONT, MAX_NODE_LABEL))
+        .map(|n| fit(&n.label, NODE_FONT, g.labels.max_width(MAX_NODE_LABEL)))
         .collect();
     let elabel: Vec<String> = g
         .edges
         .iter()
-        .map(|e| fit(&edge_label(g, e), EDGE_FONT, MAX_EDGE_LABEL))
+        .map(|e| {
+            fit(
+                &edge_label(g, e),
+                EDGE_FONT,
+                g.labels.max_width(MAX_EDGE_LABEL),
+            )
+        })
         .collect();
     let col_w = |labels: &[String], head: &str| {
         labels
@@ -873,6 +1105,7 @@ pub fn graph_json(g: &Graph) -> serde_json::Value {
                 "said_on": format_said_on(&e.said_on),
                 "seq": e.seq,
                 "statements": e.statements,
+                "positions": e.positions,
                 "condition": e.terms.condition,
                 "deadline": e.terms.deadline.map(|d| d.to_string()),
                 "joint_with": e.terms.joint_with,

@@ -24,11 +24,51 @@ mod palette;
 mod svg;
 mod timeline;
 
-pub use graph::{graph, graph_dot, graph_json, graph_svg, Edge, Graph, Node, NodeKind};
+pub use graph::{
+    fold, graph, graph_dot, graph_json, graph_svg, graph_with, Edge, Folded, Graph, Node, NodeKind,
+    OTHER_PARTIES, OTHER_TARGETS,
+};
 pub use palette::{palette, style, Glyph, Mark, Style};
-pub use timeline::{timeline_events, timeline_svg, Lanes, Status, TimelineEvent};
+pub use timeline::{
+    timeline_events, timeline_svg, timeline_svg_with, Lanes, Status, TimelineEvent,
+};
 
 use crate::event::Head;
+use crate::vocab::Actors;
+
+/// How a picture names actors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Labels {
+    /// The actor's name, cut with an ellipsis where a box is too narrow (the
+    /// full name and id are in the tooltip).
+    #[default]
+    Name,
+    /// The actor's id (`RUS`, `UNSC`): short, never cut.
+    Id,
+    /// The actor's name, whole: boxes and lanes grow to hold it.
+    Full,
+}
+
+impl Labels {
+    /// The name `id` is shown by.
+    pub fn name(self, actors: &Actors, id: &str) -> String {
+        match self {
+            Labels::Id => id.to_string(),
+            Labels::Name | Labels::Full => actors
+                .get(id)
+                .map_or_else(|| id.to_string(), |a| a.def.name.clone()),
+        }
+    }
+
+    /// The widest a label may be drawn, in pixels, where `usual` is the width
+    /// names are cut to.
+    pub(crate) fn max_width(self, usual: i64) -> i64 {
+        match self {
+            Labels::Full => i64::MAX / 4,
+            Labels::Name | Labels::Id => usual,
+        }
+    }
+}
 
 /// What a picture shows and of which ledger state: printed at its bottom.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 
 use super::palette;
 use super::svg::{self, esc, fit, text_width, w, LegendItem, GLYPH_R, MARGIN};
-use super::Caption;
+use super::{Caption, Labels};
 use crate::dates::{date_from_days, days_from_date, format_said_on};
 use crate::event::{Event, Recorded, SaidOn, Seq};
 use crate::projection::{stance_kind, Terms};
@@ -308,12 +308,6 @@ fn choose_ticks(lo: i64, hi: i64, x: &dyn Fn(i64) -> i64) -> (Step, Vec<(i64, St
 
 // ---------------------------------------------------------------- drawing
 
-fn name(actors: &Actors, id: &str) -> String {
-    actors
-        .get(id)
-        .map_or_else(|| id.to_string(), |a| a.def.name.clone())
-}
-
 fn named(actors: &Actors, id: &str) -> String {
     match actors.get(id) {
         Some(a) if a.def.name != id => format!("{} ({id})", a.def.name),
@@ -340,7 +334,8 @@ fn lane_key(e: &TimelineEvent, lanes: Lanes) -> String {
     }
 }
 
-fn lane_label(e: &TimelineEvent, lanes: Lanes, actors: &Actors) -> String {
+fn lane_label(e: &TimelineEvent, lanes: Lanes, actors: &Actors, labels: Labels) -> String {
+    let name = |actors: &Actors, id: &str| labels.name(actors, id);
     match lanes {
         Lanes::ByParty => name(actors, &e.party),
         Lanes::ByProposition => {
@@ -553,6 +548,19 @@ pub fn timeline_svg(
     actors: &Actors,
     caption: &Caption,
 ) -> String {
+    timeline_svg_with(events, lanes, from, to, actors, caption, Labels::Name)
+}
+
+/// [`timeline_svg`], naming actors as `labels` says.
+pub fn timeline_svg_with(
+    events: &[TimelineEvent],
+    lanes: Lanes,
+    from: Option<Date>,
+    to: Option<Date>,
+    actors: &Actors,
+    caption: &Caption,
+    labels: Labels,
+) -> String {
     let title = match lanes {
         Lanes::ByParty => "Statements by party",
         Lanes::ByProposition => "Statements by proposition",
@@ -588,7 +596,7 @@ pub fn timeline_svg(
     for e in &shown {
         lane_ids
             .entry(lane_key(e, lanes))
-            .or_insert_with(|| lane_label(e, lanes, actors));
+            .or_insert_with(|| lane_label(e, lanes, actors, labels));
     }
     let lane_index: BTreeMap<&str, usize> = lane_ids
         .keys()
@@ -597,7 +605,7 @@ pub fn timeline_svg(
         .collect();
     let lane_labels: Vec<String> = lane_ids
         .values()
-        .map(|l| fit(l, LANE_FONT, MAX_LANE_LABEL))
+        .map(|l| fit(l, LANE_FONT, labels.max_width(MAX_LANE_LABEL)))
         .collect();
     let lane_w = lane_labels
         .iter()
@@ -628,7 +636,11 @@ pub fn timeline_svg(
             .map(&x)
             .filter(|dx| (dx - mx).abs() > r);
         let (label, start, end) = if labelled {
-            let l = fit(&mark_label(e, lanes), MARK_FONT, MAX_MARK_LABEL);
+            let l = fit(
+                &mark_label(e, lanes),
+                MARK_FONT,
+                labels.max_width(MAX_MARK_LABEL),
+            );
             let (l, start, end) = place_label(l, mx, r, x0, x0 + PLOT_W, deadline);
             (Some(l), start, end)
         } else {

@@ -96,7 +96,7 @@ fn demo_twice_adds_nothing_and_the_text_shows_the_statements() {
             "0 example events appended, 10 already recorded",
         ))
         .stdout(predicate::str::contains("intact: 10 events verified"))
-        .stdout(predicate::str::contains("withdrawal of TUR, RUS in LBY"));
+        .stdout(predicate::str::contains("withdrawal of TUR, RUS from LBY"));
     assert_eq!(head(dir.path()), before);
 }
 
@@ -782,7 +782,8 @@ fn vocab_lists_every_pair_with_its_cameo_code() {
         .success()
         .stdout(predicate::str::contains(
             "Appeal for de-escalation of military engagement",
-        ));
+        ))
+        .stdout(predicate::str::contains("(also: urges, appeals"));
 }
 
 /// `-o` writes regular files only: a device or a symbolic link (even a
@@ -1376,4 +1377,233 @@ fn a_selected_actor_stands_for_those_that_belong_to_it() {
         .arg(keys.path().join("k.vkey"))
         .arg(&bundle);
     c.assert().success();
+}
+
+/// The character column where `needle` starts in `line`.
+fn column(line: &str, needle: &str) -> usize {
+    let at = line
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} in {line:?}"));
+    line[..at].chars().count()
+}
+
+#[test]
+fn tables_stay_aligned_with_long_ids_and_times_of_day() {
+    let dir = demo_dir();
+    demarche(dir.path())
+        .args([
+            "actor",
+            "add",
+            "--id",
+            "USA-DOD",
+            "--name",
+            "Department of Defense",
+            "--kind",
+            "body",
+            "--parent",
+            "USA",
+        ])
+        .assert()
+        .success();
+    let timed = r#"{"type":"statement","said_on":"2021-01-29T14:05:09+02:00","party":"USA-DOD","stance":"denies","proposition":{"predicate":"presence","subjects":["USA"],"location":"LBY"},"quote":"no US troops are in Libya","source":{"publisher":"AFP"}}"#;
+    demarche(dir.path())
+        .args(["append", "--json", timed])
+        .assert()
+        .success();
+    let text = |args: &[&str]| {
+        let out = demarche(dir.path()).args(args).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).expect("utf8")
+    };
+    // log: every statement's columns start where the header's do.
+    let log = text(&["log", "--type", "statement"]);
+    let lines: Vec<&str> = log.lines().collect();
+    let header = lines[0];
+    for name in ["party", "stance", "proposition", "quote"] {
+        let at = column(header, name);
+        for line in &lines[1..] {
+            let cell: String = line.chars().skip(at).take(1).collect();
+            let before: String = line.chars().take(at).collect();
+            assert!(
+                before.ends_with("  ") && cell != " ",
+                "column {name} at {at} in {line:?}"
+            );
+        }
+    }
+    assert!(log.contains("2021-01-29T14:05:09+02:00  USA-DOD"), "{log}");
+    // positions: the same, with the longer party.
+    let positions = text(&["positions"]);
+    let lines: Vec<&str> = positions.lines().collect();
+    let since = column(lines[0], "since");
+    for line in &lines[1..] {
+        let date: String = line.chars().skip(since).take(4).collect();
+        assert!(date.starts_with("20") || date.starts_with("19"), "{line:?}");
+    }
+    assert!(positions.contains("USA-DOD  denies"), "{positions}");
+    // history: dates with and without a time line up.
+    let history = text(&["history", "--location", "LBY"]);
+    let seqs: Vec<usize> = history
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .map(|l| column(l, "seq "))
+        .collect();
+    assert!(
+        seqs.len() > 5 && seqs.iter().all(|&c| c == seqs[0]),
+        "{history}"
+    );
+}
+
+#[test]
+fn propositions_read_as_a_reader_says_them() {
+    let dir = demo_dir();
+    let positions = demarche(dir.path()).arg("positions").assert().success();
+    let text = String::from_utf8_lossy(&positions.get_output().stdout).into_owned();
+    assert!(
+        text.contains("withdrawal of FOREIGN-FORCES from LBY"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("withdrawal of FOREIGN-FORCES in LBY"),
+        "{text}"
+    );
+    assert!(
+        text.contains("presence of RUS [mercenaries] in LBY"),
+        "{text}"
+    );
+    let log = demarche(dir.path()).arg("log").assert().success();
+    let text = String::from_utf8_lossy(&log.get_output().stdout).into_owned();
+    assert!(text.contains("withdrawal of TUR, RUS from LBY"), "{text}");
+}
+
+#[test]
+fn an_empty_result_says_what_was_asked_on_stderr() {
+    let dir = demo_dir();
+    for (args, says) in [
+        (
+            &["positions", "--party", "FRA"][..],
+            "no positions match (--party FRA)",
+        ),
+        (
+            &["positions", "--view", "presence", "--party", "USA"][..],
+            "no positions match (--view presence, --party USA)",
+        ),
+        (
+            &["log", "--party", "FRA", "--from", "2021"][..],
+            "no events match (--party FRA, --from 2021)",
+        ),
+        (
+            &["history", "--location", "GEO"][..],
+            "no statements match (--location GEO)",
+        ),
+        (
+            &[
+                "diff",
+                "--from",
+                "2021-01-01",
+                "--to",
+                "2021-01-02",
+                "--party",
+                "USA",
+            ][..],
+            "no position changed between 2021-01-01 and 2021-01-02 (--party USA)",
+        ),
+    ] {
+        demarche(dir.path())
+            .args(args)
+            .assert()
+            .success()
+            .stdout("")
+            .stderr(predicate::str::contains(says));
+        // JSON: nothing at all, an empty list of lines.
+        demarche(dir.path())
+            .args(args)
+            .arg("--json")
+            .assert()
+            .success()
+            .stdout("");
+    }
+}
+
+#[test]
+fn suggestions_come_through_synonyms_aliases_and_once_per_actor() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    demarche(dir.path())
+        .args([
+            "append",
+            "--said-on",
+            "2021-02-01",
+            "--party",
+            "USA",
+            "--stance",
+            "urges",
+            "--predicate",
+            "ceasefire",
+            "--location",
+            "LBY",
+            "--quote",
+            "we urge",
+            "--publisher",
+            "AFP",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "close matches: calls-for (\"urges\")",
+        ));
+    assert_eq!(head(dir.path()), before);
+    let out = demarche(dir.path())
+        .args(["positions", "--party", "Turky"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("TUR (Turkey)"), "{err}");
+    assert_eq!(err.matches("TUR").count(), 1, "{err}");
+    demarche(dir.path())
+        .args(["positions", "--party", "OTAN"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "NATO (North Atlantic Treaty Organization)",
+        ));
+    demarche(dir.path())
+        .args(["positions", "--party", "Atlantic Aliance"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("NATO (alias Atlantic Alliance)"));
+}
+
+#[test]
+fn append_reads_its_json_line_from_stdin() {
+    let dir = demo_dir();
+    let before = head(dir.path());
+    // One event, also when it spans several lines (as `jq .` prints it).
+    let pretty = serde_json::to_string_pretty(&serde_json::from_str::<Value>(GOOD).expect("JSON"))
+        .expect("JSON");
+    assert!(pretty.lines().count() > 3);
+    let out = demarche(dir.path())
+        .args(["append", "--json", "-"])
+        .write_stdin(format!("{pretty}\n"))
+        .assert()
+        .success();
+    let v: Value =
+        serde_json::from_slice(&out.get_output().stdout).expect("the recorded event as JSON");
+    assert_eq!(v["seq"], 11);
+    assert_eq!(v["party"], "FRA");
+    assert_ne!(head(dir.path()), before);
+    // Two events, or none: refused, nothing appended.
+    let after = head(dir.path());
+    demarche(dir.path())
+        .args(["append", "--json", "-"])
+        .write_stdin(format!("{GOOD}\n{GOOD}\n"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds 2 events"))
+        .stderr(predicate::str::contains("demarche import -"));
+    demarche(dir.path())
+        .args(["append", "--json", "-"])
+        .write_stdin("\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds no event"));
+    assert_eq!(head(dir.path()), after);
 }

@@ -760,6 +760,60 @@ fn fifty_parties_keep_their_labels_apart() {
     assert_legible(&svg);
 }
 
+#[test]
+fn a_folded_graph_keeps_its_limit_counts_every_position_and_stays_legible() {
+    let (positions, actors) = fifty_parties();
+    let g = draw::graph(&positions, &actors, &empty_caption());
+    let whole = size(&parse(&draw::graph_svg(&g))).1;
+    // Within the limits nothing changes.
+    let (same, none) = draw::fold(g.clone(), 10_000);
+    assert_eq!(same, g);
+    assert_eq!(none.positions, 0);
+    let (f, folded) = draw::fold(g.clone(), 12);
+    assert!(f.nodes.len() <= 12, "{} nodes", f.nodes.len());
+    assert!(f.edges.len() <= 36, "{} edges", f.edges.len());
+    assert!(folded.parties > 0 && folded.targets > 0, "{folded:?}");
+    assert_eq!(folded.edges, (g.edges.len(), f.edges.len()));
+    // Every position is drawn once: kept as it was, or counted in a joined edge.
+    let counted: usize = f.edges.iter().map(|e| e.positions).sum();
+    assert_eq!(counted, positions.len());
+    let joined: usize = f
+        .edges
+        .iter()
+        .filter(|e| e.from == draw::OTHER_PARTIES || e.to.as_deref() == Some(draw::OTHER_TARGETS))
+        .map(|e| e.positions)
+        .sum();
+    assert_eq!(joined, folded.positions);
+    // The kept parties are those with the most positions.
+    let mut held: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &positions {
+        *held.entry(p.key.party.as_str()).or_default() += 1;
+    }
+    let kept: Vec<&str> = f
+        .nodes
+        .iter()
+        .filter(|n| held.contains_key(n.id.as_str()))
+        .map(|n| n.id.as_str())
+        .collect();
+    let least_kept = kept.iter().map(|id| held[id]).min().expect("a party kept");
+    let most_gone = held
+        .iter()
+        .filter(|(id, _)| !kept.contains(id))
+        .map(|(_, n)| *n)
+        .max()
+        .expect("a party joined");
+    assert!(least_kept >= most_gone, "{least_kept} < {most_gone}");
+    let names: Vec<&str> = f.nodes.iter().map(|n| n.label.as_str()).collect();
+    assert!(
+        names.contains(&format!("({} other parties)", folded.parties).as_str()),
+        "{names:?}"
+    );
+    let svg = draw::graph_svg(&f);
+    assert!(size(&parse(&svg)).1 < whole / 2);
+    assert!(svg.contains(" positions"), "a joined edge says how many");
+    assert_legible(&svg);
+}
+
 // ---------------------------------------------------------------- timeline
 
 /// The worked example, with the US call on Turkey and Russia corrected and the

@@ -742,3 +742,47 @@ fn fixture_with_signer() -> (String, note::VerifierKey, note::SignerKey) {
     })
     .clone()
 }
+
+#[test]
+fn a_bundle_checked_with_another_key_names_its_signer_and_the_key_given() {
+    let (s, _) = setup();
+    let (path, _) = bundle(&s, &["--party", "USA"]);
+    bin()
+        .args(["key", "generate", "--name", "someone.else", "--out"])
+        .arg(s.root.join("other"))
+        .assert()
+        .success();
+    let other = std::fs::read_to_string(s.root.join("other.vkey")).expect("vkey");
+    let other_id = other.trim().split('+').nth(1).expect("key id");
+    let signer = std::fs::read_to_string(&s.vkey).expect("vkey");
+    let signer_id = signer.trim().split('+').nth(1).expect("key id");
+    // Offline: no --ledger, and $DEMARCHE_LEDGER names nothing that exists.
+    let out = bin()
+        .env("DEMARCHE_LEDGER", s.root.join("nowhere"))
+        .arg("check-evidence")
+        .arg(&path)
+        .arg("--key")
+        .arg(s.root.join("other.vkey"))
+        .assert()
+        .code(1);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("signed by newsroom.example/ledger+{signer_id}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("the key given is someone.else+{other_id}")),
+        "{text}"
+    );
+    assert!(!s.root.join("nowhere").exists());
+    // A flag left out: the usage names what is needed, and not --ledger,
+    // which the variable sets and the command does not use.
+    bin()
+        .env("DEMARCHE_LEDGER", s.root.join("nowhere"))
+        .arg("check-evidence")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--key <PREFIX.vkey>"))
+        .stderr(predicate::str::contains("--ledger").not());
+}

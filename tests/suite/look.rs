@@ -354,3 +354,138 @@ fn pictures_take_the_selections_positions_take() {
         .args(["timeline", "--predicate", "withdrawl"]);
     c.assert().code(2);
 }
+
+/// The width and height an SVG declares.
+fn svg_size(svg: &str) -> (i64, i64) {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is XML");
+    let root = doc.root_element();
+    let num = |a: &str| -> i64 {
+        root.attribute(a)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{a} of the svg"))
+    };
+    (num("width"), num("height"))
+}
+
+/// The edges (positions' arrows) an SVG graph draws.
+fn edges_of(svg: &str) -> usize {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is XML");
+    doc.descendants()
+        .filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("edge ")))
+        .count()
+}
+
+/// A ledger of 3,000 generated statements.
+fn generated(dir: &Path) -> std::path::PathBuf {
+    let ledger = dir.join("ledger");
+    let corpus = dir.join("corpus.jsonl");
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_demarche-gen"))
+        .args(["--count", "3000", "--seed", "7", "--out"])
+        .arg(&corpus)
+        .status()
+        .expect("run demarche-gen");
+    assert!(made.success());
+    demarche(&ledger)
+        .env("DEMARCHE_NOW", "2026-11-29T12:00:00Z")
+        .arg("import")
+        .arg(&corpus)
+        .assert()
+        .success();
+    ledger
+}
+
+#[test]
+fn a_graph_of_thousands_of_statements_joins_the_least_actors_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = generated(dir.path());
+    let draw = |extra: &[&str]| {
+        let out = demarche(&ledger)
+            .args(["graph", "--location", "SYR"])
+            .args(extra)
+            .assert()
+            .success();
+        (
+            stdout(&out),
+            String::from_utf8_lossy(&out.get_output().stderr).into_owned(),
+        )
+    };
+    let (whole, note) = draw(&["--max-nodes", "0"]);
+    assert_eq!(note, "");
+    let (folded, note) = draw(&[]);
+    let (w0, h0) = svg_size(&whole);
+    let (w1, h1) = svg_size(&folded);
+    assert!(h1 < h0 / 2, "{w1}x{h1} drawn, {w0}x{h0} whole");
+    assert!(h1 < 2500, "{w1}x{h1}");
+    assert!(edges_of(&folded) <= 90, "{} rows", edges_of(&folded));
+    assert!(note.contains("more than --max-nodes 30: the "), "{note}");
+    assert!(note.contains("hint: narrow the selection"), "{note}");
+    // In JSON: at most 30 actors, the joined ones as one node each side, and
+    // every position counted once.
+    let (json, _) = draw(&["--format", "json"]);
+    let g: Value = serde_json::from_str(&json).expect("JSON");
+    let nodes = g["nodes"].as_array().expect("nodes");
+    assert!(nodes.len() <= 30, "{} nodes", nodes.len());
+    let labels: Vec<&str> = nodes.iter().filter_map(|n| n["label"].as_str()).collect();
+    assert!(
+        labels.iter().any(|l| l.ends_with("other parties)")),
+        "{labels:?}"
+    );
+    let (json, _) = draw(&["--format", "json", "--max-nodes", "0"]);
+    let whole: Value = serde_json::from_str(&json).expect("JSON");
+    let count = |g: &Value| -> u64 {
+        g["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["positions"].as_u64().expect("positions"))
+            .sum()
+    };
+    assert_eq!(count(&g), count(&whole));
+    assert!(whole["nodes"].as_array().expect("nodes").len() > 30);
+}
+
+#[test]
+fn pictures_name_actors_by_id_or_whole_on_request() {
+    let (dir, ledger) = demo();
+    let long = "Organisation for the Prohibition of Chemical Weapons Technical Secretariat Fact-Finding Mission";
+    demarche(&ledger)
+        .args([
+            "actor", "add", "--id", "OPCW-FFM", "--kind", "body", "--name", long,
+        ])
+        .assert()
+        .success();
+    let line = r#"{"type":"statement","said_on":"2021-01-29","party":"OPCW-FFM","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"},"quote":"q","source":{"publisher":"AFP"}}"#;
+    demarche(&ledger)
+        .env("DEMARCHE_NOW", "2026-11-29T12:00:00Z")
+        .args(["append", "--json", line])
+        .assert()
+        .success();
+    let picture = |args: &[&str]| stdout(&demarche(&ledger).args(args).assert().success());
+    for cmd in [&["graph"][..], &["timeline"][..]] {
+        // By default the name is cut (with an ellipsis), whole in the tooltip.
+        let svg = picture(cmd);
+        assert!(svg.contains("Organisation for the"), "{svg}");
+        assert!(svg.contains('…'));
+        let visible = |svg: &str| -> Vec<String> {
+            let doc = roxmltree::Document::parse(svg).expect("XML");
+            doc.descendants()
+                .filter(|n| n.has_tag_name("text"))
+                .map(|n| n.text().unwrap_or("").to_string())
+                .collect()
+        };
+        assert!(!visible(&svg).iter().any(|t| t == long));
+        let full = picture(&[cmd, &["--labels", "full"][..]].concat());
+        assert!(
+            visible(&full).iter().any(|t| t == long),
+            "{cmd:?} --labels full"
+        );
+        assert!(svg_size(&full).0 > svg_size(&svg).0);
+        let ids = picture(&[cmd, &["--labels", "id"][..]].concat());
+        assert!(
+            visible(&ids).iter().any(|t| t == "OPCW-FFM"),
+            "{cmd:?} --labels id"
+        );
+        assert!(!visible(&ids).iter().any(|t| t.starts_with("Organisation")));
+    }
+    drop(dir);
+}

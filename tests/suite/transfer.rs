@@ -810,3 +810,91 @@ fn an_export_with_events_of_format_2_checks_in_python_and_rebuilds_exactly() {
             .code(1);
     }
 }
+
+/// The CSV as Python's csv module reads it, every row a dict by column name;
+/// the script fails when a `said_on` cell is not a date.
+fn python_csv_rows(file: &Path) -> Vec<serde_json::Map<String, Value>> {
+    let script = "import csv, datetime, json, sys\n\
+        with open(sys.argv[1], newline='', encoding='utf-8') as f:\n    rows = list(csv.DictReader(f))\n\
+        for r in rows:\n    datetime.date.fromisoformat(r['said_on'])\n\
+        print(json.dumps(rows))\n";
+    let out = std::process::Command::new(python().expect("python3"))
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from python")
+}
+
+#[test]
+fn csv_reads_in_python_with_dates_times_sources_and_no_formulas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let formula = serde_json::json!({"type":"statement","said_on":"2021-02-05","party":"RUS",
+        "speaker":{"name":"@spokesman","role":"spokesperson of the mission"},
+        "stance":"denies","proposition":{"predicate":"presence","subjects":["RUS"],"location":"LBY"},
+        "quote":"=HYPERLINK(\"https://example.org\",\"click\")","hedge":"-1+1",
+        "source":{"url":"https://example.org/ru","publisher":"+Wire","published_on":"2021-02-06"}});
+    demarche(&ledger)
+        .args(["append", "--json", &formula.to_string()])
+        .assert()
+        .success();
+    let file = dir.path().join("statements.csv");
+    demarche(&ledger)
+        .args(["export", "--format", "csv", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).expect("csv");
+    // The columns of before keep their names and places; the new ones come after.
+    let header: Vec<&str> = text.lines().next().expect("header").split(',').collect();
+    assert_eq!(header[..4], ["seq", "said_on", "party", "stance"]);
+    assert_eq!(header[19], "joint_with");
+    assert_eq!(
+        header[25..],
+        [
+            "publisher",
+            "published_on",
+            "speaker_role",
+            "status",
+            "said_at"
+        ]
+    );
+    if python().is_none() {
+        return;
+    }
+    let rows = python_csv_rows(&file);
+    let row = |seq: &str| {
+        rows.iter()
+            .find(|r| r["seq"] == seq)
+            .unwrap_or_else(|| panic!("row of seq {seq}"))
+    };
+    for r in &rows {
+        assert_eq!(r["said_on"].as_str().expect("text").len(), 10, "{r:?}");
+    }
+    // A time of day, with its offset, is kept beside the date.
+    let timed = row("13");
+    assert_eq!(timed["said_on"], "2021-02-03");
+    assert_eq!(timed["said_at"], "14:05:09+02:00");
+    assert_eq!(timed["publisher"], "Example Wire");
+    assert_eq!(timed["published_on"], "2021-02-03");
+    assert_eq!(row("14")["said_at"], "09:00:00Z");
+    assert_eq!(row("1")["said_at"], "");
+    // Seq 3 stands as corrected by seq 15; the others stand.
+    assert_eq!(row("3")["status"], "corrected");
+    assert_eq!(row("3")["corrected_by"], "15");
+    assert_eq!(row("13")["status"], "standing");
+    // Cells a spreadsheet would run as formulas are written as text.
+    let f = row("17");
+    assert_eq!(f["quote"], "'=HYPERLINK(\"https://example.org\",\"click\")");
+    assert_eq!(f["hedge"], "'-1+1");
+    assert_eq!(f["speaker"], "'@spokesman");
+    assert_eq!(f["publisher"], "'+Wire");
+    assert_eq!(f["speaker_role"], "spokesperson of the mission");
+    assert_eq!(f["published_on"], "2021-02-06");
+}

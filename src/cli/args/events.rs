@@ -46,7 +46,8 @@ const STATEMENT_FLAGS: [&str; 21] = [
     ... --quote-kind translation --language ru --publisher TASS --url https://tass.com/... \\
         --publisher Reuters --url https://www.reuters.com/...")]
 pub struct AppendArgs {
-    /// The event as one JSON line (see schema/event.schema.json).
+    /// The event as one JSON line (see schema/event.schema.json); `-` reads it from
+    /// standard input.
     #[arg(long, value_name = "LINE", conflicts_with_all = STATEMENT_FLAGS, conflicts_with = "amend")]
     pub json: Option<String>,
 
