@@ -44,10 +44,10 @@ pub(super) fn open(cli: &Cli, create: bool) -> Result<Ledger> {
     open_with(cli, create, false)
 }
 
-/// Opens the ledger to query positions: read-only, but with redb in the
-/// writer's place when it is free, so that the snapshot it builds is saved.
+/// Opens the ledger to query positions: read-only (the snapshot a query
+/// builds is saved in the cache files beside the store, not in it).
 pub(super) fn open_query(cli: &Cli) -> Result<Ledger> {
-    open_with(cli, false, true)
+    open_with(cli, false, false)
 }
 
 fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {

@@ -348,7 +348,28 @@ pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"document\":");
     opt(out, k.document.as_deref());
     out.extend_from_slice(b",\"said_on\":");
-    text(out, &format_said_on(&p.said_on));
+    let d = p.said_on.date;
+    match (p.said_on.time, d.year()) {
+        // A day of years 1 to 9999, as format_said_on writes it, without making a string.
+        (None, 1..=9999) => {
+            let [y, m, d] = [d.year() as u32, d.month() as u32, d.day() as u32];
+            out.extend_from_slice(&[
+                b'"',
+                b'0' + (y / 1000) as u8,
+                b'0' + (y / 100 % 10) as u8,
+                b'0' + (y / 10 % 10) as u8,
+                b'0' + (y % 10) as u8,
+                b'-',
+                b'0' + (m / 10) as u8,
+                b'0' + (m % 10) as u8,
+                b'-',
+                b'0' + (d / 10) as u8,
+                b'0' + (d % 10) as u8,
+                b'"',
+            ]);
+        }
+        _ => text(out, &format_said_on(&p.said_on)),
+    }
     out.extend_from_slice(b",\"seq\":");
     num(out, p.seq);
     out.extend_from_slice(b",\"statements\":[");
@@ -405,7 +426,12 @@ mod tests {
     use crate::projection::{PositionKey, Terms};
     use crate::vocab::Modality;
 
-    fn position(text: &str, time: Option<TimeOfDay>, terms: Terms) -> Position {
+    fn position(
+        text: &str,
+        date: jiff::civil::Date,
+        time: Option<TimeOfDay>,
+        terms: Terms,
+    ) -> Position {
         Position {
             key: PositionKey {
                 party: "USA".into(),
@@ -418,10 +444,7 @@ mod tests {
             },
             stance: "calls-for".into(),
             hedge: Some(text.into()),
-            said_on: SaidOn {
-                date: jiff::civil::date(2021, 1, 28),
-                time,
-            },
+            said_on: SaidOn { date, time },
             seq: 12_345_678_901,
             statements: vec![1, 20, 12_345_678_901],
             terms,
@@ -448,7 +471,14 @@ mod tests {
             "\u{1}\u{1f}é\u{2028}",
             "",
         ];
-        for time in times {
+        let dates = [
+            jiff::civil::date(2021, 1, 28),
+            jiff::civil::date(987, 12, 5),
+            jiff::civil::date(9999, 12, 31),
+            jiff::civil::date(-44, 3, 15),
+            jiff::civil::date(0, 1, 1),
+        ];
+        for (time, date) in times.into_iter().flat_map(|t| dates.map(|d| (t, d))) {
             for text in texts {
                 for terms in [
                     Terms::default(),
@@ -458,7 +488,7 @@ mod tests {
                         joint_with: vec!["FRA".into(), text.into()],
                     },
                 ] {
-                    let p = position(text, time, terms);
+                    let p = position(text, date, time, terms);
                     let mut direct = Vec::new();
                     write_position_json(&p, &mut direct);
                     let serialised = serde_json::to_vec(&PositionJson(&p)).expect("serialises");
@@ -469,7 +499,7 @@ mod tests {
                 }
             }
         }
-        let mut p = position("RUS", None, Terms::default());
+        let mut p = position("RUS", dates[0], None, Terms::default());
         (p.hedge, p.key.subject, p.key.qualifier, p.key.document) = (None, None, None, None);
         p.stance = "no-such-stance".into();
         let mut direct = Vec::new();

@@ -449,8 +449,10 @@ impl<'q> Fold<'q> {
             .filter(|(_, s)| shown(s))
             .map(|(i, _)| (ranked(&keys[i]), i as u32))
             .collect();
-        // Nearly sorted when the slots came from a snapshot: a stable sort finds the runs.
-        order.sort();
+        // Slots that came from a snapshot are made in key order already.
+        if !order.is_sorted() {
+            order.sort();
+        }
         let owned = |i: u32| names.get_opt(i).map(str::to_string);
         let mut out = Vec::with_capacity(order.len());
         for (_, i) in order {

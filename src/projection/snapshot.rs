@@ -463,34 +463,40 @@ impl Snapshot {
                 ) {
                     continue;
                 }
+                // The key's slots, one per modality its facts have, made in
+                // modality order so that the fold's slots come in key order.
                 let mut slot_of = [usize::MAX; Modality::ALL.len()];
-                let mut key: Option<[u32; 7]> = None;
+                for f in facts.chunks_exact(FACT_LEN) {
+                    let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
+                    let (_, modality) = *stances[stance as usize]
+                        .get_or_insert_with(|| fold.stance_id(self.str_of(stance)));
+                    slot_of[modality.index()] = 0;
+                }
+                let n = &mut names;
+                let mut key = [
+                    self.name_in(fold, n, k[0] + 1) - 1,
+                    self.name_in(fold, n, k[1] + 1) - 1,
+                    self.name_in(fold, n, k[2]),
+                    self.name_in(fold, n, k[3]),
+                    self.name_in(fold, n, k[4]),
+                    0,
+                    0,
+                ];
+                for (m, slot) in slot_of.iter_mut().enumerate() {
+                    if *slot == 0 {
+                        key[6] = m as u32;
+                        *slot = fold.slot_of_key(key);
+                    }
+                }
                 for f in facts.chunks_exact(FACT_LEN) {
                     let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
                     if !fold.is_standing(seq) {
                         continue;
                     }
                     let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
-                    let (stance, modality) = *stances[stance as usize]
-                        .get_or_insert_with(|| fold.stance_id(self.str_of(stance)));
-                    let slot = &mut slot_of[modality.index()];
-                    if *slot == usize::MAX {
-                        let mut key = *key.get_or_insert_with(|| {
-                            let n = &mut names;
-                            [
-                                self.name_in(fold, n, k[0] + 1) - 1,
-                                self.name_in(fold, n, k[1] + 1) - 1,
-                                self.name_in(fold, n, k[2]),
-                                self.name_in(fold, n, k[3]),
-                                self.name_in(fold, n, k[4]),
-                                0,
-                                0,
-                            ]
-                        });
-                        key[6] = modality.index() as u32;
-                        *slot = fold.slot_of_key(key);
-                    }
-                    let slot = *slot;
+                    let (stance, modality) =
+                        stances[stance as usize].expect("met in the first pass");
+                    let slot = slot_of[modality.index()];
                     let days = i32::from_le_bytes(f[8..12].try_into().expect("4 bytes"));
                     let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
                     let secs = u32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
