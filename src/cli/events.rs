@@ -3,7 +3,10 @@
 
 use super::args::{Cli, HistoryArgs, LogArgs, Output};
 use super::failure::{Failure, Result};
-use super::flags::{check_predicate, check_stance, family, parse_date_flag, resolve_flag};
+use super::flags::{
+    check_predicate, check_stance, event_named, family, parse_date_flag, resolve_flag, since_flag,
+    Since,
+};
 use super::open::open;
 use demarche::dates;
 use demarche::event::{Event, QuoteKind, Recorded, Speaker, Statement};
@@ -356,12 +359,16 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let mut shown = 0usize;
     let mut header = false;
     let am = ledger.amendments(None)?;
-    for r in ledger.iter(a.since, u64::MAX)? {
+    let (first, recorded_from) = match since_flag(&ledger, a.since.as_deref())? {
+        Since::Seq(seq) => (seq, i64::MIN),
+        Since::RecordedFrom(t) => (1, t),
+    };
+    for r in ledger.iter(first, u64::MAX)? {
         if shown >= limit {
             break;
         }
         let r = r?;
-        if !keep(&r) {
+        if r.recorded_at < recorded_from || !keep(&r) {
             continue;
         }
         let status = status_of(&r, &am);
@@ -407,46 +414,6 @@ pub(super) fn show(cli: &Cli, which: &str, o: Output, out: &mut impl Write) -> R
         }
     }
     Ok(0)
-}
-
-/// The seq of the event `which` names: a seq, `HEAD`, or a prefix of at
-/// least 6 hex digits of its chain hash (which must name one event).
-fn event_named(ledger: &demarche::ledger::Ledger, which: &str) -> Result<u64> {
-    if let Ok(seq) = which.parse::<u64>() {
-        return Ok(seq);
-    }
-    if which.eq_ignore_ascii_case("head") {
-        let size = ledger.head()?.size;
-        if size == 0 {
-            return Err(Failure::usage("the ledger is empty: there is no HEAD"));
-        }
-        return Ok(size);
-    }
-    let prefix = which.to_ascii_lowercase();
-    if prefix.len() < 6 || prefix.len() > 64 || !prefix.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Failure::usage(format!(
-            "\"{which}\" is neither a seq, HEAD, nor 6 to 64 hex digits of a chain hash"
-        )));
-    }
-    let mut found: Vec<u64> = Vec::new();
-    for r in ledger.iter(1, u64::MAX)? {
-        let r = r?;
-        if r.hash.to_hex().starts_with(&prefix) {
-            found.push(r.seq);
-        }
-    }
-    match found[..] {
-        [seq] => Ok(seq),
-        [] => Err(Failure::usage(format!(
-            "no event's chain hash starts with {prefix}"
-        ))),
-        _ => Err(Failure::usage(format!(
-            "{} events' chain hashes start with {prefix} (seqs {:?})",
-            found.len(),
-            found
-        ))
-        .hint("give more digits")),
-    }
 }
 
 fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> {

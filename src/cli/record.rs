@@ -3,6 +3,7 @@
 use super::args::{AppendArgs, Cli, Output};
 use super::events::log_table;
 use super::failure::{Failure, Result, INTEGRITY};
+use super::flags::event_named;
 use super::open::{forget_if_new, ledger_path, open, open_for_write};
 use super::positions::print_positions;
 use super::verify::{print_verify, verify_json};
@@ -95,8 +96,21 @@ pub(super) fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
     Ok(if report.is_intact() { 0 } else { INTEGRITY })
 }
 
-fn event_from_flags(a: &AppendArgs, base: Option<serde_json::Map<String, Value>>) -> Result<Event> {
-    if let Some(of) = a.retract {
+/// The seq of the event a flag names (seq, HEAD, HEAD~N or a hash prefix).
+fn named(cli: &Cli, which: Option<&str>) -> Result<Option<u64>> {
+    let Some(which) = which else { return Ok(None) };
+    if let Ok(seq) = which.parse::<u64>() {
+        return Ok(Some(seq));
+    }
+    event_named(&open(cli, false)?, which).map(Some)
+}
+
+fn event_from_flags(
+    a: &AppendArgs,
+    base: Option<serde_json::Map<String, Value>>,
+    (retract, correct): (Option<u64>, Option<u64>),
+) -> Result<Event> {
+    if let Some(of) = retract {
         let reason = a
             .reason
             .clone()
@@ -202,7 +216,7 @@ fn event_from_flags(a: &AppendArgs, base: Option<serde_json::Map<String, Value>>
             };
         }
     }
-    let line = match a.correct {
+    let line = match correct {
         Some(of) => {
             let mut c = json!({"type": "correction", "of": of, "statement": st});
             if let Some(r) = &a.reason {
@@ -248,12 +262,14 @@ fn standing_statement(cli: &Cli, of: u64) -> Result<serde_json::Map<String, Valu
 
 /// `demarche append`.
 pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
-    let event = match (&a.json, a.correct) {
+    let retract = named(cli, a.retract.as_deref())?;
+    let correct = named(cli, a.correct.as_deref())?;
+    let event = match (&a.json, correct) {
         (Some(line), _) => json::parse_event(line.trim_end()).map_err(Failure::rejected)?,
         (None, Some(of)) => {
             let base = standing_statement(cli, of)?;
             let before = Value::Object(base.clone());
-            let event = event_from_flags(a, Some(base))?;
+            let event = event_from_flags(a, Some(base), (retract, correct))?;
             if let Some(s) = event.statement() {
                 let mut after = view::event_json(&Event::Statement(s.clone()));
                 after.remove("type");
@@ -273,9 +289,9 @@ pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<
             }
             event
         }
-        (None, None) => event_from_flags(a, None)?,
+        (None, None) => event_from_flags(a, None, (retract, None))?,
     };
-    append_one(cli, event, a.json.is_some(), out)
+    append_one(cli, event, a.json.is_some(), a.allow_duplicate, out)
 }
 
 /// Appends one event, to a ledger made now if there is none (and removed again
@@ -284,10 +300,15 @@ pub(super) fn append_one(
     cli: &Cli,
     event: Event,
     as_json: bool,
+    allow_duplicate: bool,
     out: &mut impl Write,
 ) -> Result<u8> {
     let (mut ledger, created) = open_for_write(cli)?;
-    let r = match ledger.append(event) {
+    let appended = match allow_duplicate {
+        true => ledger.append_duplicate(event),
+        false => ledger.append(event),
+    };
+    let r = match appended {
         Ok(r) => r,
         Err(e) => {
             forget_if_new(ledger, created);

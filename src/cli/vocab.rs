@@ -210,5 +210,5 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
         }
     };
     let event = json::parse_event(&event.to_string()).map_err(Failure::rejected)?;
-    append_one(cli, event, o.json, out)
+    append_one(cli, event, o.json, false, out)
 }

@@ -50,18 +50,26 @@ pub struct AppendArgs {
     #[arg(long, value_name = "LINE", conflicts_with_all = STATEMENT_FLAGS, conflicts_with = "amend")]
     pub json: Option<String>,
 
-    /// Retract event SEQ (with --reason).
+    /// Retract an event (with --reason): a statement, a correction, or an
+    /// actor, alias or role event. Named by seq, HEAD, HEAD~N or a hash prefix.
     #[arg(long, value_name = "SEQ", conflicts_with_all = STATEMENT_FLAGS, requires = "reason")]
-    pub retract: Option<u64>,
+    pub retract: Option<String>,
 
-    /// Correct event SEQ: the statement flags give what changes; every other
-    /// field stays as the statement stands (with earlier corrections).
+    /// Correct a statement (seq, HEAD, HEAD~N or a hash prefix): the statement
+    /// flags give what changes; every other field stays as the statement
+    /// stands (with earlier corrections).
     #[arg(long, value_name = "SEQ")]
-    pub correct: Option<u64>,
+    pub correct: Option<String>,
 
     /// Why (for --retract and --correct).
     #[arg(long, requires = "amend")]
     pub reason: Option<String>,
+
+    /// Record the event even if the ledger already holds the same one. By
+    /// default an event whose content (every field, after names are resolved)
+    /// is already recorded is refused, naming the seq that holds it (exit 2).
+    #[arg(long)]
+    pub allow_duplicate: bool,
 
     /// When it was said: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM].
     #[arg(long, value_name = "DATE")]
@@ -166,9 +174,12 @@ pub struct LogArgs {
     /// Only statements said on or before this date.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Start at this seq.
-    #[arg(long, value_name = "SEQ", default_value_t = 1)]
-    pub since: u64,
+    /// Start here: a seq (digits alone: `--since 2023` is seq 2023), HEAD~N or a
+    /// hash prefix; or a date or time, YYYY-MM, YYYY-MM-DD or
+    /// YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (UTC when no offset is given): the
+    /// events recorded on or after it.
+    #[arg(long, value_name = "SEQ|DATE")]
+    pub since: Option<String>,
     /// Print at most N events.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

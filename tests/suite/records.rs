@@ -1,0 +1,333 @@
+//! Recording and fixing, end to end: a duplicate refused, events named by
+//! `HEAD~N`, `log --since` a date, actor, alias and role events retired, and
+//! `amend` through an editor.
+
+use crate::common;
+
+use common::bin;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+struct Ledger {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Ledger {
+    fn new() -> Ledger {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger");
+        Ledger { _dir: dir, path }
+    }
+
+    fn demo() -> Ledger {
+        let l = Ledger::new();
+        l.run(&["demo"]).assert().success();
+        l
+    }
+
+    fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut c = bin();
+        c.arg("--ledger").arg(&self.path).args(args);
+        c
+    }
+
+    fn out(&self, args: &[&str]) -> String {
+        String::from_utf8(
+            self.run(args)
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .expect("utf-8")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.out(args)).expect("JSON")
+    }
+
+    fn head(&self) -> String {
+        self.out(&["head"]).trim().to_string()
+    }
+
+    fn verify_clean(&self) {
+        self.run(&["verify"]).assert().success();
+    }
+}
+
+const GOOD: &str = r#"{"type":"statement","said_on":"2021-02-01","party":"FRA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["TUR"],"location":"LBY"},"quote":"France calls for the withdrawal","source":{"publisher":"AFP"}}"#;
+
+/// A statement the ledger already holds is refused, naming the seq that holds
+/// it, and the head does not move; `--allow-duplicate` records it.
+#[test]
+fn a_duplicate_append_exits_2_naming_the_seq_and_leaves_the_head() {
+    let l = Ledger::demo();
+    l.run(&["append", "--json", GOOD]).assert().success();
+    let seq = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    let head = l.head();
+    l.run(&["append", "--json", GOOD])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "already holds this event, as seq {seq}"
+        )))
+        .stderr(predicate::str::contains("--allow-duplicate"));
+    assert_eq!(l.head(), head);
+    // The same statement given by flags, with an alias for the party: the
+    // same content once names are resolved.
+    l.run(&[
+        "append",
+        "--said-on",
+        "2021-02-01",
+        "--party",
+        "France",
+        "--stance",
+        "calls-for",
+        "--predicate",
+        "withdrawal",
+        "--subject",
+        "TUR",
+        "--location",
+        "LBY",
+        "--quote",
+        "France calls for the withdrawal",
+        "--publisher",
+        "AFP",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains(format!("as seq {seq}")));
+    assert_eq!(l.head(), head);
+    l.run(&["append", "--json", GOOD, "--allow-duplicate"])
+        .assert()
+        .success();
+    assert_ne!(l.head(), head);
+    // With two copies held, a third names one of them.
+    l.run(&["append", "--json", GOOD]).assert().code(2);
+    l.verify_clean();
+}
+
+/// A ledger written before the digest index existed (the fixtures) gets one
+/// from its chain on its first append, and still verifies.
+#[test]
+fn an_old_ledger_refuses_a_duplicate_of_what_it_held_before_the_index() {
+    let engine = std::env::var("DEMARCHE_ENGINE").unwrap_or_else(|_| "sled".into());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/v1")
+        .join(&engine);
+    let l = Ledger::new();
+    copy_dir(&fixture, &l.path);
+    // The fixture's first statement, as export writes it, appended again.
+    let first = l.out(&["log", "--type", "statement", "--json", "--limit", "1"]);
+    let v: Value = serde_json::from_str(first.trim()).expect("JSON");
+    let mut line = v.clone();
+    let m = line.as_object_mut().expect("object");
+    for k in [
+        "seq",
+        "recorded_at",
+        "prev",
+        "hash",
+        "digest",
+        "status",
+        "corrected_by",
+    ] {
+        m.remove(k);
+    }
+    let head = l.head();
+    l.run(&["append", "--json", &line.to_string()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("as seq {}", v["seq"])));
+    assert_eq!(l.head(), head);
+    l.run(&["append", "--json", GOOD]).assert().success();
+    l.run(&["append", "--json", GOOD]).assert().code(2);
+    l.verify_clean();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// `HEAD~N` names the event N before the last, wherever an event is named.
+#[test]
+fn show_head_tilde_and_corrections_and_retractions_by_name() {
+    let l = Ledger::demo();
+    let size: u64 = l
+        .head()
+        .split(':')
+        .next()
+        .expect("size")
+        .parse()
+        .expect("n");
+    assert_eq!(l.json(&["show", "HEAD~1", "--json"])["seq"], size - 1);
+    assert_eq!(l.json(&["show", "head~0", "--json"])["seq"], size);
+    assert_eq!(l.json(&["show", "HEAD~", "--json"])["seq"], size - 1);
+    let text = l.out(&["show", "HEAD~1"]);
+    assert!(
+        text.starts_with(&format!("seq          {}", size - 1)),
+        "{text}"
+    );
+    l.run(&["show", &format!("HEAD~{size}")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("before the first event"));
+    l.run(&["show", "HEAD~x"]).assert().code(2);
+    // --correct and --retract take the same names.
+    l.run(&["append", "--json", GOOD]).assert().success();
+    l.run(&[
+        "append",
+        "--correct",
+        "HEAD",
+        "--said-on",
+        "2021-02-02",
+        "--reason",
+        "wrong day",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(format!(
+        "correcting seq {}",
+        size + 1
+    )));
+    let c = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(c["type"], "correction");
+    assert_eq!(c["of"], size + 1);
+    let hash = c["hash"].as_str().expect("hash").to_string();
+    l.run(&["append", "--retract", &hash[..10], "--reason", "not said"])
+        .assert()
+        .success();
+    let r = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(r["type"], "retraction");
+    assert_eq!(r["of"], size + 2);
+    l.verify_clean();
+}
+
+/// `log --since` takes a seq as before, `HEAD~N`, and a date or time: the
+/// events recorded on or after it.
+#[test]
+fn log_since_takes_a_seq_a_head_offset_or_a_date() {
+    let l = Ledger::new();
+    let at = |now: &str, line: &str| {
+        l.run(&["append", "--json", line])
+            .env("DEMARCHE_NOW", now)
+            .assert()
+            .success();
+    };
+    let line = |quote: &str| GOOD.replace("France calls for the withdrawal", quote);
+    at("2026-10-01T09:00:00Z", &line("one"));
+    at("2026-11-02T09:00:00Z", &line("two"));
+    at("2026-11-20T18:00:00Z", &line("three"));
+    let seqs = |args: &[&str]| -> Vec<u64> {
+        l.out(args)
+            .lines()
+            .map(|x| {
+                serde_json::from_str::<Value>(x).expect("JSON")["seq"]
+                    .as_u64()
+                    .expect("seq")
+            })
+            .collect()
+    };
+    assert_eq!(seqs(&["log", "--json", "--since", "2"]), [2, 3]);
+    assert_eq!(seqs(&["log", "--json", "--since", "HEAD~1"]), [2, 3]);
+    assert_eq!(seqs(&["log", "--json", "--since", "2026-11"]), [2, 3]);
+    assert_eq!(seqs(&["log", "--json", "--since", "2026-11-03"]), [3]);
+    assert_eq!(
+        seqs(&["log", "--json", "--since", "2026-11-20T17:00Z"]),
+        [3]
+    );
+    assert_eq!(
+        seqs(&["log", "--json", "--since", "2026-11-20T20:00+03:00"]),
+        [3]
+    );
+    assert_eq!(
+        seqs(&["log", "--json", "--since", "2026-11-21"]),
+        Vec::<u64>::new()
+    );
+    l.run(&["log", "--since", "last-week"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since"));
+    let _ = l.dir();
+}
+
+/// The digest index is derived data: an entry dropped from it lets a
+/// duplicate through (no more than a writer of the store could append), and
+/// `verify` names it; an entry that points at another event is not believed.
+#[test]
+fn the_digest_index_is_checked_against_the_chain() {
+    use demarche::chain::Problem;
+    use demarche::ledger::LedgerError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = common::open(dir.path());
+    for i in 1..=5 {
+        l.append(common::statement(i)).expect("append");
+    }
+    let held = l.get(3).expect("seq 3").digest;
+    let err = l.append(common::statement(3)).expect_err("a duplicate");
+    assert!(
+        matches!(err, LedgerError::Duplicate { seq: 3, .. }),
+        "{err}"
+    );
+    drop(l);
+    let bucket = format!("mdigest-index/{:02x}{:02x}", held.0[0], held.0[1]);
+    // Seq 3's entry pointed at seq 4: not believed, since seq 4 is another event.
+    common::with_tree(dir.path(), |t| {
+        let mut v = t.get(&bucket).expect("read").expect("bucket of seq 3");
+        let at = v
+            .chunks_exact(16)
+            .position(|e| e[..8] == held.0[..8])
+            .expect("entry of seq 3");
+        v[at * 16 + 8..at * 16 + 16].copy_from_slice(&4u64.to_le_bytes());
+        t.insert(&bucket, &v).expect("write");
+    });
+    let l = common::open(dir.path());
+    let r = l.verify(None).expect("verify");
+    assert!(
+        matches!(r.problem, Some(Problem::DigestIndexMismatch { .. })),
+        "{:?}",
+        r.problem
+    );
+    drop(l);
+    // Seq 3's entry dropped: the duplicate goes in, and verify says why.
+    common::with_tree(dir.path(), |t| {
+        t.remove(&bucket).expect("remove");
+    });
+    let l = common::open(dir.path());
+    let r = l.verify(None).expect("verify");
+    assert!(
+        matches!(r.problem, Some(Problem::DigestIndexMismatch { seq: 3, .. })),
+        "{:?}",
+        r.problem
+    );
+    drop(l);
+    // Without its header the index is made again from the chain.
+    common::with_tree(dir.path(), |t| {
+        t.remove("mdigest-index").expect("remove");
+    });
+    let mut l = common::open(dir.path());
+    assert!(l.verify(None).expect("verify").is_intact());
+    let err = l.append(common::statement(3)).expect_err("a duplicate");
+    assert!(
+        matches!(err, LedgerError::Duplicate { seq: 3, .. }),
+        "{err}"
+    );
+    assert!(l.verify(None).expect("verify").is_intact());
+    l.append_duplicate(common::statement(3)).expect("allowed");
+    assert!(l.verify(None).expect("verify").is_intact());
+}
