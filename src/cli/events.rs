@@ -400,10 +400,29 @@ pub(super) fn show(cli: &Cli, which: &str, o: Output, out: &mut impl Write) -> R
         }
         _ => None,
     };
+    // An actor, alias or role event may have been retired.
+    let retired = match &r.event {
+        Some(Event::Actor(_) | Event::Alias(_) | Event::Role(_)) => {
+            Some(ledger.actors()?.retired_by(r.seq))
+        }
+        _ => None,
+    };
     if o.json {
-        writeln!(out, "{}", json_with_status(&r, status))?;
+        let mut v = json_with_status(&r, status);
+        if let Some(by) = retired {
+            v["status"] = if by.is_some() { "retired" } else { "standing" }.into();
+            v["retired_by"] = by.into();
+        }
+        writeln!(out, "{v}")?;
     } else {
         show_text(out, &r, ledger.actors()?)?;
+        if let Some(Some(by)) = retired {
+            writeln!(
+                out,
+                "{:<13}retired by seq {by}: it no longer counts",
+                "status"
+            )?;
+        }
         if let Some((st, by)) = status {
             let text = match (st, by) {
                 ("corrected", Some(by)) => format!("corrected: as it stands now, see seq {by}"),

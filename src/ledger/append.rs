@@ -369,6 +369,13 @@ impl Ledger {
                         Event::Statement(_) => {}
                         Event::Correction(_) | Event::Retraction(_) => {
                             batch_kinds.insert(seq, kind_of(&event));
+                            // A retraction that retires an actor, alias or
+                            // role belongs to the registry too.
+                            if let Event::Retraction(r) = &event {
+                                if actors.holds_event(r.of) {
+                                    index.push((seq, packer.payload.clone()));
+                                }
+                            }
                         }
                         Event::Actor(_) | Event::Alias(_) | Event::Role(_) => {
                             batch_kinds.insert(seq, Kind::Reference);

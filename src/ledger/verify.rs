@@ -73,7 +73,7 @@ impl Ledger {
         let mut frontier = merkle::Frontier::new();
         // The tree's stored nodes, as the chain makes them.
         let mut tiles: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
-        let mut refs: Vec<(Seq, Hash)> = Vec::new();
+        let mut refs: Vec<(Seq, Hash, Option<Seq>)> = Vec::new();
         let mut digests: Vec<(Seq, Hash)> = Vec::new();
         let span = Span {
             from: 1,
@@ -211,15 +211,16 @@ pub fn b64(d: &[u8]) -> String {
 
 /// A stored block opened: its records, their chain hashes (`None` when a
 /// record does not parse; the verifier then reports it), the Merkle leaf
-/// hashes of those, and the seq and payload digest of its actor, alias and
-/// role events (to check the actor index by), and, `with_tree`, the seq and
+/// hashes of those, the seq and payload digest of its actor, alias and
+/// role events and of its retractions with the seq each retracts (to check
+/// the actor index by), and, `with_tree`, the seq and
 /// payload digest of every record (to check the digest index by).
 type Opened = std::result::Result<
     (
         Vec<u8>,
         Option<Vec<Hash>>,
         Vec<merkle::Digest>,
-        Vec<(Seq, Hash)>,
+        Vec<(Seq, Hash, Option<Seq>)>,
         Vec<(Seq, Hash)>,
     ),
     FormatError,
@@ -244,8 +245,16 @@ fn open_hashed(stored: Vec<u8>, with_tree: bool) -> Opened {
         if with_tree {
             all.push((r.header.seq, body));
         }
-        if with_tree && !r.header.is_redacted() && codec::is_reference(r.body) {
-            refs.push((r.header.seq, chain::payload_digest(r.body)));
+        if with_tree && !r.header.is_redacted() {
+            if codec::is_reference(r.body) {
+                refs.push((r.header.seq, body, None));
+            } else if codec::is_retraction(r.body) {
+                // Which event it retracts: the actor index holds those that
+                // retire an actor, alias or role event.
+                if let Ok(crate::event::Event::Retraction(x)) = codec::decode_event(r.body) {
+                    refs.push((r.header.seq, body, Some(x.of)));
+                }
+            }
         }
     }
     let leaves = if with_tree {

@@ -331,3 +331,211 @@ fn the_digest_index_is_checked_against_the_chain() {
     l.append_duplicate(common::statement(3)).expect("allowed");
     assert!(l.verify(None).expect("verify").is_intact());
 }
+
+/// A wrong alias is retired and given to the right actor; a wrong actor is
+/// retired and can no longer be named, while what was recorded before keeps
+/// its id; a role is retired by a retraction of its event.
+#[test]
+fn a_wrong_alias_actor_or_role_is_retired_by_a_later_event() {
+    let l = Ledger::demo();
+    // "Ankara" given to Russia by mistake.
+    l.run(&["actor", "alias", "RUS", "Ankara"])
+        .assert()
+        .success();
+    let alias_seq = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    l.run(&["actor", "alias", "TUR", "Ankara"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already resolves to RUS"));
+    l.run(&[
+        "actor",
+        "alias",
+        "RUS",
+        "Ankara",
+        "--remove",
+        "--reason",
+        "wrong actor",
+    ])
+    .assert()
+    .success();
+    let r = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(r["type"], "retraction");
+    assert_eq!(r["of"], alias_seq);
+    l.run(&["actor", "show", "Ankara"]).assert().code(2);
+    l.run(&["actor", "alias", "TUR", "Ankara"])
+        .assert()
+        .success();
+    assert_eq!(l.json(&["actor", "show", "Ankara", "--json"])["id"], "TUR");
+    let rus = l.json(&["actor", "show", "RUS", "--json"]);
+    assert!(
+        !rus["aliases"]
+            .as_array()
+            .expect("aliases")
+            .contains(&"Ankara".into()),
+        "{rus}"
+    );
+    assert_eq!(rus["retired_aliases"][0]["alias"], "Ankara");
+    l.run(&[
+        "actor", "alias", "RUS", "Ankara", "--remove", "--reason", "again",
+    ])
+    .assert()
+    .code(2);
+    // The same alias event retracted twice: refused.
+    l.run(&[
+        "append",
+        "--retract",
+        &alias_seq.to_string(),
+        "--reason",
+        "twice",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("was retired by seq"));
+
+    // An actor added by mistake, named in a statement, then retired.
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "XMIL",
+        "--name",
+        "Some Militia",
+        "--kind",
+        "group",
+        "--alias",
+        "The Militia",
+    ])
+    .assert()
+    .success();
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "XMIL-WING",
+        "--name",
+        "Militia Wing",
+        "--kind",
+        "group",
+        "--parent",
+        "XMIL",
+    ])
+    .assert()
+    .success();
+    let said = GOOD.replace("\"subjects\":[\"TUR\"]", "\"subjects\":[\"The Militia\"]");
+    l.run(&["append", "--json", &said]).assert().success();
+    let statement = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(statement["proposition"]["subjects"][0], "XMIL");
+    l.run(&[
+        "actor",
+        "retire",
+        "The Militia",
+        "--reason",
+        "no such group",
+    ])
+    .assert()
+    .success();
+    let retired_by = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    let again = GOOD.replace("\"subjects\":[\"TUR\"]", "\"subjects\":[\"XMIL\"]");
+    l.run(&["append", "--json", &again])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "XMIL was retired by seq {retired_by}"
+        )));
+    l.run(&["append", "--json", &said])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown actor"));
+    // Its name is free again; its id is not.
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "XMIL2",
+        "--name",
+        "Some Militia",
+        "--kind",
+        "group",
+    ])
+    .assert()
+    .success();
+    l.run(&[
+        "actor", "add", "--id", "XMIL", "--name", "Another", "--kind", "group",
+    ])
+    .assert()
+    .code(2);
+    // What was recorded keeps its id and its meaning.
+    let seq = statement["seq"].to_string();
+    assert_eq!(
+        l.json(&["show", &seq, "--json"])["proposition"]["subjects"][0],
+        "XMIL"
+    );
+    let found = l.out(&["log", "--subject", "XMIL", "--json"]);
+    assert_eq!(found.lines().count(), 1, "{found}");
+    let shown = l.json(&["actor", "show", "XMIL", "--json"]);
+    assert_eq!(shown["retired_by"], retired_by);
+    assert!(l
+        .out(&["actor", "list"])
+        .contains(&format!("[retired by seq {retired_by}]")));
+    assert_eq!(
+        l.json(&["actor", "show", "XMIL-WING", "--json"])["parent"],
+        "XMIL"
+    );
+    l.run(&["actor", "retire", "UN", "--reason", "no"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("starter set"));
+
+    // A role recorded wrongly, retired by a retraction of its event.
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "LAVROV",
+        "--name",
+        "Sergey Lavrov",
+        "--kind",
+        "person",
+    ])
+    .assert()
+    .success();
+    l.run(&[
+        "actor",
+        "role",
+        "LAVROV",
+        "--of",
+        "TUR",
+        "--role",
+        "foreign minister",
+        "--from",
+        "2004-03-09",
+    ])
+    .assert()
+    .success();
+    l.run(&["append", "--retract", "HEAD", "--reason", "wrong state"])
+        .assert()
+        .success();
+    let lavrov = l.json(&["actor", "show", "LAVROV", "--json"]);
+    assert!(lavrov.get("roles").is_none(), "{lavrov}");
+    l.verify_clean();
+}
+
+/// `show` of a retired alias event says so, in text and JSON.
+#[test]
+fn show_says_an_alias_event_was_retired() {
+    let l = Ledger::demo();
+    l.run(&["actor", "alias", "RUS", "Ankara"])
+        .assert()
+        .success();
+    assert_eq!(l.json(&["show", "HEAD", "--json"])["status"], "standing");
+    l.run(&["append", "--retract", "HEAD", "--reason", "wrong actor"])
+        .assert()
+        .success();
+    let v = l.json(&["show", "HEAD~1", "--json"]);
+    let by = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    assert_eq!(v["status"], "retired");
+    assert_eq!(v["retired_by"], by);
+    assert!(l
+        .out(&["show", "HEAD~1"])
+        .contains(&format!("retired by seq {by}")));
+}

@@ -243,15 +243,45 @@ pub enum ActorCommand {
         #[command(flatten)]
         out: Output,
     },
-    /// Give an existing actor one more name (an `alias` event in the chain).
-    #[command(
-        after_help = "Example:\n  demarche actor alias UN \"Organisation des Nations unies\""
-    )]
+    /// Give an existing actor one more name (an `alias` event in the chain),
+    /// or, with --remove, retire a name given to it by mistake (a retraction of
+    /// the alias event): the name then resolves to nothing, and may be given to
+    /// another actor. Statements recorded before keep the actor's id.
+    #[command(after_help = "Examples:
+  demarche actor alias UN \"Organisation des Nations unies\"
+  demarche actor alias RUS \"Ankara\" --remove --reason \"given to the wrong actor\"
+  demarche actor alias TUR \"Ankara\"")]
     Alias {
         /// The actor (id or a name it already has).
         actor: String,
-        /// The new name.
+        /// The new name (with --remove: the name to retire).
         alias: String,
+        /// Retire the alias event that gave ACTOR this name, instead of adding it.
+        #[arg(long, requires = "reason")]
+        remove: bool,
+        /// Why the name is retired (with --remove).
+        #[arg(long, requires = "remove")]
+        reason: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Retire an actor added by mistake (a retraction of its `actor` event).
+    ///
+    /// Its id, name and aliases no longer resolve: a new event cannot name it,
+    /// and its name and aliases may be given to another actor. Its id is not
+    /// given to another actor, and statements recorded before keep it and mean
+    /// what they meant (selecting by the id still finds them). Actors it is the
+    /// parent of keep it as parent. An actor of the starter set has no event
+    /// and cannot be retired. A role or a single alias is retired with
+    /// `demarche append --retract SEQ --reason ...` (or `actor alias --remove`).
+    #[command(after_help = "Example:
+  demarche actor retire XMIL --reason \"duplicate of WAGNER\"")]
+    Retire {
+        /// The actor (its id, or a name it has).
+        actor: String,
+        /// Why it is retired.
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         out: Output,
     },
