@@ -431,6 +431,36 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
         out: Output,
     },
 
+    /// Correct a statement in an editor: it opens as JSON, as it stands (with
+    /// earlier corrections applied), and what you change is recorded as a
+    /// correction, as `append --correct` records it.
+    ///
+    /// The editor is $VISUAL, else $EDITOR, else vi. Save and quit to record;
+    /// leave the file as it was to record nothing. A file that is not valid JSON,
+    /// or not a valid statement, records nothing and is kept: the message names
+    /// it, and `--file` takes it back once fixed.
+    #[command(after_help = "Examples:
+  demarche amend 11 --reason \"wrong date\"
+  demarche amend HEAD~2
+  EDITOR=nano demarche amend 6fb328e2
+  demarche amend 11 --file /tmp/demarche-amend-11.json   # an edit kept from before")]
+    Amend {
+        /// The statement (or correction): seq, HEAD, HEAD~N or a hash prefix.
+        #[arg(value_name = "SEQ|HEAD~N|HASH")]
+        event: String,
+        /// Why it is corrected.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Take the edited statement from this file instead of opening an editor.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Record the correction even if the ledger already holds the same one.
+        #[arg(long)]
+        allow_duplicate: bool,
+        #[command(flatten)]
+        out: Output,
+    },
+
     /// List events in seq order, with filters.
     #[command(
         after_help = "Examples:\n  demarche log\n  demarche log --party RUS --from 2021-01-01\n  demarche log --json | jq .quote"

@@ -244,6 +244,23 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::Log(a) if !a.out.json => events::log(cli, a, &mut FitLines::new(&mut out)),
         Command::Log(a) => events::log(cli, a, &mut out),
         Command::Show { seq, out: o } => events::show(cli, seq, *o, &mut out),
+        Command::Amend {
+            event,
+            reason,
+            file,
+            allow_duplicate,
+            out: o,
+        } => record::amend(
+            cli,
+            record::Amend {
+                which: event,
+                reason: reason.as_deref(),
+                file: file.as_deref(),
+                allow_duplicate: *allow_duplicate,
+                json: o.json,
+            },
+            &mut out,
+        ),
         Command::Verify {
             expect_head,
             export: None,

@@ -260,6 +260,130 @@ fn standing_statement(cli: &Cli, of: u64) -> Result<serde_json::Map<String, Valu
     Ok(m)
 }
 
+/// The fields of a statement line that differ between `before` and `s`.
+fn changed_fields(before: &Value, s: &demarche::event::Statement) -> Vec<String> {
+    let mut after = view::event_json(&Event::Statement(s.clone()));
+    after.remove("type");
+    let mut names: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| before.get(k.as_str()) != Some(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    // A field the edit left out.
+    if let Some(b) = before.as_object() {
+        names.extend(b.keys().filter(|k| !after.contains_key(*k)).cloned());
+    }
+    names
+}
+
+/// What `demarche amend` was asked.
+pub(super) struct Amend<'a> {
+    pub which: &'a str,
+    pub reason: Option<&'a str>,
+    pub file: Option<&'a std::path::Path>,
+    pub allow_duplicate: bool,
+    pub json: bool,
+}
+
+/// `demarche amend`: the statement as it stands, edited, recorded as a
+/// correction of what changed.
+pub(super) fn amend(cli: &Cli, a: Amend<'_>, out: &mut impl Write) -> Result<u8> {
+    let of = event_named(&open(cli, false)?, a.which)?;
+    let base = standing_statement(cli, of)?;
+    let before = Value::Object(base.clone());
+    let original = serde_json::to_string_pretty(&before).expect("JSON") + "\n";
+    let (path, edited_here) = match a.file {
+        Some(p) => (p.to_path_buf(), false),
+        None => {
+            let path = std::env::temp_dir()
+                .join(format!("demarche-amend-{of}-{}.json", std::process::id()));
+            std::fs::write(&path, &original)
+                .map_err(|e| Failure::io(format!("cannot write {}: {e}", path.display())))?;
+            run_editor(&path)?;
+            (path, true)
+        }
+    };
+    let kept = |f: Failure| -> Failure {
+        let hint = format!(
+            "nothing was recorded; your edit is kept in {}: fix it, then run `demarche amend {of} --file {}`",
+            path.display(),
+            path.display()
+        );
+        f.hint(hint)
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))?;
+    let forget = || {
+        if edited_here {
+            let _ = std::fs::remove_file(&path);
+        }
+    };
+    if text == original {
+        forget();
+        eprintln!("seq {of} left as it was: nothing recorded");
+        return Ok(0);
+    }
+    let mut edited: Value = serde_json::from_str(&text).map_err(|e| {
+        kept(Failure::usage(format!(
+            "the edited statement is not valid JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )))
+    })?;
+    let Some(m) = edited.as_object_mut() else {
+        return Err(kept(Failure::usage(
+            "the edited statement is not a JSON object",
+        )));
+    };
+    m.remove("type");
+    if *m == base {
+        forget();
+        eprintln!("seq {of} left as it was: nothing recorded");
+        return Ok(0);
+    }
+    let mut line = json!({"type": "correction", "of": of, "statement": edited});
+    if let Some(r) = a.reason {
+        line["reason"] = r.into();
+    }
+    let event = json::parse_event(&line.to_string()).map_err(|e| kept(Failure::rejected(e)))?;
+    if let Some(s) = event.statement() {
+        let names = changed_fields(&before, s);
+        eprintln!(
+            "correcting seq {of}: changed {}; every other field as it stands",
+            names.join(", ")
+        );
+    }
+    let done = append_one(cli, event, a.json, a.allow_duplicate, out).map_err(kept)?;
+    forget();
+    Ok(done)
+}
+
+/// Opens `path` in $VISUAL, else $EDITOR, else vi, and waits for it.
+fn run_editor(path: &std::path::Path) -> Result<()> {
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".to_string());
+    // Through the shell, as git does, so that "code --wait" works.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("editor")
+        .arg(path)
+        .status()
+        .map_err(|e| Failure::io(format!("cannot run the editor ({editor}): {e}")))?;
+    if !status.success() {
+        return Err(Failure::usage(format!(
+            "the editor ({editor}) exited with {status}; nothing was recorded"
+        ))
+        .hint(format!(
+            "the statement is in {}; set $VISUAL or $EDITOR to the editor you use",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `demarche append`.
 pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
     let retract = named(cli, a.retract.as_deref())?;
@@ -271,14 +395,7 @@ pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<
             let before = Value::Object(base.clone());
             let event = event_from_flags(a, Some(base), (retract, correct))?;
             if let Some(s) = event.statement() {
-                let mut after = view::event_json(&Event::Statement(s.clone()));
-                after.remove("type");
-                let changed: Vec<&String> = after
-                    .iter()
-                    .filter(|(k, v)| before.get(k.as_str()) != Some(v))
-                    .map(|(k, _)| k)
-                    .collect();
-                let names: Vec<&str> = changed.iter().map(|k| k.as_str()).collect();
+                let names = changed_fields(&before, s);
                 eprintln!(
                     "correcting seq {of}: {}; every other field as it stands",
                     match names.is_empty() {

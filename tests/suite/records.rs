@@ -539,3 +539,94 @@ fn show_says_an_alias_event_was_retired() {
         .out(&["show", "HEAD~1"])
         .contains(&format!("retired by seq {by}")));
 }
+
+/// `amend` opens the statement as it stands in the editor and records only
+/// what changed; an untouched file records nothing; a broken edit is kept.
+#[test]
+fn amend_records_what_the_editor_changed() {
+    let l = Ledger::demo();
+    l.run(&["append", "--json", GOOD]).assert().success();
+    let seq = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    let tmp = l.dir().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let amend = |editor: &str, args: &[&str]| {
+        let mut c = l.run(&["amend"]);
+        c.args(args)
+            .env("TMPDIR", &tmp)
+            .env_remove("VISUAL")
+            .env("EDITOR", editor);
+        c
+    };
+    // Nothing changed: nothing recorded.
+    let head = l.head();
+    amend("true", &["HEAD"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("nothing recorded"));
+    assert_eq!(l.head(), head);
+    // The day changed, and only the day.
+    amend(
+        "sed -i s/2021-02-01/2021-02-02/",
+        &["HEAD", "--reason", "wrong day"],
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(format!(
+        "correcting seq {seq}: changed said_on; every other field as it stands"
+    )));
+    let c = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(c["type"], "correction");
+    assert_eq!(c["of"], seq);
+    assert_eq!(c["reason"], "wrong day");
+    assert_eq!(c["statement"]["said_on"], "2021-02-02");
+    assert_eq!(c["statement"]["proposition"]["subjects"][0], "TUR");
+    assert_eq!(c["statement"]["proposition"]["location"], "LBY");
+    // It opens as corrected: a second edit starts from 2021-02-02.
+    amend("sed -i s/2021-02-02/2021-02-03/", &[&seq.to_string()])
+        .assert()
+        .success();
+    assert_eq!(
+        l.json(&["show", "HEAD", "--json"])["statement"]["said_on"],
+        "2021-02-03"
+    );
+    assert!(std::fs::read_dir(&tmp).expect("tmp").next().is_none());
+    // A broken edit: nothing recorded, the file kept and named.
+    let head = l.head();
+    let out = amend("sed -i s/calls-for./calls-for/", &["HEAD~1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not valid JSON"))
+        .stderr(predicate::str::contains("--file"));
+    assert_eq!(l.head(), head);
+    let kept: PathBuf = std::fs::read_dir(&tmp)
+        .expect("tmp")
+        .next()
+        .expect("the edit is kept")
+        .expect("entry")
+        .path();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains(kept.to_str().expect("utf-8")), "{stderr}");
+    // Fixed, and taken back with --file.
+    let fixed = std::fs::read_to_string(&kept)
+        .expect("read")
+        .replace("\"calls-for,", "\"demands\",");
+    std::fs::write(&kept, fixed).expect("write");
+    amend(
+        "false",
+        &["HEAD~1", "--file", kept.to_str().expect("utf-8")],
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("changed stance"));
+    assert_eq!(
+        l.json(&["show", "HEAD", "--json"])["statement"]["stance"],
+        "demands"
+    );
+    // A field the check refuses names it, and keeps the edit.
+    amend("sed -i s/demands/urgesx/", &["HEAD"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("stance"))
+        .stderr(predicate::str::contains("your edit is kept"));
+    l.verify_clean();
+}
