@@ -187,8 +187,8 @@ pub enum Command {
     Evidence {
         #[command(flatten)]
         query: QueryArgs,
-        /// Accepted for the same command line as `positions`; a bundle holds the
-        /// positions whatever the view.
+        /// Only the positions of a named view, as `positions --view` shows them
+        /// (and the statements they rest on); the bundle's `query.view` names it.
         #[arg(long, value_parser = ["withdrawal", "presence"])]
         view: Option<String>,
         /// Sign the checkpoint with this private key.

@@ -180,11 +180,11 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         ),
         Command::Evidence {
             query,
+            view,
             sign,
             output,
             force,
-            ..
-        } => proofs::evidence(cli, query, sign, output, *force),
+        } => proofs::evidence(cli, query, view.as_deref(), sign, output, *force),
         Command::Status {
             verify: check,
             out: o,

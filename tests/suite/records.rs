@@ -630,3 +630,63 @@ fn amend_records_what_the_editor_changed() {
         .stderr(predicate::str::contains("your edit is kept"));
     l.verify_clean();
 }
+
+/// `evidence --view` holds only the view's positions and the records they
+/// rest on, names the view in the bundle, and still checks.
+#[test]
+fn evidence_of_a_view_holds_only_its_positions() {
+    let l = Ledger::demo();
+    let k = l.dir().join("k");
+    l.run(&[
+        "key",
+        "generate",
+        "--name",
+        "newsroom.example/ledger",
+        "--out",
+    ])
+    .arg(&k)
+    .assert()
+    .success();
+    let key = l.dir().join("k.key");
+    let vkey = l.dir().join("k.vkey");
+    let bundle = |view: Option<&str>, name: &str| -> (PathBuf, Value) {
+        let path = l.dir().join(name);
+        let mut c = l.run(&["evidence", "--as-of", "2021-01-29", "--sign"]);
+        c.arg(&key).arg("-o").arg(&path);
+        if let Some(v) = view {
+            c.args(["--view", v]);
+        }
+        c.assert().success();
+        let v = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        (path, v)
+    };
+    let (_, all) = bundle(None, "all.evidence");
+    assert!(all["query"].get("view").is_none());
+    for view in ["withdrawal", "presence"] {
+        let (path, b) = bundle(Some(view), &format!("{view}.evidence"));
+        assert_eq!(b["query"]["view"], view);
+        let ps = b["positions"].as_array().expect("positions");
+        assert!(!ps.is_empty());
+        assert!(ps.len() < all["positions"].as_array().expect("all").len());
+        assert!(ps.iter().all(|p| p["predicate"] == view), "{ps:?}");
+        assert!(
+            b["records"].as_array().expect("records").len()
+                < all["records"].as_array().expect("records").len()
+        );
+        let shown = l.out(&[
+            "positions",
+            "--as-of",
+            "2021-01-29",
+            "--view",
+            view,
+            "--json",
+        ]);
+        assert_eq!(shown.lines().count(), ps.len());
+        l.run(&["check-evidence"])
+            .arg(&path)
+            .arg("--key")
+            .arg(&vkey)
+            .assert()
+            .success();
+    }
+}
