@@ -4,7 +4,7 @@ mod events;
 mod query;
 
 pub use events::{ActorCommand, AppendArgs, HistoryArgs, LogArgs};
-pub use query::{DiffArgs, PositionsArgs, QueryArgs, Selection};
+pub use query::{DiffArgs, Members, PositionsArgs, QueryArgs, Selection};
 
 use clap::{Args, Parser, Subcommand};
 use demarche::store::Engine;
@@ -255,6 +255,8 @@ pub enum Command {
         /// Only statements of this stance.
         #[arg(long)]
         stance: Option<String>,
+        #[command(flatten)]
+        members: Members,
         /// From this date (YYYY-MM-DD, YYYY-MM or YYYY).
         #[arg(long, value_name = "DATE")]
         from: Option<String>,

@@ -150,6 +150,8 @@ pub(super) struct SelectionFlags<'a> {
     pub search: Option<&'a str>,
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
+    /// `--no-members`: an actor stands for itself alone.
+    pub no_members: bool,
 }
 
 /// Which statements to show, checked and resolved: an actor stands for
@@ -173,7 +175,11 @@ impl SelectionFlags<'_> {
         check_predicate(self.predicate)?;
         check_stance(self.stance)?;
         let actor = |v, flag| -> Result<Option<Vec<String>>> {
-            Ok(family(actors, resolve_flag(actors, v, flag)?))
+            Ok(family(
+                actors,
+                resolve_flag(actors, v, flag)?,
+                self.no_members,
+            ))
         };
         Ok(Selected {
             party: actor(self.party, "party")?,
@@ -323,6 +329,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         search: a.search.as_deref(),
         from: a.from.as_deref(),
         to: a.to.as_deref(),
+        no_members: a.members.no_members,
     }
     .resolve(actors)?;
     if let Some(k) = &a.kind {
@@ -581,6 +588,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
         predicate: a.predicate.as_deref(),
         from: a.from.as_deref(),
         to: a.to.as_deref(),
+        no_members: a.members.no_members,
         ..SelectionFlags::default()
     }
     .resolve(&actors)?;

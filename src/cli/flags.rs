@@ -97,7 +97,10 @@ pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> 
     let party = resolve_flag(actors, s.party.as_deref(), "party")?;
     let subject = resolve_flag(actors, s.subject.as_deref(), "subject")?;
     let location = resolve_flag(actors, s.location.as_deref(), "location")?;
-    let members = |id: &Option<String>| id.as_deref().map_or(Vec::new(), |i| actors.members(i));
+    let members = |id: &Option<String>| match (id, s.members.no_members) {
+        (Some(i), false) => actors.members(i),
+        _ => Vec::new(),
+    };
     Ok(Filter {
         includes: Includes {
             party: members(&party),
@@ -114,9 +117,17 @@ pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> 
 
 /// An actor given in a flag and the actors that belong to it (see
 /// `Actors::members`): who `--party USA` or `--location GEO` stands for.
-pub(super) fn family(actors: &demarche::vocab::Actors, id: Option<String>) -> Option<Vec<String>> {
+/// With `alone` (`--no-members`), the actor alone.
+pub(super) fn family(
+    actors: &demarche::vocab::Actors,
+    id: Option<String>,
+    alone: bool,
+) -> Option<Vec<String>> {
     id.map(|id| {
-        let mut all = actors.members(&id);
+        let mut all = match alone {
+            true => Vec::new(),
+            false => actors.members(&id),
+        };
         all.insert(0, id);
         all
     })

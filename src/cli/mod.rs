@@ -218,6 +218,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             lanes,
             output,
             force,
+            members,
             ..
         } => pictures::timeline(
             cli,
@@ -229,6 +230,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
                 stance: stance.as_deref(),
                 from: from.as_deref(),
                 to: as_of.as_deref().or(to.as_deref()),
+                no_members: members.no_members,
                 ..events::SelectionFlags::default()
             },
             lanes,

@@ -690,3 +690,106 @@ fn evidence_of_a_view_holds_only_its_positions() {
             .success();
     }
 }
+
+/// `--no-members` takes an actor alone, on every command that selects;
+/// `--with-members` is the default said out loud.
+#[test]
+fn no_members_takes_the_actor_alone_everywhere() {
+    let l = Ledger::demo();
+    let parties = |args: &[&str], field: &str| -> Vec<String> {
+        l.out(args)
+            .lines()
+            .map(|x| {
+                serde_json::from_str::<Value>(x).expect("JSON")[field]
+                    .as_str()
+                    .expect("party")
+                    .to_string()
+            })
+            .collect()
+    };
+    for (cmd, field) in [
+        (&["positions", "--json"][..], "party"),
+        (&["log", "--type", "statement", "--json"][..], "party"),
+        (&["history", "--json"][..], "party"),
+    ] {
+        let mut with: Vec<&str> = cmd.to_vec();
+        with.extend(["--party", "UN"]);
+        let all = parties(&with, field);
+        assert!(all.iter().any(|p| p == "UNSC"), "{cmd:?}: {all:?}");
+        let mut explicit = with.clone();
+        explicit.push("--with-members");
+        assert_eq!(parties(&explicit, field), all, "{cmd:?}");
+        let mut alone = with.clone();
+        alone.push("--no-members");
+        let un = parties(&alone, field);
+        assert!(
+            !un.is_empty() && un.iter().all(|p| p == "UN"),
+            "{cmd:?}: {un:?}"
+        );
+        alone.push("--with-members");
+        l.run(&alone).assert().code(2);
+    }
+    let diff = |extra: &[&str]| {
+        let mut a = vec![
+            "diff",
+            "--from",
+            "2021-01-01",
+            "--to",
+            "2021-01-29",
+            "--party",
+            "UN",
+            "--json",
+        ];
+        a.extend(extra);
+        l.out(&a)
+    };
+    assert!(diff(&[]).contains("UNSC"));
+    assert!(!diff(&["--no-members"]).contains("UNSC"));
+    let graph = |extra: &[&str]| {
+        let mut a = vec!["graph", "--party", "UN", "--format", "json"];
+        a.extend(extra);
+        l.out(&a)
+    };
+    assert!(graph(&[]).contains("UNSC"));
+    assert!(!graph(&["--no-members"]).contains("UNSC"));
+    let timeline = |extra: &[&str]| {
+        let mut a = vec!["timeline", "--party", "UN"];
+        a.extend(extra);
+        l.out(&a)
+    };
+    assert!(timeline(&[]).contains("UNSC"));
+    assert!(!timeline(&["--no-members"]).contains("UNSC"));
+    // A bundle records the members it counted, and checks.
+    let k = l.dir().join("k");
+    l.run(&["key", "generate", "--name", "n.example/l", "--out"])
+        .arg(&k)
+        .assert()
+        .success();
+    for (extra, members) in [(None, true), (Some("--no-members"), false)] {
+        let path = l.dir().join("un.evidence");
+        let mut c = l.run(&["evidence", "--party", "UN", "--force", "--sign"]);
+        c.arg(l.dir().join("k.key")).arg("-o").arg(&path);
+        c.args(extra);
+        c.assert().success();
+        let b: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        let inc = b["query"]["filter"]["includes"]["party"]
+            .as_array()
+            .expect("list");
+        assert_eq!(inc.contains(&"UNSC".into()), members, "{inc:?}");
+        assert_eq!(
+            b["positions"]
+                .as_array()
+                .expect("positions")
+                .iter()
+                .any(|p| p["party"] == "UNSC"),
+            members
+        );
+        l.run(&["check-evidence"])
+            .arg(&path)
+            .arg("--key")
+            .arg(l.dir().join("k.vkey"))
+            .assert()
+            .success();
+    }
+}

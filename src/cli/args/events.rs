@@ -184,6 +184,8 @@ pub struct LogArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     #[command(flatten)]
+    pub members: super::Members,
+    #[command(flatten)]
     pub out: Output,
 }
 
@@ -210,6 +212,8 @@ pub struct HistoryArgs {
     /// Only statements said on or before this date.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
+    #[command(flatten)]
+    pub members: super::Members,
     #[command(flatten)]
     pub out: Output,
 }
