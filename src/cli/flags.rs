@@ -56,6 +56,11 @@ pub(super) fn parse_date_flag(v: Option<&str>, flag: &str) -> Result<Option<jiff
 pub(super) fn parse_known_at(v: Option<&str>, ledger: &Ledger) -> Result<Option<KnownAt>> {
     let Some(v) = v else { return Ok(None) };
     let head = ledger.head()?;
+    if head_relative(v).is_some() {
+        return event_named(ledger, v)
+            .map(|seq| Some(KnownAt::Seq(seq)))
+            .map_err(|f| f.hint("for example --known-at HEAD~10, --known-at 8 or --known-at 2026-03-01T00:00:00Z"));
+    }
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
         let seq: u64 = v
             .parse()

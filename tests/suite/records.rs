@@ -793,3 +793,27 @@ fn no_members_takes_the_actor_alone_everywhere() {
             .success();
     }
 }
+
+/// `--known-at` takes `HEAD~N` as it takes a seq.
+#[test]
+fn known_at_takes_head_offsets() {
+    let l = Ledger::demo();
+    let size: u64 = l
+        .head()
+        .split(':')
+        .next()
+        .expect("size")
+        .parse()
+        .expect("n");
+    assert_eq!(
+        l.out(&["positions", "--known-at", "HEAD~3", "--json"]),
+        l.out(&["positions", "--known-at", &(size - 3).to_string(), "--json"])
+    );
+    assert_ne!(
+        l.out(&["positions", "--known-at", "HEAD~3", "--json"]),
+        l.out(&["positions", "--known-at", "HEAD", "--json"])
+    );
+    l.run(&["positions", "--known-at", "HEAD~99"])
+        .assert()
+        .code(2);
+}

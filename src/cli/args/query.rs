@@ -65,7 +65,8 @@ pub struct QueryArgs {
     /// Valid time: only statements said on or before this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    /// Transaction time: only what the ledger held at this seq (or HEAD~N) or
+    /// RFC 3339 time.
     #[arg(long, value_name = "SEQ|TIME")]
     pub known_at: Option<String>,
     #[command(flatten)]
@@ -80,7 +81,8 @@ pub struct DiffArgs {
     /// The later date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub to: String,
-    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    /// Transaction time: only what the ledger held at this seq (or HEAD~N) or
+    /// RFC 3339 time.
     #[arg(long, value_name = "SEQ|TIME")]
     pub known_at: Option<String>,
     #[command(flatten)]
