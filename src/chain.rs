@@ -176,6 +176,14 @@ pub enum Problem {
         /// How they differ.
         detail: String,
     },
+    /// The stored digest index (derived data) is not the one the chain makes.
+    #[error("the stored digest index does not match the chain: {detail}")]
+    DigestIndexMismatch {
+        /// The first seq where they differ (0 when none can be named).
+        seq: Seq,
+        /// How they differ.
+        detail: String,
+    },
     /// The ledger does not match a head saved earlier.
     #[error("seq {seq}: ledger differs from the expected head {expected_size}:{expected_hash} (it has {actual_size} events, head {actual_hash})")]
     ExpectedHead {
@@ -211,6 +219,7 @@ impl Problem {
             Problem::StrayData { .. } => 0,
             Problem::TreeMismatch { size, .. } => *size,
             Problem::ActorIndexMismatch { seq, .. } => *seq,
+            Problem::DigestIndexMismatch { seq, .. } => *seq,
         }
     }
 
@@ -231,6 +240,7 @@ impl Problem {
             Problem::StrayData { .. } => "stray-data",
             Problem::TreeMismatch { .. } => "tree-mismatch",
             Problem::ActorIndexMismatch { .. } => "actor-index-mismatch",
+            Problem::DigestIndexMismatch { .. } => "digest-index-mismatch",
             Problem::ExpectedHead { .. } => "expected-head",
         }
     }

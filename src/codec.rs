@@ -651,6 +651,11 @@ pub fn is_amendment(payload: &[u8]) -> bool {
     matches!(tag(payload), Some(1 | 2 | 6))
 }
 
+/// Whether a payload is a retraction, read from its variant tag alone.
+pub fn is_retraction(payload: &[u8]) -> bool {
+    tag(payload) == Some(2)
+}
+
 /// Whether a payload is an actor, alias or role event: the registry's, read
 /// from its variant tag alone.
 pub fn is_reference(payload: &[u8]) -> bool {

@@ -8,7 +8,9 @@
 //! {"format": "demarche-evidence 2",
 //!  "checkpoint": "<C2SP signed note of the tree's checkpoint>",
 //!  "query": {"as_of": DATE|null, "known_at": {"seq": N}|{"time": RFC3339}|null,
-//!            "filter": {"party", "stance", "predicate", "subject", "location"}},
+//!            "filter": {"party", "stance", "predicate", "subject", "location",
+//!                       "includes": {"party", "subject", "location"}},
+//!            "view": "withdrawal"|"presence" (only in a bundle of one view)},
 //!  "positions": [<as `positions --json` prints them>],
 //!  "records": [<export line> + "proof": [base64 hashes]], in seq order}
 //! ```
@@ -123,9 +125,9 @@ pub fn note_text(note: &str) -> Option<&str> {
     note.rfind("\n\n").map(|i| &note[..=i])
 }
 
-fn query_json(q: &Query) -> Value {
+fn query_json(q: &Query, view: Option<&str>) -> Value {
     let f = &q.filter;
-    json!({
+    let mut v = json!({
         "as_of": q.as_of.map(|d| d.to_string()),
         "known_at": match q.known_at {
             None => Value::Null,
@@ -140,7 +142,12 @@ fn query_json(q: &Query) -> Value {
                 "location": f.includes.location,
             },
         },
-    })
+    });
+    // Only a bundle of one view says so: others read as they did before.
+    if let Some(view) = view {
+        v["view"] = view.into();
+    }
+    v
 }
 
 /// Builds the bundle for `query`, signed with `key`.
@@ -148,9 +155,27 @@ fn query_json(q: &Query) -> Value {
 /// # Errors
 /// An empty ledger; store failures; a damaged tree; a key that cannot sign.
 pub fn build(ledger: &Ledger, query: &Query, key: &SignerKey) -> Result<Value, BuildError> {
+    build_view(ledger, query, None, key)
+}
+
+/// [`build`], holding only the positions of a named view
+/// ([`projection::VIEWS`]) and the records they rest on; the bundle's
+/// `query.view` names it, and [`check`] derives the same view.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_view(
+    ledger: &Ledger,
+    query: &Query,
+    view: Option<&str>,
+    key: &SignerKey,
+) -> Result<Value, BuildError> {
     let cp = checkpoint_from_chain(ledger)?;
     // What is signed is derived from the chain, never from a cached snapshot.
-    let positions = ledger.positions_replay(query)?;
+    let mut positions = ledger.positions_replay(query)?;
+    if let Some(v) = view {
+        positions.retain(|p| projection::in_view(p, v));
+    }
     let mut included: BTreeSet<Seq> = positions
         .iter()
         .flat_map(|p| p.statements.iter().copied())
@@ -177,7 +202,7 @@ pub fn build(ledger: &Ledger, query: &Query, key: &SignerKey) -> Result<Value, B
     }
     let bundle = json!({
         "format": FORMAT,
-        "query": query_json(query),
+        "query": query_json(query, view),
         "positions": positions.iter().map(|p| serde_json::to_value(PositionJson(p)).expect("JSON")).collect::<Vec<_>>(),
         "records": records,
     });
@@ -269,11 +294,21 @@ fn only(m: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), Evid
     }
 }
 
-fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
+fn parse_query(v: &Value) -> Result<(Query, Option<String>), EvidenceError> {
     let m = v
         .as_object()
         .ok_or_else(|| malformed("`query` must be an object"))?;
-    only(m, &["as_of", "known_at", "filter"], "query")?;
+    only(m, &["as_of", "known_at", "filter", "view"], "query")?;
+    let view = match m.get("view") {
+        None => None,
+        Some(Value::String(v)) if projection::VIEWS.contains(&v.as_str()) => Some(v.clone()),
+        Some(_) => {
+            return Err(malformed(format!(
+                "query.view must be one of {}",
+                projection::VIEWS.join(", ")
+            )))
+        }
+    };
     let as_of = opt_str(field(m, "as_of")?, "query.as_of")?
         .map(|d| dates::parse_date(&d).map_err(|e| malformed(format!("query.as_of: {e}"))))
         .transpose()?;
@@ -340,18 +375,21 @@ fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
             location: list("location")?,
         };
     }
-    Ok(Query {
-        as_of,
-        known_at,
-        filter: Filter {
-            party: get("party")?,
-            stance: get("stance")?,
-            predicate: get("predicate")?,
-            subject: get("subject")?,
-            location: get("location")?,
-            includes,
+    Ok((
+        Query {
+            as_of,
+            known_at,
+            filter: Filter {
+                party: get("party")?,
+                stance: get("stance")?,
+                predicate: get("predicate")?,
+                subject: get("subject")?,
+                location: get("location")?,
+                includes,
+            },
         },
-    })
+        view,
+    ))
 }
 
 fn parse_proof(v: Option<&Value>, seq: Seq) -> Result<Vec<merkle::Digest>, EvidenceError> {
@@ -443,7 +481,7 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
             "the bundle's content is not what was signed: it was changed after signing",
         ));
     }
-    let query = parse_query(field(m, "query")?)?;
+    let (query, view) = parse_query(field(m, "query")?)?;
     let stated = field(m, "positions")?
         .as_array()
         .ok_or_else(|| malformed("`positions` must be a list"))?;
@@ -502,6 +540,7 @@ pub fn check(text: &str, key: &VerifierKey) -> Result<Checked, EvidenceError> {
         true => projection::positions_without_modalities(&entries, &query),
     }
     .iter()
+    .filter(|p| view.as_deref().is_none_or(|v| projection::in_view(p, v)))
     .map(|p| {
         let mut v = serde_json::to_value(PositionJson(p)).expect("JSON");
         if format_1 {

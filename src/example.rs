@@ -48,7 +48,13 @@ pub fn record(ledger: &mut Ledger) -> Result<Recorded, LedgerError> {
             original: None,
         })
     });
-    let summary = ledger.import_batch(events, BatchOptions { skip_known: true })?;
+    let summary = ledger.import_batch(
+        events,
+        BatchOptions {
+            skip_known: true,
+            ..BatchOptions::default()
+        },
+    )?;
     Ok(Recorded {
         appended: summary.appended,
         already: summary.skipped,

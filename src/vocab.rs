@@ -450,6 +450,11 @@ pub struct Actor {
     /// A person's roles, in the order recorded (a later event for the same
     /// party, role and start replaced the earlier one).
     pub roles: Vec<RoleDef>,
+    /// The seq of the retraction that retired the actor, if one did: its
+    /// names no longer resolve (and may be given to another actor), its id
+    /// is not taken again and names no actor in a new event, and statements
+    /// recorded before keep it.
+    pub retired: Option<u64>,
 }
 
 impl Actor {
@@ -501,6 +506,29 @@ pub const ACTOR_KINDS: &[&str] = &[
 pub struct Actors {
     by_id: BTreeMap<String, Actor>,
     by_name: HashMap<String, String>,
+    /// The actor, alias and role events the registry was built from, by seq.
+    events: BTreeMap<u64, RefEvent>,
+    /// Retired events: the seq of each, and the seq of the retraction.
+    retired: BTreeMap<u64, u64>,
+}
+
+/// An actor, alias or role event, as the registry keeps it.
+#[derive(Debug, Clone)]
+enum RefEvent {
+    Actor(String),
+    Alias(AliasDef),
+    Role(RoleDef),
+}
+
+/// What a retraction retired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retired {
+    /// An actor (its id).
+    Actor(String),
+    /// An alias of an actor.
+    Alias(AliasDef),
+    /// A person's role.
+    Role(RoleDef),
 }
 
 /// Why an actor or alias cannot be added.
@@ -575,6 +603,8 @@ impl Actors {
     }
 
     /// The canonical id a name (id, name or alias, in any case) stands for.
+    /// A retired actor is found by its id alone (statements recorded before
+    /// keep it), and [`Actor::retired`] says so; its names no longer resolve.
     ///
     /// # Errors
     /// [`Unknown`] with close matches.
@@ -585,16 +615,12 @@ impl Actors {
         if let Some(id) = self.by_name.get(&normalise(name)) {
             return Ok(id);
         }
-        let names = self
-            .by_id
-            .keys()
-            .map(String::as_str)
-            .chain(self.by_id.values().map(|a| a.def.name.as_str()))
-            .chain(
-                self.by_id
-                    .values()
-                    .flat_map(|a| a.def.aliases.iter().map(String::as_str)),
-            );
+        // Retired actors are suggested no more.
+        let live = || self.by_id.values().filter(|a| a.retired.is_none());
+        let names = live()
+            .map(|a| a.def.id.as_str())
+            .chain(live().map(|a| a.def.name.as_str()))
+            .chain(live().flat_map(|a| a.def.aliases.iter().map(String::as_str)));
         // One suggestion per actor, by its best match, shown as `ID (name)`, or
         // `ID (alias A)` when an alias was the match.
         let mut seen: Vec<&str> = Vec::new();
@@ -688,15 +714,113 @@ impl Actors {
         for n in names {
             self.by_name.insert(n, def.id.clone());
         }
+        if let Some(seq) = seq {
+            self.events.insert(seq, RefEvent::Actor(def.id.clone()));
+        }
         self.by_id.insert(
             def.id.clone(),
             Actor {
                 def,
                 defined_at: seq,
                 roles: Vec::new(),
+                retired: None,
             },
         );
         Ok(())
+    }
+
+    /// Whether `seq` is an actor, alias or role event the registry holds.
+    pub fn holds_event(&self, seq: u64) -> bool {
+        self.events.contains_key(&seq)
+    }
+
+    /// The seq of the retraction that retired the actor, alias or role event
+    /// at `seq`, if one did.
+    pub fn retired_by(&self, seq: u64) -> Option<u64> {
+        self.retired.get(&seq).copied()
+    }
+
+    /// The alias and role events of an actor, by seq, with the seq of the
+    /// retraction of each that was retired.
+    pub fn events_of(&self, id: &str) -> Vec<(u64, Retired, Option<u64>)> {
+        self.events
+            .iter()
+            .filter_map(|(seq, e)| {
+                let r = match e {
+                    RefEvent::Alias(a) if a.actor == id => Retired::Alias(a.clone()),
+                    RefEvent::Role(r) if r.actor == id => Retired::Role(r.clone()),
+                    _ => return None,
+                };
+                Some((*seq, r, self.retired_by(*seq)))
+            })
+            .collect()
+    }
+
+    /// Retires the actor, alias or role event at `of`, by the retraction at
+    /// `by`. An actor's names stop resolving (its id stays its own, and
+    /// statements recorded before keep it); an alias stops resolving and may
+    /// be given to another actor; a role no longer counts (the person's roles
+    /// are made again from their other role events).
+    ///
+    /// # Errors
+    /// `of` is no actor, alias or role event of the registry, or was retired.
+    pub fn retire(&mut self, of: u64, by: u64) -> Result<Retired, ActorError> {
+        let Some(event) = self.events.get(&of).cloned() else {
+            return Err(ActorError::Invalid(format!(
+                "seq {of} is no actor, alias or role event"
+            )));
+        };
+        if let Some(r) = self.retired_by(of) {
+            return Err(ActorError::Invalid(format!(
+                "seq {of} was retired by seq {r}"
+            )));
+        }
+        self.retired.insert(of, by);
+        Ok(match event {
+            RefEvent::Actor(id) => {
+                self.by_name.retain(|_, owner| *owner != id);
+                if let Some(a) = self.by_id.get_mut(&id) {
+                    a.retired = Some(by);
+                }
+                Retired::Actor(id)
+            }
+            RefEvent::Alias(alias) => {
+                let key = normalise(&alias.alias);
+                if let Some(a) = self.by_id.get_mut(&alias.actor) {
+                    let own = [&a.def.id, &a.def.name].iter().any(|n| normalise(n) == key);
+                    a.def.aliases.retain(|x| normalise(x) != key);
+                    if !own && self.by_name.get(&key) == Some(&alias.actor) {
+                        self.by_name.remove(&key);
+                    }
+                }
+                Retired::Alias(alias)
+            }
+            RefEvent::Role(role) => {
+                let standing: Vec<RoleDef> = self
+                    .events
+                    .iter()
+                    .filter(|(seq, _)| !self.retired.contains_key(seq))
+                    .filter_map(|(_, e)| match e {
+                        RefEvent::Role(r) if r.actor == role.actor => Some(r.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(a) = self.by_id.get_mut(&role.actor) {
+                    a.roles.clear();
+                    for r in standing {
+                        match a
+                            .roles
+                            .iter_mut()
+                            .find(|x| x.of == r.of && x.role == r.role && x.from == r.from)
+                        {
+                            Some(x) => *x = r,
+                            None => a.roles.push(r),
+                        }
+                    }
+                }
+                Retired::Role(role)
+            }
+        })
     }
 
     /// The actors that belong to `id`: whose parent, or its parent, and so
@@ -732,6 +856,14 @@ impl Actors {
     /// # Errors
     /// An unknown person or party, or an actor that is not a person.
     pub fn add_role(&mut self, role: &RoleDef) -> Result<(), ActorError> {
+        self.add_role_at(role, None)
+    }
+
+    /// [`add_role`](Self::add_role), recording the seq of its event.
+    ///
+    /// # Errors
+    /// As [`add_role`](Self::add_role).
+    pub fn add_role_at(&mut self, role: &RoleDef, seq: Option<u64>) -> Result<(), ActorError> {
         let unknown = |actors: &Actors, name: &str| {
             ActorError::Unknown(actors.resolve(name).err().unwrap_or(Unknown {
                 name: name.to_string(),
@@ -759,6 +891,9 @@ impl Actors {
             Some(r) => *r = role.clone(),
             None => a.roles.push(role.clone()),
         }
+        if let Some(seq) = seq {
+            self.events.insert(seq, RefEvent::Role(role.clone()));
+        }
         Ok(())
     }
 
@@ -767,6 +902,14 @@ impl Actors {
     /// # Errors
     /// An unknown actor or a name that resolves to another actor.
     pub fn add_alias(&mut self, alias: &AliasDef) -> Result<(), ActorError> {
+        self.add_alias_at(alias, None)
+    }
+
+    /// [`add_alias`](Self::add_alias), recording the seq of its event.
+    ///
+    /// # Errors
+    /// As [`add_alias`](Self::add_alias).
+    pub fn add_alias_at(&mut self, alias: &AliasDef, seq: Option<u64>) -> Result<(), ActorError> {
         if !self.by_id.contains_key(&alias.actor) {
             return Err(ActorError::Unknown(
                 self.resolve(&alias.actor).err().unwrap_or(Unknown {
@@ -780,6 +923,9 @@ impl Actors {
         let a = self.by_id.get_mut(&alias.actor).expect("checked above");
         if !a.def.aliases.contains(&alias.alias) {
             a.def.aliases.push(alias.alias.clone());
+        }
+        if let Some(seq) = seq {
+            self.events.insert(seq, RefEvent::Alias(alias.clone()));
         }
         Ok(())
     }

@@ -250,7 +250,7 @@ fn a_batch_killed_midway() -> Result<(), String> {
     }
     let staged = report.staged;
     ledger
-        .append(common::statement(99))
+        .append(common::statement(500))
         .map_err(|e| e.to_string())?;
     let report = ledger.verify(None).map_err(|e| e.to_string())?;
     if !report.is_intact() || report.staged != 0 || report.checked != before.size + 1 {

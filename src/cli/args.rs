@@ -4,7 +4,7 @@ mod events;
 mod query;
 
 pub use events::{ActorCommand, AppendArgs, HistoryArgs, LogArgs};
-pub use query::{DiffArgs, PositionsArgs, QueryArgs, Selection};
+pub use query::{DiffArgs, Members, PositionsArgs, QueryArgs, Selection};
 
 use clap::{Args, Parser, Subcommand};
 use demarche::store::Engine;
@@ -202,8 +202,8 @@ pub enum Command {
     Evidence {
         #[command(flatten)]
         query: QueryArgs,
-        /// Accepted for the same command line as `positions`; a bundle holds the
-        /// positions whatever the view.
+        /// Only the positions of a named view, as `positions --view` shows them
+        /// (and the statements they rest on); the bundle's `query.view` names it.
         #[arg(long, value_parser = ["withdrawal", "presence"])]
         view: Option<String>,
         /// Sign the checkpoint with this private key.
@@ -284,6 +284,8 @@ pub enum Command {
         /// Only statements of this stance.
         #[arg(long)]
         stance: Option<String>,
+        #[command(flatten)]
+        members: Members,
         /// From this date (YYYY-MM-DD, YYYY-MM or YYYY).
         #[arg(long, value_name = "DATE")]
         from: Option<String>,
@@ -463,6 +465,36 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
         /// changing a hash.
         #[arg(long, value_enum)]
         engine: Option<EngineName>,
+        #[command(flatten)]
+        out: Output,
+    },
+
+    /// Correct a statement in an editor: it opens as JSON, as it stands (with
+    /// earlier corrections applied), and what you change is recorded as a
+    /// correction, as `append --correct` records it.
+    ///
+    /// The editor is $VISUAL, else $EDITOR, else vi. Save and quit to record;
+    /// leave the file as it was to record nothing. A file that is not valid JSON,
+    /// or not a valid statement, records nothing and is kept: the message names
+    /// it, and `--file` takes it back once fixed.
+    #[command(after_help = "Examples:
+  demarche amend 11 --reason \"wrong date\"
+  demarche amend HEAD~2
+  EDITOR=nano demarche amend 6fb328e2
+  demarche amend 11 --file /tmp/demarche-amend-11.json   # an edit kept from before")]
+    Amend {
+        /// The statement (or correction): seq, HEAD, HEAD~N or a hash prefix.
+        #[arg(value_name = "SEQ|HEAD~N|HASH")]
+        event: String,
+        /// Why it is corrected.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Take the edited statement from this file instead of opening an editor.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Record the correction even if the ledger already holds the same one.
+        #[arg(long)]
+        allow_duplicate: bool,
         #[command(flatten)]
         out: Output,
     },

@@ -3,7 +3,10 @@
 
 use super::args::{Cli, HistoryArgs, LogArgs, Output};
 use super::failure::{Failure, Result};
-use super::flags::{check_predicate, check_stance, family, parse_date_flag, resolve_flag};
+use super::flags::{
+    check_predicate, check_stance, event_named, family, parse_date_flag, resolve_flag, since_flag,
+    Since,
+};
 use super::open::open;
 use super::terminal::{Columns, Row};
 use demarche::dates;
@@ -181,6 +184,8 @@ pub(super) struct SelectionFlags<'a> {
     pub search: Option<&'a str>,
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
+    /// `--no-members`: an actor stands for itself alone.
+    pub no_members: bool,
 }
 
 /// Which statements to show, checked and resolved: an actor stands for
@@ -220,7 +225,11 @@ impl SelectionFlags<'_> {
         check_predicate(self.predicate)?;
         check_stance(self.stance)?;
         let actor = |v, flag| -> Result<Option<Vec<String>>> {
-            Ok(family(actors, resolve_flag(actors, v, flag)?))
+            Ok(family(
+                actors,
+                resolve_flag(actors, v, flag)?,
+                self.no_members,
+            ))
         };
         Ok(Selected {
             party: actor(self.party, "party")?,
@@ -367,6 +376,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         search: a.search.as_deref(),
         from: a.from.as_deref(),
         to: a.to.as_deref(),
+        no_members: a.members.no_members,
     };
     let sel = flags.resolve(actors)?;
     if let Some(k) = &a.kind {
@@ -403,12 +413,16 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let mut shown = 0usize;
     let mut table = log_columns();
     let am = ledger.amendments(None)?;
-    for r in ledger.iter(a.since, u64::MAX)? {
+    let (first, recorded_from) = match since_flag(&ledger, a.since.as_deref())? {
+        Since::Seq(seq) => (seq, i64::MIN),
+        Since::RecordedFrom(t) => (1, t),
+    };
+    for r in ledger.iter(first, u64::MAX)? {
         if shown >= limit {
             break;
         }
         let r = r?;
-        if !keep(&r) {
+        if r.recorded_at < recorded_from || !keep(&r) {
             continue;
         }
         let status = status_of(&r, &am);
@@ -437,10 +451,29 @@ pub(super) fn show(cli: &Cli, which: &str, o: Output, out: &mut impl Write) -> R
         }
         _ => None,
     };
+    // An actor, alias or role event may have been retired.
+    let retired = match &r.event {
+        Some(Event::Actor(_) | Event::Alias(_) | Event::Role(_)) => {
+            Some(ledger.actors()?.retired_by(r.seq))
+        }
+        _ => None,
+    };
     if o.json {
-        writeln!(out, "{}", json_with_status(&r, status))?;
+        let mut v = json_with_status(&r, status);
+        if let Some(by) = retired {
+            v["status"] = if by.is_some() { "retired" } else { "standing" }.into();
+            v["retired_by"] = by.into();
+        }
+        writeln!(out, "{v}")?;
     } else {
         show_text(out, &r, ledger.actors()?)?;
+        if let Some(Some(by)) = retired {
+            writeln!(
+                out,
+                "{:<13}retired by seq {by}: it no longer counts",
+                "status"
+            )?;
+        }
         if let Some((st, by)) = status {
             let text = match (st, by) {
                 ("corrected", Some(by)) => format!("corrected: as it stands now, see seq {by}"),
@@ -451,46 +484,6 @@ pub(super) fn show(cli: &Cli, which: &str, o: Output, out: &mut impl Write) -> R
         }
     }
     Ok(0)
-}
-
-/// The seq of the event `which` names: a seq, `HEAD`, or a prefix of at
-/// least 6 hex digits of its chain hash (which must name one event).
-fn event_named(ledger: &demarche::ledger::Ledger, which: &str) -> Result<u64> {
-    if let Ok(seq) = which.parse::<u64>() {
-        return Ok(seq);
-    }
-    if which.eq_ignore_ascii_case("head") {
-        let size = ledger.head()?.size;
-        if size == 0 {
-            return Err(Failure::usage("the ledger is empty: there is no HEAD"));
-        }
-        return Ok(size);
-    }
-    let prefix = which.to_ascii_lowercase();
-    if prefix.len() < 6 || prefix.len() > 64 || !prefix.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Failure::usage(format!(
-            "\"{which}\" is neither a seq, HEAD, nor 6 to 64 hex digits of a chain hash"
-        )));
-    }
-    let mut found: Vec<u64> = Vec::new();
-    for r in ledger.iter(1, u64::MAX)? {
-        let r = r?;
-        if r.hash.to_hex().starts_with(&prefix) {
-            found.push(r.seq);
-        }
-    }
-    match found[..] {
-        [seq] => Ok(seq),
-        [] => Err(Failure::usage(format!(
-            "no event's chain hash starts with {prefix}"
-        ))),
-        _ => Err(Failure::usage(format!(
-            "{} events' chain hashes start with {prefix} (seqs {:?})",
-            found.len(),
-            found
-        ))
-        .hint("give more digits")),
-    }
 }
 
 fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> {
@@ -639,6 +632,7 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
         predicate: a.predicate.as_deref(),
         from: a.from.as_deref(),
         to: a.to.as_deref(),
+        no_members: a.members.no_members,
         ..SelectionFlags::default()
     };
     let sel = flags.resolve(&actors)?;

@@ -82,6 +82,10 @@ impl From<LedgerError> for Failure {
         match e {
             LedgerError::Store(s) => s.into(),
             LedgerError::Rejected { .. } => Failure::rejected(&e),
+            LedgerError::Duplicate { seq, .. } => Failure::usage(format!("{e}; nothing appended"))
+                .hint(format!(
+                    "see it with `demarche show {seq}`; to record it again anyway, add --allow-duplicate"
+                )),
             LedgerError::Unreadable { .. } => {
                 Failure::io(e.to_string()).hint("nothing was appended")
             }

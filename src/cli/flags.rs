@@ -56,6 +56,11 @@ pub(super) fn parse_date_flag(v: Option<&str>, flag: &str) -> Result<Option<jiff
 pub(super) fn parse_known_at(v: Option<&str>, ledger: &Ledger) -> Result<Option<KnownAt>> {
     let Some(v) = v else { return Ok(None) };
     let head = ledger.head()?;
+    if head_relative(v).is_some() {
+        return event_named(ledger, v)
+            .map(|seq| Some(KnownAt::Seq(seq)))
+            .map_err(|f| f.hint("for example --known-at HEAD~10, --known-at 8 or --known-at 2026-03-01T00:00:00Z"));
+    }
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
         let seq: u64 = v
             .parse()
@@ -97,7 +102,10 @@ pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> 
     let party = resolve_flag(actors, s.party.as_deref(), "party")?;
     let subject = resolve_flag(actors, s.subject.as_deref(), "subject")?;
     let location = resolve_flag(actors, s.location.as_deref(), "location")?;
-    let members = |id: &Option<String>| id.as_deref().map_or(Vec::new(), |i| actors.members(i));
+    let members = |id: &Option<String>| match (id, s.members.no_members) {
+        (Some(i), false) => actors.members(i),
+        _ => Vec::new(),
+    };
     Ok(Filter {
         includes: Includes {
             party: members(&party),
@@ -114,9 +122,17 @@ pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> 
 
 /// An actor given in a flag and the actors that belong to it (see
 /// `Actors::members`): who `--party USA` or `--location GEO` stands for.
-pub(super) fn family(actors: &demarche::vocab::Actors, id: Option<String>) -> Option<Vec<String>> {
+/// With `alone` (`--no-members`), the actor alone.
+pub(super) fn family(
+    actors: &demarche::vocab::Actors,
+    id: Option<String>,
+    alone: bool,
+) -> Option<Vec<String>> {
     id.map(|id| {
-        let mut all = actors.members(&id);
+        let mut all = match alone {
+            true => Vec::new(),
+            false => actors.members(&id),
+        };
         all.insert(0, id);
         all
     })
@@ -150,4 +166,115 @@ pub(super) fn query_from(ledger: &mut Ledger, q: &QueryArgs) -> Result<Query> {
         known_at: parse_known_at(q.known_at.as_deref(), ledger)?,
         filter: filter_from(ledger, &q.selection)?,
     })
+}
+
+/// The seq of the event `which` names: a seq, `HEAD` (the last event),
+/// `HEAD~N` (N events before it), or a prefix of at least 6 hex digits of its
+/// chain hash (which must name one event).
+pub(super) fn event_named(ledger: &Ledger, which: &str) -> Result<u64> {
+    if let Ok(seq) = which.parse::<u64>() {
+        return Ok(seq);
+    }
+    if let Some(back) = head_relative(which) {
+        let back = back.map_err(|_| {
+            Failure::usage(format!(
+                "\"{which}\": after HEAD~ comes a number of events back"
+            ))
+            .hint("for example HEAD~1, the event before the last")
+        })?;
+        let size = ledger.head()?.size;
+        if size == 0 {
+            return Err(Failure::usage("the ledger is empty: there is no HEAD"));
+        }
+        if back >= size {
+            return Err(Failure::usage(format!(
+                "{which} lies before the first event: the ledger holds {size} events (HEAD~{} is seq 1)",
+                size - 1
+            )));
+        }
+        return Ok(size - back);
+    }
+    let prefix = which.to_ascii_lowercase();
+    if prefix.len() < 6 || prefix.len() > 64 || !prefix.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Failure::usage(format!(
+            "\"{which}\" is neither a seq, HEAD, HEAD~N, nor 6 to 64 hex digits of a chain hash"
+        )));
+    }
+    let mut found: Vec<u64> = Vec::new();
+    for r in ledger.iter(1, u64::MAX)? {
+        let r = r?;
+        if r.hash.to_hex().starts_with(&prefix) {
+            found.push(r.seq);
+        }
+    }
+    match found[..] {
+        [seq] => Ok(seq),
+        [] => Err(Failure::usage(format!(
+            "no event's chain hash starts with {prefix}"
+        ))),
+        _ => Err(Failure::usage(format!(
+            "{} events' chain hashes start with {prefix} (seqs {:?})",
+            found.len(),
+            found
+        ))
+        .hint("give more digits")),
+    }
+}
+
+/// `HEAD` (0 back), `HEAD~` (1) or `HEAD~N` (N), in any case; `None` for
+/// anything else, `Some(Err)` for `HEAD~` and no number.
+fn head_relative(which: &str) -> Option<std::result::Result<u64, ()>> {
+    let rest = which.get(..4).filter(|h| h.eq_ignore_ascii_case("head"))?;
+    let rest = &which[rest.len()..];
+    if rest.is_empty() {
+        return Some(Ok(0));
+    }
+    let n = rest.strip_prefix('~')?;
+    if n.is_empty() {
+        return Some(Ok(1));
+    }
+    Some(n.parse::<u64>().map_err(|_| ()))
+}
+
+/// Where `log --since` starts: at a seq, or at the first event recorded at
+/// or after a time (microseconds since 1970 UTC).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Since {
+    Seq(u64),
+    RecordedFrom(i64),
+}
+
+/// `--since`: a seq (digits alone, as before: `--since 2023` is seq 2023),
+/// `HEAD`, `HEAD~N` or a hash prefix; otherwise a date
+/// (`YYYY-MM`, `YYYY-MM-DD`) or time (`2026-11-29T12:00Z`, UTC when no offset
+/// is given): the events recorded on or after it.
+pub(super) fn since_flag(ledger: &Ledger, v: Option<&str>) -> Result<Since> {
+    let Some(v) = v else { return Ok(Since::Seq(1)) };
+    let hex = (6..=64).contains(&v.len()) && v.bytes().all(|c| c.is_ascii_hexdigit());
+    if hex || head_relative(v).is_some() || v.bytes().all(|c| c.is_ascii_digit()) {
+        return event_named(ledger, v).map(Since::Seq);
+    }
+    let bad = || {
+        Failure::usage(format!(
+            "--since: \"{v}\" is neither a seq nor a date"
+        ))
+        .hint("for example --since 120, --since HEAD~10, --since 2026-11 or --since 2026-11-29T08:00Z")
+    };
+    let micros = if v.contains('T') {
+        match v.parse::<jiff::Timestamp>() {
+            Ok(t) => t.as_microsecond(),
+            Err(_) => {
+                let s = dates::parse_said_on(v).map_err(|_| bad())?;
+                let secs = i64::from(dates::days_from_date(s.date)) * 86_400
+                    + s.time.map_or(0, |t| i64::from(t.seconds));
+                secs * 1_000_000
+            }
+        }
+    } else {
+        let d = parse_date_flag(Some(v), "from")
+            .map_err(|_| bad())?
+            .ok_or_else(bad)?;
+        i64::from(dates::days_from_date(d)) * 86_400 * 1_000_000
+    };
+    Ok(Since::RecordedFrom(micros))
 }

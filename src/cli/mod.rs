@@ -180,11 +180,11 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         ),
         Command::Evidence {
             query,
+            view,
             sign,
             output,
             force,
-            ..
-        } => proofs::evidence(cli, query, sign, output, *force),
+        } => proofs::evidence(cli, query, view.as_deref(), sign, output, *force),
         Command::Status {
             verify: check,
             out: o,
@@ -225,6 +225,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             labels,
             output,
             force,
+            members,
             ..
         } => pictures::timeline(
             cli,
@@ -236,6 +237,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
                 stance: stance.as_deref(),
                 from: from.as_deref(),
                 to: as_of.as_deref().or(to.as_deref()),
+                no_members: members.no_members,
                 ..events::SelectionFlags::default()
             },
             lanes,
@@ -255,6 +257,23 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::Log(a) if !a.out.json => events::log(cli, a, &mut FitLines::new(&mut out)),
         Command::Log(a) => events::log(cli, a, &mut out),
         Command::Show { seq, out: o } => events::show(cli, seq, *o, &mut out),
+        Command::Amend {
+            event,
+            reason,
+            file,
+            allow_duplicate,
+            out: o,
+        } => record::amend(
+            cli,
+            record::Amend {
+                which: event,
+                reason: reason.as_deref(),
+                file: file.as_deref(),
+                allow_duplicate: *allow_duplicate,
+                json: o.json,
+            },
+            &mut out,
+        ),
         Command::Verify {
             expect_head,
             export: None,

@@ -17,14 +17,7 @@ use std::io::Write;
 /// commissive positions on withdrawal), `presence` (the epistemic positions on
 /// presence); every position without a view.
 pub(super) fn in_view(p: &Position, view: Option<&str>) -> bool {
-    match view {
-        Some("withdrawal") => {
-            p.key.predicate == "withdrawal"
-                && matches!(p.key.modality, Modality::Normative | Modality::Commissive)
-        }
-        Some("presence") => p.key.predicate == "presence" && p.key.modality == Modality::Epistemic,
-        _ => true,
-    }
+    view.is_none_or(|v| demarche::projection::in_view(p, v))
 }
 
 fn position_out(p: &Position) -> view::PositionJson<'_> {

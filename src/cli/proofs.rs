@@ -389,6 +389,7 @@ pub fn verify_against(
 pub fn evidence(
     cli: &Cli,
     query: &QueryArgs,
+    view: Option<&str>,
     sign: &Path,
     output: &Path,
     force: bool,
@@ -396,7 +397,7 @@ pub fn evidence(
     let key = signer(sign)?;
     let mut ledger = open(cli, false)?;
     let query = query_from(&mut ledger, query)?;
-    let bundle = evidence::build(&ledger, &query, &key)?;
+    let bundle = evidence::build_view(&ledger, &query, view, &key)?;
     let positions = bundle["positions"].as_array().map_or(0, Vec::len);
     let records = bundle["records"].as_array().map_or(0, Vec::len);
     let mut text = serde_json::to_string_pretty(&bundle).expect("JSON");

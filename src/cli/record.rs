@@ -3,6 +3,7 @@
 use super::args::{AppendArgs, Cli, Output};
 use super::events::log_table;
 use super::failure::{Failure, Result, INTEGRITY};
+use super::flags::event_named;
 use super::open::{forget_if_new, ledger_path, open, open_for_write};
 use super::positions::print_positions;
 use super::verify::{print_verify, verify_json};
@@ -95,8 +96,21 @@ pub(super) fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
     Ok(if report.is_intact() { 0 } else { INTEGRITY })
 }
 
-fn event_from_flags(a: &AppendArgs, base: Option<serde_json::Map<String, Value>>) -> Result<Event> {
-    if let Some(of) = a.retract {
+/// The seq of the event a flag names (seq, HEAD, HEAD~N or a hash prefix).
+fn named(cli: &Cli, which: Option<&str>) -> Result<Option<u64>> {
+    let Some(which) = which else { return Ok(None) };
+    if let Ok(seq) = which.parse::<u64>() {
+        return Ok(Some(seq));
+    }
+    event_named(&open(cli, false)?, which).map(Some)
+}
+
+fn event_from_flags(
+    a: &AppendArgs,
+    base: Option<serde_json::Map<String, Value>>,
+    (retract, correct): (Option<u64>, Option<u64>),
+) -> Result<Event> {
+    if let Some(of) = retract {
         let reason = a
             .reason
             .clone()
@@ -202,7 +216,7 @@ fn event_from_flags(a: &AppendArgs, base: Option<serde_json::Map<String, Value>>
             };
         }
     }
-    let line = match a.correct {
+    let line = match correct {
         Some(of) => {
             let mut c = json!({"type": "correction", "of": of, "statement": st});
             if let Some(r) = &a.reason {
@@ -277,9 +291,135 @@ fn stdin_line() -> Result<String> {
     Ok(text.to_string())
 }
 
+/// The fields of a statement line that differ between `before` and `s`.
+fn changed_fields(before: &Value, s: &demarche::event::Statement) -> Vec<String> {
+    let mut after = view::event_json(&Event::Statement(s.clone()));
+    after.remove("type");
+    let mut names: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| before.get(k.as_str()) != Some(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    // A field the edit left out.
+    if let Some(b) = before.as_object() {
+        names.extend(b.keys().filter(|k| !after.contains_key(*k)).cloned());
+    }
+    names
+}
+
+/// What `demarche amend` was asked.
+pub(super) struct Amend<'a> {
+    pub which: &'a str,
+    pub reason: Option<&'a str>,
+    pub file: Option<&'a std::path::Path>,
+    pub allow_duplicate: bool,
+    pub json: bool,
+}
+
+/// `demarche amend`: the statement as it stands, edited, recorded as a
+/// correction of what changed.
+pub(super) fn amend(cli: &Cli, a: Amend<'_>, out: &mut impl Write) -> Result<u8> {
+    let of = event_named(&open(cli, false)?, a.which)?;
+    let base = standing_statement(cli, of)?;
+    let before = Value::Object(base.clone());
+    let original = serde_json::to_string_pretty(&before).expect("JSON") + "\n";
+    let (path, edited_here) = match a.file {
+        Some(p) => (p.to_path_buf(), false),
+        None => {
+            let path = std::env::temp_dir()
+                .join(format!("demarche-amend-{of}-{}.json", std::process::id()));
+            std::fs::write(&path, &original)
+                .map_err(|e| Failure::io(format!("cannot write {}: {e}", path.display())))?;
+            run_editor(&path)?;
+            (path, true)
+        }
+    };
+    let kept = |f: Failure| -> Failure {
+        let hint = format!(
+            "nothing was recorded; your edit is kept in {}: fix it, then run `demarche amend {of} --file {}`",
+            path.display(),
+            path.display()
+        );
+        f.hint(hint)
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::io(format!("cannot read {}: {e}", path.display())))?;
+    let forget = || {
+        if edited_here {
+            let _ = std::fs::remove_file(&path);
+        }
+    };
+    if text == original {
+        forget();
+        eprintln!("seq {of} left as it was: nothing recorded");
+        return Ok(0);
+    }
+    let mut edited: Value = serde_json::from_str(&text).map_err(|e| {
+        kept(Failure::usage(format!(
+            "the edited statement is not valid JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        )))
+    })?;
+    let Some(m) = edited.as_object_mut() else {
+        return Err(kept(Failure::usage(
+            "the edited statement is not a JSON object",
+        )));
+    };
+    m.remove("type");
+    if *m == base {
+        forget();
+        eprintln!("seq {of} left as it was: nothing recorded");
+        return Ok(0);
+    }
+    let mut line = json!({"type": "correction", "of": of, "statement": edited});
+    if let Some(r) = a.reason {
+        line["reason"] = r.into();
+    }
+    let event = json::parse_event(&line.to_string()).map_err(|e| kept(Failure::rejected(e)))?;
+    if let Some(s) = event.statement() {
+        let names = changed_fields(&before, s);
+        eprintln!(
+            "correcting seq {of}: changed {}; every other field as it stands",
+            names.join(", ")
+        );
+    }
+    let done = append_one(cli, event, a.json, a.allow_duplicate, out).map_err(kept)?;
+    forget();
+    Ok(done)
+}
+
+/// Opens `path` in $VISUAL, else $EDITOR, else vi, and waits for it.
+fn run_editor(path: &std::path::Path) -> Result<()> {
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".to_string());
+    // Through the shell, as git does, so that "code --wait" works.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("editor")
+        .arg(path)
+        .status()
+        .map_err(|e| Failure::io(format!("cannot run the editor ({editor}): {e}")))?;
+    if !status.success() {
+        return Err(Failure::usage(format!(
+            "the editor ({editor}) exited with {status}; nothing was recorded"
+        ))
+        .hint(format!(
+            "the statement is in {}; set $VISUAL or $EDITOR to the editor you use",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `demarche append`.
 pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<u8> {
-    let event = match (&a.json, a.correct) {
+    let retract = named(cli, a.retract.as_deref())?;
+    let correct = named(cli, a.correct.as_deref())?;
+    let event = match (&a.json, correct) {
         (Some(line), _) if line == "-" => {
             let line = stdin_line()?;
             json::parse_event(&line).map_err(Failure::rejected)?
@@ -288,16 +428,9 @@ pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<
         (None, Some(of)) => {
             let base = standing_statement(cli, of)?;
             let before = Value::Object(base.clone());
-            let event = event_from_flags(a, Some(base))?;
+            let event = event_from_flags(a, Some(base), (retract, correct))?;
             if let Some(s) = event.statement() {
-                let mut after = view::event_json(&Event::Statement(s.clone()));
-                after.remove("type");
-                let changed: Vec<&String> = after
-                    .iter()
-                    .filter(|(k, v)| before.get(k.as_str()) != Some(v))
-                    .map(|(k, _)| k)
-                    .collect();
-                let names: Vec<&str> = changed.iter().map(|k| k.as_str()).collect();
+                let names = changed_fields(&before, s);
                 eprintln!(
                     "correcting seq {of}: {}; every other field as it stands",
                     match names.is_empty() {
@@ -308,9 +441,9 @@ pub(super) fn append(cli: &Cli, a: &AppendArgs, out: &mut impl Write) -> Result<
             }
             event
         }
-        (None, None) => event_from_flags(a, None)?,
+        (None, None) => event_from_flags(a, None, (retract, None))?,
     };
-    append_one(cli, event, a.json.is_some(), out)
+    append_one(cli, event, a.json.is_some(), a.allow_duplicate, out)
 }
 
 /// Appends one event, to a ledger made now if there is none (and removed again
@@ -319,10 +452,15 @@ pub(super) fn append_one(
     cli: &Cli,
     event: Event,
     as_json: bool,
+    allow_duplicate: bool,
     out: &mut impl Write,
 ) -> Result<u8> {
     let (mut ledger, created) = open_for_write(cli)?;
-    let r = match ledger.append(event) {
+    let appended = match allow_duplicate {
+        true => ledger.append_duplicate(event),
+        false => ledger.append(event),
+    };
+    let r = match appended {
         Ok(r) => r,
         Err(e) => {
             forget_if_new(ledger, created);

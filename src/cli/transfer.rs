@@ -120,7 +120,10 @@ pub fn import(
     let reader = BufReader::with_capacity(1 << 16, bar.reader(input));
     let started = Instant::now();
     let state = RefCell::new(ReadState::default());
-    let opts = BatchOptions { skip_known: true };
+    let opts = BatchOptions {
+        skip_known: true,
+        ..BatchOptions::default()
+    };
     let gdelt_skips = RefCell::new(Skipped::default());
     let result = match format {
         ImportFormat::Jsonl => {

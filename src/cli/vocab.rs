@@ -3,11 +3,11 @@
 
 use super::args::{ActorCommand, Cli, Output};
 use super::failure::{Failure, Result};
-use super::open::open_or_starter;
+use super::open::{open, open_or_starter};
 use super::record::append_one;
 use demarche::event::Event;
 use demarche::json::{self, view};
-use demarche::vocab::{Requirement, Vocabulary};
+use demarche::vocab::{Requirement, Retired, Vocabulary};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -100,6 +100,7 @@ fn actor_json(a: &demarche::vocab::Actor) -> Value {
     let mut m = view::event_json(&Event::Actor(a.def.clone()));
     m.remove("type");
     m.insert("defined_at".into(), a.defined_at.into());
+    m.insert("retired_by".into(), a.retired.into());
     if !a.roles.is_empty() {
         let roles: Vec<Value> = a
             .roles
@@ -116,6 +117,14 @@ fn actor_json(a: &demarche::vocab::Actor) -> Value {
         m.insert("roles".into(), roles.into());
     }
     Value::Object(m)
+}
+
+/// The actor a name stands for: one that resolves, or a retired actor by its id.
+fn resolve_any(actors: &demarche::vocab::Actors, name: &str) -> Result<String> {
+    actors
+        .resolve(name)
+        .map(str::to_string)
+        .map_err(|u| Failure::usage(format!("unknown actor {u}")))
 }
 
 /// `demarche actor`.
@@ -143,8 +152,72 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
         ActorCommand::Alias {
             actor,
             alias,
+            remove: false,
             out: o,
+            ..
         } => (json!({"type": "alias", "actor": actor, "alias": alias}), o),
+        ActorCommand::Alias {
+            actor,
+            alias,
+            remove: true,
+            reason,
+            out: o,
+        } => {
+            let ledger = open(cli, false)?;
+            let actors = ledger.actors()?;
+            let id = resolve_any(actors, actor)?;
+            let key = demarche::vocab::normalise(alias);
+            let given: Vec<(u64, Option<u64>)> = actors
+                .events_of(&id)
+                .into_iter()
+                .filter_map(|(seq, e, by)| match e {
+                    Retired::Alias(a) if demarche::vocab::normalise(&a.alias) == key => {
+                        Some((seq, by))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let Some((seq, _)) = given.iter().find(|(_, by)| by.is_none()) else {
+                let why = match given.first() {
+                    Some((seq, Some(by))) => {
+                        format!("the alias event that gave it (seq {seq}) was retired by seq {by}")
+                    }
+                    _ => "no alias event gave it that name".to_string(),
+                };
+                return Err(Failure::usage(format!(
+                    "{id} has no alias \"{alias}\" to remove: {why}"
+                ))
+                .hint(format!(
+                    "`demarche actor show {id}` lists its names; a name given in `actor add` goes with `actor retire`"
+                )));
+            };
+            (
+                json!({"type": "retraction", "of": seq, "reason": reason}),
+                o,
+            )
+        }
+        ActorCommand::Retire {
+            actor,
+            reason,
+            out: o,
+        } => {
+            let ledger = open(cli, false)?;
+            let actors = ledger.actors()?;
+            let id = resolve_any(actors, actor)?;
+            let act = actors.get(&id).expect("resolved");
+            if let Some(by) = act.retired {
+                return Err(Failure::usage(format!("{id} was retired by seq {by}")));
+            }
+            let Some(seq) = act.defined_at else {
+                return Err(Failure::usage(format!(
+                    "{id} is in the starter set, which no event of this ledger defines: it cannot be retired"
+                )));
+            };
+            (
+                json!({"type": "retraction", "of": seq, "reason": reason}),
+                o,
+            )
+        }
         ActorCommand::Role {
             actor,
             of,
@@ -169,9 +242,12 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
                 if o.json {
                     writeln!(out, "{}", actor_json(act))?;
                 } else {
+                    let retired = act
+                        .retired
+                        .map_or(String::new(), |by| format!("  [retired by seq {by}]"));
                     writeln!(
                         out,
-                        "{:<14} {:<13} {}",
+                        "{:<14} {:<13} {}{retired}",
                         act.def.id, act.def.kind, act.def.name
                     )?;
                 }
@@ -181,12 +257,24 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
         ActorCommand::Show { name, out: o } => {
             let ledger = open_or_starter(cli)?;
             let actors = ledger.actors()?;
-            let id = actors
-                .resolve(name)
-                .map_err(|u| Failure::usage(format!("unknown actor {u}")))?;
-            let act = actors.get(id).expect("resolved");
+            let id = resolve_any(actors, name)?;
+            let act = actors.get(&id).expect("resolved");
+            let retired_aliases: Vec<(u64, String, u64)> = actors
+                .events_of(&id)
+                .into_iter()
+                .filter_map(|(seq, e, by)| match (e, by) {
+                    (Retired::Alias(a), Some(by)) => Some((seq, a.alias, by)),
+                    _ => None,
+                })
+                .collect();
             if o.json {
-                writeln!(out, "{}", actor_json(act))?;
+                let mut v = actor_json(act);
+                v["retired_aliases"] = retired_aliases
+                    .iter()
+                    .map(|(seq, alias, by)| json!({"alias": alias, "seq": seq, "retired_by": by}))
+                    .collect::<Vec<_>>()
+                    .into();
+                writeln!(out, "{v}")?;
             } else {
                 writeln!(out, "{:<9}{}", "id", act.def.id)?;
                 writeln!(out, "{:<9}{}", "name", act.def.name)?;
@@ -202,6 +290,20 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
                     .defined_at
                     .map_or("starter set".to_string(), |s| format!("seq {s}"));
                 writeln!(out, "{:<9}{}", "defined", at)?;
+                if let Some(by) = act.retired {
+                    writeln!(
+                        out,
+                        "{:<9}by seq {by}: its names no longer resolve, and no new event may name it",
+                        "retired"
+                    )?;
+                }
+                for (seq, alias, by) in &retired_aliases {
+                    writeln!(
+                        out,
+                        "{:<9}\"{alias}\" (given by seq {seq}, retired by seq {by})",
+                        "retired"
+                    )?;
+                }
                 for r in &act.roles {
                     let span = match r.until {
                         Some(u) => format!("from {} to {u}", r.from),
@@ -214,5 +316,5 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
         }
     };
     let event = json::parse_event(&event.to_string()).map_err(Failure::rejected)?;
-    append_one(cli, event, o.json, out)
+    append_one(cli, event, o.json, false, out)
 }

@@ -60,18 +60,30 @@ impl Ledger {
         let head = self.store.head()?;
         let (mut entries, covered) = self.bound_index(&head)?.unwrap_or_default();
         // The records the index does not cover (all of them without one).
+        // Retractions are kept when they retire one of these events.
         let mut tail: Vec<(Seq, Vec<u8>)> = Vec::new();
         if covered < head.size {
             self.scan(covered + 1, head.size, |rec| {
-                if !rec.header.is_redacted() && codec::is_reference(rec.body) {
+                if !rec.header.is_redacted()
+                    && (codec::is_reference(rec.body) || codec::is_retraction(rec.body))
+                {
                     tail.push((rec.header.seq, rec.body.to_vec()));
                 }
                 Ok(true)
             })?;
         }
+        let mut reference: std::collections::HashSet<Seq> =
+            entries.iter().map(|(seq, _, _)| *seq).collect();
         for (seq, payload) in tail {
             let event = codec::decode_event(&payload)
                 .map_err(|error| super::LedgerError::Corrupt { seq, error })?;
+            match &event {
+                Event::Retraction(r) if !reference.contains(&r.of) => continue,
+                Event::Retraction(_) => {}
+                _ => {
+                    reference.insert(seq);
+                }
+            }
             entries.push((seq, payload, event));
         }
         let mut actors = Actors::starter();
@@ -79,8 +91,9 @@ impl Ledger {
         for (seq, payload, event) in entries {
             match &event {
                 Event::Actor(a) => actors.add(a.clone(), Some(seq)),
-                Event::Alias(a) => actors.add_alias(a),
-                Event::Role(r) => actors.add_role(r),
+                Event::Alias(a) => actors.add_alias_at(a, Some(seq)),
+                Event::Role(r) => actors.add_role_at(r, Some(seq)),
+                Event::Retraction(r) => actors.retire(r.of, seq).map(|_| ()),
                 _ => Ok(()),
             }
             .map_err(|error| ActorIndexError::Conflict { seq, error })?;
@@ -172,7 +185,7 @@ impl Ledger {
     pub(super) fn check_actor_index(
         &self,
         head: &Head,
-        refs: &[(Seq, Hash)],
+        refs: &[(Seq, Hash, Option<Seq>)],
     ) -> Result<Option<Problem>> {
         // Only an index that would be believed can mislead.
         let Some((covered, index)) = self.sealed_index(head)? else {
@@ -182,7 +195,19 @@ impl Ledger {
         let Ok(entries) = codec::decode_index(&index) else {
             return mismatch(0, "its entries do not decode".into());
         };
-        let want: Vec<&(Seq, Hash)> = refs.iter().filter(|(s, _)| *s <= covered).collect();
+        // Retractions count when they retire an actor, alias or role event.
+        let mut reference: std::collections::HashSet<Seq> = std::collections::HashSet::new();
+        let mut want: Vec<(Seq, Hash)> = Vec::new();
+        for (seq, digest, retracts) in refs.iter().filter(|(s, _, _)| *s <= covered) {
+            match retracts {
+                Some(of) if !reference.contains(of) => continue,
+                Some(_) => {}
+                None => {
+                    reference.insert(*seq);
+                }
+            }
+            want.push((*seq, *digest));
+        }
         for (i, (seq, digest)) in want.iter().enumerate() {
             match entries.get(i) {
                 Some((s, payload, _)) if s == seq && chain::payload_digest(payload) == *digest => {}

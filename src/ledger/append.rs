@@ -4,6 +4,7 @@
 
 use super::actors::{ActorState, ACTORS_META, REWRITE_AFTER};
 use super::check::{kind_of, too_large, Amended, Kind};
+use super::digests::BUCKET_PREFIX;
 use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
 use crate::chain::{self, Problem};
 use crate::codec::{self, FormatError, RecordHeader};
@@ -41,6 +42,10 @@ pub struct BatchOptions {
     /// the batch already holds. This makes importing the same file twice add
     /// nothing the second time.
     pub skip_known: bool,
+    /// Refuse any event whose payload digest the ledger already holds
+    /// ([`LedgerError::Duplicate`], naming the seq that holds it), as a single
+    /// [`Ledger::append`] does. Found through the digest index, not a scan.
+    pub refuse_known: bool,
 }
 
 /// What stops a batch from its source's side: an item that is not a valid
@@ -138,16 +143,41 @@ impl Packer {
 }
 
 impl Ledger {
-    /// Checks and appends one event; returns once it is durable.
+    /// Checks and appends one event; returns once it is durable. An event
+    /// the ledger already holds (the same payload digest) is refused.
+    ///
+    /// # Errors
+    /// [`LedgerError::Rejected`] naming the field; [`LedgerError::Duplicate`]
+    /// naming the seq that holds the same event; store failures. Either way
+    /// nothing is appended.
+    pub fn append(&mut self, event: Event) -> Result<Recorded> {
+        self.append_one(event, true)
+    }
+
+    /// [`append`](Self::append), also of an event the ledger already holds.
     ///
     /// # Errors
     /// [`LedgerError::Rejected`] naming the field; store failures. Either way
     /// nothing is appended.
-    pub fn append(&mut self, event: Event) -> Result<Recorded> {
+    pub fn append_duplicate(&mut self, event: Event) -> Result<Recorded> {
+        self.append_one(event, false)
+    }
+
+    fn append_one(&mut self, event: Event, refuse_known: bool) -> Result<Recorded> {
         let summary = self
-            .append_batch(std::iter::once(Ok(event)))
+            .import_batch(
+                std::iter::once(Ok(Incoming {
+                    event,
+                    original: None,
+                })),
+                BatchOptions {
+                    refuse_known,
+                    ..BatchOptions::default()
+                },
+            )
             .map_err(|e| match e {
                 LedgerError::Rejected { error, .. } => LedgerError::Rejected { index: None, error },
+                LedgerError::Duplicate { seq, .. } => LedgerError::Duplicate { index: None, seq },
                 other => other,
             })?;
         let seq = summary.first.expect("one event appended");
@@ -205,6 +235,7 @@ impl Ledger {
         };
         let start = self.store.head()?;
         self.discard_interrupted(&start)?;
+        let mut digests = self.digest_index(&start)?;
         let mut tree = if self.keep_tree {
             self.load_tree()?;
             self.tree.growing()
@@ -318,6 +349,15 @@ impl Ledger {
                             continue;
                         }
                     }
+                    if opts.refuse_known {
+                        if let Some(held) = digests.find(this, &digest)? {
+                            return Err(LedgerError::Duplicate {
+                                index: Some(i),
+                                seq: held,
+                            });
+                        }
+                    }
+                    digests.add_fresh(this, &digest, seq)?;
                     // A record restored from an export was valid when it was made.
                     if original.is_none() {
                         this.check_amendment(&event, seq, &mut amended)
@@ -329,6 +369,13 @@ impl Ledger {
                         Event::Statement(_) => {}
                         Event::Correction(_) | Event::Retraction(_) => {
                             batch_kinds.insert(seq, kind_of(&event));
+                            // A retraction that retires an actor, alias or
+                            // role belongs to the registry too.
+                            if let Event::Retraction(r) = &event {
+                                if actors.holds_event(r.of) {
+                                    index.push((seq, packer.payload.clone()));
+                                }
+                            }
                         }
                         Event::Actor(_) | Event::Alias(_) | Event::Role(_) => {
                             batch_kinds.insert(seq, Kind::Reference);
@@ -402,6 +449,12 @@ impl Ledger {
         if let Some(bytes) = &index_bytes {
             meta.push((ACTORS_META, bytes));
             covered = head.size;
+        }
+        let (forget_digests, digest_meta) = digests.stored(&head);
+        meta.extend(digest_meta.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
+        if forget_digests && start.size > 0 {
+            // Buckets of an index not bound to this chain: made again below.
+            self.store.forget_meta(BUCKET_PREFIX)?;
         }
         let tree_changes = tree.as_mut().map(tree::Growing::take_changes);
         meta.extend(

@@ -47,7 +47,18 @@ impl Ledger {
             name: &mut String,
             field: impl FnOnce() -> String,
         ) -> std::result::Result<(), InputError> {
-            match actors.resolve(name) {
+            let resolved = actors.resolve(name);
+            if let Some((id, by)) = resolved
+                .as_ref()
+                .ok()
+                .and_then(|id| Some((*id, actors.get(id)?.retired?)))
+            {
+                return Err(InputError::new(
+                    field(),
+                    format!("{id} was retired by seq {by}; a retired actor cannot be named in a new event"),
+                ));
+            }
+            match resolved {
                 Ok(id) if id == name.as_str() => Ok(()),
                 Ok(id) => {
                     *name = id.to_string();
@@ -227,11 +238,17 @@ impl Ledger {
             Event::Retraction(r) => {
                 match target(r.of, "retraction")? {
                     Kind::Statement | Kind::Correction => {}
+                    // Retires an actor, alias or role.
+                    Kind::Reference => {
+                        actors
+                            .retire(r.of, seq)
+                            .map_err(|e| actor_error(&e, "of"))?;
+                    }
                     k => {
                         return Err(InputError::new(
                             "of",
                             format!(
-                                "seq {} is {}; only statements and corrections can be retracted",
+                                "seq {} is {}; only statements, corrections and actor, alias or role events can be retracted",
                                 r.of,
                                 kind_name(k)
                             ),
@@ -268,7 +285,9 @@ impl Ledger {
                     one_line("alias", Some(&a.alias))?;
                 }
                 canon(actors, &mut a.actor, || "actor".into())?;
-                actors.add_alias(&a).map_err(|e| actor_error(&e, "alias"))?;
+                actors
+                    .add_alias_at(&a, Some(seq))
+                    .map_err(|e| actor_error(&e, "alias"))?;
                 Event::Alias(a)
             }
             Event::Role(mut r) => {
@@ -277,7 +296,9 @@ impl Ledger {
                 }
                 canon(actors, &mut r.actor, || "actor".into())?;
                 canon(actors, &mut r.of, || "party".into())?;
-                actors.add_role(&r).map_err(|e| actor_error(&e, "actor"))?;
+                actors
+                    .add_role_at(&r, Some(seq))
+                    .map_err(|e| actor_error(&e, "actor"))?;
                 Event::Role(r)
             }
         })

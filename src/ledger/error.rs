@@ -22,6 +22,15 @@ pub enum LedgerError {
         /// What is wrong.
         error: InputError,
     },
+    /// The event is one the ledger already holds (the same payload digest);
+    /// `index` is its 0-based place in a batch.
+    #[error("{}the ledger already holds this event, as seq {seq}", index.map(|i| format!("event {}: ", i + 1)).unwrap_or_default())]
+    Duplicate {
+        /// Place in the batch, when appending several.
+        index: Option<usize>,
+        /// The event that holds the same content.
+        seq: Seq,
+    },
     /// The source of a batch could not be read; nothing was appended.
     #[error("event {}: cannot read the input: {error}", index + 1)]
     Unreadable {

@@ -17,6 +17,7 @@ mod actors;
 mod append;
 mod cache;
 mod check;
+mod digests;
 mod error;
 mod proofs;
 mod read;

@@ -176,8 +176,17 @@ fn qualifiers_are_controlled_and_their_aliases_make_one_position() {
     let a = l
         .append(with_qualifier("withdrawal", "peacekeeping-forces"))
         .expect("an alias");
-    let b = l
+    // Once the alias is resolved the two are the same statement, which a
+    // plain append refuses as a duplicate.
+    let dup = l
         .append(with_qualifier("withdrawal", "peacekeepers"))
+        .expect_err("the same statement");
+    assert!(
+        matches!(dup, LedgerError::Duplicate { seq: 1, .. }),
+        "{dup}"
+    );
+    let b = l
+        .append_duplicate(with_qualifier("withdrawal", "peacekeepers"))
         .expect("the id");
     for r in [&a, &b] {
         let s = r

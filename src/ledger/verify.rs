@@ -73,7 +73,8 @@ impl Ledger {
         let mut frontier = merkle::Frontier::new();
         // The tree's stored nodes, as the chain makes them.
         let mut tiles: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
-        let mut refs: Vec<(Seq, Hash)> = Vec::new();
+        let mut refs: Vec<(Seq, Hash, Option<Seq>)> = Vec::new();
+        let mut digests: Vec<(Seq, Hash)> = Vec::new();
         let span = Span {
             from: 1,
             to: head.size,
@@ -86,7 +87,7 @@ impl Ledger {
             span,
             |_, stored| Ok(open_hashed(stored, with_tree)),
             |key, opened| {
-                let (records, hashes, leaves, block_refs) = match opened {
+                let (records, hashes, leaves, block_refs, block_digests) = match opened {
                     Ok(o) => o,
                     Err(error) if key <= head.size => {
                         problem = Some(Problem::Malformed {
@@ -113,6 +114,7 @@ impl Ledger {
                     return Ok(false);
                 }
                 refs.extend(block_refs);
+                digests.extend(block_digests);
                 for leaf in &leaves {
                     frontier.push(*leaf, |level, index, node| {
                         if level > 0 && level % tree::TILE_HEIGHT == 0 {
@@ -150,6 +152,9 @@ impl Ledger {
         }
         if problem.is_none() && with_tree {
             problem = self.check_actor_index(&head, &refs)?;
+        }
+        if problem.is_none() && with_tree {
+            problem = self.check_digest_index(&head, &digests)?;
         }
         Ok(VerifyReport {
             checked: v.checked(),
@@ -206,13 +211,16 @@ pub fn b64(d: &[u8]) -> String {
 
 /// A stored block opened: its records, their chain hashes (`None` when a
 /// record does not parse; the verifier then reports it), the Merkle leaf
-/// hashes of those, and the seq and payload digest of its actor, alias and
-/// role events (to check the actor index by).
+/// hashes of those, the seq and payload digest of its actor, alias and
+/// role events and of its retractions with the seq each retracts (to check
+/// the actor index by), and, `with_tree`, the seq and
+/// payload digest of every record (to check the digest index by).
 type Opened = std::result::Result<
     (
         Vec<u8>,
         Option<Vec<Hash>>,
         Vec<merkle::Digest>,
+        Vec<(Seq, Hash, Option<Seq>)>,
         Vec<(Seq, Hash)>,
     ),
     FormatError,
@@ -224,16 +232,29 @@ fn open_hashed(stored: Vec<u8>, with_tree: bool) -> Opened {
     let records = codec::open_block_owned(stored)?;
     let mut digests = Some(Vec::new());
     let mut refs = Vec::new();
+    let mut all = Vec::new();
     for r in codec::records(&records) {
         let Ok(r) = r else {
             digests = None;
             break;
         };
+        let body = chain::body_digest(&r);
         if let Some(d) = &mut digests {
-            d.push(chain::record_hash(&r));
+            d.push(chain::link_hash(&r.header, &body));
         }
-        if with_tree && !r.header.is_redacted() && codec::is_reference(r.body) {
-            refs.push((r.header.seq, chain::payload_digest(r.body)));
+        if with_tree {
+            all.push((r.header.seq, body));
+        }
+        if with_tree && !r.header.is_redacted() {
+            if codec::is_reference(r.body) {
+                refs.push((r.header.seq, body, None));
+            } else if codec::is_retraction(r.body) {
+                // Which event it retracts: the actor index holds those that
+                // retire an actor, alias or role event.
+                if let Ok(crate::event::Event::Retraction(x)) = codec::decode_event(r.body) {
+                    refs.push((r.header.seq, body, Some(x.of)));
+                }
+            }
         }
     }
     let leaves = if with_tree {
@@ -241,5 +262,5 @@ fn open_hashed(stored: Vec<u8>, with_tree: bool) -> Opened {
     } else {
         Vec::new()
     };
-    Ok((records, digests, leaves, refs))
+    Ok((records, digests, leaves, refs, all))
 }

@@ -195,6 +195,23 @@ impl Amendments {
     }
 }
 
+/// The named views of positions, as `--view` takes them.
+pub const VIEWS: &[&str] = &["withdrawal", "presence"];
+
+/// Whether a position belongs to the named view `view` (one of [`VIEWS`]):
+/// `withdrawal` (the normative and commissive positions on withdrawal),
+/// `presence` (the epistemic positions on presence). No other name holds any.
+pub fn in_view(p: &Position, view: &str) -> bool {
+    match view {
+        "withdrawal" => {
+            p.key.predicate == "withdrawal"
+                && matches!(p.key.modality, Modality::Normative | Modality::Commissive)
+        }
+        "presence" => p.key.predicate == "presence" && p.key.modality == Modality::Epistemic,
+        _ => false,
+    }
+}
+
 /// Positions from events in seq order, in one call (two passes over `events`).
 pub fn positions(events: &[Entry], query: &Query) -> Vec<Position> {
     fold_all(

@@ -19,6 +19,7 @@ mod note;
 mod positions;
 mod proofs;
 mod properties;
+mod records;
 mod rfc6962;
 mod schema;
 mod tamper;

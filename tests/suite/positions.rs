@@ -421,7 +421,7 @@ mod snapshots {
             };
             let e = parse_event(&line).expect("generated line parses");
             let amend = matches!(e, Event::Statement(_) | Event::Correction(_));
-            let r = match l.append(e) {
+            let r = match l.append_duplicate(e) {
                 Ok(r) => r,
                 // An amendment of a retracted statement is refused: it makes no sense.
                 Err(e) if e.to_string().contains("was retracted") => continue,

@@ -672,9 +672,9 @@ fn a_deleted_actor_index_is_rebuilt_from_the_chain() {
     .success();
     let mut c = bin();
     ledger(&mut c);
-    c.args(["append", "--retract", "1", "--reason", "x"])
+    c.args(["append", "--retract", "2", "--reason", "x"])
         .assert()
-        .code(2); // seq 1 is an actor event
+        .code(2); // seq 2 does not exist
     with_tree(dir.path(), |t| {
         t.remove(b"mactor-index")
             .expect("remove")

@@ -51,18 +51,26 @@ pub struct AppendArgs {
     #[arg(long, value_name = "LINE", conflicts_with_all = STATEMENT_FLAGS, conflicts_with = "amend")]
     pub json: Option<String>,
 
-    /// Retract event SEQ (with --reason).
+    /// Retract an event (with --reason): a statement, a correction, or an
+    /// actor, alias or role event. Named by seq, HEAD, HEAD~N or a hash prefix.
     #[arg(long, value_name = "SEQ", conflicts_with_all = STATEMENT_FLAGS, requires = "reason")]
-    pub retract: Option<u64>,
+    pub retract: Option<String>,
 
-    /// Correct event SEQ: the statement flags give what changes; every other
-    /// field stays as the statement stands (with earlier corrections).
+    /// Correct a statement (seq, HEAD, HEAD~N or a hash prefix): the statement
+    /// flags give what changes; every other field stays as the statement
+    /// stands (with earlier corrections).
     #[arg(long, value_name = "SEQ")]
-    pub correct: Option<u64>,
+    pub correct: Option<String>,
 
     /// Why (for --retract and --correct).
     #[arg(long, requires = "amend")]
     pub reason: Option<String>,
+
+    /// Record the event even if the ledger already holds the same one. By
+    /// default an event whose content (every field, after names are resolved)
+    /// is already recorded is refused, naming the seq that holds it (exit 2).
+    #[arg(long)]
+    pub allow_duplicate: bool,
 
     /// When it was said: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM].
     #[arg(long, value_name = "DATE")]
@@ -167,12 +175,17 @@ pub struct LogArgs {
     /// Only statements said on or before this date.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Start at this seq.
-    #[arg(long, value_name = "SEQ", default_value_t = 1)]
-    pub since: u64,
+    /// Start here: a seq (digits alone: `--since 2023` is seq 2023), HEAD~N or a
+    /// hash prefix; or a date or time, YYYY-MM, YYYY-MM-DD or
+    /// YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (UTC when no offset is given): the
+    /// events recorded on or after it.
+    #[arg(long, value_name = "SEQ|DATE")]
+    pub since: Option<String>,
     /// Print at most N events.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    #[command(flatten)]
+    pub members: super::Members,
     #[command(flatten)]
     pub out: Output,
 }
@@ -200,6 +213,8 @@ pub struct HistoryArgs {
     /// Only statements said on or before this date.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
+    #[command(flatten)]
+    pub members: super::Members,
     #[command(flatten)]
     pub out: Output,
 }
@@ -233,15 +248,45 @@ pub enum ActorCommand {
         #[command(flatten)]
         out: Output,
     },
-    /// Give an existing actor one more name (an `alias` event in the chain).
-    #[command(
-        after_help = "Example:\n  demarche actor alias UN \"Organisation des Nations unies\""
-    )]
+    /// Give an existing actor one more name (an `alias` event in the chain),
+    /// or, with --remove, retire a name given to it by mistake (a retraction of
+    /// the alias event): the name then resolves to nothing, and may be given to
+    /// another actor. Statements recorded before keep the actor's id.
+    #[command(after_help = "Examples:
+  demarche actor alias UN \"Organisation des Nations unies\"
+  demarche actor alias RUS \"Ankara\" --remove --reason \"given to the wrong actor\"
+  demarche actor alias TUR \"Ankara\"")]
     Alias {
         /// The actor (id or a name it already has).
         actor: String,
-        /// The new name.
+        /// The new name (with --remove: the name to retire).
         alias: String,
+        /// Retire the alias event that gave ACTOR this name, instead of adding it.
+        #[arg(long, requires = "reason")]
+        remove: bool,
+        /// Why the name is retired (with --remove).
+        #[arg(long, requires = "remove")]
+        reason: Option<String>,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Retire an actor added by mistake (a retraction of its `actor` event).
+    ///
+    /// Its id, name and aliases no longer resolve: a new event cannot name it,
+    /// and its name and aliases may be given to another actor. Its id is not
+    /// given to another actor, and statements recorded before keep it and mean
+    /// what they meant (selecting by the id still finds them). Actors it is the
+    /// parent of keep it as parent. An actor of the starter set has no event
+    /// and cannot be retired. A role or a single alias is retired with
+    /// `demarche append --retract SEQ --reason ...` (or `actor alias --remove`).
+    #[command(after_help = "Example:
+  demarche actor retire XMIL --reason \"duplicate of WAGNER\"")]
+    Retire {
+        /// The actor (its id, or a name it has).
+        actor: String,
+        /// Why it is retired.
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         out: Output,
     },

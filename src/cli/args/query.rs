@@ -4,6 +4,21 @@
 use super::Output;
 use clap::Args;
 
+/// Whether an actor in a selection (`--party`, `--subject`, `--location`)
+/// stands for the actors that belong to it too.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct Members {
+    /// An actor in --party, --subject or --location stands for itself alone,
+    /// not for the actors that belong to it (by default --party USA also
+    /// selects USA-DOD, and --location GEO a region of Georgia).
+    #[arg(long, conflicts_with = "with_members")]
+    pub no_members: bool,
+    /// An actor in --party, --subject or --location stands for itself and
+    /// the actors that belong to it (the default).
+    #[arg(long)]
+    pub with_members: bool,
+}
+
 /// Which positions to show.
 #[derive(Args, Debug, Clone, Default)]
 pub struct Selection {
@@ -22,6 +37,8 @@ pub struct Selection {
     /// Only positions about this location (id or alias).
     #[arg(long)]
     pub location: Option<String>,
+    #[command(flatten)]
+    pub members: Members,
 }
 
 #[derive(Args, Debug)]
@@ -48,7 +65,8 @@ pub struct QueryArgs {
     /// Valid time: only statements said on or before this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    /// Transaction time: only what the ledger held at this seq (or HEAD~N) or
+    /// RFC 3339 time.
     #[arg(long, value_name = "SEQ|TIME")]
     pub known_at: Option<String>,
     #[command(flatten)]
@@ -63,7 +81,8 @@ pub struct DiffArgs {
     /// The later date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub to: String,
-    /// Transaction time: only what the ledger held at this seq or RFC 3339 time.
+    /// Transaction time: only what the ledger held at this seq (or HEAD~N) or
+    /// RFC 3339 time.
     #[arg(long, value_name = "SEQ|TIME")]
     pub known_at: Option<String>,
     #[command(flatten)]

@@ -1,0 +1,225 @@
+//! The digest index: derived data that finds the seq of an event by its
+//! payload digest, so that `append` can refuse a statement the ledger already
+//! holds without reading the whole chain.
+//!
+//! Entries are spread over at most 65,536 small buckets (`digest-index/XXXX`,
+//! by the first two bytes of the digest), each a list of (the digest's first 8
+//! bytes, seq): about 240 bytes a bucket at a million events, so values stay
+//! small. A header (`digest-index`) names the seq the buckets cover and the
+//! chain hash there; it is believed only when the chain holds that hash at that
+//! seq, and the records after it are read from the chain.
+//!
+//! Nothing found here is believed on its own: a hit is only a candidate, which
+//! counts once the event at its seq is read and its digest compared. What an
+//! entry dropped from a bucket lets through is a duplicate appended (no more
+//! than anyone who can write the store could append directly), so the index
+//! carries no MAC; `verify` compares every bucket with the chain and reports
+//! `digest-index-mismatch`. An index that is missing or not bound to the chain
+//! (ledgers written before it existed) is rebuilt from the chain by the next
+//! append.
+
+use super::{Ledger, Result};
+use crate::chain::{self, Problem};
+use crate::event::{Hash, Head, Seq};
+use std::collections::{BTreeSet, HashMap};
+
+/// Meta key of the index's header: covered seq (u64 LE), then the chain hash there.
+pub(super) const DIGESTS_META: &str = "digest-index";
+/// Prefix of the bucket keys: `digest-index/` and four lower-case hex digits.
+pub(super) const BUCKET_PREFIX: &str = "digest-index/";
+/// One entry: the digest's first 8 bytes, then the seq (u64 LE).
+const ENTRY: usize = 16;
+
+fn bucket_of(d: &Hash) -> u16 {
+    u16::from_be_bytes([d.0[0], d.0[1]])
+}
+
+fn bucket_key(b: u16) -> String {
+    format!("{BUCKET_PREFIX}{b:04x}")
+}
+
+fn fragment(d: &Hash) -> [u8; 8] {
+    d.0[..8].try_into().expect("8 bytes")
+}
+
+/// The index as a batch sees it: the stored buckets it has read, with the
+/// records the stored index does not cover and the batch's own added.
+#[derive(Debug, Default)]
+pub(super) struct DigestIndex {
+    /// Whether the stored buckets are believed (the header is bound to the chain).
+    bound: bool,
+    buckets: HashMap<u16, Vec<u8>>,
+    changed: BTreeSet<u16>,
+    /// Full digests of events not yet in the chain (this batch's).
+    fresh: HashMap<Seq, Hash>,
+    /// The seqs after this are not yet in the chain.
+    chain_size: Seq,
+}
+
+impl DigestIndex {
+    fn bucket(&mut self, ledger: &Ledger, b: u16) -> Result<&mut Vec<u8>> {
+        if !self.buckets.contains_key(&b) {
+            let held = match self.bound {
+                true => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
+                false => Vec::new(),
+            };
+            // A bucket whose length is no whole number of entries is damage:
+            // its entries are not used (and `verify` reports it).
+            let held = if held.len() % ENTRY == 0 {
+                held
+            } else {
+                Vec::new()
+            };
+            self.buckets.insert(b, held);
+        }
+        Ok(self.buckets.get_mut(&b).expect("inserted"))
+    }
+
+    /// Adds an entry for the event `seq` with payload digest `d`.
+    fn add(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
+        let b = bucket_of(d);
+        let bucket = self.bucket(ledger, b)?;
+        bucket.extend_from_slice(&fragment(d));
+        bucket.extend_from_slice(&seq.to_le_bytes());
+        self.changed.insert(b);
+        Ok(())
+    }
+
+    /// Records an event of the batch being appended.
+    pub(super) fn add_fresh(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
+        self.fresh.insert(seq, *d);
+        self.add(ledger, d, seq)
+    }
+
+    /// The seq of an event whose payload digest is `d`, checked against the
+    /// chain (or this batch): the first one held, if any.
+    pub(super) fn find(&mut self, ledger: &Ledger, d: &Hash) -> Result<Option<Seq>> {
+        let frag = fragment(d);
+        let candidates: Vec<Seq> = self
+            .bucket(ledger, bucket_of(d))?
+            .chunks_exact(ENTRY)
+            .filter(|e| e[..8] == frag)
+            .map(|e| u64::from_le_bytes(e[8..].try_into().expect("8 bytes")))
+            .collect();
+        for seq in candidates {
+            let held = match self.fresh.get(&seq) {
+                Some(h) => Some(*h),
+                None if seq >= 1 && seq <= self.chain_size => {
+                    ledger.get(seq).ok().map(|r| r.digest)
+                }
+                None => None,
+            };
+            if held == Some(*d) {
+                return Ok(Some(seq));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What a commit that makes `head` writes: the changed buckets and the
+    /// header bound to `head`. `forget_first`: the stored buckets are to be
+    /// removed before (an index rebuilt from the chain).
+    pub(super) fn stored(&self, head: &Head) -> (bool, Vec<(String, Vec<u8>)>) {
+        let mut out: Vec<(String, Vec<u8>)> = self
+            .changed
+            .iter()
+            .map(|b| (bucket_key(*b), self.buckets[b].clone()))
+            .collect();
+        let mut header = Vec::with_capacity(40);
+        header.extend_from_slice(&head.size.to_le_bytes());
+        header.extend_from_slice(&head.hash.0);
+        out.push((DIGESTS_META.to_string(), header));
+        (!self.bound, out)
+    }
+}
+
+impl Ledger {
+    /// The digest index as it stands for a chain whose head is `head`: the
+    /// stored one when it is bound to this chain, completed from the records
+    /// after the seq it covers; otherwise one made from the whole chain.
+    pub(super) fn digest_index(&self, head: &Head) -> Result<DigestIndex> {
+        let covered = self.digest_index_covered(head)?;
+        let mut index = DigestIndex {
+            bound: covered.is_some(),
+            chain_size: head.size,
+            ..DigestIndex::default()
+        };
+        let from = covered.unwrap_or(0) + 1;
+        if from <= head.size {
+            let mut tail: Vec<(Seq, Hash)> = Vec::new();
+            self.scan(from, head.size, |rec| {
+                tail.push((rec.header.seq, chain::body_digest(rec)));
+                Ok(true)
+            })?;
+            for (seq, d) in tail {
+                index.add(self, &d, seq)?;
+            }
+        }
+        Ok(index)
+    }
+
+    /// The seq the stored index covers, when its header is bound to this
+    /// chain (0 for an index of an empty ledger).
+    fn digest_index_covered(&self, head: &Head) -> Result<Option<Seq>> {
+        let Some(bytes) = self.store.meta(DIGESTS_META)? else {
+            return Ok(None);
+        };
+        if bytes.len() != 40 {
+            return Ok(None);
+        }
+        let covered = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let hash = Hash(bytes[8..].try_into().expect("32 bytes"));
+        let holds = match covered {
+            0 => hash == Hash([0; 32]),
+            c if c > head.size => false,
+            c => self.get(c).map(|r| r.hash).ok() == Some(hash),
+        };
+        Ok(holds.then_some(covered))
+    }
+
+    /// Compares the stored digest index with `digests`, the payload digest of
+    /// every record in seq order (`verify`). An index not bound to the chain
+    /// is not used, and so is not a problem.
+    pub(super) fn check_digest_index(
+        &self,
+        head: &Head,
+        digests: &[(Seq, Hash)],
+    ) -> Result<Option<Problem>> {
+        let Some(covered) = self.digest_index_covered(head)? else {
+            return Ok(None);
+        };
+        let mut want: HashMap<u16, Vec<u8>> = HashMap::new();
+        for (seq, d) in digests.iter().filter(|(s, _)| *s <= covered) {
+            let b = want.entry(bucket_of(d)).or_default();
+            b.extend_from_slice(&fragment(d));
+            b.extend_from_slice(&seq.to_le_bytes());
+        }
+        // A bucket the chain leaves empty holds nothing that could hide an
+        // event; only the buckets the chain fills are compared.
+        let mut want: Vec<(u16, Vec<u8>)> = want.into_iter().collect();
+        want.sort_unstable_by_key(|(b, _)| *b);
+        for (b, expected) in want {
+            let held = self.store.meta(&bucket_key(b))?.unwrap_or_default();
+            if held != expected {
+                let seqs = |v: &[u8]| -> Vec<Seq> {
+                    v.chunks_exact(ENTRY)
+                        .map(|e| u64::from_le_bytes(e[8..].try_into().expect("8 bytes")))
+                        .collect()
+                };
+                let (h, e) = (seqs(&held), seqs(&expected));
+                let missing = e.iter().find(|s| !h.contains(s)).copied();
+                let detail = match missing {
+                    Some(seq) => format!("bucket {b:04x} leaves out seq {seq}"),
+                    None => format!("bucket {b:04x} holds entries the chain does not make"),
+                };
+                return Ok(Some(Problem::DigestIndexMismatch {
+                    seq: missing
+                        .or_else(|| h.iter().find(|s| !e.contains(s)).copied())
+                        .unwrap_or(0),
+                    detail,
+                }));
+            }
+        }
+        Ok(None)
+    }
+}

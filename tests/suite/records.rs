@@ -1,0 +1,819 @@
+//! Recording and fixing, end to end: a duplicate refused, events named by
+//! `HEAD~N`, `log --since` a date, actor, alias and role events retired, and
+//! `amend` through an editor.
+
+use crate::common;
+
+use common::bin;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+struct Ledger {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Ledger {
+    fn new() -> Ledger {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger");
+        Ledger { _dir: dir, path }
+    }
+
+    fn demo() -> Ledger {
+        let l = Ledger::new();
+        l.run(&["demo"]).assert().success();
+        l
+    }
+
+    fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut c = bin();
+        c.arg("--ledger").arg(&self.path).args(args);
+        c
+    }
+
+    fn out(&self, args: &[&str]) -> String {
+        String::from_utf8(
+            self.run(args)
+                .assert()
+                .success()
+                .get_output()
+                .stdout
+                .clone(),
+        )
+        .expect("utf-8")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.out(args)).expect("JSON")
+    }
+
+    fn head(&self) -> String {
+        self.out(&["head"]).trim().to_string()
+    }
+
+    fn verify_clean(&self) {
+        self.run(&["verify"]).assert().success();
+    }
+}
+
+const GOOD: &str = r#"{"type":"statement","said_on":"2021-02-01","party":"FRA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["TUR"],"location":"LBY"},"quote":"France calls for the withdrawal","source":{"publisher":"AFP"}}"#;
+
+/// A statement the ledger already holds is refused, naming the seq that holds
+/// it, and the head does not move; `--allow-duplicate` records it.
+#[test]
+fn a_duplicate_append_exits_2_naming_the_seq_and_leaves_the_head() {
+    let l = Ledger::demo();
+    l.run(&["append", "--json", GOOD]).assert().success();
+    let seq = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    let head = l.head();
+    l.run(&["append", "--json", GOOD])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "already holds this event, as seq {seq}"
+        )))
+        .stderr(predicate::str::contains("--allow-duplicate"));
+    assert_eq!(l.head(), head);
+    // The same statement given by flags, with an alias for the party: the
+    // same content once names are resolved.
+    l.run(&[
+        "append",
+        "--said-on",
+        "2021-02-01",
+        "--party",
+        "France",
+        "--stance",
+        "calls-for",
+        "--predicate",
+        "withdrawal",
+        "--subject",
+        "TUR",
+        "--location",
+        "LBY",
+        "--quote",
+        "France calls for the withdrawal",
+        "--publisher",
+        "AFP",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains(format!("as seq {seq}")));
+    assert_eq!(l.head(), head);
+    l.run(&["append", "--json", GOOD, "--allow-duplicate"])
+        .assert()
+        .success();
+    assert_ne!(l.head(), head);
+    // With two copies held, a third names one of them.
+    l.run(&["append", "--json", GOOD]).assert().code(2);
+    l.verify_clean();
+}
+
+/// A ledger written before the digest index existed (the fixtures) gets one
+/// from its chain on its first append, and still verifies.
+#[test]
+fn an_old_ledger_refuses_a_duplicate_of_what_it_held_before_the_index() {
+    let engine = std::env::var("DEMARCHE_ENGINE").unwrap_or_else(|_| "sled".into());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/v1")
+        .join(&engine);
+    let l = Ledger::new();
+    copy_dir(&fixture, &l.path);
+    // The fixture's first statement, as export writes it, appended again.
+    let first = l.out(&["log", "--type", "statement", "--json", "--limit", "1"]);
+    let v: Value = serde_json::from_str(first.trim()).expect("JSON");
+    let mut line = v.clone();
+    let m = line.as_object_mut().expect("object");
+    for k in [
+        "seq",
+        "recorded_at",
+        "prev",
+        "hash",
+        "digest",
+        "status",
+        "corrected_by",
+    ] {
+        m.remove(k);
+    }
+    let head = l.head();
+    l.run(&["append", "--json", &line.to_string()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("as seq {}", v["seq"])));
+    assert_eq!(l.head(), head);
+    l.run(&["append", "--json", GOOD]).assert().success();
+    l.run(&["append", "--json", GOOD]).assert().code(2);
+    l.verify_clean();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// `HEAD~N` names the event N before the last, wherever an event is named.
+#[test]
+fn show_head_tilde_and_corrections_and_retractions_by_name() {
+    let l = Ledger::demo();
+    let size: u64 = l
+        .head()
+        .split(':')
+        .next()
+        .expect("size")
+        .parse()
+        .expect("n");
+    assert_eq!(l.json(&["show", "HEAD~1", "--json"])["seq"], size - 1);
+    assert_eq!(l.json(&["show", "head~0", "--json"])["seq"], size);
+    assert_eq!(l.json(&["show", "HEAD~", "--json"])["seq"], size - 1);
+    let text = l.out(&["show", "HEAD~1"]);
+    assert!(
+        text.starts_with(&format!("seq          {}", size - 1)),
+        "{text}"
+    );
+    l.run(&["show", &format!("HEAD~{size}")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("before the first event"));
+    l.run(&["show", "HEAD~x"]).assert().code(2);
+    // --correct and --retract take the same names.
+    l.run(&["append", "--json", GOOD]).assert().success();
+    l.run(&[
+        "append",
+        "--correct",
+        "HEAD",
+        "--said-on",
+        "2021-02-02",
+        "--reason",
+        "wrong day",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(format!(
+        "correcting seq {}",
+        size + 1
+    )));
+    let c = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(c["type"], "correction");
+    assert_eq!(c["of"], size + 1);
+    let hash = c["hash"].as_str().expect("hash").to_string();
+    l.run(&["append", "--retract", &hash[..10], "--reason", "not said"])
+        .assert()
+        .success();
+    let r = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(r["type"], "retraction");
+    assert_eq!(r["of"], size + 2);
+    l.verify_clean();
+}
+
+/// `log --since` takes a seq as before, `HEAD~N`, and a date or time: the
+/// events recorded on or after it.
+#[test]
+fn log_since_takes_a_seq_a_head_offset_or_a_date() {
+    let l = Ledger::new();
+    let at = |now: &str, line: &str| {
+        l.run(&["append", "--json", line])
+            .env("DEMARCHE_NOW", now)
+            .assert()
+            .success();
+    };
+    let line = |quote: &str| GOOD.replace("France calls for the withdrawal", quote);
+    at("2026-10-01T09:00:00Z", &line("one"));
+    at("2026-11-02T09:00:00Z", &line("two"));
+    at("2026-11-20T18:00:00Z", &line("three"));
+    let seqs = |args: &[&str]| -> Vec<u64> {
+        l.out(args)
+            .lines()
+            .map(|x| {
+                serde_json::from_str::<Value>(x).expect("JSON")["seq"]
+                    .as_u64()
+                    .expect("seq")
+            })
+            .collect()
+    };
+    assert_eq!(seqs(&["log", "--json", "--since", "2"]), [2, 3]);
+    assert_eq!(seqs(&["log", "--json", "--since", "HEAD~1"]), [2, 3]);
+    assert_eq!(seqs(&["log", "--json", "--since", "2026-11"]), [2, 3]);
+    assert_eq!(seqs(&["log", "--json", "--since", "2026-11-03"]), [3]);
+    assert_eq!(
+        seqs(&["log", "--json", "--since", "2026-11-20T17:00Z"]),
+        [3]
+    );
+    assert_eq!(
+        seqs(&["log", "--json", "--since", "2026-11-20T20:00+03:00"]),
+        [3]
+    );
+    assert_eq!(
+        seqs(&["log", "--json", "--since", "2026-11-21"]),
+        Vec::<u64>::new()
+    );
+    l.run(&["log", "--since", "last-week"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since"));
+    let _ = l.dir();
+}
+
+/// The digest index is derived data: an entry dropped from it lets a
+/// duplicate through (no more than a writer of the store could append), and
+/// `verify` names it; an entry that points at another event is not believed.
+#[test]
+fn the_digest_index_is_checked_against_the_chain() {
+    use demarche::chain::Problem;
+    use demarche::ledger::LedgerError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = common::open(dir.path());
+    for i in 1..=5 {
+        l.append(common::statement(i)).expect("append");
+    }
+    let held = l.get(3).expect("seq 3").digest;
+    let err = l.append(common::statement(3)).expect_err("a duplicate");
+    assert!(
+        matches!(err, LedgerError::Duplicate { seq: 3, .. }),
+        "{err}"
+    );
+    drop(l);
+    let bucket = format!("mdigest-index/{:02x}{:02x}", held.0[0], held.0[1]);
+    // Seq 3's entry pointed at seq 4: not believed, since seq 4 is another event.
+    common::with_tree(dir.path(), |t| {
+        let mut v = t.get(&bucket).expect("read").expect("bucket of seq 3");
+        let at = v
+            .chunks_exact(16)
+            .position(|e| e[..8] == held.0[..8])
+            .expect("entry of seq 3");
+        v[at * 16 + 8..at * 16 + 16].copy_from_slice(&4u64.to_le_bytes());
+        t.insert(&bucket, &v).expect("write");
+    });
+    let l = common::open(dir.path());
+    let r = l.verify(None).expect("verify");
+    assert!(
+        matches!(r.problem, Some(Problem::DigestIndexMismatch { .. })),
+        "{:?}",
+        r.problem
+    );
+    drop(l);
+    // Seq 3's entry dropped: the duplicate goes in, and verify says why.
+    common::with_tree(dir.path(), |t| {
+        t.remove(&bucket).expect("remove");
+    });
+    let l = common::open(dir.path());
+    let r = l.verify(None).expect("verify");
+    assert!(
+        matches!(r.problem, Some(Problem::DigestIndexMismatch { seq: 3, .. })),
+        "{:?}",
+        r.problem
+    );
+    drop(l);
+    // Without its header the index is made again from the chain.
+    common::with_tree(dir.path(), |t| {
+        t.remove("mdigest-index").expect("remove");
+    });
+    let mut l = common::open(dir.path());
+    assert!(l.verify(None).expect("verify").is_intact());
+    let err = l.append(common::statement(3)).expect_err("a duplicate");
+    assert!(
+        matches!(err, LedgerError::Duplicate { seq: 3, .. }),
+        "{err}"
+    );
+    assert!(l.verify(None).expect("verify").is_intact());
+    l.append_duplicate(common::statement(3)).expect("allowed");
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
+/// A wrong alias is retired and given to the right actor; a wrong actor is
+/// retired and can no longer be named, while what was recorded before keeps
+/// its id; a role is retired by a retraction of its event.
+#[test]
+fn a_wrong_alias_actor_or_role_is_retired_by_a_later_event() {
+    let l = Ledger::demo();
+    // "Ankara" given to Russia by mistake.
+    l.run(&["actor", "alias", "RUS", "Ankara"])
+        .assert()
+        .success();
+    let alias_seq = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    l.run(&["actor", "alias", "TUR", "Ankara"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already resolves to RUS"));
+    l.run(&[
+        "actor",
+        "alias",
+        "RUS",
+        "Ankara",
+        "--remove",
+        "--reason",
+        "wrong actor",
+    ])
+    .assert()
+    .success();
+    let r = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(r["type"], "retraction");
+    assert_eq!(r["of"], alias_seq);
+    l.run(&["actor", "show", "Ankara"]).assert().code(2);
+    l.run(&["actor", "alias", "TUR", "Ankara"])
+        .assert()
+        .success();
+    assert_eq!(l.json(&["actor", "show", "Ankara", "--json"])["id"], "TUR");
+    let rus = l.json(&["actor", "show", "RUS", "--json"]);
+    assert!(
+        !rus["aliases"]
+            .as_array()
+            .expect("aliases")
+            .contains(&"Ankara".into()),
+        "{rus}"
+    );
+    assert_eq!(rus["retired_aliases"][0]["alias"], "Ankara");
+    l.run(&[
+        "actor", "alias", "RUS", "Ankara", "--remove", "--reason", "again",
+    ])
+    .assert()
+    .code(2);
+    // The same alias event retracted twice: refused.
+    l.run(&[
+        "append",
+        "--retract",
+        &alias_seq.to_string(),
+        "--reason",
+        "twice",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("was retired by seq"));
+
+    // An actor added by mistake, named in a statement, then retired.
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "XMIL",
+        "--name",
+        "Some Militia",
+        "--kind",
+        "group",
+        "--alias",
+        "The Militia",
+    ])
+    .assert()
+    .success();
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "XMIL-WING",
+        "--name",
+        "Militia Wing",
+        "--kind",
+        "group",
+        "--parent",
+        "XMIL",
+    ])
+    .assert()
+    .success();
+    let said = GOOD.replace("\"subjects\":[\"TUR\"]", "\"subjects\":[\"The Militia\"]");
+    l.run(&["append", "--json", &said]).assert().success();
+    let statement = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(statement["proposition"]["subjects"][0], "XMIL");
+    l.run(&[
+        "actor",
+        "retire",
+        "The Militia",
+        "--reason",
+        "no such group",
+    ])
+    .assert()
+    .success();
+    let retired_by = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    let again = GOOD.replace("\"subjects\":[\"TUR\"]", "\"subjects\":[\"XMIL\"]");
+    l.run(&["append", "--json", &again])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "XMIL was retired by seq {retired_by}"
+        )));
+    l.run(&["append", "--json", &said])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown actor"));
+    // Its name is free again; its id is not.
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "XMIL2",
+        "--name",
+        "Some Militia",
+        "--kind",
+        "group",
+    ])
+    .assert()
+    .success();
+    l.run(&[
+        "actor", "add", "--id", "XMIL", "--name", "Another", "--kind", "group",
+    ])
+    .assert()
+    .code(2);
+    // What was recorded keeps its id and its meaning.
+    let seq = statement["seq"].to_string();
+    assert_eq!(
+        l.json(&["show", &seq, "--json"])["proposition"]["subjects"][0],
+        "XMIL"
+    );
+    let found = l.out(&["log", "--subject", "XMIL", "--json"]);
+    assert_eq!(found.lines().count(), 1, "{found}");
+    let shown = l.json(&["actor", "show", "XMIL", "--json"]);
+    assert_eq!(shown["retired_by"], retired_by);
+    assert!(l
+        .out(&["actor", "list"])
+        .contains(&format!("[retired by seq {retired_by}]")));
+    assert_eq!(
+        l.json(&["actor", "show", "XMIL-WING", "--json"])["parent"],
+        "XMIL"
+    );
+    l.run(&["actor", "retire", "UN", "--reason", "no"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("starter set"));
+
+    // A role recorded wrongly, retired by a retraction of its event.
+    l.run(&[
+        "actor",
+        "add",
+        "--id",
+        "LAVROV",
+        "--name",
+        "Sergey Lavrov",
+        "--kind",
+        "person",
+    ])
+    .assert()
+    .success();
+    l.run(&[
+        "actor",
+        "role",
+        "LAVROV",
+        "--of",
+        "TUR",
+        "--role",
+        "foreign minister",
+        "--from",
+        "2004-03-09",
+    ])
+    .assert()
+    .success();
+    l.run(&["append", "--retract", "HEAD", "--reason", "wrong state"])
+        .assert()
+        .success();
+    let lavrov = l.json(&["actor", "show", "LAVROV", "--json"]);
+    assert!(lavrov.get("roles").is_none(), "{lavrov}");
+    l.verify_clean();
+}
+
+/// `show` of a retired alias event says so, in text and JSON.
+#[test]
+fn show_says_an_alias_event_was_retired() {
+    let l = Ledger::demo();
+    l.run(&["actor", "alias", "RUS", "Ankara"])
+        .assert()
+        .success();
+    assert_eq!(l.json(&["show", "HEAD", "--json"])["status"], "standing");
+    l.run(&["append", "--retract", "HEAD", "--reason", "wrong actor"])
+        .assert()
+        .success();
+    let v = l.json(&["show", "HEAD~1", "--json"]);
+    let by = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    assert_eq!(v["status"], "retired");
+    assert_eq!(v["retired_by"], by);
+    assert!(l
+        .out(&["show", "HEAD~1"])
+        .contains(&format!("retired by seq {by}")));
+}
+
+/// `amend` opens the statement as it stands in the editor and records only
+/// what changed; an untouched file records nothing; a broken edit is kept.
+#[test]
+fn amend_records_what_the_editor_changed() {
+    let l = Ledger::demo();
+    l.run(&["append", "--json", GOOD]).assert().success();
+    let seq = l.json(&["show", "HEAD", "--json"])["seq"].clone();
+    let tmp = l.dir().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let amend = |editor: &str, args: &[&str]| {
+        let mut c = l.run(&["amend"]);
+        c.args(args)
+            .env("TMPDIR", &tmp)
+            .env_remove("VISUAL")
+            .env("EDITOR", editor);
+        c
+    };
+    // Nothing changed: nothing recorded.
+    let head = l.head();
+    amend("true", &["HEAD"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("nothing recorded"));
+    assert_eq!(l.head(), head);
+    // The day changed, and only the day.
+    amend(
+        "sed -i s/2021-02-01/2021-02-02/",
+        &["HEAD", "--reason", "wrong day"],
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(format!(
+        "correcting seq {seq}: changed said_on; every other field as it stands"
+    )));
+    let c = l.json(&["show", "HEAD", "--json"]);
+    assert_eq!(c["type"], "correction");
+    assert_eq!(c["of"], seq);
+    assert_eq!(c["reason"], "wrong day");
+    assert_eq!(c["statement"]["said_on"], "2021-02-02");
+    assert_eq!(c["statement"]["proposition"]["subjects"][0], "TUR");
+    assert_eq!(c["statement"]["proposition"]["location"], "LBY");
+    // It opens as corrected: a second edit starts from 2021-02-02.
+    amend("sed -i s/2021-02-02/2021-02-03/", &[&seq.to_string()])
+        .assert()
+        .success();
+    assert_eq!(
+        l.json(&["show", "HEAD", "--json"])["statement"]["said_on"],
+        "2021-02-03"
+    );
+    assert!(std::fs::read_dir(&tmp).expect("tmp").next().is_none());
+    // A broken edit: nothing recorded, the file kept and named.
+    let head = l.head();
+    let out = amend("sed -i s/calls-for./calls-for/", &["HEAD~1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not valid JSON"))
+        .stderr(predicate::str::contains("--file"));
+    assert_eq!(l.head(), head);
+    let kept: PathBuf = std::fs::read_dir(&tmp)
+        .expect("tmp")
+        .next()
+        .expect("the edit is kept")
+        .expect("entry")
+        .path();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains(kept.to_str().expect("utf-8")), "{stderr}");
+    // Fixed, and taken back with --file.
+    let fixed = std::fs::read_to_string(&kept)
+        .expect("read")
+        .replace("\"calls-for,", "\"demands\",");
+    std::fs::write(&kept, fixed).expect("write");
+    amend(
+        "false",
+        &["HEAD~1", "--file", kept.to_str().expect("utf-8")],
+    )
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("changed stance"));
+    assert_eq!(
+        l.json(&["show", "HEAD", "--json"])["statement"]["stance"],
+        "demands"
+    );
+    // A field the check refuses names it, and keeps the edit.
+    amend("sed -i s/demands/urgesx/", &["HEAD"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("stance"))
+        .stderr(predicate::str::contains("your edit is kept"));
+    l.verify_clean();
+}
+
+/// `evidence --view` holds only the view's positions and the records they
+/// rest on, names the view in the bundle, and still checks.
+#[test]
+fn evidence_of_a_view_holds_only_its_positions() {
+    let l = Ledger::demo();
+    let k = l.dir().join("k");
+    l.run(&[
+        "key",
+        "generate",
+        "--name",
+        "newsroom.example/ledger",
+        "--out",
+    ])
+    .arg(&k)
+    .assert()
+    .success();
+    let key = l.dir().join("k.key");
+    let vkey = l.dir().join("k.vkey");
+    let bundle = |view: Option<&str>, name: &str| -> (PathBuf, Value) {
+        let path = l.dir().join(name);
+        let mut c = l.run(&["evidence", "--as-of", "2021-01-29", "--sign"]);
+        c.arg(&key).arg("-o").arg(&path);
+        if let Some(v) = view {
+            c.args(["--view", v]);
+        }
+        c.assert().success();
+        let v = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        (path, v)
+    };
+    let (_, all) = bundle(None, "all.evidence");
+    assert!(all["query"].get("view").is_none());
+    for view in ["withdrawal", "presence"] {
+        let (path, b) = bundle(Some(view), &format!("{view}.evidence"));
+        assert_eq!(b["query"]["view"], view);
+        let ps = b["positions"].as_array().expect("positions");
+        assert!(!ps.is_empty());
+        assert!(ps.len() < all["positions"].as_array().expect("all").len());
+        assert!(ps.iter().all(|p| p["predicate"] == view), "{ps:?}");
+        assert!(
+            b["records"].as_array().expect("records").len()
+                < all["records"].as_array().expect("records").len()
+        );
+        let shown = l.out(&[
+            "positions",
+            "--as-of",
+            "2021-01-29",
+            "--view",
+            view,
+            "--json",
+        ]);
+        assert_eq!(shown.lines().count(), ps.len());
+        l.run(&["check-evidence"])
+            .arg(&path)
+            .arg("--key")
+            .arg(&vkey)
+            .assert()
+            .success();
+    }
+}
+
+/// `--no-members` takes an actor alone, on every command that selects;
+/// `--with-members` is the default said out loud.
+#[test]
+fn no_members_takes_the_actor_alone_everywhere() {
+    let l = Ledger::demo();
+    let parties = |args: &[&str], field: &str| -> Vec<String> {
+        l.out(args)
+            .lines()
+            .map(|x| {
+                serde_json::from_str::<Value>(x).expect("JSON")[field]
+                    .as_str()
+                    .expect("party")
+                    .to_string()
+            })
+            .collect()
+    };
+    for (cmd, field) in [
+        (&["positions", "--json"][..], "party"),
+        (&["log", "--type", "statement", "--json"][..], "party"),
+        (&["history", "--json"][..], "party"),
+    ] {
+        let mut with: Vec<&str> = cmd.to_vec();
+        with.extend(["--party", "UN"]);
+        let all = parties(&with, field);
+        assert!(all.iter().any(|p| p == "UNSC"), "{cmd:?}: {all:?}");
+        let mut explicit = with.clone();
+        explicit.push("--with-members");
+        assert_eq!(parties(&explicit, field), all, "{cmd:?}");
+        let mut alone = with.clone();
+        alone.push("--no-members");
+        let un = parties(&alone, field);
+        assert!(
+            !un.is_empty() && un.iter().all(|p| p == "UN"),
+            "{cmd:?}: {un:?}"
+        );
+        alone.push("--with-members");
+        l.run(&alone).assert().code(2);
+    }
+    let diff = |extra: &[&str]| {
+        let mut a = vec![
+            "diff",
+            "--from",
+            "2021-01-01",
+            "--to",
+            "2021-01-29",
+            "--party",
+            "UN",
+            "--json",
+        ];
+        a.extend(extra);
+        l.out(&a)
+    };
+    assert!(diff(&[]).contains("UNSC"));
+    assert!(!diff(&["--no-members"]).contains("UNSC"));
+    let graph = |extra: &[&str]| {
+        let mut a = vec!["graph", "--party", "UN", "--format", "json"];
+        a.extend(extra);
+        l.out(&a)
+    };
+    assert!(graph(&[]).contains("UNSC"));
+    assert!(!graph(&["--no-members"]).contains("UNSC"));
+    let timeline = |extra: &[&str]| {
+        let mut a = vec!["timeline", "--party", "UN"];
+        a.extend(extra);
+        l.out(&a)
+    };
+    assert!(timeline(&[]).contains("UNSC"));
+    assert!(!timeline(&["--no-members"]).contains("UNSC"));
+    // A bundle records the members it counted, and checks.
+    let k = l.dir().join("k");
+    l.run(&["key", "generate", "--name", "n.example/l", "--out"])
+        .arg(&k)
+        .assert()
+        .success();
+    for (extra, members) in [(None, true), (Some("--no-members"), false)] {
+        let path = l.dir().join("un.evidence");
+        let mut c = l.run(&["evidence", "--party", "UN", "--force", "--sign"]);
+        c.arg(l.dir().join("k.key")).arg("-o").arg(&path);
+        c.args(extra);
+        c.assert().success();
+        let b: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        let inc = b["query"]["filter"]["includes"]["party"]
+            .as_array()
+            .expect("list");
+        assert_eq!(inc.contains(&"UNSC".into()), members, "{inc:?}");
+        assert_eq!(
+            b["positions"]
+                .as_array()
+                .expect("positions")
+                .iter()
+                .any(|p| p["party"] == "UNSC"),
+            members
+        );
+        l.run(&["check-evidence"])
+            .arg(&path)
+            .arg("--key")
+            .arg(l.dir().join("k.vkey"))
+            .assert()
+            .success();
+    }
+}
+
+/// `--known-at` takes `HEAD~N` as it takes a seq.
+#[test]
+fn known_at_takes_head_offsets() {
+    let l = Ledger::demo();
+    let size: u64 = l
+        .head()
+        .split(':')
+        .next()
+        .expect("size")
+        .parse()
+        .expect("n");
+    assert_eq!(
+        l.out(&["positions", "--known-at", "HEAD~3", "--json"]),
+        l.out(&["positions", "--known-at", &(size - 3).to_string(), "--json"])
+    );
+    assert_ne!(
+        l.out(&["positions", "--known-at", "HEAD~3", "--json"]),
+        l.out(&["positions", "--known-at", "HEAD", "--json"])
+    );
+    l.run(&["positions", "--known-at", "HEAD~99"])
+        .assert()
+        .code(2);
+}
