@@ -219,10 +219,17 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
         Some(Value::Number(n)) => Some(
             n.as_u64()
                 .and_then(|n| u8::try_from(n).ok())
-                .filter(|n| matches!(*n, codec::ENCODING_EVENT_V1 | codec::ENCODING_EVENT_V2))
-                .ok_or_else(|| InputError::new("payload_encoding", "expected 1 or 2"))?,
+                .filter(|n| {
+                    matches!(
+                        *n,
+                        codec::ENCODING_EVENT_V1
+                            | codec::ENCODING_EVENT_V2
+                            | codec::ENCODING_EVENT_V3
+                    )
+                })
+                .ok_or_else(|| InputError::new("payload_encoding", "expected 1, 2 or 3"))?,
         ),
-        Some(_) => return Err(InputError::new("payload_encoding", "expected 1 or 2")),
+        Some(_) => return Err(InputError::new("payload_encoding", "expected 1, 2 or 3")),
     };
     let event = if m.get("type").and_then(Value::as_str) == Some("redacted") {
         if m.len() > 1 {
@@ -444,7 +451,7 @@ impl ExportChecker {
 }
 
 /// Columns of the CSV export.
-pub const CSV_COLUMNS: [&str; 25] = [
+pub const CSV_COLUMNS: [&str; 30] = [
     "seq",
     "said_on",
     "party",
@@ -470,6 +477,11 @@ pub const CSV_COLUMNS: [&str; 25] = [
     "document",
     "quote_kind",
     "language",
+    "coded_by",
+    "coded_event_id",
+    "mentions",
+    "goldstein",
+    "tone",
 ];
 
 /// Quotes a CSV field when it needs it (RFC 4180).
@@ -531,6 +543,16 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
     let speaker = s.speaker.as_ref().map(|p| p.name.as_str()).unwrap_or("");
     let joint_with = s.joint_with.join(" ");
     let deadline = s.deadline.map(|d| d.to_string()).unwrap_or_default();
+    let coded = s.coded.as_deref();
+    let coded_by = coded.map_or("human", |c| c.coder.as_str());
+    let coded_event_id = coded.map(|c| c.event_id.to_string()).unwrap_or_default();
+    let mentions = coded.map(|c| c.mentions.to_string()).unwrap_or_default();
+    let goldstein = coded
+        .map(|c| crate::event::fixed(c.goldstein_tenths, 1))
+        .unwrap_or_default();
+    let tone = coded
+        .map(|c| crate::event::fixed(c.tone_thousandths, 3))
+        .unwrap_or_default();
     for subject in subjects {
         let fields: [&str; CSV_COLUMNS.len()] = [
             &seq,
@@ -558,6 +580,11 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
             s.proposition.document.as_deref().unwrap_or(""),
             s.quote_kind.as_str(),
             s.language.as_deref().unwrap_or(""),
+            coded_by,
+            &coded_event_id,
+            &mentions,
+            &goldstein,
+            &tone,
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {

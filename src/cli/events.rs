@@ -568,6 +568,22 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                         .collect();
                         line(out, "source", &parts.join(", "))?;
                     }
+                    if let Some(c) = &s.coded {
+                        line(
+                            out,
+                            "coded by",
+                            &format!(
+                                "{} (event {}, CAMEO {}; {} mentions in {} sources; Goldstein {}, tone {})",
+                                c.coder,
+                                c.event_id,
+                                c.cameo,
+                                c.mentions,
+                                c.sources,
+                                demarche::event::fixed(c.goldstein_tenths, 1),
+                                demarche::event::fixed(c.tone_thousandths, 3)
+                            ),
+                        )?;
+                    }
                 }
             }
         }

@@ -599,6 +599,7 @@ pub fn event_from_row(fields: &Fields<'_>, actors: &ActorCodes) -> Result<Event,
         quote_kind: QuoteKind::Verbatim,
         language: None,
         more_sources: Vec::new(),
+        coded: None,
     }))
 }
 

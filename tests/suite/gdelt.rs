@@ -86,6 +86,7 @@ fn statement(
         quote_kind: demarche::event::QuoteKind::Verbatim,
         language: None,
         more_sources: Vec::new(),
+        coded: None,
         source: Source {
             url: Some(format!("https://www.example.org/news/2021/01/{url}")),
             publisher: Some("GDELT 2.0".into()),
