@@ -759,6 +759,18 @@ pub fn is_reference(payload: &[u8]) -> bool {
 }
 
 /// The wire form of exactly one event: bounded, with no trailing bytes.
+/// The coder and event id of a machine-coded statement's payload (variant 8),
+/// read without building the event; `None` for any other payload.
+pub fn coded_event_id(payload: &[u8]) -> Option<(&str, u64)> {
+    if tag(payload) != Some(TAG_STATEMENT_CODED) {
+        return None;
+    }
+    match decode_wire(payload).ok()? {
+        WireEvent::StatementCoded(_, _, c) => Some((c.coder, c.event_id)),
+        _ => None,
+    }
+}
+
 pub(crate) fn decode_wire(bytes: &[u8]) -> Result<WireEvent<'_>, FormatError> {
     if bytes.len() > MAX_PAYLOAD {
         return Err(FormatError::TooLarge(bytes.len()));
