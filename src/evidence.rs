@@ -8,7 +8,8 @@
 //! {"format": "demarche-evidence 2",
 //!  "checkpoint": "<C2SP signed note of the tree's checkpoint>",
 //!  "query": {"as_of": DATE|null, "known_at": {"seq": N}|{"time": RFC3339}|null,
-//!            "filter": {"party", "stance", "predicate", "subject", "location"}},
+//!            "filter": {"party", "stance", "predicate", "subject", "location",
+//!                       "coded_by" and "min_mentions" when set}},
 //!  "positions": [<as `positions --json` prints them>],
 //!  "records": [<export line> + "proof": [base64 hashes]], in seq order}
 //! ```
@@ -125,7 +126,7 @@ pub fn note_text(note: &str) -> Option<&str> {
 
 fn query_json(q: &Query) -> Value {
     let f = &q.filter;
-    json!({
+    let mut v = json!({
         "as_of": q.as_of.map(|d| d.to_string()),
         "known_at": match q.known_at {
             None => Value::Null,
@@ -140,7 +141,15 @@ fn query_json(q: &Query) -> Value {
                 "location": f.includes.location,
             },
         },
-    })
+    });
+    // The coder filters, only when set: bundles without them read as before.
+    if let Some(by) = &f.coded_by {
+        v["filter"]["coded_by"] = json!(by);
+    }
+    if let Some(n) = f.min_mentions {
+        v["filter"]["min_mentions"] = json!(n);
+    }
+    v
 }
 
 /// Builds the bundle for `query`, signed with `key`.
@@ -306,6 +315,8 @@ fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
             "subject",
             "location",
             "includes",
+            "coded_by",
+            "min_mentions",
         ],
         "query.filter",
     )?;
@@ -350,6 +361,18 @@ fn parse_query(v: &Value) -> Result<Query, EvidenceError> {
             subject: get("subject")?,
             location: get("location")?,
             includes,
+            coded_by: match f.get("coded_by") {
+                None => None,
+                Some(v) => opt_str(v, "query.filter.coded_by")?,
+            },
+            min_mentions: match f.get("min_mentions") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(
+                    v.as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| malformed("query.filter.min_mentions must be a count"))?,
+                ),
+            },
         },
     })
 }

@@ -255,6 +255,8 @@ pub enum Command {
         /// Only statements of this stance.
         #[arg(long)]
         stance: Option<String>,
+        #[command(flatten)]
+        coder: query::CoderFlags,
         /// From this date (YYYY-MM-DD, YYYY-MM or YYYY).
         #[arg(long, value_name = "DATE")]
         from: Option<String>,

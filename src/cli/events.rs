@@ -147,6 +147,8 @@ pub(super) struct SelectionFlags<'a> {
     pub search: Option<&'a str>,
     pub from: Option<&'a str>,
     pub to: Option<&'a str>,
+    pub coded_by: Option<&'a str>,
+    pub min_mentions: Option<u32>,
 }
 
 /// Which statements to show, checked and resolved: an actor stands for
@@ -162,6 +164,8 @@ pub(super) struct Selected {
     search: Option<String>,
     pub from: Option<jiff::civil::Date>,
     pub to: Option<jiff::civil::Date>,
+    coded_by: Option<String>,
+    min_mentions: Option<u32>,
 }
 
 impl SelectionFlags<'_> {
@@ -182,6 +186,8 @@ impl SelectionFlags<'_> {
             search: self.search.map(str::to_lowercase),
             from: parse_date_flag(self.from, "from")?,
             to: parse_date_flag(self.to, "to")?,
+            coded_by: self.coded_by.map(str::to_string),
+            min_mentions: self.min_mentions,
         })
     }
 }
@@ -198,6 +204,8 @@ impl Selected {
             && self.search.is_none()
             && self.from.is_none()
             && self.to.is_none()
+            && self.coded_by.is_none()
+            && self.min_mentions.is_none()
     }
 
     /// Whether the statement is selected (a joint statement by any of its parties).
@@ -223,6 +231,11 @@ impl Selected {
                 .is_none_or(|t| s.quote.to_lowercase().contains(t.as_str()))
             && self.from.is_none_or(|d| s.said_on.date >= d)
             && self.to.is_none_or(|d| s.said_on.date <= d)
+            && demarche::projection::coder_admits(
+                self.coded_by.as_deref(),
+                self.min_mentions,
+                s.coded.as_deref(),
+            )
     }
 }
 
@@ -318,6 +331,8 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         predicate: a.predicate.as_deref(),
         stance: a.stance.as_deref(),
         search: a.search.as_deref(),
+        coded_by: a.coder.coded_by.as_deref(),
+        min_mentions: a.coder.min_mentions,
         from: a.from.as_deref(),
         to: a.to.as_deref(),
     }

@@ -214,6 +214,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             location,
             predicate,
             stance,
+            coder,
             from,
             to,
             as_of,
@@ -231,6 +232,8 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
                 stance: stance.as_deref(),
                 from: from.as_deref(),
                 to: as_of.as_deref().or(to.as_deref()),
+                coded_by: coder.coded_by.as_deref(),
+                min_mentions: coder.min_mentions,
                 ..events::SelectionFlags::default()
             },
             lanes,

@@ -5,7 +5,8 @@
 //! A position is keyed by (party, predicate, subject, location, qualifier,
 //! document, modality); a statement with several subjects yields one position
 //! per subject, and a joint statement one per party. The latest
-//! statement by said date wins, ties by seq. A correction replaces the statement
+//! statement by said date wins; on the same date a hand-recorded statement
+//! outranks a machine-coded one (GDELT's), then the later time, then seq. A correction replaces the statement
 //! it names (a correction of a correction replaces the same statement again); a
 //! retraction removes the statement, or voids the correction, it names.
 
@@ -50,6 +51,43 @@ pub struct Filter {
     /// besides itself: those that belong to it (their parent, or its parent,
     /// is it), such as a ministry of a state or a region of it.
     pub includes: Includes,
+    /// Only statements of this coder (`gdelt`), or only hand-recorded ones
+    /// ([`CODED_BY_HUMAN`]).
+    pub coded_by: Option<String>,
+    /// Only machine-coded statements with at least this many mentions;
+    /// hand-recorded ones have no count and are kept.
+    pub min_mentions: Option<u32>,
+}
+
+/// The `coded_by` filter value that keeps hand-recorded statements.
+pub const CODED_BY_HUMAN: &str = "human";
+
+impl Filter {
+    /// Whether the coder filters (`coded_by`, `min_mentions`) keep a statement
+    /// with this provenance (`None`: recorded by hand).
+    pub fn admits(&self, coded: Option<&crate::event::Coded>) -> bool {
+        coder_admits(self.coded_by.as_deref(), self.min_mentions, coded)
+    }
+}
+
+/// Whether `--coded-by` (a coder, or [`CODED_BY_HUMAN`]) and `--min-mentions`
+/// keep a statement with this provenance (`None`: recorded by hand, which
+/// `--min-mentions` keeps, having no count).
+pub fn coder_admits(
+    coded_by: Option<&str>,
+    min_mentions: Option<u32>,
+    coded: Option<&crate::event::Coded>,
+) -> bool {
+    let by = match (coded_by, coded) {
+        (None, _) => true,
+        (Some(want), None) => want == CODED_BY_HUMAN,
+        (Some(want), Some(c)) => want == c.coder,
+    };
+    let mentions = match (min_mentions, coded) {
+        (Some(n), Some(c)) => c.mentions >= n,
+        _ => true,
+    };
+    by && mentions
 }
 
 /// The members of each filtered actor (see [`Filter::includes`]).
@@ -212,6 +250,8 @@ impl Amendments {
 #[derive(Debug)]
 struct Slot {
     winner: (SaidOn, Seq),
+    /// Whether the winner was recorded by hand (it has no coder's provenance).
+    hand: bool,
     stance: u16,
     hedge: Option<Box<str>>,
     terms: Option<Box<Terms>>,
@@ -219,17 +259,27 @@ struct Slot {
 }
 
 impl Slot {
+    #[allow(clippy::too_many_arguments)]
     fn put(
         &mut self,
         seq: Seq,
         said_on: SaidOn,
+        hand: bool,
         stance: u16,
         hedge: Option<&str>,
         terms: Option<Terms>,
     ) {
         let at = (said_on, seq);
-        if at >= self.winner {
+        // The later date wins; on one date, a hand-recorded statement before a
+        // machine-coded one, then the later time and seq.
+        let wins = match said_on.date.cmp(&self.winner.0.date) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => (hand, at) >= (self.hand, self.winner),
+        };
+        if wins {
             self.winner = at;
+            self.hand = hand;
             self.stance = stance;
             if self.hedge.as_deref() != hedge {
                 self.hedge = hedge.map(Box::from);
@@ -326,6 +376,7 @@ impl<'q> Fold<'q> {
                     },
                     0,
                 ),
+                hand: false,
                 stance: 0,
                 hedge: None,
                 terms: None,
@@ -361,11 +412,13 @@ impl<'q> Fold<'q> {
 
     /// Folds one (statement, subject) into slot `i`, if said by the as-of
     /// date; `stance` is a number from [`Fold::stance_id`].
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn put(
         &mut self,
         i: usize,
         seq: Seq,
         said_on: SaidOn,
+        hand: bool,
         stance: u16,
         hedge: Option<&str>,
         terms: Option<Terms>,
@@ -373,10 +426,19 @@ impl<'q> Fold<'q> {
         if self.query.as_of.is_some_and(|d| said_on.date > d) {
             return;
         }
-        self.slots[i].put(seq, said_on, stance, hedge, terms);
+        self.slots[i].put(seq, said_on, hand, stance, hedge, terms);
+    }
+
+    /// Whether the query keeps hand-recorded statements (`--coded-by`).
+    pub(crate) fn admits_hand_recorded(&self) -> bool {
+        self.query.filter.admits(None)
     }
 
     fn add_statement(&mut self, seq: Seq, s: &Statement) {
+        if !self.query.filter.admits(s.coded.as_deref()) {
+            return;
+        }
+        let hand = s.is_hand_recorded();
         let p = &s.proposition;
         let (stance, modality) = self.stance_id(&s.stance);
         let one = |fold: &mut Self, party: &str, subject: Option<&String>| {
@@ -388,7 +450,7 @@ impl<'q> Fold<'q> {
             ) {
                 let i = fold.slot(key_of_statement(s, party, subject, modality));
                 let terms = Terms::of(s, party);
-                fold.put(i, seq, s.said_on, stance, s.hedge.as_deref(), terms);
+                fold.put(i, seq, s.said_on, hand, stance, s.hedge.as_deref(), terms);
             }
         };
         for party in s.parties() {

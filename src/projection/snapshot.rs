@@ -21,8 +21,11 @@
 //! stance u32 (string index), hedge+1 u32.
 //!
 //! A statement that carries what a fact cannot hold (joint parties, a
-//! document, a condition or a deadline: fields of event format 2) is kept
-//! whole beside the amendments and folded as an event; such statements are few.
+//! document, a condition or a deadline: fields of event format 2; or a machine
+//! coder's provenance, event format 3, which ranks it below a hand-recorded
+//! statement of the same date and which `--coded-by` and `--min-mentions`
+//! select on) is kept whole beside the amendments and folded as an event, so
+//! every fact is a hand-recorded statement.
 
 use super::{Fold, PositionKey};
 use crate::chain;
@@ -365,11 +368,14 @@ impl Snapshot {
         fold: &mut Fold<'_>,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     ) -> Result<(), FormatError> {
+        // Facts are hand-recorded statements: a query for machine-coded ones
+        // alone reads none of them.
+        let hand = fold.admits_hand_recorded();
         let keep: Vec<bool> = self
             .keys
             .iter()
             .map(|k| {
-                fold.keeps(
+                hand && fold.keeps(
                     self.str_of(k[0]),
                     self.str_of(k[1]),
                     self.opt_str(k[2]),
@@ -439,6 +445,7 @@ impl Snapshot {
                     slot,
                     seq,
                     SaidOn { date, time },
+                    true,
                     stance,
                     self.opt_str(hedge),
                     None,
@@ -456,7 +463,8 @@ impl Snapshot {
 
 /// Whether a statement is kept whole rather than as facts.
 fn kept_whole(s: &crate::event::Statement) -> bool {
-    !s.joint_with.is_empty()
+    s.coded.is_some()
+        || !s.joint_with.is_empty()
         || s.proposition.document.is_some()
         || s.condition.is_some()
         || s.deadline.is_some()
