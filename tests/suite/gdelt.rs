@@ -679,3 +679,438 @@ fn the_real_sample_maps_or_counts_every_row() {
     assert!(!events.is_empty());
     assert_valid(events);
 }
+
+// ---------------------------------------------------------------------------
+// Rows of this file's own making, one family of CAMEO roots at a time, and the
+// command line: several files, duplicates, the fold, the coder filters.
+
+/// Row 1 of `events.tsv` with some columns replaced: (index, value).
+fn row_with(changes: &[(usize, &str)]) -> String {
+    let (a, _) = two_rows();
+    let mut cols: Vec<String> = a.trim_end().split('\t').map(str::to_string).collect();
+    for (i, v) in changes {
+        cols[*i] = v.to_string();
+    }
+    cols.join("\t") + "\n"
+}
+
+/// A row: event id, Actor1 and its country, Actor2 and its country, code.
+fn made_row(id: u64, a1: (&str, &str), a2: (&str, &str), code: &str) -> String {
+    let id = id.to_string();
+    let root = &code[..2];
+    row_with(&[
+        (0, &id),
+        (5, a1.0),
+        (7, a1.1),
+        (15, a2.0),
+        (17, a2.1),
+        (26, code),
+        (27, &code[..3.min(code.len())]),
+        (28, root),
+    ])
+}
+
+/// (party, stance, predicate, subjects joined).
+type Expected = (&'static str, &'static str, &'static str, &'static str);
+
+#[test]
+fn each_root_family_of_things_said_gives_its_statements() {
+    // (code, Actor1, Actor2) → (party, stance, predicate, subject)
+    let cases: [(&str, &str, &str, Expected); 14] = [
+        (
+            "010",
+            "FRAGOV",
+            "DEU",
+            ("FRA", "asserts", "unspecified", "DEU"),
+        ),
+        (
+            "016",
+            "RUSGOV",
+            "UKRGOV",
+            ("RUS", "denies", "unspecified", "UKR"),
+        ),
+        (
+            "0253",
+            "IGOUNO",
+            "IRNGOV",
+            ("UN", "calls-for", "release", "IRN"),
+        ),
+        (
+            "028",
+            "QATGOV",
+            "SDN",
+            ("QAT", "calls-for", "mediation", "SDN"),
+        ),
+        (
+            "039",
+            "NORGOV",
+            "COL",
+            ("NOR", "offers", "mediation", "COL"),
+        ),
+        (
+            "0312",
+            "RUSMIL",
+            "IRNMIL",
+            ("RUS", "announces", "military-cooperation", "IRN"),
+        ),
+        (
+            "051",
+            "CHNGOV",
+            "PAK",
+            ("CHN", "supports", "unspecified", "PAK"),
+        ),
+        (
+            "054",
+            "USA",
+            "ISR",
+            ("USA", "recognises", "recognition", "ISR"),
+        ),
+        (
+            "1053",
+            "USAGOV",
+            "VENGOV",
+            ("USA", "demands", "release", "VEN"),
+        ),
+        (
+            "1122",
+            "GBRLEG",
+            "MMRMIL",
+            ("GBR", "accuses", "unspecified", "MMR"),
+        ),
+        (
+            "1212",
+            "INDGOV",
+            "USA",
+            ("IND", "rejects", "military-cooperation", "USA"),
+        ),
+        (
+            "1312",
+            "IGOEUREEC",
+            "RUS",
+            ("EU", "threatens", "sanctions", "RUS"),
+        ),
+        (
+            "163",
+            "USAGOV",
+            "CUB",
+            ("USA", "announces", "sanctions", "CUB"),
+        ),
+        (
+            "166",
+            "LTUGOV",
+            "RUSGOV",
+            ("LTU", "announces", "expulsion", "RUS"),
+        ),
+    ];
+    let text: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (code, a1, a2, _))| {
+            made_row(
+                700 + i as u64,
+                (a1, &a1[..3.min(a1.len())]),
+                (a2, &a2[..3]),
+                code,
+            )
+        })
+        .collect();
+    let rows: Vec<Row> = read_bytes(text.as_bytes())
+        .into_iter()
+        .map(|r| r.expect("reads"))
+        .collect();
+    for ((code, _, _, want), row) in cases.iter().zip(&rows) {
+        let e = row
+            .result
+            .as_ref()
+            .unwrap_or_else(|s| panic!("{code}: skipped: {s}"));
+        let s = e.statement().expect("statement");
+        assert_eq!(
+            (
+                s.party.as_str(),
+                s.stance.as_str(),
+                s.proposition.predicate.as_str(),
+                s.proposition.subjects.join(",").as_str()
+            ),
+            *want,
+            "{code}"
+        );
+        assert_eq!(s.coded.as_deref().map(|c| c.cameo.as_str()), Some(*code));
+        assert!(row.eligible, "{code}");
+    }
+    assert_valid(rows.into_iter().filter_map(|r| r.result.ok()).collect());
+}
+
+#[test]
+fn rows_that_stay_out_each_have_their_reason() {
+    let cases: [(&str, &str, &str, Skip, bool); 8] = [
+        (
+            "040",
+            "USAGOV",
+            "RUSGOV",
+            Skip::RootLeftOut("04".into()),
+            false,
+        ),
+        (
+            "145",
+            "USAGOV",
+            "RUSGOV",
+            Skip::RootLeftOut("14".into()),
+            false,
+        ),
+        (
+            "011",
+            "USAGOV",
+            "RUSGOV",
+            Skip::NoPredicate("011".into()),
+            true,
+        ),
+        (
+            "111",
+            "USABUS",
+            "RUSGOV",
+            Skip::NonStateActor("USABUS".into()),
+            false,
+        ),
+        (
+            "111",
+            "USAMED",
+            "RUSGOV",
+            Skip::NonStateActor("USAMED".into()),
+            false,
+        ),
+        (
+            "111",
+            "AFR",
+            "RUSGOV",
+            Skip::RegionActor("AFR".into()),
+            false,
+        ),
+        ("111", "", "RUSGOV", Skip::NoActor1, false),
+        // An organisation the registry lacks: eligible, reported by its code.
+        (
+            "111",
+            "IGOUNODEVWBK",
+            "RUSGOV",
+            Skip::UnknownActor("IGOUNODEVWBK".into()),
+            true,
+        ),
+    ];
+    let text: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (code, a1, a2, _, _))| {
+            made_row(
+                800 + i as u64,
+                (a1, a1.get(..3).unwrap_or("")),
+                (a2, &a2[..3]),
+                code,
+            )
+        })
+        .collect();
+    let rows: Vec<Row> = read_bytes(text.as_bytes())
+        .into_iter()
+        .map(|r| r.expect("reads"))
+        .collect();
+    for ((code, a1, _, skip, eligible), row) in cases.iter().zip(&rows) {
+        assert_eq!(row.result.as_ref().err(), Some(skip), "{code} {a1}");
+        assert_eq!(row.eligible, *eligible, "{code} {a1}");
+    }
+}
+
+fn cli(ledger: &Path) -> assert_cmd::Command {
+    let mut c = crate::common::bin();
+    c.arg("--ledger").arg(ledger);
+    c
+}
+
+fn out_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stdout.clone()).expect("utf8")
+}
+
+fn import_json(ledger: &Path, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let a = cli(ledger)
+        .args(["import", "--format", "gdelt", "--json"])
+        .args(args)
+        .assert()
+        .success();
+    serde_json::from_str(out_of(&a).trim()).expect("JSON")
+}
+
+#[test]
+fn a_file_whose_last_row_is_truncated_appends_nothing_even_after_good_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    cli(&ledger).arg("init").assert().success();
+    let before = out_of(&cli(&ledger).arg("head").assert().success());
+    let a = cli(&ledger)
+        .args(["import", "--format", "gdelt"])
+        .arg(data("events.tsv"))
+        .arg(data("truncated.tsv"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("truncated.tsv: line 3:"), "{err}");
+    assert!(err.contains("looks truncated"), "{err}");
+    assert!(err.contains("all 2 files is all or nothing"), "{err}");
+    assert_eq!(out_of(&cli(&ledger).arg("head").assert().success()), before);
+}
+
+#[test]
+fn many_files_a_directory_and_stdin_with_duplicates_skipped_by_event_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).expect("mkdir");
+    let text = std::fs::read_to_string(data("events.tsv")).expect("data");
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // Two exports in a directory, overlapping by rows 10-15, and a file that
+    // is not an export beside them (left alone).
+    std::fs::write(exports.join("a.export.CSV"), lines[..15].concat()).expect("write");
+    std::fs::write(exports.join("b.export.CSV"), lines[9..].concat()).expect("write");
+    std::fs::write(exports.join("notes.txt"), "not GDELT\n").expect("write");
+    let v = import_json(&ledger, &[exports.as_os_str()]);
+    assert_eq!(v["appended"], 25);
+    assert_eq!(v["gdelt"]["rows"], 36);
+    assert_eq!(v["gdelt"]["duplicates"], 6);
+    assert_eq!(v["gdelt"]["statements"], 25);
+    // The same rows again on standard input: every event id is in the ledger.
+    let a = cli(&ledger)
+        .args(["import", "--format", "gdelt", "--json", "-"])
+        .write_stdin(text.clone())
+        .assert()
+        .success();
+    let again: serde_json::Value = serde_json::from_str(out_of(&a).trim()).expect("JSON");
+    assert_eq!(again["appended"], 0);
+    assert_eq!(again["gdelt"]["duplicates"], 25);
+    // A directory with no export is refused.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    cli(&ledger)
+        .args(["import", "--format", "gdelt"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("holds no GDELT event export"));
+    // Several JSON Lines files are refused with a way forward.
+    cli(&ledger)
+        .arg("import")
+        .arg(data("events.tsv"))
+        .arg(data("events.tsv"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("one file at a time"));
+}
+
+#[test]
+fn add_actors_records_the_unknown_party_codes_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let file = dir.path().join("wb.export.CSV");
+    let rows = made_row(901, ("IGOUNODEVWBK", ""), ("ARGGOV", "ARG"), "111")
+        + &made_row(902, ("IGOUNODEVWBK", ""), ("", ""), "0233");
+    std::fs::write(&file, rows).expect("write");
+    let v = import_json(&ledger, &[file.as_os_str()]);
+    assert_eq!(v["appended"], 0);
+    assert_eq!(v["gdelt"]["eligible"], 2);
+    assert_eq!(v["gdelt"]["unknown_actors"]["IGOUNODEVWBK"], 2);
+    let v = import_json(
+        &ledger,
+        &[file.as_os_str(), std::ffi::OsStr::new("--add-actors")],
+    );
+    assert_eq!(
+        v["gdelt"]["actors_added"],
+        serde_json::json!(["IGOUNODEVWBK"])
+    );
+    assert_eq!(v["appended"], 3);
+    assert_eq!(v["gdelt"]["statements"], 2);
+    let first: serde_json::Value = serde_json::from_str(
+        out_of(
+            &cli(&ledger)
+                .args(["show", "1", "--json"])
+                .assert()
+                .success(),
+        )
+        .trim(),
+    )
+    .expect("JSON");
+    assert_eq!(first["type"], "actor");
+    assert_eq!(first["parent"], "UN");
+    assert_eq!(first["cameo"], "IGOUNODEVWBK");
+}
+
+#[test]
+fn a_hand_recorded_statement_wins_over_gdelt_and_coded_by_keeps_them_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    // Recorded first, on the date of row 1 (USA calls for a ceasefire by TUR).
+    cli(&ledger)
+        .args(["append", "--json"])
+        .arg(r#"{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"demands","proposition":{"predicate":"ceasefire","subjects":["TUR"],"location":"LBY"},"quote":"we demand that Turkey cease fire","source":{"publisher":"Example Wire"}}"#)
+        .assert()
+        .success();
+    import_json(&ledger, &[data("events.tsv").as_os_str()]);
+    let positions = |extra: &[&str]| -> Vec<(String, Vec<u64>)> {
+        let a = cli(&ledger)
+            .args([
+                "positions",
+                "--party",
+                "USA",
+                "--predicate",
+                "ceasefire",
+                "--subject",
+                "TUR",
+                "--json",
+            ])
+            .args(extra)
+            .assert()
+            .success();
+        out_of(&a)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+                let seqs = v["statements"]
+                    .as_array()
+                    .expect("statements")
+                    .iter()
+                    .map(|s| s.as_u64().or_else(|| s["seq"].as_u64()).expect("seq"))
+                    .collect();
+                (v["stance"].as_str().expect("stance").to_string(), seqs)
+            })
+            .collect()
+    };
+    // The GDELT statement (seq 2) is later in the chain, of the same date: the
+    // hand-recorded demand stands.
+    assert_eq!(positions(&[]), vec![("demands".to_string(), vec![1])]);
+    assert_eq!(positions(&["--replay"]), positions(&[]));
+    assert_eq!(
+        positions(&["--coded-by", "human"]),
+        vec![("demands".to_string(), vec![1])]
+    );
+    assert_eq!(
+        positions(&["--coded-by", "gdelt"]),
+        vec![("calls-for".to_string(), vec![2])]
+    );
+    assert_eq!(
+        positions(&["--coded-by", "gdelt", "--min-mentions", "7"]),
+        vec![]
+    );
+    // log: the hand-recorded statement alone, or the 25 GDELT ones.
+    let log = |extra: &[&str]| {
+        out_of(
+            &cli(&ledger)
+                .args(["log", "--json"])
+                .args(extra)
+                .assert()
+                .success(),
+        )
+        .lines()
+        .count()
+    };
+    assert_eq!(log(&["--coded-by", "human"]), 1);
+    assert_eq!(log(&["--coded-by", "gdelt"]), 25);
+    assert_eq!(log(&["--coded-by", "gdelt", "--min-mentions", "7"]), 0);
+    cli(&ledger)
+        .args(["log", "--coded-by", "robots"])
+        .assert()
+        .code(2);
+}
