@@ -759,6 +759,11 @@ pub fn is_reference(payload: &[u8]) -> bool {
 }
 
 /// The wire form of exactly one event: bounded, with no trailing bytes.
+/// Whether a payload is a statement of event format 1 or 2 (variant 0 or 5).
+pub fn is_plain_statement(payload: &[u8]) -> bool {
+    matches!(tag(payload), Some(0 | TAG_STATEMENT_V2))
+}
+
 /// The coder and event id of a machine-coded statement's payload (variant 8),
 /// read without building the event; `None` for any other payload.
 pub fn coded_event_id(payload: &[u8]) -> Option<(&str, u64)> {

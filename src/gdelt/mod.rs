@@ -257,6 +257,18 @@ fn is_event_code(s: &str) -> bool {
     (2..=4).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The GDELT event id of a statement an earlier release made from a GDELT row,
+/// before statements kept their provenance: publisher [`PUBLISHER`] and a quote
+/// that starts `GDELT event 869476592, `. `None` for any other statement.
+pub fn legacy_event_id(s: &Statement) -> Option<u64> {
+    if s.coded.is_some() || s.source.publisher.as_deref() != Some(PUBLISHER) {
+        return None;
+    }
+    let rest = s.quote.strip_prefix("GDELT event ")?;
+    let (id, _) = rest.split_once(", CAMEO ")?;
+    id.parse().ok()
+}
+
 /// The CAMEO 1.1b3 label of a root (`"11"` is "Disapprove").
 pub fn root_label(root: &str) -> &'static str {
     const LABELS: [&str; 20] = [

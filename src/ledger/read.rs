@@ -280,7 +280,9 @@ impl Ledger {
     }
 
     /// The event ids of the machine-coded statements of one coder (`gdelt`) in
-    /// the chain, so that an import can skip events it already holds.
+    /// the chain, so that an import can skip events it already holds. For
+    /// `gdelt`, also those of statements earlier releases made from GDELT rows,
+    /// without provenance (see [`crate::gdelt::legacy_event_id`]).
     ///
     /// # Errors
     /// Store failures; unreadable stored bytes.
@@ -291,6 +293,11 @@ impl Ledger {
                 if let Some((c, id)) = codec::coded_event_id(rec.body) {
                     if c == coder {
                         ids.insert(id);
+                    }
+                } else if coder == crate::event::CODER_GDELT && codec::is_plain_statement(rec.body)
+                {
+                    if let Ok(crate::event::Event::Statement(s)) = codec::decode_event(rec.body) {
+                        ids.extend(crate::gdelt::legacy_event_id(&s));
                     }
                 }
             }

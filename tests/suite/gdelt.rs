@@ -1114,3 +1114,18 @@ fn a_hand_recorded_statement_wins_over_gdelt_and_coded_by_keeps_them_apart() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn statements_earlier_releases_made_from_gdelt_rows_count_as_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    // Row 1 as a release before event format 3 recorded it: no provenance.
+    cli(&ledger)
+        .args(["append", "--json"])
+        .arg(r#"{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"calls-for","proposition":{"predicate":"ceasefire","subjects":["TUR"],"location":"LBY"},"quote":"GDELT event 961204311, CAMEO 0256 (appeal for de-escalation of military engagement); machine-coded, no quotation","source":{"url":"https://www.example.org/news/2021/01/us-urges-turkey-de-escalate-libya","publisher":"GDELT 2.0","published_on":"2021-01-28"}}"#)
+        .assert()
+        .success();
+    let v = import_json(&ledger, &[data("events.tsv").as_os_str()]);
+    assert_eq!(v["gdelt"]["duplicates"], 1);
+    assert_eq!(v["appended"], 24);
+}
