@@ -240,10 +240,44 @@ pub fn parse_fixed(text: &str, places: u32) -> Option<i32> {
         .flatten()
 }
 
+/// A decimal written with an exponent (`-8.83e-05`) without it
+/// (`-0.0000883`); `None` when the exponent is out of reach.
+fn shift_point(mantissa: &str, exp: i32) -> Option<String> {
+    if exp.abs() > 40 {
+        return None;
+    }
+    let (sign, m) = mantissa
+        .strip_prefix('-')
+        .map_or(("", mantissa), |r| ("-", r));
+    let (int, frac) = m.split_once('.').unwrap_or((m, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i32 + exp;
+    let (int, frac) = if point <= 0 {
+        (
+            "0".to_string(),
+            format!("{}{digits}", "0".repeat((-point) as usize)),
+        )
+    } else if point as usize >= digits.len() {
+        (
+            format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+            String::new(),
+        )
+    } else {
+        (
+            digits[..point as usize].to_string(),
+            digits[point as usize..].to_string(),
+        )
+    };
+    Some(format!("{sign}{int}.{frac}"))
+}
+
 /// Rounds a decimal to `places` decimals, half away from zero, without floats:
 /// `round_fixed("-3.41296", 3)` is `Some(-3413)`. `None` when it is not a plain
 /// decimal (digits, an optional sign and point) or does not fit.
 pub fn round_fixed(text: &str, places: u32) -> Option<i32> {
+    if let Some((mantissa, exp)) = text.split_once(['e', 'E']) {
+        return round_fixed(&shift_point(mantissa, exp.parse().ok()?)?, places);
+    }
     let (neg, digits) = text.strip_prefix('-').map_or((false, text), |r| (true, r));
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let all_digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());

@@ -59,7 +59,7 @@ def main(argv):
         goldstein = rng.choice([-10.0, -7.0, -5.0, -2.0, 0.0, 1.0, 3.0, 3.4, 7.0])
         mentions = 1 + int(rng.expovariate(0.3))
         sources = max(1, mentions // 3)
-        tone = round(rng.gauss(-2.0, 3.0), 12)
+        tone = rng.gauss(-2.0, 3.0)
         cols = [""] * 61
         cols[0] = str(event_id)
         cols[1] = date
@@ -77,7 +77,7 @@ def main(argv):
         cols[31] = str(mentions)
         cols[32] = str(sources)
         cols[33] = str(mentions)
-        cols[34] = repr(tone)
+        cols[34] = f"{tone:.14f}".rstrip("0").rstrip(".")
         cols[35:43] = g  # Actor1Geo, Actor2Geo and ActionGeo alike
         cols[43:51] = g
         cols[51:59] = g

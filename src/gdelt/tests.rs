@@ -256,3 +256,27 @@ fn the_counting_reader_tells_a_final_newline() {
         assert_eq!(r.consumed > buf.len() as u64, ended, "{input:?}");
     }
 }
+
+#[test]
+fn goldstein_and_tone_round_to_fixed_point_without_floats() {
+    use crate::event::{fixed, round_fixed};
+    for (text, places, want) in [
+        ("-3.21428571428571", 3, Some(-3214)),
+        ("3.0", 1, Some(30)),
+        ("-10", 1, Some(-100)),
+        ("0.0005", 3, Some(1)),
+        ("-0.0005", 3, Some(-1)),
+        ("-8.8326288e-05", 3, Some(0)),
+        ("1.25E1", 1, Some(125)),
+        ("2.5e-1", 1, Some(3)),
+        ("", 1, None),
+        ("1.2.3", 1, None),
+        ("nan", 3, None),
+        ("1e99", 3, None),
+    ] {
+        assert_eq!(round_fixed(text, places), want, "{text}");
+    }
+    assert_eq!(fixed(-3214, 3), "-3.214");
+    assert_eq!(fixed(-5, 1), "-0.5");
+    assert_eq!(fixed(30, 1), "3.0");
+}
