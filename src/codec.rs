@@ -8,8 +8,8 @@
 //! offset size field
 //!      0    1 record format version (1)
 //!      1    1 hash algorithm id (1 = BLAKE3)
-//!      2    1 payload encoding (1 = event format 1, 2 = event format 2; both
-//!             bincode 2 legacy config)
+//!      2    1 payload encoding (1 = event format 1, 2 = event format 2,
+//!             3 = event format 3; all bincode 2 legacy config)
 //!      3    1 flags (bit 0: redacted; no other bit may be set)
 //!      4    8 seq, u64 little-endian
 //!     12    8 recorded_at, i64 little-endian, microseconds since 1970-01-01 UTC
@@ -29,11 +29,17 @@
 //! stored in format 1 as before, so each event has one stored form and records
 //! of earlier releases keep their bytes and hashes. The header's encoding byte
 //! names the format, and must agree with the variant.
+//!
+//! Event format 3 appends two more variants: a statement and a correction that
+//! carry, beside the fields of format 2, the provenance of a machine coder
+//! ([`Coded`]). It is used exactly when a statement has that provenance, so
+//! hand-recorded statements keep the format they had.
 
 use crate::dates::{date_from_days, days_from_date};
 use crate::event::{
-    ActorDef, AliasDef, Correction, Event, EventRef, Hash, Proposition, QuoteKind, Retraction,
-    RoleDef, SaidOn, Seq, Source, SourceRef, Speaker, Statement, StatementRef, TimeOfDay,
+    ActorDef, AliasDef, Coded, CodedRef, Correction, Event, EventRef, Hash, Proposition, QuoteKind,
+    Retraction, RoleDef, SaidOn, Seq, Source, SourceRef, Speaker, Statement, StatementRef,
+    TimeOfDay,
 };
 use bincode::{BorrowDecode, Encode};
 
@@ -45,6 +51,9 @@ pub const HASH_BLAKE3: u8 = 1;
 pub const ENCODING_EVENT_V1: u8 = 1;
 /// Payload encoding id of event format 2: format 1's variants and three more.
 pub const ENCODING_EVENT_V2: u8 = 2;
+/// Payload encoding id of event format 3: format 2's variants and two more, for
+/// statements made by a machine coder.
+pub const ENCODING_EVENT_V3: u8 = 3;
 /// Flag bit: the payload was withheld and only its digest is stored.
 pub const FLAG_REDACTED: u8 = 1;
 /// Length of the fixed record header.
@@ -174,7 +183,10 @@ pub fn read_record(bytes: &[u8]) -> Result<(RawRecord<'_>, usize), FormatError> 
     };
     known("record format version", bytes[0], FORMAT_VERSION)?;
     known("hash algorithm", bytes[1], HASH_BLAKE3)?;
-    if !matches!(bytes[2], ENCODING_EVENT_V1 | ENCODING_EVENT_V2) {
+    if !matches!(
+        bytes[2],
+        ENCODING_EVENT_V1 | ENCODING_EVENT_V2 | ENCODING_EVENT_V3
+    ) {
         return Err(FormatError::Unknown {
             what: "payload encoding",
             value: bytes[2],
@@ -224,17 +236,20 @@ pub fn read_record(bytes: &[u8]) -> Result<(RawRecord<'_>, usize), FormatError> 
     Ok((RawRecord { header, body }, total))
 }
 
-/// The payload encoding an event's variant tag belongs to: 2 for the variants
-/// of event format 2, else 1.
+/// The payload encoding an event's variant tag belongs to: 3 for the variants
+/// of event format 3, 2 for those of event format 2, else 1.
 pub fn encoding_of(payload: &[u8]) -> u8 {
     match tag(payload) {
         Some(TAG_STATEMENT_V2..=TAG_ROLE) => ENCODING_EVENT_V2,
+        Some(TAG_STATEMENT_CODED..=TAG_CORRECTION_CODED) => ENCODING_EVENT_V3,
         _ => ENCODING_EVENT_V1,
     }
 }
 
 const TAG_STATEMENT_V2: u32 = 5;
 const TAG_ROLE: u32 = 7;
+const TAG_STATEMENT_CODED: u32 = 8;
+const TAG_CORRECTION_CODED: u32 = 9;
 
 fn tag(payload: &[u8]) -> Option<u32> {
     payload
@@ -308,6 +323,82 @@ pub(crate) enum WireEvent<'a> {
     StatementV2(WireStatement<'a>, WireMore<'a>),
     CorrectionV2(WireCorrection<'a>, WireMore<'a>),
     Role(WireRole<'a>),
+    // Event format 3.
+    StatementCoded(WireStatement<'a>, WireMore<'a>, WireCoded<'a>),
+    CorrectionCoded(WireCorrection<'a>, WireMore<'a>, WireCoded<'a>),
+}
+
+/// The provenance of a machine-coded statement (event format 3).
+#[derive(Encode, BorrowDecode, PartialEq, Eq)]
+pub(crate) struct WireCoded<'a> {
+    coder: &'a str,
+    event_id: u64,
+    cameo: &'a str,
+    mentions: u32,
+    sources: u32,
+    goldstein_tenths: i32,
+    tone_thousandths: i32,
+}
+
+fn to_wire_coded(c: &Coded) -> WireCoded<'_> {
+    WireCoded {
+        coder: &c.coder,
+        event_id: c.event_id,
+        cameo: &c.cameo,
+        mentions: c.mentions,
+        sources: c.sources,
+        goldstein_tenths: c.goldstein_tenths,
+        tone_thousandths: c.tone_thousandths,
+    }
+}
+
+/// A statement of format 3 names its coder.
+fn check_coded(c: &WireCoded<'_>) -> Result<(), FormatError> {
+    match c.coder.is_empty() {
+        true => Err(FormatError::Payload(
+            "a machine-coded statement without its coder".into(),
+        )),
+        false => Ok(()),
+    }
+}
+
+fn from_wire_coded(c: &WireCoded<'_>) -> Box<Coded> {
+    Box::new(Coded {
+        coder: c.coder.to_string(),
+        event_id: c.event_id,
+        cameo: c.cameo.to_string(),
+        mentions: c.mentions,
+        sources: c.sources,
+        goldstein_tenths: c.goldstein_tenths,
+        tone_thousandths: c.tone_thousandths,
+    })
+}
+
+fn coded_ref<'a>(c: &'a WireCoded<'a>) -> CodedRef<'a> {
+    CodedRef {
+        coder: c.coder,
+        event_id: c.event_id,
+        cameo: c.cameo,
+        mentions: c.mentions,
+        sources: c.sources,
+        goldstein_tenths: c.goldstein_tenths,
+        tone_thousandths: c.tone_thousandths,
+    }
+}
+
+/// A statement of event format 3: format 2's fields, which may all be empty
+/// here, and the provenance.
+fn from_wire_statement_coded(
+    w: WireStatement<'_>,
+    more: WireMore<'_>,
+    coded: &WireCoded<'_>,
+) -> Result<Statement, FormatError> {
+    check_coded(coded)?;
+    check_speaker(&w, &more)?;
+    let mut s = from_wire_statement(w)?;
+    fill_more(&mut s, more)?;
+    s.coded = Some(from_wire_coded(coded));
+    Ok(s)
 }
 
 /// The fields of a statement that event format 2 adds.
@@ -563,6 +654,7 @@ fn from_wire_statement(w: WireStatement<'_>) -> Result<Statement, FormatError> {
         quote_kind: QuoteKind::Verbatim,
         language: None,
         more_sources: Vec::new(),
+        coded: None,
         source: Source {
             url: owned(w.source_url),
             publisher: owned(w.source_publisher),
@@ -592,6 +684,11 @@ pub fn encode_event(event: &Event) -> Result<Vec<u8>, FormatError> {
 pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, FormatError> {
     let aliases: Vec<&str>;
     let wire = match event {
+        Event::Statement(s) if s.needs_format_3() => WireEvent::StatementCoded(
+            to_wire_statement(s),
+            to_wire_more(s),
+            to_wire_coded(s.coded.as_deref().expect("format 3 has provenance")),
+        ),
         Event::Statement(s) if s.needs_format_2() => {
             WireEvent::StatementV2(to_wire_statement(s), to_wire_more(s))
         }
@@ -602,9 +699,14 @@ pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, Form
                 statement: to_wire_statement(&c.statement),
                 reason: c.reason.as_deref(),
             };
-            match c.statement.needs_format_2() {
-                true => WireEvent::CorrectionV2(correction, to_wire_more(&c.statement)),
-                false => WireEvent::Correction(correction),
+            match (&c.statement.coded, c.statement.needs_format_2()) {
+                (Some(coded), _) => WireEvent::CorrectionCoded(
+                    correction,
+                    to_wire_more(&c.statement),
+                    to_wire_coded(coded),
+                ),
+                (None, true) => WireEvent::CorrectionV2(correction, to_wire_more(&c.statement)),
+                (None, false) => WireEvent::Correction(correction),
             }
         }
         Event::Role(r) => WireEvent::Role(WireRole {
@@ -648,7 +750,7 @@ pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, Form
 /// Whether a payload is a correction or a retraction, read from its variant tag
 /// alone (without decoding the rest).
 pub fn is_amendment(payload: &[u8]) -> bool {
-    matches!(tag(payload), Some(1 | 2 | 6))
+    matches!(tag(payload), Some(1 | 2 | 6 | 9))
 }
 
 /// Whether a payload is a retraction, read from its variant tag alone.
@@ -663,6 +765,23 @@ pub fn is_reference(payload: &[u8]) -> bool {
 }
 
 /// The wire form of exactly one event: bounded, with no trailing bytes.
+/// Whether a payload is a statement of event format 1 or 2 (variant 0 or 5).
+pub fn is_plain_statement(payload: &[u8]) -> bool {
+    matches!(tag(payload), Some(0 | TAG_STATEMENT_V2))
+}
+
+/// The coder and event id of a machine-coded statement's payload (variant 8),
+/// read without building the event; `None` for any other payload.
+pub fn coded_event_id(payload: &[u8]) -> Option<(&str, u64)> {
+    if tag(payload) != Some(TAG_STATEMENT_CODED) {
+        return None;
+    }
+    match decode_wire(payload).ok()? {
+        WireEvent::StatementCoded(_, _, c) => Some((c.coder, c.event_id)),
+        _ => None,
+    }
+}
+
 pub(crate) fn decode_wire(bytes: &[u8]) -> Result<WireEvent<'_>, FormatError> {
     if bytes.len() > MAX_PAYLOAD {
         return Err(FormatError::TooLarge(bytes.len()));
@@ -682,6 +801,14 @@ fn from_wire(wire: WireEvent<'_>) -> Result<Event, FormatError> {
     Ok(match wire {
         WireEvent::Statement(s) => Event::Statement(from_wire_statement(s)?),
         WireEvent::StatementV2(s, more) => Event::Statement(from_wire_statement_v2(s, more)?),
+        WireEvent::StatementCoded(s, more, coded) => {
+            Event::Statement(from_wire_statement_coded(s, more, &coded)?)
+        }
+        WireEvent::CorrectionCoded(c, more, coded) => Event::Correction(Correction {
+            of: c.of,
+            statement: from_wire_statement_coded(c.statement, more, &coded)?,
+            reason: owned(c.reason),
+        }),
         WireEvent::CorrectionV2(c, more) => Event::Correction(Correction {
             of: c.of,
             statement: from_wire_statement_v2(c.statement, more)?,
@@ -732,10 +859,16 @@ fn source_ref<'a>(w: &WireSource<'a>) -> Result<SourceRef<'a>, FormatError> {
 fn statement_ref<'a>(
     w: &'a WireStatement<'a>,
     more: Option<&'a WireMore<'a>>,
+    coded: Option<&'a WireCoded<'a>>,
 ) -> Result<StatementRef<'a, &'a str>, FormatError> {
     let none = &[][..];
+    if let Some(coded) = coded {
+        check_coded(coded)?;
+    }
     if let Some(more) = more {
-        check_more(more)?;
+        if coded.is_none() {
+            check_more(more)?;
+        }
         check_speaker(w, more)?;
     }
     Ok(StatementRef {
@@ -776,6 +909,7 @@ fn statement_ref<'a>(
             .map(|m| m.more_sources.iter().map(source_ref).collect())
             .transpose()?
             .unwrap_or_default(),
+        coded: coded.map(coded_ref),
     })
 }
 
@@ -783,16 +917,24 @@ fn statement_ref<'a>(
 /// without building an owned event.
 pub(crate) fn event_ref<'a>(w: &'a WireEvent<'a>) -> Result<EventRef<'a, &'a str>, FormatError> {
     Ok(match w {
-        WireEvent::Statement(s) => EventRef::Statement(statement_ref(s, None)?),
-        WireEvent::StatementV2(s, more) => EventRef::Statement(statement_ref(s, Some(more))?),
+        WireEvent::Statement(s) => EventRef::Statement(statement_ref(s, None, None)?),
+        WireEvent::StatementV2(s, more) => EventRef::Statement(statement_ref(s, Some(more), None)?),
+        WireEvent::StatementCoded(s, more, coded) => {
+            EventRef::Statement(statement_ref(s, Some(more), Some(coded))?)
+        }
         WireEvent::Correction(c) => EventRef::Correction {
             of: c.of,
-            statement: statement_ref(&c.statement, None)?,
+            statement: statement_ref(&c.statement, None, None)?,
             reason: c.reason,
         },
         WireEvent::CorrectionV2(c, more) => EventRef::Correction {
             of: c.of,
-            statement: statement_ref(&c.statement, Some(more))?,
+            statement: statement_ref(&c.statement, Some(more), None)?,
+            reason: c.reason,
+        },
+        WireEvent::CorrectionCoded(c, more, coded) => EventRef::Correction {
+            of: c.of,
+            statement: statement_ref(&c.statement, Some(more), Some(coded))?,
             reason: c.reason,
         },
         WireEvent::Role(r) => EventRef::Role {
@@ -861,6 +1003,21 @@ pub fn decode_event_for_fold(bytes: &[u8]) -> Result<Event, FormatError> {
             more.more_sources = Vec::new();
             let mut s = from_wire_statement(w)?;
             fill_more(&mut s, more)?;
+            Ok(Event::Statement(s))
+        }
+        WireEvent::StatementCoded(mut w, mut more, coded) => {
+            check_coded(&coded)?;
+            check_speaker(&w, &more)?;
+            for s in &more.more_sources {
+                source_ref(s)?;
+            }
+            blank(&mut w);
+            more.speaker_actor = None;
+            more.language = None;
+            more.more_sources = Vec::new();
+            let mut s = from_wire_statement(w)?;
+            fill_more(&mut s, more)?;
+            s.coded = Some(from_wire_coded(&coded));
             Ok(Event::Statement(s))
         }
         wire => from_wire(wire),

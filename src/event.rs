@@ -189,6 +189,110 @@ pub struct Statement {
     pub source: Source,
     /// Further reports of the same statement (event format 2).
     pub more_sources: Vec<Source>,
+    /// Where a machine coder made the statement from event data, its provenance
+    /// (event format 3); `None` for a hand-recorded statement. Boxed, so that a
+    /// hand-recorded statement does not grow.
+    pub coded: Option<Box<Coded>>,
+}
+
+/// The provenance of a machine-coded statement: which coder made it from which
+/// event, and how widely the event was reported. Stored with the statement and
+/// hashed with it (event format 3). No floats: GDELT's GoldsteinScale and
+/// AvgTone are kept as fixed-point integers and shown as decimals.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Coded {
+    /// The coder (`gdelt`): lower-case letters, digits and '-'.
+    pub coder: String,
+    /// The coder's id of the event (GDELT's `GLOBALEVENTID`).
+    pub event_id: u64,
+    /// The CAMEO event code the coder gave the event (`0256`).
+    pub cameo: String,
+    /// How many times the event was mentioned (`NumMentions`).
+    pub mentions: u32,
+    /// How many sources reported it (`NumSources`).
+    pub sources: u32,
+    /// The Goldstein scale of the event's code, in tenths (`-10.0` is `-100`).
+    pub goldstein_tenths: i32,
+    /// The average tone of the documents that mention it, in thousandths
+    /// (`-3.413` is `-3413`).
+    pub tone_thousandths: i32,
+}
+
+/// The coder of statements made from GDELT event data.
+pub const CODER_GDELT: &str = "gdelt";
+
+/// Formats a fixed-point integer with `places` decimals: `fixed(-34, 1)` is `-3.4`.
+pub fn fixed(value: i32, places: u32) -> String {
+    let scale = 10i64.pow(places);
+    let v = i64::from(value);
+    let sign = if v < 0 { "-" } else { "" };
+    let (int, frac) = (v.abs() / scale, v.abs() % scale);
+    format!("{sign}{int}.{frac:0width$}", width = places as usize)
+}
+
+/// Parses a decimal with at most `places` decimals into a fixed-point integer:
+/// `parse_fixed("-3.4", 1)` is `Some(-34)`. `None` when it is not such a decimal
+/// or does not fit.
+pub fn parse_fixed(text: &str, places: u32) -> Option<i32> {
+    let frac = text.split_once('.').map_or("", |(_, f)| f);
+    (frac.len() <= places as usize)
+        .then(|| round_fixed(text, places))
+        .flatten()
+}
+
+/// A decimal written with an exponent (`-8.83e-05`) without it
+/// (`-0.0000883`); `None` when the exponent is out of reach.
+fn shift_point(mantissa: &str, exp: i32) -> Option<String> {
+    if exp.abs() > 40 {
+        return None;
+    }
+    let (sign, m) = mantissa
+        .strip_prefix('-')
+        .map_or(("", mantissa), |r| ("-", r));
+    let (int, frac) = m.split_once('.').unwrap_or((m, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i32 + exp;
+    let (int, frac) = if point <= 0 {
+        (
+            "0".to_string(),
+            format!("{}{digits}", "0".repeat((-point) as usize)),
+        )
+    } else if point as usize >= digits.len() {
+        (
+            format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+            String::new(),
+        )
+    } else {
+        (
+            digits[..point as usize].to_string(),
+            digits[point as usize..].to_string(),
+        )
+    };
+    Some(format!("{sign}{int}.{frac}"))
+}
+
+/// Rounds a decimal to `places` decimals, half away from zero, without floats:
+/// `round_fixed("-3.41296", 3)` is `Some(-3413)`. `None` when it is not a plain
+/// decimal (digits, an optional sign and point) or does not fit.
+pub fn round_fixed(text: &str, places: u32) -> Option<i32> {
+    if let Some((mantissa, exp)) = text.split_once(['e', 'E']) {
+        return round_fixed(&shift_point(mantissa, exp.parse().ok()?)?, places);
+    }
+    let (neg, digits) = text.strip_prefix('-').map_or((false, text), |r| (true, r));
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || int.len() > 9 || !all_digits(int) || !all_digits(frac) {
+        return None;
+    }
+    let digit = |i: usize| frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
+    let mut v: i64 = int.parse().ok()?;
+    for i in 0..places as usize {
+        v = v * 10 + digit(i);
+    }
+    if digit(places as usize) >= 5 {
+        v += 1;
+    }
+    i32::try_from(if neg { -v } else { v }).ok()
 }
 
 impl Statement {
@@ -212,6 +316,17 @@ impl Statement {
             || !self.more_sources.is_empty()
             || self.proposition.document.is_some()
             || self.speaker.as_ref().is_some_and(|s| s.actor.is_some())
+    }
+
+    /// Whether the statement needs event format 3: it carries the provenance
+    /// of a machine coder.
+    pub fn needs_format_3(&self) -> bool {
+        self.coded.is_some()
+    }
+
+    /// Whether a person recorded the statement (it has no machine provenance).
+    pub fn is_hand_recorded(&self) -> bool {
+        self.coded.is_none()
     }
 }
 
@@ -318,6 +433,17 @@ impl Event {
         }
     }
 
+    /// The event format the event is stored in: 3 for a statement (or a
+    /// correction's statement) with a machine coder's provenance, 2 for one
+    /// that needs format 2 ([`Event::needs_format_2`]), else 1.
+    pub fn format(&self) -> u8 {
+        match self.statement() {
+            Some(s) if s.needs_format_3() => 3,
+            _ if self.needs_format_2() => 2,
+            _ => 1,
+        }
+    }
+
     /// The statement an event carries, if any (a correction carries one too).
     pub fn statement(&self) -> Option<&Statement> {
         match self {
@@ -400,6 +526,34 @@ pub(crate) struct StatementRef<'a, S> {
     pub(crate) source: SourceRef<'a>,
     /// Further sources (empty, and unallocated, for most statements).
     pub(crate) more_sources: Vec<SourceRef<'a>>,
+    /// The provenance of a machine-coded statement.
+    pub(crate) coded: Option<CodedRef<'a>>,
+}
+
+/// A machine-coded statement's provenance, borrowed.
+#[derive(Clone, Copy)]
+pub(crate) struct CodedRef<'a> {
+    pub(crate) coder: &'a str,
+    pub(crate) event_id: u64,
+    pub(crate) cameo: &'a str,
+    pub(crate) mentions: u32,
+    pub(crate) sources: u32,
+    pub(crate) goldstein_tenths: i32,
+    pub(crate) tone_thousandths: i32,
+}
+
+impl<'a> From<&'a Coded> for CodedRef<'a> {
+    fn from(c: &'a Coded) -> Self {
+        CodedRef {
+            coder: &c.coder,
+            event_id: c.event_id,
+            cameo: &c.cameo,
+            mentions: c.mentions,
+            sources: c.sources,
+            goldstein_tenths: c.goldstein_tenths,
+            tone_thousandths: c.tone_thousandths,
+        }
+    }
 }
 
 /// A source's fields, borrowed.
@@ -477,6 +631,7 @@ impl<'a> From<&'a Statement> for StatementRef<'a, String> {
             language: s.language.as_deref(),
             source: (&s.source).into(),
             more_sources: s.more_sources.iter().map(SourceRef::from).collect(),
+            coded: s.coded.as_deref().map(CodedRef::from),
         }
     }
 }

@@ -9,7 +9,8 @@
 //!  "checkpoint": "<C2SP signed note of the tree's checkpoint>",
 //!  "query": {"as_of": DATE|null, "known_at": {"seq": N}|{"time": RFC3339}|null,
 //!            "filter": {"party", "stance", "predicate", "subject", "location",
-//!                       "includes": {"party", "subject", "location"}},
+//!                       "includes": {"party", "subject", "location"},
+//!                       "coded_by" and "min_mentions" when set},
 //!            "view": "withdrawal"|"presence" (only in a bundle of one view)},
 //!  "positions": [<as `positions --json` prints them>],
 //!  "records": [<export line> + "proof": [base64 hashes]], in seq order}
@@ -143,6 +144,13 @@ fn query_json(q: &Query, view: Option<&str>) -> Value {
             },
         },
     });
+    // The coder filters, only when set: bundles without them read as before.
+    if let Some(by) = &f.coded_by {
+        v["filter"]["coded_by"] = json!(by);
+    }
+    if let Some(n) = f.min_mentions {
+        v["filter"]["min_mentions"] = json!(n);
+    }
     // Only a bundle of one view says so: others read as they did before.
     if let Some(view) = view {
         v["view"] = view.into();
@@ -341,6 +349,8 @@ fn parse_query(v: &Value) -> Result<(Query, Option<String>), EvidenceError> {
             "subject",
             "location",
             "includes",
+            "coded_by",
+            "min_mentions",
         ],
         "query.filter",
     )?;
@@ -386,6 +396,20 @@ fn parse_query(v: &Value) -> Result<(Query, Option<String>), EvidenceError> {
                 subject: get("subject")?,
                 location: get("location")?,
                 includes,
+                coded_by: match f.get("coded_by") {
+                    None => None,
+                    Some(v) => opt_str(v, "query.filter.coded_by")?,
+                },
+                min_mentions: match f.get("min_mentions") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(
+                        v.as_u64()
+                            .and_then(|n| u32::try_from(n).ok())
+                            .ok_or_else(|| {
+                                malformed("query.filter.min_mentions must be a count")
+                            })?,
+                    ),
+                },
             },
         },
         view,

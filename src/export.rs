@@ -219,10 +219,17 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
         Some(Value::Number(n)) => Some(
             n.as_u64()
                 .and_then(|n| u8::try_from(n).ok())
-                .filter(|n| matches!(*n, codec::ENCODING_EVENT_V1 | codec::ENCODING_EVENT_V2))
-                .ok_or_else(|| InputError::new("payload_encoding", "expected 1 or 2"))?,
+                .filter(|n| {
+                    matches!(
+                        *n,
+                        codec::ENCODING_EVENT_V1
+                            | codec::ENCODING_EVENT_V2
+                            | codec::ENCODING_EVENT_V3
+                    )
+                })
+                .ok_or_else(|| InputError::new("payload_encoding", "expected 1, 2 or 3"))?,
         ),
-        Some(_) => return Err(InputError::new("payload_encoding", "expected 1 or 2")),
+        Some(_) => return Err(InputError::new("payload_encoding", "expected 1, 2 or 3")),
     };
     let event = if m.get("type").and_then(Value::as_str) == Some("redacted") {
         if m.len() > 1 {
@@ -445,7 +452,7 @@ impl ExportChecker {
 
 /// Columns of the CSV export. Columns are only ever appended: scripts find them
 /// by name or by place.
-pub const CSV_COLUMNS: [&str; 30] = [
+pub const CSV_COLUMNS: [&str; 35] = [
     "seq",
     "said_on",
     "party",
@@ -476,15 +483,31 @@ pub const CSV_COLUMNS: [&str; 30] = [
     "speaker_role",
     "status",
     "said_at",
+    "coded_by",
+    "coded_event_id",
+    "mentions",
+    "goldstein",
+    "tone",
 ];
 
+/// Whether a field is a plain decimal number (`-3.4`), which a spreadsheet
+/// reads as a number, never as a formula.
+fn is_decimal(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && (int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
+}
+
 /// Writes a CSV field: a field that a spreadsheet would read as a formula (one
-/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is written
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not
+/// a plain decimal number such as a negative tone) is written
 /// with a leading `'`, so that a quote, which is untrusted text, is shown and
 /// never run; then the field is quoted when it needs it (RFC 4180).
 fn csv_field(s: &str, out: &mut String) {
     let guarded;
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_decimal(s) {
         guarded = format!("'{s}");
         guarded.as_str()
     } else {
@@ -569,6 +592,16 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
         .as_ref()
         .and_then(|p| p.role.as_deref())
         .unwrap_or("");
+    let coded = s.coded.as_deref();
+    let coded_by = coded.map_or("human", |c| c.coder.as_str());
+    let coded_event_id = coded.map(|c| c.event_id.to_string()).unwrap_or_default();
+    let mentions = coded.map(|c| c.mentions.to_string()).unwrap_or_default();
+    let goldstein = coded
+        .map(|c| crate::event::fixed(c.goldstein_tenths, 1))
+        .unwrap_or_default();
+    let tone = coded
+        .map(|c| crate::event::fixed(c.tone_thousandths, 3))
+        .unwrap_or_default();
     for subject in subjects {
         let fields: [&str; CSV_COLUMNS.len()] = [
             &seq,
@@ -601,6 +634,11 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
             speaker_role,
             status,
             &said_at,
+            coded_by,
+            &coded_event_id,
+            &mentions,
+            &goldstein,
+            &tone,
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {

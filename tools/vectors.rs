@@ -48,13 +48,19 @@ fn main() {
          json!({"type":"correction","of":8,"statement":{"said_on":"2024-03-25","party":"USA","stance":"abstains","proposition":{"predicate":"resolution","subjects":[],"document":"S/RES/2728(2024)"},"quote":"the United States abstained","quote_kind":"paraphrase","source":{"publisher":"UN Press"}},"reason":"the quote is the report's, not the speaker's"})),
         ("v2-04-role", "event format 2: a role a person holds for a party from a day, ended",
          json!({"type":"role","actor":"TOURAY","party":"ECOWAS","role":"President of the ECOWAS Commission","from":"2022-07-15","until":"2026-07-14"})),
+        // Event format 3: two variants appended, for machine-coded statements.
+        ("v3-01-statement-coded", "event format 3: a statement made by a machine coder from a GDELT event, with its provenance (Goldstein scale in tenths, tone in thousandths)",
+         json!({"type":"statement","said_on":"2024-05-02","party":"FRA","stance":"calls-for","proposition":{"predicate":"ceasefire","subjects":["ISR"],"location":"ISR"},"quote":"GDELT event 1170000123, CAMEO 0256 (appeal for de-escalation of military engagement); machine-coded, no quotation","source":{"url":"https://example.org/news/2024/05/02/appeal","publisher":"GDELT 2.0","published_on":"2024-05-02"},"coded":{"coder":"gdelt","event_id":1170000123_u64,"cameo":"0256","mentions":12,"sources":3,"goldstein":3.4,"tone":-2.157}})),
+        ("v3-02-correction-coded", "event format 3: a correction of seq 11 whose statement keeps the provenance and adds a field of format 2 (a paraphrase)",
+         json!({"type":"correction","of":11,"statement":{"said_on":"2024-05-02","party":"FRA","stance":"calls-for","proposition":{"predicate":"ceasefire","subjects":["ISR"],"location":"ISR"},"quote":"France appealed for de-escalation","quote_kind":"paraphrase","source":{"url":"https://example.org/news/2024/05/02/appeal","publisher":"GDELT 2.0","published_on":"2024-05-02"},"coded":{"coder":"gdelt","event_id":1170000123_u64,"cameo":"0256","mentions":12,"sources":3,"goldstein":3.4,"tone":-2.157}},"reason":"the quote was the coder's note"})),
     ];
     let mut prev = Hash::ZERO;
     let mut all_records = Vec::new();
     let mut last_record = Vec::new();
-    let mut last_hash = Hash::ZERO;
     let mut first_record = Vec::new();
     let mut first_hash = Hash::ZERO;
+    let mut role_record = Vec::new();
+    let mut role_hash = Hash::ZERO;
     for (i, (name, description, event_json)) in chain_events.iter().enumerate() {
         let seq = i as u64 + 1;
         let recorded_at = t0 + i as i64 * 1_000_000;
@@ -68,10 +74,13 @@ fn main() {
         if header.encoding == codec::ENCODING_EVENT_V1 {
             all_records.extend_from_slice(&record);
         }
-        (last_record, last_hash) = (record.clone(), hash);
+        last_record = record.clone();
         if seq == 1 {
             first_record = record.clone();
             first_hash = hash;
+        }
+        if *name == "v2-04-role" {
+            (role_record, role_hash) = (record.clone(), hash);
         }
         let v = json!({
             "description": description,
@@ -106,10 +115,10 @@ fn main() {
     );
     // A redacted record of format 2: the encoding byte stays 2, which the chain
     // hash covers and an export of it states (`payload_encoding`).
-    let mut redacted2 = last_record[..HEADER_LEN].to_vec();
+    let mut redacted2 = role_record[..HEADER_LEN].to_vec();
     redacted2[3] = FLAG_REDACTED;
-    let digest_last = chain::payload_digest(&last_record[HEADER_LEN..]);
-    redacted2.extend_from_slice(&digest_last.0);
+    let digest_role = chain::payload_digest(&role_record[HEADER_LEN..]);
+    redacted2.extend_from_slice(&digest_role.0);
     write(
         &dir,
         "v2-05-redacted",
@@ -117,8 +126,8 @@ fn main() {
             "description": "vector v2-04 with its payload withheld: the encoding byte stays 2 and the chain hash is unchanged",
             "format_version": 2,
             "record_hex": hex::encode(&redacted2),
-            "digest": digest_last.to_hex(),
-            "hash": last_hash.to_hex(),
+            "digest": digest_role.to_hex(),
+            "hash": role_hash.to_hex(),
         }),
     );
     // Blocks: the records of vectors 1-6 as one stored block, compressed and plain.
@@ -210,14 +219,19 @@ fn main() {
         ),
     ];
     // Negative vectors of format 2.
-    let v2_negatives = v2_negatives(&last_record);
-    for (name, description, bytes, error) in negatives.into_iter().chain(v2_negatives) {
+    let v2_negatives = v2_negatives(&role_record);
+    let v3_negatives = v3_negatives(&role_record, &last_record);
+    for (name, description, bytes, error) in negatives
+        .into_iter()
+        .chain(v2_negatives)
+        .chain(v3_negatives)
+    {
         write(
             &dir,
             name,
             &json!({
                 "description": description,
-                "format_version": if name.starts_with("v2") { 2 } else { 1 },
+                "format_version": name[1..2].parse::<u8>().expect("vN- name"),
                 "record_hex": hex::encode(&bytes),
                 "error": error,
             }),
@@ -281,9 +295,60 @@ fn v2_negatives(role: &[u8]) -> Vec<(&'static str, &'static str, Vec<u8>, &'stat
         ),
         (
             "v2-n4-unknown-encoding",
-            "payload encoding 3",
+            "a role event (format 2) under payload encoding 3: an unknown encoding before format 3, a mismatch since",
             unknown_encoding,
-            "unknown payload encoding 3",
+            "an event of format 2 under payload encoding 3",
+        ),
+    ]
+}
+
+/// Records of format 3 that must be refused: `role` is the record of a role
+/// event (format 2), `coded` that of a correction of format 3.
+fn v3_negatives(
+    role: &[u8],
+    coded: &[u8],
+) -> Vec<(&'static str, &'static str, Vec<u8>, &'static str)> {
+    let mut unknown_encoding = role.to_vec();
+    unknown_encoding[2] = 4;
+    let mut mismatch = coded.to_vec();
+    mismatch[2] = codec::ENCODING_EVENT_V2;
+    // A statement of variant 8 with every field empty and no coder: the
+    // fields of format 1, those of format 2 (empty), then the provenance.
+    let event = json::parse_event(
+        r#"{"type":"statement","said_on":"2021-01-28","party":"RUS","stance":"denies","proposition":{"predicate":"presence"},"quote":"q","source":{"publisher":"AFP"}}"#,
+    )
+    .expect("parses");
+    let v1 = codec::encode_event(&event).expect("encodes");
+    let mut payload = 8u32.to_le_bytes().to_vec();
+    payload.extend_from_slice(&v1[4..]);
+    payload.extend_from_slice(&0u64.to_le_bytes()); // no joint parties
+    payload.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // options, kind, language, sources
+    payload.extend_from_slice(&0u64.to_le_bytes()); // coder: empty
+    payload.extend_from_slice(&7u64.to_le_bytes()); // event id
+    payload.extend_from_slice(&2u64.to_le_bytes()); // cameo: 2 bytes
+    payload.extend_from_slice(b"16");
+    payload.extend_from_slice(&[1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // mentions, sources, goldstein, tone
+    let header = RecordHeader::for_payload(1, 0, Hash::ZERO, &payload);
+    let mut no_coder = Vec::new();
+    codec::write_record(&header, &payload, &mut no_coder);
+    vec![
+        (
+            "v3-n1-unknown-encoding",
+            "payload encoding 4",
+            unknown_encoding,
+            "unknown payload encoding 4",
+        ),
+        (
+            "v3-n2-encoding-mismatch",
+            "a correction of format 3 under payload encoding 2",
+            mismatch,
+            "an event of format 3 under payload encoding 2",
+        ),
+        (
+            "v3-n3-no-coder",
+            "a statement of format 3 whose provenance names no coder",
+            no_coder,
+            "without its coder",
         ),
     ]
 }

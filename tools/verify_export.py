@@ -20,6 +20,7 @@ export.
 """
 
 import datetime
+import decimal
 import json
 import struct
 import sys
@@ -115,7 +116,7 @@ def derive_key(context, material):
 
 
 # --------------------------------------------------------------------------
-# The payload: bincode legacy() encoding of event formats 1 and 2
+# The payload: bincode legacy() encoding of event formats 1, 2 and 3
 # (schema/FORMAT.md §3)
 
 def _u32(v):
@@ -212,9 +213,38 @@ def _more(s):
     ])
 
 
+def _fixed(v, places):
+    """A decimal of the JSON (at most `places` decimals) as a fixed-point integer."""
+    d = decimal.Decimal(repr(v)) if isinstance(v, float) else decimal.Decimal(v)
+    return int((d * 10 ** places).to_integral_value())
+
+
+def _coded(c):
+    """A machine coder's provenance (event format 3): Goldstein scale in
+    tenths, tone in thousandths."""
+    return b"".join([
+        _string(c["coder"]), struct.pack("<Q", c["event_id"]), _string(c["cameo"]),
+        struct.pack("<IIii", c["mentions"], c["sources"], _fixed(c["goldstein"], 1),
+                    _fixed(c["tone"], 3)),
+    ])
+
+
+def _more_always(s):
+    """The fields of event format 2, empty ones included (event format 3)."""
+    return _more(s) or b"".join([_strings([]), b"\0\0\0\0", bytes([0]), b"\0",
+                                 struct.pack("<Q", 0)])
+
+
 def payload(e):
-    """The event's payload bytes (format 2 only when the event needs it)."""
+    """The event's payload bytes (format 3 exactly when a statement has a
+    coder's provenance, else format 2 only when the event needs it)."""
     kind = e.get("type", "statement")
+    if kind == "statement" and "coded" in e:
+        return _u32(8) + _statement(e) + _more_always(e) + _coded(e["coded"])
+    if kind == "correction" and "coded" in e["statement"]:
+        s = e["statement"]
+        return (_u32(9) + struct.pack("<Q", e["of"]) + _statement(s)
+                + _option(e.get("reason"), _string) + _more_always(s) + _coded(s["coded"]))
     if kind == "statement":
         more = _more(e)
         if more is not None:
@@ -252,12 +282,14 @@ def micros(rfc3339):
 
 
 def encoding(body):
-    """The payload encoding: 2 for the variants of event format 2 (5, 6, 7)."""
-    return 2 if struct.unpack("<I", body[:4])[0] >= 5 else 1
+    """The payload encoding: 2 for the variants of event format 2 (5, 6, 7),
+    3 for those of event format 3 (8, 9)."""
+    tag = struct.unpack("<I", body[:4])[0]
+    return 3 if tag >= 8 else 2 if tag >= 5 else 1
 
 
 def link_input(seq, recorded_at, prev, payload_len, digest, enc=1):
-    # record format 1, hash algorithm 1 (BLAKE3), payload encoding 1 or 2
+    # record format 1, hash algorithm 1 (BLAKE3), payload encoding 1, 2 or 3
     return (bytes([1, 1, enc]) + struct.pack("<Qq", seq, recorded_at) + prev
             + struct.pack("<I", payload_len) + digest)
 

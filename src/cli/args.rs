@@ -286,6 +286,8 @@ pub enum Command {
         stance: Option<String>,
         #[command(flatten)]
         members: Members,
+        #[command(flatten)]
+        coder: query::CoderFlags,
         /// From this date (YYYY-MM-DD, YYYY-MM or YYYY).
         #[arg(long, value_name = "DATE")]
         from: Option<String>,
@@ -394,21 +396,40 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// statements differing in any field (a date, a word of the quote, the source) are
     /// two events.
     ///
-    /// With --format gdelt, FILE is a GDELT 2.0 event export (tab-separated, 61 columns):
-    /// rows whose CAMEO code maps to a stance and predicate become statements, with the
-    /// GDELT event id, code and SOURCEURL kept as provenance; the others are skipped and
-    /// counted by reason.
+    /// With --format gdelt, each FILE is a GDELT 2.0 event export (tab-separated, 61
+    /// columns), a directory (its *.export.CSV files), or - for a pipe from a
+    /// decompressor; all of them are one batch, all or nothing. A row becomes a
+    /// statement when its CAMEO code is one of things said (roots 01, 02, 03, 05, 10, 11,
+    /// 12, 13, 16; schema/gdelt-cameo.json says what each code maps to and which stay
+    /// out) and its Actor1 is a party: a state, alone or with a government role (GOV, MIL,
+    /// LEG, JUD, SPY), or an organisation of states (IGO...). Actor2 is the subject when it
+    /// is a party too. Each statement keeps its provenance: coder gdelt, event id, CAMEO
+    /// code, NumMentions, NumSources, GoldsteinScale, AvgTone and SOURCEURL (see
+    /// `positions --coded-by` and `--min-mentions`). A row whose event id the ledger or an
+    /// earlier row already has is skipped. The summary counts, per CAMEO root, rows,
+    /// eligible rows (a party under a root of things said), statements, and why the rest
+    /// made none; party codes the registry lacks are listed with their counts.
     #[command(after_help = "Examples:
   demarche import statements.jsonl
   generate-statements | demarche import -
   demarche import --format gdelt 20191024143000.export.CSV
+  demarche import --format gdelt exports/                 # every *.export.CSV in it
+  unzip -p 20191024143000.export.CSV.zip | demarche import --format gdelt -
+  demarche import --format gdelt day/ --add-actors --json
   demarche import statements.jsonl --json    # summary as JSON")]
     Import {
-        /// The file, or - for standard input.
-        file: PathBuf,
+        /// The file, or - for standard input; with --format gdelt, several files or
+        /// directories.
+        #[arg(value_name = "FILE", required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
         /// What the file holds.
         #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
         format: ImportFormat,
+        /// With --format gdelt: record the party codes the registry lacks (a state by its
+        /// code, an organisation by its IGO code) as actor events first, so that their
+        /// rows become statements.
+        #[arg(long)]
+        add_actors: bool,
         #[command(flatten)]
         out: Output,
     },

@@ -186,6 +186,8 @@ pub(super) struct SelectionFlags<'a> {
     pub to: Option<&'a str>,
     /// `--no-members`: an actor stands for itself alone.
     pub no_members: bool,
+    pub coded_by: Option<&'a str>,
+    pub min_mentions: Option<u32>,
 }
 
 /// Which statements to show, checked and resolved: an actor stands for
@@ -201,6 +203,8 @@ pub(super) struct Selected {
     search: Option<String>,
     pub from: Option<jiff::civil::Date>,
     pub to: Option<jiff::civil::Date>,
+    coded_by: Option<String>,
+    min_mentions: Option<u32>,
 }
 
 impl SelectionFlags<'_> {
@@ -241,6 +245,8 @@ impl SelectionFlags<'_> {
             search: self.search.map(str::to_lowercase),
             from: parse_date_flag(self.from, "from")?,
             to: parse_date_flag(self.to, "to")?,
+            coded_by: self.coded_by.map(str::to_string),
+            min_mentions: self.min_mentions,
         })
     }
 }
@@ -257,6 +263,8 @@ impl Selected {
             && self.search.is_none()
             && self.from.is_none()
             && self.to.is_none()
+            && self.coded_by.is_none()
+            && self.min_mentions.is_none()
     }
 
     /// Whether the statement is selected (a joint statement by any of its parties).
@@ -282,6 +290,11 @@ impl Selected {
                 .is_none_or(|t| s.quote.to_lowercase().contains(t.as_str()))
             && self.from.is_none_or(|d| s.said_on.date >= d)
             && self.to.is_none_or(|d| s.said_on.date <= d)
+            && demarche::projection::coder_admits(
+                self.coded_by.as_deref(),
+                self.min_mentions,
+                s.coded.as_deref(),
+            )
     }
 }
 
@@ -374,6 +387,8 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
         predicate: a.predicate.as_deref(),
         stance: a.stance.as_deref(),
         search: a.search.as_deref(),
+        coded_by: a.coder.coded_by.as_deref(),
+        min_mentions: a.coder.min_mentions,
         from: a.from.as_deref(),
         to: a.to.as_deref(),
         no_members: a.members.no_members,
@@ -604,6 +619,22 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                         .flatten()
                         .collect();
                         line(out, "source", &parts.join(", "))?;
+                    }
+                    if let Some(c) = &s.coded {
+                        line(
+                            out,
+                            "coded by",
+                            &format!(
+                                "{} (event {}, CAMEO {}; {} mentions in {} sources; Goldstein {}, tone {})",
+                                c.coder,
+                                c.event_id,
+                                c.cameo,
+                                c.mentions,
+                                c.sources,
+                                demarche::event::fixed(c.goldstein_tenths, 1),
+                                demarche::event::fixed(c.tone_thousandths, 3)
+                            ),
+                        )?;
                     }
                 }
             }

@@ -117,6 +117,8 @@ pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> 
         predicate: s.predicate.clone(),
         subject,
         location,
+        coded_by: s.coder.coded_by.clone(),
+        min_mentions: s.coder.min_mentions,
     })
 }
 

@@ -27,6 +27,7 @@ mod args;
 mod events;
 mod failure;
 mod flags;
+mod gdelt;
 mod manual;
 mod open;
 mod output;
@@ -131,10 +132,11 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::Init { .. } => record::init(cli, &mut out),
         Command::Append(a) => record::append(cli, a, &mut out),
         Command::Import {
-            file,
+            files,
             format,
+            add_actors,
             out: o,
-        } => transfer::import(cli, file, *format, *o, &mut out),
+        } => transfer::import(cli, files, *format, *add_actors, *o, &mut out),
         Command::Export {
             format,
             output,
@@ -218,6 +220,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             location,
             predicate,
             stance,
+            coder,
             from,
             to,
             as_of,
@@ -238,6 +241,8 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
                 from: from.as_deref(),
                 to: as_of.as_deref().or(to.as_deref()),
                 no_members: members.no_members,
+                coded_by: coder.coded_by.as_deref(),
+                min_mentions: coder.min_mentions,
                 ..events::SelectionFlags::default()
             },
             lanes,

@@ -9,14 +9,13 @@ use super::progress::Progress;
 use super::verify::{head_json, parse_head_token};
 use demarche::event::Head;
 use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
-use demarche::gdelt::{self, Row, Skipped};
 use demarche::input::InputError;
 use demarche::ledger::{Abort, BatchOptions, BatchSummary, Incoming, LedgerError, Original};
 use demarche::lines::{self, LineError};
 use serde_json::json;
 use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Opens `file` (or stdin for `-`) and says how long it is, when that is known.
@@ -109,11 +108,26 @@ fn track<'a, T>(
 /// `demarche import`.
 pub fn import(
     cli: &Cli,
-    file: &Path,
+    files: &[PathBuf],
     format: ImportFormat,
+    add_actors: bool,
     o: Output,
     out: &mut impl Write,
 ) -> Result<u8> {
+    if format == ImportFormat::Gdelt {
+        return super::gdelt::import(cli, files, add_actors, o, out);
+    }
+    if add_actors {
+        return Err(Failure::usage("--add-actors is for --format gdelt"));
+    }
+    let [file] = files else {
+        return Err(Failure::usage(format!(
+            "JSON Lines are imported one file at a time; {} were named",
+            files.len()
+        ))
+        .hint("import each file in turn, or concatenate them: `cat a.jsonl b.jsonl | demarche import -`"));
+    };
+    let file = file.as_path();
     let (input, len) = open_input(file)?;
     let (mut ledger, created) = open_for_write(cli)?;
     let bar = Progress::bytes(len, "importing");
@@ -124,49 +138,13 @@ pub fn import(
         skip_known: true,
         ..BatchOptions::default()
     };
-    let gdelt_skips = RefCell::new(Skipped::default());
-    let result = match format {
-        ImportFormat::Jsonl => {
-            let items = track(&state, lines::parse_lines(reader)).map(|r| {
-                r.map(|event| Incoming {
-                    event,
-                    original: None,
-                })
-            });
-            ledger.import_batch(items, opts)
-        }
-        ImportFormat::Gdelt => {
-            let codes = match ledger.actors() {
-                Ok(a) => gdelt::ActorCodes::new(a),
-                Err(e) => {
-                    bar.finish();
-                    forget_if_new(ledger, created);
-                    return Err(e.into());
-                }
-            };
-            let rows = gdelt::read_rows(reader, codes).filter_map(|r| match r {
-                Ok(Row {
-                    line,
-                    result: Ok(event),
-                    ..
-                }) => Some(Ok((line, event))),
-                Ok(Row {
-                    result: Err(skip), ..
-                }) => {
-                    gdelt_skips.borrow_mut().add(&skip);
-                    None
-                }
-                Err(e) => Some(Err(e)),
-            });
-            let items = track(&state, rows).map(|r| {
-                r.map(|event| Incoming {
-                    event,
-                    original: None,
-                })
-            });
-            ledger.import_batch(items, opts)
-        }
-    };
+    let items = track(&state, lines::parse_lines(reader)).map(|r| {
+        r.map(|event| Incoming {
+            event,
+            original: None,
+        })
+    });
+    let result = ledger.import_batch(items, opts);
     bar.finish();
     if result.is_err() {
         forget_if_new(ledger, created);
@@ -194,21 +172,13 @@ pub fn import(
         }
         Err(e) => return Err(e.into()),
     };
-    print_import(
-        out,
-        &summary,
-        &st.lines,
-        &gdelt_skips.into_inner(),
-        started,
-        o,
-    )
+    print_import(out, &summary, &st.lines, started, o)
 }
 
 fn print_import(
     out: &mut impl Write,
     summary: &BatchSummary,
     lines: &LineMap,
-    gdelt: &Skipped,
     started: Instant,
     o: Output,
 ) -> Result<u8> {
@@ -218,21 +188,13 @@ fn print_import(
         .filter_map(|&i| lines.line(i))
         .collect();
     if o.json {
-        let mut v = json!({
+        let v = json!({
             "appended": summary.appended,
             "skipped": summary.skipped,
             "skipped_lines": skipped_lines,
             "first": summary.first,
             "head": head_json(&summary.head),
         });
-        if gdelt.total() > 0 {
-            let by_reason: serde_json::Map<String, serde_json::Value> = gdelt
-                .by_kind()
-                .into_iter()
-                .map(|(k, n)| (k.to_string(), n.into()))
-                .collect();
-            v["rows_skipped"] = json!({"total": gdelt.total(), "by_reason": by_reason});
-        }
         writeln!(out, "{v}")?;
         return Ok(0);
     }
@@ -261,16 +223,6 @@ fn print_import(
             if shown.len() == 1 { "line" } else { "lines" },
             shown.join(", ")
         )?;
-    }
-    if gdelt.total() > 0 {
-        writeln!(
-            out,
-            "skipped {} GDELT rows that make no statement:",
-            gdelt.total()
-        )?;
-        for line in gdelt.to_string().lines() {
-            writeln!(out, "  {line}")?;
-        }
     }
     Ok(0)
 }

@@ -5,34 +5,42 @@
 //! becomes a [`Statement`] when all of this holds:
 //!
 //! - its `EventCode` has a (stance, predicate) in `schema/gdelt-cameo.json`
-//!   ([`CameoTable`]). Codes that name a stance but no object ("criticize or
-//!   denounce": criticise *what*?) are listed there with no predicate and skipped:
-//!   a statement needs a predicate, and inventing one would record a claim nobody
-//!   made;
-//! - Actor1 (the party) and Actor2 (the one subject) both map to an actor through
-//!   its `cameo` code ([`ActorCodes`]): the whole code first (`IGOUNO`), then the
-//!   country (`USAGOV` → `USA`), but only when the rest of the code is a state
-//!   role in [`STATE_ROLES`]: the opposition (`RUSOPP`) or the press (`USAMED`)
-//!   does not speak for its state;
-//! - the two are different actors.
+//!   ([`CameoTable`]), the one place that says which code maps to what. It lists
+//!   every code under the roots of things said (01, 02, 03, 05, 10, 11, 12, 13,
+//!   16); a code that names a relation between two actors but no proposition the
+//!   vocabulary can name maps to the predicate `unspecified`. The few codes left
+//!   out (011 decline comment, ...) and the roots left out (04 consult, the deeds
+//!   of 06-09, 14-15, 17-20) are listed there with their reasons;
+//! - Actor1 is a *party* in the diplomatic sense ([`ActorCodes::party`]): a state
+//!   (a country code, alone or with government roles in [`STATE_ROLES`]:
+//!   `USAGOV`, `ARMJUD`) or an intergovernmental organisation (`IGO...`), known
+//!   to the registry. A business, civilians, the press, the opposition or a
+//!   region (`AFR`) is not a party;
+//! - `SOURCEURL` fits a statement's URL.
 //!
-//! Otherwise the row is *skipped* with a [`Skip`] reason, counted by [`Skipped`].
-//! A row that breaks the format (column count, dates, ids, UTF-8, length) is an
-//! *error* naming the line, so that an import can refuse the whole file.
+//! Otherwise the row is *skipped* with a [`Skip`] reason, counted by [`Skipped`]
+//! and, per CAMEO root, by [`Summary`]. A row that breaks the format (column
+//! count, dates, ids, numbers, UTF-8, length) is an *error* naming the line, so
+//! that an import can refuse the whole file.
 //!
-//! The statement gets `said_on` from `SQLDATE`, `location` from the action's
-//! country (`ActionGeo_CountryCode`, a FIPS 10-4 code, through
-//! `schema/gdelt-fips.json`; none when unknown), and its source from `SOURCEURL`,
-//! publisher [`PUBLISHER`] and the date of `DATEADDED`. GDELT has no quotation,
-//! so the quote records the provenance instead, and is hashed with the event:
+//! Actor2 is the one subject when it is a party too and not Actor1; otherwise the
+//! statement has no subject (the quote keeps both actor codes). The statement gets
+//! `said_on` from `SQLDATE`, `location` from the action's country
+//! (`ActionGeo_CountryCode`, a FIPS 10-4 code, through `schema/gdelt-fips.json`;
+//! none when unknown), its source from `SOURCEURL`, publisher [`PUBLISHER`] and
+//! the date of `DATEADDED`, and its provenance ([`Coded`]: coder `gdelt`, event id,
+//! CAMEO code, `NumMentions`, `NumSources`, `GoldsteinScale` in tenths, `AvgTone`
+//! in thousandths). GDELT has no quotation, so the quote says what the coder saw:
 //! `GDELT event 869476592, CAMEO 0256 (appeal for de-escalation of military
-//! engagement); machine-coded, no quotation`.
+//! engagement): USAGOV toward RUS; machine-coded, no quotation`.
 //!
 //! Caveat: for a verbal event GDELT's action location is often where the words
 //! were spoken (Moscow for a statement by Russia), not the place they are about.
 
 use crate::dates;
-use crate::event::{Event, Proposition, QuoteKind, SaidOn, Source, Statement};
+use crate::event::{
+    round_fixed, Coded, Event, Proposition, QuoteKind, SaidOn, Source, Statement, CODER_GDELT,
+};
 use crate::input::InputError;
 use crate::json::MAX_URL;
 use crate::lines::{read_line_bounded, LineError};
@@ -54,9 +62,16 @@ pub const COLUMNS: usize = 61;
 pub const MAX_LINE: usize = 64 * 1024;
 /// The publisher of every imported statement's source.
 pub const PUBLISHER: &str = "GDELT 2.0";
-/// CAMEO role codes that speak for the country they follow: government and
-/// military. `USAGOV` maps to the actor whose cameo is `USA`; `USAOPP` does not.
-pub const STATE_ROLES: &[&str] = &["GOV", "MIL"];
+/// CAMEO role codes that speak for the country they follow: government,
+/// military, legislature, judiciary and intelligence. `USAGOV` maps to the actor
+/// whose cameo is `USA`; `USAOPP` (the opposition) and `USAMED` (the press) do not.
+pub const STATE_ROLES: &[&str] = &["GOV", "MIL", "LEG", "JUD", "SPY"];
+/// GDELT's region codes, which stand where a country code would (`AFR`): a
+/// region is not a party.
+pub const REGIONS: &[&str] = &[
+    "AFR", "ASA", "BLK", "CAS", "CAU", "CFR", "CRB", "EAF", "EEU", "EIN", "EUR", "LAM", "MDT",
+    "MEA", "NAF", "NMR", "PGS", "SAF", "SAM", "SAS", "SCN", "SEA", "WAF", "WEU", "WST",
+];
 
 /// 0-based column indexes and names of the columns read.
 mod col {
@@ -67,6 +82,10 @@ mod col {
     pub const ACTOR2_CODE: (usize, &str) = (15, "Actor2Code");
     pub const ACTOR2_COUNTRY: (usize, &str) = (17, "Actor2CountryCode");
     pub const EVENT_CODE: (usize, &str) = (26, "EventCode");
+    pub const GOLDSTEIN: (usize, &str) = (30, "GoldsteinScale");
+    pub const MENTIONS: (usize, &str) = (31, "NumMentions");
+    pub const SOURCES: (usize, &str) = (32, "NumSources");
+    pub const TONE: (usize, &str) = (34, "AvgTone");
     pub const ACTION_COUNTRY: (usize, &str) = (53, "ActionGeo_CountryCode");
     pub const DATEADDED: (usize, &str) = (59, "DATEADDED");
     pub const SOURCEURL: (usize, &str) = (60, "SOURCEURL");
@@ -80,11 +99,39 @@ pub struct CodeMapping {
     pub code: String,
     /// Its CAMEO 1.1b3 label.
     pub label: String,
-    /// Vocabulary id of the stance.
-    pub stance: String,
-    /// Vocabulary id of the predicate; `None` when the code does not determine one.
+    /// Vocabulary id of the stance; `None` for a code left out.
+    pub stance: Option<String>,
+    /// Vocabulary id of the predicate; `None` for a code left out.
     pub predicate: Option<String>,
-    /// Why this mapping (or why none).
+    /// Why this mapping (or why the code is left out).
+    pub reason: String,
+    /// The PLOVER event of the code (PLOVER 2021 table), for reading.
+    #[serde(default)]
+    pub plover: Option<String>,
+    /// The PLOVER mode.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// The PLOVER context.
+    #[serde(default)]
+    pub context: Option<String>,
+}
+
+impl CodeMapping {
+    /// The (stance, predicate) of a mapped code; `None` for a code left out.
+    pub fn pair(&self) -> Option<(&str, &str)> {
+        Some((self.stance.as_deref()?, self.predicate.as_deref()?))
+    }
+}
+
+/// A CAMEO root whose codes are all left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootLeftOut {
+    /// The two-digit root.
+    pub root: String,
+    /// Its CAMEO label.
+    pub label: String,
+    /// Why its codes make no statement.
     pub reason: String,
 }
 
@@ -98,8 +145,15 @@ pub struct CameoTable {
     pub cameo_version: String,
     /// What the table is.
     pub note: String,
+    /// The roots of things said, whose codes are all listed in `codes`.
+    pub roots: Vec<String>,
+    /// The roots left out, with their reasons.
+    pub roots_left_out: Vec<RootLeftOut>,
     /// The entries.
     pub codes: Vec<CodeMapping>,
+    /// Code → index in `codes`.
+    #[serde(skip)]
+    index: HashMap<String, usize>,
 }
 
 static CAMEO: LazyLock<CameoTable> = LazyLock::new(|| {
@@ -120,11 +174,19 @@ impl CameoTable {
     /// # Errors
     /// The JSON error, when the text is not a table.
     pub fn parse(text: &str) -> Result<CameoTable, serde_json::Error> {
-        serde_json::from_str(text)
+        let mut t: CameoTable = serde_json::from_str(text)?;
+        t.index = t
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.code.clone(), i))
+            .collect();
+        Ok(t)
     }
 
-    /// Checks that every code is 2 to 4 digits and listed once, and that every
-    /// stance and predicate exists in `vocab`.
+    /// Checks that every code is 2 to 4 digits, listed once, under a listed root,
+    /// with both a stance and a predicate or neither, and that every stance and
+    /// predicate exists in `vocab`; and that no root is both listed and left out.
     ///
     /// # Errors
     /// A message naming the first bad entry.
@@ -140,9 +202,20 @@ impl CameoTable {
             if !seen.insert(m.code.as_str()) {
                 return Err(format!("code {} is listed twice", m.code));
             }
-            vocab
-                .check_stance(&m.stance)
-                .map_err(|u| format!("code {}: unknown stance {u}", m.code))?;
+            if !self.roots.iter().any(|r| m.code.starts_with(r.as_str())) {
+                return Err(format!("code {} is under no listed root", m.code));
+            }
+            if m.stance.is_some() != m.predicate.is_some() {
+                return Err(format!(
+                    "code {} needs both a stance and a predicate, or neither",
+                    m.code
+                ));
+            }
+            if let Some(st) = &m.stance {
+                vocab
+                    .check_stance(st)
+                    .map_err(|u| format!("code {}: unknown stance {u}", m.code))?;
+            }
             if let Some(p) = &m.predicate {
                 vocab
                     .check_predicate(p)
@@ -152,18 +225,80 @@ impl CameoTable {
                 return Err(format!("code {} needs a label and a reason", m.code));
             }
         }
+        for r in &self.roots_left_out {
+            if self.roots.contains(&r.root) || r.reason.trim().is_empty() {
+                return Err(format!(
+                    "root {} is left out without a reason, or also listed",
+                    r.root
+                ));
+            }
+        }
         Ok(())
     }
 
     /// The entry of a code, if listed.
     pub fn get(&self, code: &str) -> Option<&CodeMapping> {
-        self.codes.iter().find(|m| m.code == code)
+        self.index.get(code).map(|&i| &self.codes[i])
+    }
+
+    /// The entry of a root left out, if it is one.
+    pub fn root_left_out(&self, root: &str) -> Option<&RootLeftOut> {
+        self.roots_left_out.iter().find(|r| r.root == root)
+    }
+
+    /// Whether a root is one of the roots of things said.
+    pub fn is_listed_root(&self, root: &str) -> bool {
+        self.roots.iter().any(|r| r == root)
     }
 }
 
 /// Whether a string is 2 to 4 ASCII digits.
 fn is_event_code(s: &str) -> bool {
     (2..=4).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The GDELT event id of a statement an earlier release made from a GDELT row,
+/// before statements kept their provenance: publisher [`PUBLISHER`] and a quote
+/// that starts `GDELT event 869476592, `. `None` for any other statement.
+pub fn legacy_event_id(s: &Statement) -> Option<u64> {
+    if s.coded.is_some() || s.source.publisher.as_deref() != Some(PUBLISHER) {
+        return None;
+    }
+    let rest = s.quote.strip_prefix("GDELT event ")?;
+    let (id, _) = rest.split_once(", CAMEO ")?;
+    id.parse().ok()
+}
+
+/// The CAMEO 1.1b3 label of a root (`"11"` is "Disapprove").
+pub fn root_label(root: &str) -> &'static str {
+    const LABELS: [&str; 20] = [
+        "Make public statement",
+        "Appeal",
+        "Express intent to cooperate",
+        "Consult",
+        "Engage in diplomatic cooperation",
+        "Engage in material cooperation",
+        "Provide aid",
+        "Yield",
+        "Investigate",
+        "Demand",
+        "Disapprove",
+        "Reject",
+        "Threaten",
+        "Protest",
+        "Exhibit force posture",
+        "Reduce relations",
+        "Coerce",
+        "Assault",
+        "Fight",
+        "Use unconventional mass violence",
+    ];
+    root.parse::<usize>()
+        .ok()
+        .and_then(|r| r.checked_sub(1))
+        .and_then(|i| LABELS.get(i))
+        .copied()
+        .unwrap_or("")
 }
 
 /// One entry of the FIPS table.
@@ -212,22 +347,23 @@ impl FipsTable {
 /// Why a well-formed row gives no statement.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Skip {
-    /// The event code is not in the CAMEO table.
-    UnmappedCode(String),
-    /// The event code has a stance but no predicate.
+    /// The event code is under a root left out (the root).
+    RootLeftOut(String),
+    /// The event code is left out of the CAMEO table (the code).
     NoPredicate(String),
+    /// The event code is not in the CAMEO table although its root is listed.
+    UnmappedCode(String),
     /// `Actor1Code` is empty.
     NoActor1,
-    /// `Actor2Code` is empty.
-    NoActor2,
-    /// The actor code (Actor1 or Actor2) matches no actor.
-    UnknownActor(String),
-    /// The actor code is a country with a role that does not speak for it.
+    /// Actor1 is not a state or an organisation of states: a business, civilians,
+    /// the press, the opposition, a role that does not speak for its state.
     NonStateActor(String),
+    /// Actor1 is a region (`AFR`), not a party.
+    RegionActor(String),
+    /// Actor1 is a state or an organisation of states the registry does not know.
+    UnknownActor(String),
     /// The actor code is the cameo code of more than one actor.
     AmbiguousActor(String),
-    /// Actor1 and Actor2 are the same actor (the id).
-    SameActor(String),
     /// `SOURCEURL` is longer than a statement's URL may be (its length).
     UrlTooLong(usize),
 }
@@ -235,22 +371,22 @@ pub enum Skip {
 /// The kind of a [`Skip`], without its data: what a summary counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SkipKind {
-    /// [`Skip::UnmappedCode`].
-    UnmappedCode,
+    /// [`Skip::RootLeftOut`].
+    RootLeftOut,
     /// [`Skip::NoPredicate`].
     NoPredicate,
+    /// [`Skip::UnmappedCode`].
+    UnmappedCode,
     /// [`Skip::NoActor1`].
     NoActor1,
-    /// [`Skip::NoActor2`].
-    NoActor2,
-    /// [`Skip::UnknownActor`].
-    UnknownActor,
     /// [`Skip::NonStateActor`].
     NonStateActor,
+    /// [`Skip::RegionActor`].
+    RegionActor,
+    /// [`Skip::UnknownActor`].
+    UnknownActor,
     /// [`Skip::AmbiguousActor`].
     AmbiguousActor,
-    /// [`Skip::SameActor`].
-    SameActor,
     /// [`Skip::UrlTooLong`].
     UrlTooLong,
 }
@@ -259,14 +395,14 @@ impl Skip {
     /// The kind of reason.
     pub fn kind(&self) -> SkipKind {
         match self {
-            Skip::UnmappedCode(_) => SkipKind::UnmappedCode,
+            Skip::RootLeftOut(_) => SkipKind::RootLeftOut,
             Skip::NoPredicate(_) => SkipKind::NoPredicate,
+            Skip::UnmappedCode(_) => SkipKind::UnmappedCode,
             Skip::NoActor1 => SkipKind::NoActor1,
-            Skip::NoActor2 => SkipKind::NoActor2,
-            Skip::UnknownActor(_) => SkipKind::UnknownActor,
             Skip::NonStateActor(_) => SkipKind::NonStateActor,
+            Skip::RegionActor(_) => SkipKind::RegionActor,
+            Skip::UnknownActor(_) => SkipKind::UnknownActor,
             Skip::AmbiguousActor(_) => SkipKind::AmbiguousActor,
-            Skip::SameActor(_) => SkipKind::SameActor,
             Skip::UrlTooLong(_) => SkipKind::UrlTooLong,
         }
     }
@@ -274,25 +410,24 @@ impl Skip {
 
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = CameoTable::builtin();
         match self {
-            Skip::UnmappedCode(c) => write!(f, "CAMEO code {c} is not mapped"),
-            Skip::NoPredicate(c) => {
-                let label = CameoTable::builtin()
-                    .get(c)
-                    .map_or("", |m| m.label.as_str());
-                write!(f, "CAMEO code {c} ({label}) names no predicate")
-            }
+            Skip::RootLeftOut(r) => match table.root_left_out(r) {
+                Some(x) => write!(f, "CAMEO root {r} ({}) is left out: {}", x.label, x.reason),
+                None => write!(f, "CAMEO root {r} is left out"),
+            },
+            Skip::NoPredicate(c) => match table.get(c) {
+                Some(m) => write!(f, "CAMEO code {c} ({}) is left out: {}", m.label, m.reason),
+                None => write!(f, "CAMEO code {c} is left out"),
+            },
+            Skip::UnmappedCode(c) => write!(f, "CAMEO code {c} is not in the table"),
             Skip::NoActor1 => f.write_str("no Actor1"),
-            Skip::NoActor2 => f.write_str("no Actor2"),
-            Skip::UnknownActor(c) => write!(f, "actor code {c} matches no actor"),
             Skip::NonStateActor(c) => {
-                write!(
-                    f,
-                    "actor code {c} is a role that does not speak for its state"
-                )
+                write!(f, "Actor1 {c} is not a state or an organisation of states")
             }
+            Skip::RegionActor(c) => write!(f, "Actor1 {c} is a region, not a party"),
+            Skip::UnknownActor(c) => write!(f, "actor code {c} matches no actor"),
             Skip::AmbiguousActor(c) => write!(f, "actor code {c} is the code of several actors"),
-            Skip::SameActor(id) => write!(f, "Actor1 and Actor2 are both {id}"),
             Skip::UrlTooLong(n) => {
                 write!(f, "SOURCEURL is {n} bytes long; the limit is {MAX_URL}")
             }
@@ -300,17 +435,34 @@ impl fmt::Display for Skip {
     }
 }
 
+impl SkipKind {
+    /// A short name for JSON keys: `root_left_out`.
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipKind::RootLeftOut => "root_left_out",
+            SkipKind::NoPredicate => "code_left_out",
+            SkipKind::UnmappedCode => "unmapped_code",
+            SkipKind::NoActor1 => "no_actor1",
+            SkipKind::NonStateActor => "not_a_party",
+            SkipKind::RegionActor => "region",
+            SkipKind::UnknownActor => "unknown_actor",
+            SkipKind::AmbiguousActor => "ambiguous_actor",
+            SkipKind::UrlTooLong => "url_too_long",
+        }
+    }
+}
+
 impl fmt::Display for SkipKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            SkipKind::UnmappedCode => "unmapped CAMEO code",
+            SkipKind::RootLeftOut => "CAMEO root left out",
             SkipKind::NoPredicate => "CAMEO code with no predicate",
+            SkipKind::UnmappedCode => "unmapped CAMEO code",
             SkipKind::NoActor1 => "no Actor1",
-            SkipKind::NoActor2 => "no Actor2",
-            SkipKind::UnknownActor => "unknown actor code",
             SkipKind::NonStateActor => "non-state role",
+            SkipKind::RegionActor => "Actor1 a region",
+            SkipKind::UnknownActor => "unknown actor code",
             SkipKind::AmbiguousActor => "ambiguous actor code",
-            SkipKind::SameActor => "same actor on both sides",
             SkipKind::UrlTooLong => "source URL too long",
         })
     }
@@ -380,6 +532,9 @@ pub struct ActorCodes {
     by_cameo: HashMap<String, Option<String>>,
     /// FIPS code → actor id, for the ids the registry knows.
     by_fips: HashMap<String, String>,
+    /// The country codes of states: those of the FIPS table and the registry's
+    /// states.
+    states: HashSet<String>,
 }
 
 impl ActorCodes {
@@ -387,12 +542,20 @@ impl ActorCodes {
     /// the countries among them.
     pub fn new(actors: &Actors) -> ActorCodes {
         let mut by_cameo: HashMap<String, Option<String>> = HashMap::new();
+        let mut states: HashSet<String> = FipsTable::builtin()
+            .countries
+            .iter()
+            .map(|c| c.actor.clone())
+            .collect();
         for a in actors.iter() {
             if let Some(c) = &a.def.cameo {
                 by_cameo
                     .entry(c.clone())
                     .and_modify(|v| *v = None)
                     .or_insert_with(|| Some(a.def.id.clone()));
+                if a.def.kind == "state" && c.len() == 3 {
+                    states.insert(c.clone());
+                }
             }
         }
         let by_fips = FipsTable::builtin()
@@ -401,7 +564,11 @@ impl ActorCodes {
             .filter(|c| actors.get(&c.actor).is_some())
             .map(|c| (c.fips.clone(), c.actor.clone()))
             .collect();
-        ActorCodes { by_cameo, by_fips }
+        ActorCodes {
+            by_cameo,
+            by_fips,
+            states,
+        }
     }
 
     /// The codes of the starter actors.
@@ -409,38 +576,72 @@ impl ActorCodes {
         ActorCodes::new(&Actors::starter())
     }
 
-    /// The actor id of a GDELT actor code (`IGOUNO`, `USAGOV`), given the row's
-    /// country code for that actor (`USA`).
+    fn lookup(&self, code: &str) -> Result<Option<&str>, Skip> {
+        match self.by_cameo.get(code) {
+            Some(Some(id)) => Ok(Some(id.as_str())),
+            Some(None) => Err(Skip::AmbiguousActor(code.to_string())),
+            None => Ok(None),
+        }
+    }
+
+    /// The actor id of a GDELT actor code when it names a party in the diplomatic
+    /// sense: a state, alone or with government roles ([`STATE_ROLES`]: `USAGOV`
+    /// is the actor whose cameo code is `USA`, unless an actor has `USAGOV`
+    /// itself), or an intergovernmental organisation by its whole code (`IGOUNO`;
+    /// `IGOUNODEVWBK`, the World Bank, is not the UN).
     ///
     /// # Errors
-    /// The [`Skip`] reason: no code, no such actor, a non-state role, or a code
-    /// several actors share.
-    pub fn resolve(&self, code: &str, country: &str) -> Result<&str, Skip> {
-        let lookup = |c: &str| match self.by_cameo.get(c) {
-            Some(Some(id)) => Ok(Some(id.as_str())),
-            Some(None) => Err(Skip::AmbiguousActor(c.to_string())),
-            None => Ok(None),
-        };
-        if let Some(id) = lookup(code)? {
-            return Ok(id);
+    /// The [`Skip`] reason: not a party (a business, civilians, the press, the
+    /// opposition: [`Skip::NonStateActor`]; a region: [`Skip::RegionActor`]), or a
+    /// party the registry does not know ([`Skip::UnknownActor`], with the code an
+    /// actor would need) or several actors share ([`Skip::AmbiguousActor`]).
+    pub fn party(&self, code: &str) -> Result<&str, Skip> {
+        if code.is_empty() {
+            return Err(Skip::NoActor1);
         }
-        let unknown = || Skip::UnknownActor(code.to_string());
-        let Some(rest) = code.strip_prefix(country).filter(|_| !country.is_empty()) else {
-            return Err(unknown());
-        };
-        let Some(id) = lookup(country)? else {
-            return Err(unknown());
-        };
-        let state_roles = rest.len() % 3 == 0
-            && rest
-                .as_bytes()
-                .chunks(3)
-                .all(|r| STATE_ROLES.iter().any(|s| s.as_bytes() == r));
-        if state_roles {
-            Ok(id)
-        } else {
-            Err(Skip::NonStateActor(code.to_string()))
+        if code.starts_with("IGO") {
+            return match self.lookup(code)? {
+                Some(id) => Ok(id),
+                None => Err(Skip::UnknownActor(code.to_string())),
+            };
         }
+        let head = code.get(..3).unwrap_or(code);
+        if self.states.contains(head) {
+            let rest = &code[head.len()..];
+            let state_roles = rest.len().is_multiple_of(3)
+                && rest
+                    .as_bytes()
+                    .chunks(3)
+                    .all(|r| STATE_ROLES.iter().any(|s| s.as_bytes() == r));
+            if !state_roles {
+                return Err(Skip::NonStateActor(code.to_string()));
+            }
+            if let Some(id) = self.lookup(code)? {
+                return Ok(id);
+            }
+            return match self.lookup(head)? {
+                Some(id) => Ok(id),
+                None => Err(Skip::UnknownActor(head.to_string())),
+            };
+        }
+        if REGIONS.contains(&head) {
+            return Err(Skip::RegionActor(code.to_string()));
+        }
+        Err(Skip::NonStateActor(code.to_string()))
+    }
+
+    /// The actor whose cameo code is the longest proper prefix of `code` in whole
+    /// three-letter parts: `UN` for `IGOUNODEVWBK`. What an organisation the
+    /// registry lacks belongs to.
+    pub fn known_prefix(&self, code: &str) -> Option<&str> {
+        let mut end = code.len().saturating_sub(1) / 3 * 3;
+        while end >= 3 {
+            if let Some(Some(id)) = self.by_cameo.get(&code[..end]) {
+                return Some(id);
+            }
+            end -= 3;
+        }
+        None
     }
 
     /// The actor id of a FIPS 10-4 country code, if the country is known.
@@ -466,6 +667,14 @@ pub struct Fields<'a> {
     pub actor2_country: &'a str,
     /// `EventCode`: 2 to 4 digits.
     pub event_code: &'a str,
+    /// `GoldsteinScale`, in tenths.
+    pub goldstein_tenths: i32,
+    /// `NumMentions`.
+    pub mentions: u32,
+    /// `NumSources`.
+    pub sources: u32,
+    /// `AvgTone`, in thousandths (rounded half away from zero).
+    pub tone_thousandths: i32,
     /// `ActionGeo_CountryCode`: FIPS 10-4, possibly empty.
     pub action_country: &'a str,
     /// `DATEADDED`, the date part.
@@ -509,6 +718,33 @@ impl<'a> Fields<'a> {
                 format!("\"{event_code}\" is not a CAMEO event code (2 to 4 digits)"),
             ));
         }
+        let goldstein = get(col::GOLDSTEIN);
+        let goldstein_tenths = round_fixed(goldstein, 1)
+            .filter(|v| v.abs() <= 100)
+            .ok_or_else(|| {
+                InputError::new(
+                    col::GOLDSTEIN.1,
+                    format!("\"{goldstein}\" is not a Goldstein scale value (-10 to 10)"),
+                )
+            })?;
+        let tone = get(col::TONE);
+        let tone_thousandths = round_fixed(tone, 3)
+            .filter(|v| v.abs() <= 100_000)
+            .ok_or_else(|| {
+                InputError::new(
+                    col::TONE.1,
+                    format!("\"{tone}\" is not a tone (a decimal from -100 to 100)"),
+                )
+            })?;
+        let count = |(i, name): (usize, &'static str)| {
+            let v = cols[i];
+            v.parse::<u32>()
+                .ok()
+                .filter(|_| v.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| InputError::new(name, format!("\"{v}\" is not a count")))
+        };
+        let mentions = count(col::MENTIONS)?;
+        let sources = count(col::SOURCES)?;
         let url = get(col::SOURCEURL);
         if url.chars().any(char::is_control) {
             return Err(InputError::new(
@@ -524,6 +760,10 @@ impl<'a> Fields<'a> {
             actor2: get(col::ACTOR2_CODE),
             actor2_country: get(col::ACTOR2_COUNTRY),
             event_code,
+            goldstein_tenths,
+            mentions,
+            sources,
+            tone_thousandths,
             action_country: get(col::ACTION_COUNTRY),
             date_added,
             url,
@@ -536,38 +776,43 @@ fn columns_message(found: usize) -> String {
 }
 
 /// The statement a well-formed row stands for, or why it stands for none.
-/// Reasons are tried in this order: the event code, Actor1, Actor2, the two
-/// being one actor, the URL.
+/// Reasons are tried in this order: the event code, Actor1, the URL.
 ///
 /// # Errors
 /// The [`Skip`] reason.
 pub fn event_from_row(fields: &Fields<'_>, actors: &ActorCodes) -> Result<Event, Skip> {
     let code = fields.event_code;
-    let mapping = CameoTable::builtin()
-        .get(code)
-        .ok_or_else(|| Skip::UnmappedCode(code.to_string()))?;
-    let predicate = mapping
-        .predicate
-        .as_ref()
-        .ok_or_else(|| Skip::NoPredicate(code.to_string()))?;
-    if fields.actor1.is_empty() {
-        return Err(Skip::NoActor1);
-    }
-    let party = actors.resolve(fields.actor1, fields.actor1_country)?;
-    if fields.actor2.is_empty() {
-        return Err(Skip::NoActor2);
-    }
-    let subject = actors.resolve(fields.actor2, fields.actor2_country)?;
-    if party == subject {
-        return Err(Skip::SameActor(party.to_string()));
-    }
+    let table = CameoTable::builtin();
+    let (stance, predicate, label) = match table.get(code) {
+        Some(m) => match m.pair() {
+            Some((st, pr)) => (st, pr, m.label.as_str()),
+            None => return Err(Skip::NoPredicate(code.to_string())),
+        },
+        None => {
+            let root = code.get(..2).unwrap_or(code);
+            return Err(match table.is_listed_root(root) {
+                true => Skip::UnmappedCode(code.to_string()),
+                false => Skip::RootLeftOut(root.to_string()),
+            });
+        }
+    };
+    let party = actors.party(fields.actor1)?;
+    let subject = actors
+        .party(fields.actor2)
+        .ok()
+        .filter(|s| *s != party)
+        .map(str::to_string);
     if fields.url.len() > MAX_URL {
         return Err(Skip::UrlTooLong(fields.url.len()));
     }
-    let mut label = mapping.label.clone();
+    let mut label = label.to_string();
     if let Some(first) = label.get_mut(..1) {
         first.make_ascii_lowercase();
     }
+    let toward = match fields.actor2 {
+        "" => String::new(),
+        a2 => format!(" toward {a2}"),
+    };
     Ok(Event::Statement(Statement {
         said_on: SaidOn {
             date: fields.said_on,
@@ -576,20 +821,20 @@ pub fn event_from_row(fields: &Fields<'_>, actors: &ActorCodes) -> Result<Event,
         party: party.to_string(),
         joint_with: Vec::new(),
         speaker: None,
-        stance: mapping.stance.clone(),
+        stance: stance.to_string(),
         hedge: None,
         condition: None,
         deadline: None,
         proposition: Proposition {
-            predicate: predicate.clone(),
-            subjects: vec![subject.to_string()],
+            predicate: predicate.to_string(),
+            subjects: subject.into_iter().collect(),
             location: actors.location(fields.action_country).map(str::to_string),
             qualifier: None,
             document: None,
         },
         quote: format!(
-            "GDELT event {}, CAMEO {code} ({label}); machine-coded, no quotation",
-            fields.event_id
+            "GDELT event {}, CAMEO {code} ({label}): {}{toward}; machine-coded, no quotation",
+            fields.event_id, fields.actor1
         ),
         source: Source {
             url: (!fields.url.is_empty()).then(|| fields.url.to_string()),
@@ -599,19 +844,133 @@ pub fn event_from_row(fields: &Fields<'_>, actors: &ActorCodes) -> Result<Event,
         quote_kind: QuoteKind::Verbatim,
         language: None,
         more_sources: Vec::new(),
+        coded: Some(Box::new(Coded {
+            coder: CODER_GDELT.to_string(),
+            event_id: fields.event_id,
+            cameo: code.to_string(),
+            mentions: fields.mentions,
+            sources: fields.sources,
+            goldstein_tenths: fields.goldstein_tenths,
+            tone_thousandths: fields.tone_thousandths,
+        })),
     }))
 }
 
-/// One well-formed row: where it is, which GDELT event, and its statement or
-/// the reason it has none.
+/// One well-formed row: where it is, which GDELT event, its CAMEO root, and
+/// its statement or the reason it has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// 1-based line number.
     pub line: usize,
     /// `GLOBALEVENTID`.
     pub event_id: u64,
+    /// The first two digits of `EventCode`.
+    pub root: [u8; 2],
+    /// Whether the row is *eligible*: under a root of things said, with an
+    /// Actor1 that is a party (a state or an organisation of states), whether or
+    /// not the registry knows it and whether or not its code is left out.
+    pub eligible: bool,
     /// The statement, or why the row is skipped.
     pub result: Result<Event, Skip>,
+}
+
+impl Row {
+    /// The CAMEO root as text (`"11"`).
+    pub fn root(&self) -> &str {
+        std::str::from_utf8(&self.root).unwrap_or("??")
+    }
+}
+
+/// Whether a row is eligible (see [`Row::eligible`]), given its result.
+fn is_eligible(
+    root: [u8; 2],
+    fields: &Fields<'_>,
+    result: &Result<Event, Skip>,
+    actors: &ActorCodes,
+) -> bool {
+    match result {
+        Ok(_) => true,
+        Err(Skip::UnknownActor(_) | Skip::AmbiguousActor(_) | Skip::UrlTooLong(_)) => true,
+        Err(Skip::NoPredicate(_) | Skip::UnmappedCode(_)) => {
+            let root = std::str::from_utf8(&root).unwrap_or("");
+            CameoTable::builtin().is_listed_root(root)
+                && matches!(
+                    actors.party(fields.actor1),
+                    Ok(_) | Err(Skip::UnknownActor(_) | Skip::AmbiguousActor(_))
+                )
+        }
+        Err(_) => false,
+    }
+}
+
+/// What an import of GDELT rows did, per CAMEO root: rows read, eligible rows,
+/// statements made, and the reasons the rest made none; with the event ids
+/// skipped as already seen and the party codes the registry lacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Per root (`"01"`): its counts.
+    pub roots: BTreeMap<String, RootCounts>,
+    /// Rows skipped because their event id was already in the ledger or
+    /// earlier in the input.
+    pub duplicates: usize,
+    /// Party codes (Actor1, or an Actor2 that would be a subject) that match no
+    /// actor, with their counts.
+    pub unknown_actors: BTreeMap<String, usize>,
+    /// Every reason a row was skipped, with its count.
+    pub skipped: Skipped,
+}
+
+/// The counts of one CAMEO root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RootCounts {
+    /// Rows read.
+    pub rows: usize,
+    /// Rows eligible ([`Row::eligible`]).
+    pub eligible: usize,
+    /// Statements made.
+    pub statements: usize,
+    /// Rows skipped, by kind of reason.
+    pub skipped: BTreeMap<SkipKind, usize>,
+}
+
+impl Summary {
+    /// Counts one row.
+    pub fn add(&mut self, row: &Row) {
+        let eligible = row.eligible;
+        let c = self.roots.entry(row.root().to_string()).or_default();
+        c.rows += 1;
+        c.eligible += usize::from(eligible);
+        match &row.result {
+            Ok(_) => c.statements += 1,
+            Err(skip) => {
+                *c.skipped.entry(skip.kind()).or_insert(0) += 1;
+                if let Skip::UnknownActor(code) = skip {
+                    *self.unknown_actors.entry(code.clone()).or_insert(0) += 1;
+                }
+                self.skipped.add(skip);
+            }
+        }
+    }
+
+    /// Counts a row whose event id was already seen (in the ledger or earlier in
+    /// the input): it is neither a statement nor a skip of its root.
+    pub fn add_duplicate(&mut self) {
+        self.duplicates += 1;
+    }
+
+    /// The totals over all roots.
+    pub fn total(&self) -> RootCounts {
+        let mut t = RootCounts::default();
+        for c in self.roots.values() {
+            t.rows += c.rows;
+            t.eligible += c.eligible;
+            t.statements += c.statements;
+            for (k, n) in &c.skipped {
+                *t.skipped.entry(*k).or_insert(0) += n;
+            }
+        }
+        t
+    }
 }
 
 /// A reader that counts the bytes consumed, so that a line read can be told
@@ -705,10 +1064,17 @@ pub fn read_rows(
                             found += 1;
                         }
                         if found == COLUMNS {
-                            Fields::parse(&cols).map_err(input).map(|f| Row {
-                                line,
-                                event_id: f.event_id,
-                                result: event_from_row(&f, &actors),
+                            Fields::parse(&cols).map_err(input).map(|f| {
+                                let b = f.event_code.as_bytes();
+                                let root = [b[0], b[1]];
+                                let result = event_from_row(&f, &actors);
+                                Row {
+                                    line,
+                                    event_id: f.event_id,
+                                    root,
+                                    eligible: is_eligible(root, &f, &result, &actors),
+                                    result,
+                                }
                             })
                         } else {
                             Err(input(InputError::new(

@@ -9,9 +9,11 @@ fn the_cameo_table_is_valid_and_its_check_can_fail() {
     assert_eq!(t.cameo_version, "1.1b3");
     let entry = |code: &str, stance: &str, predicate: &str| {
         format!(
-            r#"{{"version":1,"cameo_version":"1.1b3","note":"n","codes":[
+            r#"{{"version":1,"cameo_version":"1.1b3","note":"n","roots":["02"],
+            "roots_left_out":[{{"root":"04","label":"Consult","reason":"r"}}],"codes":[
             {{"code":"{code}","label":"l","stance":"{stance}","predicate":"{predicate}","reason":"r"}},
-            {{"code":"0256","label":"l","stance":"calls-for","predicate":null,"reason":"r"}}]}}"#
+            {{"code":"0256","label":"l","stance":"calls-for","predicate":"ceasefire","reason":"r"}},
+            {{"code":"021","label":"l","stance":null,"predicate":null,"reason":"r"}}]}}"#
         )
     };
     let check = |text: String| {
@@ -27,27 +29,76 @@ fn the_cameo_table_is_valid_and_its_check_can_fail() {
         ("02a", "calls-for", "ceasefire", "not a CAMEO event code"),
         ("026", "calls_for", "ceasefire", "unknown stance"),
         ("026", "calls-for", "cease-fire", "unknown predicate"),
+        ("042", "calls-for", "ceasefire", "under no listed root"),
     ] {
         let err = check(entry(code, stance, predicate)).unwrap_err();
         assert!(err.contains(problem), "{code} {stance} {predicate}: {err}");
     }
+    let half = entry("026", "calls-for", "negotiations").replace(
+        r#""code":"021","label":"l","stance":null"#,
+        r#""code":"021","label":"l","stance":"calls-for""#,
+    );
+    let err = check(half).unwrap_err();
+    assert!(err.contains("both a stance and a predicate"), "{err}");
 }
 
 #[test]
 fn the_appeal_and_demand_for_de_escalation_are_ceasefire() {
     let t = CameoTable::builtin();
-    let pair = |code: &str| {
-        t.get(code)
-            .map(|m| (m.stance.as_str(), m.predicate.as_deref()))
-    };
-    assert_eq!(pair("0256"), Some(("calls-for", Some("ceasefire"))));
-    assert_eq!(pair("1056"), Some(("demands", Some("ceasefire"))));
-    assert_eq!(pair("016"), Some(("denies", None)));
-    assert_eq!(pair("111"), Some(("condemns", None)));
+    let pair = |code: &str| t.get(code).map(|m| m.pair());
+    assert_eq!(pair("0256"), Some(Some(("calls-for", "ceasefire"))));
+    assert_eq!(pair("1056"), Some(Some(("demands", "ceasefire"))));
+    assert_eq!(pair("106"), Some(Some(("demands", "negotiations"))));
+    assert_eq!(pair("016"), Some(Some(("denies", "unspecified"))));
+    assert_eq!(pair("111"), Some(Some(("condemns", "unspecified"))));
+    assert_eq!(pair("054"), Some(Some(("recognises", "recognition"))));
+    assert_eq!(pair("1312"), Some(Some(("threatens", "sanctions"))));
+    assert_eq!(pair("166"), Some(Some(("announces", "expulsion"))));
+    // Left out, with a reason; and a root left out as a whole.
+    assert_eq!(pair("011"), Some(None));
     assert_eq!(pair("042"), None);
-    // The vocabulary's own codes all have an entry with the same label.
+    assert!(t.root_left_out("04").is_some_and(|r| !r.reason.is_empty()));
+    assert!(t.root_left_out("11").is_none());
+    // The vocabulary's own codes under the roots of things said all have an
+    // entry with the same label.
     for (code, label) in &Vocabulary::builtin().cameo_labels {
-        assert_eq!(t.get(code).map(|m| m.label.as_str()), Some(label.as_str()));
+        if t.is_listed_root(&code[..2]) {
+            assert_eq!(t.get(code).map(|m| m.label.as_str()), Some(label.as_str()));
+        }
+    }
+}
+
+#[test]
+fn every_code_of_the_roots_of_things_said_is_listed() {
+    let t = CameoTable::builtin();
+    assert_eq!(
+        t.roots,
+        ["01", "02", "03", "05", "10", "11", "12", "13", "16"]
+    );
+    // The CAMEO 1.1b3 codes of two roots, as the codebook lists them.
+    let appeals = "020 021 0211 0212 0213 0214 022 023 0231 0232 0233 0234 024 0241 0242 \
+                   0243 0244 025 0251 0252 0253 0254 0255 0256 026 027 028";
+    let reductions = "160 161 162 1621 1622 1623 163 164 165 166 1661 1662 1663";
+    for code in appeals
+        .split_whitespace()
+        .chain(reductions.split_whitespace())
+    {
+        let m = t.get(code).unwrap_or_else(|| panic!("{code} is listed"));
+        assert!(m.pair().is_some(), "{code} makes a statement");
+    }
+    let left_out: Vec<&str> = t
+        .codes
+        .iter()
+        .filter(|m| m.pair().is_none())
+        .map(|m| m.code.as_str())
+        .collect();
+    assert_eq!(left_out, ["011", "014", "017"]);
+    // Every root is either listed or left out.
+    for root in (1..=20).map(|r| format!("{r:02}")) {
+        assert!(
+            t.is_listed_root(&root) != t.root_left_out(&root).is_some(),
+            "{root}"
+        );
     }
 }
 
@@ -84,32 +135,43 @@ fn the_fips_table_names_starter_states_once() {
 }
 
 #[test]
-fn actor_codes_try_the_whole_code_then_the_state() {
+fn a_party_is_a_state_with_its_government_roles_or_an_organisation_of_states() {
     let a = ActorCodes::starter();
-    assert_eq!(a.resolve("IGOUNO", ""), Ok("UN"));
-    assert_eq!(a.resolve("IGOEUREEC", "EUR"), Ok("EU"));
-    assert_eq!(a.resolve("USA", "USA"), Ok("USA"));
-    assert_eq!(a.resolve("USAGOV", "USA"), Ok("USA"));
-    assert_eq!(a.resolve("RUSMILGOV", "RUS"), Ok("RUS"));
-    assert_eq!(a.resolve("TMPGOV", "TMP"), Ok("TLS"));
-    assert_eq!(
-        a.resolve("RUSOPP", "RUS"),
-        Err(Skip::NonStateActor("RUSOPP".into()))
-    );
-    assert_eq!(
-        a.resolve("USAGO", "USA"),
-        Err(Skip::NonStateActor("USAGO".into()))
-    );
-    // The country column must prefix the code.
-    assert_eq!(a.resolve("GOV", ""), Err(Skip::UnknownActor("GOV".into())));
-    assert_eq!(
-        a.resolve("USAGOV", "RUS"),
-        Err(Skip::UnknownActor("USAGOV".into()))
-    );
-    assert_eq!(
-        a.resolve("XYZGOV", "XYZ"),
-        Err(Skip::UnknownActor("XYZGOV".into()))
-    );
+    for (code, id) in [
+        ("IGOUNO", "UN"),
+        ("IGOEUREEC", "EU"),
+        ("USA", "USA"),
+        ("USAGOV", "USA"),
+        ("ARMJUD", "ARM"),
+        ("ARMLEG", "ARM"),
+        ("GBRSPY", "GBR"),
+        ("RUSMILGOV", "RUS"),
+        ("TMPGOV", "TLS"),
+    ] {
+        assert_eq!(a.party(code), Ok(id), "{code}");
+    }
+    for (code, skip) in [
+        ("RUSOPP", Skip::NonStateActor("RUSOPP".into())),
+        ("USAMED", Skip::NonStateActor("USAMED".into())),
+        ("NORBUS", Skip::NonStateActor("NORBUS".into())),
+        ("USAGO", Skip::NonStateActor("USAGO".into())),
+        ("CVL", Skip::NonStateActor("CVL".into())),
+        ("GOV", Skip::NonStateActor("GOV".into())),
+        ("XYZGOV", Skip::NonStateActor("XYZGOV".into())),
+        ("AFR", Skip::RegionActor("AFR".into())),
+        ("EURGOV", Skip::RegionActor("EURGOV".into())),
+        ("IGOXYZ", Skip::UnknownActor("IGOXYZ".into())),
+        // An organisation the registry lacks is not the one it belongs to.
+        ("IGOUNODEVWBK", Skip::UnknownActor("IGOUNODEVWBK".into())),
+        ("", Skip::NoActor1),
+    ] {
+        assert_eq!(a.party(code), Err(skip), "{code}");
+    }
+    assert_eq!(a.known_prefix("IGOUNODEVWBK"), Some("UN"));
+    assert_eq!(a.known_prefix("IGOUNO"), None);
+    // A state the registry lacks is a party still, reported by its code.
+    let bare = ActorCodes::new(&Actors::default());
+    assert_eq!(bare.party("ALBGOV"), Err(Skip::UnknownActor("ALB".into())));
 }
 
 #[test]
@@ -130,10 +192,10 @@ fn a_code_two_actors_share_maps_to_neither() {
         .expect("adds");
     let a = ActorCodes::new(&actors);
     assert_eq!(
-        a.resolve("IGOUNO", ""),
+        a.party("IGOUNO"),
         Err(Skip::AmbiguousActor("IGOUNO".into()))
     );
-    assert_eq!(a.resolve("USAGOV", "USA"), Ok("USA"));
+    assert_eq!(a.party("USAGOV"), Ok("USA"));
 }
 
 #[test]
@@ -161,16 +223,19 @@ fn skips_are_tallied_by_reason_and_kind() {
     }
     assert_eq!(s.total(), 6);
     assert_eq!(s.count(&Skip::UnmappedCode("042".into())), 2);
-    assert_eq!(s.count(&Skip::NoActor2), 0);
+    assert_eq!(s.count(&Skip::NoActor1), 3);
     assert_eq!(
         s.by_kind().into_iter().collect::<Vec<_>>(),
         vec![(SkipKind::UnmappedCode, 3), (SkipKind::NoActor1, 3)]
     );
     assert_eq!(s.to_string(), "3 unmapped CAMEO code\n3 no Actor1");
     assert_eq!(
-        Skip::NoPredicate("111".into()).to_string(),
-        "CAMEO code 111 (Criticize or denounce) names no predicate"
+        Skip::NoPredicate("011".into()).to_string(),
+        "CAMEO code 011 (Decline comment) is left out: declining to comment takes no stance"
     );
+    assert!(Skip::RootLeftOut("04".into())
+        .to_string()
+        .starts_with("CAMEO root 04 (Consult) is left out: "));
 }
 
 #[test]
@@ -190,4 +255,28 @@ fn the_counting_reader_tells_a_final_newline() {
         assert_eq!(read, Some(Ok(())));
         assert_eq!(r.consumed > buf.len() as u64, ended, "{input:?}");
     }
+}
+
+#[test]
+fn goldstein_and_tone_round_to_fixed_point_without_floats() {
+    use crate::event::{fixed, round_fixed};
+    for (text, places, want) in [
+        ("-3.21428571428571", 3, Some(-3214)),
+        ("3.0", 1, Some(30)),
+        ("-10", 1, Some(-100)),
+        ("0.0005", 3, Some(1)),
+        ("-0.0005", 3, Some(-1)),
+        ("-8.8326288e-05", 3, Some(0)),
+        ("1.25E1", 1, Some(125)),
+        ("2.5e-1", 1, Some(3)),
+        ("", 1, None),
+        ("1.2.3", 1, None),
+        ("nan", 3, None),
+        ("1e99", 3, None),
+    ] {
+        assert_eq!(round_fixed(text, places), want, "{text}");
+    }
+    assert_eq!(fixed(-3214, 3), "-3.214");
+    assert_eq!(fixed(-5, 1), "-0.5");
+    assert_eq!(fixed(30, 1), "3.0");
 }

@@ -7,8 +7,8 @@ pub mod view;
 
 use crate::dates::{parse_date, parse_said_on};
 use crate::event::{
-    ActorDef, AliasDef, Correction, Event, Proposition, QuoteKind, Retraction, RoleDef, Source,
-    Speaker, Statement,
+    parse_fixed, ActorDef, AliasDef, Coded, Correction, Event, Proposition, QuoteKind, Retraction,
+    RoleDef, Source, Speaker, Statement,
 };
 use crate::input::InputError;
 use serde::Deserialize;
@@ -66,6 +66,20 @@ struct InStatement {
     language: Option<String>,
     source: Option<InSource>,
     sources: Option<Vec<InSource>>,
+    coded: Option<InCoded>,
+}
+
+/// A machine-coded statement's provenance (event format 3).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InCoded {
+    coder: String,
+    event_id: u64,
+    cameo: String,
+    mentions: u32,
+    sources: u32,
+    goldstein: serde_json::Number,
+    tone: serde_json::Number,
 }
 
 #[derive(Deserialize)]
@@ -309,7 +323,57 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
         language,
         source: first,
         more_sources: sources,
+        coded: s.coded.map(|c| coded(p, c)).transpose()?,
     })
+}
+
+/// Checks a statement's provenance: a coder id, a CAMEO code, and the Goldstein
+/// scale (-10 to 10, one decimal) and tone (-100 to 100, three decimals) as
+/// decimals that fixed-point integers hold exactly.
+fn coded(p: &str, c: InCoded) -> Result<Box<Coded>, InputError> {
+    let f = |name: &'static str| FieldPath(p, name, None);
+    let ok_coder = (1..=32).contains(&c.coder.len())
+        && c.coder
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok_coder {
+        return Err(InputError::new(
+            f("coded.coder"),
+            format!(
+                "\"{}\" must be lower-case letters, digits and '-' (like gdelt), at most 32",
+                c.coder
+            ),
+        ));
+    }
+    if !((2..=4).contains(&c.cameo.len()) && c.cameo.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(InputError::new(
+            f("coded.cameo"),
+            format!("\"{}\" is not a CAMEO event code (2 to 4 digits)", c.cameo),
+        ));
+    }
+    let decimal = |name: &'static str, n: &serde_json::Number, places: u32, limit: i32| {
+        parse_fixed(&n.to_string(), places)
+            .filter(|v| v.abs() <= limit)
+            .ok_or_else(|| {
+                InputError::new(
+                    f(name),
+                    format!(
+                        "{n} must be a decimal from {} to {} with at most {places} decimals",
+                        -limit / 10i32.pow(places),
+                        limit / 10i32.pow(places)
+                    ),
+                )
+            })
+    };
+    Ok(Box::new(Coded {
+        goldstein_tenths: decimal("coded.goldstein", &c.goldstein, 1, 100)?,
+        tone_thousandths: decimal("coded.tone", &c.tone, 3, 100_000)?,
+        coder: c.coder,
+        event_id: c.event_id,
+        cameo: c.cameo,
+        mentions: c.mentions,
+        sources: c.sources,
+    }))
 }
 
 /// A list of actor references, at most [`MAX_SUBJECTS`].
@@ -481,6 +545,7 @@ struct AnyLine {
     language: Option<String>,
     source: Option<InSource>,
     sources: Option<Vec<InSource>>,
+    coded: Option<InCoded>,
     role: Option<String>,
     from: Option<String>,
     until: Option<String>,
@@ -520,7 +585,8 @@ fn fast_parse(line: &str) -> Result<Option<InEvent>, serde_json::Error> {
         || a.quote_kind.is_some()
         || a.language.is_some()
         || a.source.is_some()
-        || a.sources.is_some();
+        || a.sources.is_some()
+        || a.coded.is_some();
     let actor_fields = a.id.is_some()
         || a.name.is_some()
         || a.kind.is_some()
@@ -554,6 +620,7 @@ fn fast_parse(line: &str) -> Result<Option<InEvent>, serde_json::Error> {
                         language: a.language,
                         source: a.source,
                         sources: a.sources,
+                        coded: a.coded,
                     }))
                 }
                 _ => None,

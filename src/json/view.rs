@@ -5,7 +5,9 @@
 //! (`event::EventRef`) that come from an owned event or straight from stored bytes.
 
 use crate::dates::{format_recorded_at, format_said_on};
-use crate::event::{Event, EventRef, Hash, QuoteKind, Recorded, Seq, SourceRef, StatementRef};
+use crate::event::{
+    fixed, CodedRef, Event, EventRef, Hash, QuoteKind, Recorded, Seq, SourceRef, StatementRef,
+};
 use crate::projection::{stance_kind, Position};
 use crate::vocab::Vocabulary;
 use serde::ser::{SerializeMap, Serializer};
@@ -52,13 +54,42 @@ fn statement_entries<M: SerializeMap, S: Serialize>(
     }
     opt_entry(m, "language", s.language)?;
     if s.more_sources.is_empty() {
-        m.serialize_entry("source", &SourceJson(&s.source))
+        m.serialize_entry("source", &SourceJson(&s.source))?;
     } else {
         let all: Vec<SourceJson<'_>> = std::iter::once(&s.source)
             .chain(&s.more_sources)
             .map(SourceJson)
             .collect();
-        m.serialize_entry("sources", &all)
+        m.serialize_entry("sources", &all)?;
+    }
+    opt_entry(m, "coded", s.coded.as_ref().map(CodedJson).as_ref())
+}
+
+/// A machine-coded statement's provenance; the Goldstein scale and the tone as
+/// decimal numbers, written from their fixed-point integers.
+struct CodedJson<'a>(&'a CodedRef<'a>);
+
+/// A fixed-point integer as a JSON number with its decimals (`-3.413`).
+fn decimal(value: i32, places: u32) -> Value {
+    fixed(value, places)
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
+impl Serialize for CodedJson<'_> {
+    fn serialize<Z: Serializer>(&self, ser: Z) -> Result<Z::Ok, Z::Error> {
+        let c = self.0;
+        let mut m = ser.serialize_map(Some(7))?;
+        m.serialize_entry("coder", c.coder)?;
+        m.serialize_entry("event_id", &c.event_id)?;
+        m.serialize_entry("cameo", c.cameo)?;
+        m.serialize_entry("mentions", &c.mentions)?;
+        m.serialize_entry("sources", &c.sources)?;
+        m.serialize_entry("goldstein", &decimal(c.goldstein_tenths, 1))?;
+        m.serialize_entry("tone", &decimal(c.tone_thousandths, 3))?;
+        m.end()
     }
 }
 

@@ -279,6 +279,33 @@ impl Ledger {
         Ok(())
     }
 
+    /// The event ids of the machine-coded statements of one coder (`gdelt`) in
+    /// the chain, so that an import can skip events it already holds. For
+    /// `gdelt`, also those of statements earlier releases made from GDELT rows,
+    /// without provenance (see [`crate::gdelt::legacy_event_id`]).
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn coded_event_ids(&self, coder: &str) -> Result<std::collections::HashSet<u64>> {
+        let mut ids = std::collections::HashSet::new();
+        self.scan(1, Seq::MAX, |rec| {
+            if !rec.header.is_redacted() {
+                if let Some((c, id)) = codec::coded_event_id(rec.body) {
+                    if c == coder {
+                        ids.insert(id);
+                    }
+                } else if coder == crate::event::CODER_GDELT && codec::is_plain_statement(rec.body)
+                {
+                    if let Ok(crate::event::Event::Statement(s)) = codec::decode_event(rec.body) {
+                        ids.extend(crate::gdelt::legacy_event_id(&s));
+                    }
+                }
+            }
+            Ok(true)
+        })?;
+        Ok(ids)
+    }
+
     /// Calls `f` with every stored record from seq `from` to the head, raw
     /// (blocks opened, records split, nothing decoded or hashed), in seq
     /// order, until it returns `false`: for tools that measure or inspect the

@@ -7,7 +7,7 @@
 //! list of facts for the whole fold, sorted out once at the end. Strings are
 //! only built again for the positions the query asks for.
 
-use super::{is_or_in, Amendments, Position, PositionKey, Query, Terms};
+use super::{admits_coder, is_or_in, Amendments, Position, PositionKey, Query, Terms};
 use crate::event::{Entry, Event, SaidOn, Seq, StatementRef};
 use crate::vocab::{Modality, Vocabulary};
 use hashbrown::HashTable;
@@ -69,6 +69,8 @@ pub(crate) type Key = [u32; 7];
 struct Slot {
     /// When and by which statement its stance was last said (seq 0: never).
     winner: (SaidOn, Seq),
+    /// Whether that statement was recorded by hand (it has no coder's provenance).
+    hand: bool,
     stance: u16,
     /// `0` for none, else the hedge's number + 1.
     hedge: u32,
@@ -223,6 +225,7 @@ impl<'q> Fold<'q> {
                     },
                     0,
                 ),
+                hand: false,
                 stance: 0,
                 hedge: 0,
                 terms: None,
@@ -248,11 +251,13 @@ impl<'q> Fold<'q> {
 
     /// Folds one (statement, position) pair into slot `i`, if said by the
     /// as-of date; `stance` is a number from [`Fold::stance_id`].
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn put(
         &mut self,
         i: usize,
         seq: Seq,
         said_on: SaidOn,
+        hand: bool,
         stance: u16,
         hedge: Option<&str>,
         terms: Option<Terms>,
@@ -261,16 +266,18 @@ impl<'q> Fold<'q> {
             return;
         }
         let hedge = self.names.opt(hedge);
-        self.put_id(i, seq, said_on, stance, hedge, terms);
+        self.put_id(i, seq, said_on, hand, stance, hedge, terms);
     }
 
     /// [`Fold::put`] with the hedge as `0` for none, else its number from
     /// [`Fold::name_id`] + 1.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn put_id(
         &mut self,
         i: usize,
         seq: Seq,
         said_on: SaidOn,
+        hand: bool,
         stance: u16,
         hedge: u32,
         terms: Option<Terms>,
@@ -280,8 +287,16 @@ impl<'q> Fold<'q> {
         }
         let slot = &mut self.slots[i];
         let at = (said_on, seq);
-        if at >= slot.winner {
+        // The later date wins; on one date, a hand-recorded statement before a
+        // machine-coded one, then the later time and seq.
+        let wins = match said_on.date.cmp(&slot.winner.0.date) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => (hand, at) >= (slot.hand, slot.winner),
+        };
+        if wins {
             slot.winner = at;
+            slot.hand = hand;
             slot.stance = stance;
             slot.hedge = hedge;
             slot.terms = terms.map(Box::new);
@@ -293,8 +308,16 @@ impl<'q> Fold<'q> {
         });
     }
 
+    /// Whether the query keeps hand-recorded statements (`--coded-by`).
+    pub(crate) fn admits_hand_recorded(&self) -> bool {
+        self.query.filter.admits(None)
+    }
+
     fn add_statement<S: AsRef<str>>(&mut self, seq: Seq, s: &StatementRef<'_, S>) {
-        if self.too_late(&s.said_on) {
+        let f = &self.query.filter;
+        let coder = s.coded.as_ref().map(|c| (c.coder, c.mentions));
+        if self.too_late(&s.said_on) || !admits_coder(f.coded_by.as_deref(), f.min_mentions, coder)
+        {
             return;
         }
         let (stance, modality) = self.stance_id(s.stance);
@@ -331,7 +354,8 @@ impl<'q> Fold<'q> {
             modality,
         );
         let terms = terms_of(s, party);
-        self.put(i, seq, s.said_on, stance, s.hedge, terms);
+        let hand = s.coded.is_none();
+        self.put(i, seq, s.said_on, hand, stance, s.hedge, terms);
     }
 
     /// Whether the ledger knew the event at this point of the query.

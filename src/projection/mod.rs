@@ -5,7 +5,8 @@
 //! A position is keyed by (party, predicate, subject, location, qualifier,
 //! document, modality); a statement with several subjects yields one position
 //! per subject, and a joint statement one per party. The latest
-//! statement by said date wins, ties by seq. A correction replaces the statement
+//! statement by said date wins; on the same date a hand-recorded statement
+//! outranks a machine-coded one (GDELT's), then the later time, then seq. A correction replaces the statement
 //! it names (a correction of a correction replaces the same statement again); a
 //! retraction removes the statement, or voids the correction, it names.
 
@@ -50,6 +51,56 @@ pub struct Filter {
     /// besides itself: those that belong to it (their parent, or its parent,
     /// is it), such as a ministry of a state or a region of it.
     pub includes: Includes,
+    /// Only statements of this coder (`gdelt`), or only hand-recorded ones
+    /// ([`CODED_BY_HUMAN`]).
+    pub coded_by: Option<String>,
+    /// Only machine-coded statements with at least this many mentions;
+    /// hand-recorded ones have no count and are kept.
+    pub min_mentions: Option<u32>,
+}
+
+/// The `coded_by` filter value that keeps hand-recorded statements.
+pub const CODED_BY_HUMAN: &str = "human";
+
+impl Filter {
+    /// Whether the coder filters (`coded_by`, `min_mentions`) keep a statement
+    /// with this provenance (`None`: recorded by hand).
+    pub fn admits(&self, coded: Option<&crate::event::Coded>) -> bool {
+        coder_admits(self.coded_by.as_deref(), self.min_mentions, coded)
+    }
+}
+
+/// Whether `--coded-by` (a coder, or [`CODED_BY_HUMAN`]) and `--min-mentions`
+/// keep a statement with this provenance (`None`: recorded by hand, which
+/// `--min-mentions` keeps, having no count).
+pub fn coder_admits(
+    coded_by: Option<&str>,
+    min_mentions: Option<u32>,
+    coded: Option<&crate::event::Coded>,
+) -> bool {
+    admits_coder(
+        coded_by,
+        min_mentions,
+        coded.map(|c| (c.coder.as_str(), c.mentions)),
+    )
+}
+
+/// [`coder_admits`] given the coder and the number of mentions alone.
+fn admits_coder(
+    coded_by: Option<&str>,
+    min_mentions: Option<u32>,
+    coded: Option<(&str, u32)>,
+) -> bool {
+    let by = match (coded_by, coded) {
+        (None, _) => true,
+        (Some(want), None) => want == CODED_BY_HUMAN,
+        (Some(want), Some((coder, _))) => want == coder,
+    };
+    let mentions = match (min_mentions, coded) {
+        (Some(n), Some((_, m))) => m >= n,
+        _ => true,
+    };
+    by && mentions
 }
 
 /// The members of each filtered actor (see [`Filter::includes`]).

@@ -24,8 +24,11 @@
 //! offset i16 (i16::MIN: none), stance u32 (string index), hedge+1 u32.
 //!
 //! A statement that carries what a fact cannot hold (joint parties, a
-//! document, a condition or a deadline: fields of event format 2) is kept
-//! whole beside the amendments and folded as an event; such statements are few.
+//! document, a condition or a deadline: fields of event format 2; or a machine
+//! coder's provenance, event format 3, which ranks it below a hand-recorded
+//! statement of the same date and which `--coded-by` and `--min-mentions`
+//! select on) is kept whole beside the amendments and folded as an event, so
+//! every fact is a hand-recorded statement.
 
 use super::Fold;
 use crate::chain;
@@ -443,13 +446,16 @@ impl Snapshot {
         fold: &mut Fold<'_>,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     ) -> Result<(), FormatError> {
+        // Facts are hand-recorded statements: a query for machine-coded ones
+        // alone reads none of them.
+        let hand = fold.admits_hand_recorded();
         let parties = fold.parties();
         // The fold's number and modality of each stance string, and the fold's
         // number of each string, once met.
         let mut stances: Vec<Option<(u16, Modality)>> = vec![None; self.strings.len()];
         let mut names: Vec<Option<u32>> = vec![None; self.strings.len()];
         for i in 0..self.chunks.len() {
-            if parties.as_ref().is_some_and(|p| !self.may_hold(i, p)) {
+            if !hand || parties.as_ref().is_some_and(|p| !self.may_hold(i, p)) {
                 continue;
             }
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
@@ -507,7 +513,8 @@ impl Snapshot {
                         offset_minutes: (off != i16::MIN).then_some(off),
                     });
                     let hedge = self.name_in(fold, &mut names, hedge);
-                    fold.put_id(slot, seq, SaidOn { date, time }, stance, hedge, None);
+                    let said_on = SaidOn { date, time };
+                    fold.put_id(slot, seq, said_on, true, stance, hedge, None);
                 }
             }
         }
@@ -522,7 +529,8 @@ impl Snapshot {
 
 /// Whether a statement is kept whole rather than as facts.
 fn kept_whole(s: &crate::event::Statement) -> bool {
-    !s.joint_with.is_empty()
+    s.coded.is_some()
+        || !s.joint_with.is_empty()
         || s.proposition.document.is_some()
         || s.condition.is_some()
         || s.deadline.is_some()

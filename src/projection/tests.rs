@@ -242,3 +242,73 @@ fn diff_names_what_appeared_changed_and_ended() {
         "retracted: never held"
     );
 }
+
+/// A statement as a machine coder (GDELT) makes it, with `mentions`.
+fn coded(date: &str, stance: &str, mentions: u32) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&said(date, "USA", stance, "withdrawal", &["RUS"])).expect("json");
+    v["coded"] = serde_json::json!({"coder": "gdelt", "event_id": 7, "cameo": "1056",
+        "mentions": mentions, "sources": 1, "goldstein": -5.0, "tone": -2.5});
+    v.to_string()
+}
+
+#[test]
+fn a_hand_recorded_statement_outranks_a_machine_coded_one_of_the_same_date() {
+    let hand = said("2021-01-28", "USA", "calls-for", "withdrawal", &["RUS"]);
+    // Recorded before or after it, the coded statement of the same date loses.
+    for ev in [
+        vec![rec(1, &hand), rec(2, &coded("2021-01-28", "demands", 40))],
+        vec![rec(1, &coded("2021-01-28", "demands", 40)), rec(2, &hand)],
+    ] {
+        let ps = positions(&ev, &query());
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].stance, "calls-for", "{ev:?}");
+    }
+    // A later date still wins, whoever coded it.
+    let ev = vec![rec(1, &hand), rec(2, &coded("2021-01-29", "demands", 40))];
+    assert_eq!(positions(&ev, &query())[0].stance, "demands");
+    // Between two coded statements of one date, the later seq.
+    let ev = vec![
+        rec(1, &coded("2021-01-28", "demands", 3)),
+        rec(2, &coded("2021-01-28", "calls-for", 3)),
+    ];
+    assert_eq!(positions(&ev, &query())[0].stance, "calls-for");
+}
+
+#[test]
+fn coder_filters_keep_hand_recorded_or_machine_coded_statements() {
+    let ev = vec![
+        rec(
+            1,
+            &said("2021-01-27", "USA", "calls-for", "withdrawal", &["RUS"]),
+        ),
+        rec(2, &coded("2021-01-28", "demands", 4)),
+    ];
+    let with = |coded_by: Option<&str>, min_mentions: Option<u32>| {
+        let q = Query {
+            filter: Filter {
+                coded_by: coded_by.map(str::to_string),
+                min_mentions,
+                ..Filter::default()
+            },
+            ..query()
+        };
+        positions(&ev, &q)
+            .into_iter()
+            .map(|p| (p.stance, p.statements))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with(None, None), vec![("demands".into(), vec![2])]);
+    assert_eq!(
+        with(Some("human"), None),
+        vec![("calls-for".into(), vec![1])]
+    );
+    assert_eq!(with(Some("gdelt"), None), vec![("demands".into(), vec![2])]);
+    // Too few mentions: the coded statement is out, the hand-recorded one kept.
+    assert_eq!(with(None, Some(5)), vec![("calls-for".into(), vec![1])]);
+    assert_eq!(with(Some("gdelt"), Some(5)), vec![]);
+    assert_eq!(
+        with(Some("gdelt"), Some(4)),
+        vec![("demands".into(), vec![2])]
+    );
+}

@@ -3,7 +3,7 @@
 //! malformed files, the mapping table file, and (when it is present) the real
 //! 300-row sample in `/work/shared/data`.
 
-use demarche::event::{Event, Proposition, SaidOn, Source, Statement};
+use demarche::event::{Coded, Event, Proposition, SaidOn, Source, Statement};
 use demarche::gdelt::{self, ActorCodes, Row, Skip, SkipKind, Skipped};
 use demarche::json;
 use demarche::ledger::Ledger;
@@ -86,6 +86,7 @@ fn statement(
         quote_kind: demarche::event::QuoteKind::Verbatim,
         language: None,
         more_sources: Vec::new(),
+        coded: None,
         source: Source {
             url: Some(format!("https://www.example.org/news/2021/01/{url}")),
             publisher: Some("GDELT 2.0".into()),
@@ -94,12 +95,24 @@ fn statement(
     })
 }
 
-fn event_at(rows: &[Row], line: usize) -> &Event {
+/// The statement of a row, its provenance checked against the row (coder
+/// `gdelt`, the row's event id) and then left out, so that the rest compares.
+fn event_at(rows: &[Row], line: usize) -> Event {
     let row = &rows[line - 1];
     assert_eq!(row.line, line);
-    row.result
-        .as_ref()
-        .unwrap_or_else(|s| panic!("line {line} skipped: {s}"))
+    let mut event = row
+        .result
+        .clone()
+        .unwrap_or_else(|s| panic!("line {line} skipped: {s}"));
+    let Event::Statement(s) = &mut event else {
+        panic!("line {line}: not a statement")
+    };
+    let coded = s.coded.take().expect("a machine-coded statement");
+    assert_eq!(
+        (coded.coder.as_str(), coded.event_id),
+        ("gdelt", row.event_id)
+    );
+    event
 }
 
 #[test]
@@ -111,122 +124,181 @@ fn rows_give_these_exact_statements() {
         assert_eq!(r.event_id, 961_204_311 + i as u64);
     }
     assert_eq!(
-        event_at(&rows, 1),
+        &event_at(&rows, 1),
         &statement(
             ("2021-01-28", "USA", "calls-for", "ceasefire"),
             "TUR",
             Some("LBY"),
-            "GDELT event 961204311, CAMEO 0256 (appeal for de-escalation of military engagement); machine-coded, no quotation",
+            "GDELT event 961204311, CAMEO 0256 (appeal for de-escalation of military engagement): USAGOV toward TURGOV; machine-coded, no quotation",
             "us-urges-turkey-de-escalate-libya",
         )
     );
     assert_eq!(
-        event_at(&rows, 2),
+        &event_at(&rows, 2),
         &statement(
             ("2021-01-28", "UN", "demands", "ceasefire"),
             "RUS",
             Some("LBY"),
-            "GDELT event 961204312, CAMEO 1056 (demand de-escalation of military engagement); machine-coded, no quotation",
+            "GDELT event 961204312, CAMEO 1056 (demand de-escalation of military engagement): IGOUNO toward RUSMIL; machine-coded, no quotation",
             "un-demands-russia-de-escalate",
         )
     );
     // The location is where the action was reported: Geneva, for talks on Libya.
     assert_eq!(
-        event_at(&rows, 8),
+        &event_at(&rows, 8),
         &statement(
             ("2021-01-28", "UN", "calls-for", "negotiations"),
             "LBY",
             Some("CHE"),
-            "GDELT event 961204318, CAMEO 026 (appeal to others to meet or negotiate); machine-coded, no quotation",
+            "GDELT event 961204318, CAMEO 026 (appeal to others to meet or negotiate): IGOUNO toward LBYGOV; machine-coded, no quotation",
             "un-calls-libyan-talks-geneva",
         )
     );
     assert_eq!(
-        event_at(&rows, 11),
+        &event_at(&rows, 11),
         &statement(
             ("2021-01-26", "SYR", "accuses", "intervention"),
             "TUR",
             Some("SYR"),
-            "GDELT event 961204321, CAMEO 1123 (accuse of aggression); machine-coded, no quotation",
+            "GDELT event 961204321, CAMEO 1123 (accuse of aggression): SYRGOV toward TURMIL; machine-coded, no quotation",
             "damascus-accuses-ankara-aggression",
         )
     );
     // No action location: no location.
     assert_eq!(
-        event_at(&rows, 15),
+        &event_at(&rows, 15),
         &statement(
             ("2021-01-28", "GBR", "calls-for", "ceasefire"),
             "IRN",
             None,
-            "GDELT event 961204325, CAMEO 0256 (appeal for de-escalation of military engagement); machine-coded, no quotation",
+            "GDELT event 961204325, CAMEO 0256 (appeal for de-escalation of military engagement): GBRGOV toward IRNMIL; machine-coded, no quotation",
             "london-urges-tehran-restraint",
         )
     );
     // A whole code (IGOEUREEC) before the country; FIPS AJ is Azerbaijan.
     assert_eq!(
-        event_at(&rows, 27),
+        &event_at(&rows, 27),
         &statement(
             ("2021-01-27", "EU", "calls-for", "ceasefire"),
             "ARM",
             Some("AZE"),
-            "GDELT event 961204337, CAMEO 0256 (appeal for de-escalation of military engagement); machine-coded, no quotation",
+            "GDELT event 961204337, CAMEO 0256 (appeal for de-escalation of military engagement): IGOEUREEC toward ARM; machine-coded, no quotation",
             "eu-urges-armenia-restraint",
         )
     );
     // said_on is SQLDATE, a month before DATEADDED here.
     assert_eq!(
-        event_at(&rows, 28),
+        &event_at(&rows, 28),
         &statement(
             ("2020-12-29", "UN", "demands", "ceasefire"),
             "ETH",
             Some("ETH"),
-            "GDELT event 961204338, CAMEO 1056 (demand de-escalation of military engagement); machine-coded, no quotation",
+            "GDELT event 961204338, CAMEO 1056 (demand de-escalation of military engagement): IGOUNO toward ETHMIL; machine-coded, no quotation",
             "un-demands-ethiopia-de-escalate",
         )
     );
     let summary = |line: usize| {
-        let s = event_at(&rows, line).statement().expect("a statement");
+        let e = event_at(&rows, line);
+        let s = e.statement().expect("a statement");
         (
-            s.party.as_str(),
-            s.stance.as_str(),
-            s.proposition.predicate.as_str(),
+            s.party.clone(),
+            s.stance.clone(),
+            s.proposition.predicate.clone(),
             s.proposition.subjects.join(","),
-            s.proposition.location.as_deref(),
+            s.proposition.location.clone(),
         )
     };
     assert_eq!(
         summary(9),
-        ("RUS", "rejects", "negotiations", "UKR".into(), Some("UKR"))
+        t(("RUS", "rejects", "negotiations", "UKR", Some("UKR")))
     );
     assert_eq!(
         summary(10),
-        ("EGY", "demands", "negotiations", "SYR".into(), Some("EGY"))
+        t(("EGY", "demands", "negotiations", "SYR", Some("EGY")))
     );
     assert_eq!(
         summary(12),
-        ("ISR", "rejects", "ceasefire", "PSE".into(), Some("PSE"))
+        t(("ISR", "rejects", "ceasefire", "PSE", Some("PSE")))
     );
     assert_eq!(
         summary(13),
-        (
-            "SDN",
-            "calls-for",
-            "humanitarian-access",
-            "UN".into(),
-            Some("SDN")
-        )
+        t(("SDN", "calls-for", "humanitarian-access", "UN", Some("SDN")))
     );
     assert_eq!(
         summary(14),
-        ("SOM", "demands", "intervention", "AU".into(), Some("SOM"))
+        t(("SOM", "demands", "intervention", "AU", Some("SOM")))
     );
     assert_eq!(
         summary(29),
-        ("DEU", "calls-for", "ceasefire", "RUS".into(), Some("DEU"))
+        t(("DEU", "calls-for", "ceasefire", "RUS", Some("DEU")))
+    );
+    assert_eq!(summary(30), t(("GBR", "demands", "ceasefire", "IRN", None)));
+    // Codes that name no proposition the vocabulary has: the generic predicate.
+    assert_eq!(
+        summary(3),
+        t(("RUS", "denies", "unspecified", "USA", Some("RUS")))
     );
     assert_eq!(
-        summary(30),
-        ("GBR", "demands", "ceasefire", "IRN".into(), None)
+        summary(5),
+        t(("TUR", "condemns", "unspecified", "ARE", Some("LBY")))
+    );
+    assert_eq!(
+        summary(26),
+        t(("RUS", "agrees", "negotiations", "TUR", Some("RUS")))
+    );
+    // No Actor2, an Actor2 that is not a party (the press, civilians), or the party itself
+    // on both sides: a statement with no subject.
+    assert_eq!(
+        summary(17),
+        t(("UN", "demands", "ceasefire", "", Some("LBY")))
+    );
+    assert_eq!(
+        summary(22),
+        t(("UN", "calls-for", "ceasefire", "", Some("USA")))
+    );
+    assert_eq!(
+        summary(25),
+        t(("USA", "calls-for", "ceasefire", "", Some("USA")))
+    );
+}
+
+type Summary5 = (String, String, String, String, Option<String>);
+
+fn t((a, b, c, d, e): (&str, &str, &str, &str, Option<&str>)) -> Summary5 {
+    (
+        a.into(),
+        b.into(),
+        c.into(),
+        d.into(),
+        e.map(str::to_string),
+    )
+}
+
+#[test]
+fn each_statement_keeps_its_provenance() {
+    let rows = rows("events.tsv");
+    let Ok(Event::Statement(s)) = &rows[0].result else {
+        panic!("line 1 is a statement")
+    };
+    // GoldsteinScale 3.0 in tenths, AvgTone -3.21428571428571 in thousandths.
+    assert_eq!(
+        s.coded.as_deref(),
+        Some(&Coded {
+            coder: "gdelt".into(),
+            event_id: 961_204_311,
+            cameo: "0256".into(),
+            mentions: 6,
+            sources: 1,
+            goldstein_tenths: 30,
+            tone_thousandths: -3214,
+        })
+    );
+    let line =
+        serde_json::Value::Object(json::view::event_json(&rows[0].result.clone().expect("ok")))
+            .to_string();
+    assert!(
+        line.contains(r#""coded":{"coder":"gdelt","event_id":961204311,"cameo":"0256","mentions":6,"sources":1,"goldstein":3.0,"tone":-3.214}"#),
+        "{line}"
     );
 }
 
@@ -239,22 +311,11 @@ fn skipped_rows_have_these_reasons_and_counts() {
         .collect();
     let code = |c: &str| c.to_string();
     let expected: BTreeMap<usize, Skip> = [
-        (3, Skip::NoPredicate(code("016"))),
-        (4, Skip::NoPredicate(code("020"))),
-        (5, Skip::NoPredicate(code("111"))),
-        (6, Skip::NoPredicate(code("112"))),
-        (7, Skip::NoPredicate(code("120"))),
         (16, Skip::NoActor1),
-        (17, Skip::NoActor2),
-        (18, Skip::UnmappedCode(code("042"))),
-        (19, Skip::UnmappedCode(code("0214"))),
-        (20, Skip::UnmappedCode(code("190"))),
+        (18, Skip::RootLeftOut(code("04"))),
+        (20, Skip::RootLeftOut(code("19"))),
         (21, Skip::NonStateActor(code("RUSOPP"))),
-        (22, Skip::NonStateActor(code("USAMED"))),
-        (23, Skip::UnknownActor(code("AFR"))),
-        (24, Skip::UnknownActor(code("CVL"))),
-        (25, Skip::SameActor(code("USA"))),
-        (26, Skip::NoPredicate(code("036"))),
+        (23, Skip::RegionActor(code("AFR"))),
     ]
     .into_iter()
     .collect();
@@ -264,29 +325,30 @@ fn skipped_rows_have_these_reasons_and_counts() {
     for s in skips.values() {
         tally.add(s);
     }
-    assert_eq!(tally.total(), 16);
-    assert_eq!(rows.len() - tally.total(), 14, "statements");
+    assert_eq!(tally.total(), 5);
+    assert_eq!(rows.len() - tally.total(), 25, "statements");
     assert_eq!(
         tally.by_kind().into_iter().collect::<Vec<_>>(),
         vec![
-            (SkipKind::UnmappedCode, 3),
-            (SkipKind::NoPredicate, 6),
+            (SkipKind::RootLeftOut, 2),
             (SkipKind::NoActor1, 1),
-            (SkipKind::NoActor2, 1),
-            (SkipKind::UnknownActor, 2),
-            (SkipKind::NonStateActor, 2),
-            (SkipKind::SameActor, 1),
+            (SkipKind::NonStateActor, 1),
+            (SkipKind::RegionActor, 1),
         ]
     );
-    assert_eq!(tally.count(&Skip::NoPredicate(code("111"))), 1);
+    assert_eq!(tally.count(&Skip::RootLeftOut(code("19"))), 1);
     assert_eq!(
         tally.to_string(),
-        "6 CAMEO code with no predicate\n3 unmapped CAMEO code\n2 unknown actor code\n2 non-state role\n1 no Actor1\n1 no Actor2\n1 same actor on both sides"
+        "2 CAMEO root left out\n1 no Actor1\n1 non-state role\n1 Actor1 a region"
     );
     assert_eq!(
         skips[&21].to_string(),
-        "actor code RUSOPP is a role that does not speak for its state"
+        "Actor1 RUSOPP is not a state or an organisation of states"
     );
+    // Eligible: a party under a root of things said, statement or not.
+    let eligible: Vec<usize> = rows.iter().filter(|r| r.eligible).map(|r| r.line).collect();
+    assert_eq!(eligible.len(), 25);
+    assert!(!eligible.contains(&18) && !eligible.contains(&21));
 }
 
 /// Every statement made is one the JSON line format and the ledger accept.
@@ -310,7 +372,7 @@ fn every_statement_is_valid_for_the_ledger() {
         .into_iter()
         .filter_map(|r| r.result.ok())
         .collect();
-    assert_eq!(events.len(), 14);
+    assert_eq!(events.len(), 25);
     assert_valid(events);
 }
 
@@ -506,35 +568,41 @@ fn the_mapping_file_uses_the_vocabulary_and_lists_each_code_once() {
     let file: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let vocab = Vocabulary::builtin();
     let codes = file["codes"].as_array().expect("codes");
-    assert!(codes.len() >= 20);
+    assert!(codes.len() >= 150);
+    let roots: Vec<&str> = file["roots"]
+        .as_array()
+        .expect("roots")
+        .iter()
+        .map(|r| r.as_str().expect("root"))
+        .collect();
     let mut seen = HashSet::new();
     let mut mapped = 0;
     for e in codes {
         let code = e["code"].as_str().expect("code");
         assert!(
-            (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()),
+            (3..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()),
             "{code}"
         );
         assert!(seen.insert(code), "{code} twice");
-        let stance = e["stance"].as_str().expect("stance");
-        assert!(vocab.stance(stance).is_some(), "{code}: {stance}");
+        assert!(roots.contains(&&code[..2]), "{code} under a listed root");
         assert!(!e["label"].as_str().expect("label").is_empty(), "{code}");
         assert!(!e["reason"].as_str().expect("reason").is_empty(), "{code}");
-        let predicate = match &e["predicate"] {
-            serde_json::Value::Null => "*",
-            p => {
-                let p = p.as_str().expect("predicate");
+        match (&e["stance"], &e["predicate"]) {
+            (serde_json::Value::Null, serde_json::Value::Null) => {}
+            (st, p) => {
+                let (st, p) = (st.as_str().expect("stance"), p.as_str().expect("predicate"));
+                assert!(vocab.stance(st).is_some(), "{code}: {st}");
                 assert!(vocab.predicate(p).is_some(), "{code}: {p}");
                 mapped += 1;
-                p
             }
-        };
-        // The vocabulary's own code for the pair is in the same CAMEO root class
-        // (01 statement, 02 appeal, 10 demand, 11 disapprove, 12 reject).
-        let back = vocab.mapping(stance, predicate).expect("a vocabulary code");
-        assert_eq!(back.cameo[..2], code[..2], "{code}: {stance} {predicate}");
+        }
     }
-    assert!(mapped >= 10, "{mapped} mapped codes");
+    assert!(mapped >= 150, "{mapped} mapped codes");
+    for r in file["roots_left_out"].as_array().expect("roots_left_out") {
+        let root = r["root"].as_str().expect("root");
+        assert!(!roots.contains(&root), "{root}");
+        assert!(!r["reason"].as_str().expect("reason").is_empty(), "{root}");
+    }
 }
 
 #[test]
@@ -562,33 +630,42 @@ fn the_real_sample_maps_or_counts_every_row() {
     }
     println!("{} statements; skipped:\n{tally}", events.len());
     assert_eq!(events.len() + tally.total(), 300);
-    assert_eq!(events.len(), 3);
+    // 33 rows are eligible (a state or an organisation of states under a root
+    // of things said); every one becomes a statement.
+    let eligible = rows.iter().filter(|r| r.eligible).count();
+    assert_eq!(eligible, 33);
+    assert_eq!(events.len(), 33);
     assert_eq!(
         tally.by_kind().into_iter().collect::<Vec<_>>(),
         vec![
-            (SkipKind::UnmappedCode, 202),
-            (SkipKind::NoPredicate, 93),
-            (SkipKind::UnknownActor, 1),
-            (SkipKind::SameActor, 1),
+            (SkipKind::RootLeftOut, 168),
+            (SkipKind::NoPredicate, 3),
+            (SkipKind::NoActor1, 61),
+            (SkipKind::NonStateActor, 20),
+            (SkipKind::RegionActor, 15),
         ]
     );
-    // Most rows have no Actor1, and most codes are actions, not statements.
-    assert_eq!(tally.count(&Skip::UnmappedCode("042".into())), 29);
-    // The one appeal for de-escalation is the Afghan government's to Afghanistan.
-    let r232 = &rows[231];
-    assert_eq!(r232.line, 232);
-    assert_eq!(r232.result, Err(Skip::SameActor("AFG".into())));
-    // The World Bank is coded under the UN (IGOUNODEVWBK): not the UN.
+    assert_eq!(tally.count(&Skip::RootLeftOut("04".into())), 85);
+    // The one appeal for de-escalation is the Afghan government's to Afghanistan:
+    // a statement with no subject.
+    let r232 = event_at(&rows, 232);
+    let s = r232.statement().expect("statement");
     assert_eq!(
-        rows[280].result,
-        Err(Skip::UnknownActor("IGOUNODEVWBK".into()))
+        (
+            s.party.as_str(),
+            s.stance.as_str(),
+            s.proposition.predicate.as_str()
+        ),
+        ("AFG", "calls-for", "ceasefire")
     );
+    assert!(s.proposition.subjects.is_empty());
     // Albania's appeals to Italy to negotiate become statements.
     for line in [265, 266, 267] {
         let s = event_at(&rows, line)
             .statement()
             .expect("statement")
             .clone();
+
         assert_eq!(
             (
                 s.party.as_str(),
@@ -601,4 +678,454 @@ fn the_real_sample_maps_or_counts_every_row() {
     }
     assert!(!events.is_empty());
     assert_valid(events);
+}
+
+// ---------------------------------------------------------------------------
+// Rows of this file's own making, one family of CAMEO roots at a time, and the
+// command line: several files, duplicates, the fold, the coder filters.
+
+/// Row 1 of `events.tsv` with some columns replaced: (index, value).
+fn row_with(changes: &[(usize, &str)]) -> String {
+    let (a, _) = two_rows();
+    let mut cols: Vec<String> = a.trim_end().split('\t').map(str::to_string).collect();
+    for (i, v) in changes {
+        cols[*i] = v.to_string();
+    }
+    cols.join("\t") + "\n"
+}
+
+/// A row: event id, Actor1 and its country, Actor2 and its country, code.
+fn made_row(id: u64, a1: (&str, &str), a2: (&str, &str), code: &str) -> String {
+    let id = id.to_string();
+    let root = &code[..2];
+    row_with(&[
+        (0, &id),
+        (5, a1.0),
+        (7, a1.1),
+        (15, a2.0),
+        (17, a2.1),
+        (26, code),
+        (27, &code[..3.min(code.len())]),
+        (28, root),
+    ])
+}
+
+/// (party, stance, predicate, subjects joined).
+type Expected = (&'static str, &'static str, &'static str, &'static str);
+
+#[test]
+fn each_root_family_of_things_said_gives_its_statements() {
+    // (code, Actor1, Actor2) → (party, stance, predicate, subject)
+    let cases: [(&str, &str, &str, Expected); 14] = [
+        (
+            "010",
+            "FRAGOV",
+            "DEU",
+            ("FRA", "asserts", "unspecified", "DEU"),
+        ),
+        (
+            "016",
+            "RUSGOV",
+            "UKRGOV",
+            ("RUS", "denies", "unspecified", "UKR"),
+        ),
+        (
+            "0253",
+            "IGOUNO",
+            "IRNGOV",
+            ("UN", "calls-for", "release", "IRN"),
+        ),
+        (
+            "028",
+            "QATGOV",
+            "SDN",
+            ("QAT", "calls-for", "mediation", "SDN"),
+        ),
+        (
+            "039",
+            "NORGOV",
+            "COL",
+            ("NOR", "offers", "mediation", "COL"),
+        ),
+        (
+            "0312",
+            "RUSMIL",
+            "IRNMIL",
+            ("RUS", "announces", "military-cooperation", "IRN"),
+        ),
+        (
+            "051",
+            "CHNGOV",
+            "PAK",
+            ("CHN", "supports", "unspecified", "PAK"),
+        ),
+        (
+            "054",
+            "USA",
+            "ISR",
+            ("USA", "recognises", "recognition", "ISR"),
+        ),
+        (
+            "1053",
+            "USAGOV",
+            "VENGOV",
+            ("USA", "demands", "release", "VEN"),
+        ),
+        (
+            "1122",
+            "GBRLEG",
+            "MMRMIL",
+            ("GBR", "accuses", "unspecified", "MMR"),
+        ),
+        (
+            "1212",
+            "INDGOV",
+            "USA",
+            ("IND", "rejects", "military-cooperation", "USA"),
+        ),
+        (
+            "1312",
+            "IGOEUREEC",
+            "RUS",
+            ("EU", "threatens", "sanctions", "RUS"),
+        ),
+        (
+            "163",
+            "USAGOV",
+            "CUB",
+            ("USA", "announces", "sanctions", "CUB"),
+        ),
+        (
+            "166",
+            "LTUGOV",
+            "RUSGOV",
+            ("LTU", "announces", "expulsion", "RUS"),
+        ),
+    ];
+    let text: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (code, a1, a2, _))| {
+            made_row(
+                700 + i as u64,
+                (a1, &a1[..3.min(a1.len())]),
+                (a2, &a2[..3]),
+                code,
+            )
+        })
+        .collect();
+    let rows: Vec<Row> = read_bytes(text.as_bytes())
+        .into_iter()
+        .map(|r| r.expect("reads"))
+        .collect();
+    for ((code, _, _, want), row) in cases.iter().zip(&rows) {
+        let e = row
+            .result
+            .as_ref()
+            .unwrap_or_else(|s| panic!("{code}: skipped: {s}"));
+        let s = e.statement().expect("statement");
+        assert_eq!(
+            (
+                s.party.as_str(),
+                s.stance.as_str(),
+                s.proposition.predicate.as_str(),
+                s.proposition.subjects.join(",").as_str()
+            ),
+            *want,
+            "{code}"
+        );
+        assert_eq!(s.coded.as_deref().map(|c| c.cameo.as_str()), Some(*code));
+        assert!(row.eligible, "{code}");
+    }
+    assert_valid(rows.into_iter().filter_map(|r| r.result.ok()).collect());
+}
+
+#[test]
+fn rows_that_stay_out_each_have_their_reason() {
+    let cases: [(&str, &str, &str, Skip, bool); 8] = [
+        (
+            "040",
+            "USAGOV",
+            "RUSGOV",
+            Skip::RootLeftOut("04".into()),
+            false,
+        ),
+        (
+            "145",
+            "USAGOV",
+            "RUSGOV",
+            Skip::RootLeftOut("14".into()),
+            false,
+        ),
+        (
+            "011",
+            "USAGOV",
+            "RUSGOV",
+            Skip::NoPredicate("011".into()),
+            true,
+        ),
+        (
+            "111",
+            "USABUS",
+            "RUSGOV",
+            Skip::NonStateActor("USABUS".into()),
+            false,
+        ),
+        (
+            "111",
+            "USAMED",
+            "RUSGOV",
+            Skip::NonStateActor("USAMED".into()),
+            false,
+        ),
+        (
+            "111",
+            "AFR",
+            "RUSGOV",
+            Skip::RegionActor("AFR".into()),
+            false,
+        ),
+        ("111", "", "RUSGOV", Skip::NoActor1, false),
+        // An organisation the registry lacks: eligible, reported by its code.
+        (
+            "111",
+            "IGOUNODEVWBK",
+            "RUSGOV",
+            Skip::UnknownActor("IGOUNODEVWBK".into()),
+            true,
+        ),
+    ];
+    let text: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (code, a1, a2, _, _))| {
+            made_row(
+                800 + i as u64,
+                (a1, a1.get(..3).unwrap_or("")),
+                (a2, &a2[..3]),
+                code,
+            )
+        })
+        .collect();
+    let rows: Vec<Row> = read_bytes(text.as_bytes())
+        .into_iter()
+        .map(|r| r.expect("reads"))
+        .collect();
+    for ((code, a1, _, skip, eligible), row) in cases.iter().zip(&rows) {
+        assert_eq!(row.result.as_ref().err(), Some(skip), "{code} {a1}");
+        assert_eq!(row.eligible, *eligible, "{code} {a1}");
+    }
+}
+
+fn cli(ledger: &Path) -> assert_cmd::Command {
+    let mut c = crate::common::bin();
+    c.arg("--ledger").arg(ledger);
+    c
+}
+
+fn out_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stdout.clone()).expect("utf8")
+}
+
+fn import_json(ledger: &Path, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let a = cli(ledger)
+        .args(["import", "--format", "gdelt", "--json"])
+        .args(args)
+        .assert()
+        .success();
+    serde_json::from_str(out_of(&a).trim()).expect("JSON")
+}
+
+#[test]
+fn a_file_whose_last_row_is_truncated_appends_nothing_even_after_good_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    cli(&ledger).arg("init").assert().success();
+    let before = out_of(&cli(&ledger).arg("head").assert().success());
+    let a = cli(&ledger)
+        .args(["import", "--format", "gdelt"])
+        .arg(data("events.tsv"))
+        .arg(data("truncated.tsv"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains("truncated.tsv: line 3:"), "{err}");
+    assert!(err.contains("looks truncated"), "{err}");
+    assert!(err.contains("all 2 files is all or nothing"), "{err}");
+    assert_eq!(out_of(&cli(&ledger).arg("head").assert().success()), before);
+}
+
+#[test]
+fn many_files_a_directory_and_stdin_with_duplicates_skipped_by_event_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).expect("mkdir");
+    let text = std::fs::read_to_string(data("events.tsv")).expect("data");
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // Two exports in a directory, overlapping by rows 10-15, and a file that
+    // is not an export beside them (left alone).
+    std::fs::write(exports.join("a.export.CSV"), lines[..15].concat()).expect("write");
+    std::fs::write(exports.join("b.export.CSV"), lines[9..].concat()).expect("write");
+    std::fs::write(exports.join("notes.txt"), "not GDELT\n").expect("write");
+    let v = import_json(&ledger, &[exports.as_os_str()]);
+    assert_eq!(v["appended"], 25);
+    assert_eq!(v["gdelt"]["rows"], 36);
+    assert_eq!(v["gdelt"]["duplicates"], 6);
+    assert_eq!(v["gdelt"]["statements"], 25);
+    // The same rows again on standard input: every event id is in the ledger.
+    let a = cli(&ledger)
+        .args(["import", "--format", "gdelt", "--json", "-"])
+        .write_stdin(text.clone())
+        .assert()
+        .success();
+    let again: serde_json::Value = serde_json::from_str(out_of(&a).trim()).expect("JSON");
+    assert_eq!(again["appended"], 0);
+    assert_eq!(again["gdelt"]["duplicates"], 25);
+    // A directory with no export is refused.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    cli(&ledger)
+        .args(["import", "--format", "gdelt"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("holds no GDELT event export"));
+    // Several JSON Lines files are refused with a way forward.
+    cli(&ledger)
+        .arg("import")
+        .arg(data("events.tsv"))
+        .arg(data("events.tsv"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("one file at a time"));
+}
+
+#[test]
+fn add_actors_records_the_unknown_party_codes_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let file = dir.path().join("wb.export.CSV");
+    let rows = made_row(901, ("IGOUNODEVWBK", ""), ("ARGGOV", "ARG"), "111")
+        + &made_row(902, ("IGOUNODEVWBK", ""), ("", ""), "0233");
+    std::fs::write(&file, rows).expect("write");
+    let v = import_json(&ledger, &[file.as_os_str()]);
+    assert_eq!(v["appended"], 0);
+    assert_eq!(v["gdelt"]["eligible"], 2);
+    assert_eq!(v["gdelt"]["unknown_actors"]["IGOUNODEVWBK"], 2);
+    let v = import_json(
+        &ledger,
+        &[file.as_os_str(), std::ffi::OsStr::new("--add-actors")],
+    );
+    assert_eq!(
+        v["gdelt"]["actors_added"],
+        serde_json::json!(["IGOUNODEVWBK"])
+    );
+    assert_eq!(v["appended"], 3);
+    assert_eq!(v["gdelt"]["statements"], 2);
+    let first: serde_json::Value = serde_json::from_str(
+        out_of(
+            &cli(&ledger)
+                .args(["show", "1", "--json"])
+                .assert()
+                .success(),
+        )
+        .trim(),
+    )
+    .expect("JSON");
+    assert_eq!(first["type"], "actor");
+    assert_eq!(first["parent"], "UN");
+    assert_eq!(first["cameo"], "IGOUNODEVWBK");
+}
+
+#[test]
+fn a_hand_recorded_statement_wins_over_gdelt_and_coded_by_keeps_them_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    // Recorded first, on the date of row 1 (USA calls for a ceasefire by TUR).
+    cli(&ledger)
+        .args(["append", "--json"])
+        .arg(r#"{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"demands","proposition":{"predicate":"ceasefire","subjects":["TUR"],"location":"LBY"},"quote":"we demand that Turkey cease fire","source":{"publisher":"Example Wire"}}"#)
+        .assert()
+        .success();
+    import_json(&ledger, &[data("events.tsv").as_os_str()]);
+    let positions = |extra: &[&str]| -> Vec<(String, Vec<u64>)> {
+        let a = cli(&ledger)
+            .args([
+                "positions",
+                "--party",
+                "USA",
+                "--predicate",
+                "ceasefire",
+                "--subject",
+                "TUR",
+                "--json",
+            ])
+            .args(extra)
+            .assert()
+            .success();
+        out_of(&a)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+                let seqs = v["statements"]
+                    .as_array()
+                    .expect("statements")
+                    .iter()
+                    .map(|s| s.as_u64().or_else(|| s["seq"].as_u64()).expect("seq"))
+                    .collect();
+                (v["stance"].as_str().expect("stance").to_string(), seqs)
+            })
+            .collect()
+    };
+    // The GDELT statement (seq 2) is later in the chain, of the same date: the
+    // hand-recorded demand stands.
+    assert_eq!(positions(&[]), vec![("demands".to_string(), vec![1])]);
+    assert_eq!(positions(&["--replay"]), positions(&[]));
+    assert_eq!(
+        positions(&["--coded-by", "human"]),
+        vec![("demands".to_string(), vec![1])]
+    );
+    assert_eq!(
+        positions(&["--coded-by", "gdelt"]),
+        vec![("calls-for".to_string(), vec![2])]
+    );
+    assert_eq!(
+        positions(&["--coded-by", "gdelt", "--min-mentions", "7"]),
+        vec![]
+    );
+    // log: the hand-recorded statement alone, or the 25 GDELT ones.
+    let log = |extra: &[&str]| {
+        out_of(
+            &cli(&ledger)
+                .args(["log", "--json"])
+                .args(extra)
+                .assert()
+                .success(),
+        )
+        .lines()
+        .count()
+    };
+    assert_eq!(log(&["--coded-by", "human"]), 1);
+    assert_eq!(log(&["--coded-by", "gdelt"]), 25);
+    assert_eq!(log(&["--coded-by", "gdelt", "--min-mentions", "7"]), 0);
+    cli(&ledger)
+        .args(["log", "--coded-by", "robots"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn statements_earlier_releases_made_from_gdelt_rows_count_as_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    // Row 1 as a release before event format 3 recorded it: no provenance.
+    cli(&ledger)
+        .args(["append", "--json"])
+        .arg(r#"{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"calls-for","proposition":{"predicate":"ceasefire","subjects":["TUR"],"location":"LBY"},"quote":"GDELT event 961204311, CAMEO 0256 (appeal for de-escalation of military engagement); machine-coded, no quotation","source":{"url":"https://www.example.org/news/2021/01/us-urges-turkey-de-escalate-libya","publisher":"GDELT 2.0","published_on":"2021-01-28"}}"#)
+        .assert()
+        .success();
+    let v = import_json(&ledger, &[data("events.tsv").as_os_str()]);
+    assert_eq!(v["gdelt"]["duplicates"], 1);
+    assert_eq!(v["appended"], 24);
 }

@@ -47,6 +47,10 @@ fn positive_vectors_pin_payload_record_digest_and_hash() {
         chain_vectors.iter().any(|(_, v)| v["format_version"] == 2),
         "the vectors of event format 2 are missing"
     );
+    assert!(
+        chain_vectors.iter().any(|(_, v)| v["format_version"] == 3),
+        "the vectors of event format 3 are missing"
+    );
     let mut verifier = Verifier::new();
     let mut last = Hash::ZERO;
     let mut last_at = 0;
@@ -66,10 +70,10 @@ fn positive_vectors_pin_payload_record_digest_and_hash() {
         assert_eq!(len, record.len(), "{name}");
         assert_eq!(rec.header.seq, v["seq"].as_u64().expect("seq"), "{name}");
         // The encoding byte names the event format, and only an event that
-        // needs format 2 is stored in it.
+        // needs format 2 (or 3) is stored in it.
         let format = v["format_version"].as_u64().expect("format_version");
         assert_eq!(u64::from(rec.header.encoding), format, "{name}");
-        assert_eq!(event.needs_format_2(), format == 2, "{name}");
+        assert_eq!(u64::from(event.format()), format, "{name}");
         assert_eq!(rec.header.prev.to_hex(), s(v, "prev"), "{name}");
         let at: jiff::Timestamp = s(v, "recorded_at").parse().expect("time");
         assert_eq!(rec.header.recorded_at, at.as_microsecond(), "{name}");

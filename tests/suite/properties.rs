@@ -90,6 +90,13 @@ fn statement_v1() -> impl Strategy<Value = Statement> {
             text(),
             prop::option::of((1i16..=9999, 1i8..=12, 1i8..=28)),
         ),
+        prop::option::of((
+            "[a-z][a-z0-9-]{0,7}",
+            any::<u64>(),
+            "[0-9]{2,4}",
+            (any::<u32>(), any::<u32>()),
+            (-100i32..=100, -100_000i32..=100_000),
+        )),
     )
         .prop_map(
             |(
@@ -102,6 +109,7 @@ fn statement_v1() -> impl Strategy<Value = Statement> {
                 (predicate, subjects, location, qualifier),
                 quote,
                 (url, publisher, published),
+                coded,
             )| {
                 let date =
                     |(y, m, d): (i16, i8, i8)| jiff::civil::Date::new(y, m, d).expect("valid");
@@ -140,6 +148,19 @@ fn statement_v1() -> impl Strategy<Value = Statement> {
                         published_on: published.map(date),
                     },
                     more_sources: Vec::new(),
+                    coded: coded.map(
+                        |(coder, event_id, cameo, (mentions, sources), (goldstein, tone))| {
+                            Box::new(demarche::event::Coded {
+                                coder,
+                                event_id,
+                                cameo,
+                                mentions,
+                                sources,
+                                goldstein_tenths: goldstein,
+                                tone_thousandths: tone,
+                            })
+                        },
+                    ),
                 }
             },
         )
@@ -203,9 +224,9 @@ proptest! {
     fn decode_of_encode_is_the_event(e in event()) {
         let bytes = codec::encode_event(&e).expect("encodes");
         prop_assert_eq!(codec::decode_event(&bytes).expect("decodes"), e.clone());
-        // One stored form per event: format 2 exactly when the event needs it.
-        let format = if e.needs_format_2() { codec::ENCODING_EVENT_V2 } else { codec::ENCODING_EVENT_V1 };
-        prop_assert_eq!(codec::encoding_of(&bytes), format);
+        // One stored form per event: format 3 exactly when a statement has a
+        // coder's provenance, else format 2 exactly when the event needs it.
+        prop_assert_eq!(codec::encoding_of(&bytes), e.format());
         // And through the JSON line format.
         let line = serde_json::Value::Object(json::view::event_json(&e)).to_string();
         prop_assert_eq!(parse_event(&line).expect("its own JSON parses"), e);

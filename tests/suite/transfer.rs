@@ -600,13 +600,18 @@ fn gdelt_rows_become_statements_and_the_rest_are_counted_by_reason() {
         serde_json::from_str::<Value>(stdout(&out).trim()).expect("JSON")
     };
     let v = import(&ledger);
-    assert_eq!(v["appended"], 14);
-    assert_eq!(v["rows_skipped"]["total"], 16);
+    assert_eq!(v["appended"], 25);
+    assert_eq!(v["rows_skipped"]["total"], 5);
     let reasons = &v["rows_skipped"]["by_reason"];
-    assert_eq!(reasons["CAMEO code with no predicate"], 6);
-    assert_eq!(reasons["unmapped CAMEO code"], 3);
+    assert_eq!(reasons["CAMEO root left out"], 2);
     assert_eq!(reasons["no Actor1"], 1);
-    assert_eq!(reasons["no Actor2"], 1);
+    assert_eq!(reasons["non-state role"], 1);
+    assert_eq!(reasons["Actor1 a region"], 1);
+    assert_eq!(v["gdelt"]["rows"], 30);
+    assert_eq!(v["gdelt"]["eligible"], 25);
+    assert_eq!(v["gdelt"]["statements"], 25);
+    assert_eq!(v["gdelt"]["by_root"]["02"]["statements"], 11);
+    assert_eq!(v["gdelt"]["by_root"]["04"]["skipped"]["root_left_out"], 1);
     // The first row, as recorded: the party, the code's stance and predicate,
     // and the GDELT event id, code and URL kept as provenance.
     let first = stdout(
@@ -627,6 +632,9 @@ fn gdelt_rows_become_statements_and_the_rest_are_counted_by_reason() {
         .starts_with("GDELT event "));
     assert!(e["quote"].as_str().expect("quote").contains("CAMEO 0256"));
     assert_eq!(e["source"]["publisher"], "GDELT 2.0");
+    assert_eq!(e["coded"]["coder"], "gdelt");
+    assert_eq!(e["coded"]["event_id"], 961_204_311u64);
+    assert_eq!(e["coded"]["cameo"], "0256");
     assert!(e["source"]["url"]
         .as_str()
         .expect("url")
@@ -635,7 +643,8 @@ fn gdelt_rows_become_statements_and_the_rest_are_counted_by_reason() {
     let before = head(&ledger);
     let again = import(&ledger);
     assert_eq!(again["appended"], 0);
-    assert_eq!(again["skipped"], 14);
+    assert_eq!(again["skipped"], 25);
+    assert_eq!(again["gdelt"]["duplicates"], 25);
     assert_eq!(head(&ledger), before);
 }
 

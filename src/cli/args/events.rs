@@ -169,6 +169,8 @@ pub struct LogArgs {
     /// Only this event type: statement, correction, retraction, actor, alias, role.
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
+    #[command(flatten)]
+    pub coder: super::query::CoderFlags,
     /// Only statements said on or after this date.
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,

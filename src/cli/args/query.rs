@@ -39,6 +39,23 @@ pub struct Selection {
     pub location: Option<String>,
     #[command(flatten)]
     pub members: Members,
+    #[command(flatten)]
+    pub coder: CoderFlags,
+}
+
+/// Which statements count by who coded them: a person, or a machine coder
+/// (GDELT), and how widely a machine-coded event was reported.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CoderFlags {
+    /// Only statements recorded by hand (human), or only those a machine coder made
+    /// from event data (gdelt).
+    #[arg(long, value_name = "CODER", value_parser = ["human", "gdelt"])]
+    pub coded_by: Option<String>,
+    /// Only machine-coded statements whose event had at least N mentions
+    /// (NumMentions); hand-recorded statements have no count and are kept (add
+    /// --coded-by gdelt for machine-coded ones alone).
+    #[arg(long, value_name = "N")]
+    pub min_mentions: Option<u32>,
 }
 
 #[derive(Args, Debug)]
