@@ -2,10 +2,12 @@
 //! payload digest, so that `append` can refuse a statement the ledger already
 //! holds without reading the whole chain.
 //!
-//! Entries are spread over at most 65,536 small buckets (`digest-index/XXXX`,
-//! by the first two bytes of the digest), each a list of (the digest's first 8
-//! bytes, seq): about 240 bytes a bucket at a million events, so values stay
-//! small. A header (`digest-index`) names the seq the buckets cover and the
+//! Entries are spread over at most 4,096 buckets (`digest-index/XXX`, by the
+//! first 12 bits of the digest), each a list of (the digest's first 8 bytes,
+//! seq): about 4 KB a bucket at a million events, so values stay small, and a
+//! rebuilt index is a few thousand writes (sled replays every write since its
+//! last snapshot of itself when it opens: tens of thousands of small values
+//! made every open of a large sled ledger take a second). A header (`digest-index`) names the seq the buckets cover and the
 //! chain hash there; it is believed only when the chain holds that hash at that
 //! seq, and the records after it are read from the chain.
 //!
@@ -18,6 +20,7 @@
 //! (ledgers written before it existed) is rebuilt from the chain by the next
 //! append.
 
+use super::actors::REWRITE_AFTER;
 use super::{Ledger, Result};
 use crate::chain::{self, Problem};
 use crate::event::{Hash, Head, Seq};
@@ -25,17 +28,18 @@ use std::collections::{BTreeSet, HashMap};
 
 /// Meta key of the index's header: covered seq (u64 LE), then the chain hash there.
 pub(super) const DIGESTS_META: &str = "digest-index";
-/// Prefix of the bucket keys: `digest-index/` and four lower-case hex digits.
+/// Prefix of the bucket keys: `digest-index/` and three lower-case hex digits.
 pub(super) const BUCKET_PREFIX: &str = "digest-index/";
 /// One entry: the digest's first 8 bytes, then the seq (u64 LE).
 const ENTRY: usize = 16;
 
+/// The bucket of a digest: its first 12 bits.
 fn bucket_of(d: &Hash) -> u16 {
-    u16::from_be_bytes([d.0[0], d.0[1]])
+    u16::from_be_bytes([d.0[0], d.0[1]]) >> 4
 }
 
 fn bucket_key(b: u16) -> String {
-    format!("{BUCKET_PREFIX}{b:04x}")
+    format!("{BUCKET_PREFIX}{b:03x}")
 }
 
 fn fragment(d: &Hash) -> [u8; 8] {
@@ -48,6 +52,8 @@ fn fragment(d: &Hash) -> [u8; 8] {
 pub(super) struct DigestIndex {
     /// Whether the stored buckets are believed (the header is bound to the chain).
     bound: bool,
+    /// The seq the stored buckets cover (when bound).
+    covered: Seq,
     buckets: HashMap<u16, Vec<u8>>,
     changed: BTreeSet<u16>,
     /// Full digests of events not yet in the chain (this batch's).
@@ -120,6 +126,12 @@ impl DigestIndex {
     /// header bound to `head`. `forget_first`: the stored buckets are to be
     /// removed before (an index rebuilt from the chain).
     pub(super) fn stored(&self, head: &Head) -> (bool, Vec<(String, Vec<u8>)>) {
+        // A bound index is written again only once REWRITE_AFTER records have
+        // come since the seq it covers: until then the next batch completes it
+        // from those few records, and an append writes no bucket.
+        if self.bound && head.size.saturating_sub(self.covered) < REWRITE_AFTER {
+            return (false, Vec::new());
+        }
         let mut out: Vec<(String, Vec<u8>)> = self
             .changed
             .iter()
@@ -141,6 +153,7 @@ impl Ledger {
         let covered = self.digest_index_covered(head)?;
         let mut index = DigestIndex {
             bound: covered.is_some(),
+            covered: covered.unwrap_or(0),
             chain_size: head.size,
             ..DigestIndex::default()
         };

@@ -1129,3 +1129,46 @@ fn statements_earlier_releases_made_from_gdelt_rows_count_as_recorded() {
     assert_eq!(v["gdelt"]["duplicates"], 1);
     assert_eq!(v["appended"], 24);
 }
+
+#[test]
+fn a_negative_tone_stays_a_number_in_the_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    import_json(&ledger, &[data("events.tsv").as_os_str()]);
+    let a = cli(&ledger)
+        .args(["export", "--format", "csv"])
+        .assert()
+        .success();
+    let text = out_of(&a);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let tone = header.iter().position(|c| *c == "tone").expect("tone");
+    let event = header
+        .iter()
+        .position(|c| *c == "coded_event_id")
+        .expect("id");
+    // Fields as RFC 4180 writes them (quotes may hold commas); no field here spans lines.
+    let fields = |l: &str| -> Vec<String> {
+        let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        let mut chars = l.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => out.push(std::mem::take(&mut cur)),
+                (c, _) => cur.push(c),
+            }
+        }
+        out.push(cur);
+        out
+    };
+    let row = lines
+        .map(fields)
+        .find(|r| r.get(event).map(String::as_str) == Some("961204311"))
+        .expect("the row of event 961204311");
+    // A spreadsheet reads a plain negative number as a number: no guard.
+    assert_eq!(row[tone], "-3.214");
+}

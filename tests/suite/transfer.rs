@@ -865,13 +865,23 @@ fn csv_reads_in_python_with_dates_times_sources_and_no_formulas() {
     assert_eq!(header[..4], ["seq", "said_on", "party", "stance"]);
     assert_eq!(header[19], "joint_with");
     assert_eq!(
-        header[25..],
+        header[25..30],
         [
             "publisher",
             "published_on",
             "speaker_role",
             "status",
             "said_at"
+        ]
+    );
+    assert_eq!(
+        header[30..],
+        [
+            "coded_by",
+            "coded_event_id",
+            "mentions",
+            "goldstein",
+            "tone"
         ]
     );
     if python().is_none() {
