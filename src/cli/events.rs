@@ -299,7 +299,8 @@ impl Selected {
 }
 
 /// What became of a statement or correction: `standing`, `corrected` (with
-/// the seq of the correction that stands) or `retracted`; `None` for others.
+/// the seq of the correction that stands) or `retracted` (with the seq of the
+/// retraction, when one names it); `None` for others.
 type Status = Option<(&'static str, Option<u64>)>;
 
 /// Whether a statement or correction still stands: `standing`,
@@ -308,7 +309,7 @@ type Status = Option<(&'static str, Option<u64>)>;
 fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
     match &r.event {
         Some(Event::Statement(_)) => Some(if am.retracted.contains(&r.seq) {
-            ("retracted", None)
+            ("retracted", am.retracted_by.get(&r.seq).copied())
         } else if let Some((by, _)) = am.corrected.get(&r.seq) {
             ("corrected", Some(*by))
         } else {
@@ -323,7 +324,11 @@ fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
                 ("standing", None)
             } else if newest.is_none() {
                 // A retracted correction, or one of a retracted statement.
-                ("retracted", None)
+                let by = am.retracted_by.get(&r.seq);
+                (
+                    "retracted",
+                    by.or(root.and_then(|x| am.retracted_by.get(&x))).copied(),
+                )
             } else {
                 ("corrected", newest)
             })
@@ -335,19 +340,21 @@ fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
 /// A row's mark of its status: nothing for a standing statement.
 fn status_mark(status: Status) -> String {
     match status {
-        Some(("retracted", _)) => "  [retracted]".into(),
+        Some(("retracted", Some(by))) => format!("  [retracted by seq {by}]"),
+        Some(("retracted", None)) => "  [retracted]".into(),
         Some(("corrected", Some(by))) => format!("  [as corrected by seq {by}]"),
         _ => String::new(),
     }
 }
 
-/// A recorded event as JSON, with its `status` and `corrected_by` when it is
-/// a statement or correction.
+/// A recorded event as JSON, with its `status`, `corrected_by` and
+/// `retracted_by` when it is a statement or correction.
 fn json_with_status(r: &Recorded, status: Status) -> serde_json::Value {
     let mut v = view::recorded_json(r);
     if let Some((st, by)) = status {
         v["status"] = st.into();
-        v["corrected_by"] = by.into();
+        v["corrected_by"] = by.filter(|_| st == "corrected").into();
+        v["retracted_by"] = by.filter(|_| st == "retracted").into();
     }
     v
 }
@@ -492,7 +499,14 @@ pub(super) fn show(cli: &Cli, which: &str, o: Output, out: &mut impl Write) -> R
         if let Some((st, by)) = status {
             let text = match (st, by) {
                 ("corrected", Some(by)) => format!("corrected: as it stands now, see seq {by}"),
-                ("retracted", _) => "retracted: it no longer counts".into(),
+                ("retracted", Some(by)) => {
+                    let reason = match ledger.get(by)?.event {
+                        Some(Event::Retraction(x)) => format!(": {}", x.reason),
+                        _ => String::new(),
+                    };
+                    format!("retracted by seq {by}{reason}; it no longer counts")
+                }
+                ("retracted", None) => "retracted: it no longer counts".into(),
                 _ => "standing".into(),
             };
             writeln!(out, "{:<13}{text}", "status")?;

@@ -190,6 +190,9 @@ pub struct Amendments {
     pub corrected: HashMap<Seq, (Seq, Statement)>,
     /// Seq → the statement a correction ultimately corrects.
     pub roots: HashMap<Seq, Seq>,
+    /// The retraction of each statement or correction retracted: of → the
+    /// retraction's seq.
+    pub retracted_by: HashMap<Seq, Seq>,
 }
 
 impl Amendments {
@@ -201,6 +204,7 @@ impl Amendments {
     ) -> Amendments {
         let mut corrections: Vec<(Seq, Seq, Statement)> = Vec::new();
         let mut retracted: HashSet<Seq> = HashSet::new();
+        let mut retracted_by: HashMap<Seq, Seq> = HashMap::new();
         for r in events {
             if known_at.is_some_and(|k| !k.includes(r.seq, r.recorded_at)) {
                 break;
@@ -209,11 +213,15 @@ impl Amendments {
                 Some(Event::Correction(c)) => corrections.push((r.seq, c.of, c.statement.clone())),
                 Some(Event::Retraction(x)) => {
                     retracted.insert(x.of);
+                    retracted_by.entry(x.of).or_insert(r.seq);
                 }
                 _ => {}
             }
         }
-        let mut a = Amendments::default();
+        let mut a = Amendments {
+            retracted_by,
+            ..Amendments::default()
+        };
         for (seq, of, _) in &corrections {
             let root = a.roots.get(of).copied().unwrap_or(*of);
             a.roots.insert(*seq, root);

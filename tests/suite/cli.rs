@@ -1091,6 +1091,19 @@ fn log_selects_by_proposition_and_text_and_show_names_events_by_hash() {
     assert!(turkey.contains(&"3".to_string()), "{turkey:?}");
     assert!(!turkey.contains(&"5".to_string()), "{turkey:?}");
     assert_eq!(seqs(&text(&["log", "--search", "MERCENARIES"])).len(), 5);
+    // `--grep` is `--search`, and takes the date flags beside it.
+    assert_eq!(
+        seqs(&text(&[
+            "log",
+            "--from",
+            "2021-01",
+            "--grep",
+            "mercenaries"
+        ]))
+        .len(),
+        5
+    );
+    assert!(seqs(&text(&["log", "--from", "2022", "--grep", "mercenaries"])).is_empty());
     assert_eq!(
         seqs(&text(&["log", "--search", "cease-fire is HOLDING"])),
         ["2"]

@@ -238,7 +238,7 @@ fn a_correction_and_a_retraction_move_positions_and_known_at_goes_back() {
         .args(["history", "--party", "RUS"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("[retracted]"))
+        .stdout(predicate::str::contains("[retracted by seq "))
         .stdout(predicate::str::contains(
             "We don't have any military personnel",
         ));

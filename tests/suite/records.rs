@@ -137,6 +137,7 @@ fn an_old_ledger_refuses_a_duplicate_of_what_it_held_before_the_index() {
         "digest",
         "status",
         "corrected_by",
+        "retracted_by",
     ] {
         m.remove(k);
     }

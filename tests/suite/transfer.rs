@@ -91,6 +91,7 @@ fn export_carries_the_chain_and_rebuild_reproduces_it_exactly() {
             let o = v.as_object_mut().expect("object");
             o.remove("status");
             o.remove("corrected_by");
+            o.remove("retracted_by");
             v
         })
         .collect();
@@ -107,10 +108,25 @@ fn export_carries_the_chain_and_rebuild_reproduces_it_exactly() {
     assert_eq!(status[2]["status"], "corrected");
     assert_eq!(status[2]["corrected_by"], 15);
     assert_eq!(status[4]["status"], "retracted");
+    let retraction = &lines
+        .iter()
+        .find(|l| l["type"] == "retraction" && l["of"] == 5)
+        .expect("the retraction of seq 5")["seq"];
+    assert_eq!(&status[4]["retracted_by"], retraction);
+    assert_eq!(status[4]["corrected_by"], Value::Null);
+    assert_eq!(status[2]["retracted_by"], Value::Null);
     assert_eq!(status[14]["status"], "standing");
     let text_log = stdout(&demarche(&ledger).arg("log").assert().success());
     assert!(text_log.contains("[as corrected by seq 15]"), "{text_log}");
-    assert!(text_log.contains("[retracted]"), "{text_log}");
+    assert!(
+        text_log.contains(&format!("[retracted by seq {retraction}]")),
+        "{text_log}"
+    );
+    let shown = stdout(&demarche(&ledger).args(["show", "5"]).assert().success());
+    assert!(
+        shown.contains(&format!("retracted by seq {retraction}: misattributed")),
+        "{shown}"
+    );
     for (i, l) in lines.iter().enumerate() {
         assert_eq!(l["seq"], (i + 1) as u64);
         for f in ["recorded_at", "prev", "hash", "digest"] {

@@ -163,8 +163,8 @@ pub struct LogArgs {
     /// Only statements about this place (id or alias).
     #[arg(long)]
     pub location: Option<String>,
-    /// Only statements whose quote holds this text (any case).
-    #[arg(long, value_name = "TEXT")]
+    /// Only statements whose quote holds this text (any case). Also `--grep`.
+    #[arg(long, value_name = "TEXT", visible_alias = "grep")]
     pub search: Option<String>,
     /// Only this event type: statement, correction, retraction, actor, alias, role.
     #[arg(long = "type", value_name = "TYPE")]
