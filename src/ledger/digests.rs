@@ -145,6 +145,24 @@ impl DigestIndex {
     }
 }
 
+/// The digest index's buckets as the chain makes them, up to the seq the
+/// stored index covers, filled record by record as `verify` walks the chain.
+pub(super) struct ChainBuckets {
+    covered: Seq,
+    buckets: HashMap<u16, Vec<u8>>,
+}
+
+impl ChainBuckets {
+    /// Adds the record `seq` whose payload digest is `d`.
+    pub(super) fn add(&mut self, seq: Seq, d: &Hash) {
+        if seq <= self.covered {
+            let b = self.buckets.entry(bucket_of(d)).or_default();
+            b.extend_from_slice(&fragment(d));
+            b.extend_from_slice(&seq.to_le_bytes());
+        }
+    }
+}
+
 impl Ledger {
     /// The digest index as it stands for a chain whose head is `head`: the
     /// stored one when it is bound to this chain, completed from the records
@@ -190,23 +208,21 @@ impl Ledger {
         Ok(holds.then_some(covered))
     }
 
-    /// Compares the stored digest index with `digests`, the payload digest of
-    /// every record in seq order (`verify`). An index not bound to the chain
-    /// is not used, and so is not a problem.
-    pub(super) fn check_digest_index(
-        &self,
-        head: &Head,
-        digests: &[(Seq, Hash)],
-    ) -> Result<Option<Problem>> {
-        let Some(covered) = self.digest_index_covered(head)? else {
-            return Ok(None);
-        };
-        let mut want: HashMap<u16, Vec<u8>> = HashMap::new();
-        for (seq, d) in digests.iter().filter(|(s, _)| *s <= covered) {
-            let b = want.entry(bucket_of(d)).or_default();
-            b.extend_from_slice(&fragment(d));
-            b.extend_from_slice(&seq.to_le_bytes());
-        }
+    /// The buckets `verify` makes from the chain, for the stored index to be
+    /// compared with; `None` when no stored index is bound to this chain (it is
+    /// then not used, and so is not a problem).
+    pub(super) fn chain_buckets(&self, head: &Head) -> Result<Option<ChainBuckets>> {
+        Ok(self
+            .digest_index_covered(head)?
+            .map(|covered| ChainBuckets {
+                covered,
+                buckets: HashMap::new(),
+            }))
+    }
+
+    /// Compares the stored digest index with the buckets the chain makes.
+    pub(super) fn check_digest_index(&self, chain: ChainBuckets) -> Result<Option<Problem>> {
+        let want = chain.buckets;
         // A bucket the chain leaves empty holds nothing that could hide an
         // event; only the buckets the chain fills are compared.
         let mut want: Vec<(u16, Vec<u8>)> = want.into_iter().collect();
@@ -222,8 +238,8 @@ impl Ledger {
                 let (h, e) = (seqs(&held), seqs(&expected));
                 let missing = e.iter().find(|s| !h.contains(s)).copied();
                 let detail = match missing {
-                    Some(seq) => format!("bucket {b:04x} leaves out seq {seq}"),
-                    None => format!("bucket {b:04x} holds entries the chain does not make"),
+                    Some(seq) => format!("bucket {b:03x} leaves out seq {seq}"),
+                    None => format!("bucket {b:03x} holds entries the chain does not make"),
                 };
                 return Ok(Some(Problem::DigestIndexMismatch {
                     seq: missing

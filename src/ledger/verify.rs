@@ -74,7 +74,12 @@ impl Ledger {
         // The tree's stored nodes, as the chain makes them.
         let mut tiles: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
         let mut refs: Vec<(Seq, Hash, Option<Seq>)> = Vec::new();
-        let mut digests: Vec<(Seq, Hash)> = Vec::new();
+        // The digest index's buckets as the chain makes them (only when a
+        // stored index is bound to this chain, and with the derived data).
+        let mut chain_buckets = match with_tree {
+            true => self.chain_buckets(&head)?,
+            false => None,
+        };
         let span = Span {
             from: 1,
             to: head.size,
@@ -114,7 +119,11 @@ impl Ledger {
                     return Ok(false);
                 }
                 refs.extend(block_refs);
-                digests.extend(block_digests);
+                if let Some(b) = &mut chain_buckets {
+                    for (seq, d) in &block_digests {
+                        b.add(*seq, d);
+                    }
+                }
                 for leaf in &leaves {
                     frontier.push(*leaf, |level, index, node| {
                         if level > 0 && level % tree::TILE_HEIGHT == 0 {
@@ -153,8 +162,8 @@ impl Ledger {
         if problem.is_none() && with_tree {
             problem = self.check_actor_index(&head, &refs)?;
         }
-        if problem.is_none() && with_tree {
-            problem = self.check_digest_index(&head, &digests)?;
+        if let (None, Some(b)) = (&problem, chain_buckets) {
+            problem = self.check_digest_index(b)?;
         }
         Ok(VerifyReport {
             checked: v.checked(),
