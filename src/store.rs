@@ -131,6 +131,18 @@ pub trait Store: Send + Sync {
     /// Engine failures.
     fn block_holding(&self, seq: Seq) -> Result<Option<Block>>;
 
+    /// How many blocks the store holds with keys up to `seq`, when the engine
+    /// can tell without reading them (redb keeps its table's length: the count
+    /// is that length less the few keys that are not blocks and the blocks
+    /// past `seq`); `None` when it cannot (sled would have to read every block).
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn blocks_through(&self, seq: Seq) -> Result<Option<u64>> {
+        let _ = seq;
+        Ok(None)
+    }
+
     /// A derived value written by [`Store::commit`].
     ///
     /// # Errors
@@ -770,6 +782,10 @@ impl Store for MemStore {
             .range(..=seq)
             .next_back()
             .map(|(k, v)| (*k, v.clone())))
+    }
+
+    fn blocks_through(&self, seq: Seq) -> Result<Option<u64>> {
+        Ok(Some(self.lock().blocks.range(..=seq).count() as u64))
     }
 
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
