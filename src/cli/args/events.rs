@@ -235,7 +235,9 @@ pub enum ActorCommand {
     },
     /// Give an existing actor one more name (an `alias` event in the chain).
     #[command(
-        after_help = "Example:\n  demarche actor alias UN \"Organisation des Nations unies\""
+        after_help = "A name that already resolves to another actor, or that can be mistaken for one \
+(the same Unicode TR39 skeleton: a Cyrillic S in RUS, fullwidth letters), is refused with exit 2.\n\n\
+Example:\n  demarche actor alias UN \"Organisation des Nations unies\""
     )]
     Alias {
         /// The actor (id or a name it already has).
