@@ -187,6 +187,8 @@ const HEAD_KEY: &[u8] = b"h";
 /// small enough that memory stays bounded on large ledgers (sled's default is 1 GiB).
 const CACHE_BYTES: u64 = 64 << 20;
 const BLOCK_PREFIX: u8 = b'b';
+/// Staged blocks removed in one sled batch when a batch is discarded.
+const DISCARD_SLICE: usize = 1024;
 const META_PREFIX: u8 = b'm';
 const MARKER_KEY: &[u8] = b"demarche";
 const STAGING_KEY: &[u8] = b"mstaging";
@@ -566,17 +568,35 @@ impl Store for SledStore {
     }
 
     fn discard_staged(&self, after: Seq) -> Result<usize> {
+        // Removed a slice at a time, from the end: one batch of every staged
+        // block made sled hold the whole batch in memory (1.5 GB for a refused
+        // import of 1M events). `mstaging` goes last, so a discard that is
+        // interrupted is taken up again by the next writer.
         let mut n = 0;
-        let mut batch = sled::Batch::default();
         let start = block_key(after.saturating_add(1));
-        for kv in self.tree.range(start..=block_key(Seq::MAX)) {
-            let (k, _) = kv.map_err(engine("cannot read events"))?;
-            batch.remove(k);
-            n += 1;
+        loop {
+            let mut batch = sled::Batch::default();
+            let mut slice = 0;
+            for k in self
+                .tree
+                .range(start..=block_key(Seq::MAX))
+                .keys()
+                .rev()
+                .take(DISCARD_SLICE)
+            {
+                batch.remove(k.map_err(engine("cannot read events"))?);
+                slice += 1;
+            }
+            if slice == 0 {
+                break;
+            }
+            self.tree
+                .apply_batch(batch)
+                .map_err(engine("cannot discard staged events"))?;
+            n += slice;
         }
-        batch.remove(STAGING_KEY);
         self.tree
-            .apply_batch(batch)
+            .remove(STAGING_KEY)
             .map_err(engine("cannot discard staged events"))?;
         Ok(n)
     }
