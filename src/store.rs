@@ -72,6 +72,47 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the failure is a full file system (ENOSPC), whichever layer
+    /// reported it.
+    pub fn disk_full(&self) -> bool {
+        fn io_full(e: &std::io::Error) -> bool {
+            e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+        }
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match self {
+            StoreError::Io { source, .. } => Some(source),
+            StoreError::Engine { source, .. } => Some(source.as_ref()),
+            _ => None,
+        };
+        while let Some(e) = next {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            if let Some(sled::Error::Io(io)) = e.downcast_ref::<sled::Error>() {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            if let Some(redb::StorageError::Io(io)) = e.downcast_ref::<redb::StorageError>() {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            if let Some(redb::CommitError::Storage(redb::StorageError::Io(io))) =
+                e.downcast_ref::<redb::CommitError>()
+            {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
 type Result<T> = std::result::Result<T, StoreError>;
 
 /// A block as read from a store: its key and its bytes.
@@ -835,5 +876,39 @@ impl Store for MemStore {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod disk_full_tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_full_disk_is_recognised_through_each_layer() {
+        let full = || std::io::Error::from_raw_os_error(28);
+        let io = StoreError::Io {
+            context: "cannot write".into(),
+            source: full(),
+        };
+        let sled = StoreError::Engine {
+            context: "cannot open".into(),
+            source: Box::new(sled::Error::Io(full())),
+        };
+        let redb = StoreError::Engine {
+            context: "cannot commit".into(),
+            source: Box::new(redb::StorageError::Io(full())),
+        };
+        let commit = StoreError::Engine {
+            context: "cannot commit".into(),
+            source: Box::new(redb::CommitError::Storage(redb::StorageError::Io(full()))),
+        };
+        assert!(commit.disk_full());
+        let other = StoreError::Engine {
+            context: "cannot open".into(),
+            source: Box::new(sled::Error::Io(std::io::Error::from_raw_os_error(5))),
+        };
+        assert!(io.disk_full() && sled.disk_full() && redb.disk_full());
+        assert!(!other.disk_full());
+        assert!(!StoreError::StrayKey("x".into()).disk_full());
     }
 }
