@@ -72,6 +72,47 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the failure is a full file system (ENOSPC), whichever layer
+    /// reported it.
+    pub fn disk_full(&self) -> bool {
+        fn io_full(e: &std::io::Error) -> bool {
+            e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+        }
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match self {
+            StoreError::Io { source, .. } => Some(source),
+            StoreError::Engine { source, .. } => Some(source.as_ref()),
+            _ => None,
+        };
+        while let Some(e) = next {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            if let Some(sled::Error::Io(io)) = e.downcast_ref::<sled::Error>() {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            if let Some(redb::StorageError::Io(io)) = e.downcast_ref::<redb::StorageError>() {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            if let Some(redb::CommitError::Storage(redb::StorageError::Io(io))) =
+                e.downcast_ref::<redb::CommitError>()
+            {
+                if io_full(io) {
+                    return true;
+                }
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
 type Result<T> = std::result::Result<T, StoreError>;
 
 /// A block as read from a store: its key and its bytes.
@@ -131,6 +172,18 @@ pub trait Store: Send + Sync {
     /// Engine failures.
     fn block_holding(&self, seq: Seq) -> Result<Option<Block>>;
 
+    /// How many blocks the store holds with keys up to `seq`, when the engine
+    /// can tell without reading them (redb keeps its table's length: the count
+    /// is that length less the few keys that are not blocks and the blocks
+    /// past `seq`); `None` when it cannot (sled would have to read every block).
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn blocks_through(&self, seq: Seq) -> Result<Option<u64>> {
+        let _ = seq;
+        Ok(None)
+    }
+
     /// A derived value written by [`Store::commit`].
     ///
     /// # Errors
@@ -175,6 +228,8 @@ const HEAD_KEY: &[u8] = b"h";
 /// small enough that memory stays bounded on large ledgers (sled's default is 1 GiB).
 const CACHE_BYTES: u64 = 64 << 20;
 const BLOCK_PREFIX: u8 = b'b';
+/// Staged blocks removed in one sled batch when a batch is discarded.
+const DISCARD_SLICE: usize = 1024;
 const META_PREFIX: u8 = b'm';
 const MARKER_KEY: &[u8] = b"demarche";
 const STAGING_KEY: &[u8] = b"mstaging";
@@ -554,17 +609,35 @@ impl Store for SledStore {
     }
 
     fn discard_staged(&self, after: Seq) -> Result<usize> {
+        // Removed a slice at a time, from the end: one batch of every staged
+        // block made sled hold the whole batch in memory (1.5 GB for a refused
+        // import of 1M events). `mstaging` goes last, so a discard that is
+        // interrupted is taken up again by the next writer.
         let mut n = 0;
-        let mut batch = sled::Batch::default();
         let start = block_key(after.saturating_add(1));
-        for kv in self.tree.range(start..=block_key(Seq::MAX)) {
-            let (k, _) = kv.map_err(engine("cannot read events"))?;
-            batch.remove(k);
-            n += 1;
+        loop {
+            let mut batch = sled::Batch::default();
+            let mut slice = 0;
+            for k in self
+                .tree
+                .range(start..=block_key(Seq::MAX))
+                .keys()
+                .rev()
+                .take(DISCARD_SLICE)
+            {
+                batch.remove(k.map_err(engine("cannot read events"))?);
+                slice += 1;
+            }
+            if slice == 0 {
+                break;
+            }
+            self.tree
+                .apply_batch(batch)
+                .map_err(engine("cannot discard staged events"))?;
+            n += slice;
         }
-        batch.remove(STAGING_KEY);
         self.tree
-            .apply_batch(batch)
+            .remove(STAGING_KEY)
             .map_err(engine("cannot discard staged events"))?;
         Ok(n)
     }
@@ -772,6 +845,10 @@ impl Store for MemStore {
             .map(|(k, v)| (*k, v.clone())))
     }
 
+    fn blocks_through(&self, seq: Seq) -> Result<Option<u64>> {
+        Ok(Some(self.lock().blocks.range(..=seq).count() as u64))
+    }
+
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
         let mut g = self.lock();
         for (k, v) in entries {
@@ -799,5 +876,39 @@ impl Store for MemStore {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod disk_full_tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_full_disk_is_recognised_through_each_layer() {
+        let full = || std::io::Error::from_raw_os_error(28);
+        let io = StoreError::Io {
+            context: "cannot write".into(),
+            source: full(),
+        };
+        let sled = StoreError::Engine {
+            context: "cannot open".into(),
+            source: Box::new(sled::Error::Io(full())),
+        };
+        let redb = StoreError::Engine {
+            context: "cannot commit".into(),
+            source: Box::new(redb::StorageError::Io(full())),
+        };
+        let commit = StoreError::Engine {
+            context: "cannot commit".into(),
+            source: Box::new(redb::CommitError::Storage(redb::StorageError::Io(full()))),
+        };
+        assert!(commit.disk_full());
+        let other = StoreError::Engine {
+            context: "cannot open".into(),
+            source: Box::new(sled::Error::Io(std::io::Error::from_raw_os_error(5))),
+        };
+        assert!(io.disk_full() && sled.disk_full() && redb.disk_full());
+        assert!(!other.disk_full());
+        assert!(!StoreError::StrayKey("x".into()).disk_full());
     }
 }

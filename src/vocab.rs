@@ -537,6 +537,16 @@ pub enum ActorError {
     /// The id is taken.
     #[error("actor {0} already exists")]
     Exists(String),
+    /// The name could be mistaken for a name of another actor.
+    #[error("name \"{name}\" can be mistaken for \"{like}\", which resolves to {actor}")]
+    Confusable {
+        /// The name.
+        name: String,
+        /// The existing name it looks like.
+        like: String,
+        /// The actor that name resolves to.
+        actor: String,
+    },
     /// The name already resolves to another actor.
     #[error("name \"{name}\" already resolves to {actor}")]
     NameTaken {
@@ -895,6 +905,36 @@ impl Actors {
             self.events.insert(seq, RefEvent::Role(role.clone()));
         }
         Ok(())
+    }
+
+    /// An id, name or alias of an actor other than `owner` that `name` could
+    /// be mistaken for (the same Unicode TR39 skeleton, compared without case:
+    /// "RUЅ" with a Cyrillic S, or a fullwidth "ＲＵＳ", for RUS), as the name
+    /// and its actor. A name that is the same once normalised is not reported
+    /// here: adding it fails with [`ActorError::NameTaken`]. Reads every name
+    /// in the registry.
+    pub fn confusable_with(&self, name: &str, owner: &str) -> Option<(String, String)> {
+        let skeleton = |s: &str| -> String {
+            unicode_security::skeleton(&s.to_lowercase())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let mine = skeleton(name);
+        let norm = normalise(name);
+        for a in self.by_id.values() {
+            if a.def.id == owner {
+                continue;
+            }
+            let names = std::iter::once(&a.def.id)
+                .chain(std::iter::once(&a.def.name))
+                .chain(&a.def.aliases);
+            for n in names {
+                if normalise(n) != norm && skeleton(n) == mine {
+                    return Some((n.clone(), a.def.id.clone()));
+                }
+            }
+        }
+        None
     }
 
     /// Adds an alias to an existing actor.

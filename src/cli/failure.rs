@@ -140,6 +140,9 @@ impl From<StoreError> for Failure {
             StoreError::BadHead(_) | StoreError::StrayKey(_) => Failure::integrity(e.to_string()),
             StoreError::MarkerDamaged { .. } => Failure::integrity(e.to_string())
                 .hint("the store was altered; restore the ledger from an export with `demarche rebuild`"),
+            _ if e.disk_full() => Failure::io(e.to_string()).hint(
+                "free some space on the ledger's file system and retry (a sled ledger cannot even be read until then: sled writes up to half a megabyte when it opens)",
+            ),
             _ => Failure::io(e.to_string()),
         }
     }

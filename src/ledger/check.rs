@@ -267,6 +267,19 @@ impl Ledger {
                 if let Some(p) = &mut a.parent {
                     canon(actors, p, || "parent".into())?;
                 }
+                if !restoring {
+                    let names = std::iter::once(("id".to_string(), &a.id))
+                        .chain(std::iter::once(("name".to_string(), &a.name)))
+                        .chain(
+                            a.aliases
+                                .iter()
+                                .enumerate()
+                                .map(|(i, x)| (format!("aliases[{i}]"), x)),
+                        );
+                    for (field, n) in names {
+                        confusable(actors, &field, n, &a.id)?;
+                    }
+                }
                 actors.add(a.clone(), Some(seq)).map_err(|e| {
                     // Name the field the error is about.
                     let field = match &e {
@@ -285,6 +298,9 @@ impl Ledger {
                     one_line("alias", Some(&a.alias))?;
                 }
                 canon(actors, &mut a.actor, || "actor".into())?;
+                if !restoring {
+                    confusable(actors, "alias", &a.alias, &a.actor)?;
+                }
                 actors
                     .add_alias_at(&a, Some(seq))
                     .map_err(|e| actor_error(&e, "alias"))?;
@@ -443,6 +459,28 @@ fn kind_name(k: Kind) -> &'static str {
 
 pub(super) fn too_large(e: crate::codec::FormatError) -> InputError {
     InputError::new("", format!("event too large: {e}"))
+}
+
+/// Refuses a new id, name or alias that could be mistaken for a name of
+/// another actor (Unicode TR39 skeletons). Names already recorded are left
+/// as they are: only new ones are checked.
+fn confusable(
+    actors: &crate::vocab::Actors,
+    field: &str,
+    name: &str,
+    owner: &str,
+) -> std::result::Result<(), InputError> {
+    match actors.confusable_with(name, owner) {
+        Some((like, actor)) => Err(actor_error(
+            &ActorError::Confusable {
+                name: name.to_string(),
+                like,
+                actor,
+            },
+            field,
+        )),
+        None => Ok(()),
+    }
 }
 
 fn actor_error(e: &ActorError, field: &str) -> InputError {

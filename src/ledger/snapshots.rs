@@ -15,6 +15,9 @@ use crate::projection::{self, Amendments, Chain, KnownAt, Position, Query, State
 
 /// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
 const SNAPSHOT_ENTRY: &str = "positions";
+/// Cache entry that binds the snapshot to the store's blocks: its seq and
+/// hash, and how many blocks the store held up to that seq when it was taken.
+const BLOCKS_ENTRY: &str = "positions-blocks";
 /// Where earlier releases kept the snapshot: values in the store, removed
 /// when a snapshot is saved to the cache.
 const OLD_SNAPSHOT_META: &str = "snapshot";
@@ -170,6 +173,9 @@ impl Ledger {
             .map(|(i, c)| (chunk_name(snap.seq, i), c, false))
             .collect();
         let n = entries.len();
+        if let Some(blocks) = self.store.blocks_through(snap.seq)? {
+            entries.push((BLOCKS_ENTRY.to_string(), blocks_binding(snap, blocks), true));
+        }
         entries.push((SNAPSHOT_ENTRY.to_string(), stored.head, true));
         self.cache.put(&entries).map_err(|source| {
             LedgerError::Store(crate::store::StoreError::Io {
@@ -216,6 +222,25 @@ impl Ledger {
         {
             return Ok(None);
         }
+        // A block deleted below its seq leaves the snapshot's answer as the
+        // chain was, not as it is: where the store can count its blocks
+        // without reading them, the count must be the one the snapshot was
+        // taken with. Otherwise the query replays, and meets the hole.
+        if let Some(blocks) = self.store.blocks_through(snap.seq)? {
+            if self.cache.get(BLOCKS_ENTRY) != Some(blocks_binding(&snap, blocks)) {
+                return Ok(None);
+            }
+        }
         Ok(Some(snap))
     }
+}
+
+/// The binding of a snapshot to the number of blocks up to its seq: seq
+/// (u64 LE), chain hash (32), blocks (u64 LE).
+fn blocks_binding(snap: &Snapshot, blocks: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48);
+    out.extend_from_slice(&snap.seq.to_le_bytes());
+    out.extend_from_slice(&snap.hash.0);
+    out.extend_from_slice(&blocks.to_le_bytes());
+    out
 }

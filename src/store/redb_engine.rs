@@ -18,8 +18,8 @@
 //! rolls back to the last commit.
 
 use super::{
-    block_key, key_seq, meta_key, Block, OpenOptions, Result, Store, StoreError, HEAD_KEY,
-    MARKER_KEY, STAGING_KEY,
+    block_key, key_seq, meta_key, Block, OpenOptions, Result, Store, StoreError, BLOCK_PREFIX,
+    HEAD_KEY, MARKER_KEY, STAGING_KEY,
 };
 use crate::codec;
 use crate::event::{Head, Seq};
@@ -518,6 +518,44 @@ impl Store for RedbStore {
                 v.value().to_vec(),
             ))),
         }
+    }
+
+    fn blocks_through(&self, seq: Seq) -> Result<Option<u64>> {
+        use redb::ReadableTableMetadata;
+        let Some(t) = self.table()? else {
+            return Ok(Some(0));
+        };
+        // The table's length is kept in its header: no block is read. What is
+        // counted is what is not a block up to `seq`: a handful of keys
+        // before and after the blocks, and the blocks past `seq`.
+        let mut others = 0u64;
+        let below = &block_key(0)[..1];
+        for kv in t
+            .range::<&[u8]>(..below)
+            .map_err(err("cannot read the ledger"))?
+        {
+            kv.map_err(err("cannot read the ledger"))?;
+            others += 1;
+        }
+        let past = [BLOCK_PREFIX + 1];
+        for kv in t
+            .range::<&[u8]>(&past[..]..)
+            .map_err(err("cannot read the ledger"))?
+        {
+            kv.map_err(err("cannot read the ledger"))?;
+            others += 1;
+        }
+        if let Some(next) = seq.checked_add(1) {
+            for kv in t
+                .range(&block_key(next)[..]..=&block_key(Seq::MAX)[..])
+                .map_err(err("cannot read the ledger"))?
+            {
+                kv.map_err(err("cannot read the ledger"))?;
+                others += 1;
+            }
+        }
+        let len = t.len().map_err(err("cannot read the ledger"))?;
+        Ok(Some(len.saturating_sub(others)))
     }
 
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {

@@ -830,6 +830,59 @@ fn output_files_are_regular_files_and_dash_is_stdout() {
     assert!(!std::path::Path::new("-").exists());
 }
 
+/// An alias or id that can be mistaken for a name of another actor (the same
+/// Unicode TR39 skeleton) is refused, naming that actor; the actor's own
+/// look-alike is accepted, since it resolves to the actor it looks like.
+#[test]
+fn confusable_aliases_are_refused_naming_the_actor_they_look_like() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        c
+    };
+    run(&["demo"]).assert().success();
+    let head = || {
+        run(&["head"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let before = head();
+    // A Cyrillic S (U+0405), fullwidth letters, a Cyrillic C in CHN.
+    for alias in ["RU\u{405}", "\u{FF32}\u{FF35}\u{FF33}", "\u{0421}HN"] {
+        let out = run(&["actor", "alias", "UN", alias]).output().expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{alias}: {err}");
+        assert!(err.contains("can be mistaken for"), "{alias}: {err}");
+    }
+    let out = run(&["actor", "alias", "UN", "RU\u{405}"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("resolves to RUS"));
+    assert_eq!(head(), before, "nothing was appended");
+    // A new actor whose id looks like another's name (0 for O).
+    let out = run(&[
+        "actor", "add", "--id", "NAT0", "--name", "Not NATO", "--kind", "group",
+    ])
+    .output()
+    .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("NATO"), "{err}");
+    assert_eq!(head(), before, "nothing was appended");
+    // The actor's own look-alike, and a plain new alias, are taken.
+    run(&["actor", "alias", "RUS", "\u{FF32}\u{FF35}\u{FF33}"])
+        .assert()
+        .success();
+    run(&["actor", "alias", "UN", "United Nations Organization"])
+        .assert()
+        .success();
+}
+
 /// A name, alias or role cannot carry a line break, a tab or a character that
 /// reorders text, which would let it print a fake row; a quote may run over
 /// lines, and `log` still prints one row for it.

@@ -648,6 +648,40 @@ fn an_interrupted_batch_is_ignored_then_discarded() {
     assert_eq!(l.get(TOTAL + 1).expect("get").event, Some(statement(5001)));
 }
 
+/// The remains of a long interrupted batch, more blocks than one removal
+/// takes at a time, are all discarded, and the in-progress mark with them.
+#[test]
+fn a_long_interrupted_batch_is_discarded_whole() {
+    use demarche::store::{Engine, OpenOptions};
+    let (dir, head) = fresh();
+    let engine;
+    {
+        let store = demarche::store::open(dir.path(), &OpenOptions::default()).expect("open");
+        engine = store.engine();
+        let blocks: Vec<(u64, Vec<u8>)> = (1..=2_500u64)
+            .map(|i| (TOTAL + i, seal(format!("staged {i}").as_bytes())))
+            .collect();
+        for slice in blocks.chunks(500) {
+            let refs: Vec<(u64, &[u8])> = slice.iter().map(|(s, b)| (*s, &b[..])).collect();
+            store.stage(&refs).expect("stage");
+        }
+    }
+    let store = demarche::store::open(dir.path(), &OpenOptions::default()).expect("open");
+    // redb drops the transaction that held them; sled keeps them until discarded.
+    let want = if engine == Engine::Redb { 0 } else { 2_500 };
+    assert_eq!(store.staging().expect("staging"), engine != Engine::Redb);
+    assert_eq!(store.discard_staged(head.size).expect("discard"), want);
+    assert!(!store.staging().expect("staging"));
+    let past = store
+        .blocks_from(TOTAL + 1)
+        .filter(|b| b.as_ref().map_or(true, |(k, _)| *k > TOTAL))
+        .count();
+    assert_eq!(past, 0);
+    assert_eq!(store.head().expect("head"), head);
+    drop(store);
+    assert!(verify(dir.path(), None).is_intact());
+}
+
 #[test]
 fn a_deleted_actor_index_is_rebuilt_from_the_chain() {
     let dir = tempfile::tempdir().expect("tempdir");

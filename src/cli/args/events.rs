@@ -254,10 +254,14 @@ pub enum ActorCommand {
     /// or, with --remove, retire a name given to it by mistake (a retraction of
     /// the alias event): the name then resolves to nothing, and may be given to
     /// another actor. Statements recorded before keep the actor's id.
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "A name that already resolves to another actor, or that can be mistaken for one \
+(the same Unicode TR39 skeleton: a Cyrillic S in RUS, fullwidth letters), is refused with exit 2.\n\n\
+Examples:
   demarche actor alias UN \"Organisation des Nations unies\"
   demarche actor alias RUS \"Ankara\" --remove --reason \"given to the wrong actor\"
-  demarche actor alias TUR \"Ankara\"")]
+  demarche actor alias TUR \"Ankara\""
+    )]
     Alias {
         /// The actor (id or a name it already has).
         actor: String,
