@@ -317,6 +317,10 @@ fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
         }),
         Some(Event::Correction(_)) => {
             let root = am.roots.get(&r.seq).copied();
+            // A correction of a retracted statement is retracted with it.
+            if let Some(root) = root.filter(|x| am.retracted.contains(x)) {
+                return Some(("retracted", am.retracted_by.get(&root).copied()));
+            }
             let newest = root
                 .and_then(|root| am.corrected.get(&root))
                 .map(|(by, _)| *by);

@@ -1357,6 +1357,28 @@ fn a_retracted_statement_takes_no_further_amendment() {
         .code(2)
         .stderr(predicates::str::contains("seq 5 was retracted"));
     assert_eq!(head(), before);
+    // A statement corrected, then retracted: its correction says so too.
+    run(&["append", "--correct", "5", "--said-on", "2021-01-29"])
+        .assert()
+        .success();
+    run(&["append", "--retract", "5", "--reason", "misquoted"])
+        .assert()
+        .success();
+    let show = |seq: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &run(&["show", seq, "--json"])
+                .assert()
+                .success()
+                .get_output()
+                .stdout,
+        )
+        .expect("JSON")
+    };
+    let (correction, retraction) = (show("HEAD~1"), show("HEAD"));
+    for v in [show("5"), correction] {
+        assert_eq!(v["status"], "retracted", "{v}");
+        assert_eq!(v["retracted_by"], retraction["seq"], "{v}");
+    }
 }
 
 /// An actor in a selection stands for itself and the actors that belong to
