@@ -978,50 +978,51 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event, FormatError> {
 /// # Errors
 /// [`FormatError::Payload`] when the bytes are not exactly one event.
 pub fn decode_event_for_fold(bytes: &[u8]) -> Result<Event, FormatError> {
-    let wire = decode_wire(bytes)?;
-    let blank = |w: &mut WireStatement<'_>| {
-        w.quote = "";
-        w.speaker = None;
-        w.source_url = None;
-        w.source_publisher = None;
-        w.source_published_on = None;
-    };
-    match wire {
+    match decode_wire(bytes)? {
         WireEvent::Statement(mut w) => {
-            blank(&mut w);
+            blank_for_fold(&mut w);
             Ok(Event::Statement(from_wire_statement(w)?))
         }
-        WireEvent::StatementV2(mut w, mut more) => {
+        WireEvent::StatementV2(w, more) => {
             check_more(&more)?;
-            check_speaker(&w, &more)?;
-            for s in &more.more_sources {
-                source_ref(s)?;
-            }
-            blank(&mut w);
-            more.speaker_actor = None;
-            more.language = None;
-            more.more_sources = Vec::new();
-            let mut s = from_wire_statement(w)?;
-            fill_more(&mut s, more)?;
-            Ok(Event::Statement(s))
+            Ok(Event::Statement(statement_v2_for_fold(w, more)?))
         }
-        WireEvent::StatementCoded(mut w, mut more, coded) => {
+        WireEvent::StatementCoded(w, more, coded) => {
             check_coded(&coded)?;
-            check_speaker(&w, &more)?;
-            for s in &more.more_sources {
-                source_ref(s)?;
-            }
-            blank(&mut w);
-            more.speaker_actor = None;
-            more.language = None;
-            more.more_sources = Vec::new();
-            let mut s = from_wire_statement(w)?;
-            fill_more(&mut s, more)?;
+            let mut s = statement_v2_for_fold(w, more)?;
             s.coded = Some(from_wire_coded(&coded));
             Ok(Event::Statement(s))
         }
         wire => from_wire(wire),
     }
+}
+
+/// Leaves out of a statement what folds never read: quote, speaker, source.
+fn blank_for_fold(w: &mut WireStatement<'_>) {
+    w.quote = "";
+    w.speaker = None;
+    w.source_url = None;
+    w.source_publisher = None;
+    w.source_published_on = None;
+}
+
+/// A statement with the fields of event format 2, for a fold: checked as
+/// [`decode_event`] checks it, then built without what folds never read.
+fn statement_v2_for_fold(
+    mut w: WireStatement<'_>,
+    mut more: WireMore<'_>,
+) -> Result<Statement, FormatError> {
+    check_speaker(&w, &more)?;
+    for s in &more.more_sources {
+        source_ref(s)?;
+    }
+    blank_for_fold(&mut w);
+    more.speaker_actor = None;
+    more.language = None;
+    more.more_sources = Vec::new();
+    let mut s = from_wire_statement(w)?;
+    fill_more(&mut s, more)?;
+    Ok(s)
 }
 
 // ---------------------------------------------------------------------------

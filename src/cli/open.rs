@@ -39,18 +39,9 @@ fn clock() -> Result<Option<i64>> {
 }
 
 /// Opens the ledger: for writing (and creating) with `create`, else only to
-/// read, which with redb never waits for a writer.
+/// read, which with redb never waits for a writer (positions queries too: the
+/// snapshot a query builds is saved in the cache files beside the store).
 pub(super) fn open(cli: &Cli, create: bool) -> Result<Ledger> {
-    open_with(cli, create, false)
-}
-
-/// Opens the ledger to query positions: read-only (the snapshot a query
-/// builds is saved in the cache files beside the store, not in it).
-pub(super) fn open_query(cli: &Cli) -> Result<Ledger> {
-    open_with(cli, false, false)
-}
-
-fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
     let lock_timeout = Some(cli.wait)
         .filter(|w| w.is_finite() && *w >= 0.0)
         .and_then(|w| Duration::try_from_secs_f64(w).ok())
@@ -67,7 +58,7 @@ fn open_with(cli: &Cli, create: bool, prefer_writer: bool) -> Result<Ledger> {
         lock_timeout,
         engine: engine_for_new(cli),
         read_only: !create,
-        prefer_writer,
+        prefer_writer: false,
     };
     let mut ledger = Ledger::open(&path, &opts)?;
     if let Some(now) = clock()? {

@@ -3,7 +3,7 @@
 use super::args::{Cli, LabelsArg, QueryArgs};
 use super::failure::Result;
 use super::flags::query_from;
-use super::open::{open, open_query};
+use super::open::open;
 use super::output::Sink;
 use demarche::draw::{self, Caption, Labels, Lanes};
 use demarche::event::{Event, Recorded};
@@ -62,7 +62,7 @@ pub fn graph(
     look: &Look<'_>,
     out: &mut impl Write,
 ) -> Result<u8> {
-    let mut ledger = open_query(cli)?;
+    let mut ledger = open(cli, false)?;
     let query = query_from(&mut ledger, q)?;
     let filter = &query.filter;
     let mut positions = ledger.positions(&query)?;

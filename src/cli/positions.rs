@@ -4,7 +4,7 @@ use super::args::{Cli, DiffArgs, PositionsArgs, Selection};
 use super::events::{asked_text, proposition_words};
 use super::failure::{Failure, Result};
 use super::flags::{filter_from, parse_date_flag, parse_known_at, query_from};
-use super::open::open_query;
+use super::open::open;
 use super::terminal::{align, Columns, Row};
 use demarche::dates;
 use demarche::json::view;
@@ -241,7 +241,7 @@ fn query_asked(as_of: Option<&str>, known_at: Option<&str>, s: &Selection) -> St
 
 /// `demarche positions`.
 pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
-    let mut ledger = open_query(cli)?;
+    let mut ledger = open(cli, false)?;
     let query = query_from(&mut ledger, &a.query)?;
     let ps = if a.replay {
         ledger.positions_replay(&query)?
@@ -283,7 +283,7 @@ pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> 
     if from > to {
         return Err(Failure::usage("--from must not be after --to"));
     }
-    let mut ledger = open_query(cli)?;
+    let mut ledger = open(cli, false)?;
     let known_at = parse_known_at(a.known_at.as_deref(), &ledger)?;
     let filter = filter_from(&mut ledger, &a.selection)?;
     let at = |d| Query {
