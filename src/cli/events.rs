@@ -643,12 +643,12 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
                             out,
                             "coded by",
                             &format!(
-                                "{} (event {}, CAMEO {}; {} mentions in {} sources; Goldstein {}, tone {})",
+                                "{} (event {}, CAMEO {}; {} in {}; Goldstein {}, tone {})",
                                 c.coder,
                                 c.event_id,
                                 c.cameo,
-                                c.mentions,
-                                c.sources,
+                                counted(c.mentions, "mention"),
+                                counted(c.sources, "source"),
                                 demarche::event::fixed(c.goldstein_tenths, 1),
                                 demarche::event::fixed(c.tone_thousandths, 3)
                             ),
@@ -761,4 +761,12 @@ pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Resul
         eprintln!("no statements match{}", flags.asked());
     }
     Ok(0)
+}
+
+/// `1 source`, `2 sources`.
+fn counted(n: u32, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
 }

@@ -1171,4 +1171,10 @@ fn a_negative_tone_stays_a_number_in_the_csv() {
         .expect("the row of event 961204311");
     // A spreadsheet reads a plain negative number as a number: no guard.
     assert_eq!(row[tone], "-3.214");
+    // `show` counts as a reader says it.
+    let shown = out_of(&cli(&ledger).args(["show", "1"]).assert().success());
+    assert!(
+        shown.contains("gdelt (event 961204311, CAMEO 0256; 6 mentions in 1 source; Goldstein 3.0, tone -3.214)"),
+        "{shown}"
+    );
 }
