@@ -280,6 +280,18 @@ impl Verifier {
         }
     }
 
+    /// A verifier that takes the chain up after a record already checked:
+    /// `next_seq` comes next, after a record of chain hash `prev` recorded at
+    /// `prev_recorded_at` (microseconds).
+    pub fn resume(next_seq: Seq, prev: Hash, prev_recorded_at: i64) -> Self {
+        Verifier {
+            next_seq,
+            prev,
+            prev_recorded_at,
+            ..Verifier::new()
+        }
+    }
+
     /// Also check that the chain passes through a head saved earlier.
     pub fn expecting(mut self, size: u64, hash: Hash) -> Self {
         self.expect = Some((size, hash));

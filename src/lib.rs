@@ -32,5 +32,6 @@ pub mod merkle;
 pub mod note;
 pub mod projection;
 pub mod store;
+pub mod tlog;
 pub mod tree;
 pub mod vocab;

@@ -717,6 +717,15 @@ impl Frontier {
         out
     }
 
+    /// The frontier of a tree of `size` leaves from its right-edge hashes,
+    /// highest level first; `None` unless there is one hash per set bit of
+    /// `size`. As with [`Frontier::from_bytes`], compare [`Frontier::root`]
+    /// with a trusted root before believing it.
+    #[must_use]
+    pub fn from_parts(size: u64, hashes: Vec<Digest>) -> Option<Self> {
+        (hashes.len() == size.count_ones() as usize).then_some(Self { size, hashes })
+    }
+
     /// Parses the byte format described on [`Frontier`].
     ///
     /// The hashes cannot be checked against anything here; compare

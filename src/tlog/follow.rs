@@ -1,0 +1,434 @@
+//! `follow`: reading a published tree with no store, checking every byte.
+//!
+//! A follower keeps what a witness keeps: the last checkpoint it saw, with
+//! the partial tiles of that tree (which fold to its root, so the state
+//! checks itself). On each call it fetches the checkpoint, checks its
+//! signature, then fetches every entry bundle past what it saw: each entry's
+//! chain hash is re-derived from its bytes and linked to the one before, its
+//! leaf added to the tree, and the tree grown from the old state must reach
+//! the new checkpoint's root. That is the consistency of the two checkpoints,
+//! and the inclusion of every new entry, in one walk. The hash tiles the tree
+//! publishes are compared with the ones the entries make, so a tile changed
+//! on the server is named too.
+
+use super::{
+    entries_path, read_entry, split_bundle, tile_bytes, tile_hashes, tile_path, tile_width, Tiles,
+    CHECKPOINT, MAX_BUNDLE, WIDTH,
+};
+use crate::chain::{Problem, Verifier};
+use crate::codec::RawRecord;
+use crate::event::Hash;
+use crate::merkle::Digest;
+use crate::note::{self, Checkpoint, VerifierKey};
+use crate::tree;
+use std::path::PathBuf;
+
+/// Where a published tree is read from: a directory, or a web server (the
+/// command line's). `Ok(None)` when the file is not there.
+pub trait Source {
+    /// Reads one file of the tree, at most `limit` bytes.
+    ///
+    /// # Errors
+    /// The file could not be read (a message for the reader).
+    fn fetch(&mut self, path: &str, limit: usize) -> Result<Option<Vec<u8>>, String>;
+}
+
+/// A published tree in a local directory.
+pub struct DirSource(pub PathBuf);
+
+impl Source for DirSource {
+    fn fetch(&mut self, path: &str, limit: usize) -> Result<Option<Vec<u8>>, String> {
+        let full = self.0.join(path);
+        let meta = match std::fs::metadata(&full) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", full.display())),
+        };
+        if !meta.is_file() {
+            return Err(format!("{} is not a file", full.display()));
+        }
+        if meta.len() > limit as u64 {
+            return Err(format!(
+                "{} is {} bytes, more than the {limit} it can be",
+                full.display(),
+                meta.len()
+            ));
+        }
+        std::fs::read(&full)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", full.display()))
+    }
+}
+
+/// A checkpoint whose signature verified, with its `chain SIZE:HASH` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The signed note, whole.
+    pub note: String,
+    /// Its checkpoint.
+    pub checkpoint: Checkpoint,
+    /// The chain hash of its last record, from its `chain` line.
+    pub chain: Hash,
+}
+
+/// Opens a signed checkpoint of a published tree: the signature by `key`,
+/// the checkpoint's text, and its `chain` line, whose size must be the
+/// tree's.
+///
+/// # Errors
+/// A message naming what is wrong.
+pub fn open_checkpoint(bytes: &[u8], key: &VerifierKey) -> Result<Opened, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the checkpoint is not UTF-8 text")?;
+    note::open(text, std::slice::from_ref(key)).map_err(|e| {
+        if e.is_verification_failure() {
+            format!("the checkpoint is not signed by {}: {e}", key.name())
+        } else {
+            format!("the checkpoint is not a signed note: {e}")
+        }
+    })?;
+    let body = crate::evidence::note_text(text).ok_or("the checkpoint has no text")?;
+    let checkpoint =
+        Checkpoint::parse(body).map_err(|e| format!("the checkpoint does not parse: {e}"))?;
+    let chain = checkpoint
+        .extensions
+        .iter()
+        .find_map(|e| e.strip_prefix("chain "))
+        .ok_or("the checkpoint has no `chain SIZE:HASH` line: it is not a demarche ledger's")?;
+    let (size, hash) = chain
+        .split_once(':')
+        .and_then(|(s, h)| Some((s.parse::<u64>().ok()?, Hash::from_hex(h)?)))
+        .ok_or_else(|| format!("the checkpoint's line `chain {chain}` is not SIZE:HASH"))?;
+    if size != checkpoint.size {
+        return Err(format!(
+            "the checkpoint's tree has {} records, its chain line {size}",
+            checkpoint.size
+        ));
+    }
+    Ok(Opened {
+        note: text.to_string(),
+        checkpoint,
+        chain: hash,
+    })
+}
+
+/// What a follower keeps between calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// The last checkpoint it checked.
+    pub seen: Opened,
+    /// The recording time of that checkpoint's last record (microseconds).
+    pub recorded_at: i64,
+    /// The partial tiles of that tree, level 0 first.
+    pub tiles: Vec<Vec<Digest>>,
+}
+
+/// The first line of a state file.
+pub const STATE_FORMAT: &str = "demarche-follow 1";
+
+impl State {
+    /// The state as a small text file: the format line, the recording time
+    /// of the last record, one line per level of hex hashes (its partial
+    /// tile; empty when none), a blank line, and the signed checkpoint.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{STATE_FORMAT}\nrecorded_at {}\n", self.recorded_at);
+        for level in &self.tiles {
+            out.push_str("tile");
+            for h in level {
+                out.push(' ');
+                out.push_str(&crate::hex::encode(h));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(&self.seen.note);
+        out
+    }
+
+    /// Reads a state file back, checking the checkpoint's signature and that
+    /// the partial tiles make its root.
+    ///
+    /// # Errors
+    /// A message naming what is wrong.
+    pub fn parse(text: &str, key: &VerifierKey) -> Result<State, String> {
+        let (head, note) = text
+            .split_once("\n\n")
+            .ok_or("no blank line before the checkpoint")?;
+        let mut lines = head.lines();
+        if lines.next() != Some(STATE_FORMAT) {
+            return Err(format!("the first line is not `{STATE_FORMAT}`"));
+        }
+        let recorded_at = lines
+            .next()
+            .and_then(|l| l.strip_prefix("recorded_at "))
+            .and_then(|t| t.parse().ok())
+            .ok_or("no `recorded_at MICROS` line")?;
+        let mut tiles = Vec::new();
+        for line in lines {
+            let hashes = line
+                .strip_prefix("tile")
+                .ok_or_else(|| format!("`{line}` is not a tile line"))?;
+            let level: Option<Vec<Digest>> = hashes
+                .split_whitespace()
+                .map(crate::hex::decode_array::<32>)
+                .collect();
+            tiles.push(level.ok_or("a tile line holds something other than hashes")?);
+        }
+        let seen = open_checkpoint(note.as_bytes(), key)?;
+        let folded = Tiles::resume(seen.checkpoint.size, tiles.clone())
+            .map_err(|l| format!("the tile of level {l} does not fit the checkpoint's size"))?;
+        if folded.root() != seen.checkpoint.root {
+            return Err("its tiles do not make the checkpoint's root".into());
+        }
+        Ok(State {
+            seen,
+            recorded_at,
+            tiles: folded.levels().to_vec(),
+        })
+    }
+}
+
+/// What one call of [`follow`] found.
+#[derive(Debug, Clone)]
+pub struct Followed {
+    /// The state to keep for the next call.
+    pub state: State,
+    /// Records in the tree at the last checkpoint seen before (0 the first time).
+    pub previous: u64,
+}
+
+/// Why following stopped. Nothing new is believed.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// A file could not be fetched.
+    #[error("cannot fetch {path}: {error}")]
+    Fetch {
+        /// The file.
+        path: String,
+        /// Why.
+        error: String,
+    },
+    /// A file the tree needs is not there.
+    #[error("{path} is missing: the published tree is incomplete")]
+    Missing {
+        /// The file.
+        path: String,
+    },
+    /// The checkpoint is not one to believe.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// The checkpoint is of another log.
+    #[error("checkpoint: it is of log {found}, and the one followed is {seen}")]
+    OtherLog {
+        /// The origin followed.
+        seen: String,
+        /// The origin published.
+        found: String,
+    },
+    /// The tree is smaller than one seen before: history was cut.
+    #[error("checkpoint: the tree has {now} records, and one of {seen} was seen before: the log was rolled back")]
+    Rollback {
+        /// Size seen before.
+        seen: u64,
+        /// Size now.
+        now: u64,
+    },
+    /// Two checkpoints of the same size with different roots: a fork.
+    #[error("checkpoint: the tree of {size} records has another root than the one seen before: the log forked")]
+    Fork {
+        /// The size.
+        size: u64,
+    },
+    /// The new checkpoint does not extend the one seen before, or the
+    /// entries do not make its root.
+    #[error("{path}: {detail}")]
+    Entries {
+        /// The bundle (or checkpoint) at fault.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A hash tile is not the tree's.
+    #[error("{path}: the hash tile is not the one the entries make (changed on the server?)")]
+    Tile {
+        /// The tile.
+        path: String,
+    },
+    /// The chain does not link.
+    #[error("{path}: {problem}")]
+    Chain {
+        /// The bundle.
+        path: String,
+        /// What the verifier found.
+        problem: Problem,
+    },
+    /// What the caller does with the entries failed.
+    #[error("{0}")]
+    Sink(String),
+}
+
+/// Follows the tree published at `src` under `key` from `state` (`None`: from
+/// the start), calling `on_entry` with each new record in order and the bytes
+/// it came as; returns the state to keep. Nothing is returned, and `on_entry`
+/// should not commit anything, unless the whole walk checks out.
+///
+/// # Errors
+/// See [`FollowError`].
+pub fn follow(
+    src: &mut dyn Source,
+    key: &VerifierKey,
+    state: Option<&State>,
+    on_entry: &mut dyn FnMut(&RawRecord<'_>, &[u8]) -> Result<(), String>,
+) -> Result<Followed, FollowError> {
+    let bytes = fetch(src, CHECKPOINT, note::MAX_NOTE_SIZE)?;
+    let now = open_checkpoint(&bytes, key).map_err(FollowError::Checkpoint)?;
+    let size = now.checkpoint.size;
+    let previous = state.map_or(0, |s| s.seen.checkpoint.size);
+    if let Some(s) = state {
+        if s.seen.checkpoint.origin != now.checkpoint.origin {
+            return Err(FollowError::OtherLog {
+                seen: s.seen.checkpoint.origin.clone(),
+                found: now.checkpoint.origin,
+            });
+        }
+        if size < previous {
+            return Err(FollowError::Rollback {
+                seen: previous,
+                now: size,
+            });
+        }
+        if size == previous {
+            if now.checkpoint.root != s.seen.checkpoint.root || now.chain != s.seen.chain {
+                return Err(FollowError::Fork { size });
+            }
+            return Ok(Followed {
+                state: s.clone(),
+                previous,
+            });
+        }
+    }
+    let mut tiles = match state {
+        Some(s) => Tiles::resume(previous, s.tiles.clone())
+            .map_err(|l| FollowError::Sink(format!("the state's tile of level {l} is damaged")))?,
+        None => Tiles::new(),
+    };
+    let mut verifier = match state {
+        Some(s) => Verifier::resume(previous + 1, s.seen.chain, s.recorded_at),
+        None => Verifier::new(),
+    };
+    let mut recorded_at = state.map_or(i64::MIN, |s| s.recorded_at);
+    // Hash tiles are checked once the entries are known to make the root:
+    // until then a difference could be the bundle's fault.
+    let mut made: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut first_bad_bundle: Option<String> = None;
+    for n in previous / WIDTH..=(size - 1) / WIDTH {
+        let width = tile_width(size, 0, n);
+        let path = entries_path(n, width);
+        let bundle = fetch(src, &path, MAX_BUNDLE)?;
+        let entries = split_bundle(&bundle).map_err(|detail| FollowError::Entries {
+            path: path.clone(),
+            detail,
+        })?;
+        if entries.len() as u64 != width {
+            return Err(FollowError::Entries {
+                path,
+                detail: format!("holds {} entries, not {width}", entries.len()),
+            });
+        }
+        let skip = if n == previous / WIDTH {
+            previous % WIDTH
+        } else {
+            0
+        };
+        let mut leaves = Vec::with_capacity(width as usize);
+        for (i, bytes) in entries.iter().enumerate() {
+            let at = n * WIDTH + i as u64 + 1;
+            let (rec, hash) = read_entry(bytes).map_err(|e| FollowError::Entries {
+                path: path.clone(),
+                detail: format!("entry {i} (seq {at}): {e}"),
+            })?;
+            if (i as u64) < skip {
+                // Seen before: it must be the leaf the state holds.
+                if tiles.levels().first().and_then(|t| t.get(i)) != Some(&tree::leaf(&hash)) {
+                    return Err(FollowError::Entries {
+                        path,
+                        detail: format!("entry {i} (seq {at}) is not the record seen there before"),
+                    });
+                }
+                continue;
+            }
+            verifier
+                .feed_hashed(&rec, hash)
+                .map_err(|problem| FollowError::Chain {
+                    path: path.clone(),
+                    problem,
+                })?;
+            recorded_at = rec.header.recorded_at;
+            let leaf = tree::leaf(&hash);
+            leaves.push(leaf);
+            tiles.push(leaf, |level, index, hashes| {
+                made.push((tile_path(level, index, WIDTH), tile_bytes(hashes)));
+            });
+            on_entry(&rec, bytes).map_err(FollowError::Sink)?;
+        }
+        // The level-0 tile published beside this bundle: if they differ, one
+        // of them is wrong, and the root says which.
+        if first_bad_bundle.is_none() {
+            let tile = fetch(src, &tile_path(0, n, width), 32 * WIDTH as usize)?;
+            let published = tile_hashes(&tile).unwrap_or_default();
+            let tail = published.get(skip as usize..).unwrap_or_default();
+            if tail != leaves.as_slice() {
+                first_bad_bundle = Some(path.clone());
+            }
+        }
+    }
+    if verifier.last_hash() != now.chain {
+        return Err(FollowError::Entries {
+            path: CHECKPOINT.into(),
+            detail: format!(
+                "its chain line names hash {}, and the entries end at {}",
+                now.chain,
+                verifier.last_hash()
+            ),
+        });
+    }
+    if tiles.root() != now.checkpoint.root {
+        return Err(FollowError::Entries {
+            path: first_bad_bundle.unwrap_or_else(|| CHECKPOINT.into()),
+            detail: if previous > 0 {
+                format!("the entries do not make the signed checkpoint's root from the tree of {previous} records seen before: the bundle was changed, or the log does not extend what was seen")
+            } else {
+                "the entries do not make the signed checkpoint's root: the bundle was changed"
+                    .into()
+            },
+        });
+    }
+    // The entries are the log's: now every hash tile can be checked.
+    for (level, n, hashes) in tiles.partials() {
+        made.push((tile_path(level, n, hashes.len() as u64), tile_bytes(hashes)));
+    }
+    for (path, expected) in made {
+        let got = fetch(src, &path, 32 * WIDTH as usize)?;
+        if got != expected {
+            return Err(FollowError::Tile { path });
+        }
+    }
+    Ok(Followed {
+        state: State {
+            seen: now,
+            recorded_at,
+            tiles: tiles.levels().to_vec(),
+        },
+        previous,
+    })
+}
+
+fn fetch(src: &mut dyn Source, path: &str, limit: usize) -> Result<Vec<u8>, FollowError> {
+    match src.fetch(path, limit) {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(FollowError::Missing { path: path.into() }),
+        Err(error) => Err(FollowError::Fetch {
+            path: path.into(),
+            error,
+        }),
+    }
+}

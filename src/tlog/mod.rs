@@ -1,0 +1,365 @@
+//! The ledger as a C2SP tlog-tiles tree (c2sp.org/tlog-tiles): static,
+//! immutable files that any web server serves to any number of readers.
+//!
+//! - `checkpoint`: the signed checkpoint ([`crate::evidence::checkpoint`]'s
+//!   text, signed as a C2SP signed note);
+//! - `tile/<L>/<N>[.p/<W>]`: hash tiles. Tile `N` of level `L` holds the
+//!   hashes of the tree's nodes at level `8·L`, numbers `256·N` to
+//!   `256·N + 255` (a partial tile, `.p/W`, the first `W` of them). Level 0
+//!   holds the leaf hashes, `SHA-256(0x00 ‖ chain hash)`;
+//! - `tile/entries/<N>[.p/<W>]`: entry bundles, each entry a big-endian
+//!   `u16` length and a record's exact stored bytes (56-byte header and
+//!   payload, as `schema/FORMAT.md` gives them). The reader re-derives the
+//!   record's chain hash from those bytes, and its leaf hash from that.
+//!
+//! A generic tlog-tiles client reads the checkpoint and the hash tiles as
+//! they are. Its entries differ from the specification's default in one
+//! respect, which the format documents: the leaf is the hash of the record's
+//! chain hash, not of the entry's bytes, so that a proof of a record proves
+//! its place in the chain as well as its content.
+//!
+//! [`publish`] writes the tree from a ledger; [`follow`] reads one back,
+//! needing no store, and checks every byte against the signed checkpoint.
+
+pub mod follow;
+pub mod publish;
+
+use crate::chain;
+use crate::codec::{self, FormatError, RawRecord};
+use crate::event::Hash;
+use crate::merkle::{self, Digest, Frontier};
+
+/// Hashes per full tile, entries per full bundle.
+pub const WIDTH: u64 = 256;
+
+/// The largest entry a bundle can hold: its length is a `u16`.
+pub const MAX_ENTRY: usize = u16::MAX as usize;
+
+/// The largest bundle a reader accepts: 256 entries of the largest size.
+pub const MAX_BUNDLE: usize = WIDTH as usize * (2 + MAX_ENTRY);
+
+/// The path of the checkpoint in the tree.
+pub const CHECKPOINT: &str = "checkpoint";
+
+/// `<N>` of a tile path: three-digit groups, all but the last starting with
+/// `x` (index 1234067 is `x001/x234/067`).
+pub fn index_path(n: u64) -> String {
+    let digits = n.to_string();
+    let pad = (3 - digits.len() % 3) % 3;
+    let digits = format!("{}{digits}", "0".repeat(pad));
+    let groups: Vec<&str> = (0..digits.len() / 3)
+        .map(|i| &digits[3 * i..3 * i + 3])
+        .collect();
+    let (last, rest) = groups.split_last().expect("at least one group");
+    let mut out = String::new();
+    for g in rest {
+        out.push('x');
+        out.push_str(g);
+        out.push('/');
+    }
+    out.push_str(last);
+    out
+}
+
+fn with_width(mut path: String, width: u64) -> String {
+    if width < WIDTH {
+        path.push_str(&format!(".p/{width}"));
+    }
+    path
+}
+
+/// The path of hash tile `n` of `level`, `width` hashes wide (256: full).
+pub fn tile_path(level: u8, n: u64, width: u64) -> String {
+    with_width(format!("tile/{level}/{}", index_path(n)), width)
+}
+
+/// The path of entry bundle `n`, `width` entries long (256: full).
+pub fn entries_path(n: u64, width: u64) -> String {
+    with_width(format!("tile/entries/{}", index_path(n)), width)
+}
+
+/// What a path in the tree names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The checkpoint.
+    Checkpoint,
+    /// A hash tile: level, index, width (256 for a full tile).
+    Tile(u8, u64, u64),
+    /// An entry bundle: index, width (256 for a full bundle).
+    Entries(u64, u64),
+}
+
+/// Reads a path of the tree strictly, as the specification writes it (no
+/// leading zeroes in levels or widths, three-digit groups, no other files):
+/// what a server matches requests against. `None` for anything else.
+pub fn parse_path(path: &str) -> Option<Resource> {
+    if path == CHECKPOINT {
+        return Some(Resource::Checkpoint);
+    }
+    let rest = path.strip_prefix("tile/")?;
+    let (level, rest) = rest.split_once('/')?;
+    let (index, width) = match rest.split_once(".p/") {
+        Some((i, w)) => {
+            let w = decimal(w)?;
+            if !(1..WIDTH).contains(&w) {
+                return None;
+            }
+            (i, w)
+        }
+        None => (rest, WIDTH),
+    };
+    let n = parse_index(index)?;
+    if level == "entries" {
+        return Some(Resource::Entries(n, width));
+    }
+    let level = decimal(level)?;
+    if level > 63 {
+        return None;
+    }
+    Some(Resource::Tile(level as u8, n, width))
+}
+
+fn decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn parse_index(s: &str) -> Option<u64> {
+    let groups: Vec<&str> = s.split('/').collect();
+    let (last, rest) = groups.split_last()?;
+    let mut n: u64 = 0;
+    for (i, g) in rest.iter().enumerate() {
+        let g = g.strip_prefix('x')?;
+        // No leading group of zeroes: one index, one path.
+        if i == 0 && g == "000" {
+            return None;
+        }
+        n = n.checked_mul(1000)?.checked_add(group(g)?)?;
+    }
+    n.checked_mul(1000)?.checked_add(group(last)?)
+}
+
+fn group(g: &str) -> Option<u64> {
+    (g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| g.parse().ok())
+        .flatten()
+}
+
+/// The width of tile `n` of `level` in the tree of `size` leaves (the same
+/// for entry bundles, at level 0): 256 when full, 1 to 255 when partial, 0
+/// when the tree has no such tile.
+pub fn tile_width(size: u64, level: u8, n: u64) -> u64 {
+    let count = size.checked_shr(8 * u32::from(level)).unwrap_or(0);
+    let full = count / WIDTH;
+    if n < full {
+        WIDTH
+    } else if n == full {
+        count % WIDTH
+    } else {
+        0
+    }
+}
+
+/// A record's entry: its exact stored bytes.
+pub fn entry(rec: &RawRecord<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(codec::HEADER_LEN + rec.body.len());
+    codec::write_record(&rec.header, rec.body, &mut out);
+    out
+}
+
+/// Reads an entry back: the record and its chain hash, re-derived from the
+/// bytes.
+///
+/// # Errors
+/// Bytes that are not exactly one record.
+pub fn read_entry(bytes: &[u8]) -> Result<(RawRecord<'_>, Hash), FormatError> {
+    let (rec, used) = codec::read_record(bytes)?;
+    if used != bytes.len() {
+        return Err(FormatError::Payload(format!(
+            "{} bytes after the record",
+            bytes.len() - used
+        )));
+    }
+    let hash = chain::record_hash(&rec);
+    Ok((rec, hash))
+}
+
+/// Adds one entry to a bundle being written.
+///
+/// # Errors
+/// The entry's length, when it is longer than [`MAX_ENTRY`].
+pub fn push_entry(bundle: &mut Vec<u8>, entry: &[u8]) -> Result<(), usize> {
+    let len = u16::try_from(entry.len()).map_err(|_| entry.len())?;
+    bundle.extend_from_slice(&len.to_be_bytes());
+    bundle.extend_from_slice(entry);
+    Ok(())
+}
+
+/// Splits a bundle into its entries.
+///
+/// # Errors
+/// A length that runs past the end (with the entry's place), or an empty
+/// entry.
+pub fn split_bundle(bundle: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let mut out = Vec::new();
+    let mut rest = bundle;
+    while !rest.is_empty() {
+        let Some((len, tail)) = rest.split_first_chunk::<2>() else {
+            return Err(format!("entry {}: a length cut short", out.len()));
+        };
+        let len = usize::from(u16::from_be_bytes(*len));
+        if len == 0 {
+            return Err(format!("entry {}: empty", out.len()));
+        }
+        if tail.len() < len {
+            return Err(format!(
+                "entry {}: {len} bytes announced, {} left",
+                out.len(),
+                tail.len()
+            ));
+        }
+        out.push(&tail[..len]);
+        rest = &tail[len..];
+    }
+    Ok(out)
+}
+
+/// The tree's hash tiles as leaves are added: the tile still filling at each
+/// level (its hashes), and the full tiles handed out as they complete.
+#[derive(Debug, Clone, Default)]
+pub struct Tiles {
+    size: u64,
+    /// The partial tile of each level, level 0 first.
+    levels: Vec<Vec<Digest>>,
+}
+
+impl Tiles {
+    /// The tiles of the empty tree.
+    pub fn new() -> Self {
+        Tiles::default()
+    }
+
+    /// Resumes the tree of `size` leaves from its partial tiles, level 0
+    /// first (a level with no partial tile gives an empty one), and returns
+    /// it; the caller compares [`Tiles::root`] with a trusted root.
+    ///
+    /// # Errors
+    /// A partial tile of the wrong width, naming its level.
+    pub fn resume(size: u64, partials: Vec<Vec<Digest>>) -> Result<Self, u8> {
+        let needed = (0..8u32)
+            .take_while(|l| size.checked_shr(8 * l).unwrap_or(0) > 0)
+            .count();
+        let mut levels = partials;
+        if levels.len() > needed {
+            if let Some(l) = levels[needed..].iter().position(|t| !t.is_empty()) {
+                return Err((needed + l) as u8);
+            }
+            levels.truncate(needed);
+        }
+        levels.resize_with(needed, Vec::new);
+        for (l, tile) in levels.iter().enumerate() {
+            if tile.len() as u64 != (size >> (8 * l)) % WIDTH {
+                return Err(l as u8);
+            }
+        }
+        Ok(Tiles { size, levels })
+    }
+
+    /// Leaves in the tree.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Adds a leaf hash; `full(level, index, hashes)` is called for each tile
+    /// this leaf fills, bottom up.
+    pub fn push(&mut self, leaf: Digest, mut full: impl FnMut(u8, u64, &[Digest])) {
+        let mut hash = leaf;
+        let mut level = 0usize;
+        self.size += 1;
+        loop {
+            if self.levels.len() == level {
+                self.levels.push(Vec::with_capacity(WIDTH as usize));
+            }
+            let tile = &mut self.levels[level];
+            tile.push(hash);
+            if tile.len() as u64 != WIDTH {
+                break;
+            }
+            let count = self.size >> (8 * level);
+            full(level as u8, count / WIDTH - 1, tile);
+            hash = merkle::subtree_root(tile);
+            tile.clear();
+            level += 1;
+        }
+    }
+
+    /// The partial tiles, level 0 first: `(level, index, hashes)`, only those
+    /// that hold a hash.
+    pub fn partials(&self) -> impl Iterator<Item = (u8, u64, &[Digest])> {
+        self.levels
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(l, t)| {
+                let count = self.size >> (8 * l);
+                (l as u8, count / WIDTH, t.as_slice())
+            })
+    }
+
+    /// The partial tile of each level, level 0 first, as [`Tiles::resume`]
+    /// takes them.
+    pub fn levels(&self) -> &[Vec<Digest>] {
+        &self.levels
+    }
+
+    /// The tree's right edge, folded from the partial tiles: for each level
+    /// `8t + r` whose bit is set in the size, the root of the `2^r` last
+    /// hashes of the partial tile of level `t` before the lower ones.
+    pub fn frontier(&self) -> Frontier {
+        let mut hashes = Vec::new();
+        for bit in (0..64u32).rev() {
+            if (self.size >> bit) & 1 == 0 {
+                continue;
+            }
+            let (t, r) = ((bit / 8) as usize, bit % 8);
+            let count = self.size >> (8 * t);
+            let first_in_tile = count - count % WIDTH;
+            let start = (((count >> r) - 1) << r) - first_in_tile;
+            let tile = &self.levels[t];
+            hashes.push(merkle::subtree_root(
+                &tile[start as usize..(start + (1 << r)) as usize],
+            ));
+        }
+        Frontier::from_parts(self.size, hashes).expect("one hash per set bit")
+    }
+
+    /// The root of the tree.
+    pub fn root(&self) -> Digest {
+        self.frontier().root()
+    }
+}
+
+/// Hashes laid end to end, as a tile holds them.
+pub fn tile_bytes(hashes: &[Digest]) -> Vec<u8> {
+    hashes.concat()
+}
+
+/// A tile's bytes as hashes.
+///
+/// # Errors
+/// A length that is not a whole number of hashes.
+pub fn tile_hashes(bytes: &[u8]) -> Result<Vec<Digest>, usize> {
+    if bytes.len() % 32 != 0 {
+        return Err(bytes.len());
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| c.try_into().expect("32 bytes"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests;
