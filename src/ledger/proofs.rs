@@ -148,6 +148,28 @@ impl Ledger {
             .map_err(tree_error)
     }
 
+    /// The hashes of the `count` complete nodes at tree level `level` from
+    /// node `first`: leaf hashes at level 0. What a hash tile holds.
+    ///
+    /// # Errors
+    /// Nodes beyond the tree; store failures; a damaged tree.
+    pub fn tree_nodes(&self, level: u8, first: u64, count: u64) -> Result<Vec<merkle::Digest>> {
+        let (now, _) = self.tree_head()?;
+        let complete = now.checked_shr(u32::from(level)).unwrap_or(0);
+        if first.saturating_add(count) > complete {
+            return Err(LedgerError::NoSuchSeq {
+                seq: first.saturating_add(count),
+                size: complete,
+            });
+        }
+        self.with_nodes(|n| {
+            (first..first + count)
+                .map(|i| n.node(level, i))
+                .collect::<std::result::Result<Vec<_>, _>>()
+        })?
+        .map_err(tree_error)
+    }
+
     /// The inclusion proof of record `seq` in the tree of the first `size`
     /// records (RFC 9162 section 2.1.3), leaf index `seq - 1`.
     ///

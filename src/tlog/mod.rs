@@ -361,5 +361,63 @@ pub fn tile_hashes(bytes: &[u8]) -> Result<Vec<Digest>, usize> {
         .collect())
 }
 
+/// A hash tile of the ledger's tree as it is now, for a server: `None` when
+/// the tree has no tile of that width there (a partial tile narrower than
+/// the tree's is served: its hashes never change).
+///
+/// # Errors
+/// Store failures; a damaged tree.
+pub fn live_tile(
+    ledger: &crate::ledger::Ledger,
+    level: u8,
+    n: u64,
+    width: u64,
+) -> Result<Option<Vec<u8>>, crate::ledger::LedgerError> {
+    let (size, _) = ledger.tree_head()?;
+    if width == 0 || width > tile_width(size, level, n) || level >= 8 {
+        return Ok(None);
+    }
+    let first = n * WIDTH;
+    let nodes = ledger.tree_nodes(8 * level, first, width)?;
+    Ok(Some(tile_bytes(&nodes)))
+}
+
+/// An entry bundle of the ledger as it is now, for a server: `None` when the
+/// ledger has no bundle of that width there.
+///
+/// # Errors
+/// Store failures; a record too long for an entry.
+pub fn live_bundle(
+    ledger: &crate::ledger::Ledger,
+    n: u64,
+    width: u64,
+) -> Result<Option<Vec<u8>>, crate::ledger::LedgerError> {
+    let size = ledger.head()?.size;
+    if width == 0 || width > tile_width(size, 0, n) {
+        return Ok(None);
+    }
+    let first = n * WIDTH + 1;
+    let last = first + width - 1;
+    let mut bundle = Vec::with_capacity(width as usize * 512);
+    let mut too_large = None;
+    ledger.for_each_record(first, |rec| {
+        if rec.header.seq > last {
+            return Ok(false);
+        }
+        if let Err(len) = push_entry(&mut bundle, &entry(rec)) {
+            too_large = Some((rec.header.seq, len));
+            return Ok(false);
+        }
+        Ok(rec.header.seq < last)
+    })?;
+    if let Some((seq, len)) = too_large {
+        return Err(crate::ledger::LedgerError::Corrupt {
+            seq,
+            error: FormatError::TooLarge(len),
+        });
+    }
+    Ok(Some(bundle))
+}
+
 #[cfg(test)]
 mod tests;

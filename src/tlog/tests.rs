@@ -174,6 +174,28 @@ fn a_published_tree_is_followed_and_extended() {
     extend(&mut l, 300, 700);
     let p = publish(&l, dir.path(), &key).unwrap();
     assert_eq!((p.size, p.previous), (700, 300));
+    // A server's live tiles and bundles are the published files.
+    for (rel, live) in [
+        ("tile/0/000", live_tile(&l, 0, 0, 256).unwrap()),
+        ("tile/0/002.p/188", live_tile(&l, 0, 2, 188).unwrap()),
+        ("tile/1/000.p/2", live_tile(&l, 1, 0, 2).unwrap()),
+        ("tile/entries/001", live_bundle(&l, 1, 256).unwrap()),
+        ("tile/entries/002.p/188", live_bundle(&l, 2, 188).unwrap()),
+    ] {
+        assert_eq!(
+            live,
+            Some(std::fs::read(dir.path().join(rel)).unwrap()),
+            "{rel}"
+        );
+    }
+    assert_eq!(live_tile(&l, 0, 2, 189).unwrap(), None);
+    assert_eq!(live_bundle(&l, 3, 1).unwrap(), None);
+    assert_eq!(
+        live_bundle(&l, 2, 5)
+            .unwrap()
+            .map(|b| split_bundle(&b).unwrap().len()),
+        Some(5)
+    );
     // Publishing again writes nothing.
     assert_eq!(publish(&l, dir.path(), &key).unwrap().written, 0);
     let mut seqs = Vec::new();
