@@ -2,9 +2,11 @@
 
 mod events;
 mod query;
+mod tlog;
 
 pub use events::{ActorCommand, AppendArgs, HistoryArgs, LogArgs};
 pub use query::{DiffArgs, Members, PositionsArgs, QueryArgs, Selection};
+pub use tlog::{CloneArgs, FollowArgs, PublishArgs};
 
 use clap::{Args, Parser, Subcommand};
 use demarche::store::Engine;
@@ -167,6 +169,60 @@ pub enum Command {
         #[command(flatten)]
         out: Output,
     },
+
+    /// Publish the ledger as a transparency log of static files (C2SP tlog-tiles).
+    ///
+    /// Writes DIR/checkpoint (the signed checkpoint), the hash tiles DIR/tile/L/N and
+    /// the entry bundles DIR/tile/entries/N, whose entries are the records' exact
+    /// stored bytes (schema/FORMAT.md). Any static web server, object store or CDN
+    /// serves DIR as it is, to any number of readers; `follow` and `clone` read it
+    /// back and check every byte against the signed checkpoint.
+    ///
+    /// Running it again writes only what is new: full tiles are never rewritten,
+    /// partial ones are added, and the checkpoint is replaced last, whole, once
+    /// everything it covers is on disk; a directory changed since, or published from
+    /// another ledger or key, is refused. So `publish` after every append, or from
+    /// cron, is cheap. What is signed comes from the chain: each record published is
+    /// re-hashed from its stored bytes and linked to the one before.
+    #[command(after_help = "Examples:
+  demarche key generate --name newsroom.example/ledger --out newsroom
+  demarche publish /var/www/ledger --sign newsroom.key
+  demarche follow https://newsroom.example/ledger --key newsroom.vkey")]
+    Publish(PublishArgs),
+
+    /// Follow a published ledger without a store: check what is new since last time.
+    ///
+    /// Fetches the checkpoint and checks its signature, then fetches every entry
+    /// published since the last checkpoint this reader saw (kept in a small state
+    /// file, as a witness keeps it): each record's chain hash is re-derived from its
+    /// bytes and linked to the one before, and the tree they make must reach the new
+    /// checkpoint's root from the old one, which proves the log only grew. The hash
+    /// tiles are checked too. A checkpoint of a smaller tree (a rollback), another
+    /// root at the same size (a fork), or a changed tile, bundle or checkpoint is
+    /// named and exits 1; the state then stays as it was.
+    ///
+    /// With --ledger naming a copy made by `clone`, brings that copy up to date
+    /// instead (its source and key are the defaults).
+    #[command(after_help = "Examples:
+  demarche follow https://newsroom.example/ledger --key newsroom.vkey
+  demarche follow ./published --key newsroom.vkey --records | jq .event.type
+  demarche --ledger copy follow
+
+Exit status: 0 when the log checks out (new records or none), 1 when it does not, 2 for
+a bad argument or key, 3 when it cannot be fetched.")]
+    Follow(FollowArgs),
+
+    /// Make a verified local copy of a published ledger, which `follow` keeps up to date.
+    ///
+    /// Reads the tree as `follow` does, checking every entry against the signed
+    /// checkpoint, and records each record into a new ledger (--ledger) with its
+    /// original seq, time and hashes: the copy's head is the publisher's. The copy
+    /// remembers its source and key, so `demarche --ledger COPY follow` takes it on.
+    #[command(after_help = "Examples:
+  demarche --ledger copy clone https://newsroom.example/ledger --key newsroom.vkey
+  demarche --ledger copy positions --as-of 2021-01-29
+  demarche --ledger copy follow")]
+    Clone(CloneArgs),
 
     /// Prove that one record is in the ledger: an RFC 6962 inclusion proof.
     ///

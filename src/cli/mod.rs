@@ -37,6 +37,7 @@ mod progress;
 mod proofs;
 mod record;
 mod terminal;
+mod tlog;
 mod transfer;
 mod verify;
 mod vocab;
@@ -164,6 +165,9 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             &mut out,
         ),
         Command::Key(k) => proofs::key(k, &mut out),
+        Command::Publish(a) => tlog::publish(cli, a, &mut out),
+        Command::Follow(a) => tlog::follow(cli, a, &mut out),
+        Command::Clone(a) => tlog::clone(cli, a, &mut out),
         Command::Checkpoint { sign, out: o } => {
             proofs::checkpoint(cli, sign.as_deref(), *o, &mut out)
         }

@@ -138,6 +138,7 @@ fn engine_for_new(cli: &Cli) -> Engine {
         | Command::Rebuild {
             engine: Some(name), ..
         } => name.into(),
+        Command::Clone(ref a) if a.engine.is_some() => a.engine.expect("checked").into(),
         _ => Engine::from_env(),
     }
 }

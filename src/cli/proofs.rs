@@ -36,7 +36,7 @@ fn read_text(path: &Path, what: &str) -> Result<String> {
         .map_err(|_| Failure::usage(format!("{} is not UTF-8 text: not {what}", path.display())))
 }
 
-fn signer(path: &Path) -> Result<SignerKey> {
+pub(super) fn signer(path: &Path) -> Result<SignerKey> {
     let text = read_text(path, "a signer key")?;
     note::parse_signer(text.trim_end()).map_err(|e| {
         Failure::usage(format!("{}: {e}", path.display()))
@@ -44,7 +44,7 @@ fn signer(path: &Path) -> Result<SignerKey> {
     })
 }
 
-fn verifier(path: &Path) -> Result<VerifierKey> {
+pub(super) fn verifier(path: &Path) -> Result<VerifierKey> {
     let text = read_text(path, "a verifier key")?;
     note::parse_verifier(text.trim_end()).map_err(|e| {
         Failure::usage(format!("{}: {e}", path.display()))

@@ -164,7 +164,7 @@ fn a_published_tree_is_followed_and_extended() {
     )
     .unwrap();
     assert_eq!(records, (1..=300).collect::<Vec<_>>());
-    assert_eq!(first.state.seen.checkpoint.root, l.tree_head().unwrap().1);
+    assert_eq!(first.state.root, l.tree_head().unwrap().1);
     // The state file reads back, and checks itself.
     let text = first.state.to_text();
     assert_eq!(State::parse(&text, &vkey).unwrap(), first.state);
@@ -211,7 +211,7 @@ fn a_published_tree_is_followed_and_extended() {
     .unwrap();
     assert_eq!(seqs, (301..=700).collect::<Vec<_>>());
     assert_eq!(second.previous, 300);
-    assert_eq!(second.state.seen.checkpoint.root, l.tree_head().unwrap().1);
+    assert_eq!(second.state.root, l.tree_head().unwrap().1);
     // The partial tiles replaced by full ones are gone.
     assert!(!dir.path().join("tile/0/001.p").exists());
     assert!(dir.path().join("tile/0/002.p/188").exists());

@@ -23,4 +23,5 @@ mod records;
 mod rfc6962;
 mod schema;
 mod tamper;
+mod tiles;
 mod transfer;
