@@ -24,3 +24,4 @@ mod rfc6962;
 mod schema;
 mod tamper;
 mod transfer;
+mod witness;
