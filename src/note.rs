@@ -569,6 +569,9 @@ pub fn signers(note: &str) -> Vec<String> {
     out
 }
 
+/// A signature line parsed: its name and key id, and the bytes after the key id.
+pub(crate) type ParsedLine = (Signature, Vec<u8>);
+
 /// Splits a signed note into its text and its signature lines, each parsed
 /// (the key id and the signature bytes after it), none checked. Every line
 /// is parsed before any signature is checked, so that a malformed note is
@@ -577,7 +580,7 @@ pub fn signers(note: &str) -> Vec<String> {
 /// # Errors
 ///
 /// [`NoteError::Malformed`], on the grounds [`open`] lists.
-pub(crate) fn parse(note: &str) -> Result<(&str, Vec<(Signature, Vec<u8>)>), NoteError> {
+pub(crate) fn parse(note: &str) -> Result<(&str, Vec<ParsedLine>), NoteError> {
     if note.len() > MAX_NOTE_SIZE {
         return Err(malformed(format!(
             "note is {} bytes, limit is {MAX_NOTE_SIZE}",

@@ -59,7 +59,8 @@ pub enum WitnessCommand {
   demarche witness cosign --key w1.key --log-key newsroom.vkey today.checkpoint > today.cosigned
   # later, the log proves it extends what was cosigned:
   demarche prove --from today.cosigned > proof
-  demarche witness cosign --key w1.key --log-key newsroom.vkey tomorrow.checkpoint --proof proof
+  demarche witness cosign --key w1.key --log-key newsroom.vkey tomorrow.checkpoint --proof proof \
+    > tomorrow.cosigned
   demarche verify --against tomorrow.cosigned --key newsroom.vkey --witness w1.witness.vkey")]
     Cosign {
         #[command(flatten)]

@@ -105,6 +105,17 @@ async fn add_checkpoint(State(shared): State<Arc<Shared>>, body: Body) -> Respon
         };
     let work = tokio::task::spawn_blocking(move || {
         let _held = shared.lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Another witness process on the same directory waits too.
+        let _locked = match shared.state.lock() {
+            Ok(f) => f,
+            Err(e) => {
+                log(format_args!("error: cannot lock the witness's state: {e}"));
+                return text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the witness cannot lock its state\n",
+                );
+            }
+        };
         let now = match now() {
             Ok(t) => t,
             Err(f) => return text(StatusCode::INTERNAL_SERVER_ERROR, f.message + "\n"),

@@ -98,6 +98,20 @@ impl StateDir {
         self.dir.join(name)
     }
 
+    /// Locks the directory against other witness processes (`.lock` in
+    /// it), from reading an origin's state to keeping the new one; released
+    /// when the file returned is dropped.
+    fn lock(&self) -> std::io::Result<std::fs::File> {
+        std::fs::create_dir_all(&self.dir)?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(".lock"))?;
+        f.lock()?;
+        Ok(f)
+    }
+
     /// The latest checkpoint cosigned for `origin`, believed only when it
     /// carries the witness's own valid cosignature and is of that origin.
     fn load(
@@ -233,6 +247,12 @@ fn cosign(
             Failure::usage(format!("{}: not a signed checkpoint", file.display()))
                 .hint("pass a checkpoint signed by its log (`demarche checkpoint --sign`)")
         })?;
+    let _locked = state.lock().map_err(|e| {
+        Failure::io(format!(
+            "cannot lock the witness's state in {}: {e}",
+            state.dir.display()
+        ))
+    })?;
     let known = state.load(&witness, &origin).map_err(|m| {
         Failure::integrity(format!("the witness's state for {origin}: {m}"))
             .hint("restore the state file from a backup; nothing was cosigned")
