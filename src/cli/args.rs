@@ -3,10 +3,12 @@
 mod events;
 mod query;
 mod tlog;
+mod witness;
 
 pub use events::{ActorCommand, AppendArgs, HistoryArgs, LogArgs};
 pub use query::{DiffArgs, Members, PositionsArgs, QueryArgs, Selection};
 pub use tlog::{CloneArgs, FollowArgs, PublishArgs};
+pub use witness::{WitnessCommand, WitnessKeys};
 
 use clap::{Args, Parser, Subcommand};
 use demarche::store::Engine;
@@ -224,22 +226,36 @@ a bad argument or key, 3 when it cannot be fetched.")]
   demarche --ledger copy follow")]
     Clone(CloneArgs),
 
-    /// Prove that one record is in the ledger: an RFC 6962 inclusion proof.
+    /// Prove that one record is in the ledger (an RFC 6962 inclusion proof), or
+    /// that the ledger extends a checkpoint (--from: a consistency proof).
     ///
-    /// The proof is for the tree of the ledger's current size, or for the tree a
-    /// checkpoint states (--checkpoint), which must be the ledger's own. Anyone holding
-    /// the record's chain hash and the checkpoint can check it, without the ledger.
+    /// The inclusion proof is for the tree of the ledger's current size, or for the
+    /// tree a checkpoint states (--checkpoint), which must be the ledger's own. Anyone
+    /// holding the record's chain hash and the checkpoint can check it, without the
+    /// ledger.
+    ///
+    /// With --from CHECKPOINT, no seq: the consistency proof from the checkpoint's
+    /// tree to today's, once the chain is verified and the checkpoint found to be
+    /// this ledger's own (its origin, and its root the ledger's at its size). Printed
+    /// as base64 hashes one per line, the lines a witness reads (`demarche witness
+    /// cosign --proof`, or after `old N` in a tlog-witness request); --json gives
+    /// old_size, new_size, old_root, new_root and proof.
     #[command(
-        after_help = "Examples:\n  demarche prove 3\n  demarche prove 3 --checkpoint 2021-01-29.checkpoint --json"
+        after_help = "Examples:\n  demarche prove 3\n  demarche prove 3 --checkpoint 2021-01-29.checkpoint --json\n  demarche prove --from last.cosigned --key newsroom.vkey > proof"
     )]
+    #[command(group(clap::ArgGroup::new("checkpoint_file").args(["checkpoint", "from"])))]
     Prove {
         /// The record's seq.
-        seq: u64,
+        #[arg(required_unless_present = "from")]
+        seq: Option<u64>,
         /// Prove against this checkpoint's tree (its size) instead of today's.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "from")]
         checkpoint: Option<PathBuf>,
+        /// Prove that today's tree extends this checkpoint's (a consistency proof).
+        #[arg(long, value_name = "CHECKPOINT", conflicts_with = "seq")]
+        from: Option<PathBuf>,
         /// The verifier key whose signature the checkpoint must carry.
-        #[arg(long, value_name = "PREFIX.vkey", requires = "checkpoint")]
+        #[arg(long, value_name = "PREFIX.vkey", requires = "checkpoint_file")]
         key: Option<PathBuf>,
         #[command(flatten)]
         out: Output,
@@ -602,7 +618,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// only visible against a head saved earlier: keep the output of `demarche head` and
     /// pass it to --expect-head.
     #[command(
-        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1...\n  demarche checkpoint --sign me.key > saved.checkpoint   # later:\n  demarche verify --against saved.checkpoint --key me.vkey"
+        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1...\n  demarche checkpoint --sign me.key > saved.checkpoint   # later:\n  demarche verify --against saved.checkpoint --key me.vkey\n  demarche verify --against cosigned.checkpoint --key me.vkey --witness w1.witness.vkey"
     )]
     Verify {
         /// A head saved earlier, `SIZE:HASH`: the ledger must pass through it.
@@ -619,6 +635,10 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
         /// The verifier key whose signature the checkpoint must carry.
         #[arg(long, value_name = "PREFIX.vkey", requires = "against")]
         key: Option<PathBuf>,
+        /// A witness's verifier key (`demarche witness vkey`): the checkpoint must
+        /// carry its valid cosignature (repeat for several witnesses).
+        #[arg(long = "witness", value_name = "WITNESS.vkey", requires = "against")]
+        witnesses: Vec<PathBuf>,
         /// Check the chain alone, about a third faster: the Merkle tree (derived
         /// data that proofs are made from) is not rebuilt and compared.
         #[arg(long, conflicts_with_all = ["against", "export"])]
@@ -670,4 +690,20 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// Add, alias, list and look up actors.
     #[command(subcommand)]
     Actor(ActorCommand),
+
+    /// Act as a transparency-log witness: cosign the checkpoints of logs you
+    /// trust, once each extends the last you cosigned (C2SP tlog-witness).
+    ///
+    /// A witness keeps, per log origin, the latest checkpoint it cosigned, and
+    /// refuses one that is smaller or does not extend it: a log that shows one
+    /// history to some and another to others cannot have both cosigned. Give its
+    /// verifier key (`witness vkey`) to those who check, with `verify --against
+    /// CHECKPOINT --witness WITNESS.vkey`.
+    #[command(subcommand)]
+    #[command(after_help = "Examples:
+  demarche key generate --name witness.example/w1 --out w1
+  demarche witness vkey --key w1.key > w1.witness.vkey
+  demarche witness cosign --key w1.key --log-key newsroom.vkey today.checkpoint
+  demarche witness serve --key w1.key --log-key newsroom.vkey --addr 127.0.0.1:7380")]
+    Witness(WitnessCommand),
 }

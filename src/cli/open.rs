@@ -26,7 +26,7 @@ pub(super) fn ledger_path(cli: &Cli) -> Result<PathBuf> {
 }
 
 /// The time `DEMARCHE_NOW` pins every new event to, when it is set.
-fn clock() -> Result<Option<i64>> {
+pub(super) fn clock() -> Result<Option<i64>> {
     match std::env::var("DEMARCHE_NOW") {
         Ok(s) => s
             .parse::<jiff::Timestamp>()

@@ -25,3 +25,4 @@ mod schema;
 mod tamper;
 mod tiles;
 mod transfer;
+mod witness;
