@@ -275,7 +275,7 @@ pub fn follow(cli: &Cli, a: &FollowArgs, out: &mut impl Write) -> Result<u8> {
     let key = verifier(key_path)?;
     let mut src = source_of(source)?;
     // The state is kept per log: read the checkpoint once to learn which.
-    let origin = peek_origin(src.as_mut(), &key).map_err(|e| follow_failure(source, e))?;
+    let origin = peek_origin(src.as_mut(), &key, source)?;
     let state_path = match &a.state {
         Some(p) => p.clone(),
         None => default_state_path(&origin)?,
@@ -310,20 +310,20 @@ pub fn follow(cli: &Cli, a: &FollowArgs, out: &mut impl Write) -> Result<u8> {
     Ok(0)
 }
 
-fn peek_origin(
-    src: &mut dyn Source,
-    key: &VerifierKey,
-) -> std::result::Result<String, FollowError> {
+fn peek_origin(src: &mut dyn Source, key: &VerifierKey, source: &str) -> Result<String> {
+    let path = demarche::tlog::CHECKPOINT;
+    let failed = |e| follow_failure(source, e);
     let bytes = src
-        .fetch(demarche::tlog::CHECKPOINT, demarche::note::MAX_NOTE_SIZE)
-        .map_err(|error| FollowError::Fetch {
-            path: demarche::tlog::CHECKPOINT.into(),
-            error,
+        .fetch(path, demarche::note::MAX_NOTE_SIZE)
+        .map_err(|error| {
+            failed(FollowError::Fetch {
+                path: path.into(),
+                error,
+            })
         })?
-        .ok_or(FollowError::Missing {
-            path: demarche::tlog::CHECKPOINT.into(),
-        })?;
-    let opened = follow::open_checkpoint(&bytes, key).map_err(FollowError::Checkpoint)?;
+        .ok_or_else(|| failed(FollowError::Missing { path: path.into() }))?;
+    let opened =
+        follow::open_checkpoint(&bytes, key).map_err(|e| failed(FollowError::Checkpoint(e)))?;
     Ok(opened.checkpoint.origin)
 }
 

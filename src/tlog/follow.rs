@@ -332,6 +332,10 @@ pub enum FollowError {
     Ledger(#[from] LedgerError),
 }
 
+/// What a follower does with each new record: the record and the bytes it
+/// came as; an error stops the walk.
+pub type OnEntry<'a> = dyn FnMut(&RawRecord<'_>, &[u8]) -> Result<(), String> + 'a;
+
 /// Follows the tree published at `src` under `key` from `state` (`None`: from
 /// the start), calling `on_entry` with each new record in order and the bytes
 /// it came as; returns the state to keep. Nothing is returned, and `on_entry`
@@ -343,7 +347,7 @@ pub fn follow(
     src: &mut dyn Source,
     key: &VerifierKey,
     state: Option<&State>,
-    on_entry: &mut dyn FnMut(&RawRecord<'_>, &[u8]) -> Result<(), String>,
+    on_entry: &mut OnEntry<'_>,
 ) -> Result<Followed, FollowError> {
     let bytes = fetch(src, CHECKPOINT, note::MAX_NOTE_SIZE)?;
     let now = open_checkpoint(&bytes, key).map_err(FollowError::Checkpoint)?;
