@@ -207,7 +207,7 @@ pub enum Command {
     /// instead (its source and key are the defaults).
     #[command(after_help = "Examples:
   demarche follow https://newsroom.example/ledger --key newsroom.vkey
-  demarche follow ./published --key newsroom.vkey --records | jq .event.type
+  demarche follow ./published --key newsroom.vkey --records | jq -r .type
   demarche --ledger copy follow
 
 Exit status: 0 when the log checks out (new records or none), 1 when it does not, 2 for

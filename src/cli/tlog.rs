@@ -175,9 +175,8 @@ fn follow_failure(source: &str, e: FollowError) -> Failure {
         FollowError::Fetch { .. } => Failure::io(format!("{source}: {e}"))
             .hint("nothing was believed; the state is unchanged, so running again resumes"),
         FollowError::Ledger(e) => e.into(),
-        e => Failure::integrity(format!("{source}: {e}")).hint(
-            "nothing new was believed; the state still holds the last checkpoint that checked out",
-        ),
+        e => Failure::integrity(format!("{source}: {e}"))
+            .hint("nothing new was believed, and the state was left as it was"),
     }
 }
 

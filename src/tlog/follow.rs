@@ -277,7 +277,7 @@ pub enum FollowError {
         path: String,
     },
     /// The checkpoint is not one to believe.
-    #[error("checkpoint: {0}")]
+    #[error("{0}")]
     Checkpoint(String),
     /// The checkpoint is of another log.
     #[error("checkpoint: it is of log {found}, and the one followed is {seen}")]
