@@ -195,7 +195,7 @@ impl NodeSource for HttpTiles {
 /// Reads a published tree over HTTP as an independent reader would: the
 /// checkpoint's signature, every entry re-derived and linked to the chain
 /// head, and inclusion proofs built from the tiles for a spread of records.
-fn check_over_http(port: u16, vkey: &Path) -> (u64, String) {
+fn check_over_http(port: u16, vkey: &Path) -> (u64, String, Digest) {
     let key = note::parse_verifier(std::fs::read_to_string(vkey).unwrap().trim_end()).unwrap();
     let cp_note = String::from_utf8(get(port, "/checkpoint").expect("checkpoint")).unwrap();
     note::open(&cp_note, &[key]).expect("the checkpoint's signature verifies");
@@ -231,12 +231,30 @@ fn check_over_http(port: u16, vkey: &Path) -> (u64, String) {
         fetched: Default::default(),
     };
     assert_eq!(merkle::root(size, &mut tiles).unwrap(), cp.root);
-    for i in [0, 1, size / 3, size / 2, size - 1] {
+    // The first, the last, and some at random (a fixed xorshift, so a failure
+    // can be run again).
+    let mut x = size ^ 0x9e37_79b9_7f4a_7c15;
+    let mut random = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % size
+    };
+    let picks = [
+        0,
+        size - 1,
+        random(),
+        random(),
+        random(),
+        random(),
+        random(),
+    ];
+    for i in picks {
         let proof = merkle::inclusion_proof(i, size, &mut tiles).expect("a proof from the tiles");
         merkle::verify_inclusion(&leaves[i as usize], i, size, &proof, &cp.root)
             .unwrap_or_else(|e| panic!("record {}: {e}", i + 1));
     }
-    (size, chain.to_string())
+    (size, chain.to_string(), cp.root)
 }
 
 #[test]
@@ -245,7 +263,7 @@ fn a_published_tree_is_read_over_http_by_follow_and_by_an_independent_reader() {
     let pubdir = s.path("pub");
     s.publish(&pubdir).success();
     let server = Server::start(&pubdir);
-    let (size, chain) = check_over_http(server.port, &s.vkey);
+    let (size, chain, first_root) = check_over_http(server.port, &s.vkey);
     assert_eq!(size, 300);
     assert_eq!(s.head(&s.ledger).trim(), chain);
     let state = s.path("state");
@@ -256,9 +274,18 @@ fn a_published_tree_is_read_over_http_by_follow_and_by_an_independent_reader() {
     add_actors(&s.ledger, 290, 600);
     let out = stdout(&s.publish(&pubdir).success());
     assert!(out.contains("(310 new since the last publish)"), "{out}");
-    let (size, chain) = check_over_http(server.port, &s.vkey);
+    let (size, chain, root) = check_over_http(server.port, &s.vkey);
     assert_eq!(size, 610);
     assert_eq!(s.head(&s.ledger).trim(), chain);
+    // The second checkpoint extends the first: a consistency proof from the tiles.
+    let mut tiles = HttpTiles {
+        port: server.port,
+        size,
+        fetched: Default::default(),
+    };
+    let proof = merkle::consistency_proof(300, 610, &mut tiles).expect("a proof from the tiles");
+    merkle::verify_consistency(300, 610, &first_root, &root, &proof).expect("consistent");
+    assert!(merkle::verify_consistency(300, 610, &root, &root, &proof).is_err());
     let out = stdout(&s.follow(&server.url(), &state).success());
     assert!(out.contains("310 new since the checkpoint of 300"), "{out}");
     let out = stdout(&s.follow(&server.url(), &state).success());
