@@ -293,18 +293,19 @@ pub fn follow(cli: &Cli, a: &FollowArgs, out: &mut impl Write) -> Result<u8> {
             )))
         }
     };
-    let mut lines: Vec<u8> = Vec::new();
+    // New records are printed before the state moves on: a reader whose
+    // output failed gets them again next time.
     let followed = if a.records {
         follow::follow_lines(src.as_mut(), &key, state.as_ref(), &mut |line| {
-            lines.extend_from_slice(line);
-            Ok(())
+            out.write_all(line)
+                .map_err(|e| format!("cannot write the records: {e}"))
         })
     } else {
         follow::follow(src.as_mut(), &key, state.as_ref(), &mut |_, _| Ok(()))
     }
     .map_err(|e| follow_failure(source, e))?;
+    out.flush()?;
     write_whole(&state_path, followed.state.to_text().as_bytes())?;
-    out.write_all(&lines)?;
     report(out, a.out.json, source, &followed, Some(&state_path), None)?;
     Ok(0)
 }

@@ -505,25 +505,103 @@ fn fetch(src: &mut dyn Source, path: &str, limit: usize) -> Result<Vec<u8>, Foll
 }
 
 /// [`follow`], handing each new record to `on_line` as the line `log --json`
-/// and exports write, once the whole walk has checked out (the lines are held
-/// in memory until then).
+/// and exports write, once the whole walk has checked out. The lines are held
+/// until then: in memory up to 64 MiB, beyond in a file of the system's
+/// temporary directory, removed afterwards.
 ///
 /// # Errors
-/// See [`FollowError`]; `on_line`'s own failures as [`FollowError::Sink`].
+/// See [`FollowError`]; `on_line`'s own failures, and the temporary file's,
+/// as [`FollowError::Sink`].
 pub fn follow_lines(
     src: &mut dyn Source,
     key: &VerifierKey,
     state: Option<&State>,
     on_line: &mut dyn FnMut(&[u8]) -> Result<(), String>,
 ) -> Result<Followed, FollowError> {
+    follow_lines_holding(src, key, state, on_line, 64 << 20)
+}
+
+/// [`follow_lines`], holding at most `hold` bytes in memory.
+pub(super) fn follow_lines_holding(
+    src: &mut dyn Source,
+    key: &VerifierKey,
+    state: Option<&State>,
+    on_line: &mut dyn FnMut(&[u8]) -> Result<(), String>,
+    hold: usize,
+) -> Result<Followed, FollowError> {
     let mut held: Vec<u8> = Vec::new();
+    let mut spill: Option<Spill> = None;
     let followed = follow(src, key, state, &mut |rec, _| {
-        crate::export::write_raw_export_line(rec, &mut held).map_err(|e| e.to_string())
+        crate::export::write_raw_export_line(rec, &mut held).map_err(|e| e.to_string())?;
+        if held.len() > hold {
+            if spill.is_none() {
+                spill = Some(Spill::new().map_err(|e| format!("a temporary file: {e}"))?);
+            }
+            let s = spill.as_mut().expect("made above");
+            std::io::Write::write_all(&mut s.file, &held)
+                .map_err(|e| format!("{}: {e}", s.path.display()))?;
+            held.clear();
+        }
+        Ok(())
     })?;
+    let sink = FollowError::Sink;
+    if let Some(mut s) = spill {
+        use std::io::{BufRead, Seek};
+        std::io::Write::flush(&mut s.file)
+            .map_err(|e| sink(format!("{}: {e}", s.path.display())))?;
+        let file = s.file.get_mut();
+        file.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| sink(format!("{}: {e}", s.path.display())))?;
+        let mut reader = std::io::BufReader::new(&*file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| sink(format!("{}: {e}", s.path.display())))?;
+            if n == 0 {
+                break;
+            }
+            on_line(&line).map_err(sink)?;
+        }
+    }
     for line in held.split_inclusive(|b| *b == b'\n') {
-        on_line(line).map_err(FollowError::Sink)?;
+        on_line(line).map_err(sink)?;
     }
     Ok(followed)
+}
+
+/// A temporary file of held lines, removed when dropped.
+struct Spill {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl Spill {
+    fn new() -> std::io::Result<Spill> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "demarche-follow-{}-{nanos}.jsonl",
+            std::process::id()
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(Spill {
+            path,
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Brings a copy of a published tree up to date: follows from the copy's own
