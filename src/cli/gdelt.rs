@@ -13,9 +13,10 @@ use demarche::gdelt::{self, ActorCodes, CameoTable, Skip, SkipKind, Summary};
 use demarche::ledger::{Abort, BatchOptions, BatchSummary, Incoming, LedgerError};
 use demarche::lines::LineError;
 use demarche::vocab::Actors;
+use rustc_hash::FxHashSet;
 use serde_json::json;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -144,7 +145,7 @@ pub(super) fn import(
     }
     let (mut ledger, created) = open_for_write(cli)?;
     let started = Instant::now();
-    let prepared = (|| -> Result<(Actors, Vec<ActorDef>, HashSet<u64>)> {
+    let prepared = (|| -> Result<(Actors, Vec<ActorDef>, FxHashSet<u64>)> {
         let mut actors = ledger.actors()?.clone();
         let mut added = Vec::new();
         if add_actors {
@@ -157,7 +158,8 @@ pub(super) fn import(
                 added.push(def);
             }
         }
-        Ok((actors, added, ledger.coded_event_ids(CODER_GDELT)?))
+        let seen = ledger.coded_event_ids(CODER_GDELT)?.into_iter().collect();
+        Ok((actors, added, seen))
     })();
     let (actors, added, mut seen) = match prepared {
         Ok(p) => p,
