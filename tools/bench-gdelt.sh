@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times `import --format gdelt` of N synthetic GDELT rows into a fresh ledger
 # of each engine, next to `import` of N JSON Lines statements in the same run:
-# wall time, rows (or statements) a second, peak RSS, and the ratio of the two.
+# wall time, rows (or statements) a second, CPU time (user and system, all
+# threads), peak RSS, and the ratio of the two.
 # Usage: tools/bench-gdelt.sh [N] [DIR] [SAMPLE]   (builds release first, or
 # takes demarche and demarche-gen from $BENCH_BIN_DIR when it is set)
 # SAMPLE: a real GDELT 2.0 export to take code distributions from
@@ -31,12 +32,12 @@ run() {
   local engine=$1 label=$2 bin=$3
   shift 3
   rm -rf "$dir/l-$engine-$label"
-  /usr/bin/time -f "%e %M" -o "$dir/time" \
+  /usr/bin/time -f "%e %M %U %S" -o "$dir/time" \
     env DEMARCHE_ENGINE="$engine" "$bin" --ledger "$dir/l-$engine-$label" "$@" >/dev/null
-  read -r wall kb <"$dir/time"
+  read -r wall kb user sys <"$dir/time"
   rate=$(python3 -c 'import sys; print(round(int(sys.argv[1]) / max(float(sys.argv[2]), 0.01)))' "$n" "$wall")
-  python3 -c 'import sys; n, w, r, kb = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]); print(f"{sys.argv[5]:5} {sys.argv[6]:12} {w:7.2f} s  {r:>10,} rows/s  {kb / 1024:6.0f} MB peak RSS")' \
-    "$n" "$wall" "$rate" "$kb" "$engine" "$label"
+  python3 -c 'import sys; n, w, r, kb, cpu = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[7]) + float(sys.argv[8]); print(f"{sys.argv[5]:5} {sys.argv[6]:12} {w:7.2f} s  {r:>10,} rows/s  {cpu:6.2f} s CPU  {kb / 1024:6.0f} MB peak RSS")' \
+    "$n" "$wall" "$rate" "$kb" "$engine" "$label" "$user" "$sys"
   rm -rf "$dir/l-$engine-$label"
 }
 summary=()
