@@ -26,7 +26,7 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
     if !shape {
         return Err(format!("\"{s}\" is not a date of the form YYYY-MM-DD"));
     }
-    civil(s, &s[0..4], &s[5..7], &s[8..10])
+    civil(s, digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]))
 }
 
 /// Parses a calendar date in ISO 8601's basic form, `YYYYMMDD` (as GDELT's
@@ -35,10 +35,11 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
 /// # Errors
 /// A message saying what is wrong.
 pub fn parse_basic_date(s: &str) -> Result<Date, String> {
-    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    let b = s.as_bytes();
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
         return Err(format!("\"{s}\" is not a date of the form YYYYMMDD"));
     }
-    civil(s, &s[0..4], &s[4..6], &s[6..8])
+    civil(s, digits(&b[0..4]), digits(&b[4..6]), digits(&b[6..8]))
 }
 
 /// Parses a date and time in ISO 8601's basic form, `YYYYMMDDHHMMSS` (as
@@ -47,24 +48,29 @@ pub fn parse_basic_date(s: &str) -> Result<Date, String> {
 /// # Errors
 /// A message saying what is wrong.
 pub fn parse_basic_date_time(s: &str) -> Result<Date, String> {
-    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    let b = s.as_bytes();
+    if b.len() != 14 || !b.iter().all(u8::is_ascii_digit) {
         return Err(format!(
             "\"{s}\" is not a date-time of the form YYYYMMDDHHMMSS"
         ));
     }
     let unreal = || format!("\"{s}\" is not a real date-time (YYYYMMDDHHMMSS)");
     let date = parse_basic_date(&s[..8]).map_err(|_| unreal())?;
-    let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().expect("digits");
+    let n = |r: std::ops::Range<usize>| digits(&b[r]) as u32;
     seconds_of_day(n(8..10), n(10..12), n(12..14)).ok_or_else(unreal)?;
     Ok(date)
 }
 
-/// The date of year, month and day digits taken from `s`: the one check every
+/// The number at most four ASCII digits (checked by the caller) write.
+#[inline]
+fn digits(b: &[u8]) -> i16 {
+    b.iter().fold(0, |n, d| n * 10 + i16::from(d - b'0'))
+}
+
+/// The date of year, month and day numbers read from `s`: the one check every
 /// parsed date goes through.
 #[inline]
-fn civil(s: &str, year: &str, month: &str, day: &str) -> Result<Date, String> {
-    let n = |digits: &str| digits.parse::<i16>().expect("digits");
-    let (y, m, d) = (n(year), n(month), n(day));
+fn civil(s: &str, y: i16, m: i16, d: i16) -> Result<Date, String> {
     if y == 0 {
         return Err(format!("\"{s}\": year 0000 is not a date"));
     }

@@ -275,17 +275,29 @@ fn shift_point(mantissa: &str, exp: i32) -> Option<String> {
 /// `round_fixed("-3.41296", 3)` is `Some(-3413)`. `None` when it is not a plain
 /// decimal (digits, an optional sign and point) or does not fit.
 pub fn round_fixed(text: &str, places: u32) -> Option<i32> {
-    if let Some((mantissa, exp)) = text.split_once(['e', 'E']) {
-        return round_fixed(&shift_point(mantissa, exp.parse().ok()?)?, places);
+    // One pass over the bytes: the integer digits, then a point and the
+    // fraction's digits; anything else (an exponent) takes the long way.
+    let b = text.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let int = digits.iter().take_while(|d| d.is_ascii_digit()).count();
+    let frac = match digits.get(int) {
+        None => &[][..],
+        Some(b'.') => &digits[int + 1..],
+        Some(_) => return round_fixed_exp(text, places),
+    };
+    if !frac.iter().all(u8::is_ascii_digit) {
+        return round_fixed_exp(text, places);
     }
-    let (neg, digits) = text.strip_prefix('-').map_or((false, text), |r| (true, r));
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let all_digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || int.len() > 9 || !all_digits(int) || !all_digits(frac) {
+    if int == 0 || int > 9 {
         return None;
     }
-    let digit = |i: usize| frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
-    let mut v: i64 = int.parse().ok()?;
+    let digit = |i: usize| frac.get(i).map_or(0, |b| i64::from(b - b'0'));
+    let mut v: i64 = digits[..int]
+        .iter()
+        .fold(0, |n, d| n * 10 + i64::from(d - b'0'));
     for i in 0..places as usize {
         v = v * 10 + digit(i);
     }
@@ -293,6 +305,17 @@ pub fn round_fixed(text: &str, places: u32) -> Option<i32> {
         v += 1;
     }
     i32::try_from(if neg { -v } else { v }).ok()
+}
+
+/// [`round_fixed`] of a decimal with an exponent (`-8.83e-05`); `None` for
+/// anything else that is not a plain decimal (a mantissa beyond ASCII is
+/// none, and is not cut inside a character).
+fn round_fixed_exp(text: &str, places: u32) -> Option<i32> {
+    let (mantissa, exp) = text.split_once(['e', 'E'])?;
+    if !mantissa.is_ascii() {
+        return None;
+    }
+    round_fixed(&shift_point(mantissa, exp.parse().ok()?)?, places)
 }
 
 impl Statement {

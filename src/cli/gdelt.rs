@@ -13,9 +13,10 @@ use demarche::gdelt::{self, ActorCodes, CameoTable, Skip, SkipKind, Summary};
 use demarche::ledger::{Abort, BatchOptions, BatchSummary, Incoming, LedgerError};
 use demarche::lines::LineError;
 use demarche::vocab::Actors;
+use rustc_hash::FxHashSet;
 use serde_json::json;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -55,7 +56,7 @@ fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn open(path: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
+fn open(path: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
     if path.as_os_str() == "-" {
         return Ok((Box::new(io::stdin()), None));
     }
@@ -120,6 +121,67 @@ struct At {
     line: usize,
 }
 
+/// An item for the ledger with where it was read: input and line.
+type Placed = (usize, usize, std::result::Result<Incoming, Abort>);
+
+/// Statements sent over at a time.
+const BATCH: usize = 256;
+
+/// Reads every input's rows in order, skipping the event ids in `seen` (and
+/// adding those read), and sends the ledger each statement, or the first
+/// error, with where it was read; stops there, or when the ledger stops
+/// taking them. What was read, counted.
+fn read_all(
+    inputs: Vec<Box<dyn Read + Send>>,
+    codes: &ActorCodes,
+    mut seen: FxHashSet<u64>,
+    bar: &Progress,
+    tx: &std::sync::mpsc::SyncSender<Vec<Placed>>,
+) -> Summary {
+    let mut summary = Summary::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    'inputs: for (i, r) in inputs.into_iter().enumerate() {
+        let reader = BufReader::with_capacity(1 << 16, bar.reader(r));
+        for row in gdelt::read_rows(reader, codes.clone()) {
+            match row {
+                Ok(row) => {
+                    if !seen.insert(row.event_id) {
+                        summary.add_duplicate();
+                        continue;
+                    }
+                    summary.add(&row);
+                    let Ok(event) = row.result else { continue };
+                    let event = Incoming {
+                        event,
+                        original: None,
+                    };
+                    batch.push((i, row.line, Ok(event)));
+                }
+                Err(LineError::Input { line, error }) => {
+                    batch.push((i, line, Err(Abort::Invalid(error))));
+                    break 'inputs;
+                }
+                Err(LineError::Io { line, error }) => {
+                    batch.push((i, line, Err(Abort::Unreadable(error))));
+                    break 'inputs;
+                }
+            }
+            if batch.len() == BATCH
+                && tx
+                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                    .is_err()
+            {
+                return summary;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        // The ledger may have stopped taking them already.
+        let _ = tx.send(batch);
+    }
+    summary
+}
+
 /// `demarche import --format gdelt FILE...`.
 pub(super) fn import(
     cli: &Cli,
@@ -144,7 +206,7 @@ pub(super) fn import(
     }
     let (mut ledger, created) = open_for_write(cli)?;
     let started = Instant::now();
-    let prepared = (|| -> Result<(Actors, Vec<ActorDef>, HashSet<u64>)> {
+    let prepared = (|| -> Result<(Actors, Vec<ActorDef>, FxHashSet<u64>)> {
         let mut actors = ledger.actors()?.clone();
         let mut added = Vec::new();
         if add_actors {
@@ -157,9 +219,10 @@ pub(super) fn import(
                 added.push(def);
             }
         }
-        Ok((actors, added, ledger.coded_event_ids(CODER_GDELT)?))
+        let seen = ledger.coded_event_ids(CODER_GDELT)?.into_iter().collect();
+        Ok((actors, added, seen))
     })();
-    let (actors, added, mut seen) = match prepared {
+    let (actors, added, seen) = match prepared {
         Ok(p) => p,
         Err(f) => {
             forget_if_new(ledger, created);
@@ -169,53 +232,36 @@ pub(super) fn import(
     let codes = ActorCodes::new(&actors);
     let bar = Progress::bytes(total_len, "importing");
     let at = RefCell::new(At::default());
-    let summary = RefCell::new(Summary::default());
-    let rows = opened.into_iter().enumerate().flat_map(|(i, r)| {
-        let reader = BufReader::with_capacity(1 << 16, bar.reader(r));
-        gdelt::read_rows(reader, codes.clone()).map(move |row| (i, row))
+    // Rows are read, classified and counted on a thread of their own, beside
+    // the ledger's work on the statements they make; the statements come
+    // over in batches, each with where it was read.
+    let (result, summary) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Placed>>(4);
+        let bar = &bar;
+        let reader = scope.spawn(move || read_all(opened, &codes, seen, bar, &tx));
+        let items = rx.into_iter().flatten().map(|(input, line, item)| {
+            *at.borrow_mut() = At { input, line };
+            item
+        });
+        let actor_events = added.iter().cloned().map(|def| {
+            Ok(Incoming {
+                event: Event::Actor(def),
+                original: None,
+            })
+        });
+        let result = ledger.import_batch(
+            actor_events.chain(items),
+            BatchOptions {
+                skip_known: true,
+                ..BatchOptions::default()
+            },
+        );
+        let summary = match reader.join() {
+            Ok(summary) => summary,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (result, summary)
     });
-    let items = rows.filter_map(|(i, row)| {
-        let mut at = at.borrow_mut();
-        at.input = i;
-        match row {
-            Ok(row) => {
-                at.line = row.line;
-                let mut summary = summary.borrow_mut();
-                if !seen.insert(row.event_id) {
-                    summary.add_duplicate();
-                    return None;
-                }
-                summary.add(&row);
-                row.result.ok().map(|event| {
-                    Ok(Incoming {
-                        event,
-                        original: None,
-                    })
-                })
-            }
-            Err(LineError::Input { line, error }) => {
-                at.line = line;
-                Some(Err(Abort::Invalid(error)))
-            }
-            Err(LineError::Io { line, error }) => {
-                at.line = line;
-                Some(Err(Abort::Unreadable(error)))
-            }
-        }
-    });
-    let actor_events = added.iter().cloned().map(|def| {
-        Ok(Incoming {
-            event: Event::Actor(def),
-            original: None,
-        })
-    });
-    let result = ledger.import_batch(
-        actor_events.chain(items),
-        BatchOptions {
-            skip_known: true,
-            ..BatchOptions::default()
-        },
-    );
     bar.finish();
     if result.is_err() {
         forget_if_new(ledger, created);
@@ -241,15 +287,7 @@ pub(super) fn import(
         }
         Err(e) => return Err(e.into()),
     };
-    report(
-        out,
-        &batch,
-        &summary.into_inner(),
-        &added,
-        add_actors,
-        started,
-        o,
-    )
+    report(out, &batch, &summary, &added, add_actors, started, o)
 }
 
 fn percent(n: usize, of: usize) -> String {

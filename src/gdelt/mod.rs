@@ -45,6 +45,8 @@ use crate::input::InputError;
 use crate::json::MAX_URL;
 use crate::lines::{read_line_bounded, LineError};
 use crate::vocab::{Actors, Vocabulary};
+use rustc_hash::{FxHashMap, FxHashSet};
+use scan::Tabs;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -67,7 +69,7 @@ pub const PUBLISHER: &str = "GDELT 2.0";
 /// whose cameo is `USA`; `USAOPP` (the opposition) and `USAMED` (the press) do not.
 pub const STATE_ROLES: &[&str] = &["GOV", "MIL", "LEG", "JUD", "SPY"];
 /// GDELT's region codes, which stand where a country code would (`AFR`): a
-/// region is not a party.
+/// region is not a party. In order, to be searched by halves.
 pub const REGIONS: &[&str] = &[
     "AFR", "ASA", "BLK", "CAS", "CAU", "CFR", "CRB", "EAF", "EEU", "EIN", "EUR", "LAM", "MDT",
     "MEA", "NAF", "NMR", "PGS", "SAF", "SAM", "SAS", "SCN", "SEA", "WAF", "WEU", "WST",
@@ -154,6 +156,34 @@ pub struct CameoTable {
     /// Code → index in `codes`.
     #[serde(skip)]
     index: HashMap<String, usize>,
+    /// The same for every code of 2 to 4 digits, by [`dense_slot`]: a row's
+    /// code is found without hashing. [`NONE`] where there is no entry.
+    #[serde(skip)]
+    dense: Vec<u32>,
+    /// Whether each two-digit root (by its number) is listed in `roots`.
+    #[serde(skip)]
+    listed: Vec<bool>,
+}
+
+/// No entry, in [`CameoTable`]'s dense index.
+const NONE: u32 = u32::MAX;
+
+/// The slot of a code of 2 to 4 ASCII digits (`"02"`, `"025"` and `"0250"`
+/// apart): below 100 for two digits, then 1,000 slots of three and 10,000
+/// of four.
+#[inline]
+fn dense_slot(code: &str) -> Option<usize> {
+    if !is_event_code(code) {
+        return None;
+    }
+    let n = code
+        .bytes()
+        .fold(0usize, |n, d| n * 10 + usize::from(d - b'0'));
+    Some(match code.len() {
+        2 => n,
+        3 => 100 + n,
+        _ => 1_100 + n,
+    })
 }
 
 static CAMEO: LazyLock<CameoTable> = LazyLock::new(|| {
@@ -181,6 +211,18 @@ impl CameoTable {
             .enumerate()
             .map(|(i, m)| (m.code.clone(), i))
             .collect();
+        t.dense = vec![NONE; 11_100];
+        for (i, m) in t.codes.iter().enumerate() {
+            if let (Some(slot), Ok(i)) = (dense_slot(&m.code), u32::try_from(i)) {
+                t.dense[slot] = i;
+            }
+        }
+        t.listed = vec![false; 100];
+        for r in &t.roots {
+            if let Some(slot) = dense_slot(r).filter(|_| r.len() == 2) {
+                t.listed[slot] = true;
+            }
+        }
         Ok(t)
     }
 
@@ -238,7 +280,13 @@ impl CameoTable {
 
     /// The entry of a code, if listed.
     pub fn get(&self, code: &str) -> Option<&CodeMapping> {
-        self.index.get(code).map(|&i| &self.codes[i])
+        match dense_slot(code) {
+            Some(slot) => match self.dense[slot] {
+                NONE => None,
+                i => Some(&self.codes[i as usize]),
+            },
+            None => self.index.get(code).map(|&i| &self.codes[i]),
+        }
     }
 
     /// The entry of a root left out, if it is one.
@@ -248,7 +296,10 @@ impl CameoTable {
 
     /// Whether a root is one of the roots of things said.
     pub fn is_listed_root(&self, root: &str) -> bool {
-        self.roots.iter().any(|r| r == root)
+        match dense_slot(root).filter(|_| root.len() == 2) {
+            Some(slot) => self.listed[slot],
+            None => self.roots.iter().any(|r| r == root),
+        }
     }
 }
 
@@ -471,7 +522,8 @@ impl fmt::Display for SkipKind {
 /// A tally of skipped rows by reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Skipped {
-    counts: BTreeMap<Skip, usize>,
+    /// Counted by hash, one look-up a row; put in order when read.
+    counts: FxHashMap<Skip, usize>,
 }
 
 impl Skipped {
@@ -497,7 +549,9 @@ impl Skipped {
 
     /// Every reason with its count, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&Skip, usize)> {
-        self.counts.iter().map(|(s, n)| (s, *n))
+        let mut all: Vec<(&Skip, usize)> = self.counts.iter().map(|(s, n)| (s, *n)).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all.into_iter()
     }
 
     /// Counts by kind of reason.
@@ -529,20 +583,20 @@ impl fmt::Display for Skipped {
 #[derive(Debug, Clone)]
 pub struct ActorCodes {
     /// Cameo code → actor id; `None` when several actors share the code.
-    by_cameo: HashMap<String, Option<String>>,
+    by_cameo: FxHashMap<String, Option<String>>,
     /// FIPS code → actor id, for the ids the registry knows.
-    by_fips: HashMap<String, String>,
+    by_fips: FxHashMap<String, String>,
     /// The country codes of states: those of the FIPS table and the registry's
     /// states.
-    states: HashSet<String>,
+    states: FxHashSet<String>,
 }
 
 impl ActorCodes {
     /// The codes of `actors`: each actor's `cameo` code, and the FIPS codes of
     /// the countries among them.
     pub fn new(actors: &Actors) -> ActorCodes {
-        let mut by_cameo: HashMap<String, Option<String>> = HashMap::new();
-        let mut states: HashSet<String> = FipsTable::builtin()
+        let mut by_cameo: FxHashMap<String, Option<String>> = FxHashMap::default();
+        let mut states: FxHashSet<String> = FipsTable::builtin()
             .countries
             .iter()
             .map(|c| c.actor.clone())
@@ -624,7 +678,7 @@ impl ActorCodes {
                 None => Err(Skip::UnknownActor(head.to_string())),
             };
         }
-        if REGIONS.contains(&head) {
+        if REGIONS.binary_search(&head).is_ok() {
             return Err(Skip::RegionActor(code.to_string()));
         }
         Err(Skip::NonStateActor(code.to_string()))
@@ -695,7 +749,14 @@ impl<'a> Fields<'a> {
         if cols.len() != COLUMNS {
             return Err(InputError::new("", columns_message(cols.len())));
         }
-        let get = |(i, _): (usize, &str)| cols[i];
+        Fields::read(|i| cols[i])
+    }
+
+    /// [`Fields::parse`] of a row of [`COLUMNS`] columns, `column(i)` the
+    /// `i`th: only the columns read are asked for.
+    #[inline]
+    fn read(column: impl Fn(usize) -> &'a str) -> Result<Fields<'a>, InputError> {
+        let get = |(i, _): (usize, &str)| column(i);
         let id = get(col::ID);
         let event_id = id
             .parse::<u64>()
@@ -737,7 +798,7 @@ impl<'a> Fields<'a> {
                 )
             })?;
         let count = |(i, name): (usize, &'static str)| {
-            let v = cols[i];
+            let v = column(i);
             v.parse::<u32>()
                 .ok()
                 .filter(|_| v.bytes().all(|b| b.is_ascii_digit()))
@@ -746,7 +807,10 @@ impl<'a> Fields<'a> {
         let mentions = count(col::MENTIONS)?;
         let sources = count(col::SOURCES)?;
         let url = get(col::SOURCEURL);
-        if url.chars().any(char::is_control) {
+        // Control characters: C0 and DEL in ASCII, C1 beyond it.
+        if url.bytes().any(|b| b < 0x20 || b == 0x7f)
+            || (!url.is_ascii() && url.chars().any(char::is_control))
+        {
             return Err(InputError::new(
                 col::SOURCEURL.1,
                 "must not contain control characters",
@@ -937,7 +1001,10 @@ impl Summary {
     /// Counts one row.
     pub fn add(&mut self, row: &Row) {
         let eligible = row.eligible;
-        let c = self.roots.entry(row.root().to_string()).or_default();
+        let c = match self.roots.get_mut(row.root()) {
+            Some(c) => c,
+            None => self.roots.entry(row.root().to_string()).or_default(),
+        };
         c.rows += 1;
         c.eligible += usize::from(eligible);
         match &row.result {
@@ -1001,9 +1068,67 @@ impl<R: BufRead> BufRead for Counting<R> {
 
 const TRUNCATED: &str = "; the last line has no final newline, so the file looks truncated";
 
+/// The row of one line (without its newline), whose tabs `tabs` holds;
+/// `None` for a blank line. `note` is added to a message that a cut line
+/// would explain: [`TRUNCATED`] for a last line without its newline.
+fn row_of(
+    bytes: &[u8],
+    tabs: &Tabs,
+    line: usize,
+    note: &str,
+    actors: &ActorCodes,
+) -> Option<Result<Row, LineError>> {
+    let input = |error: InputError| LineError::Input { line, error };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let cut = e.error_len().is_none();
+            return Some(Err(input(InputError::new(
+                "",
+                format!(
+                    "not valid UTF-8 (byte {}){}",
+                    e.valid_up_to() + 1,
+                    if cut { note } else { "" }
+                ),
+            ))));
+        }
+    };
+    if tabs.count() == 0 && text.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let found = tabs.count() + 1;
+    if found != COLUMNS {
+        return Some(Err(input(InputError::new(
+            "",
+            format!("{}{note}", columns_message(found)),
+        ))));
+    }
+    Some(
+        Fields::read(|i| tabs.column(text, i))
+            .map_err(input)
+            .map(|f| {
+                let b = f.event_code.as_bytes();
+                let root = [b[0], b[1]];
+                let result = event_from_row(&f, actors);
+                Row {
+                    line,
+                    event_id: f.event_id,
+                    root,
+                    eligible: is_eligible(root, &f, &result, actors),
+                    result,
+                }
+            }),
+    )
+}
+
 /// Reads a GDELT 2.0 event export lazily, one row at a time, with at most
 /// [`MAX_LINE`] bytes a line in memory. Each well-formed row gives a [`Row`];
 /// empty lines are passed over. After the first error no more items follow.
+///
+/// A line that lies whole in the reader's buffer is read where it lies, in one
+/// pass that finds its tabs and its end; only a line across the buffer's end
+/// is copied. Every row is checked whole (see [`Fields::parse`]), but only
+/// the columns read are looked at past their tabs.
 ///
 /// # Errors
 /// Each item is a [`LineError`] when the line cannot be read
@@ -1020,67 +1145,55 @@ pub fn read_rows(
         consumed: 0,
     };
     let mut buf = Vec::new();
+    let mut tabs = Tabs::new();
     let mut line = 0usize;
     let mut done = false;
     std::iter::from_fn(move || loop {
         if done {
             return None;
         }
-        let before = reader.consumed;
-        let read = read_line_bounded(&mut reader, &mut buf, MAX_LINE);
         line += 1;
-        let input = |error: InputError| LineError::Input { line, error };
-        let item = match read {
-            Ok(None) => return None,
+        // A whole line in the buffer: read in place.
+        let whole = match reader.fill_buf() {
+            Err(error) => Err(error),
+            Ok(chunk) => Ok(match tabs.scan(chunk) {
+                Some(end) if end <= MAX_LINE => {
+                    let text = chunk[..end].strip_suffix(b"\r").unwrap_or(&chunk[..end]);
+                    Some((row_of(text, &tabs, line, "", &actors), end + 1))
+                }
+                _ => None,
+            }),
+        };
+        let item = match whole {
             Err(error) => Err(LineError::Io { line, error }),
-            Ok(Some(Err(len))) => Err(input(InputError::new(
-                "",
-                format!("line is {len} bytes long; the limit is {MAX_LINE}"),
-            ))),
-            Ok(Some(Ok(()))) => {
-                // Without its newline, a line consumed exactly its own bytes.
-                let ended = reader.consumed - before > buf.len() as u64;
-                let note = if ended { "" } else { TRUNCATED };
-                match std::str::from_utf8(&buf) {
-                    Err(e) => {
-                        let cut = e.error_len().is_none();
-                        Err(input(InputError::new(
+            Ok(Some((row, used))) => {
+                reader.consume(used);
+                match row {
+                    Some(item) => item,
+                    None => continue,
+                }
+            }
+            Ok(None) => {
+                // Across the buffer's end, too long, or the last line.
+                let before = reader.consumed;
+                match read_line_bounded(&mut reader, &mut buf, MAX_LINE) {
+                    Ok(None) => return None,
+                    Err(error) => Err(LineError::Io { line, error }),
+                    Ok(Some(Err(len))) => Err(LineError::Input {
+                        line,
+                        error: InputError::new(
                             "",
-                            format!(
-                                "not valid UTF-8 (byte {}){}",
-                                e.valid_up_to() + 1,
-                                if cut { note } else { "" }
-                            ),
-                        )))
-                    }
-                    Ok(text) if text.bytes().all(|b| b == b' ') => continue,
-                    Ok(text) => {
-                        let mut cols = [""; COLUMNS];
-                        let mut found = 0usize;
-                        for c in text.split('\t') {
-                            if let Some(slot) = cols.get_mut(found) {
-                                *slot = c;
-                            }
-                            found += 1;
-                        }
-                        if found == COLUMNS {
-                            Fields::parse(&cols).map_err(input).map(|f| {
-                                let b = f.event_code.as_bytes();
-                                let root = [b[0], b[1]];
-                                let result = event_from_row(&f, &actors);
-                                Row {
-                                    line,
-                                    event_id: f.event_id,
-                                    root,
-                                    eligible: is_eligible(root, &f, &result, &actors),
-                                    result,
-                                }
-                            })
-                        } else {
-                            Err(input(InputError::new(
-                                "",
-                                format!("{}{note}", columns_message(found)),
-                            )))
+                            format!("line is {len} bytes long; the limit is {MAX_LINE}"),
+                        ),
+                    }),
+                    Ok(Some(Ok(()))) => {
+                        // Without its newline, a line consumed exactly its own bytes.
+                        let ended = reader.consumed - before > buf.len() as u64;
+                        let note = if ended { "" } else { TRUNCATED };
+                        tabs.scan(&buf);
+                        match row_of(&buf, &tabs, line, note, &actors) {
+                            Some(item) => item,
+                            None => continue,
                         }
                     }
                 }
@@ -1091,5 +1204,6 @@ pub fn read_rows(
     })
 }
 
+mod scan;
 #[cfg(test)]
 mod tests;

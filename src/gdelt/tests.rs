@@ -273,10 +273,189 @@ fn goldstein_and_tone_round_to_fixed_point_without_floats() {
         ("1.2.3", 1, None),
         ("nan", 3, None),
         ("1e99", 3, None),
+        ("3.", 1, Some(30)),
+        ("-0", 1, Some(0)),
+        ("123456789.25", 1, Some(1_234_567_893)),
+        ("1234567890", 1, None),
+        ("999999999", 3, None),
+        (".5", 1, None),
+        ("-", 1, None),
+        ("--1", 1, None),
+        ("+1", 1, None),
+        ("1.-2", 1, None),
+        ("1 ", 1, None),
+        ("1x5", 1, None),
+        ("1xe5", 1, None),
+        ("1.5e", 1, None),
+        ("1.5e+1", 1, Some(150)),
+        ("-1.55E0", 1, Some(-16)),
+        ("\u{e9}", 1, None),
+        ("\u{e9}\u{e9}E-1", 3, None),
+        ("1\u{e9}e1", 1, None),
     ] {
         assert_eq!(round_fixed(text, places), want, "{text}");
     }
     assert_eq!(fixed(-3214, 3), "-3.214");
     assert_eq!(fixed(-5, 1), "-0.5");
     assert_eq!(fixed(30, 1), "3.0");
+}
+
+#[test]
+fn the_region_codes_are_in_order() {
+    assert!(REGIONS.windows(2).all(|w| w[0] < w[1]));
+    for r in REGIONS {
+        assert_eq!(
+            ActorCodes::starter().party(r),
+            Err(Skip::RegionActor(r.to_string()))
+        );
+    }
+}
+
+#[test]
+fn codes_are_found_by_digits_and_by_name_alike() {
+    let t = CameoTable::builtin();
+    for m in &t.codes {
+        assert_eq!(t.get(&m.code), Some(m), "{}", m.code);
+    }
+    for code in [
+        "", "0", "042", "0420", "99", "9999", "02a", "00256", "+25", "25 ",
+    ] {
+        assert_eq!(t.get(code), None, "{code:?}");
+    }
+    for root in t.roots.iter().map(String::as_str) {
+        assert!(t.is_listed_root(root), "{root}");
+    }
+    for root in ["04", "4", "004", "", "0x", "20"] {
+        assert!(!t.is_listed_root(root), "{root:?}");
+    }
+    // An unchecked table answers for codes that are not digits too.
+    let odd = CameoTable::parse(
+        r#"{"version":1,"cameo_version":"1.1b3","note":"n","roots":["02","x"],"roots_left_out":[],"codes":[
+        {"code":"02a","label":"l","stance":null,"predicate":null,"reason":"r"},
+        {"code":"025","label":"first","stance":null,"predicate":null,"reason":"r"},
+        {"code":"025","label":"second","stance":null,"predicate":null,"reason":"r"}]}"#,
+    )
+    .expect("parses");
+    assert_eq!(odd.get("02a").map(|m| m.code.as_str()), Some("02a"));
+    assert_eq!(odd.get("025").map(|m| m.label.as_str()), Some("second"));
+    assert!(odd.is_listed_root("x") && odd.is_listed_root("02"));
+}
+
+const EVENTS: &str = include_str!("../../tests/data/gdelt/events.tsv");
+
+/// What the reader must say of one line standing alone (line 1): a row, a
+/// blank line (`None`), or the message of its error.
+fn reference(line: &str) -> Option<Result<Row, String>> {
+    if line.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let cols: Vec<&str> = line.split('\t').collect();
+    Some(
+        Fields::parse(&cols)
+            .map(|f| {
+                let actors = ActorCodes::starter();
+                let b = f.event_code.as_bytes();
+                let root = [b[0], b[1]];
+                let result = event_from_row(&f, &actors);
+                Row {
+                    line: 1,
+                    event_id: f.event_id,
+                    root,
+                    eligible: is_eligible(root, &f, &result, &actors),
+                    result,
+                }
+            })
+            .map_err(|e| format!("line 1: {e}")),
+    )
+}
+
+fn read_one(bytes: &[u8], capacity: usize) -> Vec<Result<Row, String>> {
+    let reader = io::BufReader::with_capacity(capacity, bytes);
+    read_rows(reader, ActorCodes::starter())
+        .map(|r| {
+            r.map_err(|e| match e {
+                LineError::Input { line, error } => format!("line {line}: {error}"),
+                LineError::Io { line, error } => format!("line {line}: {error}"),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_reader_says_of_each_line_what_its_columns_say() {
+    let first = EVENTS.lines().next().expect("a row");
+    let cols: Vec<&str> = first.split('\t').collect();
+    let mut lines: Vec<String> = EVENTS.lines().map(str::to_string).collect();
+    lines.extend(["".into(), "   ".into(), "\t".into(), " \t ".into()]);
+    // Each column emptied, doubled, given a tab more or lost.
+    for i in 0..COLUMNS {
+        let mut c: Vec<String> = cols.iter().map(|s| s.to_string()).collect();
+        c[i] = String::new();
+        lines.push(c.join("\t"));
+        c[i] = format!("{0}{0}", cols[i]);
+        lines.push(c.join("\t"));
+        c[i] = format!("{}\t", cols[i]);
+        lines.push(c.join("\t"));
+        c.remove(i);
+        lines.push(c.join("\t"));
+    }
+    for line in &lines {
+        let want: Vec<Result<Row, String>> = reference(line).into_iter().collect();
+        for capacity in [8, 100, 1 << 16] {
+            for ending in ["\n", "\r\n"] {
+                let got = read_one(format!("{line}{ending}").as_bytes(), capacity);
+                assert_eq!(got, want, "{line:?} {capacity} {ending:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_file_reads_alike_whatever_its_buffer() {
+    let whole = read_one(EVENTS.as_bytes(), 1 << 16);
+    assert_eq!(whole.len(), EVENTS.lines().count());
+    for capacity in [1, 7, 64, 333, 1000, 4096] {
+        assert_eq!(read_one(EVENTS.as_bytes(), capacity), whole, "{capacity}");
+    }
+}
+
+#[test]
+fn a_bad_byte_in_a_column_never_read_still_refuses_the_row() {
+    let first = EVENTS.lines().next().expect("a row");
+    let mut bytes = first.as_bytes().to_vec();
+    // Actor1Name (column 7, 1-based) is not read: a corrupt file is refused
+    // all the same, at the byte at fault.
+    let at = first.match_indices('\t').nth(5).expect("6 tabs").0 + 1;
+    bytes.insert(at, 0xff);
+    bytes.push(b'\n');
+    assert_eq!(
+        read_one(&bytes, 1 << 16),
+        vec![Err(format!("line 1: not valid UTF-8 (byte {})", at + 1))]
+    );
+}
+
+#[test]
+fn a_line_over_the_limit_is_refused_inside_the_buffer_and_across_it() {
+    let first = EVENTS.lines().next().expect("a row");
+    let long = format!("{first}{}\n{first}\n", "x".repeat(MAX_LINE));
+    let len = first.len() + MAX_LINE;
+    for capacity in [1 << 16, 1 << 18] {
+        assert_eq!(
+            read_one(long.as_bytes(), capacity),
+            vec![Err(format!(
+                "line 1: line is {len} bytes long; the limit is {MAX_LINE}"
+            ))],
+            "{capacity}"
+        );
+    }
+    // A line of exactly the limit is read (and found to have too many bytes in
+    // its last column, which is the URL: too long for a statement).
+    let url_len = MAX_LINE - first.len() + first.rsplit('\t').next().expect("url").len();
+    let exact = format!("{first}{}\n", "x".repeat(MAX_LINE - first.len()));
+    for capacity in [1 << 16, 1 << 18] {
+        let rows = read_one(exact.as_bytes(), capacity);
+        assert_eq!(rows.len(), 1);
+        let row = rows[0].as_ref().expect("a row");
+        assert_eq!(row.result, Err(Skip::UrlTooLong(url_len)), "{capacity}");
+    }
 }

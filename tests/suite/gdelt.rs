@@ -1178,3 +1178,40 @@ fn a_negative_tone_stays_a_number_in_the_csv() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_bad_row_after_many_statements_is_named_by_its_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    cli(&ledger).arg("init").assert().success();
+    let before = out_of(&cli(&ledger).arg("head").assert().success());
+    let text = std::fs::read_to_string(data("events.tsv")).expect("data");
+    let rows: Vec<&str> = text.lines().collect();
+    // Over a thousand rows, each its own event, then one with a bad date.
+    let mut file = String::new();
+    for i in 0..1200 {
+        let row = rows[i % rows.len()];
+        let (_, rest) = row.split_once('\t').expect("columns");
+        file.push_str(&format!("{}\t{rest}\n", 100_000 + i));
+    }
+    let (_, rest) = rows[0].split_once('\t').expect("columns");
+    let bad = rest.replacen("20210128\t", "20210230\t", 1);
+    file.push_str(&format!("99\t{bad}\n"));
+    file.push_str(&format!("98\t{rest}\n"));
+    let path = dir.path().join("many.export.CSV");
+    std::fs::write(&path, file).expect("write");
+    let a = cli(&ledger)
+        .args(["import", "--format", "gdelt"])
+        .arg(data("events.tsv"))
+        .arg(&path)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains(
+            "many.export.CSV: line 1201: field `SQLDATE`: \"20210230\" is not a real date"
+        ),
+        "{err}"
+    );
+    assert_eq!(out_of(&cli(&ledger).arg("head").assert().success()), before);
+}
