@@ -22,6 +22,7 @@
 //! | `transfer` | `import`, `export`, `verify --export`, `rebuild` |
 //! | `proofs` | `key`, `checkpoint`, `prove`, `verify --against`, `evidence`, `check-evidence` |
 //! | `manual` | `completions`, `man` |
+//! | `serve` | `serve`: the ledger over HTTP (tiles, a JSON API, a page) |
 
 mod args;
 mod events;
@@ -36,6 +37,7 @@ mod positions;
 mod progress;
 mod proofs;
 mod record;
+mod serve;
 mod terminal;
 mod transfer;
 mod verify;
@@ -298,5 +300,6 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::History(a) => events::history(cli, a, &mut out),
         Command::Diff(a) if !a.out.json => positions::diff(cli, a, &mut FitLines::new(&mut out)),
         Command::Diff(a) => positions::diff(cli, a, &mut out),
+        Command::Serve(a) => serve::serve(cli, a),
     }
 }
