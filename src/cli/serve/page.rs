@@ -9,6 +9,8 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use demarche::vocab::Vocabulary;
+use serde_json::json;
 
 const HTML: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/page.js");
@@ -31,10 +33,33 @@ pub(super) fn routes() -> Router<St> {
             "/page.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
+        .route("/words.json", get(|| async { words() }))
 }
 
-fn asset(kind: &'static str, text: &'static str) -> Response {
-    let mut r = text.into_response();
+/// How the page says a proposition, from the vocabulary: each stance's and
+/// predicate's label, and the words a predicate's subjects and place take
+/// ("withdrawal of RUS from LBY").
+fn words() -> Response {
+    let v = Vocabulary::builtin();
+    let predicates: serde_json::Map<String, serde_json::Value> = v
+        .predicates
+        .iter()
+        .map(|p| {
+            let (of, at) = v.words(&p.id);
+            (p.id.clone(), json!({"label": p.label, "of": of, "at": at}))
+        })
+        .collect();
+    let stances: serde_json::Map<String, serde_json::Value> = v
+        .stances
+        .iter()
+        .map(|s| (s.id.clone(), json!(s.label)))
+        .collect();
+    let text = json!({"predicates": predicates, "stances": stances}).to_string();
+    asset("application/json", text)
+}
+
+fn asset(kind: &'static str, body: impl IntoResponse) -> Response {
+    let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
