@@ -22,5 +22,6 @@ mod properties;
 mod records;
 mod rfc6962;
 mod schema;
+mod serve;
 mod tamper;
 mod transfer;
