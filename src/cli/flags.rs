@@ -161,8 +161,14 @@ pub(super) fn check_predicate(v: Option<&str>) -> Result<()> {
     }
 }
 
-/// The query `positions`, `graph` and `evidence` ask of a ledger.
-pub(super) fn query_from(ledger: &Ledger, q: &QueryArgs) -> Result<Query> {
+/// The query `evidence` asks of a ledger (see [`query_on`]).
+pub(super) fn query_from(ledger: &mut Ledger, q: &QueryArgs) -> Result<Query> {
+    query_on(ledger, q)
+}
+
+/// The query `positions`, `graph` and `evidence` ask of a ledger, which is
+/// only read (a server's, shared by its requests).
+pub(super) fn query_on(ledger: &Ledger, q: &QueryArgs) -> Result<Query> {
     Ok(Query {
         as_of: parse_date_flag(q.as_of.as_deref(), "as-of")?,
         known_at: parse_known_at(q.known_at.as_deref(), ledger)?,

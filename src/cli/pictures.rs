@@ -2,7 +2,7 @@
 
 use super::args::{Cli, LabelsArg, QueryArgs};
 use super::failure::Result;
-use super::flags::query_from;
+use super::flags::query_on;
 use super::open::open;
 use super::output::Sink;
 use demarche::draw::{self, Caption, Labels, Lanes};
@@ -82,7 +82,7 @@ pub(super) fn graph_on(
     look: &Look<'_>,
     notes: &mut Vec<String>,
 ) -> Result<String> {
-    let query = query_from(ledger, q)?;
+    let query = query_on(ledger, q)?;
     let filter = &query.filter;
     let mut positions = ledger.positions(&query)?;
     positions.retain(|p| super::positions::in_view(p, view));

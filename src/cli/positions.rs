@@ -3,7 +3,7 @@
 use super::args::{Cli, DiffArgs, PositionsArgs, Selection};
 use super::events::{asked_text, proposition_words};
 use super::failure::{Failure, Result};
-use super::flags::{filter_from, parse_date_flag, parse_known_at, query_from};
+use super::flags::{filter_from, parse_date_flag, parse_known_at, query_on};
 use super::open::open;
 use super::terminal::{align, Columns, Row};
 use demarche::dates;
@@ -247,7 +247,7 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
 
 /// `demarche positions` on an open ledger.
 pub(super) fn positions_on(ledger: &Ledger, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
-    let query = query_from(ledger, &a.query)?;
+    let query = query_on(ledger, &a.query)?;
     let ps = if a.replay {
         ledger.positions_replay(&query)?
     } else {

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 /// Where requests find the ledger.
 pub(super) enum Source {
     /// sled: this process holds the store for as long as it serves.
-    Held(RwLock<Ledger>),
+    Held(Box<RwLock<Ledger>>),
     /// redb: opened for each request; `writer` keeps this server's own
     /// appends one at a time.
     Opened { opener: Opener, writer: Mutex<()> },
@@ -37,7 +37,9 @@ impl Source {
                     "create it first (`demarche init`, `demo` or `import`), or point --ledger at one",
                 ),
             ),
-            Some(Engine::Sled) => Ok(Source::Held(RwLock::new(opener.open(false, false)?))),
+            Some(Engine::Sled) => Ok(Source::Held(Box::new(RwLock::new(
+                opener.open(false, false)?,
+            )))),
             Some(_) => {
                 opener.open(false, true)?;
                 Ok(Source::Opened {
