@@ -8,12 +8,13 @@
 //! object for `show`). Proofs are checked before they are served, as `prove`
 //! checks them.
 
-use super::super::args::{Cli, Command};
+use super::super::args::{ActorCommand, Cli, Command};
 use super::super::events::{history_on, log_on, show_on, SelectionFlags};
 use super::super::failure::Failure;
 use super::super::pictures::{graph_on, timeline_on, Look};
 use super::super::positions::{diff_on, positions_on};
 use super::super::verify::head_json;
+use super::super::vocab::actor_list_on;
 use super::reply::{self, ApiError};
 use super::St;
 use axum::body::Bytes;
@@ -55,6 +56,7 @@ const SELECTION: [&str; 9] = [
 /// whether `--json` is added.
 struct Asked {
     command: &'static str,
+    path: &'static str,
     takes: Vec<&'static str>,
     json: bool,
 }
@@ -66,6 +68,7 @@ fn asked(command: &'static str, own: &[&'static str], selection: bool, json: boo
     }
     Asked {
         command,
+        path: "",
         takes,
         json,
     }
@@ -102,6 +105,12 @@ fn graph_asked() -> Asked {
     let own = ["as-of", "known-at", "view", "format", "labels", "max-nodes"];
     asked("graph", &own, true, false)
 }
+fn actors_asked() -> Asked {
+    Asked {
+        path: "/api/actors",
+        ..asked("actor list", &["kind"], false, true)
+    }
+}
 fn timeline_asked() -> Asked {
     let own = ["from", "to", "as-of", "lanes", "labels"];
     asked("timeline", &own, true, false)
@@ -119,6 +128,7 @@ pub(super) fn routes() -> Router<St> {
         .route("/api/show", get(|s, q| command(s, q, show_asked())))
         .route("/api/graph", get(|s, q| command(s, q, graph_asked())))
         .route("/api/timeline", get(|s, q| command(s, q, timeline_asked())))
+        .route("/api/actors", get(|s, q| command(s, q, actors_asked())))
         .route("/api/head", get(head))
         .route("/api/checkpoint", get(checkpoint))
         .route("/api/key", get(key))
@@ -148,7 +158,8 @@ fn params(q: Params, takes: &[&str], path: &str) -> Result<Vec<(String, String)>
 /// `demarche COMMAND [--json] --NAME=VALUE...` (a value after `=` is never
 /// read as a flag).
 fn command_line(a: &Asked, params: &[(String, String)]) -> Result<Cli, ApiError> {
-    let mut argv = vec!["demarche".to_string(), a.command.to_string()];
+    let mut argv = vec!["demarche".to_string()];
+    argv.extend(a.command.split(' ').map(str::to_string));
     if a.json {
         argv.push("--json".into());
     }
@@ -196,7 +207,10 @@ fn command_line(a: &Asked, params: &[(String, String)]) -> Result<Cli, ApiError>
 
 /// A route answered by a command.
 async fn command(State(st): State<St>, q: Params, a: Asked) -> Result<Response, ApiError> {
-    let path = format!("/api/{}", a.command);
+    let path = match a.path {
+        "" => format!("/api/{}", a.command),
+        p => p.to_string(),
+    };
     let params = params(q, &a.takes, &path)?;
     let cli = command_line(&a, &params)?;
     st.blocking(move |sh| Ok(sh.source.read(|l| answer(l, &cli.command))?))
@@ -311,6 +325,10 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
             };
             let svg = timeline_on(l, &flags, lanes, &look, &mut notes)?;
             reply::body("image/svg+xml", "no-cache", svg.into_bytes())
+        }
+        Command::Actor(ActorCommand::List { kind, out: o }) => {
+            actor_list_on(l, kind.as_deref(), *o, &mut out)?;
+            lines(out)
         }
         _ => return Err(Failure::usage("not a question the API answers")),
     })

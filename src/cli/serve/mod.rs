@@ -46,7 +46,7 @@ struct Shared {
     source: Source,
     signer: Option<Signer>,
     token: Option<Token>,
-    work: tokio::sync::Semaphore,
+    work: Arc<tokio::sync::Semaphore>,
 }
 
 type St = Arc<Shared>;
@@ -58,20 +58,27 @@ impl Shared {
         self: &Arc<Self>,
         f: impl FnOnce(&Shared) -> std::result::Result<T, ApiError> + Send + 'static,
     ) -> std::result::Result<T, ApiError> {
-        let _permit = self
+        // The permit goes with the work: a request that runs out of time
+        // leaves its thread to finish, and counts until it has.
+        let permit = self
             .work
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
         let me = self.clone();
-        tokio::task::spawn_blocking(move || f(&me))
-            .await
-            .unwrap_or_else(|_| {
-                Err(ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the request failed inside the server",
-                ))
-            })
+        tokio::task::spawn_blocking(move || {
+            let done = f(&me);
+            drop(permit);
+            done
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the request failed inside the server",
+            ))
+        })
     }
 }
 
@@ -90,7 +97,7 @@ pub(super) fn serve(cli: &Cli, a: &ServeArgs) -> Result<u8> {
         source,
         signer,
         token,
-        work: tokio::sync::Semaphore::new(AT_ONCE),
+        work: Arc::new(tokio::sync::Semaphore::new(AT_ONCE)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -10,6 +10,7 @@ const state = {
   records: new Map(), // seq -> Promise of the record (show --json)
   checks: new Map(),  // seq -> Promise of {state, text}
   round: 0,           // the redraw whose answers are shown
+  big: 0,             // the ledger's size, when it is too large to draw whole
 };
 
 // ---- small things ----------------------------------------------------------
@@ -275,8 +276,18 @@ async function redraw() {
   $('#asof-label').value = q['as-of'];
   $('#asof-label').textContent = q['as-of'];
   document.body.dataset.asOf = q['as-of'];
-  history.replaceState(null, '', '#as-of=' + q['as-of']);
   const view = $('#view').value;
+  // The question in the address, to share or come back to.
+  history.replaceState(null, '', '#' + query({ ...q, view }).slice(1));
+  if (state.big && !q.party && !q.location) {
+    // Hundreds of thousands of positions draw nothing anyone can read.
+    $('#graph').replaceChildren();
+    $('#timeline').replaceChildren();
+    $('#count').textContent = '';
+    $('#positions').replaceChildren(el('li', { class: 'empty' },
+      'This ledger holds ' + state.big.toLocaleString('en') + ' events: choose a party or a location to see its positions.'));
+    return;
+  }
   busy(1);
   try {
     const [ps, graph, timeline] = await Promise.all([
@@ -290,6 +301,7 @@ async function redraw() {
     $('#timeline').innerHTML = timeline;
     $('#count').textContent = '(' + ps.length + ' position' + (ps.length === 1 ? '' : 's') + ')';
     listPositions(ps);
+    if (state.big) learnDays(ps);
   } catch (e) {
     if (round === state.round) showError(e);
   } finally {
@@ -304,31 +316,70 @@ function step(dir) {
   if (to !== undefined) { $('#asof').value = String(to); redraw(); }
 }
 
+// The options of a filter: values, or [value, label] pairs.
 function fill(select, values) {
-  for (const v of [...new Set(values.filter(Boolean))].sort()) select.append(el('option', { value: v }, v));
+  const seen = new Map();
+  for (const v of values) {
+    const [value, label] = Array.isArray(v) ? v : [v, v];
+    if (value && !seen.has(value)) seen.set(value, label);
+  }
+  for (const [value, label] of [...seen].sort((a, b) => a[0].localeCompare(b[0]))) {
+    select.append(el('option', { value }, label));
+  }
 }
+
+// The days on which something was said, as far as the answers tell.
+function learnDays(ps) {
+  const days = new Set(state.days);
+  for (const p of ps) days.add(dayOf(p.said_on));
+  state.days = [...days].sort((a, b) => a - b);
+}
+
+// Beyond this many events the page lists the registry's actors in its
+// filters, and asks for a party or a location before it draws.
+const BIG = 20000;
 
 async function start() {
   busy(1);
   try {
-    const [head, all, w] = await Promise.all([
-      fetched('/api/head'), fetched('/api/positions'), fetched('/words.json'), loadCheckpoint()]);
+    const [head, w] = await Promise.all([fetched('/api/head'), fetched('/words.json'), loadCheckpoint()]);
     vocab = w;
-    $('#head').textContent = head.size + ' events \u00b7 ' + head.hash.slice(0, 12) + '\u2026';
+    $('#head').textContent = head.size.toLocaleString('en') + ' events \u00b7 ' + head.hash.slice(0, 12) + '\u2026';
     $('#head').title = 'head ' + head.size + ':' + head.hash;
-    fill($('#party'), all.map((p) => p.party));
-    fill($('#predicate'), all.map((p) => p.predicate));
-    fill($('#location'), all.map((p) => p.location));
-    state.days = [...new Set(all.map((p) => dayOf(p.said_on)))].sort((a, b) => a - b);
     const today = Math.floor(Date.now() / DAY);
-    const first = state.days.length ? state.days[0] - 1 : today - 365;
-    const last = state.days.length ? state.days[state.days.length - 1] : today;
+    let first;
+    let last;
+    if (head.size <= BIG) {
+      const all = await fetched('/api/positions');
+      fill($('#party'), all.map((p) => p.party));
+      fill($('#predicate'), all.map((p) => p.predicate));
+      fill($('#location'), all.map((p) => p.location));
+      learnDays(all);
+      first = state.days.length ? state.days[0] - 1 : today - 365;
+      last = state.days.length ? state.days[state.days.length - 1] : today;
+    } else {
+      state.big = head.size;
+      const [actors, firstSaid] = await Promise.all([
+        fetched('/api/actors'), fetched('/api/log?type=statement&limit=1')]);
+      const named = actors.filter((a) => a.kind !== 'person').map((a) => [a.id, a.id + ' \u2013 ' + a.name]);
+      fill($('#party'), named);
+      fill($('#location'), named);
+      fill($('#predicate'), Object.keys(vocab.predicates));
+      first = (firstSaid.length ? dayOf(firstSaid[0].said_on) : today) - 3650;
+      last = today;
+    }
     const slider = $('#asof');
     slider.min = String(first);
     slider.max = String(last);
     $('#said').replaceChildren(...state.days.map((d) => el('option', { value: String(d) })));
-    const asked = /as-of=(\d{4}-\d{2}-\d{2})/.exec(location.hash);
-    const at = asked ? dayOf(asked[1]) : last;
+    const asked = new URLSearchParams(location.hash.slice(1));
+    const date = /^\d{4}-\d{2}-\d{2}$/.test(asked.get('as-of') || '') ? asked.get('as-of') : null;
+    const at = date ? dayOf(date) : last;
+    for (const name of ['party', 'predicate', 'location', 'view']) {
+      const v = asked.get(name);
+      const select = $('#' + name);
+      if (v && [...select.options].some((o) => o.value === v)) select.value = v;
+    }
     slider.value = String(Math.min(last, Math.max(first, at)));
     slider.addEventListener('input', redraw);
     for (const id of ['#party', '#predicate', '#location', '#view']) $(id).addEventListener('change', redraw);
