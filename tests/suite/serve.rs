@@ -442,6 +442,11 @@ fn serve_answers_the_worked_example_as_the_command_line_does() {
     }
     assert_eq!(expected[1].len(), 13, "the worked example's positions");
     assert_eq!(server.json("/api/show?seq=3"), show);
+    let mut record = show.clone();
+    for k in ["status", "corrected_by", "retracted_by"] {
+        record.as_object_mut().expect("object").remove(k);
+    }
+    assert_eq!(server.json("/api/record?seq=3"), record);
     assert_eq!(server.json("/api/proofs/inclusion?seq=3"), prove);
     let proof = server.json("/api/proofs/consistency?old=4&new=10");
     assert_eq!(proof["new_root"], prove["root"]);

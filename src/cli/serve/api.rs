@@ -129,6 +129,7 @@ pub(super) fn routes() -> Router<St> {
         .route("/api/graph", get(|s, q| command(s, q, graph_asked())))
         .route("/api/timeline", get(|s, q| command(s, q, timeline_asked())))
         .route("/api/actors", get(|s, q| command(s, q, actors_asked())))
+        .route("/api/record", get(record))
         .route("/api/head", get(head))
         .route("/api/checkpoint", get(checkpoint))
         .route("/api/key", get(key))
@@ -332,6 +333,21 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
         }
         _ => return Err(Failure::usage("not a question the API answers")),
     })
+}
+
+/// `/api/record?seq=N`: the recorded event as `show N --json` gives it, less
+/// the fields of what became of it (`status`, `corrected_by`,
+/// `retracted_by`), which take a pass over the chain: one read.
+async fn record(State(st): State<St>, q: Params) -> Result<Response, ApiError> {
+    let p = params(q, &["seq"], "/api/record")?;
+    let seq = number(&p, "seq")?.ok_or_else(|| ApiError::bad("seq is needed"))?;
+    st.blocking(move |sh| {
+        let r = sh.source.read(|l| Ok(l.get(seq)?))?;
+        Ok(reply::json(
+            format!("{}\n", view::recorded_json(&r)).into_bytes(),
+        ))
+    })
+    .await
 }
 
 /// `/api/head`: as `head --json`.

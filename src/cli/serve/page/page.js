@@ -158,7 +158,7 @@ async function loadCheckpoint() {
 // ---- records and their checks -------------------------------------------------
 
 function record(seq) {
-  if (!state.records.has(seq)) state.records.set(seq, fetched('/api/show?seq=' + seq));
+  if (!state.records.has(seq)) state.records.set(seq, fetched('/api/record?seq=' + seq));
   return state.records.get(seq);
 }
 
@@ -290,15 +290,18 @@ async function redraw() {
   }
   busy(1);
   try {
-    const [ps, graph, timeline] = await Promise.all([
+    // The timeline reads every statement: it comes when it comes.
+    const timeline = fetched('/api/timeline' + query(q), 'text');
+    const [ps, graph] = await Promise.all([
       fetched('/api/positions' + query({ ...q, view })),
       fetched('/api/graph' + query({ ...q, view }), 'text'),
-      fetched('/api/timeline' + query(q), 'text'),
     ]);
     if (round !== state.round) return; // a newer question was asked meanwhile
     $('#status').textContent = '';
     $('#graph').innerHTML = graph;
-    $('#timeline').innerHTML = timeline;
+    $('#timeline').replaceChildren(el('span', { class: 'empty' }, 'drawing…'));
+    timeline.then((svg) => { if (round === state.round) $('#timeline').innerHTML = svg; })
+      .catch((e) => { if (round === state.round) showError(e); });
     $('#count').textContent = '(' + ps.length + ' position' + (ps.length === 1 ? '' : 's') + ')';
     listPositions(ps);
     if (state.big) learnDays(ps);
