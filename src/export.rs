@@ -40,7 +40,7 @@ pub fn export_line(r: &Recorded) -> RecordedJson<'_> {
 ///
 /// # Errors
 /// A payload that does not decode.
-fn write_raw_export_line(
+pub fn write_raw_export_line(
     rec: &crate::codec::RawRecord<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), crate::codec::FormatError> {

@@ -11,11 +11,14 @@
 //! [`json`] the line format and, in [`json::view`], the JSON written back out;
 //! [`input`] the error that names a bad field; [`dates`] and [`hex`] the dates
 //! and hex digits everything reads and writes; [`example`] the worked example.
+//! [`note`] signs checkpoints, [`cosign`] cosigns them as a witness, and
+//! [`witness`] decides, from what a witness cosigned before, whether to.
 
 #![warn(missing_docs)]
 
 pub mod chain;
 pub mod codec;
+pub mod cosign;
 pub mod dates;
 pub mod draw;
 pub mod event;
@@ -35,3 +38,4 @@ pub mod store;
 pub mod tlog;
 pub mod tree;
 pub mod vocab;
+pub mod witness;

@@ -113,12 +113,12 @@ impl NoteError {
 
 /// ASCII control characters (below U+0020) other than newline, which
 /// signed notes must not contain.
-fn is_forbidden_control(c: char) -> bool {
+pub(crate) fn is_forbidden_control(c: char) -> bool {
     c < ' ' && c != '\n'
 }
 
 /// Describes a base64 decoding error as a lowercase phrase.
-fn base64_reason(e: base64::DecodeError) -> String {
+pub(crate) fn base64_reason(e: base64::DecodeError) -> String {
     use base64::DecodeError as E;
     match e {
         E::InvalidByte(at, b) => format!("invalid character {:?} at offset {at}", char::from(b)),
@@ -141,7 +141,7 @@ fn invalid_key(msg: impl Into<String>) -> NoteError {
 
 /// Checks a key name: non-empty, no Unicode white space, no `+`, no
 /// control characters.
-fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("empty key name".into());
     }
@@ -167,7 +167,7 @@ pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
 }
 
 /// Parses exactly eight lowercase hex digits.
-fn parse_hex_id(s: &str) -> Result<u32, NoteError> {
+pub(crate) fn parse_hex_id(s: &str) -> Result<u32, NoteError> {
     if s.len() != 8 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(invalid_key(format!(
             "key id {s:?} is not eight lowercase hex digits"
@@ -326,6 +326,12 @@ impl SignerKey {
         }
     }
 
+    /// The Ed25519 key itself, for the signatures of other formats that
+    /// the same seed may make (a witness's cosignatures, `crate::cosign`).
+    pub(crate) fn ed25519(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Encodes the key as `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`,
     /// the format written by Go's `note.GenerateKey`. The result is secret.
     pub fn to_text(&self) -> String {
@@ -340,7 +346,7 @@ impl SignerKey {
 
 /// Splits `<name>+<hex id>+<base64>` (the name cannot contain `+`, the
 /// base64 part can).
-fn split_key_text(text: &str) -> Result<(&str, &str, &str), NoteError> {
+pub(crate) fn split_key_text(text: &str) -> Result<(&str, &str, &str), NoteError> {
     let (name, rest) = text
         .split_once('+')
         .ok_or_else(|| invalid_key("missing '+' after key name"))?;
@@ -492,7 +498,7 @@ impl OpenedNote {
 }
 
 /// Parses one signature line (without its newline).
-fn parse_signature_line(line: &str) -> Result<(Signature, Vec<u8>), NoteError> {
+pub(crate) fn parse_signature_line(line: &str) -> Result<(Signature, Vec<u8>), NoteError> {
     let body = line
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or_else(|| malformed("signature line does not start with \"— \""))?;
@@ -563,22 +569,18 @@ pub fn signers(note: &str) -> Vec<String> {
     out
 }
 
-/// Parses a signed note and checks its signatures against `verifiers`.
-///
-/// A signature is checked when both its key name and key id match a
-/// verifier; signatures from other keys are returned as unverified.
+/// A signature line parsed: its name and key id, and the bytes after the key id.
+pub(crate) type ParsedLine = (Signature, Vec<u8>);
+
+/// Splits a signed note into its text and its signature lines, each parsed
+/// (the key id and the signature bytes after it), none checked. Every line
+/// is parsed before any signature is checked, so that a malformed note is
+/// always reported as malformed.
 ///
 /// # Errors
 ///
-/// * [`NoteError::Malformed`]: the note exceeds [`MAX_NOTE_SIZE`], contains
-///   a control character other than `\n`, has no blank line before the
-///   signature block, the block is empty or does not end with `\n`, a
-///   signature line is badly formed, or there are more than
-///   [`MAX_SIGNATURES`] signature lines;
-/// * [`NoteError::AmbiguousKey`]: a signature matches two different keys;
-/// * [`NoteError::BadSignature`]: a signature from a known key fails;
-/// * [`NoteError::NoVerifiedSignature`]: no signature is from a known key.
-pub fn open(note: &str, verifiers: &[VerifierKey]) -> Result<OpenedNote, NoteError> {
+/// [`NoteError::Malformed`], on the grounds [`open`] lists.
+pub(crate) fn parse(note: &str) -> Result<(&str, Vec<ParsedLine>), NoteError> {
     if note.len() > MAX_NOTE_SIZE {
         return Err(malformed(format!(
             "note is {} bytes, limit is {MAX_NOTE_SIZE}",
@@ -601,9 +603,6 @@ pub fn open(note: &str, verifiers: &[VerifierKey]) -> Result<OpenedNote, NoteErr
     if text.split('\n').any(|l| l.starts_with(SIGNATURE_PREFIX)) {
         return Err(malformed("text line starts with the signature prefix"));
     }
-
-    // Parse every line before checking any signature, so that a malformed
-    // note is always reported as malformed.
     let mut parsed = Vec::new();
     for line in sigs.split('\n') {
         if parsed.len() == MAX_SIGNATURES {
@@ -613,7 +612,26 @@ pub fn open(note: &str, verifiers: &[VerifierKey]) -> Result<OpenedNote, NoteErr
         }
         parsed.push(parse_signature_line(line)?);
     }
+    Ok((text, parsed))
+}
 
+/// Parses a signed note and checks its signatures against `verifiers`.
+///
+/// A signature is checked when both its key name and key id match a
+/// verifier; signatures from other keys are returned as unverified.
+///
+/// # Errors
+///
+/// * [`NoteError::Malformed`]: the note exceeds [`MAX_NOTE_SIZE`], contains
+///   a control character other than `\n`, has no blank line before the
+///   signature block, the block is empty or does not end with `\n`, a
+///   signature line is badly formed, or there are more than
+///   [`MAX_SIGNATURES`] signature lines;
+/// * [`NoteError::AmbiguousKey`]: a signature matches two different keys;
+/// * [`NoteError::BadSignature`]: a signature from a known key fails;
+/// * [`NoteError::NoVerifiedSignature`]: no signature is from a known key.
+pub fn open(note: &str, verifiers: &[VerifierKey]) -> Result<OpenedNote, NoteError> {
+    let (text, parsed) = parse(note)?;
     let mut opened = OpenedNote {
         text: text.to_owned(),
         verified: Vec::new(),

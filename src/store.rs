@@ -536,6 +536,7 @@ fn foreign_entry(path: &Path) -> Option<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| {
             !matches!(n.as_str(), "conf" | "db" | "blobs" | CACHE_DIR)
+                && !is_copy_record(n)
                 && !n.starts_with("snap.")
                 && !redb_engine::is_new_file(n)
         })
@@ -543,6 +544,15 @@ fn foreign_entry(path: &Path) -> Option<String> {
 
 /// The directory of derived data beside a store (see `ledger::cache`).
 pub const CACHE_DIR: &str = "cache";
+
+/// The file in which a copy of a published ledger (`clone`) names its source
+/// and key, beside the store of either engine.
+pub const COPY_RECORD: &str = "clone.json";
+
+/// The copy's record, or the temporary file it is written through.
+fn is_copy_record(name: &str) -> bool {
+    name == COPY_RECORD || (name.starts_with(&format!(".{COPY_RECORD}.")) && name.ends_with(".tmp"))
+}
 
 fn sync_dir(path: &Path) -> Result<()> {
     std::fs::File::open(path)

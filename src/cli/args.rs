@@ -3,10 +3,14 @@
 mod events;
 mod query;
 mod serve;
+mod tlog;
+mod witness;
 
 pub use events::{ActorCommand, AppendArgs, HistoryArgs, LogArgs};
 pub use query::{DiffArgs, Members, PositionsArgs, QueryArgs, Selection};
 pub use serve::ServeArgs;
+pub use tlog::{CloneArgs, FollowArgs, PublishArgs};
+pub use witness::{WitnessCommand, WitnessKeys};
 
 use clap::{Args, Parser, Subcommand};
 use demarche::store::Engine;
@@ -170,22 +174,90 @@ pub enum Command {
         out: Output,
     },
 
-    /// Prove that one record is in the ledger: an RFC 6962 inclusion proof.
+    /// Publish the ledger as a transparency log of static files (C2SP tlog-tiles).
     ///
-    /// The proof is for the tree of the ledger's current size, or for the tree a
-    /// checkpoint states (--checkpoint), which must be the ledger's own. Anyone holding
-    /// the record's chain hash and the checkpoint can check it, without the ledger.
+    /// Writes DIR/checkpoint (the signed checkpoint), the hash tiles DIR/tile/L/N and
+    /// the entry bundles DIR/tile/entries/N, whose entries are the records' exact
+    /// stored bytes (schema/FORMAT.md). Any static web server, object store or CDN
+    /// serves DIR as it is, to any number of readers; `follow` and `clone` read it
+    /// back and check every byte against the signed checkpoint.
+    ///
+    /// Running it again writes only what is new: full tiles are never rewritten,
+    /// partial ones are added, and the checkpoint is replaced last, whole, once
+    /// everything it covers is on disk; a directory changed since, or published from
+    /// another ledger or key, is refused. So `publish` after every append, or from
+    /// cron, is cheap. What is signed comes from the chain: each record published is
+    /// re-hashed from its stored bytes and linked to the one before.
+    #[command(after_help = "Examples:
+  demarche key generate --name newsroom.example/ledger --out newsroom
+  demarche publish /var/www/ledger --sign newsroom.key
+  demarche follow https://newsroom.example/ledger --key newsroom.vkey")]
+    Publish(PublishArgs),
+
+    /// Follow a published ledger without a store: check what is new since last time.
+    ///
+    /// Fetches the checkpoint and checks its signature, then fetches every entry
+    /// published since the last checkpoint this reader saw (kept in a small state
+    /// file, as a witness keeps it): each record's chain hash is re-derived from its
+    /// bytes and linked to the one before, and the tree they make must reach the new
+    /// checkpoint's root from the old one, which proves the log only grew. The hash
+    /// tiles are checked too. A checkpoint of a smaller tree (a rollback), another
+    /// root at the same size (a fork), or a changed tile, bundle or checkpoint is
+    /// named and exits 1; the state then stays as it was.
+    ///
+    /// With --ledger naming a copy made by `clone`, brings that copy up to date
+    /// instead (its source and key are the defaults).
+    #[command(after_help = "Examples:
+  demarche follow https://newsroom.example/ledger --key newsroom.vkey
+  demarche follow ./published --key newsroom.vkey --records | jq -r .type
+  demarche --ledger copy follow
+
+Exit status: 0 when the log checks out (new records or none), 1 when it does not, 2 for
+a bad argument or key, 3 when it cannot be fetched.")]
+    Follow(FollowArgs),
+
+    /// Make a verified local copy of a published ledger, which `follow` keeps up to date.
+    ///
+    /// Reads the tree as `follow` does, checking every entry against the signed
+    /// checkpoint, and records each record into a new ledger (--ledger) with its
+    /// original seq, time and hashes: the copy's head is the publisher's. The copy
+    /// remembers its source and key, so `demarche --ledger COPY follow` takes it on.
+    #[command(after_help = "Examples:
+  demarche --ledger copy clone https://newsroom.example/ledger --key newsroom.vkey
+  demarche --ledger copy positions --as-of 2021-01-29
+  demarche --ledger copy follow")]
+    Clone(CloneArgs),
+
+    /// Prove that one record is in the ledger (an RFC 6962 inclusion proof), or
+    /// that the ledger extends a checkpoint (--from: a consistency proof).
+    ///
+    /// The inclusion proof is for the tree of the ledger's current size, or for the
+    /// tree a checkpoint states (--checkpoint), which must be the ledger's own. Anyone
+    /// holding the record's chain hash and the checkpoint can check it, without the
+    /// ledger.
+    ///
+    /// With --from CHECKPOINT, no seq: the consistency proof from the checkpoint's
+    /// tree to today's, once the chain is verified and the checkpoint found to be
+    /// this ledger's own (its origin, and its root the ledger's at its size). Printed
+    /// as base64 hashes one per line, the lines a witness reads (`demarche witness
+    /// cosign --proof`, or after `old N` in a tlog-witness request); --json gives
+    /// old_size, new_size, old_root, new_root and proof.
     #[command(
-        after_help = "Examples:\n  demarche prove 3\n  demarche prove 3 --checkpoint 2021-01-29.checkpoint --json"
+        after_help = "Examples:\n  demarche prove 3\n  demarche prove 3 --checkpoint 2021-01-29.checkpoint --json\n  demarche prove --from last.cosigned --key newsroom.vkey > proof"
     )]
+    #[command(group(clap::ArgGroup::new("checkpoint_file").args(["checkpoint", "from"])))]
     Prove {
         /// The record's seq.
-        seq: u64,
+        #[arg(required_unless_present = "from")]
+        seq: Option<u64>,
         /// Prove against this checkpoint's tree (its size) instead of today's.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "from")]
         checkpoint: Option<PathBuf>,
+        /// Prove that today's tree extends this checkpoint's (a consistency proof).
+        #[arg(long, value_name = "CHECKPOINT", conflicts_with = "seq")]
+        from: Option<PathBuf>,
         /// The verifier key whose signature the checkpoint must carry.
-        #[arg(long, value_name = "PREFIX.vkey", requires = "checkpoint")]
+        #[arg(long, value_name = "PREFIX.vkey", requires = "checkpoint_file")]
         key: Option<PathBuf>,
         #[command(flatten)]
         out: Output,
@@ -548,7 +620,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// only visible against a head saved earlier: keep the output of `demarche head` and
     /// pass it to --expect-head.
     #[command(
-        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1...\n  demarche checkpoint --sign me.key > saved.checkpoint   # later:\n  demarche verify --against saved.checkpoint --key me.vkey"
+        after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1...\n  demarche checkpoint --sign me.key > saved.checkpoint   # later:\n  demarche verify --against saved.checkpoint --key me.vkey\n  demarche verify --against cosigned.checkpoint --key me.vkey --witness w1.witness.vkey"
     )]
     Verify {
         /// A head saved earlier, `SIZE:HASH`: the ledger must pass through it.
@@ -565,6 +637,10 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
         /// The verifier key whose signature the checkpoint must carry.
         #[arg(long, value_name = "PREFIX.vkey", requires = "against")]
         key: Option<PathBuf>,
+        /// A witness's verifier key (`demarche witness vkey`): the checkpoint must
+        /// carry its valid cosignature (repeat for several witnesses).
+        #[arg(long = "witness", value_name = "WITNESS.vkey", requires = "against")]
+        witnesses: Vec<PathBuf>,
         /// Check the chain alone, about a third faster: the Merkle tree (derived
         /// data that proofs are made from) is not rebuilt and compared.
         #[arg(long, conflicts_with_all = ["against", "export"])]
@@ -670,4 +746,20 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     http://127.0.0.1:8080/api/append"
     )]
     Serve(ServeArgs),
+
+    /// Act as a transparency-log witness: cosign the checkpoints of logs you
+    /// trust, once each extends the last you cosigned (C2SP tlog-witness).
+    ///
+    /// A witness keeps, per log origin, the latest checkpoint it cosigned, and
+    /// refuses one that is smaller or does not extend it: a log that shows one
+    /// history to some and another to others cannot have both cosigned. Give its
+    /// verifier key (`witness vkey`) to those who check, with `verify --against
+    /// CHECKPOINT --witness WITNESS.vkey`.
+    #[command(subcommand)]
+    #[command(after_help = "Examples:
+  demarche key generate --name witness.example/w1 --out w1
+  demarche witness vkey --key w1.key > w1.witness.vkey
+  demarche witness cosign --key w1.key --log-key newsroom.vkey today.checkpoint
+  demarche witness serve --key w1.key --log-key newsroom.vkey --addr 127.0.0.1:7380")]
+    Witness(WitnessCommand),
 }

@@ -20,7 +20,8 @@
 //! | `vocab` | `vocab`, `actor` |
 //! | `pictures` | `graph`, `timeline` |
 //! | `transfer` | `import`, `export`, `verify --export`, `rebuild` |
-//! | `proofs` | `key`, `checkpoint`, `prove`, `verify --against`, `evidence`, `check-evidence` |
+//! | `proofs` | `key`, `checkpoint`, `prove` (and `--from`), `verify --against` (and `--witness`), `evidence`, `check-evidence` |
+//! | `witness` | `witness vkey`, `witness cosign`, `witness serve` (its state directory; `witness/http.rs`: the HTTP server) |
 //! | `manual` | `completions`, `man` |
 //! | `serve` | `serve`: the ledger over HTTP (tiles, a JSON API, a page) |
 
@@ -39,9 +40,11 @@ mod proofs;
 mod record;
 mod serve;
 mod terminal;
+mod tlog;
 mod transfer;
 mod verify;
 mod vocab;
+mod witness;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -155,33 +158,48 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             against: Some(file),
             expect_head,
             key,
+            witnesses,
             out: o,
             ..
         } => proofs::verify_against(
             cli,
             file,
-            key.as_deref(),
-            expect_head.as_deref(),
+            proofs::Against {
+                key: key.as_deref(),
+                witnesses,
+                expect_head: expect_head.as_deref(),
+            },
             *o,
             &mut out,
         ),
         Command::Key(k) => proofs::key(k, &mut out),
+        Command::Publish(a) => tlog::publish(cli, a, &mut out),
+        Command::Follow(a) => tlog::follow(cli, a, &mut out),
+        Command::Clone(a) => tlog::clone(cli, a, &mut out),
         Command::Checkpoint { sign, out: o } => {
             proofs::checkpoint(cli, sign.as_deref(), *o, &mut out)
         }
+        Command::Prove {
+            from: Some(from),
+            key,
+            out: o,
+            ..
+        } => proofs::prove_from(cli, from, key.as_deref(), *o, &mut out),
         Command::Prove {
             seq,
             checkpoint,
             key,
             out: o,
+            ..
         } => proofs::prove(
             cli,
-            *seq,
+            seq.expect("clap requires a seq without --from"),
             checkpoint.as_deref(),
             key.as_deref(),
             *o,
             &mut out,
         ),
+        Command::Witness(w) => witness::run(w, &mut out),
         Command::Evidence {
             query,
             view,

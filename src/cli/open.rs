@@ -26,7 +26,7 @@ pub(super) fn ledger_path(cli: &Cli) -> Result<PathBuf> {
 }
 
 /// The time `DEMARCHE_NOW` pins every new event to, when it is set.
-fn clock() -> Result<Option<i64>> {
+pub(super) fn clock() -> Result<Option<i64>> {
     match std::env::var("DEMARCHE_NOW") {
         Ok(s) => s
             .parse::<jiff::Timestamp>()
@@ -174,6 +174,7 @@ fn engine_for_new(cli: &Cli) -> Engine {
         | Command::Rebuild {
             engine: Some(name), ..
         } => name.into(),
+        Command::Clone(ref a) if a.engine.is_some() => a.engine.expect("checked").into(),
         _ => Engine::from_env(),
     }
 }

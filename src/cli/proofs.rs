@@ -7,6 +7,7 @@ use super::flags::query_from;
 use super::open::open;
 use super::output::{write_new, NewFile};
 use super::verify::{head_json, parse_head_token, print_verify};
+use demarche::cosign::{self, CosignError};
 use demarche::evidence::{self, EvidenceError};
 use demarche::ledger::{b64, Ledger};
 use demarche::merkle;
@@ -16,7 +17,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Reads a small text file named on the command line.
-fn read_text(path: &Path, what: &str) -> Result<String> {
+pub(super) fn read_text(path: &Path, what: &str) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|e| {
         Failure::reading(
             e.kind() == std::io::ErrorKind::NotFound,
@@ -36,7 +37,7 @@ fn read_text(path: &Path, what: &str) -> Result<String> {
         .map_err(|_| Failure::usage(format!("{} is not UTF-8 text: not {what}", path.display())))
 }
 
-fn signer(path: &Path) -> Result<SignerKey> {
+pub(super) fn signer(path: &Path) -> Result<SignerKey> {
     let text = read_text(path, "a signer key")?;
     note::parse_signer(text.trim_end()).map_err(|e| {
         Failure::usage(format!("{}: {e}", path.display()))
@@ -44,7 +45,7 @@ fn signer(path: &Path) -> Result<SignerKey> {
     })
 }
 
-fn verifier(path: &Path) -> Result<VerifierKey> {
+pub(super) fn verifier(path: &Path) -> Result<VerifierKey> {
     let text = read_text(path, "a verifier key")?;
     note::parse_verifier(text.trim_end()).map_err(|e| {
         Failure::usage(format!("{}: {e}", path.display()))
@@ -278,17 +279,74 @@ pub fn prove(
     Ok(0)
 }
 
+/// What `verify --against` checks the checkpoint with.
+pub struct Against<'a> {
+    /// The log's verifier key.
+    pub key: Option<&'a Path>,
+    /// Witnesses whose cosignatures the checkpoint must carry.
+    pub witnesses: &'a [std::path::PathBuf],
+    /// A head the ledger must pass through.
+    pub expect_head: Option<&'a str>,
+}
+
+/// A witness's verifier key read from a file.
+pub(super) fn witness_verifier(path: &Path) -> Result<cosign::WitnessVerifier> {
+    let text = read_text(path, "a witness's verifier key")?;
+    cosign::parse_verifier(text.trim_end()).map_err(|e| {
+        Failure::usage(format!("{}: {e}", path.display()))
+            .hint("pass the witness's key as `demarche witness vkey --key WITNESS.key` prints it")
+    })
+}
+
+/// The cosignatures of each witness on the checkpoint file, each required.
+fn cosignatures(file: &Path, witnesses: &[std::path::PathBuf]) -> Result<Vec<cosign::Cosignature>> {
+    let keys = witnesses
+        .iter()
+        .map(|p| witness_verifier(p))
+        .collect::<Result<Vec<_>>>()?;
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text = read_text(file, "a checkpoint")?;
+    keys.iter()
+        .map(|w| {
+            cosign::verify(&text, w).map_err(|e| match e {
+                e @ (CosignError::Malformed(_) | CosignError::InvalidKey(_)) => {
+                    Failure::usage(format!("{}: {e}", file.display()))
+                }
+                e => Failure::integrity(format!("{}: {e}", file.display())).hint(format!(
+                    "the witness {} has not cosigned this checkpoint, or it was altered since",
+                    w.name()
+                )),
+            })
+        })
+        .collect()
+}
+
+/// A POSIX time as RFC 3339.
+fn posix_time(t: u64) -> String {
+    i64::try_from(t)
+        .ok()
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .map_or_else(|| t.to_string(), |t| t.to_string())
+}
+
 /// `demarche verify --against CHECKPOINT`.
 pub fn verify_against(
     cli: &Cli,
     file: &Path,
-    key: Option<&Path>,
-    expect_head: Option<&str>,
+    against: Against<'_>,
     o: Output,
     out: &mut impl Write,
 ) -> Result<u8> {
+    let Against {
+        key,
+        witnesses,
+        expect_head,
+    } = against;
     let expect = expect_head.map(parse_head_token).transpose()?;
     let cp = read_checkpoint(file, key)?;
+    let cosigned = cosignatures(file, witnesses)?;
     let mut ledger = open(cli, false)?;
     let report = ledger.verify(expect)?;
     if !report.is_intact() {
@@ -357,6 +415,7 @@ pub fn verify_against(
                 "root": b64(&root),
                 "checkpoint": {"origin": cp.origin, "size": cp.size, "root": b64(&cp.root)},
                 "signature_checked": key.is_some(),
+                "cosigned_by": cosigned.iter().map(|c| json!({"witness": c.name, "key_id": format!("{:08x}", c.key_id), "time": c.time})).collect::<Vec<_>>(),
                 "consistency_proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
             })
         )?;
@@ -375,12 +434,104 @@ pub fn verify_against(
             proof.len(),
             b64(&root)
         )?;
+        for c in &cosigned {
+            writeln!(
+                out,
+                "cosigned by witness {}+{:08x} at {}",
+                c.name,
+                c.key_id,
+                posix_time(c.time)
+            )?;
+        }
         if key.is_none() {
             writeln!(
                 out,
                 "note: the checkpoint's signature was not checked (pass --key KEY.vkey): this proves consistency with the checkpoint as written, not who wrote it"
             )?;
         }
+    }
+    Ok(0)
+}
+
+/// `demarche prove --from CHECKPOINT`: the consistency proof from the
+/// checkpoint's tree to today's. Today's root is the one the verified chain
+/// makes, and the proof is checked between the checkpoint's root and it
+/// before it is printed.
+pub fn prove_from(
+    cli: &Cli,
+    file: &Path,
+    key: Option<&Path>,
+    o: Output,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let cp = read_checkpoint(file, key)?;
+    let mut ledger = open(cli, false)?;
+    check_origin(&mut ledger, &cp, file)?;
+    let now = evidence::checkpoint_from_chain(&ledger)?;
+    let rewritten = |size: u64| {
+        Failure::integrity(format!(
+            "the ledger's tree of {size} records does not have the checkpoint's root: history was rewritten"
+        ))
+        .hint("run `demarche verify --against` with that checkpoint")
+    };
+    if cp.size > now.size {
+        return Err(Failure::integrity(format!(
+            "the checkpoint states {} records; the ledger holds {}: it was cut short",
+            cp.size, now.size
+        ))
+        .hint("run `demarche verify --against` with that checkpoint"));
+    }
+    let proof = if cp.size == 0 {
+        if cp.root != merkle::empty_root() {
+            return Err(rewritten(0));
+        }
+        Vec::new()
+    } else if cp.size == now.size {
+        if cp.root != now.root {
+            return Err(rewritten(cp.size));
+        }
+        Vec::new()
+    } else {
+        if ledger.tree_root(cp.size)? != cp.root {
+            return Err(rewritten(cp.size));
+        }
+        let proof = ledger.consistency_proof(cp.size, now.size)?;
+        // The proof is checked before it is shown, between the checkpoint's
+        // root and the one the chain makes: a damaged stored tree is caught here.
+        merkle::verify_consistency(cp.size, now.size, &cp.root, &now.root, &proof).map_err(
+            |e| {
+                Failure::integrity(format!(
+                    "the stored Merkle tree gives a proof that does not verify: {e}"
+                ))
+                .hint("run `demarche verify`")
+            },
+        )?;
+        proof
+    };
+    if o.json {
+        writeln!(
+            out,
+            "{}",
+            json!({
+                "origin": now.origin,
+                "old_size": cp.size,
+                "new_size": now.size,
+                "old_root": b64(&cp.root),
+                "new_root": b64(&now.root),
+                "proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
+            })
+        )?;
+    } else {
+        for d in &proof {
+            writeln!(out, "{}", b64(d))?;
+        }
+        eprintln!(
+            "consistency proof from {} to {} records: {} hashes (root {})",
+            cp.size,
+            now.size,
+            proof.len(),
+            b64(&now.root)
+        );
     }
     Ok(0)
 }

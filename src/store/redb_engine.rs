@@ -283,7 +283,9 @@ fn foreign_entry(path: &Path) -> Option<String> {
     let dir = std::fs::read_dir(path).ok()?;
     dir.flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n != FILE && n != super::CACHE_DIR && !is_new_file(n))
+        .find(|n| {
+            n != FILE && n != super::CACHE_DIR && !super::is_copy_record(n) && !is_new_file(n)
+        })
 }
 
 /// A name for a database being created, beside [`FILE`]: the process id and

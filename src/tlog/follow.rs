@@ -18,6 +18,7 @@ use super::{
 use crate::chain::{Problem, Verifier};
 use crate::codec::RawRecord;
 use crate::event::Hash;
+use crate::ledger::{Ledger, LedgerError};
 use crate::merkle::Digest;
 use crate::note::{self, Checkpoint, VerifierKey};
 use crate::tree;
@@ -111,25 +112,87 @@ pub fn open_checkpoint(bytes: &[u8], key: &VerifierKey) -> Result<Opened, String
     })
 }
 
-/// What a follower keeps between calls.
+/// What a follower keeps between calls: where the tree it checked ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
-    /// The last checkpoint it checked.
-    pub seen: Opened,
-    /// The recording time of that checkpoint's last record (microseconds).
+    /// The log's origin.
+    pub origin: String,
+    /// Records in the tree.
+    pub size: u64,
+    /// The tree's root.
+    pub root: Digest,
+    /// The chain hash of its last record.
+    pub chain: Hash,
+    /// The recording time of its last record (microseconds).
     pub recorded_at: i64,
-    /// The partial tiles of that tree, level 0 first.
+    /// The partial tiles of the tree, level 0 first.
     pub tiles: Vec<Vec<Digest>>,
+    /// The signed checkpoint of that tree, when the state comes from one (a
+    /// copy made by `clone` is its own state: its ledger).
+    pub note: Option<String>,
 }
 
 /// The first line of a state file.
 pub const STATE_FORMAT: &str = "demarche-follow 1";
 
 impl State {
+    fn from_checkpoint(seen: Opened, recorded_at: i64, tiles: Vec<Vec<Digest>>) -> State {
+        State {
+            origin: seen.checkpoint.origin,
+            size: seen.checkpoint.size,
+            root: seen.checkpoint.root,
+            chain: seen.chain,
+            recorded_at,
+            tiles,
+            note: Some(seen.note),
+        }
+    }
+
+    /// The state of a ledger that is a copy of a published tree: its head,
+    /// and its tree's partial tiles, which must fold to the root the
+    /// published tree will be checked against.
+    ///
+    /// # Errors
+    /// An empty ledger; store failures; a damaged tree.
+    pub fn of_ledger(ledger: &Ledger) -> Result<State, LedgerError> {
+        let head = ledger.head()?;
+        let origin = crate::evidence::origin(&ledger.get(1)?.hash);
+        let mut partials = Vec::new();
+        for level in 0..8u8 {
+            let count = head.size.checked_shr(8 * u32::from(level)).unwrap_or(0);
+            if count == 0 {
+                break;
+            }
+            let width = count % WIDTH;
+            partials.push(if width == 0 {
+                Vec::new()
+            } else {
+                ledger.tree_nodes(8 * level, count - width, width)?
+            });
+        }
+        let tiles = Tiles::resume(head.size, partials).expect("widths from the size");
+        Ok(State {
+            origin,
+            size: head.size,
+            root: tiles.root(),
+            chain: head.hash,
+            recorded_at: head.recorded_at,
+            tiles: tiles.levels().to_vec(),
+            note: None,
+        })
+    }
+
     /// The state as a small text file: the format line, the recording time
     /// of the last record, one line per level of hex hashes (its partial
-    /// tile; empty when none), a blank line, and the signed checkpoint.
+    /// tile; `tile` alone when none), a blank line, and the signed checkpoint.
+    ///
+    /// # Panics
+    /// For a state without a checkpoint (a copy's, kept by its ledger).
     pub fn to_text(&self) -> String {
+        let note = self
+            .note
+            .as_ref()
+            .expect("a state file holds its checkpoint");
         let mut out = format!("{STATE_FORMAT}\nrecorded_at {}\n", self.recorded_at);
         for level in &self.tiles {
             out.push_str("tile");
@@ -140,7 +203,7 @@ impl State {
             out.push('\n');
         }
         out.push('\n');
-        out.push_str(&self.seen.note);
+        out.push_str(note);
         out
     }
 
@@ -174,16 +237,16 @@ impl State {
             tiles.push(level.ok_or("a tile line holds something other than hashes")?);
         }
         let seen = open_checkpoint(note.as_bytes(), key)?;
-        let folded = Tiles::resume(seen.checkpoint.size, tiles.clone())
+        let folded = Tiles::resume(seen.checkpoint.size, tiles)
             .map_err(|l| format!("the tile of level {l} does not fit the checkpoint's size"))?;
         if folded.root() != seen.checkpoint.root {
             return Err("its tiles do not make the checkpoint's root".into());
         }
-        Ok(State {
+        Ok(State::from_checkpoint(
             seen,
             recorded_at,
-            tiles: folded.levels().to_vec(),
-        })
+            folded.levels().to_vec(),
+        ))
     }
 }
 
@@ -214,7 +277,7 @@ pub enum FollowError {
         path: String,
     },
     /// The checkpoint is not one to believe.
-    #[error("checkpoint: {0}")]
+    #[error("{0}")]
     Checkpoint(String),
     /// The checkpoint is of another log.
     #[error("checkpoint: it is of log {found}, and the one followed is {seen}")]
@@ -264,7 +327,14 @@ pub enum FollowError {
     /// What the caller does with the entries failed.
     #[error("{0}")]
     Sink(String),
+    /// The copy being brought up to date failed or refused a record.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
+
+/// What a follower does with each new record: the record and the bytes it
+/// came as; an error stops the walk.
+pub type OnEntry<'a> = dyn FnMut(&RawRecord<'_>, &[u8]) -> Result<(), String> + 'a;
 
 /// Follows the tree published at `src` under `key` from `state` (`None`: from
 /// the start), calling `on_entry` with each new record in order and the bytes
@@ -277,16 +347,16 @@ pub fn follow(
     src: &mut dyn Source,
     key: &VerifierKey,
     state: Option<&State>,
-    on_entry: &mut dyn FnMut(&RawRecord<'_>, &[u8]) -> Result<(), String>,
+    on_entry: &mut OnEntry<'_>,
 ) -> Result<Followed, FollowError> {
     let bytes = fetch(src, CHECKPOINT, note::MAX_NOTE_SIZE)?;
     let now = open_checkpoint(&bytes, key).map_err(FollowError::Checkpoint)?;
     let size = now.checkpoint.size;
-    let previous = state.map_or(0, |s| s.seen.checkpoint.size);
+    let previous = state.map_or(0, |s| s.size);
     if let Some(s) = state {
-        if s.seen.checkpoint.origin != now.checkpoint.origin {
+        if s.origin != now.checkpoint.origin {
             return Err(FollowError::OtherLog {
-                seen: s.seen.checkpoint.origin.clone(),
+                seen: s.origin.clone(),
                 found: now.checkpoint.origin,
             });
         }
@@ -297,11 +367,11 @@ pub fn follow(
             });
         }
         if size == previous {
-            if now.checkpoint.root != s.seen.checkpoint.root || now.chain != s.seen.chain {
+            if now.checkpoint.root != s.root || now.chain != s.chain {
                 return Err(FollowError::Fork { size });
             }
             return Ok(Followed {
-                state: s.clone(),
+                state: State::from_checkpoint(now, s.recorded_at, s.tiles.clone()),
                 previous,
             });
         }
@@ -312,7 +382,7 @@ pub fn follow(
         None => Tiles::new(),
     };
     let mut verifier = match state {
-        Some(s) => Verifier::resume(previous + 1, s.seen.chain, s.recorded_at),
+        Some(s) => Verifier::resume(previous + 1, s.chain, s.recorded_at),
         None => Verifier::new(),
     };
     let mut recorded_at = state.map_or(i64::MIN, |s| s.recorded_at);
@@ -368,7 +438,10 @@ pub fn follow(
             tiles.push(leaf, |level, index, hashes| {
                 made.push((tile_path(level, index, WIDTH), tile_bytes(hashes)));
             });
-            on_entry(&rec, bytes).map_err(FollowError::Sink)?;
+            on_entry(&rec, bytes).map_err(|detail| FollowError::Entries {
+                path: path.clone(),
+                detail,
+            })?;
         }
         // The level-0 tile published beside this bundle: if they differ, one
         // of them is wrong, and the root says which.
@@ -381,25 +454,27 @@ pub fn follow(
             }
         }
     }
-    if verifier.last_hash() != now.chain {
-        return Err(FollowError::Entries {
-            path: CHECKPOINT.into(),
-            detail: format!(
-                "its chain line names hash {}, and the entries end at {}",
-                now.chain,
-                verifier.last_hash()
-            ),
-        });
-    }
     if tiles.root() != now.checkpoint.root {
         return Err(FollowError::Entries {
-            path: first_bad_bundle.unwrap_or_else(|| CHECKPOINT.into()),
+            path: first_bad_bundle
+                .clone()
+                .unwrap_or_else(|| CHECKPOINT.into()),
             detail: if previous > 0 {
                 format!("the entries do not make the signed checkpoint's root from the tree of {previous} records seen before: the bundle was changed, or the log does not extend what was seen")
             } else {
                 "the entries do not make the signed checkpoint's root: the bundle was changed"
                     .into()
             },
+        });
+    }
+    if verifier.last_hash() != now.chain {
+        return Err(FollowError::Entries {
+            path: first_bad_bundle.unwrap_or_else(|| CHECKPOINT.into()),
+            detail: format!(
+                "its chain line names hash {}, and the entries end at {}",
+                now.chain,
+                verifier.last_hash()
+            ),
         });
     }
     // The entries are the log's: now every hash tile can be checked.
@@ -413,11 +488,7 @@ pub fn follow(
         }
     }
     Ok(Followed {
-        state: State {
-            seen: now,
-            recorded_at,
-            tiles: tiles.levels().to_vec(),
-        },
+        state: State::from_checkpoint(now, recorded_at, tiles.levels().to_vec()),
         previous,
     })
 }
@@ -431,4 +502,170 @@ fn fetch(src: &mut dyn Source, path: &str, limit: usize) -> Result<Vec<u8>, Foll
             error,
         }),
     }
+}
+
+/// [`follow`], handing each new record to `on_line` as the line `log --json`
+/// and exports write, once the whole walk has checked out. The lines are held
+/// until then: in memory up to 64 MiB, beyond in a file of the system's
+/// temporary directory, removed afterwards.
+///
+/// # Errors
+/// See [`FollowError`]; `on_line`'s own failures, and the temporary file's,
+/// as [`FollowError::Sink`].
+pub fn follow_lines(
+    src: &mut dyn Source,
+    key: &VerifierKey,
+    state: Option<&State>,
+    on_line: &mut dyn FnMut(&[u8]) -> Result<(), String>,
+) -> Result<Followed, FollowError> {
+    follow_lines_holding(src, key, state, on_line, 64 << 20)
+}
+
+/// [`follow_lines`], holding at most `hold` bytes in memory.
+pub(super) fn follow_lines_holding(
+    src: &mut dyn Source,
+    key: &VerifierKey,
+    state: Option<&State>,
+    on_line: &mut dyn FnMut(&[u8]) -> Result<(), String>,
+    hold: usize,
+) -> Result<Followed, FollowError> {
+    let mut held: Vec<u8> = Vec::new();
+    let mut spill: Option<Spill> = None;
+    let followed = follow(src, key, state, &mut |rec, _| {
+        crate::export::write_raw_export_line(rec, &mut held).map_err(|e| e.to_string())?;
+        if held.len() > hold {
+            if spill.is_none() {
+                spill = Some(Spill::new().map_err(|e| format!("a temporary file: {e}"))?);
+            }
+            let s = spill.as_mut().expect("made above");
+            std::io::Write::write_all(&mut s.file, &held)
+                .map_err(|e| format!("{}: {e}", s.path.display()))?;
+            held.clear();
+        }
+        Ok(())
+    })?;
+    let sink = FollowError::Sink;
+    if let Some(mut s) = spill {
+        use std::io::{BufRead, Seek};
+        std::io::Write::flush(&mut s.file)
+            .map_err(|e| sink(format!("{}: {e}", s.path.display())))?;
+        let file = s.file.get_mut();
+        file.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| sink(format!("{}: {e}", s.path.display())))?;
+        let mut reader = std::io::BufReader::new(&*file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| sink(format!("{}: {e}", s.path.display())))?;
+            if n == 0 {
+                break;
+            }
+            on_line(&line).map_err(sink)?;
+        }
+    }
+    for line in held.split_inclusive(|b| *b == b'\n') {
+        on_line(line).map_err(sink)?;
+    }
+    Ok(followed)
+}
+
+/// A temporary file of held lines, removed when dropped.
+struct Spill {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl Spill {
+    fn new() -> std::io::Result<Spill> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "demarche-follow-{}-{nanos}.jsonl",
+            std::process::id()
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(Spill {
+            path,
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Brings a copy of a published tree up to date: follows from the copy's own
+/// state ([`State::of_ledger`]; from the start when it is empty) and records
+/// each new record with its original seq, time and hashes, all in one batch
+/// that is committed only once the whole walk has checked out. Returns what
+/// was followed and how many records were recorded.
+///
+/// # Errors
+/// See [`FollowError`]; a copy whose first record is not the log's is
+/// [`FollowError::OtherLog`].
+pub fn follow_into(
+    ledger: &mut Ledger,
+    src: &mut (dyn Source + Send),
+    key: &VerifierKey,
+) -> Result<(Followed, u64), FollowError> {
+    use crate::ledger::{Abort, BatchOptions, Incoming, Original};
+    let state = if ledger.head()?.size == 0 {
+        None
+    } else {
+        Some(State::of_ledger(ledger)?)
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Incoming, Abort>>(4096);
+    let stopped = "the copy stopped taking records";
+    std::thread::scope(|scope| {
+        let state = state.as_ref();
+        let walker = scope.spawn(move || {
+            let tx2 = tx.clone();
+            let result = follow(src, key, state, &mut |rec, _| {
+                if rec.header.is_redacted() {
+                    return Err(format!(
+                        "record {} is redacted in the published tree: a copy needs every payload",
+                        rec.header.seq
+                    ));
+                }
+                let event = crate::codec::decode_event(rec.body)
+                    .map_err(|e| format!("record {}: {e}", rec.header.seq))?;
+                let original = Original {
+                    seq: rec.header.seq,
+                    recorded_at: rec.header.recorded_at,
+                    prev: rec.header.prev,
+                    hash: crate::chain::record_hash(rec),
+                };
+                tx2.send(Ok(Incoming {
+                    event,
+                    original: Some(original),
+                }))
+                .map_err(|_| stopped.to_string())
+            });
+            if let Err(e) = &result {
+                // The batch ends in an error: nothing of it is committed.
+                let _ = tx.send(Err(Abort::Unreadable(std::io::Error::other(e.to_string()))));
+            }
+            result
+        });
+        let imported = ledger.import_batch(rx, BatchOptions::default());
+        let followed = walker.join().expect("the walk does not panic");
+        match (followed, imported) {
+            (Err(FollowError::Entries { detail, .. }), Err(e)) if detail == stopped => {
+                Err(FollowError::Ledger(e))
+            }
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(FollowError::Ledger(e)),
+            (Ok(f), Ok(summary)) => Ok((f, summary.appended)),
+        }
+    })
 }

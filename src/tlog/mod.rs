@@ -352,7 +352,7 @@ pub fn tile_bytes(hashes: &[Digest]) -> Vec<u8> {
 /// # Errors
 /// A length that is not a whole number of hashes.
 pub fn tile_hashes(bytes: &[u8]) -> Result<Vec<Digest>, usize> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(bytes.len());
     }
     Ok(bytes

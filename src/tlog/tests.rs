@@ -164,7 +164,7 @@ fn a_published_tree_is_followed_and_extended() {
     )
     .unwrap();
     assert_eq!(records, (1..=300).collect::<Vec<_>>());
-    assert_eq!(first.state.seen.checkpoint.root, l.tree_head().unwrap().1);
+    assert_eq!(first.state.root, l.tree_head().unwrap().1);
     // The state file reads back, and checks itself.
     let text = first.state.to_text();
     assert_eq!(State::parse(&text, &vkey).unwrap(), first.state);
@@ -211,7 +211,7 @@ fn a_published_tree_is_followed_and_extended() {
     .unwrap();
     assert_eq!(seqs, (301..=700).collect::<Vec<_>>());
     assert_eq!(second.previous, 300);
-    assert_eq!(second.state.seen.checkpoint.root, l.tree_head().unwrap().1);
+    assert_eq!(second.state.root, l.tree_head().unwrap().1);
     // The partial tiles replaced by full ones are gone.
     assert!(!dir.path().join("tile/0/001.p").exists());
     assert!(dir.path().join("tile/0/002.p/188").exists());
@@ -243,4 +243,43 @@ fn a_published_tree_is_followed_and_extended() {
     )
     .unwrap_err();
     assert!(matches!(e, FollowError::OtherLog { .. }), "{e}");
+}
+
+#[test]
+fn records_held_beyond_memory_come_back_whole_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, vkey) = note::generate_key("test.example/log").unwrap();
+    let l = ledger_of(600);
+    publish(&l, dir.path(), &key).unwrap();
+    let mut direct = Vec::new();
+    super::follow::follow_lines(
+        &mut DirSource(dir.path().into()),
+        &vkey,
+        None,
+        &mut |line| {
+            direct.extend_from_slice(line);
+            Ok(())
+        },
+    )
+    .unwrap();
+    let mut spilled = Vec::new();
+    let mut lines = 0;
+    super::follow::follow_lines_holding(
+        &mut DirSource(dir.path().into()),
+        &vkey,
+        None,
+        &mut |line| {
+            assert!(line.ends_with(b"\n"));
+            lines += 1;
+            spilled.extend_from_slice(line);
+            Ok(())
+        },
+        4096,
+    )
+    .unwrap();
+    assert_eq!(lines, 600);
+    assert_eq!(spilled, direct);
+    let first: serde_json::Value =
+        serde_json::from_slice(direct.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["seq"], 1);
 }

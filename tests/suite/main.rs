@@ -24,4 +24,6 @@ mod rfc6962;
 mod schema;
 mod serve;
 mod tamper;
+mod tiles;
 mod transfer;
+mod witness;
