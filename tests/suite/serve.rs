@@ -849,3 +849,39 @@ fn serve_page_in_headless_chromium() {
     assert!(png.starts_with(b"\x89PNG"));
     println!("screenshot: {}", out_dir.join("page.png").display());
 }
+
+#[test]
+fn serve_is_a_tree_that_clone_and_follow_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = example(dir.path(), Some("redb"));
+    let (k, _) = key(dir.path());
+    let vkey = dir.path().join("k.vkey");
+    let server = Server::start(&ledger, &["--sign", k.to_str().expect("utf8")]);
+    let url = format!("http://{}/", server.addr);
+    let copy = dir.path().join("copy");
+    demarche(&copy)
+        .args(["clone", &url, "--key"])
+        .arg(&vkey)
+        .assert()
+        .success();
+    assert_eq!(head(&copy), head(&ledger));
+    // A follower keeps its state, and sees the ledger grow while it is served.
+    let state = dir.path().join("follow.state");
+    let follow = || {
+        let mut c = common::bin();
+        c.args(["follow", &url, "--key"])
+            .arg(&vkey)
+            .arg("--state")
+            .arg(&state);
+        c
+    };
+    follow().assert().success();
+    demarche(&ledger)
+        .args(["--wait", "5", "append", "--json", &line(7)])
+        .assert()
+        .success();
+    follow()
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("size 11"));
+}
