@@ -707,7 +707,8 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     ///                         and /api/show?seq=N as their `--json`; a JSON
     ///                         array of the lines, an object for show
     ///   /api/graph            as `graph` (format=svg|json|dot); /api/timeline: SVG
-    ///   /api/record?seq=N     as `show N --json`, less its status: one read
+    ///   /api/record?seq=N     a statement as `show N --json`, its status read once
+    ///                         per head instead of at each request
     ///   /api/head             as `head --json`; /api/checkpoint as `checkpoint --json`;
     ///                         /api/actors as `actor list --json`
     ///   /api/proofs/inclusion?seq=N[&size=M]    as `prove N --json`

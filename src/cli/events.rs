@@ -302,12 +302,12 @@ impl Selected {
 /// What became of a statement or correction: `standing`, `corrected` (with
 /// the seq of the correction that stands) or `retracted` (with the seq of the
 /// retraction, when one names it); `None` for others.
-type Status = Option<(&'static str, Option<u64>)>;
+pub(super) type Status = Option<(&'static str, Option<u64>)>;
 
 /// Whether a statement or correction still stands: `standing`,
 /// `retracted`, or `corrected` (with the seq of the correction that stands),
 /// from the chain's amendments. `None` for other events.
-fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
+pub(super) fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
     match &r.event {
         Some(Event::Statement(_)) => Some(if am.retracted.contains(&r.seq) {
             ("retracted", am.retracted_by.get(&r.seq).copied())
@@ -354,7 +354,7 @@ fn status_mark(status: Status) -> String {
 
 /// A recorded event as JSON, with its `status`, `corrected_by` and
 /// `retracted_by` when it is a statement or correction.
-fn json_with_status(r: &Recorded, status: Status) -> serde_json::Value {
+pub(super) fn json_with_status(r: &Recorded, status: Status) -> serde_json::Value {
     let mut v = view::recorded_json(r);
     if let Some((st, by)) = status {
         v["status"] = st.into();

@@ -9,7 +9,9 @@
 //! checks them.
 
 use super::super::args::{ActorCommand, Cli, Command};
-use super::super::events::{history_on, log_on, show_on, SelectionFlags};
+use super::super::events::{
+    history_on, json_with_status, log_on, show_on, status_of, SelectionFlags,
+};
 use super::super::failure::Failure;
 use super::super::pictures::{graph_on, timeline_on, Look};
 use super::super::positions::{diff_on, positions_on};
@@ -335,17 +337,25 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
     })
 }
 
-/// `/api/record?seq=N`: the recorded event as `show N --json` gives it, less
-/// the fields of what became of it (`status`, `corrected_by`,
-/// `retracted_by`), which take a pass over the chain: one read.
+/// `/api/record?seq=N`: a statement or correction as `show N --json` gives it
+/// (with `status`, `corrected_by`, `retracted_by`), from one read and the
+/// chain's amendments, which are read once per head; other events without
+/// what `show` says of their retirement.
 async fn record(State(st): State<St>, q: Params) -> Result<Response, ApiError> {
     let p = params(q, &["seq"], "/api/record")?;
     let seq = number(&p, "seq")?.ok_or_else(|| ApiError::bad("seq is needed"))?;
     st.blocking(move |sh| {
-        let r = sh.source.read(|l| Ok(l.get(seq)?))?;
-        Ok(reply::json(
-            format!("{}\n", view::recorded_json(&r)).into_bytes(),
-        ))
+        let v = sh.source.read(|l| {
+            let r = l.get(seq)?;
+            Ok(match r.event.as_ref().and_then(|e| e.statement()) {
+                Some(_) => {
+                    let am = sh.standing.of(l)?;
+                    json_with_status(&r, status_of(&r, &am))
+                }
+                None => view::recorded_json(&r),
+            })
+        })?;
+        Ok(reply::json(format!("{v}\n").into_bytes()))
     })
     .await
 }

@@ -27,7 +27,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use reply::ApiError;
-use source::{Signer, Source, Token};
+use source::{Signer, Source, Standing, Token};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +46,7 @@ struct Shared {
     source: Source,
     signer: Option<Signer>,
     token: Option<Token>,
+    standing: Standing,
     work: Arc<tokio::sync::Semaphore>,
 }
 
@@ -97,6 +98,7 @@ pub(super) fn serve(cli: &Cli, a: &ServeArgs) -> Result<u8> {
         source,
         signer,
         token,
+        standing: Standing::default(),
         work: Arc::new(tokio::sync::Semaphore::new(AT_ONCE)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -13,6 +13,7 @@ use demarche::event::Head;
 use demarche::evidence;
 use demarche::ledger::Ledger;
 use demarche::note::{self, Checkpoint, SignerKey};
+use demarche::projection::Amendments;
 use demarche::store::Engine;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -134,6 +135,27 @@ impl Signer {
         });
         *last = Some(s.clone());
         Ok(s)
+    }
+}
+
+/// The chain's corrections and retractions, read once per head (a pass over
+/// the records' variant tags) and shared by the requests at that head.
+#[derive(Default)]
+pub(super) struct Standing {
+    last: Mutex<Option<(Head, Arc<Amendments>)>>,
+}
+
+impl Standing {
+    /// The amendments of `ledger` as it is now.
+    pub(super) fn of(&self, ledger: &Ledger) -> Result<Arc<Amendments>> {
+        let head = ledger.head()?;
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, am)) = last.as_ref().filter(|(h, _)| *h == head) {
+            return Ok(am.clone());
+        }
+        let am = Arc::new(ledger.amendments(None)?);
+        *last = Some((head, am.clone()));
+        Ok(am)
     }
 }
 

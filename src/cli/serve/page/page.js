@@ -209,24 +209,35 @@ function sourcesOf(r) {
   });
 }
 
+// What a statement's verification says: every record it rests on verified.
+async function checkAll(seqs) {
+  const all = await Promise.all(seqs.map(check));
+  return all.find((c) => c.state !== 'verified') || all[0];
+}
+
 function statementItem(seq) {
   const item = el('div', { class: 'statement', 'data-seq': String(seq) }, el('span', { class: 'empty' }, 'seq ' + seq + '…'));
-  record(seq).then((r) => {
+  record(seq).then(async (original) => {
+    // A corrected statement is shown as it stands; both records are checked.
+    const by = original.status === 'corrected' ? original.corrected_by : null;
+    const r = by ? await record(by) : original;
+    const shown = by ? Object.assign({}, r, r.statement || {}) : r;
     const badge = el('span', { class: 'verify', 'data-state': 'checking', title: 'the chain hash of this record, SHA-256 as an RFC 6962 leaf, folded with its inclusion proof to the root of the signed checkpoint' }, 'checking…');
-    const speaker = r.speaker ? [r.speaker.name, r.speaker.role].filter(Boolean).join(', ') : null;
+    const speaker = shown.speaker ? [shown.speaker.name, shown.speaker.role].filter(Boolean).join(', ') : null;
     const sources = el('span', { class: 'sources' });
-    sourcesOf(r).forEach((s, i) => { if (i) sources.append('; '); sources.append(s); });
-    const status = r.status && r.status !== 'standing' ? el('span', {}, '[' + r.status + ']') : null;
+    sourcesOf(shown).forEach((s, i) => { if (i) sources.append('; '); sources.append(s); });
+    const status = by ? el('span', {}, '[as corrected by seq ' + by + ']')
+      : original.status && original.status !== 'standing' ? el('span', {}, '[' + original.status + ']') : null;
     item.replaceChildren(
       el('div', { class: 'meta' },
         el('span', { class: 'mono' }, 'seq ' + seq),
-        el('span', {}, r.said_on),
+        el('span', {}, shown.said_on),
         speaker ? el('span', {}, speaker) : null,
         status,
         badge),
-      el('blockquote', {}, '\u201c' + (r.quote || '') + '\u201d'),
+      el('blockquote', {}, '\u201c' + (shown.quote || '') + '\u201d'),
       el('div', { class: 'meta' }, sources));
-    check(seq).then((c) => { badge.dataset.state = c.state; badge.textContent = c.text; });
+    checkAll(by ? [seq, by] : [seq]).then((c) => { badge.dataset.state = c.state; badge.textContent = c.text; });
   }).catch((e) => item.replaceChildren(el('span', { class: 'empty' }, 'seq ' + seq + ': ' + e.message)));
   return item;
 }
