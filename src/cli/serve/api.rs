@@ -5,8 +5,7 @@
 //! takes (anything else is a 400 naming it), then read by the command line's
 //! own parser and answered by the command's own code on the ledger: the JSON
 //! is the command's `--json`, field for field, as an array of its lines (an
-//! object for `show`). Proofs are checked before they are served, as `prove`
-//! checks them.
+//! object for `show`).
 
 use super::super::args::{ActorCommand, Cli, Command};
 use super::super::events::{
@@ -19,18 +18,15 @@ use super::super::verify::head_json;
 use super::super::vocab::actor_list_on;
 use super::reply::{self, ApiError};
 use super::St;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
 use clap::Parser;
 use demarche::evidence;
-use demarche::json::{self, view};
-use demarche::ledger::{b64, Ledger, LedgerError};
-use demarche::merkle;
+use demarche::json::view;
+use demarche::ledger::{b64, Ledger};
 use serde_json::json;
 
 /// The most events `/api/log` lists in one answer; `limit` defaults to
@@ -135,15 +131,16 @@ pub(super) fn routes() -> Router<St> {
         .route("/api/head", get(head))
         .route("/api/checkpoint", get(checkpoint))
         .route("/api/key", get(key))
-        .route("/api/proofs/inclusion", get(inclusion))
-        .route("/api/proofs/consistency", get(consistency))
-        .route("/api/append", post(append))
 }
 
-type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
+pub(super) type Params = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// The query's parameters, each one a parameter `takes` names.
-fn params(q: Params, takes: &[&str], path: &str) -> Result<Vec<(String, String)>, ApiError> {
+pub(super) fn params(
+    q: Params,
+    takes: &[&str],
+    path: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
     let Query(params) = q.map_err(|e| ApiError::bad(format!("the query string: {e}")))?;
     for (k, _) in &params {
         if !takes.contains(&k.as_str()) {
@@ -408,7 +405,7 @@ async fn key(State(st): State<St>, q: Params) -> Result<Response, ApiError> {
 }
 
 /// A whole number parameter.
-fn number(params: &[(String, String)], name: &str) -> Result<Option<u64>, ApiError> {
+pub(super) fn number(params: &[(String, String)], name: &str) -> Result<Option<u64>, ApiError> {
     let mut found = None;
     for (k, v) in params.iter().filter(|(k, _)| k == name) {
         if found.is_some() {
@@ -420,162 +417,4 @@ fn number(params: &[(String, String)], name: &str) -> Result<Option<u64>, ApiErr
         );
     }
     Ok(found)
-}
-
-/// `/api/proofs/inclusion?seq=N[&size=M]`: as `prove N --json`, in the tree
-/// of the ledger now or of `size` records.
-async fn inclusion(State(st): State<St>, q: Params) -> Result<Response, ApiError> {
-    let p = params(q, &["seq", "size"], "/api/proofs/inclusion")?;
-    let seq = number(&p, "seq")?.ok_or_else(|| ApiError::bad("seq is needed"))?;
-    let size = number(&p, "size")?;
-    st.blocking(move |sh| {
-        let v = sh.source.read(|l| {
-            let (now, _) = l.tree_head()?;
-            let size = size.unwrap_or(now);
-            if size > now {
-                return Err(Failure::usage(format!(
-                    "size {size}: the tree holds {now} records"
-                )));
-            }
-            if seq == 0 || seq > size {
-                return Err(Failure::usage(format!(
-                    "seq {seq} is not in the tree of {size} records"
-                )));
-            }
-            let record = l.get(seq)?;
-            let proof = l.inclusion_proof(seq, size)?;
-            let root = l.tree_root(size)?;
-            let leaf = demarche::tree::leaf(&record.hash);
-            merkle::verify_inclusion(&leaf, seq - 1, size, &proof, &root)
-                .map_err(|e| damaged_tree(&e.to_string()))?;
-            Ok(json!({
-                "seq": seq,
-                "leaf_index": seq - 1,
-                "tree_size": size,
-                "chain_hash": record.hash.to_hex(),
-                "leaf_hash": b64(&leaf),
-                "root": b64(&root),
-                "proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
-            }))
-        })?;
-        Ok(reply::json(format!("{v}\n").into_bytes()))
-    })
-    .await
-}
-
-fn damaged_tree(why: &str) -> Failure {
-    Failure::integrity(format!(
-        "the stored Merkle tree gives a proof that does not verify: {why}"
-    ))
-    .hint("run `demarche verify`")
-}
-
-/// `/api/proofs/consistency?old=M[&new=N]`: an RFC 6962 consistency proof
-/// from the tree of `old` records to the tree of `new` (the ledger now).
-async fn consistency(State(st): State<St>, q: Params) -> Result<Response, ApiError> {
-    let p = params(q, &["old", "new"], "/api/proofs/consistency")?;
-    let old = number(&p, "old")?.ok_or_else(|| ApiError::bad("old is needed"))?;
-    let new = number(&p, "new")?;
-    st.blocking(move |sh| {
-        let v = sh.source.read(|l| {
-            let (now, _) = l.tree_head()?;
-            let new = new.unwrap_or(now);
-            if new > now || old == 0 || old > new {
-                return Err(Failure::usage(format!(
-                    "old {old}, new {new}: give 1 <= old <= new <= {now}, the records the tree holds"
-                )));
-            }
-            let old_root = l.tree_root(old)?;
-            let new_root = l.tree_root(new)?;
-            let proof = match old == new {
-                true => Vec::new(),
-                false => l.consistency_proof(old, new)?,
-            };
-            if old < new {
-                merkle::verify_consistency(old, new, &old_root, &new_root, &proof)
-                    .map_err(|e| damaged_tree(&e.to_string()))?;
-            }
-            Ok(json!({
-                "old_size": old,
-                "new_size": new,
-                "old_root": b64(&old_root),
-                "new_root": b64(&new_root),
-                "proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
-            }))
-        })?;
-        Ok(reply::json(format!("{v}\n").into_bytes()))
-    })
-    .await
-}
-
-/// `POST /api/append`: one event, as `append --json` takes it; answers the
-/// recorded event as `append --json` prints it (201). `?allow-duplicate`
-/// records an event the ledger already holds.
-async fn append(
-    State(st): State<St>,
-    headers: HeaderMap,
-    q: Params,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let Some(token) = &st.token else {
-        return Err(
-            ApiError::new(StatusCode::FORBIDDEN, "this server takes no writes")
-                .hint("start it with --token-file PATH (a file of mode 0600 holding the token)"),
-        );
-    };
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if !token.admits(auth) {
-        let mut r = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "a write needs the server's token: Authorization: Bearer TOKEN",
-        )
-        .into_response();
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-        return Ok(r);
-    }
-    let p = params(q, &["allow-duplicate"], "/api/append")?;
-    let duplicate = match p.first().map(|(_, v)| v.as_str()) {
-        None | Some("false" | "0") => false,
-        Some("" | "true" | "1") => true,
-        Some(v) => {
-            return Err(ApiError::bad(format!(
-                "allow-duplicate: \"{v}\" is neither true nor false"
-            )))
-        }
-    };
-    let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    let line = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad("the body is not UTF-8 text"))?
-        .trim();
-    if line.is_empty() {
-        return Err(ApiError::bad("the body holds no event")
-            .hint("send one JSON event, as `demarche append --json` takes it"));
-    }
-    let event = json::parse_event(line).map_err(|e| ApiError::from(Failure::rejected(e)))?;
-    st.blocking(move |sh| {
-        let recorded = sh.source.write(|l| {
-            let done = match duplicate {
-                true => l.append_duplicate(event),
-                false => l.append(event),
-            };
-            Ok(done.map_err(|e| match e {
-                e @ LedgerError::Duplicate { .. } => {
-                    let mut a = ApiError::from(Failure::from(e));
-                    a.status = StatusCode::CONFLICT;
-                    a.hint = Some("to record it again anyway, add ?allow-duplicate".into());
-                    a
-                }
-                e => ApiError::from(Failure::from(e)),
-            }))
-        })??;
-        let mut r = reply::json(format!("{}\n", view::recorded_json(&recorded)).into_bytes());
-        *r.status_mut() = StatusCode::CREATED;
-        Ok(r)
-    })
-    .await
 }

@@ -4,7 +4,9 @@
 //! |---|---|
 //! | `source` | the ledger as requests read and write it (per engine), the signed checkpoint, the token |
 //! | `tiles` | `/checkpoint` and `/tile/...`: the C2SP tlog-tiles of the ledger as it is now |
-//! | `api` | `/api/...`: the commands' `--json` answers, proofs, and appends |
+//! | `api` | `/api/...`: the commands' `--json` answers, a record, the head, the checkpoint |
+//! | `proofs` | `/api/proofs/...`: inclusion and consistency proofs, checked before they are served |
+//! | `append` | `POST /api/append`: one event, with the token |
 //! | `page` | `/`: the page, its script and its style, built into the binary |
 //! | `reply` | bodies, cache headers, and failures as JSON |
 //!
@@ -13,7 +15,9 @@
 //! are parsed strictly), and takes writes only with a bearer token.
 
 mod api;
+mod append;
 mod page;
+mod proofs;
 mod reply;
 mod source;
 mod tiles;
@@ -139,6 +143,8 @@ fn router(shared: St) -> Router {
         .merge(page::routes())
         .merge(tiles::routes())
         .merge(api::routes())
+        .merge(proofs::routes())
+        .merge(append::routes())
         .fallback(|| async { ApiError::not_found("no such path") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(bounded))
