@@ -2,11 +2,13 @@
 
 mod events;
 mod query;
+mod serve;
 mod tlog;
 mod witness;
 
 pub use events::{ActorCommand, AppendArgs, HistoryArgs, LogArgs};
 pub use query::{DiffArgs, Members, PositionsArgs, QueryArgs, Selection};
+pub use serve::ServeArgs;
 pub use tlog::{CloneArgs, FollowArgs, PublishArgs};
 pub use witness::{WitnessCommand, WitnessKeys};
 
@@ -690,6 +692,61 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// Add, alias, list and look up actors.
     #[command(subcommand)]
     Actor(ActorCommand),
+
+    /// Serve the ledger over HTTP: its tiles, a JSON API and a page to read it.
+    ///
+    /// Routes (GET unless said):
+    ///   /                     a page: positions as of a date (a slider), the graph
+    ///                         and the timeline, each statement with its quote, its
+    ///                         sources and whether its inclusion in the signed
+    ///                         checkpoint verifies, checked in the browser
+    ///   /checkpoint           the signed checkpoint (with --sign), C2SP tlog-tiles
+    ///   /tile/L/N[.p/W]       hash tiles; /tile/entries/N[.p/W] entry bundles
+    ///   /api/positions        as `positions --json`; /api/history, /api/diff,
+    ///   /api/log, /api/show   /api/log (at most 1000 events unless limit says)
+    ///                         and /api/show?seq=N as their `--json`; a JSON
+    ///                         array of the lines, an object for show
+    ///   /api/graph            as `graph` (format=svg|json|dot); /api/timeline: SVG
+    ///   /api/record?seq=N     a statement as `show N --json`, its status read once
+    ///                         per head instead of at each request
+    ///   /api/head             as `head --json`; /api/checkpoint as `checkpoint --json`;
+    ///                         /api/actors as `actor list --json`
+    ///   /api/proofs/inclusion?seq=N[&size=M]    as `prove N --json`
+    ///   /api/proofs/consistency?old=M[&new=N]   between two tree sizes
+    ///   POST /api/append      one event as `append --json` takes it (needs --token-file)
+    ///
+    /// The API takes the commands' flags as query parameters, by their long names
+    /// (as-of, known-at, party, stance, predicate, subject, location, coded-by,
+    /// min-mentions, view, no-members, ...). An unknown parameter is a 400 naming it;
+    /// any bad request is a 4xx with a JSON body {"error", "hint"} and changes nothing.
+    ///
+    /// Engines. On redb every request opens the ledger read-only on the snapshot of
+    /// the moment, so `demarche append` and `import` in other processes go on while
+    /// the server runs, and the next request sees them. sled lets one process hold a
+    /// ledger: the server holds it for as long as it runs, other commands on it wait
+    /// (--wait) and then fail with exit 3, and appends go through POST /api/append.
+    ///
+    /// Writes need `Authorization: Bearer TOKEN`, TOKEN from --token-file, a file of
+    /// mode 0600 (the server refuses to start otherwise). Without --token-file there
+    /// are no writes. Requests are bounded: bodies to 1 MiB, 30 seconds each. Nothing
+    /// is served from disk but the ledger: the tile paths are parsed strictly.
+    /// SIGINT or SIGTERM stops the server once the requests under way are answered.
+    #[command(
+        verbatim_doc_comment,
+        after_help = "Examples:
+  demarche key generate --name newsroom.example/ledger --out newsroom
+  demarche serve --sign newsroom.key                     # http://127.0.0.1:8080/
+  curl -s 'http://127.0.0.1:8080/api/positions?as-of=2021-01-29&party=RUS'
+  curl -s http://127.0.0.1:8080/checkpoint
+  curl -s 'http://127.0.0.1:8080/api/proofs/inclusion?seq=3'
+
+  Appends over HTTP (on sled, the only way while the server runs):
+  (umask 077; head -c 32 /dev/urandom | base64 > token)
+  demarche serve --sign newsroom.key --token-file token
+  curl -s -H \"Authorization: Bearer $(cat token)\" --data-binary @event.json \\
+    http://127.0.0.1:8080/api/append"
+    )]
+    Serve(ServeArgs),
 
     /// Act as a transparency-log witness: cosign the checkpoints of logs you
     /// trust, once each extends the last you cosigned (C2SP tlog-witness).

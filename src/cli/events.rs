@@ -12,6 +12,7 @@ use super::terminal::{Columns, Row};
 use demarche::dates;
 use demarche::event::{Event, QuoteKind, Recorded, Speaker, Statement};
 use demarche::json::view;
+use demarche::ledger::Ledger;
 use demarche::vocab::{Actors, Vocabulary};
 use std::io::Write;
 
@@ -301,12 +302,12 @@ impl Selected {
 /// What became of a statement or correction: `standing`, `corrected` (with
 /// the seq of the correction that stands) or `retracted` (with the seq of the
 /// retraction, when one names it); `None` for others.
-type Status = Option<(&'static str, Option<u64>)>;
+pub(super) type Status = Option<(&'static str, Option<u64>)>;
 
 /// Whether a statement or correction still stands: `standing`,
 /// `retracted`, or `corrected` (with the seq of the correction that stands),
 /// from the chain's amendments. `None` for other events.
-fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
+pub(super) fn status_of(r: &Recorded, am: &demarche::projection::Amendments) -> Status {
     match &r.event {
         Some(Event::Statement(_)) => Some(if am.retracted.contains(&r.seq) {
             ("retracted", am.retracted_by.get(&r.seq).copied())
@@ -353,7 +354,7 @@ fn status_mark(status: Status) -> String {
 
 /// A recorded event as JSON, with its `status`, `corrected_by` and
 /// `retracted_by` when it is a statement or correction.
-fn json_with_status(r: &Recorded, status: Status) -> serde_json::Value {
+pub(super) fn json_with_status(r: &Recorded, status: Status) -> serde_json::Value {
     let mut v = view::recorded_json(r);
     if let Some((st, by)) = status {
         v["status"] = st.into();
@@ -388,7 +389,11 @@ pub(super) fn log_table<'a>(
 
 /// `demarche log`.
 pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
-    let ledger = open(cli, false)?;
+    log_on(&open(cli, false)?, a, out)
+}
+
+/// `demarche log` on an open ledger.
+pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let actors = ledger.actors()?;
     let flags = SelectionFlags {
         party: a.party.as_deref(),
@@ -439,7 +444,7 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
     let mut shown = 0usize;
     let mut table = log_columns();
     let am = ledger.amendments(None)?;
-    let (first, recorded_from) = match since_flag(&ledger, a.since.as_deref())? {
+    let (first, recorded_from) = match since_flag(ledger, a.since.as_deref())? {
         Since::Seq(seq) => (seq, i64::MIN),
         Since::RecordedFrom(t) => (1, t),
     };
@@ -468,8 +473,12 @@ pub(super) fn log(cli: &Cli, a: &LogArgs, out: &mut impl Write) -> Result<u8> {
 
 /// `demarche show`.
 pub(super) fn show(cli: &Cli, which: &str, o: Output, out: &mut impl Write) -> Result<u8> {
-    let ledger = open(cli, false)?;
-    let seq = event_named(&ledger, which)?;
+    show_on(&open(cli, false)?, which, o, out)
+}
+
+/// `demarche show` on an open ledger.
+pub(super) fn show_on(ledger: &Ledger, which: &str, o: Output, out: &mut impl Write) -> Result<u8> {
+    let seq = event_named(ledger, which)?;
     let r = ledger.get(seq)?;
     let status = match &r.event {
         Some(Event::Statement(_) | Event::Correction(_)) => {
@@ -671,7 +680,11 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
 
 /// `demarche history`.
 pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
-    let ledger = open(cli, false)?;
+    history_on(&open(cli, false)?, a, out)
+}
+
+/// `demarche history` on an open ledger.
+pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
     let actors = ledger.actors()?.clone();
     let flags = SelectionFlags {
         party: a.party.as_deref(),

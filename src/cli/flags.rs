@@ -95,7 +95,7 @@ pub(super) fn resolve_flag(actors: &Actors, v: Option<&str>, flag: &str) -> Resu
 
 /// Which positions `--party`, `--stance`, `--predicate`, `--subject` and
 /// `--location` select.
-pub(super) fn filter_from(ledger: &mut Ledger, s: &Selection) -> Result<Filter> {
+pub(super) fn filter_from(ledger: &Ledger, s: &Selection) -> Result<Filter> {
     check_stance(s.stance.as_deref())?;
     check_predicate(s.predicate.as_deref())?;
     let actors = ledger.actors()?;
@@ -161,8 +161,14 @@ pub(super) fn check_predicate(v: Option<&str>) -> Result<()> {
     }
 }
 
-/// The query `positions`, `graph` and `evidence` ask of a ledger.
+/// The query `evidence` asks of a ledger (see [`query_on`]).
 pub(super) fn query_from(ledger: &mut Ledger, q: &QueryArgs) -> Result<Query> {
+    query_on(ledger, q)
+}
+
+/// The query `positions`, `graph` and `evidence` ask of a ledger, which is
+/// only read (a server's, shared by its requests).
+pub(super) fn query_on(ledger: &Ledger, q: &QueryArgs) -> Result<Query> {
     Ok(Query {
         as_of: parse_date_flag(q.as_of.as_deref(), "as-of")?,
         known_at: parse_known_at(q.known_at.as_deref(), ledger)?,

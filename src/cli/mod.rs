@@ -23,6 +23,7 @@
 //! | `proofs` | `key`, `checkpoint`, `prove` (and `--from`), `verify --against` (and `--witness`), `evidence`, `check-evidence` |
 //! | `witness` | `witness vkey`, `witness cosign`, `witness serve` (its state directory; `witness/http.rs`: the HTTP server) |
 //! | `manual` | `completions`, `man` |
+//! | `serve` | `serve`: the ledger over HTTP (tiles, a JSON API, a page) |
 
 mod args;
 mod events;
@@ -37,6 +38,7 @@ mod positions;
 mod progress;
 mod proofs;
 mod record;
+mod serve;
 mod terminal;
 mod tlog;
 mod transfer;
@@ -316,5 +318,6 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::History(a) => events::history(cli, a, &mut out),
         Command::Diff(a) if !a.out.json => positions::diff(cli, a, &mut FitLines::new(&mut out)),
         Command::Diff(a) => positions::diff(cli, a, &mut out),
+        Command::Serve(a) => serve::serve(cli, a),
     }
 }

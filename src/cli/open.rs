@@ -42,31 +42,7 @@ pub(super) fn clock() -> Result<Option<i64>> {
 /// read, which with redb never waits for a writer (positions queries too: the
 /// snapshot a query builds is saved in the cache files beside the store).
 pub(super) fn open(cli: &Cli, create: bool) -> Result<Ledger> {
-    let lock_timeout = Some(cli.wait)
-        .filter(|w| w.is_finite() && *w >= 0.0)
-        .and_then(|w| Duration::try_from_secs_f64(w).ok())
-        .ok_or_else(|| Failure::usage("--wait takes a number of seconds, 0 or more"))?;
-    let path = ledger_path(cli)?;
-    if create {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Failure::io(format!("cannot create {}: {e}", parent.display())))?;
-        }
-    }
-    let opts = OpenOptions {
-        create,
-        lock_timeout,
-        engine: engine_for_new(cli),
-        read_only: !create,
-        prefer_writer: false,
-    };
-    let mut ledger = Ledger::open(&path, &opts)?;
-    if let Some(now) = clock()? {
-        ledger.set_clock(move || now);
-    }
-    if let Some(key) = cache_key() {
-        ledger.set_cache_key(key);
-    }
+    let mut ledger = Opener::new(cli)?.open(create, !create)?;
     if !create {
         // Long reads (verify, replays) show a bar on a terminal after a second.
         let total = ledger.head()?.size;
@@ -76,6 +52,66 @@ pub(super) fn open(cli: &Cli, create: bool) -> Result<Ledger> {
         BARS.lock().unwrap_or_else(|p| p.into_inner()).push(guard);
     }
     Ok(ledger)
+}
+
+/// What opening the ledger takes, read once: its place, how long to wait for
+/// another process, the pinned clock, the cache key and the engine of a new
+/// ledger. A server opens the ledger many times with one.
+pub(super) struct Opener {
+    path: PathBuf,
+    lock_timeout: Duration,
+    engine: Engine,
+    now: Option<i64>,
+    key: Option<[u8; CACHE_KEY_LEN]>,
+}
+
+impl Opener {
+    /// Reads `--ledger`, `--wait`, `$DEMARCHE_NOW` and the cache key.
+    pub(super) fn new(cli: &Cli) -> Result<Opener> {
+        let lock_timeout = Some(cli.wait)
+            .filter(|w| w.is_finite() && *w >= 0.0)
+            .and_then(|w| Duration::try_from_secs_f64(w).ok())
+            .ok_or_else(|| Failure::usage("--wait takes a number of seconds, 0 or more"))?;
+        Ok(Opener {
+            path: ledger_path(cli)?,
+            lock_timeout,
+            engine: engine_for_new(cli),
+            now: clock()?,
+            key: cache_key(),
+        })
+    }
+
+    /// The ledger's directory.
+    pub(super) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Opens the ledger, creating it with `create`; `read_only` opens a redb
+    /// ledger on one snapshot that never waits for a writer (sled has one
+    /// holder whatever is asked).
+    pub(super) fn open(&self, create: bool, read_only: bool) -> Result<Ledger> {
+        if create {
+            if let Some(parent) = self.path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Failure::io(format!("cannot create {}: {e}", parent.display())))?;
+            }
+        }
+        let opts = OpenOptions {
+            create,
+            lock_timeout: self.lock_timeout,
+            engine: self.engine,
+            read_only,
+            prefer_writer: false,
+        };
+        let mut ledger = Ledger::open(&self.path, &opts)?;
+        if let Some(now) = self.now {
+            ledger.set_clock(move || now);
+        }
+        if let Some(key) = self.key {
+            ledger.set_cache_key(key);
+        }
+        Ok(ledger)
+    }
 }
 
 /// The cache key: the secret under which files of derived data beside a

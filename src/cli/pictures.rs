@@ -2,11 +2,12 @@
 
 use super::args::{Cli, LabelsArg, QueryArgs};
 use super::failure::Result;
-use super::flags::query_from;
+use super::flags::query_on;
 use super::open::open;
 use super::output::Sink;
 use demarche::draw::{self, Caption, Labels, Lanes};
 use demarche::event::{Event, Recorded};
+use demarche::ledger::Ledger;
 use std::io::Write;
 use std::path::Path;
 
@@ -62,13 +63,31 @@ pub fn graph(
     look: &Look<'_>,
     out: &mut impl Write,
 ) -> Result<u8> {
-    let mut ledger = open(cli, false)?;
-    let query = query_from(&mut ledger, q)?;
+    let mut notes = Vec::new();
+    let text = graph_on(&open(cli, false)?, q, view, format, look, &mut notes);
+    for n in notes {
+        eprintln!("{n}");
+    }
+    write(look.output, look.force, out, &text?)?;
+    Ok(0)
+}
+
+/// The graph `demarche graph` draws, from an open ledger, in `format`;
+/// what stderr should say about it is pushed to `notes`.
+pub(super) fn graph_on(
+    ledger: &Ledger,
+    q: &QueryArgs,
+    view: Option<&str>,
+    format: &str,
+    look: &Look<'_>,
+    notes: &mut Vec<String>,
+) -> Result<String> {
+    let query = query_on(ledger, q)?;
     let filter = &query.filter;
     let mut positions = ledger.positions(&query)?;
     positions.retain(|p| super::positions::in_view(p, view));
     if positions.is_empty() {
-        eprintln!("no positions match; the picture says so");
+        notes.push("no positions match; the picture says so".into());
     }
     let caption = Caption {
         as_of: query.as_of,
@@ -90,26 +109,24 @@ pub fn graph(
             let actors = g.nodes.len();
             let (g, folded) = draw::fold(g, n);
             if folded.positions > 0 {
-                eprintln!(
+                notes.push(format!(
                     "{actors} actors are more than --max-nodes {n}: the {} parties and {} subjects or places with the fewest positions are joined, and {} of the {} positions drawn as {} joined arrows",
                     folded.parties,
                     folded.targets,
                     folded.positions,
                     folded.edges.0,
                     folded.edges.1 - (folded.edges.0 - folded.positions)
-                );
-                eprintln!("hint: narrow the selection (--party, --location, --predicate, --view), or raise --max-nodes (0: no limit)");
+                ));
+                notes.push("hint: narrow the selection (--party, --location, --predicate, --view), or raise --max-nodes (0: no limit)".into());
             }
             g
         }
     };
-    let text = match format {
+    Ok(match format {
         "dot" => draw::graph_dot(&g),
         "json" => format!("{}\n", draw::graph_json(&g)),
         _ => draw::graph_svg(&g),
-    };
-    write(look.output, look.force, out, &text)?;
-    Ok(0)
+    })
 }
 
 /// `demarche timeline`: the statements `flags` select.
@@ -120,7 +137,24 @@ pub fn timeline(
     look: &Look<'_>,
     out: &mut impl Write,
 ) -> Result<u8> {
-    let ledger = open(cli, false)?;
+    let mut notes = Vec::new();
+    let svg = timeline_on(&open(cli, false)?, flags, lanes, look, &mut notes);
+    for n in notes {
+        eprintln!("{n}");
+    }
+    write(look.output, look.force, out, &svg?)?;
+    Ok(0)
+}
+
+/// The timeline `demarche timeline` draws, from an open ledger, as SVG;
+/// what stderr should say about it is pushed to `notes`.
+pub(super) fn timeline_on(
+    ledger: &Ledger,
+    flags: &super::events::SelectionFlags<'_>,
+    lanes: &str,
+    look: &Look<'_>,
+    notes: &mut Vec<String>,
+) -> Result<String> {
     let actors = ledger.actors()?.clone();
     let sel = flags.resolve(&actors)?;
     // Only what the picture shows is kept: the statements that match, and the
@@ -153,7 +187,7 @@ pub fn timeline(
         })
         .collect();
     if events.is_empty() {
-        eprintln!("no statements match; the picture says so");
+        notes.push("no statements match; the picture says so".into());
     }
     // The caption names each actor by its id, the rest as given.
     let id = |f: &Option<Vec<String>>| f.as_ref().and_then(|v| v.first().cloned());
@@ -177,7 +211,7 @@ pub fn timeline(
     } else {
         Lanes::ByParty
     };
-    let svg = draw::timeline_svg_with(
+    Ok(draw::timeline_svg_with(
         &events,
         lanes,
         sel.from,
@@ -185,7 +219,5 @@ pub fn timeline(
         &actors,
         &caption,
         look.labels(),
-    );
-    write(look.output, look.force, out, &svg)?;
-    Ok(0)
+    ))
 }

@@ -3,11 +3,12 @@
 use super::args::{Cli, DiffArgs, PositionsArgs, Selection};
 use super::events::{asked_text, proposition_words};
 use super::failure::{Failure, Result};
-use super::flags::{filter_from, parse_date_flag, parse_known_at, query_from};
+use super::flags::{filter_from, parse_date_flag, parse_known_at, query_on};
 use super::open::open;
 use super::terminal::{align, Columns, Row};
 use demarche::dates;
 use demarche::json::view;
+use demarche::ledger::Ledger;
 use demarche::projection::{self, Change, Position, Query};
 use demarche::vocab::{Actors, Modality, Vocabulary};
 use serde_json::{json, Value};
@@ -241,8 +242,12 @@ fn query_asked(as_of: Option<&str>, known_at: Option<&str>, s: &Selection) -> St
 
 /// `demarche positions`.
 pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
-    let mut ledger = open(cli, false)?;
-    let query = query_from(&mut ledger, &a.query)?;
+    positions_on(&open(cli, false)?, a, out)
+}
+
+/// `demarche positions` on an open ledger.
+pub(super) fn positions_on(ledger: &Ledger, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
+    let query = query_on(ledger, &a.query)?;
     let ps = if a.replay {
         ledger.positions_replay(&query)?
     } else {
@@ -278,14 +283,26 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
 
 /// `demarche diff`.
 pub(super) fn diff(cli: &Cli, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
+    // Bad dates are refused before the ledger is opened.
+    diff_dates(a)?;
+    diff_on(&open(cli, false)?, a, out)
+}
+
+/// The two dates of `diff`, in order.
+fn diff_dates(a: &DiffArgs) -> Result<(Option<jiff::civil::Date>, Option<jiff::civil::Date>)> {
     let from = parse_date_flag(Some(&a.from), "from")?;
     let to = parse_date_flag(Some(&a.to), "to")?;
     if from > to {
         return Err(Failure::usage("--from must not be after --to"));
     }
-    let mut ledger = open(cli, false)?;
-    let known_at = parse_known_at(a.known_at.as_deref(), &ledger)?;
-    let filter = filter_from(&mut ledger, &a.selection)?;
+    Ok((from, to))
+}
+
+/// `demarche diff` on an open ledger.
+pub(super) fn diff_on(ledger: &Ledger, a: &DiffArgs, out: &mut impl Write) -> Result<u8> {
+    let (from, to) = diff_dates(a)?;
+    let known_at = parse_known_at(a.known_at.as_deref(), ledger)?;
+    let filter = filter_from(ledger, &a.selection)?;
     let at = |d| Query {
         as_of: d,
         known_at,

@@ -7,6 +7,7 @@ use super::open::{open, open_or_starter};
 use super::record::append_one;
 use demarche::event::Event;
 use demarche::json::{self, view};
+use demarche::ledger::Ledger;
 use demarche::vocab::{Requirement, Retired, Vocabulary};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -128,6 +129,33 @@ fn resolve_any(actors: &demarche::vocab::Actors, name: &str) -> Result<String> {
 }
 
 /// `demarche actor`.
+/// `demarche actor list` on an open ledger.
+pub(super) fn actor_list_on(
+    ledger: &Ledger,
+    kind: Option<&str>,
+    o: Output,
+    out: &mut impl Write,
+) -> Result<u8> {
+    for act in ledger.actors()?.iter() {
+        if kind.is_some_and(|k| act.def.kind != k) {
+            continue;
+        }
+        if o.json {
+            writeln!(out, "{}", actor_json(act))?;
+        } else {
+            let retired = act
+                .retired
+                .map_or(String::new(), |by| format!("  [retired by seq {by}]"));
+            writeln!(
+                out,
+                "{:<14} {:<13} {}{retired}",
+                act.def.id, act.def.kind, act.def.name
+            )?;
+        }
+    }
+    Ok(0)
+}
+
 pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result<u8> {
     let (event, o) = match a {
         ActorCommand::Add {
@@ -234,25 +262,7 @@ pub(super) fn actor(cli: &Cli, a: &ActorCommand, out: &mut impl Write) -> Result
             (v, o)
         }
         ActorCommand::List { kind, out: o } => {
-            let ledger = open_or_starter(cli)?;
-            for act in ledger.actors()?.iter() {
-                if kind.as_ref().is_some_and(|k| &act.def.kind != k) {
-                    continue;
-                }
-                if o.json {
-                    writeln!(out, "{}", actor_json(act))?;
-                } else {
-                    let retired = act
-                        .retired
-                        .map_or(String::new(), |by| format!("  [retired by seq {by}]"));
-                    writeln!(
-                        out,
-                        "{:<14} {:<13} {}{retired}",
-                        act.def.id, act.def.kind, act.def.name
-                    )?;
-                }
-            }
-            return Ok(0);
+            return actor_list_on(&open_or_starter(cli)?, kind.as_deref(), *o, out);
         }
         ActorCommand::Show { name, out: o } => {
             let ledger = open_or_starter(cli)?;

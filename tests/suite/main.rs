@@ -22,6 +22,7 @@ mod properties;
 mod records;
 mod rfc6962;
 mod schema;
+mod serve;
 mod tamper;
 mod tiles;
 mod transfer;
