@@ -361,6 +361,114 @@ pub fn tile_hashes(bytes: &[u8]) -> Result<Vec<Digest>, usize> {
         .collect())
 }
 
+/// The tree of a ledger as far as this process has verified its chain: what a
+/// signer may sign. Grown by [`Verified::extend`], which re-hashes and links
+/// only the records past it, so a long-running signer verifies each record
+/// once and never signs anything it has not verified.
+#[derive(Debug, Clone, Default)]
+pub struct Verified {
+    first: Option<Hash>,
+    chain: Hash,
+    recorded_at: i64,
+    tiles: Tiles,
+}
+
+impl Verified {
+    /// Nothing verified yet.
+    pub fn new() -> Self {
+        Verified::default()
+    }
+
+    /// Records verified.
+    pub fn size(&self) -> u64 {
+        self.tiles.size()
+    }
+
+    /// The chain hash of the last record verified.
+    pub fn chain(&self) -> Hash {
+        self.chain
+    }
+
+    /// The head the records verified end at.
+    pub fn head(&self) -> crate::event::Head {
+        crate::event::Head {
+            size: self.size(),
+            hash: self.chain,
+            recorded_at: self.recorded_at,
+        }
+    }
+
+    /// The root of the tree of the records verified.
+    pub fn root(&self) -> Digest {
+        self.tiles.root()
+    }
+
+    /// The checkpoint of the records verified: the ledger's origin, size,
+    /// root and `chain` line. `None` before any record.
+    pub fn checkpoint(&self) -> Option<crate::note::Checkpoint> {
+        let first = self.first?;
+        Some(crate::note::Checkpoint {
+            origin: crate::evidence::origin(&first),
+            size: self.size(),
+            root: self.root(),
+            extensions: vec![format!("chain {}:{}", self.size(), self.chain)],
+        })
+    }
+
+    /// Verifies the ledger's records past the ones already verified, up to
+    /// its head, and returns the tree grown by them: each record re-hashed
+    /// from its stored bytes, linked to the one before (the first of them to
+    /// the last verified), and the last one matched with the stored head.
+    ///
+    /// # Errors
+    /// [`VerifyError::Chain`] for a chain that does not verify (or no longer
+    /// extends what was verified); store failures.
+    pub fn extend(&self, ledger: &crate::ledger::Ledger) -> Result<Verified, VerifyError> {
+        let head = ledger.head()?;
+        let mut next = self.clone();
+        if head.size <= self.size() {
+            return Ok(next);
+        }
+        let mut verifier = if self.size() == 0 {
+            crate::chain::Verifier::new()
+        } else {
+            crate::chain::Verifier::resume(self.size() + 1, self.chain, self.recorded_at)
+        }
+        .against_stored(head);
+        let mut problem = None;
+        ledger.for_each_record(self.size() + 1, |rec| {
+            let hash = chain::record_hash(rec);
+            if let Err(p) = verifier.feed_hashed(rec, hash) {
+                problem = Some(p);
+                return Ok(false);
+            }
+            if rec.header.seq == 1 {
+                next.first = Some(hash);
+            }
+            next.tiles.push(crate::tree::leaf(&hash), |_, _, _| {});
+            next.chain = hash;
+            next.recorded_at = rec.header.recorded_at;
+            Ok(rec.header.seq < head.size)
+        })?;
+        if let Some(p) = problem {
+            return Err(VerifyError::Chain(p));
+        }
+        verifier.finish(&head).map_err(VerifyError::Chain)?;
+        Ok(next)
+    }
+}
+
+/// Why [`Verified::extend`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The store failed.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    /// The chain does not verify.
+    #[error("the chain does not verify at seq {seq}: {0}", seq = .0.seq())]
+    Chain(crate::chain::Problem),
+}
+
 /// A hash tile of the ledger's tree as it is now, for a server: `None` when
 /// the tree has no tile of that width there (a partial tile narrower than
 /// the tree's is served: its hashes never change).

@@ -283,3 +283,27 @@ fn records_held_beyond_memory_come_back_whole_and_in_order() {
         serde_json::from_slice(direct.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(first["seq"], 1);
 }
+
+#[test]
+fn a_verified_tree_grows_with_the_ledger_and_refuses_another_chain() {
+    let mut l = ledger_of(300);
+    let v = Verified::new().extend(&l).unwrap();
+    assert_eq!((v.size(), v.root()), l.tree_head().unwrap());
+    assert_eq!(v.head(), l.head().unwrap());
+    let cp = v.checkpoint().unwrap();
+    assert_eq!(cp, crate::evidence::checkpoint_from_chain(&l).unwrap());
+    extend(&mut l, 300, 520);
+    let grown = v.extend(&l).unwrap();
+    assert_eq!((grown.size(), grown.root()), l.tree_head().unwrap());
+    assert_eq!(
+        grown.checkpoint().unwrap(),
+        crate::evidence::checkpoint_from_chain(&l).unwrap()
+    );
+    // Nothing new: the same tree.
+    assert_eq!(grown.extend(&l).unwrap().root(), grown.root());
+    // A ledger that does not extend what was verified is refused.
+    let mut other = Ledger::in_memory();
+    extend(&mut other, 1000, 1400);
+    assert!(matches!(v.extend(&other), Err(VerifyError::Chain(_))));
+    assert_eq!(Verified::new().checkpoint(), None);
+}

@@ -10,7 +10,6 @@
 use super::super::failure::{Failure, Result};
 use super::super::open::Opener;
 use demarche::event::Head;
-use demarche::evidence;
 use demarche::ledger::Ledger;
 use demarche::note::{self, Checkpoint, SignerKey};
 use demarche::projection::Amendments;
@@ -91,6 +90,8 @@ pub(super) struct Signed {
 pub(super) struct Signer {
     key: SignerKey,
     last: Mutex<Option<Arc<Signed>>>,
+    /// The tree as far as this server has verified the chain.
+    verified: Mutex<demarche::tlog::Verified>,
 }
 
 impl Signer {
@@ -104,6 +105,7 @@ impl Signer {
         Ok(Signer {
             key,
             last: Mutex::new(None),
+            verified: Mutex::new(demarche::tlog::Verified::new()),
         })
     }
 
@@ -113,9 +115,11 @@ impl Signer {
     }
 
     /// The signed checkpoint of `ledger` as it is now. What is signed comes
-    /// from the chain: each new head is verified from the first record before
-    /// its checkpoint is signed, once; requests at that head share it. A
-    /// request that reads an older snapshot gets the newer checkpoint.
+    /// from the chain: the first checkpoint verifies the chain from its first
+    /// record, and each later head only the records past the last one
+    /// verified (`tlog::Verified`), which must link to it; its checkpoint is
+    /// signed once, and requests at that head share it. A request that reads
+    /// an older snapshot gets the newer checkpoint.
     pub(super) fn signed(&self, ledger: &Ledger) -> Result<Arc<Signed>> {
         let head = ledger.head()?;
         // One signing at a time: the others wait for it and share it.
@@ -125,7 +129,21 @@ impl Signer {
                 return Ok(s.clone());
             }
         }
-        let checkpoint = evidence::checkpoint_from_chain(ledger)?;
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        let grown = verified.extend(ledger).map_err(|e| match e {
+            demarche::tlog::VerifyError::Ledger(e) => Failure::from(e),
+            e @ demarche::tlog::VerifyError::Chain(_) => {
+                Failure::integrity(format!("{e}; nothing is signed over it"))
+                    .hint("run `demarche verify` to see the damage")
+            }
+        })?;
+        let checkpoint = grown
+            .checkpoint()
+            .ok_or_else(|| Failure::usage("the ledger holds no events: there is no checkpoint"))?;
+        // The ledger may have grown since `head` was read: the checkpoint is
+        // of the head the chain was verified to.
+        let head = grown.head();
+        *verified = grown;
         let note = note::sign(&checkpoint.to_text(), &self.key)
             .map_err(|e| Failure::io(format!("cannot sign the checkpoint: {e}")))?;
         let s = Arc::new(Signed {
