@@ -125,7 +125,7 @@ impl HttpSource {
 }
 
 impl Source for HttpSource {
-    fn fetch(&mut self, path: &str, limit: usize) -> std::result::Result<Option<Vec<u8>>, String> {
+    fn fetch(&self, path: &str, limit: usize) -> std::result::Result<Option<Vec<u8>>, String> {
         let url = format!("{}/{path}", self.prefix);
         let mut resp = self
             .agent
@@ -151,7 +151,7 @@ fn is_url(s: &str) -> bool {
 }
 
 /// The source named on the command line: a URL, or a directory that exists.
-fn source_of(s: &str) -> Result<Box<dyn Source + Send>> {
+fn source_of(s: &str) -> Result<Box<dyn Source>> {
     if is_url(s) {
         return Ok(Box::new(HttpSource::new(s)));
     }
@@ -272,9 +272,9 @@ pub fn follow(cli: &Cli, a: &FollowArgs, out: &mut impl Write) -> Result<u8> {
             .hint("the publisher hands out PREFIX.vkey, made by `demarche key generate`")
     })?;
     let key = verifier(key_path)?;
-    let mut src = source_of(source)?;
+    let src = source_of(source)?;
     // The state is kept per log: read the checkpoint once to learn which.
-    let origin = peek_origin(src.as_mut(), &key, source)?;
+    let origin = peek_origin(src.as_ref(), &key, source)?;
     let state_path = match &a.state {
         Some(p) => p.clone(),
         None => default_state_path(&origin)?,
@@ -296,12 +296,12 @@ pub fn follow(cli: &Cli, a: &FollowArgs, out: &mut impl Write) -> Result<u8> {
     // New records are printed before the state moves on: a reader whose
     // output failed gets them again next time.
     let followed = if a.records {
-        follow::follow_lines(src.as_mut(), &key, state.as_ref(), &mut |line| {
+        follow::follow_lines(src.as_ref(), &key, state.as_ref(), &mut |line| {
             out.write_all(line)
                 .map_err(|e| format!("cannot write the records: {e}"))
         })
     } else {
-        follow::follow(src.as_mut(), &key, state.as_ref(), &mut |_, _| Ok(()))
+        follow::follow(src.as_ref(), &key, state.as_ref(), &mut |_, _| Ok(()))
     }
     .map_err(|e| follow_failure(source, e))?;
     out.flush()?;
@@ -310,7 +310,7 @@ pub fn follow(cli: &Cli, a: &FollowArgs, out: &mut impl Write) -> Result<u8> {
     Ok(0)
 }
 
-fn peek_origin(src: &mut dyn Source, key: &VerifierKey, source: &str) -> Result<String> {
+fn peek_origin(src: &dyn Source, key: &VerifierKey, source: &str) -> Result<String> {
     let path = demarche::tlog::CHECKPOINT;
     let failed = |e| follow_failure(source, e);
     let bytes = src
@@ -431,9 +431,9 @@ fn follow_copy(
             Failure::usage(format!("{}: its key: {e}", path.join(CLONE_FILE).display()))
         })?,
     };
-    let mut src = source_of(&source)?;
+    let src = source_of(&source)?;
     let (mut ledger, _) = open_for_write(cli)?;
-    let (followed, appended) = follow::follow_into(&mut ledger, src.as_mut(), &key)
+    let (followed, appended) = follow::follow_into(&mut ledger, src.as_ref(), &key)
         .map_err(|e| follow_failure(&source, e))?;
     if a.source.is_some() || a.key.is_some() {
         write_clone_record(
@@ -470,9 +470,9 @@ pub fn clone(cli: &Cli, a: &CloneArgs, out: &mut impl Write) -> Result<u8> {
         .hint("name a new directory with --ledger; to bring a copy up to date, `demarche --ledger COPY follow`"));
     }
     let key = verifier(&a.key)?;
-    let mut src = source_of(&a.source)?;
+    let src = source_of(&a.source)?;
     let (mut ledger, created) = open_for_write(cli)?;
-    let result = follow::follow_into(&mut ledger, src.as_mut(), &key);
+    let result = follow::follow_into(&mut ledger, src.as_ref(), &key);
     let (followed, appended) = match result {
         Ok(r) => r,
         Err(e) => {

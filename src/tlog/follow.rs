@@ -12,8 +12,8 @@
 //! on the server is named too.
 
 use super::{
-    entries_path, read_entry, split_bundle, tile_bytes, tile_hashes, tile_path, tile_width, Tiles,
-    CHECKPOINT, MAX_BUNDLE, WIDTH,
+    entries_path, read_entry, split_bundle, tile_bytes, tile_path, tile_width, Tiles, CHECKPOINT,
+    MAX_BUNDLE, WIDTH,
 };
 use crate::chain::{Problem, Verifier};
 use crate::codec::RawRecord;
@@ -26,19 +26,20 @@ use std::path::PathBuf;
 
 /// Where a published tree is read from: a directory, or a web server (the
 /// command line's). `Ok(None)` when the file is not there.
-pub trait Source {
-    /// Reads one file of the tree, at most `limit` bytes.
+pub trait Source: Sync {
+    /// Reads one file of the tree, at most `limit` bytes. Called from several
+    /// threads at once: a reader fetches a few bundles ahead.
     ///
     /// # Errors
     /// The file could not be read (a message for the reader).
-    fn fetch(&mut self, path: &str, limit: usize) -> Result<Option<Vec<u8>>, String>;
+    fn fetch(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>, String>;
 }
 
 /// A published tree in a local directory.
 pub struct DirSource(pub PathBuf);
 
 impl Source for DirSource {
-    fn fetch(&mut self, path: &str, limit: usize) -> Result<Option<Vec<u8>>, String> {
+    fn fetch(&self, path: &str, limit: usize) -> Result<Option<Vec<u8>>, String> {
         let full = self.0.join(path);
         let meta = match std::fs::metadata(&full) {
             Ok(m) => m,
@@ -344,7 +345,7 @@ pub type OnEntry<'a> = dyn FnMut(&RawRecord<'_>, &[u8]) -> Result<(), String> + 
 /// # Errors
 /// See [`FollowError`].
 pub fn follow(
-    src: &mut dyn Source,
+    src: &dyn Source,
     key: &VerifierKey,
     state: Option<&State>,
     on_entry: &mut OnEntry<'_>,
@@ -390,67 +391,75 @@ pub fn follow(
     // until then a difference could be the bundle's fault.
     let mut made: Vec<(String, Vec<u8>)> = Vec::new();
     let mut first_bad_bundle: Option<String> = None;
-    for n in previous / WIDTH..=(size - 1) / WIDTH {
-        let width = tile_width(size, 0, n);
-        let path = entries_path(n, width);
-        let bundle = fetch(src, &path, MAX_BUNDLE)?;
-        let entries = split_bundle(&bundle).map_err(|detail| FollowError::Entries {
-            path: path.clone(),
-            detail,
-        })?;
-        if entries.len() as u64 != width {
-            return Err(FollowError::Entries {
-                path,
-                detail: format!("holds {} entries, not {width}", entries.len()),
-            });
-        }
-        let skip = if n == previous / WIDTH {
-            previous % WIDTH
-        } else {
-            0
-        };
-        let mut leaves = Vec::with_capacity(width as usize);
-        for (i, bytes) in entries.iter().enumerate() {
-            let at = n * WIDTH + i as u64 + 1;
-            let (rec, hash) = read_entry(bytes).map_err(|e| FollowError::Entries {
-                path: path.clone(),
-                detail: format!("entry {i} (seq {at}): {e}"),
-            })?;
-            if (i as u64) < skip {
-                // Seen before: it must be the leaf the state holds.
-                if tiles.levels().first().and_then(|t| t.get(i)) != Some(&tree::leaf(&hash)) {
-                    return Err(FollowError::Entries {
-                        path,
-                        detail: format!("entry {i} (seq {at}) is not the record seen there before"),
-                    });
-                }
-                continue;
-            }
-            verifier
-                .feed_hashed(&rec, hash)
-                .map_err(|problem| FollowError::Chain {
-                    path: path.clone(),
-                    problem,
-                })?;
-            recorded_at = rec.header.recorded_at;
-            let leaf = tree::leaf(&hash);
-            leaves.push(leaf);
-            tiles.push(leaf, |level, index, hashes| {
-                made.push((tile_path(level, index, WIDTH), tile_bytes(hashes)));
-            });
-            on_entry(&rec, bytes).map_err(|detail| FollowError::Entries {
+    let mut first_bad_tile: Option<String> = None;
+    let bundles: Vec<u64> = (previous / WIDTH..=(size - 1) / WIDTH).collect();
+    for chunk in bundles.chunks(AHEAD) {
+        // Each bundle with its level-0 tile, a few at a time: over a network
+        // the round trips, not the hashing, set the pace.
+        let fetched = fetch_all(src, chunk, size);
+        for (&n, got) in chunk.iter().zip(fetched) {
+            let (bundle, tile) = got?;
+            let width = tile_width(size, 0, n);
+            let path = entries_path(n, width);
+            let entries = split_bundle(&bundle).map_err(|detail| FollowError::Entries {
                 path: path.clone(),
                 detail,
             })?;
-        }
-        // The level-0 tile published beside this bundle: if they differ, one
-        // of them is wrong, and the root says which.
-        if first_bad_bundle.is_none() {
-            let tile = fetch(src, &tile_path(0, n, width), 32 * WIDTH as usize)?;
-            let published = tile_hashes(&tile).unwrap_or_default();
-            let tail = published.get(skip as usize..).unwrap_or_default();
-            if tail != leaves.as_slice() {
-                first_bad_bundle = Some(path.clone());
+            if entries.len() as u64 != width {
+                return Err(FollowError::Entries {
+                    path,
+                    detail: format!("holds {} entries, not {width}", entries.len()),
+                });
+            }
+            let skip = if n == previous / WIDTH {
+                previous % WIDTH
+            } else {
+                0
+            };
+            let mut leaves = Vec::with_capacity(width as usize);
+            for (i, bytes) in entries.iter().enumerate() {
+                let at = n * WIDTH + i as u64 + 1;
+                let (rec, hash) = read_entry(bytes).map_err(|e| FollowError::Entries {
+                    path: path.clone(),
+                    detail: format!("entry {i} (seq {at}): {e}"),
+                })?;
+                let leaf = tree::leaf(&hash);
+                leaves.push(leaf);
+                if (i as u64) < skip {
+                    // Seen before: it must be the leaf the state holds.
+                    if tiles.levels().first().and_then(|t| t.get(i)) != Some(&leaf) {
+                        return Err(FollowError::Entries {
+                            path,
+                            detail: format!(
+                                "entry {i} (seq {at}) is not the record seen there before"
+                            ),
+                        });
+                    }
+                    continue;
+                }
+                verifier
+                    .feed_hashed(&rec, hash)
+                    .map_err(|problem| FollowError::Chain {
+                        path: path.clone(),
+                        problem,
+                    })?;
+                recorded_at = rec.header.recorded_at;
+                tiles.push(leaf, |level, index, hashes| {
+                    // Level 0 is compared below, bundle by bundle.
+                    if level > 0 {
+                        made.push((tile_path(level, index, WIDTH), tile_bytes(hashes)));
+                    }
+                });
+                on_entry(&rec, bytes).map_err(|detail| FollowError::Entries {
+                    path: path.clone(),
+                    detail,
+                })?;
+            }
+            // The level-0 tile published beside this bundle: if they differ,
+            // one of them is wrong, and the root says which.
+            if tile != tile_bytes(&leaves) {
+                first_bad_bundle.get_or_insert(path);
+                first_bad_tile.get_or_insert(tile_path(0, n, width));
             }
         }
     }
@@ -478,7 +487,10 @@ pub fn follow(
         });
     }
     // The entries are the log's: now every hash tile can be checked.
-    for (level, n, hashes) in tiles.partials() {
+    if let Some(path) = first_bad_tile {
+        return Err(FollowError::Tile { path });
+    }
+    for (level, n, hashes) in tiles.partials().filter(|(level, _, _)| *level > 0) {
         made.push((tile_path(level, n, hashes.len() as u64), tile_bytes(hashes)));
     }
     for (path, expected) in made {
@@ -493,7 +505,35 @@ pub fn follow(
     })
 }
 
-fn fetch(src: &mut dyn Source, path: &str, limit: usize) -> Result<Vec<u8>, FollowError> {
+/// Bundles fetched at once, each with its level-0 tile.
+const AHEAD: usize = 16;
+
+/// Fetches the bundles `ns` of the tree of `size` records and their level-0
+/// tiles, each on a thread of its own, in order.
+fn fetch_all(
+    src: &dyn Source,
+    ns: &[u64],
+    size: u64,
+) -> Vec<Result<(Vec<u8>, Vec<u8>), FollowError>> {
+    let one = |n: u64| {
+        let width = tile_width(size, 0, n);
+        let bundle = fetch(src, &entries_path(n, width), MAX_BUNDLE)?;
+        let tile = fetch(src, &tile_path(0, n, width), 32 * WIDTH as usize)?;
+        Ok((bundle, tile))
+    };
+    if ns.len() == 1 {
+        return vec![one(ns[0])];
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ns.iter().map(|&n| scope.spawn(move || one(n))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a fetch does not panic"))
+            .collect()
+    })
+}
+
+fn fetch(src: &dyn Source, path: &str, limit: usize) -> Result<Vec<u8>, FollowError> {
     match src.fetch(path, limit) {
         Ok(Some(b)) => Ok(b),
         Ok(None) => Err(FollowError::Missing { path: path.into() }),
@@ -513,7 +553,7 @@ fn fetch(src: &mut dyn Source, path: &str, limit: usize) -> Result<Vec<u8>, Foll
 /// See [`FollowError`]; `on_line`'s own failures, and the temporary file's,
 /// as [`FollowError::Sink`].
 pub fn follow_lines(
-    src: &mut dyn Source,
+    src: &dyn Source,
     key: &VerifierKey,
     state: Option<&State>,
     on_line: &mut dyn FnMut(&[u8]) -> Result<(), String>,
@@ -523,7 +563,7 @@ pub fn follow_lines(
 
 /// [`follow_lines`], holding at most `hold` bytes in memory.
 pub(super) fn follow_lines_holding(
-    src: &mut dyn Source,
+    src: &dyn Source,
     key: &VerifierKey,
     state: Option<&State>,
     on_line: &mut dyn FnMut(&[u8]) -> Result<(), String>,
@@ -615,7 +655,7 @@ impl Drop for Spill {
 /// [`FollowError::OtherLog`].
 pub fn follow_into(
     ledger: &mut Ledger,
-    src: &mut (dyn Source + Send),
+    src: &dyn Source,
     key: &VerifierKey,
 ) -> Result<(Followed, u64), FollowError> {
     use crate::ledger::{Abort, BatchOptions, Incoming, Original};

@@ -153,15 +153,10 @@ fn a_published_tree_is_followed_and_extended() {
     let p = publish(&l, dir.path(), &key).unwrap();
     assert_eq!((p.size, p.previous), (300, 0));
     let mut records = Vec::new();
-    let first = follow(
-        &mut DirSource(dir.path().into()),
-        &vkey,
-        None,
-        &mut |r, _| {
-            records.push(r.header.seq);
-            Ok(())
-        },
-    )
+    let first = follow(&DirSource(dir.path().into()), &vkey, None, &mut |r, _| {
+        records.push(r.header.seq);
+        Ok(())
+    })
     .unwrap();
     assert_eq!(records, (1..=300).collect::<Vec<_>>());
     assert_eq!(first.state.root, l.tree_head().unwrap().1);
@@ -200,7 +195,7 @@ fn a_published_tree_is_followed_and_extended() {
     assert_eq!(publish(&l, dir.path(), &key).unwrap().written, 0);
     let mut seqs = Vec::new();
     let second = follow(
-        &mut DirSource(dir.path().into()),
+        &DirSource(dir.path().into()),
         &vkey,
         Some(&first.state),
         &mut |r, _| {
@@ -221,7 +216,7 @@ fn a_published_tree_is_followed_and_extended() {
     let sdir = tempfile::tempdir().unwrap();
     publish(&shorter, sdir.path(), &key).unwrap();
     let e = follow(
-        &mut DirSource(sdir.path().into()),
+        &DirSource(sdir.path().into()),
         &vkey,
         Some(&second.state),
         &mut |_, _| Ok(()),
@@ -236,7 +231,7 @@ fn a_published_tree_is_followed_and_extended() {
     let odir = tempfile::tempdir().unwrap();
     publish(&other, odir.path(), &key).unwrap();
     let e = follow(
-        &mut DirSource(odir.path().into()),
+        &DirSource(odir.path().into()),
         &vkey,
         Some(&second.state),
         &mut |_, _| Ok(()),
@@ -252,20 +247,15 @@ fn records_held_beyond_memory_come_back_whole_and_in_order() {
     let l = ledger_of(600);
     publish(&l, dir.path(), &key).unwrap();
     let mut direct = Vec::new();
-    super::follow::follow_lines(
-        &mut DirSource(dir.path().into()),
-        &vkey,
-        None,
-        &mut |line| {
-            direct.extend_from_slice(line);
-            Ok(())
-        },
-    )
+    super::follow::follow_lines(&DirSource(dir.path().into()), &vkey, None, &mut |line| {
+        direct.extend_from_slice(line);
+        Ok(())
+    })
     .unwrap();
     let mut spilled = Vec::new();
     let mut lines = 0;
     super::follow::follow_lines_holding(
-        &mut DirSource(dir.path().into()),
+        &DirSource(dir.path().into()),
         &vkey,
         None,
         &mut |line| {
