@@ -508,13 +508,16 @@ pub fn follow(
 /// Bundles fetched at once, each with its level-0 tile.
 const AHEAD: usize = 16;
 
+/// A bundle's bytes and its level-0 tile's.
+type Fetched = (Vec<u8>, Vec<u8>);
+
 /// Fetches the bundles `ns` of the tree of `size` records and their level-0
 /// tiles, each on a thread of its own, in order.
 fn fetch_all(
     src: &dyn Source,
     ns: &[u64],
     size: u64,
-) -> Vec<Result<(Vec<u8>, Vec<u8>), FollowError>> {
+) -> Vec<Result<Fetched, FollowError>> {
     let one = |n: u64| {
         let width = tile_width(size, 0, n);
         let bundle = fetch(src, &entries_path(n, width), MAX_BUNDLE)?;
