@@ -205,8 +205,8 @@ pub enum Command {
     /// root at the same size (a fork), or a changed tile, bundle or checkpoint is
     /// named and exits 1; the state then stays as it was.
     ///
-    /// With --ledger naming a copy made by `clone`, brings that copy up to date
-    /// instead (its source and key are the defaults).
+    /// With --ledger naming a copy made by `clone` (or $DEMARCHE_LEDGER naming one),
+    /// brings that copy up to date instead (its source and key are the defaults).
     #[command(after_help = "Examples:
   demarche follow https://newsroom.example/ledger --key newsroom.vkey
   demarche follow ./published --key newsroom.vkey --records | jq -r .type

@@ -239,15 +239,22 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// `--ledger` or `$DEMARCHE_LEDGER` given: `follow` then works on that copy.
-fn ledger_named(cli: &Cli) -> bool {
-    cli.ledger.is_some() || std::env::var_os("DEMARCHE_LEDGER").is_some_and(|v| !v.is_empty())
+/// Whether `follow` works on a copy: with no source, the ledger must be one;
+/// with `--ledger` named, it must be one too; with only `$DEMARCHE_LEDGER`
+/// set, it is used when it is a copy (a reader who keeps a ledger there
+/// still follows logs without a store).
+fn follows_a_copy(cli: &Cli, a: &FollowArgs, path: &Path) -> Result<bool> {
+    if a.source.is_none() || cli.ledger.is_some() {
+        return Ok(true);
+    }
+    let from_env = std::env::var_os("DEMARCHE_LEDGER").is_some_and(|v| !v.is_empty());
+    Ok(from_env && read_clone_record(path)?.is_some())
 }
 
 /// `demarche follow`.
 pub fn follow(cli: &Cli, a: &FollowArgs, out: &mut impl Write) -> Result<u8> {
-    if a.source.is_none() || ledger_named(cli) {
-        let path = ledger_path(cli)?;
+    let path = ledger_path(cli)?;
+    if follows_a_copy(cli, a, &path)? {
         match read_clone_record(&path)? {
             Some(record) => return follow_copy(cli, a, &path, record, out),
             None if a.source.is_none() => {

@@ -513,11 +513,7 @@ type Fetched = (Vec<u8>, Vec<u8>);
 
 /// Fetches the bundles `ns` of the tree of `size` records and their level-0
 /// tiles, each on a thread of its own, in order.
-fn fetch_all(
-    src: &dyn Source,
-    ns: &[u64],
-    size: u64,
-) -> Vec<Result<Fetched, FollowError>> {
+fn fetch_all(src: &dyn Source, ns: &[u64], size: u64) -> Vec<Result<Fetched, FollowError>> {
     let one = |n: u64| {
         let width = tile_width(size, 0, n);
         let bundle = fetch(src, &entries_path(n, width), MAX_BUNDLE)?;

@@ -543,6 +543,29 @@ fn clone_makes_a_verified_copy_that_follow_keeps_up_to_date() {
     // And `follow` on a ledger that is not a copy says so.
     let err = stderr(&demarche(&s.ledger).arg("follow").assert().code(2));
     assert!(err.contains("not a copy"), "{err}");
+    // A reader who keeps a ledger in $DEMARCHE_LEDGER still follows without a
+    // store; when that ledger is a copy, following its source updates it.
+    flip(&bundle, len - 3);
+    let out = stdout(
+        &bin()
+            .env("DEMARCHE_LEDGER", &s.ledger)
+            .args(["follow", pubdir.to_str().unwrap(), "--key"])
+            .arg(&s.vkey)
+            .arg("--state")
+            .arg(s.path("reader.state"))
+            .assert()
+            .success(),
+    );
+    assert!(out.contains("340 records, every one checked"), "{out}");
+    let out = stdout(
+        &bin()
+            .env("DEMARCHE_LEDGER", &copy)
+            .args(["follow", pubdir.to_str().unwrap()])
+            .assert()
+            .success(),
+    );
+    assert!(out.contains("10 records recorded"), "{out}");
+    assert_eq!(s.head(&copy), s.head(&s.ledger));
 }
 
 #[test]
