@@ -377,6 +377,11 @@ pub fn follow(
             });
         }
     }
+    if size == 0 {
+        return Err(FollowError::Checkpoint(
+            "the checkpoint states an empty tree: there is nothing to follow".into(),
+        ));
+    }
     let mut tiles = match state {
         Some(s) => Tiles::resume(previous, s.tiles.clone())
             .map_err(|l| FollowError::Sink(format!("the state's tile of level {l} is damaged")))?,
