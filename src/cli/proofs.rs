@@ -187,6 +187,60 @@ fn check_origin(ledger: &mut Ledger, cp: &Checkpoint, file: &Path) -> Result<()>
     Ok(())
 }
 
+/// An inclusion proof of record `seq` in the tree of `size` records, checked
+/// against that tree's root before anyone sees it: a damaged stored tree is
+/// caught here, not by the reader.
+pub(super) struct Inclusion {
+    seq: u64,
+    size: u64,
+    hash: demarche::event::Hash,
+    leaf: merkle::Digest,
+    root: merkle::Digest,
+    proof: Vec<merkle::Digest>,
+}
+
+impl Inclusion {
+    /// The proof, checked. `size` must not be beyond the tree.
+    pub(super) fn checked(ledger: &Ledger, seq: u64, size: u64) -> Result<Inclusion> {
+        if seq == 0 || seq > size {
+            return Err(Failure::usage(format!(
+                "seq {seq} is not in the tree of {size} records"
+            )));
+        }
+        let hash = ledger.get(seq)?.hash;
+        let proof = ledger.inclusion_proof(seq, size)?;
+        let root = ledger.tree_root(size)?;
+        let leaf = demarche::tree::leaf(&hash);
+        merkle::verify_inclusion(&leaf, seq - 1, size, &proof, &root).map_err(|e| {
+            Failure::integrity(format!(
+                "the stored Merkle tree gives a proof that does not verify: {e}"
+            ))
+            .hint("run `demarche verify`")
+        })?;
+        Ok(Inclusion {
+            seq,
+            size,
+            hash,
+            leaf,
+            root,
+            proof,
+        })
+    }
+
+    /// As `prove --json` prints it.
+    pub(super) fn json(&self) -> serde_json::Value {
+        json!({
+            "seq": self.seq,
+            "leaf_index": self.seq - 1,
+            "tree_size": self.size,
+            "chain_hash": self.hash.to_hex(),
+            "leaf_hash": b64(&self.leaf),
+            "root": b64(&self.root),
+            "proof": self.proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
+        })
+    }
+}
+
 /// `demarche prove SEQ`.
 pub fn prove(
     cli: &Cli,
@@ -220,47 +274,17 @@ pub fn prove(
         }
         _ => now,
     };
-    if seq == 0 || seq > size {
-        return Err(Failure::usage(format!(
-            "seq {seq} is not in the tree of {size} records"
-        )));
-    }
-    let record = ledger.get(seq)?;
-    let proof = ledger.inclusion_proof(seq, size)?;
-    let root = ledger.tree_root(size)?;
-    let leaf = demarche::tree::leaf(&record.hash);
-    // The proof is checked before it is shown: a damaged stored tree is caught here.
-    merkle::verify_inclusion(&leaf, seq - 1, size, &proof, &root).map_err(|e| {
-        Failure::integrity(format!(
-            "the stored Merkle tree gives a proof that does not verify: {e}"
-        ))
-        .hint("run `demarche verify`")
-    })?;
+    let inc = Inclusion::checked(&ledger, seq, size)?;
+    let (hash, proof, root, leaf) = (&inc.hash, &inc.proof, inc.root, inc.leaf);
     if o.json {
-        writeln!(
-            out,
-            "{}",
-            json!({
-                "seq": seq,
-                "leaf_index": seq - 1,
-                "tree_size": size,
-                "chain_hash": record.hash.to_hex(),
-                "leaf_hash": b64(&leaf),
-                "root": b64(&root),
-                "proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
-            })
-        )?;
+        writeln!(out, "{}", inc.json())?;
     } else {
         writeln!(
             out,
             "inclusion proof of seq {seq} in the tree of {size} records (RFC 6962, SHA-256)"
         )?;
         writeln!(out, "leaf index  {}", seq - 1)?;
-        writeln!(
-            out,
-            "chain hash  {}  (the leaf's data)",
-            record.hash.to_hex()
-        )?;
+        writeln!(out, "chain hash  {}  (the leaf's data)", hash.to_hex())?;
         writeln!(out, "leaf hash   {}", b64(&leaf))?;
         writeln!(out, "root        {}", b64(&root))?;
         for (i, d) in proof.iter().enumerate() {

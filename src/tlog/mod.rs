@@ -163,13 +163,6 @@ pub fn tile_width(size: u64, level: u8, n: u64) -> u64 {
     }
 }
 
-/// A record's entry: its exact stored bytes.
-pub fn entry(rec: &RawRecord<'_>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(codec::HEADER_LEN + rec.body.len());
-    codec::write_record(&rec.header, rec.body, &mut out);
-    out
-}
-
 /// Reads an entry back: the record and its chain hash, re-derived from the
 /// bytes.
 ///
@@ -185,6 +178,19 @@ pub fn read_entry(bytes: &[u8]) -> Result<(RawRecord<'_>, Hash), FormatError> {
     }
     let hash = chain::record_hash(&rec);
     Ok((rec, hash))
+}
+
+/// Adds a record's entry (its stored bytes) to a bundle being written,
+/// without copying it anywhere first.
+///
+/// # Errors
+/// The record's length, when it is longer than [`MAX_ENTRY`].
+pub fn push_record(bundle: &mut Vec<u8>, rec: &RawRecord<'_>) -> Result<(), usize> {
+    let len = codec::HEADER_LEN + rec.body.len();
+    let len16 = u16::try_from(len).map_err(|_| len)?;
+    bundle.extend_from_slice(&len16.to_be_bytes());
+    codec::write_record(&rec.header, rec.body, bundle);
+    Ok(())
 }
 
 /// Adds one entry to a bundle being written.
@@ -512,7 +518,7 @@ pub fn live_bundle(
         if rec.header.seq > last {
             return Ok(false);
         }
-        if let Err(len) = push_entry(&mut bundle, &entry(rec)) {
+        if let Err(len) = push_record(&mut bundle, rec) {
             too_large = Some((rec.header.seq, len));
             return Ok(false);
         }

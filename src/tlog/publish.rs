@@ -15,7 +15,7 @@
 //! everything it covers is on disk. Partial tiles a full tile now replaces
 //! are removed after that.
 
-use super::{entries_path, entry, push_entry, tile_bytes, tile_hashes, tile_path, Tiles, WIDTH};
+use super::{entries_path, push_record, tile_bytes, tile_hashes, tile_path, Tiles, WIDTH};
 use crate::chain::{self, Problem, Verifier};
 use crate::codec::RawRecord;
 use crate::event::{Hash, Seq};
@@ -359,8 +359,8 @@ impl Walk {
                 out.write_immutable(&rel, &bytes)?;
             }
         }
-        let e = entry(rec);
-        push_entry(&mut self.bundle, &e).map_err(|len| PublishError::EntryTooLarge { seq, len })?;
+        push_record(&mut self.bundle, rec)
+            .map_err(|len| PublishError::EntryTooLarge { seq, len })?;
         self.in_bundle += 1;
         if self.in_bundle == WIDTH {
             out.write_immutable(&entries_path(seq / WIDTH - 1, WIDTH), &self.bundle)?;

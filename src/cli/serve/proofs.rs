@@ -3,6 +3,7 @@
 //! is served (a reader checks them against the signed checkpoint).
 
 use super::super::failure::Failure;
+use super::super::proofs::Inclusion;
 use super::api::{number, params, Params};
 use super::reply::{self, ApiError};
 use super::St;
@@ -35,26 +36,7 @@ async fn inclusion(State(st): State<St>, q: Params) -> Result<Response, ApiError
                     "size {size}: the tree holds {now} records"
                 )));
             }
-            if seq == 0 || seq > size {
-                return Err(Failure::usage(format!(
-                    "seq {seq} is not in the tree of {size} records"
-                )));
-            }
-            let record = l.get(seq)?;
-            let proof = l.inclusion_proof(seq, size)?;
-            let root = l.tree_root(size)?;
-            let leaf = demarche::tree::leaf(&record.hash);
-            merkle::verify_inclusion(&leaf, seq - 1, size, &proof, &root)
-                .map_err(|e| damaged_tree(&e.to_string()))?;
-            Ok(json!({
-                "seq": seq,
-                "leaf_index": seq - 1,
-                "tree_size": size,
-                "chain_hash": record.hash.to_hex(),
-                "leaf_hash": b64(&leaf),
-                "root": b64(&root),
-                "proof": proof.iter().map(|d| b64(d)).collect::<Vec<_>>(),
-            }))
+            Ok(Inclusion::checked(l, seq, size)?.json())
         })?;
         Ok(reply::json(format!("{v}\n").into_bytes()))
     })
