@@ -184,6 +184,15 @@ pub enum Problem {
         /// How they differ.
         detail: String,
     },
+    /// The positions snapshot a query would start from (derived data) is not
+    /// what the chain makes up to its seq.
+    #[error("the positions snapshot does not match the chain: {detail}")]
+    SnapshotMismatch {
+        /// The first seq where they differ.
+        seq: Seq,
+        /// How they differ.
+        detail: String,
+    },
     /// The ledger does not match a head saved earlier.
     #[error("seq {seq}: ledger differs from the expected head {expected_size}:{expected_hash} (it has {actual_size} events, head {actual_hash})")]
     ExpectedHead {
@@ -220,6 +229,7 @@ impl Problem {
             Problem::TreeMismatch { size, .. } => *size,
             Problem::ActorIndexMismatch { seq, .. } => *seq,
             Problem::DigestIndexMismatch { seq, .. } => *seq,
+            Problem::SnapshotMismatch { seq, .. } => *seq,
         }
     }
 
@@ -241,6 +251,7 @@ impl Problem {
             Problem::TreeMismatch { .. } => "tree-mismatch",
             Problem::ActorIndexMismatch { .. } => "actor-index-mismatch",
             Problem::DigestIndexMismatch { .. } => "digest-index-mismatch",
+            Problem::SnapshotMismatch { .. } => "snapshot-mismatch",
             Problem::ExpectedHead { .. } => "expected-head",
         }
     }

@@ -106,7 +106,7 @@ pub fn checkpoint_from_chain(ledger: &Ledger) -> Result<Checkpoint, BuildError> 
     if head.size == 0 {
         return Err(BuildError::Empty);
     }
-    let report = ledger.verify(None)?;
+    let report = ledger.verify_for_signing(None)?;
     if let Some(problem) = report.problem {
         return Err(BuildError::Damaged(problem));
     }

@@ -50,6 +50,7 @@ pub(super) fn verify_json(r: &VerifyReport) -> Value {
         "redacted": r.redacted,
         "staged": r.staged,
         "tree_root": r.tree_root.map(|d| demarche::ledger::b64(&d)),
+        "snapshot_checked": r.snapshot_checked,
     })
 }
 

@@ -149,14 +149,15 @@ impl DigestIndex {
 /// stored index covers, filled record by record as `verify` walks the chain.
 pub(super) struct ChainBuckets {
     covered: Seq,
-    buckets: HashMap<u16, Vec<u8>>,
+    /// Indexed by bucket number (12 bits: 4,096 of them).
+    buckets: Vec<Vec<u8>>,
 }
 
 impl ChainBuckets {
     /// Adds the record `seq` whose payload digest is `d`.
     pub(super) fn add(&mut self, seq: Seq, d: &Hash) {
         if seq <= self.covered {
-            let b = self.buckets.entry(bucket_of(d)).or_default();
+            let b = &mut self.buckets[usize::from(bucket_of(d))];
             b.extend_from_slice(&fragment(d));
             b.extend_from_slice(&seq.to_le_bytes());
         }
@@ -216,18 +217,17 @@ impl Ledger {
             .digest_index_covered(head)?
             .map(|covered| ChainBuckets {
                 covered,
-                buckets: HashMap::new(),
+                buckets: vec![Vec::new(); 1 << 12],
             }))
     }
 
     /// Compares the stored digest index with the buckets the chain makes.
     pub(super) fn check_digest_index(&self, chain: ChainBuckets) -> Result<Option<Problem>> {
-        let want = chain.buckets;
         // A bucket the chain leaves empty holds nothing that could hide an
         // event; only the buckets the chain fills are compared.
-        let mut want: Vec<(u16, Vec<u8>)> = want.into_iter().collect();
-        want.sort_unstable_by_key(|(b, _)| *b);
-        for (b, expected) in want {
+        let want = chain.buckets.into_iter().enumerate();
+        for (b, expected) in want.filter(|(_, e)| !e.is_empty()) {
+            let b = b as u16;
             let held = self.store.meta(&bucket_key(b))?.unwrap_or_default();
             if held != expected {
                 let seqs = |v: &[u8]| -> Vec<Seq> {

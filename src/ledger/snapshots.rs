@@ -8,9 +8,11 @@
 //! exported or proved is computed from the chain instead.
 
 use super::{Ledger, LedgerError, Result, SNAPSHOT_EVERY};
+use crate::chain::Problem;
 use crate::codec;
+use crate::codec::FormatError;
 use crate::event::{Entry, Head, Seq};
-use crate::projection::snapshot::Snapshot;
+use crate::projection::snapshot::{check, FactSum, Snapshot};
 use crate::projection::{self, Amendments, Chain, KnownAt, Position, Query, StatementSink};
 
 /// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
@@ -232,6 +234,78 @@ impl Ledger {
             }
         }
         Ok(Some(snap))
+    }
+}
+
+impl Ledger {
+    /// Compares the positions snapshot a query would believe with what the
+    /// chain makes up to its seq (`chain`, summed by `verify` as it walked
+    /// the blocks). A snapshot whose chunks cannot be read is not used by
+    /// any query, and is not reported.
+    pub(super) fn check_snapshot(
+        &self,
+        snap: &Snapshot,
+        chain: std::result::Result<FactSum, (Seq, FormatError)>,
+    ) -> Result<Option<Problem>> {
+        let mismatch =
+            |seq: Seq, detail: String| Ok(Some(Problem::SnapshotMismatch { seq, detail }));
+        let chain =
+            match chain {
+                Ok(sum) => sum,
+                Err((seq, e)) => return mismatch(
+                    seq,
+                    format!(
+                        "seq {seq} does not decode ({e}), so no snapshot of the chain can hold it"
+                    ),
+                ),
+            };
+        let key = chain.key();
+        let read = &mut |i| self.snapshot_chunk(snap.seq, i);
+        match snap.fact_sum(FactSum::new(key), read) {
+            Ok(held) if held == chain => return Ok(None),
+            Ok(_) => {}
+            Err(_) => return Ok(None),
+        }
+        // They differ: find the first seq where, item by item.
+        let Ok(mut held) = snap.fact_sum(FactSum::itemised(key), read) else {
+            return Ok(None);
+        };
+        let mut made = FactSum::itemised(key);
+        self.scan(1, snap.seq, |rec| {
+            if !rec.header.is_redacted() {
+                made.add_record(rec.header.seq, rec.header.recorded_at, rec.body)
+                    .map_err(|error| LedgerError::Corrupt {
+                        seq: rec.header.seq,
+                        error,
+                    })?;
+            }
+            Ok(true)
+        })?;
+        let seq = held.first_difference(&mut made).unwrap_or(snap.seq);
+        let mut says = snap.describe_seq(seq, read).unwrap_or_default();
+        says.sort();
+        let mut makes = Vec::new();
+        self.scan(seq, seq, |rec| {
+            if !rec.header.is_redacted() {
+                makes = check::describe_record(seq, rec.body)
+                    .map_err(|error| LedgerError::Corrupt { seq, error })?;
+            }
+            Ok(false)
+        })?;
+        makes.sort();
+        let list = |v: &[String]| match v.is_empty() {
+            true => "nothing".to_string(),
+            false => v.join("; "),
+        };
+        mismatch(
+            seq,
+            format!(
+                "the snapshot taken at seq {} holds, for seq {seq}, {}; the chain makes {}",
+                snap.seq,
+                list(&says),
+                list(&makes)
+            ),
+        )
     }
 }
 

@@ -7,6 +7,7 @@ use super::{Ledger, LedgerError, Result};
 use crate::chain::{self, Problem, Verifier};
 use crate::codec::{self, FormatError};
 use crate::event::{Hash, Head, Seq};
+use crate::projection::snapshot::FactSum;
 use crate::store::StoreError;
 use crate::{merkle, tree};
 use std::collections::BTreeMap;
@@ -29,6 +30,10 @@ pub struct VerifyReport {
     /// The Merkle tree root computed from the chain itself (not from the
     /// stored tree), when the chain is intact.
     pub tree_root: Option<merkle::Digest>,
+    /// The seq of the positions snapshot compared with the chain, when a query
+    /// would have used one (one sealed under this user's cache key and bound
+    /// to this chain) and the chain is intact up to the comparison.
+    pub snapshot_checked: Option<Seq>,
 }
 
 impl VerifyReport {
@@ -41,14 +46,26 @@ impl VerifyReport {
 impl Ledger {
     /// Re-hashes every stored event and checks every link, the stored head and,
     /// when given, a head saved earlier (`SIZE`, `HASH`): a ledger that does not
-    /// pass through it was truncated or rewritten. Also rebuilds the Merkle
-    /// tree from the chain and compares it with the stored one, and reports its
-    /// root.
+    /// pass through it was truncated or rewritten. Also checks the derived
+    /// data against the chain: rebuilds the Merkle tree and compares it with
+    /// the stored one (and reports its root), compares the actor and digest
+    /// indexes, and compares the positions snapshot a query would start from
+    /// with what the chain makes up to its seq.
     ///
     /// # Errors
     /// Only store failures; integrity problems are in the report.
     pub fn verify(&self, expect: Option<(u64, Hash)>) -> Result<VerifyReport> {
-        self.verify_with(expect, true)
+        self.verify_with(expect, true, true)
+    }
+
+    /// [`verify`](Self::verify) of what signatures and proofs rest on: the
+    /// chain, the Merkle tree and the indexes appends rely on, but not the
+    /// positions snapshot, which nothing signed, exported or proved reads.
+    ///
+    /// # Errors
+    /// Only store failures; integrity problems are in the report.
+    pub fn verify_for_signing(&self, expect: Option<(u64, Hash)>) -> Result<VerifyReport> {
+        self.verify_with(expect, true, false)
     }
 
     /// [`verify`](Self::verify) of the chain alone: the Merkle tree (derived
@@ -58,10 +75,15 @@ impl Ledger {
     /// # Errors
     /// Only store failures; integrity problems are in the report.
     pub fn verify_chain(&self, expect: Option<(u64, Hash)>) -> Result<VerifyReport> {
-        self.verify_with(expect, false)
+        self.verify_with(expect, false, false)
     }
 
-    fn verify_with(&self, expect: Option<(u64, Hash)>, with_tree: bool) -> Result<VerifyReport> {
+    fn verify_with(
+        &self,
+        expect: Option<(u64, Hash)>,
+        with_tree: bool,
+        with_snapshot: bool,
+    ) -> Result<VerifyReport> {
         let head = self.store.head()?;
         let mut v = Verifier::new().against_stored(head);
         if let Some((size, hash)) = expect {
@@ -88,11 +110,31 @@ impl Ledger {
         };
         // Blocks are opened and their records hashed on two threads; this one
         // links them and grows the tree.
+        // The positions snapshot a query would believe, to be checked against
+        // what the chain makes up to its seq, under a key drawn for this check.
+        let snapshot = match with_snapshot && self.cache.usable() {
+            true => self.load_snapshot(&head)?,
+            false => None,
+        };
+        let facts = match &snapshot {
+            Some(snap) => {
+                let mut key = [0u8; 32];
+                getrandom::fill(&mut key).map_err(|e| {
+                    LedgerError::Store(StoreError::Io {
+                        context: "cannot draw a key to check the positions snapshot with".into(),
+                        source: std::io::Error::other(e.to_string()),
+                    })
+                })?;
+                Some((key, snap.seq))
+            }
+            None => None,
+        };
+        let mut chain_facts = facts.map(|(key, _)| Ok(FactSum::new(key)));
         let walked = self.walk(
             span,
-            |_, stored| Ok(open_hashed(stored, with_tree)),
+            |_, stored| Ok(open_hashed(stored, with_tree, facts)),
             |key, opened| {
-                let (records, hashes, leaves, block_refs, block_digests) = match opened {
+                let o = match opened {
                     Ok(o) => o,
                     Err(error) if key <= head.size => {
                         problem = Some(Problem::Malformed {
@@ -111,20 +153,25 @@ impl Ledger {
                         });
                         return Ok(false);
                     }
-                    staged += codec::records(&records).count() as u64;
+                    staged += codec::records(&o.records).count() as u64;
                     return Ok(true);
                 }
-                if let Err(p) = v.feed_block(key, &records, hashes.as_deref()) {
+                if let Err(p) = v.feed_block(key, &o.records, o.hashes.as_deref()) {
                     problem = Some(p);
                     return Ok(false);
                 }
-                refs.extend(block_refs);
+                refs.extend(o.refs);
                 if let Some(b) = &mut chain_buckets {
-                    for (seq, d) in &block_digests {
+                    for (seq, d) in &o.digests {
                         b.add(*seq, d);
                     }
                 }
-                for leaf in &leaves {
+                match (&mut chain_facts, o.facts) {
+                    (Some(Ok(sum)), Some(Ok(block))) => sum.merge(&block),
+                    (Some(Ok(_)), Some(Err(e))) => chain_facts = Some(Err(e)),
+                    _ => {}
+                }
+                for leaf in &o.leaves {
                     frontier.push(*leaf, |level, index, node| {
                         if level > 0 && level % tree::TILE_HEIGHT == 0 {
                             tiles
@@ -165,6 +212,11 @@ impl Ledger {
         if let (None, Some(b)) = (&problem, chain_buckets) {
             problem = self.check_digest_index(b)?;
         }
+        let mut snapshot_checked = None;
+        if let (None, Some(snap), Some(chain_facts)) = (&problem, &snapshot, chain_facts) {
+            problem = self.check_snapshot(snap, chain_facts)?;
+            snapshot_checked = Some(snap.seq);
+        }
         Ok(VerifyReport {
             checked: v.checked(),
             head,
@@ -173,6 +225,7 @@ impl Ledger {
             staged,
             problem,
             tree_root,
+            snapshot_checked,
         })
     }
 
@@ -218,43 +271,55 @@ pub fn b64(d: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(d)
 }
 
-/// A stored block opened: its records, their chain hashes (`None` when a
-/// record does not parse; the verifier then reports it), the Merkle leaf
-/// hashes of those, the seq and payload digest of its actor, alias and
-/// role events and of its retractions with the seq each retracts (to check
-/// the actor index by), and, `with_tree`, the seq and
-/// payload digest of every record (to check the digest index by).
-type Opened = std::result::Result<
-    (
-        Vec<u8>,
-        Option<Vec<Hash>>,
-        Vec<merkle::Digest>,
-        Vec<(Seq, Hash, Option<Seq>)>,
-        Vec<(Seq, Hash)>,
-    ),
-    FormatError,
->;
+/// A stored block opened by [`open_hashed`].
+struct Opened {
+    /// Its records.
+    records: Vec<u8>,
+    /// Their chain hashes (`None` when a record does not parse; the verifier
+    /// then reports it).
+    hashes: Option<Vec<Hash>>,
+    /// The Merkle leaf hashes of those.
+    leaves: Vec<merkle::Digest>,
+    /// The seq and payload digest of its actor, alias and role events and of
+    /// its retractions with the seq each retracts (to check the actor index by).
+    refs: Vec<(Seq, Hash, Option<Seq>)>,
+    /// The seq and payload digest of every record (to check the digest index by).
+    digests: Vec<(Seq, Hash)>,
+    /// What a positions snapshot keeps of its records up to the snapshot's
+    /// seq, or the first of them that does not decode.
+    facts: Option<std::result::Result<FactSum, (Seq, FormatError)>>,
+}
 
 /// Opens one stored block: its records, their chain hashes and, `with_tree`,
-/// their Merkle leaf hashes.
-fn open_hashed(stored: Vec<u8>, with_tree: bool) -> Opened {
+/// their Merkle leaf hashes and what the other derived data is checked by;
+/// with `facts` (a key and a snapshot's seq), the [`FactSum`] of its records
+/// up to that seq.
+fn open_hashed(
+    stored: Vec<u8>,
+    with_tree: bool,
+    facts: Option<([u8; 32], Seq)>,
+) -> std::result::Result<Opened, FormatError> {
     let records = codec::open_block_owned(stored)?;
-    let mut digests = Some(Vec::new());
+    let mut hashes = Some(Vec::new());
     let mut refs = Vec::new();
-    let mut all = Vec::new();
+    let mut digests = Vec::new();
+    let mut sum = facts.map(|(key, _)| Ok(FactSum::new(key)));
     for r in codec::records(&records) {
         let Ok(r) = r else {
-            digests = None;
+            hashes = None;
             break;
         };
         let body = chain::body_digest(&r);
-        if let Some(d) = &mut digests {
+        if let Some(d) = &mut hashes {
             d.push(chain::link_hash(&r.header, &body));
         }
         if with_tree {
-            all.push((r.header.seq, body));
+            digests.push((r.header.seq, body));
         }
-        if with_tree && !r.header.is_redacted() {
+        if r.header.is_redacted() {
+            continue;
+        }
+        if with_tree {
             if codec::is_reference(r.body) {
                 refs.push((r.header.seq, body, None));
             } else if codec::is_retraction(r.body) {
@@ -265,11 +330,25 @@ fn open_hashed(stored: Vec<u8>, with_tree: bool) -> Opened {
                 }
             }
         }
+        if let (Some(Ok(s)), Some((_, upto))) = (&mut sum, facts) {
+            if r.header.seq <= upto {
+                if let Err(e) = s.add_record(r.header.seq, r.header.recorded_at, r.body) {
+                    sum = Some(Err((r.header.seq, e)));
+                }
+            }
+        }
     }
     let leaves = if with_tree {
-        digests.iter().flatten().map(tree::leaf).collect()
+        hashes.iter().flatten().map(tree::leaf).collect()
     } else {
         Vec::new()
     };
-    Ok((records, digests, leaves, refs, all))
+    Ok(Opened {
+        records,
+        hashes,
+        leaves,
+        refs,
+        digests,
+        facts: sum,
+    })
 }

@@ -119,6 +119,25 @@ fn a_ledger_of_the_first_release_opens_verifies_and_means_the_same() {
     }
 }
 
+/// A positions snapshot of a ledger of the first release (a correction and a
+/// retraction of format 1 among its records) matches its chain.
+#[test]
+fn a_snapshot_of_a_ledger_of_the_first_release_matches_its_chain() {
+    for engine in ["sled", "redb"] {
+        let dir = copy_of(engine);
+        let mut l = demarche::ledger::Ledger::open(
+            &dir.path().join("ledger"),
+            &demarche::store::OpenOptions::default(),
+        )
+        .expect("open");
+        l.set_cache_key([5; 32]);
+        let snap = l.snapshot_now().expect("snapshot");
+        let r = l.verify(None).expect("verify");
+        assert!(r.is_intact(), "{engine}: {:?}", r.problem);
+        assert_eq!(r.snapshot_checked, Some(snap.seq), "{engine}");
+    }
+}
+
 /// A bundle of the first release (format 1) was derived with one position per
 /// proposition: it still checks by that rule, and a change to it still fails.
 #[test]

@@ -45,16 +45,24 @@ fn sealed(key: &[u8; 32], name: &str, bytes: &[u8]) -> Vec<u8> {
 /// Writes, as an insider with write access to the ledger's files would, a
 /// snapshot in which the US *denies* what it called for, sealed under `key`.
 fn forge_snapshot(dir: &Path, l: &Ledger, key: &[u8; 32]) {
-    let mut snap = Snapshot::new();
-    let mut last = None;
-    for r in l.iter(1, u64::MAX).expect("iter") {
-        let r = r.expect("record");
-        let mut e = Entry::from(r.clone());
+    forge_snapshot_as(dir, l, key, |e| {
         if let Some(Event::Statement(s)) = &mut e.event {
             if s.party == "USA" && s.stance == "calls-for" {
                 s.stance = "denies".into();
             }
         }
+    });
+}
+
+/// Writes a snapshot of the chain with each entry first passed through
+/// `change`, sealed under `key`.
+fn forge_snapshot_as(dir: &Path, l: &Ledger, key: &[u8; 32], change: impl Fn(&mut Entry)) {
+    let mut snap = Snapshot::new();
+    let mut last = None;
+    for r in l.iter(1, u64::MAX).expect("iter") {
+        let r = r.expect("record");
+        let mut e = Entry::from(r.clone());
+        change(&mut e);
         snap.extend(&e);
         last = Some(r.hash);
     }
@@ -121,6 +129,140 @@ fn a_forged_snapshot_is_not_believed_without_the_cache_key() {
     // Without a key, nothing in the cache is believed either.
     let l = open(dir.path());
     assert_eq!(l.positions(&usa_withdrawal()).expect("positions"), truth);
+}
+
+/// The three forgeries of a snapshot: the US said to deny what it called
+/// for; every call turned into a demand; the Security Council's call (seq 8)
+/// retracted by a retraction slipped in at seq 10. Each is sealed under the
+/// user's own cache key (a key that leaked, or was shared), so queries believe
+/// it; `verify` compares it with the chain, names the seq and what each side
+/// holds, and exits 1. `--chain-only` does not look at it.
+#[test]
+fn verify_compares_the_snapshot_with_the_chain_and_names_what_differs() {
+    type Change = fn(&mut Entry);
+    let forgeries: [(Change, &str, &str); 3] = [
+        (
+            |e| {
+                if let Some(Event::Statement(s)) = &mut e.event {
+                    if s.party == "USA" && s.stance == "calls-for" {
+                        s.stance = "denies".into();
+                    }
+                }
+            },
+            "for seq 3, USA denies withdrawal of RUS in LBY on 2021-01-28",
+            "the chain makes USA calls-for withdrawal of RUS in LBY on 2021-01-28",
+        ),
+        (
+            |e| {
+                if let Some(Event::Statement(s)) = &mut e.event {
+                    if s.stance == "calls-for" {
+                        s.stance = "demands".into();
+                    }
+                }
+            },
+            "for seq 1, UN demands withdrawal of FOREIGN-FORCES in LBY",
+            "the chain makes UN calls-for withdrawal",
+        ),
+        (
+            |e| {
+                if e.seq == 10 {
+                    e.event = Some(Event::Retraction(demarche::event::Retraction {
+                        of: 8,
+                        reason: "withdrawn".into(),
+                    }));
+                }
+            },
+            "for seq 10, a retraction",
+            "the chain makes UNSC demands withdrawal of IRQ in KWT on 1990-08-02",
+        ),
+    ];
+    for (change, says, makes) in forgeries {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let l = example_ledger(dir.path());
+        let honest = l.verify(None).expect("verify");
+        assert!(honest.is_intact());
+        assert_eq!(honest.snapshot_checked, None, "no snapshot yet");
+        forge_snapshot_as(dir.path(), &l, &KEY, change);
+        drop(l);
+        let mut l = open(dir.path());
+        l.set_cache_key(KEY);
+        assert_eq!(
+            l.snapshot_seq().expect("seq"),
+            Some(10),
+            "queries believe it"
+        );
+        let r = l.verify(None).expect("verify");
+        let p = r.problem.expect("the forgery is found");
+        assert_eq!(p.kind(), "snapshot-mismatch", "{p}");
+        let text = p.to_string();
+        assert!(text.contains(says) && text.contains(makes), "{text}");
+        assert!(l.verify_chain(None).expect("verify").is_intact());
+        drop(l);
+        // The command: exit 1 under the key the snapshot is sealed with, and
+        // nothing to compare (exit 0) under another, since no query uses it.
+        let ledger = dir.path();
+        let keys = tempfile::tempdir().expect("tempdir");
+        let key_file = keys.path().join("cache.key");
+        let other_key = keys.path().join("other.key");
+        std::fs::write(&key_file, "07".repeat(32)).expect("key");
+        std::fs::write(&other_key, "09".repeat(32)).expect("key");
+        let out = bin()
+            .env("DEMARCHE_CACHE_KEY", &key_file)
+            .arg("--ledger")
+            .arg(ledger)
+            .args(["verify", "--json"])
+            .assert()
+            .code(1);
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+        assert_eq!(v["problem"]["kind"], "snapshot-mismatch", "{v}");
+        assert_eq!(v["snapshot_checked"], 10, "{v}");
+        bin()
+            .env("DEMARCHE_CACHE_KEY", &key_file)
+            .arg("--ledger")
+            .arg(ledger)
+            .args(["verify", "--chain-only"])
+            .assert()
+            .success();
+        let out = bin()
+            .env("DEMARCHE_CACHE_KEY", &other_key)
+            .arg("--ledger")
+            .arg(ledger)
+            .args(["verify", "--json"])
+            .assert()
+            .success();
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+        assert_eq!(v["snapshot_checked"], serde_json::Value::Null, "{v}");
+    }
+}
+
+/// A snapshot the ledger made itself, of every kind of record a snapshot
+/// keeps (facts, corrections, retractions, statements kept whole), matches
+/// the chain, and `verify` says it compared it.
+#[test]
+fn verify_finds_an_honest_snapshot_equal_to_the_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = example_ledger(dir.path());
+    l.set_cache_key(KEY);
+    let joint = demarche::json::parse_event(
+        r#"{"type":"statement","said_on":"2021-01-29","party":"FRA","joint_with":["DEU"],"stance":"calls-for","deadline":"2021-02-28","proposition":{"predicate":"withdrawal","subjects":["TUR"],"location":"LBY"},"quote":"q","sources":[{"publisher":"p"}]}"#,
+    );
+    let fix = demarche::json::parse_event(
+        r#"{"type":"correction","of":3,"reason":"r","statement":{"said_on":"2021-01-28","party":"USA","stance":"demands","proposition":{"predicate":"withdrawal","subjects":["TUR","RUS"],"location":"LBY"},"quote":"q","source":{"publisher":"p"}}}"#,
+    );
+    let gone = demarche::json::parse_event(r#"{"type":"retraction","of":10,"reason":"r"}"#);
+    l.append_batch([joint, fix, gone]).expect("append");
+    let snap = l.snapshot_now().expect("snapshot");
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    assert_eq!(r.snapshot_checked, Some(snap.seq));
+    // Past the snapshot, the chain goes on; the snapshot is compared up to its seq.
+    l.append_batch([demarche::json::parse_event(
+        r#"{"type":"statement","said_on":"2021-02-01","party":"GBR","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"},"quote":"q","source":{"publisher":"p"}}"#,
+    )])
+    .expect("append");
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    assert_eq!(r.snapshot_checked, Some(snap.seq));
 }
 
 #[test]

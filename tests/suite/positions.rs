@@ -513,6 +513,10 @@ mod snapshots {
             };
             check(&l)?;
             prop_assert!(snap.seq > 0);
+            // verify compares the snapshot with the chain, and finds them equal.
+            let r = l.verify(None).expect("verify");
+            prop_assert!(r.is_intact(), "{:?}", r.problem);
+            prop_assert_eq!(r.snapshot_checked, Some(snap.seq));
             // A damaged snapshot is ignored, never trusted.
             let names = l.cache_names();
             let chunk = names.iter().find(|n| n.starts_with("positions.")).expect("a chunk");
@@ -522,6 +526,9 @@ mod snapshots {
             bytes[at] ^= 0x41;
             l.set_cache_entry_raw(key, &bytes).expect("write");
             check(&l)?;
+            // Nor is it damage to the ledger: no query would use it.
+            let r = l.verify(None).expect("verify");
+            prop_assert!(r.is_intact(), "{:?}", r.problem);
         }
     }
 }
@@ -575,8 +582,11 @@ fn snapshots_spanning_many_chunks_equal_a_full_replay() {
         ))
     };
     l.append_batch((0..6000).map(line)).expect("batch");
-    l.snapshot_now().expect("snapshot");
+    let snap = l.snapshot_now().expect("snapshot");
     l.append_batch((6000..6100).map(line)).expect("tail");
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    assert_eq!(r.snapshot_checked, Some(snap.seq));
     for party in [
         None,
         Some("USA"),

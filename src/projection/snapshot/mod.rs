@@ -34,9 +34,12 @@ use super::Fold;
 use crate::chain;
 use crate::codec::{self, FormatError};
 use crate::dates;
-use crate::event::{Entry, Event, Hash, SaidOn, Seq, TimeOfDay};
+use crate::event::{Entry, Event, Hash, SaidOn, Seq, StatementRef, TimeOfDay};
 use crate::vocab::Modality;
 use std::collections::HashMap;
+
+pub mod check;
+pub use check::FactSum;
 
 const VERSION: u8 = 3;
 /// Bytes of one stored fact.
@@ -144,41 +147,30 @@ impl Snapshot {
         self.seq = r.seq;
         self.hash = Hash::ZERO;
         match &r.event {
-            Some(Event::Statement(s)) if kept_whole(s) => self.amendments.push(r.clone()),
             Some(Event::Statement(s)) => {
-                let p = &s.proposition;
-                let stance = self.string(&s.stance);
-                let hedge = self.opt(s.hedge.as_deref());
-                let party = self.string(&s.party);
-                let predicate = self.string(&p.predicate);
-                let location = self.opt(p.location.as_deref());
-                let qualifier = self.opt(p.qualifier.as_deref());
-                let subjects: Vec<u32> = if p.subjects.is_empty() {
-                    vec![0]
+                let s: StatementRef<'_, String> = s.into();
+                if kept_whole(&s) {
+                    self.amendments.push(r.clone());
                 } else {
-                    p.subjects.iter().map(|x| self.string(x) + 1).collect()
-                };
-                let (secs, off) = match s.said_on.time {
-                    Some(t) => (t.seconds, t.offset_minutes.unwrap_or(i16::MIN)),
-                    None => (u32::MAX, i16::MIN),
-                };
-                for subject in subjects {
-                    let key = self.key([party, predicate, subject, location, qualifier]);
-                    self.facts.extend_from_slice(&key.to_le_bytes());
-                    push_fact(
-                        &mut self.facts,
-                        r.seq,
-                        dates::days_from_date(s.said_on.date),
-                        secs,
-                        off,
-                        stance,
-                        hedge,
-                    );
+                    facts_of(r.seq, &s, |f| self.push_fact(&f));
                 }
             }
             Some(Event::Correction(_) | Event::Retraction(_)) => self.amendments.push(r.clone()),
             _ => {}
         }
+    }
+
+    fn push_fact(&mut self, f: &FactRef<'_>) {
+        let stance = self.string(f.stance);
+        let hedge = self.opt(f.hedge);
+        let party = self.string(f.party);
+        let predicate = self.string(f.predicate);
+        let location = self.opt(f.location);
+        let qualifier = self.opt(f.qualifier);
+        let subject = self.opt(f.subject);
+        let key = self.key([party, predicate, subject, location, qualifier]);
+        self.facts.extend_from_slice(&key.to_le_bytes());
+        push_fact(&mut self.facts, f.seq, f.days, f.secs, f.off, stance, hedge);
     }
 
     /// Sets the chain hash at its seq (when it was extended with events read
@@ -528,12 +520,64 @@ impl Snapshot {
 }
 
 /// Whether a statement is kept whole rather than as facts.
-fn kept_whole(s: &crate::event::Statement) -> bool {
+fn kept_whole<S>(s: &StatementRef<'_, S>) -> bool {
     s.coded.is_some()
         || !s.joint_with.is_empty()
-        || s.proposition.document.is_some()
+        || s.document.is_some()
         || s.condition.is_some()
         || s.deadline.is_some()
+}
+
+/// One fact: what a snapshot keeps of a statement for one of its subjects.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FactRef<'a> {
+    pub(crate) party: &'a str,
+    pub(crate) predicate: &'a str,
+    pub(crate) subject: Option<&'a str>,
+    pub(crate) location: Option<&'a str>,
+    pub(crate) qualifier: Option<&'a str>,
+    pub(crate) seq: Seq,
+    /// Days since 1970-01-01.
+    pub(crate) days: i32,
+    /// Seconds into the day (`u32::MAX`: no time).
+    pub(crate) secs: u32,
+    /// Minutes from UTC (`i16::MIN`: none).
+    pub(crate) off: i16,
+    pub(crate) stance: &'a str,
+    pub(crate) hedge: Option<&'a str>,
+}
+
+/// The facts a statement that is not kept whole makes, one per subject (one
+/// with no subject when it has none). The one rule both the snapshot and the
+/// check of a snapshot against the chain follow.
+fn facts_of<'a, S: AsRef<str>>(
+    seq: Seq,
+    s: &'a StatementRef<'a, S>,
+    mut f: impl FnMut(FactRef<'a>),
+) {
+    let (secs, off) = match s.said_on.time {
+        Some(t) => (t.seconds, t.offset_minutes.unwrap_or(i16::MIN)),
+        None => (u32::MAX, i16::MIN),
+    };
+    let fact = |subject| FactRef {
+        party: s.party,
+        predicate: s.predicate,
+        subject,
+        location: s.location,
+        qualifier: s.qualifier,
+        seq,
+        days: dates::days_from_date(s.said_on.date),
+        secs,
+        off,
+        stance: s.stance,
+        hedge: s.hedge,
+    };
+    if s.subjects.is_empty() {
+        f(fact(None));
+    }
+    for subject in s.subjects {
+        f(fact(Some(subject.as_ref())));
+    }
 }
 
 fn push_fact(f: &mut Vec<u8>, seq: Seq, days: i32, secs: u32, off: i16, stance: u32, hedge: u32) {

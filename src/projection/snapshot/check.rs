@@ -1,0 +1,313 @@
+//! Checking a snapshot against the chain, as `verify` does: both sides are
+//! reduced to a [`FactSum`], an order-free sum of keyed hashes, one per fact
+//! and one per statement, correction or retraction kept whole. The chain's
+//! side is made from the stored records (blocks hashed on several threads,
+//! their sums added), the snapshot's from its chunks and head. The key is
+//! drawn afresh for every check, so no one who writes a snapshot can aim at
+//! the sum it will be checked by.
+
+use super::{bad, facts_of, kept_whole, FactRef, Snapshot, FACT_LEN};
+use crate::codec::{self, FormatError};
+use crate::dates;
+use crate::event::{EventRef, Seq};
+
+/// An order-free digest of a multiset of facts and kept events: the sum, in
+/// four 64-bit lanes, of each one's keyed BLAKE3 hash, and their count.
+#[derive(Clone, Debug)]
+pub struct FactSum {
+    key: [u8; 32],
+    lanes: [u64; 4],
+    count: u64,
+    /// With [`FactSum::itemised`]: each item's seq and first lane, to find
+    /// where two sums part.
+    items: Option<Vec<(Seq, u64)>>,
+}
+
+impl PartialEq for FactSum {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.lanes == other.lanes && self.count == other.count
+    }
+}
+
+impl FactSum {
+    /// An empty sum under `key`.
+    pub fn new(key: [u8; 32]) -> FactSum {
+        FactSum {
+            key,
+            lanes: [0; 4],
+            count: 0,
+            items: None,
+        }
+    }
+
+    /// An empty sum that also keeps each item's seq (for finding where two
+    /// sums part).
+    pub fn itemised(key: [u8; 32]) -> FactSum {
+        FactSum {
+            items: Some(Vec::new()),
+            ..FactSum::new(key)
+        }
+    }
+
+    /// The key it is made under.
+    pub fn key(&self) -> [u8; 32] {
+        self.key
+    }
+
+    /// Items added.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds another sum under the same key.
+    pub fn merge(&mut self, other: &FactSum) {
+        debug_assert_eq!(self.key, other.key);
+        for (a, b) in self.lanes.iter_mut().zip(other.lanes) {
+            *a = a.wrapping_add(b);
+        }
+        self.count += other.count;
+        if let (Some(mine), Some(theirs)) = (&mut self.items, &other.items) {
+            mine.extend_from_slice(theirs);
+        }
+    }
+
+    fn add(&mut self, seq: Seq, h: blake3::Hasher) {
+        let out = h.finalize();
+        let bytes = out.as_bytes();
+        for (i, lane) in self.lanes.iter_mut().enumerate() {
+            let x = u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+            *lane = lane.wrapping_add(x);
+        }
+        self.count += 1;
+        if let Some(items) = &mut self.items {
+            items.push((
+                seq,
+                u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
+            ));
+        }
+    }
+
+    /// Adds one fact.
+    pub(crate) fn add_fact(&mut self, f: &FactRef<'_>) {
+        let mut h = blake3::Hasher::new_keyed(&self.key);
+        h.update(b"F");
+        for s in [f.party, f.predicate] {
+            put_str(&mut h, Some(s));
+        }
+        for s in [f.subject, f.location, f.qualifier] {
+            put_str(&mut h, s);
+        }
+        h.update(&f.seq.to_le_bytes());
+        h.update(&f.days.to_le_bytes());
+        h.update(&f.secs.to_le_bytes());
+        h.update(&f.off.to_le_bytes());
+        put_str(&mut h, Some(f.stance));
+        put_str(&mut h, f.hedge);
+        self.add(f.seq, h);
+    }
+
+    /// Adds one event kept whole: its seq, recording time and payload as a
+    /// fold reads it (`codec::decode_event_for_fold`, encoded again).
+    fn add_whole(&mut self, seq: Seq, recorded_at: i64, payload: &[u8]) {
+        let mut h = blake3::Hasher::new_keyed(&self.key);
+        h.update(b"W");
+        h.update(&seq.to_le_bytes());
+        h.update(&recorded_at.to_le_bytes());
+        h.update(&(payload.len() as u64).to_le_bytes());
+        h.update(payload);
+        self.add(seq, h);
+    }
+
+    /// Adds what a snapshot keeps of one stored record (not redacted): its
+    /// facts, or the record whole, or nothing.
+    ///
+    /// # Errors
+    /// A payload that does not decode.
+    pub fn add_record(
+        &mut self,
+        seq: Seq,
+        recorded_at: i64,
+        payload: &[u8],
+    ) -> Result<(), FormatError> {
+        if codec::is_amendment(payload) {
+            return self.add_whole_event(seq, recorded_at, payload);
+        }
+        let wire = codec::decode_wire(payload)?;
+        if let EventRef::Statement(s) = codec::event_ref(&wire)? {
+            if kept_whole(&s) {
+                return self.add_whole_event(seq, recorded_at, payload);
+            }
+            facts_of(seq, &s, |f| self.add_fact(&f));
+        }
+        Ok(())
+    }
+
+    fn add_whole_event(
+        &mut self,
+        seq: Seq,
+        recorded_at: i64,
+        payload: &[u8],
+    ) -> Result<(), FormatError> {
+        let event = codec::decode_event_for_fold(payload)?;
+        self.add_whole(seq, recorded_at, &codec::encode_event(&event)?);
+        Ok(())
+    }
+
+    /// The first seq at which two itemised sums part, if they do.
+    pub fn first_difference(&mut self, other: &mut FactSum) -> Option<Seq> {
+        let (Some(a), Some(b)) = (&mut self.items, &mut other.items) else {
+            return None;
+        };
+        a.sort_unstable();
+        b.sort_unstable();
+        let at = a.iter().zip(b.iter()).position(|(x, y)| x != y);
+        match at {
+            Some(i) => Some(a[i].0.min(b[i].0)),
+            None if a.len() != b.len() => {
+                let n = a.len().min(b.len());
+                a.get(n).or(b.get(n)).map(|x| x.0)
+            }
+            None => None,
+        }
+    }
+}
+
+/// A string field, or its absence, with its length first.
+fn put_str(h: &mut blake3::Hasher, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            h.update(&(s.len() as u32).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+        None => {
+            h.update(&u32::MAX.to_le_bytes());
+        }
+    }
+}
+
+/// How a fact reads in a report: `USA calls-for withdrawal of RUS in LBY on 2021-01-29`.
+pub(crate) fn describe(f: &FactRef<'_>) -> String {
+    let mut s = format!("{} {} {}", f.party, f.stance, f.predicate);
+    if let Some(x) = f.subject {
+        s += &format!(" of {x}");
+    }
+    if let Some(x) = f.location {
+        s += &format!(" in {x}");
+    }
+    if let Some(x) = f.qualifier {
+        s += &format!(" ({x})");
+    }
+    match dates::date_from_days(f.days) {
+        Some(d) => s += &format!(" on {d}"),
+        None => s += &format!(" on day {}", f.days),
+    }
+    if let Some(x) = f.hedge {
+        s += &format!(", hedged {x}");
+    }
+    s
+}
+
+/// What a snapshot keeps of the record at `seq`, as [`describe`] reads it
+/// (a record kept whole as `a correction`, `a retraction` or `a statement
+/// kept whole`); empty for a record it keeps nothing of.
+///
+/// # Errors
+/// A payload that does not decode.
+pub fn describe_record(seq: Seq, payload: &[u8]) -> Result<Vec<String>, FormatError> {
+    if codec::is_amendment(payload) {
+        return Ok(vec![whole_name(payload).to_string()]);
+    }
+    let wire = codec::decode_wire(payload)?;
+    let mut out = Vec::new();
+    if let EventRef::Statement(s) = codec::event_ref(&wire)? {
+        if kept_whole(&s) {
+            return Ok(vec![whole_name(payload).to_string()]);
+        }
+        facts_of(seq, &s, |f| out.push(describe(&f)));
+    }
+    Ok(out)
+}
+
+fn whole_name(payload: &[u8]) -> &'static str {
+    if codec::is_retraction(payload) {
+        "a retraction"
+    } else if codec::is_amendment(payload) {
+        "a correction"
+    } else {
+        "a statement kept whole"
+    }
+}
+
+impl Snapshot {
+    /// The [`FactSum`] of what this snapshot holds: every fact of every
+    /// chunk, and every event it keeps whole. Reads every chunk.
+    ///
+    /// # Errors
+    /// A chunk that is missing or damaged (the snapshot is then not used).
+    pub fn fact_sum(
+        &self,
+        mut sum: FactSum,
+        read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
+    ) -> Result<FactSum, FormatError> {
+        self.each_fact(read, &mut |f| sum.add_fact(f))?;
+        for e in &self.amendments {
+            let event = e.event.as_ref().ok_or_else(|| bad("amendment"))?;
+            sum.add_whole(e.seq, e.recorded_at, &codec::encode_event(event)?);
+        }
+        Ok(sum)
+    }
+
+    /// What this snapshot holds of the record at `seq`, as
+    /// [`describe_record`] reads it.
+    ///
+    /// # Errors
+    /// A chunk that is missing or damaged.
+    pub fn describe_seq(
+        &self,
+        seq: Seq,
+        read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
+    ) -> Result<Vec<String>, FormatError> {
+        let mut out = Vec::new();
+        self.each_fact(read, &mut |f| {
+            if f.seq == seq {
+                out.push(describe(f));
+            }
+        })?;
+        for e in self.amendments.iter().filter(|e| e.seq == seq) {
+            let payload = codec::encode_event(e.event.as_ref().ok_or_else(|| bad("amendment"))?)?;
+            out.push(whole_name(&payload).to_string());
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` with every fact of every stored chunk.
+    fn each_fact(
+        &self,
+        read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
+        f: &mut dyn FnMut(&FactRef<'_>),
+    ) -> Result<(), FormatError> {
+        let le32 = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
+        for i in 0..self.chunks.len() {
+            let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
+            let raw = self.open_chunk(i, &stored)?;
+            for k in self.keys_of(i, &raw)? {
+                for x in k.facts.chunks_exact(FACT_LEN) {
+                    f(&FactRef {
+                        party: self.str_of(k.key[0]),
+                        predicate: self.str_of(k.key[1]),
+                        subject: self.opt_str(k.key[2]),
+                        location: self.opt_str(k.key[3]),
+                        qualifier: self.opt_str(k.key[4]),
+                        seq: u64::from_le_bytes(x[0..8].try_into().expect("8 bytes")),
+                        days: i32::from_le_bytes(x[8..12].try_into().expect("4 bytes")),
+                        secs: le32(&x[12..16]),
+                        off: i16::from_le_bytes(x[16..18].try_into().expect("2 bytes")),
+                        stance: self.str_of(le32(&x[18..22])),
+                        hedge: self.opt_str(le32(&x[22..26])),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
