@@ -90,6 +90,14 @@ pub(super) fn print_verify(out: &mut impl Write, r: &VerifyReport, as_json: bool
             )?;
         }
     }
+    if let Some(Problem::SnapshotMismatch { .. }) = &r.problem {
+        eprintln!(
+            "hint: the snapshot is derived data; the chain may still be whole (`demarche verify --chain-only`). \
+             Remove the ledger's `cache` directory and the next query rebuilds it from the chain. \
+             It was sealed under your cache key ($DEMARCHE_CACHE_KEY, or demarche/cache.key in your data directory): \
+             whoever wrote it holds that key, so replace it too"
+        );
+    }
     if r.staged > 0 {
         eprintln!(
             "note: {} events past the head, left by an interrupted batch, were never acknowledged and are ignored",

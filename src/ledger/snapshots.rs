@@ -162,7 +162,7 @@ impl Ledger {
         self.save_snapshot(&snap)
     }
 
-    fn snapshot_chunk(&self, seq: Seq, i: usize) -> Option<Vec<u8>> {
+    pub(super) fn snapshot_chunk(&self, seq: Seq, i: usize) -> Option<Vec<u8>> {
         self.cache.read(&chunk_name(seq, i))
     }
 
@@ -240,28 +240,31 @@ impl Ledger {
 impl Ledger {
     /// Compares the positions snapshot a query would believe with what the
     /// chain makes up to its seq (`chain`, summed by `verify` as it walked
-    /// the blocks). A snapshot whose chunks cannot be read is not used by
-    /// any query, and is not reported.
+    /// the blocks; `held`, the snapshot's own sum under the same key). A
+    /// snapshot whose chunks cannot be read is not used by any query, and is
+    /// not reported.
     pub(super) fn check_snapshot(
         &self,
         snap: &Snapshot,
         chain: std::result::Result<FactSum, (Seq, FormatError)>,
+        held: std::result::Result<FactSum, FormatError>,
     ) -> Result<Option<Problem>> {
         let mismatch =
             |seq: Seq, detail: String| Ok(Some(Problem::SnapshotMismatch { seq, detail }));
-        let chain =
-            match chain {
-                Ok(sum) => sum,
-                Err((seq, e)) => return mismatch(
+        let chain = match chain {
+            Ok(sum) => sum,
+            Err((seq, e)) => {
+                return mismatch(
                     seq,
                     format!(
                         "seq {seq} does not decode ({e}), so no snapshot of the chain can hold it"
                     ),
-                ),
-            };
+                )
+            }
+        };
         let key = chain.key();
         let read = &mut |i| self.snapshot_chunk(snap.seq, i);
-        match snap.fact_sum(FactSum::new(key), read) {
+        match held {
             Ok(held) if held == chain => return Ok(None),
             Ok(_) => {}
             Err(_) => return Ok(None),

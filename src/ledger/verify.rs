@@ -130,60 +130,71 @@ impl Ledger {
             None => None,
         };
         let mut chain_facts = facts.map(|(key, _)| Ok(FactSum::new(key)));
-        let walked = self.walk(
-            span,
-            |_, stored| Ok(open_hashed(stored, with_tree, facts)),
-            |key, opened| {
-                let o = match opened {
-                    Ok(o) => o,
-                    Err(error) if key <= head.size => {
-                        problem = Some(Problem::Malformed {
-                            seq: v.checked() + 1,
-                            error,
-                        });
-                        return Ok(false);
-                    }
-                    Err(_) => return Ok(true),
-                };
-                if key > head.size {
-                    if !staging {
-                        problem = Some(Problem::BeyondHead {
-                            seq: key,
-                            head_size: head.size,
-                        });
-                        return Ok(false);
-                    }
-                    staged += codec::records(&o.records).count() as u64;
-                    return Ok(true);
-                }
-                if let Err(p) = v.feed_block(key, &o.records, o.hashes.as_deref()) {
-                    problem = Some(p);
-                    return Ok(false);
-                }
-                refs.extend(o.refs);
-                if let Some(b) = &mut chain_buckets {
-                    for (seq, d) in &o.digests {
-                        b.add(*seq, d);
-                    }
-                }
-                match (&mut chain_facts, o.facts) {
-                    (Some(Ok(sum)), Some(Ok(block))) => sum.merge(&block),
-                    (Some(Ok(_)), Some(Err(e))) => chain_facts = Some(Err(e)),
-                    _ => {}
-                }
-                for leaf in &o.leaves {
-                    frontier.push(*leaf, |level, index, node| {
-                        if level > 0 && level % tree::TILE_HEIGHT == 0 {
-                            tiles
-                                .entry((level / tree::TILE_HEIGHT, index / tree::TILE_WIDTH))
-                                .or_default()
-                                .extend_from_slice(node);
+        // The snapshot's side of the comparison is summed meanwhile.
+        let (walked, held) = std::thread::scope(|scope| {
+            let held = match (&snapshot, facts) {
+                (Some(snap), Some((key, _))) => Some(scope.spawn(move || {
+                    snap.fact_sum(FactSum::new(key), &mut |i| self.snapshot_chunk(snap.seq, i))
+                })),
+                _ => None,
+            };
+            let walked = self.walk(
+                span,
+                |_, stored| Ok(open_hashed(stored, with_tree, facts)),
+                |key, opened| {
+                    let o = match opened {
+                        Ok(o) => o,
+                        Err(error) if key <= head.size => {
+                            problem = Some(Problem::Malformed {
+                                seq: v.checked() + 1,
+                                error,
+                            });
+                            return Ok(false);
                         }
-                    });
-                }
-                Ok(true)
-            },
-        );
+                        Err(_) => return Ok(true),
+                    };
+                    if key > head.size {
+                        if !staging {
+                            problem = Some(Problem::BeyondHead {
+                                seq: key,
+                                head_size: head.size,
+                            });
+                            return Ok(false);
+                        }
+                        staged += codec::records(&o.records).count() as u64;
+                        return Ok(true);
+                    }
+                    if let Err(p) = v.feed_block(key, &o.records, o.hashes.as_deref()) {
+                        problem = Some(p);
+                        return Ok(false);
+                    }
+                    refs.extend(o.refs);
+                    if let Some(b) = &mut chain_buckets {
+                        for (seq, d) in &o.digests {
+                            b.add(*seq, d);
+                        }
+                    }
+                    match (&mut chain_facts, o.facts) {
+                        (Some(Ok(sum)), Some(Ok(block))) => sum.merge(&block),
+                        (Some(Ok(_)), Some(Err(e))) => chain_facts = Some(Err(e)),
+                        _ => {}
+                    }
+                    for leaf in &o.leaves {
+                        frontier.push(*leaf, |level, index, node| {
+                            if level > 0 && level % tree::TILE_HEIGHT == 0 {
+                                tiles
+                                    .entry((level / tree::TILE_HEIGHT, index / tree::TILE_WIDTH))
+                                    .or_default()
+                                    .extend_from_slice(node);
+                            }
+                        });
+                    }
+                    Ok(true)
+                },
+            );
+            let held = held.map(|h| h.join().expect("summing the snapshot does not panic"));
+            (walked, held)
+        });
         match walked {
             Ok(()) => {}
             Err(LedgerError::Store(StoreError::StrayKey(key))) => {
@@ -213,8 +224,10 @@ impl Ledger {
             problem = self.check_digest_index(b)?;
         }
         let mut snapshot_checked = None;
-        if let (None, Some(snap), Some(chain_facts)) = (&problem, &snapshot, chain_facts) {
-            problem = self.check_snapshot(snap, chain_facts)?;
+        if let (None, Some(snap), Some(chain_facts), Some(held)) =
+            (&problem, &snapshot, chain_facts, held)
+        {
+            problem = self.check_snapshot(snap, chain_facts, held)?;
             snapshot_checked = Some(snap.seq);
         }
         Ok(VerifyReport {

@@ -21,6 +21,8 @@ pub struct FactSum {
     /// With [`FactSum::itemised`]: each item's seq and first lane, to find
     /// where two sums part.
     items: Option<Vec<(Seq, u64)>>,
+    /// The item being hashed.
+    buf: Vec<u8>,
 }
 
 impl PartialEq for FactSum {
@@ -37,6 +39,7 @@ impl FactSum {
             lanes: [0; 4],
             count: 0,
             items: None,
+            buf: Vec::with_capacity(256),
         }
     }
 
@@ -71,8 +74,9 @@ impl FactSum {
         }
     }
 
-    fn add(&mut self, seq: Seq, h: blake3::Hasher) {
-        let out = h.finalize();
+    /// Adds the item in `self.buf`, of record `seq`.
+    fn add_buf(&mut self, seq: Seq) {
+        let out = blake3::keyed_hash(&self.key, &self.buf);
         let bytes = out.as_bytes();
         for (i, lane) in self.lanes.iter_mut().enumerate() {
             let x = u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
@@ -89,33 +93,35 @@ impl FactSum {
 
     /// Adds one fact.
     pub(crate) fn add_fact(&mut self, f: &FactRef<'_>) {
-        let mut h = blake3::Hasher::new_keyed(&self.key);
-        h.update(b"F");
+        let b = &mut self.buf;
+        b.clear();
+        b.push(b'F');
         for s in [f.party, f.predicate] {
-            put_str(&mut h, Some(s));
+            put_str(b, Some(s));
         }
         for s in [f.subject, f.location, f.qualifier] {
-            put_str(&mut h, s);
+            put_str(b, s);
         }
-        h.update(&f.seq.to_le_bytes());
-        h.update(&f.days.to_le_bytes());
-        h.update(&f.secs.to_le_bytes());
-        h.update(&f.off.to_le_bytes());
-        put_str(&mut h, Some(f.stance));
-        put_str(&mut h, f.hedge);
-        self.add(f.seq, h);
+        b.extend_from_slice(&f.seq.to_le_bytes());
+        b.extend_from_slice(&f.days.to_le_bytes());
+        b.extend_from_slice(&f.secs.to_le_bytes());
+        b.extend_from_slice(&f.off.to_le_bytes());
+        put_str(b, Some(f.stance));
+        put_str(b, f.hedge);
+        self.add_buf(f.seq);
     }
 
     /// Adds one event kept whole: its seq, recording time and payload as a
     /// fold reads it (`codec::decode_event_for_fold`, encoded again).
     fn add_whole(&mut self, seq: Seq, recorded_at: i64, payload: &[u8]) {
-        let mut h = blake3::Hasher::new_keyed(&self.key);
-        h.update(b"W");
-        h.update(&seq.to_le_bytes());
-        h.update(&recorded_at.to_le_bytes());
-        h.update(&(payload.len() as u64).to_le_bytes());
-        h.update(payload);
-        self.add(seq, h);
+        let b = &mut self.buf;
+        b.clear();
+        b.push(b'W');
+        b.extend_from_slice(&seq.to_le_bytes());
+        b.extend_from_slice(&recorded_at.to_le_bytes());
+        b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        b.extend_from_slice(payload);
+        self.add_buf(seq);
     }
 
     /// Adds what a snapshot keeps of one stored record (not redacted): its
@@ -172,18 +178,30 @@ impl FactSum {
     }
 }
 
-/// A string field, or its absence, with its length first.
-fn put_str(h: &mut blake3::Hasher, s: Option<&str>) {
+/// A string field, or its absence, with its length first: one byte up to
+/// [`SHORT`] (most facts then fit one BLAKE3 block), [`ABSENT`] for none,
+/// [`LONG`] and a u32 otherwise.
+fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
     match s {
+        Some(s) if s.len() <= usize::from(SHORT) => {
+            b.push(s.len() as u8);
+            b.extend_from_slice(s.as_bytes());
+        }
         Some(s) => {
-            h.update(&(s.len() as u32).to_le_bytes());
-            h.update(s.as_bytes());
+            b.push(LONG);
+            b.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            b.extend_from_slice(s.as_bytes());
         }
-        None => {
-            h.update(&u32::MAX.to_le_bytes());
-        }
+        None => b.push(ABSENT),
     }
 }
+
+/// The longest string whose length takes one byte.
+const SHORT: u8 = 252;
+/// The length byte of an absent string.
+const ABSENT: u8 = 253;
+/// The length byte of a string whose length follows as a u32.
+const LONG: u8 = 255;
 
 /// How a fact reads in a report: `USA calls-for withdrawal of RUS in LBY on 2021-01-29`.
 pub(crate) fn describe(f: &FactRef<'_>) -> String {
