@@ -216,6 +216,8 @@ fn verify_compares_the_snapshot_with_the_chain_and_names_what_differs() {
         let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
         assert_eq!(v["problem"]["kind"], "snapshot-mismatch", "{v}");
         assert_eq!(v["snapshot_checked"], 10, "{v}");
+        let hint = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(hint.contains("Remove the ledger's `cache` directory"), "{hint}");
         bin()
             .env("DEMARCHE_CACHE_KEY", &key_file)
             .arg("--ledger")
@@ -232,6 +234,15 @@ fn verify_compares_the_snapshot_with_the_chain_and_names_what_differs() {
             .success();
         let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
         assert_eq!(v["snapshot_checked"], serde_json::Value::Null, "{v}");
+        // What the hint says mends it: the cache removed, nothing is lost.
+        std::fs::remove_dir_all(ledger.join("cache")).expect("remove the cache");
+        bin()
+            .env("DEMARCHE_CACHE_KEY", &key_file)
+            .arg("--ledger")
+            .arg(ledger)
+            .arg("verify")
+            .assert()
+            .success();
     }
 }
 
