@@ -235,6 +235,7 @@ impl Ledger {
         };
         let start = self.store.head()?;
         self.discard_interrupted(&start)?;
+        self.check_tail(&start)?;
         let mut digests = self.digest_index(&start)?;
         let mut tree = if self.keep_tree {
             self.load_tree()?;
@@ -496,6 +497,99 @@ impl Ledger {
                 }));
             }
             self.store.discard_staged(head.size)?;
+        }
+        Ok(())
+    }
+
+    /// Checks what the next record links to: the block that holds the head
+    /// must end at it, with the head's hash, its records must follow each
+    /// other, and the block before it must end where it starts, linking to
+    /// it. Two block reads; damage further back is `verify`'s to find.
+    fn check_tail(&self, head: &Head) -> Result<()> {
+        if head.size == 0 {
+            return Ok(());
+        }
+        let missing = |seq, detail| LedgerError::Missing { seq, detail };
+        let Some((key, stored)) = self.store.block_holding(head.size)? else {
+            return Err(missing(head.size, "no block holds the head"));
+        };
+        let records = super::read::open(key, stored)?;
+        let mut last: Option<(Seq, Hash)> = None;
+        let mut first_prev = None;
+        for rec in codec::records(&records) {
+            let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+            let h = &rec.header;
+            if h.seq > head.size {
+                return Err(LedgerError::Tampered(Problem::BeyondHead {
+                    seq: h.seq,
+                    head_size: head.size,
+                }));
+            }
+            let expected = last.map_or(key, |(seq, _)| seq + 1);
+            if h.seq != expected {
+                return Err(missing(
+                    expected,
+                    "not where the block before the head says",
+                ));
+            }
+            if let Some((seq, hash)) = last {
+                if h.prev != hash {
+                    return Err(LedgerError::Tampered(Problem::HashMismatch {
+                        seq,
+                        computed: hash,
+                        recorded: h.prev,
+                        recorded_in: format!("seq {}", h.seq),
+                    }));
+                }
+            }
+            first_prev.get_or_insert(h.prev);
+            last = Some((h.seq, chain::record_hash(&rec)));
+        }
+        match last {
+            Some((seq, hash)) if seq == head.size && hash == head.hash => {}
+            Some((seq, hash)) if seq == head.size => {
+                return Err(LedgerError::Tampered(Problem::HashMismatch {
+                    seq,
+                    computed: hash,
+                    recorded: head.hash,
+                    recorded_in: "the stored head".into(),
+                }))
+            }
+            _ => {
+                return Err(missing(
+                    head.size,
+                    "the block that should end at the head does not",
+                ))
+            }
+        }
+        if key > 1 {
+            let Some((before, stored)) = self.store.block_holding(key - 1)? else {
+                return Err(missing(key - 1, "no block holds it"));
+            };
+            let records = super::read::open(before, stored)?;
+            let mut tail = None;
+            for rec in codec::records(&records) {
+                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: before, error })?;
+                tail = Some((rec.header.seq, chain::record_hash(&rec)));
+            }
+            match tail {
+                Some((seq, hash)) if seq == key - 1 => {
+                    if first_prev != Some(hash) {
+                        return Err(LedgerError::Tampered(Problem::HashMismatch {
+                            seq,
+                            computed: hash,
+                            recorded: first_prev.unwrap_or(Hash::ZERO),
+                            recorded_in: format!("seq {key}"),
+                        }));
+                    }
+                }
+                _ => {
+                    return Err(missing(
+                        key - 1,
+                        "no block ends where the head's block starts",
+                    ))
+                }
+            }
         }
         Ok(())
     }

@@ -217,7 +217,10 @@ fn verify_compares_the_snapshot_with_the_chain_and_names_what_differs() {
         assert_eq!(v["problem"]["kind"], "snapshot-mismatch", "{v}");
         assert_eq!(v["snapshot_checked"], 10, "{v}");
         let hint = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-        assert!(hint.contains("Remove the ledger's `cache` directory"), "{hint}");
+        assert!(
+            hint.contains("Remove the ledger's `cache` directory"),
+            "{hint}"
+        );
         bin()
             .env("DEMARCHE_CACHE_KEY", &key_file)
             .arg("--ledger")

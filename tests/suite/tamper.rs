@@ -895,3 +895,48 @@ fn damaged_engine_files_end_commands_with_an_exit_code_not_a_panic() {
         assert!(!stderr.contains("stack backtrace"), "{args:?}: {stderr}");
     }
 }
+
+/// An append links to what the head's block holds: with the block before it
+/// gone, or the head's own record changed, the append stops with exit 1,
+/// naming the seq, and adds nothing.
+#[test]
+fn an_append_onto_a_damaged_tail_is_refused() {
+    let cases: [(&str, fn(&Path)); 2] = [
+        ("the block before the head's deleted", |dir| {
+            with_tree(dir, |t| {
+                t.remove(block_key(TOTAL - 1))
+                    .expect("remove")
+                    .expect("was there");
+            });
+        }),
+        ("the head's record changed", |dir| {
+            edit_record(dir, TOTAL, |r| r[HEADER_LEN] ^= 0x20);
+        }),
+    ];
+    for (what, damage) in cases {
+        let (dir, head) = fresh();
+        damage(dir.path());
+        let err = open(dir.path())
+            .append(statement(TOTAL + 1))
+            .expect_err(what);
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("seq {}", TOTAL - 1)) || text.contains(&format!("seq {TOTAL}")),
+            "{what}: {text}"
+        );
+        assert_eq!(open(dir.path()).head().expect("head"), head, "{what}");
+        let out = bin()
+            .arg("--ledger")
+            .arg(dir.path())
+            .args(["append", "--json"])
+            .arg(
+                serde_json::Value::Object(demarche::json::view::event_json(&statement(TOTAL + 2)))
+                    .to_string(),
+            )
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(stderr.contains("seq "), "{what}: {stderr}");
+        assert_eq!(open(dir.path()).head().expect("head"), head, "{what}");
+    }
+}
