@@ -64,9 +64,17 @@ impl Ledger {
         let mut tail: Vec<(Seq, Vec<u8>)> = Vec::new();
         if covered < head.size {
             self.scan(covered + 1, head.size, |rec| {
-                if !rec.header.is_redacted()
-                    && (codec::is_reference(rec.body) || codec::is_retraction(rec.body))
-                {
+                // A withheld payload might be an actor, alias or role event:
+                // the names it defines would be missing, and a contradicting
+                // one accepted. No event records a redaction yet: it is damage.
+                if rec.header.is_redacted() {
+                    return Err(super::LedgerError::Tampered(
+                        crate::chain::Problem::UnrecordedRedaction {
+                            seq: rec.header.seq,
+                        },
+                    ));
+                }
+                if codec::is_reference(rec.body) || codec::is_retraction(rec.body) {
                     tail.push((rec.header.seq, rec.body.to_vec()));
                 }
                 Ok(true)

@@ -581,6 +581,61 @@ fn an_actor_index_with_an_entry_dropped_is_not_believed() {
     assert!(l.verify(None).expect("verify").is_intact());
 }
 
+/// An alias record whose payload was withheld (the redaction flag set, the
+/// digest kept, so the chain still links), with the actor index gone: the
+/// names are rebuilt from the chain, which cannot say what the record
+/// defined. Commands that load the actors stop at it (exit 1) instead of
+/// accepting a contradicting alias.
+#[test]
+fn a_withheld_alias_record_stops_the_actor_rebuild() {
+    const KEY: [u8; 32] = [5; 32];
+    let dir = tempfile::tempdir().expect("tempdir");
+    militia(dir.path(), KEY);
+    with_tree(dir.path(), |t| {
+        let (key, bytes, ranges) = find_block(t, 2);
+        let mut out = Vec::new();
+        for (s, r) in ranges {
+            let rec = &bytes[r];
+            if s == 2 {
+                let (raw, _) = codec::read_record(rec).expect("record");
+                let digest = demarche::chain::body_digest(&raw);
+                let mut redacted = rec[..HEADER_LEN].to_vec();
+                redacted[3] = codec::FLAG_REDACTED;
+                redacted.extend_from_slice(&digest.0);
+                out.extend_from_slice(&redacted);
+            } else {
+                out.extend_from_slice(rec);
+            }
+        }
+        t.insert(key, seal(&out)).expect("insert");
+        t.remove(b"mactor-index").expect("remove");
+    });
+    let mut l = open(dir.path());
+    l.set_cache_key(KEY);
+    let err = l
+        .append(
+            demarche::json::parse_event(r#"{"type":"alias","actor":"UN","alias":"the militia"}"#)
+                .expect("parses"),
+        )
+        .expect_err("the alias of seq 2 cannot be known");
+    assert!(err.to_string().contains("seq 2"), "{err}");
+    assert_eq!(l.head().expect("head").size, 2);
+    drop(l);
+    bin()
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["actor", "show", "XMIL"])
+        .env("DEMARCHE_CACHE_KEY", "")
+        .assert()
+        .code(1);
+    let p = open(dir.path())
+        .verify(None)
+        .expect("verify")
+        .problem
+        .expect("damage");
+    assert!(matches!(p, Problem::UnrecordedRedaction { seq: 2 }), "{p}");
+}
+
 #[test]
 fn verify_names_an_actor_index_that_does_not_match_the_chain() {
     const KEY: [u8; 32] = [6; 32];
