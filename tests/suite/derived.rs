@@ -264,7 +264,10 @@ fn verify_finds_an_honest_snapshot_equal_to_the_chain() {
         r#"{"type":"correction","of":3,"reason":"r","statement":{"said_on":"2021-01-28","party":"USA","stance":"demands","proposition":{"predicate":"withdrawal","subjects":["TUR","RUS"],"location":"LBY"},"quote":"q","source":{"publisher":"p"}}}"#,
     );
     let gone = demarche::json::parse_event(r#"{"type":"retraction","of":10,"reason":"r"}"#);
-    l.append_batch([joint, fix, gone]).expect("append");
+    let coded = demarche::json::parse_event(
+        r#"{"type":"statement","said_on":"2021-01-30","party":"TUR","stance":"rejects","proposition":{"predicate":"withdrawal","subjects":["TUR"],"location":"LBY"},"quote":"q","source":{"publisher":"p"},"coded":{"coder":"gdelt","event_id":961204311,"cameo":"0256","mentions":6,"sources":1,"goldstein":3.0,"tone":-3.214}}"#,
+    );
+    l.append_batch([joint, fix, gone, coded]).expect("append");
     let snap = l.snapshot_now().expect("snapshot");
     let r = l.verify(None).expect("verify");
     assert!(r.is_intact(), "{:?}", r.problem);
