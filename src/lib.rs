@@ -32,6 +32,7 @@ pub mod json;
 pub mod ledger;
 pub mod lines;
 pub mod merkle;
+pub mod multiset;
 pub mod note;
 pub mod projection;
 pub mod store;

@@ -24,6 +24,7 @@ use super::actors::REWRITE_AFTER;
 use super::{Ledger, Result};
 use crate::chain::{self, Problem};
 use crate::event::{Hash, Head, Seq};
+use crate::multiset::KeyedSum;
 use std::collections::{BTreeSet, HashMap};
 
 /// Meta key of the index's header: covered seq (u64 LE), then the chain hash there.
@@ -145,9 +146,18 @@ impl DigestIndex {
     }
 }
 
+/// An entry as `verify` sums it: the digest's first 8 bytes, then the seq
+/// (the bucket follows from the digest).
+pub(super) fn entry_item(d: &Hash, seq: Seq) -> [u8; ENTRY] {
+    let mut e = [0u8; ENTRY];
+    e[..8].copy_from_slice(&fragment(d));
+    e[8..].copy_from_slice(&seq.to_le_bytes());
+    e
+}
+
 /// The digest index's buckets as the chain makes them, up to the seq the
-/// stored index covers, filled record by record as `verify` walks the chain.
-pub(super) struct ChainBuckets {
+/// stored index covers: made only to name where a stored index differs.
+struct ChainBuckets {
     covered: Seq,
     /// Indexed by bucket number (12 bits: 4,096 of them).
     buckets: Vec<Vec<u8>>,
@@ -155,7 +165,7 @@ pub(super) struct ChainBuckets {
 
 impl ChainBuckets {
     /// Adds the record `seq` whose payload digest is `d`.
-    pub(super) fn add(&mut self, seq: Seq, d: &Hash) {
+    fn add(&mut self, seq: Seq, d: &Hash) {
         if seq <= self.covered {
             let b = &mut self.buckets[usize::from(bucket_of(d))];
             b.extend_from_slice(&fragment(d));
@@ -209,46 +219,79 @@ impl Ledger {
         Ok(holds.then_some(covered))
     }
 
-    /// The buckets `verify` makes from the chain, for the stored index to be
-    /// compared with; `None` when no stored index is bound to this chain (it is
-    /// then not used, and so is not a problem).
-    pub(super) fn chain_buckets(&self, head: &Head) -> Result<Option<ChainBuckets>> {
-        Ok(self
-            .digest_index_covered(head)?
-            .map(|covered| ChainBuckets {
-                covered,
-                buckets: vec![Vec::new(); 1 << 12],
-            }))
+    /// The seq a stored index bound to this chain covers, for `verify` to
+    /// sum the chain's entries up to; `None` when no stored index is bound to
+    /// this chain (it is then not used, and so is not a problem).
+    pub(super) fn digest_index_to_check(&self, head: &Head) -> Result<Option<Seq>> {
+        self.digest_index_covered(head)
     }
 
-    /// Compares the stored digest index with the buckets the chain makes.
-    pub(super) fn check_digest_index(&self, chain: ChainBuckets) -> Result<Option<Problem>> {
-        // A bucket the chain leaves empty holds nothing that could hide an
-        // event; only the buckets the chain fills are compared.
-        let want = chain.buckets.into_iter().enumerate();
-        for (b, expected) in want.filter(|(_, e)| !e.is_empty()) {
-            let b = b as u16;
+    /// The stored buckets' entries summed under `key` as [`entry_item`]
+    /// makes them, each checked to lie in its digest's bucket; or the first
+    /// bucket that is not whole entries, or holds another bucket's.
+    pub(super) fn stored_digest_sum(
+        &self,
+        key: [u8; 32],
+    ) -> Result<std::result::Result<KeyedSum, Problem>> {
+        let mut sum = KeyedSum::new(key);
+        for b in 0..(1u16 << 12) {
             let held = self.store.meta(&bucket_key(b))?.unwrap_or_default();
-            if held != expected {
-                let seqs = |v: &[u8]| -> Vec<Seq> {
-                    v.chunks_exact(ENTRY)
-                        .map(|e| u64::from_le_bytes(e[8..].try_into().expect("8 bytes")))
-                        .collect()
-                };
-                let (h, e) = (seqs(&held), seqs(&expected));
-                let missing = e.iter().find(|s| !h.contains(s)).copied();
-                let detail = match missing {
-                    Some(seq) => format!("bucket {b:03x} leaves out seq {seq}"),
-                    None => format!("bucket {b:03x} holds entries the chain does not make"),
-                };
-                return Ok(Some(Problem::DigestIndexMismatch {
-                    seq: missing
-                        .or_else(|| h.iter().find(|s| !e.contains(s)).copied())
-                        .unwrap_or(0),
-                    detail,
-                }));
+            let bad = |detail: String| Problem::DigestIndexMismatch { seq: 0, detail };
+            if held.len() % ENTRY != 0 {
+                return Ok(Err(bad(format!("bucket {b:03x} is not whole entries"))));
+            }
+            for e in held.chunks_exact(ENTRY) {
+                let seq = u64::from_le_bytes(e[8..].try_into().expect("8 bytes"));
+                if u16::from_be_bytes([e[0], e[1]]) >> 4 != b {
+                    return Ok(Err(bad(format!(
+                        "bucket {b:03x} holds an entry of another bucket (seq {seq})"
+                    ))));
+                }
+                sum.add(seq, e);
             }
         }
-        Ok(None)
+        Ok(Ok(sum))
+    }
+
+    /// Names where the stored index differs from the chain, once their sums
+    /// have: every bucket the chain makes up to `covered`, read again from
+    /// the chain, compared with the stored one.
+    pub(super) fn digest_index_difference(&self, covered: Seq) -> Result<Problem> {
+        let mut chain = ChainBuckets {
+            covered,
+            buckets: vec![Vec::new(); 1 << 12],
+        };
+        self.scan(1, covered, |rec| {
+            chain.add(rec.header.seq, &chain::body_digest(rec));
+            Ok(true)
+        })?;
+        for (b, expected) in chain.buckets.into_iter().enumerate() {
+            let b = b as u16;
+            let held = self.store.meta(&bucket_key(b))?.unwrap_or_default();
+            if held == expected {
+                continue;
+            }
+            let seqs = |v: &[u8]| -> Vec<Seq> {
+                v.chunks_exact(ENTRY)
+                    .map(|e| u64::from_le_bytes(e[8..].try_into().expect("8 bytes")))
+                    .collect()
+            };
+            let (h, e) = (seqs(&held), seqs(&expected));
+            let missing = e.iter().find(|s| !h.contains(s)).copied();
+            let detail = match missing {
+                Some(seq) => format!("bucket {b:03x} leaves out seq {seq}"),
+                None => format!("bucket {b:03x} holds entries the chain does not make"),
+            };
+            return Ok(Problem::DigestIndexMismatch {
+                seq: missing
+                    .or_else(|| h.iter().find(|s| !e.contains(s)).copied())
+                    .unwrap_or(0),
+                detail,
+            });
+        }
+        Ok(Problem::DigestIndexMismatch {
+            seq: 0,
+            detail: "its entries are not the ones the chain makes".into(),
+        })
     }
 }

@@ -12,7 +12,8 @@ use crate::chain::Problem;
 use crate::codec;
 use crate::codec::FormatError;
 use crate::event::{Entry, Head, Seq};
-use crate::projection::snapshot::{check, FactSum, Snapshot};
+use crate::multiset::KeyedSum;
+use crate::projection::snapshot::{check, Snapshot};
 use crate::projection::{self, Amendments, Chain, KnownAt, Position, Query, StatementSink};
 
 /// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
@@ -246,8 +247,8 @@ impl Ledger {
     pub(super) fn check_snapshot(
         &self,
         snap: &Snapshot,
-        chain: std::result::Result<FactSum, (Seq, FormatError)>,
-        held: std::result::Result<FactSum, FormatError>,
+        chain: std::result::Result<KeyedSum, (Seq, FormatError)>,
+        held: std::result::Result<KeyedSum, FormatError>,
     ) -> Result<Option<Problem>> {
         let mismatch =
             |seq: Seq, detail: String| Ok(Some(Problem::SnapshotMismatch { seq, detail }));
@@ -270,10 +271,10 @@ impl Ledger {
             Err(_) => return Ok(None),
         }
         // They differ: find the first seq where, item by item.
-        let Ok(mut held) = snap.fact_sum(FactSum::itemised(key), read) else {
+        let Ok(mut held) = snap.fact_sum(KeyedSum::itemised(key), read) else {
             return Ok(None);
         };
-        let mut made = FactSum::itemised(key);
+        let mut made = KeyedSum::itemised(key);
         self.scan(1, snap.seq, |rec| {
             if !rec.header.is_redacted() {
                 made.add_record(rec.header.seq, rec.header.recorded_at, rec.body)

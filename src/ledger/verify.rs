@@ -7,7 +7,7 @@ use super::{Ledger, LedgerError, Result};
 use crate::chain::{self, Problem, Verifier};
 use crate::codec::{self, FormatError};
 use crate::event::{Hash, Head, Seq};
-use crate::projection::snapshot::FactSum;
+use crate::multiset::KeyedSum;
 use crate::store::StoreError;
 use crate::{merkle, tree};
 use std::collections::BTreeMap;
@@ -96,51 +96,53 @@ impl Ledger {
         // The tree's stored nodes, as the chain makes them.
         let mut tiles: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
         let mut refs: Vec<(Seq, Hash, Option<Seq>)> = Vec::new();
-        // The digest index's buckets as the chain makes them (only when a
-        // stored index is bound to this chain, and with the derived data).
-        let mut chain_buckets = match with_tree {
-            true => self.chain_buckets(&head)?,
-            false => None,
-        };
         let span = Span {
             from: 1,
             to: head.size,
             past_head: true,
             parallel: true,
         };
-        // Blocks are opened and their records hashed on two threads; this one
-        // links them and grows the tree.
-        // The positions snapshot a query would believe, to be checked against
-        // what the chain makes up to its seq, under a key drawn for this check.
+        // Derived data compared by order-free sums (`multiset`), each side
+        // summed where it is read, under a key drawn for this run: the digest
+        // index (when one is bound to this chain), and the positions snapshot
+        // a query would believe.
         let snapshot = match with_snapshot && self.cache.usable() {
             true => self.load_snapshot(&head)?,
             false => None,
         };
-        let facts = match &snapshot {
-            Some(snap) => {
-                let mut key = [0u8; 32];
-                getrandom::fill(&mut key).map_err(|e| {
-                    LedgerError::Store(StoreError::Io {
-                        context: "cannot draw a key to check the positions snapshot with".into(),
-                        source: std::io::Error::other(e.to_string()),
-                    })
-                })?;
-                Some((key, snap.seq))
-            }
-            None => None,
+        let sums = Sums {
+            key: match with_tree {
+                true => draw_key()?,
+                false => [0; 32],
+            },
+            digests_upto: match with_tree {
+                true => self.digest_index_to_check(&head)?,
+                false => None,
+            },
+            facts_upto: snapshot.as_ref().map(|s| s.seq),
         };
-        let mut chain_facts = facts.map(|(key, _)| Ok(FactSum::new(key)));
-        // The snapshot's side of the comparison is summed meanwhile.
+        let key = sums.key;
+        let mut chain_digests = sums.digests_upto.map(|_| KeyedSum::new(key));
+        let mut chain_facts = sums.facts_upto.map(|_| Ok(KeyedSum::new(key)));
+        // Blocks are opened and their records hashed on two threads; this one
+        // links them and grows the tree; the stored sides of the sums are
+        // made meanwhile on another.
         let (walked, held) = std::thread::scope(|scope| {
-            let held = match (&snapshot, facts) {
-                (Some(snap), Some((key, _))) => Some(scope.spawn(move || {
-                    snap.fact_sum(FactSum::new(key), &mut |i| self.snapshot_chunk(snap.seq, i))
-                })),
-                _ => None,
-            };
+            let held = scope.spawn(|| -> Result<Held> {
+                let digests = match sums.digests_upto {
+                    Some(_) => Some(self.stored_digest_sum(key)?),
+                    None => None,
+                };
+                let facts = snapshot.as_ref().map(|snap| {
+                    snap.fact_sum(KeyedSum::new(key), &mut |i| {
+                        self.snapshot_chunk(snap.seq, i)
+                    })
+                });
+                Ok(Held { digests, facts })
+            });
             let walked = self.walk(
                 span,
-                |_, stored| Ok(open_hashed(stored, with_tree, facts)),
+                |_, stored| Ok(open_hashed(stored, with_tree, &sums)),
                 |key, opened| {
                     let o = match opened {
                         Ok(o) => o,
@@ -169,10 +171,8 @@ impl Ledger {
                         return Ok(false);
                     }
                     refs.extend(o.refs);
-                    if let Some(b) = &mut chain_buckets {
-                        for (seq, d) in &o.digests {
-                            b.add(*seq, d);
-                        }
+                    if let (Some(sum), Some(block)) = (&mut chain_digests, &o.digests) {
+                        sum.merge(block);
                     }
                     match (&mut chain_facts, o.facts) {
                         (Some(Ok(sum)), Some(Ok(block))) => sum.merge(&block),
@@ -192,7 +192,9 @@ impl Ledger {
                     Ok(true)
                 },
             );
-            let held = held.map(|h| h.join().expect("summing the snapshot does not panic"));
+            let held = held
+                .join()
+                .expect("summing the stored sides does not panic");
             (walked, held)
         });
         match walked {
@@ -220,12 +222,19 @@ impl Ledger {
         if problem.is_none() && with_tree {
             problem = self.check_actor_index(&head, &refs)?;
         }
-        if let (None, Some(b)) = (&problem, chain_buckets) {
-            problem = self.check_digest_index(b)?;
+        let held = held?;
+        if let (None, Some(covered), Some(chain), Some(stored)) =
+            (&problem, sums.digests_upto, &chain_digests, held.digests)
+        {
+            problem = match stored {
+                Err(p) => Some(p),
+                Ok(stored) if stored == *chain => None,
+                Ok(_) => Some(self.digest_index_difference(covered)?),
+            };
         }
         let mut snapshot_checked = None;
         if let (None, Some(snap), Some(chain_facts), Some(held)) =
-            (&problem, &snapshot, chain_facts, held)
+            (&problem, &snapshot, chain_facts, held.facts)
         {
             problem = self.check_snapshot(snap, chain_facts, held)?;
             snapshot_checked = Some(snap.seq);
@@ -284,6 +293,37 @@ pub fn b64(d: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(d)
 }
 
+/// What the walk sums for the derived data compared by order-free sums.
+struct Sums {
+    /// The key, drawn for this run.
+    key: [u8; 32],
+    /// The seq a bound digest index covers.
+    digests_upto: Option<Seq>,
+    /// The seq of the positions snapshot a query would believe.
+    facts_upto: Option<Seq>,
+}
+
+/// The stored sides of the sums, made beside the walk.
+struct Held {
+    /// The digest index's entries, or the first damage found reading them.
+    digests: Option<std::result::Result<KeyedSum, Problem>>,
+    /// The snapshot's facts and kept events (an error: a chunk that cannot
+    /// be read, so no query uses it).
+    facts: Option<std::result::Result<KeyedSum, FormatError>>,
+}
+
+/// A key for this run's sums, from the system's randomness.
+fn draw_key() -> Result<[u8; 32]> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| {
+        LedgerError::Store(StoreError::Io {
+            context: "cannot draw a key to compare derived data with".into(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    })?;
+    Ok(key)
+}
+
 /// A stored block opened by [`open_hashed`].
 struct Opened {
     /// Its records.
@@ -296,57 +336,60 @@ struct Opened {
     /// The seq and payload digest of its actor, alias and role events and of
     /// its retractions with the seq each retracts (to check the actor index by).
     refs: Vec<(Seq, Hash, Option<Seq>)>,
-    /// The seq and payload digest of every record (to check the digest index by).
-    digests: Vec<(Seq, Hash)>,
+    /// The digest index's entries its records make, up to the seq the index
+    /// covers.
+    digests: Option<KeyedSum>,
     /// What a positions snapshot keeps of its records up to the snapshot's
     /// seq, or the first of them that does not decode.
-    facts: Option<std::result::Result<FactSum, (Seq, FormatError)>>,
+    facts: Option<std::result::Result<KeyedSum, (Seq, FormatError)>>,
 }
 
 /// Opens one stored block: its records, their chain hashes and, `with_tree`,
-/// their Merkle leaf hashes and what the other derived data is checked by;
-/// with `facts` (a key and a snapshot's seq), the [`FactSum`] of its records
-/// up to that seq.
+/// their Merkle leaf hashes and what the other derived data is checked by
+/// (the sums of `sums`).
 fn open_hashed(
     stored: Vec<u8>,
     with_tree: bool,
-    facts: Option<([u8; 32], Seq)>,
+    sums: &Sums,
 ) -> std::result::Result<Opened, FormatError> {
     let records = codec::open_block_owned(stored)?;
-    let mut hashes = Some(Vec::new());
+    let mut hashes = Some(Vec::with_capacity(32));
     let mut refs = Vec::new();
-    let mut digests = Vec::new();
-    let mut sum = facts.map(|(key, _)| Ok(FactSum::new(key)));
+    let mut digests = sums.digests_upto.map(|_| KeyedSum::new(sums.key));
+    let mut facts = sums.facts_upto.map(|_| Ok(KeyedSum::new(sums.key)));
     for r in codec::records(&records) {
         let Ok(r) = r else {
             hashes = None;
             break;
         };
+        let seq = r.header.seq;
         let body = chain::body_digest(&r);
         if let Some(d) = &mut hashes {
             d.push(chain::link_hash(&r.header, &body));
         }
-        if with_tree {
-            digests.push((r.header.seq, body));
+        if let (Some(sum), Some(upto)) = (&mut digests, sums.digests_upto) {
+            if seq <= upto {
+                sum.add(seq, &super::digests::entry_item(&body, seq));
+            }
         }
         if r.header.is_redacted() {
             continue;
         }
         if with_tree {
             if codec::is_reference(r.body) {
-                refs.push((r.header.seq, body, None));
+                refs.push((seq, body, None));
             } else if codec::is_retraction(r.body) {
                 // Which event it retracts: the actor index holds those that
                 // retire an actor, alias or role event.
                 if let Ok(crate::event::Event::Retraction(x)) = codec::decode_event(r.body) {
-                    refs.push((r.header.seq, body, Some(x.of)));
+                    refs.push((seq, body, Some(x.of)));
                 }
             }
         }
-        if let (Some(Ok(s)), Some((_, upto))) = (&mut sum, facts) {
-            if r.header.seq <= upto {
-                if let Err(e) = s.add_record(r.header.seq, r.header.recorded_at, r.body) {
-                    sum = Some(Err((r.header.seq, e)));
+        if let (Some(Ok(s)), Some(upto)) = (&mut facts, sums.facts_upto) {
+            if seq <= upto {
+                if let Err(e) = s.add_record(seq, r.header.recorded_at, r.body) {
+                    facts = Some(Err((seq, e)));
                 }
             }
         }
@@ -362,6 +405,6 @@ fn open_hashed(
         leaves,
         refs,
         digests,
-        facts: sum,
+        facts,
     })
 }

@@ -823,3 +823,51 @@ fn known_at_takes_head_offsets() {
         .assert()
         .code(2);
 }
+
+/// Entries the chain does not make, even in a bucket it leaves empty, or an
+/// entry filed under another bucket than its digest's: `verify` names them.
+#[test]
+fn digest_index_entries_the_chain_does_not_make_are_named() {
+    use demarche::chain::Problem;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = common::open(dir.path());
+    for i in 1..=40 {
+        l.append(common::statement(i)).expect("append");
+    }
+    let held = l.get(3).expect("seq 3").digest;
+    drop(l);
+    let own = u16::from_be_bytes([held.0[0], held.0[1]]) >> 4;
+    let empty = common::with_tree(dir.path(), |t| {
+        (0u16..4096)
+            .find(|b| {
+                t.get(format!("mdigest-index/{b:03x}"))
+                    .expect("read")
+                    .is_none()
+            })
+            .expect("an empty bucket")
+    });
+    for (bucket, entry_bucket) in [(empty, empty), (empty, own)] {
+        let dir2 = tempfile::tempdir().expect("tempdir");
+        for f in std::fs::read_dir(dir.path()).expect("dir") {
+            let f = f.expect("entry");
+            if f.file_type().expect("type").is_file() {
+                std::fs::copy(f.path(), dir2.path().join(f.file_name())).expect("copy");
+            }
+        }
+        let mut entry = [0u8; 16];
+        let hi = entry_bucket << 4;
+        entry[..2].copy_from_slice(&hi.to_be_bytes());
+        entry[8..].copy_from_slice(&7u64.to_le_bytes());
+        common::with_tree(dir2.path(), |t| {
+            t.insert(format!("mdigest-index/{bucket:03x}"), entry.to_vec())
+                .expect("write");
+        });
+        let r = common::open(dir2.path()).verify(None).expect("verify");
+        match r.problem {
+            Some(Problem::DigestIndexMismatch { detail, .. }) => {
+                assert!(detail.contains(&format!("bucket {bucket:03x}")), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! Checking a snapshot against the chain, as `verify` does: both sides are
-//! reduced to a [`FactSum`], an order-free sum of keyed hashes, one per fact
+//! reduced to a [`KeyedSum`], an order-free sum of keyed hashes, one per fact
 //! and one per statement, correction or retraction kept whole. The chain's
 //! side is made from the stored records (blocks hashed on several threads,
 //! their sums added), the snapshot's from its chunks and head. The key is
@@ -10,87 +10,9 @@ use super::{bad, facts_of, kept_whole, FactRef, Snapshot, FACT_LEN};
 use crate::codec::{self, FormatError};
 use crate::dates;
 use crate::event::{EventRef, Seq};
+use crate::multiset::KeyedSum;
 
-/// An order-free digest of a multiset of facts and kept events: the sum, in
-/// four 64-bit lanes, of each one's keyed BLAKE3 hash, and their count.
-#[derive(Clone, Debug)]
-pub struct FactSum {
-    key: [u8; 32],
-    lanes: [u64; 4],
-    count: u64,
-    /// With [`FactSum::itemised`]: each item's seq and first lane, to find
-    /// where two sums part.
-    items: Option<Vec<(Seq, u64)>>,
-    /// The item being hashed.
-    buf: Vec<u8>,
-}
-
-impl PartialEq for FactSum {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key && self.lanes == other.lanes && self.count == other.count
-    }
-}
-
-impl FactSum {
-    /// An empty sum under `key`.
-    pub fn new(key: [u8; 32]) -> FactSum {
-        FactSum {
-            key,
-            lanes: [0; 4],
-            count: 0,
-            items: None,
-            buf: Vec::with_capacity(256),
-        }
-    }
-
-    /// An empty sum that also keeps each item's seq (for finding where two
-    /// sums part).
-    pub fn itemised(key: [u8; 32]) -> FactSum {
-        FactSum {
-            items: Some(Vec::new()),
-            ..FactSum::new(key)
-        }
-    }
-
-    /// The key it is made under.
-    pub fn key(&self) -> [u8; 32] {
-        self.key
-    }
-
-    /// Items added.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Adds another sum under the same key.
-    pub fn merge(&mut self, other: &FactSum) {
-        debug_assert_eq!(self.key, other.key);
-        for (a, b) in self.lanes.iter_mut().zip(other.lanes) {
-            *a = a.wrapping_add(b);
-        }
-        self.count += other.count;
-        if let (Some(mine), Some(theirs)) = (&mut self.items, &other.items) {
-            mine.extend_from_slice(theirs);
-        }
-    }
-
-    /// Adds the item in `self.buf`, of record `seq`.
-    fn add_buf(&mut self, seq: Seq) {
-        let out = blake3::keyed_hash(&self.key, &self.buf);
-        let bytes = out.as_bytes();
-        for (i, lane) in self.lanes.iter_mut().enumerate() {
-            let x = u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-            *lane = lane.wrapping_add(x);
-        }
-        self.count += 1;
-        if let Some(items) = &mut self.items {
-            items.push((
-                seq,
-                u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
-            ));
-        }
-    }
-
+impl KeyedSum {
     /// Adds one fact.
     pub(crate) fn add_fact(&mut self, f: &FactRef<'_>) {
         let b = &mut self.buf;
@@ -157,24 +79,6 @@ impl FactSum {
         let event = codec::decode_event_for_fold(payload)?;
         self.add_whole(seq, recorded_at, &codec::encode_event(&event)?);
         Ok(())
-    }
-
-    /// The first seq at which two itemised sums part, if they do.
-    pub fn first_difference(&mut self, other: &mut FactSum) -> Option<Seq> {
-        let (Some(a), Some(b)) = (&mut self.items, &mut other.items) else {
-            return None;
-        };
-        a.sort_unstable();
-        b.sort_unstable();
-        let at = a.iter().zip(b.iter()).position(|(x, y)| x != y);
-        match at {
-            Some(i) => Some(a[i].0.min(b[i].0)),
-            None if a.len() != b.len() => {
-                let n = a.len().min(b.len());
-                a.get(n).or(b.get(n)).map(|x| x.0)
-            }
-            None => None,
-        }
     }
 }
 
@@ -257,16 +161,16 @@ fn whole_name(payload: &[u8]) -> &'static str {
 }
 
 impl Snapshot {
-    /// The [`FactSum`] of what this snapshot holds: every fact of every
+    /// The [`KeyedSum`] of what this snapshot holds: every fact of every
     /// chunk, and every event it keeps whole. Reads every chunk.
     ///
     /// # Errors
     /// A chunk that is missing or damaged (the snapshot is then not used).
     pub fn fact_sum(
         &self,
-        mut sum: FactSum,
+        mut sum: KeyedSum,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
-    ) -> Result<FactSum, FormatError> {
+    ) -> Result<KeyedSum, FormatError> {
         self.each_fact(read, &mut |f| sum.add_fact(f))?;
         for e in &self.amendments {
             let event = e.event.as_ref().ok_or_else(|| bad("amendment"))?;

@@ -39,7 +39,6 @@ use crate::vocab::Modality;
 use std::collections::HashMap;
 
 pub mod check;
-pub use check::FactSum;
 
 const VERSION: u8 = 3;
 /// Bytes of one stored fact.
