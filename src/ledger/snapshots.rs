@@ -301,10 +301,14 @@ impl Ledger {
             true => "nothing".to_string(),
             false => v.join("; "),
         };
+        let unseen = match says == makes {
+            true => " (they differ in what is not shown: the recording time, or a field of a record kept whole)",
+            false => "",
+        };
         mismatch(
             seq,
             format!(
-                "the snapshot taken at seq {} holds, for seq {seq}, {}; the chain makes {}",
+                "the snapshot taken at seq {} holds, for seq {seq}, {}; the chain makes {}{unseen}",
                 snap.seq,
                 list(&says),
                 list(&makes)

@@ -123,6 +123,13 @@ pub(crate) fn describe(f: &FactRef<'_>) -> String {
         Some(d) => s += &format!(" on {d}"),
         None => s += &format!(" on day {}", f.days),
     }
+    if f.secs != u32::MAX {
+        let (h, m, sec) = (f.secs / 3600, f.secs / 60 % 60, f.secs % 60);
+        s += &format!(" at {h:02}:{m:02}:{sec:02}");
+        if f.off != i16::MIN {
+            s += &format!(" ({:+} min)", f.off);
+        }
+    }
     if let Some(x) = f.hedge {
         s += &format!(", hedged {x}");
     }
@@ -137,26 +144,35 @@ pub(crate) fn describe(f: &FactRef<'_>) -> String {
 /// A payload that does not decode.
 pub fn describe_record(seq: Seq, payload: &[u8]) -> Result<Vec<String>, FormatError> {
     if codec::is_amendment(payload) {
-        return Ok(vec![whole_name(payload).to_string()]);
+        return Ok(vec![whole_name(payload)]);
     }
     let wire = codec::decode_wire(payload)?;
     let mut out = Vec::new();
     if let EventRef::Statement(s) = codec::event_ref(&wire)? {
         if kept_whole(&s) {
-            return Ok(vec![whole_name(payload).to_string()]);
+            return Ok(vec![whole_name(payload)]);
         }
         facts_of(seq, &s, |f| out.push(describe(&f)));
     }
     Ok(out)
 }
 
-fn whole_name(payload: &[u8]) -> &'static str {
-    if codec::is_retraction(payload) {
-        "a retraction"
-    } else if codec::is_amendment(payload) {
-        "a correction"
-    } else {
-        "a statement kept whole"
+/// How a record kept whole reads in a report: `a retraction of seq 8`, `a
+/// correction of seq 3 (USA demands withdrawal)`, `a statement kept whole (FRA
+/// calls-for withdrawal, recorded at ...)`.
+fn whole_name(payload: &[u8]) -> String {
+    let short = |s: &crate::event::Statement| {
+        format!("{} {} {}", s.party, s.stance, s.proposition.predicate)
+    };
+    match codec::decode_event_for_fold(payload) {
+        Ok(crate::event::Event::Retraction(r)) => format!("a retraction of seq {}", r.of),
+        Ok(crate::event::Event::Correction(c)) => {
+            format!("a correction of seq {} ({})", c.of, short(&c.statement))
+        }
+        Ok(crate::event::Event::Statement(s)) => {
+            format!("a statement kept whole ({})", short(&s))
+        }
+        _ => "a record that does not decode".to_string(),
     }
 }
 
@@ -197,7 +213,7 @@ impl Snapshot {
         })?;
         for e in self.amendments.iter().filter(|e| e.seq == seq) {
             let payload = codec::encode_event(e.event.as_ref().ok_or_else(|| bad("amendment"))?)?;
-            out.push(whole_name(&payload).to_string());
+            out.push(whole_name(&payload));
         }
         Ok(out)
     }
