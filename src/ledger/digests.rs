@@ -43,6 +43,11 @@ fn bucket_key(b: u16) -> String {
     format!("{BUCKET_PREFIX}{b:03x}")
 }
 
+/// The first 128 bits of a digest, by which a batch's own events are told apart.
+fn prefix(d: &Hash) -> u128 {
+    u128::from_le_bytes(d.0[..16].try_into().expect("16 bytes"))
+}
+
 fn fragment(d: &Hash) -> [u8; 8] {
     d.0[..8].try_into().expect("8 bytes")
 }
@@ -57,8 +62,10 @@ pub(super) struct DigestIndex {
     covered: Seq,
     buckets: HashMap<u16, Vec<u8>>,
     changed: BTreeSet<u16>,
-    /// Full digests of events not yet in the chain (this batch's).
-    fresh: HashMap<Seq, Hash>,
+    /// The first 128 bits of the digests of the events not yet in the chain
+    /// (this batch's), in seq order from `chain_size + 1`: 16 bytes an event,
+    /// ample to tell events apart (a chance collision needs about 2^64).
+    fresh: Vec<u128>,
     /// The seqs after this are not yet in the chain.
     chain_size: Seq,
 }
@@ -94,7 +101,8 @@ impl DigestIndex {
 
     /// Records an event of the batch being appended.
     pub(super) fn add_fresh(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
-        self.fresh.insert(seq, *d);
+        debug_assert_eq!(seq, self.chain_size + 1 + self.fresh.len() as u64);
+        self.fresh.push(prefix(d));
         self.add(ledger, d, seq)
     }
 
@@ -109,14 +117,12 @@ impl DigestIndex {
             .map(|e| u64::from_le_bytes(e[8..].try_into().expect("8 bytes")))
             .collect();
         for seq in candidates {
-            let held = match self.fresh.get(&seq) {
-                Some(h) => Some(*h),
-                None if seq >= 1 && seq <= self.chain_size => {
-                    ledger.get(seq).ok().map(|r| r.digest)
-                }
+            let held = match seq.checked_sub(self.chain_size + 1) {
+                Some(i) => self.fresh.get(i as usize).copied(),
+                None if seq >= 1 => ledger.get(seq).ok().map(|r| prefix(&r.digest)),
                 None => None,
             };
-            if held == Some(*d) {
+            if held == Some(prefix(d)) {
                 return Ok(Some(seq));
             }
         }
