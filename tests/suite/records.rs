@@ -859,7 +859,7 @@ fn digest_index_entries_the_chain_does_not_make_are_named() {
         entry[..2].copy_from_slice(&hi.to_be_bytes());
         entry[8..].copy_from_slice(&7u64.to_le_bytes());
         common::with_tree(dir2.path(), |t| {
-            t.insert(format!("mdigest-index/{bucket:03x}"), entry.to_vec())
+            t.insert(format!("mdigest-index/{bucket:03x}"), entry)
                 .expect("write");
         });
         let r = common::open(dir2.path()).verify(None).expect("verify");

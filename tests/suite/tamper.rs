@@ -954,9 +954,12 @@ fn damaged_engine_files_end_commands_with_an_exit_code_not_a_panic() {
 /// An append links to what the head's block holds: with the block before it
 /// gone, or the head's own record changed, the append stops with exit 1,
 /// naming the seq, and adds nothing.
+/// A way to damage a ledger, and what it is called.
+type Damage = (&'static str, fn(&Path));
+
 #[test]
 fn an_append_onto_a_damaged_tail_is_refused() {
-    let cases: [(&str, fn(&Path)); 2] = [
+    let cases: [Damage; 2] = [
         ("the block before the head's deleted", |dir| {
             with_tree(dir, |t| {
                 t.remove(block_key(TOTAL - 1))
