@@ -8,7 +8,7 @@ use crate::dates::{format_recorded_at, format_said_on};
 use crate::event::{
     fixed, CodedRef, Event, EventRef, Hash, QuoteKind, Recorded, Seq, SourceRef, StatementRef,
 };
-use crate::projection::{stance_kind, Position};
+use crate::projection::{stance_kind, Position, PositionRef};
 use crate::vocab::Vocabulary;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -338,7 +338,7 @@ impl Serialize for PositionJson<'_> {
 
 /// Writes a position as one JSON object, the bytes [`PositionJson`] gives,
 /// straight into `out`: for printing many (every position of a large ledger).
-pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
+pub fn write_position_json(p: &PositionRef<'_>, out: &mut Vec<u8>) {
     fn text(out: &mut Vec<u8>, s: &str) {
         if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
             serde_json::to_writer(&mut *out, s).expect("a string serialises");
@@ -357,27 +357,27 @@ pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
     fn num(out: &mut Vec<u8>, n: u64) {
         out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
-    let k = &p.key;
+    let k = p;
     out.extend_from_slice(b"{\"party\":");
-    text(out, &k.party);
+    text(out, k.party);
     out.extend_from_slice(b",\"stance\":");
-    text(out, &p.stance);
+    text(out, p.stance);
     out.extend_from_slice(b",\"stance_kind\":");
-    text(out, stance_kind(&p.stance));
+    text(out, stance_kind(p.stance));
     out.extend_from_slice(b",\"modality\":");
     text(out, k.modality.as_str());
     out.extend_from_slice(b",\"hedge\":");
-    opt(out, p.hedge.as_deref());
+    opt(out, p.hedge);
     out.extend_from_slice(b",\"predicate\":");
-    text(out, &k.predicate);
+    text(out, k.predicate);
     out.extend_from_slice(b",\"subject\":");
-    opt(out, k.subject.as_deref());
+    opt(out, k.subject);
     out.extend_from_slice(b",\"location\":");
-    opt(out, k.location.as_deref());
+    opt(out, k.location);
     out.extend_from_slice(b",\"qualifier\":");
-    opt(out, k.qualifier.as_deref());
+    opt(out, k.qualifier);
     out.extend_from_slice(b",\"document\":");
-    opt(out, k.document.as_deref());
+    opt(out, k.document);
     out.extend_from_slice(b",\"said_on\":");
     let d = p.said_on.date;
     match (p.said_on.time, d.year()) {
@@ -411,7 +411,7 @@ pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
         num(out, *s);
     }
     out.extend_from_slice(b"],\"cameo\":");
-    let cameo = Vocabulary::builtin().mapping(&p.stance, &k.predicate);
+    let cameo = Vocabulary::builtin().mapping(p.stance, k.predicate);
     opt(out, cameo.map(|m| m.cameo.as_str()));
     out.extend_from_slice(b",\"condition\":");
     opt(out, p.terms.condition.as_deref());
@@ -521,7 +521,7 @@ mod tests {
                 ] {
                     let p = position(text, date, time, terms);
                     let mut direct = Vec::new();
-                    write_position_json(&p, &mut direct);
+                    write_position_json(&p.view(), &mut direct);
                     let serialised = serde_json::to_vec(&PositionJson(&p)).expect("serialises");
                     assert_eq!(
                         String::from_utf8(direct).expect("utf-8"),
@@ -534,7 +534,7 @@ mod tests {
         (p.hedge, p.key.subject, p.key.qualifier, p.key.document) = (None, None, None, None);
         p.stance = "no-such-stance".into();
         let mut direct = Vec::new();
-        write_position_json(&p, &mut direct);
+        write_position_json(&p.view(), &mut direct);
         assert_eq!(
             direct,
             serde_json::to_vec(&PositionJson(&p)).expect("serialises")

@@ -13,7 +13,9 @@ use crate::codec;
 use crate::codec::FormatError;
 use crate::event::{Entry, Head, Seq};
 use crate::projection::snapshot::{check, FactSum, Snapshot};
-use crate::projection::{self, Amendments, Chain, KnownAt, Position, Query, StatementSink};
+use crate::projection::{
+    self, Amendments, Answer, Chain, KnownAt, Position, Query, StatementSink,
+};
 
 /// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
 const SNAPSHOT_ENTRY: &str = "positions";
@@ -78,7 +80,24 @@ impl Ledger {
     /// # Errors
     /// Store failures; unreadable stored bytes.
     pub fn positions_replay(&self, query: &Query) -> Result<Vec<Position>> {
+        Ok(self.answer_replay(query)?.into_positions())
+    }
+
+    /// [`Ledger::positions_replay`] as the fold holds them, to be read
+    /// borrowed.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn answer_replay(&self, query: &Query) -> Result<Answer> {
         projection::replay(self, query)
+    }
+
+    /// The positions the ledger supports for `query`: [`Ledger::answer`], owned.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn positions(&self, query: &Query) -> Result<Vec<Position>> {
+        Ok(self.answer(query)?.into_positions())
     }
 
     /// The positions the ledger supports for `query`. Starts from the saved
@@ -90,9 +109,9 @@ impl Ledger {
     ///
     /// # Errors
     /// Store failures; unreadable stored bytes.
-    pub fn positions(&self, query: &Query) -> Result<Vec<Position>> {
+    pub fn answer(&self, query: &Query) -> Result<Answer> {
         if !self.cache.usable() {
-            return self.positions_replay(query);
+            return self.answer_replay(query);
         }
         let head = self.store.head()?;
         let mut snap = self.load_snapshot(&head)?;
@@ -122,7 +141,7 @@ impl Ledger {
             }
             // A damaged chunk: the snapshot is never trusted, the chain is.
         }
-        self.positions_replay(query)
+        self.answer_replay(query)
     }
 
     /// Builds a snapshot of the whole chain and saves it.
