@@ -7,9 +7,7 @@
 //! list of facts for the whole fold, sorted out once at the end. Strings are
 //! only built again for the positions the query asks for.
 
-use super::{
-    admits_coder, is_or_in, Amendments, Position, PositionRef, Query, Terms, NO_TERMS,
-};
+use super::{admits_coder, is_or_in, Amendments, Position, PositionRef, Query, Terms, NO_TERMS};
 use crate::event::{Entry, Event, SaidOn, Seq, StatementRef};
 use crate::vocab::{Modality, Vocabulary};
 use hashbrown::HashTable;
@@ -324,9 +322,21 @@ impl<'q> Fold<'q> {
         });
     }
 
+    /// Makes room for about `keys` more positions and `facts` more statements.
+    pub(crate) fn reserve(&mut self, keys: usize, facts: usize) {
+        self.keys.reserve(keys);
+        self.slots.reserve(keys);
+        let keys_now = &self.keys;
+        self.index
+            .reserve(keys, |i| FxBuildHasher.hash_one(keys_now[*i as usize]));
+        self.facts.reserve(facts);
+    }
+
     /// The query's as-of date, as days since 1970-01-01 (`i32::MAX`: none).
     pub(crate) fn last_day(&self) -> i32 {
-        self.query.as_of.map_or(i32::MAX, crate::dates::days_from_date)
+        self.query
+            .as_of
+            .map_or(i32::MAX, crate::dates::days_from_date)
     }
 
     /// The statement events up to `seq` that do not count as they were

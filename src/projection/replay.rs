@@ -60,10 +60,7 @@ fn fold_from<C: Chain + ?Sized>(
 ///
 /// # Errors
 /// Whatever reading the chain fails with.
-pub(crate) fn replay<C: Chain + ?Sized>(
-    chain: &C,
-    query: &Query,
-) -> Result<Answer, C::Error> {
+pub(crate) fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Answer, C::Error> {
     let amendments =
         Amendments::collect(&chain.amendment_entries(1, query.known_at)?, query.known_at);
     let mut fold = Fold::new(query, amendments);

@@ -446,12 +446,21 @@ impl Snapshot {
         // over before anything else is read of them.
         let last_day = fold.last_day();
         let not_standing = fold.not_standing_upto(self.seq);
+        let read_chunk = |i: usize| hand && parties.as_ref().is_none_or(|p| self.may_hold(i, p));
+        // Room for every key and fact of the chunks to be read, made once.
+        let (keys, facts) = (0..self.chunks.len())
+            .filter(|i| read_chunk(*i))
+            .map(|i| &self.chunks[i])
+            .fold((0, 0), |(k, f), c| {
+                (k + c.keys as usize, f + c.facts as usize)
+            });
+        fold.reserve(keys, facts);
         // The fold's number and modality of each stance string, and the fold's
         // number of each string, once met.
         let mut stances: Vec<Option<(u16, Modality)>> = vec![None; self.strings.len()];
         let mut names: Vec<Option<u32>> = vec![None; self.strings.len()];
         for i in 0..self.chunks.len() {
-            if !hand || parties.as_ref().is_some_and(|p| !self.may_hold(i, p)) {
+            if !read_chunk(i) {
                 continue;
             }
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
