@@ -258,10 +258,11 @@ pub(super) fn positions_on(ledger: &Ledger, a: &PositionsArgs, out: &mut impl Wr
             ledger.answer(&query)?
         };
         let mut line = Vec::with_capacity(512);
+        let mut writer = view::PositionWriter::default();
         let shown = |p: &PositionRef<'_>| a.view.as_deref().is_none_or(|v| p.in_view(v));
         for p in answer.iter().filter(shown) {
             line.clear();
-            view::write_position_json(&p, &mut line);
+            writer.write(&p, &mut line);
             line.push(b'\n');
             out.write_all(&line)?;
         }

@@ -10,9 +10,11 @@ use crate::event::{
 };
 use crate::projection::{stance_kind, Position, PositionRef};
 use crate::vocab::Vocabulary;
+use rustc_hash::FxBuildHasher;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// Serialises an optional entry only when it is there.
 fn opt_entry<M: SerializeMap, T: Serialize + ?Sized>(
@@ -339,8 +341,45 @@ impl Serialize for PositionJson<'_> {
 /// Writes a position as one JSON object, the bytes [`PositionJson`] gives,
 /// straight into `out`: for printing many (every position of a large ledger).
 pub fn write_position_json(p: &PositionRef<'_>, out: &mut Vec<u8>) {
+    let cameo = Vocabulary::builtin().mapping(p.stance, p.predicate);
+    write_position_with(
+        p,
+        stance_kind(p.stance),
+        cameo.map(|m| m.cameo.as_str()),
+        out,
+    );
+}
+
+/// Writes positions as [`write_position_json`] does, asking the vocabulary
+/// only once about each (stance, predicate) met: for printing many.
+#[derive(Debug, Default)]
+pub struct PositionWriter<'a> {
+    /// The stance kind and CAMEO code of each (stance, predicate) met.
+    known: HashMap<(&'a str, &'a str), (&'static str, Option<&'static str>), FxBuildHasher>,
+}
+
+impl<'a> PositionWriter<'a> {
+    /// Writes one position as one JSON object into `out`.
+    pub fn write(&mut self, p: &PositionRef<'a>, out: &mut Vec<u8>) {
+        let (kind, cameo) = *self
+            .known
+            .entry((p.stance, p.predicate))
+            .or_insert_with(|| {
+                let cameo = Vocabulary::builtin().mapping(p.stance, p.predicate);
+                (stance_kind(p.stance), cameo.map(|m| m.cameo.as_str()))
+            });
+        write_position_with(p, kind, cameo, out);
+    }
+}
+
+/// [`write_position_json`] given the position's stance kind and CAMEO code.
+fn write_position_with(p: &PositionRef<'_>, kind: &str, cameo: Option<&str>, out: &mut Vec<u8>) {
     fn text(out: &mut Vec<u8>, s: &str) {
-        if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // Without stopping at the first: short strings, one pass LLVM can widen.
+        let escapes = s
+            .bytes()
+            .fold(false, |e, b| e | matches!(b, b'"' | b'\\' | 0..0x20));
+        if escapes {
             serde_json::to_writer(&mut *out, s).expect("a string serialises");
         } else {
             out.push(b'"');
@@ -363,7 +402,7 @@ pub fn write_position_json(p: &PositionRef<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"stance\":");
     text(out, p.stance);
     out.extend_from_slice(b",\"stance_kind\":");
-    text(out, stance_kind(p.stance));
+    text(out, kind);
     out.extend_from_slice(b",\"modality\":");
     text(out, k.modality.as_str());
     out.extend_from_slice(b",\"hedge\":");
@@ -431,8 +470,7 @@ pub fn write_position_json(p: &PositionRef<'_>, out: &mut Vec<u8>) {
         num(out, *s);
     }
     out.extend_from_slice(b"],\"cameo\":");
-    let cameo = Vocabulary::builtin().mapping(p.stance, k.predicate);
-    opt(out, cameo.map(|m| m.cameo.as_str()));
+    opt(out, cameo);
     out.extend_from_slice(b",\"condition\":");
     opt(out, p.terms.condition.as_deref());
     out.extend_from_slice(b",\"deadline\":");
@@ -554,6 +592,9 @@ mod tests {
                     let p = position(text, date, time, terms);
                     let mut direct = Vec::new();
                     write_position_json(&p.view(), &mut direct);
+                    let mut written = Vec::new();
+                    PositionWriter::default().write(&p.view(), &mut written);
+                    assert_eq!(written, direct);
                     let serialised = serde_json::to_vec(&PositionJson(&p)).expect("serialises");
                     assert_eq!(
                         String::from_utf8(direct).expect("utf-8"),
