@@ -174,13 +174,25 @@ pub trait Store: Send + Sync {
 
     /// How many blocks the store holds with keys up to `seq`, when the engine
     /// can tell without reading them (redb keeps its table's length: the count
-    /// is that length less the few keys that are not blocks and the blocks
-    /// past `seq`); `None` when it cannot (sled would have to read every block).
+    /// is that length less the keys that are not blocks, which are read, and
+    /// the blocks past `seq`); `None` when it cannot (sled would have to read
+    /// every block).
     ///
     /// # Errors
     /// Engine failures.
     fn blocks_through(&self, seq: Seq) -> Result<Option<u64>> {
         let _ = seq;
+        Ok(None)
+    }
+
+    /// Bytes that change whenever the store is written, read without reading
+    /// any entry: what lets a count from [`Store::blocks_through`] be kept
+    /// while they stay the same (redb: its table's length, and its file's
+    /// size, modification time and inode). `None` when the engine has none.
+    ///
+    /// # Errors
+    /// Engine failures.
+    fn change_mark(&self) -> Result<Option<Vec<u8>>> {
         Ok(None)
     }
 

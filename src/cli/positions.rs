@@ -9,7 +9,7 @@ use super::terminal::{align, Columns, Row};
 use demarche::dates;
 use demarche::json::view;
 use demarche::ledger::Ledger;
-use demarche::projection::{self, Change, Position, Query};
+use demarche::projection::{self, Change, Position, PositionRef, Query};
 use demarche::vocab::{Actors, Modality, Vocabulary};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -248,36 +248,44 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
 /// `demarche positions` on an open ledger.
 pub(super) fn positions_on(ledger: &Ledger, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
     let query = query_on(ledger, &a.query)?;
+    if a.out.json {
+        // Written from the fold's own strings, no position built. Each line is
+        // made in memory and written whole: cheaper than many small writes
+        // through the output's buffer.
+        let answer = if a.replay {
+            ledger.answer_replay(&query)?
+        } else {
+            ledger.answer(&query)?
+        };
+        let mut line = Vec::with_capacity(512);
+        let mut writer = view::PositionWriter::default();
+        let shown = |p: &PositionRef<'_>| a.view.as_deref().is_none_or(|v| p.in_view(v));
+        for p in answer.iter().filter(shown) {
+            line.clear();
+            writer.write(&p, &mut line);
+            line.push(b'\n');
+            out.write_all(&line)?;
+        }
+        return Ok(0);
+    }
     let ps = if a.replay {
         ledger.positions_replay(&query)?
     } else {
         ledger.positions(&query)?
     };
-    if a.out.json {
-        // Each line is made in memory and written whole: cheaper than many
-        // small writes through the output's buffer.
-        let mut line = Vec::with_capacity(512);
-        for p in ps.iter().filter(|p| in_view(p, a.view.as_deref())) {
-            line.clear();
-            view::write_position_json(p, &mut line);
-            line.push(b'\n');
-            out.write_all(&line)?;
+    if !ps.iter().any(|p| in_view(p, a.view.as_deref())) {
+        let q = &a.query;
+        let mut asked = query_asked(q.as_of.as_deref(), q.known_at.as_deref(), &q.selection);
+        if let Some(v) = &a.view {
+            asked = match asked.strip_prefix(" (") {
+                Some(rest) => format!(" (--view {v}, {rest}"),
+                None => format!(" (--view {v})"),
+            };
         }
-    } else {
-        if !ps.iter().any(|p| in_view(p, a.view.as_deref())) {
-            let q = &a.query;
-            let mut asked = query_asked(q.as_of.as_deref(), q.known_at.as_deref(), &q.selection);
-            if let Some(v) = &a.view {
-                asked = match asked.strip_prefix(" (") {
-                    Some(rest) => format!(" (--view {v}, {rest}"),
-                    None => format!(" (--view {v})"),
-                };
-            }
-            eprintln!("no positions match{asked}");
-            return Ok(0);
-        }
-        print_positions(out, &ps, a.view.as_deref(), ledger.actors()?)?;
+        eprintln!("no positions match{asked}");
+        return Ok(0);
     }
+    print_positions(out, &ps, a.view.as_deref(), ledger.actors()?)?;
     Ok(0)
 }
 

@@ -8,11 +8,13 @@ use crate::dates::{format_recorded_at, format_said_on};
 use crate::event::{
     fixed, CodedRef, Event, EventRef, Hash, QuoteKind, Recorded, Seq, SourceRef, StatementRef,
 };
-use crate::projection::{stance_kind, Position};
+use crate::projection::{stance_kind, Position, PositionRef};
 use crate::vocab::Vocabulary;
+use rustc_hash::FxBuildHasher;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// Serialises an optional entry only when it is there.
 fn opt_entry<M: SerializeMap, T: Serialize + ?Sized>(
@@ -338,9 +340,46 @@ impl Serialize for PositionJson<'_> {
 
 /// Writes a position as one JSON object, the bytes [`PositionJson`] gives,
 /// straight into `out`: for printing many (every position of a large ledger).
-pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
+pub fn write_position_json(p: &PositionRef<'_>, out: &mut Vec<u8>) {
+    let cameo = Vocabulary::builtin().mapping(p.stance, p.predicate);
+    write_position_with(
+        p,
+        stance_kind(p.stance),
+        cameo.map(|m| m.cameo.as_str()),
+        out,
+    );
+}
+
+/// Writes positions as [`write_position_json`] does, asking the vocabulary
+/// only once about each (stance, predicate) met: for printing many.
+#[derive(Debug, Default)]
+pub struct PositionWriter<'a> {
+    /// The stance kind and CAMEO code of each (stance, predicate) met.
+    known: HashMap<(&'a str, &'a str), (&'static str, Option<&'static str>), FxBuildHasher>,
+}
+
+impl<'a> PositionWriter<'a> {
+    /// Writes one position as one JSON object into `out`.
+    pub fn write(&mut self, p: &PositionRef<'a>, out: &mut Vec<u8>) {
+        let (kind, cameo) = *self
+            .known
+            .entry((p.stance, p.predicate))
+            .or_insert_with(|| {
+                let cameo = Vocabulary::builtin().mapping(p.stance, p.predicate);
+                (stance_kind(p.stance), cameo.map(|m| m.cameo.as_str()))
+            });
+        write_position_with(p, kind, cameo, out);
+    }
+}
+
+/// [`write_position_json`] given the position's stance kind and CAMEO code.
+fn write_position_with(p: &PositionRef<'_>, kind: &str, cameo: Option<&str>, out: &mut Vec<u8>) {
     fn text(out: &mut Vec<u8>, s: &str) {
-        if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // Without stopping at the first: short strings, one pass LLVM can widen.
+        let escapes = s
+            .bytes()
+            .fold(false, |e, b| e | matches!(b, b'"' | b'\\' | 0..0x20));
+        if escapes {
             serde_json::to_writer(&mut *out, s).expect("a string serialises");
         } else {
             out.push(b'"');
@@ -357,49 +396,69 @@ pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
     fn num(out: &mut Vec<u8>, n: u64) {
         out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
-    let k = &p.key;
+    let k = p;
     out.extend_from_slice(b"{\"party\":");
-    text(out, &k.party);
+    text(out, k.party);
     out.extend_from_slice(b",\"stance\":");
-    text(out, &p.stance);
+    text(out, p.stance);
     out.extend_from_slice(b",\"stance_kind\":");
-    text(out, stance_kind(&p.stance));
+    text(out, kind);
     out.extend_from_slice(b",\"modality\":");
     text(out, k.modality.as_str());
     out.extend_from_slice(b",\"hedge\":");
-    opt(out, p.hedge.as_deref());
+    opt(out, p.hedge);
     out.extend_from_slice(b",\"predicate\":");
-    text(out, &k.predicate);
+    text(out, k.predicate);
     out.extend_from_slice(b",\"subject\":");
-    opt(out, k.subject.as_deref());
+    opt(out, k.subject);
     out.extend_from_slice(b",\"location\":");
-    opt(out, k.location.as_deref());
+    opt(out, k.location);
     out.extend_from_slice(b",\"qualifier\":");
-    opt(out, k.qualifier.as_deref());
+    opt(out, k.qualifier);
     out.extend_from_slice(b",\"document\":");
-    opt(out, k.document.as_deref());
+    opt(out, k.document);
     out.extend_from_slice(b",\"said_on\":");
     let d = p.said_on.date;
-    match (p.said_on.time, d.year()) {
+    // Two digits of a number under 100.
+    fn two(out: &mut Vec<u8>, n: u32) {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+    }
+    // A time of day and an offset that take two digits an hour, as
+    // format_said_on writes them.
+    let short = |t: &crate::event::TimeOfDay| {
+        t.seconds < 86_400 && t.offset_minutes.is_none_or(|m| m.unsigned_abs() < 6_000)
+    };
+    if (1..=9999).contains(&d.year()) && p.said_on.time.as_ref().is_none_or(short) {
         // A day of years 1 to 9999, as format_said_on writes it, without making a string.
-        (None, 1..=9999) => {
-            let [y, m, d] = [d.year() as u32, d.month() as u32, d.day() as u32];
-            out.extend_from_slice(&[
-                b'"',
-                b'0' + (y / 1000) as u8,
-                b'0' + (y / 100 % 10) as u8,
-                b'0' + (y / 10 % 10) as u8,
-                b'0' + (y % 10) as u8,
-                b'-',
-                b'0' + (m / 10) as u8,
-                b'0' + (m % 10) as u8,
-                b'-',
-                b'0' + (d / 10) as u8,
-                b'0' + (d % 10) as u8,
-                b'"',
-            ]);
+        let [y, m, day] = [d.year() as u32, d.month() as u32, d.day() as u32];
+        out.push(b'"');
+        two(out, y / 100);
+        two(out, y % 100);
+        out.push(b'-');
+        two(out, m);
+        out.push(b'-');
+        two(out, day);
+        if let Some(t) = p.said_on.time {
+            out.push(b'T');
+            two(out, t.seconds / 3600);
+            out.push(b':');
+            two(out, t.seconds / 60 % 60);
+            out.push(b':');
+            two(out, t.seconds % 60);
+            match t.offset_minutes {
+                Some(0) => out.push(b'Z'),
+                Some(m) => {
+                    out.push(if m < 0 { b'-' } else { b'+' });
+                    two(out, u32::from(m.unsigned_abs()) / 60);
+                    out.push(b':');
+                    two(out, u32::from(m.unsigned_abs()) % 60);
+                }
+                None => {}
+            }
         }
-        _ => text(out, &format_said_on(&p.said_on)),
+        out.push(b'"');
+    } else {
+        text(out, &format_said_on(&p.said_on));
     }
     out.extend_from_slice(b",\"seq\":");
     num(out, p.seq);
@@ -411,8 +470,7 @@ pub fn write_position_json(p: &Position, out: &mut Vec<u8>) {
         num(out, *s);
     }
     out.extend_from_slice(b"],\"cameo\":");
-    let cameo = Vocabulary::builtin().mapping(&p.stance, &k.predicate);
-    opt(out, cameo.map(|m| m.cameo.as_str()));
+    opt(out, cameo);
     out.extend_from_slice(b",\"condition\":");
     opt(out, p.terms.condition.as_deref());
     out.extend_from_slice(b",\"deadline\":");
@@ -494,6 +552,18 @@ mod tests {
                 seconds: 0,
                 offset_minutes: None,
             }),
+            Some(TimeOfDay {
+                seconds: 86_399,
+                offset_minutes: Some(0),
+            }),
+            Some(TimeOfDay {
+                seconds: 45_296,
+                offset_minutes: Some(5_999),
+            }),
+            Some(TimeOfDay {
+                seconds: 86_400 * 3,
+                offset_minutes: Some(-6_000),
+            }),
         ];
         let texts = [
             "RUS",
@@ -521,7 +591,10 @@ mod tests {
                 ] {
                     let p = position(text, date, time, terms);
                     let mut direct = Vec::new();
-                    write_position_json(&p, &mut direct);
+                    write_position_json(&p.view(), &mut direct);
+                    let mut written = Vec::new();
+                    PositionWriter::default().write(&p.view(), &mut written);
+                    assert_eq!(written, direct);
                     let serialised = serde_json::to_vec(&PositionJson(&p)).expect("serialises");
                     assert_eq!(
                         String::from_utf8(direct).expect("utf-8"),
@@ -534,7 +607,7 @@ mod tests {
         (p.hedge, p.key.subject, p.key.qualifier, p.key.document) = (None, None, None, None);
         p.stance = "no-such-stance".into();
         let mut direct = Vec::new();
-        write_position_json(&p, &mut direct);
+        write_position_json(&p.view(), &mut direct);
         assert_eq!(
             direct,
             serde_json::to_vec(&PositionJson(&p)).expect("serialises")

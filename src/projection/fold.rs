@@ -7,7 +7,7 @@
 //! list of facts for the whole fold, sorted out once at the end. Strings are
 //! only built again for the positions the query asks for.
 
-use super::{admits_coder, is_or_in, Amendments, Position, PositionKey, Query, Terms};
+use super::{admits_coder, is_or_in, Amendments, Position, PositionRef, Query, Terms, NO_TERMS};
 use crate::event::{Entry, Event, SaidOn, Seq, StatementRef};
 use crate::vocab::{Modality, Vocabulary};
 use hashbrown::HashTable;
@@ -84,6 +84,20 @@ struct Fact {
     seq: Seq,
     slot: u32,
     stance: u16,
+}
+
+/// A set of seqs, one bit each.
+#[derive(Debug)]
+pub(crate) struct SeqSet(Vec<u64>);
+
+impl SeqSet {
+    /// Whether it holds `seq`.
+    pub(crate) fn contains(&self, seq: Seq) -> bool {
+        usize::try_from(seq / 64)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .is_some_and(|w| w >> (seq % 64) & 1 == 1)
+    }
 }
 
 /// Folds statements into positions.
@@ -308,6 +322,41 @@ impl<'q> Fold<'q> {
         });
     }
 
+    /// Makes room for about `keys` more positions and `facts` more statements.
+    pub(crate) fn reserve(&mut self, keys: usize, facts: usize) {
+        self.keys.reserve(keys);
+        self.slots.reserve(keys);
+        let keys_now = &self.keys;
+        self.index
+            .reserve(keys, |i| FxBuildHasher.hash_one(keys_now[*i as usize]));
+        self.facts.reserve(facts);
+    }
+
+    /// The query's as-of date, as days since 1970-01-01 (`i32::MAX`: none).
+    pub(crate) fn last_day(&self) -> i32 {
+        self.query
+            .as_of
+            .map_or(i32::MAX, crate::dates::days_from_date)
+    }
+
+    /// The statement events up to `seq` that do not count as they were
+    /// recorded (retracted or corrected, see [`Fold::is_standing`]), as a set
+    /// that answers in one step.
+    pub(crate) fn not_standing_upto(&self, seq: Seq) -> SeqSet {
+        let a = &self.amendments;
+        let mut set = SeqSet(Vec::new());
+        for s in a.retracted.iter().chain(a.corrected.keys()) {
+            if *s <= seq {
+                let word = (*s / 64) as usize;
+                if set.0.len() <= word {
+                    set.0.resize(word + 1, 0);
+                }
+                set.0[word] |= 1 << (*s % 64);
+            }
+        }
+        set
+    }
+
     /// Whether the query keeps hand-recorded statements (`--coded-by`).
     pub(crate) fn admits_hand_recorded(&self) -> bool {
         self.query.filter.admits(None)
@@ -416,6 +465,11 @@ impl<'q> Fold<'q> {
 
     /// The positions, ordered by key.
     pub fn finish(self) -> Vec<Position> {
+        self.answer().into_positions()
+    }
+
+    /// The positions, ordered by key, as the fold holds them.
+    pub fn answer(self) -> Answer {
         let Fold {
             query,
             names,
@@ -454,6 +508,13 @@ impl<'q> Fold<'q> {
             }
         }
         drop(facts);
+        drop(next);
+        for w in start.windows(2) {
+            let statements = &mut seqs[w[0] as usize..w[1] as usize];
+            if !statements.is_sorted() {
+                statements.sort_unstable();
+            }
+        }
         let rank = names.ranks();
         let ranked = |k: &Key| -> Key {
             let opt = |x: u32| x.checked_sub(1).map_or(0, |x| rank[x as usize] + 1);
@@ -477,32 +538,74 @@ impl<'q> Fold<'q> {
         if !order.is_sorted() {
             order.sort();
         }
-        let owned = |i: u32| names.get_opt(i).map(str::to_string);
-        let mut out = Vec::with_capacity(order.len());
-        for (_, i) in order {
-            let (i, k) = (i as usize, &keys[i as usize]);
-            let slot = &slots[i];
-            let mut statements = seqs[start[i] as usize..start[i + 1] as usize].to_vec();
-            statements.sort_unstable();
-            out.push(Position {
-                key: PositionKey {
-                    party: names.get(k[0]).to_string(),
-                    predicate: names.get(k[1]).to_string(),
-                    subject: owned(k[2]),
-                    location: owned(k[3]),
-                    qualifier: owned(k[4]),
-                    document: owned(k[5]),
-                    modality: Modality::ALL[k[6] as usize],
-                },
-                stance: stances[slot.stance as usize].0.clone(),
-                hedge: owned(slot.hedge),
-                said_on: slot.winner.0,
-                seq: slot.winner.1,
-                statements,
-                terms: slot.terms.as_deref().cloned().unwrap_or_default(),
-            });
+        Answer {
+            names,
+            keys,
+            slots,
+            stances,
+            order: order.into_iter().map(|(_, i)| i).collect(),
+            start,
+            seqs,
         }
-        out
+    }
+}
+
+/// The positions a fold found, ordered by key, as the fold holds them: each
+/// string once, each position's key as numbers, and the statements that
+/// support each position laid out one position after another. Read them
+/// borrowed ([`Answer::iter`]), which builds nothing, or owned
+/// ([`Answer::into_positions`]).
+#[derive(Debug)]
+pub struct Answer {
+    names: Names,
+    keys: Vec<Key>,
+    slots: Vec<Slot>,
+    stances: Vec<(String, Modality)>,
+    /// The slots shown, in key order.
+    order: Vec<u32>,
+    /// Where the statements of each slot start in `seqs` (and, one on, end).
+    start: Vec<u32>,
+    seqs: Vec<Seq>,
+}
+
+impl Answer {
+    /// How many positions it holds.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The positions, borrowed, in key order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PositionRef<'_>> + '_ {
+        self.order.iter().map(|i| self.position(*i as usize))
+    }
+
+    /// The positions, owned, in key order.
+    pub fn into_positions(self) -> Vec<Position> {
+        self.iter().map(|p| p.to_position()).collect()
+    }
+
+    fn position(&self, i: usize) -> PositionRef<'_> {
+        let (k, slot, names) = (&self.keys[i], &self.slots[i], &self.names);
+        PositionRef {
+            party: names.get(k[0]),
+            predicate: names.get(k[1]),
+            subject: names.get_opt(k[2]),
+            location: names.get_opt(k[3]),
+            qualifier: names.get_opt(k[4]),
+            document: names.get_opt(k[5]),
+            modality: Modality::ALL[k[6] as usize],
+            stance: &self.stances[slot.stance as usize].0,
+            hedge: names.get_opt(slot.hedge),
+            said_on: slot.winner.0,
+            seq: slot.winner.1,
+            statements: &self.seqs[self.start[i] as usize..self.start[i + 1] as usize],
+            terms: slot.terms.as_deref().unwrap_or(&NO_TERMS),
+        }
     }
 }
 

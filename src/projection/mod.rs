@@ -181,6 +181,96 @@ pub struct Position {
     pub terms: Terms,
 }
 
+/// The terms of a statement that had none.
+pub(crate) static NO_TERMS: Terms = Terms {
+    condition: None,
+    deadline: None,
+    joint_with: Vec::new(),
+};
+
+impl Position {
+    /// The position borrowed, as [`Answer::iter`] gives positions.
+    pub fn view(&self) -> PositionRef<'_> {
+        let k = &self.key;
+        PositionRef {
+            party: &k.party,
+            predicate: &k.predicate,
+            subject: k.subject.as_deref(),
+            location: k.location.as_deref(),
+            qualifier: k.qualifier.as_deref(),
+            document: k.document.as_deref(),
+            modality: k.modality,
+            stance: &self.stance,
+            hedge: self.hedge.as_deref(),
+            said_on: self.said_on,
+            seq: self.seq,
+            statements: &self.statements,
+            terms: &self.terms,
+        }
+    }
+}
+
+/// A [`Position`] borrowed from where it is held (an [`Answer`], or a
+/// [`Position`]): the same fields, its key's flattened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PositionRef<'a> {
+    /// Who holds it.
+    pub party: &'a str,
+    /// The predicate.
+    pub predicate: &'a str,
+    /// The subject, when the proposition names any.
+    pub subject: Option<&'a str>,
+    /// The place.
+    pub location: Option<&'a str>,
+    /// What exactly.
+    pub qualifier: Option<&'a str>,
+    /// The document.
+    pub document: Option<&'a str>,
+    /// What the stance is about.
+    pub modality: Modality,
+    /// The current stance.
+    pub stance: &'a str,
+    /// The hedge of the statement that set it, if hedged.
+    pub hedge: Option<&'a str>,
+    /// When the current stance was last said.
+    pub said_on: SaidOn,
+    /// The seq of that statement.
+    pub seq: Seq,
+    /// Every statement that supports the current stance, in seq order.
+    pub statements: &'a [Seq],
+    /// The condition, deadline and joint parties of the statement that set it.
+    pub terms: &'a Terms,
+}
+
+impl PositionRef<'_> {
+    /// The position, owned.
+    pub fn to_position(&self) -> Position {
+        let owned = |s: Option<&str>| s.map(str::to_string);
+        Position {
+            key: PositionKey {
+                party: self.party.to_string(),
+                predicate: self.predicate.to_string(),
+                subject: owned(self.subject),
+                location: owned(self.location),
+                qualifier: owned(self.qualifier),
+                document: owned(self.document),
+                modality: self.modality,
+            },
+            stance: self.stance.to_string(),
+            hedge: owned(self.hedge),
+            said_on: self.said_on,
+            seq: self.seq,
+            statements: self.statements.to_vec(),
+            terms: self.terms.clone(),
+        }
+    }
+
+    /// Whether it belongs to the named view `view` (see [`in_view`]).
+    pub fn in_view(&self, view: &str) -> bool {
+        view_holds(self.predicate, self.modality, view)
+    }
+}
+
 /// Corrections and retractions, resolved to the statements they change.
 #[derive(Clone, Debug, Default)]
 pub struct Amendments {
@@ -261,12 +351,17 @@ pub const VIEWS: &[&str] = &["withdrawal", "presence"];
 /// `withdrawal` (the normative and commissive positions on withdrawal),
 /// `presence` (the epistemic positions on presence). No other name holds any.
 pub fn in_view(p: &Position, view: &str) -> bool {
+    view_holds(&p.key.predicate, p.key.modality, view)
+}
+
+/// [`in_view`] for a position's predicate and modality.
+fn view_holds(predicate: &str, modality: Modality, view: &str) -> bool {
     match view {
         "withdrawal" => {
-            p.key.predicate == "withdrawal"
-                && matches!(p.key.modality, Modality::Normative | Modality::Commissive)
+            predicate == "withdrawal"
+                && matches!(modality, Modality::Normative | Modality::Commissive)
         }
-        "presence" => p.key.predicate == "presence" && p.key.modality == Modality::Epistemic,
+        "presence" => predicate == "presence" && modality == Modality::Epistemic,
         _ => false,
     }
 }
@@ -365,7 +460,7 @@ mod fold;
 mod replay;
 pub mod snapshot;
 
-pub use fold::Fold;
+pub use fold::{Answer, Fold};
 pub(crate) use replay::{from_snapshot, replay, Chain, StatementSink};
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! drives the fold.
 
 use super::snapshot::Snapshot;
-use super::{Amendments, Fold, KnownAt, Position, Query};
+use super::{Amendments, Answer, Fold, KnownAt, Query};
 use crate::event::{Entry, Seq, StatementRef};
 
 /// What [`Chain::statements`] calls: seq, recording time, and the statement
@@ -60,15 +60,12 @@ fn fold_from<C: Chain + ?Sized>(
 ///
 /// # Errors
 /// Whatever reading the chain fails with.
-pub(crate) fn replay<C: Chain + ?Sized>(
-    chain: &C,
-    query: &Query,
-) -> Result<Vec<Position>, C::Error> {
+pub(crate) fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Answer, C::Error> {
     let amendments =
         Amendments::collect(&chain.amendment_entries(1, query.known_at)?, query.known_at);
     let mut fold = Fold::new(query, amendments);
     fold_from(chain, &mut fold, 1, query.known_at)?;
-    Ok(fold.finish())
+    Ok(fold.answer())
 }
 
 /// The positions `chain` supports for `query`, from `snap` (taken at seq
@@ -83,7 +80,7 @@ pub(crate) fn from_snapshot<C: Chain + ?Sized>(
     snap: &Snapshot,
     chunk: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     query: &Query,
-) -> Result<Option<Vec<Position>>, C::Error> {
+) -> Result<Option<Answer>, C::Error> {
     // The entries after the snapshot are read twice, never held: once for their
     // corrections and retractions, once to fold them.
     let tail = chain.amendment_entries(snap.seq + 1, query.known_at)?;
@@ -94,5 +91,5 @@ pub(crate) fn from_snapshot<C: Chain + ?Sized>(
         return Ok(None);
     }
     fold_from(chain, &mut fold, snap.seq + 1, query.known_at)?;
-    Ok(Some(fold.finish()))
+    Ok(Some(fold.answer()))
 }

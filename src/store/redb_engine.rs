@@ -563,6 +563,36 @@ impl Store for RedbStore {
         Ok(Some(len.saturating_sub(others)))
     }
 
+    fn change_mark(&self) -> Result<Option<Vec<u8>>> {
+        use redb::ReadableTableMetadata;
+        // The file first: a commit after it shows in the length, or in the
+        // next look at the file.
+        let Ok(file) = std::fs::metadata(self.path.join(FILE)) else {
+            return Ok(None);
+        };
+        let Some(modified) = file
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        else {
+            return Ok(None);
+        };
+        let len = match self.table()? {
+            Some(t) => t.len().map_err(err("cannot read the ledger"))?,
+            None => 0,
+        };
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&file);
+        #[cfg(not(unix))]
+        let inode = 0u64;
+        let mut mark = Vec::with_capacity(40);
+        mark.extend_from_slice(&len.to_le_bytes());
+        mark.extend_from_slice(&file.len().to_le_bytes());
+        mark.extend_from_slice(&modified.as_nanos().to_le_bytes());
+        mark.extend_from_slice(&inode.to_le_bytes());
+        Ok(Some(mark))
+    }
+
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
         if matches!(self.handle, Handle::Reader { .. }) {
             // Derived data only: a reader leaves it for the next writer to save.

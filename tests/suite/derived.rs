@@ -422,6 +422,38 @@ fn a_snapshot_taken_before_a_block_was_deleted_does_not_answer() {
 }
 
 #[test]
+fn the_block_count_is_kept_while_the_store_is_unchanged_and_taken_again_after_a_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    crate::common::build(dir.path(), 8, 20);
+    let mut l = open(dir.path());
+    l.set_cache_key(KEY);
+    let snap = l.snapshot_now().expect("snapshot");
+    let counted = dir.path().join("cache").join("positions-blocks-counted");
+    if demarche::store::Engine::from_env() == demarche::store::Engine::Sled {
+        // sled counts no blocks: nothing to keep.
+        assert!(!counted.exists());
+        return;
+    }
+    let kept = std::fs::read(&counted).expect("the count is kept with the store's mark");
+    let truth = l.positions_replay(&Query::default()).expect("replay");
+    assert_eq!(l.positions(&Query::default()).expect("positions"), truth);
+    assert_eq!(
+        std::fs::read(&counted).expect("counted"),
+        kept,
+        "not counted again"
+    );
+    // A write: the mark changes, the blocks are counted again, still the
+    // snapshot's, and the count is kept with the new mark.
+    l.append(crate::common::statement(1_000)).expect("append");
+    let truth = l.positions_replay(&Query::default()).expect("replay");
+    assert_eq!(l.positions(&Query::default()).expect("positions"), truth);
+    assert_eq!(l.snapshot_seq().expect("seq"), Some(snap.seq));
+    let again = std::fs::read(&counted).expect("counted");
+    assert_ne!(again, kept);
+    assert_eq!(again[32..32 + 48], kept[32..32 + 48], "the same binding");
+}
+
+#[test]
 fn a_signed_checkpoint_and_evidence_refuse_a_ledger_that_does_not_verify() {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(example_ledger(dir.path()));

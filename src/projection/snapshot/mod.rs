@@ -441,12 +441,25 @@ impl Snapshot {
         // alone reads none of them.
         let hand = fold.admits_hand_recorded();
         let parties = fold.parties();
+        // Facts said after the as-of date count for nothing: they are passed
+        // over before anything else is read of them.
+        let last_day = fold.last_day();
+        let not_standing = fold.not_standing_upto(self.seq);
+        let read_chunk = |i: usize| hand && parties.as_ref().is_none_or(|p| self.may_hold(i, p));
+        // Room for every key and fact of the chunks to be read, made once.
+        let (keys, facts) = (0..self.chunks.len())
+            .filter(|i| read_chunk(*i))
+            .map(|i| &self.chunks[i])
+            .fold((0, 0), |(k, f), c| {
+                (k + c.keys as usize, f + c.facts as usize)
+            });
+        fold.reserve(keys, facts);
         // The fold's number and modality of each stance string, and the fold's
         // number of each string, once met.
         let mut stances: Vec<Option<(u16, Modality)>> = vec![None; self.strings.len()];
         let mut names: Vec<Option<u32>> = vec![None; self.strings.len()];
         for i in 0..self.chunks.len() {
-            if !hand || parties.as_ref().is_some_and(|p| !self.may_hold(i, p)) {
+            if !read_chunk(i) {
                 continue;
             }
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
@@ -464,6 +477,9 @@ impl Snapshot {
                 // modality order so that the fold's slots come in key order.
                 let mut slot_of = [usize::MAX; Modality::ALL.len()];
                 for f in facts.chunks_exact(FACT_LEN) {
+                    if days_of(f) > last_day {
+                        continue;
+                    }
                     let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
                     let (_, modality) = *stances[stance as usize]
                         .get_or_insert_with(|| fold.stance_id(self.str_of(stance)));
@@ -486,15 +502,15 @@ impl Snapshot {
                     }
                 }
                 for f in facts.chunks_exact(FACT_LEN) {
+                    let days = days_of(f);
                     let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
-                    if !fold.is_standing(seq) {
+                    if days > last_day || not_standing.contains(seq) {
                         continue;
                     }
                     let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
                     let (stance, modality) =
                         stances[stance as usize].expect("met in the first pass");
                     let slot = slot_of[modality.index()];
-                    let days = i32::from_le_bytes(f[8..12].try_into().expect("4 bytes"));
                     let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
                     let secs = u32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
                     let off = i16::from_le_bytes(f[16..18].try_into().expect("2 bytes"));
@@ -577,6 +593,11 @@ fn facts_of<'a, S: AsRef<str>>(
     for subject in s.subjects {
         f(fact(Some(subject.as_ref())));
     }
+}
+
+/// The date of a stored fact, in days since 1970-01-01.
+fn days_of(f: &[u8]) -> i32 {
+    i32::from_le_bytes(f[8..12].try_into().expect("4 bytes"))
 }
 
 fn push_fact(f: &mut Vec<u8>, seq: Seq, days: i32, secs: u32, off: i16, stance: u32, hedge: u32) {
