@@ -116,7 +116,8 @@ impl Opener {
 
 /// The cache key: the secret under which files of derived data beside a
 /// ledger (the positions snapshot) are written and believed, kept outside every
-/// ledger, in `$DEMARCHE_CACHE_KEY` (a file) or the user's data directory
+/// ledger, in `$DEMARCHE_CACHE_KEY` (a file, or the key itself as 64 hex
+/// digits when no file has that name) or the user's data directory
 /// (`demarche/cache.key`), and made there on first use. `None` when it can be
 /// neither read nor made: positions are then always derived from the chain.
 fn cache_key() -> Option<[u8; CACHE_KEY_LEN]> {
@@ -131,6 +132,13 @@ fn cache_key() -> Option<[u8; CACHE_KEY_LEN]> {
     };
     if let Some(key) = read(&path) {
         return Some(key);
+    }
+    // The key itself rather than a file's name: used as it is, and no file
+    // named after it is made.
+    if !path.exists() {
+        if let Some(key) = path.to_str().and_then(demarche::hex::decode_array) {
+            return Some(key);
+        }
     }
     // Made whole under another name and linked into place, so that two
     // processes making it at once agree on one key.

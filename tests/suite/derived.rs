@@ -237,6 +237,22 @@ fn verify_compares_the_snapshot_with_the_chain_and_names_what_differs() {
             .success();
         let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
         assert_eq!(v["snapshot_checked"], serde_json::Value::Null, "{v}");
+        // The key itself in the variable (64 hex digits naming no file) is
+        // used as the key, and no file named after it is made.
+        let cwd = tempfile::tempdir().expect("tempdir");
+        bin()
+            .current_dir(cwd.path())
+            .env("DEMARCHE_CACHE_KEY", "07".repeat(32))
+            .arg("--ledger")
+            .arg(ledger)
+            .arg("verify")
+            .assert()
+            .code(1);
+        assert_eq!(
+            std::fs::read_dir(cwd.path()).expect("dir").count(),
+            0,
+            "no key file made"
+        );
         // What the hint says mends it: the cache removed, nothing is lost.
         std::fs::remove_dir_all(ledger.join("cache")).expect("remove the cache");
         bin()
