@@ -39,16 +39,6 @@ impl KeyedSum {
         }
     }
 
-    /// An empty sum under a key drawn from the system's randomness.
-    ///
-    /// # Errors
-    /// The system's randomness cannot be read.
-    pub fn random() -> Result<KeyedSum, getrandom::Error> {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key)?;
-        Ok(KeyedSum::new(key))
-    }
-
     /// An empty sum that also keeps each item's seq (for finding where two
     /// sums part).
     pub fn itemised(key: [u8; 32]) -> KeyedSum {
@@ -61,11 +51,6 @@ impl KeyedSum {
     /// The key it is made under.
     pub fn key(&self) -> [u8; 32] {
         self.key
-    }
-
-    /// Items added.
-    pub fn count(&self) -> u64 {
-        self.count
     }
 
     /// Adds another sum under the same key.

@@ -208,7 +208,7 @@ impl Ledger {
 
     /// The seq the stored index covers, when its header is bound to this
     /// chain (0 for an index of an empty ledger).
-    fn digest_index_covered(&self, head: &Head) -> Result<Option<Seq>> {
+    pub(super) fn digest_index_covered(&self, head: &Head) -> Result<Option<Seq>> {
         let Some(bytes) = self.store.meta(DIGESTS_META)? else {
             return Ok(None);
         };
@@ -223,13 +223,6 @@ impl Ledger {
             c => self.get(c).map(|r| r.hash).ok() == Some(hash),
         };
         Ok(holds.then_some(covered))
-    }
-
-    /// The seq a stored index bound to this chain covers, for `verify` to
-    /// sum the chain's entries up to; `None` when no stored index is bound to
-    /// this chain (it is then not used, and so is not a problem).
-    pub(super) fn digest_index_to_check(&self, head: &Head) -> Result<Option<Seq>> {
-        self.digest_index_covered(head)
     }
 
     /// The stored buckets' entries summed under `key` as [`entry_item`]

@@ -116,7 +116,7 @@ impl Ledger {
                 false => [0; 32],
             },
             digests_upto: match with_tree {
-                true => self.digest_index_to_check(&head)?,
+                true => self.digest_index_covered(&head)?,
                 false => None,
             },
             facts_upto: snapshot.as_ref().map(|s| s.seq),

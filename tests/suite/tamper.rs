@@ -394,28 +394,32 @@ fn a_forged_record_past_the_head_is_caught() {
     );
 }
 
+/// Withholds the payload of record `seq` as a redaction would: the flag set
+/// and the payload's digest in its place, so the chain still links.
+fn withhold(t: &Raw, seq: u64) {
+    let (key, bytes, ranges) = find_block(t, seq);
+    let mut out = Vec::new();
+    for (s, r) in ranges {
+        let rec = &bytes[r];
+        if s == seq {
+            let (raw, _) = codec::read_record(rec).expect("record");
+            let digest = demarche::chain::body_digest(&raw);
+            let mut redacted = rec[..HEADER_LEN].to_vec();
+            redacted[3] = codec::FLAG_REDACTED;
+            redacted.extend_from_slice(&digest.0);
+            out.extend_from_slice(&redacted);
+        } else {
+            out.extend_from_slice(rec);
+        }
+    }
+    t.insert(key, seal(&out)).expect("insert");
+}
+
 #[test]
 fn a_payload_withheld_without_a_recorded_redaction_is_caught() {
     let (dir, _) = fresh();
     let seq = SINGLES + 30;
-    with_tree(dir.path(), |t| {
-        let (key, bytes, ranges) = find_block(t, seq);
-        let mut out = Vec::new();
-        for (s, r) in ranges {
-            let rec = &bytes[r];
-            if s == seq {
-                let (raw, _) = codec::read_record(rec).expect("record");
-                let digest = demarche::chain::body_digest(&raw);
-                let mut redacted = rec[..HEADER_LEN].to_vec();
-                redacted[3] = codec::FLAG_REDACTED;
-                redacted.extend_from_slice(&digest.0);
-                out.extend_from_slice(&redacted);
-            } else {
-                out.extend_from_slice(rec);
-            }
-        }
-        t.insert(key, seal(&out)).expect("insert");
-    });
+    with_tree(dir.path(), |t| withhold(t, seq));
     let p = problem(dir.path());
     assert!(
         matches!(p, Problem::UnrecordedRedaction { seq: s } if s == seq),
@@ -592,22 +596,7 @@ fn a_withheld_alias_record_stops_the_actor_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
     militia(dir.path(), KEY);
     with_tree(dir.path(), |t| {
-        let (key, bytes, ranges) = find_block(t, 2);
-        let mut out = Vec::new();
-        for (s, r) in ranges {
-            let rec = &bytes[r];
-            if s == 2 {
-                let (raw, _) = codec::read_record(rec).expect("record");
-                let digest = demarche::chain::body_digest(&raw);
-                let mut redacted = rec[..HEADER_LEN].to_vec();
-                redacted[3] = codec::FLAG_REDACTED;
-                redacted.extend_from_slice(&digest.0);
-                out.extend_from_slice(&redacted);
-            } else {
-                out.extend_from_slice(rec);
-            }
-        }
-        t.insert(key, seal(&out)).expect("insert");
+        withhold(t, 2);
         t.remove(b"mactor-index").expect("remove");
     });
     let mut l = open(dir.path());
