@@ -51,13 +51,13 @@ pub(super) fn proposition_words(
         d.push_str(doc);
     }
     if !subjects.is_empty() {
-        d.push_str(&format!(" {of} {subjects}"));
+        d.extend([" ", of, " ", subjects]);
     }
     if let Some(q) = qualifier {
-        d.push_str(&format!(" [{q}]"));
+        d.extend([" [", q, "]"]);
     }
     if let Some(l) = location {
-        d.push_str(&format!(" {at} {l}"));
+        d.extend([" ", at, " ", l]);
     }
     d
 }

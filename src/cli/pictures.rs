@@ -84,8 +84,13 @@ pub(super) fn graph_on(
 ) -> Result<String> {
     let query = query_on(ledger, q)?;
     let filter = &query.filter;
-    let mut positions = ledger.positions(&query)?;
-    positions.retain(|p| super::positions::in_view(p, view));
+    // Only the positions shown are built.
+    let positions: Vec<_> = ledger
+        .answer(&query)?
+        .iter()
+        .filter(|p| view.is_none_or(|v| p.in_view(v)))
+        .map(|p| p.to_position())
+        .collect();
     if positions.is_empty() {
         notes.push("no positions match; the picture says so".into());
     }

@@ -14,13 +14,6 @@ use demarche::vocab::{Actors, Modality, Vocabulary};
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// Whether a position belongs to a named view: `withdrawal` (the normative and
-/// commissive positions on withdrawal), `presence` (the epistemic positions on
-/// presence); every position without a view.
-pub(super) fn in_view(p: &Position, view: Option<&str>) -> bool {
-    view.is_none_or(|v| demarche::projection::in_view(p, v))
-}
-
 fn position_out(p: &Position) -> view::PositionJson<'_> {
     view::PositionJson(p)
 }
@@ -29,20 +22,20 @@ fn position_json(p: &Position) -> Value {
     serde_json::to_value(position_out(p)).expect("plain data")
 }
 
-fn proposition_text(p: &Position) -> String {
+fn proposition_text(p: &PositionRef<'_>) -> String {
     proposition_words(
-        &p.key.predicate,
-        p.key.document.as_deref(),
-        p.key.subject.as_deref().unwrap_or(""),
-        p.key.qualifier.as_deref(),
-        p.key.location.as_deref(),
+        p.predicate,
+        p.document,
+        p.subject.unwrap_or(""),
+        p.qualifier,
+        p.location,
     )
 }
 
 /// What the statement that set a position said besides its stance: `  by
 /// DEADLINE (CONDITION), jointly with A, B`, or nothing.
-fn terms_text(p: &Position) -> String {
-    let t = &p.terms;
+fn terms_text(p: &PositionRef<'_>) -> String {
+    let t = p.terms;
     let mut d = String::new();
     if let Some(dl) = &t.deadline {
         d.push_str(&format!("  by {dl}"));
@@ -56,21 +49,26 @@ fn terms_text(p: &Position) -> String {
     d
 }
 
-fn stance_text(p: &Position) -> String {
+fn stance_text(p: &PositionRef<'_>) -> String {
     let label = Vocabulary::builtin()
-        .stance(&p.stance)
-        .map_or(p.stance.clone(), |s| s.label.clone());
-    match &p.hedge {
+        .stance(p.stance)
+        .map_or(p.stance, |s| s.label.as_str())
+        .to_string();
+    match p.hedge {
         Some(h) => format!("{label} (hedged: {h})"),
         None => label,
     }
 }
 
 fn seqs_text(seqs: &[u64]) -> String {
-    seqs.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut s = String::with_capacity(seqs.len() * 8);
+    for (i, seq) in seqs.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(itoa::Buffer::new().format(*seq));
+    }
+    s
 }
 
 fn actor_name(actors: &Actors, id: &str) -> String {
@@ -80,34 +78,33 @@ fn actor_name(actors: &Actors, id: &str) -> String {
 }
 
 /// ` [qualifier]`, or nothing.
-fn qualifier_text(p: &Position) -> String {
-    p.key
-        .qualifier
-        .as_deref()
-        .map_or(String::new(), |q| format!(" [{q}]"))
+fn qualifier_text(p: &PositionRef<'_>) -> String {
+    p.qualifier.map_or(String::new(), |q| format!(" [{q}]"))
 }
 
-pub(super) fn print_positions(
+/// Positions in a named view (`withdrawal`, `presence`): grouped under
+/// headings of their own, every group's columns lined up.
+pub(super) fn print_view(
     out: &mut impl Write,
-    ps: &[Position],
-    view: Option<&str>,
+    ps: &[PositionRef<'_>],
+    view: &str,
     actors: &Actors,
 ) -> Result<()> {
-    let since = |p: &Position| format!("since {}", dates::format_said_on(&p.said_on));
-    let seqs = |p: &Position| format!("(seq {}){}", seqs_text(&p.statements), terms_text(p));
+    let since = |p: &PositionRef<'_>| format!("since {}", dates::format_said_on(&p.said_on));
+    let seqs = |p: &PositionRef<'_>| format!("(seq {}){}", seqs_text(p.statements), terms_text(p));
     match view {
-        Some("withdrawal") => {
+        "withdrawal" => {
             writeln!(out, "Who demands withdrawal from whom")?;
             let mut by_subject: std::collections::BTreeMap<
-                (Option<String>, Option<String>),
-                Vec<&Position>,
+                (Option<&str>, Option<&str>),
+                Vec<&PositionRef<'_>>,
             > = std::collections::BTreeMap::new();
             for p in ps.iter().filter(|p| {
-                p.key.predicate == "withdrawal"
-                    && matches!(projection::stance_kind(&p.stance), "demand" | "appeal")
+                p.predicate == "withdrawal"
+                    && matches!(projection::stance_kind(p.stance), "demand" | "appeal")
             }) {
                 by_subject
-                    .entry((p.key.subject.clone(), p.key.location.clone()))
+                    .entry((p.subject, p.location))
                     .or_default()
                     .push(p);
             }
@@ -116,13 +113,13 @@ pub(super) fn print_positions(
                 .values()
                 .flatten()
                 .map(|p| {
-                    let kind = if projection::stance_kind(&p.stance) == "demand" {
+                    let kind = if projection::stance_kind(p.stance) == "demand" {
                         "DEMAND"
                     } else {
                         "call"
                     };
                     vec![
-                        p.key.party.clone(),
+                        p.party.to_string(),
                         stance_text(p),
                         format!("{kind}{}", qualifier_text(p)),
                         since(p),
@@ -132,10 +129,8 @@ pub(super) fn print_positions(
                 .collect();
             let mut lines = align(&rows, "  ").into_iter();
             for ((subject, location), list) in &by_subject {
-                let who = subject
-                    .as_deref()
-                    .map_or("(no subject)".to_string(), |s| actor_name(actors, s));
-                let from = location.as_deref().map_or(String::new(), |l| {
+                let who = subject.map_or("(no subject)".to_string(), |s| actor_name(actors, s));
+                let from = location.map_or(String::new(), |l| {
                     format!(" to leave {}", actor_name(actors, l))
                 });
                 writeln!(out, "\n{who}, asked{from}:")?;
@@ -147,12 +142,10 @@ pub(super) fn print_positions(
             // commitment stands beside the demands, it does not answer them.
             let commitments: Vec<Vec<String>> = ps
                 .iter()
-                .filter(|p| {
-                    p.key.predicate == "withdrawal" && p.key.modality == Modality::Commissive
-                })
+                .filter(|p| p.predicate == "withdrawal" && p.modality == Modality::Commissive)
                 .map(|p| {
                     vec![
-                        p.key.party.clone(),
+                        p.party.to_string(),
                         stance_text(p),
                         proposition_text(p),
                         since(p),
@@ -167,26 +160,26 @@ pub(super) fn print_positions(
                 }
             }
         }
-        Some("presence") => {
+        "presence" => {
             writeln!(
                 out,
                 "Who asserts, denies, acknowledges or accuses presence where"
             )?;
-            let mut by_place: std::collections::BTreeMap<Option<String>, Vec<&Position>> =
+            let mut by_place: std::collections::BTreeMap<Option<&str>, Vec<&PositionRef<'_>>> =
                 std::collections::BTreeMap::new();
             for p in ps
                 .iter()
-                .filter(|p| p.key.predicate == "presence" && p.key.modality == Modality::Epistemic)
+                .filter(|p| p.predicate == "presence" && p.modality == Modality::Epistemic)
             {
-                by_place.entry(p.key.location.clone()).or_default().push(p);
+                by_place.entry(p.location).or_default().push(p);
             }
             let rows: Vec<Vec<String>> = by_place
                 .values()
                 .flatten()
                 .map(|p| {
-                    let what = p.key.subject.as_deref().unwrap_or("(unnamed)");
+                    let what = p.subject.unwrap_or("(unnamed)");
                     vec![
-                        p.key.party.clone(),
+                        p.party.to_string(),
                         format!("{} presence of {what}{}", stance_text(p), qualifier_text(p)),
                         since(p),
                         seqs(p),
@@ -195,35 +188,44 @@ pub(super) fn print_positions(
                 .collect();
             let mut lines = align(&rows, "  ").into_iter();
             for (place, list) in &by_place {
-                let place = place
-                    .as_deref()
-                    .map_or("(no place)".to_string(), |l| actor_name(actors, l));
+                let place = place.map_or("(no place)".to_string(), |l| actor_name(actors, l));
                 writeln!(out, "\nin {place}:")?;
                 for line in lines.by_ref().take(list.len()) {
                     writeln!(out, "{line}")?;
                 }
             }
         }
-        _ => {
-            let mut table = Columns::new(
-                &["party", "stance", "proposition", "since", "statements"],
-                &[],
-            );
-            for p in ps {
-                table.push(
-                    out,
-                    Row::Cells(vec![
-                        p.key.party.clone(),
-                        stance_text(p),
-                        proposition_text(p),
-                        dates::format_said_on(&p.said_on),
-                        format!("{}{}", seqs_text(&p.statements), terms_text(p)),
-                    ]),
-                )?;
-            }
-            table.finish(out)?;
-        }
+        other => unreachable!("no view is named {other}"),
     }
+    Ok(())
+}
+
+/// Positions as one table, written as they come (see [`Columns`]).
+fn print_table<'a>(out: &mut impl Write, ps: impl Iterator<Item = PositionRef<'a>>) -> Result<()> {
+    let mut table = Columns::new(
+        &["party", "stance", "proposition", "since", "statements"],
+        &[],
+    );
+    // A ledger names few stances and hedges: each is looked up once.
+    let mut stances: rustc_hash::FxHashMap<(&str, Option<&str>), String> =
+        rustc_hash::FxHashMap::default();
+    for p in ps {
+        let stance = stances
+            .entry((p.stance, p.hedge))
+            .or_insert_with(|| stance_text(&p))
+            .clone();
+        table.push(
+            out,
+            Row::Cells(vec![
+                p.party.to_string(),
+                stance,
+                proposition_text(&p),
+                dates::format_said_on(&p.said_on),
+                format!("{}{}", seqs_text(p.statements), terms_text(&p)),
+            ]),
+        )?;
+    }
+    table.finish(out)?;
     Ok(())
 }
 
@@ -248,18 +250,18 @@ pub(super) fn positions(cli: &Cli, a: &PositionsArgs, out: &mut impl Write) -> R
 /// `demarche positions` on an open ledger.
 pub(super) fn positions_on(ledger: &Ledger, a: &PositionsArgs, out: &mut impl Write) -> Result<u8> {
     let query = query_on(ledger, &a.query)?;
+    // Written from the fold's own strings: no position is built.
+    let answer = if a.replay {
+        ledger.answer_replay(&query)?
+    } else {
+        ledger.answer(&query)?
+    };
+    let shown = |p: &PositionRef<'_>| a.view.as_deref().is_none_or(|v| p.in_view(v));
     if a.out.json {
-        // Written from the fold's own strings, no position built. Each line is
-        // made in memory and written whole: cheaper than many small writes
-        // through the output's buffer.
-        let answer = if a.replay {
-            ledger.answer_replay(&query)?
-        } else {
-            ledger.answer(&query)?
-        };
+        // Each line is made in memory and written whole: cheaper than many
+        // small writes through the output's buffer.
         let mut line = Vec::with_capacity(512);
         let mut writer = view::PositionWriter::default();
-        let shown = |p: &PositionRef<'_>| a.view.as_deref().is_none_or(|v| p.in_view(v));
         for p in answer.iter().filter(shown) {
             line.clear();
             writer.write(&p, &mut line);
@@ -268,12 +270,7 @@ pub(super) fn positions_on(ledger: &Ledger, a: &PositionsArgs, out: &mut impl Wr
         }
         return Ok(0);
     }
-    let ps = if a.replay {
-        ledger.positions_replay(&query)?
-    } else {
-        ledger.positions(&query)?
-    };
-    if !ps.iter().any(|p| in_view(p, a.view.as_deref())) {
+    if !answer.iter().any(|p| shown(&p)) {
         let q = &a.query;
         let mut asked = query_asked(q.as_of.as_deref(), q.known_at.as_deref(), &q.selection);
         if let Some(v) = &a.view {
@@ -285,7 +282,13 @@ pub(super) fn positions_on(ledger: &Ledger, a: &PositionsArgs, out: &mut impl Wr
         eprintln!("no positions match{asked}");
         return Ok(0);
     }
-    print_positions(out, &ps, a.view.as_deref(), ledger.actors()?)?;
+    match a.view.as_deref() {
+        Some(v) => {
+            let ps: Vec<PositionRef<'_>> = answer.iter().filter(shown).collect();
+            print_view(out, &ps, v, ledger.actors()?)?;
+        }
+        None => print_table(out, answer.iter())?,
+    }
     Ok(0)
 }
 
@@ -337,26 +340,26 @@ pub(super) fn diff_on(ledger: &Ledger, a: &DiffArgs, out: &mut impl Write) -> Re
                 format!("+ {}", p.key.party),
                 format!(
                     "{} {}  (since {}){}",
-                    stance_text(p),
-                    proposition_text(p),
+                    stance_text(&p.view()),
+                    proposition_text(&p.view()),
                     dates::format_said_on(&p.said_on),
-                    terms_text(p)
+                    terms_text(&p.view())
                 ),
             ],
             Change::Ended(p) => vec![
                 format!("- {}", p.key.party),
-                format!("{} {}", stance_text(p), proposition_text(p)),
+                format!("{} {}", stance_text(&p.view()), proposition_text(&p.view())),
             ],
             Change::Changed { from, to } => vec![
                 format!("~ {}", to.key.party),
                 format!(
                     "{}: {}{} -> {}  (since {}){}",
-                    proposition_text(to),
-                    stance_text(from),
-                    terms_text(from),
-                    stance_text(to),
+                    proposition_text(&to.view()),
+                    stance_text(&from.view()),
+                    terms_text(&from.view()),
+                    stance_text(&to.view()),
                     dates::format_said_on(&to.said_on),
-                    terms_text(to)
+                    terms_text(&to.view())
                 ),
             ],
         });

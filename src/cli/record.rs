@@ -5,7 +5,7 @@ use super::events::log_table;
 use super::failure::{Failure, Result, INTEGRITY};
 use super::flags::event_named;
 use super::open::{forget_if_new, ledger_path, open, open_for_write};
-use super::positions::print_positions;
+use super::positions::print_view;
 use super::verify::{print_verify, verify_json};
 use demarche::event::{Event, Recorded};
 use demarche::json::{self, view};
@@ -89,9 +89,10 @@ pub(super) fn demo(cli: &Cli, o: Output, out: &mut impl Write) -> Result<u8> {
             out,
             "\nPositions as of 2021-01-29 (demarche positions --as-of 2021-01-29):\n"
         )?;
-        print_positions(out, &ps, Some("withdrawal"), ledger.actors()?)?;
+        let ps: Vec<_> = ps.iter().map(Position::view).collect();
+        print_view(out, &ps, "withdrawal", ledger.actors()?)?;
         writeln!(out)?;
-        print_positions(out, &ps, Some("presence"), ledger.actors()?)?;
+        print_view(out, &ps, "presence", ledger.actors()?)?;
     }
     Ok(if report.is_intact() { 0 } else { INTEGRITY })
 }

@@ -144,27 +144,33 @@ impl Columns {
         };
         let last = self.widths.len().saturating_sub(1);
         for (i, c) in cells.iter().enumerate().take(last) {
-            self.widths[i] = self.widths[i].max(c.chars().count());
+            self.widths[i] = self.widths[i].max(width(c));
         }
     }
 
     fn write_cells(&self, out: &mut impl Write, cells: &[String]) -> io::Result<()> {
-        let mut line = String::new();
+        let mut line = String::with_capacity(160);
         let last = cells.len().saturating_sub(1);
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
                 line.push_str("  ");
             }
-            let w = self.widths.get(i).copied().unwrap_or(0);
             if i == last {
                 line.push_str(c);
-            } else if self.right.get(i).copied().unwrap_or(false) {
-                line.push_str(&format!("{c:>w$}"));
+                continue;
+            }
+            let pad = self.widths.get(i).map_or(0, |w| w.saturating_sub(width(c)));
+            if self.right.get(i).copied().unwrap_or(false) {
+                spaces(&mut line, pad);
+                line.push_str(c);
             } else {
-                line.push_str(&format!("{c:<w$}"));
+                line.push_str(c);
+                spaces(&mut line, pad);
             }
         }
-        writeln!(out, "{}", line.trim_end())
+        line.truncate(line.trim_end().len());
+        line.push('\n');
+        out.write_all(line.as_bytes())
     }
 
     fn write_row(&self, out: &mut impl Write, row: &Row) -> io::Result<()> {
@@ -203,6 +209,25 @@ impl Columns {
             self.start(out)?;
         }
         Ok(())
+    }
+}
+
+/// How many characters `s` takes.
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+/// Appends `n` spaces.
+fn spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 
