@@ -108,26 +108,21 @@ impl Ledger {
             }
             if !restoring {
                 let sp = s.speaker.as_ref();
-                let src = s.sources();
-                for (field, v) in
-                    [
-                        (format!("{p}speaker.name"), sp.map(|x| x.name.as_str())),
-                        (
-                            format!("{p}speaker.role"),
-                            sp.and_then(|x| x.role.as_deref()),
-                        ),
-                        (format!("{p}hedge"), s.hedge.as_deref()),
-                        (
-                            format!("{p}proposition.document"),
-                            s.proposition.document.as_deref(),
-                        ),
-                    ]
-                    .into_iter()
-                    .chain(src.enumerate().map(|(i, x)| {
-                        (format!("{p}sources[{i}].publisher"), x.publisher.as_deref())
-                    }))
-                {
-                    one_line(&field, v)?;
+                let texts = [
+                    ("speaker.name", sp.map(|x| x.name.as_str())),
+                    ("speaker.role", sp.and_then(|x| x.role.as_deref())),
+                    ("hedge", s.hedge.as_deref()),
+                    ("proposition.document", s.proposition.document.as_deref()),
+                ];
+                for (name, v) in texts {
+                    if let Some(c) = not_one_line(v) {
+                        return Err(not_one_line_error(&format!("{p}{name}"), c));
+                    }
+                }
+                for (i, x) in s.sources().enumerate() {
+                    if let Some(c) = not_one_line(x.publisher.as_deref()) {
+                        return Err(not_one_line_error(&format!("{p}sources[{i}].publisher"), c));
+                    }
                 }
             }
             if !restoring && !said_by(&s.said_on, recorded_at) {
@@ -327,19 +322,27 @@ impl Ledger {
 /// isolates, U+202A to U+202E and U+2066 to U+2069). Quotes, reasons and
 /// conditions may run over lines.
 fn one_line(field: &str, v: Option<&str>) -> std::result::Result<(), InputError> {
-    let Some(v) = v else { return Ok(()) };
-    if let Some(c) = v.chars().find(
-        |c| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
-    ) {
-        return Err(InputError::new(
-            field,
-            format!(
-                "must be one line of plain text; it holds U+{:04X}",
-                c as u32
-            ),
-        ));
+    match not_one_line(v) {
+        Some(c) => Err(not_one_line_error(field, c)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first character of `v` that breaks a line or turns the text around.
+fn not_one_line(v: Option<&str>) -> Option<char> {
+    v?.chars().find(
+        |c| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+    )
+}
+
+fn not_one_line_error(field: &str, c: char) -> InputError {
+    InputError::new(
+        field,
+        format!(
+            "must be one line of plain text; it holds U+{:04X}",
+            c as u32
+        ),
+    )
 }
 
 /// Whether a statement said on `said_on` could have been said by the time
