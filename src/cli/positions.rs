@@ -9,18 +9,9 @@ use super::terminal::{align, Columns, Row};
 use demarche::dates;
 use demarche::json::view;
 use demarche::ledger::Ledger;
-use demarche::projection::{self, Change, Position, PositionRef, Query};
+use demarche::projection::{self, ChangeRef, PositionRef, Query};
 use demarche::vocab::{Actors, Modality, Vocabulary};
-use serde_json::{json, Value};
 use std::io::Write;
-
-fn position_out(p: &Position) -> view::PositionJson<'_> {
-    view::PositionJson(p)
-}
-
-fn position_json(p: &Position) -> Value {
-    serde_json::to_value(position_out(p)).expect("plain data")
-}
 
 fn proposition_text(p: &PositionRef<'_>) -> String {
     proposition_words(
@@ -319,47 +310,59 @@ pub(super) fn diff_on(ledger: &Ledger, a: &DiffArgs, out: &mut impl Write) -> Re
         known_at,
         filter: filter.clone(),
     };
-    let changes = projection::diff(ledger.positions(&at(from))?, ledger.positions(&at(to))?);
+    // Both answers are read borrowed, in key order, side by side.
+    let (before, after) = (ledger.answer(&at(from))?, ledger.answer(&at(to))?);
     let mut rows: Vec<Vec<String>> = Vec::new();
-    for c in &changes {
+    let mut line = Vec::with_capacity(1024);
+    let mut writer = view::PositionWriter::default();
+    let mut any = false;
+    for c in projection::changes(before.iter(), after.iter()) {
+        any = true;
         if a.out.json {
-            let v = match c {
-                Change::Appeared(p) => json!({"change": "appeared", "position": position_json(p)}),
-                Change::Ended(p) => json!({"change": "ended", "position": position_json(p)}),
-                Change::Changed { from, to } => json!({
-                    "change": "changed",
-                    "from": position_json(from),
-                    "position": position_json(to),
-                }),
+            line.clear();
+            let (change, from, to) = match c {
+                ChangeRef::Appeared(p) => ("appeared", None, p),
+                ChangeRef::Ended(p) => ("ended", None, p),
+                ChangeRef::Changed { from, to } => ("changed", Some(from), to),
             };
-            writeln!(out, "{v}")?;
+            line.extend_from_slice(b"{\"change\":\"");
+            line.extend_from_slice(change.as_bytes());
+            line.extend_from_slice(b"\"");
+            if let Some(from) = from {
+                line.extend_from_slice(b",\"from\":");
+                writer.write(&from, &mut line);
+            }
+            line.extend_from_slice(b",\"position\":");
+            writer.write(&to, &mut line);
+            line.extend_from_slice(b"}\n");
+            out.write_all(&line)?;
             continue;
         }
         rows.push(match c {
-            Change::Appeared(p) => vec![
-                format!("+ {}", p.key.party),
+            ChangeRef::Appeared(p) => vec![
+                format!("+ {}", p.party),
                 format!(
                     "{} {}  (since {}){}",
-                    stance_text(&p.view()),
-                    proposition_text(&p.view()),
+                    stance_text(&p),
+                    proposition_text(&p),
                     dates::format_said_on(&p.said_on),
-                    terms_text(&p.view())
+                    terms_text(&p)
                 ),
             ],
-            Change::Ended(p) => vec![
-                format!("- {}", p.key.party),
-                format!("{} {}", stance_text(&p.view()), proposition_text(&p.view())),
+            ChangeRef::Ended(p) => vec![
+                format!("- {}", p.party),
+                format!("{} {}", stance_text(&p), proposition_text(&p)),
             ],
-            Change::Changed { from, to } => vec![
-                format!("~ {}", to.key.party),
+            ChangeRef::Changed { from, to } => vec![
+                format!("~ {}", to.party),
                 format!(
                     "{}: {}{} -> {}  (since {}){}",
-                    proposition_text(&to.view()),
-                    stance_text(&from.view()),
-                    terms_text(&from.view()),
-                    stance_text(&to.view()),
+                    proposition_text(&to),
+                    stance_text(&from),
+                    terms_text(&from),
+                    stance_text(&to),
                     dates::format_said_on(&to.said_on),
-                    terms_text(&to.view())
+                    terms_text(&to)
                 ),
             ],
         });
@@ -367,7 +370,7 @@ pub(super) fn diff_on(ledger: &Ledger, a: &DiffArgs, out: &mut impl Write) -> Re
     for line in align(&rows, "") {
         writeln!(out, "{line}")?;
     }
-    if changes.is_empty() && !a.out.json {
+    if !any && !a.out.json {
         eprintln!(
             "no position changed between {} and {}{}",
             a.from,

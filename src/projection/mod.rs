@@ -12,7 +12,7 @@
 
 use crate::event::{Entry, Event, SaidOn, Seq, Statement};
 use crate::vocab::{Modality, Vocabulary};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// Up to which point of the chain to look: transaction time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -428,32 +428,96 @@ pub enum Change {
     Ended(Position),
 }
 
-/// What changed between two sets of positions (each ordered by key).
-pub fn diff(before: Vec<Position>, after: Vec<Position>) -> Vec<Change> {
-    let mut before: BTreeMap<PositionKey, Position> =
-        before.into_iter().map(|p| (p.key.clone(), p)).collect();
-    let mut out = Vec::new();
-    for p in after {
-        match before.remove(&p.key) {
-            None => out.push(Change::Appeared(p)),
-            Some(b) if b.stance != p.stance || b.hedge != p.hedge || b.terms != p.terms => out
-                .push(Change::Changed {
-                    from: Box::new(b),
-                    to: Box::new(p),
-                }),
-            Some(_) => {}
-        }
-    }
-    out.extend(before.into_values().map(Change::Ended));
-    out.sort_by(|a, b| key_of(a).cmp(key_of(b)));
-    out
+/// How one position changed between two dates, borrowed from where the
+/// positions are held (two [`Answer`]s, or two lists of [`Position`]s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeRef<'a> {
+    /// Held at the end, not at the start.
+    Appeared(PositionRef<'a>),
+    /// Held at both, with another stance at the end.
+    Changed {
+        /// At the start.
+        from: PositionRef<'a>,
+        /// At the end.
+        to: PositionRef<'a>,
+    },
+    /// Held at the start, not at the end.
+    Ended(PositionRef<'a>),
 }
 
-fn key_of(c: &Change) -> &PositionKey {
-    match c {
-        Change::Appeared(p) | Change::Ended(p) => &p.key,
-        Change::Changed { to, .. } => &to.key,
+impl ChangeRef<'_> {
+    /// The change, owned.
+    pub fn to_change(&self) -> Change {
+        match self {
+            ChangeRef::Appeared(p) => Change::Appeared(p.to_position()),
+            ChangeRef::Changed { from, to } => Change::Changed {
+                from: Box::new(from.to_position()),
+                to: Box::new(to.to_position()),
+            },
+            ChangeRef::Ended(p) => Change::Ended(p.to_position()),
+        }
     }
+}
+
+/// Positions compared by their keys, as [`PositionKey`] orders them.
+fn key_order(a: &PositionRef<'_>, b: &PositionRef<'_>) -> std::cmp::Ordering {
+    (a.party, a.predicate, a.subject, a.location)
+        .cmp(&(b.party, b.predicate, b.subject, b.location))
+        .then_with(|| (a.qualifier, a.document).cmp(&(b.qualifier, b.document)))
+        .then_with(|| a.modality.cmp(&b.modality))
+}
+
+/// What changed between two sets of positions, each in key order (as an
+/// [`Answer`] gives them), in key order: one pass over both, nothing built.
+///
+/// # Panics
+/// If either set is out of key order.
+pub fn changes<'a>(
+    before: impl IntoIterator<Item = PositionRef<'a>>,
+    after: impl IntoIterator<Item = PositionRef<'a>>,
+) -> impl Iterator<Item = ChangeRef<'a>> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let in_order = |mut last: Option<PositionRef<'a>>| {
+        move |p: PositionRef<'a>| {
+            if let Some(l) = last {
+                assert!(key_order(&l, &p) != Greater, "positions out of key order");
+            }
+            last = Some(p);
+            p
+        }
+    };
+    let mut before = before.into_iter().map(in_order(None)).peekable();
+    let mut after = after.into_iter().map(in_order(None)).peekable();
+    std::iter::from_fn(move || loop {
+        let order = match (before.peek(), after.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => Less,
+            (None, Some(_)) => Greater,
+            (Some(b), Some(a)) => key_order(b, a),
+        };
+        match order {
+            Less => return before.next().map(ChangeRef::Ended),
+            Greater => return after.next().map(ChangeRef::Appeared),
+            Equal => {
+                let (b, a) = (before.next()?, after.next()?);
+                if b.stance != a.stance || b.hedge != a.hedge || b.terms != a.terms {
+                    return Some(ChangeRef::Changed { from: b, to: a });
+                }
+            }
+        }
+    })
+}
+
+/// What changed between two sets of positions, in key order.
+pub fn diff(mut before: Vec<Position>, mut after: Vec<Position>) -> Vec<Change> {
+    before.sort_by(|a, b| a.key.cmp(&b.key));
+    after.sort_by(|a, b| a.key.cmp(&b.key));
+    changes(
+        before.iter().map(Position::view),
+        after.iter().map(Position::view),
+    )
+    .map(|c| c.to_change())
+    .collect()
 }
 
 mod fold;

@@ -243,6 +243,100 @@ fn diff_names_what_appeared_changed_and_ended() {
     );
 }
 
+#[test]
+fn changes_read_from_two_folds_side_by_side_are_the_diff_of_their_positions() {
+    let mut ev = Vec::new();
+    let parties = ["USA", "FRA", "GBR", "TUR", "RUS"];
+    let stances = ["calls-for", "demands", "rejects", "supports"];
+    for i in 0..60u64 {
+        let party = parties[(i % 5) as usize];
+        let subject = parties[(i / 5 % 5) as usize];
+        let stance = stances[(i / 3 % 4) as usize];
+        let date = format!("2021-{:02}-{:02}", 1 + i / 10, 1 + i % 27);
+        ev.push(rec(
+            i + 1,
+            &said(&date, party, stance, "withdrawal", &[subject]),
+        ));
+    }
+    ev.push(rec(61, &retract(9)));
+    let answer = |d| {
+        let q = Query {
+            as_of: Some(d),
+            ..query()
+        };
+        let mut fold = Fold::new(&q, Amendments::collect(&ev, q.known_at));
+        for r in &ev {
+            fold.add(r);
+        }
+        fold.answer()
+    };
+    let (before, after) = (
+        answer(jiff::civil::date(2021, 2, 10)),
+        answer(jiff::civil::date(2021, 5, 20)),
+    );
+    let borrowed: Vec<Change> = changes(before.iter(), after.iter())
+        .map(|c| c.to_change())
+        .collect();
+    // The owned diff, given its positions in another order, finds the same.
+    let mut b = before.into_positions();
+    let mut a = after.into_positions();
+    b.reverse();
+    a.reverse();
+    // What changed, found another way: by key, in a map.
+    let mut held: std::collections::BTreeMap<PositionKey, Position> =
+        b.iter().map(|p| (p.key.clone(), p.clone())).collect();
+    let mut expected = Vec::new();
+    for p in &a {
+        match held.remove(&p.key) {
+            None => expected.push(Change::Appeared(p.clone())),
+            Some(was)
+                if (&was.stance, &was.hedge, &was.terms) != (&p.stance, &p.hedge, &p.terms) =>
+            {
+                expected.push(Change::Changed {
+                    from: Box::new(was),
+                    to: Box::new(p.clone()),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    expected.extend(held.into_values().map(Change::Ended));
+    let owned = diff(b, a);
+    assert_eq!(owned.len(), expected.len());
+    for c in &expected {
+        assert!(owned.contains(c), "{c:?}");
+    }
+    assert_eq!(borrowed, owned);
+    assert!(owned.iter().any(|c| matches!(c, Change::Appeared(_))));
+    assert!(owned.iter().any(|c| matches!(c, Change::Changed { .. })));
+    let keys: Vec<&PositionKey> = owned
+        .iter()
+        .map(|c| match c {
+            Change::Appeared(p) | Change::Ended(p) => &p.key,
+            Change::Changed { to, .. } => &to.key,
+        })
+        .collect();
+    assert!(keys.is_sorted(), "in key order");
+}
+
+#[test]
+#[should_panic(expected = "out of key order")]
+fn changes_refuse_positions_out_of_key_order() {
+    let ev = vec![
+        rec(
+            1,
+            &said("2021-01-01", "USA", "calls-for", "withdrawal", &["RUS"]),
+        ),
+        rec(
+            2,
+            &said("2021-01-01", "FRA", "calls-for", "withdrawal", &["TUR"]),
+        ),
+    ];
+    let ps = positions(&ev, &query());
+    let backwards: Vec<PositionRef<'_>> = ps.iter().rev().map(Position::view).collect();
+    let _ = changes(backwards, std::iter::empty()).count();
+}
+
 /// A statement as a machine coder (GDELT) makes it, with `mentions`.
 fn coded(date: &str, stance: &str, mentions: u32) -> String {
     let mut v: serde_json::Value =
