@@ -448,21 +448,20 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
         Since::Seq(seq) => (seq, i64::MIN),
         Since::RecordedFrom(t) => (1, t),
     };
-    for r in ledger.iter(first, u64::MAX)? {
-        if shown >= limit {
-            break;
-        }
-        let r = r?;
-        if r.recorded_at < recorded_from || !keep(&r) {
-            continue;
-        }
-        let status = status_of(&r, &am);
-        if a.out.json {
-            writeln!(out, "{}", json_with_status(&r, status))?;
-        } else {
-            table.push(out, summary_row(&r, &status_mark(status)))?;
-        }
-        shown += 1;
+    if limit > 0 {
+        let keep = |r: &Recorded| r.recorded_at >= recorded_from && keep(r);
+        // A failed write (a closed pipe) stops the reading and is the error.
+        let mut written = Ok(());
+        ledger.each_kept(first, keep, |r| {
+            let status = status_of(&r, &am);
+            written = match a.out.json {
+                true => writeln!(out, "{}", json_with_status(&r, status)),
+                false => table.push(out, summary_row(&r, &status_mark(status))),
+            };
+            shown += 1;
+            Ok(written.is_ok() && shown < limit)
+        })?;
+        written?;
     }
     table.finish(out)?;
     if shown == 0 && !a.out.json {
@@ -701,20 +700,25 @@ pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write)
     let amendments = ledger.amendments(None)?;
     type Row = (demarche::event::SaidOn, u64, Recorded, Status);
     let mut rows: Vec<Row> = Vec::new();
-    for r in ledger.iter(1, u64::MAX)? {
-        let r = r?;
-        let Some(Event::Statement(original)) = &r.event else {
-            continue;
-        };
-        // As it stands: corrected, or as recorded (also when retracted).
-        let s = amendments.effective(r.seq, original).unwrap_or(original);
-        if sel.keeps(s, &actors) {
-            let status = status_of(&r, &amendments);
-            let mut shown = r.clone();
-            shown.event = Some(Event::Statement(s.clone()));
-            rows.push((s.said_on, r.seq, shown, status));
-        }
-    }
+    // As it stands: corrected, or as recorded (also when retracted).
+    let effective = |r: &Recorded| match &r.event {
+        Some(Event::Statement(original)) => Some(
+            amendments
+                .effective(r.seq, original)
+                .unwrap_or(original)
+                .clone(),
+        ),
+        _ => None,
+    };
+    let keep = |r: &Recorded| effective(r).is_some_and(|s| sel.keeps(&s, &actors));
+    ledger.each_kept(1, keep, |mut r| {
+        let s = effective(&r).expect("kept: a statement");
+        let status = status_of(&r, &amendments);
+        let said_on = s.said_on;
+        r.event = Some(Event::Statement(s));
+        rows.push((said_on, r.seq, r, status));
+        Ok(true)
+    })?;
     rows.sort_by_key(|x| (x.0, x.1));
     // Dates with a time of day, long ids and joint parties widen their columns.
     let (mut w_date, mut w_seq, mut w_party) = (10, 5, 0);

@@ -209,12 +209,11 @@ pub(super) fn event_named(ledger: &Ledger, which: &str) -> Result<u64> {
         )));
     }
     let mut found: Vec<u64> = Vec::new();
-    for r in ledger.iter(1, u64::MAX)? {
-        let r = r?;
-        if r.hash.to_hex().starts_with(&prefix) {
-            found.push(r.seq);
-        }
-    }
+    let keep = |r: &demarche::event::Recorded| r.hash.to_hex().starts_with(&prefix);
+    ledger.each_kept(1, keep, |r| {
+        found.push(r.seq);
+        Ok(true)
+    })?;
     match found[..] {
         [seq] => Ok(seq),
         [] => Err(Failure::usage(format!(

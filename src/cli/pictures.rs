@@ -167,17 +167,15 @@ pub(super) fn timeline_on(
     // statement is a statement of each of its parties.
     let wanted = |s: &demarche::event::Statement| sel.keeps(s, &actors);
     let mut records: Vec<Recorded> = Vec::new();
-    for r in ledger.iter(1, u64::MAX)? {
-        let r = r?;
-        let keep = match &r.event {
-            Some(Event::Statement(s)) => wanted(s),
-            Some(Event::Correction(_) | Event::Retraction(_)) => true,
-            _ => false,
-        };
-        if keep {
-            records.push(r);
-        }
-    }
+    let keep = |r: &Recorded| match &r.event {
+        Some(Event::Statement(s)) => wanted(s),
+        Some(Event::Correction(_) | Event::Retraction(_)) => true,
+        _ => false,
+    };
+    ledger.each_kept(1, keep, |r| {
+        records.push(r);
+        Ok(true)
+    })?;
     let events: Vec<draw::TimelineEvent> = draw::timeline_events(&records)
         .into_iter()
         .filter(|e| {

@@ -482,6 +482,117 @@ impl Ledger {
     }
 }
 
+/// What one block gave [`Ledger::each_kept`]: the seqs of its records in the
+/// span, the events kept among them, and what stopped its reading, if
+/// anything (after the seqs listed).
+struct KeptOfBlock {
+    seqs: Vec<Seq>,
+    kept: Vec<Recorded>,
+    past: bool,
+    failed: Option<LedgerError>,
+}
+
+impl Ledger {
+    /// Hands `sink`, in seq order, every event of seqs `from` to the head
+    /// that `keep` accepts, until `sink` returns `false`: what a loop over
+    /// [`Ledger::iter`] that skips what `keep` refuses would see, with the
+    /// events decoded, hashed and tested on two threads for long reads. An
+    /// error comes after every event kept before it.
+    ///
+    /// # Errors
+    /// As [`Ledger::iter`]'s items, and `sink`'s own.
+    pub fn each_kept(
+        &self,
+        from: Seq,
+        keep: impl Fn(&Recorded) -> bool + Sync,
+        mut sink: impl FnMut(Recorded) -> Result<bool>,
+    ) -> Result<()> {
+        let head = self.store.head()?;
+        let span = Span::of(from, head.size);
+        let (from, to) = (span.from, span.to);
+        if from > to {
+            return Ok(());
+        }
+        let mut next = Continuity::new(from);
+        let mut ended = false;
+        self.walk(
+            span,
+            |key, stored| {
+                let mut out = KeptOfBlock {
+                    seqs: Vec::new(),
+                    kept: Vec::new(),
+                    past: false,
+                    failed: None,
+                };
+                let records = match open(key, stored) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        out.failed = Some(e);
+                        return Ok(out);
+                    }
+                };
+                for rec in codec::records(&records) {
+                    let rec = match rec {
+                        Ok(rec) => rec,
+                        Err(error) => {
+                            out.failed = Some(LedgerError::Corrupt { seq: key, error });
+                            break;
+                        }
+                    };
+                    let seq = rec.header.seq;
+                    if seq < from {
+                        continue;
+                    }
+                    if seq > to {
+                        out.past = true;
+                        break;
+                    }
+                    out.seqs.push(seq);
+                    match decode_recorded(&rec) {
+                        Ok(r) => {
+                            if keep(&r) {
+                                out.kept.push(r);
+                            }
+                        }
+                        Err(e) => {
+                            out.failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                Ok(out)
+            },
+            |_, block| {
+                let mut kept = block.kept.into_iter().peekable();
+                for seq in block.seqs {
+                    next.record(seq)?;
+                    if let Some(r) = kept.next_if(|r| r.seq == seq) {
+                        if !sink(r)? {
+                            ended = true;
+                            return Ok(false);
+                        }
+                    }
+                }
+                if let Some(e) = block.failed {
+                    // A gap before the failure is named first, as a read in
+                    // order would meet it.
+                    return Err(e);
+                }
+                if block.past {
+                    ended = true;
+                    next.reached(to)?;
+                    return Ok(false);
+                }
+                Ok(true)
+            },
+        )?;
+        if !ended {
+            next.reached(to)?;
+        }
+        Ok(())
+    }
+}
+
 /// The seq a read expects next: a read that meets a gap, or ends before the
 /// head, stops with [`LedgerError::Missing`] or [`LedgerError::ChainShort`]
 /// instead of handing on a chain with a hole in it.

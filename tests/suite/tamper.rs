@@ -987,3 +987,87 @@ fn an_append_onto_a_damaged_tail_is_refused() {
         assert_eq!(open(dir.path()).head().expect("head"), head, "{what}");
     }
 }
+
+/// What a read in seq order sees of a ledger: the seqs `keep` accepts, and
+/// the error it stopped at.
+fn read_in_order(
+    l: &Ledger,
+    keep: impl Fn(&demarche::event::Recorded) -> bool,
+) -> (Vec<u64>, Option<String>) {
+    let mut seqs = Vec::new();
+    for r in l.iter(1, u64::MAX).expect("iter") {
+        match r {
+            Ok(r) if keep(&r) => seqs.push(r.seq),
+            Ok(_) => {}
+            Err(e) => return (seqs, Some(e.to_string())),
+        }
+    }
+    (seqs, None)
+}
+
+/// The same through [`Ledger::each_kept`].
+fn read_kept(
+    l: &Ledger,
+    keep: impl Fn(&demarche::event::Recorded) -> bool + Sync,
+) -> (Vec<u64>, Option<String>) {
+    let mut seqs = Vec::new();
+    let res = l.each_kept(1, keep, |r| {
+        seqs.push(r.seq);
+        Ok(true)
+    });
+    (seqs, res.err().map(|e| e.to_string()))
+}
+
+/// A long filtered read (decoded on two threads) hands on what a read in
+/// order would, in the same order, and stops where that read stops: after
+/// the events before a deleted block or a block that does not open, with
+/// the same error.
+#[test]
+fn a_long_filtered_read_sees_what_a_read_in_order_sees_and_stops_where_it_stops() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let head = build(dir.path(), 3, 6000);
+    let keep = |r: &demarche::event::Recorded| r.seq % 7 == 3;
+    {
+        let l = open(dir.path());
+        let (kept, err) = read_kept(&l, keep);
+        assert_eq!(err, None);
+        assert_eq!(
+            kept,
+            (1..=head.size).filter(|s| s % 7 == 3).collect::<Vec<_>>()
+        );
+        assert_eq!((kept.clone(), None), read_in_order(&l, keep));
+        // The sink stops the read.
+        let mut n = 0;
+        l.each_kept(1, keep, |_| {
+            n += 1;
+            Ok(n < 10)
+        })
+        .expect("read");
+        assert_eq!(n, 10);
+    }
+    type BlockDamage = fn(&Raw, &[u8]);
+    let cases: [(&str, BlockDamage); 2] = [
+        ("a block deleted", |t, key| {
+            t.remove(key).expect("remove").expect("was there");
+        }),
+        ("a block that does not open", |t, key| {
+            t.insert(key, b"not a block").expect("insert");
+        }),
+    ];
+    for (what, damage) in cases {
+        let copy = tempfile::tempdir().expect("tempdir");
+        build(copy.path(), 3, 6000);
+        with_tree(copy.path(), |t| damage(t, &find_block(t, 3000).0));
+        let l = open(copy.path());
+        let (kept, err) = read_kept(&l, keep);
+        let (expected, expected_err) = read_in_order(&l, keep);
+        assert!(expected_err.is_some(), "{what}: the damage is met");
+        assert_eq!(err, expected_err, "{what}");
+        assert_eq!(kept, expected, "{what}");
+        assert!(
+            kept.len() > 300 && *kept.last().expect("some") < 3000,
+            "{what}: {} kept",
+            kept.len()
+        );
+    }
+}
