@@ -12,7 +12,7 @@ use crate::event::{Event, Hash, Head, Recorded, Seq};
 use crate::input::InputError;
 use crate::store::StoreError;
 use crate::tree;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// What a batch append did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,7 +272,7 @@ impl Ledger {
                 }
                 Ok(staged)
             });
-            let mut batch_kinds: HashMap<Seq, Kind> = HashMap::new();
+            let mut batch_kinds: HashMap<Seq, Kind> = HashMap::default();
             let mut amended = Amended::default();
             let mut packer = Packer::new(start);
             let mut n: u64 = 0;

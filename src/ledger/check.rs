@@ -37,7 +37,7 @@ impl Ledger {
         event: Event,
         actors: &mut Actors,
         seq: Seq,
-        (batch_start, batch): (Seq, &HashMap<Seq, Kind>),
+        (batch_start, batch): (Seq, &rustc_hash::FxHashMap<Seq, Kind>),
         restoring: bool,
         recorded_at: i64,
     ) -> std::result::Result<Event, InputError> {
