@@ -109,8 +109,12 @@ pub struct Fold<'q> {
     /// The key of each slot.
     keys: Vec<Key>,
     slots: Vec<Slot>,
-    /// Slot numbers, found by their key in `keys`: four bytes a slot.
+    /// Slot numbers, found by their key in `keys`: four bytes a slot. The
+    /// slots of `run` are not in it.
     index: HashTable<u32>,
+    /// Slots made from a snapshot's keys, which come in key order: found by
+    /// a binary search over their keys instead of through `index`.
+    run: std::ops::Range<u32>,
     facts: Vec<Fact>,
     /// The stances met so far, by number, with their modalities.
     stances: Vec<(String, Modality)>,
@@ -129,6 +133,7 @@ impl<'q> Fold<'q> {
             keys: Vec::new(),
             slots: Vec::new(),
             index: HashTable::new(),
+            run: 0..0,
             facts: Vec::new(),
             stances: Vec::new(),
             by_modality: true,
@@ -219,33 +224,84 @@ impl<'q> Fold<'q> {
     pub(crate) fn slot_of_key(&mut self, key: Key) -> usize {
         let hash = FxBuildHasher.hash_one(key);
         let keys = &self.keys;
-        let next = self.slots.len() as u32;
-        let i = *self
-            .index
-            .entry(
-                hash,
-                |i| keys[*i as usize] == key,
-                |i| FxBuildHasher.hash_one(keys[*i as usize]),
-            )
-            .or_insert(next)
-            .get();
-        if i == next {
-            self.keys.push(key);
-            self.slots.push(Slot {
-                winner: (
-                    SaidOn {
-                        date: jiff::civil::Date::MIN,
-                        time: None,
-                    },
-                    0,
-                ),
-                hand: false,
-                stance: 0,
-                hedge: 0,
-                terms: None,
-            });
+        if let Some(i) = self.index.find(hash, |i| keys[*i as usize] == key) {
+            return *i as usize;
         }
-        i as usize
+        if let Some(i) = self.in_run(&key) {
+            return i;
+        }
+        let i = self.new_slot(key);
+        let keys = &self.keys;
+        self.index.insert_unique(hash, i as u32, |i| {
+            FxBuildHasher.hash_one(keys[*i as usize])
+        });
+        i
+    }
+
+    /// [`Fold::slot_of_key`] for the keys of a snapshot, which come in key
+    /// order, each once: a new one joins the run of slots found by binary
+    /// search, without a place in the index. `None` when the key does not
+    /// come after the run's last (the snapshot is not to be believed).
+    pub(crate) fn slot_of_ordered_key(&mut self, key: Key) -> Option<usize> {
+        let hash = FxBuildHasher.hash_one(key);
+        let keys = &self.keys;
+        if let Some(i) = self.index.find(hash, |i| keys[*i as usize] == key) {
+            return Some(*i as usize);
+        }
+        let next = self.slots.len() as u32;
+        if self.run.is_empty() {
+            self.run = next..next;
+        } else if self.run.end != next
+            || self.key_order(&self.keys[next as usize - 1], &key) != std::cmp::Ordering::Less
+        {
+            return None;
+        }
+        self.run.end += 1;
+        Some(self.new_slot(key))
+    }
+
+    /// The slot of the run holding `key`.
+    fn in_run(&self, key: &Key) -> Option<usize> {
+        let run = &self.keys[self.run.start as usize..self.run.end as usize];
+        run.binary_search_by(|k| self.key_order(k, key))
+            .ok()
+            .map(|i| self.run.start as usize + i)
+    }
+
+    /// Keys compared as the positions they key are ordered: by their strings.
+    fn key_order(&self, a: &Key, b: &Key) -> std::cmp::Ordering {
+        if a == b {
+            return std::cmp::Ordering::Equal;
+        }
+        let n = &self.names;
+        (n.get(a[0]), n.get(a[1]))
+            .cmp(&(n.get(b[0]), n.get(b[1])))
+            .then_with(|| {
+                (2..6)
+                    .map(|i| n.get_opt(a[i]).cmp(&n.get_opt(b[i])))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .then(a[6].cmp(&b[6]))
+    }
+
+    /// A new slot for `key`.
+    fn new_slot(&mut self, key: Key) -> usize {
+        self.keys.push(key);
+        self.slots.push(Slot {
+            winner: (
+                SaidOn {
+                    date: jiff::civil::Date::MIN,
+                    time: None,
+                },
+                0,
+            ),
+            hand: false,
+            stance: 0,
+            hedge: 0,
+            terms: None,
+        });
+        self.slots.len() - 1
     }
 
     /// The number of a stance in this fold, and the modality it keys.
@@ -326,9 +382,6 @@ impl<'q> Fold<'q> {
     pub(crate) fn reserve(&mut self, keys: usize, facts: usize) {
         self.keys.reserve(keys);
         self.slots.reserve(keys);
-        let keys_now = &self.keys;
-        self.index
-            .reserve(keys, |i| FxBuildHasher.hash_one(keys_now[*i as usize]));
         self.facts.reserve(facts);
     }
 

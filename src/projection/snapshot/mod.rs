@@ -498,7 +498,9 @@ impl Snapshot {
                 for (m, slot) in slot_of.iter_mut().enumerate() {
                     if *slot == 0 {
                         key[6] = m as u32;
-                        *slot = fold.slot_of_key(key);
+                        *slot = fold
+                            .slot_of_ordered_key(key)
+                            .ok_or_else(|| bad("keys out of order"))?;
                     }
                 }
                 for f in facts.chunks_exact(FACT_LEN) {
@@ -639,5 +641,61 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().expect("8 bytes"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projection::{Amendments, Query};
+
+    fn statement(seq: Seq, party: &str, subject: &str) -> Entry {
+        let line = format!(
+            r#"{{"type":"statement","said_on":"2021-01-28","party":"{party}","stance":"calls-for","proposition":{{"predicate":"withdrawal","subjects":["{subject}"]}},"quote":"q","source":{{"publisher":"AFP"}}}}"#
+        );
+        Entry {
+            seq,
+            recorded_at: 0,
+            event: Some(crate::json::parse_event(&line).expect("a statement")),
+        }
+    }
+
+    /// A snapshot's keys come in key order, each once, and a query finds
+    /// them by that order: a chunk whose keys are out of order (with its
+    /// checksum made again) is refused, not folded into positions that a
+    /// search could not find again.
+    #[test]
+    fn keys_out_of_order_are_refused() {
+        let mut snap = Snapshot::new();
+        for (i, (party, subject)) in [("USA", "RUS"), ("FRA", "TUR"), ("GBR", "RUS")]
+            .into_iter()
+            .enumerate()
+        {
+            snap.extend(&statement(i as Seq + 1, party, subject));
+        }
+        snap.set_hash(Hash([1; 32]));
+        let stored = snap.store();
+        let mut loaded = Snapshot::from_head(&stored.head).expect("head");
+        let q = Query::default();
+        let mut fold = Fold::new(&q, Amendments::default());
+        loaded
+            .replay(&mut fold, &mut |i| stored.chunks.get(i).cloned())
+            .expect("in order");
+        assert_eq!(fold.answer().len(), 3);
+
+        let raw = codec::open_block(&stored.chunks[0])
+            .expect("opens")
+            .into_owned();
+        let one = KEY_LEN + FACT_LEN;
+        let mut swapped = raw[one..2 * one].to_vec();
+        swapped.extend_from_slice(&raw[..one]);
+        swapped.extend_from_slice(&raw[2 * one..]);
+        let sealed = codec::seal_block(&swapped);
+        loaded.chunks[0].sum = chain::snapshot_digest(&sealed);
+        let mut fold = Fold::new(&q, Amendments::default());
+        let err = loaded
+            .replay(&mut fold, &mut |_| Some(sealed.clone()))
+            .expect_err("out of order");
+        assert!(err.to_string().contains("out of order"), "{err}");
     }
 }
