@@ -677,6 +677,20 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
     Ok(())
 }
 
+/// A statement event's statement as it stands: corrected, or as recorded
+/// (also when retracted); `None` for other events.
+fn as_it_stands<'a>(
+    r: &'a Recorded,
+    amendments: &'a demarche::projection::Amendments,
+) -> Option<&'a demarche::event::Statement> {
+    match &r.event {
+        Some(Event::Statement(original)) => {
+            Some(amendments.effective(r.seq, original).unwrap_or(original))
+        }
+        _ => None,
+    }
+}
+
 /// `demarche history`.
 pub(super) fn history(cli: &Cli, a: &HistoryArgs, out: &mut impl Write) -> Result<u8> {
     history_on(&open(cli, false)?, a, out)
@@ -700,19 +714,11 @@ pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write)
     let amendments = ledger.amendments(None)?;
     type Row = (demarche::event::SaidOn, u64, Recorded, Status);
     let mut rows: Vec<Row> = Vec::new();
-    // As it stands: corrected, or as recorded (also when retracted).
-    let effective = |r: &Recorded| match &r.event {
-        Some(Event::Statement(original)) => Some(
-            amendments
-                .effective(r.seq, original)
-                .unwrap_or(original)
-                .clone(),
-        ),
-        _ => None,
-    };
-    let keep = |r: &Recorded| effective(r).is_some_and(|s| sel.keeps(&s, &actors));
+    let keep = |r: &Recorded| as_it_stands(r, &amendments).is_some_and(|s| sel.keeps(s, &actors));
     ledger.each_kept(1, keep, |mut r| {
-        let s = effective(&r).expect("kept: a statement");
+        let s = as_it_stands(&r, &amendments)
+            .expect("kept: a statement")
+            .clone();
         let status = status_of(&r, &amendments);
         let said_on = s.said_on;
         r.event = Some(Event::Statement(s));
