@@ -221,9 +221,27 @@ impl<'q> Fold<'q> {
     /// The slot of a position whose key is given as numbers from
     /// [`Fold::name_id`] (optional parts `0` for none, else number + 1), and
     /// its modality's index; created when new.
+    #[inline(never)]
     pub(crate) fn slot_of_key(&mut self, key: Key) -> usize {
         let hash = FxBuildHasher.hash_one(key);
         let keys = &self.keys;
+        if self.run.is_empty() {
+            // No run (a replay of the chain): one probe finds or places it.
+            let next = self.slots.len() as u32;
+            let i = *self
+                .index
+                .entry(
+                    hash,
+                    |i| keys[*i as usize] == key,
+                    |i| FxBuildHasher.hash_one(keys[*i as usize]),
+                )
+                .or_insert(next)
+                .get();
+            if i == next {
+                self.new_slot(key);
+            }
+            return i as usize;
+        }
         if let Some(i) = self.index.find(hash, |i| keys[*i as usize] == key) {
             return *i as usize;
         }
