@@ -449,18 +449,31 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
         Since::RecordedFrom(t) => (1, t),
     };
     if limit > 0 {
-        let keep = |r: &Recorded| r.recorded_at >= recorded_from && keep(r);
         // A failed write (a closed pipe) stops the reading and is the error.
         let mut written = Ok(());
-        ledger.each_kept(first, keep, |r| {
-            let status = status_of(&r, &am);
-            written = match a.out.json {
-                true => writeln!(out, "{}", json_with_status(&r, status)),
-                false => table.push(out, summary_row(&r, &status_mark(status))),
+        {
+            let mut print = |r: Recorded| {
+                let status = status_of(&r, &am);
+                written = match a.out.json {
+                    true => writeln!(out, "{}", json_with_status(&r, status)),
+                    false => table.push(out, summary_row(&r, &status_mark(status))),
+                };
+                shown += 1;
+                written.is_ok() && shown < limit
             };
-            shown += 1;
-            Ok(written.is_ok() && shown < limit)
-        })?;
+            if sel.is_empty() && a.kind.is_none() && recorded_from == i64::MIN {
+                // Every event is shown: read in order on this thread, since
+                // handing each one over from another costs more than it saves.
+                for r in ledger.iter(first, u64::MAX)? {
+                    if !print(r?) {
+                        break;
+                    }
+                }
+            } else {
+                let keep = |r: &Recorded| r.recorded_at >= recorded_from && keep(r);
+                ledger.each_kept(first, keep, |r| Ok(print(r)))?;
+            }
+        }
         written?;
     }
     table.finish(out)?;
