@@ -180,10 +180,13 @@ pub fn build_view(
 ) -> Result<Value, BuildError> {
     let cp = checkpoint_from_chain(ledger)?;
     // What is signed is derived from the chain, never from a cached snapshot.
-    let mut positions = ledger.positions_replay(query)?;
-    if let Some(v) = view {
-        positions.retain(|p| projection::in_view(p, v));
-    }
+    // Only the positions shown are built.
+    let positions: Vec<_> = ledger
+        .answer_replay(query)?
+        .iter()
+        .filter(|p| view.is_none_or(|v| p.in_view(v)))
+        .map(|p| p.to_position())
+        .collect();
     let mut included: BTreeSet<Seq> = positions
         .iter()
         .flat_map(|p| p.statements.iter().copied())
