@@ -9,7 +9,8 @@
 use super::{Ledger, LedgerError, Result};
 use crate::chain;
 use crate::codec::{self, RawRecord};
-use crate::event::{Entry, EventRef, Recorded, Seq, StatementRef};
+use crate::event::{Entry, EventRef, Recorded, Seq};
+use crate::projection::Met;
 use crate::store::StoreError;
 
 /// Stored bytes handed to one `map` call at most in a parallel walk.
@@ -351,26 +352,36 @@ impl Ledger {
 
     /// Calls `f` with the seq and recording time of every event from seq
     /// `from` to the head, in seq order, and with each statement borrowed
-    /// from the stored bytes, until it returns `false`. Every payload is
-    /// checked as [`codec::decode_event`] checks it, but nothing is built.
+    /// from the stored bytes, or each correction and retraction whole, until
+    /// it returns `false`. Every payload is checked as [`codec::decode_event`]
+    /// checks it; only corrections and retractions are built.
     ///
     /// # Errors
     /// Store failures; stored bytes that do not decode.
     pub(super) fn statements(
         &self,
         from: Seq,
-        mut f: impl FnMut(Seq, i64, Option<&StatementRef<'_, &str>>) -> bool,
+        mut f: impl FnMut(Seq, i64, Met<'_, '_>) -> bool,
     ) -> Result<()> {
         self.scan(from, Seq::MAX, |rec| {
             let h = &rec.header;
             if h.is_redacted() {
-                return Ok(f(h.seq, h.recorded_at, None));
+                return Ok(f(h.seq, h.recorded_at, Met::Other));
             }
             let corrupt = |error| LedgerError::Corrupt { seq: h.seq, error };
             let wire = codec::decode_wire(rec.body).map_err(corrupt)?;
             Ok(match codec::event_ref(&wire).map_err(corrupt)? {
-                EventRef::Statement(s) => f(h.seq, h.recorded_at, Some(&s)),
-                _ => f(h.seq, h.recorded_at, None),
+                EventRef::Statement(s) => f(h.seq, h.recorded_at, Met::Statement(&s)),
+                EventRef::Correction { .. } | EventRef::Retraction { .. } => {
+                    let event = codec::decode_event(rec.body).map_err(corrupt)?;
+                    let entry = Entry {
+                        seq: h.seq,
+                        recorded_at: h.recorded_at,
+                        event: Some(event),
+                    };
+                    f(h.seq, h.recorded_at, Met::Amendment(Box::new(entry)))
+                }
+                _ => f(h.seq, h.recorded_at, Met::Other),
             })
         })
     }

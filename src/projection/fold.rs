@@ -2,18 +2,16 @@
 //!
 //! A fold holds every string it meets once, numbered ([`Names`]), and a
 //! position's key as seven numbers, so that folding a statement compares and
-//! copies numbers, not strings. What each position holds (the statement that
-//! set it) sits in a [`Slot`]; which statements support which stance is one flat
-//! list of facts for the whole fold, sorted out once at the end. Strings are
-//! only built again for the positions the query asks for.
+//! copies numbers, not strings. Each (statement, position) pair met is a
+//! [`Fact`] in one flat list, written one after another while folding and
+//! sorted by key once at the end, where each key's facts make a position.
+//! Strings are only built again for the positions the query asks for.
 
 use super::{admits_coder, is_or_in, Amendments, Position, PositionRef, Query, Terms, NO_TERMS};
 use crate::event::{Entry, Event, SaidOn, Seq, StatementRef};
 use crate::vocab::{Modality, Vocabulary};
-use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 
 /// The strings of a fold, each held once and numbered in the order met.
 /// Strings come from the ledger, so a fast hash without flood resistance does.
@@ -47,15 +45,16 @@ impl Names {
         i.checked_sub(1).map(|i| self.get(i))
     }
 
-    /// Each string's place among all of them in sorted order, by number.
-    fn ranks(&self) -> Vec<u32> {
+    /// Each string's place among all of them in sorted order, by number;
+    /// and the number of the string at each place.
+    fn ranks(&self) -> (Vec<u32>, Vec<u32>) {
         let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
         order.sort_unstable_by(|a, b| self.get(*a).cmp(self.get(*b)));
         let mut rank = vec![0; order.len()];
-        for (r, i) in order.into_iter().enumerate() {
-            rank[i as usize] = r as u32;
+        for (r, i) in order.iter().enumerate() {
+            rank[*i as usize] = r as u32;
         }
-        rank
+        (rank, order)
     }
 }
 
@@ -64,26 +63,29 @@ impl Names {
 /// the modality's index.
 pub(crate) type Key = [u32; 7];
 
-/// What one position holds while folding.
-#[derive(Debug)]
-struct Slot {
-    /// When and by which statement its stance was last said (seq 0: never).
-    winner: (SaidOn, Seq),
-    /// Whether that statement was recorded by hand (it has no coder's provenance).
-    hand: bool,
-    stance: u16,
-    /// `0` for none, else the hedge's number + 1.
-    hedge: u32,
-    terms: Option<Box<Terms>>,
-}
-
 /// One (statement, position) pair met: which statement said which stance
-/// about the position in slot `slot`.
+/// about the position keyed `key`, when, and how.
 #[derive(Debug, Clone, Copy)]
 struct Fact {
+    key: Key,
     seq: Seq,
-    slot: u32,
+    said_on: SaidOn,
+    /// `0` for none, else the hedge's number + 1.
+    hedge: u32,
+    /// `0` for none, else the number + 1 of its terms in the fold's list.
+    terms: u32,
     stance: u16,
+    /// Whether the statement was recorded by hand (it has no coder's provenance).
+    hand: bool,
+}
+
+impl Fact {
+    /// The order in which facts on one position set its stance: the later
+    /// date wins; on one date, a hand-recorded statement before a
+    /// machine-coded one, then the later time and seq.
+    fn standing(&self) -> (jiff::civil::Date, bool, SaidOn, Seq) {
+        (self.said_on.date, self.hand, self.said_on, self.seq)
+    }
 }
 
 /// A set of seqs, one bit each.
@@ -98,24 +100,41 @@ impl SeqSet {
             .and_then(|i| self.0.get(i))
             .is_some_and(|w| w >> (seq % 64) & 1 == 1)
     }
+
+    /// The set of these seqs.
+    fn of<'a>(seqs: impl IntoIterator<Item = &'a Seq>) -> SeqSet {
+        let mut set = SeqSet(Vec::new());
+        for s in seqs {
+            let Ok(word) = usize::try_from(*s / 64) else {
+                continue;
+            };
+            if set.0.len() <= word {
+                set.0.resize(word + 1, 0);
+            }
+            set.0[word] |= 1 << (*s % 64);
+        }
+        set
+    }
 }
 
 /// Folds statements into positions.
+///
+/// Folding a statement only notes its facts, one per position it speaks to,
+/// one after another: no position is looked up while folding. The answer
+/// sorts the facts by key once, and each run of one key is a position, whose
+/// stance is that of its standing fact.
 #[derive(Debug)]
 pub struct Fold<'q> {
     query: &'q Query,
     amendments: Amendments,
     names: Names,
-    /// The key of each slot.
-    keys: Vec<Key>,
-    slots: Vec<Slot>,
-    /// Slot numbers, found by their key in `keys`: four bytes a slot. The
-    /// slots of `run` are not in it.
-    index: HashTable<u32>,
-    /// Slots made from a snapshot's keys, which come in key order: found by
-    /// a binary search over their keys instead of through `index`.
-    run: std::ops::Range<u32>,
     facts: Vec<Fact>,
+    /// The terms of the facts that have any.
+    terms: Vec<Terms>,
+    /// Facts from a snapshot, which come in key order: where they start and
+    /// end, and the key of the last.
+    run: std::ops::Range<usize>,
+    run_key: Option<Key>,
     /// The stances met so far, by number, with their modalities.
     stances: Vec<(String, Modality)>,
     /// Whether positions are kept apart by modality (always, but for checking
@@ -130,11 +149,10 @@ impl<'q> Fold<'q> {
             query,
             amendments,
             names: Names::default(),
-            keys: Vec::new(),
-            slots: Vec::new(),
-            index: HashTable::new(),
-            run: 0..0,
             facts: Vec::new(),
+            terms: Vec::new(),
+            run: 0..0,
+            run_key: None,
             stances: Vec::new(),
             by_modality: true,
         }
@@ -188,9 +206,9 @@ impl<'q> Fold<'q> {
         self.query.as_of.is_some_and(|d| said_on.date > d)
     }
 
-    /// The slot of a position, created when new.
+    /// The key of a position, as numbers.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn slot(
+    pub(crate) fn key(
         &mut self,
         party: &str,
         predicate: &str,
@@ -199,8 +217,8 @@ impl<'q> Fold<'q> {
         qualifier: Option<&str>,
         document: Option<&str>,
         modality: Modality,
-    ) -> usize {
-        let key = [
+    ) -> Key {
+        [
             self.names.id(party),
             self.names.id(predicate),
             self.names.opt(subject),
@@ -208,82 +226,41 @@ impl<'q> Fold<'q> {
             self.names.opt(qualifier),
             self.names.opt(document),
             modality.index() as u32,
-        ];
-        self.slot_of_key(key)
+        ]
     }
 
-    /// The number of a string in this fold (for [`Fold::slot_of_key`] and
+    /// The number of a string in this fold (for the keys and hedges given to
     /// [`Fold::put_id`]).
     pub(crate) fn name_id(&mut self, s: &str) -> u32 {
         self.names.id(s)
     }
 
-    /// The slot of a position whose key is given as numbers from
-    /// [`Fold::name_id`] (optional parts `0` for none, else number + 1), and
-    /// its modality's index; created when new.
-    #[inline(never)]
-    pub(crate) fn slot_of_key(&mut self, key: Key) -> usize {
-        let hash = FxBuildHasher.hash_one(key);
-        let keys = &self.keys;
-        if self.run.is_empty() {
-            // No run (a replay of the chain): one probe finds or places it.
-            let next = self.slots.len() as u32;
-            let i = *self
-                .index
-                .entry(
-                    hash,
-                    |i| keys[*i as usize] == key,
-                    |i| FxBuildHasher.hash_one(keys[*i as usize]),
-                )
-                .or_insert(next)
-                .get();
-            if i == next {
-                self.new_slot(key);
+    /// Starts a run of facts from a snapshot, whose keys come in key order,
+    /// each once, given to [`Fold::ordered_key`] before their facts.
+    pub(crate) fn start_run(&mut self) {
+        self.run = self.facts.len()..self.facts.len();
+        self.run_key = None;
+    }
+
+    /// The next key of the run: `false` when it does not come after the
+    /// run's last key, or facts of another source came between them (the
+    /// snapshot is not to be believed).
+    pub(crate) fn ordered_key(&mut self, key: Key) -> bool {
+        if self.run.end != self.facts.len() {
+            return false;
+        }
+        if let Some(last) = &self.run_key {
+            if self.key_order(last, &key) != std::cmp::Ordering::Less {
+                return false;
             }
-            return i as usize;
         }
-        if let Some(i) = self.index.find(hash, |i| keys[*i as usize] == key) {
-            return *i as usize;
-        }
-        if let Some(i) = self.in_run(&key) {
-            return i;
-        }
-        let i = self.new_slot(key);
-        let keys = &self.keys;
-        self.index.insert_unique(hash, i as u32, |i| {
-            FxBuildHasher.hash_one(keys[*i as usize])
-        });
-        i
+        self.run_key = Some(key);
+        true
     }
 
-    /// [`Fold::slot_of_key`] for the keys of a snapshot, which come in key
-    /// order, each once: a new one joins the run of slots found by binary
-    /// search, without a place in the index. `None` when the key does not
-    /// come after the run's last (the snapshot is not to be believed).
-    pub(crate) fn slot_of_ordered_key(&mut self, key: Key) -> Option<usize> {
-        let hash = FxBuildHasher.hash_one(key);
-        let keys = &self.keys;
-        if let Some(i) = self.index.find(hash, |i| keys[*i as usize] == key) {
-            return Some(*i as usize);
-        }
-        let next = self.slots.len() as u32;
-        if self.run.is_empty() {
-            self.run = next..next;
-        } else if self.run.end != next
-            || self.key_order(&self.keys[next as usize - 1], &key) != std::cmp::Ordering::Less
-        {
-            return None;
-        }
-        self.run.end += 1;
-        Some(self.new_slot(key))
-    }
-
-    /// The slot of the run holding `key`.
-    fn in_run(&self, key: &Key) -> Option<usize> {
-        let run = &self.keys[self.run.start as usize..self.run.end as usize];
-        run.binary_search_by(|k| self.key_order(k, key))
-            .ok()
-            .map(|i| self.run.start as usize + i)
+    /// Ends the run of facts begun by [`Fold::start_run`].
+    pub(crate) fn end_run(&mut self) {
+        self.run.end = self.facts.len();
     }
 
     /// Keys compared as the positions they key are ordered: by their strings.
@@ -303,25 +280,6 @@ impl<'q> Fold<'q> {
             .then(a[6].cmp(&b[6]))
     }
 
-    /// A new slot for `key`.
-    fn new_slot(&mut self, key: Key) -> usize {
-        self.keys.push(key);
-        self.slots.push(Slot {
-            winner: (
-                SaidOn {
-                    date: jiff::civil::Date::MIN,
-                    time: None,
-                },
-                0,
-            ),
-            hand: false,
-            stance: 0,
-            hedge: 0,
-            terms: None,
-        });
-        self.slots.len() - 1
-    }
-
     /// The number of a stance in this fold, and the modality it keys.
     pub(crate) fn stance_id(&mut self, stance: &str) -> (u16, Modality) {
         match self.stances.iter().position(|(s, _)| s == stance) {
@@ -337,12 +295,12 @@ impl<'q> Fold<'q> {
         }
     }
 
-    /// Folds one (statement, position) pair into slot `i`, if said by the
-    /// as-of date; `stance` is a number from [`Fold::stance_id`].
+    /// Notes one (statement, position) pair, if said by the as-of date;
+    /// `stance` is a number from [`Fold::stance_id`].
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn put(
         &mut self,
-        i: usize,
+        key: Key,
         seq: Seq,
         said_on: SaidOn,
         hand: bool,
@@ -354,7 +312,7 @@ impl<'q> Fold<'q> {
             return;
         }
         let hedge = self.names.opt(hedge);
-        self.put_id(i, seq, said_on, hand, stance, hedge, terms);
+        self.put_id(key, seq, said_on, hand, stance, hedge, terms);
     }
 
     /// [`Fold::put`] with the hedge as `0` for none, else its number from
@@ -362,7 +320,7 @@ impl<'q> Fold<'q> {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn put_id(
         &mut self,
-        i: usize,
+        key: Key,
         seq: Seq,
         said_on: SaidOn,
         hand: bool,
@@ -373,33 +331,26 @@ impl<'q> Fold<'q> {
         if self.too_late(&said_on) {
             return;
         }
-        let slot = &mut self.slots[i];
-        let at = (said_on, seq);
-        // The later date wins; on one date, a hand-recorded statement before a
-        // machine-coded one, then the later time and seq.
-        let wins = match said_on.date.cmp(&slot.winner.0.date) {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Equal => (hand, at) >= (slot.hand, slot.winner),
+        let terms = match terms {
+            None => 0,
+            Some(t) => {
+                self.terms.push(t);
+                self.terms.len() as u32
+            }
         };
-        if wins {
-            slot.winner = at;
-            slot.hand = hand;
-            slot.stance = stance;
-            slot.hedge = hedge;
-            slot.terms = terms.map(Box::new);
-        }
         self.facts.push(Fact {
+            key,
             seq,
-            slot: i as u32,
+            said_on,
+            hedge,
+            terms,
             stance,
+            hand,
         });
     }
 
-    /// Makes room for about `keys` more positions and `facts` more statements.
-    pub(crate) fn reserve(&mut self, keys: usize, facts: usize) {
-        self.keys.reserve(keys);
-        self.slots.reserve(keys);
+    /// Makes room for about `facts` more statements' facts.
+    pub(crate) fn reserve(&mut self, facts: usize) {
         self.facts.reserve(facts);
     }
 
@@ -415,17 +366,12 @@ impl<'q> Fold<'q> {
     /// that answers in one step.
     pub(crate) fn not_standing_upto(&self, seq: Seq) -> SeqSet {
         let a = &self.amendments;
-        let mut set = SeqSet(Vec::new());
-        for s in a.retracted.iter().chain(a.corrected.keys()) {
-            if *s <= seq {
-                let word = (*s / 64) as usize;
-                if set.0.len() <= word {
-                    set.0.resize(word + 1, 0);
-                }
-                set.0[word] |= 1 << (*s % 64);
-            }
-        }
-        set
+        SeqSet::of(
+            a.retracted
+                .iter()
+                .chain(a.corrected.keys())
+                .filter(|s| **s <= seq),
+        )
     }
 
     /// Whether the query keeps hand-recorded statements (`--coded-by`).
@@ -464,7 +410,7 @@ impl<'q> Fold<'q> {
         if !self.keeps(party, s.predicate, subject, s.location) {
             return;
         }
-        let i = self.slot(
+        let key = self.key(
             party,
             s.predicate,
             subject,
@@ -475,7 +421,7 @@ impl<'q> Fold<'q> {
         );
         let terms = terms_of(s, party);
         let hand = s.coded.is_none();
-        self.put(i, seq, s.said_on, hand, stance, s.hedge, terms);
+        self.put(key, seq, s.said_on, hand, stance, s.hedge, terms);
     }
 
     /// Whether the ledger knew the event at this point of the query.
@@ -534,6 +480,20 @@ impl<'q> Fold<'q> {
         }
     }
 
+    /// Takes the chain's amendments, met after the statements they amend were
+    /// folded as recorded (the fold was made with none): the facts of the
+    /// statements retracted or corrected are dropped, and the corrected
+    /// statements folded as they stand.
+    pub(crate) fn amend(&mut self, amendments: Amendments) {
+        self.amendments = amendments;
+        let gone = self.not_standing_upto(Seq::MAX);
+        if gone.0.is_empty() {
+            return;
+        }
+        self.facts.retain(|f| !gone.contains(f.seq));
+        self.add_corrections_upto(Seq::MAX);
+    }
+
     /// The positions, ordered by key.
     pub fn finish(self) -> Vec<Position> {
         self.answer().into_positions()
@@ -544,52 +504,19 @@ impl<'q> Fold<'q> {
         let Fold {
             query,
             names,
-            keys,
-            slots,
-            facts,
+            mut facts,
+            terms,
+            run,
             stances,
             ..
         } = self;
-        let wanted = query
-            .filter
-            .stance
-            .as_ref()
-            .map(|w| stances.iter().position(|(s, _)| s == w).map(|i| i as u16));
-        let shown =
-            |slot: &Slot| slot.winner.1 != 0 && wanted.is_none_or(|w| w == Some(slot.stance));
-        // The statements of each shown slot that support its stance, laid out
-        // slot after slot: count, then place.
-        let mut start = vec![0u32; slots.len() + 1];
-        for f in &facts {
-            let slot = &slots[f.slot as usize];
-            if f.stance == slot.stance && shown(slot) {
-                start[f.slot as usize + 1] += 1;
-            }
-        }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
-        }
-        let mut seqs = vec![0; start[slots.len()] as usize];
-        let mut next = start.clone();
-        for f in &facts {
-            let slot = &slots[f.slot as usize];
-            if f.stance == slot.stance && shown(slot) {
-                seqs[next[f.slot as usize] as usize] = f.seq;
-                next[f.slot as usize] += 1;
-            }
-        }
-        drop(facts);
-        drop(next);
-        for w in start.windows(2) {
-            let statements = &mut seqs[w[0] as usize..w[1] as usize];
-            if !statements.is_sorted() {
-                statements.sort_unstable();
-            }
-        }
-        let rank = names.ranks();
-        let ranked = |k: &Key| -> Key {
-            let opt = |x: u32| x.checked_sub(1).map_or(0, |x| rank[x as usize] + 1);
-            [
+        // Keys by each string's place in string order, so that numbers
+        // compare as the strings do.
+        let (rank, by_rank) = names.ranks();
+        let opt = |x: u32| x.checked_sub(1).map_or(0, |x| rank[x as usize] + 1);
+        for f in &mut facts {
+            let k = &mut f.key;
+            *k = [
                 rank[k[0] as usize],
                 rank[k[1] as usize],
                 opt(k[2]),
@@ -597,27 +524,92 @@ impl<'q> Fold<'q> {
                 opt(k[4]),
                 opt(k[5]),
                 k[6],
-            ]
-        };
-        let mut order: Vec<(Key, u32)> = slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| shown(s))
-            .map(|(i, _)| (ranked(&keys[i]), i as u32))
-            .collect();
-        // Slots that came from a snapshot are made in key order already.
-        if !order.is_sorted() {
-            order.sort();
+            ];
+        }
+        sort_facts(&mut facts, run);
+        let wanted = query
+            .filter
+            .stance
+            .as_ref()
+            .map(|w| stances.iter().position(|(s, _)| s == w).map(|i| i as u16));
+        // Each run of one key is a position: its standing fact sets the
+        // stance, and the facts of that stance are its statements.
+        let mut order = Vec::new();
+        let mut start = vec![0u32];
+        let mut seqs = Vec::new();
+        let mut first = 0;
+        while first < facts.len() {
+            let key = facts[first].key;
+            let end = facts[first..]
+                .iter()
+                .position(|f| f.key != key)
+                .map_or(facts.len(), |n| first + n);
+            let mut standing = first;
+            for i in first + 1..end {
+                if facts[i].standing() >= facts[standing].standing() {
+                    standing = i;
+                }
+            }
+            let stance = facts[standing].stance;
+            if wanted.is_none_or(|w| w == Some(stance)) {
+                let from = seqs.len();
+                seqs.extend(
+                    facts[first..end]
+                        .iter()
+                        .filter(|f| f.stance == stance)
+                        .map(|f| f.seq),
+                );
+                let these = &mut seqs[from..];
+                if !these.is_sorted() {
+                    these.sort_unstable();
+                }
+                start.push(seqs.len() as u32);
+                order.push(standing as u32);
+            }
+            first = end;
+        }
+        // When few are shown, only their standing facts are kept.
+        if order.len() < facts.len() / 2 {
+            facts = order.iter().map(|i| facts[*i as usize]).collect();
+            order = (0..facts.len() as u32).collect();
         }
         Answer {
             names,
-            keys,
-            slots,
+            by_rank,
+            facts,
+            terms,
             stances,
-            order: order.into_iter().map(|(_, i)| i).collect(),
+            order,
             start,
             seqs,
         }
+    }
+}
+
+/// Sorts facts by key, then seq. Facts of a run (from a snapshot) that are
+/// in that order already are merged with the others, which are sorted alone.
+fn sort_facts(facts: &mut [Fact], run: std::ops::Range<usize>) {
+    let by = |a: &Fact, b: &Fact| (a.key, a.seq).cmp(&(b.key, b.seq));
+    let in_order = |f: &[Fact]| f.is_sorted_by(|a, b| by(a, b).is_le());
+    if run.len() > 1 && in_order(&facts[run.clone()]) {
+        facts[..run.end].rotate_left(run.start);
+        let n = run.len();
+        facts[n..].sort_unstable_by(by);
+        // Merged from the back, with the others set aside.
+        let others = facts[n..].to_vec();
+        let (mut i, mut j, mut w) = (n, others.len(), facts.len());
+        while j > 0 {
+            w -= 1;
+            if i > 0 && by(&facts[i - 1], &others[j - 1]).is_gt() {
+                facts[w] = facts[i - 1];
+                i -= 1;
+            } else {
+                facts[w] = others[j - 1];
+                j -= 1;
+            }
+        }
+    } else if !in_order(facts) {
+        facts.sort_unstable_by(by);
     }
 }
 
@@ -629,12 +621,15 @@ impl<'q> Fold<'q> {
 #[derive(Debug)]
 pub struct Answer {
     names: Names,
-    keys: Vec<Key>,
-    slots: Vec<Slot>,
+    /// The number of the string at each place in string order.
+    by_rank: Vec<u32>,
+    /// Facts whose keys are numbered by the strings' places.
+    facts: Vec<Fact>,
+    terms: Vec<Terms>,
     stances: Vec<(String, Modality)>,
-    /// The slots shown, in key order.
+    /// The standing fact of each position shown, in key order.
     order: Vec<u32>,
-    /// Where the statements of each slot start in `seqs` (and, one on, end).
+    /// Where the statements of each position start in `seqs` (and, one on, end).
     start: Vec<u32>,
     seqs: Vec<Seq>,
 }
@@ -652,7 +647,7 @@ impl Answer {
 
     /// The positions, borrowed, in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = PositionRef<'_>> + '_ {
-        self.order.iter().map(|i| self.position(*i as usize))
+        (0..self.order.len()).map(|n| self.position(n))
     }
 
     /// The positions, owned, in key order.
@@ -660,22 +655,28 @@ impl Answer {
         self.iter().map(|p| p.to_position()).collect()
     }
 
-    fn position(&self, i: usize) -> PositionRef<'_> {
-        let (k, slot, names) = (&self.keys[i], &self.slots[i], &self.names);
+    fn position(&self, n: usize) -> PositionRef<'_> {
+        let f = &self.facts[self.order[n] as usize];
+        let (k, names) = (&f.key, &self.names);
+        let name = |r: u32| names.get(self.by_rank[r as usize]);
+        let opt = |r: u32| r.checked_sub(1).map(name);
         PositionRef {
-            party: names.get(k[0]),
-            predicate: names.get(k[1]),
-            subject: names.get_opt(k[2]),
-            location: names.get_opt(k[3]),
-            qualifier: names.get_opt(k[4]),
-            document: names.get_opt(k[5]),
+            party: name(k[0]),
+            predicate: name(k[1]),
+            subject: opt(k[2]),
+            location: opt(k[3]),
+            qualifier: opt(k[4]),
+            document: opt(k[5]),
             modality: Modality::ALL[k[6] as usize],
-            stance: &self.stances[slot.stance as usize].0,
-            hedge: names.get_opt(slot.hedge),
-            said_on: slot.winner.0,
-            seq: slot.winner.1,
-            statements: &self.seqs[self.start[i] as usize..self.start[i + 1] as usize],
-            terms: slot.terms.as_deref().unwrap_or(&NO_TERMS),
+            stance: &self.stances[f.stance as usize].0,
+            hedge: names.get_opt(f.hedge),
+            said_on: f.said_on,
+            seq: f.seq,
+            statements: &self.seqs[self.start[n] as usize..self.start[n + 1] as usize],
+            terms: f
+                .terms
+                .checked_sub(1)
+                .map_or(&NO_TERMS, |t| &self.terms[t as usize]),
         }
     }
 }

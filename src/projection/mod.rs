@@ -525,7 +525,7 @@ mod replay;
 pub mod snapshot;
 
 pub use fold::{Answer, Fold};
-pub(crate) use replay::{from_snapshot, replay, Chain, StatementSink};
+pub(crate) use replay::{from_snapshot, replay, Chain, Met, StatementSink};
 
 #[cfg(test)]
 mod tests;

@@ -6,10 +6,20 @@ use super::snapshot::Snapshot;
 use super::{Amendments, Answer, Fold, KnownAt, Query};
 use crate::event::{Entry, Seq, StatementRef};
 
-/// What [`Chain::statements`] calls: seq, recording time, and the statement
-/// of a statement event.
-pub(crate) type StatementSink<'f> =
-    dyn FnMut(Seq, i64, Option<&StatementRef<'_, &str>>) -> bool + 'f;
+/// What [`Chain::statements`] hands over of each event, besides its seq and
+/// recording time.
+pub(crate) enum Met<'a, 'b> {
+    /// A statement event's statement, borrowed from the stored bytes (it may
+    /// come without quote, speaker and source).
+    Statement(&'a StatementRef<'b, &'b str>),
+    /// A correction or a retraction, whole.
+    Amendment(Box<Entry>),
+    /// Any other event, or one whose payload is withheld.
+    Other,
+}
+
+/// What [`Chain::statements`] calls: seq, recording time, and what the event is.
+pub(crate) type StatementSink<'f> = dyn FnMut(Seq, i64, Met<'_, '_>) -> bool + 'f;
 
 /// The chain as a positions query reads it.
 pub(crate) trait Chain {
@@ -29,8 +39,7 @@ pub(crate) trait Chain {
 
     /// Calls `f` with the seq and recording time of every event from seq
     /// `from` on, in seq order, and with the statement of each statement event
-    /// (borrowed from the stored bytes; it may come without quote, speaker and
-    /// source), until it returns `false`.
+    /// or each correction and retraction whole, until it returns `false`.
     ///
     /// # Errors
     /// Whatever reading the chain fails with.
@@ -48,23 +57,35 @@ fn fold_from<C: Chain + ?Sized>(
         if known_at.is_some_and(|k| !k.includes(seq, recorded_at)) {
             return false;
         }
-        if let Some(s) = s {
+        if let Met::Statement(s) = s {
             fold.add_recorded(seq, recorded_at, s);
         }
         true
     })
 }
 
-/// The positions `chain` supports for `query`, from a full replay: the
-/// amendments first, then every statement.
+/// The positions `chain` supports for `query`, from a full replay in one
+/// pass: every statement is folded as recorded, and the corrections and
+/// retractions met on the way are applied at the end.
 ///
 /// # Errors
 /// Whatever reading the chain fails with.
 pub(crate) fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Answer, C::Error> {
-    let amendments =
-        Amendments::collect(&chain.amendment_entries(1, query.known_at)?, query.known_at);
-    let mut fold = Fold::new(query, amendments);
-    fold_from(chain, &mut fold, 1, query.known_at)?;
+    let mut fold = Fold::new(query, Amendments::default());
+    let mut amendments = Vec::new();
+    let known_at = query.known_at;
+    chain.statements(1, &mut |seq, recorded_at, met| {
+        if known_at.is_some_and(|k| !k.includes(seq, recorded_at)) {
+            return false;
+        }
+        match met {
+            Met::Statement(s) => fold.add_recorded(seq, recorded_at, s),
+            Met::Amendment(e) => amendments.push(*e),
+            Met::Other => {}
+        }
+        true
+    })?;
+    fold.amend(Amendments::collect(&amendments, known_at));
     Ok(fold.answer())
 }
 

@@ -482,6 +482,36 @@ mod snapshots {
             prop_assert_eq!(l.positions(&q).expect("positions"), got);
         }
 
+        /// A full replay reads the chain once: each statement is folded as
+        /// recorded, and the corrections and retractions met on the way are
+        /// applied at the end. For random ledgers (corrections of corrections,
+        /// retractions of statements and of corrections), dates, filters and
+        /// points of knowledge, it finds what a fold that knew every amendment
+        /// first finds.
+        #[test]
+        fn a_replay_in_one_pass_equals_a_fold_that_knew_the_amendments_first(
+            ops in prop::collection::vec(op(), 1..60),
+            queries in prop::collection::vec((prop::option::of(0..70i32), any::<prop::sample::Index>(), any::<bool>(), prop::option::of(0..3usize)), 1..6),
+        ) {
+            let mut l = Ledger::in_memory();
+            apply(&mut l, &ops, &mut Vec::new());
+            let size = l.head().expect("head").size;
+            let entries: Vec<demarche::event::Entry> = l
+                .iter(1, size)
+                .expect("iter")
+                .map(|r| r.expect("event").into())
+                .collect();
+            for (as_of, k, use_known, party) in &queries {
+                let q = Query {
+                    as_of: as_of.map(|d| jiff::civil::date(2021, 1, 1) + jiff::Span::new().days(i64::from(d))),
+                    known_at: use_known.then(|| KnownAt::Seq(k.index(size as usize + 1) as u64)),
+                    filter: Filter { party: party.map(|p| PARTIES[p].to_string()), ..Filter::default() },
+                };
+                let want = demarche::projection::positions(&entries, &q);
+                prop_assert_eq!(l.positions_replay(&q).expect("replay"), want, "{:?}", q);
+            }
+        }
+
         /// For random ledgers and random dates, the answer from a snapshot and the
         /// events after it equals a full replay from seq 1 — also when the snapshot
         /// was damaged, or taken of another chain.

@@ -446,18 +446,17 @@ impl Snapshot {
         let last_day = fold.last_day();
         let not_standing = fold.not_standing_upto(self.seq);
         let read_chunk = |i: usize| hand && parties.as_ref().is_none_or(|p| self.may_hold(i, p));
-        // Room for every key and fact of the chunks to be read, made once.
-        let (keys, facts) = (0..self.chunks.len())
+        // Room for every fact of the chunks to be read, made once.
+        let facts: usize = (0..self.chunks.len())
             .filter(|i| read_chunk(*i))
-            .map(|i| &self.chunks[i])
-            .fold((0, 0), |(k, f), c| {
-                (k + c.keys as usize, f + c.facts as usize)
-            });
-        fold.reserve(keys, facts);
+            .map(|i| self.chunks[i].facts as usize)
+            .sum();
+        fold.reserve(facts);
         // The fold's number and modality of each stance string, and the fold's
         // number of each string, once met.
         let mut stances: Vec<Option<(u16, Modality)>> = vec![None; self.strings.len()];
         let mut names: Vec<Option<u32>> = vec![None; self.strings.len()];
+        fold.start_run();
         for i in 0..self.chunks.len() {
             if !read_chunk(i) {
                 continue;
@@ -473,9 +472,10 @@ impl Snapshot {
                 ) {
                     continue;
                 }
-                // The key's slots, one per modality its facts have, made in
-                // modality order so that the fold's slots come in key order.
-                let mut slot_of = [usize::MAX; Modality::ALL.len()];
+                // The modalities its facts have: one position each, whose
+                // facts are folded in modality order, so that the fold's
+                // keys come in key order.
+                let mut modalities = [false; Modality::ALL.len()];
                 for f in facts.chunks_exact(FACT_LEN) {
                     if days_of(f) > last_day {
                         continue;
@@ -483,7 +483,7 @@ impl Snapshot {
                     let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
                     let (_, modality) = *stances[stance as usize]
                         .get_or_insert_with(|| fold.stance_id(self.str_of(stance)));
-                    slot_of[modality.index()] = 0;
+                    modalities[modality.index()] = true;
                 }
                 let n = &mut names;
                 let mut key = [
@@ -495,35 +495,36 @@ impl Snapshot {
                     0,
                     0,
                 ];
-                for (m, slot) in slot_of.iter_mut().enumerate() {
-                    if *slot == 0 {
-                        key[6] = m as u32;
-                        *slot = fold
-                            .slot_of_ordered_key(key)
-                            .ok_or_else(|| bad("keys out of order"))?;
+                for (m, _) in modalities.iter().enumerate().filter(|(_, has)| **has) {
+                    key[6] = m as u32;
+                    if !fold.ordered_key(key) {
+                        return Err(bad("keys out of order"));
                     }
-                }
-                for f in facts.chunks_exact(FACT_LEN) {
-                    let days = days_of(f);
-                    let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
-                    if days > last_day || not_standing.contains(seq) {
-                        continue;
+                    for f in facts.chunks_exact(FACT_LEN) {
+                        let days = days_of(f);
+                        let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
+                        if days > last_day || not_standing.contains(seq) {
+                            continue;
+                        }
+                        let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
+                        let (stance, modality) =
+                            stances[stance as usize].expect("met in the first pass");
+                        if modality.index() != m {
+                            continue;
+                        }
+                        let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
+                        let secs = u32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
+                        let off = i16::from_le_bytes(f[16..18].try_into().expect("2 bytes"));
+                        let hedge = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
+                        let time = (secs != u32::MAX).then_some(TimeOfDay {
+                            seconds: secs,
+                            offset_minutes: (off != i16::MIN).then_some(off),
+                        });
+                        let hedge = self.name_in(fold, &mut names, hedge);
+                        let said_on = SaidOn { date, time };
+                        fold.put_id(key, seq, said_on, true, stance, hedge, None);
+                        fold.end_run();
                     }
-                    let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
-                    let (stance, modality) =
-                        stances[stance as usize].expect("met in the first pass");
-                    let slot = slot_of[modality.index()];
-                    let date = dates::date_from_days(days).ok_or_else(|| bad("date"))?;
-                    let secs = u32::from_le_bytes(f[12..16].try_into().expect("4 bytes"));
-                    let off = i16::from_le_bytes(f[16..18].try_into().expect("2 bytes"));
-                    let hedge = u32::from_le_bytes(f[22..26].try_into().expect("4 bytes"));
-                    let time = (secs != u32::MAX).then_some(TimeOfDay {
-                        seconds: secs,
-                        offset_minutes: (off != i16::MIN).then_some(off),
-                    });
-                    let hedge = self.name_in(fold, &mut names, hedge);
-                    let said_on = SaidOn { date, time };
-                    fold.put_id(slot, seq, said_on, true, stance, hedge, None);
                 }
             }
         }
