@@ -64,12 +64,8 @@ impl Ledger {
         map: impl Fn(Seq, Vec<u8>) -> Result<T> + Sync,
         mut sink: impl FnMut(Seq, T) -> Result<bool>,
     ) -> Result<()> {
-        let mut blocks = self
-            .store
-            .blocks_from(span.from)
-            .take_while(move |b| span.past_head || !matches!(b, Ok((k, _)) if *k > span.to));
         if !span.parallel {
-            for b in blocks {
+            for b in self.blocks_of(span) {
                 let (key, stored) = b?;
                 self.report_progress(key);
                 let t = map(key, stored)?;
@@ -79,8 +75,71 @@ impl Ledger {
             }
             return Ok(());
         }
+        self.walk_groups(
+            span,
+            |blocks| {
+                blocks
+                    .into_iter()
+                    .map(|(key, stored)| Ok((key, map(key, stored)?)))
+                    .collect::<Result<Vec<_>>>()
+            },
+            |out| {
+                for (key, t) in out {
+                    if !sink(key, t)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            },
+        )
+    }
+
+    /// The stored blocks of `span`, in key order.
+    fn blocks_of(
+        &self,
+        span: Span,
+    ) -> impl Iterator<Item = std::result::Result<Stored, StoreError>> + Send + '_ {
+        self.store
+            .blocks_from(span.from)
+            .take_while(move |b| span.past_head || !matches!(b, Ok((k, _)) if *k > span.to))
+    }
+
+    /// [`Ledger::walk`] a group of blocks at a time (up to [`GROUP_BLOCKS`]
+    /// blocks or [`GROUP_BYTES`] bytes): `map` turns each group into a `T`
+    /// (on two threads when `span` says so), and `sink` takes them in key
+    /// order on this thread, until it returns `false`.
+    ///
+    /// # Errors
+    /// Store failures (after every group read before them), and the errors of
+    /// `map` and `sink`.
+    pub(super) fn walk_groups<T: Send>(
+        &self,
+        span: Span,
+        map: impl Fn(Vec<Stored>) -> Result<T> + Sync,
+        mut sink: impl FnMut(T) -> Result<bool>,
+    ) -> Result<()> {
+        let mut blocks = self.blocks_of(span);
+        if !span.parallel {
+            let mut group = Vec::new();
+            let mut bytes = 0;
+            let mut blocks = blocks.peekable();
+            while let Some(b) = blocks.next() {
+                let b = b?;
+                bytes += b.1.len();
+                group.push(b);
+                if group.len() == GROUP_BLOCKS || bytes >= GROUP_BYTES || blocks.peek().is_none() {
+                    let last = group.last().map_or(0, |(key, _)| *key);
+                    self.report_progress(last);
+                    if !sink(map(std::mem::take(&mut group))?)? {
+                        break;
+                    }
+                    bytes = 0;
+                }
+            }
+            return Ok(());
+        }
         type Group = (usize, Vec<Stored>);
-        type Done<T> = (usize, Result<Vec<(Seq, T)>>);
+        type Done<T> = (usize, Result<(Seq, T)>);
         std::thread::scope(|scope| {
             let (tx, rx) =
                 std::sync::mpsc::sync_channel::<std::result::Result<Group, StoreError>>(4);
@@ -125,13 +184,10 @@ impl Ledger {
                     let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(group) = next else { return };
                     let (n, out) = match group {
-                        Ok((n, blocks)) => (
-                            n,
-                            blocks
-                                .into_iter()
-                                .map(|(key, stored)| Ok((key, map(key, stored)?)))
-                                .collect::<Result<Vec<_>>>(),
-                        ),
+                        Ok((n, blocks)) => {
+                            let last = blocks.last().map_or(0, |(key, _)| *key);
+                            (n, map(blocks).map(|t| (last, t)))
+                        }
                         // Store errors come after every group sent before them.
                         Err(e) => (usize::MAX, Err(e.into())),
                     };
@@ -151,14 +207,10 @@ impl Ledger {
                 }
                 waiting.insert(n, out);
                 while let Some(out) = waiting.remove(&next) {
-                    let out = out?;
-                    if let Some((key, _)) = out.last() {
-                        self.report_progress(*key);
-                    }
-                    for (key, t) in out {
-                        if !sink(key, t)? {
-                            return Ok(());
-                        }
+                    let (last, t) = out?;
+                    self.report_progress(last);
+                    if !sink(t)? {
+                        return Ok(());
                     }
                     next += 1;
                 }
@@ -363,27 +415,115 @@ impl Ledger {
         from: Seq,
         mut f: impl FnMut(Seq, i64, Met<'_, '_>) -> bool,
     ) -> Result<()> {
-        self.scan(from, Seq::MAX, |rec| {
-            let h = &rec.header;
-            if h.is_redacted() {
-                return Ok(f(h.seq, h.recorded_at, Met::Other));
-            }
-            let corrupt = |error| LedgerError::Corrupt { seq: h.seq, error };
-            let wire = codec::decode_wire(rec.body).map_err(corrupt)?;
-            Ok(match codec::event_ref(&wire).map_err(corrupt)? {
-                EventRef::Statement(s) => f(h.seq, h.recorded_at, Met::Statement(&s)),
-                EventRef::Correction { .. } | EventRef::Retraction { .. } => {
-                    let event = codec::decode_event(rec.body).map_err(corrupt)?;
-                    let entry = Entry {
-                        seq: h.seq,
-                        recorded_at: h.recorded_at,
-                        event: Some(event),
+        self.scan(from, Seq::MAX, |rec| met(rec, &mut f))
+    }
+
+    /// [`Ledger::statements`] in parts read side by side: the events of each
+    /// group of blocks go to `add` with a part of their own (made by `part`,
+    /// on two threads for long reads), until `add` returns `false`, and
+    /// `sink` takes the parts in seq order on this thread. A gap, a block
+    /// that does not open or a record that does not decode stops the read
+    /// where a read in order stops, with the same error, after the parts of
+    /// every event before it.
+    ///
+    /// # Errors
+    /// As [`Ledger::statements`].
+    pub(super) fn statements_in_parts<P: Send>(
+        &self,
+        from: Seq,
+        part: impl Fn() -> P + Sync,
+        add: impl Fn(&mut P, Seq, i64, Met<'_, '_>) -> bool + Sync,
+        mut sink: impl FnMut(P),
+    ) -> Result<()> {
+        let head = self.store.head()?;
+        let span = Span::of(from, head.size);
+        let (from, to) = (span.from, span.to);
+        if from > to {
+            return Ok(());
+        }
+        let mut next = Continuity::new(from);
+        let mut ended = false;
+        self.walk_groups(
+            span,
+            |blocks| {
+                let mut out = PartOfGroup {
+                    runs: Vec::new(),
+                    part: part(),
+                    stopped: false,
+                    past: false,
+                    failed: None,
+                };
+                'blocks: for (key, stored) in blocks {
+                    let records = match open(key, stored) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            out.failed = Some(e);
+                            break;
+                        }
                     };
-                    f(h.seq, h.recorded_at, Met::Amendment(Box::new(entry)))
+                    for rec in codec::records(&records) {
+                        let rec = match rec {
+                            Ok(rec) => rec,
+                            Err(error) => {
+                                out.failed = Some(LedgerError::Corrupt { seq: key, error });
+                                break 'blocks;
+                            }
+                        };
+                        let seq = rec.header.seq;
+                        if seq < from {
+                            continue;
+                        }
+                        if seq > to {
+                            out.past = true;
+                            break 'blocks;
+                        }
+                        match out.runs.last_mut() {
+                            Some((_, last)) if *last + 1 == seq => *last = seq,
+                            _ => out.runs.push((seq, seq)),
+                        }
+                        let part = &mut out.part;
+                        match met(&rec, &mut |seq, at, m| add(part, seq, at, m)) {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                out.stopped = true;
+                                break 'blocks;
+                            }
+                            Err(e) => {
+                                out.failed = Some(e);
+                                break 'blocks;
+                            }
+                        }
+                    }
                 }
-                _ => f(h.seq, h.recorded_at, Met::Other),
-            })
-        })
+                Ok(out)
+            },
+            |group| {
+                for (first, last) in group.runs {
+                    next.record(first)?;
+                    next.next = last + 1;
+                }
+                if let Some(e) = group.failed {
+                    // A gap before the failure is named first, as a read in
+                    // order would meet it.
+                    return Err(e);
+                }
+                sink(group.part);
+                if group.stopped {
+                    ended = true;
+                    return Ok(false);
+                }
+                if group.past {
+                    ended = true;
+                    next.reached(to)?;
+                    return Ok(false);
+                }
+                Ok(true)
+            },
+        )?;
+        if !ended {
+            next.reached(to)?;
+        }
+        Ok(())
     }
 
     /// Reads one event.
@@ -491,6 +631,47 @@ impl Ledger {
             pending = out.into_iter();
         }))
     }
+}
+
+/// Hands `f` one record as [`Ledger::statements`] does: its seq, recording
+/// time, and the statement borrowed, a correction or retraction whole, or
+/// neither; what `f` returns.
+///
+/// # Errors
+/// [`LedgerError::Corrupt`] when the payload does not decode.
+fn met(rec: &RawRecord<'_>, f: &mut impl FnMut(Seq, i64, Met<'_, '_>) -> bool) -> Result<bool> {
+    let h = &rec.header;
+    if h.is_redacted() {
+        return Ok(f(h.seq, h.recorded_at, Met::Other));
+    }
+    let corrupt = |error| LedgerError::Corrupt { seq: h.seq, error };
+    let wire = codec::decode_wire(rec.body).map_err(corrupt)?;
+    Ok(match codec::event_ref(&wire).map_err(corrupt)? {
+        EventRef::Statement(s) => f(h.seq, h.recorded_at, Met::Statement(&s)),
+        EventRef::Correction { .. } | EventRef::Retraction { .. } => {
+            let event = codec::decode_event(rec.body).map_err(corrupt)?;
+            let entry = Entry {
+                seq: h.seq,
+                recorded_at: h.recorded_at,
+                event: Some(event),
+            };
+            f(h.seq, h.recorded_at, Met::Amendment(Box::new(entry)))
+        }
+        _ => f(h.seq, h.recorded_at, Met::Other),
+    })
+}
+
+/// What one group of blocks gave [`Ledger::statements_in_parts`]: the runs
+/// of consecutive seqs read, the part their events went to, and what stopped
+/// the reading, if anything (after the seqs listed).
+struct PartOfGroup<P> {
+    runs: Vec<(Seq, Seq)>,
+    part: P,
+    /// `add` said to stop, at the last seq read.
+    stopped: bool,
+    /// A record past the head was met.
+    past: bool,
+    failed: Option<LedgerError>,
 }
 
 /// What one block gave [`Ledger::each_kept`]: the seqs of its records in the

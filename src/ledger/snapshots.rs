@@ -14,7 +14,9 @@ use crate::codec::FormatError;
 use crate::event::{Entry, Head, Seq};
 use crate::multiset::KeyedSum;
 use crate::projection::snapshot::{check, Snapshot};
-use crate::projection::{self, Amendments, Answer, Chain, KnownAt, Position, Query, StatementSink};
+use crate::projection::{
+    self, Amendments, Answer, Chain, KnownAt, Met, Position, Query, StatementSink,
+};
 
 /// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
 const SNAPSHOT_ENTRY: &str = "positions";
@@ -57,6 +59,15 @@ impl Chain for Ledger {
 
     fn statements(&self, from: Seq, f: &mut StatementSink<'_>) -> Result<()> {
         Ledger::statements(self, from, f)
+    }
+
+    fn statements_in_parts<P: Send>(
+        &self,
+        part: impl Fn() -> P + Sync,
+        add: impl Fn(&mut P, Seq, i64, Met<'_, '_>) -> bool + Sync,
+        sink: impl FnMut(P),
+    ) -> Result<()> {
+        Ledger::statements_in_parts(self, 1, part, add, sink)
     }
 }
 

@@ -480,6 +480,43 @@ impl<'q> Fold<'q> {
         }
     }
 
+    /// Takes in the facts of `part`, a fold of the same query over the events
+    /// that come next (made with no amendments), as if they had been folded
+    /// here.
+    pub(crate) fn absorb(&mut self, part: Fold<'_>) {
+        let names: Vec<u32> = part.names.names.iter().map(|s| self.names.id(s)).collect();
+        let stances: Vec<u16> = part
+            .stances
+            .iter()
+            .map(|(s, _)| self.stance_id(s).0)
+            .collect();
+        let opt = |x: u32| x.checked_sub(1).map_or(0, |x| names[x as usize] + 1);
+        let terms = self.terms.len() as u32;
+        self.terms.extend(part.terms);
+        self.facts.reserve(part.facts.len());
+        for f in part.facts {
+            let k = f.key;
+            self.facts.push(Fact {
+                key: [
+                    names[k[0] as usize],
+                    names[k[1] as usize],
+                    opt(k[2]),
+                    opt(k[3]),
+                    opt(k[4]),
+                    opt(k[5]),
+                    k[6],
+                ],
+                hedge: opt(f.hedge),
+                terms: match f.terms {
+                    0 => 0,
+                    t => t + terms,
+                },
+                stance: stances[f.stance as usize],
+                ..f
+            });
+        }
+    }
+
     /// Takes the chain's amendments, met after the statements they amend were
     /// folded as recorded (the fold was made with none): the facts of the
     /// statements retracted or corrected are dropped, and the corrected
@@ -609,9 +646,31 @@ fn sort_facts(facts: &mut [Fact], run: std::ops::Range<usize>) {
             }
         }
     } else if !in_order(facts) {
-        facts.sort_unstable_by(by);
+        sort_on_two_threads(facts, by);
     }
 }
+
+/// Sorts `facts` by `by`: a long list is split about its middle element and
+/// its halves sorted side by side.
+fn sort_on_two_threads(
+    facts: &mut [Fact],
+    by: impl Fn(&Fact, &Fact) -> std::cmp::Ordering + Copy + Send,
+) {
+    if facts.len() < PARALLEL_SORT_FROM {
+        facts.sort_unstable_by(by);
+        return;
+    }
+    let mid = facts.len() / 2;
+    facts.select_nth_unstable_by(mid, by);
+    let (low, high) = facts.split_at_mut(mid);
+    std::thread::scope(|scope| {
+        scope.spawn(move || low.sort_unstable_by(by));
+        high[1..].sort_unstable_by(by);
+    });
+}
+
+/// How many facts make a list long enough to sort on two threads.
+const PARALLEL_SORT_FROM: usize = 1 << 16;
 
 /// The positions a fold found, ordered by key, as the fold holds them: each
 /// string once, each position's key as numbers, and the statements that

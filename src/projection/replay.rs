@@ -44,6 +44,20 @@ pub(crate) trait Chain {
     /// # Errors
     /// Whatever reading the chain fails with.
     fn statements(&self, from: Seq, f: &mut StatementSink<'_>) -> Result<(), Self::Error>;
+
+    /// [`Chain::statements`] from seq 1 on, in parts read side by side: the
+    /// events of each stretch of the chain go to `add` with a part of their
+    /// own (made by `part`), until `add` returns `false`, and `sink` takes the
+    /// parts in seq order.
+    ///
+    /// # Errors
+    /// Whatever reading the chain fails with.
+    fn statements_in_parts<P: Send>(
+        &self,
+        part: impl Fn() -> P + Sync,
+        add: impl Fn(&mut P, Seq, i64, Met<'_, '_>) -> bool + Sync,
+        sink: impl FnMut(P),
+    ) -> Result<(), Self::Error>;
 }
 
 /// Folds the entries from `from` on, as far as `known_at` reaches.
@@ -65,26 +79,34 @@ fn fold_from<C: Chain + ?Sized>(
 }
 
 /// The positions `chain` supports for `query`, from a full replay in one
-/// pass: every statement is folded as recorded, and the corrections and
+/// pass: every statement is folded as recorded, stretch by stretch into
+/// folds of their own that are merged in seq order, and the corrections and
 /// retractions met on the way are applied at the end.
 ///
 /// # Errors
 /// Whatever reading the chain fails with.
 pub(crate) fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Answer, C::Error> {
+    let known_at = query.known_at;
     let mut fold = Fold::new(query, Amendments::default());
     let mut amendments = Vec::new();
-    let known_at = query.known_at;
-    chain.statements(1, &mut |seq, recorded_at, met| {
-        if known_at.is_some_and(|k| !k.includes(seq, recorded_at)) {
-            return false;
-        }
-        match met {
-            Met::Statement(s) => fold.add_recorded(seq, recorded_at, s),
-            Met::Amendment(e) => amendments.push(*e),
-            Met::Other => {}
-        }
-        true
-    })?;
+    chain.statements_in_parts(
+        || (Fold::new(query, Amendments::default()), Vec::new()),
+        |(part, met), seq, recorded_at, m| {
+            if known_at.is_some_and(|k| !k.includes(seq, recorded_at)) {
+                return false;
+            }
+            match m {
+                Met::Statement(s) => part.add_recorded(seq, recorded_at, s),
+                Met::Amendment(e) => met.push(*e),
+                Met::Other => {}
+            }
+            true
+        },
+        |(part, met)| {
+            fold.absorb(part);
+            amendments.extend(met);
+        },
+    )?;
     fold.amend(Amendments::collect(&amendments, known_at));
     Ok(fold.answer())
 }
