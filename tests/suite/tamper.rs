@@ -1071,3 +1071,64 @@ fn a_long_filtered_read_sees_what_a_read_in_order_sees_and_stops_where_it_stops(
         );
     }
 }
+
+/// A full replay reads a long chain in stretches folded side by side: it
+/// finds what a fold of every event in order finds (corrections and
+/// retractions too), stops where the query's knowledge stops, and on a
+/// deleted block or a block that does not open fails with the error a read
+/// in order meets there.
+#[test]
+fn a_long_replay_folds_what_a_read_in_order_folds_and_fails_where_it_fails() {
+    use demarche::projection::{self, KnownAt, Query};
+    let dir = tempfile::tempdir().expect("tempdir");
+    build(dir.path(), 3, 6000);
+    {
+        let mut l = open(dir.path());
+        let amend = |line: &str| demarche::json::parse_event(line).expect("parses");
+        l.append(amend(
+            r#"{"type":"correction","of":10,"statement":{"said_on":"2025-01-01","party":"FRA","stance":"demands","proposition":{"predicate":"withdrawal","subjects":["TUR"],"location":"LBY"},"quote":"q","source":{"publisher":"p"}}}"#,
+        ))
+        .expect("correct");
+        l.append(amend(r#"{"type":"retraction","of":5000,"reason":"r"}"#))
+            .expect("retract");
+        let size = l.head().expect("head").size;
+        let entries: Vec<demarche::event::Entry> = l
+            .iter(1, size)
+            .expect("iter")
+            .map(|r| r.expect("event").into())
+            .collect();
+        for known_at in [None, Some(KnownAt::Seq(3001)), Some(KnownAt::Seq(size - 1))] {
+            let q = Query {
+                known_at,
+                ..Query::default()
+            };
+            let want = projection::positions(&entries, &q);
+            assert_eq!(l.positions_replay(&q).expect("replay"), want, "{q:?}");
+        }
+        // The correction moved seq 10 to a date no other statement has.
+        let all = l.positions_replay(&Query::default()).expect("replay");
+        assert!(all
+            .iter()
+            .any(|p| p.seq == 10 && p.said_on.date == jiff::civil::date(2025, 1, 1)));
+        assert!(all.iter().all(|p| !p.statements.contains(&5000)));
+    }
+    type BlockDamage = fn(&Raw, &[u8]);
+    let cases: [(&str, BlockDamage); 2] = [
+        ("a block deleted", |t, key| {
+            t.remove(key).expect("remove").expect("was there");
+        }),
+        ("a block that does not open", |t, key| {
+            t.insert(key, b"not a block").expect("insert");
+        }),
+    ];
+    for (what, damage) in cases {
+        let copy = tempfile::tempdir().expect("tempdir");
+        build(copy.path(), 3, 6000);
+        with_tree(copy.path(), |t| damage(t, &find_block(t, 3000).0));
+        let l = open(copy.path());
+        let (_, expected) = read_in_order(&l, |_| true);
+        assert!(expected.is_some(), "{what}: the damage is met");
+        let err = l.positions_replay(&Query::default()).expect_err(what);
+        assert_eq!(Some(err.to_string()), expected, "{what}");
+    }
+}
