@@ -13,9 +13,11 @@ use crate::event::{Entry, EventRef, Recorded, Seq};
 use crate::projection::Met;
 use crate::store::StoreError;
 
-/// Stored bytes handed to one `map` call at most in a parallel walk.
+/// Stored bytes handed to one `map` call at most in a parallel walk, and to
+/// one group of [`Ledger::walk_groups`].
 const GROUP_BYTES: usize = 192 * 1024;
-/// Blocks handed to one `map` call at most in a parallel walk.
+/// Blocks handed to one `map` call at most in a parallel walk, and to one
+/// group of [`Ledger::walk_groups`].
 const GROUP_BLOCKS: usize = 32;
 /// A walk over fewer blocks than this stays on the calling thread.
 pub(super) const PARALLEL_FROM: u64 = 2048;
@@ -120,22 +122,38 @@ impl Ledger {
     ) -> Result<()> {
         let mut blocks = self.blocks_of(span);
         if !span.parallel {
+            // One group at a time on this thread; the blocks read before a
+            // store failure are mapped and sunk before it is met.
             let mut group = Vec::new();
             let mut bytes = 0;
-            let mut blocks = blocks.peekable();
-            while let Some(b) = blocks.next() {
-                let b = b?;
-                bytes += b.1.len();
-                group.push(b);
-                if group.len() == GROUP_BLOCKS || bytes >= GROUP_BYTES || blocks.peek().is_none() {
-                    let last = group.last().map_or(0, |(key, _)| *key);
-                    self.report_progress(last);
-                    if !sink(map(std::mem::take(&mut group))?)? {
-                        break;
+            let mut on = |group: Vec<Stored>| -> Result<bool> {
+                if group.is_empty() {
+                    return Ok(true);
+                }
+                self.report_progress(group.last().map_or(0, |(key, _)| *key));
+                sink(map(group)?)
+            };
+            for b in blocks {
+                match b {
+                    Ok(b) => {
+                        bytes += b.1.len();
+                        group.push(b);
+                    }
+                    Err(e) => {
+                        return match on(group)? {
+                            true => Err(e.into()),
+                            false => Ok(()),
+                        };
+                    }
+                }
+                if group.len() == GROUP_BLOCKS || bytes >= GROUP_BYTES {
+                    if !on(std::mem::take(&mut group))? {
+                        return Ok(());
                     }
                     bytes = 0;
                 }
             }
+            on(group)?;
             return Ok(());
         }
         type Group = (usize, Vec<Stored>);

@@ -431,15 +431,15 @@ impl<'q> Fold<'q> {
             .is_none_or(|k| k.includes(seq, recorded_at))
     }
 
-    /// Adds one event (events must come in seq order).
+    /// Adds one event.
     pub fn add(&mut self, r: &Entry) {
         if let Some(Event::Statement(original)) = &r.event {
             self.add_recorded(r.seq, r.recorded_at, &original.into());
         }
     }
 
-    /// Adds the statement recorded at `seq` (statements must come in seq
-    /// order), as it stands: not if retracted, as corrected if corrected.
+    /// Adds the statement recorded at `seq`, as it stands: not if
+    /// retracted, as corrected if corrected.
     pub(crate) fn add_recorded<S: AsRef<str>>(
         &mut self,
         seq: Seq,
@@ -467,11 +467,16 @@ impl<'q> Fold<'q> {
     /// Folds the corrected versions of the statements up to `seq` (a snapshot
     /// folds only the standing statements it holds).
     pub(crate) fn add_corrections_upto(&mut self, seq: Seq) {
+        self.add_corrections(|root| root <= seq);
+    }
+
+    /// Folds the corrected versions of the statements `keep` accepts.
+    fn add_corrections(&mut self, keep: impl Fn(Seq) -> bool) {
         let mut corrected: Vec<(Seq, crate::event::Statement)> = self
             .amendments
             .corrected
             .iter()
-            .filter(|(root, _)| **root <= seq && !self.amendments.retracted.contains(root))
+            .filter(|(root, _)| keep(**root) && !self.amendments.retracted.contains(root))
             .map(|(root, (_, s))| (*root, s.clone()))
             .collect();
         corrected.sort_by_key(|(root, _)| *root);
@@ -518,17 +523,24 @@ impl<'q> Fold<'q> {
     }
 
     /// Takes the chain's amendments, met after the statements they amend were
-    /// folded as recorded (the fold was made with none): the facts of the
-    /// statements retracted or corrected are dropped, and the corrected
-    /// statements folded as they stand.
-    pub(crate) fn amend(&mut self, amendments: Amendments) {
+    /// folded as recorded (the fold was made with none), from a read of seqs
+    /// up to `last`: the facts of the statements retracted or corrected are
+    /// dropped, and the corrected statements folded as they stand, those
+    /// that `was_statement` says were met as statements (not withheld, not
+    /// another kind of event), as a fold that knew the amendments first would.
+    pub(crate) fn amend(
+        &mut self,
+        amendments: Amendments,
+        last: Seq,
+        was_statement: impl Fn(Seq) -> bool,
+    ) {
         self.amendments = amendments;
-        let gone = self.not_standing_upto(Seq::MAX);
+        let gone = self.not_standing_upto(last);
         if gone.0.is_empty() {
             return;
         }
         self.facts.retain(|f| !gone.contains(f.seq));
-        self.add_corrections_upto(Seq::MAX);
+        self.add_corrections(|root| (1..=last).contains(&root) && was_statement(root));
     }
 
     /// The positions, ordered by key.

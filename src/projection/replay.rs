@@ -89,26 +89,57 @@ pub(crate) fn replay<C: Chain + ?Sized>(chain: &C, query: &Query) -> Result<Answ
     let known_at = query.known_at;
     let mut fold = Fold::new(query, Amendments::default());
     let mut amendments = Vec::new();
+    let mut not_statements = Vec::new();
+    let mut last = 0;
     chain.statements_in_parts(
-        || (Fold::new(query, Amendments::default()), Vec::new()),
-        |(part, met), seq, recorded_at, m| {
+        || Part {
+            fold: Fold::new(query, Amendments::default()),
+            amendments: Vec::new(),
+            not_statements: Vec::new(),
+            last: 0,
+        },
+        |part, seq, recorded_at, m| {
             if known_at.is_some_and(|k| !k.includes(seq, recorded_at)) {
                 return false;
             }
+            part.last = seq;
             match m {
-                Met::Statement(s) => part.add_recorded(seq, recorded_at, s),
-                Met::Amendment(e) => met.push(*e),
-                Met::Other => {}
+                Met::Statement(s) => part.fold.add_recorded(seq, recorded_at, s),
+                Met::Amendment(e) => {
+                    part.amendments.push(*e);
+                    part.not_statements.push(seq);
+                }
+                Met::Other => part.not_statements.push(seq),
             }
             true
         },
-        |(part, met)| {
-            fold.absorb(part);
-            amendments.extend(met);
+        |part| {
+            fold.absorb(part.fold);
+            amendments.extend(part.amendments);
+            not_statements.extend(part.not_statements);
+            last = last.max(part.last);
         },
     )?;
-    fold.amend(Amendments::collect(&amendments, known_at));
+    // Parts come in seq order, so these seqs are sorted.
+    let was_statement = |seq: Seq| not_statements.binary_search(&seq).is_err();
+    fold.amend(
+        Amendments::collect(&amendments, known_at),
+        last,
+        was_statement,
+    );
     Ok(fold.answer())
+}
+
+/// What a full replay reads of one stretch of the chain.
+struct Part<'q> {
+    fold: Fold<'q>,
+    /// The corrections and retractions met.
+    amendments: Vec<Entry>,
+    /// The seqs of events met that are not statements, or whose payload is
+    /// withheld.
+    not_statements: Vec<Seq>,
+    /// The last seq met (0: none).
+    last: Seq,
 }
 
 /// The positions `chain` supports for `query`, from `snap` (taken at seq

@@ -406,3 +406,22 @@ fn coder_filters_keep_hand_recorded_or_machine_coded_statements() {
         vec![("demands".into(), vec![2])]
     );
 }
+
+/// A replay applies the amendments it met once the chain is read: one that
+/// names a seq past the last read (only a forged chain has one) is passed
+/// over, not used to size anything.
+#[test]
+fn amendments_of_seqs_past_the_read_are_passed_over() {
+    let ev = [rec(
+        1,
+        &said("2021-01-28", "USA", "demands", "withdrawal", &["RUS"]),
+    )];
+    let q = query();
+    let mut fold = Fold::new(&q, Amendments::default());
+    fold.add(&ev[0]);
+    let mut amendments = Amendments::default();
+    amendments.retracted.insert(Seq::MAX);
+    fold.amend(amendments, 1, |_| true);
+    let ps = fold.finish();
+    assert_eq!(stance_of(&ps, "USA", "RUS").as_deref(), Some("demands"));
+}

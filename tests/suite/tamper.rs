@@ -1132,3 +1132,82 @@ fn a_long_replay_folds_what_a_read_in_order_folds_and_fails_where_it_fails() {
         assert_eq!(Some(err.to_string()), expected, "{what}");
     }
 }
+
+/// A short replay (a group of blocks at a time, on this thread) folds the
+/// blocks read before a store failure before it meets the failure, as a
+/// read in order does: a query whose knowledge ends before a stray key
+/// answers; with a block that does not open before the stray key, that
+/// block is named, not the key.
+#[test]
+fn a_short_replay_meets_damage_where_a_read_in_order_meets_it() {
+    use demarche::projection::{self, KnownAt, Query};
+    let (dir, _) = fresh();
+    let mut stray = block_key(6);
+    stray.push(0);
+    with_tree(dir.path(), |t| {
+        t.insert(&stray, &b"x"[..]).expect("insert");
+    });
+    {
+        let l = open(dir.path());
+        let q = Query {
+            known_at: Some(KnownAt::Seq(3)),
+            ..Query::default()
+        };
+        let entries: Vec<demarche::event::Entry> = l
+            .iter(1, 3)
+            .expect("iter")
+            .map(|r| r.expect("event").into())
+            .collect();
+        let known = l.positions_replay(&q).expect("known before the stray key");
+        assert!(!known.is_empty());
+        assert_eq!(known, projection::positions(&entries, &q));
+        let (_, expected) = read_in_order(&l, |_| true);
+        assert!(expected.is_some(), "the stray key is met");
+        let err = l.positions_replay(&Query::default()).expect_err("damage");
+        assert_eq!(Some(err.to_string()), expected);
+    }
+    with_tree(dir.path(), |t| {
+        t.insert(&find_block(t, 3).0, b"not a block")
+            .expect("insert");
+    });
+    let l = open(dir.path());
+    let (_, expected) = read_in_order(&l, |_| true);
+    assert!(
+        expected.as_deref().is_some_and(|e| e.contains("seq 3")),
+        "{expected:?}"
+    );
+    let err = l.positions_replay(&Query::default()).expect_err("damage");
+    assert_eq!(Some(err.to_string()), expected);
+}
+
+/// A correction of a statement whose payload is withheld is not folded by a
+/// replay, as a fold that reads the events in order does not fold it: the
+/// statement was never met.
+#[test]
+fn a_correction_of_a_withheld_statement_is_not_folded() {
+    use demarche::projection::{self, Query};
+    let (dir, _) = fresh();
+    let seq = SINGLES + 30;
+    {
+        let mut l = open(dir.path());
+        let line = format!(
+            r#"{{"type":"correction","of":{seq},"statement":{{"said_on":"2025-01-01","party":"FRA","stance":"demands","proposition":{{"predicate":"withdrawal","subjects":["TUR"],"location":"LBY"}},"quote":"q","source":{{"publisher":"p"}}}}}}"#
+        );
+        l.append(demarche::json::parse_event(&line).expect("parses"))
+            .expect("correct");
+        let all = l.positions_replay(&Query::default()).expect("replay");
+        assert!(all.iter().any(|p| p.statements.contains(&seq)));
+    }
+    with_tree(dir.path(), |t| withhold(t, seq));
+    let l = open(dir.path());
+    let size = l.head().expect("head").size;
+    let entries: Vec<demarche::event::Entry> = l
+        .iter(1, size)
+        .expect("iter")
+        .map(|r| r.expect("event").into())
+        .collect();
+    let q = Query::default();
+    let replayed = l.positions_replay(&q).expect("replay");
+    assert!(replayed.iter().all(|p| !p.statements.contains(&seq)));
+    assert_eq!(replayed, projection::positions(&entries, &q));
+}
