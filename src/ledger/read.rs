@@ -80,14 +80,22 @@ impl Ledger {
         self.walk_groups(
             span,
             |blocks| {
-                blocks
-                    .into_iter()
-                    .map(|(key, stored)| Ok((key, map(key, stored)?)))
-                    .collect::<Result<Vec<_>>>()
+                // Mapped up to the first failure, which the sink meets after
+                // the blocks before it, as a walk on one thread would.
+                let mut out = Vec::with_capacity(blocks.len());
+                for (key, stored) in blocks {
+                    let t = map(key, stored);
+                    let failed = t.is_err();
+                    out.push((key, t));
+                    if failed {
+                        break;
+                    }
+                }
+                Ok(out)
             },
             |out| {
                 for (key, t) in out {
-                    if !sink(key, t)? {
+                    if !sink(key, t?)? {
                         return Ok(false);
                     }
                 }

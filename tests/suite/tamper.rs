@@ -1211,3 +1211,31 @@ fn a_correction_of_a_withheld_statement_is_not_folded() {
     assert!(replayed.iter().all(|p| !p.statements.contains(&seq)));
     assert_eq!(replayed, projection::positions(&entries, &q));
 }
+
+/// A long raw read (blocks opened on two threads, a group at a time) meets
+/// a gap before a block that does not open further on in the same group,
+/// and names the gap, as a read in order does.
+#[test]
+fn a_long_raw_read_names_a_gap_before_a_later_block_that_does_not_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    build(dir.path(), 3, 6000);
+    with_tree(dir.path(), |t| {
+        let (gone, _, ranges) = find_block(t, 3000);
+        let after = ranges.last().expect("records").0 + 1;
+        let (next, _, ranges) = find_block(t, after);
+        let bad = find_block(t, ranges.last().expect("records").0 + 1).0;
+        assert!(gone < next && next < bad);
+        t.remove(&gone).expect("remove").expect("was there");
+        t.insert(&bad, b"not a block").expect("insert");
+    });
+    let l = open(dir.path());
+    let (_, expected) = read_in_order(&l, |_| true);
+    assert!(
+        expected.as_deref().is_some_and(|e| e.contains("missing")),
+        "{expected:?}"
+    );
+    let err = l
+        .for_each_record(1, |_| Ok(true))
+        .expect_err("the gap is met");
+    assert_eq!(Some(err.to_string()), expected);
+}
