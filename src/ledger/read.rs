@@ -475,50 +475,20 @@ impl Ledger {
                 let mut out = PartOfGroup {
                     runs: Vec::new(),
                     part: part(),
-                    stopped: false,
-                    past: false,
-                    failed: None,
+                    end: BlockEnd::Read,
                 };
-                'blocks: for (key, stored) in blocks {
-                    let records = match open(key, stored) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            out.failed = Some(e);
-                            break;
-                        }
-                    };
-                    for rec in codec::records(&records) {
-                        let rec = match rec {
-                            Ok(rec) => rec,
-                            Err(error) => {
-                                out.failed = Some(LedgerError::Corrupt { seq: key, error });
-                                break 'blocks;
-                            }
-                        };
+                for (key, stored) in blocks {
+                    out.end = read_block(key, stored, from, to, |rec| {
                         let seq = rec.header.seq;
-                        if seq < from {
-                            continue;
-                        }
-                        if seq > to {
-                            out.past = true;
-                            break 'blocks;
-                        }
                         match out.runs.last_mut() {
                             Some((_, last)) if *last + 1 == seq => *last = seq,
                             _ => out.runs.push((seq, seq)),
                         }
                         let part = &mut out.part;
-                        match met(&rec, &mut |seq, at, m| add(part, seq, at, m)) {
-                            Ok(true) => {}
-                            Ok(false) => {
-                                out.stopped = true;
-                                break 'blocks;
-                            }
-                            Err(e) => {
-                                out.failed = Some(e);
-                                break 'blocks;
-                            }
-                        }
+                        met(rec, &mut |seq, at, m| add(part, seq, at, m))
+                    });
+                    if !matches!(out.end, BlockEnd::Read) {
+                        break;
                     }
                 }
                 Ok(out)
@@ -528,22 +498,8 @@ impl Ledger {
                     next.record(first)?;
                     next.next = last + 1;
                 }
-                if let Some(e) = group.failed {
-                    // A gap before the failure is named first, as a read in
-                    // order would meet it.
-                    return Err(e);
-                }
                 sink(group.part);
-                if group.stopped {
-                    ended = true;
-                    return Ok(false);
-                }
-                if group.past {
-                    ended = true;
-                    next.reached(to)?;
-                    return Ok(false);
-                }
-                Ok(true)
+                group.end.go_on(&next, to, &mut ended)
             },
         )?;
         if !ended {
@@ -693,11 +649,76 @@ fn met(rec: &RawRecord<'_>, f: &mut impl FnMut(Seq, i64, Met<'_, '_>) -> bool) -
 struct PartOfGroup<P> {
     runs: Vec<(Seq, Seq)>,
     part: P,
-    /// `add` said to stop, at the last seq read.
-    stopped: bool,
-    /// A record past the head was met.
-    past: bool,
-    failed: Option<LedgerError>,
+    end: BlockEnd,
+}
+
+/// How the reading of a block's records within a span ended.
+enum BlockEnd {
+    /// Every record was read.
+    Read,
+    /// The reader said to stop, at the last record read.
+    Stopped,
+    /// A record past the span's end was met.
+    Past,
+    /// The block does not open, a record does not parse, or the reader failed.
+    Failed(LedgerError),
+}
+
+impl BlockEnd {
+    /// After the seqs read before it were recorded in `next`: whether the
+    /// read goes on; `ended` says it stopped of itself (no record is then
+    /// missing after it).
+    fn go_on(self, next: &Continuity, to: Seq, ended: &mut bool) -> Result<bool> {
+        match self {
+            BlockEnd::Read => Ok(true),
+            // A gap before the failure was named first, as a read in order
+            // would meet it.
+            BlockEnd::Failed(e) => Err(e),
+            BlockEnd::Stopped => {
+                *ended = true;
+                Ok(false)
+            }
+            BlockEnd::Past => {
+                *ended = true;
+                next.reached(to)?;
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Opens the block stored at `key` and hands `f` each of its records whose
+/// seq is in `from..=to`, in order, until it returns `false`; how that ended.
+fn read_block(
+    key: Seq,
+    stored: Vec<u8>,
+    from: Seq,
+    to: Seq,
+    mut f: impl FnMut(&RawRecord<'_>) -> Result<bool>,
+) -> BlockEnd {
+    let records = match open(key, stored) {
+        Ok(r) => r,
+        Err(e) => return BlockEnd::Failed(e),
+    };
+    for rec in codec::records(&records) {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(error) => return BlockEnd::Failed(LedgerError::Corrupt { seq: key, error }),
+        };
+        let seq = rec.header.seq;
+        if seq < from {
+            continue;
+        }
+        if seq > to {
+            return BlockEnd::Past;
+        }
+        match f(&rec) {
+            Ok(true) => {}
+            Ok(false) => return BlockEnd::Stopped,
+            Err(e) => return BlockEnd::Failed(e),
+        }
+    }
+    BlockEnd::Read
 }
 
 /// What one block gave [`Ledger::each_kept`]: the seqs of its records in the
@@ -706,8 +727,7 @@ struct PartOfGroup<P> {
 struct KeptOfBlock {
     seqs: Vec<Seq>,
     kept: Vec<Recorded>,
-    past: bool,
-    failed: Option<LedgerError>,
+    end: BlockEnd,
 }
 
 impl Ledger {
@@ -736,49 +756,16 @@ impl Ledger {
         self.walk(
             span,
             |key, stored| {
-                let mut out = KeptOfBlock {
-                    seqs: Vec::new(),
-                    kept: Vec::new(),
-                    past: false,
-                    failed: None,
-                };
-                let records = match open(key, stored) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        out.failed = Some(e);
-                        return Ok(out);
+                let (mut seqs, mut kept) = (Vec::new(), Vec::new());
+                let end = read_block(key, stored, from, to, |rec| {
+                    seqs.push(rec.header.seq);
+                    let r = decode_recorded(rec)?;
+                    if keep(&r) {
+                        kept.push(r);
                     }
-                };
-                for rec in codec::records(&records) {
-                    let rec = match rec {
-                        Ok(rec) => rec,
-                        Err(error) => {
-                            out.failed = Some(LedgerError::Corrupt { seq: key, error });
-                            break;
-                        }
-                    };
-                    let seq = rec.header.seq;
-                    if seq < from {
-                        continue;
-                    }
-                    if seq > to {
-                        out.past = true;
-                        break;
-                    }
-                    out.seqs.push(seq);
-                    match decode_recorded(&rec) {
-                        Ok(r) => {
-                            if keep(&r) {
-                                out.kept.push(r);
-                            }
-                        }
-                        Err(e) => {
-                            out.failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                Ok(out)
+                    Ok(true)
+                });
+                Ok(KeptOfBlock { seqs, kept, end })
             },
             |_, block| {
                 let mut kept = block.kept.into_iter().peekable();
@@ -791,17 +778,7 @@ impl Ledger {
                         }
                     }
                 }
-                if let Some(e) = block.failed {
-                    // A gap before the failure is named first, as a read in
-                    // order would meet it.
-                    return Err(e);
-                }
-                if block.past {
-                    ended = true;
-                    next.reached(to)?;
-                    return Ok(false);
-                }
-                Ok(true)
+                block.end.go_on(&next, to, &mut ended)
             },
         )?;
         if !ended {

@@ -500,17 +500,8 @@ impl<'q> Fold<'q> {
         self.terms.extend(part.terms);
         self.facts.reserve(part.facts.len());
         for f in part.facts {
-            let k = f.key;
             self.facts.push(Fact {
-                key: [
-                    names[k[0] as usize],
-                    names[k[1] as usize],
-                    opt(k[2]),
-                    opt(k[3]),
-                    opt(k[4]),
-                    opt(k[5]),
-                    k[6],
-                ],
+                key: renumbered(&f.key, &names),
                 hedge: opt(f.hedge),
                 terms: match f.terms {
                     0 => 0,
@@ -562,18 +553,8 @@ impl<'q> Fold<'q> {
         // Keys by each string's place in string order, so that numbers
         // compare as the strings do.
         let (rank, by_rank) = names.ranks();
-        let opt = |x: u32| x.checked_sub(1).map_or(0, |x| rank[x as usize] + 1);
         for f in &mut facts {
-            let k = &mut f.key;
-            *k = [
-                rank[k[0] as usize],
-                rank[k[1] as usize],
-                opt(k[2]),
-                opt(k[3]),
-                opt(k[4]),
-                opt(k[5]),
-                k[6],
-            ];
+            f.key = renumbered(&f.key, &rank);
         }
         sort_facts(&mut facts, run);
         let wanted = query
@@ -633,6 +614,21 @@ impl<'q> Fold<'q> {
             seqs,
         }
     }
+}
+
+/// A key with its strings' numbers `n` made `to[n]` (the optional ones kept
+/// `0` for none, else number + 1).
+fn renumbered(k: &Key, to: &[u32]) -> Key {
+    let opt = |x: u32| x.checked_sub(1).map_or(0, |x| to[x as usize] + 1);
+    [
+        to[k[0] as usize],
+        to[k[1] as usize],
+        opt(k[2]),
+        opt(k[3]),
+        opt(k[4]),
+        opt(k[5]),
+        k[6],
+    ]
 }
 
 /// Sorts facts by key, then seq. Facts of a run (from a snapshot) that are

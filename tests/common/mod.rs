@@ -39,6 +39,15 @@ pub fn open(dir: &Path) -> Ledger {
     l
 }
 
+/// The events of seqs 1 to `to` as entries, read in order: what a fold of
+/// every event in order (`projection::positions`) is given.
+pub fn entries(l: &Ledger, to: u64) -> Vec<demarche::event::Entry> {
+    l.iter(1, to)
+        .expect("iter")
+        .map(|r| r.expect("event").into())
+        .collect()
+}
+
 /// A ledger of `singles` one-event appends, then one batch of `batch` events, then
 /// `singles` more one-event appends: blocks of one record and blocks of many.
 pub fn build(dir: &Path, singles: u64, batch: u64) -> Head {

@@ -496,11 +496,7 @@ mod snapshots {
             let mut l = Ledger::in_memory();
             apply(&mut l, &ops, &mut Vec::new());
             let size = l.head().expect("head").size;
-            let entries: Vec<demarche::event::Entry> = l
-                .iter(1, size)
-                .expect("iter")
-                .map(|r| r.expect("event").into())
-                .collect();
+            let entries = crate::common::entries(&l, size);
             for (as_of, k, use_known, party) in &queries {
                 let q = Query {
                     as_of: as_of.map(|d| jiff::civil::date(2021, 1, 1) + jiff::Span::new().days(i64::from(d))),

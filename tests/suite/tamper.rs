@@ -1018,6 +1018,19 @@ fn read_kept(
     (seqs, res.err().map(|e| e.to_string()))
 }
 
+/// Damage done to the block stored under a key: what a read meets there.
+type BlockDamage = fn(&Raw, &[u8]);
+
+/// A block deleted, and a block that does not open.
+const BLOCK_DAMAGE: [(&str, BlockDamage); 2] = [
+    ("a block deleted", |t, key| {
+        t.remove(key).expect("remove").expect("was there");
+    }),
+    ("a block that does not open", |t, key| {
+        t.insert(key, b"not a block").expect("insert");
+    }),
+];
+
 /// A long filtered read (decoded on two threads) hands on what a read in
 /// order would, in the same order, and stops where that read stops: after
 /// the events before a deleted block or a block that does not open, with
@@ -1045,16 +1058,7 @@ fn a_long_filtered_read_sees_what_a_read_in_order_sees_and_stops_where_it_stops(
         .expect("read");
         assert_eq!(n, 10);
     }
-    type BlockDamage = fn(&Raw, &[u8]);
-    let cases: [(&str, BlockDamage); 2] = [
-        ("a block deleted", |t, key| {
-            t.remove(key).expect("remove").expect("was there");
-        }),
-        ("a block that does not open", |t, key| {
-            t.insert(key, b"not a block").expect("insert");
-        }),
-    ];
-    for (what, damage) in cases {
+    for (what, damage) in BLOCK_DAMAGE {
         let copy = tempfile::tempdir().expect("tempdir");
         build(copy.path(), 3, 6000);
         with_tree(copy.path(), |t| damage(t, &find_block(t, 3000).0));
@@ -1092,11 +1096,7 @@ fn a_long_replay_folds_what_a_read_in_order_folds_and_fails_where_it_fails() {
         l.append(amend(r#"{"type":"retraction","of":5000,"reason":"r"}"#))
             .expect("retract");
         let size = l.head().expect("head").size;
-        let entries: Vec<demarche::event::Entry> = l
-            .iter(1, size)
-            .expect("iter")
-            .map(|r| r.expect("event").into())
-            .collect();
+        let entries = entries(&l, size);
         for known_at in [None, Some(KnownAt::Seq(3001)), Some(KnownAt::Seq(size - 1))] {
             let q = Query {
                 known_at,
@@ -1112,16 +1112,7 @@ fn a_long_replay_folds_what_a_read_in_order_folds_and_fails_where_it_fails() {
             .any(|p| p.seq == 10 && p.said_on.date == jiff::civil::date(2025, 1, 1)));
         assert!(all.iter().all(|p| !p.statements.contains(&5000)));
     }
-    type BlockDamage = fn(&Raw, &[u8]);
-    let cases: [(&str, BlockDamage); 2] = [
-        ("a block deleted", |t, key| {
-            t.remove(key).expect("remove").expect("was there");
-        }),
-        ("a block that does not open", |t, key| {
-            t.insert(key, b"not a block").expect("insert");
-        }),
-    ];
-    for (what, damage) in cases {
+    for (what, damage) in BLOCK_DAMAGE {
         let copy = tempfile::tempdir().expect("tempdir");
         build(copy.path(), 3, 6000);
         with_tree(copy.path(), |t| damage(t, &find_block(t, 3000).0));
@@ -1153,11 +1144,7 @@ fn a_short_replay_meets_damage_where_a_read_in_order_meets_it() {
             known_at: Some(KnownAt::Seq(3)),
             ..Query::default()
         };
-        let entries: Vec<demarche::event::Entry> = l
-            .iter(1, 3)
-            .expect("iter")
-            .map(|r| r.expect("event").into())
-            .collect();
+        let entries = entries(&l, 3);
         let known = l.positions_replay(&q).expect("known before the stray key");
         assert!(!known.is_empty());
         assert_eq!(known, projection::positions(&entries, &q));
@@ -1201,11 +1188,7 @@ fn a_correction_of_a_withheld_statement_is_not_folded() {
     with_tree(dir.path(), |t| withhold(t, seq));
     let l = open(dir.path());
     let size = l.head().expect("head").size;
-    let entries: Vec<demarche::event::Entry> = l
-        .iter(1, size)
-        .expect("iter")
-        .map(|r| r.expect("event").into())
-        .collect();
+    let entries = entries(&l, size);
     let q = Query::default();
     let replayed = l.positions_replay(&q).expect("replay");
     assert!(replayed.iter().all(|p| !p.statements.contains(&seq)));
