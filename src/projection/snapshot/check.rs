@@ -85,6 +85,7 @@ impl KeyedSum {
 /// A string field, or its absence, with its length first: one byte up to
 /// [`SHORT`] (most facts then fit one BLAKE3 block), [`ABSENT`] for none,
 /// [`LONG`] and a u32 otherwise.
+#[inline]
 fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) if s.len() <= usize::from(SHORT) => {
@@ -97,6 +98,45 @@ fn put_str(b: &mut Vec<u8>, s: Option<&str>) {
             b.extend_from_slice(s.as_bytes());
         }
         None => b.push(ABSENT),
+    }
+}
+
+/// A little-endian u32.
+fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes(b.try_into().expect("4 bytes"))
+}
+
+/// A snapshot's strings as [`put_str`] writes them, each written once.
+struct Written {
+    bytes: Vec<u8>,
+    /// Where each string starts in `bytes`, and where the last ends.
+    at: Vec<usize>,
+}
+
+impl Written {
+    fn of(strings: &[String]) -> Written {
+        let mut bytes = Vec::with_capacity(strings.iter().map(|s| s.len() + 5).sum());
+        let mut at = Vec::with_capacity(strings.len() + 1);
+        for s in strings {
+            at.push(bytes.len());
+            put_str(&mut bytes, Some(s));
+        }
+        at.push(bytes.len());
+        Written { bytes, at }
+    }
+
+    /// String `i` (an index checked against the strings when read).
+    fn get(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        &self.bytes[self.at[i]..self.at[i + 1]]
+    }
+
+    /// String `i - 1`, or none for 0.
+    fn opt(&self, i: u32) -> &[u8] {
+        match i.checked_sub(1) {
+            Some(i) => self.get(i),
+            None => &[ABSENT],
+        }
     }
 }
 
@@ -187,7 +227,35 @@ impl Snapshot {
         mut sum: KeyedSum,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     ) -> Result<KeyedSum, FormatError> {
-        self.each_fact(read, &mut |f| sum.add_fact(f))?;
+        // Each fact's item as `KeyedSum::add_fact` writes it, made from its
+        // strings written once each and its key's part written once per key.
+        let strings = Written::of(&self.strings);
+        let mut item = Vec::with_capacity(256);
+        for i in 0..self.chunks.len() {
+            let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
+            let raw = self.open_chunk(i, &stored)?;
+            for k in self.keys_of(i, &raw)? {
+                item.clear();
+                item.push(b'F');
+                item.extend_from_slice(strings.get(k.key[0]));
+                item.extend_from_slice(strings.get(k.key[1]));
+                for x in &k.key[2..] {
+                    item.extend_from_slice(strings.opt(*x));
+                }
+                let key_len = item.len();
+                for x in k.facts.chunks_exact(FACT_LEN) {
+                    item.truncate(key_len);
+                    // seq, days, seconds and offset: stored as the item holds them.
+                    item.extend_from_slice(&x[..18]);
+                    item.extend_from_slice(strings.get(le32(&x[18..22])));
+                    item.extend_from_slice(strings.opt(le32(&x[22..26])));
+                    sum.add(
+                        u64::from_le_bytes(x[..8].try_into().expect("8 bytes")),
+                        &item,
+                    );
+                }
+            }
+        }
         for e in &self.amendments {
             let event = e.event.as_ref().ok_or_else(|| bad("amendment"))?;
             sum.add_whole(e.seq, e.recorded_at, &codec::encode_event(event)?);
@@ -224,7 +292,6 @@ impl Snapshot {
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
         f: &mut dyn FnMut(&FactRef<'_>),
     ) -> Result<(), FormatError> {
-        let le32 = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
         for i in 0..self.chunks.len() {
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
             let raw = self.open_chunk(i, &stored)?;
