@@ -7,6 +7,8 @@
 //! of different multisets agree with negligible probability.
 
 use crate::event::Seq;
+use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::{Aes128, Block};
 
 /// The sum of a multiset's keyed item hashes, and its count.
 #[derive(Clone, Debug)]
@@ -110,9 +112,123 @@ impl KeyedSum {
     }
 }
 
+/// The sum of a multiset of 16-byte items, each enciphered with AES-128 under
+/// a key drawn for this sum (a pseudorandom permutation of the items, as good
+/// as a keyed hash for up to billions of them), in two 64-bit lanes, and its
+/// count. For many small fixed-size items (the digest index's entries) it
+/// does what a [`KeyedSum`] does at a small part of the cost: the processor's
+/// AES instructions encipher eight items at once where BLAKE3 compresses one
+/// 64-byte block each.
+#[derive(Clone)]
+pub struct BlockSum {
+    cipher: Aes128,
+    lanes: [u64; 2],
+    count: u64,
+    /// Items waiting to be enciphered, eight at a time.
+    pending: Vec<Block>,
+}
+
+impl std::fmt::Debug for BlockSum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockSum")
+            .field("lanes", &self.lanes)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Items enciphered in one call.
+const BATCH: usize = 64;
+
+impl BlockSum {
+    /// An empty sum under the AES key derived from `key` (drawn afresh for
+    /// each comparison; a [`KeyedSum`] under the same `key` is independent).
+    pub fn new(key: [u8; 32]) -> BlockSum {
+        let derived = blake3::derive_key("demarche 2026 block sum key", &key);
+        let aes_key: [u8; 16] = derived[..16].try_into().expect("16 bytes");
+        BlockSum {
+            cipher: Aes128::new(&aes_key.into()),
+            lanes: [0; 2],
+            count: 0,
+            pending: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// Adds one item.
+    pub fn add(&mut self, item: [u8; 16]) {
+        self.pending.push(item.into());
+        if self.pending.len() == BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.cipher.encrypt_blocks(&mut self.pending);
+        for b in self.pending.drain(..) {
+            let (lo, hi) = b.split_at(8);
+            self.lanes[0] = self.lanes[0].wrapping_add(le64(lo));
+            self.lanes[1] = self.lanes[1].wrapping_add(le64(hi));
+            self.count += 1;
+        }
+    }
+
+    /// Adds another sum under the same key.
+    pub fn merge(&mut self, mut other: BlockSum) {
+        other.flush();
+        self.flush();
+        for (a, b) in self.lanes.iter_mut().zip(other.lanes) {
+            *a = a.wrapping_add(b);
+        }
+        self.count += other.count;
+    }
+
+    /// The sum and count of every item added.
+    pub fn total(mut self) -> ([u64; 2], u64) {
+        self.flush();
+        (self.lanes, self.count)
+    }
+}
+
+fn le64(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b.try_into().expect("8 bytes"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::KeyedSum;
+    use super::{BlockSum, KeyedSum};
+
+    #[test]
+    fn a_block_sum_counts_every_item_in_any_order_under_its_key() {
+        let items: Vec<[u8; 16]> = (0u8..200).map(|i| [i; 16]).collect();
+        let key = [5; 32];
+        let sum = |items: &mut dyn Iterator<Item = [u8; 16]>, key| {
+            let mut s = BlockSum::new(key);
+            items.for_each(|i| s.add(i));
+            s.total()
+        };
+        let forward = sum(&mut items.iter().copied(), key);
+        assert_eq!(forward.1, 200);
+        assert_eq!(sum(&mut items.iter().rev().copied(), key), forward);
+        // Summed in two parts (one of them past a batch), then merged.
+        let (mut a, mut b) = (BlockSum::new(key), BlockSum::new(key));
+        for (i, x) in items.iter().enumerate() {
+            if i < 130 {
+                a.add(*x)
+            } else {
+                b.add(*x)
+            }
+        }
+        a.merge(b);
+        assert_eq!(a.total(), forward);
+        // One item changed, dropped or doubled; another key.
+        let mut changed = items.clone();
+        changed[7][3] ^= 1;
+        assert_ne!(sum(&mut changed.into_iter(), key), forward);
+        assert_ne!(sum(&mut items.iter().skip(1).copied(), key), forward);
+        let doubled = items.iter().chain(&items[..1]).copied();
+        assert_ne!(sum(&mut doubled.into_iter(), key).0, forward.0);
+        assert_ne!(sum(&mut items.iter().copied(), [6; 32]), forward);
+    }
 
     #[test]
     fn the_order_does_not_count_and_every_item_does() {

@@ -24,7 +24,7 @@ use super::actors::REWRITE_AFTER;
 use super::{Ledger, Result};
 use crate::chain::{self, Problem};
 use crate::event::{Hash, Head, Seq};
-use crate::multiset::KeyedSum;
+use crate::multiset::BlockSum;
 use std::collections::{BTreeSet, HashMap};
 
 /// Meta key of the index's header: covered seq (u64 LE), then the chain hash there.
@@ -231,8 +231,8 @@ impl Ledger {
     pub(super) fn stored_digest_sum(
         &self,
         key: [u8; 32],
-    ) -> Result<std::result::Result<KeyedSum, Problem>> {
-        let mut sum = KeyedSum::new(key);
+    ) -> Result<std::result::Result<BlockSum, Problem>> {
+        let mut sum = BlockSum::new(key);
         for b in 0..(1u16 << 12) {
             let held = self.store.meta(&bucket_key(b))?.unwrap_or_default();
             let bad = |detail: String| Problem::DigestIndexMismatch { seq: 0, detail };
@@ -246,7 +246,7 @@ impl Ledger {
                         "bucket {b:03x} holds an entry of another bucket (seq {seq})"
                     ))));
                 }
-                sum.add(seq, e);
+                sum.add(e.try_into().expect("16 bytes"));
             }
         }
         Ok(Ok(sum))

@@ -7,7 +7,7 @@ use super::{Ledger, LedgerError, Result};
 use crate::chain::{self, Problem, Verifier};
 use crate::codec::{self, FormatError};
 use crate::event::{Hash, Head, Seq};
-use crate::multiset::KeyedSum;
+use crate::multiset::{BlockSum, KeyedSum};
 use crate::store::StoreError;
 use crate::{merkle, tree};
 use std::collections::BTreeMap;
@@ -110,19 +110,20 @@ impl Ledger {
             true => self.load_snapshot(&head)?,
             false => None,
         };
+        let key = match with_tree {
+            true => draw_key()?,
+            false => [0; 32],
+        };
         let sums = Sums {
-            key: match with_tree {
-                true => draw_key()?,
-                false => [0; 32],
-            },
+            key,
+            block: BlockSum::new(key),
             digests_upto: match with_tree {
                 true => self.digest_index_covered(&head)?,
                 false => None,
             },
             facts_upto: snapshot.as_ref().map(|s| s.seq),
         };
-        let key = sums.key;
-        let mut chain_digests = sums.digests_upto.map(|_| KeyedSum::new(key));
+        let mut chain_digests = sums.digests_upto.map(|_| sums.block.clone());
         let mut chain_facts = sums.facts_upto.map(|_| Ok(KeyedSum::new(key)));
         // Blocks are opened and their records hashed on two threads; this one
         // links them and grows the tree; the stored sides of the sums are
@@ -171,7 +172,7 @@ impl Ledger {
                         return Ok(false);
                     }
                     refs.extend(o.refs);
-                    if let (Some(sum), Some(block)) = (&mut chain_digests, &o.digests) {
+                    if let (Some(sum), Some(block)) = (&mut chain_digests, o.digests) {
                         sum.merge(block);
                     }
                     match (&mut chain_facts, o.facts) {
@@ -224,11 +225,11 @@ impl Ledger {
         }
         let held = held?;
         if let (None, Some(covered), Some(chain), Some(stored)) =
-            (&problem, sums.digests_upto, &chain_digests, held.digests)
+            (&problem, sums.digests_upto, chain_digests, held.digests)
         {
-            problem = match stored {
+            problem = match stored.map(BlockSum::total) {
                 Err(p) => Some(p),
-                Ok(stored) if stored == *chain => None,
+                Ok(stored) if stored == chain.total() => None,
                 Ok(_) => Some(self.digest_index_difference(covered)?),
             };
         }
@@ -299,6 +300,8 @@ struct Sums {
     key: [u8; 32],
     /// The seq a bound digest index covers.
     digests_upto: Option<Seq>,
+    /// An empty sum of the digest index's entries under `key`.
+    block: BlockSum,
     /// The seq of the positions snapshot a query would believe.
     facts_upto: Option<Seq>,
 }
@@ -306,7 +309,7 @@ struct Sums {
 /// The stored sides of the sums, made beside the walk.
 struct Held {
     /// The digest index's entries, or the first damage found reading them.
-    digests: Option<std::result::Result<KeyedSum, Problem>>,
+    digests: Option<std::result::Result<BlockSum, Problem>>,
     /// The snapshot's facts and kept events (an error: a chunk that cannot
     /// be read, so no query uses it).
     facts: Option<std::result::Result<KeyedSum, FormatError>>,
@@ -338,7 +341,7 @@ struct Opened {
     refs: Vec<(Seq, Hash, Option<Seq>)>,
     /// The digest index's entries its records make, up to the seq the index
     /// covers.
-    digests: Option<KeyedSum>,
+    digests: Option<BlockSum>,
     /// What a positions snapshot keeps of its records up to the snapshot's
     /// seq, or the first of them that does not decode.
     facts: Option<std::result::Result<KeyedSum, (Seq, FormatError)>>,
@@ -355,7 +358,7 @@ fn open_hashed(
     let records = codec::open_block_owned(stored)?;
     let mut hashes = Some(Vec::with_capacity(32));
     let mut refs = Vec::new();
-    let mut digests = sums.digests_upto.map(|_| KeyedSum::new(sums.key));
+    let mut digests = sums.digests_upto.map(|_| sums.block.clone());
     let mut facts = sums.facts_upto.map(|_| Ok(KeyedSum::new(sums.key)));
     for r in codec::records(&records) {
         let Ok(r) = r else {
@@ -369,7 +372,7 @@ fn open_hashed(
         }
         if let (Some(sum), Some(upto)) = (&mut digests, sums.digests_upto) {
             if seq <= upto {
-                sum.add(seq, &super::digests::entry_item(&body, seq));
+                sum.add(super::digests::entry_item(&body, seq));
             }
         }
         if r.header.is_redacted() {
