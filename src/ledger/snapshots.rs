@@ -328,8 +328,8 @@ impl Ledger {
         };
         let key = chain.key();
         let read = &mut |i| self.snapshot_chunk(snap.seq, i);
-        match held {
-            Ok(held) if held == chain => return Ok(None),
+        match held.map(KeyedSum::total) {
+            Ok(held) if held == chain.total() => return Ok(None),
             Ok(_) => {}
             Err(_) => return Ok(None),
         }

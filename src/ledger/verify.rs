@@ -115,8 +115,8 @@ impl Ledger {
             false => [0; 32],
         };
         let sums = Sums {
-            key,
             block: BlockSum::new(key),
+            facts: KeyedSum::new(key),
             digests_upto: match with_tree {
                 true => self.digest_index_covered(&head)?,
                 false => None,
@@ -124,7 +124,7 @@ impl Ledger {
             facts_upto: snapshot.as_ref().map(|s| s.seq),
         };
         let mut chain_digests = sums.digests_upto.map(|_| sums.block.clone());
-        let mut chain_facts = sums.facts_upto.map(|_| Ok(KeyedSum::new(key)));
+        let mut chain_facts = sums.facts_upto.map(|_| Ok(sums.facts.clone()));
         // Blocks are opened and their records hashed on two threads; this one
         // links them and grows the tree; the stored sides of the sums are
         // made meanwhile on another.
@@ -135,7 +135,7 @@ impl Ledger {
                     None => None,
                 };
                 let facts = snapshot.as_ref().map(|snap| {
-                    snap.fact_sum(KeyedSum::new(key), &mut |i| {
+                    snap.fact_sum(sums.facts.clone(), &mut |i| {
                         self.snapshot_chunk(snap.seq, i)
                     })
                 });
@@ -176,7 +176,7 @@ impl Ledger {
                         sum.merge(block);
                     }
                     match (&mut chain_facts, o.facts) {
-                        (Some(Ok(sum)), Some(Ok(block))) => sum.merge(&block),
+                        (Some(Ok(sum)), Some(Ok(block))) => sum.merge(block),
                         (Some(Ok(_)), Some(Err(e))) => chain_facts = Some(Err(e)),
                         _ => {}
                     }
@@ -296,12 +296,12 @@ pub fn b64(d: &[u8]) -> String {
 
 /// What the walk sums for the derived data compared by order-free sums.
 struct Sums {
-    /// The key, drawn for this run.
-    key: [u8; 32],
     /// The seq a bound digest index covers.
     digests_upto: Option<Seq>,
     /// An empty sum of the digest index's entries under `key`.
     block: BlockSum,
+    /// An empty sum of a snapshot's facts under `key`.
+    facts: KeyedSum,
     /// The seq of the positions snapshot a query would believe.
     facts_upto: Option<Seq>,
 }
@@ -359,7 +359,7 @@ fn open_hashed(
     let mut hashes = Some(Vec::with_capacity(32));
     let mut refs = Vec::new();
     let mut digests = sums.digests_upto.map(|_| sums.block.clone());
-    let mut facts = sums.facts_upto.map(|_| Ok(KeyedSum::new(sums.key)));
+    let mut facts = sums.facts_upto.map(|_| Ok(sums.facts.clone()));
     for r in codec::records(&records) {
         let Ok(r) = r else {
             hashes = None;

@@ -15,8 +15,7 @@ use crate::multiset::KeyedSum;
 impl KeyedSum {
     /// Adds one fact.
     pub(crate) fn add_fact(&mut self, f: &FactRef<'_>) {
-        let b = &mut self.buf;
-        b.clear();
+        let b = self.writing();
         b.push(b'F');
         for s in [f.party, f.predicate] {
             put_str(b, Some(s));
@@ -30,20 +29,19 @@ impl KeyedSum {
         b.extend_from_slice(&f.off.to_le_bytes());
         put_str(b, Some(f.stance));
         put_str(b, f.hedge);
-        self.add_buf(f.seq);
+        self.written(f.seq);
     }
 
     /// Adds one event kept whole: its seq, recording time and payload as a
     /// fold reads it (`codec::decode_event_for_fold`, encoded again).
     fn add_whole(&mut self, seq: Seq, recorded_at: i64, payload: &[u8]) {
-        let b = &mut self.buf;
-        b.clear();
+        let b = self.writing();
         b.push(b'W');
         b.extend_from_slice(&seq.to_le_bytes());
         b.extend_from_slice(&recorded_at.to_le_bytes());
         b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         b.extend_from_slice(payload);
-        self.add_buf(seq);
+        self.written(seq);
     }
 
     /// Adds what a snapshot keeps of one stored record (not redacted): its
@@ -230,29 +228,26 @@ impl Snapshot {
         // Each fact's item as `KeyedSum::add_fact` writes it, made from its
         // strings written once each and its key's part written once per key.
         let strings = Written::of(&self.strings);
-        let mut item = Vec::with_capacity(256);
+        let mut key_part = Vec::with_capacity(256);
         for i in 0..self.chunks.len() {
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
             let raw = self.open_chunk(i, &stored)?;
             for k in self.keys_of(i, &raw)? {
-                item.clear();
-                item.push(b'F');
-                item.extend_from_slice(strings.get(k.key[0]));
-                item.extend_from_slice(strings.get(k.key[1]));
+                key_part.clear();
+                key_part.push(b'F');
+                key_part.extend_from_slice(strings.get(k.key[0]));
+                key_part.extend_from_slice(strings.get(k.key[1]));
                 for x in &k.key[2..] {
-                    item.extend_from_slice(strings.opt(*x));
+                    key_part.extend_from_slice(strings.opt(*x));
                 }
-                let key_len = item.len();
                 for x in k.facts.chunks_exact(FACT_LEN) {
-                    item.truncate(key_len);
+                    let item = sum.writing();
+                    item.extend_from_slice(&key_part);
                     // seq, days, seconds and offset: stored as the item holds them.
                     item.extend_from_slice(&x[..18]);
                     item.extend_from_slice(strings.get(le32(&x[18..22])));
                     item.extend_from_slice(strings.opt(le32(&x[22..26])));
-                    sum.add(
-                        u64::from_le_bytes(x[..8].try_into().expect("8 bytes")),
-                        &item,
-                    );
+                    sum.written(u64::from_le_bytes(x[..8].try_into().expect("8 bytes")));
                 }
             }
         }
