@@ -856,6 +856,212 @@ fn source_ref<'a>(w: &WireSource<'a>) -> Result<SourceRef<'a>, FormatError> {
     })
 }
 
+/// Subjects a [`FactsView`] holds; a statement with more is read whole.
+pub(crate) const VIEW_SUBJECTS: usize = 6;
+
+/// What a snapshot's facts take from a statement of event format 1 or 2,
+/// read straight from its bytes by [`facts_view`].
+pub(crate) struct FactsView<'a> {
+    /// Days since 1970-01-01.
+    pub(crate) said_on: i32,
+    /// Seconds into the day and minutes from UTC, when known.
+    pub(crate) said_at: Option<(u32, Option<i16>)>,
+    pub(crate) party: &'a str,
+    pub(crate) stance: &'a str,
+    pub(crate) hedge: Option<&'a str>,
+    pub(crate) predicate: &'a str,
+    subjects: [&'a str; VIEW_SUBJECTS],
+    subject_count: usize,
+    pub(crate) location: Option<&'a str>,
+    pub(crate) qualifier: Option<&'a str>,
+    /// Whether it carries what a fact cannot hold: joint parties, a document,
+    /// a condition or a deadline.
+    pub(crate) whole: bool,
+}
+
+impl<'a> FactsView<'a> {
+    pub(crate) fn subjects(&self) -> &[&'a str] {
+        &self.subjects[..self.subject_count]
+    }
+}
+
+/// Reads a statement of event format 1 or 2 as [`decode_wire`] and
+/// [`event_ref`] read it, checking everything they check (every string's
+/// UTF-8, every tag, the decoding limit, the dates, the time of day, format
+/// 2's own rules, no trailing bytes), without building either. `None` for
+/// anything else (another kind of event, a machine-coded statement, more
+/// than [`VIEW_SUBJECTS`] subjects) and for anything they would refuse: the
+/// caller then reads it with them, and meets their answer.
+pub(crate) fn facts_view(bytes: &[u8]) -> Option<FactsView<'_>> {
+    if bytes.len() > MAX_PAYLOAD {
+        return None;
+    }
+    let mut r = ViewReader {
+        b: bytes,
+        at: 0,
+        claimed: 0,
+    };
+    let format2 = match r.u32()? {
+        0 => false,
+        5 => true,
+        _ => return None,
+    };
+    let said_on = r.i32()?;
+    let said_at = r.option(|r| Some((r.u32()?, r.option(ViewReader::i16)?)))?;
+    let party = r.str()?;
+    let speaker = r.option(|r| {
+        r.str()?;
+        r.option(ViewReader::str)
+    })?;
+    let stance = r.str()?;
+    let hedge = r.option(ViewReader::str)?;
+    let predicate = r.str()?;
+    let subject_count = r.vec_start::<&str>()?;
+    if subject_count > VIEW_SUBJECTS {
+        return None;
+    }
+    let mut subjects = [""; VIEW_SUBJECTS];
+    for s in &mut subjects[..subject_count] {
+        r.unclaim::<&str>();
+        *s = r.str()?;
+    }
+    let location = r.option(ViewReader::str)?;
+    let qualifier = r.option(ViewReader::str)?;
+    r.str()?; // quote
+    r.option(ViewReader::str)?; // source url
+    r.option(ViewReader::str)?; // source publisher
+    let mut dates_ok = r
+        .option(ViewReader::i32)?
+        .is_none_or(crate::dates::in_range);
+    let mut whole = false;
+    if format2 {
+        let joint = r.vec_start::<&str>()?;
+        for _ in 0..joint {
+            r.unclaim::<&str>();
+            r.str()?;
+        }
+        let speaker_actor = r.option(ViewReader::str)?;
+        let condition = r.option(ViewReader::str)?;
+        let deadline = r.option(ViewReader::i32)?;
+        let document = r.option(ViewReader::str)?;
+        let quote_kind = r.u8()?;
+        let language = r.option(ViewReader::str)?;
+        let sources = r.vec_start::<WireSource<'_>>()?;
+        for _ in 0..sources {
+            r.unclaim::<WireSource<'_>>();
+            r.option(ViewReader::str)?;
+            r.option(ViewReader::str)?;
+            dates_ok &= r
+                .option(ViewReader::i32)?
+                .is_none_or(crate::dates::in_range);
+        }
+        let empty = joint == 0
+            && speaker_actor.is_none()
+            && condition.is_none()
+            && deadline.is_none()
+            && document.is_none()
+            && quote_kind == 0
+            && language.is_none()
+            && sources == 0;
+        if empty
+            || usize::from(quote_kind) >= QuoteKind::ALL.len()
+            || (speaker.is_none() && speaker_actor.is_some())
+        {
+            return None;
+        }
+        dates_ok &= deadline.is_none_or(crate::dates::in_range);
+        whole = joint > 0 || document.is_some() || condition.is_some() || deadline.is_some();
+    }
+    let time_ok = said_at.is_none_or(|(seconds, _)| seconds < 86_400);
+    if r.at != bytes.len() || !dates_ok || !time_ok || !crate::dates::in_range(said_on) {
+        return None;
+    }
+    Some(FactsView {
+        said_on,
+        said_at,
+        party,
+        stance,
+        hedge,
+        predicate,
+        subjects,
+        subject_count,
+        location,
+        qualifier,
+        whole,
+    })
+}
+
+/// Reads the fixed-width little-endian encoding of [`config`], claiming
+/// what bincode claims against [`MAX_PAYLOAD`].
+struct ViewReader<'a> {
+    b: &'a [u8],
+    at: usize,
+    claimed: usize,
+}
+
+impl<'a> ViewReader<'a> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let out = self.b.get(self.at..self.at + N)?.try_into().ok()?;
+        self.at += N;
+        Some(out)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take::<1>().map(|b| b[0])
+    }
+
+    fn i16(&mut self) -> Option<i16> {
+        self.take().map(i16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    fn i32(&mut self) -> Option<i32> {
+        self.take().map(i32::from_le_bytes)
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(u64::from_le_bytes(self.take()?)).ok()
+    }
+
+    fn claim(&mut self, n: usize) -> Option<()> {
+        self.claimed = self.claimed.checked_add(n)?;
+        (self.claimed <= MAX_PAYLOAD).then_some(())
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        let n = self.len()?;
+        self.claim(n)?;
+        let end = self.at.checked_add(n)?;
+        let s = std::str::from_utf8(self.b.get(self.at..end)?).ok()?;
+        self.at = end;
+        Some(s)
+    }
+
+    fn option<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => f(self).map(Some),
+            _ => None,
+        }
+    }
+
+    /// The length of a sequence of `T`, claimed as bincode claims it.
+    fn vec_start<T>(&mut self) -> Option<usize> {
+        let n = self.len()?;
+        self.claim(n.checked_mul(std::mem::size_of::<T>())?)?;
+        Some(n)
+    }
+
+    /// Gives back the claim of one element of a sequence, as bincode does
+    /// before reading it.
+    fn unclaim<T>(&mut self) {
+        self.claimed -= std::mem::size_of::<T>();
+    }
+}
+
 fn statement_ref<'a>(
     w: &'a WireStatement<'a>,
     more: Option<&'a WireMore<'a>>,

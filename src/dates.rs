@@ -193,6 +193,14 @@ pub fn days_from_date(d: Date) -> i32 {
     era * 146_097 + doe - 719_468
 }
 
+/// Whether [`date_from_days`] gives a date for `days`: whether it falls
+/// within jiff's range of dates.
+#[inline]
+pub fn in_range(days: i32) -> bool {
+    // -9999-01-01 and 9999-12-31.
+    (-4_371_587..=2_932_896).contains(&days)
+}
+
 /// The civil date `days` after 1970-01-01, if it is within jiff's range.
 #[inline]
 pub fn date_from_days(days: i32) -> Option<Date> {
@@ -216,6 +224,23 @@ pub fn date_from_days(days: i32) -> Option<Date> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_range_says_where_days_make_a_date() {
+        for days in [
+            -4_371_588,
+            -4_371_587,
+            -1,
+            0,
+            18_655,
+            2_932_896,
+            2_932_897,
+            i32::MIN,
+            i32::MAX,
+        ] {
+            assert_eq!(in_range(days), date_from_days(days).is_some(), "{days}");
+        }
+    }
 
     #[test]
     fn said_on_round_trips_in_every_form() {

@@ -598,6 +598,33 @@ fn facts_of<'a, S: AsRef<str>>(
     }
 }
 
+/// [`facts_of`] a statement read by [`codec::facts_view`].
+fn facts_of_view<'a>(seq: Seq, v: &codec::FactsView<'a>, mut f: impl FnMut(FactRef<'a>)) {
+    let (secs, off) = match v.said_at {
+        Some((seconds, offset)) => (seconds, offset.unwrap_or(i16::MIN)),
+        None => (u32::MAX, i16::MIN),
+    };
+    let fact = |subject| FactRef {
+        party: v.party,
+        predicate: v.predicate,
+        subject,
+        location: v.location,
+        qualifier: v.qualifier,
+        seq,
+        days: v.said_on,
+        secs,
+        off,
+        stance: v.stance,
+        hedge: v.hedge,
+    };
+    if v.subjects().is_empty() {
+        f(fact(None));
+    }
+    for subject in v.subjects() {
+        f(fact(Some(subject)));
+    }
+}
+
 /// The date of a stored fact, in days since 1970-01-01.
 fn days_of(f: &[u8]) -> i32 {
     i32::from_le_bytes(f[8..12].try_into().expect("4 bytes"))
@@ -648,6 +675,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::EventRef;
     use crate::projection::{Amendments, Query};
 
     fn statement(seq: Seq, party: &str, subject: &str) -> Entry {
@@ -659,6 +687,159 @@ mod tests {
             recorded_at: 0,
             event: Some(crate::json::parse_event(&line).expect("a statement")),
         }
+    }
+
+    /// Statements of formats 1 and 2 with every field present or absent in
+    /// turn: no subject to seven, a time with and without an offset, a
+    /// speaker with and without an actor, joint parties, a document, a
+    /// condition, a deadline, more sources, a translation; and two that are
+    /// machine-coded or corrections, which the view leaves to the decoder.
+    fn varied_events() -> Vec<Event> {
+        let mut out = Vec::new();
+        for k in 0..160u32 {
+            let bit = |i: u32| (k >> i) & 1 == 1;
+            let subjects: Vec<String> = (0..k % 8).map(|i| format!("\"S{i}\"")).collect();
+            let mut extra = String::new();
+            if bit(0) {
+                extra += r#","speaker":{"name":"Ann Lee","role":"spokesperson"}"#;
+            }
+            if bit(1) && bit(0) {
+                extra += r#","speaker":{"name":"Ann Lee","actor":"USA"}"#;
+                extra = extra.replacen(
+                    r#","speaker":{"name":"Ann Lee","role":"spokesperson"}"#,
+                    "",
+                    1,
+                );
+            }
+            if k % 5 == 1 {
+                extra += r#","joint_with":["FRA"]"#;
+            }
+            if k % 7 == 2 {
+                extra += r#","condition":"if talks fail""#;
+            }
+            if k % 9 == 3 {
+                extra += r#","deadline":"2021-03-01""#;
+            }
+            if k % 11 == 4 {
+                extra += r#","quote_kind":"translation","language":"fr""#;
+            }
+            let source = match k % 13 == 5 {
+                true => r#""sources":[{"url":"https://example.org/a","publisher":"AFP"},{"publisher":"Reuters","published_on":"2021-01-30"}]"#.to_string(),
+                false => format!(r#""source":{{"url":"https://example.org/{k}","publisher":"AFP","published_on":"2021-01-29"}}"#),
+            };
+            if bit(2) {
+                extra += r#","hedge":"if possible""#;
+            }
+            let said_on = match k % 4 {
+                0 => r#""2021-01-28""#,
+                1 => r#""2021-01-28T14:05:00""#,
+                2 => r#""2021-01-28T14:05:00+02:00""#,
+                _ => r#""1850-12-31""#,
+            };
+            let document = match k % 17 == 6 {
+                true => r#","document":"UNSCR 2570""#,
+                false => "",
+            };
+            let location = match bit(3) {
+                true => r#","location":"LBY""#,
+                false => "",
+            };
+            let qualifier = match bit(4) {
+                true => r#","qualifier":"foreign-fighters""#,
+                false => "",
+            };
+            let line = format!(
+                r#"{{"type":"statement","said_on":{said_on},"party":"USA","stance":"calls-for"{extra},"proposition":{{"predicate":"withdrawal","subjects":[{}]{location}{qualifier}{document}}},"quote":"quote number {k} of a statement",{source}}}"#,
+                subjects.join(",")
+            );
+            out.push(crate::json::parse_event(&line).unwrap_or_else(|e| panic!("{line}: {e}")));
+        }
+        out.push(
+            crate::json::parse_event(
+                r#"{"type":"correction","of":1,"statement":{"said_on":"2021-01-28","party":"USA","stance":"demands","proposition":{"predicate":"withdrawal","subjects":["RUS"]},"quote":"q","source":{"publisher":"AFP"}}}"#,
+            )
+            .expect("a correction"),
+        );
+        out.push(
+            crate::json::parse_event(
+                r#"{"type":"statement","said_on":"2021-01-28","party":"USA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS"]},"quote":"q","source":{"publisher":"AFP"},"coded":{"coder":"gdelt","event_id":7,"cameo":"0251","mentions":3,"sources":1,"goldstein":2.5,"tone":-1.25}}"#,
+            )
+            .expect("a machine-coded statement"),
+        );
+        out
+    }
+
+    /// What the decoder makes of a payload: an error, nothing, a statement
+    /// kept whole, or its facts.
+    fn decoded(payload: &[u8]) -> Result<Option<(bool, Vec<String>)>, FormatError> {
+        let wire = codec::decode_wire(payload)?;
+        let EventRef::Statement(s) = codec::event_ref(&wire)? else {
+            return Ok(None);
+        };
+        let mut facts = Vec::new();
+        facts_of(9, &s, |f| facts.push(format!("{f:?}")));
+        Ok(Some((kept_whole(&s), facts)))
+    }
+
+    fn viewed(payload: &[u8]) -> Option<(bool, Vec<String>)> {
+        let v = codec::facts_view(payload)?;
+        let mut facts = Vec::new();
+        facts_of_view(9, &v, |f| facts.push(format!("{f:?}")));
+        Some((v.whole, facts))
+    }
+
+    /// The view of a statement read straight from its bytes gives the facts
+    /// the decoder gives, and reads every statement of format 1 or 2 with up
+    /// to six subjects; a payload it reads (of any bytes: each byte of each
+    /// payload changed, each payload cut short or lengthened) is one the
+    /// decoder reads the same.
+    #[test]
+    fn the_facts_view_reads_what_the_decoder_reads_and_nothing_it_refuses() {
+        let events = varied_events();
+        let mut read = 0;
+        let mut tried = 0;
+        for event in &events {
+            let payload = codec::encode_event(event).expect("encodes");
+            let plain = match event {
+                Event::Statement(s) => s.coded.is_none() && s.proposition.subjects.len() <= 6,
+                _ => false,
+            };
+            match viewed(&payload) {
+                Some(v) => {
+                    assert_eq!(Some(v), decoded(&payload).expect("decodes"));
+                    read += 1;
+                }
+                None => assert!(!plain, "a statement the view should read: {event:?}"),
+            }
+            let mut check = |bytes: &[u8]| {
+                tried += 1;
+                if let Some(v) = viewed(bytes) {
+                    assert_eq!(Ok(Some(v)), decoded(bytes).map_err(|e| e.to_string()));
+                }
+            };
+            for i in 0..payload.len() {
+                for x in [
+                    0u8,
+                    1,
+                    2,
+                    0x7f,
+                    0x80,
+                    0xff,
+                    payload[i] ^ 1,
+                    payload[i].wrapping_add(1),
+                ] {
+                    let mut b = payload.clone();
+                    b[i] = x;
+                    check(&b);
+                }
+            }
+            for cut in 0..payload.len() {
+                check(&payload[..cut]);
+            }
+            check(&[payload.as_slice(), &[0]].concat());
+        }
+        assert!(read >= 140, "{read} of {} read by the view", events.len());
+        assert!(tried > 100_000);
     }
 
     /// A snapshot's keys come in key order, each once, and a query finds
