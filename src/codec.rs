@@ -856,11 +856,12 @@ fn source_ref<'a>(w: &WireSource<'a>) -> Result<SourceRef<'a>, FormatError> {
     })
 }
 
-/// Subjects a [`FactsView`] holds; a statement with more is read whole.
+/// Subjects (and joint parties) a [`FactsView`] holds; a statement with more
+/// is left to the decoder.
 pub(crate) const VIEW_SUBJECTS: usize = 6;
 
-/// What a snapshot's facts take from a statement of event format 1 or 2,
-/// read straight from its bytes by [`facts_view`].
+/// What a fold, and a snapshot's facts, take from a statement of event
+/// format 1 or 2, read straight from its bytes by [`facts_view`].
 pub(crate) struct FactsView<'a> {
     /// Days since 1970-01-01.
     pub(crate) said_on: i32,
@@ -874,14 +875,63 @@ pub(crate) struct FactsView<'a> {
     subject_count: usize,
     pub(crate) location: Option<&'a str>,
     pub(crate) qualifier: Option<&'a str>,
-    /// Whether it carries what a fact cannot hold: joint parties, a document,
-    /// a condition or a deadline.
-    pub(crate) whole: bool,
+    joint_with: [&'a str; VIEW_SUBJECTS],
+    joint_count: usize,
+    condition: Option<&'a str>,
+    /// Days since 1970-01-01.
+    deadline: Option<i32>,
+    document: Option<&'a str>,
 }
 
 impl<'a> FactsView<'a> {
     pub(crate) fn subjects(&self) -> &[&'a str] {
         &self.subjects[..self.subject_count]
+    }
+
+    /// Whether it carries what a fact cannot hold: joint parties, a document,
+    /// a condition or a deadline.
+    pub(crate) fn whole(&self) -> bool {
+        self.joint_count > 0
+            || self.document.is_some()
+            || self.condition.is_some()
+            || self.deadline.is_some()
+    }
+
+    /// The statement as a fold reads it: every field a fold reads as
+    /// [`event_ref`] gives it; quote, speaker, language and sources left out.
+    pub(crate) fn for_fold(&self) -> StatementRef<'_, &'a str> {
+        let date = |days| date_from_days(days).expect("a date checked in range");
+        StatementRef {
+            said_on: SaidOn {
+                date: date(self.said_on),
+                time: self.said_at.map(|(seconds, offset_minutes)| TimeOfDay {
+                    seconds,
+                    offset_minutes,
+                }),
+            },
+            party: self.party,
+            joint_with: &self.joint_with[..self.joint_count],
+            speaker: None,
+            stance: self.stance,
+            hedge: self.hedge,
+            condition: self.condition,
+            deadline: self.deadline.map(date),
+            predicate: self.predicate,
+            subjects: self.subjects(),
+            location: self.location,
+            qualifier: self.qualifier,
+            document: self.document,
+            quote: "",
+            quote_kind: QuoteKind::ALL[0],
+            language: None,
+            source: SourceRef {
+                url: None,
+                publisher: None,
+                published_on: None,
+            },
+            more_sources: Vec::new(),
+            coded: None,
+        }
     }
 }
 
@@ -933,17 +983,21 @@ pub(crate) fn facts_view(bytes: &[u8]) -> Option<FactsView<'_>> {
     let mut dates_ok = r
         .option(ViewReader::i32)?
         .is_none_or(crate::dates::in_range);
-    let mut whole = false;
+    let mut joint_with = [""; VIEW_SUBJECTS];
+    let (mut joint_count, mut condition, mut deadline, mut document) = (0, None, None, None);
     if format2 {
         let joint = r.vec_start::<&str>()?;
-        for _ in 0..joint {
+        if joint > VIEW_SUBJECTS {
+            return None;
+        }
+        for s in &mut joint_with[..joint] {
             r.unclaim::<&str>();
-            r.str()?;
+            *s = r.str()?;
         }
         let speaker_actor = r.option(ViewReader::str)?;
-        let condition = r.option(ViewReader::str)?;
-        let deadline = r.option(ViewReader::i32)?;
-        let document = r.option(ViewReader::str)?;
+        condition = r.option(ViewReader::str)?;
+        deadline = r.option(ViewReader::i32)?;
+        document = r.option(ViewReader::str)?;
         let quote_kind = r.u8()?;
         let language = r.option(ViewReader::str)?;
         let sources = r.vec_start::<WireSource<'_>>()?;
@@ -970,7 +1024,7 @@ pub(crate) fn facts_view(bytes: &[u8]) -> Option<FactsView<'_>> {
             return None;
         }
         dates_ok &= deadline.is_none_or(crate::dates::in_range);
-        whole = joint > 0 || document.is_some() || condition.is_some() || deadline.is_some();
+        joint_count = joint;
     }
     let time_ok = said_at.is_none_or(|(seconds, _)| seconds < 86_400);
     if r.at != bytes.len() || !dates_ok || !time_ok || !crate::dates::in_range(said_on) {
@@ -987,7 +1041,11 @@ pub(crate) fn facts_view(bytes: &[u8]) -> Option<FactsView<'_>> {
         subject_count,
         location,
         qualifier,
-        whole,
+        joint_with,
+        joint_count,
+        condition,
+        deadline,
+        document,
     })
 }
 

@@ -626,6 +626,11 @@ fn met(rec: &RawRecord<'_>, f: &mut impl FnMut(Seq, i64, Met<'_, '_>) -> bool) -
     if h.is_redacted() {
         return Ok(f(h.seq, h.recorded_at, Met::Other));
     }
+    // Most statements are read in place, as a fold reads them; the decoder
+    // reads the rest, and answers for anything the view leaves to it.
+    if let Some(v) = codec::facts_view(rec.body) {
+        return Ok(f(h.seq, h.recorded_at, Met::Statement(&v.for_fold())));
+    }
     let corrupt = |error| LedgerError::Corrupt { seq: h.seq, error };
     let wire = codec::decode_wire(rec.body).map_err(corrupt)?;
     Ok(match codec::event_ref(&wire).map_err(corrupt)? {

@@ -298,9 +298,9 @@ pub fn b64(d: &[u8]) -> String {
 struct Sums {
     /// The seq a bound digest index covers.
     digests_upto: Option<Seq>,
-    /// An empty sum of the digest index's entries under `key`.
+    /// An empty sum of the digest index's entries, under this run's key.
     block: BlockSum,
-    /// An empty sum of a snapshot's facts under `key`.
+    /// An empty sum of a snapshot's facts, under this run's key.
     facts: KeyedSum,
     /// The seq of the positions snapshot a query would believe.
     facts_upto: Option<Seq>,

@@ -59,7 +59,7 @@ impl KeyedSum {
             return self.add_whole_event(seq, recorded_at, payload);
         }
         if let Some(v) = codec::facts_view(payload) {
-            if v.whole {
+            if v.whole() {
                 return self.add_whole_event(seq, recorded_at, payload);
             }
             facts_of_view(seq, &v, |f| self.add_fact(&f));
@@ -88,7 +88,7 @@ impl KeyedSum {
 }
 
 /// A string field, or its absence, with its length first: one byte up to
-/// [`SHORT`] (most facts then fit one BLAKE3 block), [`ABSENT`] for none,
+/// [`SHORT`] (most facts then fit four AES blocks), [`ABSENT`] for none,
 /// [`LONG`] and a u32 otherwise.
 #[inline]
 fn put_str(b: &mut Vec<u8>, s: Option<&str>) {

@@ -769,28 +769,51 @@ mod tests {
         out
     }
 
-    /// What the decoder makes of a payload: an error, nothing, a statement
-    /// kept whole, or its facts.
-    fn decoded(payload: &[u8]) -> Result<Option<(bool, Vec<String>)>, FormatError> {
+    /// What a fold reads of a statement.
+    fn fold_fields(s: &StatementRef<'_, &str>) -> String {
+        format!(
+            "{:?} {:?} {} {:?} {} {:?} {:?} {:?} {} {:?} {:?} {:?} {:?} {:?}",
+            s.said_on,
+            s.coded.map(|c| (c.coder, c.mentions)),
+            s.party,
+            s.joint_with,
+            s.stance,
+            s.hedge,
+            s.condition,
+            s.deadline,
+            s.predicate,
+            s.subjects,
+            s.location,
+            s.qualifier,
+            s.document,
+            kept_whole(s),
+        )
+    }
+
+    /// What the decoder makes of a payload: an error, nothing, or a
+    /// statement as a fold reads it, kept whole or not, and its facts.
+    fn decoded(payload: &[u8]) -> Result<Option<(String, Vec<String>)>, FormatError> {
         let wire = codec::decode_wire(payload)?;
         let EventRef::Statement(s) = codec::event_ref(&wire)? else {
             return Ok(None);
         };
         let mut facts = Vec::new();
         facts_of(9, &s, |f| facts.push(format!("{f:?}")));
-        Ok(Some((kept_whole(&s), facts)))
+        Ok(Some((fold_fields(&s), facts)))
     }
 
-    fn viewed(payload: &[u8]) -> Option<(bool, Vec<String>)> {
+    fn viewed(payload: &[u8]) -> Option<(String, Vec<String>)> {
         let v = codec::facts_view(payload)?;
         let mut facts = Vec::new();
         facts_of_view(9, &v, |f| facts.push(format!("{f:?}")));
-        Some((v.whole, facts))
+        let s = v.for_fold();
+        assert_eq!(v.whole(), kept_whole(&s));
+        Some((fold_fields(&s), facts))
     }
 
     /// The view of a statement read straight from its bytes gives the facts
-    /// the decoder gives, and reads every statement of format 1 or 2 with up
-    /// to six subjects; a payload it reads (of any bytes: each byte of each
+    /// and the fields a fold reads that the decoder gives, and reads every
+    /// statement of format 1 or 2 with up to six subjects; a payload it reads (of any bytes: each byte of each
     /// payload changed, each payload cut short or lengthened) is one the
     /// decoder reads the same.
     #[test]
