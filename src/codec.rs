@@ -856,13 +856,13 @@ fn source_ref<'a>(w: &WireSource<'a>) -> Result<SourceRef<'a>, FormatError> {
     })
 }
 
-/// Subjects (and joint parties) a [`FactsView`] holds; a statement with more
+/// Subjects (and joint parties) a [`FoldView`] holds; a statement with more
 /// is left to the decoder.
 pub(crate) const VIEW_SUBJECTS: usize = 6;
 
 /// What a fold, and a snapshot's facts, take from a statement of event
-/// format 1 or 2, read straight from its bytes by [`facts_view`].
-pub(crate) struct FactsView<'a> {
+/// format 1 or 2, read straight from its bytes by [`fold_view`].
+pub(crate) struct FoldView<'a> {
     /// Days since 1970-01-01.
     pub(crate) said_on: i32,
     /// Seconds into the day and minutes from UTC, when known.
@@ -883,7 +883,7 @@ pub(crate) struct FactsView<'a> {
     document: Option<&'a str>,
 }
 
-impl<'a> FactsView<'a> {
+impl<'a> FoldView<'a> {
     pub(crate) fn subjects(&self) -> &[&'a str] {
         &self.subjects[..self.subject_count]
     }
@@ -942,7 +942,7 @@ impl<'a> FactsView<'a> {
 /// anything else (another kind of event, a machine-coded statement, more
 /// than [`VIEW_SUBJECTS`] subjects) and for anything they would refuse: the
 /// caller then reads it with them, and meets their answer.
-pub(crate) fn facts_view(bytes: &[u8]) -> Option<FactsView<'_>> {
+pub(crate) fn fold_view(bytes: &[u8]) -> Option<FoldView<'_>> {
     if bytes.len() > MAX_PAYLOAD {
         return None;
     }
@@ -1030,7 +1030,7 @@ pub(crate) fn facts_view(bytes: &[u8]) -> Option<FactsView<'_>> {
     if r.at != bytes.len() || !dates_ok || !time_ok || !crate::dates::in_range(said_on) {
         return None;
     }
-    Some(FactsView {
+    Some(FoldView {
         said_on,
         said_at,
         party,

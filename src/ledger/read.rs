@@ -628,7 +628,7 @@ fn met(rec: &RawRecord<'_>, f: &mut impl FnMut(Seq, i64, Met<'_, '_>) -> bool) -
     }
     // Most statements are read in place, as a fold reads them; the decoder
     // reads the rest, and answers for anything the view leaves to it.
-    if let Some(v) = codec::facts_view(rec.body) {
+    if let Some(v) = codec::fold_view(rec.body) {
         return Ok(f(h.seq, h.recorded_at, Met::Statement(&v.for_fold())));
     }
     let corrupt = |error| LedgerError::Corrupt { seq: h.seq, error };

@@ -6,7 +6,7 @@
 //! drawn afresh for every check, so no one who writes a snapshot can aim at
 //! the sum it will be checked by.
 
-use super::{bad, facts_of, facts_of_view, kept_whole, FactRef, Snapshot, FACT_LEN};
+use super::{bad, facts_of, facts_of_fold_view, kept_whole, FactRef, Snapshot, FACT_LEN};
 use crate::codec::{self, FormatError};
 use crate::dates;
 use crate::event::{EventRef, Seq};
@@ -58,11 +58,11 @@ impl KeyedSum {
         if codec::is_amendment(payload) {
             return self.add_whole_event(seq, recorded_at, payload);
         }
-        if let Some(v) = codec::facts_view(payload) {
+        if let Some(v) = codec::fold_view(payload) {
             if v.whole() {
                 return self.add_whole_event(seq, recorded_at, payload);
             }
-            facts_of_view(seq, &v, |f| self.add_fact(&f));
+            facts_of_fold_view(seq, &v, |f| self.add_fact(&f));
             return Ok(());
         }
         let wire = codec::decode_wire(payload)?;

@@ -598,8 +598,8 @@ fn facts_of<'a, S: AsRef<str>>(
     }
 }
 
-/// [`facts_of`] a statement read by [`codec::facts_view`].
-fn facts_of_view<'a>(seq: Seq, v: &codec::FactsView<'a>, mut f: impl FnMut(FactRef<'a>)) {
+/// [`facts_of`] a statement read by [`codec::fold_view`].
+fn facts_of_fold_view<'a>(seq: Seq, v: &codec::FoldView<'a>, mut f: impl FnMut(FactRef<'a>)) {
     let (secs, off) = match v.said_at {
         Some((seconds, offset)) => (seconds, offset.unwrap_or(i16::MIN)),
         None => (u32::MAX, i16::MIN),
@@ -803,9 +803,9 @@ mod tests {
     }
 
     fn viewed(payload: &[u8]) -> Option<(String, Vec<String>)> {
-        let v = codec::facts_view(payload)?;
+        let v = codec::fold_view(payload)?;
         let mut facts = Vec::new();
-        facts_of_view(9, &v, |f| facts.push(format!("{f:?}")));
+        facts_of_fold_view(9, &v, |f| facts.push(format!("{f:?}")));
         let s = v.for_fold();
         assert_eq!(v.whole(), kept_whole(&s));
         Some((fold_fields(&s), facts))
@@ -817,7 +817,7 @@ mod tests {
     /// payload changed, each payload cut short or lengthened) is one the
     /// decoder reads the same.
     #[test]
-    fn the_facts_view_reads_what_the_decoder_reads_and_nothing_it_refuses() {
+    fn the_fold_view_reads_what_the_decoder_reads_and_nothing_it_refuses() {
         let events = varied_events();
         let mut read = 0;
         let mut tried = 0;
