@@ -461,14 +461,10 @@ impl Ledger {
         add: impl Fn(&mut P, Seq, i64, Met<'_, '_>) -> bool + Sync,
         mut sink: impl FnMut(P),
     ) -> Result<()> {
-        let head = self.store.head()?;
-        let span = Span::of(from, head.size);
-        let (from, to) = (span.from, span.to);
-        if from > to {
+        let Some((span, mut read)) = self.span_read(from)? else {
             return Ok(());
-        }
-        let mut next = Continuity::new(from);
-        let mut ended = false;
+        };
+        let (from, to) = (span.from, span.to);
         self.walk_groups(
             span,
             |blocks| {
@@ -495,17 +491,13 @@ impl Ledger {
             },
             |group| {
                 for (first, last) in group.runs {
-                    next.record(first)?;
-                    next.next = last + 1;
+                    read.record_run(first, last)?;
                 }
                 sink(group.part);
-                group.end.go_on(&next, to, &mut ended)
+                read.go_on(group.end)
             },
         )?;
-        if !ended {
-            next.reached(to)?;
-        }
-        Ok(())
+        read.finish()
     }
 
     /// Reads one event.
@@ -669,25 +661,51 @@ enum BlockEnd {
     Failed(LedgerError),
 }
 
-impl BlockEnd {
-    /// After the seqs read before it were recorded in `next`: whether the
-    /// read goes on; `ended` says it stopped of itself (no record is then
-    /// missing after it).
-    fn go_on(self, next: &Continuity, to: Seq, ended: &mut bool) -> Result<bool> {
-        match self {
+/// A read of a span of seqs that hands on every one of them or fails: the
+/// seq it expects next, and whether it stopped of itself (no record is then
+/// missing after it).
+struct SpanRead {
+    next: Continuity,
+    to: Seq,
+    ended: bool,
+}
+
+impl SpanRead {
+    /// The records `first..=last` were read, in order.
+    fn record_run(&mut self, first: Seq, last: Seq) -> Result<()> {
+        self.next.record(first)?;
+        self.next.next = last + 1;
+        Ok(())
+    }
+
+    /// The reader stopped of itself: the read does not go on.
+    fn stop(&mut self) -> bool {
+        self.ended = true;
+        false
+    }
+
+    /// After the seqs read before `end` were recorded: whether the read goes
+    /// on past a block that ended so.
+    fn go_on(&mut self, end: BlockEnd) -> Result<bool> {
+        match end {
             BlockEnd::Read => Ok(true),
             // A gap before the failure was named first, as a read in order
             // would meet it.
             BlockEnd::Failed(e) => Err(e),
-            BlockEnd::Stopped => {
-                *ended = true;
-                Ok(false)
-            }
+            BlockEnd::Stopped => Ok(self.stop()),
             BlockEnd::Past => {
-                *ended = true;
-                next.reached(to)?;
-                Ok(false)
+                self.next.reached(self.to)?;
+                Ok(self.stop())
             }
+        }
+    }
+
+    /// The read is over: unless it stopped of itself, it must have reached
+    /// the end of its span.
+    fn finish(self) -> Result<()> {
+        match self.ended {
+            true => Ok(()),
+            false => self.next.reached(self.to),
         }
     }
 }
@@ -750,14 +768,10 @@ impl Ledger {
         keep: impl Fn(&Recorded) -> bool + Sync,
         mut sink: impl FnMut(Recorded) -> Result<bool>,
     ) -> Result<()> {
-        let head = self.store.head()?;
-        let span = Span::of(from, head.size);
-        let (from, to) = (span.from, span.to);
-        if from > to {
+        let Some((span, mut read)) = self.span_read(from)? else {
             return Ok(());
-        }
-        let mut next = Continuity::new(from);
-        let mut ended = false;
+        };
+        let (from, to) = (span.from, span.to);
         self.walk(
             span,
             |key, stored| {
@@ -775,21 +789,33 @@ impl Ledger {
             |_, block| {
                 let mut kept = block.kept.into_iter().peekable();
                 for seq in block.seqs {
-                    next.record(seq)?;
+                    read.record_run(seq, seq)?;
                     if let Some(r) = kept.next_if(|r| r.seq == seq) {
                         if !sink(r)? {
-                            ended = true;
-                            return Ok(false);
+                            return Ok(read.stop());
                         }
                     }
                 }
-                block.end.go_on(&next, to, &mut ended)
+                read.go_on(block.end)
             },
         )?;
-        if !ended {
-            next.reached(to)?;
+        read.finish()
+    }
+
+    /// The span of seqs from `from` to the head, read on two threads when it
+    /// is long, and a [`SpanRead`] of it; `None` when it holds no seq.
+    fn span_read(&self, from: Seq) -> Result<Option<(Span, SpanRead)>> {
+        let head = self.store.head()?;
+        let span = Span::of(from, head.size);
+        if span.from > span.to {
+            return Ok(None);
         }
-        Ok(())
+        let read = SpanRead {
+            next: Continuity::new(span.from),
+            to: span.to,
+            ended: false,
+        };
+        Ok(Some((span, read)))
     }
 }
 
