@@ -1021,13 +1021,19 @@ fn read_kept(
 /// Damage done to the block stored under a key: what a read meets there.
 type BlockDamage = fn(&Raw, &[u8]);
 
-/// A block deleted, and a block that does not open.
-const BLOCK_DAMAGE: [(&str, BlockDamage); 2] = [
+/// A block deleted, a block that does not open, and the blocks from one to
+/// the head deleted (the chain ends short of its head).
+const BLOCK_DAMAGE: [(&str, BlockDamage); 3] = [
     ("a block deleted", |t, key| {
         t.remove(key).expect("remove").expect("was there");
     }),
     ("a block that does not open", |t, key| {
         t.insert(key, b"not a block").expect("insert");
+    }),
+    ("the blocks from one to the head deleted", |t, key| {
+        for k in t.prefix_keys(b"b").iter().filter(|k| k.as_slice() >= key) {
+            t.remove(k).expect("remove").expect("was there");
+        }
     }),
 ];
 
