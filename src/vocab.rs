@@ -619,11 +619,24 @@ impl Actors {
     /// # Errors
     /// [`Unknown`] with close matches.
     pub fn resolve(&self, name: &str) -> Result<&str, Unknown> {
+        self.find(name).map(|a| a.def.id.as_str())
+    }
+
+    /// The actor a name (id, name or alias, in any case) stands for, as
+    /// [`resolve`](Self::resolve) finds it.
+    ///
+    /// # Errors
+    /// [`Unknown`] with close matches.
+    pub fn find(&self, name: &str) -> Result<&Actor, Unknown> {
         if let Some(a) = self.by_id.get(name) {
-            return Ok(&a.def.id);
+            return Ok(a);
         }
-        if let Some(id) = self.by_name.get(&normalise(name)) {
-            return Ok(id);
+        if let Some(a) = self
+            .by_name
+            .get(&normalise(name))
+            .and_then(|id| self.by_id.get(id))
+        {
+            return Ok(a);
         }
         // Retired actors are suggested no more.
         let live = || self.by_id.values().filter(|a| a.retired.is_none());

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Opens `file` (or stdin for `-`) and says how long it is, when that is known.
-fn open_input(file: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
+fn open_input(file: &Path) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
     if file.as_os_str() == "-" {
         return Ok((Box::new(io::stdin()), None));
     }
@@ -138,13 +138,16 @@ pub fn import(
         skip_known: true,
         ..BatchOptions::default()
     };
-    let items = track(&state, lines::parse_lines(reader)).map(|r| {
-        r.map(|event| Incoming {
-            event,
-            original: None,
-        })
+    let result = std::thread::scope(|scope| {
+        let (parsed, mut returns) = lines::parse_lines_on(scope, reader);
+        let items = track(&state, parsed).map(|r| {
+            r.map(|event| Incoming {
+                event,
+                original: None,
+            })
+        });
+        ledger.import_batch_returning(items, opts, |e| returns.give(e))
     });
-    let result = ledger.import_batch(items, opts);
     bar.finish();
     if result.is_err() {
         forget_if_new(ledger, created);

@@ -211,6 +211,21 @@ impl std::fmt::Display for FieldPath<'_> {
     }
 }
 
+/// A field of an object at a path: `sources[1].url`.
+struct SubField<'a>(FieldPath<'a>, &'static str);
+
+impl std::fmt::Display for SubField<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+impl From<SubField<'_>> for String {
+    fn from(f: SubField<'_>) -> String {
+        f.to_string()
+    }
+}
+
 fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     // Field paths are only spelled out when an error names them.
     let f = |name: &'static str| FieldPath(p, name, None);
@@ -397,7 +412,7 @@ fn source(
     i: Option<usize>,
     s: InSource,
 ) -> Result<Source, InputError> {
-    let at = |field: &str| format!("{}.{field}", FieldPath(p, name, i));
+    let at = |field: &'static str| SubField(FieldPath(p, name, i), field);
     let published_on = s
         .published_on
         .map(|d| parse_date(&d))

@@ -90,7 +90,17 @@ pub(super) struct Packer {
     head: Head,
     block: Vec<u8>,
     block_first: Seq,
+    /// The chain hashes of the block's records, in order.
+    hashes: Vec<Hash>,
     payload: Vec<u8>,
+}
+
+/// A block of records cut from the packer: its first seq, the records, and
+/// their chain hashes (the Merkle tree's leaves).
+pub(super) struct Cut {
+    pub(super) first: Seq,
+    pub(super) records: Vec<u8>,
+    pub(super) hashes: Vec<Hash>,
 }
 
 impl Packer {
@@ -99,6 +109,7 @@ impl Packer {
             head,
             block: Vec::with_capacity(BLOCK_TARGET + 1024),
             block_first: head.size + 1,
+            hashes: Vec::new(),
             payload: Vec::with_capacity(1024),
         }
     }
@@ -113,7 +124,7 @@ impl Packer {
     /// Seals the payload last [`encode`](Self::encode)d, with its `digest`, as
     /// the next record, stamped `recorded_at` (or the previous record's time,
     /// if later). Returns a full block, when this record filled one.
-    pub(super) fn push(&mut self, digest: &Hash, recorded_at: i64) -> Option<(Seq, Vec<u8>)> {
+    pub(super) fn push(&mut self, digest: &Hash, recorded_at: i64) -> Option<Cut> {
         let seq = self.head.size + 1;
         let recorded_at = recorded_at.max(self.head.recorded_at);
         let header = RecordHeader::for_payload(seq, recorded_at, self.head.hash, &self.payload);
@@ -122,6 +133,7 @@ impl Packer {
             self.block_first = seq;
         }
         codec::write_record(&header, &self.payload, &mut self.block);
+        self.hashes.push(hash);
         self.head = Head {
             size: seq,
             hash,
@@ -133,12 +145,16 @@ impl Packer {
     }
 
     /// The block being filled, if it holds anything.
-    pub(super) fn cut(&mut self) -> Option<(Seq, Vec<u8>)> {
+    pub(super) fn cut(&mut self) -> Option<Cut> {
         if self.block.is_empty() {
             return None;
         }
-        let b = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_TARGET + 1024));
-        Some((self.block_first, b))
+        let records = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK_TARGET + 1024));
+        Some(Cut {
+            first: self.block_first,
+            records,
+            hashes: std::mem::take(&mut self.hashes),
+        })
     }
 }
 
@@ -223,6 +239,21 @@ impl Ledger {
         events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
         opts: BatchOptions,
     ) -> Result<BatchSummary> {
+        self.import_batch_returning(events, opts, drop)
+    }
+
+    /// [`import_batch`](Self::import_batch), handing each event to `done` once
+    /// it is packed (or skipped as held), instead of dropping it: events made
+    /// on another thread can be freed there, where they were allocated.
+    ///
+    /// # Errors
+    /// As [`import_batch`](Self::import_batch).
+    pub fn import_batch_returning(
+        &mut self,
+        events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
+        opts: BatchOptions,
+        mut done: impl FnMut(Event),
+    ) -> Result<BatchSummary> {
         let ActorState {
             mut actors,
             mut index,
@@ -237,7 +268,7 @@ impl Ledger {
         self.discard_interrupted(&start)?;
         self.check_tail(&start)?;
         let mut digests = self.digest_index(&start)?;
-        let mut tree = if self.keep_tree {
+        let tree = if self.keep_tree {
             self.load_tree()?;
             self.tree.growing()
         } else {
@@ -246,32 +277,40 @@ impl Ledger {
         let actors_before = index.len();
         let now = (self.clock)();
         let this = &*self;
-        let (result, staged) = std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<(Seq, Vec<u8>)>(64);
+        let (result, written) = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Cut>(64);
             let store = this.store.as_ref();
-            let writer = scope.spawn(move || -> std::result::Result<bool, StoreError> {
-                let mut staged = false;
-                let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
-                let flush =
-                    |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
-                        let refs: Vec<(Seq, &[u8])> =
-                            pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
-                        store.stage(&refs)?;
-                        pending.clear();
-                        Ok(())
-                    };
-                for (key, records) in rx {
-                    pending.push((key, codec::seal_block(&records)));
-                    staged = true;
-                    if pending.len() >= 32 {
+            // The writer also grows the Merkle tree by the records of each
+            // block, in order; the last block's are added once it is joined.
+            let mut tree = tree;
+            let writer = scope.spawn(
+                move || -> std::result::Result<(bool, Option<tree::Growing>), StoreError> {
+                    let mut staged = false;
+                    let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
+                    let flush =
+                        |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
+                            let refs: Vec<(Seq, &[u8])> =
+                                pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                            store.stage(&refs)?;
+                            pending.clear();
+                            Ok(())
+                        };
+                    for cut in rx {
+                        if let Some(t) = &mut tree {
+                            cut.hashes.iter().for_each(|h| t.push(h));
+                        }
+                        pending.push((cut.first, codec::seal_block(&cut.records)));
+                        staged = true;
+                        if pending.len() >= 32 {
+                            flush(&mut pending)?;
+                        }
+                    }
+                    if !pending.is_empty() {
                         flush(&mut pending)?;
                     }
-                }
-                if !pending.is_empty() {
-                    flush(&mut pending)?;
-                }
-                Ok(staged)
-            });
+                    Ok((staged, tree))
+                },
+            );
             let mut batch_kinds: HashMap<Seq, Kind> = HashMap::default();
             let mut amended = Amended::default();
             let mut packer = Packer::new(start);
@@ -316,6 +355,7 @@ impl Ledger {
                             .map_err(|e| reject(too_large(e)))?;
                         if known.contains(&digest_key(&digest)) {
                             skip();
+                            done(event);
                             continue;
                         }
                     }
@@ -347,6 +387,7 @@ impl Ledger {
                     if let Some(known) = &mut known {
                         if !known.insert(digest_key(&digest)) {
                             skip();
+                            done(event);
                             continue;
                         }
                     }
@@ -383,10 +424,8 @@ impl Ledger {
                             index.push((seq, packer.payload.clone()));
                         }
                     }
+                    done(event);
                     let full = packer.push(&digest, original.map_or(now, |o| o.recorded_at));
-                    if let Some(t) = &mut tree {
-                        t.push(&packer.head.hash);
-                    }
                     if let Some(o) = &original {
                         if packer.head.hash != o.hash || packer.head.recorded_at != o.recorded_at {
                             return Err(reject(InputError::new(
@@ -409,19 +448,19 @@ impl Ledger {
                 Ok(packer)
             })();
             drop(tx);
-            let staged = writer.join().expect("block writer thread");
-            (result.map(|p| (p, n, skipped, skipped_at)), staged)
+            let written = writer.join().expect("block writer thread");
+            (result.map(|p| (p, n, skipped, skipped_at)), written)
         });
-        let staged = match (result.is_ok(), staged) {
+        let (staged, mut tree) = match (result.is_ok(), written) {
             (_, Err(e)) => {
                 self.store.discard_staged(start.size)?;
                 return Err(e.into());
             }
-            (ok, Ok(staged)) => {
+            (ok, Ok((staged, tree))) => {
                 if !ok && staged {
                     self.store.discard_staged(start.size)?;
                 }
-                staged
+                (staged, tree)
             }
         };
         let (mut packer, n, skipped, skipped_at) = result?;
@@ -434,9 +473,12 @@ impl Ledger {
                 skipped_at,
             });
         }
-        let last = packer
-            .cut()
-            .map(|(k, records)| (k, codec::seal_block(&records)));
+        let last = packer.cut().map(|cut| {
+            if let Some(t) = &mut tree {
+                cut.hashes.iter().for_each(|h| t.push(h));
+            }
+            (cut.first, codec::seal_block(&cut.records))
+        });
         let blocks: Vec<(Seq, &[u8])> = last.iter().map(|(k, b)| (*k, b.as_slice())).collect();
         let head = packer.head;
         // The actor index, bound to the new head, when it changed or the

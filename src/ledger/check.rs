@@ -47,25 +47,21 @@ impl Ledger {
             name: &mut String,
             field: impl FnOnce() -> String,
         ) -> std::result::Result<(), InputError> {
-            let resolved = actors.resolve(name);
-            if let Some((id, by)) = resolved
-                .as_ref()
-                .ok()
-                .and_then(|id| Some((*id, actors.get(id)?.retired?)))
-            {
+            let actor = match actors.find(name) {
+                Ok(actor) => actor,
+                Err(u) => return Err(InputError::new(field(), format!("unknown actor {u}"))),
+            };
+            let id = &actor.def.id;
+            if let Some(by) = actor.retired {
                 return Err(InputError::new(
                     field(),
                     format!("{id} was retired by seq {by}; a retired actor cannot be named in a new event"),
                 ));
             }
-            match resolved {
-                Ok(id) if id == name.as_str() => Ok(()),
-                Ok(id) => {
-                    *name = id.to_string();
-                    Ok(())
-                }
-                Err(u) => Err(InputError::new(field(), format!("unknown actor {u}"))),
+            if id != name {
+                *name = id.clone();
             }
+            Ok(())
         }
         let statement = |actors: &Actors,
                          p: &str,
