@@ -4,7 +4,7 @@
 use crate::event::Event;
 use crate::input::InputError;
 use crate::json;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, BufReader, Read};
 
 /// A line that could not be read or parsed.
 #[derive(Debug)]
@@ -76,47 +76,65 @@ pub fn read_line_bounded(
 /// Parses a JSON Lines stream lazily, line by line. Blank lines are skipped.
 /// After the first error no more items follow.
 pub fn parse_lines(reader: impl BufRead) -> impl Iterator<Item = Parsed> {
-    let mut reader = reader;
-    let mut buf = Vec::new();
-    let mut line = 0usize;
-    let mut done = false;
-    std::iter::from_fn(move || loop {
-        if done {
-            return None;
-        }
-        let read = read_line_bounded(&mut reader, &mut buf, json::MAX_LINE);
-        line += 1;
-        let item = match read {
-            Ok(None) => return None,
-            Err(error) => Err(LineError::Io { line, error }),
-            Ok(Some(Err(len))) => Err(LineError::Input {
-                line,
-                error: InputError::new(
-                    "",
-                    format!("line is {len} bytes long; the limit is {}", json::MAX_LINE),
-                ),
-            }),
-            Ok(Some(Ok(()))) => match std::str::from_utf8(&buf) {
-                Err(e) => Err(LineError::Input {
+    Lines {
+        reader,
+        buf: Vec::new(),
+        line: 0,
+        done: false,
+    }
+}
+
+/// The iterator of [`parse_lines`].
+struct Lines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line: usize,
+    done: bool,
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = Parsed;
+
+    fn next(&mut self) -> Option<Parsed> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let read = read_line_bounded(&mut self.reader, &mut self.buf, json::MAX_LINE);
+            self.line += 1;
+            let line = self.line;
+            let item = match read {
+                Ok(None) => return None,
+                Err(error) => Err(LineError::Io { line, error }),
+                Ok(Some(Err(len))) => Err(LineError::Input {
                     line,
                     error: InputError::new(
                         "",
-                        format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+                        format!("line is {len} bytes long; the limit is {}", json::MAX_LINE),
                     ),
                 }),
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => json::parse_event(text)
-                    .map(|e| (line, e))
-                    .map_err(|error| LineError::Input { line, error }),
-            },
-        };
-        done = item.is_err();
-        return Some(item);
-    })
+                Ok(Some(Ok(()))) => match std::str::from_utf8(&self.buf) {
+                    Err(e) => Err(LineError::Input {
+                        line,
+                        error: InputError::new(
+                            "",
+                            format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+                        ),
+                    }),
+                    Ok(text) if text.trim().is_empty() => continue,
+                    Ok(text) => json::parse_event(text)
+                        .map(|e| (line, e))
+                        .map_err(|error| LineError::Input { line, error }),
+                },
+            };
+            self.done = item.is_err();
+            return Some(item);
+        }
+    }
 }
 
 /// Events handed back, once used, to the thread that parsed them, to be freed
-/// where they were allocated (see [`parse_lines_on`]).
+/// where they were allocated (see [`parse_lines_apart`]).
 pub struct Returns {
     tx: std::sync::mpsc::Sender<Vec<Event>>,
     held: Vec<Event>,
@@ -136,28 +154,41 @@ impl Returns {
 
 const RETURN_BATCH: usize = 256;
 
-/// [`parse_lines`] on a thread of `scope`, handing the events over in batches:
+/// [`parse_lines`] on a thread of its own, handing the events over in batches:
 /// reading and parsing the input overlaps with what is done with the events.
-/// The thread stops after the first error, or when the iterator is dropped.
+/// The thread stops after the first error, or once the iterator is dropped and
+/// it next hands a batch over. It is not waited for: a caller that stops early
+/// (a rejected event) does not wait on an input that is slow to come.
 ///
 /// Events given back through the [`Returns`] are freed on the parsing thread:
 /// freed on another thread than the one that allocated them, they cost the
 /// allocator more than the parsing thread saves (measured at 100k and 1M lines).
-pub fn parse_lines_on<'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    reader: impl BufRead + Send + 'scope,
-) -> (impl Iterator<Item = Parsed> + 'scope, Returns) {
+pub fn parse_lines_apart(
+    reader: BufReader<impl Read + Send + 'static>,
+) -> (impl Iterator<Item = Parsed>, Returns) {
     const BATCH: usize = 256;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(4);
     let (back, returned) = std::sync::mpsc::channel::<Vec<Event>>();
-    scope.spawn(move || {
-        let mut lines = parse_lines(reader);
+    std::thread::spawn(move || {
+        let mut lines = Lines {
+            reader,
+            buf: Vec::new(),
+            line: 0,
+            done: false,
+        };
+        let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
         loop {
             returned.try_iter().for_each(drop);
-            let batch: Vec<Parsed> = lines.by_ref().take(BATCH).collect();
-            let last = batch.len() < BATCH;
-            if batch.is_empty() || tx.send(batch).is_err() || last {
-                break;
+            let item = lines.next();
+            let end = item.is_none();
+            batch.extend(item);
+            // A batch goes when full, at the end, and whenever what was read
+            // is used up: a slow input's lines are not held back.
+            if batch.len() == BATCH || end || lines.reader.buffer().is_empty() {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if (!full.is_empty() && tx.send(full).is_err()) || end {
+                    break;
+                }
             }
         }
     });

@@ -138,16 +138,14 @@ pub fn import(
         skip_known: true,
         ..BatchOptions::default()
     };
-    let result = std::thread::scope(|scope| {
-        let (parsed, mut returns) = lines::parse_lines_on(scope, reader);
-        let items = track(&state, parsed).map(|r| {
-            r.map(|event| Incoming {
-                event,
-                original: None,
-            })
-        });
-        ledger.import_batch_returning(items, opts, |e| returns.give(e))
+    let (parsed, mut returns) = lines::parse_lines_apart(reader);
+    let items = track(&state, parsed).map(|r| {
+        r.map(|event| Incoming {
+            event,
+            original: None,
+        })
     });
+    let result = ledger.import_batch_returning(items, opts, |e| returns.give(e));
     bar.finish();
     if result.is_err() {
         forget_if_new(ledger, created);

@@ -25,7 +25,6 @@ use super::{Ledger, Result};
 use crate::chain::{self, Problem};
 use crate::event::{Hash, Head, Seq};
 use crate::multiset::BlockSum;
-use std::collections::{BTreeSet, HashMap};
 
 /// Meta key of the index's header: covered seq (u64 LE), then the chain hash there.
 pub(super) const DIGESTS_META: &str = "digest-index";
@@ -33,6 +32,8 @@ pub(super) const DIGESTS_META: &str = "digest-index";
 pub(super) const BUCKET_PREFIX: &str = "digest-index/";
 /// One entry: the digest's first 8 bytes, then the seq (u64 LE).
 const ENTRY: usize = 16;
+/// How many buckets there can be: one for each value of 12 bits.
+const BUCKETS: usize = 1 << 12;
 
 /// The bucket of a digest: its first 12 bits.
 fn bucket_of(d: &Hash) -> u16 {
@@ -60,8 +61,9 @@ pub(super) struct DigestIndex {
     bound: bool,
     /// The seq the stored buckets cover (when bound).
     covered: Seq,
-    buckets: HashMap<u16, Vec<u8>>,
-    changed: BTreeSet<u16>,
+    /// By bucket number (12 bits: 4,096 of them): the bucket once read, and
+    /// whether this batch added to it.
+    buckets: Vec<Option<(Vec<u8>, bool)>>,
     /// The first 128 bits of the digests of the events not yet in the chain
     /// (this batch's), in seq order from `chain_size + 1`: 16 bytes an event,
     /// ample to tell events apart (a chance collision needs about 2^64).
@@ -71,8 +73,12 @@ pub(super) struct DigestIndex {
 }
 
 impl DigestIndex {
-    fn bucket(&mut self, ledger: &Ledger, b: u16) -> Result<&mut Vec<u8>> {
-        if !self.buckets.contains_key(&b) {
+    fn bucket(&mut self, ledger: &Ledger, b: u16) -> Result<&mut (Vec<u8>, bool)> {
+        if self.buckets.is_empty() {
+            self.buckets.resize(BUCKETS, None);
+        }
+        let slot = &mut self.buckets[usize::from(b)];
+        if slot.is_none() {
             let held = match self.bound {
                 true => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
                 false => Vec::new(),
@@ -84,18 +90,18 @@ impl DigestIndex {
             } else {
                 Vec::new()
             };
-            self.buckets.insert(b, held);
+            *slot = Some((held, false));
         }
-        Ok(self.buckets.get_mut(&b).expect("inserted"))
+        Ok(slot.as_mut().expect("read above"))
     }
 
     /// Adds an entry for the event `seq` with payload digest `d`.
     fn add(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
         let b = bucket_of(d);
-        let bucket = self.bucket(ledger, b)?;
+        let (bucket, changed) = self.bucket(ledger, b)?;
         bucket.extend_from_slice(&fragment(d));
         bucket.extend_from_slice(&seq.to_le_bytes());
-        self.changed.insert(b);
+        *changed = true;
         Ok(())
     }
 
@@ -112,6 +118,7 @@ impl DigestIndex {
         let frag = fragment(d);
         let candidates: Vec<Seq> = self
             .bucket(ledger, bucket_of(d))?
+            .0
             .chunks_exact(ENTRY)
             .filter(|e| e[..8] == frag)
             .map(|e| u64::from_le_bytes(e[8..].try_into().expect("8 bytes")))
@@ -139,10 +146,12 @@ impl DigestIndex {
         if self.bound && head.size.saturating_sub(self.covered) < REWRITE_AFTER {
             return (false, Vec::new());
         }
-        let mut out: Vec<(String, Vec<u8>)> = self
-            .changed
-            .iter()
-            .map(|b| (bucket_key(*b), self.buckets[b].clone()))
+        let mut out: Vec<(String, Vec<u8>)> = (0u16..)
+            .zip(&self.buckets)
+            .filter_map(|(b, slot)| match slot {
+                Some((bucket, true)) => Some((bucket_key(b), bucket.clone())),
+                _ => None,
+            })
             .collect();
         let mut header = Vec::with_capacity(40);
         header.extend_from_slice(&head.size.to_le_bytes());
@@ -258,7 +267,7 @@ impl Ledger {
     pub(super) fn digest_index_difference(&self, covered: Seq) -> Result<Problem> {
         let mut chain = ChainBuckets {
             covered,
-            buckets: vec![Vec::new(); 1 << 12],
+            buckets: vec![Vec::new(); BUCKETS],
         };
         self.scan(1, covered, |rec| {
             chain.add(rec.header.seq, &chain::body_digest(rec));

@@ -423,6 +423,114 @@ fn importing_the_same_file_twice_adds_nothing_the_second_time() {
     assert_eq!(head(&ledger), after);
 }
 
+/// A statement line of its own: `n` makes its quote, so no two are the same.
+fn numbered_statement(n: usize, party: &str) -> String {
+    serde_json::json!({"type":"statement","said_on":"2021-02-01","party":party,"stance":"demands","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"},"quote":format!("statement {n}"),"source":{"publisher":"Example Wire"}}).to_string()
+}
+
+#[test]
+fn a_long_import_names_its_lines_across_the_batches_it_is_read_in() {
+    // Lines are parsed ahead of the ledger, in batches: the numbers given for
+    // skipped and rejected lines are still the file's.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let mut text = String::new();
+    for n in 1..=1500 {
+        text.push_str(&numbered_statement(n, "USA"));
+        text.push('\n');
+        if n % 100 == 0 {
+            text.push('\n'); // a blank line now and then: not an event
+        }
+    }
+    // Line 1216 repeats the statement of line 700 (the 7 blank lines before it).
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[1215] = lines[699].clone();
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, lines.join("\n") + "\n").expect("write");
+    let v: Value = serde_json::from_str(
+        stdout(
+            &demarche(&ledger)
+                .args(["import", "--json"])
+                .arg(&good)
+                .assert()
+                .success(),
+        )
+        .trim(),
+    )
+    .expect("JSON");
+    assert_eq!(v["appended"], 1499);
+    assert_eq!(v["skipped"], 1);
+    assert_eq!(v["skipped_lines"], serde_json::json!([1216]));
+    let after = head(&ledger);
+    // An unknown party on line 1310, after a thousand good lines: nothing of
+    // the file is appended, and the line is named.
+    let mut bad_lines = lines.clone();
+    bad_lines[1309] = numbered_statement(5000, "NOWHERE");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, bad_lines.join("\n") + "\n").expect("write");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "line 1310: field `party`: unknown actor",
+        ));
+    assert_eq!(head(&ledger), after);
+}
+
+#[test]
+fn a_rejected_line_from_an_open_pipe_is_reported_without_waiting_for_the_rest() {
+    // Whoever feeds the import has not closed its end: the rejection comes
+    // as soon as the line is read, not when the input ends.
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    demarche(&ledger).arg("demo").assert().success();
+    let before = head(&ledger);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("demarche"))
+        .arg("--ledger")
+        .arg(&ledger)
+        .args(["import", "-"])
+        .env_remove("DEMARCHE_LEDGER")
+        .env("DEMARCHE_NOW", "2026-11-29T12:00:00Z")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut input = child.stdin.take().expect("stdin");
+    for n in 1..=3 {
+        writeln!(input, "{}", numbered_statement(n, "USA")).expect("write");
+    }
+    writeln!(input, "{}", numbered_statement(4, "NOWHERE")).expect("write");
+    input.flush().expect("flush");
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if waited.elapsed() > std::time::Duration::from_secs(60) {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(input);
+    let Some(status) = status else {
+        child.kill().ok();
+        panic!("the import waited for the end of its input to report line 4");
+    };
+    assert_eq!(status.code(), Some(2));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("stderr");
+    assert!(
+        err.contains("line 4: field `party`: unknown actor"),
+        "{err}"
+    );
+    assert_eq!(head(&ledger), before);
+}
+
 #[test]
 fn csv_has_a_row_per_standing_statement_and_subject_with_cameo_codes() {
     let dir = tempfile::tempdir().expect("tempdir");
