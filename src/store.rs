@@ -126,8 +126,9 @@ pub trait Store: Send + Sync {
     /// Engine or decoding failures.
     fn head(&self) -> Result<Head>;
 
-    /// Stages blocks past the head: written, not yet visible, not yet durable.
-    /// The first call of a batch also records that a batch is in progress
+    /// Stages blocks past the head: written, and part of the ledger only once
+    /// a commit moves the head over them (sled may not have made them durable
+    /// yet; redb has). The first call of a batch also records that a batch is in progress
     /// ([`Store::staging`]), so that its blocks can later be told from blocks
     /// that should not be there.
     ///

@@ -11,11 +11,13 @@
 //! worth keeping (`OpenOptions::prefer_writer`) takes the writer's place
 //! instead when no one holds it, so that what it builds is saved.
 //!
-//! A batch stages its blocks in one write transaction that stays open until
-//! the commit, which adds the head and makes it all durable at once (redb
-//! writes uncommitted pages out as its buffer fills, so a long batch does not
-//! hold them in memory). A crash before the commit leaves nothing behind: redb
-//! rolls back to the last commit.
+//! A batch stages its full blocks as sled does: each group durably, in a
+//! transaction of its own, past the head and under the in-progress mark
+//! (`STAGING_KEY`); the commit adds the last block and the head. The data so
+//! reaches the disk while the batch runs, rather than all in the commit's
+//! `fsync` (at 100k events that was a sixth of an import). A crash before the
+//! commit leaves the staged blocks past the head, ignored by every read and
+//! removed by the next write (`discard_staged`).
 
 use super::{
     block_key, key_seq, meta_key, Block, OpenOptions, Result, Store, StoreError, BLOCK_PREFIX,
@@ -65,8 +67,6 @@ enum Handle {
 pub struct RedbStore {
     path: PathBuf,
     handle: Handle,
-    /// The write transaction of a batch in progress, and the blocks it staged.
-    pending: std::sync::Mutex<Option<(redb::WriteTransaction, usize)>>,
 }
 
 fn builder() -> redb::Builder {
@@ -104,7 +104,6 @@ impl RedbStore {
                 let store = RedbStore {
                     path: path.to_path_buf(),
                     handle: Handle::Writer(db),
-                    pending: Default::default(),
                 };
                 store.check_marker()?;
                 return Ok(store);
@@ -117,7 +116,6 @@ impl RedbStore {
                     let store = RedbStore {
                         path: path.to_path_buf(),
                         handle: Handle::Reader { snapshot, _db: db },
-                        pending: Default::default(),
                     };
                     store.check_marker()?;
                     return Ok(store);
@@ -155,7 +153,6 @@ impl RedbStore {
         let store = RedbStore {
             path: path.to_path_buf(),
             handle: Handle::Writer(db),
-            pending: Default::default(),
         };
         // A crash while a ledger was being created can leave a database
         // without its marker and with nothing else: it is that new ledger.
@@ -249,17 +246,9 @@ impl RedbStore {
         Ok(txn)
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, Option<(redb::WriteTransaction, usize)>> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Runs `f` in the batch's write transaction (or a new one) and commits it
-    /// durably.
+    /// Runs `f` in a write transaction of its own and commits it durably.
     fn write(&self, f: impl FnOnce(&mut Table<'_>) -> StorageResult) -> Result<()> {
-        let txn = match self.pending().take() {
-            Some((txn, _)) => txn,
-            None => self.begin()?,
-        };
+        let txn = self.begin()?;
         {
             let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
             f(&mut t).map_err(err("cannot write events"))?;
@@ -425,22 +414,15 @@ impl Store for RedbStore {
     }
 
     fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()> {
-        // Into the batch's open transaction: neither visible nor durable until
-        // the commit that writes the head.
-        let mut pending = self.pending();
-        if pending.is_none() {
-            *pending = Some((self.begin()?, 0));
-        }
-        let (txn, n) = pending.as_mut().expect("begun above");
-        let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
-        for (seq, bytes) in blocks {
-            t.insert(&block_key(*seq)[..], *bytes)
-                .map_err(err("cannot write events"))?;
-        }
-        t.insert(STAGING_KEY, &b"1"[..])
-            .map_err(err("cannot write events"))?;
-        *n += blocks.len();
-        Ok(())
+        // Durable, past the head: part of the ledger only once the commit
+        // moves the head over them.
+        self.write(|t| {
+            for (seq, bytes) in blocks {
+                t.insert(&block_key(*seq)[..], *bytes)?;
+            }
+            t.insert(STAGING_KEY, &b"1"[..])?;
+            Ok(())
+        })
     }
 
     fn staging(&self) -> Result<bool> {
@@ -468,11 +450,6 @@ impl Store for RedbStore {
     }
 
     fn discard_staged(&self, after: Seq) -> Result<usize> {
-        // A batch of this process that failed: its transaction is dropped whole.
-        if let Some((txn, staged)) = self.pending().take() {
-            txn.abort().map_err(err("cannot discard staged events"))?;
-            return Ok(staged);
-        }
         let mut n = 0;
         self.write(|t| {
             let start = block_key(after.saturating_add(1));

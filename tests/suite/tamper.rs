@@ -662,12 +662,10 @@ fn verify_names_an_actor_index_that_does_not_match_the_chain() {
 
 #[test]
 fn an_interrupted_batch_is_ignored_then_discarded() {
-    use demarche::store::{Engine, OpenOptions};
+    use demarche::store::OpenOptions;
     let (dir, head) = fresh();
-    let engine;
     {
         let store = demarche::store::open(dir.path(), &OpenOptions::default()).expect("open");
-        engine = store.engine();
         let payload = codec::encode_event(&statement(5000)).expect("encode");
         let mut records = Vec::new();
         codec::write_record(
@@ -680,10 +678,8 @@ fn an_interrupted_batch_is_ignored_then_discarded() {
     }
     let r = verify(dir.path(), None);
     assert!(r.is_intact(), "{:?}", r.problem);
-    // sled keeps the staged block past the head; redb drops the transaction
-    // that held it.
-    let staged = if engine == Engine::Redb { 0 } else { 1 };
-    assert_eq!((r.checked, r.staged), (TOTAL, staged));
+    // Both engines keep the staged block past the head, outside the ledger.
+    assert_eq!((r.checked, r.staged), (TOTAL, 1));
     let mut l = open(dir.path());
     assert_eq!(l.append(statement(5001)).expect("append").seq, TOTAL + 1);
     let r = l.verify(None).expect("verify");
@@ -696,12 +692,10 @@ fn an_interrupted_batch_is_ignored_then_discarded() {
 /// takes at a time, are all discarded, and the in-progress mark with them.
 #[test]
 fn a_long_interrupted_batch_is_discarded_whole() {
-    use demarche::store::{Engine, OpenOptions};
+    use demarche::store::OpenOptions;
     let (dir, head) = fresh();
-    let engine;
     {
         let store = demarche::store::open(dir.path(), &OpenOptions::default()).expect("open");
-        engine = store.engine();
         let blocks: Vec<(u64, Vec<u8>)> = (1..=2_500u64)
             .map(|i| (TOTAL + i, seal(format!("staged {i}").as_bytes())))
             .collect();
@@ -711,10 +705,9 @@ fn a_long_interrupted_batch_is_discarded_whole() {
         }
     }
     let store = demarche::store::open(dir.path(), &OpenOptions::default()).expect("open");
-    // redb drops the transaction that held them; sled keeps them until discarded.
-    let want = if engine == Engine::Redb { 0 } else { 2_500 };
-    assert_eq!(store.staging().expect("staging"), engine != Engine::Redb);
-    assert_eq!(store.discard_staged(head.size).expect("discard"), want);
+    // Both engines keep them until discarded.
+    assert!(store.staging().expect("staging"));
+    assert_eq!(store.discard_staged(head.size).expect("discard"), 2_500);
     assert!(!store.staging().expect("staging"));
     let past = store
         .blocks_from(TOTAL + 1)
