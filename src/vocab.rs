@@ -3,6 +3,7 @@
 //! in `schema/` embedded in the binary; actors grow with `actor` and `alias` events.
 
 use crate::event::{ActorDef, AliasDef, RoleDef};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, OnceLock};
@@ -504,8 +505,10 @@ pub const ACTOR_KINDS: &[&str] = &[
 /// Canonical actors and the names that resolve to them.
 #[derive(Debug, Clone, Default)]
 pub struct Actors {
-    by_id: BTreeMap<String, Actor>,
-    by_name: HashMap<String, String>,
+    /// Hashed: every name of every statement is looked up here. Read in the
+    /// order of ids through [`in_order`](Self::in_order).
+    by_id: FxHashMap<String, Actor>,
+    by_name: FxHashMap<String, String>,
     /// The actor, alias and role events the registry was built from, by seq.
     events: BTreeMap<u64, RefEvent>,
     /// Retired events: the seq of each, and the seq of the retraction.
@@ -604,7 +607,14 @@ impl Actors {
 
     /// All actors by id.
     pub fn iter(&self) -> impl Iterator<Item = &Actor> {
-        self.by_id.values()
+        self.in_order().into_iter()
+    }
+
+    /// All actors, sorted by id.
+    fn in_order(&self) -> Vec<&Actor> {
+        let mut all: Vec<&Actor> = self.by_id.values().collect();
+        all.sort_unstable_by(|a, b| a.def.id.cmp(&b.def.id));
+        all
     }
 
     /// An actor by canonical id.
@@ -639,7 +649,8 @@ impl Actors {
             return Ok(a);
         }
         // Retired actors are suggested no more.
-        let live = || self.by_id.values().filter(|a| a.retired.is_none());
+        let in_order = self.in_order();
+        let live = || in_order.iter().filter(|a| a.retired.is_none());
         let names = live()
             .map(|a| a.def.id.as_str())
             .chain(live().map(|a| a.def.name.as_str()))
@@ -934,7 +945,7 @@ impl Actors {
         };
         let mine = skeleton(name);
         let norm = normalise(name);
-        for a in self.by_id.values() {
+        for a in self.in_order() {
             if a.def.id == owner {
                 continue;
             }

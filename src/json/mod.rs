@@ -275,8 +275,8 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
             ));
         }
     }
-    let mut sources = match (s.source, s.sources) {
-        (Some(one), None) => vec![source(p, "source", None, one)?],
+    let (first, sources) = match (s.source, s.sources) {
+        (Some(one), None) => (source(p, "source", None, one)?, Vec::new()),
         (None, Some(many)) => {
             if many.is_empty() {
                 return Err(InputError::new(f("sources"), "needs at least one source"));
@@ -287,10 +287,12 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
                     format!("has {} entries; the limit is {MAX_SOURCES}", many.len()),
                 ));
             }
-            many.into_iter()
+            let mut all = many
+                .into_iter()
                 .enumerate()
                 .map(|(i, x)| source(p, "sources", Some(i), x))
-                .collect::<Result<Vec<_>, _>>()?
+                .collect::<Result<Vec<_>, _>>()?;
+            (all.remove(0), all)
         }
         (Some(_), Some(_)) => {
             return Err(InputError::new(
@@ -300,7 +302,6 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
         }
         (None, None) => return Err(InputError::new(f("source"), "missing field `source`")),
     };
-    let first = sources.remove(0);
     let quote_kind = match s.quote_kind {
         None => QuoteKind::Verbatim,
         Some(k) => QuoteKind::parse(&k).ok_or_else(|| {

@@ -326,7 +326,15 @@ fn one_line(field: &str, v: Option<&str>) -> std::result::Result<(), InputError>
 
 /// The first character of `v` that breaks a line or turns the text around.
 fn not_one_line(v: Option<&str>) -> Option<char> {
-    v?.chars().find(
+    let v = v?;
+    // Tab, newline and carriage return are those bytes; the marks that turn
+    // text around all begin with 0xE2. Most text has none, which a check the
+    // compiler runs many bytes at a time settles.
+    let suspect = |c: u8| matches!(c, b'\t' | b'\n' | b'\r' | 0xe2);
+    if !v.bytes().fold(false, |seen, c| seen | suspect(c)) {
+        return None;
+    }
+    v.chars().find(
         |c| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
     )
 }
@@ -484,4 +492,28 @@ fn confusable(
 
 fn actor_error(e: &ActorError, field: &str) -> InputError {
     InputError::new(field, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_one_line;
+
+    #[test]
+    fn what_breaks_a_line_or_turns_text_around_is_found_wherever_it_is() {
+        let breaks = |c: char| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            for text in [
+                format!("{c}"),
+                format!("a plain start {c} and end"),
+                format!("é–{c}"),
+            ] {
+                let want = breaks(c).then_some(c);
+                assert_eq!(not_one_line(Some(&text)), want, "U+{:04X}", c as u32);
+            }
+        }
+        // The first one found is the first in the text.
+        assert_eq!(not_one_line(Some("a\u{2067}b\nc")), Some('\u{2067}'));
+        assert_eq!(not_one_line(Some("plain")), None);
+        assert_eq!(not_one_line(None), None);
+    }
 }
