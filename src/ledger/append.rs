@@ -84,6 +84,9 @@ pub struct Original {
     pub hash: Hash,
 }
 
+/// How many full blocks the writer stages at a time.
+const STAGE_BLOCKS: usize = 128;
+
 /// Seals events into records and packs the records into blocks. Pure: nothing
 /// is written until the ledger hands the blocks to the store.
 pub(super) struct Packer {
@@ -301,7 +304,10 @@ impl Ledger {
                         }
                         pending.push((cut.first, codec::seal_block(&cut.records)));
                         staged = true;
-                        if pending.len() >= 32 {
+                        // A group staged is a durable transaction in redb:
+                        // 128 blocks (about 400 events) cost least at 1M
+                        // (32: a third more time; 512: a fifth more).
+                        if pending.len() >= STAGE_BLOCKS {
                             flush(&mut pending)?;
                         }
                     }
