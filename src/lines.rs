@@ -76,12 +76,7 @@ pub fn read_line_bounded(
 /// Parses a JSON Lines stream lazily, line by line. Blank lines are skipped.
 /// After the first error no more items follow.
 pub fn parse_lines(reader: impl BufRead) -> impl Iterator<Item = Parsed> {
-    Lines {
-        reader,
-        buf: Vec::new(),
-        line: 0,
-        done: false,
-    }
+    Lines::new(reader)
 }
 
 /// The iterator of [`parse_lines`].
@@ -90,6 +85,17 @@ struct Lines<R> {
     buf: Vec<u8>,
     line: usize,
     done: bool,
+}
+
+impl<R> Lines<R> {
+    fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            buf: Vec::new(),
+            line: 0,
+            done: false,
+        }
+    }
 }
 
 impl<R: BufRead> Iterator for Lines<R> {
@@ -171,15 +177,9 @@ pub fn parse_lines_apart(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(4);
     let (back, returned) = std::sync::mpsc::channel::<Vec<Event>>();
     std::thread::spawn(move || {
-        let mut lines = Lines {
-            reader,
-            buf: Vec::new(),
-            line: 0,
-            done: false,
-        };
+        let mut lines = Lines::new(reader);
         let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
         loop {
-            returned.try_iter().for_each(drop);
             let item = lines.next();
             let end = item.is_none();
             batch.extend(item);
@@ -190,6 +190,7 @@ pub fn parse_lines_apart(
                 if (!full.is_empty() && tx.send(full).is_err()) || end {
                     break;
                 }
+                returned.try_iter().for_each(drop);
             }
         }
     });
