@@ -40,7 +40,8 @@ pub struct BatchOptions {
     /// Leave out any event whose payload digest (its content identity: every
     /// field, after actor names are resolved) the ledger or an earlier event of
     /// the batch already holds. This makes importing the same file twice add
-    /// nothing the second time.
+    /// nothing the second time. Found through the digest index (each entry
+    /// found checked against the event it names), not a scan of the chain.
     pub skip_known: bool,
     /// Refuse any event whose payload digest the ledger already holds
     /// ([`LedgerError::Duplicate`], naming the seq that holds it), as a single
@@ -262,11 +263,6 @@ impl Ledger {
             mut index,
             covered,
         } = self.actor_state()?.clone();
-        let mut known = if opts.skip_known {
-            Some(self.known_digests()?)
-        } else {
-            None
-        };
         let start = self.store.head()?;
         self.discard_interrupted(&start)?;
         self.check_tail(&start)?;
@@ -343,7 +339,7 @@ impl Ledger {
                     // would refuse to define an actor twice: their duplicates are
                     // caught before it. Other events are compared once checked.
                     let reference = matches!(event, Event::Actor(_) | Event::Alias(_));
-                    if let (Some(known), true) = (&known, reference) {
+                    if opts.skip_known && reference {
                         // As the check would store it: a parent named by its id.
                         let canonical = match &event {
                             Event::Actor(a) => a.parent.as_deref().and_then(|p| {
@@ -359,7 +355,7 @@ impl Ledger {
                         let digest = packer
                             .encode(canonical.as_ref().unwrap_or(&event))
                             .map_err(|e| reject(too_large(e)))?;
-                        if known.contains(&digest_key(&digest)) {
+                        if digests.find(this, &digest)?.is_some() {
                             skip();
                             done(event);
                             continue;
@@ -390,15 +386,13 @@ impl Ledger {
                         )
                         .map_err(reject)?;
                     let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
-                    if let Some(known) = &mut known {
-                        if !known.insert(digest_key(&digest)) {
-                            skip();
-                            done(event);
-                            continue;
-                        }
-                    }
-                    if opts.refuse_known {
+                    if opts.skip_known || opts.refuse_known {
                         if let Some(held) = digests.find(this, &digest)? {
+                            if opts.skip_known {
+                                skip();
+                                done(event);
+                                continue;
+                            }
                             return Err(LedgerError::Duplicate {
                                 index: Some(i),
                                 seq: held,
@@ -641,21 +635,4 @@ impl Ledger {
         }
         Ok(())
     }
-
-    /// The content identities of every stored event, for [`BatchOptions::skip_known`]:
-    /// the first 128 bits of each payload digest, which is ample to tell
-    /// events apart (a chance collision needs about 2^64 events).
-    fn known_digests(&self) -> Result<rustc_hash::FxHashSet<u128>> {
-        let mut known = rustc_hash::FxHashSet::default();
-        self.scan(1, Seq::MAX, |rec| {
-            known.insert(digest_key(&chain::body_digest(rec)));
-            Ok(true)
-        })?;
-        Ok(known)
-    }
-}
-
-/// The part of a payload digest that [`Ledger::known_digests`] keeps.
-fn digest_key(d: &Hash) -> u128 {
-    u128::from_le_bytes(d.0[..16].try_into().expect("16 bytes"))
 }

@@ -1,6 +1,6 @@
 //! The digest index: derived data that finds the seq of an event by its
-//! payload digest, so that `append` can refuse a statement the ledger already
-//! holds without reading the whole chain.
+//! payload digest, so that `append` can refuse, and `import` skip, a statement
+//! the ledger already holds without reading the whole chain.
 //!
 //! Entries are spread over at most 4,096 buckets (`digest-index/XXX`, by the
 //! first 12 bits of the digest), each a list of (the digest's first 8 bytes,
@@ -23,6 +23,7 @@
 use super::actors::REWRITE_AFTER;
 use super::{Ledger, Result};
 use crate::chain::{self, Problem};
+use crate::codec;
 use crate::event::{Hash, Head, Seq};
 use crate::multiset::BlockSum;
 
@@ -70,6 +71,10 @@ pub(super) struct DigestIndex {
     fresh: Vec<u128>,
     /// The seqs after this are not yet in the chain.
     chain_size: Seq,
+    /// The block last read to check a candidate (its key and records): a
+    /// run of events already held finds its candidates in one block after
+    /// another.
+    block: Option<(Seq, Vec<u8>)>,
 }
 
 impl DigestIndex {
@@ -115,25 +120,63 @@ impl DigestIndex {
     /// The seq of an event whose payload digest is `d`, checked against the
     /// chain (or this batch): the first one held, if any.
     pub(super) fn find(&mut self, ledger: &Ledger, d: &Hash) -> Result<Option<Seq>> {
-        let frag = fragment(d);
-        let candidates: Vec<Seq> = self
-            .bucket(ledger, bucket_of(d))?
-            .0
-            .chunks_exact(ENTRY)
-            .filter(|e| e[..8] == frag)
-            .map(|e| u64::from_le_bytes(e[8..].try_into().expect("8 bytes")))
-            .collect();
-        for seq in candidates {
+        let frag = u64::from_le_bytes(fragment(d));
+        let want = prefix(d);
+        let b = bucket_of(d);
+        let mut from = 0;
+        loop {
+            // The next entry of the bucket with the digest's first 8 bytes.
+            let bucket = &self.bucket(ledger, b)?.0;
+            let Some((at, seq)) = bucket[from..]
+                .chunks_exact(ENTRY)
+                .position(|e| u64::from_le_bytes(e[..8].try_into().expect("8 bytes")) == frag)
+                .map(|i| {
+                    let at = from + i * ENTRY;
+                    let seq =
+                        u64::from_le_bytes(bucket[at + 8..at + ENTRY].try_into().expect("8 bytes"));
+                    (at, seq)
+                })
+            else {
+                return Ok(None);
+            };
+            from = at + ENTRY;
             let held = match seq.checked_sub(self.chain_size + 1) {
                 Some(i) => self.fresh.get(i as usize).copied(),
-                None if seq >= 1 => ledger.get(seq).ok().map(|r| prefix(&r.digest)),
+                None if seq >= 1 => self.held(ledger, seq)?.map(|d| prefix(&d)),
                 None => None,
             };
-            if held == Some(prefix(d)) {
+            if held == Some(want) {
                 return Ok(Some(seq));
             }
         }
-        Ok(None)
+    }
+
+    /// The payload digest of the chain's event `seq`, read from its block
+    /// (the one read last when it holds it); `None` when no block holds it
+    /// or it does not read (which `verify` reports).
+    fn held(&mut self, ledger: &Ledger, seq: Seq) -> Result<Option<Hash>> {
+        let in_block = |records: &[u8]| {
+            codec::records(records)
+                .map_while(std::result::Result::ok)
+                .find(|rec| rec.header.seq == seq)
+                .map(|rec| chain::body_digest(&rec))
+        };
+        if let Some((key, records)) = &self.block {
+            if *key <= seq {
+                if let Some(d) = in_block(records) {
+                    return Ok(Some(d));
+                }
+            }
+        }
+        let Some((key, stored)) = ledger.store.block_holding(seq)? else {
+            return Ok(None);
+        };
+        let Ok(records) = codec::open_block_owned(stored) else {
+            return Ok(None);
+        };
+        let found = in_block(&records);
+        self.block = Some((key, records));
+        Ok(found)
     }
 
     /// What a commit that makes `head` writes: the changed buckets and the

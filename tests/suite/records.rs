@@ -338,6 +338,82 @@ fn the_digest_index_is_checked_against_the_chain() {
     assert!(l.verify(None).expect("verify").is_intact());
 }
 
+/// An import skips what the ledger holds by way of the digest index, but an
+/// entry is only a candidate: one forged to name a held event for a new
+/// statement does not make the import leave the statement out, and an index
+/// without its header is made again from the chain, so what is held is still
+/// skipped.
+#[test]
+fn an_import_skips_only_what_the_chain_confirms_it_holds() {
+    use demarche::ledger::{BatchOptions, Incoming};
+    let import = |l: &mut demarche::ledger::Ledger, events: Vec<demarche::event::Event>| {
+        l.import_batch(
+            events.into_iter().map(|event| {
+                Ok(Incoming {
+                    event,
+                    original: None,
+                })
+            }),
+            BatchOptions {
+                skip_known: true,
+                ..BatchOptions::default()
+            },
+        )
+        .expect("import")
+    };
+    // The digest statement 41 will have, from a ledger of its own.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let new = {
+        let mut s = common::open(scratch.path());
+        s.append(common::statement(41)).expect("append").digest
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = common::open(dir.path());
+    let first = import(&mut l, (1..=40).map(common::statement).collect());
+    assert_eq!((first.appended, first.skipped), (40, 0));
+    // Statement 41 repeated within the batch, and 5 and 40 already held.
+    let again = import(
+        &mut l,
+        [5, 41, 40, 41].into_iter().map(common::statement).collect(),
+    );
+    assert_eq!((again.appended, again.skipped), (1, 3));
+    assert_eq!(again.skipped_at, vec![0, 2, 3]);
+    assert_eq!(l.get(41).expect("seq 41").digest, new);
+    drop(l);
+    // An entry for statement 42's digest, forged to name seq 4.
+    let newer = {
+        let mut s = common::open(scratch.path());
+        s.append(common::statement(42)).expect("append").digest
+    };
+    let bucket = format!(
+        "mdigest-index/{:03x}",
+        u16::from_be_bytes([newer.0[0], newer.0[1]]) >> 4
+    );
+    common::with_tree(dir.path(), |t| {
+        let mut v = t.get(&bucket).expect("read").unwrap_or_default();
+        v.extend_from_slice(&newer.0[..8]);
+        v.extend_from_slice(&4u64.to_le_bytes());
+        t.insert(&bucket, &v).expect("write");
+    });
+    let mut l = common::open(dir.path());
+    let forged = import(&mut l, vec![common::statement(42)]);
+    assert_eq!((forged.appended, forged.skipped), (1, 0));
+    assert_eq!(l.get(42).expect("seq 42").digest, newer);
+    drop(l);
+    // Without its header, the index is made again from the chain.
+    common::with_tree(dir.path(), |t| {
+        t.remove("mdigest-index").expect("remove");
+    });
+    let mut l = common::open(dir.path());
+    let held = import(
+        &mut l,
+        [1, 41, 42].into_iter().map(common::statement).collect(),
+    );
+    assert_eq!((held.appended, held.skipped), (0, 3));
+    assert_eq!(l.head().expect("head").size, 42);
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
 /// A wrong alias is retired and given to the right actor; a wrong actor is
 /// retired and can no longer be named, while what was recorded before keeps
 /// its id; a role is retired by a retraction of its event.
