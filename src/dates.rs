@@ -169,6 +169,50 @@ pub fn format_said_on(s: &SaidOn) -> String {
     out
 }
 
+/// Appends `said_on` as [`format_said_on`] writes it, without making a
+/// string for the usual dates (years 1 to 9999, two-digit hours).
+pub fn push_said_on(out: &mut Vec<u8>, s: &SaidOn) {
+    let d = s.date;
+    // Two digits of a number under 100.
+    fn two(out: &mut Vec<u8>, n: u32) {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+    }
+    // A time of day and an offset that take two digits an hour, as
+    // format_said_on writes them.
+    let short = |t: &TimeOfDay| {
+        t.seconds < 86_400 && t.offset_minutes.is_none_or(|m| m.unsigned_abs() < 6_000)
+    };
+    if !(1..=9999).contains(&d.year()) || !s.time.as_ref().is_none_or(short) {
+        out.extend_from_slice(format_said_on(s).as_bytes());
+        return;
+    }
+    let [y, m, day] = [d.year() as u32, d.month() as u32, d.day() as u32];
+    two(out, y / 100);
+    two(out, y % 100);
+    out.push(b'-');
+    two(out, m);
+    out.push(b'-');
+    two(out, day);
+    if let Some(t) = s.time {
+        out.push(b'T');
+        two(out, t.seconds / 3600);
+        out.push(b':');
+        two(out, t.seconds / 60 % 60);
+        out.push(b':');
+        two(out, t.seconds % 60);
+        match t.offset_minutes {
+            Some(0) => out.push(b'Z'),
+            Some(m) => {
+                out.push(if m < 0 { b'-' } else { b'+' });
+                two(out, u32::from(m.unsigned_abs()) / 60);
+                out.push(b':');
+                two(out, u32::from(m.unsigned_abs()) % 60);
+            }
+            None => {}
+        }
+    }
+}
+
 /// Formats a transaction time (microseconds since 1970-01-01 UTC) as RFC 3339.
 pub fn format_recorded_at(micros: i64) -> String {
     jiff::Timestamp::from_microsecond(micros)
@@ -239,6 +283,42 @@ mod tests {
             i32::MAX,
         ] {
             assert_eq!(in_range(days), date_from_days(days).is_some(), "{days}");
+        }
+    }
+
+    #[test]
+    fn a_said_on_appended_reads_as_the_one_formatted() {
+        let dates = [
+            jiff::civil::date(1, 1, 1),
+            jiff::civil::date(999, 12, 31),
+            jiff::civil::date(2021, 1, 28),
+            jiff::civil::date(9999, 12, 31),
+            jiff::civil::date(-44, 3, 15),
+            jiff::civil::date(0, 6, 1),
+        ];
+        let times = [
+            None,
+            Some((0, None)),
+            Some((50_700, Some(0))),
+            Some((86_399, Some(330))),
+            Some((3_600, Some(-180))),
+            Some((86_400, None)),
+            Some((7_200, Some(6_000))),
+            Some((7_200, Some(-5_999))),
+        ];
+        for date in dates {
+            for t in times {
+                let s = SaidOn {
+                    date,
+                    time: t.map(|(seconds, offset_minutes)| TimeOfDay {
+                        seconds,
+                        offset_minutes,
+                    }),
+                };
+                let mut out = b"x".to_vec();
+                push_said_on(&mut out, &s);
+                assert_eq!(out[1..], *format_said_on(&s).as_bytes(), "{s:?}");
+            }
         }
     }
 

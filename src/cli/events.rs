@@ -44,8 +44,22 @@ pub(super) fn proposition_words(
     qualifier: Option<&str>,
     location: Option<&str>,
 ) -> String {
+    let mut d = String::new();
+    push_proposition_words(&mut d, predicate, document, subjects, qualifier, location);
+    d
+}
+
+/// Appends [`proposition_words`] to `d`.
+pub(super) fn push_proposition_words(
+    d: &mut String,
+    predicate: &str,
+    document: Option<&str>,
+    subjects: &str,
+    qualifier: Option<&str>,
+    location: Option<&str>,
+) {
     let (of, at) = Vocabulary::builtin().words(predicate);
-    let mut d = predicate.to_string();
+    d.push_str(predicate);
     if let Some(doc) = document {
         d.push(' ');
         d.push_str(doc);
@@ -59,7 +73,6 @@ pub(super) fn proposition_words(
     if let Some(l) = location {
         d.extend([" ", at, " ", l]);
     }
-    d
 }
 
 /// The parties of a statement: "BFA", or "BFA+MLI+NER" for a joint one.

@@ -1,11 +1,11 @@
 //! `positions` and `diff`: positions as tables, as named views and as JSON.
 
 use super::args::{Cli, DiffArgs, PositionsArgs, Selection};
-use super::events::{asked_text, proposition_words};
+use super::events::{asked_text, push_proposition_words};
 use super::failure::{Failure, Result};
 use super::flags::{filter_from, parse_date_flag, parse_known_at, query_on};
 use super::open::open;
-use super::terminal::{align, Columns, Row};
+use super::terminal::{align, Columns};
 use demarche::dates;
 use demarche::json::view;
 use demarche::ledger::Ledger;
@@ -14,30 +14,49 @@ use demarche::vocab::{Actors, Modality, Vocabulary};
 use std::io::Write;
 
 fn proposition_text(p: &PositionRef<'_>) -> String {
-    proposition_words(
+    let mut d = String::new();
+    push_proposition(&mut d, p);
+    d
+}
+
+fn push_proposition(d: &mut String, p: &PositionRef<'_>) {
+    push_proposition_words(
+        d,
         p.predicate,
         p.document,
         p.subject.unwrap_or(""),
         p.qualifier,
         p.location,
-    )
+    );
 }
 
 /// What the statement that set a position said besides its stance: `  by
 /// DEADLINE (CONDITION), jointly with A, B`, or nothing.
 fn terms_text(p: &PositionRef<'_>) -> String {
-    let t = p.terms;
     let mut d = String::new();
+    push_terms(&mut d, p);
+    d
+}
+
+/// Appends [`terms_text`] to `d`.
+fn push_terms(d: &mut String, p: &PositionRef<'_>) {
+    use std::fmt::Write as _;
+    let t = p.terms;
     if let Some(dl) = &t.deadline {
-        d.push_str(&format!("  by {dl}"));
+        let _ = write!(d, "  by {dl}");
     }
     if let Some(c) = &t.condition {
-        d.push_str(&format!("  ({c})"));
+        d.extend(["  (", c, ")"]);
     }
     if !t.joint_with.is_empty() {
-        d.push_str(&format!("  jointly with {}", t.joint_with.join(", ")));
+        d.push_str("  jointly with ");
+        for (i, j) in t.joint_with.iter().enumerate() {
+            if i > 0 {
+                d.push_str(", ");
+            }
+            d.push_str(j);
+        }
     }
-    d
 }
 
 fn stance_text(p: &PositionRef<'_>) -> String {
@@ -53,13 +72,18 @@ fn stance_text(p: &PositionRef<'_>) -> String {
 
 fn seqs_text(seqs: &[u64]) -> String {
     let mut s = String::with_capacity(seqs.len() * 8);
+    push_seqs(&mut s, seqs);
+    s
+}
+
+/// Appends the seqs, separated by commas.
+fn push_seqs(s: &mut String, seqs: &[u64]) {
     for (i, seq) in seqs.iter().enumerate() {
         if i > 0 {
             s.push_str(", ");
         }
         s.push_str(itoa::Buffer::new().format(*seq));
     }
-    s
 }
 
 fn actor_name(actors: &Actors, id: &str) -> String {
@@ -200,20 +224,28 @@ fn print_table<'a>(out: &mut impl Write, ps: impl Iterator<Item = PositionRef<'a
     // A ledger names few stances and hedges: each is looked up once.
     let mut stances: rustc_hash::FxHashMap<(&str, Option<&str>), String> =
         rustc_hash::FxHashMap::default();
+    // The cells made for each row, kept from row to row.
+    let (mut proposition, mut since, mut statements) = (String::new(), Vec::new(), String::new());
     for p in ps {
         let stance = stances
             .entry((p.stance, p.hedge))
-            .or_insert_with(|| stance_text(&p))
-            .clone();
-        table.push(
+            .or_insert_with(|| stance_text(&p));
+        proposition.clear();
+        push_proposition(&mut proposition, &p);
+        since.clear();
+        dates::push_said_on(&mut since, &p.said_on);
+        statements.clear();
+        push_seqs(&mut statements, p.statements);
+        push_terms(&mut statements, &p);
+        table.push_cells(
             out,
-            Row::Cells(vec![
-                p.party.to_string(),
+            &[
+                p.party,
                 stance,
-                proposition_text(&p),
-                dates::format_said_on(&p.said_on),
-                format!("{}{}", seqs_text(p.statements), terms_text(&p)),
-            ]),
+                &proposition,
+                std::str::from_utf8(&since).expect("a date is ASCII"),
+                &statements,
+            ],
         )?;
     }
     table.finish(out)?;

@@ -120,6 +120,8 @@ pub(super) struct Columns {
     widths: Vec<usize>,
     held: Vec<Row>,
     streaming: bool,
+    /// The line being written, kept from row to row.
+    line: String,
 }
 
 impl Columns {
@@ -134,24 +136,30 @@ impl Columns {
             widths: header.iter().map(|h| h.chars().count()).collect(),
             held: Vec::new(),
             streaming: false,
+            line: String::with_capacity(160),
         }
     }
 
     fn measure(&mut self, row: &Row) {
-        let cells: &[String] = match row {
-            Row::Cells(c) => c,
-            Row::Line(first, _) => std::slice::from_ref(first),
-        };
-        let last = self.widths.len().saturating_sub(1);
-        for (i, c) in cells.iter().enumerate().take(last) {
-            self.widths[i] = self.widths[i].max(width(c));
+        match row {
+            Row::Cells(c) => self.measure_cells(c),
+            Row::Line(first, _) => self.measure_cells(std::slice::from_ref(first)),
         }
     }
 
-    fn write_cells(&self, out: &mut impl Write, cells: &[String]) -> io::Result<()> {
-        let mut line = String::with_capacity(160);
+    fn measure_cells(&mut self, cells: &[impl AsRef<str>]) {
+        let last = self.widths.len().saturating_sub(1);
+        for (i, c) in cells.iter().enumerate().take(last) {
+            self.widths[i] = self.widths[i].max(width(c.as_ref()));
+        }
+    }
+
+    fn write_cells(&mut self, out: &mut impl Write, cells: &[impl AsRef<str>]) -> io::Result<()> {
+        let line = &mut self.line;
+        line.clear();
         let last = cells.len().saturating_sub(1);
         for (i, c) in cells.iter().enumerate() {
+            let c = c.as_ref();
             if i > 0 {
                 line.push_str("  ");
             }
@@ -161,11 +169,11 @@ impl Columns {
             }
             let pad = self.widths.get(i).map_or(0, |w| w.saturating_sub(width(c)));
             if self.right.get(i).copied().unwrap_or(false) {
-                spaces(&mut line, pad);
+                spaces(line, pad);
                 line.push_str(c);
             } else {
                 line.push_str(c);
-                spaces(&mut line, pad);
+                spaces(line, pad);
             }
         }
         line.truncate(line.trim_end().len());
@@ -173,16 +181,16 @@ impl Columns {
         out.write_all(line.as_bytes())
     }
 
-    fn write_row(&self, out: &mut impl Write, row: &Row) -> io::Result<()> {
+    fn write_row(&mut self, out: &mut impl Write, row: &Row) -> io::Result<()> {
         match row {
             Row::Cells(c) => self.write_cells(out, c),
-            Row::Line(first, text) => self.write_cells(out, &[first.clone(), text.clone()]),
+            Row::Line(first, text) => self.write_cells(out, &[first, text]),
         }
     }
 
     fn start(&mut self, out: &mut impl Write) -> io::Result<()> {
         self.streaming = true;
-        let header = self.header.clone();
+        let header = std::mem::take(&mut self.header);
         self.write_cells(out, &header)?;
         for row in std::mem::take(&mut self.held) {
             self.write_row(out, &row)?;
@@ -201,6 +209,17 @@ impl Columns {
             self.start(out)?;
         }
         Ok(())
+    }
+
+    /// Adds a row of cells lent for the call: once the columns are measured,
+    /// written without a copy (a long listing makes no string per cell).
+    pub(super) fn push_cells(&mut self, out: &mut impl Write, cells: &[&str]) -> io::Result<()> {
+        if !self.streaming {
+            let row = Row::Cells(cells.iter().map(|c| c.to_string()).collect());
+            return self.push(out, row);
+        }
+        self.measure_cells(cells);
+        self.write_cells(out, cells)
     }
 
     /// Writes what is held; nothing at all, not even the header, when no row came.
@@ -260,4 +279,70 @@ pub(super) fn align(rows: &[Vec<String>], indent: &str) -> Vec<String> {
             line.trim_end().to_string()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(i: usize, wide: bool) -> Vec<String> {
+        let party = if wide {
+            "A-PARTY-WITH-A-LONG-ID"
+        } else {
+            "USA"
+        };
+        vec![
+            party.into(),
+            format!("{i}"),
+            "last cell, never padded".into(),
+        ]
+    }
+
+    /// Rows lent and rows given make the same table: measured on the rows
+    /// held, widened from where a wider cell comes, the header written once.
+    #[test]
+    fn a_long_table_reads_the_same_whether_its_cells_are_lent_or_given() {
+        let n = Columns::HOLD + 500;
+        let wide_at = Columns::HOLD + 200;
+        let (mut given, mut lent) = (Vec::new(), Vec::new());
+        let mut a = Columns::new(&["party", "n", "what"], &[false, true]);
+        let mut b = Columns::new(&["party", "n", "what"], &[false, true]);
+        for i in 0..n {
+            let c = cells(i, i == wide_at);
+            a.push(&mut given, Row::Cells(c.clone())).expect("write");
+            let refs: Vec<&str> = c.iter().map(String::as_str).collect();
+            b.push_cells(&mut lent, &refs).expect("write");
+        }
+        a.finish(&mut given).expect("write");
+        b.finish(&mut lent).expect("write");
+        assert_eq!(given, lent);
+        let text = String::from_utf8(lent).expect("UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), n + 1);
+        // Measured on the rows held: "party" and "999" are the widest.
+        assert_eq!(lines[0], "party    n  what");
+        assert_eq!(lines[1], "USA      0  last cell, never padded");
+        // Wider cells widen their column from there on.
+        assert_eq!(
+            lines[Columns::HOLD + 1],
+            format!("USA    {}  last cell, never padded", Columns::HOLD)
+        );
+        assert_eq!(
+            lines[wide_at + 1],
+            format!("A-PARTY-WITH-A-LONG-ID  {wide_at}  last cell, never padded")
+        );
+        assert_eq!(
+            lines[n],
+            format!("{:<22}  {}  last cell, never padded", "USA", n - 1)
+        );
+    }
+
+    #[test]
+    fn a_table_with_no_rows_writes_nothing() {
+        let mut out = Vec::new();
+        Columns::new(&["a", "b"], &[])
+            .finish(&mut out)
+            .expect("write");
+        assert!(out.is_empty());
+    }
 }

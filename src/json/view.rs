@@ -418,48 +418,9 @@ fn write_position_with(p: &PositionRef<'_>, kind: &str, cameo: Option<&str>, out
     out.extend_from_slice(b",\"document\":");
     opt(out, k.document);
     out.extend_from_slice(b",\"said_on\":");
-    let d = p.said_on.date;
-    // Two digits of a number under 100.
-    fn two(out: &mut Vec<u8>, n: u32) {
-        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
-    }
-    // A time of day and an offset that take two digits an hour, as
-    // format_said_on writes them.
-    let short = |t: &crate::event::TimeOfDay| {
-        t.seconds < 86_400 && t.offset_minutes.is_none_or(|m| m.unsigned_abs() < 6_000)
-    };
-    if (1..=9999).contains(&d.year()) && p.said_on.time.as_ref().is_none_or(short) {
-        // A day of years 1 to 9999, as format_said_on writes it, without making a string.
-        let [y, m, day] = [d.year() as u32, d.month() as u32, d.day() as u32];
-        out.push(b'"');
-        two(out, y / 100);
-        two(out, y % 100);
-        out.push(b'-');
-        two(out, m);
-        out.push(b'-');
-        two(out, day);
-        if let Some(t) = p.said_on.time {
-            out.push(b'T');
-            two(out, t.seconds / 3600);
-            out.push(b':');
-            two(out, t.seconds / 60 % 60);
-            out.push(b':');
-            two(out, t.seconds % 60);
-            match t.offset_minutes {
-                Some(0) => out.push(b'Z'),
-                Some(m) => {
-                    out.push(if m < 0 { b'-' } else { b'+' });
-                    two(out, u32::from(m.unsigned_abs()) / 60);
-                    out.push(b':');
-                    two(out, u32::from(m.unsigned_abs()) % 60);
-                }
-                None => {}
-            }
-        }
-        out.push(b'"');
-    } else {
-        text(out, &format_said_on(&p.said_on));
-    }
+    out.push(b'"');
+    crate::dates::push_said_on(out, &p.said_on);
+    out.push(b'"');
     out.extend_from_slice(b",\"seq\":");
     num(out, p.seq);
     out.extend_from_slice(b",\"statements\":[");
