@@ -119,6 +119,55 @@ fn a_ledger_of_the_first_release_opens_verifies_and_means_the_same() {
     }
 }
 
+/// A ledger of the first release has no digest index: importing its own
+/// events again (actors, corrections and the retraction among them) skips
+/// every one, found through an index made from its chain, and a new
+/// statement beside them is appended.
+#[test]
+fn a_ledger_of_the_first_release_skips_its_own_events_imported_again() {
+    // The export's lines as events: the record's own fields left out.
+    let events: Vec<String> = read("export.jsonl")
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("JSON");
+            let m = v.as_object_mut().expect("object");
+            for k in ["seq", "recorded_at", "prev", "hash", "digest"] {
+                m.remove(k);
+            }
+            v.to_string()
+        })
+        .collect();
+    let new = r#"{"type":"statement","said_on":"2021-02-05","party":"RUS","stance":"denies","proposition":{"predicate":"presence","subjects":["RUS"],"qualifier":"military-personnel","location":"LBY"},"quote":"There are no Russian servicemen in Libya.","source":{"publisher":"TASS","published_on":"2021-02-05"}}"#;
+    let head = read("head.txt");
+    for engine in ["sled", "redb"] {
+        let dir = copy_of(engine);
+        let file = dir.path().join("again.jsonl");
+        std::fs::write(&file, events.join("\n") + "\n").expect("write");
+        let file = file.to_str().expect("utf-8");
+        let summary: Value =
+            serde_json::from_str(&run(dir.path(), &["import", file, "--json"])).expect("JSON");
+        assert_eq!(summary["appended"], 0, "{engine}: {summary}");
+        assert_eq!(summary["skipped"], 13, "{engine}: {summary}");
+        assert_eq!(run(dir.path(), &["head"]), head, "{engine}");
+        let both = dir.path().join("more.jsonl");
+        std::fs::write(&both, format!("{}\n{new}\n", events.join("\n"))).expect("write");
+        let summary: Value = serde_json::from_str(&run(
+            dir.path(),
+            &["import", both.to_str().expect("utf-8"), "--json"],
+        ))
+        .expect("JSON");
+        assert_eq!(
+            (summary["appended"].as_u64(), summary["skipped"].as_u64()),
+            (Some(1), Some(13)),
+            "{engine}: {summary}"
+        );
+        assert!(run(dir.path(), &["head"]).starts_with("14:"), "{engine}");
+        run(dir.path(), &["verify"]);
+        let rus = run(dir.path(), &["positions", "--json", "--party", "RUS"]);
+        assert!(rus.contains(r#""statements":[5,14]"#), "{engine}: {rus}");
+    }
+}
+
 /// A positions snapshot of a ledger of the first release (a correction and a
 /// retraction of format 1 among its records) matches its chain.
 #[test]
