@@ -286,10 +286,11 @@ mod tests {
     use super::*;
 
     fn cells(i: usize, wide: bool) -> Vec<String> {
-        let party = if wide {
-            "A-PARTY-WITH-A-LONG-ID"
-        } else {
-            "USA"
+        let party = match (wide, i % 100) {
+            (true, _) => "A-PARTY-WITH-A-LONG-ID",
+            // Six bytes, four characters wide.
+            (false, 1) => "ÉTAT",
+            _ => "USA",
         };
         vec![
             party.into(),
@@ -334,6 +335,16 @@ mod tests {
         assert_eq!(
             lines[n],
             format!("{:<22}  {}  last cell, never padded", "USA", n - 1)
+        );
+        // Padded by characters, not bytes, before and after the rows held.
+        assert_eq!(lines[2], "ÉTAT     1  last cell, never padded");
+        assert_eq!(
+            lines[Columns::HOLD + 302],
+            format!(
+                "{:<22}  {}  last cell, never padded",
+                "ÉTAT",
+                Columns::HOLD + 301
+            )
         );
     }
 

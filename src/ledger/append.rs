@@ -41,7 +41,9 @@ pub struct BatchOptions {
     /// field, after actor names are resolved) the ledger or an earlier event of
     /// the batch already holds. This makes importing the same file twice add
     /// nothing the second time. Found through the digest index (each entry
-    /// found checked against the event it names), not a scan of the chain.
+    /// found checked against the event it names), not a scan of the chain:
+    /// an entry missing from a damaged index lets an event be appended
+    /// again, which `verify` reports. Wins over `refuse_known`.
     pub skip_known: bool,
     /// Refuse any event whose payload digest the ledger already holds
     /// ([`LedgerError::Duplicate`], naming the seq that holds it), as a single

@@ -75,6 +75,8 @@ pub(super) struct DigestIndex {
     /// run of events already held finds its candidates in one block after
     /// another.
     block: Option<(Seq, Vec<u8>)>,
+    /// Whether a stored bucket was damaged and made again from the chain.
+    repaired: bool,
 }
 
 impl DigestIndex {
@@ -82,22 +84,23 @@ impl DigestIndex {
         if self.buckets.is_empty() {
             self.buckets.resize(BUCKETS, None);
         }
-        let slot = &mut self.buckets[usize::from(b)];
-        if slot.is_none() {
+        if self.buckets[usize::from(b)].is_none() {
             let held = match self.bound {
                 true => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
                 false => Vec::new(),
             };
-            // A bucket whose length is no whole number of entries is damage:
-            // its entries are not used (and `verify` reports it).
-            let held = if held.len() % ENTRY == 0 {
-                held
+            // A bucket whose length is no whole number of entries is damage
+            // (which `verify` reports): it is made again from the chain, and
+            // the next commit writes it whole.
+            let slot = if held.len() % ENTRY == 0 {
+                (held, false)
             } else {
-                Vec::new()
+                self.repaired = true;
+                (ledger.chain_bucket(b, self.covered)?, true)
             };
-            *slot = Some((held, false));
+            self.buckets[usize::from(b)] = Some(slot);
         }
-        Ok(slot.as_mut().expect("read above"))
+        Ok(self.buckets[usize::from(b)].as_mut().expect("read above"))
     }
 
     /// Adds an entry for the event `seq` with payload digest `d`.
@@ -151,30 +154,22 @@ impl DigestIndex {
         }
     }
 
-    /// The payload digest of the chain's event `seq`, read from its block
-    /// (the one read last when it holds it); `None` when no block holds it
-    /// or it does not read (which `verify` reports).
+    /// The payload digest of the chain's event `seq`, read from the block
+    /// that holds it (as [`Ledger::get`] finds it; its records are kept, so
+    /// the next candidate in the same block is not decompressed again);
+    /// `None` when that block has no such record.
     fn held(&mut self, ledger: &Ledger, seq: Seq) -> Result<Option<Hash>> {
-        let in_block = |records: &[u8]| {
-            codec::records(records)
-                .map_while(std::result::Result::ok)
-                .find(|rec| rec.header.seq == seq)
-                .map(|rec| chain::body_digest(&rec))
-        };
-        if let Some((key, records)) = &self.block {
-            if *key <= seq {
-                if let Some(d) = in_block(records) {
-                    return Ok(Some(d));
-                }
-            }
-        }
         let Some((key, stored)) = ledger.store.block_holding(seq)? else {
             return Ok(None);
         };
-        let Ok(records) = codec::open_block_owned(stored) else {
-            return Ok(None);
+        let records = match self.block.take() {
+            Some((k, records)) if k == key => records,
+            _ => super::read::open(key, stored)?,
         };
-        let found = in_block(&records);
+        let found = codec::records(&records)
+            .map_while(std::result::Result::ok)
+            .find(|rec| rec.header.seq == seq)
+            .map(|rec| chain::body_digest(&rec));
         self.block = Some((key, records));
         Ok(found)
     }
@@ -186,7 +181,7 @@ impl DigestIndex {
         // A bound index is written again only once REWRITE_AFTER records have
         // come since the seq it covers: until then the next batch completes it
         // from those few records, and an append writes no bucket.
-        if self.bound && head.size.saturating_sub(self.covered) < REWRITE_AFTER {
+        if self.bound && !self.repaired && head.size.saturating_sub(self.covered) < REWRITE_AFTER {
             return (false, Vec::new());
         }
         let mut out: Vec<(String, Vec<u8>)> = (0u16..)
@@ -256,6 +251,19 @@ impl Ledger {
             }
         }
         Ok(index)
+    }
+
+    /// Bucket `b` as the chain makes it, up to `covered`.
+    fn chain_bucket(&self, b: u16, covered: Seq) -> Result<Vec<u8>> {
+        let mut bucket = Vec::new();
+        self.scan(1, covered, |rec| {
+            let d = chain::body_digest(rec);
+            if bucket_of(&d) == b {
+                bucket.extend_from_slice(&entry_item(&d, rec.header.seq));
+            }
+            Ok(true)
+        })?;
+        Ok(bucket)
     }
 
     /// The seq the stored index covers, when its header is bound to this

@@ -414,6 +414,94 @@ fn an_import_skips_only_what_the_chain_confirms_it_holds() {
     assert!(l.verify(None).expect("verify").is_intact());
 }
 
+/// What an import skips does not depend on the order of its lines (the
+/// candidates are read from block after block, back and forth), nor on a
+/// damaged bucket, which is made again from the chain and written whole;
+/// an entry forged to name a seq of the batch itself is checked against
+/// that event.
+#[test]
+fn an_import_finds_what_is_held_in_any_order_and_past_a_damaged_bucket() {
+    use demarche::ledger::{BatchOptions, BatchSummary, Incoming};
+    let import = |l: &mut demarche::ledger::Ledger, which: &[u64]| -> BatchSummary {
+        l.import_batch(
+            which.iter().map(|&i| {
+                Ok(Incoming {
+                    event: common::statement(i),
+                    original: None,
+                })
+            }),
+            BatchOptions {
+                skip_known: true,
+                ..BatchOptions::default()
+            },
+        )
+        .expect("import")
+    };
+    let bucket_of = |d: &demarche::event::Hash| {
+        format!(
+            "mdigest-index/{:03x}",
+            u16::from_be_bytes([d.0[0], d.0[1]]) >> 4
+        )
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = common::open(dir.path());
+    let all: Vec<u64> = (1..=300).collect();
+    assert_eq!(import(&mut l, &all).appended, 300);
+    // Backwards, then every seventh from the middle out and around.
+    let back: Vec<u64> = all.iter().rev().copied().collect();
+    let s = import(&mut l, &back);
+    assert_eq!((s.appended, s.skipped), (0, 300));
+    let jumps: Vec<u64> = (0..300).map(|k| 1 + (150 + k * 7) % 300).collect();
+    let s = import(&mut l, &jumps);
+    assert_eq!((s.appended, s.skipped), (0, 300));
+    let held = l.get(120).expect("seq 120").digest;
+    drop(l);
+    // The bucket of seq 120 cut short by a byte: made again from the chain.
+    common::with_tree(dir.path(), |t| {
+        let key = bucket_of(&held);
+        let mut v = t.get(&key).expect("read").expect("bucket of seq 120");
+        v.pop();
+        t.insert(&key, &v).expect("write");
+    });
+    let mut l = common::open(dir.path());
+    assert!(!l.verify(None).expect("verify").is_intact());
+    let s = import(&mut l, &[120, 301]);
+    assert_eq!((s.appended, s.skipped), (1, 1));
+    assert_eq!(s.skipped_at, vec![0]);
+    // Written whole by the commit.
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    // Statement 303's digest, and an entry forged for it naming seq 302,
+    // which the next batch's first event (statement 302) will hold.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let later = {
+        let mut s = common::open(scratch.path());
+        s.append(common::statement(303)).expect("append").digest
+    };
+    drop(l);
+    common::with_tree(dir.path(), |t| {
+        let key = bucket_of(&later);
+        let mut v = t.get(&key).expect("read").unwrap_or_default();
+        v.extend_from_slice(&later.0[..8]);
+        v.extend_from_slice(&302u64.to_le_bytes());
+        t.insert(&key, &v).expect("write");
+    });
+    let mut l = common::open(dir.path());
+    let s = import(&mut l, &[302, 303]);
+    assert_eq!((s.appended, s.skipped), (2, 0));
+    assert_eq!(l.get(303).expect("seq 303").digest, later);
+    // The forged entry stays in its bucket, and verify names it.
+    let r = l.verify(None).expect("verify");
+    assert!(
+        matches!(
+            r.problem,
+            Some(demarche::chain::Problem::DigestIndexMismatch { .. })
+        ),
+        "{:?}",
+        r.problem
+    );
+}
+
 /// A wrong alias is retired and given to the right actor; a wrong actor is
 /// retired and can no longer be named, while what was recorded before keeps
 /// its id; a role is retired by a retraction of its event.
