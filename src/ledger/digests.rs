@@ -45,9 +45,10 @@ fn bucket_key(b: u16) -> String {
     format!("{BUCKET_PREFIX}{b:03x}")
 }
 
-/// The first 128 bits of a digest, by which a batch's own events are told apart.
-fn prefix(d: &Hash) -> u128 {
-    u128::from_le_bytes(d.0[..16].try_into().expect("16 bytes"))
+/// A digest's bytes 8 to 16: with the first 8, which an entry of the bucket
+/// holds, what tells a batch's own events apart.
+fn second(d: &Hash) -> u64 {
+    u64::from_le_bytes(d.0[8..16].try_into().expect("8 bytes"))
 }
 
 fn fragment(d: &Hash) -> [u8; 8] {
@@ -65,10 +66,11 @@ pub(super) struct DigestIndex {
     /// By bucket number (12 bits: 4,096 of them): the bucket once read, and
     /// whether this batch added to it.
     buckets: Vec<Option<(Vec<u8>, bool)>>,
-    /// The first 128 bits of the digests of the events not yet in the chain
-    /// (this batch's), in seq order from `chain_size + 1`: 16 bytes an event,
-    /// ample to tell events apart (a chance collision needs about 2^64).
-    fresh: Vec<u128>,
+    /// Bytes 8 to 16 of the digests of the events not yet in the chain (this
+    /// batch's), in seq order from `chain_size + 1`: 8 bytes an event. An
+    /// entry's first 8 bytes and these compare 128 bits, ample to tell events
+    /// apart (a chance collision needs about 2^64).
+    fresh: Vec<u64>,
     /// The seqs after this are not yet in the chain.
     chain_size: Seq,
     /// The block last read to check a candidate (its key and records): a
@@ -116,7 +118,7 @@ impl DigestIndex {
     /// Records an event of the batch being appended.
     pub(super) fn add_fresh(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
         debug_assert_eq!(seq, self.chain_size + 1 + self.fresh.len() as u64);
-        self.fresh.push(prefix(d));
+        self.fresh.push(second(d));
         self.add(ledger, d, seq)
     }
 
@@ -124,7 +126,6 @@ impl DigestIndex {
     /// chain (or this batch): the first one held, if any.
     pub(super) fn find(&mut self, ledger: &Ledger, d: &Hash) -> Result<Option<Seq>> {
         let frag = u64::from_le_bytes(fragment(d));
-        let want = prefix(d);
         let b = bucket_of(d);
         let mut from = 0;
         loop {
@@ -143,12 +144,12 @@ impl DigestIndex {
                 return Ok(None);
             };
             from = at + ENTRY;
-            let held = match seq.checked_sub(self.chain_size + 1) {
-                Some(i) => self.fresh.get(i as usize).copied(),
-                None if seq >= 1 => self.held(ledger, seq)?.map(|d| prefix(&d)),
-                None => None,
+            let same = match seq.checked_sub(self.chain_size + 1) {
+                Some(i) => self.fresh.get(i as usize) == Some(&second(d)),
+                None if seq >= 1 => self.held(ledger, seq)? == Some(*d),
+                None => false,
             };
-            if held == Some(want) {
+            if same {
                 return Ok(Some(seq));
             }
         }
@@ -177,7 +178,8 @@ impl DigestIndex {
     /// What a commit that makes `head` writes: the changed buckets and the
     /// header bound to `head`. `forget_first`: the stored buckets are to be
     /// removed before (an index rebuilt from the chain).
-    pub(super) fn stored(&self, head: &Head) -> (bool, Vec<(String, Vec<u8>)>) {
+    /// The buckets are handed over, not copied.
+    pub(super) fn stored(&mut self, head: &Head) -> (bool, Vec<(String, Vec<u8>)>) {
         // A bound index is written again only once REWRITE_AFTER records have
         // come since the seq it covers: until then the next batch completes it
         // from those few records, and an append writes no bucket.
@@ -185,9 +187,9 @@ impl DigestIndex {
             return (false, Vec::new());
         }
         let mut out: Vec<(String, Vec<u8>)> = (0u16..)
-            .zip(&self.buckets)
+            .zip(std::mem::take(&mut self.buckets))
             .filter_map(|(b, slot)| match slot {
-                Some((bucket, true)) => Some((bucket_key(b), bucket.clone())),
+                Some((bucket, true)) => Some((bucket_key(b), bucket)),
                 _ => None,
             })
             .collect();
