@@ -91,14 +91,28 @@ impl DigestIndex {
                 true => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
                 false => Vec::new(),
             };
+            let entry_seq = |e: &[u8]| u64::from_le_bytes(e[8..].try_into().expect("8 bytes"));
+            let covered = self.covered;
             // A bucket whose length is no whole number of entries is damage
             // (which `verify` reports): it is made again from the chain, and
-            // the next commit writes it whole.
-            let slot = if held.len() % ENTRY == 0 {
-                (held, false)
-            } else {
+            // the next commit writes it whole. So is an entry naming a seq
+            // past those the header covers, which no commit writes: this
+            // batch's own seqs are told apart by 8 bytes besides an entry's
+            // own 8, which only entries the batch made may claim.
+            let slot = if held.len() % ENTRY != 0 {
                 self.repaired = true;
-                (ledger.chain_bucket(b, self.covered)?, true)
+                (ledger.chain_bucket(b, covered)?, true)
+            } else if held.chunks_exact(ENTRY).any(|e| entry_seq(e) > covered) {
+                self.repaired = true;
+                let kept = held
+                    .chunks_exact(ENTRY)
+                    .filter(|e| entry_seq(e) <= covered)
+                    .flatten()
+                    .copied()
+                    .collect();
+                (kept, true)
+            } else {
+                (held, false)
             };
             self.buckets[usize::from(b)] = Some(slot);
         }
