@@ -380,28 +380,7 @@ pub(super) fn json_with_status(r: &Recorded, status: Status) -> serde_json::Valu
 /// [`json_with_status`] written straight into `line`, with its newline,
 /// without building a value: the same bytes, for listings of many events.
 pub(super) fn write_json_with_status(r: &Recorded, status: Status, line: &mut Vec<u8>) {
-    let json = view::RecordedJson {
-        record: r,
-        payload_len: false,
-    };
-    serde_json::to_writer(&mut *line, &json).expect("JSON to memory");
-    if let Some((st, by)) = status {
-        // The fields json_with_status adds, before the closing brace.
-        line.pop();
-        line.extend_from_slice(b",\"status\":");
-        serde_json::to_writer(&mut *line, st).expect("JSON to memory");
-        for (field, what) in [("corrected_by", "corrected"), ("retracted_by", "retracted")] {
-            line.extend_from_slice(b",\"");
-            line.extend_from_slice(field.as_bytes());
-            line.extend_from_slice(b"\":");
-            match by.filter(|_| st == what) {
-                Some(seq) => line.extend_from_slice(itoa::Buffer::new().format(seq).as_bytes()),
-                None => line.extend_from_slice(b"null"),
-            }
-        }
-        line.push(b'}');
-    }
-    line.push(b'\n');
+    view::write_recorded_line(r, status, line);
 }
 
 /// The table `log` writes, columns aligned to their widest cell.
@@ -506,7 +485,24 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
                 shown += 1;
                 written.is_ok() && shown < limit
             };
-            if sel.is_empty() && a.kind.is_none() && recorded_from == i64::MIN {
+            if a.out.json
+                && sel.is_empty()
+                && a.kind.is_none()
+                && recorded_from == i64::MIN
+                && first <= 1
+                && a.limit.is_none()
+            {
+                // Every event as JSON: formatted on two threads, as `export` is.
+                let status = |r: &Recorded| status_of(r, &am);
+                shown = match demarche::export::write_log_jsonl(ledger, status, out) {
+                    Ok(n) => n as usize,
+                    Err(demarche::export::WriteError::Output(e)) => {
+                        written = Err(e);
+                        0
+                    }
+                    Err(demarche::export::WriteError::Ledger(e)) => return Err(e.into()),
+                };
+            } else if sel.is_empty() && a.kind.is_none() && recorded_from == i64::MIN {
                 // Every event is shown: read in order on this thread, since
                 // handing each one over from another costs more than it saves.
                 for r in ledger.iter(first, u64::MAX)? {

@@ -469,6 +469,37 @@ pub fn recorded_json(r: &Recorded) -> Value {
     .expect("events serialise")
 }
 
+/// A recorded event as one JSON line, with its newline, appended to `line`:
+/// [`RecordedJson`] (no `payload_len`), then, when a `status` is given
+/// (`standing`, `corrected` or `retracted`, and the seq that did it), the
+/// fields `status`, `corrected_by` and `retracted_by`, as `log --json`
+/// writes them.
+pub fn write_recorded_line(r: &Recorded, status: Option<(&str, Option<u64>)>, line: &mut Vec<u8>) {
+    let json = RecordedJson {
+        record: r,
+        payload_len: false,
+    };
+    serde_json::to_writer(&mut *line, &json).expect("JSON to memory");
+    if let Some((st, by)) = status {
+        // The fields go before the object's closing brace.
+        debug_assert_eq!(line.last(), Some(&b'}'));
+        line.pop();
+        line.extend_from_slice(b",\"status\":");
+        serde_json::to_writer(&mut *line, st).expect("JSON to memory");
+        for (field, what) in [("corrected_by", "corrected"), ("retracted_by", "retracted")] {
+            line.extend_from_slice(b",\"");
+            line.extend_from_slice(field.as_bytes());
+            line.extend_from_slice(b"\":");
+            match by.filter(|_| st == what) {
+                Some(seq) => line.extend_from_slice(itoa::Buffer::new().format(seq).as_bytes()),
+                None => line.extend_from_slice(b"null"),
+            }
+        }
+        line.push(b'}');
+    }
+    line.push(b'\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

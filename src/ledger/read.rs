@@ -867,7 +867,7 @@ pub(super) fn open(key: Seq, stored: Vec<u8>) -> Result<Vec<u8>> {
 ///
 /// # Errors
 /// [`LedgerError::Corrupt`] when the payload does not decode.
-pub(super) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
+pub(crate) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
     let h = &rec.header;
     let digest = chain::body_digest(rec);
     let event = if h.is_redacted() {

@@ -168,6 +168,51 @@ fn a_ledger_of_the_first_release_skips_its_own_events_imported_again() {
     }
 }
 
+/// `log --json` of every event is formatted on two threads; with a limit it
+/// reads in order on one. Both give the same lines, statuses included (the
+/// fixture's correction and retraction), over many blocks.
+#[test]
+fn every_event_as_json_reads_the_same_on_two_threads_as_in_order() {
+    for engine in ["sled", "redb"] {
+        let dir = copy_of(engine);
+        let lines: String = (0..600)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"statement","said_on":"2021-03-{:02}","party":"RUS","stance":"denies","proposition":{{"predicate":"presence","subjects":["RUS"],"location":"LBY"}},"quote":"Denial number {i}: there are no \"Russian\" forces there.","source":{{"publisher":"TASS"}}}}"#,
+                    1 + i % 28
+                ) + "\n"
+            })
+            .collect();
+        let file = dir.path().join("more.jsonl");
+        std::fs::write(&file, lines).expect("write");
+        run(dir.path(), &["import", file.to_str().expect("utf-8")]);
+        let all = run(dir.path(), &["log", "--json"]);
+        let in_order = run(dir.path(), &["log", "--json", "--limit", "100000"]);
+        assert_eq!(all, in_order, "{engine}");
+        assert_eq!(all.lines().count(), 613, "{engine}");
+        let status = |seq: usize| -> Value {
+            let v: Value =
+                serde_json::from_str(all.lines().nth(seq - 1).expect("line")).expect("JSON");
+            serde_json::json!([v["status"], v["corrected_by"], v["retracted_by"]])
+        };
+        assert_eq!(
+            status(3),
+            serde_json::json!(["corrected", 11, null]),
+            "{engine}"
+        );
+        assert_eq!(
+            status(10),
+            serde_json::json!(["retracted", null, 12]),
+            "{engine}"
+        );
+        assert_eq!(
+            status(613),
+            serde_json::json!(["standing", null, null]),
+            "{engine}"
+        );
+    }
+}
+
 /// A positions snapshot of a ledger of the first release (a correction and a
 /// retraction of format 1 among its records) matches its chain.
 #[test]
