@@ -125,46 +125,6 @@ pub fn write_jsonl(
     }
 }
 
-/// Writes every record of `ledger` to `out` as the JSON lines `log --json`
-/// prints (each with the `status` that `status` gives it, when it gives one),
-/// formatted on two threads and written in seq order; returns how many.
-///
-/// # Errors
-/// As [`write_jsonl`].
-pub fn write_log_jsonl(
-    ledger: &Ledger,
-    status: impl Fn(&Recorded) -> Option<(&'static str, Option<u64>)> + Sync,
-    out: &mut dyn std::io::Write,
-) -> Result<u64, WriteError> {
-    let mut n = 0u64;
-    let mut write_error = None;
-    ledger.map_blocks(
-        |key, records| {
-            let mut buf = Vec::with_capacity(records.len() * 2);
-            let mut count = 0u64;
-            for rec in codec::records(records) {
-                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
-                let r = crate::ledger::decode_recorded(&rec)?;
-                json::view::write_recorded_line(&r, status(&r), &mut buf);
-                count += 1;
-            }
-            Ok((buf, count))
-        },
-        |(buf, count)| {
-            if let Err(e) = out.write_all(&buf) {
-                write_error = Some(e);
-                return Ok(false);
-            }
-            n += count;
-            Ok(true)
-        },
-    )?;
-    match write_error {
-        Some(e) => Err(e.into()),
-        None => Ok(n),
-    }
-}
-
 /// Appends one export line, with its newline, to `out`.
 pub fn write_export_line(r: &Recorded, out: &mut Vec<u8>) {
     serde_json::to_writer(&mut *out, &export_line(r)).expect("JSON to memory");

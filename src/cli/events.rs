@@ -492,16 +492,18 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
                 && first <= 1
                 && a.limit.is_none()
             {
-                // Every event as JSON: formatted on two threads, as `export` is.
-                let status = |r: &Recorded| status_of(r, &am);
-                shown = match demarche::export::write_log_jsonl(ledger, status, out) {
-                    Ok(n) => n as usize,
-                    Err(demarche::export::WriteError::Output(e)) => {
-                        written = Err(e);
-                        0
-                    }
-                    Err(demarche::export::WriteError::Ledger(e)) => return Err(e.into()),
+                // Every event as JSON: each line made where the event is
+                // decoded, on two threads, and written in order.
+                let line_of = |r: Recorded| {
+                    let mut line = Vec::with_capacity(768);
+                    write_json_with_status(&r, status_of(&r, &am), &mut line);
+                    Some(line)
                 };
+                ledger.each_mapped(first, line_of, |line| {
+                    written = out.write_all(&line);
+                    shown += 1;
+                    Ok(written.is_ok())
+                })?;
             } else if sel.is_empty() && a.kind.is_none() && recorded_from == i64::MIN {
                 // Every event is shown: read in order on this thread, since
                 // handing each one over from another costs more than it saves.

@@ -32,8 +32,6 @@ pub use cache::CACHE_KEY_LEN;
 pub use error::{ActorIndexError, LedgerError};
 pub use verify::{b64, VerifyReport};
 
-pub(crate) use read::decode_recorded;
-
 use crate::event::{Head, Seq};
 use crate::store::{MemStore, OpenOptions, Store};
 use std::path::Path;

@@ -744,12 +744,12 @@ fn read_block(
     BlockEnd::Read
 }
 
-/// What one block gave [`Ledger::each_kept`]: the seqs of its records in the
-/// span, the events kept among them, and what stopped its reading, if
-/// anything (after the seqs listed).
-struct KeptOfBlock {
+/// What one block gave [`Ledger::each_mapped`]: the seqs of its records in
+/// the span, what `map` made of those it took, and what stopped its reading,
+/// if anything (after the seqs listed).
+struct MappedOfBlock<T> {
     seqs: Vec<Seq>,
-    kept: Vec<Recorded>,
+    mapped: Vec<(Seq, T)>,
     end: BlockEnd,
 }
 
@@ -766,7 +766,24 @@ impl Ledger {
         &self,
         from: Seq,
         keep: impl Fn(&Recorded) -> bool + Sync,
-        mut sink: impl FnMut(Recorded) -> Result<bool>,
+        sink: impl FnMut(Recorded) -> Result<bool>,
+    ) -> Result<()> {
+        self.each_mapped(from, |r| keep(&r).then_some(r), sink)
+    }
+
+    /// [`Ledger::each_kept`], with each event turned by `map` into what
+    /// `sink` takes (`None`: left out) where it is decoded: on two threads
+    /// for long reads, so that the work of `map` (formatting a line, say) is
+    /// shared too. `sink` sees what a loop over [`Ledger::iter`] would, and
+    /// meets its errors after the same events.
+    ///
+    /// # Errors
+    /// As [`Ledger::iter`]'s items, and `sink`'s own.
+    pub fn each_mapped<T: Send>(
+        &self,
+        from: Seq,
+        map: impl Fn(Recorded) -> Option<T> + Sync,
+        mut sink: impl FnMut(T) -> Result<bool>,
     ) -> Result<()> {
         let Some((span, mut read)) = self.span_read(from)? else {
             return Ok(());
@@ -775,23 +792,23 @@ impl Ledger {
         self.walk(
             span,
             |key, stored| {
-                let (mut seqs, mut kept) = (Vec::new(), Vec::new());
+                let (mut seqs, mut mapped) = (Vec::new(), Vec::new());
                 let end = read_block(key, stored, from, to, |rec| {
-                    seqs.push(rec.header.seq);
-                    let r = decode_recorded(rec)?;
-                    if keep(&r) {
-                        kept.push(r);
+                    let seq = rec.header.seq;
+                    seqs.push(seq);
+                    if let Some(t) = map(decode_recorded(rec)?) {
+                        mapped.push((seq, t));
                     }
                     Ok(true)
                 });
-                Ok(KeptOfBlock { seqs, kept, end })
+                Ok(MappedOfBlock { seqs, mapped, end })
             },
             |_, block| {
-                let mut kept = block.kept.into_iter().peekable();
+                let mut mapped = block.mapped.into_iter().peekable();
                 for seq in block.seqs {
                     read.record_run(seq, seq)?;
-                    if let Some(r) = kept.next_if(|r| r.seq == seq) {
-                        if !sink(r)? {
+                    if let Some((_, t)) = mapped.next_if(|(s, _)| *s == seq) {
+                        if !sink(t)? {
                             return Ok(read.stop());
                         }
                     }
@@ -867,7 +884,7 @@ pub(super) fn open(key: Seq, stored: Vec<u8>) -> Result<Vec<u8>> {
 ///
 /// # Errors
 /// [`LedgerError::Corrupt`] when the payload does not decode.
-pub(crate) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
+pub(super) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
     let h = &rec.header;
     let digest = chain::body_digest(rec);
     let event = if h.is_redacted() {
