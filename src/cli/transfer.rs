@@ -259,17 +259,23 @@ pub fn export(
             ExportFormat::Csv => {
                 let amendments = ledger.amendments(None)?;
                 w.write_all(export::csv_header().as_bytes())?;
-                let mut rows = String::with_capacity(4096);
-                for r in ledger.iter(1, head.size)? {
-                    let r = r?;
-                    rows.clear();
+                // Each event's rows made where it is decoded, on two threads
+                // for a long ledger, and written in seq order.
+                let rows_of = |r: demarche::event::Recorded| {
+                    let mut rows = String::with_capacity(512);
                     export::csv_rows(&r, &amendments, &mut rows);
-                    w.write_all(rows.as_bytes())?;
+                    Some(rows)
+                };
+                let mut written = Ok(());
+                ledger.each_mapped(1, rows_of, |rows| {
+                    written = w.write_all(rows.as_bytes());
                     n += 1;
                     if n.is_multiple_of(4096) {
                         bar.advance(4096);
                     }
-                }
+                    Ok(written.is_ok())
+                })?;
+                written?;
             }
         }
         Ok(n)

@@ -1041,3 +1041,28 @@ fn csv_reads_in_python_with_dates_times_sources_and_no_formulas() {
     assert_eq!(f["speaker_role"], "spokesperson of the mission");
     assert_eq!(f["published_on"], "2021-02-06");
 }
+
+/// The CSV of a ledger long enough to be read on two threads holds, in seq
+/// order, the rows each event makes, under the header: what a read in order
+/// makes of the same events.
+#[test]
+fn a_long_csv_export_has_the_rows_of_a_read_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::build(dir.path(), 4, 3000);
+    let expected = {
+        let l = common::open(dir.path());
+        let am = l.amendments(None).expect("amendments");
+        let mut s = demarche::export::csv_header();
+        for r in l.iter(1, u64::MAX).expect("iter") {
+            demarche::export::csv_rows(&r.expect("event"), &am, &mut s);
+        }
+        s
+    };
+    let out = demarche(dir.path())
+        .args(["export", "--format", "csv"])
+        .assert()
+        .success();
+    let got = stdout(&out);
+    assert_eq!(got.lines().count(), expected.lines().count());
+    assert!(got == expected, "the CSV differs from a read in order");
+}
