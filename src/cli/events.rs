@@ -377,12 +377,6 @@ pub(super) fn json_with_status(r: &Recorded, status: Status) -> serde_json::Valu
     v
 }
 
-/// [`json_with_status`] written straight into `line`, with its newline,
-/// without building a value: the same bytes, for listings of many events.
-pub(super) fn write_json_with_status(r: &Recorded, status: Status, line: &mut Vec<u8>) {
-    view::write_recorded_line(r, status, line);
-}
-
 /// The table `log` writes, columns aligned to their widest cell.
 fn log_columns() -> Columns {
     Columns::new(
@@ -477,7 +471,7 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
                 written = match a.out.json {
                     true => {
                         line.clear();
-                        write_json_with_status(&r, status, &mut line);
+                        view::write_recorded_line(&r, status, &mut line);
                         out.write_all(&line)
                     }
                     false => table.push(out, summary_row(&r, &status_mark(status))),
@@ -496,7 +490,7 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
                 // decoded, on two threads, and written in order.
                 let line_of = |r: Recorded| {
                     let mut line = Vec::with_capacity(768);
-                    write_json_with_status(&r, status_of(&r, &am), &mut line);
+                    view::write_recorded_line(&r, status_of(&r, &am), &mut line);
                     Some(line)
                 };
                 ledger.each_mapped(first, line_of, |line| {
@@ -795,7 +789,7 @@ pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write)
     for (_, seq, r, status) in &rows {
         if a.out.json {
             line.clear();
-            write_json_with_status(r, *status, &mut line);
+            view::write_recorded_line(r, *status, &mut line);
             out.write_all(&line)?;
         } else {
             let Some(Event::Statement(s)) = &r.event else {
@@ -858,9 +852,10 @@ mod tests {
     use super::*;
     use demarche::event::Hash;
 
-    /// The line written without a value reads byte for byte as the value's,
-    /// for every status an event can have, on the worked example's events
-    /// (quotes with apostrophes, a hedge) and a redacted one.
+    /// The line `view::write_recorded_line` writes reads byte for byte as the
+    /// value [`json_with_status`] makes, for every status an event can have,
+    /// on the worked example's events (quotes with apostrophes, a hedge) and
+    /// a redacted one.
     #[test]
     fn a_line_written_straight_is_the_value_written() {
         let mut records: Vec<Recorded> = demarche::example::events()
@@ -891,7 +886,7 @@ mod tests {
         for r in &records {
             for status in statuses {
                 line.clear();
-                write_json_with_status(r, status, &mut line);
+                view::write_recorded_line(r, status, &mut line);
                 let value = format!("{}\n", json_with_status(r, status));
                 assert_eq!(String::from_utf8(line.clone()).expect("UTF-8"), value);
             }

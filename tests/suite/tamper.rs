@@ -44,6 +44,21 @@ fn edit_record(dir: &Path, seq: u64, f: impl FnOnce(&mut [u8])) {
     });
 }
 
+/// Cuts the record `seq` out of the block that holds it.
+fn cut_record(dir: &Path, seq: u64) {
+    with_tree(dir, |t| {
+        let (key, bytes, ranges) = find_block(t, seq);
+        let (_, r) = ranges
+            .iter()
+            .find(|(s, _)| *s == seq)
+            .expect("record")
+            .clone();
+        let mut cut = bytes[..r.start].to_vec();
+        cut.extend_from_slice(&bytes[r.end..]);
+        t.insert(key, seal(&cut)).expect("insert");
+    });
+}
+
 #[test]
 fn an_untouched_ledger_verifies() {
     let (dir, head) = fresh();
@@ -117,17 +132,7 @@ fn a_deleted_event_block_is_caught() {
 fn an_event_cut_out_of_a_batch_block_is_caught() {
     let (dir, _) = fresh();
     let seq = SINGLES + 50;
-    with_tree(dir.path(), |t| {
-        let (key, bytes, ranges) = find_block(t, seq);
-        let (_, r) = ranges
-            .iter()
-            .find(|(s, _)| *s == seq)
-            .expect("record")
-            .clone();
-        let mut cut = bytes[..r.start].to_vec();
-        cut.extend_from_slice(&bytes[r.end..]);
-        t.insert(key, seal(&cut)).expect("insert");
-    });
+    cut_record(dir.path(), seq);
     assert_eq!(problem(dir.path()).seq(), seq);
 }
 
@@ -1237,22 +1242,7 @@ fn log_as_json_reads_a_damaged_ledger_as_a_read_in_order_does() {
             "a changed byte",
             Box::new(move |d| edit_record(d, seq, |b| b[HEADER_LEN + 40] ^= 0x20)),
         ),
-        (
-            "a record cut out",
-            Box::new(move |d| {
-                with_tree(d, |t| {
-                    let (key, bytes, ranges) = find_block(t, seq);
-                    let (_, r) = ranges
-                        .iter()
-                        .find(|(s, _)| *s == seq)
-                        .expect("record")
-                        .clone();
-                    let mut cut = bytes[..r.start].to_vec();
-                    cut.extend_from_slice(&bytes[r.end..]);
-                    t.insert(key, seal(&cut)).expect("insert");
-                })
-            }),
-        ),
+        ("a record cut out", Box::new(move |d| cut_record(d, seq))),
         (
             "a block removed",
             Box::new(move |d| {
