@@ -38,10 +38,14 @@ pub const FILE: &str = "ledger.redb";
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("ledger");
 const MARKER: &[u8] = b"demarche ledger, store layout 1, engine redb";
 /// redb's page cache. Scans (verify, export, a full replay) read each page
-/// once and gain nothing from more; at 64 MiB their memory grew with the
-/// ledger until the cache was full (1M events: verify 109 MB, export 82 MB,
-/// replay 248 MB; at 16 MiB 59, 31 and 138 MB, in the same times).
-const CACHE_BYTES: usize = 16 << 20;
+/// once and gain nothing from it: every page read went into the cache until
+/// it was full, each a fresh allocation whose first touch costs a page
+/// fault, so a larger cache made them slower and larger (64 MiB at 1M
+/// events: verify 109 MB, export 82 MB, replay 248 MB; 16 MiB: 59, 31 and
+/// 138 MB; 1 MiB: 20, 17 and 113 MB, and verify and replay 9% and 16%
+/// faster than at 16 MiB). Random reads (an as-of query, `show`, the digest
+/// index's buckets in an import) read few pages each and were as fast.
+const CACHE_BYTES: usize = 1 << 20;
 /// Blocks read per step of a scan.
 const SCAN_CHUNK: usize = 64;
 
