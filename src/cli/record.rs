@@ -240,7 +240,7 @@ fn standing_statement(cli: &Cli, of: u64) -> Result<serde_json::Map<String, Valu
     let r = ledger.get(of)?;
     let s = match &r.event {
         Some(Event::Statement(s)) => {
-            let amendments = ledger.amendments(None)?;
+            let amendments = ledger.amendments_bearing_on(of)?;
             let root = amendments.roots.get(&of).copied().unwrap_or(of);
             match amendments.corrected.get(&root) {
                 Some((_, c)) => c.clone(),

@@ -89,6 +89,32 @@ impl Ledger {
         ))
     }
 
+    /// The corrections and retractions that bear on the event at `seq`,
+    /// resolved: those recorded after the statement it is or ultimately
+    /// corrects (its root, found through the `of` of each correction). An
+    /// amendment names an event recorded before it, so for the root and
+    /// every correction of it, `seq` among them, these say what
+    /// [`Ledger::amendments`] says, from a read of the chain past the root
+    /// alone: the later the event, the less is read.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn amendments_bearing_on(&self, seq: Seq) -> Result<Amendments> {
+        let mut root = seq;
+        loop {
+            match self.get(root)?.event {
+                // A correction names an earlier event; one that does not
+                // (a damaged chain) ends the walk.
+                Some(crate::event::Event::Correction(c)) if c.of < root => root = c.of,
+                _ => break,
+            }
+        }
+        Ok(Amendments::collect(
+            &self.amendment_entries(root, None)?,
+            None,
+        ))
+    }
+
     /// The positions the ledger supports for `query`, from a full replay of the chain.
     ///
     /// # Errors

@@ -219,6 +219,86 @@ fn show_head_tilde_and_corrections_and_retractions_by_name() {
     l.verify_clean();
 }
 
+/// `show N` reads the chain from the statement N is or corrects, not from
+/// the start: what it says of each event's standing is what `log`, which
+/// reads all of it, says, with amendments of other statements before and
+/// after, a correction of a correction, a retracted correction and a
+/// corrected statement retracted after. `--correct` of a statement
+/// corrected twice starts from the newest correction.
+#[test]
+fn show_says_of_every_event_what_log_says() {
+    let l = Ledger::new();
+    let said = |i: u64| {
+        let line = GOOD.replace(
+            "France calls for the withdrawal",
+            &format!("France, statement {i}"),
+        );
+        l.run(&["append", "--json", &line]).assert().success();
+    };
+    let correct = |of: &str, flags: &[&str]| {
+        let mut args = vec!["append", "--correct", of, "--reason", "wrong"];
+        args.extend_from_slice(flags);
+        l.run(&args).assert().success();
+    };
+    let retract = |of: &str| {
+        l.run(&["append", "--retract", of, "--reason", "not said"])
+            .assert()
+            .success();
+    };
+    for i in 1..=6 {
+        said(i);
+    }
+    correct("2", &["--said-on", "2021-02-02"]); // 7
+    retract("4"); // 8
+    correct("7", &["--stance", "demands"]); // 9: a correction of a correction
+    said(10); // 10
+    correct("10", &["--said-on", "2021-02-03"]); // 11
+    retract("11"); // 12: 10 stands as recorded
+    correct("5", &["--said-on", "2021-02-04"]); // 13
+    retract("5"); // 14: 13 goes with it
+    correct("1", &["--said-on", "2021-02-05"]); // 15
+    correct("2", &["--location", "SYR"]); // 16: from 9, as 2 stands
+    let log: Vec<Value> = l
+        .out(&["log", "--json"])
+        .lines()
+        .map(|x| serde_json::from_str(x).expect("JSON"))
+        .collect();
+    assert_eq!(log.len(), 16);
+    let standing = |v: &Value| {
+        (
+            v["status"].clone(),
+            v["corrected_by"].clone(),
+            v["retracted_by"].clone(),
+        )
+    };
+    for (n, logged) in (1u64..).zip(&log) {
+        let shown = l.json(&["show", &n.to_string(), "--json"]);
+        assert_eq!(shown["seq"], n);
+        assert_eq!(standing(&shown), standing(logged), "seq {n}");
+    }
+    let of = |n: usize| standing(&log[n - 1]);
+    let v = |s: &str, c: Value, r: Value| (Value::from(s), c, r);
+    assert_eq!(of(2), v("corrected", 16.into(), Value::Null));
+    assert_eq!(of(7), v("corrected", 16.into(), Value::Null));
+    assert_eq!(of(9), v("corrected", 16.into(), Value::Null));
+    assert_eq!(of(16), v("standing", Value::Null, Value::Null));
+    assert_eq!(of(4), v("retracted", Value::Null, 8.into()));
+    assert_eq!(of(10), v("standing", Value::Null, Value::Null));
+    assert_eq!(of(11).0, "retracted");
+    assert_eq!(of(5).0, "retracted");
+    assert_eq!(of(13).0, "retracted");
+    assert_eq!(of(1), v("corrected", 15.into(), Value::Null));
+    assert_eq!(of(3), v("standing", Value::Null, Value::Null));
+    // 16 corrected 2 as it stood after 9: its date (7) and stance (9) kept.
+    let last = &log[15]["statement"];
+    assert_eq!(last["said_on"], "2021-02-02");
+    assert_eq!(last["stance"], "demands");
+    assert_eq!(last["proposition"]["location"], "SYR");
+    let text = l.out(&["show", "13"]);
+    assert!(text.contains("retracted by seq 14: not said"), "{text}");
+    l.verify_clean();
+}
+
 /// `log --since` takes a seq as before, `HEAD~N`, and a date or time: the
 /// events recorded on or after it.
 #[test]
