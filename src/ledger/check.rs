@@ -2,7 +2,7 @@
 //! the ledger before it is sealed, and comes out with every actor name
 //! replaced by its canonical id.
 
-use super::Ledger;
+use super::{Ledger, LedgerError};
 use crate::event::{Event, Seq, Statement};
 use crate::input::InputError;
 use crate::vocab::{ActorError, Actors, Requirement, Vocabulary};
@@ -407,42 +407,51 @@ impl Ledger {
 }
 
 /// What a batch needs to know of the chain's corrections and retractions,
-/// read from the chain (one pass over the records' variant tags) when the
-/// batch first corrects or retracts something, and kept up to date with the
-/// batch's own.
+/// read from the chain when the batch first corrects or retracts something,
+/// and kept up to date with the batch's own. An amendment names an event
+/// recorded before it, so what bears on a statement is recorded after it:
+/// the chain is read from the statement the batch's amendment is or
+/// ultimately corrects (its root), and again from an earlier root when a
+/// later amendment of the batch needs one.
 #[derive(Default)]
 pub(super) struct Amended {
-    loaded: bool,
+    /// The seq from which the chain's amendments were read, if they were.
+    from: Option<Seq>,
+    /// The chain's, from `from` on.
+    chain: crate::projection::Amendments,
+    /// The batch's own.
     retracted: std::collections::HashSet<Seq>,
     roots: HashMap<Seq, Seq>,
 }
 
 impl Amended {
-    fn load(&mut self, ledger: &Ledger) -> std::result::Result<(), InputError> {
-        if self.loaded {
-            return Ok(());
+    /// The statement that `of` is, or ultimately corrects.
+    fn root(&mut self, ledger: &Ledger, of: Seq) -> std::result::Result<Seq, InputError> {
+        if let Some(root) = self.roots.get(&of) {
+            return Ok(*root);
         }
         // A chain whose amendments cannot be read cannot say what stands.
-        let am = ledger.amendments(None).map_err(|e| {
+        let unread = |e: LedgerError| {
             InputError::new(
                 "of",
                 format!("cannot read the ledger's corrections and retractions: {e}"),
             )
-        })?;
-        self.loaded = true;
-        self.retracted.extend(am.retracted.iter().copied());
-        self.roots.extend(am.roots.iter().map(|(k, v)| (*k, *v)));
-        Ok(())
-    }
-
-    /// The statement that `of` is, or ultimately corrects.
-    fn root(&mut self, ledger: &Ledger, of: Seq) -> std::result::Result<Seq, InputError> {
-        self.load(ledger)?;
-        Ok(self.roots.get(&of).copied().unwrap_or(of))
+        };
+        // An event of the batch that is not one of its corrections is a
+        // statement: its own root.
+        if of > ledger.store.head().map_err(|e| unread(e.into()))?.size {
+            return Ok(of);
+        }
+        let root = ledger.root_of(of).map_err(unread)?;
+        if self.from.is_none_or(|from| root < from) {
+            self.chain = ledger.amendments_from(root).map_err(unread)?;
+            self.from = Some(root);
+        }
+        Ok(root)
     }
 
     fn is_retracted(&self, root: Seq) -> bool {
-        self.retracted.contains(&root)
+        self.retracted.contains(&root) || self.chain.retracted.contains(&root)
     }
 
     fn corrects(&mut self, seq: Seq, root: Seq) {

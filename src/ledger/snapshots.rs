@@ -100,17 +100,28 @@ impl Ledger {
     /// # Errors
     /// Store failures; unreadable stored bytes.
     pub fn amendments_bearing_on(&self, seq: Seq) -> Result<Amendments> {
+        self.amendments_from(self.root_of(seq)?)
+    }
+
+    /// The statement that the event at `seq` is or ultimately corrects: the
+    /// `of` of each correction followed back (an event not a correction is
+    /// its own).
+    pub(crate) fn root_of(&self, seq: Seq) -> Result<Seq> {
         let mut root = seq;
         loop {
             match self.get(root)?.event {
                 // A correction names an earlier event; one that does not
                 // (a damaged chain) ends the walk.
                 Some(crate::event::Event::Correction(c)) if c.of < root => root = c.of,
-                _ => break,
+                _ => return Ok(root),
             }
         }
+    }
+
+    /// The corrections and retractions recorded from `from` on, resolved.
+    pub(crate) fn amendments_from(&self, from: Seq) -> Result<Amendments> {
         Ok(Amendments::collect(
-            &self.amendment_entries(root, None)?,
+            &self.amendment_entries(from, None)?,
             None,
         ))
     }

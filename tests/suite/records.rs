@@ -299,6 +299,94 @@ fn show_says_of_every_event_what_log_says() {
     l.verify_clean();
 }
 
+/// Corrections and retractions are checked against what the chain recorded
+/// after the statement each bears on: a correction of a correction finds its
+/// statement through the chain, and an amendment later in a batch that
+/// bears on an earlier statement than the one before it is checked against
+/// the chain from there.
+#[test]
+fn amendments_are_checked_against_what_bears_on_their_statement() {
+    let l = Ledger::new();
+    for i in 1..=8 {
+        let line = GOOD.replace(
+            "France calls for the withdrawal",
+            &format!("France, statement {i}"),
+        );
+        l.run(&["append", "--json", &line]).assert().success();
+    }
+    let ok = |args: &[&str]| {
+        l.run(args).assert().success();
+    };
+    ok(&["append", "--retract", "2", "--reason", "a"]); // 9
+    ok(&["append", "--correct", "3", "--said-on", "2021-02-02"]); // 10
+    ok(&["append", "--retract", "3", "--reason", "b"]); // 11
+    ok(&["append", "--correct", "6", "--said-on", "2021-02-03"]); // 12
+    for i in 13..=14 {
+        let line = GOOD.replace(
+            "France calls for the withdrawal",
+            &format!("France, statement {i}"),
+        );
+        l.run(&["append", "--json", &line]).assert().success();
+    }
+    let head = l.head();
+    l.run(&["append", "--correct", "10", "--stance", "demands"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "seq 10 corrects seq 3, which was retracted",
+        ));
+    l.run(&["append", "--retract", "10", "--reason", "c"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "seq 10 corrects seq 3, which was retracted",
+        ));
+    let correction = |of: u64, quote: &str| {
+        let statement = GOOD
+            .replace(r#""type":"statement","#, "")
+            .replace("France calls for the withdrawal", quote);
+        format!(r#"{{"type":"correction","of":{of},"statement":{statement}}}"#)
+    };
+    let retraction = |of: u64| format!(r#"{{"type":"retraction","of":{of},"reason":"r"}}"#);
+    let import = |lines: &[String]| {
+        l.run(&["import", "-"])
+            .write_stdin(lines.join("\n") + "\n")
+            .assert()
+    };
+    // The first amendment reads the chain from 13 on, past the retraction
+    // of 2 (9); the second, of 2, from 2.
+    import(&[retraction(13), correction(2, "x")])
+        .code(2)
+        .stderr(predicate::str::contains("seq 2 was retracted"));
+    import(&[correction(14, "x"), retraction(3)])
+        .code(2)
+        .stderr(predicate::str::contains("seq 3 was retracted"));
+    // The batch's own retraction of 6, then a correction of 12, which corrects 6.
+    import(&[correction(12, "x"), retraction(6), correction(12, "y")])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "seq 12 corrects seq 6, which was retracted",
+        ));
+    assert_eq!(l.head(), head);
+    import(&[
+        retraction(7),
+        correction(12, "x"),
+        correction(1, "y"),
+        retraction(8),
+    ])
+    .success();
+    let log: Vec<Value> = l
+        .out(&["log", "--json"])
+        .lines()
+        .map(|x| serde_json::from_str(x).expect("JSON"))
+        .collect();
+    assert_eq!(log.len(), 18);
+    assert_eq!(log[6]["status"], "retracted");
+    assert_eq!(log[5]["corrected_by"], 16);
+    assert_eq!(log[0]["corrected_by"], 17);
+    l.verify_clean();
+}
+
 /// `log --since` takes a seq as before, `HEAD~N`, and a date or time: the
 /// events recorded on or after it.
 #[test]
