@@ -456,7 +456,7 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
     let limit = a.limit.unwrap_or(usize::MAX);
     let mut shown = 0usize;
     let mut table = log_columns();
-    let am = ledger.amendments(None)?;
+    let am = ledger.amendments_now()?;
     let (first, recorded_from) = match since_flag(ledger, a.since.as_deref())? {
         Since::Seq(seq) => (seq, i64::MIN),
         Since::RecordedFrom(t) => (1, t),
@@ -761,7 +761,7 @@ pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write)
         ..SelectionFlags::default()
     };
     let sel = flags.resolve(&actors)?;
-    let amendments = ledger.amendments(None)?;
+    let amendments = ledger.amendments_now()?;
     type Row = (demarche::event::SaidOn, u64, Recorded, Status);
     let mut rows: Vec<Row> = Vec::new();
     let keep = |r: &Recorded| as_it_stands(r, &amendments).is_some_and(|s| sel.keeps(s, &actors));

@@ -89,6 +89,29 @@ impl Ledger {
         ))
     }
 
+    /// The corrections and retractions the ledger holds, resolved, for what
+    /// is shown rather than signed or exported: those up to the positions
+    /// snapshot's seq from the snapshot, when it is believed as
+    /// [`Ledger::answer`] believes it (it holds every correction and
+    /// retraction up to its seq), and the rest from the chain past it. What
+    /// [`Ledger::amendments`] gives for the head, without reading the whole
+    /// chain once a snapshot is near it.
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn amendments_now(&self) -> Result<Amendments> {
+        if self.cache.usable() {
+            if let Some(snap) = self.load_snapshot(&self.store.head()?)? {
+                let tail = self.amendment_entries(snap.seq + 1, None)?;
+                return Ok(Amendments::collect(
+                    snap.amendments().iter().chain(&tail),
+                    None,
+                ));
+            }
+        }
+        self.amendments(None)
+    }
+
     /// The corrections and retractions that bear on the event at `seq`,
     /// resolved: those recorded after the statement it is or ultimately
     /// corrects (its root, found through the `of` of each correction). An

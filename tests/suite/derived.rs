@@ -581,3 +581,90 @@ fn an_actor_index_of_another_ledger_is_neither_believed_nor_reported() {
         "a's alias is not b's"
     );
 }
+
+/// The standing `log` and `history` show comes from the corrections and
+/// retractions up to the positions snapshot, read from the snapshot, and the
+/// rest, read from the chain past it: the same as a read of the whole chain,
+/// with amendments on both sides of the snapshot. A snapshot sealed under
+/// another key is not believed, and the export (what leaves the ledger)
+/// reads the chain whatever the cache holds.
+#[test]
+fn standings_shown_from_the_snapshot_are_the_chains() {
+    use demarche::event::{Correction, Retraction};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = open(dir.path());
+    l.set_cache_key(KEY);
+    let correct = |l: &mut Ledger, of: u64, i: u64| {
+        let Event::Statement(statement) = crate::common::statement(i) else {
+            unreachable!("a statement")
+        };
+        l.append(Event::Correction(Correction {
+            of,
+            statement,
+            reason: None,
+        }))
+        .expect("correction");
+    };
+    let retract = |l: &mut Ledger, of: u64| {
+        l.append(Event::Retraction(Retraction {
+            of,
+            reason: "not said".into(),
+        }))
+        .expect("retraction");
+    };
+    for i in 1..=10 {
+        l.append(crate::common::statement(i)).expect("statement");
+    }
+    correct(&mut l, 2, 102); // 11
+    retract(&mut l, 3); // 12
+    correct(&mut l, 11, 111); // 13
+    l.snapshot_now().expect("snapshot");
+    correct(&mut l, 13, 113); // 14: of 2, across the snapshot
+    retract(&mut l, 5); // 15
+    correct(&mut l, 6, 106); // 16
+    retract(&mut l, 16); // 17: 6 stands as recorded
+    let same = |a: &demarche::projection::Amendments, b: &demarche::projection::Amendments| {
+        a.retracted == b.retracted
+            && a.corrected == b.corrected
+            && a.roots == b.roots
+            && a.retracted_by == b.retracted_by
+    };
+    let chain = l.amendments(None).expect("chain");
+    assert_eq!(l.snapshot_seq().expect("seq"), Some(13));
+    let shown = l.amendments_now().expect("now");
+    assert!(same(&shown, &chain), "{shown:?}\n{chain:?}");
+    assert_eq!(chain.corrected[&2].0, 14);
+    assert_eq!(chain.retracted_by[&5], 15);
+    assert!(!chain.corrected.contains_key(&6));
+    // A snapshot that leaves out the retraction of 3, under another key.
+    forge_snapshot_as(dir.path(), &l, &INSIDER, |e| {
+        if e.seq == 12 {
+            e.event = None;
+        }
+    });
+    drop(l);
+    let mut l = open(dir.path());
+    l.set_cache_key(KEY);
+    assert!(same(&l.amendments_now().expect("now"), &chain));
+    drop(l);
+    // Under its own key it is believed for what is shown (as positions
+    // believe it), never for what is exported.
+    let mut l = open(dir.path());
+    l.set_cache_key(INSIDER);
+    assert!(!l.amendments_now().expect("now").retracted.contains(&3));
+    drop(l);
+    let out = bin()
+        .env("DEMARCHE_CACHE_KEY", hex::encode(INSIDER))
+        .arg("--ledger")
+        .arg(dir.path())
+        .args(["export", "--format", "csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let csv = String::from_utf8(out).expect("utf-8");
+    // A retracted statement has no rows; one that stands has one a subject.
+    assert!(csv.lines().any(|x| x.starts_with("4,")), "{csv}");
+    assert!(!csv.lines().any(|x| x.starts_with("3,")), "{csv}");
+}
