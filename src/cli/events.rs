@@ -531,7 +531,7 @@ pub(super) fn show_on(ledger: &Ledger, which: &str, o: Output, out: &mut impl Wr
     let r = ledger.get(seq)?;
     let status = match &r.event {
         Some(Event::Statement(_) | Event::Correction(_)) => {
-            status_of(&r, &ledger.amendments_bearing_on(seq)?)
+            status_of(&r, &ledger.amendments_shown_for(seq)?)
         }
         _ => None,
     };

@@ -100,16 +100,40 @@ impl Ledger {
     /// # Errors
     /// Store failures; unreadable stored bytes.
     pub fn amendments_now(&self) -> Result<Amendments> {
-        if self.cache.usable() {
-            if let Some(snap) = self.load_snapshot(&self.store.head()?)? {
-                let tail = self.amendment_entries(snap.seq + 1, None)?;
-                return Ok(Amendments::collect(
-                    snap.amendments().iter().chain(&tail),
-                    None,
-                ));
-            }
+        match self.amendments_from_snapshot()? {
+            Some(a) => Ok(a),
+            None => self.amendments(None),
         }
-        self.amendments(None)
+    }
+
+    /// What [`Ledger::amendments_now`] says of the event at `seq`: from the
+    /// snapshot and the chain past it when a snapshot is believed, else
+    /// [`Ledger::amendments_bearing_on`] `seq` (the chain past the
+    /// statement it is or corrects).
+    ///
+    /// # Errors
+    /// Store failures; unreadable stored bytes.
+    pub fn amendments_shown_for(&self, seq: Seq) -> Result<Amendments> {
+        match self.amendments_from_snapshot()? {
+            Some(a) => Ok(a),
+            None => self.amendments_bearing_on(seq),
+        }
+    }
+
+    /// The amendments of the believed positions snapshot and of the chain
+    /// past it, resolved; `None` without a snapshot to believe.
+    fn amendments_from_snapshot(&self) -> Result<Option<Amendments>> {
+        if !self.cache.usable() {
+            return Ok(None);
+        }
+        let Some(snap) = self.load_snapshot(&self.store.head()?)? else {
+            return Ok(None);
+        };
+        let tail = self.amendment_entries(snap.seq + 1, None)?;
+        Ok(Some(Amendments::collect(
+            snap.amendments().iter().chain(&tail),
+            None,
+        )))
     }
 
     /// The corrections and retractions that bear on the event at `seq`,

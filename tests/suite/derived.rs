@@ -582,7 +582,7 @@ fn an_actor_index_of_another_ledger_is_neither_believed_nor_reported() {
     );
 }
 
-/// The standing `log` and `history` show comes from the corrections and
+/// The standing `log`, `history` and `show` show comes from the corrections and
 /// retractions up to the positions snapshot, read from the snapshot, and the
 /// rest, read from the chain past it: the same as a read of the whole chain,
 /// with amendments on both sides of the snapshot. A snapshot sealed under
@@ -653,6 +653,24 @@ fn standings_shown_from_the_snapshot_are_the_chains() {
     l.set_cache_key(INSIDER);
     assert!(!l.amendments_now().expect("now").retracted.contains(&3));
     drop(l);
+    let status = |key: &[u8; 32], seq: &str| -> serde_json::Value {
+        let out = bin()
+            .env("DEMARCHE_CACHE_KEY", hex::encode(key))
+            .arg("--ledger")
+            .arg(dir.path())
+            .args(["show", seq, "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice::<serde_json::Value>(&out).expect("JSON")["status"].clone()
+    };
+    // `show` reads the same: the snapshot when believed, else the chain.
+    assert_eq!(status(&INSIDER, "3"), "standing");
+    assert_eq!(status(&KEY, "3"), "retracted");
+    assert_eq!(status(&INSIDER, "2"), "corrected");
+    assert_eq!(status(&KEY, "13"), "corrected");
     let out = bin()
         .env("DEMARCHE_CACHE_KEY", hex::encode(INSIDER))
         .arg("--ledger")
