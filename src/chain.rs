@@ -378,7 +378,48 @@ impl Verifier {
     /// # Errors
     /// The first [`Problem`] found.
     pub fn feed_hashed(&mut self, rec: &RawRecord<'_>, hash: Hash) -> Result<(), Problem> {
-        let h = &rec.header;
+        self.feed_header(&rec.header, hash)
+    }
+
+    /// [`Verifier::feed_block`] of a block whose records were read elsewhere
+    /// (in parallel): the header and chain hash of each record that parses,
+    /// in order, and what stopped the read, if a record did not parse.
+    /// `empty`: the block held no bytes of records.
+    ///
+    /// # Errors
+    /// The first [`Problem`] found.
+    pub fn feed_read_block(
+        &mut self,
+        key: Seq,
+        empty: bool,
+        heads: &[(RecordHeader, Hash)],
+        malformed: Option<FormatError>,
+    ) -> Result<(), Problem> {
+        if empty {
+            return Err(Problem::EmptyBlock {
+                seq: self.next_seq,
+                key,
+            });
+        }
+        for (i, (header, hash)) in heads.iter().enumerate() {
+            self.feed_header(header, *hash)?;
+            if i == 0 && header.seq != key {
+                return Err(Problem::KeyMismatch {
+                    seq: header.seq,
+                    key,
+                });
+            }
+        }
+        match malformed {
+            Some(error) => Err(Problem::Malformed {
+                seq: self.next_seq,
+                error,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn feed_header(&mut self, h: &RecordHeader, hash: Hash) -> Result<(), Problem> {
         if let Some(stored) = self.stored {
             if h.seq > stored.size && h.seq == self.next_seq {
                 return Err(Problem::BeyondHead {

@@ -1357,6 +1357,42 @@ pub fn open_block(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatErr
     }
 }
 
+/// [`open_block`] with the records decompressed into `buf`, kept from block
+/// to block so that its memory is reused (it only grows): the records,
+/// borrowed from `stored` when the block is stored plain.
+///
+/// # Errors
+/// As [`open_block`].
+pub fn open_block_into<'a>(
+    stored: &'a [u8],
+    buf: &'a mut Vec<u8>,
+) -> Result<&'a [u8], FormatError> {
+    if stored.first() != Some(&BLOCK_LZ4) || stored.len() < 5 {
+        return match open_block(stored)? {
+            std::borrow::Cow::Borrowed(records) => Ok(records),
+            std::borrow::Cow::Owned(records) => {
+                *buf = records;
+                Ok(buf)
+            }
+        };
+    }
+    let size = u32::from_le_bytes(stored[1..5].try_into().expect("4 bytes")) as usize;
+    if size > MAX_BLOCK {
+        return Err(FormatError::TooLarge(size));
+    }
+    if buf.len() < size {
+        buf.resize(size, 0);
+    }
+    let n = lz4_flex::block::decompress_into(&stored[5..], &mut buf[..size])
+        .map_err(|e| FormatError::Payload(format!("block does not decompress: {e}")))?;
+    if n != size {
+        return Err(FormatError::Payload(
+            "block decompresses to the wrong size".into(),
+        ));
+    }
+    Ok(&buf[..size])
+}
+
 /// [`open_block`] of a block read into its own buffer: the records, in that
 /// same buffer when the block is stored uncompressed.
 ///
@@ -1448,6 +1484,55 @@ pub fn decode_index(mut b: &[u8]) -> Result<Vec<(Seq, Vec<u8>, Event)>, FormatEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A block opened into a buffer kept from block to block reads as
+    /// [`open_block`] reads it, whatever the buffer held before: plain and
+    /// compressed blocks, a larger block before a smaller one, and each kind
+    /// of damage with the same error.
+    #[test]
+    fn a_block_opened_into_a_kept_buffer_reads_as_one_opened_alone() {
+        let text = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|i| b"demarche ledger "[i % 16] ^ (i / 97) as u8)
+                .collect()
+        };
+        let big = seal_block(&text(40_000));
+        let small = seal_block(&text(3_000));
+        let plain = seal_block(b"short");
+        assert_eq!(big[0], BLOCK_LZ4);
+        assert_eq!(small[0], BLOCK_LZ4);
+        assert_eq!(plain[0], BLOCK_PLAIN);
+        let mut wrong_size = small.clone();
+        wrong_size[1..5].copy_from_slice(&2_999u32.to_le_bytes());
+        let mut too_short = small.clone();
+        too_short[1..5].copy_from_slice(&3_001u32.to_le_bytes());
+        let mut too_large = small.clone();
+        too_large[1..5].copy_from_slice(&(MAX_BLOCK as u32 + 1).to_le_bytes());
+        let mut cut = small.clone();
+        cut.truncate(small.len() - 7);
+        let mut unknown = plain.clone();
+        unknown[0] = 9;
+        let mut buf = Vec::new();
+        for stored in [
+            &big[..],
+            &small,
+            &plain,
+            &big,
+            &wrong_size,
+            &too_short,
+            &too_large,
+            &cut,
+            &unknown,
+            &small[..3],
+            &[],
+            &small,
+        ] {
+            let alone = open_block(stored).map(|r| r.into_owned());
+            let kept = open_block_into(stored, &mut buf).map(<[u8]>::to_vec);
+            assert_eq!(kept, alone);
+        }
+        assert_eq!(open_block_into(&small, &mut buf), Ok(&text(3_000)[..]));
+    }
 
     #[test]
     fn unknown_flag_bits_are_refused() {

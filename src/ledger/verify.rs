@@ -5,7 +5,7 @@
 use super::read::Span;
 use super::{Ledger, LedgerError, Result};
 use crate::chain::{self, Problem, Verifier};
-use crate::codec::{self, FormatError};
+use crate::codec::{self, FormatError, RecordHeader};
 use crate::event::{Hash, Head, Seq};
 use crate::multiset::{BlockSum, KeyedSum};
 use crate::store::StoreError;
@@ -164,10 +164,12 @@ impl Ledger {
                             });
                             return Ok(false);
                         }
-                        staged += codec::records(&o.records).count() as u64;
+                        // As many as a read of the records meets, the
+                        // one that does not parse among them.
+                        staged += (o.heads.len() + usize::from(o.malformed.is_some())) as u64;
                         return Ok(true);
                     }
-                    if let Err(p) = v.feed_block(key, &o.records, o.hashes.as_deref()) {
+                    if let Err(p) = v.feed_read_block(key, o.empty, &o.heads, o.malformed) {
                         problem = Some(p);
                         return Ok(false);
                     }
@@ -329,12 +331,15 @@ fn draw_key() -> Result<[u8; 32]> {
 
 /// A stored block opened by [`open_hashed`].
 struct Opened {
-    /// Its records.
-    records: Vec<u8>,
-    /// Their chain hashes (`None` when a record does not parse; the verifier
-    /// then reports it).
-    hashes: Option<Vec<Hash>>,
-    /// The Merkle leaf hashes of those.
+    /// Whether it held no bytes of records.
+    empty: bool,
+    /// The header and chain hash of each record, in order, up to one that
+    /// does not parse.
+    heads: Vec<(RecordHeader, Hash)>,
+    /// Why a record did not parse, if one did not (the verifier reports it
+    /// after the records before it).
+    malformed: Option<FormatError>,
+    /// The Merkle leaf hashes of the records, when every one parses.
     leaves: Vec<merkle::Digest>,
     /// The seq and payload digest of its actor, alias and role events and of
     /// its retractions with the seq each retracts (to check the actor index by).
@@ -355,21 +360,36 @@ fn open_hashed(
     with_tree: bool,
     sums: &Sums,
 ) -> std::result::Result<Opened, FormatError> {
-    let records = codec::open_block_owned(stored)?;
-    let mut hashes = Some(Vec::with_capacity(32));
+    thread_local! {
+        /// The records of the last block opened on this thread: the memory
+        /// is reused from block to block, never handed to another thread.
+        static RECORDS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    RECORDS.with_borrow_mut(|buf| {
+        let records = codec::open_block_into(&stored, buf)?;
+        Ok(hash_records(records, with_tree, sums))
+    })
+}
+
+/// The chain hashes of a block's records, and what `with_tree` the rest of
+/// `verify` checks them by (see [`open_hashed`]).
+fn hash_records(records: &[u8], with_tree: bool, sums: &Sums) -> Opened {
+    let mut heads = Vec::with_capacity(32);
+    let mut malformed = None;
     let mut refs = Vec::new();
     let mut digests = sums.digests_upto.map(|_| sums.block.clone());
     let mut facts = sums.facts_upto.map(|_| Ok(sums.facts.clone()));
-    for r in codec::records(&records) {
-        let Ok(r) = r else {
-            hashes = None;
-            break;
+    for r in codec::records(records) {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                malformed = Some(e);
+                break;
+            }
         };
         let seq = r.header.seq;
         let body = chain::body_digest(&r);
-        if let Some(d) = &mut hashes {
-            d.push(chain::link_hash(&r.header, &body));
-        }
+        heads.push((r.header, chain::link_hash(&r.header, &body)));
         if let (Some(sum), Some(upto)) = (&mut digests, sums.digests_upto) {
             if seq <= upto {
                 sum.add(super::digests::entry_item(&body, seq));
@@ -397,17 +417,78 @@ fn open_hashed(
             }
         }
     }
-    let leaves = if with_tree {
-        hashes.iter().flatten().map(tree::leaf).collect()
-    } else {
-        Vec::new()
+    let leaves = match with_tree && malformed.is_none() {
+        true => heads.iter().map(|(_, hash)| tree::leaf(hash)).collect(),
+        false => Vec::new(),
     };
-    Ok(Opened {
-        records,
-        hashes,
+    Opened {
+        empty: records.is_empty(),
+        heads,
+        malformed,
         leaves,
         refs,
         digests,
         facts,
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::write_record;
+
+    /// Five records chained from `prev` (seqs `first..first + 5`), laid end
+    /// to end; and the chain hash of the last.
+    fn block(first: Seq, prev: Hash) -> (Vec<u8>, Hash) {
+        let mut out = Vec::new();
+        let mut prev = prev;
+        for seq in first..first + 5 {
+            let payload = format!("payload of {seq}").into_bytes();
+            let header = RecordHeader::v1(seq, seq as i64, prev, payload.len() as u32);
+            let start = out.len();
+            write_record(&header, &payload, &mut out);
+            let (rec, _) = codec::read_record(&out[start..]).expect("record");
+            prev = chain::record_hash(&rec);
+        }
+        (out, prev)
+    }
+
+    /// What `verify` makes of a block read on another thread (the headers
+    /// and chain hashes of its records, and what stopped the read) says what
+    /// a read of the block's bytes in place says, for a block whole and
+    /// damaged in each way: a byte changed anywhere, cut short anywhere, a
+    /// seq out of place, a block under another key, an empty block.
+    #[test]
+    fn a_block_read_elsewhere_verifies_as_one_read_in_place() {
+        let (first, prev) = block(1, Hash::ZERO);
+        let (second, _) = block(6, prev);
+        let sums = Sums {
+            digests_upto: None,
+            block: BlockSum::new([0; 32]),
+            facts: KeyedSum::new([0; 32]),
+            facts_upto: None,
+        };
+        let check = |records: &[u8], key: Seq| {
+            let mut in_place = Verifier::new();
+            let mut elsewhere = Verifier::new();
+            let a = in_place
+                .feed_block(1, &first, None)
+                .and_then(|()| in_place.feed_block(key, records, None));
+            let o = hash_records(records, true, &sums);
+            let b = elsewhere
+                .feed_block(1, &first, None)
+                .and_then(|()| elsewhere.feed_read_block(key, o.empty, &o.heads, o.malformed));
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "key {key}");
+            assert_eq!(in_place.checked(), elsewhere.checked());
+        };
+        check(&second, 6);
+        check(&second, 7);
+        check(&[], 6);
+        for i in 0..second.len() {
+            let mut changed = second.clone();
+            changed[i] ^= 0x40;
+            check(&changed, 6);
+            check(&second[..i], 6);
+        }
+    }
 }
