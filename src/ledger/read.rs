@@ -712,18 +712,40 @@ impl SpanRead {
 
 /// Opens the block stored at `key` and hands `f` each of its records whose
 /// seq is in `from..=to`, in order, until it returns `false`; how that ended.
+///
+/// The records are decompressed into a buffer kept on the thread from block to
+/// block (a fresh one when `f` itself reads a block), so that reading a long
+/// stretch reuses the same memory instead of touching new memory for each.
 fn read_block(
     key: Seq,
     stored: Vec<u8>,
     from: Seq,
     to: Seq,
+    f: impl FnMut(&RawRecord<'_>) -> Result<bool>,
+) -> BlockEnd {
+    thread_local! {
+        static RECORDS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    RECORDS.with(|kept| match kept.try_borrow_mut() {
+        Ok(mut buf) => read_records(key, &stored, &mut buf, from, to, f),
+        Err(_) => read_records(key, &stored, &mut Vec::new(), from, to, f),
+    })
+}
+
+/// [`read_block`] with the records decompressed into `buf`.
+fn read_records(
+    key: Seq,
+    stored: &[u8],
+    buf: &mut Vec<u8>,
+    from: Seq,
+    to: Seq,
     mut f: impl FnMut(&RawRecord<'_>) -> Result<bool>,
 ) -> BlockEnd {
-    let records = match open(key, stored) {
+    let records = match codec::open_block_into(stored, buf) {
         Ok(r) => r,
-        Err(e) => return BlockEnd::Failed(e),
+        Err(error) => return BlockEnd::Failed(LedgerError::Corrupt { seq: key, error }),
     };
-    for rec in codec::records(&records) {
+    for rec in codec::records(records) {
         let rec = match rec {
             Ok(rec) => rec,
             Err(error) => return BlockEnd::Failed(LedgerError::Corrupt { seq: key, error }),
