@@ -53,6 +53,14 @@ impl Ledger {
         serde_json::from_str(&self.out(args)).expect("JSON")
     }
 
+    /// Each line of the command's output as JSON.
+    fn json_lines(&self, args: &[&str]) -> Vec<Value> {
+        self.out(args)
+            .lines()
+            .map(|x| serde_json::from_str(x).expect("JSON"))
+            .collect()
+    }
+
     fn head(&self) -> String {
         self.out(&["head"]).trim().to_string()
     }
@@ -258,11 +266,7 @@ fn show_says_of_every_event_what_log_says() {
     retract("5"); // 14: 13 goes with it
     correct("1", &["--said-on", "2021-02-05"]); // 15
     correct("2", &["--location", "SYR"]); // 16: from 9, as 2 stands
-    let log: Vec<Value> = l
-        .out(&["log", "--json"])
-        .lines()
-        .map(|x| serde_json::from_str(x).expect("JSON"))
-        .collect();
+    let log = l.json_lines(&["log", "--json"]);
     assert_eq!(log.len(), 16);
     let standing = |v: &Value| {
         (
@@ -375,11 +379,7 @@ fn amendments_are_checked_against_what_bears_on_their_statement() {
         retraction(8),
     ])
     .success();
-    let log: Vec<Value> = l
-        .out(&["log", "--json"])
-        .lines()
-        .map(|x| serde_json::from_str(x).expect("JSON"))
-        .collect();
+    let log = l.json_lines(&["log", "--json"]);
     assert_eq!(log.len(), 18);
     assert_eq!(log[6]["status"], "retracted");
     assert_eq!(log[5]["corrected_by"], 16);
