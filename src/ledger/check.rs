@@ -410,9 +410,9 @@ impl Ledger {
 /// read from the chain when the batch first corrects or retracts something,
 /// and kept up to date with the batch's own. An amendment names an event
 /// recorded before it, so what bears on a statement is recorded after it:
-/// the chain is read from the statement the batch's amendment is or
-/// ultimately corrects (its root), and again from an earlier root when a
-/// later amendment of the batch needs one.
+/// the chain is read from the statement the batch's first amendment is or
+/// ultimately corrects (its root), and once more, from the start, when a
+/// later amendment of the batch bears on an earlier statement.
 #[derive(Default)]
 pub(super) struct Amended {
     /// The seq from which the chain's amendments were read, if they were.
@@ -443,10 +443,17 @@ impl Amended {
             return Ok(of);
         }
         let root = ledger.root_of(of).map_err(unread)?;
-        if self.from.is_none_or(|from| root < from) {
-            self.chain = ledger.amendments_from(root).map_err(unread)?;
-            self.from = Some(root);
-        }
+        // Read once from the first root; when a later event needs an earlier
+        // one, once more from the start, and never again (a batch amending
+        // statements from the newest back would otherwise read the chain
+        // once for each).
+        let from = match self.from {
+            None => root,
+            Some(from) if root < from => 1,
+            Some(_) => return Ok(root),
+        };
+        self.chain = ledger.amendments_from(from).map_err(unread)?;
+        self.from = Some(from);
         Ok(root)
     }
 

@@ -159,7 +159,9 @@ impl Ledger {
             match self.get(root)?.event {
                 // A correction names an earlier event; one that does not
                 // (a damaged chain) ends the walk.
-                Some(crate::event::Event::Correction(c)) if c.of < root => root = c.of,
+                Some(crate::event::Event::Correction(c)) if (1..root).contains(&c.of) => {
+                    root = c.of
+                }
                 _ => return Ok(root),
             }
         }
