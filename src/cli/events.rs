@@ -441,8 +441,8 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
     }
     // Events that are no statements (and redacted ones) show only when no
     // statement selection is given.
-    let keep = |r: &Recorded| -> bool {
-        let Some(e) = &r.event else {
+    let keep = |event: Option<&Event>| -> bool {
+        let Some(e) = event else {
             return sel.is_empty() && a.kind.is_none();
         };
         if a.kind.as_deref().is_some_and(|k| k != e.kind()) {
@@ -507,8 +507,8 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
                     }
                 }
             } else {
-                let keep = |r: &Recorded| r.recorded_at >= recorded_from && keep(r);
-                ledger.each_kept(first, keep, |r| Ok(print(r)))?;
+                let keep = |_, at: i64, e: Option<&Event>| at >= recorded_from && keep(e);
+                ledger.each_kept_by_event(first, keep, |r| Ok(print(r)))?;
             }
         }
         written?;
@@ -730,12 +730,13 @@ fn show_text(out: &mut impl Write, r: &Recorded, actors: &Actors) -> Result<()> 
 /// A statement event's statement as it stands: corrected, or as recorded
 /// (also when retracted); `None` for other events.
 fn as_it_stands<'a>(
-    r: &'a Recorded,
+    seq: demarche::event::Seq,
+    event: Option<&'a Event>,
     amendments: &'a demarche::projection::Amendments,
 ) -> Option<&'a demarche::event::Statement> {
-    match &r.event {
+    match event {
         Some(Event::Statement(original)) => {
-            Some(amendments.effective(r.seq, original).unwrap_or(original))
+            Some(amendments.effective(seq, original).unwrap_or(original))
         }
         _ => None,
     }
@@ -764,9 +765,11 @@ pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write)
     let amendments = ledger.amendments_now()?;
     type Row = (demarche::event::SaidOn, u64, Recorded, Status);
     let mut rows: Vec<Row> = Vec::new();
-    let keep = |r: &Recorded| as_it_stands(r, &amendments).is_some_and(|s| sel.keeps(s, &actors));
-    ledger.each_kept(1, keep, |mut r| {
-        let s = as_it_stands(&r, &amendments)
+    let keep = |seq, _, e: Option<&Event>| {
+        as_it_stands(seq, e, &amendments).is_some_and(|s| sel.keeps(s, &actors))
+    };
+    ledger.each_kept_by_event(1, keep, |mut r| {
+        let s = as_it_stands(r.seq, r.event.as_ref(), &amendments)
             .expect("kept: a statement")
             .clone();
         let status = status_of(&r, &amendments);

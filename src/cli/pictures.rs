@@ -167,12 +167,12 @@ pub(super) fn timeline_on(
     // statement is a statement of each of its parties.
     let wanted = |s: &demarche::event::Statement| sel.keeps(s, &actors);
     let mut records: Vec<Recorded> = Vec::new();
-    let keep = |r: &Recorded| match &r.event {
+    let keep = |_, _, e: Option<&Event>| match e {
         Some(Event::Statement(s)) => wanted(s),
         Some(Event::Correction(_) | Event::Retraction(_)) => true,
         _ => false,
     };
-    ledger.each_kept(1, keep, |r| {
+    ledger.each_kept_by_event(1, keep, |r| {
         records.push(r);
         Ok(true)
     })?;

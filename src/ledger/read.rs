@@ -9,7 +9,7 @@
 use super::{Ledger, LedgerError, Result};
 use crate::chain;
 use crate::codec::{self, RawRecord};
-use crate::event::{Entry, EventRef, Recorded, Seq};
+use crate::event::{Entry, Event, EventRef, Recorded, Seq};
 use crate::projection::Met;
 use crate::store::StoreError;
 
@@ -805,6 +805,41 @@ impl Ledger {
         &self,
         from: Seq,
         map: impl Fn(Recorded) -> Option<T> + Sync,
+        sink: impl FnMut(T) -> Result<bool>,
+    ) -> Result<()> {
+        self.each_read(from, |rec| Ok(map(decode_recorded(rec)?)), sink)
+    }
+
+    /// [`Ledger::each_kept`] for a test that looks only at an event's seq,
+    /// time and content (`None`: redacted): each event is tested once decoded
+    /// and hashed only when kept, so that a read that keeps a few events of
+    /// many does not hash them all.
+    ///
+    /// # Errors
+    /// As [`Ledger::each_kept`].
+    pub fn each_kept_by_event(
+        &self,
+        from: Seq,
+        keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
+        sink: impl FnMut(Recorded) -> Result<bool>,
+    ) -> Result<()> {
+        self.each_read(
+            from,
+            |rec| {
+                let h = &rec.header;
+                let event = decode_event_of(rec)?;
+                Ok(keep(h.seq, h.recorded_at, event.as_ref()).then(|| recorded_of(rec, event)))
+            },
+            sink,
+        )
+    }
+
+    /// [`Ledger::each_mapped`] with each stored record turned by `step`
+    /// into what `sink` takes (`None`: left out).
+    fn each_read<T: Send>(
+        &self,
+        from: Seq,
+        step: impl Fn(&RawRecord<'_>) -> Result<Option<T>> + Sync,
         mut sink: impl FnMut(T) -> Result<bool>,
     ) -> Result<()> {
         let Some((span, mut read)) = self.span_read(from)? else {
@@ -818,7 +853,7 @@ impl Ledger {
                 let end = read_block(key, stored, from, to, |rec| {
                     let seq = rec.header.seq;
                     seqs.push(seq);
-                    if let Some(t) = map(decode_recorded(rec)?) {
+                    if let Some(t) = step(rec)? {
                         mapped.push((seq, t));
                     }
                     Ok(true)
@@ -907,17 +942,30 @@ pub(super) fn open(key: Seq, stored: Vec<u8>) -> Result<Vec<u8>> {
 /// # Errors
 /// [`LedgerError::Corrupt`] when the payload does not decode.
 pub(super) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
+    Ok(recorded_of(rec, decode_event_of(rec)?))
+}
+
+/// The event a stored record holds (`None`: redacted).
+///
+/// # Errors
+/// [`LedgerError::Corrupt`] when its payload does not decode.
+fn decode_event_of(rec: &RawRecord<'_>) -> Result<Option<Event>> {
+    if rec.header.is_redacted() {
+        return Ok(None);
+    }
+    codec::decode_event(rec.body)
+        .map(Some)
+        .map_err(|error| LedgerError::Corrupt {
+            seq: rec.header.seq,
+            error,
+        })
+}
+
+/// A stored record with its event, and its hashes computed from its bytes.
+fn recorded_of(rec: &RawRecord<'_>, event: Option<Event>) -> Recorded {
     let h = &rec.header;
     let digest = chain::body_digest(rec);
-    let event = if h.is_redacted() {
-        None
-    } else {
-        Some(
-            codec::decode_event(rec.body)
-                .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
-        )
-    };
-    Ok(Recorded {
+    Recorded {
         seq: h.seq,
         recorded_at: h.recorded_at,
         prev: h.prev,
@@ -926,5 +974,5 @@ pub(super) fn decode_recorded(rec: &RawRecord<'_>) -> Result<Recorded> {
         event,
         payload_len: h.payload_len,
         encoding: h.encoding,
-    })
+    }
 }
