@@ -437,24 +437,28 @@ impl Amended {
                 format!("cannot read the ledger's corrections and retractions: {e}"),
             )
         };
-        // An event of the batch that is not one of its corrections is a
-        // statement: its own root.
-        if of > ledger.store.head().map_err(|e| unread(e.into()))?.size {
-            return Ok(of);
-        }
-        let root = ledger.root_of(of).map_err(unread)?;
-        // Read once from the first root; when a later event needs an earlier
-        // one, once more from the start, and never again (a batch amending
-        // statements from the newest back would otherwise read the chain
-        // once for each).
         let from = match self.from {
-            None => root,
-            Some(from) if root < from => 1,
-            Some(_) => return Ok(root),
+            // The first: the chain is read from the statement `of` is or
+            // corrects, found by following corrections back. An event of the
+            // batch that is not one of its corrections is a statement, its
+            // own root.
+            None if of > ledger.store.head().map_err(|e| unread(e.into()))?.size => return Ok(of),
+            None => ledger.root_of(of).map_err(unread)?,
+            // Read from `from`, the chain resolves `of` to its root when that
+            // is `from` or later; else once more, from the start, and never
+            // again (a batch amending statements from the newest back would
+            // otherwise read the chain once for each).
+            Some(from) => {
+                let root = self.chain.roots.get(&of).copied().unwrap_or(of);
+                if root >= from {
+                    return Ok(root);
+                }
+                1
+            }
         };
         self.chain = ledger.amendments_from(from).map_err(unread)?;
         self.from = Some(from);
-        Ok(root)
+        Ok(self.chain.roots.get(&of).copied().unwrap_or(of))
     }
 
     fn is_retracted(&self, root: Seq) -> bool {
