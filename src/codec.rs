@@ -1318,14 +1318,18 @@ pub fn seal_block(records: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The records of a stored block.
-///
-/// # Errors
-/// [`FormatError`] for an unknown encoding, a size over [`MAX_BLOCK`], or LZ4
-/// data that does not decompress to exactly the stated size.
-pub fn open_block(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatError> {
+/// A stored block's records as they are stored: plain, or LZ4 with the
+/// size they decompress to.
+enum Stored<'a> {
+    Plain(&'a [u8]),
+    Lz4 { size: usize, packed: &'a [u8] },
+}
+
+/// What a stored block holds, checked as far as it can be before any
+/// decompressing.
+fn stored_form(stored: &[u8]) -> Result<Stored<'_>, FormatError> {
     match stored.first() {
-        Some(&BLOCK_PLAIN) => Ok(std::borrow::Cow::Borrowed(&stored[1..])),
+        Some(&BLOCK_PLAIN) => Ok(Stored::Plain(&stored[1..])),
         Some(&BLOCK_LZ4) => {
             if stored.len() < 5 {
                 return Err(FormatError::Truncated {
@@ -1337,14 +1341,10 @@ pub fn open_block(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatErr
             if size > MAX_BLOCK {
                 return Err(FormatError::TooLarge(size));
             }
-            let records = lz4_flex::block::decompress(&stored[5..], size)
-                .map_err(|e| FormatError::Payload(format!("block does not decompress: {e}")))?;
-            if records.len() != size {
-                return Err(FormatError::Payload(
-                    "block decompresses to the wrong size".into(),
-                ));
-            }
-            Ok(std::borrow::Cow::Owned(records))
+            Ok(Stored::Lz4 {
+                size,
+                packed: &stored[5..],
+            })
         }
         Some(&other) => Err(FormatError::Unknown {
             what: "block encoding",
@@ -1354,6 +1354,34 @@ pub fn open_block(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatErr
             needed: 1,
             available: 0,
         }),
+    }
+}
+
+/// Decompresses `packed` into `out`, which it must fill exactly.
+fn decompress_exactly(packed: &[u8], out: &mut [u8]) -> Result<(), FormatError> {
+    let n = lz4_flex::block::decompress_into(packed, out)
+        .map_err(|e| FormatError::Payload(format!("block does not decompress: {e}")))?;
+    if n != out.len() {
+        return Err(FormatError::Payload(
+            "block decompresses to the wrong size".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The records of a stored block.
+///
+/// # Errors
+/// [`FormatError`] for an unknown encoding, a size over [`MAX_BLOCK`], or LZ4
+/// data that does not decompress to exactly the stated size.
+pub fn open_block(stored: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FormatError> {
+    match stored_form(stored)? {
+        Stored::Plain(records) => Ok(std::borrow::Cow::Borrowed(records)),
+        Stored::Lz4 { size, packed } => {
+            let mut records = vec![0; size];
+            decompress_exactly(packed, &mut records)?;
+            Ok(std::borrow::Cow::Owned(records))
+        }
     }
 }
 
@@ -1367,30 +1395,16 @@ pub fn open_block_into<'a>(
     stored: &'a [u8],
     buf: &'a mut Vec<u8>,
 ) -> Result<&'a [u8], FormatError> {
-    if stored.first() != Some(&BLOCK_LZ4) || stored.len() < 5 {
-        return match open_block(stored)? {
-            std::borrow::Cow::Borrowed(records) => Ok(records),
-            std::borrow::Cow::Owned(records) => {
-                *buf = records;
-                Ok(buf)
+    match stored_form(stored)? {
+        Stored::Plain(records) => Ok(records),
+        Stored::Lz4 { size, packed } => {
+            if buf.len() < size {
+                buf.resize(size, 0);
             }
-        };
+            decompress_exactly(packed, &mut buf[..size])?;
+            Ok(&buf[..size])
+        }
     }
-    let size = u32::from_le_bytes(stored[1..5].try_into().expect("4 bytes")) as usize;
-    if size > MAX_BLOCK {
-        return Err(FormatError::TooLarge(size));
-    }
-    if buf.len() < size {
-        buf.resize(size, 0);
-    }
-    let n = lz4_flex::block::decompress_into(&stored[5..], &mut buf[..size])
-        .map_err(|e| FormatError::Payload(format!("block does not decompress: {e}")))?;
-    if n != size {
-        return Err(FormatError::Payload(
-            "block decompresses to the wrong size".into(),
-        ));
-    }
-    Ok(&buf[..size])
 }
 
 /// [`open_block`] of a block read into its own buffer: the records, in that
