@@ -272,7 +272,7 @@ impl PositionRef<'_> {
 }
 
 /// Corrections and retractions, resolved to the statements they change.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Amendments {
     /// Statements removed by a retraction.
     pub retracted: HashSet<Seq>,

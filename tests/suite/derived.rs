@@ -623,16 +623,10 @@ fn standings_shown_from_the_snapshot_are_the_chains() {
     retract(&mut l, 5); // 15
     correct(&mut l, 6, 106); // 16
     retract(&mut l, 16); // 17: 6 stands as recorded
-    let same = |a: &demarche::projection::Amendments, b: &demarche::projection::Amendments| {
-        a.retracted == b.retracted
-            && a.corrected == b.corrected
-            && a.roots == b.roots
-            && a.retracted_by == b.retracted_by
-    };
     let chain = l.amendments(None).expect("chain");
     assert_eq!(l.snapshot_seq().expect("seq"), Some(13));
     let shown = l.amendments_now().expect("now");
-    assert!(same(&shown, &chain), "{shown:?}\n{chain:?}");
+    assert_eq!(shown, chain);
     assert_eq!(chain.corrected[&2].0, 14);
     assert_eq!(chain.retracted_by[&5], 15);
     assert!(!chain.corrected.contains_key(&6));
@@ -645,7 +639,7 @@ fn standings_shown_from_the_snapshot_are_the_chains() {
     drop(l);
     let mut l = open(dir.path());
     l.set_cache_key(KEY);
-    assert!(same(&l.amendments_now().expect("now"), &chain));
+    assert_eq!(l.amendments_now().expect("now"), chain);
     drop(l);
     // Under its own key it is believed for what is shown (as positions
     // believe it), never for what is exported.

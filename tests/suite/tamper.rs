@@ -455,19 +455,24 @@ fn a_deleted_head_is_caught_and_the_next_append_deletes_nothing() {
     );
 }
 
-#[test]
-fn a_rolled_back_head_is_caught() {
-    let (dir, _) = fresh();
-    let back = open(dir.path()).get(SINGLES).expect("get");
-    with_tree(dir.path(), |t| {
+/// Sets the stored head back to the event at `seq`, its hash and time.
+fn roll_head_back(dir: &Path, seq: u64) {
+    let back = open(dir).get(seq).expect("get");
+    with_tree(dir, |t| {
         let head = demarche::event::Head {
-            size: SINGLES,
+            size: seq,
             hash: back.hash,
             recorded_at: back.recorded_at,
         };
         t.insert(b"h", &codec::encode_head(&head)[..])
             .expect("head");
     });
+}
+
+#[test]
+fn a_rolled_back_head_is_caught() {
+    let (dir, _) = fresh();
+    roll_head_back(dir.path(), SINGLES);
     assert!(matches!(problem(dir.path()), Problem::BeyondHead { .. }));
 }
 
@@ -1288,18 +1293,7 @@ fn log_as_json_reads_a_damaged_ledger_as_a_read_in_order_does() {
         ),
         (
             "a head rolled back",
-            Box::new(move |d| {
-                let back = open(d).get(seq).expect("get");
-                with_tree(d, |t| {
-                    let head = demarche::event::Head {
-                        size: seq,
-                        hash: back.hash,
-                        recorded_at: back.recorded_at,
-                    };
-                    t.insert(b"h", &codec::encode_head(&head)[..])
-                        .expect("head");
-                })
-            }),
+            Box::new(move |d| roll_head_back(d, seq)),
         ),
     ];
     let log = |dir: &Path, args: &[&str]| {
