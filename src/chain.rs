@@ -60,6 +60,37 @@ pub fn link_hash(header: &RecordHeader, digest: &Hash) -> Hash {
     derive(&LINK_KEY, &codec::link_input(header, digest))
 }
 
+/// The body digest and chain hash of each record, as [`body_digest`] and
+/// [`link_hash`] give them one at a time, hashed side by side
+/// ([`crate::lanes`]): `digests` and `hashes` are cleared and filled in
+/// the records' order.
+pub fn record_hashes(recs: &[RawRecord<'_>], digests: &mut Vec<Hash>, hashes: &mut Vec<Hash>) {
+    digests.clear();
+    digests.resize(recs.len(), Hash::ZERO);
+    hashes.clear();
+    hashes.resize(recs.len(), Hash::ZERO);
+    let bodies: Vec<&[u8]> = recs
+        .iter()
+        .map(|r| match r.header.is_redacted() {
+            true => &[][..],
+            false => r.body,
+        })
+        .collect();
+    crate::lanes::derive_many(&PAYLOAD_KEY, &bodies, digests);
+    for (r, d) in recs.iter().zip(digests.iter_mut()) {
+        if r.header.is_redacted() {
+            *d = body_digest(r);
+        }
+    }
+    let links: Vec<[u8; 87]> = recs
+        .iter()
+        .zip(digests.iter())
+        .map(|(r, d)| codec::link_input(&r.header, d))
+        .collect();
+    let links: Vec<&[u8]> = links.iter().map(|l| &l[..]).collect();
+    crate::lanes::derive_many(&LINK_KEY, &links, hashes);
+}
+
 /// Why a chain does not verify. Each names the first seq found bad.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {

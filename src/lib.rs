@@ -29,6 +29,7 @@ pub mod gdelt;
 pub mod hex;
 pub mod input;
 pub mod json;
+pub mod lanes;
 pub mod ledger;
 pub mod lines;
 pub mod merkle;

@@ -141,10 +141,8 @@ impl Ledger {
                 });
                 Ok(Held { digests, facts })
             });
-            let walked = self.walk(
-                span,
-                |_, stored| Ok(open_hashed(stored, with_tree, &sums)),
-                |key, opened| {
+            let mut each =
+                |key: Seq, opened: std::result::Result<Opened, FormatError>| -> Result<bool> {
                     let o = match opened {
                         Ok(o) => o,
                         Err(error) if key <= head.size => {
@@ -191,6 +189,17 @@ impl Ledger {
                                     .extend_from_slice(node);
                             }
                         });
+                    }
+                    Ok(true)
+                };
+            let walked = self.walk_groups(
+                span,
+                |blocks| Ok(open_hashed(blocks, with_tree, &sums)),
+                |out| {
+                    for (key, opened) in out {
+                        if !each(key, opened)? {
+                            return Ok(false);
+                        }
                     }
                     Ok(true)
                 },
@@ -352,47 +361,108 @@ struct Opened {
     facts: Option<std::result::Result<KeyedSum, (Seq, FormatError)>>,
 }
 
-/// Opens one stored block: its records, their chain hashes and, `with_tree`,
-/// their Merkle leaf hashes and what the other derived data is checked by
-/// (the sums of `sums`).
+/// Opens a group of stored blocks (in key order): for each, its records'
+/// chain hashes and, `with_tree`, their Merkle leaf hashes and what the other
+/// derived data is checked by (the sums of `sums`), or why it does not open.
+/// The records of the whole group are hashed together, side by side
+/// ([`chain::record_hashes`]).
 fn open_hashed(
-    stored: Vec<u8>,
+    blocks: Vec<(Seq, Vec<u8>)>,
     with_tree: bool,
     sums: &Sums,
-) -> std::result::Result<Opened, FormatError> {
+) -> Vec<(Seq, std::result::Result<Opened, FormatError>)> {
     thread_local! {
-        /// The records of the last block opened on this thread: the memory
-        /// is reused from block to block, never handed to another thread.
-        static RECORDS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        /// The records of the last blocks opened on this thread: the memory
+        /// is reused from group to group, never handed to another thread.
+        static RECORDS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    RECORDS.with_borrow_mut(|buf| {
-        let records = codec::open_block_into(&stored, buf)?;
-        Ok(hash_records(records, with_tree, sums))
+    RECORDS.with_borrow_mut(|bufs| {
+        if bufs.len() < blocks.len() {
+            bufs.resize_with(blocks.len(), Vec::new);
+        }
+        let opened: Vec<_> = blocks
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|((_, stored), buf)| codec::open_block_into(stored, buf))
+            .collect();
+        let records: Vec<&[u8]> = opened
+            .iter()
+            .map(|o| o.as_ref().map_or(&[][..], |r| *r))
+            .collect();
+        let mut hashed = hash_records(&records, with_tree, sums).into_iter();
+        blocks
+            .iter()
+            .zip(opened)
+            .map(|((key, _), o)| {
+                let h = hashed.next().expect("one for each block");
+                (*key, o.map(|_| h))
+            })
+            .collect()
     })
 }
 
-/// The chain hashes of a block's records, and what `with_tree` the rest of
-/// `verify` checks them by (see [`open_hashed`]).
-fn hash_records(records: &[u8], with_tree: bool, sums: &Sums) -> Opened {
-    let mut heads = Vec::with_capacity(32);
-    let mut malformed = None;
+/// The chain hashes of the records of each of `blocks`, and what `with_tree`
+/// the rest of `verify` checks them by (see [`open_hashed`]): one `Opened`
+/// for each.
+fn hash_records(blocks: &[&[u8]], with_tree: bool, sums: &Sums) -> Vec<Opened> {
+    // Every record that parses, block after block, up to one that does not
+    // in each block.
+    let mut recs = Vec::with_capacity(blocks.len() * 32);
+    let mut ends = Vec::with_capacity(blocks.len());
+    for records in blocks {
+        let mut malformed = None;
+        for r in codec::records(records) {
+            match r {
+                Ok(r) => recs.push(r),
+                Err(e) => {
+                    malformed = Some(e);
+                    break;
+                }
+            }
+        }
+        ends.push((recs.len(), malformed));
+    }
+    let (mut bodies, mut hashes) = (Vec::new(), Vec::new());
+    chain::record_hashes(&recs, &mut bodies, &mut hashes);
+    let mut start = 0;
+    blocks
+        .iter()
+        .zip(ends)
+        .map(|(records, (end, malformed))| {
+            let range = start..end;
+            start = end;
+            opened(
+                records.is_empty(),
+                &recs[range.clone()],
+                &bodies[range.clone()],
+                &hashes[range],
+                malformed,
+                with_tree,
+                sums,
+            )
+        })
+        .collect()
+}
+
+/// What [`hash_records`] makes of one block: its records that parse, their
+/// body digests and chain hashes, and why the next did not parse.
+fn opened(
+    empty: bool,
+    recs: &[codec::RawRecord<'_>],
+    bodies: &[Hash],
+    hashes: &[Hash],
+    malformed: Option<FormatError>,
+    with_tree: bool,
+    sums: &Sums,
+) -> Opened {
     let mut refs = Vec::new();
     let mut digests = sums.digests_upto.map(|_| sums.block.clone());
     let mut facts = sums.facts_upto.map(|_| Ok(sums.facts.clone()));
-    for r in codec::records(records) {
-        let r = match r {
-            Ok(r) => r,
-            Err(e) => {
-                malformed = Some(e);
-                break;
-            }
-        };
+    for (r, body) in recs.iter().zip(bodies) {
         let seq = r.header.seq;
-        let body = chain::body_digest(&r);
-        heads.push((r.header, chain::link_hash(&r.header, &body)));
         if let (Some(sum), Some(upto)) = (&mut digests, sums.digests_upto) {
             if seq <= upto {
-                sum.add(super::digests::entry_item(&body, seq));
+                sum.add(super::digests::entry_item(body, seq));
             }
         }
         if r.header.is_redacted() {
@@ -400,12 +470,12 @@ fn hash_records(records: &[u8], with_tree: bool, sums: &Sums) -> Opened {
         }
         if with_tree {
             if codec::is_reference(r.body) {
-                refs.push((seq, body, None));
+                refs.push((seq, *body, None));
             } else if codec::is_retraction(r.body) {
                 // Which event it retracts: the actor index holds those that
                 // retire an actor, alias or role event.
                 if let Ok(crate::event::Event::Retraction(x)) = codec::decode_event(r.body) {
-                    refs.push((seq, body, Some(x.of)));
+                    refs.push((seq, *body, Some(x.of)));
                 }
             }
         }
@@ -418,12 +488,16 @@ fn hash_records(records: &[u8], with_tree: bool, sums: &Sums) -> Opened {
         }
     }
     let leaves = match with_tree && malformed.is_none() {
-        true => heads.iter().map(|(_, hash)| tree::leaf(hash)).collect(),
+        true => hashes.iter().map(tree::leaf).collect(),
         false => Vec::new(),
     };
     Opened {
-        empty: records.is_empty(),
-        heads,
+        empty,
+        heads: recs
+            .iter()
+            .zip(hashes)
+            .map(|(r, h)| (r.header, *h))
+            .collect(),
         malformed,
         leaves,
         refs,
@@ -457,7 +531,8 @@ mod tests {
     /// and chain hashes of its records, and what stopped the read) says what
     /// a read of the block's bytes in place says, for a block whole and
     /// damaged in each way: a byte changed anywhere, cut short anywhere, a
-    /// seq out of place, a block under another key, an empty block.
+    /// seq out of place, a block under another key, an empty block; and
+    /// hashed among other blocks, it and they are what each is alone.
     #[test]
     fn a_block_read_elsewhere_verifies_as_one_read_in_place() {
         let (first, prev) = block(1, Hash::ZERO);
@@ -474,7 +549,19 @@ mod tests {
             let a = in_place
                 .feed_block(1, &first, None)
                 .and_then(|()| in_place.feed_block(key, records, None));
-            let o = hash_records(records, true, &sums);
+            let seen = |o: &Opened| format!("{:?}", (o.empty, &o.heads, &o.malformed, &o.leaves));
+            let mut group = hash_records(&[&first, records, &second], true, &sums);
+            let alone = hash_records(&[records], true, &sums).remove(0);
+            assert_eq!(seen(&group[1]), seen(&alone), "key {key}");
+            assert_eq!(
+                seen(&group[2]),
+                seen(&hash_records(&[&second], true, &sums)[0])
+            );
+            assert_eq!(
+                seen(&group[0]),
+                seen(&hash_records(&[&first], true, &sums)[0])
+            );
+            let o = group.remove(1);
             let b = elsewhere
                 .feed_block(1, &first, None)
                 .and_then(|()| elsewhere.feed_read_block(key, o.empty, &o.heads, o.malformed));
