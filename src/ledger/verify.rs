@@ -141,10 +141,10 @@ impl Ledger {
                 });
                 Ok(Held { digests, facts })
             });
-            let mut each =
-                |key: Seq, opened: std::result::Result<Opened, FormatError>| -> Result<bool> {
-                    let o = match opened {
-                        Ok(o) => o,
+            let mut each = |o: Opened| -> Result<bool> {
+                for (key, part) in o.blocks {
+                    let part = match part {
+                        Ok(part) => part,
                         Err(error) if key <= head.size => {
                             problem = Some(Problem::Malformed {
                                 seq: v.checked() + 1,
@@ -152,7 +152,7 @@ impl Ledger {
                             });
                             return Ok(false);
                         }
-                        Err(_) => return Ok(true),
+                        Err(_) => continue,
                     };
                     if key > head.size {
                         if !staging {
@@ -164,23 +164,16 @@ impl Ledger {
                         }
                         // As many as a read of the records meets, the
                         // one that does not parse among them.
-                        staged += (o.heads.len() + usize::from(o.malformed.is_some())) as u64;
-                        return Ok(true);
+                        staged += (part.heads.len() + usize::from(part.malformed.is_some())) as u64;
+                        continue;
                     }
-                    if let Err(p) = v.feed_read_block(key, o.empty, &o.heads, o.malformed) {
+                    let heads = &o.heads[part.heads.clone()];
+                    if let Err(p) = v.feed_read_block(key, part.empty, heads, part.malformed) {
                         problem = Some(p);
                         return Ok(false);
                     }
-                    refs.extend(o.refs);
-                    if let (Some(sum), Some(block)) = (&mut chain_digests, o.digests) {
-                        sum.merge(block);
-                    }
-                    match (&mut chain_facts, o.facts) {
-                        (Some(Ok(sum)), Some(Ok(block))) => sum.merge(block),
-                        (Some(Ok(_)), Some(Err(e))) => chain_facts = Some(Err(e)),
-                        _ => {}
-                    }
-                    for leaf in &o.leaves {
+                    refs.extend_from_slice(&o.refs[part.refs]);
+                    for leaf in o.leaves.get(part.heads).unwrap_or_default() {
                         frontier.push(*leaf, |level, index, node| {
                             if level > 0 && level % tree::TILE_HEIGHT == 0 {
                                 tiles
@@ -190,19 +183,22 @@ impl Ledger {
                             }
                         });
                     }
-                    Ok(true)
-                };
+                }
+                // The whole group is in the chain: its sums are the chain's.
+                if let (Some(sum), Some(group)) = (&mut chain_digests, o.digests) {
+                    sum.merge(group);
+                }
+                match (&mut chain_facts, o.facts) {
+                    (Some(Ok(sum)), Some(Ok(group))) => sum.merge(group),
+                    (Some(Ok(_)), Some(Err(e))) => chain_facts = Some(Err(e)),
+                    _ => {}
+                }
+                Ok(true)
+            };
             let walked = self.walk_groups(
                 span,
                 |blocks| Ok(open_hashed(blocks, with_tree, &sums)),
-                |out| {
-                    for (key, opened) in out {
-                        if !each(key, opened)? {
-                            return Ok(false);
-                        }
-                    }
-                    Ok(true)
-                },
+                &mut each,
             );
             let held = held
                 .join()
@@ -338,27 +334,41 @@ fn draw_key() -> Result<[u8; 32]> {
     Ok(key)
 }
 
-/// A stored block opened by [`open_hashed`].
+/// A group of stored blocks opened by [`open_hashed`]: what each holds, in
+/// vectors of the whole group (a few allocations a group, not a few a
+/// block, each freed on another thread than the one that made it).
 struct Opened {
+    /// Each block's key, and its part of the vectors below, or why it does
+    /// not open.
+    blocks: Vec<(Seq, std::result::Result<Part, FormatError>)>,
+    /// The header and chain hash of each record, block after block, in each
+    /// up to one that does not parse.
+    heads: Vec<(RecordHeader, Hash)>,
+    /// The Merkle leaf hashes of those records, when made (`with_tree`).
+    leaves: Vec<merkle::Digest>,
+    /// The seq and payload digest of the actor, alias and role events and of
+    /// the retractions, with the seq each retracts (to check the actor index
+    /// by).
+    refs: Vec<(Seq, Hash, Option<Seq>)>,
+    /// The digest index's entries the records make, up to the seq the index
+    /// covers.
+    digests: Option<BlockSum>,
+    /// What a positions snapshot keeps of the records up to the snapshot's
+    /// seq, or the first of them that does not decode.
+    facts: Option<std::result::Result<KeyedSum, (Seq, FormatError)>>,
+}
+
+/// One block's part of an [`Opened`] group.
+struct Part {
     /// Whether it held no bytes of records.
     empty: bool,
-    /// The header and chain hash of each record, in order, up to one that
-    /// does not parse.
-    heads: Vec<(RecordHeader, Hash)>,
+    /// Its records' heads (and leaves) in the group's.
+    heads: std::ops::Range<usize>,
+    /// Its refs in the group's.
+    refs: std::ops::Range<usize>,
     /// Why a record did not parse, if one did not (the verifier reports it
     /// after the records before it).
     malformed: Option<FormatError>,
-    /// The Merkle leaf hashes of the records, when every one parses.
-    leaves: Vec<merkle::Digest>,
-    /// The seq and payload digest of its actor, alias and role events and of
-    /// its retractions with the seq each retracts (to check the actor index by).
-    refs: Vec<(Seq, Hash, Option<Seq>)>,
-    /// The digest index's entries its records make, up to the seq the index
-    /// covers.
-    digests: Option<BlockSum>,
-    /// What a positions snapshot keeps of its records up to the snapshot's
-    /// seq, or the first of them that does not decode.
-    facts: Option<std::result::Result<KeyedSum, (Seq, FormatError)>>,
 }
 
 /// Opens a group of stored blocks (in key order): for each, its records'
@@ -366,11 +376,7 @@ struct Opened {
 /// derived data is checked by (the sums of `sums`), or why it does not open.
 /// The records of the whole group are hashed together, side by side
 /// ([`chain::record_hashes`]).
-fn open_hashed(
-    blocks: Vec<(Seq, Vec<u8>)>,
-    with_tree: bool,
-    sums: &Sums,
-) -> Vec<(Seq, std::result::Result<Opened, FormatError>)> {
+fn open_hashed(blocks: Vec<(Seq, Vec<u8>)>, with_tree: bool, sums: &Sums) -> Opened {
     thread_local! {
         /// The records of the last blocks opened on this thread: the memory
         /// is reused from group to group, never handed to another thread.
@@ -383,33 +389,33 @@ fn open_hashed(
         let opened: Vec<_> = blocks
             .iter()
             .zip(bufs.iter_mut())
-            .map(|((_, stored), buf)| codec::open_block_into(stored, buf))
+            .map(|((key, stored), buf)| (*key, codec::open_block_into(stored, buf)))
             .collect();
-        let records: Vec<&[u8]> = opened
-            .iter()
-            .map(|o| o.as_ref().map_or(&[][..], |r| *r))
-            .collect();
-        let mut hashed = hash_records(&records, with_tree, sums).into_iter();
-        blocks
-            .iter()
-            .zip(opened)
-            .map(|((key, _), o)| {
-                let h = hashed.next().expect("one for each block");
-                (*key, o.map(|_| h))
-            })
-            .collect()
+        hash_records(opened, with_tree, sums)
     })
 }
 
-/// The chain hashes of the records of each of `blocks`, and what `with_tree`
-/// the rest of `verify` checks them by (see [`open_hashed`]): one `Opened`
-/// for each.
-fn hash_records(blocks: &[&[u8]], with_tree: bool, sums: &Sums) -> Vec<Opened> {
+/// The chain hashes of the records of each of `blocks` (by key, opened or
+/// not), and what `with_tree` the rest of `verify` checks them by (see
+/// [`open_hashed`]).
+fn hash_records(
+    blocks: Vec<(Seq, std::result::Result<&[u8], FormatError>)>,
+    with_tree: bool,
+    sums: &Sums,
+) -> Opened {
     // Every record that parses, block after block, up to one that does not
     // in each block.
     let mut recs = Vec::with_capacity(blocks.len() * 32);
-    let mut ends = Vec::with_capacity(blocks.len());
-    for records in blocks {
+    let mut parts = Vec::with_capacity(blocks.len());
+    for (key, records) in blocks {
+        let records = match records {
+            Ok(records) => records,
+            Err(e) => {
+                parts.push((key, Err(e)));
+                continue;
+            }
+        };
+        let start = recs.len();
         let mut malformed = None;
         for r in codec::records(records) {
             match r {
@@ -420,86 +426,68 @@ fn hash_records(blocks: &[&[u8]], with_tree: bool, sums: &Sums) -> Vec<Opened> {
                 }
             }
         }
-        ends.push((recs.len(), malformed));
+        parts.push((
+            key,
+            Ok(Part {
+                empty: records.is_empty(),
+                heads: start..recs.len(),
+                refs: 0..0,
+                malformed,
+            }),
+        ));
     }
     let (mut bodies, mut hashes) = (Vec::new(), Vec::new());
     chain::record_hashes(&recs, &mut bodies, &mut hashes);
-    let mut start = 0;
-    blocks
-        .iter()
-        .zip(ends)
-        .map(|(records, (end, malformed))| {
-            let range = start..end;
-            start = end;
-            opened(
-                records.is_empty(),
-                &recs[range.clone()],
-                &bodies[range.clone()],
-                &hashes[range],
-                malformed,
-                with_tree,
-                sums,
-            )
-        })
-        .collect()
-}
-
-/// What [`hash_records`] makes of one block: its records that parse, their
-/// body digests and chain hashes, and why the next did not parse.
-fn opened(
-    empty: bool,
-    recs: &[codec::RawRecord<'_>],
-    bodies: &[Hash],
-    hashes: &[Hash],
-    malformed: Option<FormatError>,
-    with_tree: bool,
-    sums: &Sums,
-) -> Opened {
     let mut refs = Vec::new();
     let mut digests = sums.digests_upto.map(|_| sums.block.clone());
     let mut facts = sums.facts_upto.map(|_| Ok(sums.facts.clone()));
-    for (r, body) in recs.iter().zip(bodies) {
-        let seq = r.header.seq;
-        if let (Some(sum), Some(upto)) = (&mut digests, sums.digests_upto) {
-            if seq <= upto {
-                sum.add(super::digests::entry_item(body, seq));
+    for part in parts.iter_mut().filter_map(|(_, p)| p.as_mut().ok()) {
+        let start = refs.len();
+        for (r, body) in recs[part.heads.clone()]
+            .iter()
+            .zip(&bodies[part.heads.clone()])
+        {
+            let seq = r.header.seq;
+            if let (Some(sum), Some(upto)) = (&mut digests, sums.digests_upto) {
+                if seq <= upto {
+                    sum.add(super::digests::entry_item(body, seq));
+                }
             }
-        }
-        if r.header.is_redacted() {
-            continue;
-        }
-        if with_tree {
-            if codec::is_reference(r.body) {
-                refs.push((seq, *body, None));
-            } else if codec::is_retraction(r.body) {
-                // Which event it retracts: the actor index holds those that
-                // retire an actor, alias or role event.
-                if let Ok(crate::event::Event::Retraction(x)) = codec::decode_event(r.body) {
-                    refs.push((seq, *body, Some(x.of)));
+            if r.header.is_redacted() {
+                continue;
+            }
+            if with_tree {
+                if codec::is_reference(r.body) {
+                    refs.push((seq, *body, None));
+                } else if codec::is_retraction(r.body) {
+                    // Which event it retracts: the actor index holds those
+                    // that retire an actor, alias or role event.
+                    if let Ok(crate::event::Event::Retraction(x)) = codec::decode_event(r.body) {
+                        refs.push((seq, *body, Some(x.of)));
+                    }
+                }
+            }
+            if let (Some(Ok(s)), Some(upto)) = (&mut facts, sums.facts_upto) {
+                if seq <= upto {
+                    if let Err(e) = s.add_record(seq, r.header.recorded_at, r.body) {
+                        facts = Some(Err((seq, e)));
+                    }
                 }
             }
         }
-        if let (Some(Ok(s)), Some(upto)) = (&mut facts, sums.facts_upto) {
-            if seq <= upto {
-                if let Err(e) = s.add_record(seq, r.header.recorded_at, r.body) {
-                    facts = Some(Err((seq, e)));
-                }
-            }
-        }
+        part.refs = start..refs.len();
     }
-    let leaves = match with_tree && malformed.is_none() {
-        true => hashes.iter().map(tree::leaf).collect(),
-        false => Vec::new(),
-    };
     Opened {
-        empty,
+        leaves: match with_tree {
+            true => hashes.iter().map(tree::leaf).collect(),
+            false => Vec::new(),
+        },
         heads: recs
             .iter()
-            .zip(hashes)
+            .zip(&hashes)
             .map(|(r, h)| (r.header, *h))
             .collect(),
-        malformed,
-        leaves,
+        blocks: parts,
         refs,
         digests,
         facts,
@@ -549,22 +537,34 @@ mod tests {
             let a = in_place
                 .feed_block(1, &first, None)
                 .and_then(|()| in_place.feed_block(key, records, None));
-            let seen = |o: &Opened| format!("{:?}", (o.empty, &o.heads, &o.malformed, &o.leaves));
-            let mut group = hash_records(&[&first, records, &second], true, &sums);
-            let alone = hash_records(&[records], true, &sums).remove(0);
-            assert_eq!(seen(&group[1]), seen(&alone), "key {key}");
-            assert_eq!(
-                seen(&group[2]),
-                seen(&hash_records(&[&second], true, &sums)[0])
+            // What is made of a block, read from its group's vectors.
+            let seen = |o: &Opened, i: usize| {
+                let (_, part) = &o.blocks[i];
+                let part = part.as_ref().expect("opened");
+                let leaves = &o.leaves[part.heads.clone()];
+                let heads = &o.heads[part.heads.clone()];
+                format!("{:?}", (part.empty, heads, &part.malformed, leaves))
+            };
+            let one = |records: &[u8]| hash_records(vec![(6, Ok(records))], true, &sums);
+            let group = hash_records(
+                vec![(1, Ok(&first[..])), (6, Ok(records)), (11, Ok(&second[..]))],
+                true,
+                &sums,
             );
-            assert_eq!(
-                seen(&group[0]),
-                seen(&hash_records(&[&first], true, &sums)[0])
-            );
-            let o = group.remove(1);
-            let b = elsewhere
-                .feed_block(1, &first, None)
-                .and_then(|()| elsewhere.feed_read_block(key, o.empty, &o.heads, o.malformed));
+            assert_eq!(seen(&group, 1), seen(&one(records), 0), "key {key}");
+            assert_eq!(seen(&group, 2), seen(&one(&second), 0));
+            assert_eq!(seen(&group, 0), seen(&one(&first), 0));
+            let o = one(records);
+            let (_, part) = &o.blocks[0];
+            let part = part.as_ref().expect("opened");
+            let b = elsewhere.feed_block(1, &first, None).and_then(|()| {
+                elsewhere.feed_read_block(
+                    key,
+                    part.empty,
+                    &o.heads[part.heads.clone()],
+                    part.malformed.clone(),
+                )
+            });
             assert_eq!(format!("{a:?}"), format!("{b:?}"), "key {key}");
             assert_eq!(in_place.checked(), elsewhere.checked());
         };
