@@ -620,8 +620,11 @@ fn met(rec: &RawRecord<'_>, f: &mut impl FnMut(Seq, i64, Met<'_, '_>) -> bool) -
     }
     // Most statements are read in place, as a fold reads them; the decoder
     // reads the rest, and answers for anything the view leaves to it.
-    if let Some(v) = codec::fold_view(rec.body) {
-        return Ok(f(h.seq, h.recorded_at, Met::Statement(&v.for_fold())));
+    let viewed = codec::with_fold_view(rec.body, |v| {
+        v.map(|v| f(h.seq, h.recorded_at, Met::Statement(&v.for_fold())))
+    });
+    if let Some(kept) = viewed {
+        return Ok(kept);
     }
     let corrupt = |error| LedgerError::Corrupt { seq: h.seq, error };
     let wire = codec::decode_wire(rec.body).map_err(corrupt)?;

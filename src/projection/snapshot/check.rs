@@ -58,12 +58,19 @@ impl KeyedSum {
         if codec::is_amendment(payload) {
             return self.add_whole_event(seq, recorded_at, payload);
         }
-        if let Some(v) = codec::fold_view(payload) {
-            if v.whole() {
-                return self.add_whole_event(seq, recorded_at, payload);
-            }
-            facts_of_fold_view(seq, &v, |f| self.add_fact(&f));
-            return Ok(());
+        let viewed = codec::with_fold_view(payload, |v| {
+            v.map(|v| match v.whole() {
+                true => false,
+                false => {
+                    facts_of_fold_view(seq, &v, |f| self.add_fact(&f));
+                    true
+                }
+            })
+        });
+        match viewed {
+            Some(true) => return Ok(()),
+            Some(false) => return self.add_whole_event(seq, recorded_at, payload),
+            None => {}
         }
         let wire = codec::decode_wire(payload)?;
         if let EventRef::Statement(s) = codec::event_ref(&wire)? {

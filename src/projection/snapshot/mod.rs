@@ -803,19 +803,21 @@ mod tests {
     }
 
     fn viewed(payload: &[u8]) -> Option<(String, Vec<String>)> {
-        let v = codec::fold_view(payload)?;
-        let mut facts = Vec::new();
-        facts_of_fold_view(9, &v, |f| facts.push(format!("{f:?}")));
-        let s = v.for_fold();
-        assert_eq!(v.whole(), kept_whole(&s));
-        Some((fold_fields(&s), facts))
+        codec::with_fold_view(payload, |v| {
+            let v = v?;
+            let mut facts = Vec::new();
+            facts_of_fold_view(9, &v, |f| facts.push(format!("{f:?}")));
+            let s = v.for_fold();
+            assert_eq!(v.whole(), kept_whole(&s));
+            Some((fold_fields(&s), facts))
+        })
     }
 
     /// The view of a statement read straight from its bytes gives the facts
     /// and the fields a fold reads that the decoder gives, and reads every
     /// statement of format 1 or 2 with up to six subjects; a payload it reads (of any bytes: each byte of each
-    /// payload changed, each payload cut short or lengthened) is one the
-    /// decoder reads the same.
+    /// payload changed, each payload cut short or lengthened, a character
+    /// split between two strings) is one the decoder reads the same.
     #[test]
     fn the_fold_view_reads_what_the_decoder_reads_and_nothing_it_refuses() {
         let events = varied_events();
@@ -860,6 +862,17 @@ mod tests {
                 check(&payload[..cut]);
             }
             check(&[payload.as_slice(), &[0]].concat());
+            // A character cut between two strings: the last byte of one,
+            // then its neighbour's length (and option tag), then the first
+            // byte of the next. Neither string alone is UTF-8.
+            for gap in [9, 10] {
+                for i in 0..payload.len().saturating_sub(gap) {
+                    let mut b = payload.clone();
+                    b[i] = 0xc3;
+                    b[i + gap] = 0xa9;
+                    check(&b);
+                }
+            }
         }
         assert!(read >= 140, "{read} of {} read by the view", events.len());
         assert!(tried > 100_000);
