@@ -115,6 +115,7 @@ impl Ledger {
             false => [0; 32],
         };
         let sums = Sums {
+            head: head.size,
             block: BlockSum::new(key),
             facts: KeyedSum::new(key),
             digests_upto: match with_tree {
@@ -168,12 +169,15 @@ impl Ledger {
                         continue;
                     }
                     let heads = &o.heads[part.heads.clone()];
+                    let whole = part.malformed.is_none();
                     if let Err(p) = v.feed_read_block(key, part.empty, heads, part.malformed) {
                         problem = Some(p);
                         return Ok(false);
                     }
                     refs.extend_from_slice(&o.refs[part.refs]);
-                    for leaf in o.leaves.get(part.heads).unwrap_or_default() {
+                    // (A block with a record that does not parse fails above.)
+                    let leaves = o.leaves.get(part.heads).filter(|_| whole);
+                    for leaf in leaves.unwrap_or_default() {
                         frontier.push(*leaf, |level, index, node| {
                             if level > 0 && level % tree::TILE_HEIGHT == 0 {
                                 tiles
@@ -184,7 +188,8 @@ impl Ledger {
                         });
                     }
                 }
-                // The whole group is in the chain: its sums are the chain's.
+                // Every block of the group is in the chain (or staged, and
+                // left out of the group's sums): its sums are the chain's.
                 if let (Some(sum), Some(group)) = (&mut chain_digests, o.digests) {
                     sum.merge(group);
                 }
@@ -303,6 +308,9 @@ pub fn b64(d: &[u8]) -> String {
 
 /// What the walk sums for the derived data compared by order-free sums.
 struct Sums {
+    /// The head's seq: blocks keyed past it are staged, not the chain's,
+    /// and left out of the sums whatever their records say.
+    head: Seq,
     /// The seq a bound digest index covers.
     digests_upto: Option<Seq>,
     /// An empty sum of the digest index's entries, under this run's key.
@@ -441,7 +449,11 @@ fn hash_records(
     let mut refs = Vec::new();
     let mut digests = sums.digests_upto.map(|_| sums.block.clone());
     let mut facts = sums.facts_upto.map(|_| Ok(sums.facts.clone()));
-    for part in parts.iter_mut().filter_map(|(_, p)| p.as_mut().ok()) {
+    for (key, part) in &mut parts {
+        let Ok(part) = part else { continue };
+        if *key > sums.head {
+            continue;
+        }
         let start = refs.len();
         for (r, body) in recs[part.heads.clone()]
             .iter()
@@ -515,6 +527,32 @@ mod tests {
         (out, prev)
     }
 
+    /// The records of a block past the head (staged, not yet the chain's)
+    /// are left out of the sums `verify` compares the derived data by,
+    /// whatever seqs they claim: a staged record forged with a seq the
+    /// digest index covers would otherwise vouch for an entry the chain
+    /// does not make.
+    #[test]
+    fn a_staged_block_adds_nothing_to_the_sums() {
+        let (first, _) = block(1, Hash::ZERO);
+        let sums = Sums {
+            head: 5,
+            digests_upto: Some(5),
+            block: BlockSum::new([7; 32]),
+            facts: KeyedSum::new([7; 32]),
+            facts_upto: None,
+        };
+        let total = |blocks| {
+            let o = hash_records(blocks, true, &sums);
+            o.digests.expect("summed").total()
+        };
+        let chain = total(vec![(1, Ok(&first[..]))]);
+        assert_eq!(chain.1, 5, "the chain's five records are summed");
+        // The same records again, in a block keyed past the head.
+        let staged = total(vec![(1, Ok(&first[..])), (6, Ok(&first[..]))]);
+        assert_eq!(staged, chain);
+    }
+
     /// What `verify` makes of a block read on another thread (the headers
     /// and chain hashes of its records, and what stopped the read) says what
     /// a read of the block's bytes in place says, for a block whole and
@@ -526,6 +564,7 @@ mod tests {
         let (first, prev) = block(1, Hash::ZERO);
         let (second, _) = block(6, prev);
         let sums = Sums {
+            head: 10,
             digests_upto: None,
             block: BlockSum::new([0; 32]),
             facts: KeyedSum::new([0; 32]),
