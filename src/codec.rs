@@ -946,8 +946,8 @@ impl<'a> FoldView<'a> {
 /// The view's strings are copies in a buffer kept on the thread, each
 /// followed by a NUL, so that one check of the buffer's UTF-8 checks them
 /// all (a string of valid UTF-8 cannot end or begin inside a character that
-/// crosses an ASCII byte): one call instead of a score, a tenth of a
-/// replay's time.
+/// crosses an ASCII byte): one call instead of a score of them, which were
+/// a tenth of a replay's samples.
 pub(crate) fn with_fold_view<R>(bytes: &[u8], f: impl FnOnce(Option<FoldView<'_>>) -> R) -> R {
     thread_local! {
         static STRINGS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
