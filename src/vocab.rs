@@ -378,7 +378,8 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// Up to five candidates close to `name`: within a third of its length in edits,
 /// or sharing its start, or (for a short name) the same letters in another
-/// order, as acronyms in another language are (OTAN, NATO).
+/// order, as acronyms in another language are (OTAN, NATO), or the same verb
+/// with its `y` and `ies` endings swapped (deny, denies).
 pub fn close_matches<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut all = close_matches_all(name, candidates);
     all.truncate(5);
@@ -403,7 +404,12 @@ fn close_matches_all<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) 
             let prefix = lname.len() >= 2 && (lc.starts_with(&lname) || lname.starts_with(&lc));
             let anagram =
                 short && lc.chars().count() == lname.chars().count() && letters(&lc) == lletters;
-            (d <= limit || prefix || anagram).then(|| (d, c.to_string()))
+            let ies = |a: &str, b: &str| {
+                a.strip_suffix("ies")
+                    .is_some_and(|stem| !stem.is_empty() && b.strip_suffix('y') == Some(stem))
+            };
+            let inflected = ies(&lc, &lname) || ies(&lname, &lc);
+            (d <= limit || prefix || anagram || inflected).then(|| (d, c.to_string()))
         })
         .collect();
     scored.sort();
@@ -1038,6 +1044,9 @@ mod tests {
         let v = Vocabulary::builtin();
         let err = v.check_stance("urges").expect_err("not a stance");
         assert_eq!(err.suggestions[0], "calls-for (\"urges\")");
+        // The verb's other form, three edits away.
+        let err = v.check_stance("deny").expect_err("not a stance");
+        assert_eq!(err.suggestions, ["denies"]);
         let actors = Actors::starter();
         let err = actors.resolve("Turky").expect_err("a typo");
         let tur = err
