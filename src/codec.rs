@@ -897,6 +897,19 @@ impl<'a> FoldView<'a> {
             || self.deadline.is_some()
     }
 
+    /// The fields a selection tests.
+    pub(crate) fn fields(&self) -> crate::event::StatementFields<'_> {
+        crate::event::StatementFields {
+            said_on: date_from_days(self.said_on).expect("a date checked in range"),
+            party: self.party,
+            joint_with: &self.joint_with[..self.joint_count],
+            stance: self.stance,
+            predicate: self.predicate,
+            subjects: self.subjects(),
+            location: self.location,
+        }
+    }
+
     /// The statement as a fold reads it: every field a fold reads as
     /// [`event_ref`] gives it; quote, speaker, language and sources left out.
     pub(crate) fn for_fold(&self) -> StatementRef<'_, &'a str> {

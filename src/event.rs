@@ -521,6 +521,34 @@ impl From<Recorded> for Entry {
     }
 }
 
+/// The fields of a statement a selection tests, read in place from its
+/// stored bytes before anything is decoded (see
+/// [`Ledger::each_kept_by_statement`](crate::ledger::Ledger::each_kept_by_statement)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementFields<'a> {
+    /// When it was said.
+    pub said_on: jiff::civil::Date,
+    /// Its party.
+    pub party: &'a str,
+    /// The parties it was made jointly with.
+    pub joint_with: &'a [&'a str],
+    /// Its stance.
+    pub stance: &'a str,
+    /// Its proposition's predicate.
+    pub predicate: &'a str,
+    /// Its proposition's subjects.
+    pub subjects: &'a [&'a str],
+    /// Its proposition's location.
+    pub location: Option<&'a str>,
+}
+
+impl StatementFields<'_> {
+    /// Its party, then those it was made jointly with.
+    pub fn parties(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.party).chain(self.joint_with.iter().copied())
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Borrowed events: an event's fields as references, taken from an owned
 // [`Event`] or straight from a stored payload (`codec::event_ref`), so that an

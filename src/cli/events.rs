@@ -10,7 +10,7 @@ use super::flags::{
 use super::open::open;
 use super::terminal::{Columns, Row};
 use demarche::dates;
-use demarche::event::{Event, QuoteKind, Recorded, Speaker, Statement};
+use demarche::event::{Event, QuoteKind, Recorded, Speaker, Statement, StatementFields};
 use demarche::json::view;
 use demarche::ledger::Ledger;
 use demarche::vocab::{Actors, Vocabulary};
@@ -279,6 +279,23 @@ impl Selected {
             && self.to.is_none()
             && self.coded_by.is_none()
             && self.min_mentions.is_none()
+    }
+
+    /// Whether a statement with these fields may be selected: `false` only
+    /// when [`Selected::keeps`] would refuse it (its speaker, quote and
+    /// coder are not among the fields, and are left to `keeps`).
+    pub(super) fn might_keep(&self, f: &StatementFields<'_>) -> bool {
+        fn among<'a>(set: &Option<Vec<String>>, mut ids: impl Iterator<Item = &'a str>) -> bool {
+            set.as_ref()
+                .is_none_or(|set| ids.any(|x| set.iter().any(|s| s == x)))
+        }
+        among(&self.party, f.parties())
+            && among(&self.subject, f.subjects.iter().copied())
+            && among(&self.location, f.location.into_iter())
+            && self.predicate.as_ref().is_none_or(|x| f.predicate == x)
+            && self.stance.as_ref().is_none_or(|x| f.stance == x)
+            && self.from.is_none_or(|d| f.said_on >= d)
+            && self.to.is_none_or(|d| f.said_on <= d)
     }
 
     /// Whether the statement is selected (a joint statement by any of its parties).
@@ -768,7 +785,11 @@ pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write)
     let keep = |seq, _, e: Option<&Event>| {
         as_it_stands(seq, e, &amendments).is_some_and(|s| sel.keeps(s, &actors))
     };
-    ledger.each_kept_by_event(1, keep, |mut r| {
+    // A statement is first tested as stored, before it is decoded, unless a
+    // correction stands in its place.
+    let might_keep =
+        |seq, f: &StatementFields<'_>| amendments.corrected.contains_key(&seq) || sel.might_keep(f);
+    ledger.each_kept_by_statement(1, might_keep, keep, |mut r| {
         let s = as_it_stands(r.seq, r.event.as_ref(), &amendments)
             .expect("kept: a statement")
             .clone();

@@ -9,7 +9,7 @@
 use super::{Ledger, LedgerError, Result};
 use crate::chain;
 use crate::codec::{self, RawRecord};
-use crate::event::{Entry, Event, EventRef, Recorded, Seq};
+use crate::event::{Entry, Event, EventRef, Recorded, Seq, StatementFields};
 use crate::projection::Met;
 use crate::store::StoreError;
 
@@ -830,6 +830,43 @@ impl Ledger {
             from,
             |rec| {
                 let h = &rec.header;
+                let event = decode_event_of(rec)?;
+                Ok(keep(h.seq, h.recorded_at, event.as_ref()).then(|| recorded_of(rec, event)))
+            },
+            sink,
+        )
+    }
+
+    /// [`Ledger::each_kept_by_event`] with a first test of each statement
+    /// read in place, before it is decoded: `might_keep` is given the fields
+    /// of a statement of event format 1 or 2 (the others, and every other
+    /// kind of event, go straight to `keep`) and returns `false` only for a
+    /// statement `keep` would not keep. What it passes is decoded and tested
+    /// by `keep`, as `each_kept_by_event` tests every event; a statement it
+    /// refuses is neither decoded nor hashed (the view checks what the
+    /// decoder checks, so no damage goes unmet).
+    ///
+    /// # Errors
+    /// As [`Ledger::each_kept`].
+    pub fn each_kept_by_statement(
+        &self,
+        from: Seq,
+        might_keep: impl Fn(Seq, &StatementFields<'_>) -> bool + Sync,
+        keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
+        sink: impl FnMut(Recorded) -> Result<bool>,
+    ) -> Result<()> {
+        self.each_read(
+            from,
+            |rec| {
+                let h = &rec.header;
+                if !h.is_redacted() {
+                    let tested = codec::with_fold_view(rec.body, |v| {
+                        v.map(|v| might_keep(h.seq, &v.fields()))
+                    });
+                    if tested == Some(false) {
+                        return Ok(None);
+                    }
+                }
                 let event = decode_event_of(rec)?;
                 Ok(keep(h.seq, h.recorded_at, event.as_ref()).then(|| recorded_of(rec, event)))
             },

@@ -303,6 +303,81 @@ fn show_says_of_every_event_what_log_says() {
     l.verify_clean();
 }
 
+/// `history` selects each statement as it stands: a statement whose
+/// correction gave it another party, date, stance or place is found by what
+/// the correction says, not by what it first said (its stored bytes, which
+/// `history` tests before decoding anything); a retracted one by what it
+/// said; a joint statement by any of its parties. The same on both sides of
+/// a positions snapshot.
+#[test]
+fn history_selects_each_statement_as_it_stands() {
+    let l = Ledger::new();
+    let said = |i: u64, party: &str| {
+        let line = GOOD
+            .replace("France calls for the withdrawal", &format!("statement {i}"))
+            .replace("\"FRA\"", &format!("\"{party}\""));
+        l.run(&["append", "--json", &line]).assert().success();
+    };
+    let correct = |of: &str, flags: &[&str]| {
+        let mut args = vec!["append", "--correct", of, "--reason", "wrong"];
+        args.extend_from_slice(flags);
+        l.run(&args).assert().success();
+    };
+    said(1, "FRA");
+    said(2, "FRA");
+    said(3, "GBR");
+    said(4, "FRA");
+    correct("1", &["--party", "GBR"]); // 5
+    correct("2", &["--said-on", "2020-06-01"]); // 6
+    correct("4", &["--location", "SYR", "--stance", "demands"]); // 7
+    l.run(&["append", "--retract", "3", "--reason", "not said"])
+        .assert()
+        .success(); // 8
+    let joint = GOOD
+        .replace("France calls for the withdrawal", "statement 9")
+        .replace(
+            "\"party\":\"FRA\"",
+            "\"party\":\"FRA\",\"joint_with\":[\"DEU\"]",
+        );
+    l.run(&["append", "--json", &joint]).assert().success(); // 9
+    let seqs = |args: &[&str]| -> Vec<u64> {
+        let mut all = vec!["history", "--json"];
+        all.extend_from_slice(args);
+        l.json_lines(&all)
+            .iter()
+            .map(|v| v["seq"].as_u64().expect("a seq"))
+            .collect()
+    };
+    let check = || {
+        assert_eq!(
+            seqs(&["--party", "GBR"]),
+            [1, 3],
+            "1 as corrected, 3 retracted"
+        );
+        assert_eq!(seqs(&["--party", "FRA"]), [2, 4, 9]);
+        assert_eq!(seqs(&["--party", "DEU"]), [9], "a joint party");
+        assert_eq!(seqs(&["--party", "FRA", "--to", "2020-12-31"]), [2]);
+        assert_eq!(seqs(&["--party", "FRA", "--from", "2021-01-01"]), [4, 9]);
+        assert_eq!(seqs(&["--location", "SYR"]), [4]);
+        assert_eq!(seqs(&["--location", "LBY", "--party", "FRA"]), [2, 9]);
+        assert_eq!(
+            seqs(&["--predicate", "withdrawal", "--subject", "TUR"]).len(),
+            5
+        );
+    };
+    check();
+    // Positions queried: a snapshot; then one more statement past it.
+    l.run(&["positions"]).assert().success();
+    said(10, "GBR");
+    check_with(&seqs, &["--party", "GBR"], &[1, 3, 10]);
+    check_with(&seqs, &["--party", "FRA", "--to", "2020-12-31"], &[2]);
+    l.verify_clean();
+}
+
+fn check_with(seqs: &dyn Fn(&[&str]) -> Vec<u64>, args: &[&str], want: &[u64]) {
+    assert_eq!(seqs(args), want, "{args:?}");
+}
+
 /// Corrections and retractions are checked against what the chain recorded
 /// after the statement each bears on: a correction of a correction finds its
 /// statement through the chain, and an amendment later in a batch that

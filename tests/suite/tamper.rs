@@ -1042,6 +1042,28 @@ fn read_kept_by_event(l: &Ledger, keep: impl Fn(u64) -> bool + Sync) -> (Vec<u64
     (seqs, res.err().map(|e| e.to_string()))
 }
 
+/// The same through [`Ledger::each_kept_by_statement`], with a first test
+/// `might` of each statement read in place (by seq here), and `keep` after.
+fn read_kept_by_statement(
+    l: &Ledger,
+    might: impl Fn(u64) -> bool + Sync,
+    keep: impl Fn(u64) -> bool + Sync,
+) -> (Vec<u64>, Option<String>) {
+    let mut seqs = Vec::new();
+    let res = l.each_kept_by_statement(
+        1,
+        |seq, _| might(seq),
+        |seq, _, _| keep(seq),
+        |r| {
+            let held = l.get(r.seq).expect("get");
+            assert_eq!((r.hash, &r.event), (held.hash, &held.event));
+            seqs.push(r.seq);
+            Ok(true)
+        },
+    );
+    (seqs, res.err().map(|e| e.to_string()))
+}
+
 /// Damage done to the block stored under a key: what a read meets there.
 type BlockDamage = fn(&Raw, &[u8]);
 
@@ -1080,6 +1102,15 @@ fn a_long_filtered_read_sees_what_a_read_in_order_sees_and_stops_where_it_stops(
         );
         assert_eq!((kept.clone(), None), read_in_order(&l, keep));
         assert_eq!((kept.clone(), None), read_kept_by_event(&l, |s| s % 7 == 3));
+        let third = |s: u64| s % 7 == 3;
+        assert_eq!(
+            (kept.clone(), None),
+            read_kept_by_statement(&l, third, third)
+        );
+        // What the first test passes goes on to the second.
+        let (passed, _) = read_kept_by_statement(&l, |s| s % 2 == 0, |s| s % 3 == 0);
+        let sixth: Vec<u64> = (1..=head.size).filter(|s| s % 6 == 0).collect();
+        assert_eq!(passed, sixth);
         // The sink stops the read.
         let mut n = 0;
         l.each_kept(1, keep, |_| {
@@ -1100,7 +1131,10 @@ fn a_long_filtered_read_sees_what_a_read_in_order_sees_and_stops_where_it_stops(
         assert_eq!(err, expected_err, "{what}");
         assert_eq!(kept, expected, "{what}");
         let by_event = read_kept_by_event(&l, |s| s % 7 == 3);
-        assert_eq!(by_event, (expected, expected_err), "{what}");
+        assert_eq!(by_event, (expected.clone(), expected_err.clone()), "{what}");
+        let third = |s: u64| s % 7 == 3;
+        let by_statement = read_kept_by_statement(&l, third, third);
+        assert_eq!(by_statement, (expected, expected_err), "{what}");
         assert!(
             kept.len() > 300 && *kept.last().expect("some") < 3000,
             "{what}: {} kept",
