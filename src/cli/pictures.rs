@@ -172,7 +172,10 @@ pub(super) fn timeline_on(
         Some(Event::Correction(_) | Event::Retraction(_)) => true,
         _ => false,
     };
-    ledger.each_kept_by_event(1, keep, |r| {
+    // A statement is tested first as stored, before it is decoded (the
+    // picture shows statements as recorded).
+    let might_keep = |_, f: &demarche::event::StatementFields<'_>| sel.might_keep(f);
+    ledger.each_kept_by_statement(1, might_keep, keep, |r| {
         records.push(r);
         Ok(true)
     })?;
