@@ -525,7 +525,15 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
                 }
             } else {
                 let keep = |_, at: i64, e: Option<&Event>| at >= recorded_from && keep(e);
-                ledger.each_kept_by_event(first, keep, |r| Ok(print(r)))?;
+                // A statement is first tested as stored, before it is
+                // decoded, when the selection or the kind can refuse it.
+                let statements = a.kind.as_deref().is_none_or(|k| k == "statement");
+                if sel.is_empty() && statements {
+                    ledger.each_kept_by_event(first, keep, |r| Ok(print(r)))?;
+                } else {
+                    let might_keep = |_, f: &StatementFields<'_>| statements && sel.might_keep(f);
+                    ledger.each_kept_by_statement(first, might_keep, keep, |r| Ok(print(r)))?;
+                }
             }
         }
         written?;

@@ -308,9 +308,10 @@ fn show_says_of_every_event_what_log_says() {
 /// the correction says, not by what it first said (its stored bytes, which
 /// `history` tests before decoding anything); a retracted one by what it
 /// said; a joint statement by any of its parties. The same on both sides of
-/// a positions snapshot.
+/// a positions snapshot. `log` selects each event as recorded: a statement
+/// by what it first said, a correction by what it says.
 #[test]
-fn history_selects_each_statement_as_it_stands() {
+fn history_selects_each_statement_as_it_stands_and_log_as_recorded() {
     let l = Ledger::new();
     let said = |i: u64, party: &str| {
         let line = GOOD
@@ -366,6 +367,23 @@ fn history_selects_each_statement_as_it_stands() {
         );
     };
     check();
+    let logged = |args: &[&str]| -> Vec<u64> {
+        let mut all = vec!["log", "--json"];
+        all.extend_from_slice(args);
+        l.json_lines(&all)
+            .iter()
+            .map(|v| v["seq"].as_u64().expect("a seq"))
+            .collect()
+    };
+    assert_eq!(logged(&["--party", "GBR"]), [3, 5]);
+    assert_eq!(logged(&["--party", "FRA"]), [1, 2, 4, 6, 7, 9]);
+    assert_eq!(logged(&["--type", "correction", "--party", "GBR"]), [5]);
+    assert_eq!(
+        logged(&["--type", "statement", "--location", "SYR"]),
+        Vec::<u64>::new()
+    );
+    assert_eq!(logged(&["--location", "SYR"]), [7]);
+    assert_eq!(logged(&["--type", "retraction"]), [8]);
     // Positions queried: a snapshot; then one more statement past it.
     l.run(&["positions"]).assert().success();
     said(10, "GBR");
