@@ -826,15 +826,7 @@ impl Ledger {
         keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
         sink: impl FnMut(Recorded) -> Result<bool>,
     ) -> Result<()> {
-        self.each_read(
-            from,
-            |rec| {
-                let h = &rec.header;
-                let event = decode_event_of(rec)?;
-                Ok(keep(h.seq, h.recorded_at, event.as_ref()).then(|| recorded_of(rec, event)))
-            },
-            sink,
-        )
+        self.each_read(from, |rec| kept_by_event(rec, &keep), sink)
     }
 
     /// [`Ledger::each_kept_by_event`] with a first test of each statement
@@ -867,8 +859,7 @@ impl Ledger {
                         return Ok(None);
                     }
                 }
-                let event = decode_event_of(rec)?;
-                Ok(keep(h.seq, h.recorded_at, event.as_ref()).then(|| recorded_of(rec, event)))
+                kept_by_event(rec, &keep)
             },
             sink,
         )
@@ -999,6 +990,16 @@ fn decode_event_of(rec: &RawRecord<'_>) -> Result<Option<Event>> {
             seq: rec.header.seq,
             error,
         })
+}
+
+/// A record decoded and, when `keep` keeps its event, hashed.
+fn kept_by_event(
+    rec: &RawRecord<'_>,
+    keep: &impl Fn(Seq, i64, Option<&Event>) -> bool,
+) -> Result<Option<Recorded>> {
+    let h = &rec.header;
+    let event = decode_event_of(rec)?;
+    Ok(keep(h.seq, h.recorded_at, event.as_ref()).then(|| recorded_of(rec, event)))
 }
 
 /// A stored record with its event, and its hashes computed from its bytes.

@@ -341,14 +341,16 @@ fn history_selects_each_statement_as_it_stands_and_log_as_recorded() {
             "\"party\":\"FRA\",\"joint_with\":[\"DEU\"]",
         );
     l.run(&["append", "--json", &joint]).assert().success(); // 9
-    let seqs = |args: &[&str]| -> Vec<u64> {
-        let mut all = vec!["history", "--json"];
+                                                             // The seqs a command shows, selected by `args`.
+    let seqs_of = |command: &str, args: &[&str]| -> Vec<u64> {
+        let mut all = vec![command, "--json"];
         all.extend_from_slice(args);
         l.json_lines(&all)
             .iter()
             .map(|v| v["seq"].as_u64().expect("a seq"))
             .collect()
     };
+    let seqs = |args: &[&str]| seqs_of("history", args);
     let check = || {
         assert_eq!(
             seqs(&["--party", "GBR"]),
@@ -367,14 +369,7 @@ fn history_selects_each_statement_as_it_stands_and_log_as_recorded() {
         );
     };
     check();
-    let logged = |args: &[&str]| -> Vec<u64> {
-        let mut all = vec!["log", "--json"];
-        all.extend_from_slice(args);
-        l.json_lines(&all)
-            .iter()
-            .map(|v| v["seq"].as_u64().expect("a seq"))
-            .collect()
-    };
+    let logged = |args: &[&str]| seqs_of("log", args);
     assert_eq!(logged(&["--party", "GBR"]), [3, 5]);
     assert_eq!(logged(&["--party", "FRA"]), [1, 2, 4, 6, 7, 9]);
     assert_eq!(logged(&["--type", "correction", "--party", "GBR"]), [5]);
