@@ -285,47 +285,65 @@ impl Selected {
     /// when [`Selected::keeps`] would refuse it (its speaker, quote and
     /// coder are not among the fields, and are left to `keeps`).
     pub(super) fn might_keep(&self, f: &StatementFields<'_>) -> bool {
-        fn among<'a>(set: &Option<Vec<String>>, mut ids: impl Iterator<Item = &'a str>) -> bool {
-            set.as_ref()
-                .is_none_or(|set| ids.any(|x| set.iter().any(|s| s == x)))
-        }
-        among(&self.party, f.parties())
-            && among(&self.subject, f.subjects.iter().copied())
-            && among(&self.location, f.location.into_iter())
-            && self.predicate.as_ref().is_none_or(|x| f.predicate == x)
-            && self.stance.as_ref().is_none_or(|x| f.stance == x)
-            && self.from.is_none_or(|d| f.said_on >= d)
-            && self.to.is_none_or(|d| f.said_on <= d)
+        self.selects_fields(
+            f.parties(),
+            f.subjects.iter().copied(),
+            f.location,
+            f.predicate,
+            f.stance,
+            f.said_on,
+        )
     }
 
     /// Whether the statement is selected (a joint statement by any of its parties).
     pub(super) fn keeps(&self, s: &Statement, actors: &Actors) -> bool {
         let p = &s.proposition;
-        let any = |f: &Option<Vec<String>>, mut ids: std::slice::Iter<'_, String>| {
-            f.as_ref().is_none_or(|f| ids.any(|x| f.contains(x)))
-        };
-        self.party
+        self.selects_fields(
+            s.parties().map(String::as_str),
+            p.subjects.iter().map(String::as_str),
+            p.location.as_deref(),
+            &p.predicate,
+            &s.stance,
+            s.said_on.date,
+        ) && self
+            .speaker
             .as_ref()
-            .is_none_or(|f| s.parties().any(|x| f.contains(x)))
-            && any(&self.subject, p.subjects.iter())
-            && any(&self.location, p.location.as_slice().iter())
-            && self
-                .speaker
-                .as_ref()
-                .is_none_or(|x| spoken_by(s, x, actors))
-            && self.predicate.as_ref().is_none_or(|x| &p.predicate == x)
-            && self.stance.as_ref().is_none_or(|x| &s.stance == x)
+            .is_none_or(|x| spoken_by(s, x, actors))
             && self
                 .search
                 .as_ref()
                 .is_none_or(|t| s.quote.to_lowercase().contains(t.as_str()))
-            && self.from.is_none_or(|d| s.said_on.date >= d)
-            && self.to.is_none_or(|d| s.said_on.date <= d)
             && demarche::projection::coder_admits(
                 self.coded_by.as_deref(),
                 self.min_mentions,
                 s.coded.as_deref(),
             )
+    }
+
+    /// The tests of [`Selected::keeps`] on the fields a statement's stored
+    /// bytes give before it is decoded ([`StatementFields`]): one test for
+    /// both, so that [`Selected::might_keep`] never refuses what `keeps`
+    /// keeps.
+    fn selects_fields<'a>(
+        &self,
+        parties: impl Iterator<Item = &'a str>,
+        subjects: impl Iterator<Item = &'a str>,
+        location: Option<&'a str>,
+        predicate: &str,
+        stance: &str,
+        said_on: jiff::civil::Date,
+    ) -> bool {
+        fn among<'a>(set: &Option<Vec<String>>, mut ids: impl Iterator<Item = &'a str>) -> bool {
+            set.as_ref()
+                .is_none_or(|set| ids.any(|x| set.iter().any(|s| s == x)))
+        }
+        among(&self.party, parties)
+            && among(&self.subject, subjects)
+            && among(&self.location, location.into_iter())
+            && self.predicate.as_ref().is_none_or(|x| predicate == x)
+            && self.stance.as_ref().is_none_or(|x| stance == x)
+            && self.from.is_none_or(|d| said_on >= d)
+            && self.to.is_none_or(|d| said_on <= d)
     }
 }
 
