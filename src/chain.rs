@@ -20,16 +20,9 @@ static PAYLOAD_KEY: LazyLock<blake3::hazmat::ContextKey> =
 static LINK_KEY: LazyLock<blake3::hazmat::ContextKey> =
     LazyLock::new(|| blake3::hazmat::hash_derive_key_context(LINK_CONTEXT));
 
-fn derive(key: &blake3::hazmat::ContextKey, input: &[u8]) -> Hash {
-    use blake3::hazmat::HasherExt;
-    let mut h = blake3::Hasher::new_from_context_key(key);
-    h.update(input);
-    Hash(*h.finalize().as_bytes())
-}
-
 /// Digest of a payload: the content identity of an event.
 pub fn payload_digest(payload: &[u8]) -> Hash {
-    derive(&PAYLOAD_KEY, payload)
+    crate::lanes::derive(&PAYLOAD_KEY, payload)
 }
 
 /// BLAKE3 `derive_key` context of snapshot checksums.
@@ -57,7 +50,7 @@ pub fn record_hash(rec: &RawRecord<'_>) -> Hash {
 
 /// Chain hash of a record from its header and payload digest.
 pub fn link_hash(header: &RecordHeader, digest: &Hash) -> Hash {
-    derive(&LINK_KEY, &codec::link_input(header, digest))
+    crate::lanes::derive(&LINK_KEY, &codec::link_input(header, digest))
 }
 
 /// The body digest and chain hash of each record, as [`body_digest`] and

@@ -55,7 +55,7 @@ fn derive_many_on(platform: Platform, key: &ContextKey, inputs: &[&[u8]], out: &
     let mut counts = [0usize; MAX_PREFIX + 1];
     for (i, input) in inputs.iter().enumerate() {
         if input.len() > CHUNK_LEN {
-            out[i] = derive_one(key, input);
+            out[i] = derive(key, input);
             continue;
         }
         let prefix = prefix_blocks(input.len());
@@ -80,8 +80,8 @@ fn derive_many_on(platform: Platform, key: &ContextKey, inputs: &[&[u8]], out: &
     }
 }
 
-/// One input's `derive_key`, the plain way.
-fn derive_one(key: &ContextKey, input: &[u8]) -> Hash {
+/// One input's `derive_key` under the context key `key`, hashed alone.
+pub fn derive(key: &ContextKey, input: &[u8]) -> Hash {
     use blake3::hazmat::HasherExt;
     let mut h = blake3::Hasher::new_from_context_key(key);
     h.update(input);
