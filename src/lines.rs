@@ -4,7 +4,10 @@
 use crate::event::Event;
 use crate::input::InputError;
 use crate::json;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 /// A line that could not be read or parsed.
 #[derive(Debug)]
@@ -142,61 +145,498 @@ impl<R: BufRead> Iterator for Lines<R> {
 /// Events handed back, once used, to the thread that parsed them, to be freed
 /// where they were allocated (see [`parse_lines_apart`]).
 pub struct Returns {
-    tx: std::sync::mpsc::Sender<Vec<Event>>,
+    /// One way back to each parsing thread.
+    tx: Vec<std::sync::mpsc::Sender<Vec<Event>>>,
+    /// The number of events of each batch handed over and not yet all given
+    /// back, with the thread that parsed it, in order.
+    batches: Rc<RefCell<VecDeque<(usize, usize)>>>,
     held: Vec<Event>,
+    /// The thread `held` goes back to.
+    to: usize,
 }
 
 impl Returns {
-    /// Hands `event` back; batches go back when full. Once the parsing thread
-    /// has ended they are dropped here.
+    /// Hands `event` back; batches go back when full. Events are expected in
+    /// the order they were parsed; any other order only costs the allocator
+    /// more. Once a parsing thread has ended they are dropped here.
     pub fn give(&mut self, event: Event) {
-        self.held.push(event);
-        if self.held.len() == RETURN_BATCH {
-            let batch = std::mem::replace(&mut self.held, Vec::with_capacity(RETURN_BATCH));
-            drop(self.tx.send(batch));
+        let to = {
+            let mut batches = self.batches.borrow_mut();
+            match batches.front_mut() {
+                Some((thread, left)) => {
+                    let to = *thread;
+                    *left -= 1;
+                    if *left == 0 {
+                        batches.pop_front();
+                    }
+                    to
+                }
+                None => self.to,
+            }
+        };
+        if to != self.to || self.held.len() == RETURN_BATCH {
+            self.send();
+            self.to = to;
         }
+        self.held.push(event);
+    }
+
+    fn send(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.held, Vec::with_capacity(RETURN_BATCH));
+        drop(self.tx[self.to].send(batch));
     }
 }
 
 const RETURN_BATCH: usize = 256;
 
-/// [`parse_lines`] on a thread of its own, handing the events over in batches:
-/// reading and parsing the input overlaps with what is done with the events.
-/// The thread stops after the first error, or once the iterator is dropped and
-/// it next hands a batch over. It is not waited for: a caller that stops early
-/// (a rejected event) does not wait on an input that is slow to come.
+/// Bytes of whole lines read and handed to a parsing thread at a time, unless
+/// the input comes slower (about 300 events of the usual size).
+const CHUNK: usize = 128 * 1024;
+
+/// Lines cut from the input for one parsing thread: whole lines, and what
+/// ended the input there, if anything did.
+struct Chunk {
+    /// The 1-based number of the first line of `text`.
+    first_line: usize,
+    /// Whole lines, each ended by `\n` except perhaps the input's last.
+    text: Vec<u8>,
+    end: Option<ChunkEnd>,
+}
+
+/// What stopped the reading after a chunk's lines.
+enum ChunkEnd {
+    /// A line longer than the limit (its length), skipped to its end.
+    TooLong(usize),
+    /// Reading failed.
+    Io(io::Error),
+}
+
+/// Reads the input into [`Chunk`]s of whole lines, counting lines, keeping no
+/// more than one line of at most `max` bytes beyond whole lines.
+struct Chunker<R> {
+    reader: R,
+    /// Lines handed out so far.
+    lines: usize,
+    max: usize,
+    /// The start of a line read with the chunk before.
+    carry: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> Chunker<R> {
+    fn next_chunk(&mut self) -> Option<Chunk> {
+        if self.done {
+            return None;
+        }
+        // The last line of the chunk before, cut short there.
+        let mut text = std::mem::take(&mut self.carry);
+        text.reserve(CHUNK + (1 << 16));
+        // Bytes of the last line of `text`, not yet ended by a newline.
+        let mut tail = text.len();
+        let mut end = None;
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    text.truncate(text.len() - tail);
+                    tail = 0;
+                    end = Some(ChunkEnd::Io(e));
+                    self.done = true;
+                    break;
+                }
+            };
+            if buf.is_empty() {
+                self.done = true;
+                break;
+            }
+            let read = buf.len();
+            tail = match memchr::memrchr(b'\n', buf) {
+                Some(i) => read - i - 1,
+                None => tail + read,
+            };
+            text.extend_from_slice(buf);
+            self.reader.consume(read);
+            if tail > self.max {
+                // Skipped to its end, so that memory stays bounded.
+                text.truncate(text.len() - tail);
+                end = Some(match self.skip_line(tail) {
+                    Ok(len) => ChunkEnd::TooLong(len),
+                    Err(e) => ChunkEnd::Io(e),
+                });
+                tail = 0;
+                self.done = true;
+                break;
+            }
+            // A chunk goes whenever a read ended at the end of a line (a slow
+            // input's lines are not held back), or once large enough, its
+            // last line then carried over to the next.
+            if tail == 0 {
+                break;
+            }
+            if text.len() - tail >= CHUNK {
+                self.carry.extend_from_slice(&text[text.len() - tail..]);
+                text.truncate(text.len() - tail);
+                tail = 0;
+                break;
+            }
+        }
+        let first_line = self.lines + 1;
+        // A last line without a newline is a line.
+        self.lines += memchr::memchr_iter(b'\n', &text).count() + usize::from(tail > 0);
+        if text.is_empty() && end.is_none() {
+            return None;
+        }
+        Some(Chunk {
+            first_line,
+            text,
+            end,
+        })
+    }
+
+    /// Reads on to the end of a line of which `len` bytes were read; returns
+    /// its whole length.
+    fn skip_line(&mut self, mut len: usize) -> io::Result<usize> {
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(len);
+            }
+            match memchr::memchr(b'\n', buf) {
+                Some(i) => {
+                    self.reader.consume(i + 1);
+                    return Ok(len + i);
+                }
+                None => {
+                    len += buf.len();
+                    let n = buf.len();
+                    self.reader.consume(n);
+                }
+            }
+        }
+    }
+}
+
+/// Parses the lines of `chunk` into `out`, stopping at the first error (then
+/// `true`).
+fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
+    let Chunk {
+        first_line,
+        text,
+        end,
+    } = chunk;
+    let mut line = first_line;
+    let mut rest = &text[..];
+    while !rest.is_empty() {
+        let (bytes, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let item = match std::str::from_utf8(bytes) {
+            Err(e) => Err(LineError::Input {
+                line,
+                error: InputError::new(
+                    "",
+                    format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+                ),
+            }),
+            Ok(text) if text.trim().is_empty() => {
+                line += 1;
+                continue;
+            }
+            Ok(text) => json::parse_event(text)
+                .map(|e| (line, e))
+                .map_err(|error| LineError::Input { line, error }),
+        };
+        let failed = item.is_err();
+        out.push(item);
+        if failed {
+            return true;
+        }
+        line += 1;
+    }
+    match end {
+        None => false,
+        Some(ChunkEnd::TooLong(len)) => {
+            out.push(Err(LineError::Input {
+                line,
+                error: InputError::new(
+                    "",
+                    format!("line is {len} bytes long; the limit is {}", json::MAX_LINE),
+                ),
+            }));
+            true
+        }
+        Some(ChunkEnd::Io(error)) => {
+            out.push(Err(LineError::Io { line, error }));
+            true
+        }
+    }
+}
+
+/// A batch of parsed lines, from the parsing thread that parsed it.
+type Batch = Vec<Parsed>;
+
+/// The iterator of [`parse_lines_apart`]: the batches of the parsing threads,
+/// taken from each in turn, as the chunks were handed out.
+struct Apart {
+    from: Vec<std::sync::mpsc::Receiver<Batch>>,
+    /// The thread whose batch comes next.
+    next: usize,
+    batch: std::vec::IntoIter<Parsed>,
+    batches: Rc<RefCell<VecDeque<(usize, usize)>>>,
+    failed: bool,
+}
+
+impl Iterator for Apart {
+    type Item = Parsed;
+
+    fn next(&mut self) -> Option<Parsed> {
+        loop {
+            if let Some(item) = self.batch.next() {
+                self.failed = item.is_err();
+                return Some(item);
+            }
+            if self.failed {
+                return None;
+            }
+            // A thread that has ended has handed over all it parsed.
+            let batch = self.from[self.next].recv().ok()?;
+            let thread = self.next;
+            self.next = (self.next + 1) % self.from.len();
+            let events = batch.iter().filter(|p| p.is_ok()).count();
+            if events > 0 {
+                self.batches.borrow_mut().push_back((thread, events));
+            }
+            self.batch = batch.into_iter();
+        }
+    }
+}
+
+/// [`parse_lines`] on threads of their own: one reads the input into chunks of
+/// whole lines, handed in turn to each of `threads` parsing threads, whose
+/// events come back in the input's order. Reading and parsing overlap with
+/// what is done with the events, and with each other.
 ///
-/// Events given back through the [`Returns`] are freed on the parsing thread:
-/// freed on another thread than the one that allocated them, they cost the
-/// allocator more than the parsing thread saves (measured at 100k lines, and
-/// earlier at 1M).
+/// After the first error no more items follow; the threads stop after it, or
+/// once the iterator is dropped and they next hand a batch over. They are not
+/// waited for: a caller that stops early (a rejected event) does not wait on an
+/// input that is slow to come.
+///
+/// Events given back through the [`Returns`] are freed on the thread that
+/// parsed them: freed on another thread than the one that allocated them,
+/// they cost the allocator more than the parsing thread saves (measured at
+/// 100k lines, and earlier at 1M).
 pub fn parse_lines_apart(
     reader: BufReader<impl Read + Send + 'static>,
+    threads: usize,
 ) -> (impl Iterator<Item = Parsed>, Returns) {
-    const BATCH: usize = 256;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(4);
-    let (back, returned) = std::sync::mpsc::channel::<Vec<Event>>();
-    std::thread::spawn(move || {
-        let mut lines = Lines::new(reader);
-        let mut batch: Vec<Parsed> = Vec::with_capacity(BATCH);
-        loop {
-            let item = lines.next();
-            let end = item.is_none();
-            batch.extend(item);
-            // A batch goes when full, at the end, and whenever what was read
-            // is used up: a slow input's lines are not held back.
-            if batch.len() == BATCH || end || lines.reader.buffer().is_empty() {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if (!full.is_empty() && tx.send(full).is_err()) || end {
+    let threads = threads.max(1);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut from = Vec::with_capacity(threads);
+    let mut back = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+        let (back_tx, returned) = std::sync::mpsc::channel::<Vec<Event>>();
+        std::thread::spawn(move || {
+            for chunk in chunk_rx {
+                let mut batch = Vec::with_capacity(chunk.text.len() / 256 + 2);
+                let failed = parse_chunk(chunk, &mut batch);
+                if tx.send(batch).is_err() || failed {
                     break;
                 }
                 returned.try_iter().for_each(drop);
             }
+        });
+        chunks.push(chunk_tx);
+        from.push(rx);
+        back.push(back_tx);
+    }
+    std::thread::spawn(move || {
+        let mut chunker = Chunker {
+            reader,
+            lines: 0,
+            max: json::MAX_LINE,
+            carry: Vec::new(),
+            done: false,
+        };
+        // A parsing thread that stopped (an error, or the events no longer
+        // wanted) stops the reading.
+        let mut to = chunks.iter().cycle();
+        while let Some(chunk) = chunker.next_chunk() {
+            if to.next().is_some_and(|tx| tx.send(chunk).is_err()) {
+                break;
+            }
         }
     });
+    let batches = Rc::new(RefCell::new(VecDeque::new()));
     let returns = Returns {
         tx: back,
+        batches: Rc::clone(&batches),
         held: Vec::with_capacity(RETURN_BATCH),
+        to: 0,
     };
-    (rx.into_iter().flatten(), returns)
+    let apart = Apart {
+        from,
+        next: 0,
+        batch: Vec::new().into_iter(),
+        batches,
+        failed: false,
+    };
+    (apart, returns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An input read in pieces of varied sizes (1 byte to 70,000), failing
+    /// once `fail_at` bytes have been read, if set.
+    struct Pieces {
+        data: Vec<u8>,
+        pos: usize,
+        seed: u64,
+        max: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.fail_at.is_some_and(|at| self.pos >= at) {
+                return Err(io::Error::other("the disk went away"));
+            }
+            self.seed = self
+                .seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let want = 1 + (self.seed >> 33) as usize % self.max;
+            let end = self
+                .data
+                .len()
+                .min(self.pos + want)
+                .min(self.pos + out.len());
+            let end = self.fail_at.map_or(end, |at| end.min(at));
+            let n = end - self.pos;
+            out[..n].copy_from_slice(&self.data[self.pos..end]);
+            self.pos = end;
+            Ok(n)
+        }
+    }
+
+    fn statement(n: usize) -> String {
+        serde_json::json!({"type":"statement","said_on":"2021-02-01","party":"USA","stance":"demands","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"},"quote":format!("statement {n}"),"source":{"publisher":"Example Wire"}}).to_string()
+    }
+
+    /// Lines of statements over several chunks, with blank lines, CRLF
+    /// endings, and no newline after the last.
+    fn many_lines(n: usize) -> Vec<u8> {
+        let mut text = String::new();
+        for i in 1..=n {
+            text.push_str(&statement(i));
+            text.push_str(if i % 7 == 0 { "\r\n" } else { "\n" });
+            if i % 100 == 0 {
+                text.push_str("\n   \n");
+            }
+        }
+        text.pop();
+        text.into_bytes()
+    }
+
+    fn items(it: impl Iterator<Item = Parsed>) -> Vec<String> {
+        it.map(|p| format!("{p:?}")).collect()
+    }
+
+    /// What the threads make of `data`, read in pieces of up to `max`
+    /// bytes, beside what one thread makes of it read whole.
+    fn both(data: &[u8], max: usize, threads: usize, fail_at: Option<usize>) {
+        let whole = Pieces {
+            data: data.to_vec(),
+            pos: 0,
+            seed: 1,
+            max: usize::MAX / 2,
+            fail_at,
+        };
+        let expected = items(parse_lines(BufReader::with_capacity(1 << 16, whole)));
+        for seed in [3, 17] {
+            let pieces = Pieces {
+                data: data.to_vec(),
+                pos: 0,
+                seed,
+                max,
+                fail_at,
+            };
+            let (apart, mut returns) =
+                parse_lines_apart(BufReader::with_capacity(1 << 16, pieces), threads);
+            let mut got = Vec::new();
+            for item in apart {
+                got.push(format!("{item:?}"));
+                if let Ok((_, event)) = item {
+                    returns.give(event);
+                }
+            }
+            assert_eq!(got.len(), expected.len(), "pieces up to {max}, seed {seed}");
+            assert_eq!(got, expected, "pieces up to {max}, seed {seed}");
+            assert!(
+                returns.batches.borrow().is_empty(),
+                "every event given back"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_parsed_on_threads_come_back_as_one_thread_reads_them() {
+        let data = many_lines(3000);
+        let expected = items(parse_lines(&data[..]));
+        assert_eq!(expected.len(), 3000);
+        assert!(
+            expected[2999].starts_with("Ok((3058, "),
+            "{}",
+            expected[2999]
+        );
+        for (max, threads) in [(7, 2), (500, 3), (70_000, 2), (70_000, 1)] {
+            both(&data, max, threads, None);
+        }
+    }
+
+    #[test]
+    fn the_first_bad_line_ends_the_lines_on_threads_too() {
+        let good = many_lines(2500);
+        let mut lines: Vec<&[u8]> = good.split(|&b| b == b'\n').collect();
+        // Not JSON, not UTF-8, too long: each on line 2000, far into a chunk.
+        let too_long = vec![b'x'; json::MAX_LINE + 10];
+        for bad in [&b"{\"type\": \"statement\""[..], b"\"caf\xe9\"", &too_long] {
+            lines[1999] = bad;
+            let data = lines.join(&b'\n');
+            let expected = items(parse_lines(&data[..]));
+            assert!(expected.last().is_some_and(|e| e.contains("line: 2000")));
+            for (max, threads) in [(5, 2), (9_000, 2), (70_000, 2)] {
+                both(&data, max, threads, None);
+            }
+        }
+        // A line too long and the last, with no newline after it.
+        let mut data = many_lines(10);
+        data.push(b'\n');
+        data.extend_from_slice(&too_long);
+        both(&data, 700, 2, None);
+    }
+
+    #[test]
+    fn a_failed_read_is_named_at_the_line_being_read() {
+        let data = many_lines(1500);
+        for at in [0, 1, 200_000, data.len() - 3] {
+            for (max, threads) in [(11, 2), (70_000, 2)] {
+                both(&data, max, threads, Some(at));
+            }
+        }
+    }
 }

@@ -138,7 +138,10 @@ pub fn import(
         skip_known: true,
         ..BatchOptions::default()
     };
-    let (parsed, mut returns) = lines::parse_lines_apart(reader);
+    // Two parsing threads keep up with the checks, hashing and packing of
+    // the main thread; more would wait on it.
+    let parsers = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let (parsed, mut returns) = lines::parse_lines_apart(reader, parsers);
     let items = track(&state, parsed).map(|r| {
         r.map(|event| Incoming {
             event,
