@@ -283,41 +283,55 @@ impl Ledger {
             // (a durable commit in redb, its time mostly the disk's): with
             // room for half a group, packing waited on it, 4% of an import.
             let (tx, rx) = std::sync::mpsc::sync_channel::<Cut>(2 * STAGE_BLOCKS);
+            let (sealed_tx, sealed_rx) =
+                std::sync::mpsc::sync_channel::<(Seq, Vec<u8>)>(STAGE_BLOCKS);
             let store = this.store.as_ref();
-            // The writer also grows the Merkle tree by the records of each
-            // block, in order; the last block's are added once it is joined.
+            // Blocks are sealed (compressed) on a thread of their own, apart
+            // from the one that stages them: while a group's durable commit
+            // waits on the disk, sealing goes on. The sealing thread also
+            // grows the Merkle tree by the records of each block, in order;
+            // the last block's are added once it is joined.
             let mut tree = tree;
-            let writer = scope.spawn(
-                move || -> std::result::Result<(bool, Option<tree::Growing>), StoreError> {
-                    let mut staged = false;
-                    let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
-                    let flush =
-                        |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
-                            let refs: Vec<(Seq, &[u8])> =
-                                pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
-                            store.stage(&refs)?;
-                            pending.clear();
-                            Ok(())
-                        };
-                    for cut in rx {
-                        if let Some(t) = &mut tree {
-                            cut.hashes.iter().for_each(|h| t.push(h));
-                        }
-                        pending.push((cut.first, codec::seal_block(&cut.records)));
-                        staged = true;
-                        // A group staged is a durable transaction in redb:
-                        // 128 blocks (about 1,800 events) cost least at 1M
-                        // (32: 15% more time; 512: 18% more).
-                        if pending.len() >= STAGE_BLOCKS {
-                            flush(&mut pending)?;
-                        }
+            let sealer = scope.spawn(move || -> Option<tree::Growing> {
+                for cut in rx {
+                    if let Some(t) = &mut tree {
+                        cut.hashes.iter().for_each(|h| t.push(h));
                     }
-                    if !pending.is_empty() {
+                    if sealed_tx
+                        .send((cut.first, codec::seal_block(&cut.records)))
+                        .is_err()
+                    {
+                        break; // the stager failed; its error is reported below
+                    }
+                }
+                tree
+            });
+            let writer = scope.spawn(move || -> std::result::Result<bool, StoreError> {
+                let mut staged = false;
+                let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
+                let flush =
+                    |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
+                        let refs: Vec<(Seq, &[u8])> =
+                            pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                        store.stage(&refs)?;
+                        pending.clear();
+                        Ok(())
+                    };
+                for block in sealed_rx {
+                    pending.push(block);
+                    staged = true;
+                    // A group staged is a durable transaction in redb:
+                    // 128 blocks (about 1,800 events) cost least at 1M
+                    // (32: 15% more time; 512: 18% more).
+                    if pending.len() >= STAGE_BLOCKS {
                         flush(&mut pending)?;
                     }
-                    Ok((staged, tree))
-                },
-            );
+                }
+                if !pending.is_empty() {
+                    flush(&mut pending)?;
+                }
+                Ok(staged)
+            });
             let mut batch_kinds: HashMap<Seq, Kind> = HashMap::default();
             let mut amended = Amended::default();
             let mut packer = Packer::new(start);
@@ -453,8 +467,12 @@ impl Ledger {
                 Ok(packer)
             })();
             drop(tx);
+            let tree = sealer.join().expect("block sealing thread");
             let written = writer.join().expect("block writer thread");
-            (result.map(|p| (p, n, skipped, skipped_at)), written)
+            (
+                result.map(|p| (p, n, skipped, skipped_at)),
+                written.map(|staged| (staged, tree)),
+            )
         });
         let (staged, mut tree) = match (result.is_ok(), written) {
             (_, Err(e)) => {
