@@ -3,6 +3,7 @@
 //! (with their place in the chain) and positions back out.
 //! `schema/event.schema.json` describes the same shape.
 
+mod scan;
 pub mod view;
 
 use crate::dates::{parse_date, parse_said_on};
@@ -462,6 +463,16 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
             format!("line is {} bytes long; the limit is {MAX_LINE}", line.len()),
         ));
     }
+    // Most lines are statements of the plainest JSON: read straight.
+    if let Some(s) = scan::statement(line) {
+        return parse_event_from(InEvent::Statement(s));
+    }
+    parse_event_typed(line)
+}
+
+/// [`parse_event`] through the typed parser (or, to name the field of an
+/// error, a JSON value), for any line.
+fn parse_event_typed(line: &str) -> Result<Event, InputError> {
     let parsed = match fast_parse(line) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => slow_parse(line)?,
