@@ -25,6 +25,11 @@ pub fn payload_digest(payload: &[u8]) -> Hash {
     crate::lanes::derive(&PAYLOAD_KEY, payload)
 }
 
+/// [`payload_digest`] of each of `payloads`, into `out`, side by side.
+pub fn payload_digests(payloads: &[&[u8]], out: &mut [Hash]) {
+    crate::lanes::derive_many(&PAYLOAD_KEY, payloads, out);
+}
+
 /// BLAKE3 `derive_key` context of snapshot checksums.
 pub const SNAPSHOT_CONTEXT: &str = "demarche 2026-11-29 projection snapshot v1";
 

@@ -480,6 +480,82 @@ fn a_long_import_names_its_lines_across_the_batches_it_is_read_in() {
 }
 
 #[test]
+fn statements_after_an_actor_line_may_name_it_and_a_repeat_leaves_the_seqs_in_order() {
+    // Statements are checked ahead of their turn, a run at a time: an actor
+    // defined between them is known to those after it, and not before.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    demarche(&ledger).arg("demo").assert().success();
+    let before: u64 = head(&ledger)
+        .split(':')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("head seq");
+    let mut lines: Vec<String> = (1..=20).map(|n| numbered_statement(n, "USA")).collect();
+    lines[4] = lines[2].clone(); // a repeat inside a run of statements
+    lines.push(
+        serde_json::json!({"type":"actor","id":"WAGNER-X","name":"Wagner X","kind":"group","aliases":["Wagner Ex"]})
+            .to_string(),
+    );
+    lines.push(numbered_statement(21, "WAGNER-X"));
+    lines.push(numbered_statement(22, "Wagner Ex"));
+    lines.extend((23..=40).map(|n| numbered_statement(n, "RUS")));
+    let file = dir.path().join("run.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    let v: Value = serde_json::from_str(
+        stdout(
+            &demarche(&ledger)
+                .args(["import", "--json"])
+                .arg(&file)
+                .assert()
+                .success(),
+        )
+        .trim(),
+    )
+    .expect("JSON");
+    assert_eq!(v["appended"], 40);
+    assert_eq!(v["skipped_lines"], serde_json::json!([5]));
+    // Each statement holds the seq its place gives it, the repeat left out.
+    let log = stdout(
+        &demarche(&ledger)
+            .args(["log", "--json", "--since"])
+            .arg((before + 1).to_string())
+            .assert()
+            .success(),
+    );
+    let quotes: Vec<String> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["seq"],
+                e["quote"].as_str().or(e["id"].as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(quotes.len(), 40, "{quotes:?}");
+    assert_eq!(quotes[4], format!("{} statement 6", before + 5));
+    assert_eq!(quotes[19], format!("{} WAGNER-X", before + 20));
+    assert_eq!(quotes[21], format!("{} statement 22", before + 22));
+    // In a ledger that does not hold it, a statement naming the actor
+    // before its line is refused, at its line.
+    let fresh = dir.path().join("fresh");
+    demarche(&fresh).arg("demo").assert().success();
+    let mut early = lines.clone();
+    early.swap(10, 21);
+    std::fs::write(&file, early.join("\n") + "\n").expect("write");
+    demarche(&fresh)
+        .arg("import")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "line 11: field `party`: unknown actor",
+        ));
+}
+
+#[test]
 fn a_rejected_line_from_an_open_pipe_is_reported_without_waiting_for_the_rest() {
     // Whoever feeds the import has not closed its end: the rejection comes
     // as soon as the line is read, not when the input ends.
