@@ -92,6 +92,9 @@ pub struct Original {
 /// How many full blocks the writer stages at a time.
 const STAGE_BLOCKS: usize = 128;
 
+/// Blocks handed from one thread of an import to the next at a time.
+const HAND: usize = 8;
+
 /// Seals events into records and packs the records into blocks. Pure: nothing
 /// is written until the ledger hands the blocks to the store.
 pub(super) struct Packer {
@@ -391,9 +394,11 @@ impl Ledger {
             // Room for the blocks packed while the writer stages a group
             // (a durable commit in redb, its time mostly the disk's): with
             // room for half a group, packing waited on it, 4% of an import.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Cut>(2 * STAGE_BLOCKS);
+            // Blocks go from thread to thread a handful at a time: one at a
+            // time, waking the next thread took a context switch a block.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Cut>>(2 * STAGE_BLOCKS / HAND);
             let (sealed_tx, sealed_rx) =
-                std::sync::mpsc::sync_channel::<(Seq, Vec<u8>)>(STAGE_BLOCKS);
+                std::sync::mpsc::sync_channel::<Vec<(Seq, Vec<u8>)>>(STAGE_BLOCKS / HAND);
             let store = this.store.as_ref();
             // Blocks are sealed (compressed) on a thread of their own, apart
             // from the one that stages them: while a group's durable commit
@@ -402,14 +407,15 @@ impl Ledger {
             // the last block's are added once it is joined.
             let mut tree = tree;
             let sealer = scope.spawn(move || -> Option<tree::Growing> {
-                for cut in rx {
-                    if let Some(t) = &mut tree {
-                        cut.hashes.iter().for_each(|h| t.push(h));
+                for cuts in rx {
+                    let mut sealed = Vec::with_capacity(cuts.len());
+                    for cut in cuts {
+                        if let Some(t) = &mut tree {
+                            cut.hashes.iter().for_each(|h| t.push(h));
+                        }
+                        sealed.push((cut.first, codec::seal_block(&cut.records)));
                     }
-                    if sealed_tx
-                        .send((cut.first, codec::seal_block(&cut.records)))
-                        .is_err()
-                    {
+                    if sealed_tx.send(sealed).is_err() {
                         break; // the stager failed; its error is reported below
                     }
                 }
@@ -426,8 +432,8 @@ impl Ledger {
                         pending.clear();
                         Ok(())
                     };
-                for block in sealed_rx {
-                    pending.push(block);
+                for blocks in sealed_rx {
+                    pending.extend(blocks);
                     staged = true;
                     // A group staged is a durable transaction in redb:
                     // 128 blocks (about 1,800 events) cost least at 1M
@@ -447,6 +453,7 @@ impl Ledger {
             let mut n: u64 = 0;
             let mut skipped: u64 = 0;
             let mut skipped_at: Vec<usize> = Vec::new();
+            let mut cuts: Vec<Cut> = Vec::with_capacity(HAND);
             let result = (|| -> Result<Packer> {
                 let mut source = events.into_iter().enumerate();
                 let mut ahead = Ahead::default();
@@ -593,13 +600,21 @@ impl Ledger {
                     }
                     n += 1;
                     if let Some(block) = full {
-                        if tx.send(block).is_err() {
-                            break; // the writer failed; its error is reported below
+                        cuts.push(block);
+                        if cuts.len() == HAND {
+                            let full = std::mem::replace(&mut cuts, Vec::with_capacity(HAND));
+                            if tx.send(full).is_err() {
+                                break; // the writer failed; its error is reported below
+                            }
                         }
                     }
                 }
                 Ok(packer)
             })();
+            if result.is_ok() && !cuts.is_empty() {
+                // A failed writer's error is reported below.
+                drop(tx.send(cuts));
+            }
             drop(tx);
             let tree = sealer.join().expect("block sealing thread");
             let written = writer.join().expect("block writer thread");
