@@ -340,6 +340,14 @@ fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
             None => (rest, &rest[rest.len()..]),
         };
         rest = next;
+        // As one thread reads it: a line's length counts a final CR.
+        if bytes.len() > json::MAX_LINE {
+            out.push(Err(LineError::Input {
+                line,
+                error: too_long(bytes.len()),
+            }));
+            return true;
+        }
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         let item = match std::str::from_utf8(bytes) {
             Err(e) => Err(LineError::Input {
@@ -369,10 +377,7 @@ fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
         Some(ChunkEnd::TooLong(len)) => {
             out.push(Err(LineError::Input {
                 line,
-                error: InputError::new(
-                    "",
-                    format!("line is {len} bytes long; the limit is {}", json::MAX_LINE),
-                ),
+                error: too_long(len),
             }));
             true
         }
@@ -381,6 +386,13 @@ fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
             true
         }
     }
+}
+
+fn too_long(len: usize) -> InputError {
+    InputError::new(
+        "",
+        format!("line is {len} bytes long; the limit is {}", json::MAX_LINE),
+    )
 }
 
 /// A batch of parsed lines, from the parsing thread that parsed it.
@@ -614,7 +626,15 @@ mod tests {
         let mut lines: Vec<&[u8]> = good.split(|&b| b == b'\n').collect();
         // Not JSON, not UTF-8, too long: each on line 2000, far into a chunk.
         let too_long = vec![b'x'; json::MAX_LINE + 10];
-        for bad in [&b"{\"type\": \"statement\""[..], b"\"caf\xe9\"", &too_long] {
+        // Over the limit by its CR alone.
+        let mut crlf = vec![b'x'; json::MAX_LINE];
+        crlf.push(b'\r');
+        for bad in [
+            &b"{\"type\": \"statement\""[..],
+            b"\"caf\xe9\"",
+            &too_long,
+            &crlf,
+        ] {
             lines[1999] = bad;
             let data = lines.join(&b'\n');
             let expected = items(parse_lines(&data[..]));
