@@ -192,10 +192,6 @@ impl Returns {
 
 const RETURN_BATCH: usize = 256;
 
-/// Bytes of whole lines read and handed to a parsing thread at a time, unless
-/// the input comes slower (about 300 events of the usual size).
-const CHUNK: usize = 128 * 1024;
-
 /// Lines cut from the input for one parsing thread: whole lines, and what
 /// ended the input there, if anything did.
 struct Chunk {
@@ -223,6 +219,8 @@ struct Chunker<R> {
     max: usize,
     /// The start of a line read with the chunk before.
     carry: Vec<u8>,
+    /// Room made for a chunk: what one read brings, and some.
+    room: usize,
     done: bool,
 }
 
@@ -233,7 +231,7 @@ impl<R: BufRead> Chunker<R> {
         }
         // The last line of the chunk before, cut short there.
         let mut text = std::mem::take(&mut self.carry);
-        text.reserve(CHUNK + (1 << 16));
+        text.reserve(self.room);
         // Bytes of the last line of `text`, not yet ended by a newline.
         let mut tail = text.len();
         let mut end = None;
@@ -271,13 +269,10 @@ impl<R: BufRead> Chunker<R> {
                 self.done = true;
                 break;
             }
-            // A chunk goes whenever a read ended at the end of a line (a slow
-            // input's lines are not held back), or once large enough, its
-            // last line then carried over to the next.
-            if tail == 0 {
-                break;
-            }
-            if text.len() - tail >= CHUNK {
+            // A chunk goes as soon as a read brought whole lines: a slow
+            // input's lines are not held back. Its last line, if cut short,
+            // is carried over to the next.
+            if text.len() > tail {
                 self.carry.extend_from_slice(&text[text.len() - tail..]);
                 text.truncate(text.len() - tail);
                 tail = 0;
@@ -335,9 +330,9 @@ fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
     let mut line = first_line;
     let mut rest = &text[..];
     while !rest.is_empty() {
-        let (bytes, next) = match memchr::memchr(b'\n', rest) {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            None => (rest, &rest[rest.len()..]),
+        let (bytes, next, ended) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..], true),
+            None => (rest, &rest[rest.len()..], false),
         };
         rest = next;
         // As one thread reads it: a line's length counts a final CR.
@@ -348,7 +343,11 @@ fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
             }));
             return true;
         }
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        // A CR goes with the newline after it; the input's last line keeps it.
+        let bytes = match ended {
+            true => bytes.strip_suffix(b"\r").unwrap_or(bytes),
+            false => bytes,
+        };
         let item = match std::str::from_utf8(bytes) {
             Err(e) => Err(LineError::Input {
                 line,
@@ -407,6 +406,21 @@ struct Apart {
     batch: std::vec::IntoIter<Parsed>,
     batches: Rc<RefCell<VecDeque<(usize, usize)>>>,
     failed: bool,
+    /// The parsing threads, then the reading thread: joined once the lines
+    /// end, so that a thread's panic is not taken for the end of the input.
+    threads: Vec<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Apart {
+    /// The end of the lines, or, if a thread panicked, its panic.
+    fn end(&mut self) -> Option<Parsed> {
+        for handle in self.threads.iter_mut().filter_map(Option::take) {
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        None
+    }
 }
 
 impl Iterator for Apart {
@@ -421,8 +435,11 @@ impl Iterator for Apart {
             if self.failed {
                 return None;
             }
-            // A thread that has ended has handed over all it parsed.
-            let batch = self.from[self.next].recv().ok()?;
+            // A thread that has ended has handed over all it parsed: the
+            // reading has ended, and with it every thread.
+            let Ok(batch) = self.from[self.next].recv() else {
+                return self.end();
+            };
             let thread = self.next;
             self.next = (self.next + 1) % self.from.len();
             let events = batch.iter().filter(|p| p.is_ok()).count();
@@ -435,7 +452,8 @@ impl Iterator for Apart {
 }
 
 /// [`parse_lines`] on threads of their own: one reads the input into chunks of
-/// whole lines, handed in turn to each of `threads` parsing threads, whose
+/// whole lines (the whole lines of each read: a reader of larger capacity
+/// makes fewer, larger chunks), handed in turn to each of `threads` parsing threads, whose
 /// events come back in the input's order. Reading and parsing overlap with
 /// what is done with the events, and with each other.
 ///
@@ -456,11 +474,12 @@ pub fn parse_lines_apart(
     let mut chunks = Vec::with_capacity(threads);
     let mut from = Vec::with_capacity(threads);
     let mut back = Vec::with_capacity(threads);
+    let mut handles = Vec::with_capacity(threads + 1);
     for _ in 0..threads {
         let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
         let (back_tx, returned) = std::sync::mpsc::channel::<Vec<Event>>();
-        std::thread::spawn(move || {
+        handles.push(Some(std::thread::spawn(move || {
             for chunk in chunk_rx {
                 let mut batch = Vec::with_capacity(chunk.text.len() / 256 + 2);
                 let failed = parse_chunk(chunk, &mut batch);
@@ -469,13 +488,14 @@ pub fn parse_lines_apart(
                 }
                 returned.try_iter().for_each(drop);
             }
-        });
+        })));
         chunks.push(chunk_tx);
         from.push(rx);
         back.push(back_tx);
     }
-    std::thread::spawn(move || {
+    handles.push(Some(std::thread::spawn(move || {
         let mut chunker = Chunker {
+            room: reader.capacity() + (1 << 12),
             reader,
             lines: 0,
             max: json::MAX_LINE,
@@ -490,7 +510,7 @@ pub fn parse_lines_apart(
                 break;
             }
         }
-    });
+    })));
     let batches = Rc::new(RefCell::new(VecDeque::new()));
     let returns = Returns {
         tx: back,
@@ -504,6 +524,7 @@ pub fn parse_lines_apart(
         batch: Vec::new().into_iter(),
         batches,
         failed: false,
+        threads: handles,
     };
     (apart, returns)
 }
@@ -648,6 +669,95 @@ mod tests {
         data.push(b'\n');
         data.extend_from_slice(&too_long);
         both(&data, 700, 2, None);
+    }
+
+    #[test]
+    fn a_last_line_keeps_its_cr_as_one_thread_reads_it() {
+        let mut data = many_lines(5);
+        data.extend_from_slice(b"\n");
+        let mut bad = data.clone();
+        data.extend_from_slice(statement(6).as_bytes());
+        data.push(b'\r');
+        bad.extend_from_slice(b"{\"type\":\"statement\",\"quote\":\"abc\r");
+        for input in [data, bad] {
+            both(&input, 70_000, 2, None);
+            both(&input, 3, 2, None);
+        }
+    }
+
+    /// Gives `first`, then waits until `more` ends before ending.
+    struct Stalls {
+        first: Option<Vec<u8>>,
+        more: std::sync::mpsc::Receiver<()>,
+    }
+
+    impl Read for Stalls {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match self.first.take() {
+                Some(first) => {
+                    out[..first.len()].copy_from_slice(&first);
+                    Ok(first.len())
+                }
+                None => {
+                    let _ = self.more.recv();
+                    Ok(0)
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_whole_line_goes_on_while_the_next_is_still_coming() {
+        // A read that brings a line and the start of the next: the line is
+        // parsed at once, not when the rest of the next comes.
+        let mut first = statement(1).into_bytes();
+        first.extend_from_slice(b"\n{\"type\":");
+        let (hold, more) = std::sync::mpsc::channel::<()>();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let stalls = Stalls {
+                first: Some(first),
+                more,
+            };
+            let (mut apart, _returns) = parse_lines_apart(BufReader::new(stalls), 2);
+            let _ = tx.send(apart.next().map(|p| p.map(|(line, _)| line).ok()));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(30));
+        drop(hold);
+        assert_eq!(got.expect("the first line, without waiting"), Some(Some(1)));
+    }
+
+    /// Panics once `at` bytes are read.
+    struct Breaks {
+        data: Vec<u8>,
+        pos: usize,
+        at: usize,
+    }
+
+    impl Read for Breaks {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            assert!(self.pos < self.at, "the reader broke");
+            let end = self.data.len().min(self.pos + 1000).min(self.at);
+            let n = end - self.pos;
+            out[..n].copy_from_slice(&self.data[self.pos..end]);
+            self.pos = end;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_thread_that_panics_is_not_taken_for_the_end_of_the_input() {
+        let data = many_lines(500);
+        let breaks = Breaks {
+            data,
+            pos: 0,
+            at: 50_000,
+        };
+        let read = std::panic::catch_unwind(move || {
+            let (apart, _returns) = parse_lines_apart(BufReader::new(breaks), 2);
+            apart.count()
+        });
+        assert!(read.is_err(), "the reading thread's panic ends the lines");
     }
 
     #[test]

@@ -115,10 +115,38 @@ fn actor_for(code: &str, codes: &ActorCodes) -> ActorDef {
 }
 
 /// Where reading stands: which input and line.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct At {
     input: usize,
     line: usize,
+}
+
+/// Where the last items read came from, by their index in the batch: the
+/// ledger reads a few items ahead of the one it may refuse.
+#[derive(Default)]
+struct Recent {
+    places: std::collections::VecDeque<(usize, At)>,
+}
+
+impl Recent {
+    /// Items the ledger may read ahead of the one it refuses, and more.
+    const KEPT: usize = 64;
+
+    fn note(&mut self, index: usize, at: At) {
+        if self.places.len() == Self::KEPT {
+            self.places.pop_front();
+        }
+        self.places.push_back((index, at));
+    }
+
+    /// Where item `index` was read, else where the last item was.
+    fn of(&self, index: Option<usize>) -> At {
+        index
+            .and_then(|i| self.places.iter().find(|(at, _)| *at == i))
+            .or(self.places.back())
+            .map(|(_, at)| *at)
+            .unwrap_or_default()
+    }
 }
 
 /// An item for the ledger with where it was read: input and line.
@@ -231,7 +259,7 @@ pub(super) fn import(
     };
     let codes = ActorCodes::new(&actors);
     let bar = Progress::bytes(total_len, "importing");
-    let at = RefCell::new(At::default());
+    let recent = RefCell::new(Recent::default());
     // Rows are read, classified and counted on a thread of their own, beside
     // the ledger's work on the statements they make; the statements come
     // over in batches, each with where it was read.
@@ -239,10 +267,15 @@ pub(super) fn import(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Placed>>(4);
         let bar = &bar;
         let reader = scope.spawn(move || read_all(opened, &codes, seen, bar, &tx));
-        let items = rx.into_iter().flatten().map(|(input, line, item)| {
-            *at.borrow_mut() = At { input, line };
-            item
-        });
+        let first = added.len();
+        let items = rx
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, (input, line, item))| {
+                recent.borrow_mut().note(first + i, At { input, line });
+                item
+            });
         let actor_events = added.iter().cloned().map(|def| {
             Ok(Incoming {
                 event: Event::Actor(def),
@@ -266,7 +299,12 @@ pub(super) fn import(
     if result.is_err() {
         forget_if_new(ledger, created);
     }
-    let at = at.into_inner();
+    let recent = recent.into_inner();
+    let index = match &result {
+        Err(LedgerError::Rejected { index, .. }) => *index,
+        _ => None,
+    };
+    let at = recent.of(index);
     let place = || inputs[at.input].display().to_string();
     let batch = match result {
         Ok(s) => s,

@@ -131,7 +131,9 @@ pub fn import(
     let (input, len) = open_input(file)?;
     let (mut ledger, created) = open_for_write(cli)?;
     let bar = Progress::bytes(len, "importing");
-    let reader = BufReader::with_capacity(1 << 16, bar.reader(input));
+    // Each read's whole lines go to a parsing thread at once: reads of 256
+    // KiB make chunks of about 600 lines.
+    let reader = BufReader::with_capacity(1 << 18, bar.reader(input));
     let started = Instant::now();
     let state = RefCell::new(ReadState::default());
     let opts = BatchOptions {
@@ -157,13 +159,19 @@ pub fn import(
     let summary = match result {
         Ok(s) => s,
         Err(LedgerError::Unreadable { error, .. }) => return Err(read_failure(file, error)),
-        Err(LedgerError::Rejected { error, .. }) => {
+        Err(LedgerError::Rejected { error, index }) => {
+            // The ledger reads a few events ahead of the one it refuses: the
+            // line is that of the event it names.
+            let line = index
+                .filter(|&i| i < st.lines.next)
+                .and_then(|i| st.lines.line(i))
+                .unwrap_or(st.line);
             // An export's lines carry their place in the chain: they are
             // rebuilt, not imported.
             let export = error.message.contains("unknown field `seq`")
                 || error.message.contains("unknown field `recorded_at`");
             return Err(
-                Failure::usage(format!("{}: line {}: {error}", file.display(), st.line)).hint(
+                Failure::usage(format!("{}: line {line}: {error}", file.display())).hint(
                     match export {
                         true => format!(
                             "this looks like an export (its lines carry seq, recorded_at and hashes): make a ledger of it with `demarche --ledger NEW rebuild --from {}`; nothing was appended",
