@@ -55,6 +55,32 @@ fn fragment(d: &Hash) -> [u8; 8] {
     d.0[..8].try_into().expect("8 bytes")
 }
 
+/// Bits of the fresh digests' filter for each: with three bits set for
+/// each, a digest not held passes about once in 200 times.
+const FILTER_BITS_EACH: usize = 16;
+
+/// The three bits of the filter (a power of two of bits) for `s`, bytes 8 to
+/// 16 of a digest (uniform already, and apart from the bucket's bits).
+fn filter_bits(filter: &[u64], s: u64) -> [usize; 3] {
+    let mask = (filter.len() * 64).saturating_sub(1);
+    let step = s.rotate_left(32) | 1;
+    [0u64, 1, 2].map(|k| (s.wrapping_add(step.wrapping_mul(k)) as usize) & mask)
+}
+
+fn set_bits(filter: &mut [u64], s: u64) {
+    for bit in filter_bits(filter, s) {
+        filter[bit / 64] |= 1 << (bit % 64);
+    }
+}
+
+/// Whether `s` may be in the filter (an empty filter holds nothing).
+fn has_bits(filter: &[u64], s: u64) -> bool {
+    !filter.is_empty()
+        && filter_bits(filter, s)
+            .iter()
+            .all(|&bit| filter[bit / 64] & (1 << (bit % 64)) != 0)
+}
+
 /// The index as a batch sees it: the stored buckets it has read, with the
 /// records the stored index does not cover and the batch's own added.
 #[derive(Debug, Default)]
@@ -63,14 +89,19 @@ pub(super) struct DigestIndex {
     bound: bool,
     /// The seq the stored buckets cover (when bound).
     covered: Seq,
-    /// By bucket number (12 bits: 4,096 of them): the bucket once read, and
-    /// whether this batch added to it.
-    buckets: Vec<Option<(Vec<u8>, bool)>>,
+    /// By bucket number (12 bits: 4,096 of them): the bucket once read,
+    /// whether this batch added to it, and the length of its entries for
+    /// events in the chain (this batch's own come after them).
+    buckets: Vec<Option<(Vec<u8>, bool, usize)>>,
     /// Bytes 8 to 16 of the digests of the events not yet in the chain (this
     /// batch's), in seq order from `chain_size + 1`: 8 bytes an event. An
     /// entry's first 8 bytes and these compare 128 bits, ample to tell events
     /// apart (a chance collision needs about 2^64).
     fresh: Vec<u64>,
+    /// A Bloom filter of `fresh`: a digest it does not hold is not among this
+    /// batch's events, whose entries are then not scanned (an import of new
+    /// events would otherwise scan every bucket's growing tail for each).
+    fresh_filter: Vec<u64>,
     /// The seqs after this are not yet in the chain.
     chain_size: Seq,
     /// The block last read to check a candidate (its key and records): a
@@ -82,7 +113,7 @@ pub(super) struct DigestIndex {
 }
 
 impl DigestIndex {
-    fn bucket(&mut self, ledger: &Ledger, b: u16) -> Result<&mut (Vec<u8>, bool)> {
+    fn bucket(&mut self, ledger: &Ledger, b: u16) -> Result<&mut (Vec<u8>, bool, usize)> {
         if self.buckets.is_empty() {
             self.buckets.resize(BUCKETS, None);
         }
@@ -99,7 +130,7 @@ impl DigestIndex {
             // past those the header covers, which no commit writes: this
             // batch's own seqs are told apart by 8 bytes besides an entry's
             // own 8, which only entries the batch made may claim.
-            let slot = if held.len() % ENTRY != 0 {
+            let (bytes, changed) = if held.len() % ENTRY != 0 {
                 self.repaired = true;
                 (ledger.chain_bucket(b, covered)?, true)
             } else if held.chunks_exact(ENTRY).any(|e| entry_seq(e) > covered) {
@@ -114,7 +145,8 @@ impl DigestIndex {
             } else {
                 (held, false)
             };
-            self.buckets[usize::from(b)] = Some(slot);
+            let len = bytes.len();
+            self.buckets[usize::from(b)] = Some((bytes, changed, len));
         }
         Ok(self.buckets[usize::from(b)].as_mut().expect("read above"))
     }
@@ -122,10 +154,14 @@ impl DigestIndex {
     /// Adds an entry for the event `seq` with payload digest `d`.
     fn add(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
         let b = bucket_of(d);
-        let (bucket, changed) = self.bucket(ledger, b)?;
+        let in_chain = seq <= self.chain_size;
+        let (bucket, changed, chained) = self.bucket(ledger, b)?;
         bucket.extend_from_slice(&fragment(d));
         bucket.extend_from_slice(&seq.to_le_bytes());
         *changed = true;
+        if in_chain {
+            *chained = bucket.len();
+        }
         Ok(())
     }
 
@@ -133,6 +169,16 @@ impl DigestIndex {
     pub(super) fn add_fresh(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
         debug_assert_eq!(seq, self.chain_size + 1 + self.fresh.len() as u64);
         self.fresh.push(second(d));
+        if self.fresh.len() * FILTER_BITS_EACH > self.fresh_filter.len() * 64 {
+            // Made again twice as large, from every fresh digest.
+            let bits = (self.fresh.len() * 2 * FILTER_BITS_EACH).next_power_of_two();
+            self.fresh_filter = vec![0; bits.max(1 << 16) / 64];
+            for &s in &self.fresh {
+                set_bits(&mut self.fresh_filter, s);
+            }
+        } else {
+            set_bits(&mut self.fresh_filter, second(d));
+        }
         self.add(ledger, d, seq)
     }
 
@@ -141,11 +187,15 @@ impl DigestIndex {
     pub(super) fn find(&mut self, ledger: &Ledger, d: &Hash) -> Result<Option<Seq>> {
         let frag = u64::from_le_bytes(fragment(d));
         let b = bucket_of(d);
+        let fresh = has_bits(&self.fresh_filter, second(d));
         let mut from = 0;
         loop {
-            // The next entry of the bucket with the digest's first 8 bytes.
-            let bucket = &self.bucket(ledger, b)?.0;
-            let Some((at, seq)) = bucket[from..]
+            // The next entry of the bucket with the digest's first 8 bytes,
+            // among those of this batch's events only if the filter may
+            // hold it.
+            let (bucket, _, chained) = &*self.bucket(ledger, b)?;
+            let end = if fresh { bucket.len() } else { *chained };
+            let Some((at, seq)) = bucket[from..end]
                 .chunks_exact(ENTRY)
                 .position(|e| u64::from_le_bytes(e[..8].try_into().expect("8 bytes")) == frag)
                 .map(|i| {
@@ -203,7 +253,7 @@ impl DigestIndex {
         let mut out: Vec<(String, Vec<u8>)> = (0u16..)
             .zip(std::mem::take(&mut self.buckets))
             .filter_map(|(b, slot)| match slot {
-                Some((bucket, true)) => Some((bucket_key(b), bucket)),
+                Some((bucket, true, _)) => Some((bucket_key(b), bucket)),
                 _ => None,
             })
             .collect();
@@ -368,5 +418,32 @@ impl Ledger {
             seq: 0,
             detail: "its entries are not the ones the chain makes".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::{has_bits, set_bits};
+
+    #[test]
+    fn the_fresh_filter_holds_every_digest_put_in_and_few_others() {
+        let mut seed: u64 = 11;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let held: Vec<u64> = (0..50_000).map(|_| next()).collect();
+        // 16 bits each, as the index keeps it.
+        let mut filter = vec![0u64; (held.len() * 16).next_power_of_two() / 64];
+        assert!(!has_bits(&filter, held[0]), "an empty filter holds nothing");
+        for &s in &held {
+            set_bits(&mut filter, s);
+        }
+        assert!(held.iter().all(|&s| has_bits(&filter, s)));
+        let passed = (0..100_000).filter(|_| has_bits(&filter, next())).count();
+        assert!(passed < 1_000, "{passed} of 100,000 others passed");
+        assert!(!has_bits(&[], held[0]));
     }
 }
