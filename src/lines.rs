@@ -117,23 +117,11 @@ impl<R: BufRead> Iterator for Lines<R> {
                 Err(error) => Err(LineError::Io { line, error }),
                 Ok(Some(Err(len))) => Err(LineError::Input {
                     line,
-                    error: InputError::new(
-                        "",
-                        format!("line is {len} bytes long; the limit is {}", json::MAX_LINE),
-                    ),
+                    error: too_long(len),
                 }),
-                Ok(Some(Ok(()))) => match std::str::from_utf8(&self.buf) {
-                    Err(e) => Err(LineError::Input {
-                        line,
-                        error: InputError::new(
-                            "",
-                            format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
-                        ),
-                    }),
-                    Ok(text) if text.trim().is_empty() => continue,
-                    Ok(text) => json::parse_event(text)
-                        .map(|e| (line, e))
-                        .map_err(|error| LineError::Input { line, error }),
+                Ok(Some(Ok(()))) => match parse_line(line, &self.buf) {
+                    Some(item) => item,
+                    None => continue,
                 },
             };
             self.done = item.is_err();
@@ -211,12 +199,11 @@ enum ChunkEnd {
 }
 
 /// Reads the input into [`Chunk`]s of whole lines, counting lines, keeping no
-/// more than one line of at most `max` bytes beyond whole lines.
+/// more than one line of at most [`json::MAX_LINE`] bytes beyond whole lines.
 struct Chunker<R> {
     reader: R,
     /// Lines handed out so far.
     lines: usize,
-    max: usize,
     /// The start of a line read with the chunk before.
     carry: Vec<u8>,
     /// Room made for a chunk: what one read brings, and some.
@@ -258,7 +245,7 @@ impl<R: BufRead> Chunker<R> {
             };
             text.extend_from_slice(buf);
             self.reader.consume(read);
-            if tail > self.max {
+            if tail > json::MAX_LINE {
                 // Skipped to its end, so that memory stays bounded.
                 text.truncate(text.len() - tail);
                 end = Some(match self.skip_line(tail) {
@@ -348,21 +335,9 @@ fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
             true => bytes.strip_suffix(b"\r").unwrap_or(bytes),
             false => bytes,
         };
-        let item = match std::str::from_utf8(bytes) {
-            Err(e) => Err(LineError::Input {
-                line,
-                error: InputError::new(
-                    "",
-                    format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
-                ),
-            }),
-            Ok(text) if text.trim().is_empty() => {
-                line += 1;
-                continue;
-            }
-            Ok(text) => json::parse_event(text)
-                .map(|e| (line, e))
-                .map_err(|error| LineError::Input { line, error }),
+        let Some(item) = parse_line(line, bytes) else {
+            line += 1;
+            continue;
         };
         let failed = item.is_err();
         out.push(item);
@@ -385,6 +360,24 @@ fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
             true
         }
     }
+}
+
+/// The event on line number `line` (its bytes, without the line break), or
+/// `None` for a blank line.
+fn parse_line(line: usize, bytes: &[u8]) -> Option<Parsed> {
+    Some(match std::str::from_utf8(bytes) {
+        Err(e) => Err(LineError::Input {
+            line,
+            error: InputError::new(
+                "",
+                format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+            ),
+        }),
+        Ok(text) if text.trim().is_empty() => return None,
+        Ok(text) => json::parse_event(text)
+            .map(|e| (line, e))
+            .map_err(|error| LineError::Input { line, error }),
+    })
 }
 
 fn too_long(len: usize) -> InputError {
@@ -498,7 +491,6 @@ pub fn parse_lines_apart(
             room: reader.capacity() + (1 << 12),
             reader,
             lines: 0,
-            max: json::MAX_LINE,
             carry: Vec::new(),
             done: false,
         };

@@ -180,11 +180,16 @@ impl Packer {
 #[derive(Default)]
 struct Ahead {
     /// The items, in order, each statement checked ahead with its digest.
-    items: VecDeque<(usize, std::result::Result<Incoming, Abort>, Option<Hash>)>,
+    items: VecDeque<(usize, std::result::Result<Incoming, Abort>, Option<Checked>)>,
     /// The payloads of the statements checked ahead, one after another.
     payloads: Vec<u8>,
-    /// Each statement checked ahead: its index and where its payload lies.
-    spans: Vec<(usize, std::ops::Range<usize>)>,
+}
+
+/// A statement checked ahead: its payload digest, and where the payload lies
+/// in [`Ahead::payloads`].
+struct Checked {
+    digest: Hash,
+    payload: std::ops::Range<usize>,
 }
 
 /// Statements checked ahead at most, as many as BLAKE3 hashes side by side.
@@ -204,7 +209,6 @@ impl Ahead {
         now: i64,
     ) {
         self.payloads.clear();
-        self.spans.clear();
         while self.items.len() < AHEAD {
             let Some((i, item)) = source.next() else {
                 break;
@@ -224,12 +228,11 @@ impl Ahead {
             // other events: the seq it would have if none before it is
             // left out stands in.
             let seq = next_seq + self.items.len() as u64;
+            let from = self.payloads.len();
             let checked = ledger
                 .check(event, actors, seq, batch, false, now)
                 .and_then(|event| {
-                    let from = self.payloads.len();
                     codec::encode_event_into(&event, &mut self.payloads).map_err(too_large)?;
-                    self.spans.push((i, from..self.payloads.len()));
                     Ok(event)
                 });
             match checked {
@@ -239,7 +242,10 @@ impl Ahead {
                         event,
                         original: None,
                     }),
-                    Some(Hash::ZERO),
+                    Some(Checked {
+                        digest: Hash::ZERO,
+                        payload: from..self.payloads.len(),
+                    }),
                 )),
                 Err(error) => {
                     // Reported at its turn; nothing after it is reached.
@@ -249,30 +255,20 @@ impl Ahead {
             }
         }
         let inputs: Vec<&[u8]> = self
-            .spans
+            .items
             .iter()
-            .map(|(_, r)| &self.payloads[r.clone()])
+            .filter_map(|(_, _, c)| c.as_ref().map(|c| &self.payloads[c.payload.clone()]))
             .collect();
         let mut made = vec![Hash::ZERO; inputs.len()];
         chain::payload_digests(&inputs, &mut made);
-        let mut made = made.into_iter();
-        for (_, _, digest) in &mut self.items {
-            if let Some(d) = digest {
-                *d = made
-                    .next()
-                    .expect("a digest for each statement checked ahead");
-            }
+        for (c, d) in self
+            .items
+            .iter_mut()
+            .filter_map(|(_, _, c)| c.as_mut())
+            .zip(made)
+        {
+            c.digest = d;
         }
-    }
-
-    /// The payload of item `i`, checked ahead.
-    fn payload(&self, i: usize) -> &[u8] {
-        let (_, r) = self
-            .spans
-            .iter()
-            .find(|(at, _)| *at == i)
-            .expect("a statement checked ahead");
-        &self.payloads[r.clone()]
     }
 }
 
@@ -526,9 +522,9 @@ impl Ledger {
                         }
                     }
                     let (event, digest) = match pre {
-                        Some(digest) => {
+                        Some(Checked { digest, payload }) => {
                             packer.payload.clear();
-                            packer.payload.extend_from_slice(ahead.payload(i));
+                            packer.payload.extend_from_slice(&ahead.payloads[payload]);
                             (event, digest)
                         }
                         None => {
