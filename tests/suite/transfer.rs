@@ -22,6 +22,16 @@ fn stdout(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(a.get_output().stdout.clone()).expect("utf8")
 }
 
+/// What `import --json FILE` printed, once it succeeded.
+fn import_json(ledger: &Path, file: &Path) -> Value {
+    let out = demarche(ledger)
+        .args(["import", "--json"])
+        .arg(file)
+        .assert()
+        .success();
+    serde_json::from_str(stdout(&out).trim()).expect("JSON")
+}
+
 fn head(ledger: &Path) -> String {
     stdout(&demarche(ledger).arg("head").assert().success())
         .trim()
@@ -389,23 +399,13 @@ fn importing_the_same_file_twice_adds_nothing_the_second_time() {
     std::fs::write(&file, format!("{events}\n{third}\n")).expect("write");
     demarche(&ledger).arg("demo").assert().success();
     let before = head(&ledger);
-    let first = demarche(&ledger)
-        .args(["import", "--json"])
-        .arg(&file)
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(stdout(&first).trim()).expect("JSON");
+    let v = import_json(&ledger, &file);
     assert_eq!(v["appended"], 6);
     assert_eq!(v["skipped"], 1);
     assert_eq!(v["skipped_lines"], serde_json::json!([8]));
     let after = head(&ledger);
     assert_ne!(after, before);
-    let second = demarche(&ledger)
-        .args(["import", "--json"])
-        .arg(&file)
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(stdout(&second).trim()).expect("JSON");
+    let v = import_json(&ledger, &file);
     assert_eq!(v["appended"], 0);
     assert_eq!(v["skipped"], 7);
     assert_eq!(head(&ledger), after);
@@ -447,17 +447,7 @@ fn a_long_import_names_its_lines_across_the_batches_it_is_read_in() {
     lines[1215] = lines[699].clone();
     let good = dir.path().join("good.jsonl");
     std::fs::write(&good, lines.join("\n") + "\n").expect("write");
-    let v: Value = serde_json::from_str(
-        stdout(
-            &demarche(&ledger)
-                .args(["import", "--json"])
-                .arg(&good)
-                .assert()
-                .success(),
-        )
-        .trim(),
-    )
-    .expect("JSON");
+    let v = import_json(&ledger, &good);
     assert_eq!(v["appended"], 1499);
     assert_eq!(v["skipped"], 1);
     assert_eq!(v["skipped_lines"], serde_json::json!([1216]));
@@ -502,17 +492,7 @@ fn statements_after_an_actor_line_may_name_it_and_a_repeat_leaves_the_seqs_in_or
     lines.extend((23..=40).map(|n| numbered_statement(n, "RUS")));
     let file = dir.path().join("run.jsonl");
     std::fs::write(&file, lines.join("\n") + "\n").expect("write");
-    let v: Value = serde_json::from_str(
-        stdout(
-            &demarche(&ledger)
-                .args(["import", "--json"])
-                .arg(&file)
-                .assert()
-                .success(),
-        )
-        .trim(),
-    )
-    .expect("JSON");
+    let v = import_json(&ledger, &file);
     assert_eq!(v["appended"], 40);
     assert_eq!(v["skipped_lines"], serde_json::json!([5]));
     // Each statement holds the seq its place gives it, the repeat left out.
@@ -890,14 +870,7 @@ fn an_actor_named_with_its_parent_by_name_is_known_on_reimport() {
 "#,
     )
     .expect("write");
-    let import = || {
-        let out = demarche(&ledger)
-            .args(["import", "--json"])
-            .arg(&file)
-            .assert()
-            .success();
-        serde_json::from_str::<Value>(stdout(&out).trim()).expect("JSON")
-    };
+    let import = || import_json(&ledger, &file);
     assert_eq!(import()["appended"], 1);
     let again = import();
     assert_eq!(again["appended"], 0);
