@@ -4,7 +4,7 @@
 
 use super::actors::{ActorState, ACTORS_META, REWRITE_AFTER};
 use super::check::{kind_of, too_large, Amended, Kind};
-use super::digests::BUCKET_PREFIX;
+use super::digests::{BUCKET_PREFIX, RECENT_PREFIX};
 use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
 use crate::chain::{self, Problem};
 use crate::codec::{self, FormatError, RecordHeader};
@@ -661,11 +661,15 @@ impl Ledger {
             meta.push((ACTORS_META, bytes));
             covered = head.size;
         }
-        let (forget_digests, digest_meta) = digests.stored(&head);
-        meta.extend(digest_meta.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
-        if forget_digests && start.size > 0 {
+        let stored = digests.stored(self, &head)?;
+        meta.extend(stored.meta.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
+        if stored.forget_buckets && start.size > 0 {
             // Buckets of an index not bound to this chain: made again below.
             self.store.forget_meta(BUCKET_PREFIX)?;
+        }
+        if stored.forget_recent_before && start.size > 0 {
+            // Recent buckets no header binds: written again below.
+            self.store.forget_meta(RECENT_PREFIX)?;
         }
         let tree_changes = tree.as_mut().map(tree::Growing::take_changes);
         meta.extend(
@@ -675,6 +679,10 @@ impl Ledger {
                 .map(|(k, v)| (k.as_str(), v.as_slice())),
         );
         self.store.commit(&head, &blocks, &meta, staged)?;
+        if stored.forget_recent_after {
+            // Merged into the buckets; their header, just written, binds none.
+            self.store.forget_meta(RECENT_PREFIX)?;
+        }
         self.tree.set(tree);
         self.actors = ActorState {
             actors,

@@ -218,3 +218,180 @@ fn qualifiers_are_controlled_and_their_aliases_make_one_position() {
     assert!(err.to_string().contains("for withdrawal"), "{err}");
     assert_eq!(l.head().expect("head").size, 2);
 }
+
+/// The digest index's meta entries under `prefix`, by key.
+fn metas(l: &Ledger, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    (0u16..4096)
+        .filter_map(|b| {
+            let k = format!("{prefix}{b:03x}");
+            l.store.meta(&k).expect("meta").map(|v| (k, v))
+        })
+        .collect()
+}
+
+fn import(l: &mut Ledger, range: std::ops::Range<u64>) -> BatchSummary {
+    l.import_batch(
+        range.map(|i| {
+            Ok(Incoming {
+                event: statement(i),
+                original: None,
+            })
+        }),
+        BatchOptions {
+            skip_known: true,
+            ..BatchOptions::default()
+        },
+    )
+    .expect("import")
+}
+
+/// A batch's digest entries go to the recent buckets, which leave the
+/// buckets as they were, until they hold more records than an eighth of the
+/// ledger (at least 100 in tests): a commit then merges them into the
+/// buckets. Held statements are found wherever their entries are, and
+/// `verify` compares both with the chain.
+#[test]
+fn a_batch_writes_the_recent_buckets_until_they_are_merged() {
+    use crate::chain::Problem;
+    let mut l = Ledger::in_memory();
+    assert_eq!(import(&mut l, 0..300).appended, 300);
+    let buckets = metas(&l, digests::BUCKET_PREFIX);
+    assert!(!buckets.is_empty());
+    assert!(metas(&l, digests::RECENT_PREFIX).is_empty());
+
+    // 50 more: the recent buckets, the buckets untouched.
+    assert_eq!(import(&mut l, 300..350).appended, 50);
+    assert_eq!(metas(&l, digests::BUCKET_PREFIX), buckets);
+    let recent = metas(&l, digests::RECENT_PREFIX);
+    let entries: usize = recent.iter().map(|(_, v)| v.len() / 16).sum();
+    assert_eq!(entries, 50, "the batch's entries, and only them");
+    let cover = l
+        .digest_index_cover(&l.head().expect("head"))
+        .expect("cover")
+        .expect("bound");
+    assert_eq!((cover.base, cover.recent), (300, Some(350)));
+    // Held wherever their entries are: skipped by an import, refused by
+    // an append.
+    let again = import(&mut l, 290..360);
+    assert_eq!((again.appended, again.skipped), (10, 60));
+    for (i, seq) in [(5, 6), (320, 321), (355, 356)] {
+        match l.append(statement(i)) {
+            Err(LedgerError::Duplicate { seq: s, .. }) => assert_eq!(s, seq),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(l.verify(None).expect("verify").is_intact());
+
+    // An entry dropped from a recent bucket: verify names its seq, and the
+    // duplicate it no longer finds goes in.
+    let held = l.get(321).expect("seq 321").digest;
+    let key = format!(
+        "{}{:03x}",
+        digests::RECENT_PREFIX,
+        u16::from_be_bytes([held.0[0], held.0[1]]) >> 4
+    );
+    let bucket = l.store.meta(&key).expect("meta").expect("bucket");
+    let kept: Vec<u8> = bucket
+        .chunks_exact(16)
+        .filter(|e| e[..8] != held.0[..8])
+        .flatten()
+        .copied()
+        .collect();
+    l.store.put_meta(&[(&key, &kept)]).expect("put");
+    match l.verify(None).expect("verify").problem {
+        Some(Problem::DigestIndexMismatch { seq, .. }) => assert_eq!(seq, 321),
+        other => panic!("{other:?}"),
+    }
+    l.store.put_meta(&[(&key, &bucket)]).expect("put");
+    assert!(l.verify(None).expect("verify").is_intact());
+
+    // Past 100 records since the buckets' own: merged into them.
+    assert_eq!(import(&mut l, 400..460).appended, 60);
+    let cover = l
+        .digest_index_cover(&l.head().expect("head"))
+        .expect("cover")
+        .expect("bound");
+    assert_eq!((cover.base, cover.recent), (420, None));
+    assert!(metas(&l, digests::RECENT_PREFIX).is_empty());
+    let entries: usize = metas(&l, digests::BUCKET_PREFIX)
+        .iter()
+        .map(|(_, v)| v.len() / 16)
+        .sum();
+    assert_eq!(entries, 420);
+    assert!(matches!(
+        l.append(statement(320)),
+        Err(LedgerError::Duplicate { seq: 321, .. })
+    ));
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
+/// Recent buckets their header does not bind (the header spoiled, or the
+/// buckets written again by a release that knows nothing of them) are not
+/// believed: the records past the buckets are read from the chain, and the
+/// next recent buckets written leave none of the old ones behind.
+#[test]
+fn recent_buckets_no_header_binds_are_not_believed() {
+    let mut l = Ledger::in_memory();
+    import(&mut l, 0..300);
+    import(&mut l, 300..350);
+    // A stray entry for statement 1000's digest, naming seq 340, in a recent
+    // bucket, and the recent header gone.
+    let scratch = {
+        let mut s = Ledger::in_memory();
+        s.append(statement(1000)).expect("append").digest
+    };
+    let key = format!(
+        "{}{:03x}",
+        digests::RECENT_PREFIX,
+        u16::from_be_bytes([scratch.0[0], scratch.0[1]]) >> 4
+    );
+    let mut bucket = l.store.meta(&key).expect("meta").unwrap_or_default();
+    bucket.extend_from_slice(&scratch.0[..8]);
+    bucket.extend_from_slice(&340u64.to_le_bytes());
+    l.store.put_meta(&[(&key, &bucket)]).expect("put");
+    let header = l
+        .store
+        .meta(digests::RECENT_META)
+        .expect("meta")
+        .expect("header");
+    // (A prefix of every recent key: the header is spoiled, not removed.)
+    l.store
+        .put_meta(&[(digests::RECENT_META, &[][..])])
+        .expect("put");
+    let head = l.head().expect("head");
+    let cover = l.digest_index_cover(&head).expect("cover").expect("bound");
+    assert_eq!((cover.base, cover.recent), (300, None));
+    assert!(l.verify(None).expect("verify").is_intact());
+    // Held statements past the buckets are still found, from the chain.
+    assert!(matches!(
+        l.append(statement(320)),
+        Err(LedgerError::Duplicate { seq: 321, .. })
+    ));
+    // A header naming another chain's hash binds nothing either.
+    let mut forged = header.clone();
+    forged[16] ^= 1;
+    l.store
+        .put_meta(&[(digests::RECENT_META, &forged)])
+        .expect("put");
+    assert_eq!(
+        l.digest_index_cover(&head)
+            .expect("cover")
+            .map(|c| c.recent),
+        Some(None)
+    );
+    // The next recent buckets: the stray entry is gone with the old ones.
+    assert_eq!(import(&mut l, 350..390).appended, 40);
+    let cover = l
+        .digest_index_cover(&l.head().expect("head"))
+        .expect("cover")
+        .expect("bound");
+    assert_eq!((cover.base, cover.recent), (300, Some(390)));
+    let entries: usize = metas(&l, digests::RECENT_PREFIX)
+        .iter()
+        .map(|(_, v)| v.len() / 16)
+        .sum();
+    assert_eq!(entries, 90);
+    assert!(l.verify(None).expect("verify").is_intact());
+    let fresh = l.append(statement(1000)).expect("not held");
+    assert_eq!(fresh.seq, 391);
+}

@@ -114,14 +114,15 @@ impl Ledger {
             true => draw_key()?,
             false => [0; 32],
         };
+        let cover = match with_tree {
+            true => self.digest_index_cover(&head)?,
+            false => None,
+        };
         let sums = Sums {
             head: head.size,
             block: BlockSum::new(key),
             facts: KeyedSum::new(key),
-            digests_upto: match with_tree {
-                true => self.digest_index_covered(&head)?,
-                false => None,
-            },
+            digests_upto: cover.map(|c| c.upto()),
             facts_upto: snapshot.as_ref().map(|s| s.seq),
         };
         let mut chain_digests = sums.digests_upto.map(|_| sums.block.clone());
@@ -131,8 +132,8 @@ impl Ledger {
         // made meanwhile on another.
         let (walked, held) = std::thread::scope(|scope| {
             let held = scope.spawn(|| -> Result<Held> {
-                let digests = match sums.digests_upto {
-                    Some(_) => Some(self.stored_digest_sum(key)?),
+                let digests = match cover {
+                    Some(cover) => Some(self.stored_digest_sum(key, cover)?),
                     None => None,
                 };
                 let facts = snapshot.as_ref().map(|snap| {
@@ -236,13 +237,13 @@ impl Ledger {
             problem = self.check_actor_index(&head, &refs)?;
         }
         let held = held?;
-        if let (None, Some(covered), Some(chain), Some(stored)) =
-            (&problem, sums.digests_upto, chain_digests, held.digests)
+        if let (None, Some(cover), Some(chain), Some(stored)) =
+            (&problem, cover, chain_digests, held.digests)
         {
             problem = match stored.map(BlockSum::total) {
                 Err(p) => Some(p),
                 Ok(stored) if stored == chain.total() => None,
-                Ok(_) => Some(self.digest_index_difference(covered)?),
+                Ok(_) => Some(self.digest_index_difference(cover)?),
             };
         }
         let mut snapshot_checked = None;
