@@ -379,6 +379,32 @@ fn recent_buckets_no_header_binds_are_not_believed() {
             .map(|c| c.recent),
         Some(None)
     );
+    // Nor does one that follows other buckets than these (a release that
+    // knows nothing of the recent buckets wrote the buckets again).
+    let mut other = header.clone();
+    other[..8].copy_from_slice(&299u64.to_le_bytes());
+    l.store
+        .put_meta(&[(digests::RECENT_META, &other)])
+        .expect("put");
+    assert_eq!(
+        l.digest_index_cover(&head)
+            .expect("cover")
+            .map(|c| c.recent),
+        Some(None)
+    );
+    l.store
+        .put_meta(&[(digests::RECENT_META, &header)])
+        .expect("put");
+    assert_eq!(
+        l.digest_index_cover(&head)
+            .expect("cover")
+            .map(|c| c.recent),
+        Some(Some(350)),
+        "the header as written binds them"
+    );
+    l.store
+        .put_meta(&[(digests::RECENT_META, &forged)])
+        .expect("put");
     // The next recent buckets: the stray entry is gone with the old ones.
     assert_eq!(import(&mut l, 350..390).appended, 40);
     let cover = l
