@@ -679,10 +679,6 @@ impl Ledger {
                 .map(|(k, v)| (k.as_str(), v.as_slice())),
         );
         self.store.commit(&head, &blocks, &meta, staged)?;
-        if stored.forget_recent_after {
-            // Merged into the buckets; their header, just written, binds none.
-            self.store.forget_meta(RECENT_PREFIX)?;
-        }
         self.tree.set(tree);
         self.actors = ActorState {
             actors,
@@ -690,6 +686,12 @@ impl Ledger {
             covered,
         }
         .into();
+        if stored.forget_recent_after {
+            // Merged into the buckets, and bound by no header since the
+            // commit: what a failure here leaves is removed before the next
+            // recent buckets are written. The batch is in either way.
+            let _ = self.store.forget_meta(RECENT_PREFIX);
+        }
         Ok(BatchSummary {
             appended: n,
             first: Some(start.size + 1),

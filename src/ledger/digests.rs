@@ -568,19 +568,39 @@ impl Ledger {
     ) -> Result<std::result::Result<BlockSum, Problem>> {
         let mut sum = BlockSum::new(key);
         for b in 0..(1u16 << 12) {
-            let held = self.stored_bucket(b, cover)?;
-            let bad = |detail: String| Problem::DigestIndexMismatch { seq: 0, detail };
-            if held.len() % ENTRY != 0 {
-                return Ok(Err(bad(format!("bucket {b:03x} is not whole entries"))));
+            // Each kind of bucket holds only the seqs it covers: an entry in
+            // the other would add up the same, and the batch that loads it
+            // would drop it.
+            let mut kinds = vec![("bucket", bucket_key(b), 1..=cover.base)];
+            if let Some(recent) = cover.recent {
+                kinds.push(("recent bucket", recent_key(b), cover.base + 1..=recent));
             }
-            for e in held.chunks_exact(ENTRY) {
-                let seq = u64::from_le_bytes(e[8..].try_into().expect("8 bytes"));
-                if u16::from_be_bytes([e[0], e[1]]) >> 4 != b {
-                    return Ok(Err(bad(format!(
-                        "bucket {b:03x} holds an entry of another bucket (seq {seq})"
-                    ))));
+            for (kind, key, seqs) in kinds {
+                let held = self.store.meta(&key)?.unwrap_or_default();
+                let bad = |seq: Seq, detail: String| Problem::DigestIndexMismatch { seq, detail };
+                if held.len() % ENTRY != 0 {
+                    return Ok(Err(bad(0, format!("{kind} {b:03x} is not whole entries"))));
                 }
-                sum.add(e.try_into().expect("16 bytes"));
+                for e in held.chunks_exact(ENTRY) {
+                    let seq = entry_seq(e);
+                    if u16::from_be_bytes([e[0], e[1]]) >> 4 != b {
+                        return Ok(Err(bad(
+                            0,
+                            format!("{kind} {b:03x} holds an entry of another bucket (seq {seq})"),
+                        )));
+                    }
+                    if !seqs.contains(&seq) {
+                        return Ok(Err(bad(
+                            seq,
+                            format!(
+                                "{kind} {b:03x} holds seq {seq}, outside the seqs {}..={} it covers",
+                                seqs.start(),
+                                seqs.end()
+                            ),
+                        )));
+                    }
+                    sum.add(e.try_into().expect("16 bytes"));
+                }
             }
         }
         Ok(Ok(sum))

@@ -305,6 +305,31 @@ fn a_batch_writes_the_recent_buckets_until_they_are_merged() {
     l.store.put_meta(&[(&key, &bucket)]).expect("put");
     assert!(l.verify(None).expect("verify").is_intact());
 
+    // An entry moved to the other kind of bucket adds up the same, but a
+    // batch would drop it as damage: verify names it.
+    let base_key = key.replace(digests::RECENT_PREFIX, digests::BUCKET_PREFIX);
+    let base = l.store.meta(&base_key).expect("meta").unwrap_or_default();
+    let moved: Vec<u8> = bucket
+        .chunks_exact(16)
+        .filter(|e| e[..8] == held.0[..8])
+        .flatten()
+        .copied()
+        .collect();
+    l.store
+        .put_meta(&[(&key, &kept), (&base_key, &[base.clone(), moved].concat())])
+        .expect("put");
+    match l.verify(None).expect("verify").problem {
+        Some(Problem::DigestIndexMismatch { seq, detail }) => {
+            assert_eq!(seq, 321, "{detail}");
+            assert!(detail.contains("outside the seqs 1..=300"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    l.store
+        .put_meta(&[(&key, &bucket), (&base_key, &base)])
+        .expect("put");
+    assert!(l.verify(None).expect("verify").is_intact());
+
     // Past 100 records since the buckets' own: merged into them.
     assert_eq!(import(&mut l, 400..460).appended, 60);
     let cover = l
