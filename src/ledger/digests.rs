@@ -309,10 +309,12 @@ impl DigestIndex {
             // among those of this batch's events only if the filter may
             // hold it.
             let bucket = &*self.bucket(ledger, b)?;
-            let (bucket, end) = match fresh {
-                true => (&bucket.bytes, bucket.bytes.len()),
-                false => (&bucket.bytes, bucket.chained),
+            let end = if fresh {
+                bucket.bytes.len()
+            } else {
+                bucket.chained
             };
+            let bucket = &bucket.bytes;
             let Some((at, seq)) = bucket[from..end]
                 .chunks_exact(ENTRY)
                 .position(|e| u64::from_le_bytes(e[..8].try_into().expect("8 bytes")) == frag)
