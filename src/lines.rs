@@ -42,7 +42,13 @@ pub fn read_line_bounded(
     let mut len = 0usize;
     let mut too_long = false;
     loop {
-        let chunk = r.fill_buf()?;
+        // A read interrupted by a signal is tried again, as `read_line` does
+        // and the threads of `parse_lines_apart` do.
+        let chunk = match r.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if chunk.is_empty() {
             return Ok(if len == 0 && buf.is_empty() && !too_long {
                 None
@@ -556,6 +562,45 @@ mod tests {
             self.pos = end;
             Ok(n)
         }
+    }
+
+    /// An input whose every other read is interrupted by a signal.
+    struct Interrupts {
+        data: Vec<u8>,
+        pos: usize,
+        now: bool,
+    }
+
+    impl Read for Interrupts {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.now = !self.now;
+            if self.now {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = out.len().min(100).min(self.data.len() - self.pos);
+            out[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_tried_again_on_one_thread_or_many() {
+        let data = many_lines(300);
+        let whole = items(parse_lines(&data[..]));
+        assert!(
+            whole.iter().all(|p| p.contains("Ok")),
+            "{:?}",
+            whole.first()
+        );
+        let interrupted = || Interrupts {
+            data: data.clone(),
+            pos: 0,
+            now: false,
+        };
+        assert_eq!(items(parse_lines(BufReader::new(interrupted()))), whole);
+        let (apart, _returns) = parse_lines_apart(BufReader::new(interrupted()), 2);
+        assert_eq!(items(apart), whole);
     }
 
     fn statement(n: usize) -> String {
