@@ -174,14 +174,30 @@ struct Bucket {
     chained: usize,
 }
 
-/// Entries of a stored bucket a batch holds; a larger one it keeps as a
-/// filter, with bits of its own for each entry. (None in the crate's tests,
-/// whose ledgers are small: every stored bucket is then read again.)
+/// Whether a batch holds a stored bucket of `entries` entries whole (up to
+/// 64); a larger one it keeps as a filter, with bits of its own for each
+/// entry. (None in the crate's tests, whose ledgers are small: every stored
+/// bucket is then read again.)
 #[cfg(not(test))]
-const HOLD_UP_TO: usize = 64;
+fn held_whole(entries: usize) -> bool {
+    entries <= 64
+}
 #[cfg(test)]
-const HOLD_UP_TO: usize = 0;
+fn held_whole(_entries: usize) -> bool {
+    false
+}
 const BASE_FILTER_BITS_EACH: usize = 8;
+
+/// A filter of the entries of a stored bucket.
+fn base_filter(entries: &[u8]) -> Vec<u64> {
+    let bits = (entries.len() / ENTRY * BASE_FILTER_BITS_EACH).next_power_of_two();
+    let mut filter = vec![0; bits.div_ceil(64)];
+    for e in entries.chunks_exact(ENTRY) {
+        let frag = u64::from_le_bytes(e[..8].try_into().expect("8 bytes"));
+        set_bits(&mut filter, base_filter_key(frag));
+    }
+    filter
+}
 
 /// What of a digest's first 8 bytes (as a number) a bucket's filter takes:
 /// the bits past the bucket's own, which all its entries share.
@@ -268,15 +284,10 @@ impl DigestIndex {
                 (held, false)
             };
             let mut bucket = Bucket::default();
-            if changed || base.len() <= HOLD_UP_TO * ENTRY {
+            if changed || held_whole(base.len() / ENTRY) {
                 bucket.base = Some(base);
             } else {
-                let bits = (base.len() / ENTRY * BASE_FILTER_BITS_EACH).next_power_of_two();
-                bucket.base_filter = vec![0; bits.div_ceil(64)];
-                for e in base.chunks_exact(ENTRY) {
-                    let frag = u64::from_le_bytes(e[..8].try_into().expect("8 bytes"));
-                    set_bits(&mut bucket.base_filter, base_filter_key(frag));
-                }
+                bucket.base_filter = base_filter(&base);
             }
             // The recent bucket holds the entries after those: damage there
             // (an entry outside them, or not whole entries) is mended the same
@@ -690,7 +701,42 @@ impl Ledger {
 
 #[cfg(test)]
 mod filter_tests {
-    use super::{has_bits, set_bits};
+    use super::{base_filter, base_filter_key, has_bits, set_bits, ENTRY};
+
+    /// A stored bucket's filter holds every entry's digest, whatever the
+    /// bucket's size (a word of bits or many), and passes few others.
+    #[test]
+    fn a_stored_buckets_filter_holds_each_of_its_entries() {
+        let mut seed: u64 = 5;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for n in [1usize, 7, 65, 244, 1_220, 20_000] {
+            // Entries of one bucket: their digests share the first 12 bits.
+            let frags: Vec<u64> = (0..n).map(|_| next() & !0xf0ff | 0x3012).collect();
+            let mut entries = Vec::new();
+            for (i, f) in frags.iter().enumerate() {
+                entries.extend_from_slice(&f.to_le_bytes());
+                entries.extend_from_slice(&(i as u64 + 1).to_le_bytes());
+            }
+            assert_eq!(entries.len(), n * ENTRY);
+            let filter = base_filter(&entries);
+            assert!(filter.len().is_power_of_two());
+            for f in &frags {
+                assert!(has_bits(&filter, base_filter_key(*f)), "{n} entries");
+            }
+            let passed = (0..10_000)
+                .filter(|_| has_bits(&filter, base_filter_key(next() & !0xf0ff | 0x3012)))
+                .count();
+            assert!(
+                passed < 1_000,
+                "{passed} of 10,000 others passed ({n} entries)"
+            );
+        }
+    }
 
     #[test]
     fn the_fresh_filter_holds_every_digest_put_in_and_few_others() {
