@@ -703,17 +703,21 @@ impl Ledger {
 mod filter_tests {
     use super::{base_filter, base_filter_key, has_bits, set_bits, ENTRY};
 
-    /// A stored bucket's filter holds every entry's digest, whatever the
-    /// bucket's size (a word of bits or many), and passes few others.
-    #[test]
-    fn a_stored_buckets_filter_holds_each_of_its_entries() {
-        let mut seed: u64 = 5;
-        let mut next = || {
+    /// Numbers spread evenly (xorshift), the same from one run to the next.
+    fn numbers(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
+        }
+    }
+
+    /// A stored bucket's filter holds every entry's digest, whatever the
+    /// bucket's size (a word of bits or many), and passes few others.
+    #[test]
+    fn a_stored_buckets_filter_holds_each_of_its_entries() {
+        let mut next = numbers(5);
         for n in [1usize, 7, 65, 244, 1_220, 20_000] {
             // Entries of one bucket: their digests share the first 12 bits.
             let frags: Vec<u64> = (0..n).map(|_| next() & !0xf0ff | 0x3012).collect();
@@ -740,13 +744,7 @@ mod filter_tests {
 
     #[test]
     fn the_fresh_filter_holds_every_digest_put_in_and_few_others() {
-        let mut seed: u64 = 11;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = numbers(11);
         let held: Vec<u64> = (0..50_000).map(|_| next()).collect();
         // 16 bits each, as the index keeps it.
         let mut filter = vec![0u64; (held.len() * 16).next_power_of_two() / 64];

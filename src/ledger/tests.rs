@@ -360,7 +360,7 @@ fn recent_buckets_no_header_binds_are_not_believed() {
     import(&mut l, 0..300);
     import(&mut l, 300..350);
     // A stray entry for statement 1000's digest, naming seq 340, in a recent
-    // bucket, and the recent header gone.
+    // bucket, and the recent header spoiled.
     let scratch = {
         let mut s = Ledger::in_memory();
         s.append(statement(1000)).expect("append").digest
@@ -392,44 +392,28 @@ fn recent_buckets_no_header_binds_are_not_believed() {
         l.append(statement(320)),
         Err(LedgerError::Duplicate { seq: 321, .. })
     ));
+    // What the recent buckets cover with `h` as their header.
+    let recent_with = |l: &Ledger, h: &[u8]| {
+        l.store.put_meta(&[(digests::RECENT_META, h)]).expect("put");
+        l.digest_index_cover(&head)
+            .expect("cover")
+            .map(|c| c.recent)
+    };
     // A header naming another chain's hash binds nothing either.
     let mut forged = header.clone();
     forged[16] ^= 1;
-    l.store
-        .put_meta(&[(digests::RECENT_META, &forged)])
-        .expect("put");
-    assert_eq!(
-        l.digest_index_cover(&head)
-            .expect("cover")
-            .map(|c| c.recent),
-        Some(None)
-    );
+    assert_eq!(recent_with(&l, &forged), Some(None));
     // Nor does one that follows other buckets than these (a release that
     // knows nothing of the recent buckets wrote the buckets again).
     let mut other = header.clone();
     other[..8].copy_from_slice(&299u64.to_le_bytes());
-    l.store
-        .put_meta(&[(digests::RECENT_META, &other)])
-        .expect("put");
+    assert_eq!(recent_with(&l, &other), Some(None));
     assert_eq!(
-        l.digest_index_cover(&head)
-            .expect("cover")
-            .map(|c| c.recent),
-        Some(None)
-    );
-    l.store
-        .put_meta(&[(digests::RECENT_META, &header)])
-        .expect("put");
-    assert_eq!(
-        l.digest_index_cover(&head)
-            .expect("cover")
-            .map(|c| c.recent),
+        recent_with(&l, &header),
         Some(Some(350)),
         "the header as written binds them"
     );
-    l.store
-        .put_meta(&[(digests::RECENT_META, &forged)])
-        .expect("put");
+    recent_with(&l, &forged);
     // The next recent buckets: the stray entry is gone with the old ones.
     assert_eq!(import(&mut l, 350..390).appended, 40);
     let cover = l
