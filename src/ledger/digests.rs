@@ -24,12 +24,14 @@
 //! (`digest-index-recent/XXX`, with a header `digest-index-recent` naming the
 //! seq the buckets cover, the seq the recent ones cover, and the chain hash
 //! there), until they hold an eighth as many records as the buckets (at least
-//! 65,536): a commit then merges them into the buckets. A batch rewrites the
-//! buckets it adds to, and the buckets grow with the ledger: written whole on
-//! every import, they made a small import into a large ledger write the whole
-//! index (10,000 statements into a ledger of 5 million: 72 MB written, 0.54 s
-//! of the import's 0.86 s). The recent buckets stay small, and the buckets are
-//! written again once every eighth of the ledger. Ledgers written before the
+//! 65,536): a commit then merges them into the buckets. The buckets grow with
+//! the ledger: when every batch wrote those it added to whole, a small import
+//! into a large ledger wrote the whole index (10,000 statements into a ledger
+//! of 5 million: 72 MB written, 0.54 s of the import's 0.86 s). The recent
+//! buckets stay small, and the buckets are written again once every eighth of
+//! the ledger. A batch holds a large stored bucket as a filter, and reads it
+//! again when the filter may hold the digest it looks for, so that its memory
+//! does not grow with the ledger either. Ledgers written before the
 //! recent buckets existed have none, and mean what they meant; a release that
 //! knows nothing of them reads the records past the buckets from the chain,
 //! and once it writes the buckets again the recent header no longer matches
