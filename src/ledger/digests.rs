@@ -251,6 +251,9 @@ pub(super) struct DigestIndex {
     block: Option<(Seq, Vec<u8>)>,
     /// Whether a stored bucket was damaged and made again from the chain.
     repaired: bool,
+    /// Whether a commit is merging the recent buckets into the buckets: the
+    /// buckets it reads then are held whole, since it writes them whole.
+    merging: bool,
 }
 
 impl DigestIndex {
@@ -286,7 +289,7 @@ impl DigestIndex {
                 (held, false)
             };
             let mut bucket = Bucket::default();
-            if changed || held_whole(base.len() / ENTRY) {
+            if changed || self.merging || held_whole(base.len() / ENTRY) {
                 bucket.base = Some(base);
             } else {
                 bucket.base_filter = base_filter(&base);
@@ -441,6 +444,7 @@ impl DigestIndex {
             });
         }
         // Merged: every bucket with recent entries is written whole.
+        self.merging = true;
         if self.bound && self.recent.is_some() {
             for b in 0..BUCKETS as u16 {
                 let bucket = self.bucket(ledger, b)?;
