@@ -237,11 +237,16 @@ pub trait Store: Send + Sync {
 // sled
 
 const HEAD_KEY: &[u8] = b"h";
-/// sled's page cache (its default is 1 GiB), which a scan holds besides the
-/// nodes that its shards have not yet evicted (see `SledStore::let_go`).
-/// 4 MiB made no import, query or scan slower than 64 MiB did, and the scans
-/// of 1M events 30 MB smaller.
-const CACHE_BYTES: u64 = 4 << 20;
+/// sled's page cache (its default is 1 GiB) for a command that only reads: a
+/// scan reads each node once, and holds less and takes less time in 4 MiB
+/// than in 32 (1M events: `verify` 33 against 63 MiB, 752 against 776 ms).
+/// The cache evicts as it fills since `vendor/sled` processes each shard's
+/// accesses 4 at a time (sled 0.34.7: 64, which a scan never reached).
+const CACHE_BYTES_READ: u64 = 4 << 20;
+/// sled's page cache for a command that writes: an import reads the digest
+/// index's buckets and the nodes it inserts into again and again (10k
+/// statements into a 1M ledger: 0.27-0.29 s in 4 MiB, 0.17-0.19 s in 32).
+const CACHE_BYTES_WRITE: u64 = 32 << 20;
 const BLOCK_PREFIX: u8 = b'b';
 /// Staged blocks removed in one sled batch when a batch is discarded.
 const DISCARD_SLICE: usize = 1024;
@@ -411,7 +416,10 @@ impl SledStore {
             match sled::Config::new()
                 .path(path)
                 .mode(sled::Mode::HighThroughput)
-                .cache_capacity(CACHE_BYTES)
+                .cache_capacity(match opts.read_only {
+                    true => CACHE_BYTES_READ,
+                    false => CACHE_BYTES_WRITE,
+                })
                 .open()
             {
                 Ok(db) => break db,
@@ -535,22 +543,6 @@ impl SledStore {
         }
         if any {
             sync_dir(&blobs)?;
-        }
-        Ok(())
-    }
-
-    /// Looks `key`, just read, up again once for each 2 KiB of its `bytes`.
-    ///
-    /// sled's cache has 256 shards, and a shard evicts only once it has seen
-    /// 64 accesses. A scan that steps along the leaves makes one access a
-    /// leaf, and a read of large entries few more, so nothing was evicted: a
-    /// scan of 1M events held every block it read (220 MB), and `verify` at
-    /// 5M every bucket of the digest index. With accesses in proportion to
-    /// the bytes read, the cache evicts, and a scan holds 40-60 MB at 1M
-    /// events or 5M.
-    fn let_go(&self, key: &[u8], bytes: usize) -> sled::Result<()> {
-        for _ in 0..bytes.div_ceil(2048) {
-            self.tree.contains_key(key)?;
         }
         Ok(())
     }
@@ -695,8 +687,6 @@ impl Store for SledStore {
                 .map(|kv| {
                     let (k, v) = kv.map_err(engine("cannot read events"))?;
                     let seq = key_seq(&k).ok_or_else(|| StoreError::StrayKey(hex::encode(&k)))?;
-                    self.let_go(&k, v.len())
-                        .map_err(engine("cannot read events"))?;
                     Ok((seq, v.to_vec()))
                 }),
         )
@@ -735,17 +725,11 @@ impl Store for SledStore {
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let key = meta_key(key);
-        let value = self
+        Ok(self
             .tree
-            .get(&key)
-            .map_err(engine("cannot read ledger metadata"))?;
-        if let Some(v) = &value {
-            // `verify` reads the digest index's buckets, 80 MB at 5M events.
-            self.let_go(&key, v.len())
-                .map_err(engine("cannot read ledger metadata"))?;
-        }
-        Ok(value.map(|v| v.to_vec()))
+            .get(meta_key(key))
+            .map_err(engine("cannot read ledger metadata"))?
+            .map(|v| v.to_vec()))
     }
 
     fn forget_meta(&self, prefix: &str) -> Result<()> {
