@@ -632,14 +632,25 @@ impl SegmentAccountant {
             }
         }
 
+        // demarche: a free segment that already holds nothing but the
+        // `Corrupted` byte (written at an earlier open, and not used since) is
+        // not written again: every open wrote each free segment whole (on a
+        // 100k-event ledger, 7 segments of 512 KiB for a `head`).
+        let corrupted: u8 = MessageKind::Corrupted.into();
+        let mut seen = vec![0_u8; self.config.segment_size];
         for segment_base in to_free {
             self.free_segment(segment_base)?;
             io_fail!(self.config, "zero garbage segment SA");
-            pwrite_all(
-                &self.config.file,
-                &*vec![MessageKind::Corrupted.into(); self.config.segment_size],
-                segment_base,
-            )?;
+            let written = pread_exact(&self.config.file, &mut seen, segment_base)
+                .is_ok()
+                && seen.iter().all(|b| *b == corrupted);
+            if !written {
+                pwrite_all(
+                    &self.config.file,
+                    &*vec![corrupted; self.config.segment_size],
+                    segment_base,
+                )?;
+            }
         }
 
         // we want to complete all truncations because
