@@ -245,7 +245,7 @@ const HEAD_KEY: &[u8] = b"h";
 const CACHE_BYTES_READ: u64 = 4 << 20;
 /// sled's page cache for a command that writes: an import reads the digest
 /// index's buckets and the nodes it inserts into again and again (10k
-/// statements into a 1M ledger: 0.27-0.29 s in 4 MiB, 0.17-0.19 s in 32).
+/// statements into a 1M ledger: 0.26-0.29 s in 4 MiB, 0.17-0.19 s in 32).
 const CACHE_BYTES_WRITE: u64 = 32 << 20;
 const BLOCK_PREFIX: u8 = b'b';
 /// Staged blocks removed in one sled batch when a batch is discarded.
@@ -295,7 +295,8 @@ pub struct OpenOptions {
     /// The engine of a ledger this call creates (an existing ledger keeps its own).
     pub engine: Engine,
     /// Only read. With redb, a reader then never waits for a writer, and reads
-    /// one snapshot taken when it opens; sled has no such mode, and ignores it.
+    /// one snapshot taken when it opens; sled has no such mode, and only gives
+    /// such a process a smaller cache.
     pub read_only: bool,
     /// With `read_only`, open for writing after all when no one else holds the
     /// ledger, so that derived data the command builds (a positions snapshot)

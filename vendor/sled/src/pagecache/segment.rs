@@ -641,9 +641,18 @@ impl SegmentAccountant {
         for segment_base in to_free {
             self.free_segment(segment_base)?;
             io_fail!(self.config, "zero garbage segment SA");
-            let written = pread_exact(&self.config.file, &mut seen, segment_base)
+            // Its first page first: a segment in use is told from that
+            // alone, without reading the rest from the disk.
+            let (first, rest) = seen.split_at_mut(4096.min(self.config.segment_size));
+            let written = pread_exact(&self.config.file, first, segment_base).is_ok()
+                && first.iter().all(|b| *b == corrupted)
+                && pread_exact(
+                    &self.config.file,
+                    rest,
+                    segment_base + first.len() as LogOffset,
+                )
                 .is_ok()
-                && seen.iter().all(|b| *b == corrupted);
+                && rest.iter().all(|b| *b == corrupted);
             if !written {
                 pwrite_all(
                     &self.config.file,
