@@ -116,6 +116,16 @@ fn bucket_key(b: u16) -> String {
     format!("{BUCKET_PREFIX}{b:03x}")
 }
 
+/// The recent buckets' header: they hold the entries after `base`, up to
+/// `head`, whose hash it names.
+fn recent_header(base: Seq, head: &Head) -> Vec<u8> {
+    let mut header = Vec::with_capacity(48);
+    header.extend_from_slice(&base.to_le_bytes());
+    header.extend_from_slice(&head.size.to_le_bytes());
+    header.extend_from_slice(&head.hash.0);
+    header
+}
+
 fn recent_key(b: u16) -> String {
     format!("{RECENT_PREFIX}{b:03x}")
 }
@@ -418,7 +428,6 @@ impl DigestIndex {
         if believed && head.size.saturating_sub(upto) < REWRITE_AFTER {
             return Ok(Stored::default());
         }
-        let mut header = Vec::with_capacity(48);
         if believed && head.size - self.covered <= recent_max(self.covered) {
             let mut meta: Vec<(String, Vec<u8>)> = (0u16..)
                 .zip(std::mem::take(&mut self.buckets))
@@ -431,10 +440,7 @@ impl DigestIndex {
                     _ => None,
                 })
                 .collect();
-            header.extend_from_slice(&self.covered.to_le_bytes());
-            header.extend_from_slice(&head.size.to_le_bytes());
-            header.extend_from_slice(&head.hash.0);
-            meta.push((RECENT_META.to_string(), header));
+            meta.push((RECENT_META.to_string(), recent_header(self.covered, head)));
             return Ok(Stored {
                 // Recent buckets not bound are left from before the buckets
                 // were last written: none of them is to be believed.
@@ -471,16 +477,13 @@ impl DigestIndex {
             whole.extend_from_slice(&rest);
             meta.push((bucket_key(b), whole));
         }
+        let mut header = Vec::with_capacity(40);
         header.extend_from_slice(&head.size.to_le_bytes());
         header.extend_from_slice(&head.hash.0);
         meta.push((DIGESTS_META.to_string(), header));
         // The recent header, in the same commit, covers nothing: the recent
         // buckets, removed after it, are never believed in the meantime.
-        let mut recent = Vec::with_capacity(48);
-        recent.extend_from_slice(&head.size.to_le_bytes());
-        recent.extend_from_slice(&head.size.to_le_bytes());
-        recent.extend_from_slice(&head.hash.0);
-        meta.push((RECENT_META.to_string(), recent));
+        meta.push((RECENT_META.to_string(), recent_header(head.size, head)));
         Ok(Stored {
             forget_buckets: !self.bound,
             forget_recent_after: self.recent.is_some(),
