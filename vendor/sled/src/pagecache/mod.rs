@@ -34,6 +34,30 @@ use parallel_io_unix::{pread_exact, pread_exact_or_eof, pwrite_all};
 #[cfg(all(windows, not(miri)))]
 use parallel_io_windows::{pread_exact, pread_exact_or_eof, pwrite_all};
 
+// demarche: whether `len` bytes of `file` from `at` are all `byte`, read and
+// compared 64 KiB at a time, the first 4 KiB first (a zone written since is
+// told from those alone, without reading the rest from the disk). An open
+// writes the `Corrupted` byte over free segments and over the tail of the
+// active one; one that already holds nothing else need not be written again.
+fn holds_only(file: &std::fs::File, at: LogOffset, len: usize, byte: u8) -> bool {
+    const CHUNK: usize = 64 * 1024;
+    let blank = [byte; CHUNK];
+    let mut seen = vec![0_u8; CHUNK.min(len)];
+    let mut done = 0;
+    let mut step = 4096;
+    while done < len {
+        let n = step.min(len - done);
+        if pread_exact(file, &mut seen[..n], at + done as LogOffset).is_err()
+            || seen[..n] != blank[..n]
+        {
+            return false;
+        }
+        done += n;
+        step = CHUNK;
+    }
+    true
+}
+
 use self::{
     blob_io::{gc_blobs, read_blob, remove_blob, write_blob},
     constants::{

@@ -637,28 +637,12 @@ impl SegmentAccountant {
         // not written again: every open wrote each free segment whole (on a
         // 100k-event ledger, 7 segments of 512 KiB for a `head`).
         let corrupted: u8 = MessageKind::Corrupted.into();
-        let mut seen = vec![0_u8; self.config.segment_size];
         for segment_base in to_free {
             self.free_segment(segment_base)?;
             io_fail!(self.config, "zero garbage segment SA");
-            // Its first page first: a segment in use is told from that
-            // alone, without reading the rest from the disk.
-            let (first, rest) = seen.split_at_mut(4096.min(self.config.segment_size));
-            let written = pread_exact(&self.config.file, first, segment_base).is_ok()
-                && first.iter().all(|b| *b == corrupted)
-                && pread_exact(
-                    &self.config.file,
-                    rest,
-                    segment_base + first.len() as LogOffset,
-                )
-                .is_ok()
-                && rest.iter().all(|b| *b == corrupted);
-            if !written {
-                pwrite_all(
-                    &self.config.file,
-                    &*vec![corrupted; self.config.segment_size],
-                    segment_base,
-                )?;
+            let size = self.config.segment_size;
+            if !holds_only(&self.config.file, segment_base, size, corrupted) {
+                pwrite_all(&self.config.file, &vec![corrupted; size], segment_base)?;
             }
         }
 
