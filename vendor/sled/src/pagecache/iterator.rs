@@ -248,15 +248,13 @@ impl LogIter {
 
         trace!("read segment header {:?}", segment_header);
 
-        let mut buf = vec![0; self.config.segment_size];
-        let size = pread_exact_or_eof(f, &mut buf, offset)?;
-
-        trace!("setting stored segment buffer length to {} after read", size);
-        buf.truncate(size);
-
         self.cur_lsn = Some(segment_header.lsn + SEG_HEADER_LEN as Lsn);
 
-        self.segment_base = Some(BasedBuf { buf, offset });
+        self.segment_base = Some(BasedBuf::lazy(
+            self.config.file.clone(),
+            offset,
+            self.config.segment_size,
+        ));
 
         // NB this should only happen after we've successfully read
         // the header, because we want to zero the segment if we

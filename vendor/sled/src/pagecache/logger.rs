@@ -658,19 +658,23 @@ impl ReadAt for File {
 
 impl ReadAt for BasedBuf {
     fn pread_exact(&self, dst: &mut [u8], mut at: u64) -> std::io::Result<()> {
-        if at < self.offset
-            || u64::try_from(dst.len()).unwrap() + at
-                > u64::try_from(self.buf.len()).unwrap() + self.offset
-        {
-            return Err(std::io::Error::new(
+        let eof = || {
+            std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "failed to fill buffer",
-            ));
+            )
+        };
+        if at < self.offset {
+            return Err(eof());
         }
         at -= self.offset;
         let at_usize = usize::try_from(at).unwrap();
         let to_usize = at_usize + dst.len();
-        dst.copy_from_slice(self.buf[at_usize..to_usize].as_ref());
+        let buf = self.read_to(to_usize)?;
+        if to_usize > buf.len() {
+            return Err(eof());
+        }
+        dst.copy_from_slice(buf[at_usize..to_usize].as_ref());
         Ok(())
     }
 
@@ -679,9 +683,7 @@ impl ReadAt for BasedBuf {
         dst: &mut [u8],
         mut at: u64,
     ) -> std::io::Result<usize> {
-        if at < self.offset
-            || u64::try_from(self.buf.len()).unwrap() < at - self.offset
-        {
+        if at < self.offset {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "failed to fill buffer",
@@ -690,12 +692,19 @@ impl ReadAt for BasedBuf {
         at -= self.offset;
 
         let at_usize = usize::try_from(at).unwrap();
+        let buf = self.read_to(at_usize + dst.len())?;
+        if buf.len() < at_usize {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "failed to fill buffer",
+            ));
+        }
 
-        let len = std::cmp::min(dst.len(), self.buf.len() - at_usize);
+        let len = std::cmp::min(dst.len(), buf.len() - at_usize);
 
         let start = at_usize;
         let end = start + len;
-        dst[..len].copy_from_slice(self.buf[start..end].as_ref());
+        dst[..len].copy_from_slice(buf[start..end].as_ref());
         Ok(len)
     }
 }

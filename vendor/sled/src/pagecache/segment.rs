@@ -633,17 +633,17 @@ impl SegmentAccountant {
         }
 
         // demarche: a free segment that already holds nothing but the
-        // `Corrupted` byte (written at an earlier open, and not used since) is
+        // `Corrupted` byte (made so at an earlier open, and not used since) is
         // not written again: every open wrote each free segment whole (on a
         // 100k-event ledger, 7 segments of 512 KiB for a `head`).
-        let corrupted: u8 = MessageKind::Corrupted.into();
         for segment_base in to_free {
             self.free_segment(segment_base)?;
             io_fail!(self.config, "zero garbage segment SA");
-            let size = self.config.segment_size;
-            if !holds_only(&self.config.file, segment_base, size, corrupted) {
-                pwrite_all(&self.config.file, &vec![corrupted; size], segment_base)?;
-            }
+            blank_unless_blank(
+                &self.config.file,
+                segment_base,
+                self.config.segment_size,
+            )?;
         }
 
         // we want to complete all truncations because

@@ -4,7 +4,7 @@ use zstd::block::{compress, decompress};
 use crate::*;
 
 use super::{
-    arr_to_u32, gc_blobs, holds_only, pwrite_all, raw_segment_iter_from, u32_to_arr,
+    arr_to_u32, blank_unless_blank, gc_blobs, pwrite_all, raw_segment_iter_from, u32_to_arr,
     u64_to_arr, BasedBuf, DiskPtr, LogIter, LogKind, LogOffset, Lsn,
     MessageKind,
 };
@@ -317,7 +317,6 @@ fn advance_snapshot(
                 let shred_len = config.segment_size
                     - usize::try_from(segment_progress).unwrap()
                     - 1;
-                let corrupted: u8 = MessageKind::Corrupted.into();
                 let shred_base =
                     offset + LogOffset::try_from(segment_progress).unwrap();
 
@@ -336,9 +335,7 @@ fn advance_snapshot(
                 // `Corrupted` byte (shredded at an earlier open, and not
                 // written since) is not written again; it is still synced,
                 // in case the process that wrote it ended before its sync.
-                if !holds_only(&config.file, shred_base, shred_len, corrupted) {
-                    pwrite_all(&config.file, &vec![corrupted; shred_len], shred_base)?;
-                }
+                blank_unless_blank(&config.file, shred_base, shred_len)?;
                 config.file.sync_all()?;
             }
             (iterated_lsn, iter.segment_base.map(|bb| bb.offset))
