@@ -312,3 +312,35 @@ fn a_redb_ledger_whose_creation_was_cut_short_is_created_again() {
         .code(2)
         .stderr(predicate::str::contains("without the ledger marker"));
 }
+
+/// Commands that read leave the store's file as it is, byte for byte and
+/// unmodified on the disk, in either engine, once a command after the last
+/// write has settled it (sled writes its snapshot at the first open after a
+/// write): a backup or a sync sees nothing change. sled's open wrote the blank
+/// tail of its active segment again at every open.
+#[test]
+fn reading_leaves_the_store_file_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (engine, file) in [("sled", "db"), ("redb", "ledger.redb")] {
+        let ledger = dir.path().join(engine);
+        demarche(&ledger)
+            .args(["init", "--engine", engine])
+            .assert()
+            .success();
+        demarche(&ledger).arg("demo").assert().success();
+        demarche(&ledger).arg("head").assert().success();
+        let file = ledger.join(file);
+        let state = || {
+            let meta = std::fs::metadata(&file).expect("store file");
+            let modified = meta.modified().expect("mtime");
+            (modified, std::fs::read(&file).expect("store bytes"))
+        };
+        let before = state();
+        for args in [&["head"][..], &["verify"], &["log"], &["head"], &["verify"]] {
+            demarche(&ledger).args(args).assert().success();
+        }
+        let after = state();
+        assert!(before.0 == after.0, "{engine}: the store file was written");
+        assert!(before.1 == after.1, "{engine}: the store file changed");
+    }
+}
