@@ -21,10 +21,7 @@ const MAX_THREADS: usize = 16;
 #[cfg(not(windows))]
 const MAX_THREADS: usize = 128;
 
-// demarche: 2 threads wait for work, rather than 7, all spawned at the first
-// write of every process (an `append` is one process); more are spawned while
-// the queue is longer than that, as before.
-const DESIRED_WAITING_THREADS: usize = 2;
+const DESIRED_WAITING_THREADS: usize = 7;
 
 static WAITING_THREAD_COUNT: AtomicUsize = AtomicUsize::new(0);
 static TOTAL_THREAD_COUNT: AtomicUsize = AtomicUsize::new(0);
