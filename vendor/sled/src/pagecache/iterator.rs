@@ -250,6 +250,7 @@ impl LogIter {
 
         self.cur_lsn = Some(segment_header.lsn + SEG_HEADER_LEN as Lsn);
 
+        // demarche: read as far as it is iterated (`BasedBuf`).
         self.segment_base = Some(BasedBuf::lazy(
             self.config.file.clone(),
             offset,

@@ -656,6 +656,8 @@ impl ReadAt for File {
     }
 }
 
+// demarche: the segment is read from the file as far as a read reaches
+// (`BasedBuf::read_to`).
 impl ReadAt for BasedBuf {
     fn pread_exact(&self, dst: &mut [u8], mut at: u64) -> std::io::Result<()> {
         let eof = || {

@@ -37,15 +37,16 @@ use parallel_io_windows::{pread_exact, pread_exact_or_eof, pwrite_all};
 // demarche: an open makes sure that the free segments, and the tail of the
 // active one past the recovered tip, hold nothing but the `Corrupted` byte,
 // which is 0, and sled wrote them whole at every open. `blank_unless_blank`
-// leaves a zone that already reads so as it is, and blanks one that does not
-// by making it a hole in the file where the file system can: a hole reads as
-// zeros, and the next open tells it from one `lseek` and one page read
-// instead of reading it whole (7 free segments of 512 KiB on a 100k-event
-// ledger).
+// leaves a zone that is a hole in the file as it is, and makes any other one
+// a hole where the file system can, else writes it if it holds anything but
+// 0: a hole reads as zeros, and the next open tells it from one `lseek` and
+// one page read instead of reading it whole (7 free segments of 512 KiB on a
+// 100k-event ledger).
 const _: () = assert!(MessageKind::Corrupted as u8 == 0);
 
-/// Makes `len` bytes of `file` from `at` read as the `Corrupted` byte,
-/// unless they already do.
+/// Makes `len` bytes of `file` from `at` read as the `Corrupted` byte: a
+/// hole left as it is, any other zone made one where the file system can, and
+/// else written unless it already reads so.
 fn blank_unless_blank(
     file: &std::fs::File,
     at: LogOffset,
