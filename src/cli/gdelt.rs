@@ -395,9 +395,9 @@ fn report(
     }
     writeln!(
         out,
-        "imported {} in {:.1} s; head {}",
+        "imported {} in {}; head {}",
         plural(batch.appended, "event"),
-        started.elapsed().as_secs_f64(),
+        super::terminal::took(started.elapsed()),
         batch.head.token()
     )?;
     if !added.is_empty() {

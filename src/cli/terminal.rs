@@ -281,6 +281,15 @@ pub(super) fn align(rows: &[Vec<String>], indent: &str) -> Vec<String> {
         .collect()
 }
 
+/// How long something took, as a person reads it: milliseconds under a
+/// second ("40 ms", where "0.0 s" said nothing), seconds to a tenth above.
+pub(super) fn took(elapsed: std::time::Duration) -> String {
+    match elapsed.as_millis() {
+        ms @ 0..=999 => format!("{ms} ms"),
+        _ => format!("{:.1} s", elapsed.as_secs_f64()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +364,14 @@ mod tests {
             .finish(&mut out)
             .expect("write");
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn took_reads_in_milliseconds_under_a_second() {
+        use std::time::Duration;
+        assert_eq!(super::took(Duration::from_micros(40_400)), "40 ms");
+        assert_eq!(super::took(Duration::from_millis(999)), "999 ms");
+        assert_eq!(super::took(Duration::from_millis(1_000)), "1.0 s");
+        assert_eq!(super::took(Duration::from_millis(12_345)), "12.3 s");
     }
 }

@@ -212,9 +212,9 @@ fn print_import(
     }
     writeln!(
         out,
-        "imported {} in {:.1} s; head {}",
+        "imported {} in {}; head {}",
         plural(summary.appended, "event"),
-        started.elapsed().as_secs_f64(),
+        super::terminal::took(started.elapsed()),
         summary.head.token()
     )?;
     if summary.skipped > 0 {
@@ -513,10 +513,10 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
     } else {
         writeln!(
             out,
-            "rebuilt {} events into {} in {:.1} s; head {} (the export's)",
+            "rebuilt {} events into {} in {}; head {} (the export's)",
             summary.appended,
             path.display(),
-            started.elapsed().as_secs_f64(),
+            super::terminal::took(started.elapsed()),
             summary.head.token()
         )?;
     }
