@@ -834,8 +834,13 @@ impl RunningConfig {
                 let path_buf = de.path();
                 let path = path_buf.as_path();
                 let path_str = &*path.to_string_lossy();
+                // demarche: a snapshot being written (`.generating`) is no
+                // snapshot: one left by a crash or a full disk before its
+                // rename was taken for the newest, and every later open
+                // failed on it ("Read corrupted data").
                 if path_str.starts_with(&*absolute_path.to_string_lossy())
                     && !path_str.ends_with(".in___motion")
+                    && !path_str.ends_with(".generating")
                 {
                     Some(path.to_path_buf())
                 } else {
