@@ -605,7 +605,7 @@ static STARTER: LazyLock<Actors> = LazyLock::new(|| {
     // Room for every id and its names (3.4 each in the starter set), made
     // once.
     actors.by_id.reserve(file.actors.len());
-    actors.by_name.reserve(file.actors.len() * 4);
+    actors.by_name.reserve(file.actors.len() * 7 / 2);
     // Parents before the bodies that belong to them.
     let (roots, children): (Vec<_>, Vec<_>) =
         file.actors.into_iter().partition(|a| a.parent.is_none());
@@ -1162,6 +1162,11 @@ mod tests {
                 [format!("{c}"), format!("a{c}b"), format!(" x{c}{c}y. ")]
             })
             .collect();
+        names.extend(
+            ["-x", "_x", ".-x", " - x", "x-", "x .", "a.-_ \tb"]
+                .iter()
+                .map(|n| n.to_string()),
+        );
         names.extend(Actors::starter().iter().flat_map(|a| {
             std::iter::once(a.def.name.clone()).chain(a.def.aliases.iter().cloned())
         }));

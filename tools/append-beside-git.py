@@ -5,13 +5,16 @@ git's p50.
 
     tools/append-beside-git.py STATEMENTS LEDGER NAME=BINARY [NAME=BINARY ...]
 
-STATEMENTS is a JSON Lines file of statements the ledger does not hold (one
-`append --json LINE` each); LEDGER is copied once for every BINARY, which
-appends into its own copy, so that builds compare on the same ledger. The git
-repository is made here, with `core.fsync=all`, so that each commit is durable
-as each append is; `git commit --allow-empty -m` takes the line's first 60
-characters. The first 5 statements warm the page cache and are not counted.
-Taking turns makes a machine whose speed drifts slow every command alike.
+STATEMENTS is a JSON Lines file of at least 6 statements the ledger does not
+hold (one `append --json LINE` each); LEDGER is copied once for every BINARY,
+beside LEDGER (on its file system), and each BINARY appends into its own copy,
+so that builds compare on the same ledger. The git repository is made there
+too, with `core.fsync=all` and no user or system configuration, so that each
+commit is durable as each append is; `git commit --allow-empty -m` takes the
+line's first 60 characters. The first 5 statements warm the page cache and are
+not counted. Each time includes starting the process from Python, alike for
+every command. Taking turns makes a machine whose speed drifts slow every
+command alike.
 """
 import os
 import shutil
@@ -26,8 +29,12 @@ def main() -> None:
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+    if len(lines) < 6:
+        sys.exit("STATEMENTS needs at least 6 lines: the first 5 are not counted")
     source = sys.argv[2]
-    work = tempfile.mkdtemp(prefix="append-beside-git.")
+    work = tempfile.mkdtemp(
+        prefix="append-beside-git.", dir=os.path.dirname(os.path.abspath(source))
+    )
     try:
         run(lines, source, sys.argv[3:], work)
     finally:
@@ -44,6 +51,10 @@ def run(lines: list, source: str, builds: list, work: str) -> None:
             binary, copy
         )
     repo = os.path.join(work, "git")
+    # Only this repository's configuration: no hooks, signing or other
+    # settings of the user's that would change git's time.
+    os.environ["GIT_CONFIG_GLOBAL"] = os.devnull
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
     subprocess.run(["git", "init", "-q", repo], check=True)
     for key, value in [
         ("core.fsync", "all"),

@@ -50,10 +50,10 @@ pub fn publish(cli: &Cli, a: &PublishArgs, out: &mut impl Write) -> Result<u8> {
     } else {
         writeln!(
             out,
-            "published {} records to {dir} ({} new since the last publish) in {:.1} s: {} file(s), {}",
+            "published {} records to {dir} ({} new since the last publish) in {}: {} file(s), {}",
             p.size,
             p.size - p.previous,
-            started.elapsed().as_secs_f64(),
+            super::terminal::took(started.elapsed()),
             p.written,
             human_bytes(p.bytes),
         )?;

@@ -315,9 +315,9 @@ fn a_redb_ledger_whose_creation_was_cut_short_is_created_again() {
 
 /// Commands that read leave the store's file as it is, byte for byte and
 /// unmodified on the disk, in either engine, once a command after the last
-/// write has settled it (sled writes its snapshot at the first open after a
-/// write): a backup or a sync sees nothing change. sled's open wrote the blank
-/// tail of its active segment again at every open.
+/// write has settled it (sled's first open after a write blanks its log past
+/// the tip, and its free segments): a backup or a sync sees nothing change.
+/// sled's open wrote the blank tail of its active segment again at every open.
 #[test]
 fn reading_leaves_the_store_file_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
