@@ -16,6 +16,15 @@ fn demarche(ledger: &Path) -> assert_cmd::Command {
     c
 }
 
+/// A new ledger of `engine` at `path`, holding the example's events.
+fn demo_ledger(path: &Path, engine: &str) {
+    demarche(path)
+        .args(["init", "--engine", engine])
+        .assert()
+        .success();
+    demarche(path).arg("demo").assert().success();
+}
+
 fn head_json(ledger: &Path) -> Value {
     let out = demarche(ledger).args(["head", "--json"]).assert().success();
     serde_json::from_str(String::from_utf8_lossy(&out.get_output().stdout).trim()).expect("JSON")
@@ -122,11 +131,7 @@ fn a_ledger_is_never_opened_as_the_other_engine() {
 fn with_redb_readers_run_while_another_process_writes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger");
-    demarche(&path)
-        .args(["init", "--engine", "redb"])
-        .assert()
-        .success();
-    demarche(&path).arg("demo").assert().success();
+    demo_ledger(&path, "redb");
     let before = head_json(&path);
     // This process holds the ledger for writing, with a batch staged and not
     // yet committed.
@@ -199,11 +204,7 @@ fn with_sled_a_reader_waits_for_the_writer() {
 fn with_redb_a_reader_never_holds_off_a_writer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ledger");
-    demarche(&path)
-        .args(["init", "--engine", "redb"])
-        .assert()
-        .success();
-    demarche(&path).arg("demo").assert().success();
+    demo_ledger(&path, "redb");
     // A reader (as `verify`, `export` or `log` open it) stays open...
     let reader = demarche::ledger::Ledger::open(
         &path,
@@ -271,22 +272,14 @@ fn a_redb_ledger_whose_creation_was_cut_short_is_created_again() {
     let cut = dir.path().join("cut");
     std::fs::create_dir_all(&cut).expect("dir");
     std::fs::write(cut.join("ledger.redb.4242.new"), b"half a database").expect("write");
-    demarche(&cut)
-        .args(["init", "--engine", "redb"])
-        .assert()
-        .success();
-    demarche(&cut).arg("demo").assert().success();
+    demo_ledger(&cut, "redb");
     demarche(&cut).arg("verify").assert().success();
     assert_eq!(head_json(&cut)["engine"], "redb");
     // Nor does it keep a sled ledger from being made there.
     let cut_sled = dir.path().join("cut-sled");
     std::fs::create_dir_all(&cut_sled).expect("dir");
     std::fs::write(cut_sled.join("ledger.redb.4242-17.new"), b"half").expect("write");
-    demarche(&cut_sled)
-        .args(["init", "--engine", "sled"])
-        .assert()
-        .success();
-    demarche(&cut_sled).arg("demo").assert().success();
+    demo_ledger(&cut_sled, "sled");
     // A database made but never marked, with nothing in it, is that new ledger.
     let unmarked = dir.path().join("unmarked");
     std::fs::create_dir_all(&unmarked).expect("dir");
@@ -323,11 +316,7 @@ fn reading_leaves_the_store_file_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (engine, file) in [("sled", "db"), ("redb", "ledger.redb")] {
         let ledger = dir.path().join(engine);
-        demarche(&ledger)
-            .args(["init", "--engine", engine])
-            .assert()
-            .success();
-        demarche(&ledger).arg("demo").assert().success();
+        demo_ledger(&ledger, engine);
         demarche(&ledger).arg("head").assert().success();
         let file = ledger.join(file);
         let state = || {
@@ -353,11 +342,7 @@ fn reading_leaves_the_store_file_untouched() {
 fn a_sled_snapshot_left_half_written_is_ignored() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("l");
-    demarche(&ledger)
-        .args(["init", "--engine", "sled"])
-        .assert()
-        .success();
-    demarche(&ledger).arg("demo").assert().success();
+    demo_ledger(&ledger, "sled");
     demarche(&ledger).arg("head").assert().success();
     // Named past every real one, as a half-written snapshot of a later
     // point of the log is; one empty, as a full disk leaves it.
