@@ -413,6 +413,16 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
             "rebuild reads its export twice (to check it, then to append it): it needs a file, not standard input",
         ));
     }
+    // A pipe named by a path (`<(demarche export)`, a FIFO) reads as empty the
+    // second time: the rebuild then failed on a head of 0, saying nothing of
+    // why.
+    if std::fs::metadata(from).is_ok_and(|m| !m.is_file()) {
+        return Err(Failure::usage(format!(
+            "{} is not a regular file: rebuild reads its export twice (to check it, then to append it), and a pipe can be read once",
+            from.display()
+        ))
+        .hint("save the export to a file first: `demarche export -o all.jsonl`"));
+    }
     let path = ledger_path(cli)?;
     if path.exists() {
         return Err(Failure::usage(format!(

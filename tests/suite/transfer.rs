@@ -877,6 +877,26 @@ fn an_actor_named_with_its_parent_by_name_is_known_on_reimport() {
     assert_eq!(again["skipped"], 1);
 }
 
+/// An export named by a path that is a pipe (`--from <(demarche export)`,
+/// here /dev/stdin fed through one) is refused before anything is made: it
+/// reads as empty the second time rebuild reads it.
+#[test]
+fn rebuild_from_a_pipe_is_refused_and_makes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from = dir.path().join("from");
+    demarche(&from).arg("demo").assert().success();
+    let export = demarche(&from).arg("export").assert().success();
+    let lines = export.get_output().stdout.clone();
+    let ledger = dir.path().join("rebuilt");
+    demarche(&ledger)
+        .args(["rebuild", "--from", "/dev/stdin"])
+        .write_stdin(lines)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+    assert!(!ledger.exists(), "a ledger was made");
+}
+
 #[test]
 fn odd_arguments_are_bad_usage() {
     let dir = tempfile::tempdir().expect("tempdir");
