@@ -28,13 +28,20 @@ impl Rng {
 }
 
 /// The child: appends single events and batches forever, printing `SIZE HASH`
-/// after each append returns (that is, once it is durable).
-fn child(dir: &Path, seed: u64) -> ! {
+/// after each append returns (that is, once it is durable). With `reopen`,
+/// the ledger is opened again for every append, as one `demarche append`
+/// process after another opens it: a kill then also lands in an open, in
+/// the recovery an open makes, or in a close.
+fn child(dir: &Path, seed: u64, reopen: bool) -> ! {
     let mut rng = Rng(seed);
     let mut ledger = common::open(dir);
     let stdout = std::io::stdout();
     let mut i = seed * 1_000_000;
     loop {
+        if reopen {
+            drop(ledger);
+            ledger = common::open(dir);
+        }
         let pick = rng.next() % 12;
         let head = if pick < 4 {
             // Small batches fit in one commit; large ones are staged in parts first.
@@ -62,6 +69,15 @@ fn child(dir: &Path, seed: u64) -> ! {
 }
 
 fn crash_rounds() -> Result<(), String> {
+    kill_rounds(false)
+}
+
+/// As [`crash_rounds`], with the ledger opened again for every append.
+fn crash_rounds_reopening() -> Result<(), String> {
+    kill_rounds(true)
+}
+
+fn kill_rounds(reopen: bool) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut rng = Rng(42);
     let mut total_acked = 0usize;
@@ -69,6 +85,7 @@ fn crash_rounds() -> Result<(), String> {
         let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
             .env(CHILD_ENV, dir.path())
             .env("DEMARCHE_CRASH_SEED", (round + 1).to_string())
+            .env("DEMARCHE_CRASH_MODE", if reopen { "reopen" } else { "" })
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| e.to_string())?;
@@ -271,12 +288,13 @@ fn main() {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(1);
-        child(Path::new(&dir), seed);
+        let reopen = std::env::var("DEMARCHE_CRASH_MODE").as_deref() == Ok("reopen");
+        child(Path::new(&dir), seed, reopen);
     }
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--list") {
         println!(
-            "crash_rounds: test\ntwo_processes_append_at_once: test\na_batch_killed_midway: test"
+            "crash_rounds: test\ncrash_rounds_reopening: test\ntwo_processes_append_at_once: test\na_batch_killed_midway: test"
         );
         return;
     }
@@ -286,8 +304,9 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     type Case = (&'static str, fn() -> Result<(), String>);
-    let tests: [Case; 3] = [
+    let tests: [Case; 4] = [
         ("crash_rounds", crash_rounds),
+        ("crash_rounds_reopening", crash_rounds_reopening),
         ("two_processes_append_at_once", two_processes_append_at_once),
         ("a_batch_killed_midway", a_batch_killed_midway),
     ];

@@ -355,9 +355,77 @@ fn a_sled_snapshot_left_half_written_is_ignored() {
         .args(["append", "--json", line])
         .assert()
         .success();
-    // The first open after the append writes a snapshot, and removes it.
     let size = |v: &Value| v["size"].as_u64().expect("head size");
     assert_eq!(size(&head_json(&ledger)), size(&before) + 1);
+    // The next snapshot written (at the first open after a long log) removes it.
+    import_generated(&ledger, 3000);
+    demarche(&ledger).arg("head").assert().success();
     assert!(!half.exists(), "the half-written snapshot was left");
     demarche(&ledger).arg("verify").assert().success();
+}
+
+/// Imports `count` generated statements into `ledger`.
+fn import_generated(ledger: &Path, count: u32) {
+    let corpus = ledger.with_extension("corpus.jsonl");
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_demarche-gen"))
+        .args(["--count", &count.to_string(), "--seed", "7", "--out"])
+        .arg(&corpus)
+        .status()
+        .expect("run demarche-gen");
+    assert!(made.success());
+    demarche(ledger).arg("import").arg(&corpus).assert().success();
+}
+
+/// The names of a sled ledger's snapshot files.
+fn snapshots(ledger: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(ledger)
+        .expect("ledger directory")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("snap."))
+        .collect();
+    names.sort();
+    names
+}
+
+/// sled writes its snapshot at open once the log since the last one has
+/// grown long, not at every open after a write: an `append` or a read after
+/// one leaves the snapshot as it was and reads the few records past it (what
+/// each `append` saved: the snapshot's write, `fsync`, rename and removal).
+/// A long log is not read again and again: the open after it writes one.
+#[test]
+fn sled_writes_its_snapshot_once_the_log_has_grown_not_at_every_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("l");
+    demo_ledger(&ledger, "sled");
+    demarche(&ledger).arg("head").assert().success();
+    let first = snapshots(&ledger);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let size = |v: &Value| v["size"].as_u64().expect("head size");
+    for i in 0..5 {
+        let line = format!(
+            r#"{{"type":"statement","said_on":"2021-02-0{}","party":"USA","stance":"calls-for","proposition":{{"predicate":"withdrawal","subjects":["RUS","TUR"],"location":"LBY"}},"quote":"All foreign forces must leave Libya ({i}).","source":{{"url":"https://example.org/{i}","publisher":"Example","published_on":"2021-02-01"}}}}"#,
+            i + 1
+        );
+        demarche(&ledger)
+            .args(["append", "--json", &line])
+            .assert()
+            .success();
+        assert_eq!(size(&head_json(&ledger)), 11 + i);
+    }
+    demarche(&ledger)
+        .arg("verify")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("15 events verified"));
+    assert_eq!(snapshots(&ledger), first, "a snapshot was written for a short log");
+    import_generated(&ledger, 3000);
+    demarche(&ledger).arg("head").assert().success();
+    let later = snapshots(&ledger);
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert!(later[0] > first[0], "no snapshot after a long log: {later:?}");
+    demarche(&ledger)
+        .arg("verify")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3015 events verified"));
 }

@@ -208,6 +208,10 @@ impl Snapshot {
     }
 }
 
+/// demarche: the log since the last snapshot, in bytes, past which an open
+/// writes a new snapshot.
+const SNAPSHOT_AFTER_LOG: Lsn = 256 * 1024;
+
 fn advance_snapshot(
     mut iter: LogIter,
     mut snapshot: Snapshot,
@@ -364,7 +368,19 @@ fn advance_snapshot(
         return Err(Error::corruption(None));
     }
 
-    if snapshot.stable_lsn > old_stable_lsn {
+    // demarche: a snapshot is written when the log read since the last one
+    // has grown past `SNAPSHOT_AFTER_LOG` bytes, rather than at every open
+    // after a write. Writing it (with its `fsync`, rename and removal of
+    // the old one) cost more than a short command's own work; the log since
+    // the last snapshot is read at the next open instead, as it is after a
+    // long-running process, which writes none. Torn segments are zeroed only
+    // once a snapshot past them is written, so one is written then too.
+    let behind = snapshot.stable_lsn.unwrap_or(0) - old_stable_lsn.unwrap_or(0);
+    if snapshot.stable_lsn > old_stable_lsn
+        && (old_stable_lsn.is_none()
+            || !iter.segments.is_empty()
+            || behind >= SNAPSHOT_AFTER_LOG)
+    {
         write_snapshot(config, &snapshot)?;
     }
 
