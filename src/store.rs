@@ -390,7 +390,6 @@ pub struct SledStore {
     path: PathBuf,
     db: sled::Db,
     tree: sled::Tree,
-    data_file: Mutex<Option<std::fs::File>>,
 }
 
 impl SledStore {
@@ -489,7 +488,6 @@ impl SledStore {
             path: path.to_path_buf(),
             db,
             tree,
-            data_file: Mutex::new(None),
         };
         if !exists {
             store.sync()?;
@@ -509,24 +507,15 @@ impl SledStore {
         &self.path
     }
 
-    /// Makes everything written so far durable: sled's flush writes its buffers
-    /// with `sync_file_range`, which neither reaches the disk cache nor covers
-    /// file metadata, so the data file (and any blob file) is fsynced after it.
+    /// Makes everything written so far durable: sled's own flush writes its
+    /// buffers with `sync_file_range`, which neither reaches the disk cache nor
+    /// covers file metadata, so the data file is fsynced after it
+    /// (`flush_and_sync`, added to the vendored sled, which skips an `fsync`
+    /// that an earlier one covered), and any blob file too.
     fn sync(&self) -> Result<()> {
-        self.db.flush().map_err(engine("cannot flush the ledger"))?;
-        let mut guard = self.data_file.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            let f = std::fs::File::open(self.path.join("db")).map_err(|source| StoreError::Io {
-                context: format!("cannot open {}", self.path.join("db").display()),
-                source,
-            })?;
-            *guard = Some(f);
-        }
-        let f = guard.as_ref().expect("opened above");
-        f.sync_all().map_err(|source| StoreError::Io {
-            context: "cannot fsync the ledger data file".into(),
-            source,
-        })?;
+        self.db
+            .flush_and_sync()
+            .map_err(engine("cannot flush the ledger"))?;
         // Blocks are kept small enough that sled never moves them to blob files;
         // should one appear all the same, it and its directory entry are made durable.
         let blobs = self.path.join("blobs");

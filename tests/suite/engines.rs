@@ -373,7 +373,11 @@ fn import_generated(ledger: &Path, count: u32) {
         .status()
         .expect("run demarche-gen");
     assert!(made.success());
-    demarche(ledger).arg("import").arg(&corpus).assert().success();
+    demarche(ledger)
+        .arg("import")
+        .arg(&corpus)
+        .assert()
+        .success();
 }
 
 /// The names of a sled ledger's snapshot files.
@@ -417,12 +421,19 @@ fn sled_writes_its_snapshot_once_the_log_has_grown_not_at_every_open() {
         .assert()
         .success()
         .stdout(predicate::str::contains("15 events verified"));
-    assert_eq!(snapshots(&ledger), first, "a snapshot was written for a short log");
+    assert_eq!(
+        snapshots(&ledger),
+        first,
+        "a snapshot was written for a short log"
+    );
     import_generated(&ledger, 3000);
     demarche(&ledger).arg("head").assert().success();
     let later = snapshots(&ledger);
     assert_eq!(later.len(), 1, "{later:?}");
-    assert!(later[0] > first[0], "no snapshot after a long log: {later:?}");
+    assert!(
+        later[0] > first[0],
+        "no snapshot after a long log: {later:?}"
+    );
     demarche(&ledger)
         .arg("verify")
         .assert()

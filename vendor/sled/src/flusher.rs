@@ -134,7 +134,8 @@ fn run(
                 && before.elapsed() < flush_every / 2
         } {}
 
-        if let Err(e) = pagecache.config.file.sync_all() {
+        // demarche: only when something was written since the last sync.
+        if let Err(e) = pagecache.log.sync_written() {
             error!("failed to fsync from periodic flush thread: {}", e);
         }
 

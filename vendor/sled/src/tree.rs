@@ -799,6 +799,16 @@ impl Tree {
         self.context.pagecache.flush()
     }
 
+    /// demarche: [`Tree::flush`], then an `fsync` of the data file, which
+    /// `flush` alone (with `sync_file_range`) does not make: its writes then
+    /// reach the disk, with the file's metadata. The `fsync` is skipped when
+    /// an earlier one covered everything written.
+    pub fn flush_and_sync(&self) -> Result<usize> {
+        let written = self.context.pagecache.flush()?;
+        self.context.pagecache.log.sync_written()?;
+        Ok(written)
+    }
+
     /// Asynchronously flushes all dirty IO buffers
     /// and calls fsync. If this succeeds, it is
     /// guaranteed that all previous writes will

@@ -37,6 +37,12 @@ impl Log {
         iobuf::flush(&self.iobufs)
     }
 
+    /// demarche: `fsync`s the data file if the log has been made stable past
+    /// the last such `fsync` (`iobuf::sync_written`).
+    pub fn sync_written(&self) -> Result<()> {
+        iobuf::sync_written(&self.iobufs)
+    }
+
     /// Return an iterator over the log, starting with
     /// a specified offset.
     pub fn iter_from(&self, lsn: Lsn) -> super::LogIter {
@@ -463,8 +469,9 @@ impl Drop for Log {
             error!("failed to flush from IoBufs::drop: {}", e);
         }
 
+        // demarche: only what no `fsync` has covered yet.
         if !self.config.temporary {
-            self.config.file.sync_all().unwrap();
+            iobuf::sync_written(&self.iobufs).unwrap();
         }
 
         debug!("IoBufs dropped");
