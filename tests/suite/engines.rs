@@ -440,3 +440,84 @@ fn sled_writes_its_snapshot_once_the_log_has_grown_not_at_every_open() {
         .success()
         .stdout(predicate::str::contains("3015 events verified"));
 }
+
+/// The LSN of a sled ledger's one snapshot, from its file name.
+fn snapshot_lsn(ledger: &Path) -> u64 {
+    let names = snapshots(ledger);
+    assert_eq!(names.len(), 1, "{names:?}");
+    u64::from_str_radix(names[0].trim_start_matches("snap."), 16).expect("snapshot LSN")
+}
+
+/// However little the log has grown past sled's snapshot, the first open after
+/// its tip has left the snapshot's segment writes a new one: otherwise that
+/// open could free a segment that the next open reads as the start of the
+/// log's tail, and that open would blank the log past it. Here the snapshot
+/// is brought to the last 128 KiB of a segment, then batches of 20 statements
+/// are appended, each by a process of its own (an open, a batch, a close),
+/// until a new snapshot is written: it is in a later segment, and less than
+/// 256 KiB of log past the old one.
+#[test]
+fn sled_writes_its_snapshot_once_the_tip_leaves_the_snapshots_segment() {
+    use demarche::ledger::Ledger;
+    use demarche::store::{Engine, OpenOptions};
+    const SEGMENT: u64 = 512 * 1024; // sled's segment, as its `conf` file says
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("l");
+    let open = || {
+        Ledger::open(
+            &path,
+            &OpenOptions {
+                create: true,
+                engine: Engine::Sled,
+                ..OpenOptions::default()
+            },
+        )
+        .expect("open the ledger")
+    };
+    let mut next = 0u64;
+    let mut append = |n: u64| {
+        let mut ledger = open();
+        let batch: Vec<_> = (next..next + n).map(|i| Ok(common::statement(i))).collect();
+        ledger.append_batch(batch).expect("append");
+        next += n;
+    };
+    append(1000);
+    drop(open());
+    let first = snapshot_lsn(&path);
+    let per_statement = first / 1000;
+    // Each round crosses a segment boundary (so the next open writes a
+    // snapshot) and aims at 64 KiB before the end of the segment after it.
+    let mut at = first;
+    for _ in 0..6 {
+        if at % SEGMENT > SEGMENT - 128 * 1024 {
+            break;
+        }
+        let target = (at / SEGMENT + 2) * SEGMENT - 64 * 1024;
+        append((target - at) / per_statement);
+        drop(open());
+        let now = snapshot_lsn(&path);
+        assert!(now / SEGMENT > at / SEGMENT, "a crossing wrote no snapshot");
+        at = now;
+    }
+    assert!(
+        at % SEGMENT > SEGMENT - 128 * 1024,
+        "the snapshot never came near a segment's end: {at}"
+    );
+    let mut batches = 0;
+    let moved = loop {
+        append(20);
+        batches += 1;
+        drop(open());
+        let now = snapshot_lsn(&path);
+        if now != at {
+            break now;
+        }
+        assert!(batches < 40, "no snapshot after {batches} batches");
+    };
+    assert!(moved / SEGMENT > at / SEGMENT, "{at} → {moved}");
+    assert!(moved - at < 256 * 1024, "{at} → {moved}: a long log");
+    let ledger = open();
+    let report = ledger.verify(None).expect("verify");
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(ledger.head().expect("head").size, next);
+}

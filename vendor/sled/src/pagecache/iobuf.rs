@@ -310,8 +310,9 @@ pub(crate) struct IoBufs {
     // to stable storage due to interesting thread interleavings.
     pub stable_lsn: AtomicLsn,
     // demarche: the stable lsn as of the last `fsync` of the data file that
-    // `sync_written` made (the log recovered at open counts as synced: the
-    // open syncs what it recovers).
+    // `sync_written` made; none at first, so that every process syncs the
+    // file once (what it recovered at open, left unsynced by a process that
+    // was killed, and the zones the open blanked, are then durable too).
     pub synced_lsn: AtomicLsn,
     pub max_reserved_lsn: AtomicLsn,
     pub max_header_stable_lsn: Arc<AtomicLsn>,
@@ -416,7 +417,7 @@ impl IoBufs {
             interval_updated: Condvar::new(),
 
             stable_lsn: AtomicLsn::new(stable),
-            synced_lsn: AtomicLsn::new(stable),
+            synced_lsn: AtomicLsn::new(-1),
             max_reserved_lsn: AtomicLsn::new(stable),
             max_header_stable_lsn: Arc::new(AtomicLsn::new(next_lsn)),
             segment_accountant: Mutex::new(segment_accountant),
@@ -1010,14 +1011,12 @@ pub(in crate::pagecache) fn make_stable_inner(
     Ok(assert_usize(stable - first_stable))
 }
 
-/// Called by users who wish to force the current buffer
-/// to flush some pending writes. Returns the number
-/// of bytes written during this call.
 /// demarche: `fsync`s the data file when the log has been made stable past
 /// what the last such `fsync` covered, and not otherwise: a periodic flush
 /// that found nothing to write, and the close after a flush that synced,
-/// each spent an `fsync` (a disk cache flush) on nothing. Writes to the file
-/// outside the log (a shredded tail, a freed segment) sync themselves.
+/// each spent an `fsync` (a disk cache flush) on nothing. The first call of a
+/// process always syncs (`synced_lsn`), which covers what its open recovered
+/// and the zones the open blanked; a segment truncated later syncs itself.
 pub(in crate::pagecache) fn sync_written(iobufs: &IoBufs) -> Result<()> {
     // Read before the sync, which then covers at least this much.
     let stable = iobufs.stable();
@@ -1028,6 +1027,9 @@ pub(in crate::pagecache) fn sync_written(iobufs: &IoBufs) -> Result<()> {
     Ok(())
 }
 
+/// Called by users who wish to force the current buffer
+/// to flush some pending writes. Returns the number
+/// of bytes written during this call.
 pub(in crate::pagecache) fn flush(iobufs: &Arc<IoBufs>) -> Result<usize> {
     let _cc = concurrency_control::read();
     let max_reserved_lsn = iobufs.max_reserved_lsn.load(Acquire);

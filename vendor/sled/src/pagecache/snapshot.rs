@@ -208,10 +208,6 @@ impl Snapshot {
     }
 }
 
-/// demarche: the log since the last snapshot, in bytes, past which an open
-/// writes a new snapshot.
-const SNAPSHOT_AFTER_LOG: Lsn = 256 * 1024;
-
 fn advance_snapshot(
     mut iter: LogIter,
     mut snapshot: Snapshot,
@@ -337,10 +333,14 @@ fn advance_snapshot(
                 );
                 // demarche: a zone that already holds nothing but the
                 // `Corrupted` byte (shredded at an earlier open, and not
-                // written since) is not written again; it is still synced,
-                // in case the process that wrote it ended before its sync.
-                blank_unless_blank(&config.file, shred_base, shred_len)?;
-                config.file.sync_all()?;
+                // written since) is not written again, and then not synced
+                // here either: every process syncs the file once, at its
+                // first flush or its close (`iobuf::sync_written`), and a
+                // snapshot written below needs no blanking of this open's
+                // made durable before it.
+                if blank_unless_blank(&config.file, shred_base, shred_len)? {
+                    config.file.sync_all()?;
+                }
             }
             (iterated_lsn, iter.segment_base.map(|bb| bb.offset))
         };
@@ -368,18 +368,30 @@ fn advance_snapshot(
         return Err(Error::corruption(None));
     }
 
-    // demarche: a snapshot is written when the log read since the last one
-    // has grown past `SNAPSHOT_AFTER_LOG` bytes, rather than at every open
-    // after a write. Writing it (with its `fsync`, rename and removal of
-    // the old one) cost more than a short command's own work; the log since
-    // the last snapshot is read at the next open instead, as it is after a
-    // long-running process, which writes none. Torn segments are zeroed only
-    // once a snapshot past them is written, so one is written then too.
-    let behind = snapshot.stable_lsn.unwrap_or(0) - old_stable_lsn.unwrap_or(0);
+    // demarche: a snapshot is written at open only when the log's tip has
+    // left the segment of the last one written, rather than whenever the log
+    // has grown since: writing it (with its `fsync`, rename and removal of the
+    // old one) cost more than a short command's own work, and the next open
+    // reads what the log holds past it, at most a segment.
+    //
+    // Within one segment this is safe where a log past the segment is not:
+    // the next open scans the segments from the old snapshot's on, and takes
+    // the first of them for the start of the log's unstable tail, which must
+    // be whole. The segment accountant, started from the advanced snapshot,
+    // frees (and blanks) at open every segment that no page points into; with
+    // the tip in the old snapshot's segment, that segment is the active one,
+    // never freed, and every segment freed lies before it, outside the next
+    // open's scan. With the tip past it, a segment of that scan could be
+    // freed and the next open would find the tail broken and blank the log
+    // past it; so a snapshot is written then, as sled always did. Torn
+    // segments are zeroed only once a snapshot past them is written, so one
+    // is written then too.
+    let same_segment = match (old_stable_lsn, snapshot.stable_lsn) {
+        (Some(old), Some(new)) => config.normalize(old) == config.normalize(new),
+        _ => false,
+    };
     if snapshot.stable_lsn > old_stable_lsn
-        && (old_stable_lsn.is_none()
-            || !iter.segments.is_empty()
-            || behind >= SNAPSHOT_AFTER_LOG)
+        && !(same_segment && iter.segments.is_empty())
     {
         write_snapshot(config, &snapshot)?;
     }
