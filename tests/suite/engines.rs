@@ -452,7 +452,7 @@ fn snapshot_lsn(ledger: &Path) -> u64 {
 /// its tip has left the snapshot's segment writes a new one: otherwise that
 /// open could free a segment that the next open reads as the start of the
 /// log's tail, and that open would blank the log past it. Here the snapshot
-/// is brought to the last 128 KiB of a segment, then batches of 20 statements
+/// is brought to the last 192 KiB of a segment, then batches of 20 statements
 /// are appended, each by a process of its own (an open, a batch, a close),
 /// until a new snapshot is written: it is in a later segment, and less than
 /// 256 KiB of log past the old one.
@@ -484,24 +484,32 @@ fn sled_writes_its_snapshot_once_the_tip_leaves_the_snapshots_segment() {
     append(1000);
     drop(open());
     let first = snapshot_lsn(&path);
-    let per_statement = first / 1000;
     // Each round crosses a segment boundary (so the next open writes a
-    // snapshot) and aims at 64 KiB before the end of the segment after it.
-    let mut at = first;
-    for _ in 0..6 {
-        if at % SEGMENT > SEGMENT - 128 * 1024 {
+    // snapshot) and aims at 96 KiB before the end of the segment after it,
+    // with the log's bytes a statement as the round before measured them.
+    const NEAR: u64 = 192 * 1024;
+    let (mut at, mut per_statement) = (first, first / 1000);
+    let mut seen = vec![at];
+    for _ in 0..10 {
+        if at % SEGMENT > SEGMENT - NEAR {
             break;
         }
-        let target = (at / SEGMENT + 2) * SEGMENT - 64 * 1024;
-        append((target - at) / per_statement);
+        let target = (at / SEGMENT + 2) * SEGMENT - NEAR / 2;
+        let n = (target - at) / per_statement;
+        append(n);
         drop(open());
         let now = snapshot_lsn(&path);
-        assert!(now / SEGMENT > at / SEGMENT, "a crossing wrote no snapshot");
+        assert!(
+            now / SEGMENT > at / SEGMENT,
+            "a crossing wrote no snapshot: {seen:?}"
+        );
+        per_statement = (now - at) / n;
         at = now;
+        seen.push(at);
     }
     assert!(
-        at % SEGMENT > SEGMENT - 128 * 1024,
-        "the snapshot never came near a segment's end: {at}"
+        at % SEGMENT > SEGMENT - NEAR,
+        "the snapshot never came near a segment's end: {seen:?}"
     );
     let mut batches = 0;
     let moved = loop {
