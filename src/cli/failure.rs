@@ -141,7 +141,7 @@ impl From<StoreError> for Failure {
             StoreError::MarkerDamaged { .. } => Failure::integrity(e.to_string())
                 .hint("the store was altered; restore the ledger from an export with `demarche rebuild`"),
             _ if e.disk_full() => Failure::io(e.to_string()).hint(
-                "free some space on the ledger's file system and retry (a sled ledger may not open even to be read until then: at the first open after a write, sled writes its snapshot and may blank up to half a megabyte of its log)",
+                "free some space on the ledger's file system and retry (a sled ledger may not open even to be read until then: once its log has grown past its last snapshot's half-megabyte segment, sled writes a new snapshot at open, and it may blank up to half a megabyte of its log)",
             ),
             _ => Failure::io(e.to_string()),
         }

@@ -310,9 +310,10 @@ pub(crate) struct IoBufs {
     // to stable storage due to interesting thread interleavings.
     pub stable_lsn: AtomicLsn,
     // demarche: the stable lsn as of the last `fsync` of the data file that
-    // `sync_written` made; none at first, so that every process syncs the
-    // file once (what it recovered at open, left unsynced by a process that
-    // was killed, and the zones the open blanked, are then durable too).
+    // `sync_written` made; none at first, so that a process syncs the file
+    // at its first flush or its close even when it wrote nothing (the open
+    // syncs what it recovers past the snapshot before it; this covers the
+    // segments it blanked).
     pub synced_lsn: AtomicLsn,
     pub max_reserved_lsn: AtomicLsn,
     pub max_header_stable_lsn: Arc<AtomicLsn>,
@@ -1015,8 +1016,8 @@ pub(in crate::pagecache) fn make_stable_inner(
 /// what the last such `fsync` covered, and not otherwise: a periodic flush
 /// that found nothing to write, and the close after a flush that synced,
 /// each spent an `fsync` (a disk cache flush) on nothing. The first call of a
-/// process always syncs (`synced_lsn`), which covers what its open recovered
-/// and the zones the open blanked; a segment truncated later syncs itself.
+/// process syncs whenever the log holds anything (`synced_lsn`), which covers
+/// the segments its open blanked; a segment truncated later syncs itself.
 pub(in crate::pagecache) fn sync_written(iobufs: &IoBufs) -> Result<()> {
     // Read before the sync, which then covers at least this much.
     let stable = iobufs.stable();

@@ -46,15 +46,14 @@ const _: () = assert!(MessageKind::Corrupted as u8 == 0);
 
 /// Makes `len` bytes of `file` from `at` read as the `Corrupted` byte: a
 /// hole left as it is, any other zone made one where the file system can, and
-/// else written unless it already reads so. Whether its bytes changed (a
-/// zone that read as blank and was made a hole did not).
+/// else written unless it already reads so.
 fn blank_unless_blank(
     file: &std::fs::File,
     at: LogOffset,
     len: usize,
-) -> std::io::Result<bool> {
+) -> std::io::Result<()> {
     if is_hole(file, at, len) {
-        return Ok(false);
+        return Ok(());
     }
     if reads_blank(file, at, len) {
         // Made a hole, for the next open to tell at once. A file system
@@ -62,12 +61,12 @@ fn blank_unless_blank(
         // punched again at every open: its time of change moves, as it did
         // when sled wrote the zone at every open.
         let _ = punch_hole(file, at, len);
-        return Ok(false);
+        return Ok(());
     }
-    if !punch_hole(file, at, len) {
-        pwrite_all(file, &vec![0_u8; len], at)?;
+    if punch_hole(file, at, len) {
+        return Ok(());
     }
-    Ok(true)
+    pwrite_all(file, &vec![0_u8; len], at)
 }
 
 /// Whether `len` bytes of `file` from `at` are all 0, read and compared 64

@@ -333,14 +333,14 @@ fn advance_snapshot(
                 );
                 // demarche: a zone that already holds nothing but the
                 // `Corrupted` byte (shredded at an earlier open, and not
-                // written since) is not written again, and then not synced
-                // here either: every process syncs the file once, at its
-                // first flush or its close (`iobuf::sync_written`), and a
-                // snapshot written below needs no blanking of this open's
-                // made durable before it.
-                if blank_unless_blank(&config.file, shred_base, shred_len)? {
-                    config.file.sync_all()?;
-                }
+                // written since) is not written again. The file is still
+                // synced: the log recovered here may have been left unsynced
+                // by a process that was killed, and what follows (a snapshot
+                // pointing into it, segments freed because it replaced their
+                // pages) must not reach the disk before it; and a blanking
+                // whose process ended before its sync is made durable too.
+                blank_unless_blank(&config.file, shred_base, shred_len)?;
+                config.file.sync_all()?;
             }
             (iterated_lsn, iter.segment_base.map(|bb| bb.offset))
         };
