@@ -433,7 +433,7 @@ fn sled_writes_its_snapshot_once_the_log_leaves_its_segment_not_at_every_open() 
     assert_eq!(later.len(), 1, "{later:?}");
     assert!(
         later[0] > first[0],
-        "no snapshot after a long log: {later:?}"
+        "no snapshot once the log left its segment: {later:?}"
     );
     demarche(&ledger)
         .arg("verify")
