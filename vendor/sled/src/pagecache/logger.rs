@@ -666,56 +666,48 @@ impl ReadAt for File {
 // demarche: the segment is read from the file as far as a read reaches
 // (`BasedBuf::read_to`).
 impl ReadAt for BasedBuf {
-    fn pread_exact(&self, dst: &mut [u8], mut at: u64) -> std::io::Result<()> {
-        let eof = || {
-            std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "failed to fill buffer",
-            )
-        };
-        if at < self.offset {
-            return Err(eof());
+    fn pread_exact(&self, dst: &mut [u8], at: u64) -> std::io::Result<()> {
+        let at = self.within(at)?;
+        let to = at + dst.len();
+        let read = self.read_to(to)?;
+        if to > read.buf.len() {
+            return Err(past_the_end());
         }
-        at -= self.offset;
-        let at_usize = usize::try_from(at).unwrap();
-        let to_usize = at_usize + dst.len();
-        let buf = self.read_to(to_usize)?;
-        if to_usize > buf.len() {
-            return Err(eof());
-        }
-        dst.copy_from_slice(buf[at_usize..to_usize].as_ref());
+        dst.copy_from_slice(&read.buf[at..to]);
         Ok(())
     }
 
     fn pread_exact_or_eof(
         &self,
         dst: &mut [u8],
-        mut at: u64,
+        at: u64,
     ) -> std::io::Result<usize> {
-        if at < self.offset {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "failed to fill buffer",
-            ));
+        let at = self.within(at)?;
+        let read = self.read_to(at + dst.len())?;
+        if read.buf.len() < at {
+            return Err(past_the_end());
         }
-        at -= self.offset;
-
-        let at_usize = usize::try_from(at).unwrap();
-        let buf = self.read_to(at_usize + dst.len())?;
-        if buf.len() < at_usize {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "failed to fill buffer",
-            ));
-        }
-
-        let len = std::cmp::min(dst.len(), buf.len() - at_usize);
-
-        let start = at_usize;
-        let end = start + len;
-        dst[..len].copy_from_slice(buf[start..end].as_ref());
+        let len = std::cmp::min(dst.len(), read.buf.len() - at);
+        dst[..len].copy_from_slice(&read.buf[at..at + len]);
         Ok(len)
     }
+}
+
+impl BasedBuf {
+    /// `at`, a file offset, as one within the segment.
+    fn within(&self, at: u64) -> std::io::Result<usize> {
+        match at.checked_sub(self.offset) {
+            Some(at) => Ok(usize::try_from(at).unwrap()),
+            None => Err(past_the_end()),
+        }
+    }
+}
+
+fn past_the_end() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "failed to fill buffer",
+    )
 }
 
 /// read a buffer from the disk

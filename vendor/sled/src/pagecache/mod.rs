@@ -243,11 +243,17 @@ pub struct BatchManifest(pub Lsn);
 pub struct BasedBuf {
     pub offset: LogOffset,
     file: Arc<std::fs::File>,
-    /// The segment's length, or what the file holds of it once its end
-    /// has been read.
-    len: AtomicU64,
+    read: parking_lot::Mutex<SegmentRead>,
+}
+
+/// What a [`BasedBuf`] has read of its segment.
+#[derive(Debug)]
+pub(crate) struct SegmentRead {
     /// The segment's first bytes, read so far.
-    buf: parking_lot::Mutex<Vec<u8>>,
+    pub(crate) buf: Vec<u8>,
+    /// The segment's length, or what the file holds of it once its end has
+    /// been read.
+    len: usize,
 }
 
 impl BasedBuf {
@@ -260,8 +266,7 @@ impl BasedBuf {
         BasedBuf {
             offset,
             file,
-            len: AtomicU64::new(len as u64),
-            buf: parking_lot::Mutex::new(Vec::new()),
+            read: parking_lot::Mutex::new(SegmentRead { buf: Vec::new(), len }),
         }
     }
 
@@ -269,25 +274,24 @@ impl BasedBuf {
     pub(crate) fn read_to(
         &self,
         to: usize,
-    ) -> std::io::Result<parking_lot::MutexGuard<'_, Vec<u8>>> {
+    ) -> std::io::Result<parking_lot::MutexGuard<'_, SegmentRead>> {
         const STEP: usize = 64 * 1024;
-        let mut buf = self.buf.lock();
-        let len = usize::try_from(self.len.load(Acquire)).unwrap();
-        if to > buf.len() && buf.len() < len {
+        let mut read = self.read.lock();
+        let SegmentRead { buf, len } = &mut *read;
+        if to > buf.len() && buf.len() < *len {
             let from = buf.len();
-            let want = to.max(from + STEP).min(len);
+            let want = to.max(from + STEP).min(*len);
             buf.resize(want, 0);
-            let read = pread_exact_or_eof(
+            match pread_exact_or_eof(
                 &self.file,
                 &mut buf[from..],
                 self.offset + from as LogOffset,
-            );
-            match read {
+            ) {
                 Ok(n) => {
                     buf.truncate(from + n);
                     if from + n < want {
                         // The file ends here.
-                        self.len.store((from + n) as u64, Release);
+                        *len = from + n;
                     }
                 }
                 Err(e) => {
@@ -296,7 +300,7 @@ impl BasedBuf {
                 }
             }
         }
-        Ok(buf)
+        Ok(read)
     }
 }
 
