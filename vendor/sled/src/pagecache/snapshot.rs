@@ -599,28 +599,19 @@ fn write_snapshot(config: &RunningConfig, snapshot: &Snapshot) -> Result<()> {
 
     trace!("renamed snapshot to {}", path_2.to_string_lossy());
 
-    // demarche: snapshots left half written by a crash or a full disk are
-    // removed with the old ones.
-    if let Ok(dir) = std::fs::read_dir(config.get_path()) {
-        for entry in dir.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with("snap.") && name.ends_with(".generating") {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-
-    // clean up any old snapshots
-    let candidates = config.get_snapshot_files()?;
-    for path in candidates {
-        let path_str = path.file_name().unwrap().to_str().unwrap();
-        if !path_2.to_string_lossy().ends_with(&*path_str) {
-            debug!("removing old snapshot file {:?}", path);
+    // demarche: one listing of the directory removes the old snapshots and
+    // those left half written (`.generating`) by a crash or a full disk,
+    // where the old ones were found by a listing of their own.
+    let keep = path_2.file_name().unwrap_or_default();
+    for entry in std::fs::read_dir(config.get_path())?.flatten() {
+        let name = entry.file_name();
+        let old = name.to_string_lossy();
+        if old.starts_with("snap.") && !old.ends_with(".in___motion") && name != keep {
+            debug!("removing old snapshot file {:?}", entry.path());
 
             io_fail!(config, "snap write rm old");
 
-            if let Err(e) = std::fs::remove_file(&path) {
+            if let Err(e) = std::fs::remove_file(entry.path()) {
                 // TODO should this just be a try return?
                 warn!(
                     "failed to remove old snapshot file, maybe snapshot race? {}",
