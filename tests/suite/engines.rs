@@ -25,6 +25,13 @@ fn demo_ledger(path: &Path, engine: &str) {
     demarche(path).arg("demo").assert().success();
 }
 
+/// [`demo_ledger`], then a `head`: the ledger as the first command after its
+/// writes leaves it (sled's open after them blanks its log past the tip).
+fn settled_demo_ledger(path: &Path, engine: &str) {
+    demo_ledger(path, engine);
+    demarche(path).arg("head").assert().success();
+}
+
 fn head_json(ledger: &Path) -> Value {
     let out = demarche(ledger).args(["head", "--json"]).assert().success();
     serde_json::from_str(String::from_utf8_lossy(&out.get_output().stdout).trim()).expect("JSON")
@@ -316,8 +323,7 @@ fn reading_leaves_the_store_file_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (engine, file) in [("sled", "db"), ("redb", "ledger.redb")] {
         let ledger = dir.path().join(engine);
-        demo_ledger(&ledger, engine);
-        demarche(&ledger).arg("head").assert().success();
+        settled_demo_ledger(&ledger, engine);
         let file = ledger.join(file);
         let state = || {
             let meta = std::fs::metadata(&file).expect("store file");
@@ -342,8 +348,7 @@ fn reading_leaves_the_store_file_untouched() {
 fn a_sled_snapshot_left_half_written_is_ignored() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("l");
-    demo_ledger(&ledger, "sled");
-    demarche(&ledger).arg("head").assert().success();
+    settled_demo_ledger(&ledger, "sled");
     // Named past every real one, as a half-written snapshot of a later
     // point of the log is; one empty, as a full disk leaves it.
     let half = ledger.join("snap.FFFFFFFFFFFFFFFF.generating");
@@ -401,8 +406,7 @@ fn snapshots(ledger: &Path) -> Vec<String> {
 fn sled_writes_its_snapshot_once_the_log_leaves_its_segment_not_at_every_open() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("l");
-    demo_ledger(&ledger, "sled");
-    demarche(&ledger).arg("head").assert().success();
+    settled_demo_ledger(&ledger, "sled");
     let first = snapshots(&ledger);
     assert_eq!(first.len(), 1, "{first:?}");
     let size = |v: &Value| v["size"].as_u64().expect("head size");
