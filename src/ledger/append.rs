@@ -372,7 +372,7 @@ impl Ledger {
             mut actors,
             mut index,
             covered,
-        } = self.actor_state()?.clone();
+        } = self.take_actor_state()?;
         let start = self.store.head()?;
         self.discard_interrupted(&start)?;
         self.check_tail(&start)?;

@@ -430,3 +430,39 @@ fn recent_buckets_no_header_binds_are_not_believed() {
     let fresh = l.append(statement(1000)).expect("not held");
     assert_eq!(fresh.seq, 391);
 }
+
+#[test]
+fn an_actor_of_a_refused_batch_is_unknown_after_it() {
+    let mut l = Ledger::in_memory();
+    l.append(statement(0)).expect("append");
+    let actor = || {
+        parse_event(r#"{"type":"actor","id":"XMIL","name":"Some militia","kind":"group"}"#)
+            .expect("parses")
+    };
+    let by_xmil = || {
+        parse_event(
+            r#"{"type":"statement","said_on":"2021-01-29","party":"Some militia","stance":"denies","proposition":{"predicate":"presence","subjects":["XMIL"],"location":"LBY"},"quote":"we are not there","source":{"publisher":"AFP"}}"#,
+        )
+        .expect("parses")
+    };
+    // The militia is defined and named within the batch, which then fails.
+    let batch = vec![
+        Ok(actor()),
+        Ok(by_xmil()),
+        Err(InputError::new("party", "bad")),
+    ];
+    assert!(l.append_batch(batch).is_err());
+    assert!(l.actors().expect("actors").find("Some militia").is_err());
+    assert!(matches!(
+        l.append(by_xmil()),
+        Err(LedgerError::Rejected { .. })
+    ));
+    // Defined for good, it is known to the next batch of the same ledger.
+    l.append(actor()).expect("the id is free");
+    let rec = l.append(by_xmil()).expect("the militia is known");
+    assert_eq!(rec.seq, 3);
+    assert_eq!(
+        l.actors().expect("actors").resolve("Some militia"),
+        Ok("XMIL")
+    );
+}
