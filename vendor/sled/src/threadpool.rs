@@ -77,13 +77,25 @@ impl Queue {
 static QUEUE: Lazy<Queue, fn() -> Queue> = Lazy::new(init_queue);
 static BROKEN: AtomicBool = AtomicBool::new(false);
 
+// demarche: the first thread is started here and the others by a thread of
+// their own: the first use of the pool is a process's first write (or a large
+// file's first open), and starting all seven on the calling thread, one after
+// another, held that write back by six thread starts.
 fn init_queue() -> Queue {
     debug_delay();
-    for _ in 0..DESIRED_WAITING_THREADS {
-        debug_delay();
-        if let Err(e) = spawn_new_thread(true) {
-            log::error!("failed to initialize threadpool: {:?}", e);
+    if let Err(e) = spawn_new_thread(true) {
+        log::error!("failed to initialize threadpool: {:?}", e);
+    }
+    let rest = thread::Builder::new().name("sled-io-start".into()).spawn(|| {
+        for _ in 1..DESIRED_WAITING_THREADS {
+            debug_delay();
+            if let Err(e) = spawn_new_thread(true) {
+                log::error!("failed to initialize threadpool: {:?}", e);
+            }
         }
+    });
+    if let Err(e) = rest {
+        log::error!("failed to initialize threadpool: {:?}", e);
     }
     Queue { cv: Condvar::new(), mu: Mutex::new(VecDeque::new()) }
 }
