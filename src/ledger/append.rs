@@ -213,11 +213,13 @@ impl Ahead {
             let Some((i, item)) = source.next() else {
                 break;
             };
-            let event = match item {
-                Ok(Incoming {
-                    event: event @ Event::Statement(_),
-                    original: None,
-                }) => event,
+            let mut incoming = match item {
+                Ok(
+                    incoming @ Incoming {
+                        event: Event::Statement(_),
+                        original: None,
+                    },
+                ) => incoming,
                 other => {
                     // Checked at its turn, against what those before it leave.
                     self.items.push_back((i, other, None));
@@ -230,18 +232,14 @@ impl Ahead {
             let seq = next_seq + self.items.len() as u64;
             let from = self.payloads.len();
             let checked = ledger
-                .check(event, actors, seq, batch, false, now)
-                .and_then(|event| {
-                    codec::encode_event_into(&event, &mut self.payloads).map_err(too_large)?;
-                    Ok(event)
+                .check(&mut incoming.event, actors, seq, batch, false, now)
+                .and_then(|()| {
+                    codec::encode_event_into(&incoming.event, &mut self.payloads).map_err(too_large)
                 });
             match checked {
-                Ok(event) => self.items.push_back((
+                Ok(_) => self.items.push_back((
                     i,
-                    Ok(Incoming {
-                        event,
-                        original: None,
-                    }),
+                    Ok(incoming),
                     Some(Checked {
                         digest: Hash::ZERO,
                         payload: from..self.payloads.len(),
@@ -471,7 +469,10 @@ impl Ledger {
                         index: Some(i),
                         error,
                     };
-                    let Incoming { event, original } = item.map_err(|e| match e {
+                    let Incoming {
+                        mut event,
+                        original,
+                    } = item.map_err(|e| match e {
                         Abort::Invalid(error) => reject(error),
                         Abort::Unreadable(error) => LedgerError::Unreadable { index: i, error },
                     })?;
@@ -521,25 +522,23 @@ impl Ledger {
                             )));
                         }
                     }
-                    let (event, digest) = match pre {
+                    let digest = match pre {
                         Some(Checked { digest, payload }) => {
                             packer.payload.clear();
                             packer.payload.extend_from_slice(&ahead.payloads[payload]);
-                            (event, digest)
+                            digest
                         }
                         None => {
-                            let event = this
-                                .check(
-                                    event,
-                                    &mut actors,
-                                    seq,
-                                    (start.size, &batch_kinds),
-                                    original.is_some(),
-                                    now,
-                                )
-                                .map_err(reject)?;
-                            let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
-                            (event, digest)
+                            this.check(
+                                &mut event,
+                                &mut actors,
+                                seq,
+                                (start.size, &batch_kinds),
+                                original.is_some(),
+                                now,
+                            )
+                            .map_err(reject)?;
+                            packer.encode(&event).map_err(|e| reject(too_large(e)))?
                         }
                     };
                     if opts.skip_known || opts.refuse_known {
