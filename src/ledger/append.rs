@@ -384,63 +384,70 @@ impl Ledger {
         let actors_before = index.len();
         let now = (self.clock)();
         let this = &*self;
+        let mut tree = tree;
         let (result, written) = std::thread::scope(|scope| {
-            // Room for the blocks packed while the writer stages a group
-            // (a durable commit in redb, its time mostly the disk's): with
-            // room for half a group, packing waited on it, 4% of an import.
-            // Blocks go from thread to thread a handful at a time: one at a
-            // time, waking the next thread took a context switch a block.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Cut>>(2 * STAGE_BLOCKS / HAND);
-            let (sealed_tx, sealed_rx) =
-                std::sync::mpsc::sync_channel::<Vec<(Seq, Vec<u8>)>>(STAGE_BLOCKS / HAND);
             let store = this.store.as_ref();
-            // Blocks are sealed (compressed) on a thread of their own, apart
-            // from the one that stages them: while a group's durable commit
-            // waits on the disk, sealing goes on. The sealing thread also
-            // grows the Merkle tree by the records of each block, in order;
-            // the last block's are added once it is joined.
-            let mut tree = tree;
-            let sealer = scope.spawn(move || -> Option<tree::Growing> {
-                for cuts in rx {
-                    let mut sealed = Vec::with_capacity(cuts.len());
-                    for cut in cuts {
-                        if let Some(t) = &mut tree {
-                            cut.hashes.iter().for_each(|h| t.push(h));
+            // The threads that seal and stage full blocks, started with the
+            // first of them: a batch that fills none (an `append`) seals its
+            // one block here, and starting them took a tenth of its time.
+            let start_pipeline = |mut tree: Option<tree::Growing>| {
+                // Room for the blocks packed while the writer stages a group
+                // (a durable commit in redb, its time mostly the disk's): with
+                // room for half a group, packing waited on it, 4% of an import.
+                // Blocks go from thread to thread a handful at a time: one at a
+                // time, waking the next thread took a context switch a block.
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Cut>>(2 * STAGE_BLOCKS / HAND);
+                let (sealed_tx, sealed_rx) =
+                    std::sync::mpsc::sync_channel::<Vec<(Seq, Vec<u8>)>>(STAGE_BLOCKS / HAND);
+                // Blocks are sealed (compressed) on a thread of their own, apart
+                // from the one that stages them: while a group's durable commit
+                // waits on the disk, sealing goes on. The sealing thread also
+                // grows the Merkle tree by the records of each block, in order;
+                // the last block's are added once it is joined.
+                let sealer = scope.spawn(move || -> Option<tree::Growing> {
+                    for cuts in rx {
+                        let mut sealed = Vec::with_capacity(cuts.len());
+                        for cut in cuts {
+                            if let Some(t) = &mut tree {
+                                cut.hashes.iter().for_each(|h| t.push(h));
+                            }
+                            sealed.push((cut.first, codec::seal_block(&cut.records)));
                         }
-                        sealed.push((cut.first, codec::seal_block(&cut.records)));
+                        if sealed_tx.send(sealed).is_err() {
+                            break; // the stager failed; its error is reported below
+                        }
                     }
-                    if sealed_tx.send(sealed).is_err() {
-                        break; // the stager failed; its error is reported below
+                    tree
+                });
+                let writer = scope.spawn(move || -> std::result::Result<bool, StoreError> {
+                    let mut staged = false;
+                    let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
+                    let flush =
+                        |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
+                            let refs: Vec<(Seq, &[u8])> =
+                                pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
+                            store.stage(&refs)?;
+                            pending.clear();
+                            Ok(())
+                        };
+                    for blocks in sealed_rx {
+                        pending.extend(blocks);
+                        staged = true;
+                        // A group staged is a durable transaction in redb:
+                        // 128 blocks (about 1,800 events) cost least at 1M
+                        // (32: 15% more time; 512: 18% more).
+                        if pending.len() >= STAGE_BLOCKS {
+                            flush(&mut pending)?;
+                        }
                     }
-                }
-                tree
-            });
-            let writer = scope.spawn(move || -> std::result::Result<bool, StoreError> {
-                let mut staged = false;
-                let mut pending: Vec<(Seq, Vec<u8>)> = Vec::new();
-                let flush =
-                    |pending: &mut Vec<(Seq, Vec<u8>)>| -> std::result::Result<(), StoreError> {
-                        let refs: Vec<(Seq, &[u8])> =
-                            pending.iter().map(|(k, b)| (*k, b.as_slice())).collect();
-                        store.stage(&refs)?;
-                        pending.clear();
-                        Ok(())
-                    };
-                for blocks in sealed_rx {
-                    pending.extend(blocks);
-                    staged = true;
-                    // A group staged is a durable transaction in redb:
-                    // 128 blocks (about 1,800 events) cost least at 1M
-                    // (32: 15% more time; 512: 18% more).
-                    if pending.len() >= STAGE_BLOCKS {
+                    if !pending.is_empty() {
                         flush(&mut pending)?;
                     }
-                }
-                if !pending.is_empty() {
-                    flush(&mut pending)?;
-                }
-                Ok(staged)
-            });
+                    Ok(staged)
+                });
+                (tx, sealer, writer)
+            };
+            let mut pipeline = None;
             let mut batch_kinds: HashMap<Seq, Kind> = HashMap::default();
             let mut amended = Amended::default();
             let mut packer = Packer::new(start);
@@ -598,6 +605,8 @@ impl Ledger {
                         cuts.push(block);
                         if cuts.len() == HAND {
                             let full = std::mem::replace(&mut cuts, Vec::with_capacity(HAND));
+                            let (tx, _, _) =
+                                pipeline.get_or_insert_with(|| start_pipeline(tree.take()));
                             if tx.send(full).is_err() {
                                 break; // the writer failed; its error is reported below
                             }
@@ -607,16 +616,20 @@ impl Ledger {
                 Ok(packer)
             })();
             if result.is_ok() && !cuts.is_empty() {
+                let (tx, _, _) = pipeline.get_or_insert_with(|| start_pipeline(tree.take()));
                 // A failed writer's error is reported below.
                 drop(tx.send(cuts));
             }
-            drop(tx);
-            let tree = sealer.join().expect("block sealing thread");
-            let written = writer.join().expect("block writer thread");
-            (
-                result.map(|p| (p, n, skipped, skipped_at)),
-                written.map(|staged| (staged, tree)),
-            )
+            let written = match pipeline {
+                Some((tx, sealer, writer)) => {
+                    drop(tx);
+                    let tree = sealer.join().expect("block sealing thread");
+                    let written = writer.join().expect("block writer thread");
+                    written.map(|staged| (staged, tree))
+                }
+                None => Ok((false, tree)),
+            };
+            (result.map(|p| (p, n, skipped, skipped_at)), written)
         });
         let (staged, mut tree) = match (result.is_ok(), written) {
             (_, Err(e)) => {
