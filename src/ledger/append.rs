@@ -315,9 +315,10 @@ impl Ledger {
     /// Checks and appends many events as one durable, all-or-nothing batch.
     /// Items that are `Err` (say, a line that did not parse) abort the batch.
     ///
-    /// One thread checks, encodes, hashes and packs the events; another
-    /// compresses full blocks and stages them in the store. The last block, the
-    /// head and derived data are then committed in one atomic, durable step.
+    /// One thread checks, encodes, hashes and packs the events; a second
+    /// compresses full blocks and a third stages them in the store (both
+    /// started once there are full blocks). The last block, the head and
+    /// derived data are then committed in one atomic, durable step.
     ///
     /// # Errors
     /// The first rejected event, with its place in the batch; store failures.
@@ -364,13 +365,36 @@ impl Ledger {
         &mut self,
         events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
         opts: BatchOptions,
+        done: impl FnMut(Event),
+    ) -> Result<BatchSummary> {
+        // The actors are taken for the batch to grow, not copied (a copy cost
+        // as much as loading them), and put back once it is committed, or
+        // however it ended when no event of it changed them.
+        let mut state = self.take_actor_state()?;
+        let mut changed = false;
+        let result = self.import_with(&mut state, &mut changed, events, opts, done);
+        if matches!(&result, Ok(s) if s.appended > 0) || !changed {
+            self.actors = state.into();
+        }
+        result
+    }
+
+    /// [`import_batch_returning`](Self::import_batch_returning) with the
+    /// actors taken out of the ledger; `changed` is set once an event of the
+    /// batch may have changed them.
+    fn import_with(
+        &mut self,
+        state: &mut ActorState,
+        changed: &mut bool,
+        events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
+        opts: BatchOptions,
         mut done: impl FnMut(Event),
     ) -> Result<BatchSummary> {
         let ActorState {
-            mut actors,
-            mut index,
+            actors,
+            index,
             covered,
-        } = self.take_actor_state()?;
+        } = state;
         let start = self.store.head()?;
         self.discard_interrupted(&start)?;
         self.check_tail(&start)?;
@@ -387,9 +411,10 @@ impl Ledger {
         let mut tree = tree;
         let (result, written) = std::thread::scope(|scope| {
             let store = this.store.as_ref();
-            // The threads that seal and stage full blocks, started with the
-            // first of them: a batch that fills none (an `append`) seals its
-            // one block here, and starting them took a tenth of its time.
+            // The threads that seal and stage full blocks, started once
+            // `HAND` of them are cut, or at the end for fewer: a batch that
+            // fills none (an `append`) seals its one block here, and starting
+            // them took a tenth of its time.
             let start_pipeline = |mut tree: Option<tree::Growing>| {
                 // Room for the blocks packed while the writer stages a group
                 // (a durable commit in redb, its time mostly the disk's): with
@@ -463,7 +488,7 @@ impl Ledger {
                         ahead.fill(
                             &mut source,
                             this,
-                            &mut actors,
+                            actors,
                             packer.head.size + 1,
                             (start.size, &batch_kinds),
                             now,
@@ -536,9 +561,12 @@ impl Ledger {
                             digest
                         }
                         None => {
+                            // Statements and corrections only read the actors.
+                            *changed |=
+                                !matches!(event, Event::Statement(_) | Event::Correction(_));
                             this.check(
                                 &mut event,
-                                &mut actors,
+                                actors,
                                 seq,
                                 (start.size, &batch_kinds),
                                 original.is_some(),
@@ -663,15 +691,13 @@ impl Ledger {
         let head = packer.head;
         // The actor index, bound to the new head, when it changed or the
         // records it does not cover grew long (without a cache key, none).
-        let mut covered = covered;
         let index_bytes =
-            (index.len() != actors_before || covered == 0 || head.size - covered > REWRITE_AFTER)
-                .then(|| self.seal_actor_index(&index, &head))
+            (index.len() != actors_before || *covered == 0 || head.size - *covered > REWRITE_AFTER)
+                .then(|| self.seal_actor_index(index, &head))
                 .flatten();
         let mut meta: Vec<(&str, &[u8])> = Vec::new();
         if let Some(bytes) = &index_bytes {
             meta.push((ACTORS_META, bytes));
-            covered = head.size;
         }
         let stored = digests.stored(self, &head)?;
         meta.extend(stored.meta.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
@@ -692,12 +718,9 @@ impl Ledger {
         );
         self.store.commit(&head, &blocks, &meta, staged)?;
         self.tree.set(tree);
-        self.actors = ActorState {
-            actors,
-            index,
-            covered,
+        if index_bytes.is_some() {
+            *covered = head.size;
         }
-        .into();
         if stored.forget_recent_after {
             // Merged into the buckets, and bound by no header since the
             // commit: what a failure here leaves is removed before the next

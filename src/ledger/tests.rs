@@ -451,7 +451,10 @@ fn an_actor_of_a_refused_batch_is_unknown_after_it() {
         Ok(by_xmil()),
         Err(InputError::new("party", "bad")),
     ];
-    assert!(l.append_batch(batch).is_err());
+    assert!(matches!(
+        l.append_batch(batch),
+        Err(LedgerError::Rejected { index: Some(2), .. })
+    ));
     assert!(l.actors().expect("actors").find("Some militia").is_err());
     assert!(matches!(
         l.append(by_xmil()),

@@ -135,3 +135,43 @@ fn a_failed_batch_leaves_the_tree_as_it_was() {
     l.append(common::statement(11)).expect("append");
     assert_eq!(l.tree_head().expect("tree head").1, reference(&l).root());
 }
+
+#[test]
+fn batches_of_a_few_blocks_and_refused_ones_keep_the_tree() {
+    // Batches that fill fewer full blocks than are handed on at once: their
+    // blocks are sealed once the batch ends, and the tree grows by them in
+    // order. A batch of each size refused at its last event leaves it as it was.
+    let mut l = Ledger::in_memory();
+    l.set_clock(|| 1_795_953_600_000_000);
+    l.append(common::statement(0)).expect("append");
+    let mut i = 0;
+    let mut next = |n: u64| -> Vec<Result<_, demarche::input::InputError>> {
+        (0..n)
+            .map(|_| {
+                i += 1;
+                Ok(common::statement(i))
+            })
+            .collect()
+    };
+    for n in [20u64, 60, 120] {
+        l.append_batch(next(n)).expect("batch");
+        let r = reference(&l);
+        assert_eq!(
+            l.tree_head().expect("tree head"),
+            (r.size(), r.root()),
+            "{n}"
+        );
+        let mut refused = next(n);
+        *refused.last_mut().expect("events") =
+            Err(demarche::input::InputError::new("party", "bad"));
+        assert!(l.append_batch(refused).is_err());
+        assert_eq!(
+            l.tree_head().expect("tree head"),
+            (r.size(), r.root()),
+            "{n}"
+        );
+    }
+    assert_eq!(l.head().expect("head").size, 201);
+    let report = l.verify(None).expect("verify");
+    assert!(report.is_intact(), "{:?}", report.problem);
+}

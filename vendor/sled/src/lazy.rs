@@ -62,8 +62,9 @@ where
         // looping as long as it returns true, so we don't need
         // any explicit conversion here.
         // demarche: yield while another thread initialises. The threadpool's
-        // queue is made by spawning 7 threads that each wait here at once:
-        // spinning, they took the CPU from the thread spawning them.
+        // queue is made by spawning threads that wait here for it (all 7
+        // once, now the first of them): spinning, they took the CPU from the
+        // thread spawning them.
         while self.init_mu.compare_and_swap(false, true, SeqCst) {
             std::thread::yield_now();
         }
