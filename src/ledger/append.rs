@@ -270,6 +270,44 @@ impl Ahead {
     }
 }
 
+/// An actor, alias or role event as its check would store it: the actors it
+/// names given by their ids. `None` when it names each by its id already, or
+/// names one the actors do not know (its check then refuses it).
+fn canonical_reference(actors: &Actors, event: &Event) -> Option<Event> {
+    let id = |name: &str| {
+        actors
+            .resolve(name)
+            .ok()
+            .filter(|id| *id != name)
+            .map(str::to_string)
+    };
+    match event {
+        Event::Actor(a) => {
+            let parent = id(a.parent.as_deref()?)?;
+            let mut a = a.clone();
+            a.parent = Some(parent);
+            Some(Event::Actor(a))
+        }
+        Event::Alias(a) => {
+            let actor = id(&a.actor)?;
+            let mut a = a.clone();
+            a.actor = actor;
+            Some(Event::Alias(a))
+        }
+        Event::Role(r) => {
+            let (actor, of) = (id(&r.actor), id(&r.of));
+            if actor.is_none() && of.is_none() {
+                return None;
+            }
+            let mut r = r.clone();
+            r.actor = actor.unwrap_or(r.actor);
+            r.of = of.unwrap_or(r.of);
+            Some(Event::Role(r))
+        }
+        _ => None,
+    }
+}
+
 impl Ledger {
     /// Checks and appends one event; returns once it is durable. An event
     /// the ledger already holds (the same payload digest) is refused.
@@ -514,23 +552,16 @@ impl Ledger {
                             skipped_at.push(i);
                         }
                     };
-                    // Actor and alias events are canonical as given, and the check
-                    // would refuse to define an actor twice: their duplicates are
-                    // caught before it. Other events are compared once checked.
-                    let reference = matches!(event, Event::Actor(_) | Event::Alias(_));
+                    // Actor, alias and role events change the actors as they
+                    // are checked (an actor is refused if defined twice): one
+                    // the ledger holds is found before its check, as the check
+                    // would store it, or it would be added to the actors, at
+                    // the seq of the next event, before being left out.
+                    // Other events are compared once checked.
+                    let reference =
+                        matches!(event, Event::Actor(_) | Event::Alias(_) | Event::Role(_));
                     if opts.skip_known && reference {
-                        // As the check would store it: a parent named by its id.
-                        let canonical = match &event {
-                            Event::Actor(a) => a.parent.as_deref().and_then(|p| {
-                                let id = actors.resolve(p).ok()?;
-                                (id != p).then(|| {
-                                    let mut a = a.clone();
-                                    a.parent = Some(id.to_string());
-                                    Event::Actor(a)
-                                })
-                            }),
-                            _ => None,
-                        };
+                        let canonical = canonical_reference(actors, &event);
                         let digest = packer
                             .encode(canonical.as_ref().unwrap_or(&event))
                             .map_err(|e| reject(too_large(e)))?;
