@@ -59,8 +59,8 @@ impl Ledger {
     /// The actors and their index, taken out of the ledger for a batch to
     /// grow. The batch puts them back once it is committed, or however it
     /// ended when none of its events changed them; one that changed them and
-    /// failed leaves none, and the next use loads them again, without what it
-    /// had added.
+    /// appended nothing (it failed, or every event was held) leaves none, and
+    /// the next use loads them again, without what it had added.
     pub(super) fn take_actor_state(&mut self) -> Result<ActorState> {
         match self.actors.take() {
             Some(state) => Ok(state),

@@ -271,8 +271,9 @@ impl Ahead {
 }
 
 /// An actor, alias or role event as its check would store it: the actors it
-/// names given by their ids. `None` when it names each by its id already, or
-/// names one the actors do not know (its check then refuses it).
+/// names given by their ids, where the actors know them (a name they do not
+/// know is left as it is, and the check refuses it). `None` when no name
+/// changes, and for any other event.
 fn canonical_reference(actors: &Actors, event: &Event) -> Option<Event> {
     let id = |name: &str| {
         actors
@@ -552,14 +553,18 @@ impl Ledger {
                             skipped_at.push(i);
                         }
                     };
-                    // Actor, alias and role events change the actors as they
-                    // are checked (an actor is refused if defined twice): one
-                    // the ledger holds is found before its check, as the check
-                    // would store it, or it would be added to the actors, at
-                    // the seq of the next event, before being left out.
-                    // Other events are compared once checked.
-                    let reference =
-                        matches!(event, Event::Actor(_) | Event::Alias(_) | Event::Role(_));
+                    // Actor, alias and role events, and retractions, change
+                    // the actors as they are checked: one the ledger holds is
+                    // found before its check, as the check would store it (a
+                    // retraction names no actor: as it is given), or its check
+                    // would add it to the actors, at the seq of the next event,
+                    // before it is left out, or refuse it (an actor defined, or
+                    // an event retired, twice). Statements and corrections are
+                    // compared once checked.
+                    let reference = matches!(
+                        event,
+                        Event::Actor(_) | Event::Alias(_) | Event::Role(_) | Event::Retraction(_)
+                    );
                     if opts.skip_known && reference {
                         let canonical = canonical_reference(actors, &event);
                         let digest = packer
