@@ -565,6 +565,7 @@ impl Ledger {
                         event,
                         Event::Actor(_) | Event::Alias(_) | Event::Role(_) | Event::Retraction(_)
                     );
+                    let mut looked_up = None;
                     if opts.skip_known && reference {
                         let canonical = canonical_reference(actors, &event);
                         let digest = packer
@@ -575,6 +576,7 @@ impl Ledger {
                             done(event);
                             continue;
                         }
+                        looked_up = Some(digest);
                     }
                     let seq = packer.head.size + 1;
                     if let Some(o) = &original {
@@ -609,7 +611,12 @@ impl Ledger {
                                 now,
                             )
                             .map_err(reject)?;
-                            packer.encode(&event).map_err(|e| reject(too_large(e)))?
+                            let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
+                            // Looked up before its check as the check stores
+                            // it: found held after, it would have changed the
+                            // actors before being left out.
+                            debug_assert!(looked_up.is_none_or(|d| d == digest));
+                            digest
                         }
                     };
                     if opts.skip_known || opts.refuse_known {
