@@ -30,9 +30,9 @@ pub(super) fn kind_of(e: &Event) -> Kind {
 impl Ledger {
     /// Checks an event against the vocabulary, the actors and the ledger, and
     /// replaces every actor name in it by its canonical id. Checked in place:
-    /// an event is some 500 bytes, and moving it in and out, and each
-    /// statement in it, took a fifth of an import's main thread in copies. On
-    /// an error the event is left part canonical, for the caller to drop. An event
+    /// an event is some 500 bytes, and copies were a quarter of an import's
+    /// main thread, moving it in and out of here among them. On an error the
+    /// event is left part canonical, for the caller to drop. An event
     /// `restoring` a record of an export is not held to what its predicate
     /// requires: it was valid by the rules of the release that recorded it.
     pub(super) fn check(
