@@ -15,6 +15,7 @@ pub use witness::{WitnessCommand, WitnessKeys};
 use clap::{Args, Parser, Subcommand};
 use demarche::store::Engine;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const AFTER_HELP: &str = "\
 Ledger location: --ledger PATH, else $DEMARCHE_LEDGER, else the user's data directory
@@ -146,15 +147,11 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  demarche --ledger big init --engine redb\n  demarche export -o all.jsonl && demarche rebuild --from all.jsonl --engine redb --ledger moved"
     )]
-    Init {
-        /// The storage engine: sled or redb.
-        #[arg(long, value_enum)]
-        engine: Option<EngineName>,
-    },
+    Init(Deferred<InitArgs>),
 
     /// Key pairs for signing checkpoints and evidence.
     #[command(subcommand)]
-    Key(KeyCommand),
+    Key(DeferredSub<KeyCommand>),
 
     /// Print the ledger's checkpoint: its Merkle tree's size and root.
     ///
@@ -166,13 +163,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  demarche checkpoint\n  demarche checkpoint --sign newsroom.key > 2021-01-29.checkpoint"
     )]
-    Checkpoint {
-        /// Sign with this private key (from `demarche key generate`).
-        #[arg(long, value_name = "PREFIX.key")]
-        sign: Option<PathBuf>,
-        #[command(flatten)]
-        out: Output,
-    },
+    Checkpoint(Deferred<CheckpointArgs>),
 
     /// Publish the ledger as a transparency log of static files (C2SP tlog-tiles).
     ///
@@ -192,7 +183,7 @@ pub enum Command {
   demarche key generate --name newsroom.example/ledger --out newsroom
   demarche publish /var/www/ledger --sign newsroom.key
   demarche follow https://newsroom.example/ledger --key newsroom.vkey")]
-    Publish(PublishArgs),
+    Publish(Deferred<PublishArgs>),
 
     /// Follow a published ledger without a store: check what is new since last time.
     ///
@@ -214,7 +205,7 @@ pub enum Command {
 
 Exit status: 0 when the log checks out (new records or none), 1 when it does not, 2 for
 a bad argument or key, 3 when it cannot be fetched.")]
-    Follow(FollowArgs),
+    Follow(Deferred<FollowArgs>),
 
     /// Make a verified local copy of a published ledger, which `follow` keeps up to date.
     ///
@@ -226,7 +217,7 @@ a bad argument or key, 3 when it cannot be fetched.")]
   demarche --ledger copy clone https://newsroom.example/ledger --key newsroom.vkey
   demarche --ledger copy positions --as-of 2021-01-29
   demarche --ledger copy follow")]
-    Clone(CloneArgs),
+    Clone(Deferred<CloneArgs>),
 
     /// Prove that one record is in the ledger (an RFC 6962 inclusion proof), or
     /// that the ledger extends a checkpoint (--from: a consistency proof).
@@ -246,22 +237,7 @@ a bad argument or key, 3 when it cannot be fetched.")]
         after_help = "Examples:\n  demarche prove 3\n  demarche prove 3 --checkpoint 2021-01-29.checkpoint --json\n  demarche prove --from last.cosigned --key newsroom.vkey > proof"
     )]
     #[command(group(clap::ArgGroup::new("checkpoint_file").args(["checkpoint", "from"])))]
-    Prove {
-        /// The record's seq.
-        #[arg(required_unless_present = "from")]
-        seq: Option<u64>,
-        /// Prove against this checkpoint's tree (its size) instead of today's.
-        #[arg(long, value_name = "FILE", conflicts_with = "from")]
-        checkpoint: Option<PathBuf>,
-        /// Prove that today's tree extends this checkpoint's (a consistency proof).
-        #[arg(long, value_name = "CHECKPOINT", conflicts_with = "seq")]
-        from: Option<PathBuf>,
-        /// The verifier key whose signature the checkpoint must carry.
-        #[arg(long, value_name = "PREFIX.vkey", requires = "checkpoint_file")]
-        key: Option<PathBuf>,
-        #[command(flatten)]
-        out: Output,
-    },
+    Prove(Deferred<ProveArgs>),
 
     /// Write an evidence bundle: positions, the statements they rest on, a proof
     /// for each, and a signed checkpoint, in one file that checks offline.
@@ -273,23 +249,7 @@ a bad argument or key, 3 when it cannot be fetched.")]
     #[command(
         after_help = "Example:\n  demarche evidence --as-of 2021-01-29 --view withdrawal --sign newsroom.key -o libya.evidence\n  demarche check-evidence libya.evidence --key newsroom.vkey"
     )]
-    Evidence {
-        #[command(flatten)]
-        query: QueryArgs,
-        /// Only the positions of a named view, as `positions --view` shows them
-        /// (and the statements they rest on); the bundle's `query.view` names it.
-        #[arg(long, value_parser = ["withdrawal", "presence"])]
-        view: Option<String>,
-        /// Sign the checkpoint with this private key.
-        #[arg(long, value_name = "PREFIX.key")]
-        sign: PathBuf,
-        /// The bundle file to write (`-`: stdout); a symbolic link is refused.
-        #[arg(short = 'o', long, value_name = "BUNDLE")]
-        output: PathBuf,
-        /// Overwrite the bundle file if it exists.
-        #[arg(long)]
-        force: bool,
-    },
+    Evidence(Deferred<EvidenceArgs>),
 
     /// Draw who calls on or demands what of whom, as a picture (SVG), DOT or JSON.
     ///
@@ -309,32 +269,7 @@ a bad argument or key, 3 when it cannot be fetched.")]
   demarche graph --predicate withdrawal --format dot -o w.dot && dot -Tpng w.dot > w.png
   demarche graph --party Russia --format json
   demarche graph --location SYR --max-nodes 20 --labels id -o syria.svg")]
-    Graph {
-        #[command(flatten)]
-        query: QueryArgs,
-        /// Only the positions of a named view: withdrawal (who demands or
-        /// commits to withdrawal) or presence (who asserts, denies,
-        /// acknowledges or accuses presence).
-        #[arg(long, value_parser = ["withdrawal", "presence"])]
-        view: Option<String>,
-        /// What to write.
-        #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
-        format: String,
-        /// How actors are named: name (cut to fit), id, or full (the name whole).
-        #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
-        labels: LabelsArg,
-        /// The most actors drawn (and about three arrows each); the actors with the
-        /// fewest positions are joined (0: no limit).
-        #[arg(long, value_name = "N", default_value_t = 30)]
-        max_nodes: usize,
-        /// Write to this file instead of stdout (`-`: stdout). Only a regular
-        /// file is written, whole or not at all; a symbolic link is refused.
-        #[arg(short = 'o', long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Overwrite the output file if it exists.
-        #[arg(long)]
-        force: bool,
-    },
+    Graph(Deferred<GraphArgs>),
 
     /// Draw statements on a timeline (SVG): a lane per party (or proposition), a mark
     /// per statement at its said date, coloured by stance, with corrections and
@@ -342,73 +277,18 @@ a bad argument or key, 3 when it cannot be fetched.")]
     #[command(after_help = "Examples:
   demarche timeline --party Russia -o russia.svg
   demarche timeline --subject Turkey --from 2020-01-01 --to 2021-12-31 --lanes proposition -o t.svg")]
-    Timeline {
-        /// Only statements of this party, alone or jointly.
-        #[arg(long)]
-        party: Option<String>,
-        /// Only statements about this subject.
-        #[arg(long)]
-        subject: Option<String>,
-        /// Only statements about this place.
-        #[arg(long)]
-        location: Option<String>,
-        /// Only statements on this predicate (withdrawal, presence, ...).
-        #[arg(long)]
-        predicate: Option<String>,
-        /// Only statements of this stance.
-        #[arg(long)]
-        stance: Option<String>,
-        #[command(flatten)]
-        members: Members,
-        #[command(flatten)]
-        coder: query::CoderFlags,
-        /// From this date (YYYY-MM-DD, YYYY-MM or YYYY).
-        #[arg(long, value_name = "DATE")]
-        from: Option<String>,
-        /// To this date (YYYY-MM-DD, YYYY-MM or YYYY).
-        #[arg(long, value_name = "DATE", conflicts_with = "as_of")]
-        to: Option<String>,
-        /// As of this date: the same as --to, as positions take it.
-        #[arg(long, value_name = "DATE")]
-        as_of: Option<String>,
-        /// One lane per party or per proposition.
-        #[arg(long, value_parser = ["party", "proposition"], default_value = "party")]
-        lanes: String,
-        /// What to write (SVG only, for now).
-        #[arg(long, value_parser = ["svg"], default_value = "svg")]
-        format: String,
-        /// How actors are named: name (cut to fit), id, or full (the name whole).
-        #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
-        labels: LabelsArg,
-        /// Write to this file instead of stdout (`-`: stdout). Only a regular
-        /// file is written, whole or not at all; a symbolic link is refused.
-        #[arg(short = 'o', long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Overwrite the output file if it exists.
-        #[arg(long)]
-        force: bool,
-    },
+    Timeline(Deferred<TimelineArgs>),
 
     /// Where the ledger is, what it holds, and whether it verifies (--verify).
     #[command(after_help = "Examples:\n  demarche status\n  demarche status --verify --json")]
-    Status {
-        /// Also verify the chain and the Merkle tree (takes about a second per million events).
-        #[arg(long)]
-        verify: bool,
-        #[command(flatten)]
-        out: Output,
-    },
+    Status(Deferred<StatusArgs>),
 
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   demarche completions bash > ~/.local/share/bash-completion/completions/demarche
   demarche completions zsh > ~/.zfunc/_demarche
   demarche completions fish > ~/.config/fish/completions/demarche.fish")]
-    Completions {
-        /// The shell.
-        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
-        shell: String,
-    },
+    Completions(Deferred<CompletionsArgs>),
 
     /// Print the manual page (roff).
     #[command(after_help = "Example:\n  demarche man > demarche.1 && man ./demarche.1")]
@@ -423,15 +303,7 @@ a bad argument or key, 3 when it cannot be fetched.")]
     #[command(
         after_help = "Example:\n  demarche check-evidence libya.evidence --key newsroom.vkey"
     )]
-    CheckEvidence {
-        /// The bundle.
-        bundle: PathBuf,
-        /// The verifier key of whoever signed it.
-        #[arg(long, value_name = "PREFIX.vkey")]
-        key: PathBuf,
-        #[command(flatten)]
-        out: Output,
-    },
+    CheckEvidence(Deferred<CheckEvidenceArgs>),
 
     /// Record the worked example (Libya, 29 January 2021) and show it.
     ///
@@ -439,7 +311,7 @@ a bad argument or key, 3 when it cannot be fetched.")]
     /// demand from the public record beside them, then lists them and verifies the chain.
     /// Running it again adds nothing: events the ledger already holds are skipped.
     #[command(after_help = "Example:\n  demarche demo\n  demarche --ledger /tmp/try demo --json")]
-    Demo(Output),
+    Demo(Deferred<Output>),
 
     /// Append one event, from a JSON line or from flags.
     ///
@@ -454,9 +326,23 @@ a bad argument or key, 3 when it cannot be fetched.")]
     --predicate withdrawal --subject RUS --subject TUR --location LBY \
     --quote "we call on Turkey and Russia to ..." --publisher AFP
   demarche append --retract 5 --reason "recorded from a misattributed quote"
+  A joint statement (one event; each party holds the position):
+    demarche append --said-on 2024-01-28 --party BFA --joint-with MLI --joint-with NER \
+      --stance announces --predicate suspension --subject BFA --subject MLI --subject NER \
+      --location ECOWAS --quote "...withdraw without delay from ECOWAS" --publisher Reuters
+  A threat with a deadline:
+    demarche append --said-on 2023-07-30 --party ECOWAS --stance threatens \
+      --predicate use-of-force --subject ECOWAS --location NER --deadline 2023-08-06 \
+      --condition "if constitutional order is not restored" --quote "..." --publisher AFP
+  A vote on a resolution (the document is required):
+    demarche append --said-on 2024-03-25 --party USA --stance abstains --predicate resolution \
+      --document "S/RES/2728(2024)" --quote "..." --url https://press.un.org/...
+  A translated quote reported by two sources (repeat the source flags, in order):
+    ... --quote-kind translation --language ru --publisher TASS --url https://tass.com/... \
+        --publisher Reuters --url https://www.reuters.com/...
 
 Prints the new event's seq and hash (with --json input, the recorded event as JSON)."#)]
-    Append(Box<AppendArgs>),
+    Append(Deferred<Box<AppendArgs>>),
 
     /// Append every event of a JSON Lines file (or stdin), all or nothing.
     ///
@@ -491,22 +377,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   unzip -p 20191024143000.export.CSV.zip | demarche import --format gdelt -
   demarche import --format gdelt day/ --add-actors --json
   demarche import statements.jsonl --json    # summary as JSON")]
-    Import {
-        /// The file, or - for standard input; with --format gdelt, several files or
-        /// directories.
-        #[arg(value_name = "FILE", required = true, num_args = 1..)]
-        files: Vec<PathBuf>,
-        /// What the file holds.
-        #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
-        format: ImportFormat,
-        /// With --format gdelt: record the party codes the registry lacks (a state by its
-        /// code, an organisation by its IGO code) as actor events first, so that their
-        /// rows become statements.
-        #[arg(long)]
-        add_actors: bool,
-        #[command(flatten)]
-        out: Output,
-    },
+    Import(Deferred<ImportArgs>),
 
     /// Write every event, with its seq, time and hashes, as JSON Lines (or CSV).
     ///
@@ -528,18 +399,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche verify --export ledger.jsonl
   demarche export --format csv -o statements.csv
   demarche export | gzip > ledger.jsonl.gz")]
-    Export {
-        /// What to write.
-        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
-        format: ExportFormat,
-        /// Write to this file instead of stdout (`-`: stdout). Only a regular
-        /// file is written, whole or not at all; a symbolic link is refused.
-        #[arg(short = 'o', long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Overwrite the output file if it exists.
-        #[arg(long)]
-        force: bool,
-    },
+    Export(Deferred<ExportArgs>),
 
     /// Make a new ledger from an export, checking every hash on the way.
     ///
@@ -551,18 +411,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche export -o backup.jsonl
   demarche rebuild --from backup.jsonl --ledger restored
   demarche --ledger restored head      # the same SIZE:HASH as the original")]
-    Rebuild {
-        /// The export (JSON Lines) to rebuild from.
-        #[arg(long, value_name = "EXPORT")]
-        from: PathBuf,
-        /// The new ledger's storage engine: sled or redb (default: $DEMARCHE_ENGINE,
-        /// else sled). Rebuilding into the other engine moves a ledger without
-        /// changing a hash.
-        #[arg(long, value_enum)]
-        engine: Option<EngineName>,
-        #[command(flatten)]
-        out: Output,
-    },
+    Rebuild(Deferred<RebuildArgs>),
 
     /// Correct a statement in an editor: it opens as JSON, as it stands (with
     /// earlier corrections applied), and what you change is recorded as a
@@ -577,42 +426,20 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche amend HEAD~2
   EDITOR=nano demarche amend 6fb328e2
   demarche amend 11 --file /tmp/demarche-amend-11.json   # an edit kept from before")]
-    Amend {
-        /// The statement (or correction): seq, HEAD, HEAD~N or a hash prefix.
-        #[arg(value_name = "SEQ|HEAD~N|HASH")]
-        event: String,
-        /// Why it is corrected.
-        #[arg(long)]
-        reason: Option<String>,
-        /// Take the edited statement from this file instead of opening an editor.
-        #[arg(long, value_name = "FILE")]
-        file: Option<PathBuf>,
-        /// Record the correction even if the ledger already holds the same one.
-        #[arg(long)]
-        allow_duplicate: bool,
-        #[command(flatten)]
-        out: Output,
-    },
+    Amend(Deferred<AmendArgs>),
 
     /// List events in seq order, with filters.
     #[command(
         after_help = "Examples:\n  demarche log\n  demarche log --party RUS --from 2021-01-01\n  demarche log --json | jq .quote"
     )]
-    Log(LogArgs),
+    Log(Deferred<LogArgs>),
 
     /// Show one event in full: fields, quote, source and hashes.
     #[command(after_help = "Example:\n  demarche show 3\n  demarche show 3 --json")]
     #[command(
         after_help = "Examples:\n  demarche show 3\n  demarche show HEAD\n  demarche show 6fb328e2      # the event whose chain hash starts so"
     )]
-    Show {
-        /// The event: its seq (1 is the first), HEAD (the last), or the first
-        /// hex digits (at least 6) of its chain hash.
-        #[arg(value_name = "SEQ|HEAD|HASH")]
-        seq: String,
-        #[command(flatten)]
-        out: Output,
-    },
+    Show(Deferred<ShowArgs>),
 
     /// Re-hash every event and check the whole chain, then the derived data against it.
     ///
@@ -628,39 +455,13 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     #[command(
         after_help = "Examples:\n  demarche verify\n  demarche verify --expect-head 10:4be1...\n  demarche verify --json\n  demarche verify --export ledger.jsonl --expect-head 10:4be1...\n  demarche checkpoint --sign me.key > saved.checkpoint   # later:\n  demarche verify --against saved.checkpoint --key me.vkey\n  demarche verify --against cosigned.checkpoint --key me.vkey --witness w1.witness.vkey"
     )]
-    Verify {
-        /// A head saved earlier, `SIZE:HASH`: the ledger must pass through it.
-        #[arg(long, value_name = "SIZE:HASH")]
-        expect_head: Option<String>,
-        /// Check an export file's chain instead of the ledger (no ledger needed).
-        #[arg(long, value_name = "FILE", conflicts_with = "against")]
-        export: Option<PathBuf>,
-        /// Also prove that the ledger extends a checkpoint saved earlier (a C2SP
-        /// checkpoint, as `demarche checkpoint` prints it): a consistency proof from
-        /// its tree to today's. A history rewritten and re-hashed fails it.
-        #[arg(long, value_name = "CHECKPOINT_FILE")]
-        against: Option<PathBuf>,
-        /// The verifier key whose signature the checkpoint must carry.
-        #[arg(long, value_name = "PREFIX.vkey", requires = "against")]
-        key: Option<PathBuf>,
-        /// A witness's verifier key (`demarche witness vkey`): the checkpoint must
-        /// carry its valid cosignature (repeat for several witnesses).
-        #[arg(long = "witness", value_name = "WITNESS.vkey", requires = "against")]
-        witnesses: Vec<PathBuf>,
-        /// Check the chain alone, faster (at 1M events, about half the time when a
-        /// positions snapshot is compared): the derived data (the Merkle tree, the
-        /// indexes, the positions snapshot) is not compared.
-        #[arg(long, conflicts_with_all = ["against", "export"])]
-        chain_only: bool,
-        #[command(flatten)]
-        out: Output,
-    },
+    Verify(Deferred<VerifyArgs>),
 
     /// Print the current head: `SIZE:HASH` (number of events and hash of the last).
     #[command(
         after_help = "Example:\n  demarche head > saved-head\n  demarche verify --expect-head \"$(cat saved-head)\""
     )]
-    Head(Output),
+    Head(Deferred<Output>),
 
     /// Positions: what each party currently holds on each proposition.
     ///
@@ -674,31 +475,31 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche positions --party Russia --json
   demarche positions --as-of 2021-01-29 --known-at 8     as the ledger knew it at seq 8
   demarche positions --known-at 2026-03-01T00:00:00Z     as the ledger knew it then")]
-    Positions(PositionsArgs),
+    Positions(Deferred<PositionsArgs>),
 
     /// The timeline of one party, or of one proposition, with quotes and sources.
     #[command(after_help = "Examples:
   demarche history --party Russia
   demarche history --predicate withdrawal --subject RUS --location LBY
   demarche history --party USA --from 2021-01-01 --json")]
-    History(HistoryArgs),
+    History(Deferred<HistoryArgs>),
 
     /// Positions that appeared, changed stance, or ended between two dates.
     #[command(after_help = "Examples:
   demarche diff --from 2021-01-27 --to 2021-01-29
   demarche diff --from 2020-01-01 --to 2021-12-31 --party USA --json")]
-    Diff(DiffArgs),
+    Diff(Deferred<DiffArgs>),
 
     /// List the stances and predicates, and the nearest CAMEO and PLOVER code of
     /// each (stance, predicate) pair.
     #[command(
         after_help = "Examples:\n  demarche vocab\n  demarche vocab --json | jq 'select(.stance == \"demands\")'"
     )]
-    Vocab(Output),
+    Vocab(Deferred<Output>),
 
     /// Add, alias, list and look up actors.
     #[command(subcommand)]
-    Actor(ActorCommand),
+    Actor(DeferredSub<ActorCommand>),
 
     /// Serve the ledger over HTTP: its tiles, a JSON API and a page to read it.
     ///
@@ -753,7 +554,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   curl -s -H \"Authorization: Bearer $(cat token)\" --data-binary @event.json \\
     http://127.0.0.1:8080/api/append"
     )]
-    Serve(ServeArgs),
+    Serve(Deferred<ServeArgs>),
 
     /// Act as a transparency-log witness: cosign the checkpoints of logs you
     /// trust, once each extends the last you cosigned (C2SP tlog-witness).
@@ -769,5 +570,407 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche witness vkey --key w1.key > w1.witness.vkey
   demarche witness cosign --key w1.key --log-key newsroom.vkey today.checkpoint
   demarche witness serve --key w1.key --log-key newsroom.vkey --addr 127.0.0.1:7380")]
-    Witness(WitnessCommand),
+    Witness(DeferredSub<WitnessCommand>),
+}
+
+// The arguments of `demarche init`.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The storage engine: sled or redb.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineName>,
+}
+
+// The arguments of `demarche checkpoint`.
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    /// Sign with this private key (from `demarche key generate`).
+    #[arg(long, value_name = "PREFIX.key")]
+    pub sign: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche prove`.
+#[derive(Args, Debug)]
+pub struct ProveArgs {
+    /// The record's seq.
+    #[arg(required_unless_present = "from")]
+    pub seq: Option<u64>,
+    /// Prove against this checkpoint's tree (its size) instead of today's.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub checkpoint: Option<PathBuf>,
+    /// Prove that today's tree extends this checkpoint's (a consistency proof).
+    #[arg(long, value_name = "CHECKPOINT", conflicts_with = "seq")]
+    pub from: Option<PathBuf>,
+    /// The verifier key whose signature the checkpoint must carry.
+    #[arg(long, value_name = "PREFIX.vkey", requires = "checkpoint_file")]
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche evidence`.
+#[derive(Args, Debug)]
+pub struct EvidenceArgs {
+    #[command(flatten)]
+    pub query: QueryArgs,
+    /// Only the positions of a named view, as `positions --view` shows them
+    /// (and the statements they rest on); the bundle's `query.view` names it.
+    #[arg(long, value_parser = ["withdrawal", "presence"])]
+    pub view: Option<String>,
+    /// Sign the checkpoint with this private key.
+    #[arg(long, value_name = "PREFIX.key")]
+    pub sign: PathBuf,
+    /// The bundle file to write (`-`: stdout); a symbolic link is refused.
+    #[arg(short = 'o', long, value_name = "BUNDLE")]
+    pub output: PathBuf,
+    /// Overwrite the bundle file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+// The arguments of `demarche graph`.
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub query: QueryArgs,
+    /// Only the positions of a named view: withdrawal (who demands or
+    /// commits to withdrawal) or presence (who asserts, denies,
+    /// acknowledges or accuses presence).
+    #[arg(long, value_parser = ["withdrawal", "presence"])]
+    pub view: Option<String>,
+    /// What to write.
+    #[arg(long, value_parser = ["svg", "dot", "json"], default_value = "svg")]
+    pub format: String,
+    /// How actors are named: name (cut to fit), id, or full (the name whole).
+    #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
+    pub labels: LabelsArg,
+    /// The most actors drawn (and about three arrows each); the actors with the
+    /// fewest positions are joined (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub max_nodes: usize,
+    /// Write to this file instead of stdout (`-`: stdout). Only a regular
+    /// file is written, whole or not at all; a symbolic link is refused.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+// The arguments of `demarche timeline`.
+#[derive(Args, Debug)]
+pub struct TimelineArgs {
+    /// Only statements of this party, alone or jointly.
+    #[arg(long)]
+    pub party: Option<String>,
+    /// Only statements about this subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only statements about this place.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// Only statements on this predicate (withdrawal, presence, ...).
+    #[arg(long)]
+    pub predicate: Option<String>,
+    /// Only statements of this stance.
+    #[arg(long)]
+    pub stance: Option<String>,
+    #[command(flatten)]
+    pub members: Members,
+    #[command(flatten)]
+    pub coder: query::CoderFlags,
+    /// From this date (YYYY-MM-DD, YYYY-MM or YYYY).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// To this date (YYYY-MM-DD, YYYY-MM or YYYY).
+    #[arg(long, value_name = "DATE", conflicts_with = "as_of")]
+    pub to: Option<String>,
+    /// As of this date: the same as --to, as positions take it.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// One lane per party or per proposition.
+    #[arg(long, value_parser = ["party", "proposition"], default_value = "party")]
+    pub lanes: String,
+    /// What to write (SVG only, for now).
+    #[arg(long, value_parser = ["svg"], default_value = "svg")]
+    pub format: String,
+    /// How actors are named: name (cut to fit), id, or full (the name whole).
+    #[arg(long, value_enum, default_value_t = LabelsArg::Name)]
+    pub labels: LabelsArg,
+    /// Write to this file instead of stdout (`-`: stdout). Only a regular
+    /// file is written, whole or not at all; a symbolic link is refused.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+// The arguments of `demarche status`.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Also verify the chain and the Merkle tree (takes about a second per million events).
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche completions`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+    pub shell: String,
+}
+
+// The arguments of `demarche check-evidence`.
+#[derive(Args, Debug)]
+pub struct CheckEvidenceArgs {
+    /// The bundle.
+    pub bundle: PathBuf,
+    /// The verifier key of whoever signed it.
+    #[arg(long, value_name = "PREFIX.vkey")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The file, or - for standard input; with --format gdelt, several files or
+    /// directories.
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// What the file holds.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
+    pub format: ImportFormat,
+    /// With --format gdelt: record the party codes the registry lacks (a state by its
+    /// code, an organisation by its IGO code) as actor events first, so that their
+    /// rows become statements.
+    #[arg(long)]
+    pub add_actors: bool,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+    /// Write to this file instead of stdout (`-`: stdout). Only a regular
+    /// file is written, whole or not at all; a symbolic link is refused.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+// The arguments of `demarche rebuild`.
+#[derive(Args, Debug)]
+pub struct RebuildArgs {
+    /// The export (JSON Lines) to rebuild from.
+    #[arg(long, value_name = "EXPORT")]
+    pub from: PathBuf,
+    /// The new ledger's storage engine: sled or redb (default: $DEMARCHE_ENGINE,
+    /// else sled). Rebuilding into the other engine moves a ledger without
+    /// changing a hash.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineName>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche amend`.
+#[derive(Args, Debug)]
+pub struct AmendArgs {
+    /// The statement (or correction): seq, HEAD, HEAD~N or a hash prefix.
+    #[arg(value_name = "SEQ|HEAD~N|HASH")]
+    pub event: String,
+    /// Why it is corrected.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Take the edited statement from this file instead of opening an editor.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Record the correction even if the ledger already holds the same one.
+    #[arg(long)]
+    pub allow_duplicate: bool,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche show`.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// The event: its seq (1 is the first), HEAD (the last), or the first
+    /// hex digits (at least 6) of its chain hash.
+    #[arg(value_name = "SEQ|HEAD|HASH")]
+    pub seq: String,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+// The arguments of `demarche verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A head saved earlier, `SIZE:HASH`: the ledger must pass through it.
+    #[arg(long, value_name = "SIZE:HASH")]
+    pub expect_head: Option<String>,
+    /// Check an export file's chain instead of the ledger (no ledger needed).
+    #[arg(long, value_name = "FILE", conflicts_with = "against")]
+    pub export: Option<PathBuf>,
+    /// Also prove that the ledger extends a checkpoint saved earlier (a C2SP
+    /// checkpoint, as `demarche checkpoint` prints it): a consistency proof from
+    /// its tree to today's. A history rewritten and re-hashed fails it.
+    #[arg(long, value_name = "CHECKPOINT_FILE")]
+    pub against: Option<PathBuf>,
+    /// The verifier key whose signature the checkpoint must carry.
+    #[arg(long, value_name = "PREFIX.vkey", requires = "against")]
+    pub key: Option<PathBuf>,
+    /// A witness's verifier key (`demarche witness vkey`): the checkpoint must
+    /// carry its valid cosignature (repeat for several witnesses).
+    #[arg(long = "witness", value_name = "WITNESS.vkey", requires = "against")]
+    pub witnesses: Vec<PathBuf>,
+    /// Check the chain alone, faster (at 1M events, about half the time when a
+    /// positions snapshot is compared): the derived data (the Merkle tree, the
+    /// indexes, the positions snapshot) is not compared.
+    #[arg(long, conflicts_with_all = ["against", "export"])]
+    pub chain_only: bool,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+/// A subcommand's arguments, built only when the subcommand is parsed, or its
+/// help, a manual page or completions are made: clap otherwise builds every
+/// subcommand's arguments in every process (a third of a millisecond).
+#[derive(Debug, Clone, Copy)]
+pub struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Runs `augment` on `cmd` keeping the texts the subcommand's own doc comment
+/// gave it: a struct's doc comment (`Output`'s, flattened) would otherwise
+/// replace them, since the deferred part runs after the subcommand is made.
+fn keeping_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let mut cmd = augment(cmd);
+    if let Some(about) = about {
+        cmd = cmd.about(about);
+    }
+    if let Some(long_about) = long_about {
+        cmd = cmd.long_about(long_about);
+    }
+    cmd
+}
+
+fn augment_args<T: clap::Args>(cmd: clap::Command) -> clap::Command {
+    keeping_about(cmd, T::augment_args)
+}
+
+fn augment_args_for_update<T: clap::Args>(cmd: clap::Command) -> clap::Command {
+    keeping_about(cmd, T::augment_args_for_update)
+}
+
+fn augment_subcommands<T: clap::Subcommand>(cmd: clap::Command) -> clap::Command {
+    keeping_about(cmd, T::augment_subcommands)
+}
+
+fn augment_subcommands_for_update<T: clap::Subcommand>(cmd: clap::Command) -> clap::Command {
+    keeping_about(cmd, T::augment_subcommands_for_update)
+}
+
+/// Whether [`Cli::command`] builds every subcommand whole, as completions and
+/// the manual page need: a deferred command's subcommands are missing from
+/// the `help` command clap makes, which the completions describe.
+static WHOLE: AtomicBool = AtomicBool::new(false);
+
+/// The whole command line, nothing deferred: for completions and the manual.
+pub fn whole_command() -> clap::Command {
+    WHOLE.store(true, Ordering::Relaxed);
+    let cmd = <Cli as clap::CommandFactory>::command();
+    WHOLE.store(false, Ordering::Relaxed);
+    cmd
+}
+
+fn whole() -> bool {
+    WHOLE.load(Ordering::Relaxed)
+}
+
+impl<T: clap::Args> clap::Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        match whole() {
+            true => T::augment_args(cmd),
+            false => cmd.defer(augment_args::<T>),
+        }
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        match whole() {
+            true => T::augment_args_for_update(cmd),
+            false => cmd.defer(augment_args_for_update::<T>),
+        }
+    }
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(Deferred)
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
+/// A command's subcommands, built only when the command is parsed or its
+/// help is shown, as [`Deferred`] does for arguments.
+#[derive(Debug)]
+pub struct DeferredSub<T>(pub T);
+
+impl<T> std::ops::Deref for DeferredSub<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: clap::Subcommand> clap::Subcommand for DeferredSub<T> {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        match whole() {
+            true => T::augment_subcommands(cmd),
+            false => cmd.defer(augment_subcommands::<T>),
+        }
+    }
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        match whole() {
+            true => T::augment_subcommands_for_update(cmd),
+            false => cmd.defer(augment_subcommands_for_update::<T>),
+        }
+    }
+    fn has_subcommand(name: &str) -> bool {
+        T::has_subcommand(name)
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for DeferredSub<T> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(m).map(DeferredSub)
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
 }

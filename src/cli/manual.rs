@@ -1,9 +1,8 @@
 //! `completions` and `man`: the command line described for shells and for
 //! `man`, from the same definitions as `--help`.
 
-use super::args::Cli;
+use super::args::whole_command;
 use super::failure::{Failure, Result};
-use clap::CommandFactory;
 use std::io::Write;
 
 /// `demarche completions SHELL`.
@@ -11,12 +10,12 @@ pub(super) fn completions(shell: &str, out: &mut impl Write) -> Result<u8> {
     let shell: clap_complete::Shell = shell
         .parse()
         .map_err(|e: String| Failure::usage(format!("--shell: {e}")))?;
-    clap_complete::generate(shell, &mut Cli::command(), "demarche", out);
+    clap_complete::generate(shell, &mut whole_command(), "demarche", out);
     Ok(0)
 }
 
 /// `demarche man`.
 pub(super) fn man(out: &mut impl Write) -> Result<u8> {
-    clap_mangen::Man::new(Cli::command()).render(out)?;
+    clap_mangen::Man::new(whole_command()).render(out)?;
     Ok(0)
 }

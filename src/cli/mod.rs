@@ -46,7 +46,11 @@ mod verify;
 mod vocab;
 mod witness;
 
-use args::{Cli, Command};
+use args::{
+    AmendArgs, CheckEvidenceArgs, CheckpointArgs, Cli, Command, CompletionsArgs, Deferred,
+    EvidenceArgs, ExportArgs, GraphArgs, ImportArgs, ProveArgs, RebuildArgs, ShowArgs, StatusArgs,
+    TimelineArgs, VerifyArgs,
+};
 use clap::Parser;
 use failure::{Result, USAGE};
 use std::io::{self, Write};
@@ -133,35 +137,37 @@ fn run(cli: Cli) -> Result<u8> {
 
 fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
     match &cli.command {
-        Command::Demo(o) => record::demo(cli, *o, &mut out),
-        Command::Init { .. } => record::init(cli, &mut out),
+        Command::Demo(o) => record::demo(cli, o.0, &mut out),
+        Command::Init(_) => record::init(cli, &mut out),
         Command::Append(a) => record::append(cli, a, &mut out),
-        Command::Import {
+        Command::Import(Deferred(ImportArgs {
             files,
             format,
             add_actors,
             out: o,
-        } => transfer::import(cli, files, *format, *add_actors, *o, &mut out),
-        Command::Export {
+        })) => transfer::import(cli, files, *format, *add_actors, *o, &mut out),
+        Command::Export(Deferred(ExportArgs {
             format,
             output,
             force,
-        } => transfer::export(cli, *format, output.as_deref(), *force, &mut out),
-        Command::Rebuild { from, out: o, .. } => transfer::rebuild(cli, from, *o, &mut out),
-        Command::Verify {
+        })) => transfer::export(cli, *format, output.as_deref(), *force, &mut out),
+        Command::Rebuild(Deferred(RebuildArgs { from, out: o, .. })) => {
+            transfer::rebuild(cli, from, *o, &mut out)
+        }
+        Command::Verify(Deferred(VerifyArgs {
             export: Some(file),
             expect_head,
             out: o,
             ..
-        } => transfer::verify_export(file, expect_head.as_deref(), *o, &mut out),
-        Command::Verify {
+        })) => transfer::verify_export(file, expect_head.as_deref(), *o, &mut out),
+        Command::Verify(Deferred(VerifyArgs {
             against: Some(file),
             expect_head,
             key,
             witnesses,
             out: o,
             ..
-        } => proofs::verify_against(
+        })) => proofs::verify_against(
             cli,
             file,
             proofs::Against {
@@ -176,22 +182,22 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
         Command::Publish(a) => tlog::publish(cli, a, &mut out),
         Command::Follow(a) => tlog::follow(cli, a, &mut out),
         Command::Clone(a) => tlog::clone(cli, a, &mut out),
-        Command::Checkpoint { sign, out: o } => {
+        Command::Checkpoint(Deferred(CheckpointArgs { sign, out: o })) => {
             proofs::checkpoint(cli, sign.as_deref(), *o, &mut out)
         }
-        Command::Prove {
+        Command::Prove(Deferred(ProveArgs {
             from: Some(from),
             key,
             out: o,
             ..
-        } => proofs::prove_from(cli, from, key.as_deref(), *o, &mut out),
-        Command::Prove {
+        })) => proofs::prove_from(cli, from, key.as_deref(), *o, &mut out),
+        Command::Prove(Deferred(ProveArgs {
             seq,
             checkpoint,
             key,
             out: o,
             ..
-        } => proofs::prove(
+        })) => proofs::prove(
             cli,
             seq.expect("clap requires a seq without --from"),
             checkpoint.as_deref(),
@@ -200,20 +206,22 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             &mut out,
         ),
         Command::Witness(w) => witness::run(w, &mut out),
-        Command::Evidence {
+        Command::Evidence(Deferred(EvidenceArgs {
             query,
             view,
             sign,
             output,
             force,
-        } => proofs::evidence(cli, query, view.as_deref(), sign, output, *force),
-        Command::Status {
+        })) => proofs::evidence(cli, query, view.as_deref(), sign, output, *force),
+        Command::Status(Deferred(StatusArgs {
             verify: check,
             out: o,
-        } => verify::status(cli, *check, *o, &mut out),
-        Command::Completions { shell } => manual::completions(shell, &mut out),
+        })) => verify::status(cli, *check, *o, &mut out),
+        Command::Completions(Deferred(CompletionsArgs { shell })) => {
+            manual::completions(shell, &mut out)
+        }
         Command::Man => manual::man(&mut out),
-        Command::Graph {
+        Command::Graph(Deferred(GraphArgs {
             query,
             view,
             format,
@@ -221,7 +229,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             max_nodes,
             output,
             force,
-        } => pictures::graph(
+        })) => pictures::graph(
             cli,
             query,
             view.as_deref(),
@@ -234,7 +242,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             },
             &mut out,
         ),
-        Command::Timeline {
+        Command::Timeline(Deferred(TimelineArgs {
             party,
             subject,
             location,
@@ -250,7 +258,7 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             force,
             members,
             ..
-        } => pictures::timeline(
+        })) => pictures::timeline(
             cli,
             &events::SelectionFlags {
                 party: party.as_deref(),
@@ -274,21 +282,21 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             },
             &mut out,
         ),
-        Command::CheckEvidence {
+        Command::CheckEvidence(Deferred(CheckEvidenceArgs {
             bundle,
             key,
             out: o,
-        } => proofs::check_evidence(bundle, key, *o, &mut out),
+        })) => proofs::check_evidence(bundle, key, *o, &mut out),
         Command::Log(a) if !a.out.json => events::log(cli, a, &mut FitLines::new(&mut out)),
         Command::Log(a) => events::log(cli, a, &mut out),
-        Command::Show { seq, out: o } => events::show(cli, seq, *o, &mut out),
-        Command::Amend {
+        Command::Show(Deferred(ShowArgs { seq, out: o })) => events::show(cli, seq, *o, &mut out),
+        Command::Amend(Deferred(AmendArgs {
             event,
             reason,
             file,
             allow_duplicate,
             out: o,
-        } => record::amend(
+        })) => record::amend(
             cli,
             record::Amend {
                 which: event,
@@ -299,21 +307,21 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             },
             &mut out,
         ),
-        Command::Verify {
+        Command::Verify(Deferred(VerifyArgs {
             expect_head,
             export: None,
             against: None,
             chain_only,
             out: o,
             ..
-        } => verify::verify(cli, expect_head.as_deref(), *chain_only, *o, &mut out),
-        Command::Head(o) => verify::head(cli, *o, &mut out),
+        })) => verify::verify(cli, expect_head.as_deref(), *chain_only, *o, &mut out),
+        Command::Head(o) => verify::head(cli, o.0, &mut out),
         Command::Actor(a) => vocab::actor(cli, a, &mut out),
         Command::Positions(a) if !a.out.json => {
             positions::positions(cli, a, &mut FitLines::new(&mut out))
         }
         Command::Positions(a) => positions::positions(cli, a, &mut out),
-        Command::Vocab(o) => vocab::vocab(*o, &mut out),
+        Command::Vocab(o) => vocab::vocab(o.0, &mut out),
         Command::History(a) if !a.out.json => events::history(cli, a, &mut FitLines::new(&mut out)),
         Command::History(a) => events::history(cli, a, &mut out),
         Command::Diff(a) if !a.out.json => positions::diff(cli, a, &mut FitLines::new(&mut out)),

@@ -1,7 +1,7 @@
 //! Opening the ledger: where it is by default, the pinned clock, the engine of
 //! a new ledger, and the progress bar of long reads.
 
-use super::args::{Cli, Command};
+use super::args::{Cli, Command, Deferred, InitArgs, RebuildArgs};
 use super::failure::{Failure, Result};
 use super::progress;
 use demarche::ledger::{Ledger, CACHE_KEY_LEN};
@@ -176,12 +176,12 @@ fn new_private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
 /// else `$DEMARCHE_ENGINE`, else sled.
 fn engine_for_new(cli: &Cli) -> Engine {
     match cli.command {
-        Command::Init {
+        Command::Init(Deferred(InitArgs {
             engine: Some(name), ..
-        }
-        | Command::Rebuild {
+        }))
+        | Command::Rebuild(Deferred(RebuildArgs {
             engine: Some(name), ..
-        } => name.into(),
+        })) => name.into(),
         Command::Clone(ref a) if a.engine.is_some() => a.engine.expect("checked").into(),
         _ => Engine::from_env(),
     }

@@ -600,6 +600,104 @@ fn help_teaches_with_examples_and_exit_codes() {
     bin().arg("frobnicate").assert().code(2);
 }
 
+/// The commands listed by `--help` with their summaries.
+fn listed_commands(help: &str) -> Vec<(String, String)> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .map(|l| {
+            let l = l.trim();
+            let (name, about) = l.split_once(' ').unwrap_or((l, ""));
+            (name.to_string(), about.trim().to_string())
+        })
+        .collect()
+}
+
+/// Every command's help opens with the summary the command list gives it,
+/// has its own flags and usage, and teaches the same in `help CMD`; its
+/// subcommands' too. (A command's arguments are built only when it is run,
+/// so these are what a missing or misplaced definition would break.)
+#[test]
+fn every_command_s_help_is_its_own() {
+    let text = |args: &[&str]| {
+        let out = bin().args(args).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).expect("utf8")
+    };
+    let top = listed_commands(&text(&["--help"]));
+    assert!(top.len() > 25, "{top:?}");
+    let mut nested = 0;
+    for (name, about) in &top {
+        if name == "help" {
+            continue;
+        }
+        let help = text(&[name, "--help"]);
+        let first = help.lines().next().unwrap_or_default();
+        // The list cuts a long summary to fit; the help has it whole.
+        let summary = about.trim_end_matches('.');
+        assert!(
+            first.starts_with(&summary[..summary.len().min(40)]),
+            "{name}: help opens with {first:?}, the list says {about:?}"
+        );
+        assert!(
+            help.contains(&format!("Usage: demarche {name}")),
+            "{name}: {help}"
+        );
+        assert!(help.contains("--ledger <PATH>"), "{name}: {help}");
+        assert_eq!(text(&["help", name]), help, "help {name}");
+        for (sub, sub_about) in listed_commands(&help) {
+            if sub == "help" {
+                continue;
+            }
+            nested += 1;
+            let help = text(&[name, &sub, "--help"]);
+            let first = help.lines().next().unwrap_or_default();
+            let summary = sub_about.trim_end_matches('.');
+            assert!(
+                first.starts_with(&summary[..summary.len().min(40)]),
+                "{name} {sub}: help opens with {first:?}, the list says {sub_about:?}"
+            );
+            assert_eq!(text(&["help", name, &sub]), help, "help {name} {sub}");
+        }
+    }
+    assert!(nested >= 10, "{nested} subcommands of commands");
+    // A command's options, not only its usage, are in its help.
+    assert!(text(&["import", "--help"]).contains("--add-actors"));
+    assert!(text(&["verify", "-h"]).contains("--chain-only"));
+    assert!(text(&["actor", "add", "--help"]).contains("--kind"));
+}
+
+/// Completions and the manual page describe every command whole: their
+/// options, and the subcommands of `help` down to `help actor add`.
+#[test]
+fn completions_and_the_manual_describe_every_command() {
+    let text = |args: &[&str]| {
+        let out = bin().args(args).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).expect("utf8")
+    };
+    let bash = text(&["completions", "bash"]);
+    for needle in [
+        "demarche__subcmd__help__subcmd__actor__subcmd__add",
+        "demarche__subcmd__help__subcmd__witness__subcmd__cosign",
+        "demarche__subcmd__help__subcmd__key__subcmd__generate",
+        "--add-actors",
+        "--chain-only",
+        "--as-of",
+    ] {
+        assert!(bash.contains(needle), "bash completions lack {needle}");
+    }
+    let fish = text(&["completions", "fish"]);
+    assert!(
+        fish.contains("Key pairs for signing checkpoints and evidence"),
+        "{fish}"
+    );
+    let man = text(&["man"]);
+    for needle in [r"demarche\-import", r"demarche\-actor", "Exit codes"] {
+        assert!(man.contains(needle), "man lacks {needle}");
+    }
+}
+
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
     let dir = demo_dir();

@@ -30,21 +30,6 @@ const STATEMENT_FLAGS: [&str; 21] = [
 
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("amend").args(["retract", "correct"])))]
-#[command(after_help = "Examples:
-  A joint statement (one event; each party holds the position):
-    demarche append --said-on 2024-01-28 --party BFA --joint-with MLI --joint-with NER \\
-      --stance announces --predicate suspension --subject BFA --subject MLI --subject NER \\
-      --location ECOWAS --quote \"...withdraw without delay from ECOWAS\" --publisher Reuters
-  A threat with a deadline:
-    demarche append --said-on 2023-07-30 --party ECOWAS --stance threatens \\
-      --predicate use-of-force --subject ECOWAS --location NER --deadline 2023-08-06 \\
-      --condition \"if constitutional order is not restored\" --quote \"...\" --publisher AFP
-  A vote on a resolution (the document is required):
-    demarche append --said-on 2024-03-25 --party USA --stance abstains --predicate resolution \\
-      --document \"S/RES/2728(2024)\" --quote \"...\" --url https://press.un.org/...
-  A translated quote reported by two sources (repeat the source flags, in order):
-    ... --quote-kind translation --language ru --publisher TASS --url https://tass.com/... \\
-        --publisher Reuters --url https://www.reuters.com/...")]
 pub struct AppendArgs {
     /// The event as one JSON line (see schema/event.schema.json); `-` reads it from
     /// standard input.

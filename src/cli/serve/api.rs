@@ -7,7 +7,9 @@
 //! is the command's `--json`, field for field, as an array of its lines (an
 //! object for `show`).
 
-use super::super::args::{ActorCommand, Cli, Command};
+use super::super::args::{
+    ActorCommand, Cli, Command, Deferred, DeferredSub, GraphArgs, ShowArgs, TimelineArgs,
+};
 use super::super::events::{
     history_on, json_with_status, log_on, show_on, status_of, SelectionFlags,
 };
@@ -263,18 +265,18 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
             log_on(l, a, &mut out)?;
             lines(out)
         }
-        Command::Show { seq, out: o } => {
+        Command::Show(Deferred(ShowArgs { seq, out: o })) => {
             show_on(l, seq, *o, &mut out)?;
             reply::json(out)
         }
-        Command::Graph {
+        Command::Graph(Deferred(GraphArgs {
             query,
             view,
             format,
             labels,
             max_nodes,
             ..
-        } => {
+        })) => {
             let look = Look {
                 labels: *labels,
                 max_nodes: *max_nodes,
@@ -289,7 +291,7 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
             };
             reply::body(kind, "no-cache", text.into_bytes())
         }
-        Command::Timeline {
+        Command::Timeline(Deferred(TimelineArgs {
             party,
             subject,
             location,
@@ -303,7 +305,7 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
             labels,
             members,
             ..
-        } => {
+        })) => {
             let flags = SelectionFlags {
                 party: party.as_deref(),
                 subject: subject.as_deref(),
@@ -326,7 +328,7 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
             let svg = timeline_on(l, &flags, lanes, &look, &mut notes)?;
             reply::body("image/svg+xml", "no-cache", svg.into_bytes())
         }
-        Command::Actor(ActorCommand::List { kind, out: o }) => {
+        Command::Actor(DeferredSub(ActorCommand::List { kind, out: o })) => {
             actor_list_on(l, kind.as_deref(), *o, &mut out)?;
             lines(out)
         }
