@@ -156,7 +156,7 @@ impl Ledger {
             != Some(bytes[40..72].to_vec())
             || covered == 0
             || covered > head.size
-            || self.get(covered).map(|r| r.hash).ok() != Some(hash)
+            || self.hash_at(covered, head.size).ok() != Some(hash)
         {
             return Ok(None);
         }

@@ -600,7 +600,7 @@ impl Ledger {
         match seq {
             0 => *hash == Hash([0; 32]),
             c if c > head.size => false,
-            c => self.get(c).map(|r| r.hash).ok() == Some(*hash),
+            c => self.hash_at(c, head.size).ok() == Some(*hash),
         }
     }
 

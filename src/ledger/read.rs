@@ -500,6 +500,37 @@ impl Ledger {
         read.finish()
     }
 
+    /// The chain hash of the record at `seq` (at most `size`, the head's),
+    /// computed from its stored bytes as [`get`](Self::get) computes it, without
+    /// decoding its event: what binds derived data to the chain is checked
+    /// with it in every process that loads that data.
+    ///
+    /// # Errors
+    /// [`LedgerError::NoSuchSeq`] past `size`; store failures; a block that
+    /// does not open or does not hold `seq`.
+    pub(super) fn hash_at(&self, seq: Seq, size: Seq) -> Result<crate::event::Hash> {
+        if seq == 0 || seq > size {
+            return Err(LedgerError::NoSuchSeq { seq, size });
+        }
+        let Some((key, block)) = self.store.block_holding(seq)? else {
+            return Err(LedgerError::Missing {
+                seq,
+                detail: "no block holds it",
+            });
+        };
+        let records = open(key, block)?;
+        for rec in codec::records(&records) {
+            let rec = rec.map_err(|error| LedgerError::Corrupt { seq, error })?;
+            if rec.header.seq == seq {
+                return Ok(chain::record_hash(&rec));
+            }
+        }
+        Err(LedgerError::Missing {
+            seq,
+            detail: "not in the block that should hold it",
+        })
+    }
+
     /// Reads one event.
     ///
     /// # Errors
