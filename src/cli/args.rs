@@ -974,3 +974,17 @@ impl<T: clap::FromArgMatches> clap::FromArgMatches for DeferredSub<T> {
         self.0.update_from_arg_matches(m)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own checks of every command, built whole, as the deferred
+    /// commands are built when run: names, groups and the arguments they
+    /// require or conflict with all refer to arguments the command has.
+    #[test]
+    fn every_command_s_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+        whole_command().debug_assert();
+    }
+}
