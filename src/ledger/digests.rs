@@ -264,7 +264,18 @@ pub(super) struct DigestIndex {
     /// Whether a commit is merging the recent buckets into the buckets: the
     /// buckets it reads then are held whole, since it writes them whole.
     merging: bool,
+    /// The entries of the records past those the stored index covers (at
+    /// most [`LAZY_TAIL`] of them), by bucket, added to a bucket only when it
+    /// is read: an `append` reads one bucket, and a commit writes the recent
+    /// buckets only every [`REWRITE_AFTER`] records, so reading every tail
+    /// record's bucket in each process was most of what the index cost it.
+    pending: Vec<(u16, [u8; 8], Seq)>,
 }
+
+/// The most records past the stored index whose entries wait in
+/// `DigestIndex::pending`; a longer tail (a ledger whose index is older, or
+/// not bound) goes into its buckets as it is read.
+const LAZY_TAIL: u64 = 4 * REWRITE_AFTER;
 
 impl DigestIndex {
     fn bucket(&mut self, ledger: &Ledger, b: u16) -> Result<&mut Bucket> {
@@ -320,6 +331,16 @@ impl DigestIndex {
                     bucket.rest = ledger.chain_bucket(b, covered + 1, recent)?;
                     changed = true;
                 }
+            }
+            // The records past the stored index, as `add` would have added
+            // them when the index was made; each is added once.
+            if self.pending.iter().any(|p| p.0 == b) {
+                for (_, frag, seq) in self.pending.iter().filter(|p| p.0 == b) {
+                    bucket.rest.extend_from_slice(frag);
+                    bucket.rest.extend_from_slice(&seq.to_le_bytes());
+                }
+                self.pending.retain(|p| p.0 != b);
+                changed = true;
             }
             bucket.chained = bucket.rest.len();
             bucket.changed = changed;
@@ -424,10 +445,16 @@ impl DigestIndex {
     /// buckets are handed over, not copied.
     pub(super) fn stored(&mut self, ledger: &Ledger, head: &Head) -> Result<Stored> {
         let upto = self.recent.unwrap_or(self.covered);
-        let believed = self.bound && !self.repaired;
-        if believed && head.size.saturating_sub(upto) < REWRITE_AFTER {
+        if self.bound && !self.repaired && head.size.saturating_sub(upto) < REWRITE_AFTER {
             return Ok(Stored::default());
         }
+        // Written: every bucket with entries waiting is read, and mended if
+        // damaged, first.
+        let waiting: Vec<u16> = self.pending.iter().map(|p| p.0).collect();
+        for b in waiting {
+            self.bucket(ledger, b)?;
+        }
+        let believed = self.bound && !self.repaired;
         if believed && head.size - self.covered <= recent_max(self.covered) {
             let mut meta: Vec<(String, Vec<u8>)> = (0u16..)
                 .zip(std::mem::take(&mut self.buckets))
@@ -541,8 +568,12 @@ impl Ledger {
                 tail.push((rec.header.seq, chain::body_digest(rec)));
                 Ok(true)
             })?;
+            let lazy = index.bound && head.size - from < LAZY_TAIL;
             for (seq, d) in tail {
-                index.add(self, &d, seq)?;
+                match lazy {
+                    true => index.pending.push((bucket_of(&d), fragment(&d), seq)),
+                    false => index.add(self, &d, seq)?,
+                }
             }
         }
         Ok(index)
