@@ -14,8 +14,8 @@ pub use witness::{WitnessCommand, WitnessKeys};
 
 use clap::{Args, Parser, Subcommand};
 use demarche::store::Engine;
+use std::cell::Cell;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 const AFTER_HELP: &str = "\
 Ledger location: --ledger PATH, else $DEMARCHE_LEDGER, else the user's data directory
@@ -850,6 +850,12 @@ pub struct VerifyArgs {
 /// A subcommand's arguments, built only when the subcommand is parsed, or its
 /// help, a manual page or completions are made: clap otherwise builds every
 /// subcommand's arguments in every process (a third of a millisecond).
+///
+/// Deferred, `T`'s own command attributes are applied after the variant's,
+/// where built whole they come before: [`keeping_about`] keeps the variant's
+/// summary, and any other text belongs on the variant alone (an `after_help`
+/// on `T` would replace the variant's in `--help` but not in the manual). A
+/// test compares every command's help built both ways.
 #[derive(Debug, Clone, Copy)]
 pub struct Deferred<T>(pub T);
 
@@ -892,21 +898,36 @@ fn augment_subcommands_for_update<T: clap::Subcommand>(cmd: clap::Command) -> cl
     keeping_about(cmd, T::augment_subcommands_for_update)
 }
 
-/// Whether [`Cli::command`] builds every subcommand whole, as completions and
-/// the manual page need: a deferred command's subcommands are missing from
-/// the `help` command clap makes, which the completions describe.
-static WHOLE: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    /// Whether [`Cli::command`] builds every subcommand whole, as completions
+    /// and the manual page need: a deferred command's subcommands are missing
+    /// from the `help` command clap makes, which the completions describe.
+    static WHOLE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the command line built whole, nothing deferred. The switch
+/// is the calling thread's own, so a command line built meanwhile on another
+/// thread (`demarche serve` parses every request) is deferred as ever, and it
+/// is turned off again even if `f` panics.
+fn with_whole<T>(f: impl FnOnce() -> T) -> T {
+    struct Off;
+    impl Drop for Off {
+        fn drop(&mut self) {
+            WHOLE.with(|w| w.set(false));
+        }
+    }
+    WHOLE.with(|w| w.set(true));
+    let _off = Off;
+    f()
+}
 
 /// The whole command line, nothing deferred: for completions and the manual.
 pub fn whole_command() -> clap::Command {
-    WHOLE.store(true, Ordering::Relaxed);
-    let cmd = <Cli as clap::CommandFactory>::command();
-    WHOLE.store(false, Ordering::Relaxed);
-    cmd
+    with_whole(<Cli as clap::CommandFactory>::command)
 }
 
 fn whole() -> bool {
-    WHOLE.load(Ordering::Relaxed)
+    WHOLE.with(Cell::get)
 }
 
 impl<T: clap::Args> clap::Args for Deferred<T> {
@@ -986,5 +1007,35 @@ mod tests {
     fn every_command_s_definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
         whole_command().debug_assert();
+    }
+
+    /// Every command's and subcommand's help, deferred as a command run
+    /// builds it, is the help the whole command line (completions, the
+    /// manual) gives it.
+    #[test]
+    fn every_command_s_help_is_the_same_deferred_or_whole() {
+        let mut paths: Vec<Vec<String>> = Vec::new();
+        for sc in whole_command().get_subcommands() {
+            paths.push(vec![sc.get_name().to_string()]);
+            for sub in sc.get_subcommands() {
+                paths.push(vec![sc.get_name().to_string(), sub.get_name().to_string()]);
+            }
+        }
+        assert!(paths.len() > 40, "{}", paths.len());
+        for path in paths.iter().filter(|p| !p.iter().any(|n| n == "help")) {
+            for flag in ["--help", "-h"] {
+                let args: Vec<&str> = std::iter::once("demarche")
+                    .chain(path.iter().map(String::as_str))
+                    .chain(std::iter::once(flag))
+                    .collect();
+                let help = |e: clap::Error| {
+                    assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{args:?}");
+                    e.render().to_string()
+                };
+                let deferred = help(Cli::try_parse_from(&args).expect_err("help"));
+                let whole = help(with_whole(|| Cli::try_parse_from(&args)).expect_err("help"));
+                assert_eq!(deferred, whole, "{args:?}");
+            }
+        }
     }
 }

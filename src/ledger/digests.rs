@@ -269,6 +269,8 @@ pub(super) struct DigestIndex {
     /// is read: an `append` reads one bucket, and a commit writes the recent
     /// buckets only every [`REWRITE_AFTER`] records, so reading every tail
     /// record's bucket in each process was most of what the index cost it.
+    /// A damaged bucket is mended when it is read, as before, so one that
+    /// only waits is mended by the commit that writes the index.
     pending: Vec<(u16, [u8; 8], Seq)>,
 }
 
