@@ -151,7 +151,7 @@ pub enum Command {
 
     /// Key pairs for signing checkpoints and evidence.
     #[command(subcommand)]
-    Key(DeferredSub<KeyCommand>),
+    Key(Deferred<KeyCommand>),
 
     /// Print the ledger's checkpoint: its Merkle tree's size and root.
     ///
@@ -499,7 +499,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
 
     /// Add, alias, list and look up actors.
     #[command(subcommand)]
-    Actor(DeferredSub<ActorCommand>),
+    Actor(Deferred<ActorCommand>),
 
     /// Serve the ledger over HTTP: its tiles, a JSON API and a page to read it.
     ///
@@ -570,7 +570,7 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche witness vkey --key w1.key > w1.witness.vkey
   demarche witness cosign --key w1.key --log-key newsroom.vkey today.checkpoint
   demarche witness serve --key w1.key --log-key newsroom.vkey --addr 127.0.0.1:7380")]
-    Witness(DeferredSub<WitnessCommand>),
+    Witness(Deferred<WitnessCommand>),
 }
 
 // The arguments of `demarche init`.
@@ -847,9 +847,10 @@ pub struct VerifyArgs {
     pub out: Output,
 }
 
-/// A subcommand's arguments, built only when the subcommand is parsed, or its
-/// help, a manual page or completions are made: clap otherwise builds every
-/// subcommand's arguments in every process (a third of a millisecond).
+/// A subcommand's arguments (or a command's subcommands), built only when the
+/// subcommand is parsed, or its help, a manual page or completions are made:
+/// clap otherwise builds every subcommand's arguments in every process (a
+/// third of a millisecond).
 ///
 /// Deferred, `T`'s own command attributes are applied after the variant's,
 /// where built whole they come before: [`keeping_about`] keeps the variant's
@@ -898,6 +899,19 @@ fn augment_subcommands_for_update<T: clap::Subcommand>(cmd: clap::Command) -> cl
     keeping_about(cmd, T::augment_subcommands_for_update)
 }
 
+/// `augment` now when the command line is built whole, else `later` (the
+/// same, keeping the subcommand's summary) when clap builds the subcommand.
+fn defer_unless_whole(
+    cmd: clap::Command,
+    augment: fn(clap::Command) -> clap::Command,
+    later: fn(clap::Command) -> clap::Command,
+) -> clap::Command {
+    match whole() {
+        true => augment(cmd),
+        false => cmd.defer(later),
+    }
+}
+
 thread_local! {
     /// Whether [`Cli::command`] builds every subcommand whole, as completions
     /// and the manual page need: a deferred command's subcommands are missing
@@ -932,64 +946,41 @@ fn whole() -> bool {
 
 impl<T: clap::Args> clap::Args for Deferred<T> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        match whole() {
-            true => T::augment_args(cmd),
-            false => cmd.defer(augment_args::<T>),
-        }
+        defer_unless_whole(cmd, T::augment_args, augment_args::<T>)
     }
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        match whole() {
-            true => T::augment_args_for_update(cmd),
-            false => cmd.defer(augment_args_for_update::<T>),
-        }
+        defer_unless_whole(
+            cmd,
+            T::augment_args_for_update,
+            augment_args_for_update::<T>,
+        )
     }
     fn group_id() -> Option<clap::Id> {
         T::group_id()
     }
 }
 
-impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
-    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches(m).map(Deferred)
-    }
-    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches(m)
-    }
-}
-
-/// A command's subcommands, built only when the command is parsed or its
-/// help is shown, as [`Deferred`] does for arguments.
-#[derive(Debug)]
-pub struct DeferredSub<T>(pub T);
-
-impl<T> std::ops::Deref for DeferredSub<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T: clap::Subcommand> clap::Subcommand for DeferredSub<T> {
+/// A command's subcommands (`#[command(subcommand)]` on the variant) are
+/// deferred the same way.
+impl<T: clap::Subcommand> clap::Subcommand for Deferred<T> {
     fn augment_subcommands(cmd: clap::Command) -> clap::Command {
-        match whole() {
-            true => T::augment_subcommands(cmd),
-            false => cmd.defer(augment_subcommands::<T>),
-        }
+        defer_unless_whole(cmd, T::augment_subcommands, augment_subcommands::<T>)
     }
     fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
-        match whole() {
-            true => T::augment_subcommands_for_update(cmd),
-            false => cmd.defer(augment_subcommands_for_update::<T>),
-        }
+        defer_unless_whole(
+            cmd,
+            T::augment_subcommands_for_update,
+            augment_subcommands_for_update::<T>,
+        )
     }
     fn has_subcommand(name: &str) -> bool {
         T::has_subcommand(name)
     }
 }
 
-impl<T: clap::FromArgMatches> clap::FromArgMatches for DeferredSub<T> {
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
     fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches(m).map(DeferredSub)
+        T::from_arg_matches(m).map(Deferred)
     }
     fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
         self.0.update_from_arg_matches(m)

@@ -7,9 +7,7 @@
 //! is the command's `--json`, field for field, as an array of its lines (an
 //! object for `show`).
 
-use super::super::args::{
-    ActorCommand, Cli, Command, Deferred, DeferredSub, GraphArgs, ShowArgs, TimelineArgs,
-};
+use super::super::args::{ActorCommand, Cli, Command, Deferred, GraphArgs, ShowArgs, TimelineArgs};
 use super::super::events::{
     history_on, json_with_status, log_on, show_on, status_of, SelectionFlags,
 };
@@ -328,7 +326,7 @@ fn answer(l: &Ledger, command: &Command) -> Result<Response, Failure> {
             let svg = timeline_on(l, &flags, lanes, &look, &mut notes)?;
             reply::body("image/svg+xml", "no-cache", svg.into_bytes())
         }
-        Command::Actor(DeferredSub(ActorCommand::List { kind, out: o })) => {
+        Command::Actor(Deferred(ActorCommand::List { kind, out: o })) => {
             actor_list_on(l, kind.as_deref(), *o, &mut out)?;
             lines(out)
         }
