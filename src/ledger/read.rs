@@ -506,29 +506,9 @@ impl Ledger {
     /// with it in every process that loads that data.
     ///
     /// # Errors
-    /// [`LedgerError::NoSuchSeq`] past `size`; store failures; a block that
-    /// does not open or does not hold `seq`.
+    /// As [`get`](Self::get)'s, but for the event's decoding.
     pub(super) fn hash_at(&self, seq: Seq, size: Seq) -> Result<crate::event::Hash> {
-        if seq == 0 || seq > size {
-            return Err(LedgerError::NoSuchSeq { seq, size });
-        }
-        let Some((key, block)) = self.store.block_holding(seq)? else {
-            return Err(LedgerError::Missing {
-                seq,
-                detail: "no block holds it",
-            });
-        };
-        let records = open(key, block)?;
-        for rec in codec::records(&records) {
-            let rec = rec.map_err(|error| LedgerError::Corrupt { seq, error })?;
-            if rec.header.seq == seq {
-                return Ok(chain::record_hash(&rec));
-            }
-        }
-        Err(LedgerError::Missing {
-            seq,
-            detail: "not in the block that should hold it",
-        })
+        self.with_record(seq, size, |rec| Ok(chain::record_hash(rec)))
     }
 
     /// Reads one event.
@@ -536,12 +516,19 @@ impl Ledger {
     /// # Errors
     /// [`LedgerError::NoSuchSeq`] past the head; store failures; undecodable bytes.
     pub fn get(&self, seq: Seq) -> Result<Recorded> {
-        let head = self.store.head()?;
-        if seq == 0 || seq > head.size {
-            return Err(LedgerError::NoSuchSeq {
-                seq,
-                size: head.size,
-            });
+        let size = self.store.head()?.size;
+        self.with_record(seq, size, decode_recorded)
+    }
+
+    /// `f` of the stored record at `seq`, when `seq` is within `size`.
+    fn with_record<T>(
+        &self,
+        seq: Seq,
+        size: Seq,
+        f: impl FnOnce(&RawRecord<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if seq == 0 || seq > size {
+            return Err(LedgerError::NoSuchSeq { seq, size });
         }
         let Some((key, block)) = self.store.block_holding(seq)? else {
             return Err(LedgerError::Missing {
@@ -556,7 +543,7 @@ impl Ledger {
         for rec in codec::records(&records) {
             let rec = rec.map_err(|error| LedgerError::Corrupt { seq, error })?;
             if rec.header.seq == seq {
-                return decode_recorded(&rec);
+                return f(&rec);
             }
         }
         Err(LedgerError::Missing {
