@@ -334,16 +334,18 @@ impl DigestIndex {
                     changed = true;
                 }
             }
-            // The records past the stored index, as `add` would have added
-            // them when the index was made; each is added once.
-            if self.pending.iter().any(|p| p.0 == b) {
-                for (_, frag, seq) in self.pending.iter().filter(|p| p.0 == b) {
+            // The records past the stored index, in order, as `add` would
+            // have added them when the index was made; each is added once.
+            let held = bucket.rest.len();
+            self.pending.retain(|(of, frag, seq)| {
+                let mine = *of == b;
+                if mine {
                     bucket.rest.extend_from_slice(frag);
                     bucket.rest.extend_from_slice(&seq.to_le_bytes());
                 }
-                self.pending.retain(|p| p.0 != b);
-                changed = true;
-            }
+                !mine
+            });
+            changed |= bucket.rest.len() != held;
             bucket.chained = bucket.rest.len();
             bucket.changed = changed;
             self.buckets[usize::from(b)] = Some(bucket);
