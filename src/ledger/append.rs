@@ -611,15 +611,26 @@ impl Ledger {
                                 now,
                             )
                             .map_err(reject)?;
-                            let digest = packer.encode(&event).map_err(|e| reject(too_large(e)))?;
-                            // Looked up before its check as the check stores
-                            // it: found held after, it would have changed the
-                            // actors before being left out.
-                            debug_assert!(looked_up.is_none_or(|d| d == digest));
-                            digest
+                            match looked_up {
+                                // Encoded for the lookup as the check stores
+                                // it (found held after, it would have changed
+                                // the actors before being left out): the
+                                // packer holds its payload.
+                                Some(digest) => {
+                                    debug_assert_eq!(
+                                        Some(digest),
+                                        codec::encode_event(&event)
+                                            .ok()
+                                            .map(|p| chain::payload_digest(&p))
+                                    );
+                                    digest
+                                }
+                                None => packer.encode(&event).map_err(|e| reject(too_large(e)))?,
+                            }
                         }
                     };
-                    if opts.skip_known || opts.refuse_known {
+                    // (One looked up before its check was not found then.)
+                    if (opts.skip_known || opts.refuse_known) && looked_up.is_none() {
                         if let Some(held) = digests.find(this, &digest)? {
                             if opts.skip_known {
                                 skip();
