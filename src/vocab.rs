@@ -602,6 +602,18 @@ fn starter_from(kept: &OnceLock<Actors>, made: &AtomicBool) -> Actors {
     kept.get_or_init(make_starter).clone()
 }
 
+/// One starter actor, as `vocab/starter.rs` lists them.
+struct StarterEntry {
+    id: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    aliases: &'static [&'static str],
+    parent: Option<&'static str>,
+    cameo: Option<&'static str>,
+    /// Its id, name and aliases, normalised, each once.
+    keys: &'static [&'static str],
+}
+
 /// The starter set, made from the table generated from `schema/actors.json`
 /// ([`starter::ACTORS`]): its names come normalised and known to conflict
 /// with none, which a test checks against the file and against
@@ -728,17 +740,7 @@ const STARTER_HEADER: &str =
 //! the file, make it again with
 //! `DEMARCHE_BLESS=1 cargo test --lib the_starter_table_is_made_from_actors_json`.
 
-/// One starter actor.
-pub(super) struct Entry {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub kind: &'static str,
-    pub aliases: &'static [&'static str],
-    pub parent: Option<&'static str>,
-    pub cameo: Option<&'static str>,
-    /// Its id, name and aliases, normalised, each once.
-    pub keys: &'static [&'static str],
-}
+use super::StarterEntry as Entry;
 
 ";
 

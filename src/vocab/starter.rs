@@ -6,17 +6,7 @@
 //! the file, make it again with
 //! `DEMARCHE_BLESS=1 cargo test --lib the_starter_table_is_made_from_actors_json`.
 
-/// One starter actor.
-pub(super) struct Entry {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub kind: &'static str,
-    pub aliases: &'static [&'static str],
-    pub parent: Option<&'static str>,
-    pub cameo: Option<&'static str>,
-    /// Its id, name and aliases, normalised, each once.
-    pub keys: &'static [&'static str],
-}
+use super::StarterEntry as Entry;
 
 /// How many names the actors have (the length of every `keys`).
 pub(super) const NAMES: usize = 789;
