@@ -44,7 +44,7 @@ pub struct Recorded {
 pub fn record(ledger: &mut Ledger) -> Result<Recorded, LedgerError> {
     let events = events().into_iter().map(|event| {
         Ok::<_, crate::ledger::Abort>(Incoming {
-            event,
+            event: Box::new(event),
             original: None,
         })
     });

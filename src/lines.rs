@@ -29,7 +29,7 @@ pub enum LineError {
 }
 
 /// One parsed line: its 1-based number and its event.
-pub type Parsed = Result<(usize, Event), LineError>;
+pub type Parsed = Result<(usize, Box<Event>), LineError>;
 
 /// Reads one line of at most `max` bytes (without its newline). `Ok(None)` at the
 /// end; `Err` with the line's length when it is longer than `max`, having skipped it.
@@ -140,11 +140,11 @@ impl<R: BufRead> Iterator for Lines<R> {
 /// where they were allocated (see [`parse_lines_apart`]).
 pub struct Returns {
     /// One way back to each parsing thread.
-    tx: Vec<std::sync::mpsc::Sender<Vec<Event>>>,
+    tx: Vec<std::sync::mpsc::Sender<Vec<Box<Event>>>>,
     /// The number of events of each batch handed over and not yet all given
     /// back, with the thread that parsed it, in order.
     batches: Rc<RefCell<VecDeque<(usize, usize)>>>,
-    held: Vec<Event>,
+    held: Vec<Box<Event>>,
     /// The thread `held` goes back to.
     to: usize,
 }
@@ -153,7 +153,7 @@ impl Returns {
     /// Hands `event` back; batches go back when full. Events are expected in
     /// the order they were parsed; any other order only costs the allocator
     /// more. Once a parsing thread has ended they are dropped here.
-    pub fn give(&mut self, event: Event) {
+    pub fn give(&mut self, event: Box<Event>) {
         let to = {
             let mut batches = self.batches.borrow_mut();
             match batches.front_mut() {
@@ -381,7 +381,7 @@ fn parse_line(line: usize, bytes: &[u8]) -> Option<Parsed> {
         }),
         Ok(text) if text.trim().is_empty() => return None,
         Ok(text) => json::parse_event(text)
-            .map(|e| (line, e))
+            .map(|e| (line, Box::new(e)))
             .map_err(|error| LineError::Input { line, error }),
     })
 }
@@ -477,7 +477,7 @@ pub fn parse_lines_apart(
     for _ in 0..threads {
         let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-        let (back_tx, returned) = std::sync::mpsc::channel::<Vec<Event>>();
+        let (back_tx, returned) = std::sync::mpsc::channel::<Vec<Box<Event>>>();
         handles.push(Some(std::thread::spawn(move || {
             for chunk in chunk_rx {
                 let mut batch = Vec::with_capacity(chunk.text.len() / 256 + 2);

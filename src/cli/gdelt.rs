@@ -180,7 +180,7 @@ fn read_all(
                     summary.add(&row);
                     let Ok(event) = row.result else { continue };
                     let event = Incoming {
-                        event,
+                        event: Box::new(event),
                         original: None,
                     };
                     batch.push((i, row.line, Ok(event)));
@@ -278,7 +278,7 @@ pub(super) fn import(
             });
         let actor_events = added.iter().cloned().map(|def| {
             Ok(Incoming {
-                event: Event::Actor(def),
+                event: Box::new(Event::Actor(def)),
                 original: None,
             })
         });

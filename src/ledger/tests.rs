@@ -152,7 +152,7 @@ fn a_record_restored_from_an_export_keeps_what_its_release_accepted() {
     let summary = l
         .import_batch(
             [Ok(Incoming {
-                event,
+                event: Box::new(event),
                 original: Some(original),
             })],
             BatchOptions::default(),
@@ -233,7 +233,7 @@ fn import(l: &mut Ledger, range: std::ops::Range<u64>) -> BatchSummary {
     l.import_batch(
         range.map(|i| {
             Ok(Incoming {
-                event: statement(i),
+                event: Box::new(statement(i)),
                 original: None,
             })
         }),

@@ -690,7 +690,7 @@ pub fn follow_into(
                     hash: crate::chain::record_hash(rec),
                 };
                 tx2.send(Ok(Incoming {
-                    event,
+                    event: Box::new(event),
                     original: Some(original),
                 }))
                 .map_err(|_| stopped.to_string())

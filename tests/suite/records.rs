@@ -618,7 +618,7 @@ fn an_import_skips_only_what_the_chain_confirms_it_holds() {
         l.import_batch(
             events.into_iter().map(|event| {
                 Ok(Incoming {
-                    event,
+                    event: Box::new(event),
                     original: None,
                 })
             }),
@@ -693,7 +693,7 @@ fn an_import_finds_what_is_held_in_any_order_and_past_a_damaged_bucket() {
         l.import_batch(
             which.iter().map(|&i| {
                 Ok(Incoming {
-                    event: common::statement(i),
+                    event: Box::new(common::statement(i)),
                     original: None,
                 })
             }),

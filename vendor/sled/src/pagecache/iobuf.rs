@@ -35,8 +35,25 @@ unsafe impl Send for AlignedBuf {}
 #[allow(unsafe_code)]
 unsafe impl Sync for AlignedBuf {}
 
+// demarche: the buffers of segments written are kept for the segments that
+// follow, up to `SPARE_KEPT` of them. Each segment took a new buffer, which
+// the allocator mapped afresh: writing into it faulted in and zeroed every
+// page again (half of a 100k import's page faults), though a buffer is
+// written from its start as its segment fills and only its written part
+// reaches the file, so what a reused one held before is never read.
+// Addresses and lengths, for a static.
+static SPARE: Mutex<Vec<(usize, usize)>> = parking_lot::const_mutex(Vec::new());
+const SPARE_KEPT: usize = 4;
+
 impl AlignedBuf {
     fn new(len: usize) -> AlignedBuf {
+        {
+            let mut spare = SPARE.lock();
+            if let Some(i) = spare.iter().position(|&(_, l)| l == len) {
+                let (ptr, len) = spare.swap_remove(i);
+                return AlignedBuf(ptr as *mut u8, len);
+            }
+        }
         let layout = Layout::from_size_align(len, 8192).unwrap();
         let ptr = unsafe { alloc(layout) };
 
@@ -48,6 +65,13 @@ impl AlignedBuf {
 
 impl Drop for AlignedBuf {
     fn drop(&mut self) {
+        {
+            let mut spare = SPARE.lock();
+            if spare.len() < SPARE_KEPT {
+                spare.push((self.0 as usize, self.1));
+                return;
+            }
+        }
         let layout = Layout::from_size_align(self.1, 8192).unwrap();
         unsafe {
             dealloc(self.0, layout);
