@@ -137,7 +137,9 @@ impl<R: BufRead> Iterator for Lines<R> {
 }
 
 /// Events handed back, once used, to the thread that parsed them, to be freed
-/// where they were allocated (see [`parse_lines_apart`]).
+/// where they were allocated (see [`parse_lines_apart`]); their boxes too,
+/// which the parsing thread allocated.
+#[allow(clippy::vec_box)]
 pub struct Returns {
     /// One way back to each parsing thread.
     tx: Vec<std::sync::mpsc::Sender<Vec<Box<Event>>>>,

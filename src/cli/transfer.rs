@@ -477,7 +477,10 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
                 hash: rec.hash,
             });
             rec.event
-                .map(|event| Incoming { event: Box::new(event), original })
+                .map(|event| Incoming {
+                    event: Box::new(event),
+                    original,
+                })
                 .ok_or_else(|| Abort::Invalid(InputError::new("type", "redacted")))
         })
     });
