@@ -400,34 +400,6 @@ impl Ledger {
         self.scan(from, Seq::MAX, f)
     }
 
-    /// Calls `f` with the entries of seqs `from` to the head, in seq order,
-    /// until it returns `false`: events without their hashes, and statements
-    /// without quote, speaker and source, which folds never read. Blocks are
-    /// decompressed on other threads; decoding stays on this one (decoded on
-    /// another, the events are freed on another thread than the one that
-    /// allocated them, which was measured slower).
-    ///
-    /// # Errors
-    /// Store failures; stored bytes that do not decode.
-    pub(super) fn entries(&self, from: Seq, mut f: impl FnMut(&Entry) -> bool) -> Result<()> {
-        self.scan(from, Seq::MAX, |rec| {
-            let h = &rec.header;
-            let event = if h.is_redacted() {
-                None
-            } else {
-                Some(
-                    codec::decode_event_for_fold(rec.body)
-                        .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?,
-                )
-            };
-            Ok(f(&Entry {
-                seq: h.seq,
-                recorded_at: h.recorded_at,
-                event,
-            }))
-        })
-    }
-
     /// Calls `f` with the seq and recording time of every event from seq
     /// `from` to the head, in seq order, and with each statement borrowed
     /// from the stored bytes, or each correction and retraction whole, until

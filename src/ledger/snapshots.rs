@@ -250,10 +250,7 @@ impl Ledger {
     /// Store failures; unreadable stored bytes.
     pub fn snapshot_now(&self) -> Result<Snapshot> {
         let mut snap = Snapshot::new();
-        self.entries(1, |e| {
-            snap.extend(e);
-            true
-        })?;
+        self.extend_snapshot(&mut snap, 1)?;
         if snap.seq > 0 {
             snap.set_hash(self.get(snap.seq)?.hash);
         }
@@ -271,14 +268,24 @@ impl Ledger {
         {
             snap = Snapshot::new();
         }
-        self.entries(snap.seq + 1, |e| {
-            snap.extend(e);
-            true
-        })?;
+        let from = snap.seq + 1;
+        self.extend_snapshot(&mut snap, from)?;
         if snap.seq > 0 {
             snap.set_hash(self.get(snap.seq)?.hash);
         }
         self.save_snapshot(&snap)
+    }
+
+    /// Extends `snap` with the records from seq `from` to the head, read as
+    /// stored ([`Snapshot::extend_stored`]).
+    fn extend_snapshot(&self, snap: &mut Snapshot, from: Seq) -> Result<()> {
+        self.scan(from, Seq::MAX, |rec| {
+            let h = &rec.header;
+            let payload = (!h.is_redacted()).then_some(rec.body);
+            snap.extend_stored(h.seq, h.recorded_at, payload)
+                .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?;
+            Ok(true)
+        })
     }
 
     pub(super) fn snapshot_chunk(&self, seq: Seq, i: usize) -> Option<Vec<u8>> {

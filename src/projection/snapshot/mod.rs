@@ -36,7 +36,7 @@ use crate::codec::{self, FormatError};
 use crate::dates;
 use crate::event::{Entry, Event, Hash, SaidOn, Seq, StatementRef, TimeOfDay};
 use crate::vocab::Modality;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 pub mod check;
 
@@ -159,6 +159,42 @@ impl Snapshot {
         }
     }
 
+    /// [`Snapshot::extend`] with the next record of the chain as stored: its
+    /// seq, recording time and payload (`None` when withheld). A statement is
+    /// read in place, as a fold reads it ([`codec::with_fold_view`]), and only
+    /// its facts are taken; anything else is decoded
+    /// ([`codec::decode_event_for_fold`]) and taken as `extend` takes it. The
+    /// snapshot is the one `extend` makes of the decoded events.
+    ///
+    /// # Errors
+    /// A payload that does not decode.
+    pub fn extend_stored(
+        &mut self,
+        seq: Seq,
+        recorded_at: i64,
+        payload: Option<&[u8]>,
+    ) -> Result<(), FormatError> {
+        if let Some(payload) = payload.filter(|p| !codec::is_amendment(p)) {
+            let viewed = codec::with_fold_view(payload, |v| {
+                v.filter(|v| !v.whole()).map(|v| {
+                    facts_of_fold_view(seq, &v, |f| self.push_fact(&f));
+                })
+            });
+            if viewed.is_some() {
+                self.seq = seq;
+                self.hash = Hash::ZERO;
+                return Ok(());
+            }
+        }
+        let event = payload.map(codec::decode_event_for_fold).transpose()?;
+        self.extend(&Entry {
+            seq,
+            recorded_at,
+            event,
+        });
+        Ok(())
+    }
+
     fn push_fact(&mut self, f: &FactRef<'_>) {
         let stance = self.string(f.stance);
         let hedge = self.opt(f.hedge);
@@ -192,6 +228,7 @@ impl Snapshot {
         i.checked_sub(1).map(|i| self.str_of(i))
     }
 
+    #[cfg(test)]
     fn sort_key(&self, k: &[u32; 5]) -> (&str, &str, Option<&str>, Option<&str>, Option<&str>) {
         (
             self.str_of(k[0]),
@@ -202,23 +239,49 @@ impl Snapshot {
         )
     }
 
+    /// The numbers of the keys in the order they are stored: by party,
+    /// predicate, subject, location and qualifier, each compared as a string
+    /// (none first), keys that compare equal in the order they were met. Each
+    /// string is compared once, for its rank among the strings; the keys are
+    /// then sorted by their strings' ranks, which order them as the strings do.
+    fn key_order(&self) -> Vec<u32> {
+        let mut by_text: Vec<u32> = (0..self.strings.len() as u32).collect();
+        by_text.sort_unstable_by(|a, b| self.str_of(*a).cmp(self.str_of(*b)));
+        // Rank + 1 of each string (0 stands for none); equal strings share one.
+        let mut rank = vec![0u32; self.strings.len()];
+        let mut r = 0;
+        for (i, s) in by_text.iter().enumerate() {
+            if i == 0 || self.str_of(by_text[i - 1]) != self.str_of(*s) {
+                r += 1;
+            }
+            rank[*s as usize] = r;
+        }
+        let opt = |i: u32| i.checked_sub(1).map_or(0, |i| rank[i as usize]);
+        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
+        order.sort_by_cached_key(|k| {
+            let k = &self.keys[*k as usize];
+            [
+                rank[k[0] as usize],
+                rank[k[1] as usize],
+                opt(k[2]),
+                opt(k[3]),
+                opt(k[4]),
+            ]
+        });
+        order
+    }
+
     /// The stored form: keys sorted, each with its facts, cut into chunks at
     /// key boundaries.
     pub fn store(&self) -> Stored {
-        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
-        order.sort_by(|a, b| {
-            self.sort_key(&self.keys[*a as usize])
-                .cmp(&self.sort_key(&self.keys[*b as usize]))
-        });
+        let order = self.key_order();
         let mut new_id = vec![0u32; self.keys.len()];
         for (new, old) in order.iter().enumerate() {
             new_id[*old as usize] = new as u32;
         }
-        let mut facts: Vec<&[u8]> = self.facts.chunks_exact(HELD_LEN).collect();
         let key_of =
             |f: &[u8]| new_id[u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize];
-        let seq_of = |f: &[u8]| u64::from_le_bytes(f[4..12].try_into().expect("8 bytes"));
-        facts.sort_by_key(|f| (key_of(f), seq_of(f)));
+        let facts = by_key_then_seq(&self.facts, self.keys.len(), key_of);
         let mut chunks = Vec::new();
         let mut table = Vec::new();
         let mut i = 0;
@@ -565,6 +628,37 @@ pub(crate) struct FactRef<'a> {
     pub(crate) hedge: Option<&'a str>,
 }
 
+/// The held facts (`HELD_LEN` bytes each) ordered by their key's number
+/// (`key_of`, below `keys`) and, within a key, by seq, facts of the same
+/// key and seq in the order held: a sort by (key, seq) that keeps ties in
+/// place. Facts are counted into their keys' places in one pass; within a
+/// key they are held in seq order (a snapshot's own, then the events after
+/// it), which is checked, and a key whose facts are not is sorted.
+fn by_key_then_seq(held: &[u8], keys: usize, key_of: impl Fn(&[u8]) -> u32) -> Vec<&[u8]> {
+    let seq_of = |f: &[u8]| u64::from_le_bytes(f[4..12].try_into().expect("8 bytes"));
+    let mut start = vec![0usize; keys + 1];
+    for f in held.chunks_exact(HELD_LEN) {
+        start[key_of(f) as usize + 1] += 1;
+    }
+    for k in 0..keys {
+        start[k + 1] += start[k];
+    }
+    let mut facts: Vec<&[u8]> = vec![&[]; start[keys]];
+    let mut at = start.clone();
+    for f in held.chunks_exact(HELD_LEN) {
+        let k = key_of(f) as usize;
+        facts[at[k]] = f;
+        at[k] += 1;
+    }
+    for k in 0..keys {
+        let run = &mut facts[start[k]..start[k + 1]];
+        if !run.windows(2).all(|w| seq_of(w[0]) <= seq_of(w[1])) {
+            run.sort_by_key(|f| seq_of(f));
+        }
+    }
+    facts
+}
+
 /// The facts a statement that is not kept whole makes, one per subject (one
 /// with no subject when it has none). The one rule both the snapshot and the
 /// check of a snapshot against the chain follow.
@@ -811,6 +905,149 @@ mod tests {
             assert_eq!(v.whole(), kept_whole(&s));
             Some((fold_fields(&s), facts))
         })
+    }
+
+    /// A snapshot's stored bytes, head and chunks.
+    fn stored_bytes(snap: &Snapshot) -> (Vec<u8>, Vec<Vec<u8>>) {
+        let stored = snap.store();
+        (stored.head, stored.chunks)
+    }
+
+    /// Extending a snapshot with the records as stored makes the snapshot
+    /// that extending it with the decoded events makes, byte for byte: on
+    /// statements of every shape (some kept whole, one machine-coded), a
+    /// correction, records withheld, and a snapshot stored, loaded back and
+    /// extended again.
+    #[test]
+    fn a_snapshot_of_stored_records_is_the_snapshot_of_their_events() {
+        let events = varied_events();
+        let payloads: Vec<Vec<u8>> = events
+            .iter()
+            .map(|e| codec::encode_event(e).expect("encodes"))
+            .collect();
+        // Each event twice, one in seven withheld.
+        let records: Vec<(Seq, Option<usize>)> = (0..2 * events.len())
+            .map(|i| ((i + 1) as Seq, (i % 7 != 3).then_some(i % events.len())))
+            .collect();
+        let (mut decoded, mut stored) = (Snapshot::new(), Snapshot::new());
+        let half = records.len() / 2;
+        let extend =
+            |decoded: &mut Snapshot, stored: &mut Snapshot, part: &[(Seq, Option<usize>)]| {
+                for (seq, at) in part {
+                    let event =
+                        at.map(|i| codec::decode_event_for_fold(&payloads[i]).expect("decodes"));
+                    decoded.extend(&Entry {
+                        seq: *seq,
+                        recorded_at: 5,
+                        event,
+                    });
+                    stored
+                        .extend_stored(*seq, 5, at.map(|i| &payloads[i][..]))
+                        .expect("decodes");
+                }
+            };
+        extend(&mut decoded, &mut stored, &records[..half]);
+        assert_eq!(stored_bytes(&decoded), stored_bytes(&stored));
+        assert!(!stored.amendments.is_empty() && !stored.facts.is_empty());
+        // Stored, loaded back and extended with the rest.
+        let reload = |snap: &Snapshot| {
+            let (head, chunks) = stored_bytes(snap);
+            let mut back = Snapshot::from_head(&head).expect("a head");
+            back.load_facts(&mut |i| chunks.get(i).cloned())
+                .expect("its chunks");
+            back
+        };
+        let (mut decoded, mut stored) = (reload(&decoded), reload(&stored));
+        extend(&mut decoded, &mut stored, &records[half..]);
+        assert_eq!(stored_bytes(&decoded), stored_bytes(&stored));
+        // A payload that does not decode is an error, not a record passed over.
+        assert!(stored.extend_stored(1_000, 5, Some(&[0xff, 1, 2])).is_err());
+    }
+
+    /// The keys are stored in the order of their strings compared as strings
+    /// (none first), keys that compare equal in the order met, even when a
+    /// snapshot holds the same string twice.
+    #[test]
+    fn keys_are_stored_in_the_order_of_their_strings() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let words = ["", "a", "ab", "b", "B", "é", "RUS", "RUSS", "USA", "a"];
+        for round in 0..50 {
+            let mut snap = Snapshot::new();
+            let n = 1 + next(words.len() as u64) as usize;
+            snap.strings = (0..n)
+                .map(|_| words[next(words.len() as u64) as usize].to_string())
+                .collect();
+            let n = n as u64;
+            let opt = |x: u64| if x == n { 0 } else { x as u32 + 1 };
+            for _ in 0..(round * 7) {
+                let key = [
+                    next(n) as u32,
+                    next(n) as u32,
+                    opt(next(n + 1)),
+                    opt(next(n + 1)),
+                    opt(next(n + 1)),
+                ];
+                snap.keys.push(key);
+            }
+            let mut expected: Vec<u32> = (0..snap.keys.len() as u32).collect();
+            expected.sort_by(|a, b| {
+                snap.sort_key(&snap.keys[*a as usize])
+                    .cmp(&snap.sort_key(&snap.keys[*b as usize]))
+            });
+            assert_eq!(
+                snap.key_order(),
+                expected,
+                "{:?} {:?}",
+                snap.strings,
+                snap.keys
+            );
+        }
+    }
+
+    /// Facts are put in the order of a sort by key and seq that keeps facts
+    /// of the same key and seq in place, whether or not a key's facts come
+    /// in seq order.
+    #[test]
+    fn facts_are_ordered_by_key_then_seq_ties_kept_in_place() {
+        let mut seed = 3u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for round in 0..40u64 {
+            let keys = 1 + next(20) as usize;
+            let mut held = Vec::new();
+            let mut seq = 0u64;
+            for i in 0..(round * 13) {
+                // Mostly rising seqs, some repeated, some going back.
+                seq = match next(10) {
+                    0 => seq.saturating_sub(next(30)),
+                    1 => seq,
+                    _ => seq + 1 + next(3),
+                };
+                held.extend_from_slice(&(next(keys as u64) as u32).to_le_bytes());
+                held.extend_from_slice(&seq.to_le_bytes());
+                // The rest of the fact tells facts of one key and seq apart.
+                held.extend_from_slice(&i.to_le_bytes());
+                held.resize(held.len() + HELD_LEN - 20, 0);
+            }
+            // Keys renumbered, as `store` renumbers them.
+            let new_id: Vec<u32> = (0..keys as u32).rev().collect();
+            let key_of =
+                |f: &[u8]| new_id[u32::from_le_bytes(f[0..4].try_into().unwrap()) as usize];
+            let seq_of = |f: &[u8]| u64::from_le_bytes(f[4..12].try_into().unwrap());
+            let mut expected: Vec<&[u8]> = held.chunks_exact(HELD_LEN).collect();
+            expected.sort_by_key(|f| (key_of(f), seq_of(f)));
+            assert_eq!(by_key_then_seq(&held, keys, key_of), expected);
+        }
     }
 
     /// The view of a statement read straight from its bytes gives the facts
