@@ -151,7 +151,8 @@ impl Snapshot {
                 if kept_whole(&s) {
                     self.amendments.push(r.clone());
                 } else {
-                    facts_of(r.seq, &s, |f| self.push_fact(&f));
+                    let mut shared = None;
+                    facts_of(r.seq, &s, |f| self.push_fact(&f, &mut shared));
                 }
             }
             Some(Event::Correction(_) | Event::Retraction(_)) => self.amendments.push(r.clone()),
@@ -177,7 +178,8 @@ impl Snapshot {
         if let Some(payload) = payload.filter(|p| !codec::is_amendment(p)) {
             let viewed = codec::with_fold_view(payload, |v| {
                 v.filter(|v| !v.whole()).map(|v| {
-                    facts_of_fold_view(seq, &v, |f| self.push_fact(&f));
+                    let mut shared = None;
+                    facts_of_fold_view(seq, &v, |f| self.push_fact(&f, &mut shared));
                 })
             });
             if viewed.is_some() {
@@ -195,13 +197,34 @@ impl Snapshot {
         Ok(())
     }
 
-    fn push_fact(&mut self, f: &FactRef<'_>) {
-        let stance = self.string(f.stance);
-        let hedge = self.opt(f.hedge);
-        let party = self.string(f.party);
-        let predicate = self.string(f.predicate);
-        let location = self.opt(f.location);
-        let qualifier = self.opt(f.qualifier);
+    /// Adds one fact. `shared` holds the strings of the statement's facts
+    /// but the subject, and their numbers, from its fact before (`None` for
+    /// its first): they are looked up once a statement.
+    fn push_fact<'a>(&mut self, f: &FactRef<'a>, shared: &mut Option<Shared<'a>>) {
+        let strings = (
+            f.stance,
+            f.hedge,
+            f.party,
+            f.predicate,
+            f.location,
+            f.qualifier,
+        );
+        let ids = match shared {
+            Some((held, ids)) if *held == strings => *ids,
+            _ => {
+                let ids = [
+                    self.string(f.stance),
+                    self.opt(f.hedge),
+                    self.string(f.party),
+                    self.string(f.predicate),
+                    self.opt(f.location),
+                    self.opt(f.qualifier),
+                ];
+                *shared = Some((strings, ids));
+                ids
+            }
+        };
+        let [stance, hedge, party, predicate, location, qualifier] = ids;
         let subject = self.opt(f.subject);
         let key = self.key([party, predicate, subject, location, qualifier]);
         self.facts.extend_from_slice(&key.to_le_bytes());
@@ -608,6 +631,20 @@ fn kept_whole<S>(s: &StatementRef<'_, S>) -> bool {
         || s.condition.is_some()
         || s.deadline.is_some()
 }
+
+/// The strings a statement's facts share (stance, hedge, party, predicate,
+/// location, qualifier), and their numbers in a snapshot being built.
+type Shared<'a> = (
+    (
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+    ),
+    [u32; 6],
+);
 
 /// One fact: what a snapshot keeps of a statement for one of its subjects.
 #[derive(Debug, Clone, Copy)]
