@@ -281,7 +281,9 @@ impl Snapshot {
         }
         let opt = |i: u32| i.checked_sub(1).map_or(0, |i| rank[i as usize]);
         let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
-        order.sort_by_cached_key(|k| {
+        // A stable sort that finds the runs already in order (a snapshot's
+        // own keys, loaded back, make one).
+        order.sort_by_key(|k| {
             let k = &self.keys[*k as usize];
             [
                 rank[k[0] as usize],
