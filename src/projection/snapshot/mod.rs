@@ -307,38 +307,49 @@ impl Snapshot {
         let key_of =
             |f: &[u8]| new_id[u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize];
         let facts = by_key_then_seq(&self.facts, self.keys.len(), key_of);
-        let mut chunks = Vec::new();
         let mut table = Vec::new();
-        let mut i = 0;
-        while i < facts.len() {
-            let first_party = self.keys[order[key_of(facts[i]) as usize] as usize][0];
-            let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
-            let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
-            while i < facts.len() && n < CHUNK_FACTS {
-                let k = key_of(facts[i]);
-                let end = i + facts[i..].iter().take_while(|f| key_of(f) == k).count();
-                let key = self.keys[order[k as usize] as usize];
-                for x in key {
-                    raw.extend_from_slice(&x.to_le_bytes());
+        // Chunks are sealed on two threads as they are made, when there are
+        // more than two.
+        let threads = if facts.len() > 2 * CHUNK_FACTS { 2 } else { 0 };
+        let chunks = seal_in_turn(threads, |seal| {
+            let mut i = 0;
+            while i < facts.len() {
+                let first_party = self.keys[order[key_of(facts[i]) as usize] as usize][0];
+                let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
+                let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
+                while i < facts.len() && n < CHUNK_FACTS {
+                    let k = key_of(facts[i]);
+                    let end = i + facts[i..].iter().take_while(|f| key_of(f) == k).count();
+                    let key = self.keys[order[k as usize] as usize];
+                    for x in key {
+                        raw.extend_from_slice(&x.to_le_bytes());
+                    }
+                    raw.extend_from_slice(&((end - i) as u32).to_le_bytes());
+                    for f in &facts[i..end] {
+                        raw.extend_from_slice(&f[4..]);
+                    }
+                    keys += 1;
+                    n += end - i;
+                    last_party = key[0];
+                    i = end;
                 }
-                raw.extend_from_slice(&((end - i) as u32).to_le_bytes());
-                for f in &facts[i..end] {
-                    raw.extend_from_slice(&f[4..]);
-                }
-                keys += 1;
-                n += end - i;
-                last_party = key[0];
-                i = end;
+                table.push(ChunkInfo {
+                    parties: (first_party, last_party),
+                    keys,
+                    facts: n as u32,
+                    sum: Hash::ZERO,
+                });
+                seal(raw);
             }
-            let sealed = codec::seal_block(&raw);
-            table.push(ChunkInfo {
-                parties: (first_party, last_party),
-                keys,
-                facts: n as u32,
-                sum: chain::snapshot_digest(&sealed),
-            });
-            chunks.push(sealed);
-        }
+        });
+        let chunks: Vec<Vec<u8>> = chunks
+            .into_iter()
+            .zip(&mut table)
+            .map(|((sealed, sum), c)| {
+                c.sum = sum;
+                sealed
+            })
+            .collect();
         let mut h = Vec::new();
         h.push(VERSION);
         h.extend_from_slice(&self.seq.to_le_bytes());
@@ -665,6 +676,57 @@ pub(crate) struct FactRef<'a> {
     pub(crate) off: i16,
     pub(crate) stance: &'a str,
     pub(crate) hedge: Option<&'a str>,
+}
+
+/// The chunks `make` hands to its `seal`, each sealed ([`codec::seal_block`])
+/// with its checksum, in the order handed. With `threads` above 0, they are
+/// sealed on that many threads while `make` goes on (at most two waiting),
+/// else each when handed.
+fn seal_in_turn(
+    threads: usize,
+    make: impl FnOnce(&mut dyn FnMut(Vec<u8>)),
+) -> Vec<(Vec<u8>, Hash)> {
+    let seal = |raw: &[u8]| {
+        let sealed = codec::seal_block(raw);
+        let sum = chain::snapshot_digest(&sealed);
+        (sealed, sum)
+    };
+    if threads == 0 {
+        let mut out = Vec::new();
+        make(&mut |raw| out.push(seal(&raw)));
+        return out;
+    }
+    let (to_seal, raws) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(2);
+    // Held by the threads alone: once they have all ended, a chunk handed
+    // finds no one to take it, rather than waiting for them.
+    let raws = std::sync::Arc::new(std::sync::Mutex::new(raws));
+    let (done, sealed) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (raws, done) = (std::sync::Arc::clone(&raws), done.clone());
+            scope.spawn(move || loop {
+                // The lock is held only to take the next chunk.
+                let next = raws.lock().map(|r| r.recv());
+                let Ok(Ok((i, raw))) = next else { break };
+                if done.send((i, seal(&raw))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(raws);
+        let mut n = 0;
+        make(&mut |raw| {
+            // The threads stop when this sender is dropped, or if one panics,
+            // which the scope then raises here.
+            let _ = to_seal.send((n, raw));
+            n += 1;
+        });
+        drop(to_seal);
+    });
+    drop(done);
+    let mut out: Vec<(usize, (Vec<u8>, Hash))> = sealed.into_iter().collect();
+    out.sort_unstable_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, s)| s).collect()
 }
 
 /// The held facts (`HELD_LEN` bytes each) ordered by their key's number
@@ -1001,6 +1063,52 @@ mod tests {
         assert_eq!(stored_bytes(&decoded), stored_bytes(&stored));
         // A payload that does not decode is an error, not a record passed over.
         assert!(stored.extend_stored(1_000, 5, Some(&[0xff, 1, 2])).is_err());
+    }
+
+    /// Chunks sealed on threads come back in the order they were made, each
+    /// with its checksum, as sealed one by one.
+    #[test]
+    fn chunks_sealed_on_threads_come_back_in_order() {
+        let raws: Vec<Vec<u8>> = (0..60usize)
+            .map(|i| match i % 3 {
+                0 => vec![i as u8; 10_000 + i],
+                1 => (0..(i * 37) as u32).flat_map(|x| x.to_le_bytes()).collect(),
+                _ => vec![i as u8; i],
+            })
+            .collect();
+        let sealed = |threads| {
+            seal_in_turn(threads, |seal| {
+                for raw in &raws {
+                    seal(raw.clone());
+                }
+            })
+        };
+        let one_by_one = sealed(0);
+        assert_eq!(one_by_one.len(), raws.len());
+        for ((s, sum), raw) in one_by_one.iter().zip(&raws) {
+            assert_eq!(codec::open_block(s).expect("opens").as_ref(), &raw[..]);
+            assert_eq!(*sum, chain::snapshot_digest(s));
+        }
+        assert_eq!(sealed(2), one_by_one);
+    }
+
+    /// A snapshot of many chunks (sealed on threads) reads back whole: loaded
+    /// and stored again, it is the same bytes.
+    #[test]
+    fn a_snapshot_of_many_chunks_reads_back_the_same() {
+        let mut snap = Snapshot::new();
+        let n = 3 * CHUNK_FACTS as u64 + 500;
+        for seq in 1..=n {
+            let party = ["USA", "RUS", "TUR", "FRA", "EGY"][(seq % 5) as usize];
+            snap.extend(&statement(seq, party, &format!("S{}", seq % 1_000)));
+        }
+        let (head, chunks) = stored_bytes(&snap);
+        assert!(chunks.len() > 2, "{} chunks", chunks.len());
+        let mut back = Snapshot::from_head(&head).expect("a head");
+        back.load_facts(&mut |i| chunks.get(i).cloned())
+            .expect("its chunks");
+        assert_eq!(back.facts.len(), n as usize * HELD_LEN);
+        assert_eq!(stored_bytes(&back), (head, chunks));
     }
 
     /// The keys are stored in the order of their strings compared as strings
