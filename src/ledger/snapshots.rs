@@ -254,6 +254,7 @@ impl Ledger {
         if snap.seq > 0 {
             snap.set_hash(self.get(snap.seq)?.hash);
         }
+        snap.release_lookups();
         self.save_snapshot(&snap)?;
         Ok(snap)
     }
@@ -273,6 +274,7 @@ impl Ledger {
         if snap.seq > 0 {
             snap.set_hash(self.get(snap.seq)?.hash);
         }
+        snap.release_lookups();
         self.save_snapshot(&snap)
     }
 
