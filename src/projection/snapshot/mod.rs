@@ -288,19 +288,25 @@ impl Snapshot {
             rank[*s as usize] = r;
         }
         let opt = |i: u32| i.checked_sub(1).map_or(0, |i| rank[i as usize]);
-        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
-        // A stable sort that finds the runs already in order (a snapshot's
-        // own keys, loaded back, make one).
-        order.sort_by_key(|k| {
-            let k = &self.keys[*k as usize];
-            [
-                rank[k[0] as usize],
-                rank[k[1] as usize],
-                opt(k[2]),
-                opt(k[3]),
-                opt(k[4]),
-            ]
-        });
+        // Each key's ranks beside its number, sorted: no two are equal, and
+        // the sort finds the runs already in order (a snapshot's own keys,
+        // loaded back, make one).
+        let mut ranked: Vec<([u32; 5], u32)> = (self.keys.iter().zip(0u32..))
+            .map(|(k, i)| {
+                let ranks = [
+                    rank[k[0] as usize],
+                    rank[k[1] as usize],
+                    opt(k[2]),
+                    opt(k[3]),
+                    opt(k[4]),
+                ];
+                (ranks, i)
+            })
+            .collect();
+        ranked.sort();
+        // Made apart, so that the pairs' memory goes back once they are read.
+        let mut order = Vec::with_capacity(ranked.len());
+        order.extend(ranked.iter().map(|(_, i)| *i));
         order
     }
 
