@@ -733,9 +733,10 @@ fn seal_in_turn(
     let raws = std::sync::Arc::new(std::sync::Mutex::new(raws));
     let (done, sealed) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..threads {
             let (raws, done) = (std::sync::Arc::clone(&raws), done.clone());
-            scope.spawn(move || loop {
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || loop {
                 // The lock is held only to take the next chunk.
                 let next = raws.lock().map(|r| r.recv());
                 let Ok(Ok((i, raw))) = next else { break };
@@ -743,13 +744,20 @@ fn seal_in_turn(
                     break;
                 }
             });
+            started += usize::from(spawned.is_ok());
         }
         drop(raws);
         let mut n = 0;
         make(&mut |raw| {
-            // The threads stop when this sender is dropped, or if one panics,
-            // which the scope then raises here.
-            let _ = to_seal.send((n, raw));
+            if started == 0 {
+                // No thread could be started (the system's limit): each
+                // chunk is sealed here, as without threads.
+                let _ = done.send((n, seal(&raw)));
+            } else {
+                // The threads stop when this sender is dropped, or if one
+                // panics, which the scope then raises here.
+                let _ = to_seal.send((n, raw));
+            }
             n += 1;
         });
         drop(to_seal);
@@ -1110,6 +1118,71 @@ mod tests {
         assert!(stored.keys.len() > stored.loaded_keys);
         // A payload that does not decode is an error, not a record passed over.
         assert!(stored.extend_stored(1_000, 5, Some(&[0xff, 1, 2])).is_err());
+    }
+
+    /// A snapshot read back and extended, at any point (after nothing but
+    /// amendments, or after thousands of facts), stores what a snapshot of
+    /// every record made at once stores: keys met again after the read are
+    /// merged with those read back, on either side of the number of facts
+    /// at which chunks are sealed on threads, and with the lookups freed
+    /// midway.
+    #[test]
+    fn a_snapshot_read_back_and_extended_is_the_snapshot_made_at_once() {
+        let correction = varied_events()
+            .into_iter()
+            .find(|e| matches!(e, Event::Correction(_)))
+            .expect("a correction");
+        // 1,500 keys: each comes again many times.
+        let templates: Vec<Event> = (0..1_500)
+            .map(|i| {
+                let party = ["USA", "RUS", "TUR", "FRA", "EGY"][i % 5];
+                statement(0, party, &format!("S{}", i / 5))
+                    .event
+                    .expect("a statement")
+            })
+            .collect();
+        let record = |seq: Seq| Entry {
+            seq,
+            recorded_at: 5,
+            event: match seq {
+                1 => None,
+                2 => Some(correction.clone()),
+                _ => Some(templates[(seq as usize * 7919) % templates.len()].clone()),
+            },
+        };
+        let reload = |snap: &Snapshot| {
+            let (head, chunks) = stored_bytes(snap);
+            let mut back = Snapshot::from_head(&head).expect("a head");
+            back.load_facts(&mut |i| chunks.get(i).cloned())
+                .expect("its chunks");
+            back
+        };
+        let extend = |snap: &mut Snapshot, from: Seq, to: Seq| {
+            for seq in from..=to {
+                snap.extend(&record(seq));
+                if seq == (from + to) / 2 {
+                    snap.release_lookups();
+                }
+            }
+        };
+        for n in [
+            2 * CHUNK_FACTS as Seq + 2,
+            2 * CHUNK_FACTS as Seq + 3,
+            3 * CHUNK_FACTS as Seq + 700,
+        ] {
+            let mut whole = Snapshot::new();
+            extend(&mut whole, 1, n);
+            let expected = stored_bytes(&whole);
+            for cut in [2, 1_000, n / 3, n - 1] {
+                let mut first = Snapshot::new();
+                extend(&mut first, 1, cut);
+                let mut back = reload(&first);
+                extend(&mut back, cut + 1, n);
+                assert_eq!(stored_bytes(&back), expected, "{n} cut at {cut}");
+                // And once more, read back and stored again.
+                assert_eq!(stored_bytes(&reload(&back)), expected, "{n} cut at {cut}");
+            }
+        }
     }
 
     /// Chunks sealed on threads come back in the order they were made, each
