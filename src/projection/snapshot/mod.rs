@@ -332,36 +332,36 @@ impl Snapshot {
         let (place, first) = self.key_places();
         let key_of =
             |f: &[u8]| place[u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize];
-        let sorted = by_key_then_seq(&self.facts, first.len(), key_of);
+        let (sorted, start) = by_key_then_seq(&self.facts, first.len(), key_of);
         let fact = |i: u32| held_fact(&self.facts, i);
+        // Each place's key and its facts, in order (a key read back without
+        // facts is not stored again).
+        let mut runs = (0..first.len())
+            .map(|k| (first[k], &sorted[start[k] as usize..start[k + 1] as usize]))
+            .filter(|(_, run)| !run.is_empty())
+            .peekable();
         let mut table = Vec::new();
         // Chunks are sealed on two threads as they are made, when there are
         // more than two.
         let threads = if sorted.len() > 2 * CHUNK_FACTS { 2 } else { 0 };
         let chunks = seal_in_turn(threads, |seal| {
-            let mut i = 0;
-            while i < sorted.len() {
-                let first_party = self.keys[first[key_of(fact(sorted[i])) as usize] as usize][0];
+            while let Some(&(key, _)) = runs.peek() {
+                let first_party = self.keys[key as usize][0];
                 let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
                 let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
-                while i < sorted.len() && n < CHUNK_FACTS {
-                    let k = key_of(fact(sorted[i]));
-                    let end = i + sorted[i..]
-                        .iter()
-                        .take_while(|f| key_of(fact(**f)) == k)
-                        .count();
-                    let key = self.keys[first[k as usize] as usize];
+                while n < CHUNK_FACTS {
+                    let Some((key, run)) = runs.next() else { break };
+                    let key = self.keys[key as usize];
                     for x in key {
                         raw.extend_from_slice(&x.to_le_bytes());
                     }
-                    raw.extend_from_slice(&((end - i) as u32).to_le_bytes());
-                    for f in &sorted[i..end] {
+                    raw.extend_from_slice(&(run.len() as u32).to_le_bytes());
+                    for f in run {
                         raw.extend_from_slice(&fact(*f)[4..]);
                     }
                     keys += 1;
-                    n += end - i;
+                    n += run.len();
                     last_party = key[0];
-                    i = end;
                 }
                 table.push(ChunkInfo {
                     parties: (first_party, last_party),
@@ -774,9 +774,14 @@ fn seal_in_turn(
 /// (key, seq) that keeps ties in place. Facts are counted into their keys'
 /// places in one pass; within a key they are held in seq order (a
 /// snapshot's own, then the events after it), which is checked, and a key
-/// whose facts are not is sorted. Numbers of 4 bytes: a snapshot of 2^32
-/// facts would hold 120 GiB of them here first.
-fn by_key_then_seq(held: &[u8], keys: usize, key_of: impl Fn(&[u8]) -> u32) -> Vec<u32> {
+/// whose facts are not is sorted. With them, where each key's facts start
+/// (and, last, where the last one's end). Numbers of 4 bytes: a snapshot of
+/// 2^32 facts would hold 120 GiB of them here first.
+fn by_key_then_seq(
+    held: &[u8],
+    keys: usize,
+    key_of: impl Fn(&[u8]) -> u32,
+) -> (Vec<u32>, Vec<u32>) {
     let fact = |i: u32| held_fact(held, i);
     let seq_of = |i: u32| u64::from_le_bytes(fact(i)[4..12].try_into().expect("8 bytes"));
     let n = u32::try_from(held.len() / HELD_LEN).expect("fewer than 2^32 facts");
@@ -800,7 +805,7 @@ fn by_key_then_seq(held: &[u8], keys: usize, key_of: impl Fn(&[u8]) -> u32) -> V
             run.sort_by_key(|i| seq_of(*i));
         }
     }
-    order
+    (order, start)
 }
 
 /// Held fact `i` (numbered from 0).
@@ -1056,6 +1061,17 @@ mod tests {
         })
     }
 
+    /// Numbers below `n`, drawn from a linear congruential generator seeded
+    /// with `seed`.
+    fn draws(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        }
+    }
+
     /// A snapshot's stored bytes, head and chunks.
     fn stored_bytes(snap: &Snapshot) -> (Vec<u8>, Vec<Vec<u8>>) {
         let stored = snap.store();
@@ -1236,13 +1252,7 @@ mod tests {
     /// snapshot holds the same string twice.
     #[test]
     fn keys_are_stored_in_the_order_of_their_strings() {
-        let mut seed = 7u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = draws(7);
         let words = ["", "a", "ab", "b", "B", "é", "RUS", "RUSS", "USA", "a"];
         for round in 0..50 {
             let mut snap = Snapshot::new();
@@ -1293,13 +1303,7 @@ mod tests {
     /// in seq order.
     #[test]
     fn facts_are_ordered_by_key_then_seq_ties_kept_in_place() {
-        let mut seed = 3u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = draws(3);
         for round in 0..40u64 {
             let keys = 1 + next(20) as usize;
             let mut held = Vec::new();
@@ -1324,11 +1328,15 @@ mod tests {
             let seq_of = |f: &[u8]| u64::from_le_bytes(f[4..12].try_into().unwrap());
             let mut expected: Vec<&[u8]> = held.chunks_exact(HELD_LEN).collect();
             expected.sort_by_key(|f| (key_of(f), seq_of(f)));
-            let got: Vec<&[u8]> = by_key_then_seq(&held, keys, key_of)
-                .into_iter()
-                .map(|i| held_fact(&held, i))
-                .collect();
+            let (order, start) = by_key_then_seq(&held, keys, key_of);
+            let got: Vec<&[u8]> = order.iter().map(|i| held_fact(&held, *i)).collect();
             assert_eq!(got, expected);
+            // Each key's facts start where the keys before it end.
+            for k in 0..keys {
+                let run = &got[start[k] as usize..start[k + 1] as usize];
+                assert!(run.iter().all(|f| key_of(f) == k as u32), "{k}");
+            }
+            assert_eq!(start[keys] as usize, got.len());
         }
     }
 
