@@ -250,12 +250,7 @@ impl Ledger {
     /// Store failures; unreadable stored bytes.
     pub fn snapshot_now(&self) -> Result<Snapshot> {
         let mut snap = Snapshot::new();
-        self.extend_snapshot(&mut snap, 1)?;
-        if snap.seq > 0 {
-            snap.set_hash(self.get(snap.seq)?.hash);
-        }
-        snap.release_lookups();
-        self.save_snapshot(&snap)?;
+        self.save_up_to_head(&mut snap)?;
         Ok(snap)
     }
 
@@ -269,25 +264,25 @@ impl Ledger {
         {
             snap = Snapshot::new();
         }
-        let from = snap.seq + 1;
-        self.extend_snapshot(&mut snap, from)?;
-        if snap.seq > 0 {
-            snap.set_hash(self.get(snap.seq)?.hash);
-        }
-        snap.release_lookups();
-        self.save_snapshot(&snap)
+        self.save_up_to_head(&mut snap)
     }
 
-    /// Extends `snap` with the records from seq `from` to the head, read as
-    /// stored ([`Snapshot::extend_stored`]).
-    fn extend_snapshot(&self, snap: &mut Snapshot, from: Seq) -> Result<()> {
-        self.scan(from, Seq::MAX, |rec| {
+    /// Extends `snap` with the records after it up to the head, read as
+    /// stored ([`Snapshot::extend_stored`]), binds it to the chain hash there
+    /// and saves it.
+    fn save_up_to_head(&self, snap: &mut Snapshot) -> Result<()> {
+        self.scan(snap.seq + 1, Seq::MAX, |rec| {
             let h = &rec.header;
             let payload = (!h.is_redacted()).then_some(rec.body);
             snap.extend_stored(h.seq, h.recorded_at, payload)
                 .map_err(|error| LedgerError::Corrupt { seq: h.seq, error })?;
             Ok(true)
-        })
+        })?;
+        if snap.seq > 0 {
+            snap.set_hash(self.get(snap.seq)?.hash);
+        }
+        snap.release_lookups();
+        self.save_snapshot(snap)
     }
 
     pub(super) fn snapshot_chunk(&self, seq: Seq, i: usize) -> Option<Vec<u8>> {
