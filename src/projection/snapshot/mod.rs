@@ -1072,6 +1072,15 @@ mod tests {
         }
     }
 
+    /// A snapshot stored, then read back from its head and chunks.
+    fn read_back(snap: &Snapshot) -> Snapshot {
+        let (head, chunks) = stored_bytes(snap);
+        let mut back = Snapshot::from_head(&head).expect("a head");
+        back.load_facts(&mut |i| chunks.get(i).cloned())
+            .expect("its chunks");
+        back
+    }
+
     /// A snapshot's stored bytes, head and chunks.
     fn stored_bytes(snap: &Snapshot) -> (Vec<u8>, Vec<Vec<u8>>) {
         let stored = snap.store();
@@ -1115,14 +1124,7 @@ mod tests {
         assert_eq!(stored_bytes(&decoded), stored_bytes(&stored));
         assert!(!stored.amendments.is_empty() && !stored.facts.is_empty());
         // Stored, loaded back and extended with the rest.
-        let reload = |snap: &Snapshot| {
-            let (head, chunks) = stored_bytes(snap);
-            let mut back = Snapshot::from_head(&head).expect("a head");
-            back.load_facts(&mut |i| chunks.get(i).cloned())
-                .expect("its chunks");
-            back
-        };
-        let (mut decoded, mut stored) = (reload(&decoded), reload(&stored));
+        let (mut decoded, mut stored) = (read_back(&decoded), read_back(&stored));
         extend(&mut decoded, &mut stored, &records[half..]);
         assert_eq!(stored_bytes(&decoded), stored_bytes(&stored));
         // The same as a snapshot of every record made at once: the keys met
@@ -1166,13 +1168,6 @@ mod tests {
                 _ => Some(templates[(seq as usize * 7919) % templates.len()].clone()),
             },
         };
-        let reload = |snap: &Snapshot| {
-            let (head, chunks) = stored_bytes(snap);
-            let mut back = Snapshot::from_head(&head).expect("a head");
-            back.load_facts(&mut |i| chunks.get(i).cloned())
-                .expect("its chunks");
-            back
-        };
         let extend = |snap: &mut Snapshot, from: Seq, to: Seq| {
             for seq in from..=to {
                 snap.extend(&record(seq));
@@ -1192,11 +1187,15 @@ mod tests {
             for cut in [2, 1_000, n / 3, n - 1] {
                 let mut first = Snapshot::new();
                 extend(&mut first, 1, cut);
-                let mut back = reload(&first);
+                let mut back = read_back(&first);
                 extend(&mut back, cut + 1, n);
                 assert_eq!(stored_bytes(&back), expected, "{n} cut at {cut}");
                 // And once more, read back and stored again.
-                assert_eq!(stored_bytes(&reload(&back)), expected, "{n} cut at {cut}");
+                assert_eq!(
+                    stored_bytes(&read_back(&back)),
+                    expected,
+                    "{n} cut at {cut}"
+                );
             }
         }
     }
@@ -1240,9 +1239,7 @@ mod tests {
         }
         let (head, chunks) = stored_bytes(&snap);
         assert!(chunks.len() > 2, "{} chunks", chunks.len());
-        let mut back = Snapshot::from_head(&head).expect("a head");
-        back.load_facts(&mut |i| chunks.get(i).cloned())
-            .expect("its chunks");
+        let back = read_back(&snap);
         assert_eq!(back.facts.len(), n as usize * HELD_LEN);
         assert_eq!(stored_bytes(&back), (head, chunks));
     }
