@@ -243,7 +243,11 @@ pub(super) struct DigestIndex {
     /// The seq the recent buckets cover, when their header is bound too.
     recent: Option<Seq>,
     /// By bucket number (12 bits: 4,096 of them): the bucket once read.
-    buckets: Vec<Option<Bucket>>,
+    /// Boxed, so that the table is 32 KiB: an `append` reads one bucket,
+    /// and a table of the buckets themselves (360 KiB) cost it 90 page
+    /// faults of fresh memory.
+    #[allow(clippy::vec_box)]
+    buckets: Vec<Option<Box<Bucket>>>,
     /// Bytes 8 to 16 of the digests of the events not yet in the chain (this
     /// batch's), in seq order from `chain_size + 1`: 8 bytes an event. An
     /// entry's first 8 bytes and these compare 128 bits, ample to tell events
@@ -348,7 +352,7 @@ impl DigestIndex {
             changed |= bucket.rest.len() != held;
             bucket.chained = bucket.rest.len();
             bucket.changed = changed;
-            self.buckets[usize::from(b)] = Some(bucket);
+            self.buckets[usize::from(b)] = Some(Box::new(bucket));
         }
         Ok(self.buckets[usize::from(b)].as_mut().expect("read above"))
     }
@@ -462,7 +466,7 @@ impl DigestIndex {
         if believed && head.size - self.covered <= recent_max(self.covered) {
             let mut meta: Vec<(String, Vec<u8>)> = (0u16..)
                 .zip(std::mem::take(&mut self.buckets))
-                .filter_map(|(b, slot)| match slot {
+                .filter_map(|(b, slot)| match slot.map(|bucket| *bucket) {
                     Some(Bucket {
                         rest,
                         changed: true,
@@ -497,7 +501,7 @@ impl DigestIndex {
                 rest,
                 changed: true,
                 ..
-            }) = slot
+            }) = slot.map(|bucket| *bucket)
             else {
                 continue;
             };
