@@ -6,7 +6,6 @@ use crate::event::{ActorDef, AliasDef, RoleDef};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
 mod starter;
@@ -522,12 +521,27 @@ pub const ACTOR_KINDS: &[&str] = &[
 ];
 
 /// Canonical actors and the names that resolve to them.
+///
+/// The starter set is not copied in: its actors and names are read from the
+/// generated table ([`starter::ACTORS`], with its sorted [`starter::IDS`] and
+/// [`starter::KEYS`]) beneath what events add here. An actor an event
+/// changes (an alias, a role, its retirement) is taken up into `by_id` whole
+/// and stands for the table's from then on; a name of the table that no
+/// longer resolves is held in `by_name` as resolving to none. Making the set
+/// (2,500 strings and two tables, 200 KiB of fresh memory) was a tenth of an
+/// `append` (BENCHMARKS.md, "A process's own start").
 #[derive(Debug, Clone, Default)]
 pub struct Actors {
+    /// Whether the starter set stands beneath ([`Actors::starter`]; an
+    /// `Actors::default()` has none).
+    starter: bool,
     /// Hashed: every name of every statement is looked up here. Read in the
-    /// order of ids through [`in_order`](Self::in_order).
+    /// order of ids through [`in_order`](Self::in_order). The actors events
+    /// defined, and the starter actors they changed.
     by_id: FxHashMap<String, Actor>,
-    by_name: FxHashMap<String, String>,
+    /// Normalised names and the actor each resolves to, before the starter
+    /// table's: `None` for one of its names that resolves to none.
+    by_name: FxHashMap<String, Option<String>>,
     /// The actor, alias and role events the registry was built from, by seq.
     events: BTreeMap<u64, RefEvent>,
     /// Retired events: the seq of each, and the seq of the retraction.
@@ -585,23 +599,6 @@ pub enum ActorError {
     Invalid(String),
 }
 
-/// The starter set, kept for a process that asks for it more than once.
-static STARTER: OnceLock<Actors> = OnceLock::new();
-/// Whether the starter set was made once already in this process.
-static STARTER_MADE: AtomicBool = AtomicBool::new(false);
-
-/// The starter set: made and handed over the first time, then copied from
-/// the one `kept` (made the second time).
-fn starter_from(kept: &OnceLock<Actors>, made: &AtomicBool) -> Actors {
-    if let Some(kept) = kept.get() {
-        return kept.clone();
-    }
-    if !made.swap(true, Ordering::Relaxed) {
-        return make_starter();
-    }
-    kept.get_or_init(make_starter).clone()
-}
-
 /// One starter actor, as `vocab/starter.rs` lists them.
 struct StarterEntry {
     id: &'static str,
@@ -610,42 +607,37 @@ struct StarterEntry {
     aliases: &'static [&'static str],
     parent: Option<&'static str>,
     cameo: Option<&'static str>,
-    /// Its id, name and aliases, normalised, each once.
-    keys: &'static [&'static str],
 }
 
-/// The starter set, made from the table generated from `schema/actors.json`
-/// ([`starter::ACTORS`]): its names come normalised and known to conflict
-/// with none, which a test checks against the file and against
-/// [`Actors::add`]. Parsing the file and adding each actor took 0.29 ms (0.45
-/// for a process's first set); the table takes 0.18 (0.25-0.27).
-fn make_starter() -> Actors {
-    let mut actors = Actors::default();
-    actors.by_id.reserve(starter::ACTORS.len());
-    actors.by_name.reserve(starter::NAMES);
-    for a in starter::ACTORS {
-        for key in a.keys {
-            actors.by_name.insert((*key).to_string(), a.id.to_string());
-        }
-        let def = ActorDef {
-            id: a.id.to_string(),
-            name: a.name.to_string(),
-            kind: a.kind.to_string(),
-            aliases: a.aliases.iter().map(|n| (*n).to_string()).collect(),
-            parent: a.parent.map(str::to_string),
-            cameo: a.cameo.map(str::to_string),
-        };
-        actors.by_id.insert(
-            a.id.to_string(),
-            Actor {
-                def,
-                defined_at: None,
-                roles: Vec::new(),
-                retired: None,
+/// The starter actor at `place` in [`starter::ACTORS`], made the first time
+/// a process reads it: a command reads a few of them, most only their ids.
+fn starter_actor(place: usize) -> &'static Actor {
+    static MADE: [OnceLock<Actor>; starter::COUNT] = [const { OnceLock::new() }; starter::COUNT];
+    MADE[place].get_or_init(|| {
+        let a = &starter::ACTORS[place];
+        Actor {
+            def: ActorDef {
+                id: a.id.to_string(),
+                name: a.name.to_string(),
+                kind: a.kind.to_string(),
+                aliases: a.aliases.iter().map(|n| (*n).to_string()).collect(),
+                parent: a.parent.map(str::to_string),
+                cameo: a.cameo.map(str::to_string),
             },
-        );
-    }
-    actors
+            defined_at: None,
+            roles: Vec::new(),
+            retired: None,
+        }
+    })
+}
+
+/// The place in [`starter::ACTORS`] of the entry of `key` in a table sorted
+/// by key.
+fn starter_place(table: &[(&str, u16)], key: &str) -> Option<usize> {
+    table
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| usize::from(table[i].1))
 }
 
 /// `schema/actors.json`'s actors, parents before the bodies that belong to
@@ -700,7 +692,6 @@ fn starter_added() -> Actors {
 #[cfg(test)]
 fn render_starter_table() -> String {
     let rows = starter_rows();
-    let names: usize = rows.iter().map(|(_, k)| k.len()).sum();
     let list = |v: &[String]| {
         let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
         format!("&[{}]", items.join(", "))
@@ -710,23 +701,55 @@ fn render_starter_table() -> String {
         None => "None".to_string(),
     };
     let mut out = String::from(STARTER_HEADER);
-    out.push_str(&format!(
-        "/// How many names the actors have (the length of every `keys`).\npub(super) const NAMES: usize = {names};\n\n"
-    ));
     out.push_str("#[rustfmt::skip]\npub(super) static ACTORS: &[Entry] = &[\n");
-    for (a, keys) in &rows {
+    for (a, _) in &rows {
         out.push_str(&format!(
-            "    Entry {{ id: {:?}, name: {:?}, kind: {:?}, aliases: {}, parent: {}, cameo: {}, keys: {} }},\n",
+            "    Entry {{ id: {:?}, name: {:?}, kind: {:?}, aliases: {}, parent: {}, cameo: {} }},\n",
             a.id,
             a.name,
             a.kind,
             list(&a.aliases),
             opt(&a.parent),
             opt(&a.cameo),
-            list(keys)
         ));
     }
-    out.push_str("];\n");
+    out.push_str("];\n\n");
+    out.push_str(&format!(
+        "/// How many actors there are (the length of `ACTORS`).\npub(super) const COUNT: usize = {};\n\n",
+        rows.len()
+    ));
+    let index = |title: &str, name: &str, mut entries: Vec<(String, usize)>| {
+        entries.sort();
+        let mut t = format!(
+            "/// {title}\n#[rustfmt::skip]\npub(super) static {name}: &[(&str, u16)] = &[\n"
+        );
+        for (k, place) in entries {
+            t.push_str(&format!("    ({k:?}, {place}),\n"));
+        }
+        t.push_str("];\n");
+        t
+    };
+    let ids = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| (a.id.clone(), i))
+        .collect();
+    out.push_str(&index(
+        "The actors' ids, sorted (as `str`s compare), each with its actor's place in `ACTORS`.",
+        "IDS",
+        ids,
+    ));
+    out.push('\n');
+    let keys = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, keys))| keys.iter().map(move |k| (k.clone(), i)))
+        .collect();
+    out.push_str(&index(
+        "Every name of `keys`, sorted (as `str`s compare), each with its actor's place in `ACTORS`.",
+        "KEYS",
+        keys,
+    ));
     out
 }
 
@@ -745,24 +768,36 @@ use super::StarterEntry as Entry;
 ";
 
 impl Actors {
-    /// The starter set embedded from `schema/actors.json`.
-    ///
-    /// The first call in a process makes it and hands it over: a command
-    /// opens one ledger and needs it once, and a copy made from a kept one
-    /// would cost a third as much again (about 0.2 of 0.6 ms). Later calls
-    /// copy the one kept from the second.
+    /// The starter set embedded from `schema/actors.json`, read from its
+    /// table as it is needed.
     pub fn starter() -> Actors {
-        starter_from(&STARTER, &STARTER_MADE)
+        Actors {
+            starter: true,
+            ..Actors::default()
+        }
+    }
+
+    /// The place in [`starter::ACTORS`] of the starter actor `id`.
+    fn starter_place_of_id(&self, id: &str) -> Option<usize> {
+        self.starter
+            .then(|| starter_place(starter::IDS, id))
+            .flatten()
     }
 
     /// Number of actors.
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        let starter = if self.starter { starter::COUNT } else { 0 };
+        let added = self
+            .by_id
+            .keys()
+            .filter(|id| self.starter_place_of_id(id).is_none())
+            .count();
+        starter + added
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.len() == 0
     }
 
     /// All actors by id.
@@ -773,13 +808,54 @@ impl Actors {
     /// All actors, sorted by id.
     fn in_order(&self) -> Vec<&Actor> {
         let mut all: Vec<&Actor> = self.by_id.values().collect();
+        if self.starter {
+            all.extend(
+                (0..starter::COUNT)
+                    .filter(|&i| !self.by_id.contains_key(starter::ACTORS[i].id))
+                    .map(|i| -> &Actor { starter_actor(i) }),
+            );
+        }
         all.sort_unstable_by(|a, b| a.def.id.cmp(&b.def.id));
         all
     }
 
     /// An actor by canonical id.
     pub fn get(&self, id: &str) -> Option<&Actor> {
-        self.by_id.get(id)
+        match self.by_id.get(id) {
+            Some(a) => Some(a),
+            None => self.starter_place_of_id(id).map(starter_actor),
+        }
+    }
+
+    /// An actor by canonical id, to change: a starter actor is taken up
+    /// into the registry first.
+    fn get_mut(&mut self, id: &str) -> Option<&mut Actor> {
+        if !self.by_id.contains_key(id) {
+            let place = self.starter_place_of_id(id)?;
+            self.by_id
+                .insert(id.to_string(), starter_actor(place).clone());
+        }
+        self.by_id.get_mut(id)
+    }
+
+    /// The id of the actor a normalised name resolves to.
+    fn owner(&self, key: &str) -> Option<&str> {
+        match self.by_name.get(key) {
+            Some(owner) => owner.as_deref(),
+            None if self.starter => {
+                starter_place(starter::KEYS, key).map(|place| starter::ACTORS[place].id)
+            }
+            None => None,
+        }
+    }
+
+    /// Makes a normalised name resolve to no actor.
+    fn unname(&mut self, key: &str) {
+        if self.starter && starter_place(starter::KEYS, key).is_some() {
+            self.by_name.insert(key.to_string(), None);
+        } else {
+            self.by_name.remove(key);
+        }
     }
 
     /// The canonical id a name (id, name or alias, in any case) stands for.
@@ -798,14 +874,10 @@ impl Actors {
     /// # Errors
     /// [`Unknown`] with close matches.
     pub fn find(&self, name: &str) -> Result<&Actor, Unknown> {
-        if let Some(a) = self.by_id.get(name) {
+        if let Some(a) = self.get(name) {
             return Ok(a);
         }
-        if let Some(a) = self
-            .by_name
-            .get(&normalise(name))
-            .and_then(|id| self.by_id.get(id))
-        {
+        if let Some(a) = self.owner(&normalise(name)).and_then(|id| self.get(id)) {
             return Ok(a);
         }
         // Retired actors are suggested no more.
@@ -820,21 +892,21 @@ impl Actors {
         let mut seen: Vec<&str> = Vec::new();
         let mut suggestions = Vec::new();
         for s in close_matches_all(name, names) {
-            let Some(id) = self.by_name.get(&normalise(&s)) else {
+            let Some(id) = self.owner(&normalise(&s)) else {
                 continue;
             };
-            if seen.contains(&id.as_str()) {
+            if seen.contains(&id) {
                 continue;
             }
             seen.push(id);
-            let Some(actor) = self.by_id.get(id) else {
+            let Some(actor) = self.get(id) else {
                 continue;
             };
             let d = &actor.def;
             suggestions.push(if d.aliases.contains(&s) {
                 format!("{id} (alias {s})")
-            } else if d.name == *id {
-                id.clone()
+            } else if d.name == id {
+                id.to_string()
             } else {
                 format!("{id} ({})", d.name)
             });
@@ -855,10 +927,10 @@ impl Actors {
                 "an actor name or alias may not be empty".into(),
             ));
         }
-        match self.by_name.get(&n) {
+        match self.owner(&n) {
             Some(other) if other != owner => Err(ActorError::NameTaken {
                 name: name.to_string(),
-                actor: other.clone(),
+                actor: other.to_string(),
             }),
             _ => Ok(n),
         }
@@ -882,11 +954,11 @@ impl Actors {
                 ACTOR_KINDS.join(", ")
             )));
         }
-        if self.by_id.contains_key(&def.id) {
+        if self.get(&def.id).is_some() {
             return Err(ActorError::Exists(def.id));
         }
         if let Some(p) = &def.parent {
-            if !self.by_id.contains_key(p) {
+            if self.get(p).is_none() {
                 return Err(ActorError::Unknown(self.resolve(p).err().unwrap_or(
                     Unknown {
                         name: p.clone(),
@@ -906,7 +978,7 @@ impl Actors {
             }
         }
         for n in names {
-            self.by_name.insert(n, def.id.clone());
+            self.by_name.insert(n, Some(def.id.clone()));
         }
         if let Some(seq) = seq {
             self.events.insert(seq, RefEvent::Actor(def.id.clone()));
@@ -972,19 +1044,29 @@ impl Actors {
         self.retired.insert(of, by);
         Ok(match event {
             RefEvent::Actor(id) => {
-                self.by_name.retain(|_, owner| *owner != id);
-                if let Some(a) = self.by_id.get_mut(&id) {
+                // An actor an event defined: every name of it is held here
+                // (a starter actor has no event, and is never retired).
+                let names: Vec<String> = self
+                    .by_name
+                    .iter()
+                    .filter(|(_, owner)| owner.as_deref() == Some(id.as_str()))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                for key in names {
+                    self.unname(&key);
+                }
+                if let Some(a) = self.get_mut(&id) {
                     a.retired = Some(by);
                 }
                 Retired::Actor(id)
             }
             RefEvent::Alias(alias) => {
                 let key = normalise(&alias.alias);
-                if let Some(a) = self.by_id.get_mut(&alias.actor) {
+                if let Some(a) = self.get_mut(&alias.actor) {
                     let own = [&a.def.id, &a.def.name].iter().any(|n| normalise(n) == key);
                     a.def.aliases.retain(|x| normalise(x) != key);
-                    if !own && self.by_name.get(&key) == Some(&alias.actor) {
-                        self.by_name.remove(&key);
+                    if !own && self.owner(&key) == Some(alias.actor.as_str()) {
+                        self.unname(&key);
                     }
                 }
                 Retired::Alias(alias)
@@ -999,7 +1081,7 @@ impl Actors {
                         _ => None,
                     })
                     .collect();
-                if let Some(a) = self.by_id.get_mut(&role.actor) {
+                if let Some(a) = self.get_mut(&role.actor) {
                     a.roles.clear();
                     for r in standing {
                         match a
@@ -1021,8 +1103,8 @@ impl Actors {
     /// on, is `id` (a ministry of a state, a region of it), sorted.
     pub fn members(&self, id: &str) -> Vec<String> {
         let mut out: Vec<String> = self
-            .by_id
-            .values()
+            .in_order()
+            .into_iter()
             .filter(|a| {
                 let mut at = a.def.parent.as_deref();
                 let mut hops = 0;
@@ -1034,7 +1116,7 @@ impl Actors {
                     if hops > 32 {
                         return false;
                     }
-                    at = self.by_id.get(p).and_then(|x| x.def.parent.as_deref());
+                    at = self.get(p).and_then(|x| x.def.parent.as_deref());
                 }
                 false
             })
@@ -1064,10 +1146,10 @@ impl Actors {
                 suggestions: vec![],
             }))
         };
-        if !self.by_id.contains_key(&role.of) {
+        if self.get(&role.of).is_none() {
             return Err(unknown(self, &role.of));
         }
-        let Some(a) = self.by_id.get(&role.actor) else {
+        let Some(a) = self.get(&role.actor) else {
             return Err(unknown(self, &role.actor));
         };
         if a.def.kind != "person" {
@@ -1076,7 +1158,7 @@ impl Actors {
                 role.actor, a.def.kind
             )));
         }
-        let a = self.by_id.get_mut(&role.actor).expect("checked above");
+        let a = self.get_mut(&role.actor).expect("checked above");
         match a
             .roles
             .iter_mut()
@@ -1134,7 +1216,7 @@ impl Actors {
     /// # Errors
     /// As [`add_alias`](Self::add_alias).
     pub fn add_alias_at(&mut self, alias: &AliasDef, seq: Option<u64>) -> Result<(), ActorError> {
-        if !self.by_id.contains_key(&alias.actor) {
+        if self.get(&alias.actor).is_none() {
             return Err(ActorError::Unknown(
                 self.resolve(&alias.actor).err().unwrap_or(Unknown {
                     name: alias.actor.clone(),
@@ -1143,8 +1225,8 @@ impl Actors {
             ));
         }
         let key = self.check_name(&alias.alias, &alias.actor)?;
-        self.by_name.insert(key, alias.actor.clone());
-        let a = self.by_id.get_mut(&alias.actor).expect("checked above");
+        self.by_name.insert(key, Some(alias.actor.clone()));
+        let a = self.get_mut(&alias.actor).expect("checked above");
         if !a.def.aliases.contains(&alias.alias) {
             a.def.aliases.push(alias.alias.clone());
         }
@@ -1159,27 +1241,111 @@ impl Actors {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_starter_set_is_the_same_from_every_call() {
-        // The first call in a process makes it, the second keeps one, later
-        // ones copy it: each must be the whole set. Taken from statics of
-        // the test's own, so that the first call is this test's.
-        let (kept, made) = (OnceLock::new(), AtomicBool::new(false));
-        let mut sets: Vec<Actors> = (0..4).map(|_| starter_from(&kept, &made)).collect();
-        assert!(kept.get().is_some(), "the second call keeps one");
-        sets.push(Actors::starter());
-        sets.push(make_starter());
-        let ids = |a: &Actors| a.iter().map(|x| x.def.clone()).collect::<Vec<_>>();
-        assert!(sets[0].len() > 190);
-        for a in &sets {
-            assert_eq!(ids(a), ids(&sets[5]));
-            assert_eq!(a.resolve("U.N."), Ok("UN"));
-            assert_eq!(a.resolve("côte d'ivoire"), Ok("CIV"));
-        }
+    /// A registry's answers, all of them that a user sees: every actor as it
+    /// stands, in order, and what each name of `names` resolves to.
+    fn answers(a: &Actors, names: &[String]) -> (usize, Vec<Actor>, Vec<Result<String, Unknown>>) {
+        let actors = a.iter().cloned().collect();
+        let resolved = names
+            .iter()
+            .map(|n| a.resolve(n).map(str::to_string))
+            .collect();
+        (a.len(), actors, resolved)
     }
 
-    /// The table the starter set is made from is what `schema/actors.json`
-    /// makes, and the set is the one adding each actor of the file makes.
+    /// The starter set read from its table answers as the set made by adding
+    /// each actor of `schema/actors.json`, after any events: actors, aliases
+    /// and roles added (some to starter actors, some with names of the
+    /// starter set), and any of them retired.
+    #[test]
+    fn the_starter_table_answers_as_the_actors_added_one_by_one() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let ids = [
+            "FRA", "UN", "EU", "LBY", "ZZA", "ZZB", "ZZC", "P-ONE", "P-TWO",
+        ];
+        let words = [
+            "France",
+            "U.N.",
+            "Paris",
+            "Tripoli",
+            "Zed",
+            "Libya",
+            "UNITED NATIONS",
+            "French Republic",
+            "Zee",
+            "ZZA",
+            "Frans",
+            "Person One",
+            "State of Libya",
+            "UNO",
+        ];
+        let mut names: Vec<String> = ids.iter().chain(&words).map(|n| n.to_string()).collect();
+        names.extend(starter::KEYS.iter().map(|(k, _)| k.to_string()));
+        // (kind of event, an id, another id, a word, a seq to retire)
+        let op = (0u8..4, 0..ids.len(), 0..ids.len(), 0..words.len(), 0u64..40);
+        let mut runner = TestRunner::new(Config {
+            cases: 64,
+            ..Config::default()
+        });
+        runner
+            .run(&proptest::collection::vec(op, 1..40), |ops| {
+                let (mut table, mut added) = (Actors::starter(), starter_added());
+                // The seqs of the events taken: a retraction retires one of
+                // them (or, one time in four, a seq that is none).
+                let mut taken: Vec<u64> = Vec::new();
+                for (seq, (kind, i, j, w, of)) in (1u64..).zip(ops) {
+                    let of = match taken.len() {
+                        n if n > 0 && of % 4 != 0 => taken[of as usize % n],
+                        _ => of,
+                    };
+                    let (id, other, word) = (ids[i].to_string(), ids[j].to_string(), words[w]);
+                    let [a, b] = [&mut table, &mut added].map(|r| match kind {
+                        0 => {
+                            let person = id.starts_with("P-");
+                            let def = ActorDef {
+                                id: id.clone(),
+                                name: word.to_string(),
+                                kind: if person { "person" } else { "body" }.into(),
+                                aliases: vec![format!("{word} {seq}")],
+                                parent: (!person && i != j).then(|| other.clone()),
+                                cameo: None,
+                            };
+                            format!("{:?}", r.add(def, Some(seq)))
+                        }
+                        1 => {
+                            let alias = AliasDef {
+                                actor: id.clone(),
+                                alias: word.to_string(),
+                            };
+                            format!("{:?}", r.add_alias_at(&alias, Some(seq)))
+                        }
+                        2 => {
+                            let role = RoleDef {
+                                actor: id.clone(),
+                                of: other.clone(),
+                                role: "envoy".into(),
+                                from: jiff::civil::date(2020, 1, 1),
+                                until: None,
+                            };
+                            format!("{:?}", r.add_role_at(&role, Some(seq)))
+                        }
+                        _ => format!("{:?}", r.retire(of, seq)),
+                    });
+                    if kind < 3 && a == "Ok(())" {
+                        taken.push(seq);
+                    }
+                    prop_assert_eq!(a, b);
+                }
+                prop_assert!(answers(&table, &names) == answers(&added, &names));
+                for id in ids {
+                    prop_assert_eq!(table.members(id), added.members(id));
+                    prop_assert_eq!(table.events_of(id), added.events_of(id));
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
     #[test]
     fn the_starter_table_is_made_from_actors_json() {
         let text = render_starter_table();
@@ -1195,10 +1361,28 @@ mod tests {
             "src/vocab/starter.rs is not what schema/actors.json makes: make it again with \
              DEMARCHE_BLESS=1 cargo test --lib the_starter_table_is_made_from_actors_json"
         );
-        let (table, added) = (make_starter(), starter_added());
-        assert_eq!(table.by_id, added.by_id);
-        assert_eq!(table.by_name, added.by_name);
-        assert_eq!(table.by_name.len(), starter::NAMES);
+        let (table, added) = (Actors::starter(), starter_added());
+        let names: Vec<String> = added.by_name.keys().cloned().collect();
+        assert!(answers(&table, &names) == answers(&added, &names));
+        assert_eq!(added.by_name.len(), starter::KEYS.len());
+        assert_eq!(starter::COUNT, starter::ACTORS.len());
+        assert_eq!(starter::IDS.len(), starter::COUNT);
+        // Each name of the table is one the actors added resolve by, to the
+        // same actor; the ids and names are sorted, once each.
+        for (key, place) in starter::KEYS {
+            let id = starter::ACTORS[usize::from(*place)].id;
+            assert_eq!(
+                added.by_name.get(*key),
+                Some(&Some(id.to_string())),
+                "{key}"
+            );
+        }
+        for (id, place) in starter::IDS {
+            assert_eq!(starter::ACTORS[usize::from(*place)].id, *id);
+        }
+        assert!(starter::IDS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(starter::KEYS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(table.by_id.is_empty() && table.by_name.is_empty());
         assert!(table.events.is_empty() && table.retired.is_empty());
     }
 
