@@ -237,7 +237,12 @@ impl RedbStore {
             .map(|v| v.value().to_vec()))
     }
 
-    fn begin(&self) -> Result<redb::WriteTransaction> {
+    /// A durable write transaction. `record` has its commit record redb's
+    /// allocator state too (a few pages), as the close would: the close then
+    /// has nothing to record, and makes no commit of its own (two `fsync`s
+    /// and the pages of an `append`; `vendor/redb`). A staged group's commit
+    /// records none, since the batch's commit follows.
+    fn begin(&self, record: bool) -> Result<redb::WriteTransaction> {
         let Handle::Writer(db) = &self.handle else {
             return Err(StoreError::Engine {
                 context: "cannot write".into(),
@@ -247,12 +252,23 @@ impl RedbStore {
         let mut txn = db.begin_write().map_err(err("cannot write events"))?;
         txn.set_durability(Durability::Immediate)
             .map_err(err("cannot write events"))?;
+        txn.set_quick_repair(record);
         Ok(txn)
     }
 
-    /// Runs `f` in a write transaction of its own and commits it durably.
+    /// Runs `f` in a write transaction of its own and commits it durably,
+    /// with redb's allocator state.
     fn write(&self, f: impl FnOnce(&mut Table<'_>) -> StorageResult) -> Result<()> {
-        let txn = self.begin()?;
+        self.write_recording(true, f)
+    }
+
+    /// [`write`](Self::write), recording the allocator state or not.
+    fn write_recording(
+        &self,
+        record: bool,
+        f: impl FnOnce(&mut Table<'_>) -> StorageResult,
+    ) -> Result<()> {
+        let txn = self.begin(record)?;
         {
             let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
             f(&mut t).map_err(err("cannot write events"))?;
@@ -420,7 +436,7 @@ impl Store for RedbStore {
     fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()> {
         // Durable, past the head: part of the ledger only once the commit
         // moves the head over them.
-        self.write(|t| {
+        self.write_recording(false, |t| {
             for (seq, bytes) in blocks {
                 t.insert(&block_key(*seq)[..], *bytes)?;
             }

@@ -340,6 +340,151 @@ fn reading_leaves_the_store_file_untouched() {
     }
 }
 
+/// Every command that writes a redb ledger leaves its file as a clean close
+/// leaves it, with redb's allocator state recorded: a read-only handle opens
+/// it (one left to recover refuses to), and a writer opens it without a
+/// repair (which, left to do, would read the whole file). The commits record
+/// the allocator state, and the close then makes no commit of its own
+/// (`vendor/redb`); a write that ends without a commit of its own, refused,
+/// still closes with one.
+#[test]
+fn every_redb_write_leaves_the_file_closed_clean() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let file = ledger.join("ledger.redb");
+    let builder = || {
+        let mut b = redb::Database::builder();
+        b.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter);
+        b
+    };
+    let clean = |after: &str| {
+        if let Err(e) = builder().open_read_only(&file) {
+            panic!("after {after}: a read-only open was refused: {e}");
+        }
+        let repaired = Arc::new(AtomicBool::new(false));
+        let flag = repaired.clone();
+        let mut b = builder();
+        b.set_repair_callback(move |_| flag.store(true, Ordering::SeqCst));
+        drop(b.create(&file).expect("a writer opens the file"));
+        assert!(
+            !repaired.load(Ordering::SeqCst),
+            "after {after}: the file was left to repair"
+        );
+    };
+    demarche(&ledger)
+        .args(["init", "--engine", "redb"])
+        .assert()
+        .success();
+    clean("init");
+    demarche(&ledger).arg("demo").assert().success();
+    clean("demo");
+    let line = r#"{"type":"statement","said_on":"2021-02-01","party":"FRA","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"},"quote":"All foreign forces must leave.","source":{"url":"https://example.org/a","publisher":"Example"}}"#;
+    demarche(&ledger)
+        .args(["append", "--json", line])
+        .assert()
+        .success();
+    clean("an append");
+    demarche(&ledger)
+        .args(["append", "--json", line])
+        .assert()
+        .failure();
+    clean("an append refused as held already");
+    import_generated(&ledger, 3000);
+    clean("an import");
+    let refused = ledger.with_extension("refused.jsonl");
+    let mut lines = std::fs::read_to_string(ledger.with_extension("corpus.jsonl")).expect("corpus");
+    lines.push_str("{not json\n");
+    std::fs::write(&refused, lines).expect("write");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&refused)
+        .assert()
+        .failure();
+    clean("an import refused at its last line");
+    demarche(&ledger)
+        .args(["positions", "--party", "USA"])
+        .assert()
+        .success();
+    clean("a query that saves a snapshot");
+    demarche(&ledger).arg("verify").assert().success();
+}
+
+/// The redb the ledger is built with (`vendor/redb`) closes a database
+/// without a commit of its own only after a commit that recorded its
+/// allocator state: after one that did not, or after a write that did not
+/// commit, the close records it, and a writer opens the file without a
+/// repair whatever the last commit was.
+#[test]
+fn redb_closes_clean_after_any_last_commit() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let def: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("t");
+    let open = |path: &Path| {
+        let repaired = Arc::new(AtomicBool::new(false));
+        let flag = repaired.clone();
+        let mut b = redb::Database::builder();
+        b.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+            .set_repair_callback(move |_| flag.store(true, Ordering::SeqCst));
+        let db = b.create(path).expect("open");
+        (db, repaired)
+    };
+    // Each case: whether each commit records the allocator state (None: a
+    // write transaction dropped without committing).
+    let cases: [&[Option<bool>]; 6] = [
+        &[Some(true)],
+        &[Some(false)],
+        &[Some(true), Some(false)],
+        &[Some(false), Some(true)],
+        &[Some(true), None],
+        &[Some(true), Some(true), Some(false)],
+    ];
+    for (n, case) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("{n}.redb"));
+        for round in 0..2u64 {
+            let (db, repaired) = open(&path);
+            assert!(
+                !repaired.load(Ordering::SeqCst),
+                "{case:?}: repaired at open"
+            );
+            for (i, record) in case.iter().enumerate() {
+                let mut tx = db.begin_write().expect("write");
+                tx.set_quick_repair(record.unwrap_or(false));
+                {
+                    let mut t = tx.open_table(def).expect("table");
+                    for k in 0..50u64 {
+                        t.insert(round * 1000 + i as u64 * 100 + k, k)
+                            .expect("insert");
+                    }
+                }
+                match record {
+                    Some(_) => tx.commit().expect("commit"),
+                    None => drop(tx),
+                }
+            }
+            drop(db);
+            if let Err(e) = redb::Database::builder()
+                .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+                .open_read_only(&path)
+            {
+                panic!("{case:?}: a read-only open was refused: {e}");
+            }
+        }
+        let (db, repaired) = open(&path);
+        assert!(
+            !repaired.load(Ordering::SeqCst),
+            "{case:?}: repaired at open"
+        );
+        let tx = redb::ReadableDatabase::begin_read(&db).expect("read");
+        let t = tx.open_table(def).expect("table");
+        let held = redb::ReadableTableMetadata::len(&t).expect("len");
+        let committed = case.iter().filter(|r| r.is_some()).count() as u64 * 50 * 2;
+        assert_eq!(held, committed, "{case:?}");
+    }
+}
+
 /// A sled snapshot left half written (by a crash, or a disk that filled
 /// while sled wrote it at open) is no snapshot: the ledger opens, verifies and
 /// takes appends, and the next snapshot written removes it. sled 0.34.7 took
