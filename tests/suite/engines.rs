@@ -340,6 +340,37 @@ fn reading_leaves_the_store_file_untouched() {
     }
 }
 
+/// A writer's handle on the redb database at `path`, as the ledger opens
+/// one; it fails (naming `after`) if the open had to repair the file.
+fn redb_writer(path: &Path, after: &str) -> redb::Database {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let repaired = Arc::new(AtomicBool::new(false));
+    let flag = repaired.clone();
+    let db = redb::Database::builder()
+        .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+        .set_repair_callback(move |_| flag.store(true, Ordering::SeqCst))
+        .create(path)
+        .expect("a writer opens the file");
+    assert!(
+        !repaired.load(Ordering::SeqCst),
+        "after {after}: the file was left to repair"
+    );
+    db
+}
+
+/// That the redb database at `path` was closed clean, with its allocator
+/// state recorded: a read-only handle opens it, and a writer without a repair.
+fn assert_redb_closed_clean(path: &Path, after: &str) {
+    if let Err(e) = redb::Database::builder()
+        .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+        .open_read_only(path)
+    {
+        panic!("after {after}: a read-only open was refused: {e}");
+    }
+    drop(redb_writer(path, after));
+}
+
 /// Every command that writes a redb ledger leaves its file as a clean close
 /// leaves it, with redb's allocator state recorded: a read-only handle opens
 /// it (one left to recover refuses to), and a writer opens it without a
@@ -349,30 +380,10 @@ fn reading_leaves_the_store_file_untouched() {
 /// still closes with one.
 #[test]
 fn every_redb_write_leaves_the_file_closed_clean() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
     let file = ledger.join("ledger.redb");
-    let builder = || {
-        let mut b = redb::Database::builder();
-        b.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter);
-        b
-    };
-    let clean = |after: &str| {
-        if let Err(e) = builder().open_read_only(&file) {
-            panic!("after {after}: a read-only open was refused: {e}");
-        }
-        let repaired = Arc::new(AtomicBool::new(false));
-        let flag = repaired.clone();
-        let mut b = builder();
-        b.set_repair_callback(move |_| flag.store(true, Ordering::SeqCst));
-        drop(b.create(&file).expect("a writer opens the file"));
-        assert!(
-            !repaired.load(Ordering::SeqCst),
-            "after {after}: the file was left to repair"
-        );
-    };
+    let clean = |after: &str| assert_redb_closed_clean(&file, after);
     demarche(&ledger)
         .args(["init", "--engine", "redb"])
         .assert()
@@ -418,19 +429,8 @@ fn every_redb_write_leaves_the_file_closed_clean() {
 /// repair whatever the last commit was.
 #[test]
 fn redb_closes_clean_after_any_last_commit() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
     let dir = tempfile::tempdir().expect("tempdir");
     let def: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("t");
-    let open = |path: &Path| {
-        let repaired = Arc::new(AtomicBool::new(false));
-        let flag = repaired.clone();
-        let mut b = redb::Database::builder();
-        b.set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
-            .set_repair_callback(move |_| flag.store(true, Ordering::SeqCst));
-        let db = b.create(path).expect("open");
-        (db, repaired)
-    };
     // Each case: whether each commit records the allocator state (None: a
     // write transaction dropped without committing).
     let cases: [&[Option<bool>]; 6] = [
@@ -444,11 +444,7 @@ fn redb_closes_clean_after_any_last_commit() {
     for (n, case) in cases.iter().enumerate() {
         let path = dir.path().join(format!("{n}.redb"));
         for round in 0..2u64 {
-            let (db, repaired) = open(&path);
-            assert!(
-                !repaired.load(Ordering::SeqCst),
-                "{case:?}: repaired at open"
-            );
+            let db = redb_writer(&path, &format!("{case:?}"));
             for (i, record) in case.iter().enumerate() {
                 let mut tx = db.begin_write().expect("write");
                 tx.set_quick_repair(record.unwrap_or(false));
@@ -465,18 +461,9 @@ fn redb_closes_clean_after_any_last_commit() {
                 }
             }
             drop(db);
-            if let Err(e) = redb::Database::builder()
-                .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
-                .open_read_only(&path)
-            {
-                panic!("{case:?}: a read-only open was refused: {e}");
-            }
+            assert_redb_closed_clean(&path, &format!("{case:?}"));
         }
-        let (db, repaired) = open(&path);
-        assert!(
-            !repaired.load(Ordering::SeqCst),
-            "{case:?}: repaired at open"
-        );
+        let db = redb_writer(&path, &format!("{case:?}"));
         let tx = redb::ReadableDatabase::begin_read(&db).expect("read");
         let t = tx.open_table(def).expect("table");
         let held = redb::ReadableTableMetadata::len(&t).expect("len");
