@@ -424,9 +424,10 @@ fn every_redb_write_leaves_the_file_closed_clean() {
 
 /// The redb the ledger is built with (`vendor/redb`) closes a database
 /// without a commit of its own only after a commit that recorded its
-/// allocator state: after one that did not, or after a write that did not
-/// commit, the close records it, and a writer opens the file without a
-/// repair whatever the last commit was.
+/// allocator state, or when nothing was written since it was loaded as
+/// recorded: after a commit that did not (an integrity check's among them),
+/// or after a write that did not commit, the close records it, and a writer
+/// opens the file without a repair whatever the last commit was.
 #[test]
 fn redb_closes_clean_after_any_last_commit() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -463,11 +464,37 @@ fn redb_closes_clean_after_any_last_commit() {
             drop(db);
             assert_redb_closed_clean(&path, &format!("{case:?}"));
         }
+        // A writer that writes nothing leaves the file as it found it: the
+        // state it loaded is the one the file records.
+        let before = std::fs::read(&path).expect("read the file");
+        drop(redb_writer(&path, &format!("{case:?}")));
+        assert!(
+            std::fs::read(&path).expect("read the file") == before,
+            "{case:?}: a writer that wrote nothing changed the file"
+        );
+        // An integrity check after a commit that recorded the allocator
+        // state finds the file as recorded, and the close after it leaves
+        // the file clean.
+        let mut db = redb_writer(&path, &format!("{case:?}"));
+        let mut tx = db.begin_write().expect("write");
+        tx.set_quick_repair(true);
+        tx.open_table(def)
+            .expect("table")
+            .remove(0u64)
+            .expect("remove");
+        tx.commit().expect("commit");
+        assert!(
+            db.check_integrity().expect("an integrity check"),
+            "{case:?}: the integrity check repaired the file"
+        );
+        drop(db);
+        assert_redb_closed_clean(&path, &format!("{case:?}, checked"));
         let db = redb_writer(&path, &format!("{case:?}"));
         let tx = redb::ReadableDatabase::begin_read(&db).expect("read");
         let t = tx.open_table(def).expect("table");
         let held = redb::ReadableTableMetadata::len(&t).expect("len");
-        let committed = case.iter().filter(|r| r.is_some()).count() as u64 * 50 * 2;
+        // Less the row removed before the integrity check.
+        let committed = case.iter().filter(|r| r.is_some()).count() as u64 * 50 * 2 - 1;
         assert_eq!(held, committed, "{case:?}");
     }
 }

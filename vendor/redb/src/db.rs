@@ -1748,6 +1748,8 @@ impl Database {
         } else {
             Self::get_allocator_state_table(&mem)?
         };
+        // demarche: whether the allocator state was loaded as the file records it
+        let loaded_recorded_state = allocator_state.is_some();
         let repaired = if let Some(tree) = allocator_state {
             #[cfg(feature = "logging")]
             debug!("Found valid allocator state, full repair not needed");
@@ -1800,6 +1802,11 @@ impl Database {
 
         // Restore the tracker state for any persistent savepoints
         Self::sync_persistent_savepoints(&transaction_tracker, &mem, writer_lock.as_ref())?;
+        // demarche: the state loaded is the one the file records, and nothing has been written
+        // since: a close without a write transaction need not record it again
+        if loaded_recorded_state {
+            mem.set_allocator_state_recorded(true);
+        }
         // In multi-writer mode a repair ends with a commit recording the allocator state, as
         // compaction and the integrity check do, so that the next open, in any process, loads it
         if repaired && concurrency_mode.is_multi_writer() {
@@ -2150,7 +2157,15 @@ fn close_database(
         // demarche: the last commit recorded the allocator state, and no write transaction has
         // begun since: that record is this handle's, and the close's commit would record it
         // again (it would trim the file too, which the next close that commits does).
-        Some(_) if mem.allocator_state_recorded() && !mem.pending_non_durable_commit() => true,
+        // Not in multi-writer mode, whose close commit first brings the handle up to the file's
+        // latest commit, which another process may have made since this handle's.
+        Some(_)
+            if mem.allocator_state_recorded()
+                && !mem.pending_non_durable_commit()
+                && !mem.concurrency_mode().is_multi_writer() =>
+        {
+            true
+        }
         Some(writer_lock) => {
             result = ensure_allocator_state_table_and_trim(
                 transaction_tracker,

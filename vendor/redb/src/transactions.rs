@@ -2146,6 +2146,7 @@ impl WriteTransaction {
         // demarche: whether this commit records the allocator state (as the system tree above
         // holds it)
         let recorded = self.quick_repair && !self.mem.needs_repair();
+        let length = self.mem.layout_len();
         let page_allocator = self.page_allocator();
         self.mem.commit(
             user_root,
@@ -2155,7 +2156,10 @@ impl WriteTransaction {
             self.shrink_policy,
             header_lock,
         )?;
-        self.mem.set_allocator_state_recorded(recorded);
+        // demarche: a commit that shrank the file truncated it after its sync, which the close's
+        // first sync makes durable before the clean header
+        let shrank = self.mem.layout_len() < length;
+        self.mem.set_allocator_state_recorded(recorded && !shrank);
         // All of this transaction's allocations are durable; discard the per-txn tracker.
         let _ = page_allocator.take_allocated_since_commit();
 

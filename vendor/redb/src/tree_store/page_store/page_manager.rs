@@ -1877,6 +1877,9 @@ impl TransactionalMemory {
         // to future read transactions
         self.debug_assert_no_dirty_pages();
         self.storage.check_io_errors()?;
+        // demarche: a commit records the allocator state only as its transaction says, once it
+        // is done (a repair's or an integrity check's commit records none)
+        self.set_allocator_state_recorded(false);
 
         let mut state = self.state.lock().unwrap();
         // Trim surplus file space, before finalizing the commit
@@ -2384,6 +2387,11 @@ impl TransactionalMemory {
 
     pub(crate) fn get_layout(&self) -> DatabaseLayout {
         self.state.lock().unwrap().header.layout()
+    }
+
+    // demarche: the length of the file the layout describes
+    pub(crate) fn layout_len(&self) -> u64 {
+        self.get_layout().len()
     }
 
     // Free all pages allocated by the aborted transaction before rolling back growth. Freeing pages
