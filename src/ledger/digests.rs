@@ -246,7 +246,6 @@ pub(super) struct DigestIndex {
     /// Boxed, so that the table is 32 KiB: an `append` reads one bucket,
     /// and a table of the buckets themselves (360 KiB, each slot written)
     /// cost it 90 page faults of fresh memory and 0.8 ms.
-    #[allow(clippy::vec_box)]
     buckets: Vec<Option<Box<Bucket>>>,
     /// Bytes 8 to 16 of the digests of the events not yet in the chain (this
     /// batch's), in seq order from `chain_size + 1`: 8 bytes an event. An
