@@ -279,7 +279,8 @@ impl Ledger {
             Ok(true)
         })?;
         if snap.seq > 0 {
-            snap.set_hash(self.get(snap.seq)?.hash);
+            let size = self.store.head()?.size;
+            snap.set_hash(self.hash_at(snap.seq, size)?);
         }
         snap.release_lookups();
         self.save_snapshot(snap)
