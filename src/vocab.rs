@@ -523,8 +523,8 @@ pub const ACTOR_KINDS: &[&str] = &[
 /// Canonical actors and the names that resolve to them.
 ///
 /// The starter set is not copied in: its actors and names are read from the
-/// generated table ([`starter::ACTORS`], with its sorted [`starter::IDS`] and
-/// [`starter::KEYS`]) beneath what events add here. An actor an event
+/// generated table ([`starter::ACTORS`], sorted by id, with its sorted
+/// names [`starter::KEYS`]) beneath what events add here. An actor an event
 /// changes (an alias, a role, its retirement) is taken up into `by_id` whole
 /// and stands for the table's from then on; a name of the table that no
 /// longer resolves is held in `by_name` as resolving to none. Making the set
@@ -642,7 +642,7 @@ fn starter_place(table: &[(&str, u16)], key: &str) -> Option<usize> {
 
 /// `schema/actors.json`'s actors, parents before the bodies that belong to
 /// them, each with its id, name and aliases normalised, once each: the rows
-/// of [`starter::ACTORS`].
+/// of [`starter::ACTORS`], which has them sorted by id.
 #[cfg(test)]
 fn starter_rows() -> Vec<(StarterActor, Vec<String>)> {
     let file: StarterFile = serde_json::from_str(ACTORS_JSON).expect("schema/actors.json");
@@ -691,7 +691,8 @@ fn starter_added() -> Actors {
 /// The text of `src/vocab/starter.rs`, made from `schema/actors.json`.
 #[cfg(test)]
 fn render_starter_table() -> String {
-    let rows = starter_rows();
+    let mut rows = starter_rows();
+    rows.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     let list = |v: &[String]| {
         let items: Vec<String> = v.iter().map(|s| format!("{s:?}")).collect();
         format!("&[{}]", items.join(", "))
@@ -729,17 +730,6 @@ fn render_starter_table() -> String {
         t.push_str("];\n");
         t
     };
-    let ids = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (a, _))| (a.id.clone(), i))
-        .collect();
-    out.push_str(&index(
-        "The actors' ids, sorted (as `str`s compare), each with its actor's place in `ACTORS`.",
-        "IDS",
-        ids,
-    ));
-    out.push('\n');
     let keys = rows
         .iter()
         .enumerate()
@@ -755,8 +745,8 @@ fn render_starter_table() -> String {
 
 #[cfg(test)]
 const STARTER_HEADER: &str =
-    "//! The starter actors of `schema/actors.json`, parents before the bodies that
-//! belong to them, with the names each resolves by already normalised.
+    "//! The starter actors of `schema/actors.json`, sorted by id (as `str`s
+//! compare), with the names each resolves by already normalised.
 //!
 //! Generated from the file, and checked against it, by the test
 //! `vocab::tests::the_starter_table_is_made_from_actors_json`. After a change to
@@ -780,7 +770,7 @@ impl Actors {
     /// The place in [`starter::ACTORS`] of the starter actor `id`.
     fn starter_place_of_id(&self, id: &str) -> Option<usize> {
         self.starter
-            .then(|| starter_place(starter::IDS, id))
+            .then(|| starter::ACTORS.binary_search_by(|a| a.id.cmp(id)).ok())
             .flatten()
     }
 
@@ -1465,7 +1455,6 @@ mod tests {
         assert!(answers(&table, &names) == answers(&added, &names));
         assert_eq!(added.by_name.len(), starter::KEYS.len());
         assert_eq!(starter::COUNT, starter::ACTORS.len());
-        assert_eq!(starter::IDS.len(), starter::COUNT);
         // Each name of the table is one the actors added resolve by, to the
         // same actor; the ids and names are sorted, once each.
         for (key, place) in starter::KEYS {
@@ -1476,10 +1465,7 @@ mod tests {
                 "{key}"
             );
         }
-        for (id, place) in starter::IDS {
-            assert_eq!(starter::ACTORS[usize::from(*place)].id, *id);
-        }
-        assert!(starter::IDS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(starter::ACTORS.windows(2).all(|w| w[0].id < w[1].id));
         assert!(starter::KEYS.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(table.by_id.is_empty() && table.by_name.is_empty());
         assert!(table.events.is_empty() && table.retired.is_empty());
