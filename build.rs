@@ -2,7 +2,7 @@
 //!
 //! A position-independent executable has its 23,000 pointers in read-only
 //! tables (vtables, tables of strings) written by the loader at every start:
-//! 105 pages copied on write, about 0.4 ms of a 4.7 ms `append` and half of
+//! 105 pages copied on write, 0.6 ms of a 4.7 ms `append` and a third of
 //! `demarche --version` (BENCHMARKS.md, "A process's own start"). Linked at a
 //! fixed address, the linker writes them once. The code is compiled as
 //! before; the libraries, heap and stacks are still placed at random.
