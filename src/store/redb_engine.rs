@@ -31,6 +31,7 @@ use redb::{
     ReadableDatabase, ReadableTable, TableDefinition,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The file of a redb ledger, inside its directory.
@@ -70,6 +71,11 @@ enum Handle {
 /// A ledger in a redb 4 database.
 pub struct RedbStore {
     path: PathBuf,
+    /// The writer's read transaction of its latest commit, begun at its
+    /// first read after a commit and ended by the next write: each begun
+    /// transaction takes and releases file locks (four `fcntl`s), and an
+    /// `append` reads 30 times. Declared before `handle`, so dropped first.
+    latest: Mutex<Option<ReadTransaction>>,
     handle: Handle,
 }
 
@@ -107,6 +113,7 @@ impl RedbStore {
             if let Ok(db) = builder().create(&file) {
                 let store = RedbStore {
                     path: path.to_path_buf(),
+                    latest: Mutex::new(None),
                     handle: Handle::Writer(db),
                 };
                 store.check_marker()?;
@@ -119,6 +126,7 @@ impl RedbStore {
                     let snapshot = db.begin_read().map_err(err("cannot read the ledger"))?;
                     let store = RedbStore {
                         path: path.to_path_buf(),
+                        latest: Mutex::new(None),
                         handle: Handle::Reader { snapshot, _db: db },
                     };
                     store.check_marker()?;
@@ -156,6 +164,7 @@ impl RedbStore {
         };
         let store = RedbStore {
             path: path.to_path_buf(),
+            latest: Mutex::new(None),
             handle: Handle::Writer(db),
         };
         // A crash while a ledger was being created can leave a database
@@ -213,19 +222,32 @@ impl RedbStore {
     /// A read-only view of the table: the pinned snapshot of a reader, or the
     /// latest commit for the writer (the only process that changes it).
     fn table(&self) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>> {
-        let fresh;
-        let txn = match &self.handle {
-            Handle::Reader { snapshot, .. } => snapshot,
+        let opened = match &self.handle {
+            Handle::Reader { snapshot, .. } => snapshot.open_table(TABLE),
             Handle::Writer(db) => {
-                fresh = db.begin_read().map_err(err("cannot read the ledger"))?;
-                &fresh
+                let mut latest = self.latest();
+                let txn = match latest.take() {
+                    Some(txn) => txn,
+                    None => db.begin_read().map_err(err("cannot read the ledger"))?,
+                };
+                let opened = txn.open_table(TABLE);
+                *latest = Some(txn);
+                opened
             }
         };
-        match txn.open_table(TABLE) {
+        match opened {
             Ok(t) => Ok(Some(t)),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
             Err(e) => Err(err("cannot read the ledger")(e)),
         }
+    }
+
+    /// The writer's read transaction, if one is begun (see `latest`).
+    fn latest(&self) -> std::sync::MutexGuard<'_, Option<ReadTransaction>> {
+        // A panic while it was held left an `Option`, whole either way.
+        self.latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -249,6 +271,8 @@ impl RedbStore {
                 source: "the ledger was opened read-only".into(),
             });
         };
+        // Ended first, so that the commit frees what it replaces at once.
+        drop(self.latest().take());
         let mut txn = db.begin_write().map_err(err("cannot write events"))?;
         txn.set_durability(Durability::Immediate)
             .map_err(err("cannot write events"))?;
@@ -273,7 +297,10 @@ impl RedbStore {
             let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
             f(&mut t).map_err(err("cannot write events"))?;
         }
-        txn.commit().map_err(err("cannot commit"))
+        let committed = txn.commit().map_err(err("cannot commit"));
+        // A read begun while the transaction was open saw the commit before.
+        drop(self.latest().take());
+        committed
     }
 }
 
@@ -652,5 +679,50 @@ impl Store for RedbStore {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer keeps one read transaction between its writes; a read made
+    /// while a write was open (an import's checking thread reads so) must not
+    /// outlive that write's commit.
+    #[test]
+    fn the_writer_reads_each_commit_once_it_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = OpenOptions {
+            create: true,
+            engine: super::super::Engine::Redb,
+            ..OpenOptions::default()
+        };
+        let store = RedbStore::open(&dir.path().join("ledger"), &opts).unwrap();
+        let key = meta_key("probe");
+        let value = |store: &RedbStore| store.get(&key).unwrap();
+        assert_eq!(value(&store), None);
+        store
+            .write(|t| {
+                t.insert(&key[..], &b"1"[..])?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(value(&store).as_deref(), Some(&b"1"[..]));
+        store
+            .write(|t| {
+                t.insert(&key[..], &b"2"[..])?;
+                assert_eq!(value(&store).as_deref(), Some(&b"1"[..]));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(value(&store).as_deref(), Some(&b"2"[..]));
+        // A write that fails leaves the last commit readable as it was.
+        let failed = store.write(|t| {
+            t.insert(&key[..], &b"3"[..])?;
+            assert_eq!(value(&store).as_deref(), Some(&b"2"[..]));
+            Err(redb::StorageError::Corrupted("refused".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(value(&store).as_deref(), Some(&b"2"[..]));
     }
 }
