@@ -499,6 +499,99 @@ fn redb_closes_clean_after_any_last_commit() {
     }
 }
 
+/// A redb writer marks the file in use (its recovery flag) at open without a
+/// sync of its own: the flag becomes durable with its first commit's first
+/// sync (`vendor/redb`). Until then, what a power loss can leave on the disk
+/// is the header as the last close left it, clean, beside any pages the
+/// writer had written out: those must be pages free in the state the file
+/// records, or past its end. Each such state opens, checks whole (the state
+/// it records against one rebuilt from its trees), and holds what was
+/// committed and nothing else.
+#[test]
+fn a_redb_writer_lost_before_its_first_commit_leaves_what_was_committed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let def: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("t");
+    let open = |path: &Path| {
+        redb::Database::builder()
+            .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+            .set_cache_size(64 << 10)
+            .create(path)
+            .expect("a writer opens the file")
+    };
+    let row = [7u8; 200];
+    let kept: Vec<u64> = (0..6_000u64).filter(|k| k % 3 == 0).collect();
+    // Written while the writer was lost: within the free pages, or beyond.
+    for (case, lost) in [("within", 1_500u64), ("beyond", 12_000)] {
+        let path = dir.path().join(format!("{case}.redb"));
+        let db = open(&path);
+        for remove in [false, true] {
+            let mut tx = db.begin_write().expect("write");
+            tx.set_quick_repair(true);
+            {
+                let mut t = tx.open_table(def).expect("table");
+                for k in 0..6_000u64 {
+                    if !remove {
+                        t.insert(k, &row[..]).expect("insert");
+                    } else if k % 3 != 0 {
+                        t.remove(k).expect("remove");
+                    }
+                }
+            }
+            tx.commit().expect("commit");
+        }
+        drop(db);
+        let committed = std::fs::read(&path).expect("read");
+        // A writer opens and writes more than its cache holds, so that pages
+        // reach the file, which is read as it stands before the close.
+        let db = open(&path);
+        let tx = db.begin_write().expect("write");
+        {
+            let mut t = tx.open_table(def).expect("table");
+            for k in 0..lost {
+                t.insert(100_000 + k, &row[..]).expect("insert");
+            }
+            t.remove(0u64).expect("remove");
+        }
+        let written = std::fs::read(&path).expect("read");
+        drop(tx);
+        drop(db);
+        let header = 512;
+        assert!(
+            written[..header] != committed[..header],
+            "{case}: the open marks the header"
+        );
+        let common = committed.len().min(written.len());
+        assert!(
+            written[header..common] != committed[header..common],
+            "{case}: the writer wrote pages out before its commit"
+        );
+        assert_eq!(
+            written.len() == committed.len(),
+            case == "within",
+            "{case}: the file's length"
+        );
+        // What a power loss can leave: the header of either time, beside the
+        // pages written out.
+        let mut unmarked = written.clone();
+        unmarked[..header].copy_from_slice(&committed[..header]);
+        for (header, bytes) in [("unmarked", unmarked), ("marked", written)] {
+            std::fs::write(&path, &bytes).expect("write the state");
+            let mut db = open(&path);
+            assert!(
+                db.check_integrity().expect("an integrity check"),
+                "{case}, {header}: the file was not whole"
+            );
+            let tx = redb::ReadableDatabase::begin_read(&db).expect("read");
+            let t = tx.open_table(def).expect("table");
+            let keys: Vec<u64> = redb::ReadableTable::iter(&t)
+                .expect("iter")
+                .map(|kv| kv.expect("row").0.value())
+                .collect();
+            assert_eq!(keys, kept, "{case}, {header}");
+        }
+    }
+}
+
 /// A sled snapshot left half written (by a crash, or a disk that filled
 /// while sled wrote it at open) is no snapshot: the ledger opens, verifies and
 /// takes appends, and the next snapshot written removes it. sled 0.34.7 took

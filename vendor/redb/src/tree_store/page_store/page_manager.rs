@@ -1527,7 +1527,15 @@ impl TransactionalMemory {
         assert!(!state.header.recovery_required);
         state.header.recovery_required = true;
         self.write_header(&state.header, &header_lock)?;
-        self.storage.flush()
+        // demarche: with one writing process, the flag need not be durable before the first
+        // commit, which writes it again, with its slot, in each of its header writes: until then
+        // this handle writes only pages free in the state the file records, and a crash that
+        // leaves the file longer than its layout is found by its length. That commit's first
+        // flush, or the close's, makes the header durable.
+        if self.concurrency_mode.is_multi_writer() {
+            self.storage.flush()?;
+        }
+        Ok(())
     }
 
     /// Whether another process may have this database open while one process writes.
