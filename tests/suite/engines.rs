@@ -592,6 +592,78 @@ fn a_redb_writer_lost_before_its_first_commit_leaves_what_was_committed() {
     }
 }
 
+/// After a commit that recorded the allocator state, a redb close writes the
+/// header that marks the file closed clean without syncing it (`vendor/redb`).
+/// A power loss can leave the header as the commit left it, marked in use:
+/// a writer then opens it without a repair, and finds it whole and the commit
+/// in it; a read-only open waits for that writer (demarche opens as the
+/// writer when it finds the file so).
+#[test]
+fn a_redb_close_lost_to_a_power_loss_leaves_the_last_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db.redb");
+    let def: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("t");
+    for round in 0..3u64 {
+        let db = redb_writer(&path, "the last close");
+        let mut tx = db.begin_write().expect("write");
+        tx.set_quick_repair(true);
+        {
+            let mut t = tx.open_table(def).expect("table");
+            for k in 0..500u64 {
+                t.insert(round * 1000 + k, k).expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+        let committed = std::fs::read(&path).expect("read");
+        drop(db);
+        let closed = std::fs::read(&path).expect("read");
+        let header = 512;
+        assert!(
+            closed[header..] == committed[header..],
+            "round {round}: the close wrote more than the header"
+        );
+        assert!(
+            closed[..header] != committed[..header],
+            "round {round}: the close marks the file closed"
+        );
+        // The close's header lost.
+        std::fs::write(&path, &committed).expect("write the state");
+        assert!(
+            matches!(
+                redb::Database::builder()
+                    .set_concurrency_mode(redb::ConcurrencyMode::SingleWriter)
+                    .open_read_only(&path),
+                Err(redb::DatabaseError::RepairAborted)
+            ),
+            "round {round}: a read-only open of a file marked in use"
+        );
+        let mut db = redb_writer(&path, "a lost close");
+        assert!(
+            db.check_integrity().expect("an integrity check"),
+            "round {round}: the file was not whole"
+        );
+        let tx = redb::ReadableDatabase::begin_read(&db).expect("read");
+        let t = tx.open_table(def).expect("table");
+        let held = redb::ReadableTableMetadata::len(&t).expect("len");
+        assert_eq!(held, (round + 1) * 500, "round {round}");
+        drop((t, tx, db));
+        assert_redb_closed_clean(&path, "a writer after a lost close");
+    }
+    // A ledger whose file a power loss left marked in use: commands that
+    // only read open it all the same.
+    let ledger = dir.path().join("ledger");
+    let file = ledger.join("ledger.redb");
+    demo_ledger(&ledger, "redb");
+    let head = head_json(&ledger);
+    let db = redb_writer(&file, "demo");
+    let marked = std::fs::read(&file).expect("read");
+    drop(db);
+    std::fs::write(&file, &marked).expect("write the state");
+    assert_eq!(head_json(&ledger), head);
+    demarche(&ledger).arg("verify").assert().success();
+    assert_redb_closed_clean(&file, "a read of a file marked in use");
+}
+
 /// A sled snapshot left half written (by a crash, or a disk that filled
 /// while sled wrote it at open) is no snapshot: the ledger opens, verifies and
 /// takes appends, and the next snapshot written removes it. sled 0.34.7 took

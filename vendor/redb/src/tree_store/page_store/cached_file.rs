@@ -644,6 +644,12 @@ impl PagedCachedFile {
         self.file.sync_data()
     }
 
+    // demarche: writes the write buffer to the file without syncing it, for a header whose
+    // durability nothing depends on (the close's, after a commit that recorded its state)
+    pub(super) fn write_out(&self) -> Result {
+        self.flush_write_buffer()
+    }
+
     // Make the backing file durable without flushing the in-memory write buffer. `set_len` is
     // issued directly to the file (it is not buffered), so this is enough to make the current file
     // length durable, and unlike `flush()` it is safe to call while writable pages are still

@@ -2593,13 +2593,21 @@ impl TransactionalMemory {
                 // demarche: after a commit that recorded the allocator state, with no write
                 // transaction since, that commit's flush made its pages durable, and what may
                 // follow it is only the header that marks its primary flushed, which the header
-                // below writes again with the flag cleared, in one write.
-                if !self.allocator_state_recorded() {
+                // below writes again with the flag cleared, in one write. That header is written
+                // out but not synced: the file is consistent whichever header a power loss
+                // leaves, and one still marked in use is cleared by the next writer's open, which
+                // loads the recorded state rather than repairing.
+                let recorded = self.allocator_state_recorded();
+                if !recorded {
                     self.storage.flush()?;
                 }
                 state.header.recovery_required = false;
                 self.write_header(&state.header, &header_lock)?;
-                self.storage.flush()?;
+                if recorded {
+                    self.storage.write_out()?;
+                } else {
+                    self.storage.flush()?;
+                }
             }
         }
 
