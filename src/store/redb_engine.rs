@@ -31,7 +31,7 @@ use redb::{
     ReadableDatabase, ReadableTable, TableDefinition,
 };
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The file of a redb ledger, inside its directory.
@@ -60,7 +60,14 @@ fn err<E: std::error::Error + Send + Sync + 'static>(
 }
 
 enum Handle {
-    Writer(Database),
+    /// The writing handle, and its read transaction of its latest commit,
+    /// begun at its first read after a commit and ended by its next write:
+    /// each transaction begun takes and releases file locks (four `fcntl`s),
+    /// and an `append` reads 30 times. Declared first, so dropped first.
+    Writer {
+        latest: Mutex<Option<ReadTransaction>>,
+        db: Database,
+    },
     /// A read-only handle and the snapshot it reads (dropped first).
     Reader {
         snapshot: ReadTransaction,
@@ -71,11 +78,6 @@ enum Handle {
 /// A ledger in a redb 4 database.
 pub struct RedbStore {
     path: PathBuf,
-    /// The writer's read transaction of its latest commit, begun at its
-    /// first read after a commit and ended by the next write: each begun
-    /// transaction takes and releases file locks (four `fcntl`s), and an
-    /// `append` reads 30 times. Declared before `handle`, so dropped first.
-    latest: Mutex<Option<ReadTransaction>>,
     handle: Handle,
 }
 
@@ -113,8 +115,7 @@ impl RedbStore {
             if let Ok(db) = builder().create(&file) {
                 let store = RedbStore {
                     path: path.to_path_buf(),
-                    latest: Mutex::new(None),
-                    handle: Handle::Writer(db),
+                    handle: Handle::writer(db),
                 };
                 store.check_marker()?;
                 return Ok(store);
@@ -126,7 +127,6 @@ impl RedbStore {
                     let snapshot = db.begin_read().map_err(err("cannot read the ledger"))?;
                     let store = RedbStore {
                         path: path.to_path_buf(),
-                        latest: Mutex::new(None),
                         handle: Handle::Reader { snapshot, _db: db },
                     };
                     store.check_marker()?;
@@ -164,8 +164,7 @@ impl RedbStore {
         };
         let store = RedbStore {
             path: path.to_path_buf(),
-            latest: Mutex::new(None),
-            handle: Handle::Writer(db),
+            handle: Handle::writer(db),
         };
         // A crash while a ledger was being created can leave a database
         // without its marker and with nothing else: it is that new ledger.
@@ -191,7 +190,7 @@ impl RedbStore {
     /// Whether the database holds no table at all (what a crash between its
     /// creation and its first commit leaves).
     fn has_no_table(&self) -> Result<bool> {
-        let Handle::Writer(db) = &self.handle else {
+        let Handle::Writer { db, .. } = &self.handle else {
             return Ok(false);
         };
         let tx = db.begin_read().map_err(err("cannot read the ledger"))?;
@@ -224,8 +223,8 @@ impl RedbStore {
     fn table(&self) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>> {
         let opened = match &self.handle {
             Handle::Reader { snapshot, .. } => snapshot.open_table(TABLE),
-            Handle::Writer(db) => {
-                let mut latest = self.latest();
+            Handle::Writer { latest, db } => {
+                let mut latest = lock(latest);
                 let txn = match latest.take() {
                     Some(txn) => txn,
                     None => db.begin_read().map_err(err("cannot read the ledger"))?,
@@ -242,14 +241,6 @@ impl RedbStore {
         }
     }
 
-    /// The writer's read transaction, if one is begun (see `latest`).
-    fn latest(&self) -> std::sync::MutexGuard<'_, Option<ReadTransaction>> {
-        // A panic while it was held left an `Option`, whole either way.
-        self.latest
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let Some(t) = self.table()? else {
             return Ok(None);
@@ -263,21 +254,25 @@ impl RedbStore {
     /// allocator state too (a few pages), as the close would: the close then
     /// has nothing to record, and makes no commit of its own (two `fsync`s
     /// and the pages of an `append`; `vendor/redb`). A staged group's commit
-    /// records none, since the batch's commit follows.
-    fn begin(&self, record: bool) -> Result<redb::WriteTransaction> {
-        let Handle::Writer(db) = &self.handle else {
+    /// records none, since the batch's commit follows. Returned with the
+    /// writer's read transaction, which the commit ends again.
+    fn begin(
+        &self,
+        record: bool,
+    ) -> Result<(redb::WriteTransaction, &Mutex<Option<ReadTransaction>>)> {
+        let Handle::Writer { latest, db } = &self.handle else {
             return Err(StoreError::Engine {
                 context: "cannot write".into(),
                 source: "the ledger was opened read-only".into(),
             });
         };
         // Ended first, so that the commit frees what it replaces at once.
-        drop(self.latest().take());
+        drop(lock(latest).take());
         let mut txn = db.begin_write().map_err(err("cannot write events"))?;
         txn.set_durability(Durability::Immediate)
             .map_err(err("cannot write events"))?;
         txn.set_quick_repair(record);
-        Ok(txn)
+        Ok((txn, latest))
     }
 
     /// Runs `f` in a write transaction of its own and commits it durably,
@@ -292,16 +287,31 @@ impl RedbStore {
         record: bool,
         f: impl FnOnce(&mut Table<'_>) -> StorageResult,
     ) -> Result<()> {
-        let txn = self.begin(record)?;
+        let (txn, latest) = self.begin(record)?;
         {
             let mut t = txn.open_table(TABLE).map_err(err("cannot write events"))?;
             f(&mut t).map_err(err("cannot write events"))?;
         }
         let committed = txn.commit().map_err(err("cannot commit"));
         // A read begun while the transaction was open saw the commit before.
-        drop(self.latest().take());
+        drop(lock(latest).take());
         committed
     }
+}
+
+impl Handle {
+    fn writer(db: Database) -> Handle {
+        Handle::Writer {
+            latest: Mutex::new(None),
+            db,
+        }
+    }
+}
+
+/// The writer's read transaction, if one is begun (see [`Handle::Writer`]).
+fn lock(latest: &Mutex<Option<ReadTransaction>>) -> MutexGuard<'_, Option<ReadTransaction>> {
+    // A panic while it was held left an `Option`, whole either way.
+    latest.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 type Table<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
