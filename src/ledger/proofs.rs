@@ -72,6 +72,13 @@ impl Ledger {
                         head: head.size,
                     });
                 }
+                if head.size == 0 {
+                    // A tree of nothing: the first commit stores the tree it
+                    // grows (storing this one was a durable write of its own
+                    // before every first import or append).
+                    state.tree = Some(t);
+                    return Ok(());
+                }
                 let changes = t.take_changes();
                 let entries: Vec<(&str, &[u8])> = changes
                     .iter()

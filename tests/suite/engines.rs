@@ -422,6 +422,51 @@ fn every_redb_write_leaves_the_file_closed_clean() {
     demarche(&ledger).arg("verify").assert().success();
 }
 
+/// A first `append` or `import` that is refused leaves a new ledger's file
+/// as `init` left it, byte for byte: the Merkle tree of no events is not
+/// stored ahead of the first commit, which stores the tree it grows (it was a
+/// durable write of its own, two `fdatasync`s on redb, before every first
+/// write). The ledger then takes its first events, and proves them.
+#[test]
+fn a_refused_first_write_leaves_a_new_redb_ledger_as_it_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let file = ledger.join("ledger.redb");
+    demarche(&ledger)
+        .args(["init", "--engine", "redb"])
+        .assert()
+        .success();
+    let made = std::fs::read(&file).expect("read");
+    let unknown = r#"{"type":"statement","said_on":"2021-02-01","party":"NOBODY","stance":"calls-for","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"},"quote":"All foreign forces must leave.","source":{"url":"https://example.org/a","publisher":"Example"}}"#;
+    demarche(&ledger)
+        .args(["append", "--json", unknown])
+        .assert()
+        .code(2);
+    assert!(
+        std::fs::read(&file).expect("read") == made,
+        "a refused append wrote"
+    );
+    let refused = dir.path().join("refused.jsonl");
+    std::fs::write(&refused, format!("{unknown}\n")).expect("write");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&refused)
+        .assert()
+        .code(2);
+    assert!(
+        std::fs::read(&file).expect("read") == made,
+        "a refused import wrote"
+    );
+    let good = unknown.replace("NOBODY", "FRA");
+    demarche(&ledger)
+        .args(["append", "--json", &good])
+        .assert()
+        .success();
+    assert_redb_closed_clean(&file, "the first append");
+    demarche(&ledger).args(["prove", "1"]).assert().success();
+    demarche(&ledger).arg("verify").assert().success();
+}
+
 /// The redb the ledger is built with (`vendor/redb`) closes a database
 /// without a commit of its own only after a commit that recorded its
 /// allocator state, or when nothing was written since it was loaded as
