@@ -76,6 +76,7 @@ impl Ledger {
                     // A tree of nothing: the first commit stores the tree it
                     // grows (storing this one was a durable write of its own
                     // before every first import or append).
+                    state.overlay.clear();
                     state.tree = Some(t);
                     return Ok(());
                 }
