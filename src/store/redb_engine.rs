@@ -173,9 +173,9 @@ impl RedbStore {
         if exists && !unmarked_and_empty {
             store.check_marker()?;
         } else {
-            // One made whole above holds its marker already (written again,
-            // it took a durable commit of every new ledger); one made in
-            // place, or left unmarked by a crash, does not.
+            // One made whole above holds its marker already, its name synced
+            // (written again, the marker took a durable commit of every new
+            // ledger); one made in place, or left unmarked by a crash, does not.
             if marked {
                 store.check_marker()?;
             } else {
@@ -183,8 +183,9 @@ impl RedbStore {
                     t.insert(MARKER_KEY, MARKER)?;
                     Ok(())
                 })?;
+                super::sync_dir(path)?;
             }
-            super::sync_dir(path)?;
+            // The ledger directory's own name, in its parent.
             match path.parent() {
                 Some(p) if p.as_os_str().is_empty() => super::sync_dir(Path::new("."))?,
                 Some(p) => super::sync_dir(p)?,
