@@ -169,23 +169,21 @@ impl RedbStore {
         // A crash while a ledger was being created can leave a database
         // without its marker and with nothing else: it is that new ledger.
         let marked = store.get(MARKER_KEY)?.is_some();
-        let unmarked_and_empty = exists && !marked && store.has_no_table()?;
-        if exists && !unmarked_and_empty {
-            store.check_marker()?;
+        let made_here = !exists || (!marked && store.has_no_table()?);
+        // One made whole above holds its marker already, its name synced
+        // (written again, the marker took a durable commit of every new
+        // ledger); one made in place, or left unmarked by a crash, does not.
+        if made_here && !marked {
+            store.write(|t| {
+                t.insert(MARKER_KEY, MARKER)?;
+                Ok(())
+            })?;
+            super::sync_dir(path)?;
         } else {
-            // One made whole above holds its marker already, its name synced
-            // (written again, the marker took a durable commit of every new
-            // ledger); one made in place, or left unmarked by a crash, does not.
-            if marked {
-                store.check_marker()?;
-            } else {
-                store.write(|t| {
-                    t.insert(MARKER_KEY, MARKER)?;
-                    Ok(())
-                })?;
-                super::sync_dir(path)?;
-            }
-            // The ledger directory's own name, in its parent.
+            store.check_marker()?;
+        }
+        // The ledger directory's own name, in its parent.
+        if made_here {
             match path.parent() {
                 Some(p) if p.as_os_str().is_empty() => super::sync_dir(Path::new("."))?,
                 Some(p) => super::sync_dir(p)?,
