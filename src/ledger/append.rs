@@ -783,6 +783,11 @@ impl Ledger {
             // recent buckets are written. The batch is in either way.
             let _ = self.store.forget_meta(RECENT_PREFIX);
         }
+        if let Some(bits) = stored.forget_buckets_past {
+            // Fewer buckets written than were stored: those past them are
+            // read by nothing, and what a failure here leaves is only space.
+            let _ = super::digests::forget_buckets_past(self, bits);
+        }
         Ok(BatchSummary {
             appended: n,
             first: Some(start.size + 1),

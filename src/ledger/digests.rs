@@ -78,6 +78,8 @@ const RECENT_MIN: u64 = 100;
 pub(super) struct Cover {
     pub(super) base: Seq,
     pub(super) recent: Option<Seq>,
+    /// The bits of the buckets' numbers (recent ones too).
+    pub(super) bits: u8,
 }
 
 impl Cover {
@@ -99,17 +101,55 @@ pub(super) struct Stored {
     /// The recent buckets are to be removed after (merged into the buckets,
     /// and no longer bound by their header).
     pub(super) forget_recent_after: bool,
+    /// The buckets past those of this many bits are to be removed after
+    /// (fewer of them written than were stored: never read, only left).
+    pub(super) forget_buckets_past: Option<u8>,
     /// Meta entries to write.
     pub(super) meta: Vec<(String, Vec<u8>)>,
 }
 /// One entry: the digest's first 8 bytes, then the seq (u64 LE).
 const ENTRY: usize = 16;
-/// How many buckets there can be: one for each value of 12 bits.
-const BUCKETS: usize = 1 << 12;
 
-/// The bucket of a digest: its first 12 bits.
-fn bucket_of(d: &Hash) -> u16 {
-    u16::from_be_bytes([d.0[0], d.0[1]]) >> 4
+/// The most bits a bucket's number has (4,096 buckets): those of a header
+/// of 40 bytes, which names none, and of every index of a million events or
+/// more.
+const MAX_BITS: u8 = 12;
+/// The fewest bits a bucket's number has (512 buckets).
+#[cfg(not(test))]
+const MIN_BITS: u8 = 9;
+#[cfg(test)]
+const MIN_BITS: u8 = 8;
+/// The entries a bucket holds, about, at most, when the buckets are written
+/// whole: about 4 KB. (One in tests, so that their small ledgers reach
+/// buckets of another number.)
+#[cfg(not(test))]
+const PER_BUCKET: u64 = 256;
+#[cfg(test)]
+const PER_BUCKET: u64 = 1;
+
+/// The bits of the buckets' numbers that the buckets of `size` records are
+/// written whole with: the fewest (at least [`MIN_BITS`], at most
+/// [`MAX_BITS`]) for which they hold about [`PER_BUCKET`] entries each or
+/// fewer. A commit that writes every bucket writes one key for each: 4,096
+/// small values for an import of 100,000 statements into a new ledger took
+/// sled 25-38 ms to write, a tenth of the import, where 512 do for it.
+fn bits_for(size: Seq) -> u8 {
+    let mut bits = MIN_BITS;
+    while bits < MAX_BITS && size > PER_BUCKET << bits {
+        bits += 1;
+    }
+    bits
+}
+
+/// The bucket of a digest: its first `bits` bits.
+pub(super) fn bucket_of(d: &Hash, bits: u8) -> u16 {
+    number_of(&d.0, bits)
+}
+
+/// The number of the bucket of a digest that starts with `first` (or of an
+/// entry, which does), of `bits` bits.
+fn number_of(first: &[u8], bits: u8) -> u16 {
+    u16::from_be_bytes([first[0], first[1]]) >> (16 - bits)
 }
 
 fn bucket_key(b: u16) -> String {
@@ -242,7 +282,11 @@ pub(super) struct DigestIndex {
     covered: Seq,
     /// The seq the recent buckets cover, when their header is bound too.
     recent: Option<Seq>,
-    /// By bucket number (12 bits: 4,096 of them): the bucket once read.
+    /// The bits of the numbers of the buckets held here: the stored ones'
+    /// when bound, else [`MAX_BITS`] (a commit that writes them fewer
+    /// regroups them).
+    bits: u8,
+    /// By bucket number (`bits` bits: up to 4,096 of them): the bucket once read.
     /// Boxed, so that the table is 32 KiB: an `append` reads one bucket,
     /// and a table of the buckets themselves (360 KiB, each slot written)
     /// cost it 90 page faults of fresh memory and 0.8 ms.
@@ -287,7 +331,7 @@ impl DigestIndex {
         if self.buckets.is_empty() {
             // Zeroed memory (`None` is all zeroes): fresh pages stay untouched
             // until a bucket is read into them.
-            self.buckets = vec![None; BUCKETS];
+            self.buckets = vec![None; 1 << self.bits];
         }
         if self.buckets[usize::from(b)].is_none() {
             let held = match self.bound {
@@ -303,7 +347,7 @@ impl DigestIndex {
             // own 8, which only entries the batch made may claim.
             let (base, mut changed) = if held.len() % ENTRY != 0 {
                 self.repaired = true;
-                (ledger.chain_bucket(b, 1, covered)?, true)
+                (ledger.chain_bucket(b, self.bits, 1, covered)?, true)
             } else if held.chunks_exact(ENTRY).any(|e| entry_seq(e) > covered) {
                 self.repaired = true;
                 let kept = held
@@ -335,7 +379,7 @@ impl DigestIndex {
                     bucket.rest = held;
                 } else {
                     self.repaired = true;
-                    bucket.rest = ledger.chain_bucket(b, covered + 1, recent)?;
+                    bucket.rest = ledger.chain_bucket(b, self.bits, covered + 1, recent)?;
                     changed = true;
                 }
             }
@@ -360,7 +404,7 @@ impl DigestIndex {
 
     /// Adds an entry for the event `seq` with payload digest `d`.
     fn add(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
-        let b = bucket_of(d);
+        let b = bucket_of(d, self.bits);
         let in_chain = seq <= self.chain_size;
         let bucket = self.bucket(ledger, b)?;
         bucket.rest.extend_from_slice(&fragment(d));
@@ -393,7 +437,7 @@ impl DigestIndex {
     /// chain (or this batch): the first one held, if any.
     pub(super) fn find(&mut self, ledger: &Ledger, d: &Hash) -> Result<Option<Seq>> {
         let frag = u64::from_le_bytes(fragment(d));
-        let b = bucket_of(d);
+        let b = bucket_of(d, self.bits);
         // The entries with the digest's first 8 bytes, in the bucket's order:
         // the stored bucket's (read again if not held, when its filter may
         // hold the digest), those past them, and those of this batch's events
@@ -485,17 +529,23 @@ impl DigestIndex {
                 ..Stored::default()
             });
         }
-        // Merged: every bucket with recent entries is written whole.
+        // Merged: every bucket with recent entries is written whole; every
+        // bucket, when the size of the ledger calls for another number of
+        // them (then regrouped).
         self.merging = true;
-        if self.bound && self.recent.is_some() {
-            for b in 0..BUCKETS as u16 {
+        let bits = bits_for(head.size);
+        let regroup = bits != self.bits;
+        if self.bound && (regroup || self.recent.is_some()) {
+            for b in 0..1u16 << self.bits {
                 let bucket = self.bucket(ledger, b)?;
-                if !bucket.rest.is_empty() {
+                if regroup || !bucket.rest.is_empty() {
                     bucket.changed = true;
                 }
             }
         }
-        let mut meta: Vec<(String, Vec<u8>)> = Vec::new();
+        // (Not bound, a bucket not held has no entries: none is read from
+        // the store.)
+        let mut written: Vec<(u16, Vec<u8>)> = Vec::new();
         for (b, slot) in (0u16..).zip(std::mem::take(&mut self.buckets)) {
             let Some(Bucket {
                 base,
@@ -511,11 +561,30 @@ impl DigestIndex {
                 None => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
             };
             whole.extend_from_slice(&rest);
-            meta.push((bucket_key(b), whole));
+            written.push((b, whole));
         }
-        let mut header = Vec::with_capacity(40);
+        if regroup {
+            // Bound, a bucket left empty is written empty, over whatever a
+            // key of its name held (one of the old number, or one left past
+            // them); those past the new number are removed after the commit.
+            let bound = self.bound;
+            written = regrouped(&written, self.bits, bits)
+                .into_iter()
+                .zip(0u16..)
+                .filter(|(whole, _)| bound || !whole.is_empty())
+                .map(|(whole, b)| (b, whole))
+                .collect();
+        }
+        let mut meta: Vec<(String, Vec<u8>)> = written
+            .into_iter()
+            .map(|(b, whole)| (bucket_key(b), whole))
+            .collect();
+        let mut header = Vec::with_capacity(41);
         header.extend_from_slice(&head.size.to_le_bytes());
         header.extend_from_slice(&head.hash.0);
+        if bits != MAX_BITS {
+            header.push(bits);
+        }
         meta.push((DIGESTS_META.to_string(), header));
         // The recent header, in the same commit, covers nothing: the recent
         // buckets, removed after it, are never believed in the meantime.
@@ -523,10 +592,47 @@ impl DigestIndex {
         Ok(Stored {
             forget_buckets: !self.bound,
             forget_recent_after: self.recent.is_some(),
+            forget_buckets_past: (self.bound && bits < self.bits).then_some(bits),
             meta,
             ..Stored::default()
         })
     }
+}
+
+/// The entries of `buckets` (numbered by `from` bits, each in seq order)
+/// into buckets numbered by `to` bits, each in seq order: one bucket parted
+/// into several keeps its order; several made one are runs put back into it.
+fn regrouped(buckets: &[(u16, Vec<u8>)], from: u8, to: u8) -> Vec<Vec<u8>> {
+    let mut out = vec![Vec::new(); 1 << to];
+    for (_, whole) in buckets {
+        for e in whole.chunks_exact(ENTRY) {
+            out[usize::from(number_of(e, to))].extend_from_slice(e);
+        }
+    }
+    if to < from {
+        for bucket in &mut out {
+            let mut entries: Vec<[u8; ENTRY]> = bucket
+                .chunks_exact(ENTRY)
+                .map(|e| e.try_into().expect("an entry"))
+                .collect();
+            // Stable, and quick on runs already in order.
+            entries.sort_by_key(|e| entry_seq(e));
+            *bucket = entries.concat();
+        }
+    }
+    out
+}
+
+/// Removes the buckets numbered past those of `bits` bits (at least 8: the
+/// first hex digit of their keys tells them).
+pub(super) fn forget_buckets_past(ledger: &Ledger, bits: u8) -> Result<()> {
+    debug_assert!(bits >= 8);
+    for first in (1u16 << bits) >> 8..16 {
+        ledger
+            .store
+            .forget_meta(&format!("{BUCKET_PREFIX}{first:x}"))?;
+    }
+    Ok(())
 }
 
 /// An entry as `verify` sums it: the digest's first 8 bytes, then the seq
@@ -542,7 +648,9 @@ pub(super) fn entry_item(d: &Hash, seq: Seq) -> [u8; ENTRY] {
 /// stored index covers: made only to name where a stored index differs.
 struct ChainBuckets {
     covered: Seq,
-    /// Indexed by bucket number (12 bits: 4,096 of them).
+    /// The bits of the buckets' numbers.
+    bits: u8,
+    /// Indexed by bucket number.
     buckets: Vec<Vec<u8>>,
 }
 
@@ -550,7 +658,7 @@ impl ChainBuckets {
     /// Adds the record `seq` whose payload digest is `d`.
     fn add(&mut self, seq: Seq, d: &Hash) {
         if seq <= self.covered {
-            let b = &mut self.buckets[usize::from(bucket_of(d))];
+            let b = &mut self.buckets[usize::from(bucket_of(d, self.bits))];
             b.extend_from_slice(&fragment(d));
             b.extend_from_slice(&seq.to_le_bytes());
         }
@@ -567,6 +675,7 @@ impl Ledger {
             bound: cover.is_some(),
             covered: cover.map_or(0, |c| c.base),
             recent: cover.and_then(|c| c.recent),
+            bits: cover.map_or(MAX_BITS, |c| c.bits),
             chain_size: head.size,
             ..DigestIndex::default()
         };
@@ -580,7 +689,9 @@ impl Ledger {
             let lazy = index.bound && head.size - from < LAZY_TAIL;
             for (seq, d) in tail {
                 match lazy {
-                    true => index.pending.push((bucket_of(&d), fragment(&d), seq)),
+                    true => index
+                        .pending
+                        .push((bucket_of(&d, index.bits), fragment(&d), seq)),
                     false => index.add(self, &d, seq)?,
                 }
             }
@@ -588,12 +699,12 @@ impl Ledger {
         Ok(index)
     }
 
-    /// Bucket `b` as the records `from..=to` make it.
-    fn chain_bucket(&self, b: u16, from: Seq, to: Seq) -> Result<Vec<u8>> {
+    /// Bucket `b` (of `bits` bits) as the records `from..=to` make it.
+    fn chain_bucket(&self, b: u16, bits: u8, from: Seq, to: Seq) -> Result<Vec<u8>> {
         let mut bucket = Vec::new();
         self.scan(from, to, |rec| {
             let d = chain::body_digest(rec);
-            if bucket_of(&d) == b {
+            if bucket_of(&d, bits) == b {
                 bucket.extend_from_slice(&entry_item(&d, rec.header.seq));
             }
             Ok(true)
@@ -607,11 +718,18 @@ impl Ledger {
         let Some(bytes) = self.store.meta(DIGESTS_META)? else {
             return Ok(None);
         };
-        if bytes.len() != 40 {
+        // 40 bytes: 4,096 buckets, as every release before the number was
+        // named wrote them; 41: the last byte names the bits.
+        let bits = match bytes.len() {
+            40 => MAX_BITS,
+            41 => bytes[40],
+            _ => return Ok(None),
+        };
+        if !(MIN_BITS..=MAX_BITS).contains(&bits) {
             return Ok(None);
         }
         let covered = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-        let hash = Hash(bytes[8..].try_into().expect("32 bytes"));
+        let hash = Hash(bytes[8..40].try_into().expect("32 bytes"));
         if !self.chain_holds(head, covered, &hash) {
             return Ok(None);
         }
@@ -631,6 +749,7 @@ impl Ledger {
         Ok(Some(Cover {
             base: covered,
             recent,
+            bits,
         }))
     }
 
@@ -666,7 +785,7 @@ impl Ledger {
         cover: Cover,
     ) -> Result<std::result::Result<BlockSum, Problem>> {
         let mut sum = BlockSum::new(key);
-        for b in 0..(1u16 << 12) {
+        for b in 0..(1u16 << cover.bits) {
             // Each kind of bucket holds only the seqs it covers: an entry in
             // the other would add up the same, and the batch that loads it
             // would drop it.
@@ -682,7 +801,7 @@ impl Ledger {
                 }
                 for e in held.chunks_exact(ENTRY) {
                     let seq = entry_seq(e);
-                    if u16::from_be_bytes([e[0], e[1]]) >> 4 != b {
+                    if number_of(e, cover.bits) != b {
                         return Ok(Err(bad(
                             0,
                             format!("{kind} {b:03x} holds an entry of another bucket (seq {seq})"),
@@ -711,7 +830,8 @@ impl Ledger {
     pub(super) fn digest_index_difference(&self, cover: Cover) -> Result<Problem> {
         let mut chain = ChainBuckets {
             covered: cover.upto(),
-            buckets: vec![Vec::new(); BUCKETS],
+            bits: cover.bits,
+            buckets: vec![Vec::new(); 1 << cover.bits],
         };
         self.scan(1, cover.upto(), |rec| {
             chain.add(rec.header.seq, &chain::body_digest(rec));

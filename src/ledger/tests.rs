@@ -229,6 +229,16 @@ fn metas(l: &Ledger, prefix: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The key under `prefix` of the bucket of `d`, as the stored index numbers
+/// its buckets.
+fn key_of(l: &Ledger, prefix: &str, d: &crate::event::Hash) -> String {
+    let cover = l
+        .digest_index_cover(&l.head().expect("head"))
+        .expect("cover")
+        .expect("bound");
+    format!("{prefix}{:03x}", digests::bucket_of(d, cover.bits))
+}
+
 fn import(l: &mut Ledger, range: std::ops::Range<u64>) -> BatchSummary {
     l.import_batch(
         range.map(|i| {
@@ -285,11 +295,7 @@ fn a_batch_writes_the_recent_buckets_until_they_are_merged() {
     // An entry dropped from a recent bucket: verify names its seq, and the
     // duplicate it no longer finds goes in.
     let held = l.get(321).expect("seq 321").digest;
-    let key = format!(
-        "{}{:03x}",
-        digests::RECENT_PREFIX,
-        u16::from_be_bytes([held.0[0], held.0[1]]) >> 4
-    );
+    let key = key_of(&l, digests::RECENT_PREFIX, &held);
     let bucket = l.store.meta(&key).expect("meta").expect("bucket");
     let kept: Vec<u8> = bucket
         .chunks_exact(16)
@@ -365,11 +371,7 @@ fn recent_buckets_no_header_binds_are_not_believed() {
         let mut s = Ledger::in_memory();
         s.append(statement(1000)).expect("append").digest
     };
-    let key = format!(
-        "{}{:03x}",
-        digests::RECENT_PREFIX,
-        u16::from_be_bytes([scratch.0[0], scratch.0[1]]) >> 4
-    );
+    let key = key_of(&l, digests::RECENT_PREFIX, &scratch);
     let mut bucket = l.store.meta(&key).expect("meta").unwrap_or_default();
     bucket.extend_from_slice(&scratch.0[..8]);
     bucket.extend_from_slice(&340u64.to_le_bytes());

@@ -166,6 +166,26 @@ impl Raw {
         }
     }
 
+    /// The number of the digest index's bucket that holds the entries of
+    /// digests starting with `first`, as its header numbers the buckets (40
+    /// bytes: 12 bits; 41: the last byte names them).
+    pub fn digest_bucket(&self, first: &[u8]) -> u16 {
+        u16::from_be_bytes([first[0], first[1]]) >> (16 - self.digest_bits())
+    }
+
+    /// The bits of the numbers of the digest index's buckets.
+    pub fn digest_bits(&self) -> u8 {
+        let header = self
+            .get("mdigest-index")
+            .expect("read")
+            .expect("a digest index");
+        match header.len() {
+            40 => 12,
+            41 => header[40],
+            n => panic!("a header of {n} bytes"),
+        }
+    }
+
     /// The block with the greatest key at or before `seq`'s.
     pub fn block_at_or_before(&self, seq: u64) -> Option<(Vec<u8>, Vec<u8>)> {
         let (lo, hi) = (block_key(0), block_key(seq));

@@ -546,8 +546,8 @@ fn the_digest_index_is_checked_against_the_chain() {
     drop(l);
     // The bucket that holds seq 3's entry: a batch's entries go to the
     // recent buckets until they are merged into the buckets.
-    let b = u16::from_be_bytes([held.0[0], held.0[1]]) >> 4;
     let bucket = common::with_tree(dir.path(), |t| {
+        let b = t.digest_bucket(&held.0);
         [
             format!("mdigest-index/{b:03x}"),
             format!("mdigest-index-recent/{b:03x}"),
@@ -653,11 +653,8 @@ fn an_import_skips_only_what_the_chain_confirms_it_holds() {
         let mut s = common::open(scratch.path());
         s.append(common::statement(42)).expect("append").digest
     };
-    let bucket = format!(
-        "mdigest-index/{:03x}",
-        u16::from_be_bytes([newer.0[0], newer.0[1]]) >> 4
-    );
     common::with_tree(dir.path(), |t| {
+        let bucket = format!("mdigest-index/{:03x}", t.digest_bucket(&newer.0));
         let mut v = t.get(&bucket).expect("read").unwrap_or_default();
         v.extend_from_slice(&newer.0[..8]);
         v.extend_from_slice(&4u64.to_le_bytes());
@@ -704,11 +701,8 @@ fn an_import_finds_what_is_held_in_any_order_and_past_a_damaged_bucket() {
         )
         .expect("import")
     };
-    let bucket_of = |d: &demarche::event::Hash| {
-        format!(
-            "mdigest-index/{:03x}",
-            u16::from_be_bytes([d.0[0], d.0[1]]) >> 4
-        )
+    let bucket_of = |t: &common::Raw, d: &demarche::event::Hash| {
+        format!("mdigest-index/{:03x}", t.digest_bucket(&d.0))
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut l = common::open(dir.path());
@@ -725,7 +719,7 @@ fn an_import_finds_what_is_held_in_any_order_and_past_a_damaged_bucket() {
     drop(l);
     // The bucket of seq 120 cut short by a byte: made again from the chain.
     common::with_tree(dir.path(), |t| {
-        let key = bucket_of(&held);
+        let key = bucket_of(t, &held);
         let mut v = t.get(&key).expect("read").expect("bucket of seq 120");
         v.pop();
         t.insert(&key, &v).expect("write");
@@ -747,7 +741,7 @@ fn an_import_finds_what_is_held_in_any_order_and_past_a_damaged_bucket() {
     };
     drop(l);
     common::with_tree(dir.path(), |t| {
-        let key = bucket_of(&later);
+        let key = bucket_of(t, &later);
         let mut v = t.get(&key).expect("read").unwrap_or_default();
         v.extend_from_slice(&later.0[..8]);
         v.extend_from_slice(&302u64.to_le_bytes());
@@ -1270,15 +1264,16 @@ fn digest_index_entries_the_chain_does_not_make_are_named() {
     }
     let held = l.get(3).expect("seq 3").digest;
     drop(l);
-    let own = u16::from_be_bytes([held.0[0], held.0[1]]) >> 4;
-    let empty = common::with_tree(dir.path(), |t| {
-        (0u16..4096)
+    let (own, empty, bits) = common::with_tree(dir.path(), |t| {
+        let bits = t.digest_bits();
+        let empty = (0u16..1 << bits)
             .find(|b| {
                 t.get(format!("mdigest-index/{b:03x}"))
                     .expect("read")
                     .is_none()
             })
-            .expect("an empty bucket")
+            .expect("an empty bucket");
+        (t.digest_bucket(&held.0), empty, bits)
     });
     for (bucket, entry_bucket) in [(empty, empty), (empty, own)] {
         let dir2 = tempfile::tempdir().expect("tempdir");
@@ -1289,7 +1284,7 @@ fn digest_index_entries_the_chain_does_not_make_are_named() {
             }
         }
         let mut entry = [0u8; 16];
-        let hi = entry_bucket << 4;
+        let hi = entry_bucket << (16 - bits);
         entry[..2].copy_from_slice(&hi.to_be_bytes());
         entry[8..].copy_from_slice(&7u64.to_le_bytes());
         common::with_tree(dir2.path(), |t| {
