@@ -148,7 +148,7 @@ pub(super) fn bucket_of(d: &Hash, bits: u8) -> u16 {
 
 /// The number of the bucket of a digest that starts with `first` (or of an
 /// entry, which does), of `bits` bits.
-fn number_of(first: &[u8], bits: u8) -> u16 {
+pub(super) fn number_of(first: &[u8], bits: u8) -> u16 {
     u16::from_be_bytes([first[0], first[1]]) >> (16 - bits)
 }
 
@@ -556,9 +556,12 @@ impl DigestIndex {
             else {
                 continue;
             };
+            // A stored bucket not held is read again; not bound, what is
+            // stored is not the index's.
             let mut whole = match base {
                 Some(base) => base,
-                None => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
+                None if self.bound => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
+                None => Vec::new(),
             };
             whole.extend_from_slice(&rest);
             written.push((b, whole));

@@ -433,6 +433,168 @@ fn recent_buckets_no_header_binds_are_not_believed() {
     assert_eq!(fresh.seq, 391);
 }
 
+/// The stored buckets of `l`, numbered by `bits` bits: each entry in its
+/// digest's bucket, each bucket in seq order, none past the buckets of that
+/// number, and between them the entries the chain makes up to the seq they
+/// cover.
+fn check_buckets(l: &Ledger, bits: u8) {
+    let cover = l
+        .digest_index_cover(&l.head().expect("head"))
+        .expect("cover")
+        .expect("bound");
+    assert_eq!(cover.bits, bits);
+    let header = l.store.meta(digests::DIGESTS_META).expect("meta");
+    assert_eq!(
+        header.expect("header").len(),
+        if bits == 12 { 40 } else { 41 },
+        "12 bits go unnamed, as before"
+    );
+    let mut held = Vec::new();
+    for (key, bucket) in metas(l, digests::BUCKET_PREFIX) {
+        let b = u16::from_str_radix(&key[digests::BUCKET_PREFIX.len()..], 16).expect("hex");
+        assert!(b < 1 << bits, "{key} is past the buckets of {bits} bits");
+        let seqs: Vec<u64> = bucket
+            .chunks_exact(16)
+            .map(|e| {
+                assert_eq!(digests::number_of(e, bits), b, "an entry of {key}");
+                held.push(e.to_vec());
+                u64::from_le_bytes(e[8..].try_into().expect("8 bytes"))
+            })
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{key}: {seqs:?}");
+    }
+    let mut made: Vec<Vec<u8>> = (1..=cover.base)
+        .map(|seq| digests::entry_item(&l.get(seq).expect("get").digest, seq).to_vec())
+        .collect();
+    held.sort();
+    made.sort();
+    assert_eq!(held.len(), made.len());
+    assert!(held == made, "the stored entries are the chain's");
+}
+
+/// The buckets are written again, regrouped, when the ledger's size calls
+/// for more of them (in tests, one a record from 256 up to 4,096): what is
+/// held is found wherever it went, and `verify` finds them whole.
+#[test]
+fn the_buckets_grow_in_number_with_the_ledger() {
+    let mut l = Ledger::in_memory();
+    assert_eq!(import(&mut l, 0..300).appended, 300);
+    check_buckets(&l, 9);
+    // 400 more: past the recent buckets' 100, merged, into 1,024 buckets.
+    assert_eq!(import(&mut l, 300..700).appended, 400);
+    check_buckets(&l, 10);
+    assert!(metas(&l, digests::RECENT_PREFIX).is_empty());
+    // Then 4,096, under a header that names none.
+    assert_eq!(import(&mut l, 700..2_100).appended, 1_400);
+    check_buckets(&l, 12);
+    for (i, seq) in [(5, 6), (650, 651), (2_000, 2_001)] {
+        match l.append(statement(i)) {
+            Err(LedgerError::Duplicate { seq: s, .. }) => assert_eq!(s, seq),
+            other => panic!("{other:?}"),
+        }
+    }
+    let again = import(&mut l, 0..2_100);
+    assert_eq!((again.appended, again.skipped), (0, 2_100));
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
+/// An index of 4,096 buckets under a header of 40 bytes (as every release
+/// before the number was named wrote it, whatever the ledger's size) is
+/// believed as it is; its recent buckets are numbered as its buckets; the
+/// commit that merges them writes as many buckets as the ledger calls for,
+/// over the old ones, and removes those past them.
+#[test]
+fn an_index_of_4096_buckets_unnamed_is_read_then_regrouped() {
+    let mut l = Ledger::in_memory();
+    import(&mut l, 0..300);
+    let head = l.head().expect("head");
+    l.store.forget_meta(digests::BUCKET_PREFIX).expect("forget");
+    let mut old: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+    for seq in 1..=head.size {
+        let d = l.get(seq).expect("get").digest;
+        old.entry(format!(
+            "{}{:03x}",
+            digests::BUCKET_PREFIX,
+            digests::bucket_of(&d, 12)
+        ))
+        .or_default()
+        .extend_from_slice(&digests::entry_item(&d, seq));
+    }
+    let header = [&head.size.to_le_bytes()[..], &head.hash.0].concat();
+    let mut entries: Vec<(&str, &[u8])> = vec![(digests::DIGESTS_META, &header)];
+    entries.extend(old.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
+    l.store.put_meta(&entries).expect("put");
+    check_buckets(&l, 12);
+    assert!(l.verify(None).expect("verify").is_intact());
+    assert!(matches!(
+        l.append(statement(5)),
+        Err(LedgerError::Duplicate { seq: 6, .. })
+    ));
+
+    // A batch's entries go to recent buckets of the same number.
+    import(&mut l, 300..350);
+    let cover = l
+        .digest_index_cover(&l.head().expect("head"))
+        .expect("cover")
+        .expect("bound");
+    assert_eq!((cover.base, cover.recent, cover.bits), (300, Some(350), 12));
+    for (key, bucket) in metas(&l, digests::RECENT_PREFIX) {
+        let b = u16::from_str_radix(&key[digests::RECENT_PREFIX.len()..], 16).expect("hex");
+        assert!(bucket
+            .chunks_exact(16)
+            .all(|e| digests::number_of(e, 12) == b));
+    }
+    assert!(l.verify(None).expect("verify").is_intact());
+
+    // Merged: 1,024 buckets, and the keys past them gone.
+    import(&mut l, 350..600);
+    check_buckets(&l, 10);
+    assert!(metas(&l, digests::RECENT_PREFIX).is_empty());
+    for (i, seq) in [(5, 6), (320, 321), (500, 501)] {
+        match l.append(statement(i)) {
+            Err(LedgerError::Duplicate { seq: s, .. }) => assert_eq!(s, seq),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
+/// A header naming a number of buckets no release writes, or of another
+/// length, binds nothing: the index is made again from the chain.
+#[test]
+fn a_header_naming_buckets_no_release_writes_binds_nothing() {
+    let mut l = Ledger::in_memory();
+    import(&mut l, 0..300);
+    let head = l.head().expect("head");
+    let good = l
+        .store
+        .meta(digests::DIGESTS_META)
+        .expect("meta")
+        .expect("header");
+    assert_eq!(good[40], 9);
+    for bits in [0u8, 7, 13, 16, 200] {
+        let mut bad = good.clone();
+        bad[40] = bits;
+        l.store
+            .put_meta(&[(digests::DIGESTS_META, &bad)])
+            .expect("put");
+        assert_eq!(l.digest_index_cover(&head).expect("cover"), None, "{bits}");
+    }
+    let longer = [&good[..], &[9]].concat();
+    l.store
+        .put_meta(&[(digests::DIGESTS_META, &longer)])
+        .expect("put");
+    assert_eq!(l.digest_index_cover(&head).expect("cover"), None);
+    // Made again by the next batch, and held statements still refused.
+    assert!(matches!(
+        l.append(statement(5)),
+        Err(LedgerError::Duplicate { seq: 6, .. })
+    ));
+    assert_eq!(import(&mut l, 300..301).appended, 1);
+    check_buckets(&l, 9);
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
 #[test]
 fn an_actor_of_a_refused_batch_is_unknown_after_it() {
     let mut l = Ledger::in_memory();
