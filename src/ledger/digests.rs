@@ -2,14 +2,19 @@
 //! payload digest, so that `append` can refuse, and `import` skip, a statement
 //! the ledger already holds without reading the whole chain.
 //!
-//! Entries are spread over at most 4,096 buckets (`digest-index/XXX`, by the
-//! first 12 bits of the digest), each a list of (the digest's first 8 bytes,
-//! seq): about 4 KB a bucket at a million events, so values stay small, and a
-//! rebuilt index is a few thousand writes (sled replays every write since its
-//! last snapshot of itself when it opens: tens of thousands of small values
-//! made every open of a large sled ledger take a second). A header (`digest-index`) names the seq the buckets cover and the
-//! chain hash there; it is believed only when the chain holds that hash at that
-//! seq, and the records after it are read from the chain.
+//! Entries are spread over 512 to 4,096 buckets (`digest-index/XXX`, by the
+//! first 9 to 12 bits of the digest), each a list of (the digest's first 8
+//! bytes, seq): about 4 KB a bucket, so values stay small, and a rebuilt index
+//! is a few thousand writes at most (sled replays every write since its last
+//! snapshot of itself when it opens: tens of thousands of small values made
+//! every open of a large sled ledger take a second). How many is chosen by
+//! the ledger's size each time the buckets are written whole, 4,096 from about
+//! a million events on: a smaller ledger written as 4,096 small values cost
+//! its import's commit more than the entries did. A header (`digest-index`)
+//! names the seq the buckets cover, the chain hash there, and the bits of the
+//! buckets' numbers unless they are 12; it is believed only when the chain
+//! holds that hash at that seq, and the records after it are read from the
+//! chain.
 //!
 //! Nothing found here is believed on its own: a hit is only a candidate, which
 //! counts once the event at its seq is read and its digest compared. What an
@@ -44,7 +49,8 @@ use crate::codec;
 use crate::event::{Hash, Head, Seq};
 use crate::multiset::BlockSum;
 
-/// Meta key of the index's header: covered seq (u64 LE), then the chain hash there.
+/// Meta key of the index's header: covered seq (u64 LE), then the chain hash
+/// there, then the bits of the buckets' numbers when they are not 12.
 pub(super) const DIGESTS_META: &str = "digest-index";
 /// Prefix of the bucket keys: `digest-index/` and three lower-case hex digits.
 pub(super) const BUCKET_PREFIX: &str = "digest-index/";
