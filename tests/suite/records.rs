@@ -1252,6 +1252,109 @@ fn known_at_takes_head_offsets() {
         .code(2);
 }
 
+/// A digest index as every release before the buckets' number was named
+/// wrote it (4,096 buckets by the first 12 bits, under a header of 40
+/// bytes), whatever the ledger's size, is believed as it is on either
+/// engine: `verify` compares it by 12 bits, a held statement is refused by
+/// it, and the records after it go to recent buckets numbered as it is.
+#[test]
+fn a_digest_index_of_4096_buckets_under_a_header_of_40_bytes_is_read_as_it_is() {
+    use demarche::chain::Problem;
+    use demarche::ledger::LedgerError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l = common::open(dir.path());
+    for i in 1..=40 {
+        l.append(common::statement(i)).expect("append");
+    }
+    let digests: Vec<_> = (1..=40u64)
+        .map(|seq| (seq, l.get(seq).expect("get").digest))
+        .collect();
+    drop(l);
+    // The index written again as 4,096 buckets covering all 40 records.
+    common::with_tree(dir.path(), |t| {
+        assert_eq!(t.digest_bits(), 9, "a small ledger's buckets: 512");
+        let header = t.get("mdigest-index").expect("read").expect("header");
+        for k in t.prefix_keys(b"mdigest-index") {
+            t.remove(&k).expect("remove");
+        }
+        let mut old = std::collections::BTreeMap::<u16, Vec<u8>>::new();
+        for (seq, d) in &digests {
+            let b = old
+                .entry(u16::from_be_bytes([d.0[0], d.0[1]]) >> 4)
+                .or_default();
+            b.extend_from_slice(&d.0[..8]);
+            b.extend_from_slice(&seq.to_le_bytes());
+        }
+        for (b, v) in &old {
+            t.insert(format!("mdigest-index/{b:03x}"), v.as_slice())
+                .expect("write");
+        }
+        let head = t.get("h").expect("read").expect("head");
+        let mut forty = 40u64.to_le_bytes().to_vec();
+        forty.extend_from_slice(&head[9..41]);
+        assert_eq!(header.len(), 41);
+        t.insert("mdigest-index", forty.as_slice()).expect("write");
+        assert_eq!(t.digest_bits(), 12);
+    });
+    let mut l = common::open(dir.path());
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    let err = l.append(common::statement(3)).expect_err("a duplicate");
+    assert!(
+        matches!(err, LedgerError::Duplicate { seq: 3, .. }),
+        "{err}"
+    );
+    // 40 more: written to recent buckets numbered by 12 bits (up to seq 72,
+    // 32 records past the buckets' own).
+    for i in 41..=80 {
+        l.append(common::statement(i)).expect("append");
+    }
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    let later = l.get(60).expect("seq 60").digest;
+    drop(l);
+    let recent = common::with_tree(dir.path(), |t| {
+        assert_eq!(t.digest_bits(), 12);
+        let keys = t.prefix_keys(b"mdigest-index-recent/");
+        assert!(!keys.is_empty());
+        for k in &keys {
+            let b = u16::from_str_radix(std::str::from_utf8(&k[21..]).expect("utf-8"), 16)
+                .expect("hex");
+            let v = t.get(k).expect("read").expect("bucket");
+            assert!(v
+                .chunks_exact(16)
+                .all(|e| u16::from_be_bytes([e[0], e[1]]) >> 4 == b));
+        }
+        format!(
+            "mdigest-index-recent/{:03x}",
+            u16::from_be_bytes([later.0[0], later.0[1]]) >> 4
+        )
+    });
+    // Seq 60's entry dropped from its recent bucket: named by its 12 bits.
+    common::with_tree(dir.path(), |t| {
+        let v = t.get(&recent).expect("read").expect("seq 60's bucket");
+        let kept: Vec<u8> = v
+            .chunks_exact(16)
+            .filter(|e| e[..8] != later.0[..8])
+            .flatten()
+            .copied()
+            .collect();
+        assert_eq!(kept.len() + 16, v.len());
+        t.insert(&recent, kept.as_slice()).expect("write");
+    });
+    let l = common::open(dir.path());
+    match l.verify(None).expect("verify").problem {
+        Some(Problem::DigestIndexMismatch { seq, detail }) => {
+            assert_eq!(seq, 60, "{detail}");
+            assert!(
+                detail.contains(&format!("bucket {}", &recent[21..])),
+                "{detail}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Entries the chain does not make, even in a bucket it leaves empty, or an
 /// entry filed under another bucket than its digest's: `verify` names them.
 #[test]
