@@ -3,12 +3,14 @@
 the commands taking turns, and prints each one's p50 and p90 and its ratio to
 git's p50.
 
-    tools/append-beside-git.py STATEMENTS LEDGER NAME=BINARY [NAME=BINARY ...]
+    tools/append-beside-git.py STATEMENTS LEDGER NAME=BINARY[@OTHER] [...]
 
 STATEMENTS is a JSON Lines file of at least 6 statements the ledger does not
 hold (one `append --json LINE` each); LEDGER is copied once for every BINARY,
 beside LEDGER (on its file system), and each BINARY appends into its own copy,
-so that builds compare on the same ledger. The git repository is made there
+so that builds compare on the same ledger. `NAME=BINARY@OTHER` copies the
+ledger OTHER for that build instead: for builds that lay out what they store
+otherwise, each on a ledger it made (of the same statements). The git repository is made there
 too, with `core.fsync=all` and no user or system configuration, so that each
 commit is durable as each append is; `git commit --allow-empty -m` takes the
 line's first 60 characters. The first 5 statements warm the page cache and are
@@ -45,8 +47,9 @@ def run(lines: list, source: str, builds: list, work: str) -> None:
     cmds = {}
     for i, spec in enumerate(builds):
         name, binary = spec.split("=", 1)
+        binary, _, own = binary.partition("@")
         copy = os.path.join(work, f"ledger-{i}")
-        shutil.copytree(source, copy)
+        shutil.copytree(own or source, copy)
         cmds[name] = (lambda b, d: lambda l: [b, "--ledger", d, "append", "--json", l])(
             binary, copy
         )
