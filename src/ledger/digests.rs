@@ -4,17 +4,18 @@
 //!
 //! Entries are spread over 512 to 4,096 buckets (`digest-index/XXX`, by the
 //! first 9 to 12 bits of the digest), each a list of (the digest's first 8
-//! bytes, seq): about 4 KB a bucket, so values stay small, and a rebuilt index
-//! is a few thousand writes at most (sled replays every write since its last
-//! snapshot of itself when it opens: tens of thousands of small values made
-//! every open of a large sled ledger take a second). How many is chosen by
-//! the ledger's size each time the buckets are written whole, 4,096 from about
-//! a million events on: a smaller ledger written as 4,096 small values cost
-//! its import's commit more than the entries did. A header (`digest-index`)
-//! names the seq the buckets cover, the chain hash there, and the bits of the
-//! buckets' numbers unless they are 12; it is believed only when the chain
-//! holds that hash at that seq, and the records after it are read from the
-//! chain.
+//! bytes, seq): up to about 4 KB a bucket at a million events (20 KB at 5
+//! million), so values stay small, and a rebuilt index is a few thousand
+//! writes at most (sled replays every write since its last snapshot of itself
+//! when it opens: tens of thousands of small values made every open of a large
+//! sled ledger take a second). How many is chosen by the ledger's size each
+//! time the buckets are written whole, the fewest for which a bucket holds
+//! about 256 entries or fewer, and 4,096 past 524,288 events: a smaller ledger
+//! written as 4,096 small values cost its import's commit more than the
+//! entries did. A header (`digest-index`) names the seq the buckets cover, the
+//! chain hash there, and the bits of the buckets' numbers unless they are 12
+//! (then bucket 0 is always stored); it is believed only when the chain holds
+//! that hash at that seq, and the records after it are read from the chain.
 //!
 //! Nothing found here is believed on its own: a hit is only a candidate, which
 //! counts once the event at its seq is read and its digest compared. What an
@@ -117,8 +118,8 @@ pub(super) struct Stored {
 const ENTRY: usize = 16;
 
 /// The most bits a bucket's number has (4,096 buckets): those of a header
-/// of 40 bytes, which names none, and of every index of a million events or
-/// more.
+/// of 40 bytes, which names none, and of every index written whole past
+/// 524,288 events.
 const MAX_BITS: u8 = 12;
 /// The fewest bits a bucket's number has (512 buckets).
 #[cfg(not(test))]
@@ -126,7 +127,7 @@ const MIN_BITS: u8 = 9;
 #[cfg(test)]
 const MIN_BITS: u8 = 8;
 /// The entries a bucket holds, about, at most, when the buckets are written
-/// whole: about 4 KB. (One in tests, so that their small ledgers reach
+/// whole with fewer than 4,096 of them: about 4 KB. (One in tests, so that their small ledgers reach
 /// buckets of another number.)
 #[cfg(not(test))]
 const PER_BUCKET: u64 = 256;
@@ -584,6 +585,13 @@ impl DigestIndex {
                 .map(|(whole, b)| (b, whole))
                 .collect();
         }
+        // Under a header that names the bits, bucket 0 is always stored,
+        // empty if need be: without it the header binds nothing (see
+        // `digest_index_cover`). Bound, it is stored already, or written
+        // with every other bucket when they are regrouped.
+        if bits != MAX_BITS && !self.bound && written.first().is_none_or(|(b, _)| *b != 0) {
+            written.insert(0, (0, Vec::new()));
+        }
         let mut meta: Vec<(String, Vec<u8>)> = written
             .into_iter()
             .map(|(b, whole)| (bucket_key(b), whole))
@@ -740,6 +748,16 @@ impl Ledger {
         let covered = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
         let hash = Hash(bytes[8..40].try_into().expect("32 bytes"));
         if !self.chain_holds(head, covered, &hash) {
+            return Ok(None);
+        }
+        // A header that names the bits binds only while bucket 0 is stored
+        // (every commit that writes such a header writes it, empty if need
+        // be). A release that knows only headers of 40 bytes takes it for no
+        // index: it removes every bucket, then writes them again with its
+        // header in a commit of its own; were that commit lost, this header
+        // would name buckets that are gone, and every statement they held
+        // would go in again unseen.
+        if bytes.len() == 41 && self.store.meta(&bucket_key(0))?.is_none() {
             return Ok(None);
         }
         // The recent buckets count when they come right after these, and
