@@ -774,6 +774,10 @@ fn dir_size(path: &Path) -> u64 {
 #[derive(Default)]
 pub struct MemStore {
     inner: Mutex<MemInner>,
+    /// Counts the derived values read, when set: for tests of what a batch
+    /// reads.
+    #[cfg(test)]
+    meta_reads: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 #[derive(Default)]
@@ -785,6 +789,15 @@ struct MemInner {
 }
 
 impl MemStore {
+    /// An empty store that counts the derived values read into `reads`.
+    #[cfg(test)]
+    pub(crate) fn counting_reads(reads: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        MemStore {
+            meta_reads: Some(reads),
+            ..MemStore::default()
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, MemInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -881,6 +894,10 @@ impl Store for MemStore {
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        #[cfg(test)]
+        if let Some(reads) = &self.meta_reads {
+            reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(self.lock().meta.get(key).cloned())
     }
 

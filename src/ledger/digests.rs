@@ -247,6 +247,15 @@ fn held_whole(_entries: usize) -> bool {
 }
 const BASE_FILTER_BITS_EACH: usize = 8;
 
+/// The most bytes of stored buckets a batch holds whole once a digest
+/// looked for sent it to read them again (a bucket is about 4 KB): past
+/// them, a bucket is read again each time. Read again for each statement
+/// the ledger already holds, 100,000 statements imported again into the
+/// 100k ledger that held them took a third longer than with every bucket
+/// held; held without a bound, a batch's memory would grow with the ledger.
+/// (8 MB is every bucket of a ledger of 524,288 events.)
+const REREAD_HELD: usize = 8 << 20;
+
 /// A filter of the entries of a stored bucket.
 fn base_filter(entries: &[u8]) -> Vec<u64> {
     let bits = (entries.len() / ENTRY * BASE_FILTER_BITS_EACH).next_power_of_two();
@@ -318,6 +327,9 @@ pub(super) struct DigestIndex {
     /// Whether a commit is merging the recent buckets into the buckets: the
     /// buckets it reads then are held whole, since it writes them whole.
     merging: bool,
+    /// The bytes of the stored buckets held whole once read again (at most
+    /// [`REREAD_HELD`]).
+    reread: usize,
     /// The entries of the records past those the stored index covers (at
     /// most [`LAZY_TAIL`] of them), by bucket, added to a bucket only when it
     /// is read: an `append` reads one bucket, and a commit writes the recent
@@ -450,13 +462,23 @@ impl DigestIndex {
         // hold the digest), those past them, and those of this batch's events
         // only if the batch's filter may hold it.
         let fresh = has_bits(&self.fresh_filter, second(d));
+        let room = REREAD_HELD.saturating_sub(self.reread);
         let bucket = self.bucket(ledger, b)?;
         let mut candidates = Vec::new();
+        let mut kept = 0;
         match &bucket.base {
             Some(base) => scan(base, frag, &mut candidates),
             None if has_bits(&bucket.base_filter, base_filter_key(frag)) => {
                 let base = ledger.store.meta(&bucket_key(b))?.unwrap_or_default();
                 scan(&base, frag, &mut candidates);
+                // Held from now on, while the buckets held so are few: a
+                // batch of statements the ledger holds finds each in its
+                // bucket, and read every bucket again for each.
+                if base.len() <= room {
+                    kept = base.len();
+                    bucket.base = Some(base);
+                    bucket.base_filter = Vec::new();
+                }
             }
             None => {}
         }
@@ -464,6 +486,7 @@ impl DigestIndex {
         if fresh {
             scan(&bucket.rest[bucket.chained..], frag, &mut candidates);
         }
+        self.reread += kept;
         for seq in candidates {
             let same = match seq.checked_sub(self.chain_size + 1) {
                 Some(i) => self.fresh.get(i as usize) == Some(&second(d)),

@@ -588,6 +588,46 @@ fn an_index_of_4096_buckets_unnamed_is_read_then_regrouped() {
     assert!(l.verify(None).expect("verify").is_intact());
 }
 
+/// A stored bucket read again for a digest that its filter may hold is held
+/// from then on (within a bound): a batch of statements the ledger holds,
+/// several to a bucket, reads each bucket at most twice, not once for each
+/// statement.
+#[test]
+fn a_batch_of_held_statements_reads_each_stored_bucket_at_most_twice() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let reads = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut l = Ledger::with_store(Box::new(crate::store::MemStore::counting_reads(
+        reads.clone(),
+    )));
+    import(&mut l, 0..2_000);
+    // Written again as 256 buckets, about 8 statements each.
+    let head = l.head().expect("head");
+    l.store.forget_meta(digests::BUCKET_PREFIX).expect("forget");
+    let mut buckets = vec![Vec::new(); 256];
+    for seq in 1..=head.size {
+        let d = l.get(seq).expect("get").digest;
+        buckets[usize::from(digests::bucket_of(&d, 8))]
+            .extend_from_slice(&digests::entry_item(&d, seq));
+    }
+    let keys: Vec<String> = (0..256)
+        .map(|b| format!("{}{b:03x}", digests::BUCKET_PREFIX))
+        .collect();
+    let header = [&head.size.to_le_bytes()[..], &head.hash.0, &[8]].concat();
+    let mut entries: Vec<(&str, &[u8])> = vec![(digests::DIGESTS_META, &header)];
+    entries.extend(
+        keys.iter()
+            .map(String::as_str)
+            .zip(buckets.iter().map(Vec::as_slice)),
+    );
+    l.store.put_meta(&entries).expect("put");
+    check_buckets(&l, 8);
+    reads.store(0, Ordering::Relaxed);
+    let again = import(&mut l, 0..2_000);
+    assert_eq!((again.appended, again.skipped), (0, 2_000));
+    let n = reads.load(Ordering::Relaxed);
+    assert!(n <= 2 * 256 + 16, "{n} derived values read");
+}
+
 /// A header that names the bits binds only while bucket 0 is stored, which
 /// every commit that writes one stores, empty if need be: a release that
 /// knows only headers of 40 bytes removes every bucket of such an index
