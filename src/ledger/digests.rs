@@ -127,8 +127,8 @@ const MIN_BITS: u8 = 9;
 #[cfg(test)]
 const MIN_BITS: u8 = 8;
 /// The entries a bucket holds, about, at most, when the buckets are written
-/// whole with fewer than 4,096 of them: about 4 KB. (One in tests, so that their small ledgers reach
-/// buckets of another number.)
+/// whole with fewer than 4,096 of them: about 4 KB. (One in tests, so that
+/// their small ledgers reach buckets of another number.)
 #[cfg(not(test))]
 const PER_BUCKET: u64 = 256;
 #[cfg(test)]
@@ -218,9 +218,10 @@ fn has_bits(filter: &[u64], s: u64) -> bool {
 struct Bucket {
     /// The stored bucket's entries, when held: those of a small bucket, or
     /// of one made again from the chain. A larger one is read again from the
-    /// store when its filter may hold a digest looked for: held, the buckets
-    /// a batch reads made its memory grow with the ledger (72 MB for 10,000
-    /// statements into a ledger of 5 million).
+    /// store when its filter may hold a digest looked for, and then held
+    /// (up to [`REREAD_HELD`] of them): all held, the buckets a batch reads
+    /// made its memory grow with the ledger (72 MB for 10,000 statements
+    /// into a ledger of 5 million).
     base: Option<Vec<u8>>,
     /// A Bloom filter of the stored bucket's entries, when they are not held.
     base_filter: Vec<u64>,
@@ -473,7 +474,7 @@ impl DigestIndex {
                 scan(&base, frag, &mut candidates);
                 // Held from now on, while the buckets held so are few: a
                 // batch of statements the ledger holds finds each in its
-                // bucket, and read every bucket again for each.
+                // bucket, and would read the bucket again for each.
                 if base.len() <= room {
                     kept = base.len();
                     bucket.base = Some(base);
