@@ -10,9 +10,9 @@ hold (one `append --json LINE` each); LEDGER is copied once for every BINARY,
 beside LEDGER (on its file system), and each BINARY appends into its own copy,
 so that builds compare on the same ledger. `NAME=BINARY@OTHER` copies the
 ledger OTHER for that build instead: for builds that lay out what they store
-otherwise, each on a ledger it made (of the same statements). The git repository is made there
-too, with `core.fsync=all` and no user or system configuration, so that each
-commit is durable as each append is; `git commit --allow-empty -m` takes the
+otherwise, each on a ledger it made (of the same statements). The git
+repository is made there too, with `core.fsync=all` and no user or system
+configuration, so that each commit is durable as each append is; `git commit --allow-empty -m` takes the
 line's first 60 characters. The first 5 statements warm the page cache and are
 not counted. Each time includes starting the process from Python, alike for
 every command. Taking turns makes a machine whose speed drifts slow every
