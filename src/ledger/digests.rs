@@ -602,7 +602,8 @@ impl DigestIndex {
             // key of its name held (one of the old number, or one left past
             // them); those past the new number are removed after the commit.
             let bound = self.bound;
-            written = regrouped(&written, self.bits, bits)
+            let entries = written.iter().map(|(_, whole)| whole.as_slice());
+            written = regrouped(entries, self.bits, bits)
                 .into_iter()
                 .zip(0u16..)
                 .filter(|(whole, _)| bound || !whole.is_empty())
@@ -643,9 +644,9 @@ impl DigestIndex {
 /// The entries of `buckets` (numbered by `from` bits, each in seq order)
 /// into buckets numbered by `to` bits, each in seq order: one bucket parted
 /// into several keeps its order; several made one are runs put back into it.
-fn regrouped(buckets: &[(u16, Vec<u8>)], from: u8, to: u8) -> Vec<Vec<u8>> {
+fn regrouped<'a>(buckets: impl Iterator<Item = &'a [u8]>, from: u8, to: u8) -> Vec<Vec<u8>> {
     let mut out = vec![Vec::new(); 1 << to];
-    for (_, whole) in buckets {
+    for whole in buckets {
         for e in whole.chunks_exact(ENTRY) {
             out[usize::from(number_of(e, to))].extend_from_slice(e);
         }
