@@ -490,48 +490,45 @@ pub(crate) struct WireAlias<'a> {
     alias: &'a str,
 }
 
-fn to_wire_more(s: &Statement) -> WireMore<'_> {
+fn to_wire_more<'a, S: AsRef<str>>(s: &StatementRef<'a, S>) -> WireMore<'a> {
     WireMore {
-        joint_with: s.joint_with.iter().map(String::as_str).collect(),
-        speaker_actor: s.speaker.as_ref().and_then(|p| p.actor.as_deref()),
-        condition: s.condition.as_deref(),
+        joint_with: s.joint_with.iter().map(S::as_ref).collect(),
+        speaker_actor: s.speaker.and_then(|(_, _, actor)| actor),
+        condition: s.condition,
         deadline: s.deadline.map(days_from_date),
-        document: s.proposition.document.as_deref(),
+        document: s.document,
         quote_kind: s.quote_kind as u8,
-        language: s.language.as_deref(),
+        language: s.language,
         more_sources: s
             .more_sources
             .iter()
             .map(|x| WireSource {
-                url: x.url.as_deref(),
-                publisher: x.publisher.as_deref(),
+                url: x.url,
+                publisher: x.publisher,
                 published_on: x.published_on.map(days_from_date),
             })
             .collect(),
     }
 }
 
-fn to_wire_statement(s: &Statement) -> WireStatement<'_> {
+fn to_wire_statement<'a, S: AsRef<str>>(s: &StatementRef<'a, S>) -> WireStatement<'a> {
     WireStatement {
         said_on: days_from_date(s.said_on.date),
         said_at: s.said_on.time.map(|t| WireTime {
             seconds: t.seconds,
             offset_minutes: t.offset_minutes,
         }),
-        party: &s.party,
-        speaker: s.speaker.as_ref().map(|p| WireSpeaker {
-            name: &p.name,
-            role: p.role.as_deref(),
-        }),
-        stance: &s.stance,
-        hedge: s.hedge.as_deref(),
-        predicate: &s.proposition.predicate,
-        subjects: s.proposition.subjects.iter().map(String::as_str).collect(),
-        location: s.proposition.location.as_deref(),
-        qualifier: s.proposition.qualifier.as_deref(),
-        quote: &s.quote,
-        source_url: s.source.url.as_deref(),
-        source_publisher: s.source.publisher.as_deref(),
+        party: s.party,
+        speaker: s.speaker.map(|(name, role, _)| WireSpeaker { name, role }),
+        stance: s.stance,
+        hedge: s.hedge,
+        predicate: s.predicate,
+        subjects: s.subjects.iter().map(S::as_ref).collect(),
+        location: s.location,
+        qualifier: s.qualifier,
+        quote: s.quote,
+        source_url: s.source.url,
+        source_publisher: s.source.publisher,
         source_published_on: s.source.published_on.map(days_from_date),
     }
 }
@@ -684,28 +681,21 @@ pub fn encode_event(event: &Event) -> Result<Vec<u8>, FormatError> {
 pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, FormatError> {
     let aliases: Vec<&str>;
     let wire = match event {
-        Event::Statement(s) if s.needs_format_3() => WireEvent::StatementCoded(
-            to_wire_statement(s),
-            to_wire_more(s),
-            to_wire_coded(s.coded.as_deref().expect("format 3 has provenance")),
-        ),
-        Event::Statement(s) if s.needs_format_2() => {
-            WireEvent::StatementV2(to_wire_statement(s), to_wire_more(s))
-        }
-        Event::Statement(s) => WireEvent::Statement(to_wire_statement(s)),
+        Event::Statement(s) => return encode_statement_into(&s.into(), out),
         Event::Correction(c) => {
+            let statement: StatementRef<'_, String> = (&c.statement).into();
             let correction = WireCorrection {
                 of: c.of,
-                statement: to_wire_statement(&c.statement),
+                statement: to_wire_statement(&statement),
                 reason: c.reason.as_deref(),
             };
-            match (&c.statement.coded, c.statement.needs_format_2()) {
+            match (&c.statement.coded, statement.needs_format_2()) {
                 (Some(coded), _) => WireEvent::CorrectionCoded(
                     correction,
-                    to_wire_more(&c.statement),
+                    to_wire_more(&statement),
                     to_wire_coded(coded),
                 ),
-                (None, true) => WireEvent::CorrectionV2(correction, to_wire_more(&c.statement)),
+                (None, true) => WireEvent::CorrectionV2(correction, to_wire_more(&statement)),
                 (None, false) => WireEvent::Correction(correction),
             }
         }
@@ -736,8 +726,42 @@ pub fn encode_event_into(event: &Event, out: &mut Vec<u8>) -> Result<usize, Form
             alias: &a.alias,
         }),
     };
+    encode_wire_into(&wire, out)
+}
+
+/// Appends a statement's payload to `out`, from its fields however they are
+/// held (an owned [`Statement`], or a line's strings, borrowed); returns its
+/// length. A statement is encoded here, and only here.
+///
+/// # Errors
+/// As [`encode_event_into`].
+pub(crate) fn encode_statement_into<S: AsRef<str>>(
+    s: &StatementRef<'_, S>,
+    out: &mut Vec<u8>,
+) -> Result<usize, FormatError> {
+    let wire = match (&s.coded, s.needs_format_2()) {
+        (Some(coded), _) => WireEvent::StatementCoded(
+            to_wire_statement(s),
+            to_wire_more(s),
+            WireCoded {
+                coder: coded.coder,
+                event_id: coded.event_id,
+                cameo: coded.cameo,
+                mentions: coded.mentions,
+                sources: coded.sources,
+                goldstein_tenths: coded.goldstein_tenths,
+                tone_thousandths: coded.tone_thousandths,
+            },
+        ),
+        (None, true) => WireEvent::StatementV2(to_wire_statement(s), to_wire_more(s)),
+        (None, false) => WireEvent::Statement(to_wire_statement(s)),
+    };
+    encode_wire_into(&wire, out)
+}
+
+fn encode_wire_into(wire: &WireEvent<'_>, out: &mut Vec<u8>) -> Result<usize, FormatError> {
     let start = out.len();
-    bincode::encode_into_std_write(&wire, out, bincode::config::legacy())
+    bincode::encode_into_std_write(wire, out, bincode::config::legacy())
         .map_err(|e| FormatError::Payload(e.to_string()))?;
     let len = out.len() - start;
     if len > MAX_PAYLOAD {

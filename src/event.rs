@@ -331,14 +331,7 @@ impl Statement {
 
     /// Whether the statement uses a field only event format 2 can hold.
     pub fn needs_format_2(&self) -> bool {
-        !self.joint_with.is_empty()
-            || self.condition.is_some()
-            || self.deadline.is_some()
-            || self.quote_kind != QuoteKind::Verbatim
-            || self.language.is_some()
-            || !self.more_sources.is_empty()
-            || self.proposition.document.is_some()
-            || self.speaker.as_ref().is_some_and(|s| s.actor.is_some())
+        StatementRef::from(self).needs_format_2()
     }
 
     /// Whether the statement needs event format 3: it carries the provenance
@@ -656,6 +649,20 @@ pub(crate) enum EventRef<'a, S> {
         from: jiff::civil::Date,
         until: Option<jiff::civil::Date>,
     },
+}
+
+impl<S: AsRef<str>> StatementRef<'_, S> {
+    /// As [`Statement::needs_format_2`].
+    pub(crate) fn needs_format_2(&self) -> bool {
+        !self.joint_with.is_empty()
+            || self.condition.is_some()
+            || self.deadline.is_some()
+            || self.quote_kind != QuoteKind::Verbatim
+            || self.language.is_some()
+            || !self.more_sources.is_empty()
+            || self.document.is_some()
+            || self.speaker.is_some_and(|(_, _, actor)| actor.is_some())
+    }
 }
 
 impl<'a> From<&'a Statement> for StatementRef<'a, String> {

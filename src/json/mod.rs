@@ -9,7 +9,7 @@ pub mod view;
 use crate::dates::{parse_date, parse_said_on};
 use crate::event::{
     parse_fixed, ActorDef, AliasDef, Coded, Correction, Event, Proposition, QuoteKind, Retraction,
-    RoleDef, Source, Speaker, Statement,
+    RoleDef, SaidOn, Source, Speaker, Statement,
 };
 use crate::input::InputError;
 use serde::Deserialize;
@@ -45,32 +45,79 @@ enum InEvent {
     Role(InRole),
 }
 
+/// A statement as a line gives it: its strings owned (`String`, from the
+/// typed parser) or borrowed from the line (`&str`, read straight by `scan`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InStatement {
+struct InStatement<S = String> {
     /// Inside a correction, a statement copied whole from a line may keep its
     /// `"type": "statement"`.
     #[serde(rename = "type")]
-    kind: Option<String>,
-    said_on: String,
-    party: String,
-    #[serde(default)]
-    joint_with: Vec<String>,
-    speaker: Option<InSpeaker>,
-    stance: String,
-    hedge: Option<String>,
-    condition: Option<String>,
-    deadline: Option<String>,
-    proposition: InProposition,
-    quote: String,
-    quote_kind: Option<String>,
-    language: Option<String>,
-    source: Option<InSource>,
-    sources: Option<Vec<InSource>>,
+    kind: Option<S>,
+    said_on: S,
+    party: S,
+    #[serde(default = "Vec::new")]
+    joint_with: Vec<S>,
+    speaker: Option<InSpeaker<S>>,
+    stance: S,
+    hedge: Option<S>,
+    condition: Option<S>,
+    deadline: Option<S>,
+    proposition: InProposition<S>,
+    quote: S,
+    quote_kind: Option<S>,
+    language: Option<S>,
+    source: Option<InSource<S>>,
+    sources: Option<Vec<InSource<S>>>,
     coded: Option<InCoded>,
 }
 
 /// A machine-coded statement's provenance (event format 3).
+impl InStatement<&str> {
+    /// The statement with its strings copied out of the line.
+    fn owned(&self) -> InStatement {
+        let own = |x: &&str| x.to_string();
+        let own_all = |v: &[&str]| v.iter().map(own).collect();
+        let source = |x: &InSource<&str>| InSource {
+            url: x.url.as_ref().map(own),
+            publisher: x.publisher.as_ref().map(own),
+            published_on: x.published_on.as_ref().map(own),
+        };
+        let pr = &self.proposition;
+        InStatement {
+            kind: self.kind.as_ref().map(own),
+            said_on: own(&self.said_on),
+            party: own(&self.party),
+            joint_with: own_all(&self.joint_with),
+            speaker: self.speaker.as_ref().map(|sp| InSpeaker {
+                name: sp.name.as_ref().map(own),
+                role: sp.role.as_ref().map(own),
+                actor: sp.actor.as_ref().map(own),
+            }),
+            stance: own(&self.stance),
+            hedge: self.hedge.as_ref().map(own),
+            condition: self.condition.as_ref().map(own),
+            deadline: self.deadline.as_ref().map(own),
+            proposition: InProposition {
+                predicate: own(&pr.predicate),
+                subjects: own_all(&pr.subjects),
+                location: pr.location.as_ref().map(own),
+                qualifier: pr.qualifier.as_ref().map(own),
+                document: pr.document.as_ref().map(own),
+            },
+            quote: own(&self.quote),
+            quote_kind: self.quote_kind.as_ref().map(own),
+            language: self.language.as_ref().map(own),
+            source: self.source.as_ref().map(source),
+            sources: self
+                .sources
+                .as_ref()
+                .map(|v| v.iter().map(source).collect()),
+            coded: None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InCoded {
@@ -85,10 +132,10 @@ struct InCoded {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InSpeaker {
-    name: Option<String>,
-    role: Option<String>,
-    actor: Option<String>,
+struct InSpeaker<S = String> {
+    name: Option<S>,
+    role: Option<S>,
+    actor: Option<S>,
 }
 
 #[derive(Deserialize)]
@@ -103,21 +150,21 @@ struct InRole {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InProposition {
-    predicate: String,
-    #[serde(default)]
-    subjects: Vec<String>,
-    location: Option<String>,
-    qualifier: Option<String>,
-    document: Option<String>,
+struct InProposition<S = String> {
+    predicate: S,
+    #[serde(default = "Vec::new")]
+    subjects: Vec<S>,
+    location: Option<S>,
+    qualifier: Option<S>,
+    document: Option<S>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InSource {
-    url: Option<String>,
-    publisher: Option<String>,
-    published_on: Option<String>,
+struct InSource<S = String> {
+    url: Option<S>,
+    publisher: Option<S>,
+    published_on: Option<S>,
 }
 
 #[derive(Deserialize)]
@@ -154,7 +201,8 @@ struct InAlias {
     alias: String,
 }
 
-fn text(field: impl std::fmt::Display, v: String, max: usize) -> Result<String, InputError> {
+/// Checks a text field: not blank, at most `max` bytes, no control character.
+fn check_text(field: impl std::fmt::Display, v: &str, max: usize) -> Result<(), InputError> {
     if v.trim().is_empty() {
         return Err(InputError::new(field.to_string(), "must not be empty"));
     }
@@ -164,12 +212,25 @@ fn text(field: impl std::fmt::Display, v: String, max: usize) -> Result<String, 
             format!("is {} bytes long; the limit is {max}", v.len()),
         ));
     }
-    if has_control(&v) {
+    if has_control(v) {
         return Err(InputError::new(
             field.to_string(),
             "must not contain control characters",
         ));
     }
+    Ok(())
+}
+
+fn check_opt_text<S: AsRef<str>>(
+    field: impl std::fmt::Display,
+    v: Option<&S>,
+    max: usize,
+) -> Result<(), InputError> {
+    v.map_or(Ok(()), |v| check_text(field, v.as_ref(), max))
+}
+
+fn text(field: impl std::fmt::Display, v: String, max: usize) -> Result<String, InputError> {
+    check_text(field, &v, max)?;
     Ok(v)
 }
 
@@ -178,7 +239,8 @@ fn opt_text(
     v: Option<String>,
     max: usize,
 ) -> Result<Option<String>, InputError> {
-    v.map(|v| text(field, v, max)).transpose()
+    check_opt_text(field, v.as_ref(), max)?;
+    Ok(v)
 }
 
 /// Whether `s` holds a control character other than newline and tab: C0
@@ -234,37 +296,42 @@ impl From<SubField<'_>> for String {
     }
 }
 
-fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
+/// What checking a statement's fields makes of them besides its strings: its
+/// dates and its quote kind.
+struct Parts {
+    said_on: SaidOn,
+    deadline: Option<jiff::civil::Date>,
+    quote_kind: QuoteKind,
+    /// The date of each source, in order (`source`, or each of `sources`).
+    published_on: Vec<Option<jiff::civil::Date>>,
+}
+
+/// Checks a statement as a line gives it, its strings owned or borrowed alike,
+/// but for its provenance (`coded`), which only the typed parser reads: the
+/// first error, as the fields are checked in order, names its field.
+fn check_statement<S: AsRef<str>>(p: &str, s: &InStatement<S>) -> Result<Parts, InputError> {
     // Field paths are only spelled out when an error names them.
     let f = |name: &'static str| FieldPath(p, name, None);
-    if let Some(k) = s.kind.as_deref().filter(|k| *k != "statement") {
+    if let Some(k) = s.kind.as_ref().map(S::as_ref).filter(|k| *k != "statement") {
         return Err(InputError::new(
             f("type"),
             format!("a correction's statement is a statement, not \"{k}\""),
         ));
     }
-    let said_on = parse_said_on(&s.said_on).map_err(|m| InputError::new(f("said_on"), m))?;
-    let speaker = match s.speaker {
-        Some(sp) => {
-            if sp.name.is_none() && sp.actor.is_none() {
-                return Err(InputError::new(f("speaker"), "needs a name or an actor"));
-            }
-            Some(Speaker {
-                // A speaker given only as an actor takes the actor's name when checked.
-                name: match sp.name {
-                    Some(name) => text(f("speaker.name"), name, MAX_TEXT)?,
-                    None => String::new(),
-                },
-                role: opt_text(f("speaker.role"), sp.role, MAX_TEXT)?,
-                actor: opt_text(f("speaker.actor"), sp.actor, MAX_REF)?,
-            })
+    let said_on =
+        parse_said_on(s.said_on.as_ref()).map_err(|m| InputError::new(f("said_on"), m))?;
+    if let Some(sp) = &s.speaker {
+        if sp.name.is_none() && sp.actor.is_none() {
+            return Err(InputError::new(f("speaker"), "needs a name or an actor"));
         }
-        None => None,
-    };
-    let subjects = refs(p, "proposition.subjects", s.proposition.subjects)?;
-    let joint_with = refs(p, "joint_with", s.joint_with)?;
-    let qualifier = s.proposition.qualifier;
-    if let Some(q) = &qualifier {
+        // A speaker given only as an actor takes the actor's name when checked.
+        check_opt_text(f("speaker.name"), sp.name.as_ref(), MAX_TEXT)?;
+        check_opt_text(f("speaker.role"), sp.role.as_ref(), MAX_TEXT)?;
+        check_opt_text(f("speaker.actor"), sp.actor.as_ref(), MAX_REF)?;
+    }
+    check_refs(p, "proposition.subjects", &s.proposition.subjects)?;
+    check_refs(p, "joint_with", &s.joint_with)?;
+    if let Some(q) = s.proposition.qualifier.as_ref().map(S::as_ref) {
         let ok = (1..=64).contains(&q.len())
             && q.as_bytes()[0].is_ascii_lowercase()
             && q.bytes()
@@ -276,8 +343,8 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
             ));
         }
     }
-    let (first, sources) = match (s.source, s.sources) {
-        (Some(one), None) => (source(p, "source", None, one)?, Vec::new()),
+    let published_on = match (&s.source, &s.sources) {
+        (Some(one), None) => vec![check_source(p, "source", None, one)?],
         (None, Some(many)) => {
             if many.is_empty() {
                 return Err(InputError::new(f("sources"), "needs at least one source"));
@@ -288,12 +355,10 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
                     format!("has {} entries; the limit is {MAX_SOURCES}", many.len()),
                 ));
             }
-            let mut all = many
-                .into_iter()
+            many.iter()
                 .enumerate()
-                .map(|(i, x)| source(p, "sources", Some(i), x))
-                .collect::<Result<Vec<_>, _>>()?;
-            (all.remove(0), all)
+                .map(|(i, x)| check_source(p, "sources", Some(i), x))
+                .collect::<Result<Vec<_>, _>>()?
         }
         (Some(_), Some(_)) => {
             return Err(InputError::new(
@@ -303,17 +368,16 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
         }
         (None, None) => return Err(InputError::new(f("source"), "missing field `source`")),
     };
-    let quote_kind = match s.quote_kind {
+    let quote_kind = match s.quote_kind.as_ref().map(S::as_ref) {
         None => QuoteKind::Verbatim,
-        Some(k) => QuoteKind::parse(&k).ok_or_else(|| {
+        Some(k) => QuoteKind::parse(k).ok_or_else(|| {
             InputError::new(
                 f("quote_kind"),
                 format!("unknown quote kind \"{k}\"; expected verbatim, translation or paraphrase"),
             )
         })?,
     };
-    let language = s.language;
-    if let Some(l) = &language {
+    if let Some(l) = s.language.as_ref().map(S::as_ref) {
         if !is_language_tag(l) {
             return Err(InputError::new(
                 f("language"),
@@ -323,31 +387,70 @@ fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     }
     let deadline = s
         .deadline
-        .map(|d| parse_date(&d))
+        .as_ref()
+        .map(|d| parse_date(d.as_ref()))
         .transpose()
         .map_err(|m| InputError::new(f("deadline"), m))?;
-    Ok(Statement {
+    check_text(f("party"), s.party.as_ref(), MAX_REF)?;
+    check_text(f("stance"), s.stance.as_ref(), MAX_REF)?;
+    check_opt_text(f("hedge"), s.hedge.as_ref(), MAX_TEXT)?;
+    check_opt_text(f("condition"), s.condition.as_ref(), MAX_CONDITION)?;
+    let pr = &s.proposition;
+    check_text(f("proposition.predicate"), pr.predicate.as_ref(), MAX_REF)?;
+    check_opt_text(f("proposition.location"), pr.location.as_ref(), MAX_REF)?;
+    check_opt_text(f("proposition.document"), pr.document.as_ref(), MAX_TEXT)?;
+    check_text(f("quote"), s.quote.as_ref(), MAX_QUOTE)?;
+    Ok(Parts {
         said_on,
-        party: text(f("party"), s.party, MAX_REF)?,
-        joint_with,
-        speaker,
-        stance: text(f("stance"), s.stance, MAX_REF)?,
-        hedge: opt_text(f("hedge"), s.hedge, MAX_TEXT)?,
-        condition: opt_text(f("condition"), s.condition, MAX_CONDITION)?,
         deadline,
-        proposition: Proposition {
-            predicate: text(f("proposition.predicate"), s.proposition.predicate, MAX_REF)?,
-            subjects,
-            location: opt_text(f("proposition.location"), s.proposition.location, MAX_REF)?,
-            qualifier,
-            document: opt_text(f("proposition.document"), s.proposition.document, MAX_TEXT)?,
-        },
-        quote: text(f("quote"), s.quote, MAX_QUOTE)?,
         quote_kind,
-        language,
+        published_on,
+    })
+}
+
+fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
+    let parts = check_statement(p, &s)?;
+    let coded = s.coded.map(|c| coded(p, c)).transpose()?;
+    let mut published_on = parts.published_on.into_iter();
+    let mut source = |x: InSource| Source {
+        url: x.url,
+        publisher: x.publisher,
+        published_on: published_on.next().flatten(),
+    };
+    let (first, more_sources) = match (s.source, s.sources) {
+        (Some(one), _) => (source(one), Vec::new()),
+        (None, many) => {
+            let mut all = many.unwrap_or_default().into_iter().map(&mut source);
+            let first = all.next().expect("checked: at least one source");
+            (first, all.collect())
+        }
+    };
+    Ok(Statement {
+        said_on: parts.said_on,
+        party: s.party,
+        joint_with: s.joint_with,
+        speaker: s.speaker.map(|sp| Speaker {
+            name: sp.name.unwrap_or_default(),
+            role: sp.role,
+            actor: sp.actor,
+        }),
+        stance: s.stance,
+        hedge: s.hedge,
+        condition: s.condition,
+        deadline: parts.deadline,
+        proposition: Proposition {
+            predicate: s.proposition.predicate,
+            subjects: s.proposition.subjects,
+            location: s.proposition.location,
+            qualifier: s.proposition.qualifier,
+            document: s.proposition.document,
+        },
+        quote: s.quote,
+        quote_kind: parts.quote_kind,
+        language: s.language,
         source: first,
-        more_sources: sources,
-        coded: s.coded.map(|c| coded(p, c)).transpose()?,
+        more_sources,
+        coded,
     })
 }
 
@@ -401,44 +504,41 @@ fn coded(p: &str, c: InCoded) -> Result<Box<Coded>, InputError> {
 }
 
 /// A list of actor references, at most [`MAX_SUBJECTS`].
-fn refs(p: &str, name: &'static str, v: Vec<String>) -> Result<Vec<String>, InputError> {
+fn check_refs<S: AsRef<str>>(p: &str, name: &'static str, v: &[S]) -> Result<(), InputError> {
     if v.len() > MAX_SUBJECTS {
         return Err(InputError::new(
             FieldPath(p, name, None),
             format!("has {} entries; the limit is {MAX_SUBJECTS}", v.len()),
         ));
     }
-    v.into_iter()
+    v.iter()
         .enumerate()
-        .map(|(i, x)| text(FieldPath(p, name, Some(i)), x, MAX_REF))
-        .collect()
+        .try_for_each(|(i, x)| check_text(FieldPath(p, name, Some(i)), x.as_ref(), MAX_REF))
 }
 
-/// One source: a url or a publisher at least.
-fn source(
+/// One source: a url or a publisher at least. Gives its date.
+fn check_source<S: AsRef<str>>(
     p: &str,
     name: &'static str,
     i: Option<usize>,
-    s: InSource,
-) -> Result<Source, InputError> {
+    s: &InSource<S>,
+) -> Result<Option<jiff::civil::Date>, InputError> {
     let at = |field: &'static str| SubField(FieldPath(p, name, i), field);
     let published_on = s
         .published_on
-        .map(|d| parse_date(&d))
+        .as_ref()
+        .map(|d| parse_date(d.as_ref()))
         .transpose()
         .map_err(|m| InputError::new(at("published_on"), m))?;
-    let source = Source {
-        url: opt_text(at("url"), s.url, MAX_URL)?,
-        publisher: opt_text(at("publisher"), s.publisher, MAX_TEXT)?,
-        published_on,
-    };
-    if source.url.is_none() && source.publisher.is_none() {
+    check_opt_text(at("url"), s.url.as_ref(), MAX_URL)?;
+    check_opt_text(at("publisher"), s.publisher.as_ref(), MAX_TEXT)?;
+    if s.url.is_none() && s.publisher.is_none() {
         return Err(InputError::new(
             FieldPath(p, name, i),
             "needs a url or a publisher",
         ));
     }
-    Ok(source)
+    Ok(published_on)
 }
 
 /// Whether `s` is shaped as a BCP 47 language tag: a primary language of 2 or
@@ -465,7 +565,7 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
     }
     // Most lines are statements of the plainest JSON: read straight.
     if let Some(s) = scan::statement(line) {
-        return parse_event_from(InEvent::Statement(s));
+        return parse_event_from(InEvent::Statement(s.owned()));
     }
     parse_event_typed(line)
 }

@@ -8,13 +8,13 @@
 //! or repeated field, a `sources` list, a `coded` provenance, anything after
 //! the object) it gives up, and the line goes to the typed parser, which
 //! decides, and names the field of any error. What it does take, it reads as
-//! the typed parser does: the two meet in the same [`InStatement`], checked by
-//! the same code.
+//! the typed parser does: the two meet in the same [`InStatement`] (its
+//! strings borrowed from the line here), checked by the same code.
 
 use super::{InProposition, InSource, InSpeaker, InStatement};
 
 /// The statement on `line`, when the line is of the part of JSON read here.
-pub(super) fn statement(line: &str) -> Option<InStatement> {
+pub(super) fn statement(line: &str) -> Option<InStatement<&str>> {
     let mut s = Scan { line, at: 0 };
     let mut kind_seen = false;
     let mut said_on = None;
@@ -38,18 +38,18 @@ pub(super) fn statement(line: &str) -> Option<InStatement> {
             kind_seen = true;
             Some(())
         }
-        "said_on" => s.once(&mut said_on, Scan::string),
-        "party" => s.once(&mut party, Scan::string),
+        "said_on" => s.once(&mut said_on, Scan::str),
+        "party" => s.once(&mut party, Scan::str),
         "joint_with" => s.once(&mut joint_with, Scan::strings),
         "speaker" => s.once(&mut speaker, Scan::speaker),
-        "stance" => s.once(&mut stance, Scan::string),
-        "hedge" => s.once(&mut hedge, Scan::string),
-        "condition" => s.once(&mut condition, Scan::string),
-        "deadline" => s.once(&mut deadline, Scan::string),
+        "stance" => s.once(&mut stance, Scan::str),
+        "hedge" => s.once(&mut hedge, Scan::str),
+        "condition" => s.once(&mut condition, Scan::str),
+        "deadline" => s.once(&mut deadline, Scan::str),
         "proposition" => s.once(&mut proposition, Scan::proposition),
-        "quote" => s.once(&mut quote, Scan::string),
-        "quote_kind" => s.once(&mut quote_kind, Scan::string),
-        "language" => s.once(&mut language, Scan::string),
+        "quote" => s.once(&mut quote, Scan::str),
+        "quote_kind" => s.once(&mut quote_kind, Scan::str),
+        "language" => s.once(&mut language, Scan::str),
         "source" => s.once(&mut source, Scan::source),
         _ => None,
     })?;
@@ -141,12 +141,8 @@ impl<'a> Scan<'a> {
         Some(s)
     }
 
-    fn string(&mut self) -> Option<String> {
-        self.str().map(str::to_owned)
-    }
-
     /// `[]` or an array of strings.
-    fn strings(&mut self) -> Option<Vec<String>> {
+    fn strings(&mut self) -> Option<Vec<&'a str>> {
         self.eat(b'[')?;
         let mut all = Vec::new();
         if self.peek()? == b']' {
@@ -154,7 +150,7 @@ impl<'a> Scan<'a> {
             return Some(all);
         }
         loop {
-            all.push(self.string()?);
+            all.push(self.str()?);
             match self.peek()? {
                 b',' => self.at += 1,
                 b']' => {
@@ -197,26 +193,26 @@ impl<'a> Scan<'a> {
         Some(())
     }
 
-    fn speaker(&mut self) -> Option<InSpeaker> {
+    fn speaker(&mut self) -> Option<InSpeaker<&'a str>> {
         let (mut name, mut role, mut actor) = (None, None, None);
         self.object(|s, key| match key {
-            "name" => s.once(&mut name, Scan::string),
-            "role" => s.once(&mut role, Scan::string),
-            "actor" => s.once(&mut actor, Scan::string),
+            "name" => s.once(&mut name, Scan::str),
+            "role" => s.once(&mut role, Scan::str),
+            "actor" => s.once(&mut actor, Scan::str),
             _ => None,
         })?;
         Some(InSpeaker { name, role, actor })
     }
 
-    fn proposition(&mut self) -> Option<InProposition> {
+    fn proposition(&mut self) -> Option<InProposition<&'a str>> {
         let (mut predicate, mut subjects, mut location, mut qualifier, mut document) =
             (None, None, None, None, None);
         self.object(|s, key| match key {
-            "predicate" => s.once(&mut predicate, Scan::string),
+            "predicate" => s.once(&mut predicate, Scan::str),
             "subjects" => s.once(&mut subjects, Scan::strings),
-            "location" => s.once(&mut location, Scan::string),
-            "qualifier" => s.once(&mut qualifier, Scan::string),
-            "document" => s.once(&mut document, Scan::string),
+            "location" => s.once(&mut location, Scan::str),
+            "qualifier" => s.once(&mut qualifier, Scan::str),
+            "document" => s.once(&mut document, Scan::str),
             _ => None,
         })?;
         Some(InProposition {
@@ -228,12 +224,12 @@ impl<'a> Scan<'a> {
         })
     }
 
-    fn source(&mut self) -> Option<InSource> {
+    fn source(&mut self) -> Option<InSource<&'a str>> {
         let (mut url, mut publisher, mut published_on) = (None, None, None);
         self.object(|s, key| match key {
-            "url" => s.once(&mut url, Scan::string),
-            "publisher" => s.once(&mut publisher, Scan::string),
-            "published_on" => s.once(&mut published_on, Scan::string),
+            "url" => s.once(&mut url, Scan::str),
+            "publisher" => s.once(&mut publisher, Scan::str),
+            "published_on" => s.once(&mut published_on, Scan::str),
             _ => None,
         })?;
         Some(InSource {
