@@ -3,7 +3,7 @@
 
 use crate::event::Event;
 use crate::input::InputError;
-use crate::json;
+use crate::json::{self, PlainLine, PlainLines};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read};
@@ -314,60 +314,86 @@ impl<R: BufRead> Chunker<R> {
     }
 }
 
-/// Parses the lines of `chunk` into `out`, stopping at the first error (then
-/// `true`).
-fn parse_chunk(chunk: Chunk, out: &mut Vec<Parsed>) -> bool {
+/// Parses the lines of `chunk`, stopping at the first error (then `true`). A
+/// plain statement is kept in its line ([`PlainLines`]) when the chunk is
+/// all UTF-8; a line that is not ends the input, and such a chunk's lines are
+/// read as events.
+fn parse_chunk(chunk: Chunk) -> (Batch, bool) {
     let Chunk {
         first_line,
         text,
         end,
     } = chunk;
+    let mut items = Vec::with_capacity(text.len() / 256 + 2);
+    let (mut plains, raw) = match String::from_utf8(text) {
+        Ok(text) => (PlainLines::new(text), None),
+        Err(e) => (PlainLines::new(String::new()), Some(e.into_bytes())),
+    };
+    let len = raw.as_ref().map_or(plains.text().len(), Vec::len);
     let mut line = first_line;
-    let mut rest = &text[..];
-    while !rest.is_empty() {
-        let (bytes, next, ended) = match memchr::memchr(b'\n', rest) {
-            Some(i) => (&rest[..i], &rest[i + 1..], true),
-            None => (rest, &rest[rest.len()..], false),
+    let mut at = 0;
+    let failed = loop {
+        if at >= len {
+            break false;
+        }
+        let rest = match &raw {
+            Some(raw) => &raw[at..],
+            None => &plains.text().as_bytes()[at..],
         };
-        rest = next;
+        let (n, ended) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (i, true),
+            None => (rest.len(), false),
+        };
         // As one thread reads it: a line's length counts a final CR.
-        if bytes.len() > json::MAX_LINE {
-            out.push(Err(LineError::Input {
+        if n > json::MAX_LINE {
+            items.push(Err(LineError::Input {
                 line,
-                error: too_long(bytes.len()),
+                error: too_long(n),
             }));
-            return true;
+            break true;
         }
         // A CR goes with the newline after it; the input's last line keeps it.
-        let bytes = match ended {
-            true => bytes.strip_suffix(b"\r").unwrap_or(bytes),
-            false => bytes,
+        let cr = usize::from(ended && rest[..n].ends_with(b"\r"));
+        let range = at..at + n - cr;
+        at += n + usize::from(ended);
+        let item = match &raw {
+            Some(raw) => parse_line(line, &raw[range]).map(|p| p.map(|(l, e)| (l, Kept::Event(e)))),
+            None if plains.text()[range.clone()].trim().is_empty() => None,
+            None => Some(match plains.read(range.clone()) {
+                Some(Ok(k)) => Ok((line, Kept::Plain(k))),
+                Some(Err(error)) => Err(LineError::Input { line, error }),
+                None => json::parse_event(&plains.text()[range])
+                    .map(|e| (line, Kept::Event(Box::new(e))))
+                    .map_err(|error| LineError::Input { line, error }),
+            }),
         };
-        let Some(item) = parse_line(line, bytes) else {
+        let Some(item) = item else {
             line += 1;
             continue;
         };
         let failed = item.is_err();
-        out.push(item);
+        items.push(item);
         if failed {
-            return true;
+            break true;
         }
         line += 1;
-    }
-    match end {
-        None => false,
-        Some(ChunkEnd::TooLong(len)) => {
-            out.push(Err(LineError::Input {
-                line,
-                error: too_long(len),
-            }));
-            true
-        }
-        Some(ChunkEnd::Io(error)) => {
-            out.push(Err(LineError::Io { line, error }));
-            true
-        }
-    }
+    };
+    let failed = failed
+        || match end {
+            None => false,
+            Some(ChunkEnd::TooLong(len)) => {
+                items.push(Err(LineError::Input {
+                    line,
+                    error: too_long(len),
+                }));
+                true
+            }
+            Some(ChunkEnd::Io(error)) => {
+                items.push(Err(LineError::Io { line, error }));
+                true
+            }
+        };
+    (Batch { plains, items }, failed)
 }
 
 /// The event on line number `line` (its bytes, without the line break), or
@@ -395,8 +421,33 @@ fn too_long(len: usize) -> InputError {
     )
 }
 
-/// A batch of parsed lines, from the parsing thread that parsed it.
-type Batch = Vec<Parsed>;
+/// A line of [`parse_lines_apart`]: an event, or a plain statement still in
+/// its line.
+#[derive(Debug)]
+pub enum Line {
+    /// The line's event.
+    Event(Box<Event>),
+    /// A plain statement, read straight and checked as
+    /// [`json::parse_event`] checks it, its strings left in the line.
+    Plain(PlainLine),
+}
+
+/// One line of [`parse_lines_apart`]: its 1-based number and what it holds.
+pub type ParsedLine = Result<(usize, Line), LineError>;
+
+/// What a parsing thread keeps of a line: its event, or the number of its
+/// plain statement in the batch's [`PlainLines`].
+enum Kept {
+    Event(Box<Event>),
+    Plain(usize),
+}
+
+/// A batch of parsed lines, from the parsing thread that parsed it, with
+/// the text its plain statements lie in.
+struct Batch {
+    plains: PlainLines,
+    items: Vec<Result<(usize, Kept), LineError>>,
+}
 
 /// The iterator of [`parse_lines_apart`]: the batches of the parsing threads,
 /// taken from each in turn, as the chunks were handed out.
@@ -404,7 +455,9 @@ struct Apart {
     from: Vec<std::sync::mpsc::Receiver<Batch>>,
     /// The thread whose batch comes next.
     next: usize,
-    batch: std::vec::IntoIter<Parsed>,
+    batch: std::vec::IntoIter<Result<(usize, Kept), LineError>>,
+    /// The text of the batch's plain statements.
+    plains: Rc<PlainLines>,
     batches: Rc<RefCell<VecDeque<(usize, usize)>>>,
     failed: bool,
     /// The parsing threads, then the reading thread: joined once the lines
@@ -414,7 +467,7 @@ struct Apart {
 
 impl Apart {
     /// The end of the lines, or, if a thread panicked, its panic.
-    fn end(&mut self) -> Option<Parsed> {
+    fn end(&mut self) -> Option<ParsedLine> {
         for handle in self.threads.iter_mut().filter_map(Option::take) {
             if let Err(panic) = handle.join() {
                 std::panic::resume_unwind(panic);
@@ -425,13 +478,23 @@ impl Apart {
 }
 
 impl Iterator for Apart {
-    type Item = Parsed;
+    type Item = ParsedLine;
 
-    fn next(&mut self) -> Option<Parsed> {
+    fn next(&mut self) -> Option<ParsedLine> {
         loop {
             if let Some(item) = self.batch.next() {
                 self.failed = item.is_err();
-                return Some(item);
+                return Some(item.map(|(n, kept)| {
+                    (
+                        n,
+                        match kept {
+                            Kept::Event(event) => Line::Event(event),
+                            Kept::Plain(k) => {
+                                Line::Plain(PlainLine::new(Rc::clone(&self.plains), k))
+                            }
+                        },
+                    )
+                }));
             }
             if self.failed {
                 return None;
@@ -443,11 +506,16 @@ impl Iterator for Apart {
             };
             let thread = self.next;
             self.next = (self.next + 1) % self.from.len();
-            let events = batch.iter().filter(|p| p.is_ok()).count();
+            let events = batch
+                .items
+                .iter()
+                .filter(|p| matches!(p, Ok((_, Kept::Event(_)))))
+                .count();
             if events > 0 {
                 self.batches.borrow_mut().push_back((thread, events));
             }
-            self.batch = batch.into_iter();
+            self.batch = batch.items.into_iter();
+            self.plains = Rc::new(batch.plains);
         }
     }
 }
@@ -455,8 +523,10 @@ impl Iterator for Apart {
 /// [`parse_lines`] on threads of their own: one reads the input into chunks of
 /// whole lines (the whole lines of each read: a reader of larger capacity
 /// makes fewer, larger chunks), handed in turn to each of `threads` parsing threads, whose
-/// events come back in the input's order. Reading and parsing overlap with
-/// what is done with the events, and with each other.
+/// lines come back in the input's order. Reading and parsing overlap with
+/// what is done with the lines, and with each other. A plain statement comes
+/// back still in its line ([`Line::Plain`]), an event of it made only if the
+/// line is read again; any other line as its event.
 ///
 /// After the first error no more items follow; the threads stop after it, or
 /// once the iterator is dropped and they next hand a batch over. They are not
@@ -466,11 +536,12 @@ impl Iterator for Apart {
 /// Events given back through the [`Returns`] are freed on the thread that
 /// parsed them: freed on another thread than the one that allocated them,
 /// they cost the allocator more than the parsing thread saves (measured at
-/// 100k lines, and earlier at 1M).
+/// 100k lines, and earlier at 1M). A batch's plain statements and their text
+/// are freed together once the last of them is dropped.
 pub fn parse_lines_apart(
     reader: BufReader<impl Read + Send + 'static>,
     threads: usize,
-) -> (impl Iterator<Item = Parsed>, Returns) {
+) -> (impl Iterator<Item = ParsedLine>, Returns) {
     let threads = threads.max(1);
     let mut chunks = Vec::with_capacity(threads);
     let mut from = Vec::with_capacity(threads);
@@ -482,8 +553,7 @@ pub fn parse_lines_apart(
         let (back_tx, returned) = std::sync::mpsc::channel::<Vec<Box<Event>>>();
         handles.push(Some(std::thread::spawn(move || {
             for chunk in chunk_rx {
-                let mut batch = Vec::with_capacity(chunk.text.len() / 256 + 2);
-                let failed = parse_chunk(chunk, &mut batch);
+                let (batch, failed) = parse_chunk(chunk);
                 if tx.send(batch).is_err() || failed {
                     break;
                 }
@@ -522,6 +592,7 @@ pub fn parse_lines_apart(
         from,
         next: 0,
         batch: Vec::new().into_iter(),
+        plains: Rc::new(PlainLines::new(String::new())),
         batches,
         failed: false,
         threads: handles,
@@ -602,7 +673,7 @@ mod tests {
         };
         assert_eq!(items(parse_lines(BufReader::new(interrupted()))), whole);
         let (apart, _returns) = parse_lines_apart(BufReader::new(interrupted()), 2);
-        assert_eq!(items(apart), whole);
+        assert_eq!(items(events(apart)), whole);
     }
 
     fn statement(n: usize) -> String {
@@ -628,6 +699,16 @@ mod tests {
         it.map(|p| format!("{p:?}")).collect()
     }
 
+    /// The lines on threads as events: a plain statement's line read again.
+    fn events(it: impl Iterator<Item = ParsedLine>) -> impl Iterator<Item = Parsed> {
+        it.map(|p| {
+            p.map(|(n, line)| match line {
+                Line::Event(event) => (n, event),
+                Line::Plain(plain) => (n, Box::new(plain.event().expect("a valid line"))),
+            })
+        })
+    }
+
     /// What the threads make of `data`, read in pieces of up to `max`
     /// bytes, beside what one thread makes of it read whole.
     fn both(data: &[u8], max: usize, threads: usize, fail_at: Option<usize>) {
@@ -651,9 +732,16 @@ mod tests {
                 parse_lines_apart(BufReader::with_capacity(1 << 16, pieces), threads);
             let mut got = Vec::new();
             for item in apart {
-                got.push(format!("{item:?}"));
-                if let Ok((_, event)) = item {
-                    returns.give(event);
+                match item {
+                    Ok((n, Line::Event(event))) => {
+                        got.push(format!("{:?}", Ok::<_, LineError>((n, &event))));
+                        returns.give(event);
+                    }
+                    Ok((n, Line::Plain(plain))) => {
+                        let event = Box::new(plain.event().expect("a valid line"));
+                        got.push(format!("{:?}", Ok::<_, LineError>((n, &event))));
+                    }
+                    Err(e) => got.push(format!("{:?}", Err::<(), _>(e))),
                 }
             }
             assert_eq!(got.len(), expected.len(), "pieces up to {max}, seed {seed}");

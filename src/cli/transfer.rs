@@ -10,8 +10,8 @@ use super::verify::{head_json, parse_head_token};
 use demarche::event::Head;
 use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
 use demarche::input::InputError;
-use demarche::ledger::{Abort, BatchOptions, BatchSummary, Incoming, LedgerError, Original};
-use demarche::lines::{self, LineError};
+use demarche::ledger::{Abort, BatchOptions, BatchSummary, Incoming, Item, LedgerError, Original};
+use demarche::lines::{self, Line, LineError};
 use serde_json::json;
 use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -145,9 +145,12 @@ pub fn import(
     let parsers = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     let (parsed, mut returns) = lines::parse_lines_apart(reader, parsers);
     let items = track(&state, parsed).map(|r| {
-        r.map(|event| Incoming {
-            event,
-            original: None,
+        r.map(|line| match line {
+            Line::Event(event) => Item::Event(Incoming {
+                event,
+                original: None,
+            }),
+            Line::Plain(plain) => Item::Plain(plain),
         })
     });
     let result = ledger.import_batch_returning(items, opts, |e| returns.give(e));

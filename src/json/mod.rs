@@ -3,8 +3,11 @@
 //! (with their place in the chain) and positions back out.
 //! `schema/event.schema.json` describes the same shape.
 
+mod plain;
 mod scan;
 pub mod view;
+
+pub use plain::{PlainLine, PlainLines};
 
 use crate::dates::{parse_date, parse_said_on};
 use crate::event::{

@@ -91,6 +91,24 @@ pub struct Original {
     pub hash: Hash,
 }
 
+/// One item of a batch: an event, or a plain statement still in its line
+/// (read by [`PlainLines`](crate::json::PlainLines)), which the batch checks
+/// and encodes from its line's strings where it can, and otherwise reads as
+/// an event.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// An event.
+    Event(Incoming),
+    /// A plain statement, still in its line.
+    Plain(crate::json::PlainLine),
+}
+
+impl From<Incoming> for Item {
+    fn from(incoming: Incoming) -> Self {
+        Item::Event(incoming)
+    }
+}
+
 /// How many full blocks the writer stages at a time.
 const STAGE_BLOCKS: usize = 128;
 
@@ -182,9 +200,21 @@ impl Packer {
 #[derive(Default)]
 struct Ahead {
     /// The items, in order, each statement checked ahead with its digest.
-    items: VecDeque<(usize, std::result::Result<Incoming, Abort>, Option<Checked>)>,
+    items: VecDeque<Taken>,
     /// The payloads of the statements checked ahead, one after another.
     payloads: Vec<u8>,
+}
+
+/// An item taken from a batch's source: its place in the batch; its event, or
+/// `None` for a plain statement checked ahead as it is (which needs none), or
+/// what stopped the batch; whether the event was read here from a plain
+/// statement's line (and is dropped here, not handed back); and for a
+/// statement checked ahead, its digest and payload.
+struct Taken {
+    i: usize,
+    item: std::result::Result<Option<Incoming>, Abort>,
+    made_here: bool,
+    pre: Option<Checked>,
 }
 
 /// A statement checked ahead: its payload digest, and where the payload lies
@@ -203,7 +233,7 @@ impl Ahead {
     /// A statement refused by its check is taken as refused, and ends them.
     fn fill(
         &mut self,
-        source: &mut impl Iterator<Item = (usize, std::result::Result<Incoming, Abort>)>,
+        source: &mut impl Iterator<Item = (usize, std::result::Result<Item, Abort>)>,
         ledger: &Ledger,
         actors: &mut Actors,
         next_seq: Seq,
@@ -215,16 +245,65 @@ impl Ahead {
             let Some((i, item)) = source.next() else {
                 break;
             };
-            let mut incoming = match item {
-                Ok(incoming)
+            let from = self.payloads.len();
+            let (mut incoming, made_here) = match item {
+                Ok(Item::Plain(line)) => {
+                    // Most statements are stored as their lines give them:
+                    // encoded from the line's strings.
+                    let as_is = line.with_statement(|s| {
+                        Ledger::passes_as_is(s, actors, now)
+                            && codec::encode_statement_into(s, &mut self.payloads).is_ok()
+                    });
+                    if as_is {
+                        self.items.push_back(Taken {
+                            i,
+                            item: Ok(None),
+                            made_here: false,
+                            pre: Some(Checked {
+                                digest: Hash::ZERO,
+                                payload: from..self.payloads.len(),
+                            }),
+                        });
+                        continue;
+                    }
+                    // The check proper, on the event the line makes.
+                    match line.event() {
+                        Ok(event) => (
+                            Incoming {
+                                event: Box::new(event),
+                                original: None,
+                            },
+                            true,
+                        ),
+                        Err(error) => {
+                            self.items.push_back(Taken {
+                                i,
+                                item: Err(Abort::Invalid(error)),
+                                made_here: true,
+                                pre: None,
+                            });
+                            break;
+                        }
+                    }
+                }
+                Ok(Item::Event(incoming))
                     if incoming.original.is_none()
                         && matches!(*incoming.event, Event::Statement(_)) =>
                 {
-                    incoming
+                    (incoming, false)
                 }
                 other => {
                     // Checked at its turn, against what those before it leave.
-                    self.items.push_back((i, other, None));
+                    let item = other.map(|item| match item {
+                        Item::Event(incoming) => Some(incoming),
+                        Item::Plain(_) => unreachable!("a plain statement is taken above"),
+                    });
+                    self.items.push_back(Taken {
+                        i,
+                        item,
+                        made_here: false,
+                        pre: None,
+                    });
                     break;
                 }
             };
@@ -232,24 +311,29 @@ impl Ahead {
             // other events: the seq it would have if none before it is
             // left out stands in.
             let seq = next_seq + self.items.len() as u64;
-            let from = self.payloads.len();
             let checked = ledger
                 .check(&mut incoming.event, actors, seq, batch, false, now)
                 .and_then(|()| {
                     codec::encode_event_into(&incoming.event, &mut self.payloads).map_err(too_large)
                 });
             match checked {
-                Ok(_) => self.items.push_back((
+                Ok(_) => self.items.push_back(Taken {
                     i,
-                    Ok(incoming),
-                    Some(Checked {
+                    item: Ok(Some(incoming)),
+                    made_here,
+                    pre: Some(Checked {
                         digest: Hash::ZERO,
                         payload: from..self.payloads.len(),
                     }),
-                )),
+                }),
                 Err(error) => {
                     // Reported at its turn; nothing after it is reached.
-                    self.items.push_back((i, Err(Abort::Invalid(error)), None));
+                    self.items.push_back(Taken {
+                        i,
+                        item: Err(Abort::Invalid(error)),
+                        made_here,
+                        pre: None,
+                    });
                     break;
                 }
             }
@@ -257,14 +341,14 @@ impl Ahead {
         let inputs: Vec<&[u8]> = self
             .items
             .iter()
-            .filter_map(|(_, _, c)| c.as_ref().map(|c| &self.payloads[c.payload.clone()]))
+            .filter_map(|t| t.pre.as_ref().map(|c| &self.payloads[c.payload.clone()]))
             .collect();
         let mut made = vec![Hash::ZERO; inputs.len()];
         chain::payload_digests(&inputs, &mut made);
         for (c, d) in self
             .items
             .iter_mut()
-            .filter_map(|(_, _, c)| c.as_mut())
+            .filter_map(|t| t.pre.as_mut())
             .zip(made)
         {
             c.digest = d;
@@ -388,23 +472,25 @@ impl Ledger {
     /// # Errors
     /// The first rejected event, with its place in the batch; store failures.
     /// Either way nothing is appended.
-    pub fn import_batch(
+    pub fn import_batch<I: Into<Item>>(
         &mut self,
-        events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
+        events: impl IntoIterator<Item = std::result::Result<I, Abort>>,
         opts: BatchOptions,
     ) -> Result<BatchSummary> {
         self.import_batch_returning(events, opts, drop)
     }
 
-    /// [`import_batch`](Self::import_batch), handing each event to `done` once
-    /// it is packed (or skipped as held), instead of dropping it: events made
-    /// on another thread can be freed there, where they were allocated.
+    /// [`import_batch`](Self::import_batch), handing each event it was given
+    /// to `done` once it is packed (or skipped as held), instead of dropping
+    /// it: events made on another thread can be freed there, where they were
+    /// allocated. (An event the batch makes of a plain statement's line is
+    /// dropped here.)
     ///
     /// # Errors
     /// As [`import_batch`](Self::import_batch).
-    pub fn import_batch_returning(
+    pub fn import_batch_returning<I: Into<Item>>(
         &mut self,
-        events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
+        events: impl IntoIterator<Item = std::result::Result<I, Abort>>,
         opts: BatchOptions,
         done: impl FnMut(Box<Event>),
     ) -> Result<BatchSummary> {
@@ -413,6 +499,7 @@ impl Ledger {
         // however it ended when no event of it changed them.
         let mut state = self.take_actor_state()?;
         let mut changed = false;
+        let events = events.into_iter().map(|e| e.map(Into::into));
         let result = self.import_with(&mut state, &mut changed, events, opts, done);
         if matches!(&result, Ok(s) if s.appended > 0) || !changed {
             self.actors = state.into();
@@ -427,7 +514,7 @@ impl Ledger {
         &mut self,
         state: &mut ActorState,
         changed: &mut bool,
-        events: impl IntoIterator<Item = std::result::Result<Incoming, Abort>>,
+        events: impl IntoIterator<Item = std::result::Result<Item, Abort>>,
         opts: BatchOptions,
         mut done: impl FnMut(Box<Event>),
     ) -> Result<BatchSummary> {
@@ -535,20 +622,34 @@ impl Ledger {
                             now,
                         );
                     }
-                    let Some((i, item, pre)) = ahead.items.pop_front() else {
+                    let Some(Taken {
+                        i,
+                        item,
+                        made_here,
+                        pre,
+                    }) = ahead.items.pop_front()
+                    else {
                         break;
                     };
                     let reject = |error| LedgerError::Rejected {
                         index: Some(i),
                         error,
                     };
-                    let Incoming {
-                        mut event,
-                        original,
-                    } = item.map_err(|e| match e {
+                    // `None` for a plain statement checked ahead as it is.
+                    let (mut event, original) = match item.map_err(|e| match e {
                         Abort::Invalid(error) => reject(error),
                         Abort::Unreadable(error) => LedgerError::Unreadable { index: i, error },
-                    })?;
+                    })? {
+                        Some(Incoming { event, original }) => (Some(event), original),
+                        None => (None, None),
+                    };
+                    // An event given is handed back once used; one read here
+                    // from a line is dropped here.
+                    let mut done = |event: Option<Box<Event>>| {
+                        if let (Some(event), false) = (event, made_here) {
+                            done(event);
+                        }
+                    };
                     let mut skip = || {
                         skipped += 1;
                         if skipped_at.len() < MAX_SKIPPED_LISTED {
@@ -564,14 +665,19 @@ impl Ledger {
                     // an event retired, twice). Statements and corrections are
                     // compared once checked.
                     let reference = matches!(
-                        *event,
-                        Event::Actor(_) | Event::Alias(_) | Event::Role(_) | Event::Retraction(_)
+                        event.as_deref(),
+                        Some(
+                            Event::Actor(_)
+                                | Event::Alias(_)
+                                | Event::Role(_)
+                                | Event::Retraction(_)
+                        )
                     );
                     let mut looked_up = None;
-                    if opts.skip_known && reference {
-                        let canonical = canonical_reference(actors, &event);
+                    if let (true, Some(e)) = (opts.skip_known && reference, &event) {
+                        let canonical = canonical_reference(actors, e);
                         let digest = packer
-                            .encode(canonical.as_ref().unwrap_or(&*event))
+                            .encode(canonical.as_ref().unwrap_or(e))
                             .map_err(|e| reject(too_large(e)))?;
                         if digests.find(this, &digest)?.is_some() {
                             skip();
@@ -601,11 +707,14 @@ impl Ledger {
                             digest
                         }
                         None => {
+                            let event = event
+                                .as_mut()
+                                .expect("an item not checked ahead is an event");
                             // Statements and corrections only read the actors.
                             *changed |=
-                                !matches!(*event, Event::Statement(_) | Event::Correction(_));
+                                !matches!(**event, Event::Statement(_) | Event::Correction(_));
                             this.check(
-                                &mut event,
+                                event,
                                 actors,
                                 seq,
                                 (start.size, &batch_kinds),
@@ -621,13 +730,13 @@ impl Ledger {
                                 Some(digest) => {
                                     debug_assert_eq!(
                                         Some(digest),
-                                        codec::encode_event(&event)
+                                        codec::encode_event(event)
                                             .ok()
                                             .map(|p| chain::payload_digest(&p))
                                     );
                                     digest
                                 }
-                                None => packer.encode(&event).map_err(|e| reject(too_large(e)))?,
+                                None => packer.encode(event).map_err(|e| reject(too_large(e)))?,
                             }
                         }
                     };
@@ -647,25 +756,25 @@ impl Ledger {
                     }
                     digests.add_fresh(this, &digest, seq)?;
                     // A record restored from an export was valid when it was made.
-                    if original.is_none() {
-                        this.check_amendment(&event, seq, &mut amended)
+                    if let (None, Some(event)) = (&original, &event) {
+                        this.check_amendment(event, seq, &mut amended)
                             .map_err(reject)?;
                     }
                     // Events of this batch that are not in the map are statements:
                     // the map stays as small as the number of other events.
-                    match &*event {
-                        Event::Statement(_) => {}
-                        Event::Correction(_) | Event::Retraction(_) => {
-                            batch_kinds.insert(seq, kind_of(&event));
+                    match event.as_deref() {
+                        None | Some(Event::Statement(_)) => {}
+                        Some(e @ (Event::Correction(_) | Event::Retraction(_))) => {
+                            batch_kinds.insert(seq, kind_of(e));
                             // A retraction that retires an actor, alias or
                             // role belongs to the registry too.
-                            if let Event::Retraction(r) = &*event {
+                            if let Event::Retraction(r) = e {
                                 if actors.holds_event(r.of) {
                                     index.push((seq, packer.payload.clone()));
                                 }
                             }
                         }
-                        Event::Actor(_) | Event::Alias(_) | Event::Role(_) => {
+                        Some(Event::Actor(_) | Event::Alias(_) | Event::Role(_)) => {
                             batch_kinds.insert(seq, Kind::Reference);
                             index.push((seq, packer.payload.clone()));
                         }

@@ -311,6 +311,84 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Whether a statement (new, not restored) passes [`check`](Self::check)
+    /// as it is: its actors all named by their ids and none retired, its
+    /// qualifier by its id, and nothing the check refuses. The check would
+    /// change nothing in it; it is stored as it is. `false` when the check
+    /// would change or refuse something, and for a speaker named as an actor
+    /// (the check may give it the actor's name): it is then checked as an
+    /// [`Event`], which names any error.
+    ///
+    /// Each condition is one the check applies, in the same terms; a change
+    /// of the check is a change here (`ledger::tests` holds the two to each
+    /// other on statements made to meet or miss each condition).
+    pub(super) fn passes_as_is<S: AsRef<str>>(
+        s: &crate::event::StatementRef<'_, S>,
+        actors: &Actors,
+        recorded_at: i64,
+    ) -> bool {
+        let vocab = Vocabulary::builtin();
+        // `find` looks a name up as an id first: an id it gives as itself.
+        let live_id = |name: &str| {
+            actors
+                .get(name)
+                .is_some_and(|a| a.retired.is_none() && a.def.id == name)
+        };
+        let joint_with = s.joint_with.iter().map(S::as_ref);
+        let subjects = s.subjects.iter().map(S::as_ref);
+        fn distinct<'x>(mut names: impl Iterator<Item = &'x str>) -> bool {
+            let mut seen: Vec<&str> = Vec::new();
+            names.all(|n| {
+                let new = !seen.contains(&n);
+                seen.push(n);
+                new
+            })
+        }
+        if !live_id(s.party)
+            || !joint_with.clone().all(|n| live_id(n) && n != s.party)
+            || !distinct(joint_with.clone())
+        {
+            return false;
+        }
+        let (name, role) = match s.speaker {
+            Some((_, _, Some(_))) => return false,
+            Some((name, role, None)) => (Some(name), role),
+            None => (None, None),
+        };
+        let texts = [name, role, s.hedge, s.document];
+        let publishers = std::iter::once(&s.source)
+            .chain(&s.more_sources)
+            .map(|x| x.publisher);
+        if texts
+            .into_iter()
+            .chain(publishers)
+            .any(|v| not_one_line(v).is_some())
+            || !said_by(&s.said_on, recorded_at)
+            || vocab.check_stance(s.stance).is_err()
+        {
+            return false;
+        }
+        let Ok(predicate) = vocab.check_predicate(s.predicate) else {
+            return false;
+        };
+        if let Some(q) = s.qualifier {
+            if vocab.resolve_qualifier(s.predicate, q) != Ok(q) {
+                return false;
+            }
+        }
+        let meets = |need: &Requirement| match need {
+            Requirement::Subjects => !s.subjects.is_empty(),
+            Requirement::Location => s.location.is_some(),
+            Requirement::Document => s.document.is_some(),
+        };
+        predicate.requires.iter().all(meets)
+            && subjects.clone().all(live_id)
+            && distinct(subjects.clone())
+            && s.location.is_none_or(live_id)
+    }
+}
+
 /// Refuses, in a name, role, alias, hedge, publisher or document, what could
 /// make a printed row lie: a line break or tab (a fake row in `log` or `actor
 /// show`), or a character that reorders text (the bidirectional overrides and

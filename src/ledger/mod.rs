@@ -27,7 +27,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-pub use append::{Abort, BatchOptions, BatchSummary, Incoming, Original, MAX_SKIPPED_LISTED};
+pub use append::{Abort, BatchOptions, BatchSummary, Incoming, Item, Original, MAX_SKIPPED_LISTED};
 pub use cache::CACHE_KEY_LEN;
 pub use error::{ActorIndexError, LedgerError};
 pub use verify::{b64, VerifyReport};
