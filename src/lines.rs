@@ -766,6 +766,25 @@ mod tests {
         for (max, threads) in [(7, 2), (500, 3), (70_000, 2), (70_000, 1)] {
             both(&data, max, threads, None);
         }
+        // Plain statements, all kept in their lines; a line that is not
+        // read straight (a string with an escape) as its event.
+        let mut data = data;
+        data.extend_from_slice(b"\n");
+        data.extend_from_slice(
+            statement(3001)
+                .replace("statement 3001", "a \\\"quoted\\\" one")
+                .as_bytes(),
+        );
+        let (apart, _returns) = parse_lines_apart(BufReader::new(io::Cursor::new(data)), 2);
+        let kinds: Vec<bool> = apart
+            .map(|p| matches!(p, Ok((_, Line::Plain(_)))))
+            .collect();
+        assert_eq!(kinds.len(), 3001);
+        assert!(kinds[..3000].iter().all(|&plain| plain));
+        assert!(
+            !kinds[3000],
+            "an escaped string is read by the typed parser"
+        );
     }
 
     #[test]

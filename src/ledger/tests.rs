@@ -733,3 +733,156 @@ fn an_actor_of_a_refused_batch_is_unknown_after_it() {
         Ok("XMIL")
     );
 }
+
+/// A plain statement is stored as its line gives it only where the check
+/// proper would refuse nothing and change nothing, and then as the check's
+/// event would be: statements made to meet or miss each condition of the
+/// check (actors by id, alias, retired or unknown, joint parties and subjects
+/// named twice, the predicate's requirements, qualifiers by id or alias, a
+/// day yet to come, text that turns around, a speaker named as an actor),
+/// each read straight, taken as it is or not, and checked as an event.
+#[test]
+fn a_plain_statement_is_taken_as_it_is_only_where_the_check_would_leave_it() {
+    use crate::json::{PlainLine, PlainLines};
+    use serde_json::{json, Value};
+    let mut l = Ledger::in_memory();
+    let actor = |v: Value| Ok(parse_event(&v.to_string()).expect("parses"));
+    l.append_batch([
+        actor(
+            json!({"type":"actor","id":"XAA","name":"Alphaland","kind":"state","aliases":["Alfa"]}),
+        ),
+        actor(json!({"type":"actor","id":"OLD","name":"Oldland","kind":"state"})),
+        actor(json!({"type":"actor","id":"PRS","name":"Pat Person","kind":"person"})),
+        actor(json!({"type":"retraction","of":2,"reason":"added by mistake"})),
+    ])
+    .expect("actors");
+    let head = l.head().expect("head");
+    let actors = l.actors().expect("actors").clone();
+    let now = 1_767_225_600_000_000; // 2026-01-01
+    let mut seed: u64 = 11;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    };
+    let (mut as_is, mut not, mut straight) = (0, 0, 0);
+    for round in 0..6000 {
+        // A third of the statements are made of values the check leaves as
+        // they are; in the others, each field is spoilt one time in four.
+        let spoilt = next(3) != 0;
+        let mut pick = |good: &[Value], bad: &[Value]| -> Value {
+            match spoilt && next(4) == 0 {
+                true => bad[next(bad.len())].clone(),
+                false => good[next(good.len())].clone(),
+            }
+        };
+        let lists = (
+            [json!(["RUS"]), json!(["RUS", "TUR"]), json!(["XAA", "RUS"])],
+            [
+                json!([]),
+                json!(["RUS", "RUS"]),
+                json!(["Alfa"]),
+                json!(["OLD"]),
+                json!(["XAA", "NOPE"]),
+                json!(["USA"]),
+            ],
+        );
+        let nothing = Value::Null;
+        let mut v = json!({
+            "type": "statement",
+            "said_on": pick(
+                &[json!("2021-01-28"), json!("2025-12-31"), json!("2026-01-01T13:00+14:00")],
+                &[json!("2026-01-01T15:00+14:00"), json!("2999-01-01")],
+            ),
+            "party": pick(
+                &[json!("USA"), json!("XAA"), json!("FRA")],
+                &[json!("Alfa"), json!("usa"), json!("OLD"), json!("NOPE")],
+            ),
+            "stance": pick(&[json!("demands"), json!("calls-for")], &[json!("insists"), json!("nope")]),
+            "proposition": {
+                "predicate": pick(
+                    &[json!("withdrawal"), json!("presence"), json!("ceasefire")],
+                    &[json!("resolution"), json!("nope")],
+                ),
+                "subjects": pick(&lists.0, &lists.1),
+                "location": pick(&[json!("LBY")], &[nothing.clone(), json!("Alfa"), json!("OLD"), json!("NOPE")]),
+                "qualifier": pick(
+                    &[nothing.clone(), nothing.clone(), json!("military-personnel")],
+                    &[json!("troops"), json!("naval"), json!("nope")],
+                ),
+                "document": pick(&[nothing.clone(), json!("S/RES/1(2024)")], &[json!("S/RES/\u{2067}1")]),
+            },
+            "quote": format!("statement {round}"),
+            "source": {
+                "url": "https://example.org/a",
+                "publisher": pick(&[json!("AFP")], &[json!("A\u{202e}FP")]),
+                "published_on": pick(&[nothing.clone(), json!("2021-01-29")], &[nothing.clone()]),
+            },
+            "joint_with": pick(&[nothing.clone(), nothing.clone(), json!(["RUS"])], &lists.1),
+            "speaker": pick(
+                &[nothing.clone(), json!({"name": "A Spokesperson"}), json!({"name": "A Minister", "role": "minister"})],
+                &[json!({"name": "A\u{2066}B"}), json!({"actor": "PRS"}), json!({"name": "Pat", "role": "r\u{202e}", "actor": "PRS"})],
+            ),
+            "hedge": pick(&[nothing.clone(), json!("may")], &[json!("may\u{2069}")]),
+        });
+        // Fields of event format 2, stored otherwise.
+        match next(8) {
+            0 => v["quote_kind"] = json!("paraphrase"),
+            1 => v["language"] = json!("fr"),
+            2 => v["deadline"] = json!("2030-01-01"),
+            3 => v["condition"] = json!("if asked"),
+            _ => {}
+        }
+        // A field left null is left out.
+        let drop_nulls = |o: &mut Value| {
+            if let Value::Object(m) = o {
+                m.retain(|_, x| !x.is_null());
+            }
+        };
+        drop_nulls(&mut v["proposition"]);
+        drop_nulls(&mut v["source"]);
+        drop_nulls(&mut v);
+        let line = v.to_string();
+        let mut lines = PlainLines::new(line.clone());
+        let k = match lines.read(0..line.len()) {
+            Some(Ok(k)) => k,
+            Some(Err(e)) => panic!("{line}: {e}"),
+            None => continue,
+        };
+        straight += 1;
+        let plain = PlainLine::new(std::rc::Rc::new(lines), k);
+        let taken = plain.with_statement(|s| Ledger::passes_as_is(s, &actors, now));
+        let mut event = parse_event(&line).expect("valid");
+        let before = event.clone();
+        let checked = l.check(
+            &mut event,
+            &mut actors.clone(),
+            head.size + 1,
+            (head.size, &Default::default()),
+            false,
+            now,
+        );
+        let left = checked.is_ok() && event == before;
+        let by_actor = line.contains("\"actor\":\"PRS\"");
+        assert_eq!(taken, left && !by_actor, "{line}: {checked:?}");
+        if taken {
+            as_is += 1;
+            let mut payload = Vec::new();
+            plain
+                .with_statement(|s| codec::encode_statement_into(s, &mut payload))
+                .expect("encodes");
+            assert_eq!(
+                payload,
+                codec::encode_event(&event).expect("encodes"),
+                "{line}"
+            );
+        } else {
+            not += 1;
+        }
+    }
+    assert!(
+        straight > 5_000 && as_is > 1_500 && not > 3_500,
+        "{straight} read straight, {as_is} taken as they are, {not} not"
+    );
+}
