@@ -536,6 +536,77 @@ fn statements_after_an_actor_line_may_name_it_and_a_repeat_leaves_the_seqs_in_or
 }
 
 #[test]
+fn an_import_stores_names_as_the_check_gives_them_and_refuses_a_retired_one_at_its_line() {
+    // Most statements are stored as their lines give them; these are not:
+    // an alias for a party, a qualifier's alias, a speaker named as an
+    // actor, an alias defined halfway through, an actor retired in the file.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    demarche(&ledger).arg("init").assert().success();
+    let statement = |n: usize, party: &str, extra: Value| {
+        let mut v = serde_json::json!({"type":"statement","said_on":"2021-02-01","party":party,"stance":"demands","proposition":{"predicate":"withdrawal","subjects":["RUS"],"location":"LBY"},"quote":format!("statement {n}"),"source":{"publisher":"Example Wire"}});
+        if let (Value::Object(v), Value::Object(extra)) = (&mut v, extra) {
+            v.extend(extra);
+        }
+        v.to_string()
+    };
+    let mut lines = vec![
+        serde_json::json!({"type":"actor","id":"XAA","name":"Alphaland","kind":"state","aliases":["Alfa"]}).to_string(),
+        serde_json::json!({"type":"actor","id":"PRS","name":"Pat Person","kind":"person"}).to_string(),
+    ];
+    lines.extend((3..=10).map(|n| statement(n, "USA", serde_json::json!({}))));
+    lines.push(statement(
+        11,
+        "Alfa",
+        serde_json::json!({"speaker":{"actor":"PRS"}}),
+    ));
+    lines.push(statement(12, "XAA", serde_json::json!({"proposition":{"predicate":"presence","subjects":["RUS"],"location":"LBY","qualifier":"troops"}})));
+    lines.push(
+        serde_json::json!({"type":"alias","actor":"XAA","alias":"Alpha Republic"}).to_string(),
+    );
+    lines.push(statement(14, "Alpha Republic", serde_json::json!({})));
+    lines.extend((15..=20).map(|n| statement(n, "XAA", serde_json::json!({}))));
+    let file = dir.path().join("names.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    assert_eq!(import_json(&ledger, &file)["appended"], 20);
+    let log: Vec<Value> = stdout(&demarche(&ledger).args(["log", "--json"]).assert().success())
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(log.len(), 20);
+    assert_eq!(log[2]["party"], "USA");
+    assert_eq!(log[10]["party"], "XAA", "{}", log[10]);
+    assert_eq!(log[10]["speaker"]["actor"], "PRS");
+    assert_eq!(log[10]["speaker"]["name"], "Pat Person");
+    assert_eq!(log[11]["proposition"]["qualifier"], "military-personnel");
+    assert_eq!(log[13]["party"], "XAA", "{}", log[13]);
+    assert_eq!(log[19]["party"], "XAA");
+    // The same file again: every line held, those whose names changed too.
+    let again = import_json(&ledger, &file);
+    assert_eq!(
+        (again["appended"].clone(), again["skipped"].clone()),
+        (0.into(), 20.into())
+    );
+    // XAA retired, then named: refused at its line, nothing appended.
+    let before = head(&ledger);
+    let retire = dir.path().join("retire.jsonl");
+    let mut lines = vec![statement(21, "USA", serde_json::json!({}))];
+    lines.push(serde_json::json!({"type":"retraction","of":1,"reason":"not a state"}).to_string());
+    lines.extend((23..=30).map(|n| statement(n, "USA", serde_json::json!({}))));
+    lines.push(statement(31, "XAA", serde_json::json!({})));
+    std::fs::write(&retire, lines.join("\n") + "\n").expect("write");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&retire)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "line 11: field `party`: XAA was retired by seq 22",
+        ));
+    assert_eq!(head(&ledger), before);
+}
+
+#[test]
 fn a_rejected_line_from_an_open_pipe_is_reported_without_waiting_for_the_rest() {
     // Whoever feeds the import has not closed its end: the rejection comes
     // as soon as the line is read, not when the input ends.
