@@ -759,10 +759,13 @@ pub(crate) fn encode_statement_into<S: AsRef<str>>(
     encode_wire_into(&wire, out)
 }
 
+/// Appends `wire`'s bytes to `out`; on any error `out` is left as it was.
 fn encode_wire_into(wire: &WireEvent<'_>, out: &mut Vec<u8>) -> Result<usize, FormatError> {
     let start = out.len();
-    bincode::encode_into_std_write(wire, out, bincode::config::legacy())
-        .map_err(|e| FormatError::Payload(e.to_string()))?;
+    if let Err(e) = bincode::encode_into_std_write(wire, out, bincode::config::legacy()) {
+        out.truncate(start);
+        return Err(FormatError::Payload(e.to_string()));
+    }
     let len = out.len() - start;
     if len > MAX_PAYLOAD {
         out.truncate(start);

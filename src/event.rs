@@ -544,11 +544,12 @@ impl StatementFields<'_> {
 
 // ---------------------------------------------------------------------------
 // Borrowed events: an event's fields as references, taken from an owned
-// [`Event`] or straight from a stored payload (`codec::event_ref`), so that an
-// event can be written out without first being built as owned strings.
+// [`Event`], straight from a stored payload (`codec::event_ref`), or from a
+// line of input (`json::PlainLine`), so that an event can be written out, or
+// encoded, without first being built as owned strings.
 
 /// A statement's fields, borrowed. `S` is `String` when they are borrowed from
-/// a [`Statement`], `&str` when borrowed from stored bytes.
+/// a [`Statement`], `&str` when borrowed from stored bytes or a line of input.
 pub(crate) struct StatementRef<'a, S> {
     pub(crate) said_on: SaidOn,
     pub(crate) party: &'a str,

@@ -75,7 +75,6 @@ struct InStatement<S = String> {
     coded: Option<InCoded>,
 }
 
-/// A machine-coded statement's provenance (event format 3).
 impl InStatement<&str> {
     /// The statement with its strings copied out of the line.
     fn owned(&self) -> InStatement {
@@ -121,6 +120,7 @@ impl InStatement<&str> {
     }
 }
 
+/// A machine-coded statement's provenance (event format 3).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InCoded {

@@ -171,6 +171,8 @@ impl PlainLine {
     pub(crate) fn with_statement<R>(&self, f: impl FnOnce(&StatementRef<'_, &str>) -> R) -> R {
         fn fill<'a>(l: &'a PlainLines, to: &mut [&'a str; MAX_SUBJECTS], r: &Range<u32>) -> usize {
             let from = &l.lists[r.start as usize..r.end as usize];
+            // `check_statement` holds a list to MAX_SUBJECTS entries.
+            assert!(from.len() <= MAX_SUBJECTS, "a list checked");
             for (slot, x) in to.iter_mut().zip(from) {
                 *slot = l.str(*x);
             }

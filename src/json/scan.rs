@@ -1,5 +1,5 @@
 //! A statement line read straight from its bytes, for the lines most imports
-//! are made of: one pass, no visitor, each string copied once into its field.
+//! are made of: one pass, no visitor, each string borrowed from the line.
 //!
 //! It takes only a strict part of JSON: an object of the statement's own
 //! fields, strings without escapes or control characters, the few nested

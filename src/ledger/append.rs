@@ -248,13 +248,15 @@ impl Ahead {
             let from = self.payloads.len();
             let (mut incoming, made_here) = match item {
                 Ok(Item::Plain(line)) => {
-                    // Most statements are stored as their lines give them:
-                    // encoded from the line's strings.
-                    let as_is = line.with_statement(|s| {
-                        Ledger::passes_as_is(s, actors, now)
-                            && codec::encode_statement_into(s, &mut self.payloads).is_ok()
+                    // Checked and encoded from the line's strings (and the
+                    // actors' ids); one the check refuses is read as an
+                    // event, whose check names the error.
+                    let checked = line.with_statement(|s| {
+                        Ledger::check_plain(s, actors, now, |s| {
+                            codec::encode_statement_into(s, &mut self.payloads).is_ok()
+                        })
                     });
-                    if as_is {
+                    if checked == Some(true) {
                         self.items.push_back(Taken {
                             i,
                             item: Ok(None),

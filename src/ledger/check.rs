@@ -3,8 +3,9 @@
 //! replaced by its canonical id.
 
 use super::{Ledger, LedgerError};
-use crate::event::{Event, Seq, Statement};
+use crate::event::{Event, Seq, Statement, StatementRef};
 use crate::input::InputError;
+use crate::json::MAX_SUBJECTS;
 use crate::vocab::{ActorError, Actors, Requirement, Vocabulary};
 use std::collections::HashMap;
 
@@ -312,51 +313,55 @@ impl Ledger {
 }
 
 impl Ledger {
-    /// Whether a statement (new, not restored) passes [`check`](Self::check)
-    /// as it is: its actors all named by their ids and none retired, its
-    /// qualifier by its id, and nothing the check refuses. The check would
-    /// change nothing in it; it is stored as it is. `false` when the check
-    /// would change or refuse something, and for a speaker named as an actor
-    /// (the check may give it the actor's name): it is then checked as an
-    /// [`Event`], which names any error.
+    /// [`check`](Self::check) of a statement (new, not restored) on its
+    /// fields borrowed from a line: `then` is handed the statement as the
+    /// check leaves it (every actor given by its id, a speaker named as an
+    /// actor given the actor's name where the line gives none, the qualifier
+    /// by its id), its strings borrowed from the line or the actors. `None`
+    /// when the check would refuse it: it is then checked as an [`Event`],
+    /// which names the error.
     ///
     /// Each condition is one the check applies, in the same terms; a change
     /// of the check is a change here (`ledger::tests` holds the two to each
     /// other on statements made to meet or miss each condition).
-    pub(super) fn passes_as_is<S: AsRef<str>>(
-        s: &crate::event::StatementRef<'_, S>,
+    pub(super) fn check_plain<R>(
+        s: &StatementRef<'_, &str>,
         actors: &Actors,
         recorded_at: i64,
-    ) -> bool {
+        then: impl FnOnce(&StatementRef<'_, &str>) -> R,
+    ) -> Option<R> {
         let vocab = Vocabulary::builtin();
-        // `find` looks a name up as an id first: an id it gives as itself.
-        let live_id = |name: &str| {
-            actors
-                .get(name)
-                .is_some_and(|a| a.retired.is_none() && a.def.id == name)
+        // An actor's id, for a name of a live actor.
+        let canon = |name: &str| match actors.find(name) {
+            Ok(a) if a.retired.is_none() => Some(a.def.id.as_str()),
+            _ => None,
         };
-        let joint_with = s.joint_with.iter().map(S::as_ref);
-        let subjects = s.subjects.iter().map(S::as_ref);
-        fn distinct<'x>(mut names: impl Iterator<Item = &'x str>) -> bool {
-            let mut seen: Vec<&str> = Vec::new();
-            names.all(|n| {
-                let new = !seen.contains(&n);
-                seen.push(n);
-                new
-            })
+        let party = canon(s.party)?;
+        let mut joint_with = [""; MAX_SUBJECTS];
+        for (i, name) in s.joint_with.iter().enumerate() {
+            let id = canon(name)?;
+            if id == party || joint_with[..i].contains(&id) {
+                return None;
+            }
+            joint_with[i] = id;
         }
-        if !live_id(s.party)
-            || !joint_with.clone().all(|n| live_id(n) && n != s.party)
-            || !distinct(joint_with.clone())
-        {
-            return false;
-        }
-        let (name, role) = match s.speaker {
-            Some((_, _, Some(_))) => return false,
-            Some((name, role, None)) => (Some(name), role),
-            None => (None, None),
+        let speaker = match s.speaker {
+            Some((name, role, Some(actor))) => {
+                let a = actors.get(canon(actor)?).expect("resolved");
+                if a.def.kind != "person" {
+                    return None;
+                }
+                let name = if name.is_empty() { &a.def.name } else { name };
+                Some((name, role, Some(a.def.id.as_str())))
+            }
+            other => other,
         };
-        let texts = [name, role, s.hedge, s.document];
+        let texts = [
+            speaker.map(|(name, _, _)| name),
+            speaker.and_then(|(_, role, _)| role),
+            s.hedge,
+            s.document,
+        ];
         let publishers = std::iter::once(&s.source)
             .chain(&s.more_sources)
             .map(|x| x.publisher);
@@ -367,25 +372,43 @@ impl Ledger {
             || !said_by(&s.said_on, recorded_at)
             || vocab.check_stance(s.stance).is_err()
         {
-            return false;
+            return None;
         }
-        let Ok(predicate) = vocab.check_predicate(s.predicate) else {
-            return false;
+        let predicate = vocab.check_predicate(s.predicate).ok()?;
+        let qualifier = match s.qualifier {
+            Some(q) => Some(vocab.resolve_qualifier(s.predicate, q).ok()?),
+            None => None,
         };
-        if let Some(q) = s.qualifier {
-            if vocab.resolve_qualifier(s.predicate, q) != Ok(q) {
-                return false;
-            }
-        }
         let meets = |need: &Requirement| match need {
             Requirement::Subjects => !s.subjects.is_empty(),
             Requirement::Location => s.location.is_some(),
             Requirement::Document => s.document.is_some(),
         };
-        predicate.requires.iter().all(meets)
-            && subjects.clone().all(live_id)
-            && distinct(subjects.clone())
-            && s.location.is_none_or(live_id)
+        if !predicate.requires.iter().all(meets) {
+            return None;
+        }
+        let mut subjects = [""; MAX_SUBJECTS];
+        for (i, name) in s.subjects.iter().enumerate() {
+            let id = canon(name)?;
+            if subjects[..i].contains(&id) {
+                return None;
+            }
+            subjects[i] = id;
+        }
+        let location = match s.location {
+            Some(name) => Some(canon(name)?),
+            None => None,
+        };
+        Some(then(&StatementRef {
+            party,
+            joint_with: &joint_with[..s.joint_with.len()],
+            speaker,
+            qualifier,
+            subjects: &subjects[..s.subjects.len()],
+            location,
+            more_sources: s.more_sources.clone(),
+            ..*s
+        }))
     }
 }
 
