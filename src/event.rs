@@ -575,6 +575,42 @@ pub(crate) struct StatementRef<'a, S> {
     pub(crate) coded: Option<CodedRef<'a>>,
 }
 
+/// A short list of names for a [`StatementRef`] (a statement's subjects or
+/// joint parties), held in place up to 8, as nearly every statement's are,
+/// and in a vector past them.
+pub(crate) enum Names<'a> {
+    Few([&'a str; 8], usize),
+    Many(Vec<&'a str>),
+}
+
+impl<'a> Names<'a> {
+    pub(crate) fn new() -> Self {
+        Names::Few([""; 8], 0)
+    }
+
+    pub(crate) fn push(&mut self, name: &'a str) {
+        match self {
+            Names::Few(few, n) if *n < few.len() => {
+                few[*n] = name;
+                *n += 1;
+            }
+            Names::Few(few, n) => {
+                let mut many = few[..*n].to_vec();
+                many.push(name);
+                *self = Names::Many(many);
+            }
+            Names::Many(many) => many.push(name),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[&'a str] {
+        match self {
+            Names::Few(few, n) => &few[..*n],
+            Names::Many(many) => many,
+        }
+    }
+}
+
 /// A machine-coded statement's provenance, borrowed.
 #[derive(Clone, Copy)]
 pub(crate) struct CodedRef<'a> {

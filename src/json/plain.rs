@@ -5,8 +5,8 @@
 //! becomes an owned [`Event`], with a string allocated for each of its fields,
 //! unless its line must be read again (see [`PlainLine::event`]).
 
-use super::{check_statement, parse_event, scan, InputError, MAX_SUBJECTS};
-use crate::event::{Event, QuoteKind, SaidOn, SourceRef, StatementRef};
+use super::{check_statement, parse_event, scan, InputError};
+use crate::event::{Event, Names, QuoteKind, SaidOn, SourceRef, StatementRef};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -169,27 +169,23 @@ impl PlainLine {
 
     /// Hands `f` the statement's fields, borrowed from its line.
     pub(crate) fn with_statement<R>(&self, f: impl FnOnce(&StatementRef<'_, &str>) -> R) -> R {
-        fn fill<'a>(l: &'a PlainLines, to: &mut [&'a str; MAX_SUBJECTS], r: &Range<u32>) -> usize {
-            let from = &l.lists[r.start as usize..r.end as usize];
-            // `check_statement` holds a list to MAX_SUBJECTS entries.
-            assert!(from.len() <= MAX_SUBJECTS, "a list checked");
-            for (slot, x) in to.iter_mut().zip(from) {
-                *slot = l.str(*x);
+        fn names<'a>(l: &'a PlainLines, r: &Range<u32>) -> Names<'a> {
+            let mut names = Names::new();
+            for x in &l.lists[r.start as usize..r.end as usize] {
+                names.push(l.str(*x));
             }
-            from.len()
+            names
         }
         let l = &*self.lines;
         let s = &l.statements[self.at];
         let str = |x: Span| l.str(x);
         let opt = |x: Option<Span>| x.map(str);
-        let mut subjects: [&str; MAX_SUBJECTS] = [""; MAX_SUBJECTS];
-        let mut joint_with: [&str; MAX_SUBJECTS] = [""; MAX_SUBJECTS];
-        let n_subjects = fill(l, &mut subjects, &s.subjects);
-        let n_joint = fill(l, &mut joint_with, &s.joint_with);
+        let subjects = names(l, &s.subjects);
+        let joint_with = names(l, &s.joint_with);
         let view = StatementRef {
             said_on: s.said_on,
             party: str(s.party),
-            joint_with: &joint_with[..n_joint],
+            joint_with: joint_with.as_slice(),
             speaker: s
                 .speaker
                 .map(|(name, role, actor)| (str(name), opt(role), opt(actor))),
@@ -198,7 +194,7 @@ impl PlainLine {
             condition: opt(s.condition),
             deadline: s.deadline,
             predicate: str(s.predicate),
-            subjects: &subjects[..n_subjects],
+            subjects: subjects.as_slice(),
             location: opt(s.location),
             qualifier: opt(s.qualifier),
             document: opt(s.document),

@@ -3,9 +3,8 @@
 //! replaced by its canonical id.
 
 use super::{Ledger, LedgerError};
-use crate::event::{Event, Seq, Statement, StatementRef};
+use crate::event::{Event, Names, Seq, Statement, StatementRef};
 use crate::input::InputError;
-use crate::json::MAX_SUBJECTS;
 use crate::vocab::{ActorError, Actors, Requirement, Vocabulary};
 use std::collections::HashMap;
 
@@ -337,13 +336,13 @@ impl Ledger {
             _ => None,
         };
         let party = canon(s.party)?;
-        let mut joint_with = [""; MAX_SUBJECTS];
-        for (i, name) in s.joint_with.iter().enumerate() {
+        let mut joint_with = Names::new();
+        for name in s.joint_with {
             let id = canon(name)?;
-            if id == party || joint_with[..i].contains(&id) {
+            if id == party || joint_with.as_slice().contains(&id) {
                 return None;
             }
-            joint_with[i] = id;
+            joint_with.push(id);
         }
         let speaker = match s.speaker {
             Some((name, role, Some(actor))) => {
@@ -387,13 +386,13 @@ impl Ledger {
         if !predicate.requires.iter().all(meets) {
             return None;
         }
-        let mut subjects = [""; MAX_SUBJECTS];
-        for (i, name) in s.subjects.iter().enumerate() {
+        let mut subjects = Names::new();
+        for name in s.subjects {
             let id = canon(name)?;
-            if subjects[..i].contains(&id) {
+            if subjects.as_slice().contains(&id) {
                 return None;
             }
-            subjects[i] = id;
+            subjects.push(id);
         }
         let location = match s.location {
             Some(name) => Some(canon(name)?),
@@ -401,10 +400,10 @@ impl Ledger {
         };
         Some(then(&StatementRef {
             party,
-            joint_with: &joint_with[..s.joint_with.len()],
+            joint_with: joint_with.as_slice(),
             speaker,
             qualifier,
-            subjects: &subjects[..s.subjects.len()],
+            subjects: subjects.as_slice(),
             location,
             more_sources: s.more_sources.clone(),
             ..*s

@@ -783,8 +783,10 @@ fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
                 json!(["RUS", "TUR"]),
                 json!(["XAA", "RUS"]),
                 json!(["Alfa"]),
+                json!(["RUS", "TUR", "DEU", "ITA", "GBR", "CHN", "EGY", "QAT", "Alfa", "SDN"]),
             ],
             [
+                json!(["RUS", "TUR", "DEU", "ITA", "GBR", "CHN", "EGY", "QAT", "ARE", "TUR"]),
                 json!([]),
                 json!(["RUS", "RUS"]),
                 json!(["XAA", "Alfa"]),
