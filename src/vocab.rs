@@ -5,7 +5,7 @@
 use crate::event::{ActorDef, AliasDef, RoleDef};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{LazyLock, OnceLock};
 
 mod starter;
@@ -178,17 +178,18 @@ pub struct Vocabulary {
     pub mapping: Vec<Mapping>,
     /// Labels of the CAMEO codes used.
     pub cameo_labels: BTreeMap<String, String>,
-    /// Stances and mapping entries by name, made on first use.
+    /// Stances, predicates and mapping entries by name, made on first use.
     #[serde(skip)]
     lookup: OnceLock<Lookup>,
 }
 
-/// Where each stance, and each stance's mapping entries, sit in a [`Vocabulary`].
+/// Where each stance, predicate and stance's mapping entries sit in a [`Vocabulary`].
 #[derive(Debug, Clone, Default)]
 struct Lookup {
-    stances: HashMap<String, usize>,
+    stances: FxHashMap<String, usize>,
+    predicates: FxHashMap<String, usize>,
     /// By stance: the entry of each predicate, and the `*` fallback.
-    mapping: HashMap<String, (HashMap<String, usize>, Option<usize>)>,
+    mapping: FxHashMap<String, (FxHashMap<String, usize>, Option<usize>)>,
 }
 
 static VOCAB: LazyLock<Vocabulary> = LazyLock::new(|| {
@@ -206,6 +207,9 @@ impl Vocabulary {
             let mut l = Lookup::default();
             for (i, s) in self.stances.iter().enumerate() {
                 l.stances.entry(s.id.clone()).or_insert(i);
+            }
+            for (i, p) in self.predicates.iter().enumerate() {
+                l.predicates.entry(p.id.clone()).or_insert(i);
             }
             for (i, m) in self.mapping.iter().enumerate() {
                 let (pairs, fallback) = l.mapping.entry(m.stance.clone()).or_default();
@@ -260,7 +264,10 @@ impl Vocabulary {
 
     /// A predicate by id.
     pub fn predicate(&self, id: &str) -> Option<&PredicateDef> {
-        self.predicates.iter().find(|p| p.id == id)
+        self.lookup()
+            .predicates
+            .get(id)
+            .map(|i| &self.predicates[*i])
     }
 
     /// Checks a stance id.
