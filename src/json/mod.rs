@@ -305,8 +305,10 @@ struct Parts {
     said_on: SaidOn,
     deadline: Option<jiff::civil::Date>,
     quote_kind: QuoteKind,
-    /// The date of each source, in order (`source`, or each of `sources`).
-    published_on: Vec<Option<jiff::civil::Date>>,
+    /// The date of the first source (`source`, or the first of `sources`),
+    /// and of each further one, in order.
+    published_on: Option<jiff::civil::Date>,
+    more_published_on: Vec<Option<jiff::civil::Date>>,
 }
 
 /// Checks a statement as a line gives it, its strings owned or borrowed alike,
@@ -346,8 +348,8 @@ fn check_statement<S: AsRef<str>>(p: &str, s: &InStatement<S>) -> Result<Parts, 
             ));
         }
     }
-    let published_on = match (&s.source, &s.sources) {
-        (Some(one), None) => vec![check_source(p, "source", None, one)?],
+    let (published_on, more_published_on) = match (&s.source, &s.sources) {
+        (Some(one), None) => (check_source(p, "source", None, one)?, Vec::new()),
         (None, Some(many)) => {
             if many.is_empty() {
                 return Err(InputError::new(f("sources"), "needs at least one source"));
@@ -358,10 +360,12 @@ fn check_statement<S: AsRef<str>>(p: &str, s: &InStatement<S>) -> Result<Parts, 
                     format!("has {} entries; the limit is {MAX_SOURCES}", many.len()),
                 ));
             }
-            many.iter()
+            let mut all = many
+                .iter()
                 .enumerate()
                 .map(|(i, x)| check_source(p, "sources", Some(i), x))
-                .collect::<Result<Vec<_>, _>>()?
+                .collect::<Result<Vec<_>, _>>()?;
+            (all.remove(0), all)
         }
         (Some(_), Some(_)) => {
             return Err(InputError::new(
@@ -408,13 +412,14 @@ fn check_statement<S: AsRef<str>>(p: &str, s: &InStatement<S>) -> Result<Parts, 
         deadline,
         quote_kind,
         published_on,
+        more_published_on,
     })
 }
 
 fn statement(p: &str, s: InStatement) -> Result<Statement, InputError> {
     let parts = check_statement(p, &s)?;
     let coded = s.coded.map(|c| coded(p, c)).transpose()?;
-    let mut published_on = parts.published_on.into_iter();
+    let mut published_on = std::iter::once(parts.published_on).chain(parts.more_published_on);
     let mut source = |x: InSource| Source {
         url: x.url,
         publisher: x.publisher,

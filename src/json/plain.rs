@@ -130,7 +130,7 @@ impl PlainLines {
             language: opt(&s.language),
             url: opt(&source.url),
             publisher: opt(&source.publisher),
-            published_on: parts.published_on.first().copied().flatten(),
+            published_on: parts.published_on,
         });
         Some(Ok(self.statements.len() - 1))
     }

@@ -206,8 +206,8 @@ struct Ahead {
 }
 
 /// An item taken from a batch's source: its place in the batch; its event, or
-/// `None` for a plain statement checked ahead as it is (which needs none), or
-/// what stopped the batch; whether the event was read here from a plain
+/// `None` for a plain statement checked and encoded ahead on its line (which
+/// needs none), or what stopped the batch; whether the event was read here from a plain
 /// statement's line (and is dropped here, not handed back); and for a
 /// statement checked ahead, its digest and payload.
 struct Taken {
@@ -637,7 +637,7 @@ impl Ledger {
                         index: Some(i),
                         error,
                     };
-                    // `None` for a plain statement checked ahead as it is.
+                    // `None` for a plain statement checked ahead on its line.
                     let (mut event, original) = match item.map_err(|e| match e {
                         Abort::Invalid(error) => reject(error),
                         Abort::Unreadable(error) => LedgerError::Unreadable { index: i, error },
