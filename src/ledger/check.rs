@@ -66,6 +66,8 @@ impl Ledger {
             }
             Ok(())
         }
+        // `check_plain` applies the same conditions to a statement's
+        // fields borrowed from its line: a change here is a change there.
         let statement = |actors: &Actors,
                          p: &str,
                          s: &mut Statement|

@@ -754,6 +754,8 @@ fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
         actor(json!({"type":"actor","id":"OLD","name":"Oldland","kind":"state"})),
         actor(json!({"type":"actor","id":"PRS","name":"Pat Person","kind":"person"})),
         actor(json!({"type":"retraction","of":2,"reason":"added by mistake"})),
+        actor(json!({"type":"actor","id":"GONE","name":"Gone Person","kind":"person"})),
+        actor(json!({"type":"retraction","of":5,"reason":"added by mistake"})),
     ])
     .expect("actors");
     let head = l.head().expect("head");
@@ -839,6 +841,7 @@ fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
                     json!({"name": "A\u{2066}B"}),
                     json!({"name": "Pat", "role": "r\u{202e}", "actor": "PRS"}),
                     json!({"actor": "XAA"}),
+                    json!({"actor": "GONE"}),
                 ],
             ),
             "hedge": pick(&[nothing.clone(), json!("may")], &[json!("may\u{2069}")]),
