@@ -2,8 +2,8 @@
 //! reads straight is checked as [`parse_event`](super::parse_event) checks it,
 //! and its strings are left where the line holds them, as places in the text
 //! the line came from. An import reads its input this way: a statement never
-//! becomes an owned [`Event`], with a string allocated for each of its fields,
-//! unless its line must be read again (see [`PlainLine::event`]).
+//! becomes an owned [`Event`], with a string allocated for each of its fields
+//! (though [`PlainLine::event`] can make one).
 
 use super::{check_statement, parse_event, scan, InputError};
 use crate::event::{Event, Names, QuoteKind, SaidOn, SourceRef, StatementRef};

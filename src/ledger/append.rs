@@ -93,8 +93,7 @@ pub struct Original {
 
 /// One item of a batch: an event, or a plain statement still in its line
 /// (read by [`PlainLines`](crate::json::PlainLines)), which the batch checks
-/// and encodes from its line's strings where it can, and otherwise reads as
-/// an event.
+/// and encodes from its line's strings.
 #[derive(Debug, Clone)]
 pub enum Item {
     /// An event.
@@ -207,13 +206,11 @@ struct Ahead {
 
 /// An item taken from a batch's source: its place in the batch; its event, or
 /// `None` for a plain statement checked and encoded ahead on its line (which
-/// needs none), or what stopped the batch; whether the event was read here from a plain
-/// statement's line (and is dropped here, not handed back); and for a
-/// statement checked ahead, its digest and payload.
+/// needs none), or what stopped the batch; and for a statement checked ahead,
+/// its digest and payload.
 struct Taken {
     i: usize,
     item: std::result::Result<Option<Incoming>, Abort>,
-    made_here: bool,
     pre: Option<Checked>,
 }
 
@@ -246,53 +243,41 @@ impl Ahead {
                 break;
             };
             let from = self.payloads.len();
-            let (mut incoming, made_here) = match item {
+            let mut incoming = match item {
                 Ok(Item::Plain(line)) => {
                     // Checked and encoded from the line's strings (and the
-                    // actors' ids); one the check refuses is read as an
-                    // event, whose check names the error.
+                    // actors' ids): no event is made of it.
                     let checked = line.with_statement(|s| {
-                        Ledger::check_plain(s, actors, now, |s| {
-                            codec::encode_statement_into(s, &mut self.payloads).is_ok()
+                        Ledger::check_statement(s, "", actors, false, now, |s| {
+                            codec::encode_statement_into(s, &mut self.payloads)
                         })
                     });
-                    if checked == Some(true) {
-                        self.items.push_back(Taken {
+                    match checked.and_then(|encoded| encoded.map_err(too_large)) {
+                        Ok(_) => self.items.push_back(Taken {
                             i,
                             item: Ok(None),
-                            made_here: false,
                             pre: Some(Checked {
                                 digest: Hash::ZERO,
                                 payload: from..self.payloads.len(),
                             }),
-                        });
-                        continue;
-                    }
-                    // The check proper, on the event the line makes.
-                    match line.event() {
-                        Ok(event) => (
-                            Incoming {
-                                event: Box::new(event),
-                                original: None,
-                            },
-                            true,
-                        ),
+                        }),
                         Err(error) => {
+                            // Reported at its turn; nothing after it is reached.
                             self.items.push_back(Taken {
                                 i,
                                 item: Err(Abort::Invalid(error)),
-                                made_here: true,
                                 pre: None,
                             });
                             break;
                         }
                     }
+                    continue;
                 }
                 Ok(Item::Event(incoming))
                     if incoming.original.is_none()
                         && matches!(*incoming.event, Event::Statement(_)) =>
                 {
-                    (incoming, false)
+                    incoming
                 }
                 other => {
                     // Checked at its turn, against what those before it leave.
@@ -300,12 +285,7 @@ impl Ahead {
                         Item::Event(incoming) => Some(incoming),
                         Item::Plain(_) => unreachable!("a plain statement is taken above"),
                     });
-                    self.items.push_back(Taken {
-                        i,
-                        item,
-                        made_here: false,
-                        pre: None,
-                    });
+                    self.items.push_back(Taken { i, item, pre: None });
                     break;
                 }
             };
@@ -322,7 +302,6 @@ impl Ahead {
                 Ok(_) => self.items.push_back(Taken {
                     i,
                     item: Ok(Some(incoming)),
-                    made_here,
                     pre: Some(Checked {
                         digest: Hash::ZERO,
                         payload: from..self.payloads.len(),
@@ -333,7 +312,6 @@ impl Ahead {
                     self.items.push_back(Taken {
                         i,
                         item: Err(Abort::Invalid(error)),
-                        made_here,
                         pre: None,
                     });
                     break;
@@ -485,8 +463,7 @@ impl Ledger {
     /// [`import_batch`](Self::import_batch), handing each event it was given
     /// to `done` once it is packed (or skipped as held), instead of dropping
     /// it: events made on another thread can be freed there, where they were
-    /// allocated. (An event the batch makes of a plain statement's line is
-    /// dropped here.)
+    /// allocated.
     ///
     /// # Errors
     /// As [`import_batch`](Self::import_batch).
@@ -624,13 +601,7 @@ impl Ledger {
                             now,
                         );
                     }
-                    let Some(Taken {
-                        i,
-                        item,
-                        made_here,
-                        pre,
-                    }) = ahead.items.pop_front()
-                    else {
+                    let Some(Taken { i, item, pre }) = ahead.items.pop_front() else {
                         break;
                     };
                     let reject = |error| LedgerError::Rejected {
@@ -645,13 +616,8 @@ impl Ledger {
                         Some(Incoming { event, original }) => (Some(event), original),
                         None => (None, None),
                     };
-                    // An event given is handed back once used; one read here
-                    // from a line is dropped here.
-                    let mut done = |event: Option<Box<Event>>| {
-                        if let (Some(event), false) = (event, made_here) {
-                            done(event);
-                        }
-                    };
+                    // An event is handed back once used.
+                    let mut done = |event: Option<Box<Event>>| event.map(&mut done);
                     let mut skip = || {
                         skipped += 1;
                         if skipped_at.len() < MAX_SKIPPED_LISTED {

@@ -5,7 +5,7 @@
 use super::{Ledger, LedgerError};
 use crate::event::{Event, Names, Seq, Statement, StatementRef};
 use crate::input::InputError;
-use crate::vocab::{ActorError, Actors, Requirement, Vocabulary};
+use crate::vocab::{Actor, ActorError, Actors, Requirement, Vocabulary};
 use std::collections::HashMap;
 
 /// What is known about an event that a later correction or retraction may name.
@@ -50,147 +50,22 @@ impl Ledger {
             name: &mut String,
             field: impl FnOnce() -> String,
         ) -> std::result::Result<(), InputError> {
-            let actor = match actors.find(name) {
-                Ok(actor) => actor,
-                Err(u) => return Err(InputError::new(field(), format!("unknown actor {u}"))),
-            };
-            let id = &actor.def.id;
-            if let Some(by) = actor.retired {
-                return Err(InputError::new(
-                    field(),
-                    format!("{id} was retired by seq {by}; a retired actor cannot be named in a new event"),
-                ));
-            }
+            let id = &live_actor(actors, name, field)?.def.id;
             if id != name {
                 *name = id.clone();
             }
             Ok(())
         }
-        // `check_plain` applies the same conditions to a statement's
-        // fields borrowed from its line: a change here is a change there.
-        let statement = |actors: &Actors,
-                         p: &str,
-                         s: &mut Statement|
-         -> std::result::Result<(), InputError> {
-            let vocab = Vocabulary::builtin();
-            canon(actors, &mut s.party, || format!("{p}party"))?;
-            for i in 0..s.joint_with.len() {
-                canon(actors, &mut s.joint_with[i], || {
-                    format!("{p}joint_with[{i}]")
-                })?;
-                let id = &s.joint_with[i];
-                if *id == s.party {
-                    return Err(InputError::new(
-                        format!("{p}joint_with[{i}]"),
-                        format!("{id} is the party itself; joint_with names the other parties"),
-                    ));
-                }
-                if s.joint_with[..i].contains(id) {
-                    return Err(InputError::new(
-                        format!("{p}joint_with[{i}]"),
-                        format!("{id} is named twice"),
-                    ));
-                }
-            }
-            if let Some(sp) = &mut s.speaker {
-                if let Some(actor) = &mut sp.actor {
-                    canon(actors, actor, || format!("{p}speaker.actor"))?;
-                    let a = actors.get(actor).expect("resolved");
-                    if a.def.kind != "person" {
-                        return Err(InputError::new(
-                            format!("{p}speaker.actor"),
-                            format!("{actor} is a {}; a speaker is a person", a.def.kind),
-                        ));
-                    }
-                    if sp.name.is_empty() {
-                        sp.name = a.def.name.clone();
-                    }
-                }
-            }
-            if !restoring {
-                let sp = s.speaker.as_ref();
-                let texts = [
-                    ("speaker.name", sp.map(|x| x.name.as_str())),
-                    ("speaker.role", sp.and_then(|x| x.role.as_deref())),
-                    ("hedge", s.hedge.as_deref()),
-                    ("proposition.document", s.proposition.document.as_deref()),
-                ];
-                for (name, v) in texts {
-                    if let Some(c) = not_one_line(v) {
-                        return Err(not_one_line_error(&format!("{p}{name}"), c));
-                    }
-                }
-                for (i, x) in s.sources().enumerate() {
-                    if let Some(c) = not_one_line(x.publisher.as_deref()) {
-                        return Err(not_one_line_error(&format!("{p}sources[{i}].publisher"), c));
-                    }
-                }
-            }
-            if !restoring && !said_by(&s.said_on, recorded_at) {
-                return Err(InputError::new(
-                    format!("{p}said_on"),
-                    format!(
-                        "{} is later than the day it is recorded ({}); only a deadline may lie ahead",
-                        crate::dates::format_said_on(&s.said_on),
-                        crate::dates::format_recorded_at(recorded_at)
-                    ),
-                ));
-            }
-            vocab.check_stance(&s.stance).map_err(|u| {
-                InputError::new(format!("{p}stance"), format!("unknown stance {u}"))
-            })?;
-            let pr = &mut s.proposition;
-            let predicate = vocab.check_predicate(&pr.predicate).map_err(|u| {
-                InputError::new(
-                    format!("{p}proposition.predicate"),
-                    format!("unknown predicate {u}"),
-                )
-            })?;
-            // A record restored from an export was valid when it was made.
-            let requires = match restoring {
-                true => &[][..],
-                false => &predicate.requires[..],
+        let statement =
+            |actors: &Actors, p: &str, s: &mut Statement| -> std::result::Result<(), InputError> {
+                let view = StatementRef::from(&*s);
+                let rewrite =
+                    Ledger::check_statement(&view, p, actors, restoring, recorded_at, |c| {
+                        Rewrite::between(&view, c)
+                    })?;
+                rewrite.apply(s);
+                Ok(())
             };
-            if let (Some(q), false) = (&mut pr.qualifier, restoring) {
-                let id = vocab.resolve_qualifier(&pr.predicate, q).map_err(|u| {
-                    InputError::new(
-                        format!("{p}proposition.qualifier"),
-                        format!("unknown qualifier for {}: {u}", pr.predicate),
-                    )
-                })?;
-                if id != q.as_str() {
-                    *q = id.to_string();
-                }
-            }
-            for need in requires {
-                let (field, missing) = match need {
-                    Requirement::Subjects => ("subjects", pr.subjects.is_empty()),
-                    Requirement::Location => ("location", pr.location.is_none()),
-                    Requirement::Document => ("document", pr.document.is_none()),
-                };
-                if missing {
-                    return Err(InputError::new(
-                        format!("{p}proposition.{field}"),
-                        format!("{} needs {field}", pr.predicate),
-                    ));
-                }
-            }
-            for i in 0..pr.subjects.len() {
-                canon(actors, &mut pr.subjects[i], || {
-                    format!("{p}proposition.subjects[{i}]")
-                })?;
-                if pr.subjects[..i].contains(&pr.subjects[i]) {
-                    return Err(InputError::new(
-                        format!("{p}proposition.subjects[{i}]"),
-                        format!("{} is named twice", pr.subjects[i]),
-                    ));
-                }
-            }
-            if let Some(loc) = &mut pr.location {
-                canon(actors, loc, || format!("{p}proposition.location"))?;
-            }
-            Ok(())
-        };
         let target = |of: Seq, what: &str| -> std::result::Result<Kind, InputError> {
             if of == seq {
                 return Err(InputError::new(
@@ -313,103 +188,261 @@ impl Ledger {
     }
 }
 
+/// An actor by a name of it, refused when no live actor has the name:
+/// unknown, or retired. `field` names the name on error.
+fn live_actor<'a>(
+    actors: &'a Actors,
+    name: &str,
+    field: impl FnOnce() -> String,
+) -> std::result::Result<&'a Actor, InputError> {
+    let actor = match actors.find(name) {
+        Ok(actor) => actor,
+        Err(u) => return Err(InputError::new(field(), format!("unknown actor {u}"))),
+    };
+    if let Some(by) = actor.retired {
+        return Err(InputError::new(
+            field(),
+            format!(
+                "{} was retired by seq {by}; a retired actor cannot be named in a new event",
+                actor.def.id
+            ),
+        ));
+    }
+    Ok(actor)
+}
+
 impl Ledger {
-    /// [`check`](Self::check) of a statement (new, not restored) on its
-    /// fields borrowed from a line: `then` is handed the statement as the
-    /// check leaves it (every actor given by its id, a speaker named as an
-    /// actor given the actor's name where the line gives none, the qualifier
-    /// by its id), its strings borrowed from the line or the actors. `None`
-    /// when the check would refuse it: it is then checked as an [`Event`],
-    /// which names the error.
+    /// The check of a statement, on its fields however they are held (an
+    /// owned [`Statement`], or a line's strings, borrowed): `then` is handed
+    /// the statement as the check leaves it, every actor given by its id, a
+    /// speaker named as an actor given the actor's name where none is given,
+    /// the qualifier by its id, its strings borrowed from `s` or the actors.
+    /// `p` prefixes the field an error names (`statement.` in a correction).
+    /// A statement `restoring` a record of an export is held only to what
+    /// names actors and the vocabulary.
     ///
-    /// Each condition is one the check applies, in the same terms; a change
-    /// of the check is a change here (`ledger::tests` holds the two to each
-    /// other on statements made to meet or miss each condition).
-    pub(super) fn check_plain<R>(
-        s: &StatementRef<'_, &str>,
+    /// # Errors
+    /// The first condition the statement fails, naming its field.
+    pub(super) fn check_statement<S: AsRef<str>, R>(
+        s: &StatementRef<'_, S>,
+        p: &str,
         actors: &Actors,
+        restoring: bool,
         recorded_at: i64,
         then: impl FnOnce(&StatementRef<'_, &str>) -> R,
-    ) -> Option<R> {
+    ) -> std::result::Result<R, InputError> {
         let vocab = Vocabulary::builtin();
-        // An actor's id, for a name of a live actor.
-        let canon = |name: &str| match actors.find(name) {
-            Ok(a) if a.retired.is_none() => Some(a.def.id.as_str()),
-            _ => None,
-        };
-        let party = canon(s.party)?;
+        let party = live_actor(actors, s.party, || format!("{p}party"))?;
+        let party = party.def.id.as_str();
         let mut joint_with = Names::new();
-        for name in s.joint_with {
-            let id = canon(name)?;
-            if id == party || joint_with.as_slice().contains(&id) {
-                return None;
+        for (i, name) in s.joint_with.iter().enumerate() {
+            let field = || format!("{p}joint_with[{i}]");
+            let id = live_actor(actors, name.as_ref(), field)?.def.id.as_str();
+            if id == party {
+                return Err(InputError::new(
+                    field(),
+                    format!("{id} is the party itself; joint_with names the other parties"),
+                ));
+            }
+            if joint_with.as_slice().contains(&id) {
+                return Err(InputError::new(field(), format!("{id} is named twice")));
             }
             joint_with.push(id);
         }
         let speaker = match s.speaker {
             Some((name, role, Some(actor))) => {
-                let a = actors.get(canon(actor)?).expect("resolved");
+                let a = live_actor(actors, actor, || format!("{p}speaker.actor"))?;
                 if a.def.kind != "person" {
-                    return None;
+                    return Err(InputError::new(
+                        format!("{p}speaker.actor"),
+                        format!("{} is a {}; a speaker is a person", a.def.id, a.def.kind),
+                    ));
                 }
                 let name = if name.is_empty() { &a.def.name } else { name };
                 Some((name, role, Some(a.def.id.as_str())))
             }
             other => other,
         };
-        let texts = [
-            speaker.map(|(name, _, _)| name),
-            speaker.and_then(|(_, role, _)| role),
-            s.hedge,
-            s.document,
-        ];
-        let publishers = std::iter::once(&s.source)
-            .chain(&s.more_sources)
-            .map(|x| x.publisher);
-        if texts
-            .into_iter()
-            .chain(publishers)
-            .any(|v| not_one_line(v).is_some())
-            || !said_by(&s.said_on, recorded_at)
-            || vocab.check_stance(s.stance).is_err()
-        {
-            return None;
+        if !restoring {
+            let texts = [
+                ("speaker.name", speaker.map(|(name, _, _)| name)),
+                ("speaker.role", speaker.and_then(|(_, role, _)| role)),
+                ("hedge", s.hedge),
+                ("proposition.document", s.document),
+            ];
+            for (name, v) in texts {
+                if let Some(c) = not_one_line(v) {
+                    return Err(not_one_line_error(&format!("{p}{name}"), c));
+                }
+            }
+            let sources = std::iter::once(&s.source).chain(&s.more_sources);
+            for (i, x) in sources.enumerate() {
+                if let Some(c) = not_one_line(x.publisher) {
+                    return Err(not_one_line_error(&format!("{p}sources[{i}].publisher"), c));
+                }
+            }
+            if !said_by(&s.said_on, recorded_at) {
+                return Err(InputError::new(
+                    format!("{p}said_on"),
+                    format!(
+                        "{} is later than the day it is recorded ({}); only a deadline may lie ahead",
+                        crate::dates::format_said_on(&s.said_on),
+                        crate::dates::format_recorded_at(recorded_at)
+                    ),
+                ));
+            }
         }
-        let predicate = vocab.check_predicate(s.predicate).ok()?;
-        let qualifier = match s.qualifier {
-            Some(q) => Some(vocab.resolve_qualifier(s.predicate, q).ok()?),
-            None => None,
+        vocab
+            .check_stance(s.stance)
+            .map_err(|u| InputError::new(format!("{p}stance"), format!("unknown stance {u}")))?;
+        let predicate = vocab.check_predicate(s.predicate).map_err(|u| {
+            InputError::new(
+                format!("{p}proposition.predicate"),
+                format!("unknown predicate {u}"),
+            )
+        })?;
+        // A record restored from an export was valid when it was made.
+        let (requires, qualifier) = match (restoring, s.qualifier) {
+            (true, q) => (&[][..], q),
+            (false, None) => (&predicate.requires[..], None),
+            (false, Some(q)) => {
+                let id = vocab.resolve_qualifier(s.predicate, q).map_err(|u| {
+                    InputError::new(
+                        format!("{p}proposition.qualifier"),
+                        format!("unknown qualifier for {}: {u}", s.predicate),
+                    )
+                })?;
+                (&predicate.requires[..], Some(id))
+            }
         };
-        let meets = |need: &Requirement| match need {
-            Requirement::Subjects => !s.subjects.is_empty(),
-            Requirement::Location => s.location.is_some(),
-            Requirement::Document => s.document.is_some(),
-        };
-        if !predicate.requires.iter().all(meets) {
-            return None;
+        for need in requires {
+            let (field, missing) = match need {
+                Requirement::Subjects => ("subjects", s.subjects.is_empty()),
+                Requirement::Location => ("location", s.location.is_none()),
+                Requirement::Document => ("document", s.document.is_none()),
+            };
+            if missing {
+                return Err(InputError::new(
+                    format!("{p}proposition.{field}"),
+                    format!("{} needs {field}", s.predicate),
+                ));
+            }
         }
         let mut subjects = Names::new();
-        for name in s.subjects {
-            let id = canon(name)?;
+        for (i, name) in s.subjects.iter().enumerate() {
+            let field = || format!("{p}proposition.subjects[{i}]");
+            let id = live_actor(actors, name.as_ref(), field)?.def.id.as_str();
             if subjects.as_slice().contains(&id) {
-                return None;
+                return Err(InputError::new(field(), format!("{id} is named twice")));
             }
             subjects.push(id);
         }
         let location = match s.location {
-            Some(name) => Some(canon(name)?),
+            Some(name) => {
+                let field = || format!("{p}proposition.location");
+                Some(live_actor(actors, name, field)?.def.id.as_str())
+            }
             None => None,
         };
-        Some(then(&StatementRef {
+        Ok(then(&StatementRef {
+            said_on: s.said_on,
             party,
             joint_with: joint_with.as_slice(),
             speaker,
-            qualifier,
+            stance: s.stance,
+            hedge: s.hedge,
+            condition: s.condition,
+            deadline: s.deadline,
+            predicate: s.predicate,
             subjects: subjects.as_slice(),
             location,
+            qualifier,
+            document: s.document,
+            quote: s.quote,
+            quote_kind: s.quote_kind,
+            language: s.language,
+            source: s.source,
             more_sources: s.more_sources.clone(),
-            ..*s
+            coded: s.coded,
         }))
+    }
+}
+
+/// What the check changes in an owned statement: each name it gives by
+/// another string (an actor's id, a speaker's name, a qualifier's id).
+/// Owned strings are made only for those.
+#[derive(Default)]
+struct Rewrite {
+    party: Option<String>,
+    joint_with: Vec<(usize, String)>,
+    speaker_name: Option<String>,
+    speaker_actor: Option<String>,
+    qualifier: Option<String>,
+    subjects: Vec<(usize, String)>,
+    location: Option<String>,
+}
+
+impl Rewrite {
+    /// What differs between `s` and `checked`, `s` as the check leaves it.
+    fn between(s: &StatementRef<'_, String>, checked: &StatementRef<'_, &str>) -> Self {
+        let changed = |from: &str, to: &str| (from != to).then(|| to.to_string());
+        let each = |from: &[String], to: &[&str]| -> Vec<(usize, String)> {
+            from.iter()
+                .zip(to)
+                .enumerate()
+                .filter(|(_, (a, b))| a.as_str() != **b)
+                .map(|(i, (_, b))| (i, b.to_string()))
+                .collect()
+        };
+        let (speaker_name, speaker_actor) = match (s.speaker, checked.speaker) {
+            (Some((name, _, actor)), Some((to_name, _, to_actor))) => (
+                changed(name, to_name),
+                actor.zip(to_actor).and_then(|(a, b)| changed(a, b)),
+            ),
+            _ => (None, None),
+        };
+        Rewrite {
+            party: changed(s.party, checked.party),
+            joint_with: each(s.joint_with, checked.joint_with),
+            speaker_name,
+            speaker_actor,
+            qualifier: s
+                .qualifier
+                .zip(checked.qualifier)
+                .and_then(|(a, b)| changed(a, b)),
+            subjects: each(s.subjects, checked.subjects),
+            location: s
+                .location
+                .zip(checked.location)
+                .and_then(|(a, b)| changed(a, b)),
+        }
+    }
+
+    fn apply(self, s: &mut Statement) {
+        if let Some(party) = self.party {
+            s.party = party;
+        }
+        for (i, id) in self.joint_with {
+            s.joint_with[i] = id;
+        }
+        if let Some(sp) = &mut s.speaker {
+            if let Some(name) = self.speaker_name {
+                sp.name = name;
+            }
+            if let Some(actor) = self.speaker_actor {
+                sp.actor = Some(actor);
+            }
+        }
+        let pr = &mut s.proposition;
+        if let Some(q) = self.qualifier {
+            pr.qualifier = Some(q);
+        }
+        for (i, id) in self.subjects {
+            pr.subjects[i] = id;
+        }
+        if let Some(loc) = self.location {
+            pr.location = Some(loc);
+        }
     }
 }
 

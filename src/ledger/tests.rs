@@ -735,12 +735,14 @@ fn an_actor_of_a_refused_batch_is_unknown_after_it() {
 }
 
 /// A plain statement checked on its line's strings is refused where the
-/// check proper refuses its event, and otherwise stored as the check leaves
-/// the event: statements made to meet or miss each condition of the check
-/// (actors by id, alias, retired or unknown, joint parties and subjects named
-/// twice, the predicate's requirements, qualifiers by id or alias, a day yet
-/// to come, text that turns around, a speaker named as an actor, a person or
-/// not), each read straight, checked on its line, and checked as an event.
+/// check refuses its event, with the same error, and otherwise stored as the
+/// check leaves the event (the line's places, and the names the check
+/// rewrites in an owned statement): statements made to meet or miss each
+/// condition of the check (actors by id, alias, retired or unknown, joint
+/// parties and subjects named twice, the predicate's requirements, qualifiers
+/// by id or alias, a day yet to come, text that turns around, a speaker named
+/// as an actor, a person or not), each read straight, checked on its line,
+/// and checked as an event.
 #[test]
 fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
     use crate::json::{PlainLine, PlainLines};
@@ -828,7 +830,7 @@ fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
                 "publisher": pick(&[json!("AFP")], &[json!("A\u{202e}FP")]),
                 "published_on": pick(&[nothing.clone(), json!("2021-01-29")], std::slice::from_ref(&nothing)),
             },
-            "joint_with": pick(&[nothing.clone(), nothing.clone(), json!(["RUS"])], &lists.1),
+            "joint_with": pick(&[nothing.clone(), nothing.clone(), json!(["RUS"]), json!(["Alfa"])], &lists.1),
             "speaker": pick(
                 &[
                     nothing.clone(),
@@ -873,7 +875,7 @@ fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
         straight += 1;
         let plain = PlainLine::new(std::rc::Rc::new(lines), k);
         let taken = plain.with_statement(|s| {
-            Ledger::check_plain(s, &actors, now, |s| {
+            Ledger::check_statement(s, "", &actors, false, now, |s| {
                 let mut payload = Vec::new();
                 codec::encode_statement_into(s, &mut payload).map(|_| payload)
             })
@@ -888,8 +890,11 @@ fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
             false,
             now,
         );
-        assert_eq!(taken.is_some(), checked.is_ok(), "{line}: {checked:?}");
-        if let Some(payload) = taken {
+        assert_eq!(taken.is_ok(), checked.is_ok(), "{line}: {checked:?}");
+        if let (Err(on_line), Err(as_event)) = (&taken, &checked) {
+            assert_eq!(on_line, as_event, "{line}");
+        }
+        if let Ok(payload) = taken {
             let payload = payload.expect("encodes");
             assert_eq!(
                 payload,
