@@ -136,17 +136,21 @@ pub trait Store: Send + Sync {
     /// Engine failures.
     fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()>;
 
-    /// Writes `blocks` and the derived `meta` entries together with `head` in one
-    /// atomic step, and returns only once all of it, and everything staged before
-    /// (`staged`), is durable.
+    /// Writes `blocks` and the derived `meta` entries, then those `more` makes
+    /// (taken one at a time, so that a caller need not hold them all: redb
+    /// writes each as it comes), together with `head` in one atomic step, and
+    /// returns only once all of it, and everything staged before (`staged`),
+    /// is durable.
     ///
     /// # Errors
-    /// Engine or file-system failures; then nothing is acknowledged.
+    /// Engine or file-system failures, or the first error `more` gives; then
+    /// nothing is acknowledged.
     fn commit(
         &self,
         head: &Head,
         blocks: &[(Seq, &[u8])],
         meta: &[(&str, &[u8])],
+        more: &mut dyn Iterator<Item = Result<(String, Vec<u8>)>>,
         staged: bool,
     ) -> Result<()>;
 
@@ -610,6 +614,7 @@ impl Store for SledStore {
         head: &Head,
         blocks: &[(Seq, &[u8])],
         meta: &[(&str, &[u8])],
+        more: &mut dyn Iterator<Item = Result<(String, Vec<u8>)>>,
         staged: bool,
     ) -> Result<()> {
         if staged {
@@ -622,6 +627,10 @@ impl Store for SledStore {
         }
         for (name, value) in meta {
             batch.insert(meta_key(name), *value);
+        }
+        for entry in more {
+            let (name, value) = entry?;
+            batch.insert(meta_key(&name), value);
         }
         batch.insert(HEAD_KEY, &codec::encode_head(head)[..]);
         batch.remove(STAGING_KEY);
@@ -836,8 +845,10 @@ impl Store for MemStore {
         head: &Head,
         blocks: &[(Seq, &[u8])],
         meta: &[(&str, &[u8])],
+        more: &mut dyn Iterator<Item = Result<(String, Vec<u8>)>>,
         _staged: bool,
     ) -> Result<()> {
+        let more: Vec<(String, Vec<u8>)> = more.collect::<Result<_>>()?;
         let mut g = self.lock();
         for (seq, b) in blocks {
             g.blocks.insert(*seq, b.to_vec());
@@ -845,6 +856,7 @@ impl Store for MemStore {
         for (k, v) in meta {
             g.meta.insert((*k).to_string(), v.to_vec());
         }
+        g.meta.extend(more);
         g.head = Some(*head);
         g.staging = false;
         Ok(())

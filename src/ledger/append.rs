@@ -832,7 +832,7 @@ impl Ledger {
         if let Some(bytes) = &index_bytes {
             meta.push((ACTORS_META, bytes));
         }
-        let stored = digests.stored(self, &head)?;
+        let mut stored = digests.stored(self, &head)?;
         meta.extend(stored.meta.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
         if stored.forget_buckets && start.size > 0 {
             // Buckets of an index not bound to this chain: made again below.
@@ -849,7 +849,32 @@ impl Ledger {
                 .flatten()
                 .map(|(k, v)| (k.as_str(), v.as_slice())),
         );
-        self.store.commit(&head, &blocks, &meta, staged)?;
+        // The buckets, made one at a time as the commit takes them; a
+        // failure to make one abandons the commit, and is what is reported.
+        let this = &*self;
+        let mut failed = None;
+        let mut buckets = std::iter::from_fn(|| {
+            let made = digests.next_stored(this, stored.writing.as_mut()?);
+            match made.transpose()? {
+                Ok(bucket) => Some(Ok(bucket)),
+                Err(LedgerError::Store(e)) => Some(Err(e)),
+                Err(e) => {
+                    let abandoned = StoreError::Io {
+                        context: "cannot write the digest index".into(),
+                        source: std::io::Error::other(e.to_string()),
+                    };
+                    failed = Some(e);
+                    Some(Err(abandoned))
+                }
+            }
+        });
+        let committed = self
+            .store
+            .commit(&head, &blocks, &meta, &mut buckets, staged);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        committed?;
         self.tree.set(tree);
         if index_bytes.is_some() {
             *covered = head.size;

@@ -44,7 +44,8 @@
 //! them and is not believed.
 
 use super::actors::REWRITE_AFTER;
-use super::{Ledger, Result};
+use super::runs::{self, Runs, RUN_ENTRY};
+use super::{Ledger, LedgerError, Result};
 use crate::chain::{self, Problem};
 use crate::codec;
 use crate::event::{Hash, Head, Seq};
@@ -113,6 +114,29 @@ pub(super) struct Stored {
     pub(super) forget_buckets_past: Option<u8>,
     /// Meta entries to write.
     pub(super) meta: Vec<(String, Vec<u8>)>,
+    /// The buckets to write, made one at a time by
+    /// [`DigestIndex::next_stored`] as the commit takes them.
+    pub(super) writing: Option<Writing>,
+}
+
+/// The buckets a commit writes, one after another: the recent ones, of the
+/// buckets' number, or the buckets whole, of `to` bits.
+#[derive(Debug)]
+pub(super) struct Writing {
+    /// The recent buckets (only those with entries of this batch's, or of
+    /// the chain's records past them), or the buckets whole.
+    recent: bool,
+    /// The bits of the numbers of the buckets written.
+    to: u8,
+    /// Whether every stored bucket is read (whole buckets whose number
+    /// changes, or the recent ones to merge into them).
+    read_all: bool,
+    /// Whether every bucket is written (their number changes).
+    regroup: bool,
+    /// The number of the next bucket to write.
+    next: u32,
+    /// The runs being read.
+    reader: Option<runs::Reader>,
 }
 /// One entry: the digest's first 8 bytes, then the seq (u64 LE).
 const ENTRY: usize = 16;
@@ -313,10 +337,18 @@ pub(super) struct DigestIndex {
     /// entry's first 8 bytes and these compare 128 bits, ample to tell events
     /// apart (a chance collision needs about 2^64).
     fresh: Vec<u64>,
-    /// A Bloom filter of `fresh`: a digest it does not hold is not among this
-    /// batch's events, whose entries are then not scanned (an import of new
-    /// events would otherwise scan every bucket's growing tail for each).
+    /// The seq after which `fresh` starts: the chain's size, and the events
+    /// of this batch's whose entries were written out as runs.
+    fresh_base: Seq,
+    /// A Bloom filter of the batch's digests (those of `fresh` and of the
+    /// runs): a digest it does not hold is not among this batch's events,
+    /// whose entries are then not scanned (an import of new events would
+    /// otherwise scan every bucket's growing tail for each).
     fresh_filter: Vec<u64>,
+    /// The entries of this batch's events written out of memory, every
+    /// [`runs::RUN`] of them: from the buckets' `rest` past `chained`, with their
+    /// seconds from `fresh` (see [`runs`]).
+    runs: Option<Runs>,
     /// The seqs after this are not yet in the chain.
     chain_size: Seq,
     /// The block last read to check a candidate (its key and records): a
@@ -438,19 +470,53 @@ impl DigestIndex {
 
     /// Records an event of the batch being appended.
     pub(super) fn add_fresh(&mut self, ledger: &Ledger, d: &Hash, seq: Seq) -> Result<()> {
-        debug_assert_eq!(seq, self.chain_size + 1 + self.fresh.len() as u64);
+        debug_assert_eq!(seq, self.fresh_base + 1 + self.fresh.len() as u64);
         self.fresh.push(second(d));
-        if self.fresh.len() * FILTER_BITS_EACH > self.fresh_filter.len() * 64 {
-            // Made again twice as large, from every fresh digest.
-            let bits = (self.fresh.len() * 2 * FILTER_BITS_EACH).next_power_of_two();
+        let all = (seq - self.chain_size) as usize;
+        if all * FILTER_BITS_EACH > self.fresh_filter.len() * 64 {
+            // Made again twice as large, from every digest of the batch.
+            let bits = (all * 2 * FILTER_BITS_EACH).next_power_of_two();
             self.fresh_filter = vec![0; bits.max(1 << 16) / 64];
+            let filter = &mut self.fresh_filter;
+            if let Some(runs) = &self.runs {
+                runs.each_second(|s| set_bits(filter, s))
+                    .map_err(runs_error)?;
+            }
             for &s in &self.fresh {
-                set_bits(&mut self.fresh_filter, s);
+                set_bits(filter, s);
             }
         } else {
             set_bits(&mut self.fresh_filter, second(d));
         }
-        self.add(ledger, d, seq)
+        self.add(ledger, d, seq)?;
+        if self.fresh.len() >= runs::run_size() {
+            self.write_run(ledger)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the entries of the batch's events held in memory out as a run.
+    fn write_run(&mut self, ledger: &Ledger) -> Result<()> {
+        let mut entries = Vec::with_capacity(self.fresh.len() * RUN_ENTRY);
+        for bucket in self.buckets.iter_mut().flatten() {
+            for e in bucket.rest[bucket.chained..].chunks_exact(ENTRY) {
+                let i = entry_seq(e) - self.fresh_base - 1;
+                entries.extend_from_slice(e);
+                entries.extend_from_slice(&self.fresh[i as usize].to_le_bytes());
+            }
+            bucket.rest.truncate(bucket.chained);
+        }
+        debug_assert_eq!(entries.len(), self.fresh.len() * RUN_ENTRY);
+        let runs = match &mut self.runs {
+            Some(runs) => runs,
+            None => self
+                .runs
+                .insert(Runs::new(ledger.store.dir()).map_err(runs_error)?),
+        };
+        runs.push(&entries).map_err(runs_error)?;
+        self.fresh_base += self.fresh.len() as u64;
+        self.fresh.clear();
+        Ok(())
     }
 
     /// The seq of an event whose payload digest is `d`, checked against the
@@ -484,17 +550,26 @@ impl DigestIndex {
             None => {}
         }
         scan(&bucket.rest[..bucket.chained], frag, &mut candidates);
+        // The batch's own, after the chain's: those written out as runs, then
+        // those held.
+        let mut held = Vec::new();
         if fresh {
-            scan(&bucket.rest[bucket.chained..], frag, &mut candidates);
+            scan(&bucket.rest[bucket.chained..], frag, &mut held);
         }
         self.reread += kept;
         for seq in candidates {
-            let same = match seq.checked_sub(self.chain_size + 1) {
-                Some(i) => self.fresh.get(i as usize) == Some(&second(d)),
-                None if seq >= 1 => self.held(ledger, seq)? == Some(*d),
-                None => false,
-            };
-            if same {
+            if seq >= 1 && self.held(ledger, seq)? == Some(*d) {
+                return Ok(Some(seq));
+            }
+        }
+        if let (true, Some(runs)) = (fresh, &self.runs) {
+            if let Some(seq) = runs.find(&d.0[..8], second(d)).map_err(runs_error)? {
+                return Ok(Some(seq));
+            }
+        }
+        for seq in held {
+            let i = seq - self.fresh_base - 1;
+            if self.fresh.get(i as usize) == Some(&second(d)) {
                 return Ok(Some(seq));
             }
         }
@@ -526,7 +601,9 @@ impl DigestIndex {
     /// from them); else the recent buckets this batch added to and their
     /// header, while they hold few enough records; else every bucket with
     /// entries past the stored ones, merged, and the buckets' header. The
-    /// buckets are handed over, not copied.
+    /// buckets themselves are made as the commit takes them
+    /// ([`next_stored`](Self::next_stored)), each from what is held of it,
+    /// the stored bucket and the runs, and let go once made.
     pub(super) fn stored(&mut self, ledger: &Ledger, head: &Head) -> Result<Stored> {
         let upto = self.recent.unwrap_or(self.covered);
         if self.bound && !self.repaired && head.size.saturating_sub(upto) < REWRITE_AFTER {
@@ -538,25 +615,22 @@ impl DigestIndex {
         for b in waiting {
             self.bucket(ledger, b)?;
         }
+        let reader = self.runs.as_ref().map(Runs::reader);
         let believed = self.bound && !self.repaired;
         if believed && head.size - self.covered <= recent_max(self.covered) {
-            let mut meta: Vec<(String, Vec<u8>)> = (0u16..)
-                .zip(std::mem::take(&mut self.buckets))
-                .filter_map(|(b, slot)| match slot.map(|bucket| *bucket) {
-                    Some(Bucket {
-                        rest,
-                        changed: true,
-                        ..
-                    }) => Some((recent_key(b), rest)),
-                    _ => None,
-                })
-                .collect();
-            meta.push((RECENT_META.to_string(), recent_header(self.covered, head)));
             return Ok(Stored {
                 // Recent buckets not bound are left from before the buckets
                 // were last written: none of them is to be believed.
                 forget_recent_before: self.recent.is_none(),
-                meta,
+                meta: vec![(RECENT_META.to_string(), recent_header(self.covered, head))],
+                writing: Some(Writing {
+                    recent: true,
+                    to: self.bits,
+                    read_all: false,
+                    regroup: false,
+                    next: 0,
+                    reader,
+                }),
                 ..Stored::default()
             });
         }
@@ -566,103 +640,167 @@ impl DigestIndex {
         self.merging = true;
         let bits = bits_for(head.size);
         let regroup = bits != self.bits;
-        if self.bound && (regroup || self.recent.is_some()) {
-            for b in 0..1u16 << self.bits {
-                let bucket = self.bucket(ledger, b)?;
-                if regroup || !bucket.rest.is_empty() {
-                    bucket.changed = true;
-                }
-            }
-        }
-        // (Not bound, a bucket not held has no entries: none is read from
-        // the store.)
-        let mut written: Vec<(u16, Vec<u8>)> = Vec::new();
-        for (b, slot) in (0u16..).zip(std::mem::take(&mut self.buckets)) {
-            let Some(Bucket {
-                base,
-                rest,
-                changed: true,
-                ..
-            }) = slot.map(|bucket| *bucket)
-            else {
-                continue;
-            };
-            // A stored bucket not held is read again; not bound, what is
-            // stored is not the index's.
-            let mut whole = match base {
-                Some(base) => base,
-                None if self.bound => ledger.store.meta(&bucket_key(b))?.unwrap_or_default(),
-                None => Vec::new(),
-            };
-            whole.extend_from_slice(&rest);
-            written.push((b, whole));
-        }
-        if regroup {
-            // Bound, a bucket left empty is written empty, over whatever a
-            // key of its name held (one of the old number, or one left past
-            // them); those past the new number are removed after the commit.
-            let bound = self.bound;
-            let entries = written.iter().map(|(_, whole)| whole.as_slice());
-            written = regrouped(entries, self.bits, bits)
-                .into_iter()
-                .zip(0u16..)
-                .filter(|(whole, _)| bound || !whole.is_empty())
-                .map(|(whole, b)| (b, whole))
-                .collect();
-        }
-        // Under a header that names the bits, bucket 0 is always stored,
-        // empty if need be: without it the header binds nothing (see
-        // `digest_index_cover`). Bound, it is stored already, or written
-        // with every other bucket when they are regrouped.
-        if bits != MAX_BITS && !self.bound && written.first().is_none_or(|(b, _)| *b != 0) {
-            written.insert(0, (0, Vec::new()));
-        }
-        let mut meta: Vec<(String, Vec<u8>)> = written
-            .into_iter()
-            .map(|(b, whole)| (bucket_key(b), whole))
-            .collect();
         let mut header = Vec::with_capacity(41);
         header.extend_from_slice(&head.size.to_le_bytes());
         header.extend_from_slice(&head.hash.0);
         if bits != MAX_BITS {
             header.push(bits);
         }
-        meta.push((DIGESTS_META.to_string(), header));
-        // The recent header, in the same commit, covers nothing: the recent
-        // buckets, removed after it, are never believed in the meantime.
-        meta.push((RECENT_META.to_string(), recent_header(head.size, head)));
         Ok(Stored {
             forget_buckets: !self.bound,
             forget_recent_after: self.recent.is_some(),
             forget_buckets_past: (self.bound && bits < self.bits).then_some(bits),
-            meta,
+            meta: vec![
+                (DIGESTS_META.to_string(), header),
+                // The recent header, in the same commit, covers nothing: the
+                // recent buckets, removed after it, are never believed in the
+                // meantime.
+                (RECENT_META.to_string(), recent_header(head.size, head)),
+            ],
+            writing: Some(Writing {
+                recent: false,
+                to: bits,
+                // (Not bound, a bucket not held has no entries: none is read
+                // from the store.)
+                read_all: self.bound && (regroup || self.recent.is_some()),
+                regroup,
+                next: 0,
+                reader,
+            }),
             ..Stored::default()
         })
     }
+
+    /// The next bucket `w` writes, with its key; `None` once all are made.
+    /// A bucket's entries come from the buckets held (or read) of the
+    /// index's number: the stored entries (for whole buckets), those past
+    /// them of the chain's records, then the batch's, from the runs and
+    /// from memory, in seq order. Each held bucket is let go once the last
+    /// bucket made from it is.
+    pub(super) fn next_stored(
+        &mut self,
+        ledger: &Ledger,
+        w: &mut Writing,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let from = self.bits;
+        let to = w.to;
+        while w.next < 1 << to {
+            let t = w.next as u16;
+            w.next += 1;
+            // The buckets of `from` bits it is made from: one, parted among
+            // several when there are to be more of them, or several made one.
+            let (lo, hi, last) = match to.checked_sub(from) {
+                Some(more) => {
+                    let b = t >> more;
+                    (b, b + 1, (t + 1).is_multiple_of(1 << more))
+                }
+                None => (t << (from - to), (t + 1) << (from - to), true),
+            };
+            let mut write = w.regroup;
+            let mut whole = Vec::new();
+            let mut own = Vec::new();
+            for b in lo..hi {
+                if w.read_all {
+                    self.bucket(ledger, b)?;
+                }
+                let slot = match self.buckets.get_mut(usize::from(b)) {
+                    Some(slot) => slot,
+                    None => continue,
+                };
+                let taken = match last {
+                    true => slot.take(),
+                    false => slot.clone(),
+                };
+                let Some(bucket) = taken else { continue };
+                write |= bucket.changed || (w.read_all && !bucket.rest.is_empty());
+                let mut part = match (w.recent, bucket.base) {
+                    (true, _) => Vec::new(),
+                    (false, Some(base)) => base,
+                    // A stored bucket not held is read again; not bound,
+                    // what is stored is not the index's.
+                    (false, None) if self.bound => {
+                        ledger.store.meta(&bucket_key(b))?.unwrap_or_default()
+                    }
+                    (false, None) => Vec::new(),
+                };
+                part.extend_from_slice(&bucket.rest[..bucket.chained]);
+                let mut mine = bucket.rest;
+                mine.drain(..bucket.chained);
+                if to > from {
+                    // Only this bucket's share of the one parted.
+                    part.retain_entries(|e| number_of(e, to) == t);
+                    mine.retain_entries(|e| number_of(e, to) == t);
+                }
+                whole.append(&mut part);
+                own.append(&mut mine);
+            }
+            if let (Some(runs), Some(reader)) = (&self.runs, &mut w.reader) {
+                let shift = MAX_BITS - to;
+                let (a, b) = (usize::from(t) << shift, (usize::from(t) + 1) << shift);
+                let before = whole.len();
+                reader.take(runs, a, b, &mut whole).map_err(runs_error)?;
+                write |= whole.len() != before;
+            }
+            whole.append(&mut own);
+            // Under a header that names the bits, bucket 0 is always stored,
+            // empty if need be: without it the header binds nothing (see
+            // `digest_index_cover`). Bound, it is stored already, or written
+            // with every other bucket when they are regrouped.
+            let first = !w.recent && !self.bound && t == 0 && to != MAX_BITS;
+            if !write && !first {
+                continue;
+            }
+            // Bound, a bucket left empty is written empty, over whatever a
+            // key of its name held (one of the old number, or one left past
+            // them); those past the new number are removed after the commit.
+            if !self.bound && whole.is_empty() && !first {
+                continue;
+            }
+            // Several buckets made one, or a run's several numbers: each part
+            // was in seq order, the whole is put back in it.
+            if hi - lo > 1 || (self.runs.is_some() && to < MAX_BITS) {
+                let mut entries: Vec<[u8; ENTRY]> = whole
+                    .chunks_exact(ENTRY)
+                    .map(|e| e.try_into().expect("an entry"))
+                    .collect();
+                entries.sort_unstable_by_key(|e| entry_seq(e));
+                whole = entries.concat();
+            }
+            let key = match w.recent {
+                true => recent_key(t),
+                false => bucket_key(t),
+            };
+            return Ok(Some((key, whole)));
+        }
+        Ok(None)
+    }
 }
 
-/// The entries of `buckets` (numbered by `from` bits, each in seq order)
-/// into buckets numbered by `to` bits, each in seq order: one bucket parted
-/// into several keeps its order; several made one are runs put back into it.
-fn regrouped<'a>(buckets: impl Iterator<Item = &'a [u8]>, from: u8, to: u8) -> Vec<Vec<u8>> {
-    let mut out = vec![Vec::new(); 1 << to];
-    for whole in buckets {
-        for e in whole.chunks_exact(ENTRY) {
-            out[usize::from(number_of(e, to))].extend_from_slice(e);
+/// Entries of a bucket kept by a test.
+trait RetainEntries {
+    fn retain_entries(&mut self, keep: impl Fn(&[u8]) -> bool);
+}
+
+impl RetainEntries for Vec<u8> {
+    fn retain_entries(&mut self, keep: impl Fn(&[u8]) -> bool) {
+        let mut at = 0;
+        for i in 0..self.len() / ENTRY {
+            let from = i * ENTRY;
+            if keep(&self[from..from + ENTRY]) {
+                self.copy_within(from..from + ENTRY, at);
+                at += ENTRY;
+            }
         }
+        self.truncate(at);
     }
-    if to < from {
-        for bucket in &mut out {
-            let mut entries: Vec<[u8; ENTRY]> = bucket
-                .chunks_exact(ENTRY)
-                .map(|e| e.try_into().expect("an entry"))
-                .collect();
-            // Stable, and quick on runs already in order.
-            entries.sort_by_key(|e| entry_seq(e));
-            *bucket = entries.concat();
-        }
-    }
-    out
+}
+
+/// A failure to write or read the runs, as the store's.
+fn runs_error(source: std::io::Error) -> LedgerError {
+    LedgerError::Store(crate::store::StoreError::Io {
+        context: "cannot keep the batch's digest entries beside the ledger".into(),
+        source,
+    })
 }
 
 /// Removes the buckets numbered past those of `bits` bits (at least 8: the
@@ -719,6 +857,7 @@ impl Ledger {
             recent: cover.and_then(|c| c.recent),
             bits: cover.map_or(MAX_BITS, |c| c.bits),
             chain_size: head.size,
+            fresh_base: head.size,
             ..DigestIndex::default()
         };
         let from = cover.map_or(0, |c| c.upto()) + 1;

@@ -21,6 +21,7 @@ mod digests;
 mod error;
 mod proofs;
 mod read;
+mod runs;
 mod snapshots;
 mod verify;
 

@@ -255,6 +255,92 @@ fn import(l: &mut Ledger, range: std::ops::Range<u64>) -> BatchSummary {
     .expect("import")
 }
 
+/// The digest index as stored: its buckets, recent buckets and headers.
+fn stored_index(l: &Ledger) -> Vec<(String, Vec<u8>)> {
+    let mut index = metas(l, digests::BUCKET_PREFIX);
+    index.extend(metas(l, digests::RECENT_PREFIX));
+    for header in [digests::DIGESTS_META, digests::RECENT_META] {
+        if let Some(v) = l.store.meta(header).expect("meta") {
+            index.push((header.to_string(), v));
+        }
+    }
+    index
+}
+
+/// A batch whose digest entries are written out of memory in runs stores the
+/// index one that held them all would, and finds, skips and refuses the same
+/// statements: into a new ledger (the buckets regrouped), into the recent
+/// buckets, merged into buckets of another number, with statements repeated
+/// within a batch (one in a run, the other held, or both in runs) and held
+/// by the ledger; in memory, and on disk in either engine (the runs in a
+/// file, which nothing leaves behind).
+#[test]
+fn a_batch_written_out_in_runs_stores_and_finds_what_one_held_in_memory_would() {
+    let batches: Vec<Vec<u64>> = vec![
+        (0..300).chain(0..20).chain(150..160).chain([299]).collect(),
+        (300..350).chain(310..315).collect(),
+        (290..360).collect(),
+        (360..800).chain([5, 799, 400, 360]).collect(),
+    ];
+    let record = |size: usize, l: &mut Ledger| {
+        runs::RUN_SIZE.with(|c| c.set(size));
+        l.set_clock(|| 1_795_953_600_000_000);
+        let mut seen = Vec::new();
+        for batch in &batches {
+            let s = l
+                .import_batch(
+                    batch.iter().map(|&i| {
+                        Ok(Incoming {
+                            event: Box::new(statement(i)),
+                            original: None,
+                        })
+                    }),
+                    BatchOptions {
+                        skip_known: true,
+                        ..BatchOptions::default()
+                    },
+                )
+                .expect("import");
+            seen.push((s.appended, s.skipped, s.skipped_at, stored_index(l)));
+        }
+        // What an append of a held statement names.
+        for i in [0, 299, 320, 700] {
+            match l.append(statement(i)) {
+                Err(LedgerError::Duplicate { seq, .. }) => seen.push((seq, 0, vec![], vec![])),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(l.verify(None).expect("verify").is_intact());
+        runs::RUN_SIZE.with(|c| c.set(runs::RUN));
+        seen
+    };
+    let held = record(usize::MAX, &mut Ledger::in_memory());
+    assert_eq!(held[0].0, 300, "the batch's repeats are skipped");
+    assert_eq!(held[0].2, (300..331).collect::<Vec<usize>>());
+    for size in [1, 7, 40] {
+        assert!(
+            record(size, &mut Ledger::in_memory()) == held,
+            "runs of {size} stored or found otherwise"
+        );
+    }
+    for engine in [crate::store::Engine::Sled, crate::store::Engine::Redb] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("l");
+        let opts = OpenOptions {
+            create: true,
+            engine,
+            ..OpenOptions::default()
+        };
+        let mut l = Ledger::open(&path, &opts).expect("open");
+        assert!(record(7, &mut l) == held, "{engine:?}");
+        let cache = path.join(crate::store::CACHE_DIR);
+        let left: Vec<_> = std::fs::read_dir(&cache)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
 /// A batch's digest entries go to the recent buckets, which leave the
 /// buckets as they were, until they hold more records than an eighth of the
 /// ledger (at least 100 in tests): a commit then merges them into the

@@ -500,19 +500,39 @@ impl Store for RedbStore {
         head: &Head,
         blocks: &[(Seq, &[u8])],
         meta: &[(&str, &[u8])],
+        more: &mut dyn Iterator<Item = Result<(String, Vec<u8>)>>,
         _staged: bool,
     ) -> Result<()> {
-        self.write(|t| {
+        // An error of `more`'s, kept aside: the transaction is abandoned.
+        let mut failed = None;
+        let written = self.write(|t| {
             for (seq, bytes) in blocks {
                 t.insert(&block_key(*seq)[..], *bytes)?;
             }
             for (name, value) in meta {
                 t.insert(&meta_key(name)[..], *value)?;
             }
+            for entry in more {
+                match entry {
+                    Ok((name, value)) => {
+                        t.insert(&meta_key(&name)[..], &value[..])?;
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        return Err(redb::StorageError::Io(std::io::Error::other(
+                            "abandoned: derived data could not be made",
+                        )));
+                    }
+                }
+            }
             t.insert(HEAD_KEY, &codec::encode_head(head)[..])?;
             t.remove(STAGING_KEY)?;
             Ok(())
-        })
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => written,
+        }
     }
 
     fn discard_staged(&self, after: Seq) -> Result<usize> {
