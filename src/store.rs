@@ -201,6 +201,14 @@ pub trait Store: Send + Sync {
         Ok(None)
     }
 
+    /// Whether [`Store::commit`] holds everything its `more` makes in memory
+    /// until it writes them (sled applies its batch whole), so that a caller
+    /// with much to write had better write it ahead, as derived values that
+    /// nothing believes until the commit binds them.
+    fn commit_holds_more(&self) -> bool {
+        false
+    }
+
     /// A derived value written by [`Store::commit`].
     ///
     /// # Errors
@@ -707,6 +715,10 @@ impl Store for SledStore {
         }
     }
 
+    fn commit_holds_more(&self) -> bool {
+        true
+    }
+
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
         let mut batch = sled::Batch::default();
         for (name, value) in entries {
@@ -787,6 +799,11 @@ pub struct MemStore {
     /// reads.
     #[cfg(test)]
     meta_reads: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// When set, the store has derived values written ahead of a commit
+    /// (as sled does), then fails the commit: for tests of what a commit
+    /// that never came leaves.
+    #[cfg(test)]
+    pub(crate) ahead_then_fail: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -849,6 +866,13 @@ impl Store for MemStore {
         _staged: bool,
     ) -> Result<()> {
         let more: Vec<(String, Vec<u8>)> = more.collect::<Result<_>>()?;
+        #[cfg(test)]
+        if self.commit_holds_more() {
+            return Err(StoreError::Io {
+                context: "cannot commit".into(),
+                source: std::io::Error::other("the commit failed, as asked"),
+            });
+        }
         let mut g = self.lock();
         for (seq, b) in blocks {
             g.blocks.insert(*seq, b.to_vec());
@@ -895,6 +919,12 @@ impl Store for MemStore {
 
     fn blocks_through(&self, seq: Seq) -> Result<Option<u64>> {
         Ok(Some(self.lock().blocks.range(..=seq).count() as u64))
+    }
+
+    #[cfg(test)]
+    fn commit_holds_more(&self) -> bool {
+        self.ahead_then_fail
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {

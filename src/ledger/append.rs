@@ -111,6 +111,15 @@ impl From<Incoming> for Item {
 /// How many full blocks the writer stages at a time.
 const STAGE_BLOCKS: usize = 128;
 
+/// Bytes of digest buckets a commit writes ahead at a time to a store that
+/// would hold them all until the commit ([`Store::commit_holds_more`]).
+///
+/// [`Store::commit_holds_more`]: crate::store::Store::commit_holds_more
+#[cfg(not(test))]
+const WRITE_AHEAD: usize = 4 << 20;
+#[cfg(test)]
+const WRITE_AHEAD: usize = 256;
+
 /// Blocks handed from one thread of an import to the next at a time.
 const HAND: usize = 8;
 
@@ -851,9 +860,45 @@ impl Ledger {
         );
         // The buckets, made one at a time as the commit takes them; a
         // failure to make one abandons the commit, and is what is reported.
+        // A store that would hold them all until it writes them (sled) is
+        // given them ahead, a slice at a time, once they come to more than
+        // a slice: their headers unbound first, bound again by the commit.
         let this = &*self;
+        let mut ahead: Vec<(String, Vec<u8>)> = Vec::new();
+        let holds = this.store.commit_holds_more();
+        if let Some(writing) = stored
+            .writing
+            .as_mut()
+            .filter(|w| holds && w.may_write_ahead())
+        {
+            let mut bytes = 0;
+            let mut unbound = false;
+            while let Some((key, bucket)) = digests.next_stored(this, writing)? {
+                bytes += bucket.len();
+                ahead.push((key, bucket));
+                if bytes >= WRITE_AHEAD {
+                    if !unbound {
+                        let none: Vec<(&str, &[u8])> =
+                            writing.headers().iter().map(|h| (*h, &[][..])).collect();
+                        this.store.put_meta(&none)?;
+                        unbound = true;
+                    }
+                    let slice: Vec<(&str, &[u8])> = ahead
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_slice()))
+                        .collect();
+                    this.store.put_meta(&slice)?;
+                    ahead.clear();
+                    bytes = 0;
+                }
+            }
+        }
         let mut failed = None;
+        let mut ahead = ahead.into_iter().map(Ok);
         let mut buckets = std::iter::from_fn(|| {
+            if let Some(bucket) = ahead.next() {
+                return Some(bucket);
+            }
             let made = digests.next_stored(this, stored.writing.as_mut()?);
             match made.transpose()? {
                 Ok(bucket) => Some(Ok(bucket)),

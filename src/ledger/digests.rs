@@ -133,10 +133,34 @@ pub(super) struct Writing {
     read_all: bool,
     /// Whether every bucket is written (their number changes).
     regroup: bool,
+    /// Whether a bucket written may be read after it as a bucket of the
+    /// index's number: when stored buckets are parted among more of them
+    /// (bucket 2 of 512 into 4 and 5 of 1,024, once 2 and 3 of 1,024 are
+    /// written over it). Then none is to be written before the commit.
+    rereads_written: bool,
     /// The number of the next bucket to write.
     next: u32,
     /// The runs being read.
     reader: Option<runs::Reader>,
+}
+
+impl Writing {
+    /// Whether the buckets may be written ahead of the commit, each as it is
+    /// made: not when a stored bucket is read after one written over it.
+    pub(super) fn may_write_ahead(&self) -> bool {
+        !self.rereads_written
+    }
+
+    /// The headers that bind what this writes: a store that writes it ahead
+    /// of the commit unbinds them first (the commit binds them again), so
+    /// that buckets written ahead of a commit that never came are not
+    /// believed.
+    pub(super) fn headers(&self) -> &'static [&'static str] {
+        match self.recent {
+            true => &[RECENT_META],
+            false => &[DIGESTS_META, RECENT_META],
+        }
+    }
 }
 /// One entry: the digest's first 8 bytes, then the seq (u64 LE).
 const ENTRY: usize = 16;
@@ -628,6 +652,7 @@ impl DigestIndex {
                     to: self.bits,
                     read_all: false,
                     regroup: false,
+                    rereads_written: false,
                     next: 0,
                     reader,
                 }),
@@ -664,6 +689,7 @@ impl DigestIndex {
                 // from the store.)
                 read_all: self.bound && (regroup || self.recent.is_some()),
                 regroup,
+                rereads_written: self.bound && bits > self.bits,
                 next: 0,
                 reader,
             }),

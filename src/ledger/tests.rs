@@ -341,6 +341,61 @@ fn a_batch_written_out_in_runs_stores_and_finds_what_one_held_in_memory_would() 
     }
 }
 
+/// Buckets written ahead of a commit that never came (sled is given them
+/// ahead, their headers unbound first) are not believed: the ledger is as
+/// it was, `verify` finds it intact, its held statements are still found
+/// and refused, and the next batch writes the index again.
+#[test]
+fn buckets_written_ahead_of_a_failed_commit_are_not_believed() {
+    use std::sync::atomic::Ordering;
+    let mut l = Ledger::in_memory();
+    assert_eq!(import(&mut l, 0..300).appended, 300);
+    let before = l.head().expect("head");
+    let index = stored_index(&l);
+    fn store(l: &Ledger) -> &MemStore {
+        l.store
+            .as_any()
+            .downcast_ref::<MemStore>()
+            .expect("a store in memory")
+    }
+    // Into the recent buckets, then merged into the buckets (of the same
+    // number: buckets parted among more are not written ahead).
+    for batch in [300..340, 300..450] {
+        store(&l).ahead_then_fail.store(true, Ordering::Relaxed);
+        let err = l
+            .import_batch(
+                batch.map(|i| {
+                    Ok(Incoming {
+                        event: Box::new(statement(i)),
+                        original: None,
+                    })
+                }),
+                BatchOptions::default(),
+            )
+            .expect_err("the commit fails");
+        assert!(err.to_string().contains("as asked"), "{err}");
+        store(&l).ahead_then_fail.store(false, Ordering::Relaxed);
+    }
+    assert_eq!(l.head().expect("head"), before);
+    assert_ne!(stored_index(&l), index, "buckets were written ahead");
+    assert!(
+        l.digest_index_cover(&before).expect("cover").is_none(),
+        "an index written ahead is bound to nothing"
+    );
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    for (i, seq) in [(0, 1), (299, 300)] {
+        match l.append(statement(i)) {
+            Err(LedgerError::Duplicate { seq: s, .. }) => assert_eq!(s, seq),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(import(&mut l, 250..400).appended, 100);
+    let head = l.head().expect("head");
+    assert!(l.digest_index_cover(&head).expect("cover").is_some());
+    assert!(l.verify(None).expect("verify").is_intact());
+}
+
 /// A batch's digest entries go to the recent buckets, which leave the
 /// buckets as they were, until they hold more records than an eighth of the
 /// ledger (at least 100 in tests): a commit then merges them into the
