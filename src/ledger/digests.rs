@@ -821,6 +821,33 @@ impl RetainEntries for Vec<u8> {
     }
 }
 
+/// Entries as the store takes them.
+fn as_refs(entries: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    entries
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect()
+}
+
+/// The size of a ledger from which an index bound to nothing is made again
+/// apart from the batch, and stored, before it
+/// ([`Ledger::rebuild_digest_index`]); a smaller one's is made in the batch,
+/// and written by its commit. (Never in the crate's tests, but where one
+/// sets it for its thread.)
+#[cfg(not(test))]
+fn rebuilt_apart_from() -> Seq {
+    1 << 17
+}
+#[cfg(test)]
+fn rebuilt_apart_from() -> Seq {
+    REBUILT_APART_FROM.with(std::cell::Cell::get)
+}
+#[cfg(test)]
+thread_local! {
+    /// [`rebuilt_apart_from`] on this thread.
+    pub(super) static REBUILT_APART_FROM: std::cell::Cell<Seq> = const { std::cell::Cell::new(Seq::MAX) };
+}
+
 /// A failure to write or read the runs, as the store's.
 fn runs_error(source: std::io::Error) -> LedgerError {
     LedgerError::Store(crate::store::StoreError::Io {
@@ -876,7 +903,11 @@ impl Ledger {
     /// stored one when it is bound to this chain, completed from the records
     /// after the seq it covers; otherwise one made from the whole chain.
     pub(super) fn digest_index(&self, head: &Head) -> Result<DigestIndex> {
-        let cover = self.digest_index_cover(head)?;
+        let mut cover = self.digest_index_cover(head)?;
+        if cover.is_none() && head.size >= rebuilt_apart_from() {
+            self.rebuild_digest_index(head)?;
+            cover = self.digest_index_cover(head)?;
+        }
         let mut index = DigestIndex {
             bound: cover.is_some(),
             covered: cover.map_or(0, |c| c.base),
@@ -904,6 +935,79 @@ impl Ledger {
             }
         }
         Ok(index)
+    }
+
+    /// Makes the index again from the chain whose head is `head`, and stores
+    /// it bound to that head, before a batch: the records' entries written
+    /// out in runs as they are read, then the buckets from the runs, a slice
+    /// at a time, and the headers last (a failure before them leaves an
+    /// index bound to nothing, made again by the next batch). Its memory is
+    /// a run and a slice, where an index made in the batch holds every
+    /// entry (56 bytes a record while it is made).
+    fn rebuild_digest_index(&self, head: &Head) -> Result<()> {
+        let bits = bits_for(head.size);
+        let mut runs = Runs::new(self.store.dir()).map_err(runs_error)?;
+        let mut entries = Vec::with_capacity(runs::RUN * RUN_ENTRY);
+        let mut failed = None;
+        self.scan(1, head.size, |rec| {
+            let d = chain::body_digest(rec);
+            entries.extend_from_slice(&entry_item(&d, rec.header.seq));
+            entries.extend_from_slice(&second(&d).to_le_bytes());
+            if entries.len() >= runs::RUN * RUN_ENTRY {
+                if let Err(e) = runs.push(&entries) {
+                    failed = Some(e);
+                    return Ok(false);
+                }
+                entries.clear();
+            }
+            Ok(true)
+        })?;
+        if let Some(e) = failed {
+            return Err(runs_error(e));
+        }
+        runs.push(&entries).map_err(runs_error)?;
+        drop(entries);
+        // What is stored is no index's: the header binds nothing.
+        self.store.forget_meta(BUCKET_PREFIX)?;
+        self.store.forget_meta(RECENT_PREFIX)?;
+        let mut reader = runs.reader();
+        let mut slice: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut bytes = 0;
+        let shift = MAX_BITS - bits;
+        for t in 0u16..1 << bits {
+            let mut whole = Vec::new();
+            let (a, b) = (usize::from(t) << shift, (usize::from(t) + 1) << shift);
+            reader.take(&runs, a, b, &mut whole).map_err(runs_error)?;
+            if shift > 0 {
+                let mut sorted: Vec<[u8; ENTRY]> = whole
+                    .chunks_exact(ENTRY)
+                    .map(|e| e.try_into().expect("an entry"))
+                    .collect();
+                sorted.sort_unstable_by_key(|e| entry_seq(e));
+                whole = sorted.concat();
+            }
+            // Bucket 0 is always stored (see `digest_index_cover`).
+            if whole.is_empty() && t != 0 {
+                continue;
+            }
+            bytes += whole.len();
+            slice.push((bucket_key(t), whole));
+            if bytes >= 4 << 20 {
+                self.store.put_meta(&as_refs(&slice))?;
+                slice.clear();
+                bytes = 0;
+            }
+        }
+        let mut header = Vec::with_capacity(41);
+        header.extend_from_slice(&head.size.to_le_bytes());
+        header.extend_from_slice(&head.hash.0);
+        if bits != MAX_BITS {
+            header.push(bits);
+        }
+        slice.push((DIGESTS_META.to_string(), header));
+        slice.push((RECENT_META.to_string(), recent_header(head.size, head)));
+        self.store.put_meta(&as_refs(&slice))?;
+        Ok(())
     }
 
     /// Bucket `b` (of `bits` bits) as the records `from..=to` make it.

@@ -341,6 +341,61 @@ fn a_batch_written_out_in_runs_stores_and_finds_what_one_held_in_memory_would() 
     }
 }
 
+/// An index bound to nothing in a large ledger is made again from the chain
+/// apart from the batch, through runs, and stored before it: the batch
+/// skips and appends what it would with an index made within it, the index
+/// is bound after, `verify` finds it whole, and held statements are refused.
+#[test]
+fn an_index_made_again_apart_from_the_batch_finds_what_one_made_within_it_would() {
+    let record = |apart: u64, l: &mut Ledger| {
+        runs::RUN_SIZE.with(|c| c.set(7));
+        digests::REBUILT_APART_FROM.with(|c| c.set(apart));
+        let mut seen = Vec::new();
+        assert_eq!(import(l, 0..600).appended, 600);
+        // The header spoiled: bound to nothing.
+        l.store
+            .put_meta(&[(digests::DIGESTS_META, &b"spoiled"[..])])
+            .expect("put");
+        let head = l.head().expect("head");
+        assert!(l.digest_index_cover(&head).expect("cover").is_none());
+        // A batch refused: the index made apart from it is stored all the
+        // same; one made within it is not.
+        let refused = l.append_batch([Ok(statement(900)), Err(InputError::new("party", "bad"))]);
+        assert!(refused.is_err());
+        let apart_stored = l.digest_index_cover(&head).expect("cover").is_some();
+        assert_eq!(apart_stored, apart != Seq::MAX);
+        let s = import(l, 550..700);
+        seen.push((s.appended, s.skipped, s.skipped_at));
+        let head = l.head().expect("head");
+        let cover = l.digest_index_cover(&head).expect("cover").expect("bound");
+        seen.push((cover.upto(), u64::from(cover.bits), vec![]));
+        for i in [0, 599, 650] {
+            match l.append(statement(i)) {
+                Err(LedgerError::Duplicate { seq, .. }) => seen.push((seq, 0, vec![])),
+                other => panic!("{other:?}"),
+            }
+        }
+        let r = l.verify(None).expect("verify");
+        assert!(r.is_intact(), "{:?}", r.problem);
+        runs::RUN_SIZE.with(|c| c.set(runs::RUN));
+        digests::REBUILT_APART_FROM.with(|c| c.set(Seq::MAX));
+        seen
+    };
+    let within = record(Seq::MAX, &mut Ledger::in_memory());
+    assert_eq!(within[0].0, 100, "{within:?}");
+    assert_eq!(record(100, &mut Ledger::in_memory()), within);
+    for engine in [crate::store::Engine::Sled, crate::store::Engine::Redb] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opts = OpenOptions {
+            create: true,
+            engine,
+            ..OpenOptions::default()
+        };
+        let mut l = Ledger::open(&dir.path().join("l"), &opts).expect("open");
+        assert_eq!(record(100, &mut l), within, "{engine:?}");
+    }
+}
+
 /// Buckets written ahead of a commit that never came (sled is given them
 /// ahead, their headers unbound first) are not believed: the ledger is as
 /// it was, `verify` finds it intact, its held statements are still found
