@@ -95,13 +95,20 @@ pub(super) fn second(e: &[u8]) -> u64 {
 
 impl Runs {
     /// Runs kept in a file in `dir`'s `cache/` directory, or in memory
-    /// without a directory.
+    /// without a directory (or when `cache/` is a link).
     pub(super) fn new(dir: Option<&Path>) -> io::Result<Runs> {
-        let backing = match dir {
+        let cache = dir.map(|d| d.join(crate::store::CACHE_DIR));
+        // Kept in memory where `cache/` cannot be made, or is a link to a
+        // directory elsewhere (the cache writes nothing there either).
+        if let Some(cache) = &cache {
+            let _ = std::fs::create_dir_all(cache);
+        }
+        let plain = |c: &std::path::PathBuf| {
+            std::fs::symlink_metadata(c).is_ok_and(|m| m.file_type().is_dir())
+        };
+        let backing = match cache.filter(plain) {
             None => Backing::Memory(Vec::new()),
-            Some(dir) => {
-                let cache = dir.join(crate::store::CACHE_DIR);
-                std::fs::create_dir_all(&cache)?;
+            Some(cache) => {
                 let nanos = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.subsec_nanos());
