@@ -804,6 +804,10 @@ pub struct MemStore {
     /// that never came leaves.
     #[cfg(test)]
     pub(crate) ahead_then_fail: std::sync::atomic::AtomicBool,
+    /// When not 0, the derived values written outside a commit that many
+    /// times from now fail to be written, the last time.
+    #[cfg(test)]
+    pub(crate) puts_before_failing: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -928,6 +932,20 @@ impl Store for MemStore {
     }
 
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
+        #[cfg(test)]
+        {
+            use std::sync::atomic::Ordering;
+            let left = self.puts_before_failing.load(Ordering::Relaxed);
+            if left > 0 {
+                self.puts_before_failing.store(left - 1, Ordering::Relaxed);
+                if left == 1 {
+                    return Err(StoreError::Io {
+                        context: "cannot write derived data".into(),
+                        source: std::io::Error::other("the write failed, as asked"),
+                    });
+                }
+            }
+        }
         let mut g = self.lock();
         for (k, v) in entries {
             g.meta.insert((*k).to_string(), v.to_vec());

@@ -4,7 +4,7 @@
 
 use super::actors::{ActorState, ACTORS_META, REWRITE_AFTER};
 use super::check::{kind_of, too_large, Amended, Kind};
-use super::digests::{BUCKET_PREFIX, RECENT_PREFIX};
+use super::digests::{BUCKET_PREFIX, RECENT_PREFIX, WRITE_AHEAD};
 use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
 use crate::chain::{self, Problem};
 use crate::codec::{self, FormatError, RecordHeader};
@@ -110,15 +110,6 @@ impl From<Incoming> for Item {
 
 /// How many full blocks the writer stages at a time.
 const STAGE_BLOCKS: usize = 128;
-
-/// Bytes of digest buckets a commit writes ahead at a time to a store that
-/// would hold them all until the commit ([`Store::commit_holds_more`]).
-///
-/// [`Store::commit_holds_more`]: crate::store::Store::commit_holds_more
-#[cfg(not(test))]
-const WRITE_AHEAD: usize = 4 << 20;
-#[cfg(test)]
-const WRITE_AHEAD: usize = 256;
 
 /// Blocks handed from one thread of an import to the next at a time.
 const HAND: usize = 8;

@@ -64,6 +64,18 @@ pub(super) const RECENT_META: &str = "digest-index-recent";
 /// lower-case hex digits.
 pub(super) const RECENT_PREFIX: &str = "digest-index-recent/";
 
+/// Bytes of buckets written at a time outside a commit: ahead of one, to a
+/// store that would hold them all until it writes them
+/// ([`Store::commit_holds_more`]), and when an index is made again apart
+/// from a batch. (Few in the crate's tests, so that theirs are written in
+/// several.)
+///
+/// [`Store::commit_holds_more`]: crate::store::Store::commit_holds_more
+#[cfg(not(test))]
+pub(super) const WRITE_AHEAD: usize = 4 << 20;
+#[cfg(test)]
+pub(super) const WRITE_AHEAD: usize = 256;
+
 /// Records past the buckets' own that the recent buckets may hold before a
 /// commit merges them into the buckets: an eighth of those the buckets
 /// cover, at least [`RECENT_MIN`]. The recent buckets a batch adds to are
@@ -533,9 +545,7 @@ impl DigestIndex {
         debug_assert_eq!(entries.len(), self.fresh.len() * RUN_ENTRY);
         let runs = match &mut self.runs {
             Some(runs) => runs,
-            None => self
-                .runs
-                .insert(Runs::new(ledger.store.dir()).map_err(runs_error)?),
+            None => self.runs.insert(Runs::new(ledger.store.dir())),
         };
         runs.push(&entries).map_err(runs_error)?;
         self.fresh_base += self.fresh.len() as u64;
@@ -789,7 +799,7 @@ impl DigestIndex {
                     .chunks_exact(ENTRY)
                     .map(|e| e.try_into().expect("an entry"))
                     .collect();
-                entries.sort_unstable_by_key(|e| entry_seq(e));
+                entries.sort_by_key(|e| entry_seq(e));
                 whole = entries.concat();
             }
             let key = match w.recent {
@@ -946,14 +956,15 @@ impl Ledger {
     /// entry (56 bytes a record while it is made).
     fn rebuild_digest_index(&self, head: &Head) -> Result<()> {
         let bits = bits_for(head.size);
-        let mut runs = Runs::new(self.store.dir()).map_err(runs_error)?;
-        let mut entries = Vec::with_capacity(runs::RUN * RUN_ENTRY);
+        let mut runs = Runs::new(self.store.dir());
+        let run = runs::run_size().min(runs::RUN) * RUN_ENTRY;
+        let mut entries = Vec::with_capacity(run);
         let mut failed = None;
         self.scan(1, head.size, |rec| {
             let d = chain::body_digest(rec);
             entries.extend_from_slice(&entry_item(&d, rec.header.seq));
             entries.extend_from_slice(&second(&d).to_le_bytes());
-            if entries.len() >= runs::RUN * RUN_ENTRY {
+            if entries.len() >= run {
                 if let Err(e) = runs.push(&entries) {
                     failed = Some(e);
                     return Ok(false);
@@ -967,7 +978,11 @@ impl Ledger {
         }
         runs.push(&entries).map_err(runs_error)?;
         drop(entries);
-        // What is stored is no index's: the header binds nothing.
+        // What is stored is no index's. Its headers are written empty
+        // first: one that binds nothing only for want of bucket 0 would bind
+        // again once the first slice wrote it, over buckets half written.
+        self.store
+            .put_meta(&[(DIGESTS_META, &[][..]), (RECENT_META, &[][..])])?;
         self.store.forget_meta(BUCKET_PREFIX)?;
         self.store.forget_meta(RECENT_PREFIX)?;
         let mut reader = runs.reader();
@@ -983,7 +998,7 @@ impl Ledger {
                     .chunks_exact(ENTRY)
                     .map(|e| e.try_into().expect("an entry"))
                     .collect();
-                sorted.sort_unstable_by_key(|e| entry_seq(e));
+                sorted.sort_by_key(|e| entry_seq(e));
                 whole = sorted.concat();
             }
             // Bucket 0 is always stored (see `digest_index_cover`).
@@ -992,7 +1007,7 @@ impl Ledger {
             }
             bytes += whole.len();
             slice.push((bucket_key(t), whole));
-            if bytes >= 4 << 20 {
+            if bytes >= WRITE_AHEAD {
                 self.store.put_meta(&as_refs(&slice))?;
                 slice.clear();
                 bytes = 0;

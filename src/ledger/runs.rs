@@ -95,44 +95,42 @@ pub(super) fn second(e: &[u8]) -> u64 {
 
 impl Runs {
     /// Runs kept in a file in `dir`'s `cache/` directory, or in memory
-    /// without a directory (or when `cache/` is a link).
-    pub(super) fn new(dir: Option<&Path>) -> io::Result<Runs> {
-        let cache = dir.map(|d| d.join(crate::store::CACHE_DIR));
-        // Kept in memory where `cache/` cannot be made, or is a link to a
-        // directory elsewhere (the cache writes nothing there either).
-        if let Some(cache) = &cache {
-            let _ = std::fs::create_dir_all(cache);
-        }
-        let plain = |c: &std::path::PathBuf| {
-            std::fs::symlink_metadata(c).is_ok_and(|m| m.file_type().is_dir())
-        };
-        let backing = match cache.filter(plain) {
-            None => Backing::Memory(Vec::new()),
-            Some(cache) => {
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.subsec_nanos());
-                let path = cache.join(format!(".import-runs-{}-{nanos}.tmp", std::process::id()));
-                let file = std::fs::OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)?;
-                // Open, it stays readable and writable; removed, nothing of
-                // it outlives the batch. (Where an open file cannot be
-                // removed, it is removed once the runs are dropped.)
-                if std::fs::remove_file(&path).is_ok() {
-                    Backing::File(file, None)
-                } else {
-                    Backing::File(file, Some(path))
-                }
-            }
-        };
-        Ok(Runs {
+    /// without a directory, or where the file cannot be made there.
+    pub(super) fn new(dir: Option<&Path>) -> Runs {
+        let backing = Runs::file(dir).unwrap_or(Backing::Memory(Vec::new()));
+        Runs {
             backing,
             runs: Vec::new(),
             entries: 0,
-        })
+        }
+    }
+
+    /// A file for runs in `dir`'s `cache/` directory; `None` without one,
+    /// where `cache/` cannot be made or is a link to a directory elsewhere
+    /// (the cache writes nothing there either), or the file cannot be made.
+    fn file(dir: Option<&Path>) -> Option<Backing> {
+        let cache = dir?.join(crate::store::CACHE_DIR);
+        let _ = std::fs::create_dir_all(&cache);
+        if !std::fs::symlink_metadata(&cache).is_ok_and(|m| m.file_type().is_dir()) {
+            return None;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = cache.join(format!(".import-runs-{}-{nanos}.tmp", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .ok()?;
+        // Open, it stays readable and writable; removed, nothing of it
+        // outlives the batch. (Where an open file cannot be removed, it is
+        // removed once the runs are dropped.)
+        match std::fs::remove_file(&path) {
+            Ok(()) => Some(Backing::File(file, None)),
+            Err(_) => Some(Backing::File(file, Some(path))),
+        }
     }
 
     /// Writes `entries` (whole entries of [`RUN_ENTRY`] bytes, each bucket's
