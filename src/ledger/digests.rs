@@ -72,7 +72,7 @@ pub(super) const RECENT_PREFIX: &str = "digest-index-recent/";
 ///
 /// [`Store::commit_holds_more`]: crate::store::Store::commit_holds_more
 #[cfg(not(test))]
-pub(super) const WRITE_AHEAD: usize = 4 << 20;
+pub(super) const WRITE_AHEAD: usize = 1 << 20;
 #[cfg(test)]
 pub(super) const WRITE_AHEAD: usize = 256;
 
