@@ -223,6 +223,18 @@ fn bucket_key(b: u16) -> String {
     format!("{BUCKET_PREFIX}{b:03x}")
 }
 
+/// The buckets' header, binding buckets of `bits` bits to `head`: its seq
+/// and hash, then the bits unless they are 12.
+fn header(head: &Head, bits: u8) -> Vec<u8> {
+    let mut header = Vec::with_capacity(41);
+    header.extend_from_slice(&head.size.to_le_bytes());
+    header.extend_from_slice(&head.hash.0);
+    if bits != MAX_BITS {
+        header.push(bits);
+    }
+    header
+}
+
 /// The recent buckets' header: they hold the entries after `base`, up to
 /// `head`, whose hash it names.
 fn recent_header(base: Seq, head: &Head) -> Vec<u8> {
@@ -369,7 +381,8 @@ pub(super) struct DigestIndex {
     /// cost it 90 page faults of fresh memory and 0.8 ms.
     buckets: Vec<Option<Box<Bucket>>>,
     /// Bytes 8 to 16 of the digests of the events not yet in the chain (this
-    /// batch's), in seq order from `chain_size + 1`: 8 bytes an event. An
+    /// batch's) whose entries are held, in seq order from `fresh_base + 1`:
+    /// 8 bytes an event. An
     /// entry's first 8 bytes and these compare 128 bits, ample to tell events
     /// apart (a chance collision needs about 2^64).
     fresh: Vec<u64>,
@@ -586,9 +599,9 @@ impl DigestIndex {
         scan(&bucket.rest[..bucket.chained], frag, &mut candidates);
         // The batch's own, after the chain's: those written out as runs, then
         // those held.
-        let mut held = Vec::new();
+        let mut mine = Vec::new();
         if fresh {
-            scan(&bucket.rest[bucket.chained..], frag, &mut held);
+            scan(&bucket.rest[bucket.chained..], frag, &mut mine);
         }
         self.reread += kept;
         for seq in candidates {
@@ -601,7 +614,7 @@ impl DigestIndex {
                 return Ok(Some(seq));
             }
         }
-        for seq in held {
+        for seq in mine {
             let i = seq - self.fresh_base - 1;
             if self.fresh.get(i as usize) == Some(&second(d)) {
                 return Ok(Some(seq));
@@ -675,18 +688,12 @@ impl DigestIndex {
         self.merging = true;
         let bits = bits_for(head.size);
         let regroup = bits != self.bits;
-        let mut header = Vec::with_capacity(41);
-        header.extend_from_slice(&head.size.to_le_bytes());
-        header.extend_from_slice(&head.hash.0);
-        if bits != MAX_BITS {
-            header.push(bits);
-        }
         Ok(Stored {
             forget_buckets: !self.bound,
             forget_recent_after: self.recent.is_some(),
             forget_buckets_past: (self.bound && bits < self.bits).then_some(bits),
             meta: vec![
-                (DIGESTS_META.to_string(), header),
+                (DIGESTS_META.to_string(), header(head, bits)),
                 // The recent header, in the same commit, covers nothing: the
                 // recent buckets, removed after it, are never believed in the
                 // meantime.
@@ -812,7 +819,7 @@ impl DigestIndex {
     }
 }
 
-/// Entries of a bucket kept by a test.
+/// Keeps the entries of a bucket (its bytes) that pass `keep`, in order.
 trait RetainEntries {
     fn retain_entries(&mut self, keep: impl Fn(&[u8]) -> bool);
 }
@@ -846,7 +853,7 @@ fn as_refs(entries: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
 /// sets it for its thread.)
 #[cfg(not(test))]
 fn rebuilt_apart_from() -> Seq {
-    1 << 17
+    runs::RUN as Seq
 }
 #[cfg(test)]
 fn rebuilt_apart_from() -> Seq {
@@ -1013,13 +1020,7 @@ impl Ledger {
                 bytes = 0;
             }
         }
-        let mut header = Vec::with_capacity(41);
-        header.extend_from_slice(&head.size.to_le_bytes());
-        header.extend_from_slice(&head.hash.0);
-        if bits != MAX_BITS {
-            header.push(bits);
-        }
-        slice.push((DIGESTS_META.to_string(), header));
+        slice.push((DIGESTS_META.to_string(), header(head, bits)));
         slice.push((RECENT_META.to_string(), recent_header(head.size, head)));
         self.store.put_meta(&as_refs(&slice))?;
         Ok(())
