@@ -808,6 +808,10 @@ pub struct MemStore {
     /// times from now fail to be written, the last time.
     #[cfg(test)]
     pub(crate) puts_before_failing: std::sync::atomic::AtomicUsize,
+    /// When set, staging fails as a full disk does, and so does every
+    /// discard after it (as redb refuses every write once one has failed).
+    #[cfg(test)]
+    pub(crate) full: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -849,6 +853,13 @@ impl Store for MemStore {
     }
 
     fn stage(&self, blocks: &[(Seq, &[u8])]) -> Result<()> {
+        #[cfg(test)]
+        if self.full.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StoreError::Io {
+                context: "cannot write events".into(),
+                source: std::io::Error::from_raw_os_error(28),
+            });
+        }
         let mut g = self.lock();
         for (seq, b) in blocks {
             g.blocks.insert(*seq, b.to_vec());
@@ -891,6 +902,13 @@ impl Store for MemStore {
     }
 
     fn discard_staged(&self, after: Seq) -> Result<usize> {
+        #[cfg(test)]
+        if self.full.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(StoreError::Io {
+                context: "cannot discard staged events".into(),
+                source: std::io::Error::other("a previous write failed"),
+            });
+        }
         let mut g = self.lock();
         let gone = g.blocks.split_off(&(after + 1));
         g.staging = false;

@@ -792,14 +792,21 @@ impl Ledger {
             };
             (result.map(|p| (p, n, skipped, skipped_at)), written)
         });
+        // What stopped the batch is what is reported: a discard that fails
+        // too (redb refuses every write once one has failed, as on a full
+        // disk) leaves its blocks staged, never acknowledged, for the next
+        // batch to discard.
         let (staged, mut tree) = match (result.is_ok(), written) {
             (_, Err(e)) => {
-                self.store.discard_staged(start.size)?;
+                let _ = self.store.discard_staged(start.size);
                 return Err(e.into());
             }
             (ok, Ok((staged, tree))) => {
                 if !ok && staged {
-                    self.store.discard_staged(start.size)?;
+                    let discarded = self.store.discard_staged(start.size);
+                    if result.is_ok() {
+                        discarded?;
+                    }
                 }
                 (staged, tree)
             }

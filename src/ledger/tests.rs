@@ -59,6 +59,41 @@ fn a_failing_long_batch_leaves_nothing_behind() {
     assert_eq!((r.checked, r.staged), (1, 0), "staged blocks were removed");
 }
 
+/// A batch stopped by a full disk reports the full disk, not the failed
+/// discard of its staged blocks after it (redb refuses every write once one
+/// has failed); the next batch discards them.
+#[test]
+fn a_full_disk_is_what_a_failed_batch_reports() {
+    use std::sync::atomic::Ordering;
+    let mut l = Ledger::in_memory();
+    l.append(statement(0)).expect("append");
+    let before = l.head().expect("head");
+    let mem = l
+        .store
+        .as_any()
+        .downcast_ref::<MemStore>()
+        .expect("in memory");
+    mem.full.store(true, Ordering::Relaxed);
+    let err = l
+        .append_batch((1..20_000).map(|i| Ok(statement(i))))
+        .expect_err("the disk is full");
+    match &err {
+        LedgerError::Store(e) => assert!(e.disk_full(), "{e}"),
+        other => panic!("{other}"),
+    }
+    let mem = l
+        .store
+        .as_any()
+        .downcast_ref::<MemStore>()
+        .expect("in memory");
+    mem.full.store(false, Ordering::Relaxed);
+    assert_eq!(l.head().expect("head"), before);
+    assert_eq!(l.append(statement(1)).expect("append").seq, 2);
+    let r = l.verify(None).expect("verify");
+    assert!(r.is_intact(), "{:?}", r.problem);
+    assert_eq!((r.checked, r.staged), (2, 0));
+}
+
 #[test]
 fn corrections_and_retractions_may_point_into_their_own_batch() {
     let mut l = Ledger::in_memory();
