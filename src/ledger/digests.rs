@@ -802,12 +802,7 @@ impl DigestIndex {
             // Several buckets made one, or a run's several numbers: each part
             // was in seq order, the whole is put back in it.
             if hi - lo > 1 || (self.runs.is_some() && to < MAX_BITS) {
-                let mut entries: Vec<[u8; ENTRY]> = whole
-                    .chunks_exact(ENTRY)
-                    .map(|e| e.try_into().expect("an entry"))
-                    .collect();
-                entries.sort_by_key(|e| entry_seq(e));
-                whole = entries.concat();
+                whole = in_seq_order(&whole);
             }
             let key = match w.recent {
                 true => recent_key(t),
@@ -817,6 +812,17 @@ impl DigestIndex {
         }
         Ok(None)
     }
+}
+
+/// The entries of a bucket (its bytes) in seq order (a stable sort: quick on
+/// runs already in order).
+fn in_seq_order(whole: &[u8]) -> Vec<u8> {
+    let mut entries: Vec<[u8; ENTRY]> = whole
+        .chunks_exact(ENTRY)
+        .map(|e| e.try_into().expect("an entry"))
+        .collect();
+    entries.sort_by_key(|e| entry_seq(e));
+    entries.concat()
 }
 
 /// Keeps the entries of a bucket (its bytes) that pass `keep`, in order.
@@ -1001,12 +1007,8 @@ impl Ledger {
             let (a, b) = (usize::from(t) << shift, (usize::from(t) + 1) << shift);
             reader.take(&runs, a, b, &mut whole).map_err(runs_error)?;
             if shift > 0 {
-                let mut sorted: Vec<[u8; ENTRY]> = whole
-                    .chunks_exact(ENTRY)
-                    .map(|e| e.try_into().expect("an entry"))
-                    .collect();
-                sorted.sort_by_key(|e| entry_seq(e));
-                whole = sorted.concat();
+                // A run's several numbers, each in seq order.
+                whole = in_seq_order(&whole);
             }
             // Bucket 0 is always stored (see `digest_index_cover`).
             if whole.is_empty() && t != 0 {

@@ -59,6 +59,14 @@ fn a_failing_long_batch_leaves_nothing_behind() {
     assert_eq!((r.checked, r.staged), (1, 0), "staged blocks were removed");
 }
 
+/// The store of a ledger in memory, for its tests' flags.
+fn mem(l: &Ledger) -> &MemStore {
+    l.store
+        .as_any()
+        .downcast_ref::<MemStore>()
+        .expect("a store in memory")
+}
+
 /// A batch stopped by a full disk reports the full disk, not the failed
 /// discard of its staged blocks after it (redb refuses every write once one
 /// has failed); the next batch discards them.
@@ -68,12 +76,7 @@ fn a_full_disk_is_what_a_failed_batch_reports() {
     let mut l = Ledger::in_memory();
     l.append(statement(0)).expect("append");
     let before = l.head().expect("head");
-    let mem = l
-        .store
-        .as_any()
-        .downcast_ref::<MemStore>()
-        .expect("in memory");
-    mem.full.store(true, Ordering::Relaxed);
+    mem(&l).full.store(true, Ordering::Relaxed);
     let err = l
         .append_batch((1..20_000).map(|i| Ok(statement(i))))
         .expect_err("the disk is full");
@@ -81,12 +84,7 @@ fn a_full_disk_is_what_a_failed_batch_reports() {
         LedgerError::Store(e) => assert!(e.disk_full(), "{e}"),
         other => panic!("{other}"),
     }
-    let mem = l
-        .store
-        .as_any()
-        .downcast_ref::<MemStore>()
-        .expect("in memory");
-    mem.full.store(false, Ordering::Relaxed);
+    mem(&l).full.store(false, Ordering::Relaxed);
     assert_eq!(l.head().expect("head"), before);
     assert_eq!(l.append(statement(1)).expect("append").seq, 2);
     let r = l.verify(None).expect("verify");
@@ -274,9 +272,9 @@ fn key_of(l: &Ledger, prefix: &str, d: &crate::event::Hash) -> String {
     format!("{prefix}{:03x}", digests::bucket_of(d, cover.bits))
 }
 
-fn import(l: &mut Ledger, range: std::ops::Range<u64>) -> BatchSummary {
+fn import(l: &mut Ledger, statements: impl IntoIterator<Item = u64>) -> BatchSummary {
     l.import_batch(
-        range.map(|i| {
+        statements.into_iter().map(|i| {
             Ok(Incoming {
                 event: Box::new(statement(i)),
                 original: None,
@@ -322,20 +320,7 @@ fn a_batch_written_out_in_runs_stores_and_finds_what_one_held_in_memory_would() 
         l.set_clock(|| 1_795_953_600_000_000);
         let mut seen = Vec::new();
         for batch in &batches {
-            let s = l
-                .import_batch(
-                    batch.iter().map(|&i| {
-                        Ok(Incoming {
-                            event: Box::new(statement(i)),
-                            original: None,
-                        })
-                    }),
-                    BatchOptions {
-                        skip_known: true,
-                        ..BatchOptions::default()
-                    },
-                )
-                .expect("import");
+            let s = import(l, batch.iter().copied());
             seen.push((s.appended, s.skipped, s.skipped_at, stored_index(l)));
         }
         // What an append of a held statement names.
@@ -449,13 +434,8 @@ fn an_index_made_again_halfway_is_bound_to_nothing() {
         .expect("forget");
     assert_eq!(l.digest_index_cover(&head).expect("cover"), None);
     digests::REBUILT_APART_FROM.with(|c| c.set(100));
-    let mem = l
-        .store
-        .as_any()
-        .downcast_ref::<MemStore>()
-        .expect("in memory");
     // The headers emptied, one slice, then a failure.
-    mem.puts_before_failing.store(3, Ordering::Relaxed);
+    mem(&l).puts_before_failing.store(3, Ordering::Relaxed);
     let err = l.append(statement(1000)).expect_err("the rebuild fails");
     assert!(err.to_string().contains("as asked"), "{err}");
     assert_eq!(l.digest_index_cover(&head).expect("cover"), None);
@@ -479,16 +459,10 @@ fn buckets_written_ahead_of_a_failed_commit_are_not_believed() {
     let cover = l.digest_index_cover(&before).expect("cover");
     assert_eq!(cover.map(|c| (c.base, c.recent)), Some((300, Some(340))));
     let index = stored_index(&l);
-    fn store(l: &Ledger) -> &MemStore {
-        l.store
-            .as_any()
-            .downcast_ref::<MemStore>()
-            .expect("a store in memory")
-    }
     // Into the recent buckets, then merged into the buckets (of the same
     // number: buckets parted among more are not written ahead).
     for batch in [340..380, 340..500] {
-        store(&l).ahead_then_fail.store(true, Ordering::Relaxed);
+        mem(&l).ahead_then_fail.store(true, Ordering::Relaxed);
         let err = l
             .import_batch(
                 batch.clone().map(|i| {
@@ -501,7 +475,7 @@ fn buckets_written_ahead_of_a_failed_commit_are_not_believed() {
             )
             .expect_err("the commit fails");
         assert!(err.to_string().contains("as asked"), "{err}");
-        store(&l).ahead_then_fail.store(false, Ordering::Relaxed);
+        mem(&l).ahead_then_fail.store(false, Ordering::Relaxed);
         // The recent buckets, written ahead, bound to nothing; then the
         // buckets, bound to nothing either.
         let cover = l.digest_index_cover(&before).expect("cover");
