@@ -4,7 +4,7 @@
 
 use super::actors::{ActorState, ACTORS_META, REWRITE_AFTER};
 use super::check::{kind_of, too_large, Amended, Kind};
-use super::digests::{BUCKET_PREFIX, RECENT_PREFIX, WRITE_AHEAD};
+use super::digests::{BUCKET_PREFIX, RECENT_PREFIX};
 use super::{Ledger, LedgerError, Result, BLOCK_TARGET};
 use crate::chain::{self, Problem};
 use crate::codec::{self, FormatError, RecordHeader};
@@ -862,37 +862,11 @@ impl Ledger {
         // given them ahead, a slice at a time, once they come to more than
         // a slice: their headers unbound first, bound again by the commit.
         let this = &*self;
-        let mut ahead: Vec<(String, Vec<u8>)> = Vec::new();
-        let holds = this.store.commit_holds_more();
-        if let Some(writing) = stored
-            .writing
-            .as_mut()
-            .filter(|w| holds && w.may_write_ahead())
-        {
-            let mut bytes = 0;
-            let mut unbound = false;
-            while let Some((key, bucket)) = digests.next_stored(this, writing)? {
-                bytes += bucket.len();
-                ahead.push((key, bucket));
-                if bytes >= WRITE_AHEAD {
-                    if !unbound {
-                        let none: Vec<(&str, &[u8])> =
-                            writing.headers().iter().map(|h| (*h, &[][..])).collect();
-                        this.store.put_meta(&none)?;
-                        unbound = true;
-                    }
-                    let slice: Vec<(&str, &[u8])> = ahead
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_slice()))
-                        .collect();
-                    this.store.put_meta(&slice)?;
-                    ahead.clear();
-                    bytes = 0;
-                }
-            }
-        }
+        let mut ahead = digests
+            .write_ahead(this, stored.writing.as_mut())?
+            .into_iter()
+            .map(Ok);
         let mut failed = None;
-        let mut ahead = ahead.into_iter().map(Ok);
         let mut buckets = std::iter::from_fn(|| {
             if let Some(bucket) = ahead.next() {
                 return Some(bucket);

@@ -72,9 +72,9 @@ pub(super) const RECENT_PREFIX: &str = "digest-index-recent/";
 ///
 /// [`Store::commit_holds_more`]: crate::store::Store::commit_holds_more
 #[cfg(not(test))]
-pub(super) const WRITE_AHEAD: usize = 1 << 20;
+const WRITE_AHEAD: usize = 1 << 20;
 #[cfg(test)]
-pub(super) const WRITE_AHEAD: usize = 256;
+const WRITE_AHEAD: usize = 256;
 
 /// Records past the buckets' own that the recent buckets may hold before a
 /// commit merges them into the buckets: an eighth of those the buckets
@@ -159,7 +159,7 @@ pub(super) struct Writing {
 impl Writing {
     /// Whether the buckets may be written ahead of the commit, each as it is
     /// made: not when a stored bucket is read after one written over it.
-    pub(super) fn may_write_ahead(&self) -> bool {
+    fn may_write_ahead(&self) -> bool {
         !self.rereads_written
     }
 
@@ -167,7 +167,7 @@ impl Writing {
     /// of the commit unbinds them first (the commit binds them again), so
     /// that buckets written ahead of a commit that never came are not
     /// believed.
-    pub(super) fn headers(&self) -> &'static [&'static str] {
+    fn headers(&self) -> &'static [&'static str] {
         match self.recent {
             true => &[RECENT_META],
             false => &[DIGESTS_META, RECENT_META],
@@ -180,7 +180,7 @@ const ENTRY: usize = 16;
 /// The most bits a bucket's number has (4,096 buckets): those of a header
 /// of 40 bytes, which names none, and of every index written whole past
 /// 524,288 events.
-const MAX_BITS: u8 = 12;
+pub(super) const MAX_BITS: u8 = 12;
 /// The fewest bits a bucket's number has (512 buckets).
 #[cfg(not(test))]
 const MIN_BITS: u8 = 9;
@@ -357,7 +357,7 @@ fn scan(entries: &[u8], frag: u64, found: &mut Vec<Seq>) {
 }
 
 /// The seq of an entry.
-fn entry_seq(e: &[u8]) -> Seq {
+pub(super) fn entry_seq(e: &[u8]) -> Seq {
     u64::from_le_bytes(e[8..ENTRY].try_into().expect("8 bytes"))
 }
 
@@ -825,6 +825,82 @@ fn in_seq_order(whole: &[u8]) -> Vec<u8> {
     entries.concat()
 }
 
+/// Buckets written outside a commit, [`WRITE_AHEAD`] bytes of them at a
+/// time, the headers that bind them written empty before the first.
+struct Slices<'l> {
+    ledger: &'l Ledger,
+    /// The headers still to be written empty.
+    headers: &'static [&'static str],
+    held: Vec<(String, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl<'l> Slices<'l> {
+    fn new(ledger: &'l Ledger, headers: &'static [&'static str]) -> Self {
+        Slices {
+            ledger,
+            headers,
+            held: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Writes the headers empty, if not yet.
+    fn unbind(&mut self) -> Result<()> {
+        if !self.headers.is_empty() {
+            let none: Vec<(&str, &[u8])> = self.headers.iter().map(|h| (*h, &[][..])).collect();
+            self.ledger.store.put_meta(&none)?;
+            self.headers = &[];
+        }
+        Ok(())
+    }
+
+    /// Holds `value`, and writes what is held once it comes to a slice.
+    fn push(&mut self, key: String, value: Vec<u8>) -> Result<()> {
+        self.bytes += value.len();
+        self.held.push((key, value));
+        if self.bytes >= WRITE_AHEAD {
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is held.
+    fn write(&mut self) -> Result<()> {
+        self.unbind()?;
+        self.ledger.store.put_meta(&as_refs(&self.held))?;
+        self.held.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
+impl DigestIndex {
+    /// To a store that would hold a commit's buckets all until it writes them
+    /// ([`Store::commit_holds_more`]: sled), `w`'s buckets, written ahead of
+    /// the commit a slice at a time, once they come to more than a slice:
+    /// their headers written empty first, and bound again by the commit.
+    /// What is left, less than a slice, is for the commit. Buckets parted
+    /// among more of them are left for the commit too (see
+    /// `Writing::rereads_written`).
+    ///
+    /// [`Store::commit_holds_more`]: crate::store::Store::commit_holds_more
+    pub(super) fn write_ahead(
+        &mut self,
+        ledger: &Ledger,
+        w: Option<&mut Writing>,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        let Some(w) = w.filter(|w| ledger.store.commit_holds_more() && w.may_write_ahead()) else {
+            return Ok(Vec::new());
+        };
+        let mut slices = Slices::new(ledger, w.headers());
+        while let Some((key, bucket)) = self.next_stored(ledger, w)? {
+            slices.push(key, bucket)?;
+        }
+        Ok(slices.held)
+    }
+}
+
 /// Keeps the entries of a bucket (its bytes) that pass `keep`, in order.
 trait RetainEntries {
     fn retain_entries(&mut self, keep: impl Fn(&[u8]) -> bool);
@@ -994,13 +1070,11 @@ impl Ledger {
         // What is stored is no index's. Its headers are written empty
         // first: one that binds nothing only for want of bucket 0 would bind
         // again once the first slice wrote it, over buckets half written.
-        self.store
-            .put_meta(&[(DIGESTS_META, &[][..]), (RECENT_META, &[][..])])?;
+        let mut slices = Slices::new(self, &[DIGESTS_META, RECENT_META]);
+        slices.unbind()?;
         self.store.forget_meta(BUCKET_PREFIX)?;
         self.store.forget_meta(RECENT_PREFIX)?;
         let mut reader = runs.reader();
-        let mut slice: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut bytes = 0;
         let shift = MAX_BITS - bits;
         for t in 0u16..1 << bits {
             let mut whole = Vec::new();
@@ -1014,18 +1088,12 @@ impl Ledger {
             if whole.is_empty() && t != 0 {
                 continue;
             }
-            bytes += whole.len();
-            slice.push((bucket_key(t), whole));
-            if bytes >= WRITE_AHEAD {
-                self.store.put_meta(&as_refs(&slice))?;
-                slice.clear();
-                bytes = 0;
-            }
+            slices.push(bucket_key(t), whole)?;
         }
-        slice.push((DIGESTS_META.to_string(), header(head, bits)));
-        slice.push((RECENT_META.to_string(), recent_header(head.size, head)));
-        self.store.put_meta(&as_refs(&slice))?;
-        Ok(())
+        // The headers last: once they are written, the index is bound.
+        slices.push(DIGESTS_META.to_string(), header(head, bits))?;
+        slices.push(RECENT_META.to_string(), recent_header(head.size, head))?;
+        slices.write()
     }
 
     /// Bucket `b` (of `bits` bits) as the records `from..=to` make it.

@@ -50,8 +50,8 @@ thread_local! {
     pub(super) static RUN_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(RUN) };
 }
 
-/// The finest numbering of the buckets: runs are sorted by it.
-const BITS: u8 = 12;
+/// The finest numbering of the buckets (4,096 of them): runs are sorted by it.
+const BITS: u8 = super::digests::MAX_BITS;
 const NUMBERS: usize = 1 << BITS;
 
 /// Bytes read at a time from a run while the buckets are written.
@@ -85,7 +85,7 @@ pub(super) struct Runs {
 
 /// The number of `first`'s bucket among [`NUMBERS`].
 fn number(first: &[u8]) -> usize {
-    usize::from(u16::from_be_bytes([first[0], first[1]]) >> (16 - BITS))
+    usize::from(super::digests::number_of(first, BITS))
 }
 
 /// An entry's digest's bytes 8 to 16.
@@ -202,9 +202,7 @@ impl Runs {
             self.read(run, n, n + 1, &mut buf)?;
             for e in buf.chunks_exact(RUN_ENTRY) {
                 if e[..8] == first[..8] && second(e) == second_of {
-                    return Ok(Some(u64::from_le_bytes(
-                        e[8..16].try_into().expect("8 bytes"),
-                    )));
+                    return Ok(Some(super::digests::entry_seq(e)));
                 }
             }
         }
