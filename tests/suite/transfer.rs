@@ -32,6 +32,19 @@ fn import_json(ledger: &Path, file: &Path) -> Value {
     serde_json::from_str(stdout(&out).trim()).expect("JSON")
 }
 
+/// Imports `file`, which is refused (exit 2) with `message`: nothing of it
+/// is appended.
+fn import_refused(ledger: &Path, file: &Path, message: &str) {
+    let before = head(ledger);
+    demarche(ledger)
+        .arg("import")
+        .arg(file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(message));
+    assert_eq!(head(ledger), before, "nothing appended");
+}
+
 fn head(ledger: &Path) -> String {
     stdout(&demarche(ledger).arg("head").assert().success())
         .trim()
@@ -458,14 +471,7 @@ fn a_long_import_names_its_lines_across_the_batches_it_is_read_in() {
     bad_lines[1309] = numbered_statement(5000, "NOWHERE");
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, bad_lines.join("\n") + "\n").expect("write");
-    demarche(&ledger)
-        .arg("import")
-        .arg(&bad)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "line 1310: field `party`: unknown actor",
-        ));
+    import_refused(&ledger, &bad, "line 1310: field `party`: unknown actor");
     assert_eq!(head(&ledger), after);
 }
 
@@ -525,14 +531,7 @@ fn statements_after_an_actor_line_may_name_it_and_a_repeat_leaves_the_seqs_in_or
     let mut early = lines.clone();
     early.swap(10, 21);
     std::fs::write(&file, early.join("\n") + "\n").expect("write");
-    demarche(&fresh)
-        .arg("import")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "line 11: field `party`: unknown actor",
-        ));
+    import_refused(&fresh, &file, "line 11: field `party`: unknown actor");
 }
 
 #[test]
@@ -588,22 +587,17 @@ fn an_import_stores_names_as_the_check_gives_them_and_refuses_a_retired_one_at_i
         (0.into(), 20.into())
     );
     // XAA retired, then named: refused at its line, nothing appended.
-    let before = head(&ledger);
     let retire = dir.path().join("retire.jsonl");
     let mut lines = vec![statement(21, "USA", serde_json::json!({}))];
     lines.push(serde_json::json!({"type":"retraction","of":1,"reason":"not a state"}).to_string());
     lines.extend((23..=30).map(|n| statement(n, "USA", serde_json::json!({}))));
     lines.push(statement(31, "XAA", serde_json::json!({})));
     std::fs::write(&retire, lines.join("\n") + "\n").expect("write");
-    demarche(&ledger)
-        .arg("import")
-        .arg(&retire)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "line 11: field `party`: XAA was retired by seq 22",
-        ));
-    assert_eq!(head(&ledger), before);
+    import_refused(
+        &ledger,
+        &retire,
+        "line 11: field `party`: XAA was retired by seq 22",
+    );
 }
 
 #[test]
