@@ -176,6 +176,20 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
             ),
         ));
     }
+    // Most lines are statements of the plainest JSON, as `export` writes
+    // them: read straight. Any other line, or one whose envelope does not
+    // check, is read as a JSON value below, which names what is wrong.
+    if let Some((envelope, event)) = json::export_statement(line) {
+        if let Some(mut record) = plain_envelope(&envelope) {
+            record.event = Some(event()?);
+            return Ok(record);
+        }
+    }
+    parse_export_value(line)
+}
+
+/// [`parse_export_line`] through a JSON value, for any line.
+fn parse_export_value(line: &str) -> Result<ExportRecord, InputError> {
     let mut m: Map<String, Value> = match serde_json::from_str(line) {
         Ok(Value::Object(m)) => m,
         Ok(_) => return Err(InputError::new("", "expected a JSON object")),
@@ -266,6 +280,22 @@ pub fn parse_export_line(line: &str) -> Result<ExportRecord, InputError> {
         event,
         payload_len,
         payload_encoding: payload_encoding.unwrap_or(codec::ENCODING_EVENT_V1),
+    })
+}
+
+/// The record of an envelope read straight, its event still to come; `None`
+/// when a field does not check.
+fn plain_envelope(e: &json::Envelope<'_>) -> Option<ExportRecord> {
+    let recorded_at = e.recorded_at.parse::<jiff::Timestamp>().ok()?;
+    Some(ExportRecord {
+        seq: e.seq,
+        recorded_at: recorded_at.as_microsecond(),
+        prev: Hash::from_hex(e.prev)?,
+        hash: Hash::from_hex(e.hash)?,
+        digest: Hash::from_hex(e.digest)?,
+        event: None,
+        payload_len: None,
+        payload_encoding: codec::ENCODING_EVENT_V1,
     })
 }
 
@@ -647,5 +677,127 @@ pub fn csv_rows(r: &Recorded, amendments: &Amendments, out: &mut String) {
             csv_field(f, out);
         }
         out.push_str("\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_export_line, parse_export_value, write_jsonl};
+    use crate::ledger::{BatchOptions, Incoming, Ledger};
+    use crate::{example, json};
+
+    /// Export lines of the worked example and of statements with every
+    /// optional field, a correction and a retraction among them.
+    fn export_lines() -> Vec<String> {
+        let mut ledger = Ledger::in_memory();
+        example::record(&mut ledger).expect("the example records");
+        let more = [
+            r#"{"type":"statement","said_on":"2021-02-03T10:00Z","party":"TUR","joint_with":["RUS"],"speaker":{"name":"Ça «quoi»","role":"r"},"stance":"rejects","hedge":"h","condition":"if c","deadline":"2021-03-01","proposition":{"predicate":"presence","subjects":["LBY"],"location":"LBY","qualifier":"mercenaries","document":"d"},"quote":"é — ü","quote_kind":"paraphrase","language":"fr","source":{"url":"https://e.example/x","publisher":"AFP","published_on":"2021-02-04"}}"#,
+            r#"{"type":"statement","said_on":"2021-02-05","party":"RUS","stance":"denies","proposition":{"predicate":"ceasefire","subjects":[]},"quote":"a \"quoted\" word","source":{"publisher":"TASS"}}"#,
+            r#"{"type":"correction","of":2,"statement":{"type":"statement","said_on":"2021-01-28","party":"UN","stance":"asserts","proposition":{"predicate":"ceasefire","subjects":[],"location":"LBY"},"quote":"The cease-fire holds","source":{"publisher":"p"}},"reason":"misquoted"}"#,
+            r#"{"type":"retraction","of":3,"reason":"wrong party"}"#,
+        ];
+        let items = more.iter().map(|l| {
+            Ok::<_, crate::ledger::Abort>(Incoming {
+                event: Box::new(json::parse_event(l).expect("the test's lines parse")),
+                original: None,
+            })
+        });
+        ledger
+            .import_batch(items, BatchOptions::default())
+            .expect("the test's lines append");
+        let mut out = Vec::new();
+        write_jsonl(&ledger, &mut out, |_| {}).expect("the export is written");
+        String::from_utf8(out)
+            .expect("exports are UTF-8")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn export_lines_read_straight_are_read_as_through_a_json_value() {
+        let lines = export_lines();
+        assert_eq!(lines.len(), 14);
+        // The lines `export` writes of plain statements are read straight.
+        let straight = lines
+            .iter()
+            .filter(|l| json::export_statement(l).is_some())
+            .count();
+        assert_eq!(straight, 11, "the example's ten and one with every field");
+        for line in &lines {
+            let record = parse_export_line(line).expect("an export line parses");
+            assert_eq!(Ok(&record), parse_export_value(line).as_ref(), "{line}");
+        }
+        // Every line spoiled one byte at a time reads the same either way,
+        // the error included, whether the fast reading takes it or not.
+        let (mut taken, mut taken_and_refused) = (0, 0);
+        // The first, the one with every field, one with an escape, a correction.
+        for line in [&lines[0], &lines[10], &lines[11], &lines[12]] {
+            for at in 0..line.len() {
+                for with in ["", "\"", "\\", "0", "1", "-", ".", ",", " ", "x", "}"] {
+                    if !line.is_char_boundary(at) || !line.is_char_boundary(at + 1) {
+                        continue;
+                    }
+                    let spoiled = format!("{}{with}{}", &line[..at], &line[at + 1..]);
+                    let read = parse_export_line(&spoiled);
+                    assert_eq!(read, parse_export_value(&spoiled), "{spoiled}");
+                    if json::export_statement(&spoiled).is_some() {
+                        taken += 1;
+                        taken_and_refused += usize::from(read.is_err());
+                    }
+                }
+            }
+        }
+        assert!(taken > 5_000, "{taken}");
+        assert!(taken_and_refused > 500, "{taken_and_refused}");
+    }
+
+    #[test]
+    fn an_envelope_read_straight_refuses_what_a_json_value_refuses() {
+        let line = &export_lines()[0];
+        let seq = r#"{"seq":1,"#;
+        assert!(line.starts_with(seq), "{line}");
+        let body = &line[seq.len()..];
+        for (envelope, field) in [
+            (r#"{"seq":0,"#, "seq"),
+            (r#"{"seq":01,"#, ""),
+            (r#"{"seq":1.0,"#, "seq"),
+            (r#"{"seq":1e0,"#, "seq"),
+            (r#"{"seq":-1,"#, "seq"),
+            (r#"{"seq":18446744073709551616,"#, "seq"),
+            (r#"{"seq":"1","#, "seq"),
+            (r#"{"#, "seq"),
+            (r#"{"seq":1,"payload_len":3,"#, "payload_len"),
+        ] {
+            let spoiled = format!("{envelope}{body}");
+            let error = parse_export_line(&spoiled).expect_err(&spoiled);
+            assert_eq!(error.field, field, "{spoiled}: {error}");
+            assert_eq!(Err(error), parse_export_value(&spoiled));
+        }
+        // A field given twice is left to the JSON value, which takes the last.
+        let twice = format!(r#"{{"seq":2,"seq":1,{body}"#);
+        assert!(json::export_statement(&twice).is_none());
+        assert_eq!(parse_export_line(&twice), parse_export_line(line));
+        // The largest seq is read straight.
+        let largest = format!(r#"{{"seq":18446744073709551615,{body}"#);
+        assert_eq!(
+            parse_export_line(&largest).map(|r| r.seq),
+            Ok(u64::MAX),
+            "{largest}"
+        );
+        assert!(json::export_statement(&largest).is_some());
+        for (from, to, field) in [
+            ("\"prev\":\"0", "\"prev\":\"O", "prev"),
+            ("\"hash\":\"", "\"hash\":\"A", "hash"),
+            ("\"recorded_at\":\"2", "\"recorded_at\":\"x", "recorded_at"),
+            ("\"digest\":", "\"digest\":1,\"x\":", "digest"),
+        ] {
+            let spoiled = line.replacen(from, to, 1);
+            assert_ne!(&spoiled, line, "{from}");
+            let error = parse_export_line(&spoiled).expect_err(&spoiled);
+            assert_eq!(error.field, field, "{spoiled}: {error}");
+            assert_eq!(Err(error), parse_export_value(&spoiled));
+        }
     }
 }

@@ -8,6 +8,7 @@ mod scan;
 pub mod view;
 
 pub use plain::{PlainLine, PlainLines};
+pub(crate) use scan::Envelope;
 
 use crate::dates::{parse_date, parse_said_on};
 use crate::event::{
@@ -576,6 +577,26 @@ pub fn parse_event(line: &str) -> Result<Event, InputError> {
         return parse_event_from(InEvent::Statement(s.owned()));
     }
     parse_event_typed(line)
+}
+
+/// An export line (`export.rs`) of a statement in the plainest JSON, read
+/// straight (`scan.rs`): its envelope, unchecked, and the statement as
+/// [`parse_event`] reads it from a line of its own, checked when asked for.
+/// `None` for any other line (or one longer than an event's line may be),
+/// which the caller reads as a JSON value.
+pub(crate) fn export_statement(
+    line: &str,
+) -> Option<(
+    Envelope<'_>,
+    impl FnOnce() -> Result<Event, InputError> + '_,
+)> {
+    if line.len() > MAX_LINE {
+        return None;
+    }
+    let (envelope, s) = scan::export_statement(line)?;
+    Some((envelope, move || {
+        parse_event_from(InEvent::Statement(s.owned()))
+    }))
 }
 
 /// [`parse_event`] through the typed parser (or, to name the field of an

@@ -15,6 +15,54 @@ use super::{InProposition, InSource, InSpeaker, InStatement};
 
 /// The statement on `line`, when the line is of the part of JSON read here.
 pub(super) fn statement(line: &str) -> Option<InStatement<&str>> {
+    statement_with(line, |_, _| None)
+}
+
+/// The envelope of an export line (`export.rs`): its fields as they stand on
+/// the line, the strings unchecked.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Envelope<'a> {
+    /// `seq`, a whole number of 1 or more.
+    pub seq: u64,
+    /// `recorded_at`.
+    pub recorded_at: &'a str,
+    /// `prev`.
+    pub prev: &'a str,
+    /// `hash`.
+    pub hash: &'a str,
+    /// `digest`.
+    pub digest: &'a str,
+}
+
+/// The envelope and the statement of an export line, when the line is of the
+/// part of JSON read here and its envelope has the fields of a statement's
+/// (`seq`, `recorded_at`, `prev`, `hash`, `digest`, each once, and nothing
+/// else: a redacted record's `payload_len` is left to the typed parser).
+pub(super) fn export_statement(line: &str) -> Option<(Envelope<'_>, InStatement<&str>)> {
+    let (mut seq, mut recorded_at, mut prev, mut hash, mut digest) = (None, None, None, None, None);
+    let statement = statement_with(line, |s, key| match key {
+        "seq" => s.once(&mut seq, Scan::count),
+        "recorded_at" => s.once(&mut recorded_at, Scan::str),
+        "prev" => s.once(&mut prev, Scan::str),
+        "hash" => s.once(&mut hash, Scan::str),
+        "digest" => s.once(&mut digest, Scan::str),
+        _ => None,
+    })?;
+    let envelope = Envelope {
+        seq: seq?,
+        recorded_at: recorded_at?,
+        prev: prev?,
+        hash: hash?,
+        digest: digest?,
+    };
+    Some((envelope, statement))
+}
+
+/// [`statement`], the members it does not know handed to `other`.
+fn statement_with<'a>(
+    line: &'a str,
+    mut other: impl FnMut(&mut Scan<'a>, &'a str) -> Option<()>,
+) -> Option<InStatement<&'a str>> {
     let mut s = Scan { line, at: 0 };
     let mut kind_seen = false;
     let mut said_on = None;
@@ -51,7 +99,7 @@ pub(super) fn statement(line: &str) -> Option<InStatement<&str>> {
         "quote_kind" => s.once(&mut quote_kind, Scan::str),
         "language" => s.once(&mut language, Scan::str),
         "source" => s.once(&mut source, Scan::source),
-        _ => None,
+        _ => other(s, key),
     })?;
     s.end()?;
     if !kind_seen {
@@ -139,6 +187,24 @@ impl<'a> Scan<'a> {
         let s = &self.line[start..end];
         self.at = end + 1;
         Some(s)
+    }
+
+    /// A whole number of 1 or more, as JSON writes it (no sign, no leading
+    /// zero, no fraction or exponent: what follows it must end the member),
+    /// that fits in 64 bits.
+    fn count(&mut self) -> Option<u64> {
+        let bytes = self.line.as_bytes();
+        self.peek()?;
+        let start = self.at;
+        let mut n: u64 = 0;
+        while let Some(&c @ b'0'..=b'9') = bytes.get(self.at) {
+            if n == 0 && self.at > start {
+                return None;
+            }
+            n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            self.at += 1;
+        }
+        (n > 0).then_some(n)
     }
 
     /// `[]` or an array of strings.
