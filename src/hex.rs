@@ -28,7 +28,7 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// The value of one hex digit, either case.
 #[inline]
-fn digit(c: u8) -> Option<u8> {
+const fn digit(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
@@ -36,6 +36,20 @@ fn digit(c: u8) -> Option<u8> {
         _ => None,
     }
 }
+
+/// The value of each byte as a hex digit (either case), 0x10 for a byte that
+/// is not one.
+const VALUES: [u8; 256] = {
+    let mut t = [0x10u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if let Some(v) = digit(c as u8) {
+            t[c] = v;
+        }
+        c += 1;
+    }
+    t
+};
 
 /// Reads exactly `N` bytes written as `2 * N` hex digits (either case).
 /// `None` for any other length or a character that is not a hex digit.
@@ -45,11 +59,16 @@ pub fn decode_array<const N: usize>(s: &str) -> Option<[u8; N]> {
     if digits.len() != 2 * N {
         return None;
     }
+    // Every pair read, whatever it holds, and the pairs' high bits gathered:
+    // no branch a digit (chain hashes are read by the million).
     let mut out = [0u8; N];
+    let mut stray = 0u8;
     for (b, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        *b = digit(pair[0])? << 4 | digit(pair[1])?;
+        let (high, low) = (VALUES[usize::from(pair[0])], VALUES[usize::from(pair[1])]);
+        stray |= high | low;
+        *b = high << 4 | low;
     }
-    Some(out)
+    (stray & 0x10 == 0).then_some(out)
 }
 
 /// Reads bytes written as hex digits (either case), two a byte. `None` for an
@@ -92,5 +111,21 @@ mod tests {
         assert_eq!(decode_array::<2>("abc"), None);
         assert_eq!(decode_array::<2>("abcdef"), None);
         assert_eq!(decode_array::<1>("+1"), None);
+        assert_eq!(decode_array::<1>("é"), None);
+        assert_eq!(decode_array::<2>("00é"), None);
+    }
+
+    #[test]
+    fn a_pair_reads_as_each_of_its_digits_does() {
+        for a in 0..128u8 {
+            for b in 0..128u8 {
+                let pair = String::from_utf8(vec![a, b]).expect("ASCII");
+                let one = digit(a).zip(digit(b)).map(|(h, l)| [h << 4 | l]);
+                assert_eq!(decode_array::<1>(&pair), one, "{pair:?}");
+                // A stray digit anywhere in a hash spoils all of it.
+                let hash = format!("{}{pair}", "0".repeat(62));
+                assert_eq!(decode_array::<32>(&hash).is_some(), one.is_some());
+            }
+        }
     }
 }
