@@ -312,8 +312,8 @@ pub fn export(
     Ok(0)
 }
 
-/// Reads an export line by line and checks its chain, handing each checked
-/// record to `each`. Stops at the first problem.
+/// Reads an export line by line and checks its chain. Stops at the first
+/// problem.
 ///
 /// A line that is not an export line at all is bad input (exit 2, naming the
 /// line); a line that parses but does not check is a broken chain (in the
@@ -321,7 +321,6 @@ pub fn export(
 fn check_export(
     file: &Path,
     expect: Option<(u64, demarche::event::Hash)>,
-    mut each: impl FnMut(usize, ExportRecord) -> Result<bool>,
 ) -> Result<ExportChecker> {
     let (input, len) = open_input(file)?;
     let bar = Progress::bytes(len, "checking");
@@ -348,14 +347,6 @@ fn check_export(
         };
         if !checker.feed(line, &rec) {
             break;
-        }
-        match each(line, rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(f) => {
-                result = Err(f);
-                break;
-            }
         }
     }
     bar.finish();
@@ -384,7 +375,7 @@ pub fn verify_export(
     out: &mut impl Write,
 ) -> Result<u8> {
     let expect = expect_head.map(parse_head_token).transpose()?;
-    let checker = check_export(file, expect, |_, _| Ok(true))?;
+    let checker = check_export(file, expect)?;
     if o.json {
         writeln!(out, "{}", export_report_json(&checker))?;
     } else {
@@ -410,18 +401,24 @@ pub fn verify_export(
 }
 
 /// `demarche rebuild --from EXPORT`.
+///
+/// One reading: each record is checked in the export's chain (as `verify
+/// --export` checks it) before the batch takes it, and the batch's one commit
+/// comes after the last, so a broken chain, a line that is not an export's or
+/// an event the new ledger refuses leaves nothing behind.
 pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Result<u8> {
+    // An export piped from a command that fails part way reads as a shorter
+    // export, consistent as far as it goes: a shorter ledger would be rebuilt
+    // from it, and nothing would say so.
     if from.as_os_str() == "-" {
         return Err(Failure::usage(
-            "rebuild reads its export twice (to check it, then to append it): it needs a file, not standard input",
-        ));
+            "rebuild needs a file, not standard input: an export piped from a command that stops part way would rebuild a shorter ledger without a word",
+        )
+        .hint("save the export to a file first: `demarche export -o all.jsonl`"));
     }
-    // A pipe named by a path (`<(demarche export)`, a FIFO) reads as empty the
-    // second time: the rebuild then failed on a head of 0, saying nothing of
-    // why.
     if std::fs::metadata(from).is_ok_and(|m| !m.is_file()) {
         return Err(Failure::usage(format!(
-            "{} is not a regular file: rebuild reads its export twice (to check it, then to append it), and a pipe can be read once",
+            "{} is not a regular file: an export piped from a command that stops part way would rebuild a shorter ledger without a word",
             from.display()
         ))
         .hint("save the export to a file first: `demarche export -o all.jsonl`"));
@@ -435,81 +432,104 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
         .hint("point --ledger at a path that does not exist yet"));
     }
     let started = Instant::now();
-    let checked = check_export(from, None, |line, rec| {
-        if rec.event.is_none() {
-            return Err(Failure::usage(format!(
-                "{}: line {line}: seq {} is redacted in the export; a rebuild needs every payload",
-                from.display(),
-                rec.seq
-            )));
-        }
-        Ok(true)
-    })?;
-    if let Some(p) = checked.problem() {
-        return Err(Failure::integrity(format!(
-            "{}: the export's chain is broken at seq {} (line {}): {}",
-            from.display(),
-            p.seq,
-            p.line,
-            p.message
-        ))
-        .hint(format!(
-            "nothing was written; `demarche verify --export {}` shows the same",
-            from.display()
-        )));
-    }
-    let expected = checked.head();
-    if expected.size == 0 {
-        return Err(Failure::usage(format!(
-            "{} holds no events: there is nothing to rebuild",
-            from.display()
-        )));
-    }
+    let name = from.display();
+    let (input, len) = open_input(from)?;
     let (mut ledger, created) = open_for_write(cli)?;
+    let bar = Progress::bytes(len, "rebuilding");
+    let reader = BufReader::with_capacity(1 << 16, bar.reader(input));
+    let checker = RefCell::new(ExportChecker::new());
+    // Why the export itself stopped the batch, when it did.
+    let refused: RefCell<Option<Failure>> = RefCell::new(None);
     let state = RefCell::new(ReadState::default());
-    let (input, _) = open_input(from)?;
-    let bar = Progress::events(expected.size, "rebuilding");
-    let reader = BufReader::with_capacity(1 << 16, input);
-    let items = track(&state, export_records(reader)).map(|r| {
-        bar.advance(1);
-        r.and_then(|rec| {
-            let original = Some(Original {
-                seq: rec.seq,
-                recorded_at: rec.recorded_at,
-                prev: rec.prev,
-                hash: rec.hash,
-            });
-            rec.event
-                .map(|event| Incoming {
-                    event: Box::new(event),
-                    original,
-                })
-                .ok_or_else(|| Abort::Invalid(InputError::new("type", "redacted")))
-        })
+    let items = export_records(reader).map(|item| {
+        let stop = |failure: Failure| {
+            *refused.borrow_mut() = Some(failure);
+            Err(Abort::Invalid(InputError::new("", "the export is refused")))
+        };
+        let (line, rec) = match item {
+            Ok(r) => r,
+            Err(LineError::Io { line, error }) => {
+                state.borrow_mut().line = line;
+                return Err(Abort::Unreadable(error));
+            }
+            Err(LineError::Input { line, error }) => {
+                return stop(
+                    Failure::usage(format!("{name}: line {line}: {error}"))
+                        .hint("this is not a line of `demarche export`; nothing was written"),
+                );
+            }
+        };
+        {
+            let mut st = state.borrow_mut();
+            st.line = line;
+            st.lines.note(line);
+        }
+        let mut checker = checker.borrow_mut();
+        if !checker.feed(line, &rec) {
+            let p = checker.problem().expect("a record refused names its problem");
+            return stop(
+                Failure::integrity(format!(
+                    "{name}: the export's chain is broken at seq {} (line {}): {}",
+                    p.seq, p.line, p.message
+                ))
+                .hint(format!(
+                    "nothing was written; `demarche verify --export {name}` shows the same"
+                )),
+            );
+        }
+        let original = Some(Original {
+            seq: rec.seq,
+            recorded_at: rec.recorded_at,
+            prev: rec.prev,
+            hash: rec.hash,
+        });
+        match rec.event {
+            Some(event) => Ok(Incoming {
+                event: Box::new(event),
+                original,
+            }),
+            None => stop(Failure::usage(format!(
+                "{name}: line {line}: seq {} is redacted in the export; a rebuild needs every payload",
+                rec.seq
+            ))),
+        }
     });
     let result = ledger.import_batch(items, BatchOptions::default());
     bar.finish();
-    let (ledger, created) = if result.is_err() {
-        forget_if_new(ledger, created);
-        (None, None)
-    } else {
-        (Some(ledger), created)
-    };
     let st = state.into_inner();
     let summary = match result {
-        Ok(s) => s,
-        Err(LedgerError::Unreadable { error, .. }) => return Err(read_failure(from, error)),
-        Err(LedgerError::Rejected { error, .. }) => {
-            return Err(
-                Failure::usage(format!("{}: line {}: {error}", from.display(), st.line))
-                    .hint("nothing was written: the rebuild is all or nothing"),
-            )
+        Ok(s) if s.appended > 0 => s,
+        Ok(_) => {
+            forget_if_new(ledger, created);
+            return Err(Failure::usage(format!(
+                "{name} holds no events: there is nothing to rebuild"
+            )));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            forget_if_new(ledger, created);
+            if let Some(failure) = refused.into_inner() {
+                return Err(failure);
+            }
+            return Err(match e {
+                LedgerError::Unreadable { error, .. } => read_failure(from, error),
+                LedgerError::Rejected { error, index } => {
+                    // The ledger reads a few events ahead of the one it refuses.
+                    let line = index
+                        .filter(|&i| i < st.lines.next)
+                        .and_then(|i| st.lines.line(i))
+                        .unwrap_or(st.line);
+                    Failure::usage(format!("{name}: line {line}: {error}"))
+                        .hint("nothing was written: the rebuild is all or nothing")
+                }
+                e => e.into(),
+            });
+        }
     };
+    let expected = checker.borrow().head();
     if summary.head != expected {
-        // The file changed between the two readings: the new ledger is not
-        // the export's, and is removed.
+        // Every record was checked in the export's chain and hashed again as
+        // it says, so the two cannot part; if they did, the ledger is not the
+        // export's, and is removed.
         drop(ledger);
         if let Some(created) = &created {
             let _ = std::fs::remove_dir_all(created);

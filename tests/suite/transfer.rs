@@ -979,6 +979,63 @@ fn odd_arguments_are_bad_usage() {
     assert!(!ledger.exists());
 }
 
+/// What a rebuild cannot make a ledger of is refused before any ledger is left
+/// behind: an export without events, and one with a redacted record (whose
+/// chain checks, but whose payload is gone).
+#[test]
+fn rebuild_refuses_an_export_without_events_or_with_a_redacted_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let text = export(&ledger, &dir.path().join("export.jsonl"));
+    let target = dir.path().join("never");
+    let file = dir.path().join("odd.jsonl");
+    for content in ["", "\n \n\n"] {
+        std::fs::write(&file, content).expect("write");
+        demarche(&target)
+            .args(["rebuild", "--from"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("holds no events"));
+        assert!(!target.exists(), "{content:?}: a ledger was left");
+    }
+    // The third record redacted, as an export carries one: its payload's
+    // length and encoding, which its chain hash covers, in place of the event.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let rec = demarche::export::parse_export_line(&lines[2]).expect("an export line");
+    let payload =
+        demarche::codec::encode_event(rec.event.as_ref().expect("an event")).expect("encodes");
+    let mut redacted = serde_json::json!({
+        "seq": rec.seq,
+        "recorded_at": serde_json::from_str::<Value>(&lines[2]).expect("JSON")["recorded_at"],
+        "type": "redacted",
+        "payload_len": payload.len(),
+        "prev": rec.prev.to_hex(),
+        "hash": rec.hash.to_hex(),
+        "digest": rec.digest.to_hex(),
+    });
+    let encoding = demarche::codec::encoding_of(&payload);
+    if encoding != 1 {
+        redacted["payload_encoding"] = encoding.into();
+    }
+    lines[2] = redacted.to_string();
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&file)
+        .assert()
+        .success();
+    demarche(&target)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "line 3: seq 3 is redacted in the export; a rebuild needs every payload",
+        ));
+    assert!(!target.exists(), "a ledger was left");
+}
+
 /// Events of format 2 (joint parties, a deadline and condition, a translated
 /// quote with two sources, a speaker who is an actor, a document, a role and a
 /// correction of format 2), for the checks of exports beside records of format 1.
