@@ -291,14 +291,21 @@ impl Ledger {
     }
 
     fn save_snapshot(&self, snap: &Snapshot) -> Result<()> {
-        let stored = snap.store();
-        let mut entries: Vec<(String, Vec<u8>, bool)> = stored
-            .chunks
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| (chunk_name(snap.seq, i), c, false))
-            .collect();
-        let n = entries.len();
+        let cannot = |source| {
+            LedgerError::Store(crate::store::StoreError::Io {
+                context: "cannot write the positions snapshot".into(),
+                source,
+            })
+        };
+        // The chunks go as they are made, before the head that names them.
+        let mut n = 0;
+        let head = snap
+            .store_into(&mut |i, chunk| {
+                n = i + 1;
+                self.cache.put(&[(chunk_name(snap.seq, i), chunk, false)])
+            })
+            .map_err(cannot)?;
+        let mut entries: Vec<(String, Vec<u8>, bool)> = Vec::new();
         // The mark before the count: a write between them shows as a change.
         let mark = self.store.change_mark()?;
         if let Some(blocks) = self.store.blocks_through(snap.seq)? {
@@ -309,13 +316,8 @@ impl Ledger {
             }
             entries.push((BLOCKS_ENTRY.to_string(), binding, true));
         }
-        entries.push((SNAPSHOT_ENTRY.to_string(), stored.head, true));
-        self.cache.put(&entries).map_err(|source| {
-            LedgerError::Store(crate::store::StoreError::Io {
-                context: "cannot write the positions snapshot".into(),
-                source,
-            })
-        })?;
+        entries.push((SNAPSHOT_ENTRY.to_string(), head, true));
+        self.cache.put(&entries).map_err(cannot)?;
         // Chunks of earlier snapshots, and snapshots kept in the store by
         // earlier releases (large values that slowed sled down), go.
         let prefix = format!("{SNAPSHOT_ENTRY}.{:020}.", snap.seq);

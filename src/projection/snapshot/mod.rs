@@ -329,6 +329,26 @@ impl Snapshot {
     /// The stored form: keys sorted, each with its facts, cut into chunks at
     /// key boundaries.
     pub fn store(&self) -> Stored {
+        let mut chunks = Vec::new();
+        let head = self
+            .store_into(&mut |_, chunk| {
+                chunks.push(chunk);
+                Ok(())
+            })
+            .expect("chunks kept in memory");
+        Stored { head, chunks }
+    }
+
+    /// [`store`](Self::store), each chunk handed to `put` with its number as
+    /// soon as it is sealed, in order, so that the chunks are never all held;
+    /// returns the head, which names them all.
+    ///
+    /// # Errors
+    /// The first error of `put`, after which no chunk is handed to it.
+    pub fn store_into(
+        &self,
+        put: &mut dyn FnMut(usize, Vec<u8>) -> std::io::Result<()>,
+    ) -> std::io::Result<Vec<u8>> {
         let (place, first) = self.key_places();
         let key_of =
             |f: &[u8]| place[u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize];
@@ -341,45 +361,57 @@ impl Snapshot {
             .filter(|(_, run)| !run.is_empty())
             .peekable();
         let mut table = Vec::new();
+        let mut sums = Vec::new();
+        let mut failed = None;
         // Chunks are sealed on two threads as they are made, when there are
-        // more than two.
+        // more than two, and each goes out as soon as it is sealed.
         let threads = if sorted.len() > 2 * CHUNK_FACTS { 2 } else { 0 };
-        let chunks = seal_in_turn(threads, |seal| {
-            while let Some(&(key, _)) = runs.peek() {
-                let first_party = self.keys[key as usize][0];
-                let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
-                let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
-                while n < CHUNK_FACTS {
-                    let Some((key, run)) = runs.next() else { break };
-                    let key = self.keys[key as usize];
-                    for x in key {
-                        raw.extend_from_slice(&x.to_le_bytes());
-                    }
-                    raw.extend_from_slice(&(run.len() as u32).to_le_bytes());
-                    for f in run {
-                        raw.extend_from_slice(&fact(*f)[4..]);
-                    }
-                    keys += 1;
-                    n += run.len();
-                    last_party = key[0];
+        let mut deliver = |sealed: Vec<u8>, sum: Hash| {
+            if failed.is_none() {
+                if let Err(e) = put(sums.len(), sealed) {
+                    failed = Some(e);
                 }
-                table.push(ChunkInfo {
-                    parties: (first_party, last_party),
-                    keys,
-                    facts: n as u32,
-                    sum: Hash::ZERO,
-                });
-                seal(raw);
             }
-        });
-        let chunks: Vec<Vec<u8>> = chunks
-            .into_iter()
-            .zip(&mut table)
-            .map(|((sealed, sum), c)| {
-                c.sum = sum;
-                sealed
-            })
-            .collect();
+            sums.push(sum);
+        };
+        seal_in_turn(
+            threads,
+            |seal| {
+                while let Some(&(key, _)) = runs.peek() {
+                    let first_party = self.keys[key as usize][0];
+                    let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
+                    let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
+                    while n < CHUNK_FACTS {
+                        let Some((key, run)) = runs.next() else { break };
+                        let key = self.keys[key as usize];
+                        for x in key {
+                            raw.extend_from_slice(&x.to_le_bytes());
+                        }
+                        raw.extend_from_slice(&(run.len() as u32).to_le_bytes());
+                        for f in run {
+                            raw.extend_from_slice(&fact(*f)[4..]);
+                        }
+                        keys += 1;
+                        n += run.len();
+                        last_party = key[0];
+                    }
+                    table.push(ChunkInfo {
+                        parties: (first_party, last_party),
+                        keys,
+                        facts: n as u32,
+                        sum: Hash::ZERO,
+                    });
+                    seal(raw);
+                }
+            },
+            &mut deliver,
+        );
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        for (c, sum) in table.iter_mut().zip(sums) {
+            c.sum = sum;
+        }
         let mut h = Vec::new();
         h.push(VERSION);
         h.extend_from_slice(&self.seq.to_le_bytes());
@@ -405,7 +437,7 @@ impl Snapshot {
             }
             h.extend_from_slice(&c.sum.0);
         }
-        Stored { head: h, chunks }
+        Ok(h)
     }
 
     /// Reads a stored head (the keys and facts stay in their chunks).
@@ -710,28 +742,48 @@ pub(crate) struct FactRef<'a> {
 }
 
 /// The chunks `make` hands to its `seal`, each sealed ([`codec::seal_block`])
-/// with its checksum, in the order handed. With `threads` above 0, they are
-/// sealed on that many threads while `make` goes on (at most two waiting),
-/// else each when handed.
+/// and handed to `deliver` with its checksum, in the order handed. With
+/// `threads` above 0, they are sealed on that many threads while `make` goes
+/// on (at most two waiting to be sealed), and each is delivered as soon as it
+/// and those before it are sealed; else each is sealed and delivered when
+/// handed.
+/// Chunks made at most ahead of the last one [`seal_in_turn`] delivered.
+const BEHIND: usize = 8;
+
 fn seal_in_turn(
     threads: usize,
     make: impl FnOnce(&mut dyn FnMut(Vec<u8>)),
-) -> Vec<(Vec<u8>, Hash)> {
+    deliver: &mut dyn FnMut(Vec<u8>, Hash),
+) {
     let seal = |raw: &[u8]| {
         let sealed = codec::seal_block(raw);
         let sum = chain::snapshot_digest(&sealed);
         (sealed, sum)
     };
     if threads == 0 {
-        let mut out = Vec::new();
-        make(&mut |raw| out.push(seal(&raw)));
-        return out;
+        make(&mut |raw| {
+            let (sealed, sum) = seal(&raw);
+            deliver(sealed, sum);
+        });
+        return;
     }
     let (to_seal, raws) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(2);
     // Held by the threads alone: once they have all ended, a chunk handed
     // finds no one to take it, rather than waiting for them.
     let raws = std::sync::Arc::new(std::sync::Mutex::new(raws));
     let (done, sealed) = std::sync::mpsc::channel();
+    // Chunks sealed ahead of one before them, by number, and the number of
+    // the next to deliver.
+    let mut early = std::collections::BTreeMap::new();
+    let mut next = 0usize;
+    let mut take = |i: usize, chunk: (Vec<u8>, Hash)| {
+        early.insert(i, chunk);
+        while let Some((sealed, sum)) = early.remove(&next) {
+            deliver(sealed, sum);
+            next += 1;
+        }
+        next
+    };
     std::thread::scope(|scope| {
         let mut started = 0;
         for _ in 0..threads {
@@ -747,25 +799,37 @@ fn seal_in_turn(
             started += usize::from(spawned.is_ok());
         }
         drop(raws);
-        let mut n = 0;
+        // The threads hold the only senders: if they all end, nothing is
+        // waited for.
+        drop(done);
+        let (mut n, mut delivered) = (0, 0);
         make(&mut |raw| {
             if started == 0 {
                 // No thread could be started (the system's limit): each
                 // chunk is sealed here, as without threads.
-                let _ = done.send((n, seal(&raw)));
+                delivered = take(n, seal(&raw));
             } else {
                 // The threads stop when this sender is dropped, or if one
                 // panics, which the scope then raises here.
                 let _ = to_seal.send((n, raw));
+                while let Ok((i, chunk)) = sealed.try_recv() {
+                    delivered = take(i, chunk);
+                }
+                // A thread held up on one chunk while the other seals those
+                // after it: they wait here rather than pile up.
+                while n + 1 - delivered > BEHIND {
+                    let Ok((i, chunk)) = sealed.recv() else { break };
+                    delivered = take(i, chunk);
+                }
             }
             n += 1;
         });
         drop(to_seal);
+        // Every thread ends once the chunks are taken, and its sender with it.
+        for (i, chunk) in sealed.iter() {
+            take(i, chunk);
+        }
     });
-    drop(done);
-    let mut out: Vec<(usize, (Vec<u8>, Hash))> = sealed.into_iter().collect();
-    out.sort_unstable_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, s)| s).collect()
 }
 
 /// The numbers of the held facts (`HELD_LEN` bytes each, numbered from 0)
@@ -1212,11 +1276,17 @@ mod tests {
             })
             .collect();
         let sealed = |threads| {
-            seal_in_turn(threads, |seal| {
-                for raw in &raws {
-                    seal(raw.clone());
-                }
-            })
+            let mut out = Vec::new();
+            seal_in_turn(
+                threads,
+                |seal| {
+                    for raw in &raws {
+                        seal(raw.clone());
+                    }
+                },
+                &mut |sealed, sum| out.push((sealed, sum)),
+            );
+            out
         };
         let one_by_one = sealed(0);
         assert_eq!(one_by_one.len(), raws.len());
@@ -1225,6 +1295,73 @@ mod tests {
             assert_eq!(*sum, chain::snapshot_digest(s));
         }
         assert_eq!(sealed(2), one_by_one);
+    }
+
+    /// Sealed on threads, each chunk goes out while the next are still being
+    /// made: never more than [`BEHIND`] behind the last one handed, however
+    /// the threads are held up, so that the chunks are never all held.
+    #[test]
+    fn chunks_sealed_on_threads_go_out_while_the_next_are_made() {
+        let delivered = std::cell::Cell::new(0usize);
+        let mut behind = Vec::new();
+        seal_in_turn(
+            2,
+            |seal| {
+                for n in 0..200usize {
+                    // One chunk far longer to seal than the rest holds up
+                    // its thread while the other seals those after it.
+                    let raw = if n == 10 {
+                        (0..8u32 << 20)
+                            .map(|x| (x.wrapping_mul(x) >> 7) as u8)
+                            .collect()
+                    } else {
+                        vec![n as u8; 300]
+                    };
+                    seal(raw);
+                    behind.push(n + 1 - delivered.get());
+                }
+            },
+            &mut |_, _| delivered.set(delivered.get() + 1),
+        );
+        assert_eq!(delivered.get(), 200);
+        assert!(behind.iter().all(|&b| b <= BEHIND), "{behind:?}");
+    }
+
+    /// A snapshot stored chunk by chunk hands each, numbered and in order, as
+    /// [`Snapshot::store`] holds them; the first chunk that cannot be put
+    /// stops the rest, and its error is the store's.
+    #[test]
+    fn a_snapshot_stored_chunk_by_chunk_stops_at_the_first_that_cannot_be_put() {
+        let mut snap = Snapshot::new();
+        for seq in 1..=(5 * CHUNK_FACTS as u64) {
+            let party = ["USA", "RUS", "TUR"][(seq % 3) as usize];
+            snap.extend(&statement(seq, party, &format!("S{}", seq % 700)));
+        }
+        let whole = snap.store();
+        assert!(whole.chunks.len() >= 5, "{}", whole.chunks.len());
+        let mut handed = Vec::new();
+        let head = snap
+            .store_into(&mut |i, chunk| {
+                handed.push((i, chunk));
+                Ok(())
+            })
+            .expect("stored");
+        assert_eq!(head, whole.head);
+        let numbered: Vec<(usize, Vec<u8>)> = whole.chunks.into_iter().enumerate().collect();
+        assert_eq!(handed, numbered);
+        let mut tried = Vec::new();
+        let error = snap
+            .store_into(&mut |i, _| {
+                tried.push(i);
+                if i == 2 {
+                    Err(std::io::Error::other("the disk is full"))
+                } else {
+                    Ok(())
+                }
+            })
+            .expect_err("a chunk could not be put");
+        assert_eq!(error.to_string(), "the disk is full");
+        assert_eq!(tried, [0, 1, 2]);
     }
 
     /// A snapshot of many chunks (sealed on threads) reads back whole: loaded
