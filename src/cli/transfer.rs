@@ -425,11 +425,24 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
     }
     let path = ledger_path(cli)?;
     if path.exists() {
+        // A rebuild stopped part way (killed, or the machine went down)
+        // leaves its ledger with no events: say so, rather than only that it
+        // is there.
+        let empty = demarche::store::engine_at(&path).is_some()
+            && open(cli, false).is_ok_and(|l| l.head().is_ok_and(|h| h.size == 0));
+        let hint = if empty {
+            format!(
+                "it holds no events, as a rebuild stopped part way leaves it: remove it (`rm -r {}`) and run the rebuild again",
+                path.display()
+            )
+        } else {
+            "point --ledger at a path that does not exist yet".into()
+        };
         return Err(Failure::usage(format!(
             "{} already exists: rebuild makes a new ledger",
             path.display()
         ))
-        .hint("point --ledger at a path that does not exist yet"));
+        .hint(hint));
     }
     let started = Instant::now();
     let name = from.display();
@@ -513,7 +526,8 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
             return Err(match e {
                 LedgerError::Unreadable { error, .. } => read_failure(from, error),
                 LedgerError::Rejected { error, index } => {
-                    // The ledger reads a few events ahead of the one it refuses.
+                    // The event the ledger names (it takes a rebuild's events
+                    // one at a time, each after its check in the chain).
                     let line = index
                         .filter(|&i| i < st.lines.next)
                         .and_then(|i| st.lines.line(i))

@@ -783,8 +783,23 @@ fn bad_exports_are_refused_naming_the_line_and_nothing_is_created() {
         .arg(&file)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("already exists"));
+        .stderr(predicate::str::contains("already exists"))
+        .stderr(predicate::str::contains("a path that does not exist yet"));
     assert_eq!(head(&ledger), before);
+    // Nor into one without events, such as a rebuild stopped part way
+    // leaves, whose hint says what to do.
+    let stopped = dir.path().join("stopped");
+    demarche(&stopped).arg("init").assert().success();
+    demarche(&stopped)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"))
+        .stderr(predicate::str::contains(
+            "it holds no events, as a rebuild stopped part way leaves it",
+        ));
+    assert_eq!(head(&stopped), "0:".to_string() + &"0".repeat(64));
 }
 
 #[test]
