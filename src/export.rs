@@ -299,7 +299,36 @@ fn plain_envelope(e: &json::Envelope<'_>) -> Option<ExportRecord> {
     })
 }
 
+/// An export record's place in the chain, and whether it hashes as it says
+/// ([`ExportRecord::check_hashes`]): what [`ExportChecker`] follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked {
+    /// The record's seq.
+    pub seq: Seq,
+    /// Its transaction time, microseconds since 1970 UTC.
+    pub recorded_at: i64,
+    /// The previous record's hash, as the line says.
+    pub prev: Hash,
+    /// Its chain hash, as the line says.
+    pub hash: Hash,
+    /// Whether its fields hash to the digest and the record to the hash the
+    /// line carries; what is wrong, in words, when not.
+    pub hashes: Result<(), String>,
+}
+
 impl ExportRecord {
+    /// Its place in the chain, its hashes checked (re-encoding the event into
+    /// `payload`).
+    pub fn linked(&self, payload: &mut Vec<u8>) -> Linked {
+        Linked {
+            seq: self.seq,
+            recorded_at: self.recorded_at,
+            prev: self.prev,
+            hash: self.hash,
+            hashes: self.check_hashes(payload),
+        }
+    }
+
     /// Re-encodes the event as its payload (left in `payload`) and checks that
     /// it hashes to the record's digest, and the record to its chain hash.
     ///
@@ -418,6 +447,16 @@ impl ExportChecker {
         if self.problem.is_some() {
             return false;
         }
+        let linked = rec.linked(&mut self.payload);
+        self.feed_linked(line, &linked)
+    }
+
+    /// [`feed`](Self::feed) for a record whose hashes were checked already
+    /// (on another thread, say).
+    pub fn feed_linked(&mut self, line: usize, rec: &Linked) -> bool {
+        if self.problem.is_some() {
+            return false;
+        }
         let fail = |message: String| ExportProblem {
             seq: rec.seq,
             line,
@@ -438,7 +477,7 @@ impl ExportChecker {
         } else if rec.recorded_at < self.head.recorded_at {
             Some(fail("recorded_at is earlier than the record before".into()))
         } else {
-            self.link(rec).err().map(fail)
+            rec.hashes.clone().err().map(fail)
         }
         .or_else(|| match self.expect {
             Some((size, hash)) if size == rec.seq && hash != rec.hash => Some(fail(format!(
@@ -463,10 +502,6 @@ impl ExportChecker {
                 true
             }
         }
-    }
-
-    fn link(&mut self, rec: &ExportRecord) -> Result<(), String> {
-        rec.check_hashes(&mut self.payload)
     }
 
     /// Records that checked so far, and the hash of the last one.

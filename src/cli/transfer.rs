@@ -8,7 +8,7 @@ use super::output::Sink;
 use super::progress::Progress;
 use super::verify::{head_json, parse_head_token};
 use demarche::event::Head;
-use demarche::export::{self, ExportChecker, ExportRecord, MAX_EXPORT_LINE};
+use demarche::export::{self, ExportChecker, ExportRecord, Linked, MAX_EXPORT_LINE};
 use demarche::input::InputError;
 use demarche::ledger::{Abort, BatchOptions, BatchSummary, Incoming, Item, LedgerError, Original};
 use demarche::lines::{self, Line, LineError};
@@ -330,7 +330,7 @@ fn check_export(
         checker = checker.expecting(size, hash);
     }
     let mut result = Ok(());
-    for item in export_records(reader) {
+    for item in linked_records(reader, CHECKING_THREADS) {
         let (line, rec) = match item {
             Ok(r) => r,
             Err(LineError::Io { error, .. }) => {
@@ -345,7 +345,7 @@ fn check_export(
                 break;
             }
         };
-        if !checker.feed(line, &rec) {
+        if !checker.feed_linked(line, &rec) {
             break;
         }
     }
@@ -573,6 +573,176 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
     Ok(0)
 }
 
+/// Threads that parse export lines and check their hashes for `verify
+/// --export`, beside the one that reads them.
+const CHECKING_THREADS: usize = 2;
+
+/// Bytes of lines read before they are handed to a checking thread.
+const LINES_HANDED: usize = 1 << 18;
+
+/// Lines read for a checking thread: the text of whole lines, each line's
+/// number and place in it, then what stopped the reading there, if anything
+/// did.
+struct ReadLines {
+    text: Vec<u8>,
+    lines: Vec<(usize, std::ops::Range<usize>)>,
+    end: Option<LineError>,
+}
+
+/// Export lines as records in the chain, numbered, their hashes checked
+/// ([`ExportRecord::linked`]), blank lines skipped, as [`export_records`]
+/// reads them: read on a thread of its own and checked on `threads` more,
+/// each taking the lines read in turn, so that they come back in order.
+/// After the first error no more items follow; the threads stop after it, or
+/// once the iterator is dropped. Without threads (none could be started),
+/// read and checked here.
+fn linked_records(
+    mut reader: impl BufRead + Send + 'static,
+    threads: usize,
+) -> Box<dyn Iterator<Item = std::result::Result<(usize, Linked), LineError>>> {
+    type Checked = Vec<std::result::Result<(usize, Linked), LineError>>;
+    let mut to_check = Vec::with_capacity(threads);
+    let mut checked = Vec::with_capacity(threads);
+    let mut handles = Vec::with_capacity(threads + 1);
+    for _ in 0..threads {
+        let (lines_tx, lines_rx) = std::sync::mpsc::sync_channel::<ReadLines>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(2);
+        let spawned = std::thread::Builder::new().spawn(move || {
+            let mut payload = Vec::new();
+            for read in lines_rx {
+                let mut out = Vec::with_capacity(read.lines.len() + 1);
+                for (line, range) in read.lines {
+                    let Some(item) = export_record(line, &read.text[range]) else {
+                        continue;
+                    };
+                    out.push(item.map(|(line, rec)| (line, rec.linked(&mut payload))));
+                    if out.last().is_some_and(|i| i.is_err()) {
+                        break;
+                    }
+                }
+                if !out.last().is_some_and(|i| i.is_err()) {
+                    out.extend(read.end.map(Err));
+                }
+                let failed = out.last().is_some_and(|i| i.is_err());
+                if tx.send(out).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        match spawned {
+            Ok(handle) => handles.push(handle),
+            Err(_) => break,
+        }
+        to_check.push(lines_tx);
+        checked.push(rx);
+    }
+    if to_check.is_empty() {
+        return Box::new(export_records(reader).map(|item| {
+            item.map(|(line, rec)| {
+                let linked = rec.linked(&mut Vec::new());
+                (line, linked)
+            })
+        }));
+    }
+    let spawned = std::thread::Builder::new().spawn(move || {
+        let mut buf = Vec::with_capacity(4096);
+        let mut line = 0usize;
+        let mut to = to_check.iter().cycle();
+        let mut done = false;
+        while !done {
+            let mut read = ReadLines {
+                text: Vec::with_capacity(LINES_HANDED + 4096),
+                lines: Vec::new(),
+                end: None,
+            };
+            while read.text.len() < LINES_HANDED {
+                line += 1;
+                // The end of the input, or what stops the reading.
+                read.end = match lines::read_line_bounded(&mut reader, &mut buf, MAX_EXPORT_LINE) {
+                    Ok(Some(Ok(()))) => {
+                        let at = read.text.len();
+                        read.text.extend_from_slice(&buf);
+                        read.lines.push((line, at..read.text.len()));
+                        continue;
+                    }
+                    Ok(None) => None,
+                    Err(error) => Some(LineError::Io { line, error }),
+                    Ok(Some(Err(n))) => Some(LineError::Input {
+                        line,
+                        error: too_long(n),
+                    }),
+                };
+                done = true;
+                break;
+            }
+            if read.lines.is_empty() && read.end.is_none() {
+                break;
+            }
+            // A checking thread that stopped (an error, or the records no
+            // longer wanted) stops the reading.
+            if to.next().is_some_and(|tx| tx.send(read).is_err()) {
+                break;
+            }
+        }
+    });
+    // Without the reading thread, the checking threads end at once (their
+    // senders dropped), and the records end with them.
+    handles.extend(spawned.ok());
+    let mut next = 0;
+    let mut batch: std::vec::IntoIter<std::result::Result<(usize, Linked), LineError>> =
+        Vec::new().into_iter();
+    let mut failed = false;
+    let mut handles = Some(handles);
+    Box::new(std::iter::from_fn(move || loop {
+        if let Some(item) = batch.next() {
+            failed = item.is_err();
+            return Some(item);
+        }
+        if failed {
+            return None;
+        }
+        // A thread that has ended has handed over all it checked: the
+        // reading has ended, and with it every thread, unless one panicked.
+        let Ok(b) = checked[next].recv() else {
+            for handle in handles.take().into_iter().flatten() {
+                if let Err(panic) = handle.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            return None;
+        };
+        next = (next + 1) % checked.len();
+        batch = b.into_iter();
+    }))
+}
+
+/// The record on line `line` (its bytes, without the line break), numbered,
+/// or `None` for a blank line.
+fn export_record(
+    line: usize,
+    bytes: &[u8],
+) -> Option<std::result::Result<(usize, ExportRecord), LineError>> {
+    let input = |error| Some(Err(LineError::Input { line, error }));
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return input(InputError::new("", "not UTF-8"));
+    };
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(
+        export::parse_export_line(text)
+            .map(|r| (line, r))
+            .map_err(|error| LineError::Input { line, error }),
+    )
+}
+
+fn too_long(n: usize) -> InputError {
+    InputError::new(
+        "",
+        format!("line is {n} bytes long; the limit is {MAX_EXPORT_LINE}"),
+    )
+}
+
 /// Export lines as records, numbered, skipping blank lines.
 fn export_records(
     mut reader: impl BufRead,
@@ -581,28 +751,19 @@ fn export_records(
     let mut line = 0usize;
     std::iter::from_fn(move || loop {
         line += 1;
-        let input = |error| Some(Err(LineError::Input { line, error }));
         match lines::read_line_bounded(&mut reader, &mut buf, MAX_EXPORT_LINE) {
             Err(error) => return Some(Err(LineError::Io { line, error })),
             Ok(None) => return None,
             Ok(Some(Err(n))) => {
-                return input(InputError::new(
-                    "",
-                    format!("line is {n} bytes long; the limit is {MAX_EXPORT_LINE}"),
-                ))
+                return Some(Err(LineError::Input {
+                    line,
+                    error: too_long(n),
+                }))
             }
             Ok(Some(Ok(()))) => {}
         }
-        let Ok(text) = std::str::from_utf8(&buf) else {
-            return input(InputError::new("", "not UTF-8"));
-        };
-        if text.trim().is_empty() {
-            continue;
+        if let Some(item) = export_record(line, &buf) {
+            return Some(item);
         }
-        return Some(
-            export::parse_export_line(text)
-                .map(|r| (line, r))
-                .map_err(|error| LineError::Input { line, error }),
-        );
     })
 }

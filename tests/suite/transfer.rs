@@ -994,6 +994,104 @@ fn odd_arguments_are_bad_usage() {
     assert!(!ledger.exists());
 }
 
+/// An export of thousands of records is checked on threads, a piece of it
+/// at a time: what is wrong far into it is found at its line, the first of two
+/// in any order, as one thread reading line after line finds it.
+#[test]
+fn a_long_export_checked_on_threads_names_its_first_bad_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = dir.path().join("corpus.jsonl");
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_demarche-gen"))
+        .args(["--count", "3000", "--seed", "7", "--out"])
+        .arg(&corpus)
+        .status()
+        .expect("run demarche-gen");
+    assert!(made.success());
+    let ledger = dir.path().join("ledger");
+    demarche(&ledger)
+        .arg("import")
+        .arg(&corpus)
+        .assert()
+        .success();
+    let text = export(&ledger, &dir.path().join("export.jsonl"));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3000);
+    // Pieces of 256 KiB: the export is read in several.
+    assert!(text.len() > 6 << 18, "{}", text.len());
+    let file = dir.path().join("spoiled.jsonl");
+    let check = |spoil: &dyn Fn(&mut Vec<Vec<u8>>)| {
+        let mut l: Vec<Vec<u8>> = lines.iter().map(|l| l.as_bytes().to_vec()).collect();
+        spoil(&mut l);
+        std::fs::write(&file, l.join(&b"\n"[..])).expect("write");
+        let out = demarche(&ledger)
+            .args(["verify", "--json", "--export"])
+            .arg(&file)
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out.status.code(), stdout, stderr)
+    };
+    let edit = |l: &mut Vec<Vec<u8>>, i: usize| {
+        let at = l[i]
+            .windows(9)
+            .position(|w| w == b"\"quote\":\"")
+            .expect("a quote")
+            + 9;
+        l[i][at] = if l[i][at] == b'X' { b'Y' } else { b'X' };
+    };
+    let report = |r: &(Option<i32>, String, String)| -> Value {
+        serde_json::from_str(r.1.trim()).unwrap_or_else(|_| panic!("{r:?}"))
+    };
+    // Intact, blank lines and all.
+    let r = check(&|l| l.insert(1000, b"   ".to_vec()));
+    assert_eq!(r.0, Some(0), "{r:?}");
+    assert_eq!(report(&r)["checked"], 3000);
+    // A record dropped, one edited, behind blank lines.
+    let r = check(&|l| {
+        l.remove(2499);
+    });
+    assert_eq!(
+        (
+            report(&r)["first_bad_seq"].clone(),
+            report(&r)["line"].clone()
+        ),
+        (2501.into(), 2500.into())
+    );
+    let r = check(&|l| {
+        l.insert(10, Vec::new());
+        edit(l, 2222);
+    });
+    assert_eq!(r.0, Some(1), "{r:?}");
+    assert_eq!(
+        (
+            report(&r)["first_bad_seq"].clone(),
+            report(&r)["line"].clone()
+        ),
+        (2222.into(), 2223.into())
+    );
+    // Lines that are not an export's, far into it.
+    let r = check(&|l| l[1799] = b"\xff\xfe".to_vec());
+    assert_eq!(r.0, Some(2), "{r:?}");
+    assert!(r.2.contains("line 1800: not UTF-8"), "{r:?}");
+    let r = check(&|l| l[2899] = vec![b'x'; 70_000]);
+    assert_eq!(r.0, Some(2), "{r:?}");
+    assert!(r.2.contains("line 2900: line is 70000 bytes long"), "{r:?}");
+    // Two things wrong: the first is named, whichever thread met it.
+    let r = check(&|l| {
+        edit(l, 1199);
+        l[2599] = b"{".to_vec();
+    });
+    assert_eq!(r.0, Some(1), "{r:?}");
+    assert_eq!(report(&r)["line"], 1200);
+    let r = check(&|l| {
+        l[1199] = b"{".to_vec();
+        edit(l, 2599);
+    });
+    assert_eq!(r.0, Some(2), "{r:?}");
+    assert!(r.2.contains("line 1200: not JSON"), "{r:?}");
+}
+
 /// What a rebuild cannot make a ledger of is refused before any ledger is left
 /// behind: an export without events, and one with a redacted record (whose
 /// chain checks, but whose payload is gone).
