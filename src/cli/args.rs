@@ -409,10 +409,14 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// chain is refused with exit 1, naming the first bad seq; an event the new ledger
     /// refuses, with exit 2. Either way nothing is written: the events are committed
     /// together, after the last line. The target ledger must not exist yet.
-    #[command(after_help = "Example:
+    #[command(after_help = "Examples:
   demarche export -o backup.jsonl
   demarche rebuild --from backup.jsonl --ledger restored
-  demarche --ledger restored head      # the same SIZE:HASH as the original")]
+  demarche --ledger restored head      # the same SIZE:HASH as the original
+
+  # straight from one ledger to another, through a pipe
+  demarche --ledger old export | demarche --ledger new rebuild --engine redb \\
+      --from - --expect-head \"$(demarche --ledger old head)\"")]
     Rebuild(Deferred<RebuildArgs>),
 
     /// Correct a statement in an editor: it opens as JSON, as it stands (with
@@ -777,9 +781,16 @@ pub struct ExportArgs {
 // The arguments of `demarche rebuild`.
 #[derive(Args, Debug)]
 pub struct RebuildArgs {
-    /// The export (JSON Lines) to rebuild from.
+    /// The export (JSON Lines) to rebuild from; `-` for standard input, which
+    /// needs --expect-head.
     #[arg(long, value_name = "EXPORT")]
     pub from: PathBuf,
+    /// The head of the ledger the export was made from, `SIZE:HASH` (`demarche
+    /// head` there): the export must pass through it. One cut short, or
+    /// rewritten from a seq on, is refused with exit 1 and nothing is written.
+    /// With it, the export may come through a pipe.
+    #[arg(long, value_name = "SIZE:HASH")]
+    pub expect_head: Option<String>,
     /// The new ledger's storage engine: sled or redb (default: $DEMARCHE_ENGINE,
     /// else sled). Rebuilding into the other engine moves a ledger without
     /// changing a hash.

@@ -151,9 +151,12 @@ fn run_with(cli: &Cli, mut out: &mut impl Write) -> Result<u8> {
             output,
             force,
         })) => transfer::export(cli, *format, output.as_deref(), *force, &mut out),
-        Command::Rebuild(Deferred(RebuildArgs { from, out: o, .. })) => {
-            transfer::rebuild(cli, from, *o, &mut out)
-        }
+        Command::Rebuild(Deferred(RebuildArgs {
+            from,
+            expect_head,
+            out: o,
+            ..
+        })) => transfer::rebuild(cli, from, expect_head.as_deref(), *o, &mut out),
         Command::Verify(Deferred(VerifyArgs {
             export: Some(file),
             expect_head,

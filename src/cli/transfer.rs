@@ -406,22 +406,33 @@ pub fn verify_export(
 /// --export` checks it) before the batch takes it, and the batch's one commit
 /// comes after the last, so a broken chain, a line that is not an export's or
 /// an event the new ledger refuses leaves nothing behind.
-pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Result<u8> {
+pub fn rebuild(
+    cli: &Cli,
+    from: &Path,
+    expect_head: Option<&str>,
+    o: Output,
+    out: &mut impl Write,
+) -> Result<u8> {
+    let expect = expect_head.map(parse_head_token).transpose()?;
     // An export piped from a command that fails part way reads as a shorter
-    // export, consistent as far as it goes: a shorter ledger would be rebuilt
-    // from it, and nothing would say so.
-    if from.as_os_str() == "-" {
-        return Err(Failure::usage(
-            "rebuild needs a file, not standard input: an export piped from a command that stops part way would rebuild a shorter ledger without a word",
-        )
-        .hint("save the export to a file first: `demarche export -o all.jsonl`"));
-    }
-    if std::fs::metadata(from).is_ok_and(|m| !m.is_file()) {
-        return Err(Failure::usage(format!(
-            "{} is not a regular file: an export piped from a command that stops part way would rebuild a shorter ledger without a word",
-            from.display()
-        ))
-        .hint("save the export to a file first: `demarche export -o all.jsonl`"));
+    // export, consistent as far as it goes: without the head it must reach,
+    // a shorter ledger would be rebuilt from it, and nothing would say so.
+    let stdin = from.as_os_str() == "-";
+    if expect.is_none() {
+        let hint = "save the export to a file first (`demarche export -o all.jsonl`), or give --expect-head with the head of the ledger it comes from (`demarche head` there)";
+        if stdin {
+            return Err(Failure::usage(
+                "rebuild needs a file, not standard input: an export piped from a command that stops part way would rebuild a shorter ledger without a word",
+            )
+            .hint(hint));
+        }
+        if std::fs::metadata(from).is_ok_and(|m| !m.is_file()) {
+            return Err(Failure::usage(format!(
+                "{} is not a regular file: an export piped from a command that stops part way would rebuild a shorter ledger without a word",
+                from.display()
+            ))
+            .hint(hint));
+        }
     }
     let path = ledger_path(cli)?;
     if path.exists() {
@@ -445,20 +456,38 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
         .hint(hint));
     }
     let started = Instant::now();
-    let name = from.display();
+    let name = if stdin {
+        "standard input".to_string()
+    } else {
+        from.display().to_string()
+    };
     let (input, len) = open_input(from)?;
     let (mut ledger, created) = open_for_write(cli)?;
     let bar = Progress::bytes(len, "rebuilding");
     let reader = BufReader::with_capacity(1 << 16, bar.reader(input));
-    let checker = RefCell::new(ExportChecker::new());
+    let checker = RefCell::new(match expect {
+        Some((size, hash)) => ExportChecker::new().expecting(size, hash),
+        None => ExportChecker::new(),
+    });
     // Why the export itself stopped the batch, when it did.
     let refused: RefCell<Option<Failure>> = RefCell::new(None);
     let state = RefCell::new(ReadState::default());
+    let stop = |failure: Failure| {
+        *refused.borrow_mut() = Some(failure);
+        Err(Abort::Invalid(InputError::new("", "the export is refused")))
+    };
+    let broken = |p: &export::ExportProblem| {
+        Failure::integrity(format!(
+            "{name}: the export's chain is broken at seq {} (line {}): {}",
+            p.seq, p.line, p.message
+        ))
+        .hint(format!(
+            "nothing was written; `demarche verify --export {}{}` shows the same",
+            if stdin { "FILE" } else { &name },
+            expect_head.map_or(String::new(), |h| format!(" --expect-head {h}")),
+        ))
+    };
     let items = export_records(reader).map(|item| {
-        let stop = |failure: Failure| {
-            *refused.borrow_mut() = Some(failure);
-            Err(Abort::Invalid(InputError::new("", "the export is refused")))
-        };
         let (line, rec) = match item {
             Ok(r) => r,
             Err(LineError::Io { line, error }) => {
@@ -480,15 +509,7 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
         let mut checker = checker.borrow_mut();
         if !checker.feed(line, &rec) {
             let p = checker.problem().expect("a record refused names its problem");
-            return stop(
-                Failure::integrity(format!(
-                    "{name}: the export's chain is broken at seq {} (line {}): {}",
-                    p.seq, p.line, p.message
-                ))
-                .hint(format!(
-                    "nothing was written; `demarche verify --export {name}` shows the same"
-                )),
-            );
+            return stop(broken(p));
         }
         let original = Some(Original {
             seq: rec.seq,
@@ -507,6 +528,15 @@ pub fn rebuild(cli: &Cli, from: &Path, o: Output, out: &mut impl Write) -> Resul
             ))),
         }
     });
+    // At the end of the export, before the batch is committed: one that
+    // stops before the head it must reach is refused.
+    let end = std::iter::once_with(|| {
+        let mut checker = checker.borrow_mut();
+        checker.finish();
+        checker.problem().map(|p| stop(broken(p)))
+    })
+    .flatten();
+    let items = items.chain(end);
     let result = ledger.import_batch(items, BatchOptions::default());
     bar.finish();
     let st = state.into_inner();

@@ -977,6 +977,78 @@ fn rebuild_from_a_pipe_is_refused_and_makes_nothing() {
     assert!(!ledger.exists(), "a ledger was made");
 }
 
+/// With the head it must reach, an export may come through a pipe: one that
+/// reaches it rebuilds the ledger, one cut short or rewritten is refused with
+/// exit 1 and leaves nothing.
+#[test]
+fn rebuild_from_a_pipe_checks_the_head_it_must_reach() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from = rich_ledger(dir.path());
+    let saved = head(&from);
+    let lines = String::from_utf8(
+        demarche(&from)
+            .arg("export")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .expect("UTF-8");
+    let moved = dir.path().join("moved");
+    demarche(&moved)
+        .args(["rebuild", "--from", "-", "--expect-head", &saved])
+        .write_stdin(lines.clone())
+        .assert()
+        .success();
+    assert_eq!(head(&moved), saved);
+    // Cut short, as by an export that failed part way.
+    let cut: String = lines.lines().take(12).map(|l| format!("{l}\n")).collect();
+    let target = dir.path().join("never");
+    demarche(&target)
+        .args(["rebuild", "--from", "-", "--expect-head", &saved])
+        .write_stdin(cut.clone())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "standard input: the export's chain is broken at seq 13",
+        ))
+        .stderr(predicate::str::contains("records were cut off"));
+    assert!(!target.exists(), "a cut export left a ledger");
+    // A file that does not pass through the head: rewritten.
+    let file = dir.path().join("cut.jsonl");
+    std::fs::write(&file, &cut).expect("write");
+    let (size, _) = saved.split_once(':').expect("SIZE:HASH");
+    let twelfth = serde_json::from_str::<Value>(cut.lines().nth(11).expect("12 lines"))
+        .expect("JSON")["hash"]
+        .as_str()
+        .expect("a hash")
+        .to_string();
+    demarche(&target)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .args(["--expect-head", &format!("12:{}", "0".repeat(64))])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the chain was rewritten"));
+    assert!(!target.exists(), "a rewritten export left a ledger");
+    // Passing through an older head is what an export made later does.
+    demarche(&target)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .args(["--expect-head", &format!("12:{twelfth}")])
+        .assert()
+        .success();
+    assert_eq!(head(&target), format!("12:{twelfth}"));
+    assert_ne!(size, "12");
+    demarche(&dir.path().join("other"))
+        .args(["rebuild", "--from", "-", "--expect-head", "12"])
+        .write_stdin(cut)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a head of the form SIZE:HASH"));
+}
+
 #[test]
 fn odd_arguments_are_bad_usage() {
     let dir = tempfile::tempdir().expect("tempdir");
