@@ -554,7 +554,10 @@ pub fn rebuild(
                 return Err(failure);
             }
             return Err(match e {
-                LedgerError::Unreadable { error, .. } => read_failure(from, error),
+                LedgerError::Unreadable { error, .. } => {
+                    Failure::io(format!("cannot read {name}: {error}"))
+                        .hint("nothing was written: the rebuild is all or nothing")
+                }
                 LedgerError::Rejected { error, index } => {
                     // The event the ledger names (it takes a rebuild's events
                     // one at a time, each after its check in the chain).
