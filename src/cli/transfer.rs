@@ -536,8 +536,18 @@ pub fn rebuild(
         checker.problem().map(|p| stop(broken(p)))
     })
     .flatten();
-    let items = items.chain(end);
-    let result = ledger.import_batch(items, BatchOptions::default());
+    let mut items = items.chain(end);
+    let result = ledger.import_batch(&mut items, BatchOptions::default());
+    if matches!(result, Err(LedgerError::Rejected { .. })) && refused.borrow().is_none() {
+        // An event the ledger refuses, in an export whose chain breaks
+        // further on: the break is what is reported (exit 1), as `verify
+        // --export` reports it, and as when the chain was checked whole first.
+        for _ in items.by_ref() {
+            if refused.borrow().is_some() {
+                break;
+            }
+        }
+    }
     bar.finish();
     let st = state.into_inner();
     let summary = match result {

@@ -1164,6 +1164,90 @@ fn a_long_export_checked_on_threads_names_its_first_bad_line() {
     assert!(r.2.contains("line 1200: not JSON"), "{r:?}");
 }
 
+/// Makes the digest and hash of `lines[from..]` again from their fields and
+/// the line before, as someone rewriting the chain from there would.
+fn rehash(lines: &mut [String], from: usize) {
+    use demarche::{chain, codec, event::Hash, export::parse_export_line};
+    let mut prev = match from {
+        0 => Hash::ZERO,
+        _ => parse_export_line(&lines[from - 1]).expect("a line").hash,
+    };
+    for l in &mut lines[from..] {
+        let mut v: Value = serde_json::from_str(l).expect("JSON");
+        v["prev"] = prev.to_hex().into();
+        let rec = parse_export_line(&v.to_string()).expect("a line");
+        let mut payload = Vec::new();
+        codec::encode_event_into(rec.event.as_ref().expect("an event"), &mut payload)
+            .expect("encodes");
+        let digest = chain::payload_digest(&payload);
+        let header = codec::RecordHeader {
+            encoding: codec::encoding_of(&payload),
+            ..codec::RecordHeader::v1(rec.seq, rec.recorded_at, prev, payload.len() as u32)
+        };
+        prev = chain::link_hash(&header, &digest);
+        v["digest"] = digest.to_hex().into();
+        v["hash"] = prev.to_hex().into();
+        *l = v.to_string();
+    }
+}
+
+/// An export whose chain holds an event the new ledger refuses (a party it
+/// does not know, the chain rewritten after it) is refused at that event's
+/// line, exit 2; with its chain broken further on too, the break is what is
+/// reported, exit 1, as `verify --export` reports it.
+#[test]
+fn rebuild_reports_a_broken_chain_before_an_event_it_refuses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = rich_ledger(dir.path());
+    let text = export(&ledger, &dir.path().join("export.jsonl"));
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines.len() > 12, "{}", lines.len());
+    let at = lines
+        .iter()
+        .position(|l| l.contains(r#""party":"USA""#))
+        .expect("a statement by USA");
+    lines[at] = lines[at].replacen(r#""party":"USA""#, r#""party":"ZZZ""#, 1);
+    rehash(&mut lines, at);
+    let file = dir.path().join("rewritten.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&file)
+        .assert()
+        .success();
+    let target = dir.path().join("never");
+    demarche(&target)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("line {}: ", at + 1)))
+        .stderr(predicate::str::contains("ZZZ"));
+    assert!(!target.exists(), "a refused rebuild left a ledger");
+    // A later line edited too: the chain breaks there.
+    let last = lines
+        .iter()
+        .rposition(|l| l.contains(r#""quote":""#))
+        .expect("a quote");
+    assert!(last > at, "{last} {at}");
+    lines[last] = lines[last].replacen(r#""quote":""#, r#""quote":"X"#, 1);
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    let seq = last + 1;
+    demarche(&ledger)
+        .args(["verify", "--export"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("first bad seq {seq}")));
+    demarche(&target)
+        .args(["rebuild", "--from"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("broken at seq {seq}")));
+    assert!(!target.exists(), "a refused rebuild left a ledger");
+}
+
 /// What a rebuild cannot make a ledger of is refused before any ledger is left
 /// behind: an export without events, and one with a redacted record (whose
 /// chain checks, but whose payload is gone).
