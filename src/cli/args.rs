@@ -406,8 +406,8 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
     /// Each record is checked in the export's chain as it is read (as `verify --export`
     /// checks it), then appended with its original time, and each new record must hash
     /// exactly as the export says: the new ledger's head equals the original's. A broken
-    /// chain is refused with exit 1, naming the first bad seq; an event the new ledger
-    /// refuses, with exit 2. Either way nothing is written: the events are committed
+    /// chain anywhere in the export is refused with exit 1, naming the first bad seq; an
+    /// event the new ledger refuses, in an export whose chain holds, with exit 2. Either way nothing is written: the events are committed
     /// together, after the last line. The target ledger must not exist yet.
     #[command(after_help = "Examples:
   demarche export -o backup.jsonl
