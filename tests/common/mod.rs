@@ -289,3 +289,14 @@ pub fn bin() -> assert_cmd::Command {
 pub fn seal(records: &[u8]) -> Vec<u8> {
     demarche::codec::seal_block(records)
 }
+
+/// Writes `count` statements made by `demarche-gen` (seed 7) to `path`, as a
+/// JSON Lines file for `import`.
+pub fn generate(path: &Path, count: u32) {
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_demarche-gen"))
+        .args(["--count", &count.to_string(), "--seed", "7", "--out"])
+        .arg(path)
+        .status()
+        .expect("run demarche-gen");
+    assert!(made.success(), "demarche-gen failed");
+}

@@ -742,12 +742,7 @@ fn a_sled_snapshot_left_half_written_is_ignored() {
 /// Imports `count` generated statements into `ledger`.
 fn import_generated(ledger: &Path, count: u32) {
     let corpus = ledger.with_extension("corpus.jsonl");
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_demarche-gen"))
-        .args(["--count", &count.to_string(), "--seed", "7", "--out"])
-        .arg(&corpus)
-        .status()
-        .expect("run demarche-gen");
-    assert!(made.success());
+    crate::common::generate(&corpus, count);
     demarche(ledger)
         .arg("import")
         .arg(&corpus)

@@ -379,12 +379,7 @@ fn edges_of(svg: &str) -> usize {
 fn generated(dir: &Path) -> std::path::PathBuf {
     let ledger = dir.join("ledger");
     let corpus = dir.join("corpus.jsonl");
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_demarche-gen"))
-        .args(["--count", "3000", "--seed", "7", "--out"])
-        .arg(&corpus)
-        .status()
-        .expect("run demarche-gen");
-    assert!(made.success());
+    crate::common::generate(&corpus, 3000);
     demarche(&ledger)
         .env("DEMARCHE_NOW", "2026-11-29T12:00:00Z")
         .arg("import")

@@ -45,6 +45,24 @@ fn import_refused(ledger: &Path, file: &Path, message: &str) {
     assert_eq!(head(ledger), before, "nothing appended");
 }
 
+/// `verify --export FILE`, run from `ledger`, with `more` arguments.
+fn verify_export(ledger: &Path, file: &Path, more: &[&str]) -> assert_cmd::assert::Assert {
+    demarche(ledger)
+        .args(["verify", "--export"])
+        .arg(file)
+        .args(more)
+        .assert()
+}
+
+/// `rebuild --from FILE` into `target`, with `more` arguments.
+fn rebuild(target: &Path, file: &Path, more: &[&str]) -> assert_cmd::assert::Assert {
+    demarche(target)
+        .args(["rebuild", "--from"])
+        .arg(file)
+        .args(more)
+        .assert()
+}
+
 fn head(ledger: &Path) -> String {
     stdout(&demarche(ledger).arg("head").assert().success())
         .trim()
@@ -159,18 +177,12 @@ fn export_carries_the_chain_and_rebuild_reproduces_it_exactly() {
             assert_eq!(l["prev"], lines[i - 1]["hash"]);
         }
     }
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&file)
-        .assert()
+    verify_export(&ledger, &file, &[])
         .success()
         .stdout(predicate::str::contains(format!("head {original_head}")));
 
     let rebuilt = dir.path().join("rebuilt");
-    demarche(&rebuilt)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
+    rebuild(&rebuilt, &file, &[])
         .success()
         .stdout(predicate::str::contains(&original_head));
     assert_eq!(head(&rebuilt), original_head);
@@ -275,10 +287,7 @@ fn verify_export_and_rebuild_name_the_first_bad_seq_of_each_damage() {
         assert_eq!(report["intact"], false, "{name}");
         assert_eq!(report["first_bad_seq"], seq, "{name}: {report}");
         let target = dir.path().join("never");
-        demarche(&target)
-            .args(["rebuild", "--from"])
-            .arg(&file)
-            .assert()
+        rebuild(&target, &file, &[])
             .code(1)
             .stderr(predicate::str::contains(format!("broken at seq {seq}")));
         assert!(
@@ -298,28 +307,16 @@ fn a_cut_tail_and_a_rewritten_tail_are_caught_against_a_saved_head() {
     let file = dir.path().join("cut.jsonl");
     std::fs::write(&file, &cut).expect("write");
     // Alone, a shorter export is a consistent one...
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&file)
-        .assert()
-        .success();
+    verify_export(&ledger, &file, &[]).success();
     // ...but not one that reaches the head saved earlier.
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&file)
-        .args(["--expect-head", &saved])
-        .assert()
+    verify_export(&ledger, &file, &["--expect-head", &saved])
         .code(1)
         .stdout(predicate::str::contains("first bad seq 13"));
 
     // A tail rewritten and re-hashed from seq 13: rebuild a ledger from the
     // first 12 lines and append different events to it.
     let forged = dir.path().join("forged");
-    demarche(&forged)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
-        .success();
+    rebuild(&forged, &file, &[]).success();
     let other = dir.path().join("other.jsonl");
     std::fs::write(
         &other,
@@ -333,17 +330,8 @@ fn a_cut_tail_and_a_rewritten_tail_are_caught_against_a_saved_head() {
         .success();
     let forged_export = dir.path().join("forged.jsonl");
     export(&forged, &forged_export);
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&forged_export)
-        .assert()
-        .success();
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&forged_export)
-        .args(["--expect-head", &saved])
-        .assert()
-        .code(1);
+    verify_export(&ledger, &forged_export, &[]).success();
+    verify_export(&ledger, &forged_export, &["--expect-head", &saved]).code(1);
 }
 
 fn python() -> Option<&'static str> {
@@ -760,17 +748,11 @@ fn bad_exports_are_refused_naming_the_line_and_nothing_is_created() {
     for (name, bytes, message) in cases {
         let file = dir.path().join("bad.jsonl");
         std::fs::write(&file, bytes).expect("write");
-        demarche(&ledger)
-            .args(["verify", "--export"])
-            .arg(&file)
-            .assert()
+        verify_export(&ledger, &file, &[])
             .code(2)
             .stderr(predicate::str::contains(message));
         let target = dir.path().join("never");
-        demarche(&target)
-            .args(["rebuild", "--from"])
-            .arg(&file)
-            .assert()
+        rebuild(&target, &file, &[])
             .code(2)
             .stderr(predicate::str::contains(message));
         assert!(!target.exists(), "{name}: nothing created");
@@ -778,10 +760,7 @@ fn bad_exports_are_refused_naming_the_line_and_nothing_is_created() {
     // Rebuild never writes into an existing ledger.
     let file = dir.path().join("export.jsonl");
     let before = head(&ledger);
-    demarche(&ledger)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
+    rebuild(&ledger, &file, &[])
         .code(2)
         .stderr(predicate::str::contains("already exists"))
         .stderr(predicate::str::contains("a path that does not exist yet"));
@@ -790,10 +769,7 @@ fn bad_exports_are_refused_naming_the_line_and_nothing_is_created() {
     // leaves, whose hint says what to do.
     let stopped = dir.path().join("stopped");
     demarche(&stopped).arg("init").assert().success();
-    demarche(&stopped)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
+    rebuild(&stopped, &file, &[])
         .code(2)
         .stderr(predicate::str::contains("already exists"))
         .stderr(predicate::str::contains(
@@ -1024,21 +1000,16 @@ fn rebuild_from_a_pipe_checks_the_head_it_must_reach() {
         .as_str()
         .expect("a hash")
         .to_string();
-    demarche(&target)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .args(["--expect-head", &format!("12:{}", "0".repeat(64))])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("the chain was rewritten"));
+    rebuild(
+        &target,
+        &file,
+        &["--expect-head", &format!("12:{}", "0".repeat(64))],
+    )
+    .code(1)
+    .stderr(predicate::str::contains("the chain was rewritten"));
     assert!(!target.exists(), "a rewritten export left a ledger");
     // Passing through an older head is what an export made later does.
-    demarche(&target)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .args(["--expect-head", &format!("12:{twelfth}")])
-        .assert()
-        .success();
+    rebuild(&target, &file, &["--expect-head", &format!("12:{twelfth}")]).success();
     assert_eq!(head(&target), format!("12:{twelfth}"));
     assert_ne!(size, "12");
     demarche(&dir.path().join("other"))
@@ -1073,12 +1044,7 @@ fn odd_arguments_are_bad_usage() {
 fn a_long_export_checked_on_threads_names_its_first_bad_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let corpus = dir.path().join("corpus.jsonl");
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_demarche-gen"))
-        .args(["--count", "3000", "--seed", "7", "--out"])
-        .arg(&corpus)
-        .status()
-        .expect("run demarche-gen");
-    assert!(made.success());
+    common::generate(&corpus, 3000);
     let ledger = dir.path().join("ledger");
     demarche(&ledger)
         .arg("import")
@@ -1210,16 +1176,9 @@ fn rebuild_reports_a_broken_chain_before_an_event_it_refuses() {
     rehash(&mut lines, at);
     let file = dir.path().join("rewritten.jsonl");
     std::fs::write(&file, lines.join("\n") + "\n").expect("write");
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&file)
-        .assert()
-        .success();
+    verify_export(&ledger, &file, &[]).success();
     let target = dir.path().join("never");
-    demarche(&target)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
+    rebuild(&target, &file, &[])
         .code(2)
         .stderr(predicate::str::contains(format!("line {}: ", at + 1)))
         .stderr(predicate::str::contains("ZZZ"));
@@ -1233,16 +1192,10 @@ fn rebuild_reports_a_broken_chain_before_an_event_it_refuses() {
     lines[last] = lines[last].replacen(r#""quote":""#, r#""quote":"X"#, 1);
     std::fs::write(&file, lines.join("\n") + "\n").expect("write");
     let seq = last + 1;
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&file)
-        .assert()
+    verify_export(&ledger, &file, &[])
         .code(1)
         .stdout(predicate::str::contains(format!("first bad seq {seq}")));
-    demarche(&target)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
+    rebuild(&target, &file, &[])
         .code(1)
         .stderr(predicate::str::contains(format!("broken at seq {seq}")));
     assert!(!target.exists(), "a refused rebuild left a ledger");
@@ -1260,10 +1213,7 @@ fn rebuild_refuses_an_export_without_events_or_with_a_redacted_record() {
     let file = dir.path().join("odd.jsonl");
     for content in ["", "\n \n\n"] {
         std::fs::write(&file, content).expect("write");
-        demarche(&target)
-            .args(["rebuild", "--from"])
-            .arg(&file)
-            .assert()
+        rebuild(&target, &file, &[])
             .code(2)
             .stderr(predicate::str::contains("holds no events"));
         assert!(!target.exists(), "{content:?}: a ledger was left");
@@ -1289,15 +1239,8 @@ fn rebuild_refuses_an_export_without_events_or_with_a_redacted_record() {
     }
     lines[2] = redacted.to_string();
     std::fs::write(&file, lines.join("\n") + "\n").expect("write");
-    demarche(&ledger)
-        .args(["verify", "--export"])
-        .arg(&file)
-        .assert()
-        .success();
-    demarche(&target)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
+    verify_export(&ledger, &file, &[]).success();
+    rebuild(&target, &file, &[])
         .code(2)
         .stderr(predicate::str::contains(
             "line 3: seq 3 is redacted in the export; a rebuild needs every payload",
@@ -1340,11 +1283,7 @@ fn an_export_with_events_of_format_2_checks_in_python_and_rebuilds_exactly() {
     // The name of a speaker given only as an actor comes from the registry.
     assert!(text.contains(r#""speaker":{"name":"Omar Alieu Touray","actor":"TOURAY"}"#));
     let rebuilt = dir.path().join("rebuilt");
-    demarche(&rebuilt)
-        .args(["rebuild", "--from"])
-        .arg(&file)
-        .assert()
-        .success();
+    rebuild(&rebuilt, &file, &[]).success();
     assert_eq!(head(&rebuilt), saved);
     // The CSV carries the fields of format 2, in columns after those of format 1.
     let csv = stdout(
