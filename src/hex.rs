@@ -59,8 +59,9 @@ pub fn decode_array<const N: usize>(s: &str) -> Option<[u8; N]> {
     if digits.len() != 2 * N {
         return None;
     }
-    // Every pair read, whatever it holds, and the pairs' high bits gathered:
-    // no branch a digit (chain hashes are read by the million).
+    // Every pair read, whatever it holds, and the mark of a byte that is not
+    // a digit (0x10) gathered: no branch a digit (chain hashes are read by
+    // the million).
     let mut out = [0u8; N];
     let mut stray = 0u8;
     for (b, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
