@@ -934,3 +934,64 @@ fn sled_writes_its_snapshot_once_the_tip_leaves_the_snapshots_segment() {
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(ledger.head().expect("head").size, next);
 }
+
+/// This process's resident memory, in bytes (Linux).
+fn resident() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS");
+    kb << 10
+}
+
+/// sled counted a node it writes as a blob (one past a quarter of a segment:
+/// a few values of more than about 12 KB) at the size of the blob's pointer,
+/// so its cache never let such nodes go: the digest index's buckets, about 20
+/// KB each past a few million events, stayed in memory as a large import's
+/// commit wrote them, 79 MB of a 5M import's. Derived values of that size,
+/// 160 MB of them written in 1 MB slices as that commit writes them, now leave
+/// the process no larger than sled's cache (32 MiB) and some.
+#[test]
+fn a_sled_ledger_lets_go_of_the_large_values_it_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = demarche::ledger::Ledger::open(
+        &dir.path().join("ledger"),
+        &demarche::store::OpenOptions {
+            create: true,
+            engine: demarche::store::Engine::Sled,
+            ..Default::default()
+        },
+    )
+    .expect("opens");
+    let store = ledger.store();
+    let before = resident();
+    for slice in 0..160u32 {
+        let values: Vec<(String, Vec<u8>)> = (0..50u32)
+            .map(|i| {
+                let n = slice * 50 + i;
+                let value = (0..20_000u32)
+                    .map(|j| (j.wrapping_mul(n + 7) >> 3) as u8)
+                    .collect();
+                (format!("test-bucket.{n:06}"), value)
+            })
+            .collect();
+        let refs: Vec<(&str, &[u8])> = values.iter().map(|(k, v)| (k.as_str(), &v[..])).collect();
+        store.put_meta(&refs).expect("written");
+    }
+    let grown = resident().saturating_sub(before);
+    assert!(
+        grown < 80 << 20,
+        "grew by {} MiB for 160 MB written",
+        grown >> 20
+    );
+    // Read back, each is what was written.
+    let value = store
+        .meta("test-bucket.004321")
+        .expect("reads")
+        .expect("held");
+    assert_eq!(value.len(), 20_000);
+    assert_eq!(value[1000], (1000u32.wrapping_mul(4321 + 7) >> 3) as u8);
+}
