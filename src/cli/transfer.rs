@@ -542,8 +542,9 @@ pub fn rebuild(
         // An event the ledger refuses, in an export whose chain breaks
         // further on: the break is what is reported (exit 1), as `verify
         // --export` reports it, and as when the chain was checked whole first.
-        for _ in items.by_ref() {
-            if refused.borrow().is_some() {
+        for item in items.by_ref() {
+            // A read that fails would fail again at every turn.
+            if refused.borrow().is_some() || matches!(item, Err(Abort::Unreadable(_))) {
                 break;
             }
         }
@@ -728,9 +729,21 @@ fn linked_records(
             }
         }
     });
-    // Without the reading thread, the checking threads end at once (their
-    // senders dropped), and the records end with them.
-    handles.extend(spawned.ok());
+    // Without the reading thread the input is gone with it: that is a failure
+    // to read, never an export that ends at once (which would check as an
+    // empty, intact chain).
+    match spawned {
+        Ok(handle) => handles.push(handle),
+        Err(error) => {
+            return Box::new(std::iter::once(Err(LineError::Io {
+                line: 1,
+                error: std::io::Error::new(
+                    error.kind(),
+                    format!("cannot start a thread to read it: {error}"),
+                ),
+            })))
+        }
+    }
     let mut next = 0;
     let mut batch: std::vec::IntoIter<std::result::Result<(usize, Linked), LineError>> =
         Vec::new().into_iter();

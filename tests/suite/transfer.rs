@@ -1018,6 +1018,18 @@ fn rebuild_from_a_pipe_checks_the_head_it_must_reach() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not a head of the form SIZE:HASH"));
+    // A head of no events with another hash than the empty ledger's would
+    // be met by no export, and check nothing: refused.
+    let nothing = format!("0:{}", "ab".repeat(32));
+    demarche(&dir.path().join("other"))
+        .args(["rebuild", "--from", "-", "--expect-head", &nothing])
+        .write_stdin(lines.clone())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a head any ledger has"));
+    verify_export(&from, &file, &["--expect-head", &nothing])
+        .code(2)
+        .stderr(predicate::str::contains("not a head any ledger has"));
 }
 
 #[test]

@@ -701,10 +701,10 @@ impl Page {
 
     /// demarche: the size the cache counts the page at: its size in the log,
     /// but for a page stored as a blob, whose record in the log is only the
-    /// blob's pointer, the size of the node it holds. A node of a few values
-    /// over about 12 KB, or of many small ones, is written as a blob once it
-    /// passes a quarter of a segment, and was counted at a few bytes, so the
-    /// cache never let it go (80 MB of 300-byte values written held 712 MiB).
+    /// blob's pointer, the size of the node it holds. A node of values over
+    /// about 12 KB is written as a blob once it passes a quarter of a segment,
+    /// and was counted at a few bytes, so the cache never let it go (160 MB of
+    /// 20 KB values written held 161 MiB).
     pub(crate) fn cache_size(&self) -> u64 {
         let log = self.log_size();
         if !self.cache_infos.iter().any(|ci| ci.pointer.is_blob()) {
