@@ -1018,18 +1018,29 @@ fn rebuild_from_a_pipe_checks_the_head_it_must_reach() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not a head of the form SIZE:HASH"));
-    // A head of no events with another hash than the empty ledger's would
-    // be met by no export, and check nothing: refused.
+    // A head of no events with another hash than the empty ledger's is met
+    // by no export (no record has seq 0): refused, as `verify --expect-head`
+    // refuses it of a ledger, where it once checked nothing.
     let nothing = format!("0:{}", "ab".repeat(32));
-    demarche(&dir.path().join("other"))
+    let other = dir.path().join("other");
+    demarche(&other)
         .args(["rebuild", "--from", "-", "--expect-head", &nothing])
         .write_stdin(lines.clone())
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("not a head any ledger has"));
+        .code(1)
+        .stderr(predicate::str::contains(
+            "differs from the expected head 0:abab",
+        ));
+    assert!(!other.exists(), "a refused rebuild left a ledger");
     verify_export(&from, &file, &["--expect-head", &nothing])
-        .code(2)
-        .stderr(predicate::str::contains("not a head any ledger has"));
+        .code(1)
+        .stdout(predicate::str::contains("first bad seq 13"));
+    verify_export(
+        &from,
+        &file,
+        &["--expect-head", &format!("0:{}", "0".repeat(64))],
+    )
+    .success();
 }
 
 #[test]
