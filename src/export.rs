@@ -427,33 +427,30 @@ impl ExportChecker {
     /// Ends the check: an export that stopped before the expected head is a
     /// problem.
     pub fn finish(&mut self) {
-        // No record has seq 0: a head of no events is met only by the empty
-        // ledger's hash, which any chain passes through, and by no other.
-        if let (None, Some((0, hash))) = (&self.problem, self.expect) {
-            if hash != Hash::ZERO {
-                self.problem = Some(ExportProblem {
-                    seq: self.head.size + 1,
-                    line: self.last_line + 1,
-                    message: format!(
-                        "the export differs from the expected head 0:{}: a ledger of no events has the hash {}",
-                        hash.to_hex(),
-                        Hash::ZERO.to_hex()
-                    ),
-                });
-            }
-        }
-        if let (None, Some((size, _))) = (&self.problem, self.expect) {
-            if self.head.size < size {
-                self.problem = Some(ExportProblem {
-                    seq: self.head.size + 1,
-                    line: self.last_line + 1,
-                    message: format!(
-                        "the export ends at seq {}, before the expected head at seq {size}: records were cut off",
-                        self.head.size
-                    ),
-                });
-            }
-        }
+        let (None, Some((size, hash))) = (&self.problem, self.expect) else {
+            return;
+        };
+        let message = if self.head.size < size {
+            format!(
+                "the export ends at seq {}, before the expected head at seq {size}: records were cut off",
+                self.head.size
+            )
+        } else if size == 0 && hash != Hash::ZERO {
+            // No record has seq 0: a head of no events is met by the empty
+            // ledger's hash alone, which every chain starts from.
+            format!(
+                "the export differs from the expected head 0:{}: a ledger of no events has the hash {}",
+                hash.to_hex(),
+                Hash::ZERO.to_hex()
+            )
+        } else {
+            return;
+        };
+        self.problem = Some(ExportProblem {
+            seq: self.head.size + 1,
+            line: self.last_line + 1,
+            message,
+        });
     }
 
     /// Checks the next record, read from 1-based `line`. Returns `false` once a
