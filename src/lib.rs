@@ -36,6 +36,7 @@ pub mod merkle;
 pub mod multiset;
 pub mod note;
 pub mod projection;
+mod scratch;
 pub mod store;
 pub mod tlog;
 pub mod tree;

@@ -17,9 +17,10 @@
 //! in memory, and what is written from the runs is what the batch's own
 //! entries would have written.
 
-use std::fs::File;
 use std::io;
 use std::path::Path;
+
+use crate::scratch::Scratch;
 
 /// Bytes of an entry in a run: the digest's first 8 bytes, the seq (u64 LE),
 /// then the digest's bytes 8 to 16 (u64 LE).
@@ -57,14 +58,6 @@ const NUMBERS: usize = 1 << BITS;
 /// Bytes read at a time from a run while the buckets are written.
 const READ_AHEAD: usize = 32 << 10;
 
-/// Where the runs are kept.
-#[derive(Debug)]
-enum Backing {
-    /// A file, and its path while it is still to be removed.
-    File(File, Option<std::path::PathBuf>),
-    Memory(Vec<u8>),
-}
-
 /// One run: where its entries start, and where each number's start.
 #[derive(Debug)]
 struct Run {
@@ -77,7 +70,7 @@ struct Run {
 /// The runs a batch has written.
 #[derive(Debug)]
 pub(super) struct Runs {
-    backing: Backing,
+    scratch: Scratch,
     runs: Vec<Run>,
     /// Entries written.
     entries: u64,
@@ -95,41 +88,12 @@ pub(super) fn second(e: &[u8]) -> u64 {
 
 impl Runs {
     /// Runs kept in a file in `dir`'s `cache/` directory, or in memory
-    /// without a directory, or where the file cannot be made there.
+    /// without a directory, or where the file cannot be made ([`Scratch`]).
     pub(super) fn new(dir: Option<&Path>) -> Runs {
-        let backing = Runs::file(dir).unwrap_or(Backing::Memory(Vec::new()));
         Runs {
-            backing,
+            scratch: Scratch::new(dir, "import-runs"),
             runs: Vec::new(),
             entries: 0,
-        }
-    }
-
-    /// A file for runs in `dir`'s `cache/` directory; `None` without one,
-    /// where `cache/` cannot be made or is a link to a directory elsewhere
-    /// (the cache writes nothing there either), or the file cannot be made.
-    fn file(dir: Option<&Path>) -> Option<Backing> {
-        let cache = dir?.join(crate::store::CACHE_DIR);
-        let _ = std::fs::create_dir_all(&cache);
-        if !std::fs::symlink_metadata(&cache).is_ok_and(|m| m.file_type().is_dir()) {
-            return None;
-        }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = cache.join(format!(".import-runs-{}-{nanos}.tmp", std::process::id()));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .ok()?;
-        // Open, it stays readable and writable; removed, nothing of it
-        // outlives the batch. (Where an open file cannot be removed, it is
-        // removed once the runs are dropped.)
-        match std::fs::remove_file(&path) {
-            Ok(()) => Some(Backing::File(file, None)),
-            Err(_) => Some(Backing::File(file, Some(path))),
         }
     }
 
@@ -153,12 +117,7 @@ impl Runs {
             sorted[from..from + RUN_ENTRY].copy_from_slice(e);
             *place += 1;
         }
-        match &mut self.backing {
-            Backing::Memory(held) => held.extend_from_slice(&sorted),
-            Backing::File(file, _) => {
-                write_all_at(file, &sorted, self.entries * RUN_ENTRY as u64)?;
-            }
-        }
+        self.scratch.append(&sorted)?;
         self.runs.push(Run {
             first: self.entries,
             starts,
@@ -178,19 +137,8 @@ impl Runs {
 
     /// Reads `n` entries from the `first`th into `out`.
     fn read_entries(&self, first: u64, n: usize, out: &mut Vec<u8>) -> io::Result<()> {
-        out.clear();
-        let offset = first * RUN_ENTRY as u64;
-        match &self.backing {
-            Backing::Memory(held) => {
-                let offset = offset as usize;
-                out.extend_from_slice(&held[offset..offset + n * RUN_ENTRY]);
-            }
-            Backing::File(file, _) => {
-                out.resize(n * RUN_ENTRY, 0);
-                read_exact_at(file, out, offset)?;
-            }
-        }
-        Ok(())
+        self.scratch
+            .read(first * RUN_ENTRY as u64, n * RUN_ENTRY, out)
     }
 
     /// The seq of the first entry, run after run, whose digest begins with
@@ -227,14 +175,6 @@ impl Runs {
     pub(super) fn reader(&self) -> Reader {
         Reader {
             ahead: (0..self.runs.len()).map(|_| Ahead::default()).collect(),
-        }
-    }
-}
-
-impl Drop for Runs {
-    fn drop(&mut self) {
-        if let Backing::File(_, Some(path)) = &self.backing {
-            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -293,30 +233,4 @@ impl Reader {
 /// The number of entries of run `i`.
 fn run_len(runs: &Runs, i: usize) -> u32 {
     runs.runs[i].starts[NUMBERS]
-}
-
-#[cfg(unix)]
-fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
-}
-
-#[cfg(unix)]
-fn read_exact_at(file: &File, out: &mut [u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, out, offset)
-}
-
-#[cfg(not(unix))]
-fn write_all_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
-    use std::io::{Seek, SeekFrom, Write};
-    let mut f = file;
-    f.seek(SeekFrom::Start(offset))?;
-    f.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn read_exact_at(file: &File, out: &mut [u8], offset: u64) -> io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = file;
-    f.seek(SeekFrom::Start(offset))?;
-    f.read_exact(out)
 }

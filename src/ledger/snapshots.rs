@@ -249,22 +249,32 @@ impl Ledger {
     /// # Errors
     /// Store failures; unreadable stored bytes.
     pub fn snapshot_now(&self) -> Result<Snapshot> {
-        let mut snap = Snapshot::new();
+        let mut snap = self.snapshot_to_build(None);
         self.save_up_to_head(&mut snap)?;
         Ok(snap)
     }
 
     /// Brings a snapshot (or a new one) up to the head and saves it.
     fn refresh_snapshot(&self, old: Option<Snapshot>) -> Result<()> {
-        let mut snap = old.unwrap_or_default();
+        let mut snap = self.snapshot_to_build(old);
         let seq = snap.seq;
         if snap
             .load_facts(&mut |i| self.snapshot_chunk(seq, i))
             .is_err()
         {
-            snap = Snapshot::new();
+            snap = self.snapshot_to_build(None);
         }
         self.save_up_to_head(&mut snap)
+    }
+
+    /// `old`, or a new snapshot, to be built: its facts go out of memory
+    /// as runs, to scratch space beside the store, when it has a directory.
+    fn snapshot_to_build(&self, old: Option<Snapshot>) -> Snapshot {
+        let mut snap = old.unwrap_or_default();
+        if let Some(dir) = self.store.dir() {
+            snap.spill_to(Some(dir));
+        }
+        snap
     }
 
     /// Extends `snap` with the records after it up to the head, read as

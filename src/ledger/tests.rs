@@ -141,6 +141,73 @@ fn a_saved_snapshot_loads_back() {
     assert_eq!((loaded.seq, loaded.hash), (snap.seq, snap.hash));
 }
 
+/// A snapshot built by a ledger with a directory writes its facts out as
+/// runs beside the store (a few at a time in the crate's tests), and stores
+/// what a ledger in memory, which holds them all, stores of the same
+/// records: byte for byte, bound to the chain, checked by `verify`, giving
+/// the positions a replay gives; no file of the runs is left.
+#[test]
+fn a_snapshot_built_in_runs_beside_the_store_is_the_one_built_in_memory() {
+    let events: Vec<Event> = (0..300u64)
+        .map(|i| {
+            let party = ["USA", "RUS", "TUR", "FRA", "EGY"][(i % 5) as usize];
+            let subject = ["RUS", "TUR", "USA", "FRA"][(i / 5 % 4) as usize];
+            let stance = ["calls-for", "rejects"][(i / 7 % 2) as usize];
+            parse_event(&format!(
+                r#"{{"type":"statement","said_on":"2021-01-{:02}","party":"{party}","stance":"{stance}","proposition":{{"predicate":"withdrawal","subjects":["{subject}"],"location":"LBY"}},"quote":"statement {i}","source":{{"publisher":"AFP"}}}}"#,
+                1 + i % 28
+            ))
+            .expect("parses")
+        })
+        .collect();
+    let record = |l: &mut Ledger| {
+        l.set_clock(|| 1_795_953_600_000_000);
+        l.append_batch(events.iter().cloned().map(Ok))
+            .expect("batch");
+        let snap = l.snapshot_now().expect("snapshot");
+        (snap.runs_written(), snap.store())
+    };
+    let (none, held) = record(&mut Ledger::in_memory());
+    assert_eq!(none, 0, "a ledger in memory writes no runs");
+    for engine in [crate::store::Engine::Sled, crate::store::Engine::Redb] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("l");
+        let opts = OpenOptions {
+            create: true,
+            engine,
+            ..OpenOptions::default()
+        };
+        let mut l = Ledger::open(&path, &opts).expect("open");
+        l.set_cache_key([7; CACHE_KEY_LEN]);
+        let (runs, stored) = record(&mut l);
+        assert!(runs > 10, "{engine:?}: {runs} runs");
+        assert!(
+            (&stored.head, &stored.chunks) == (&held.head, &held.chunks),
+            "{engine:?}"
+        );
+        let head = l.head().expect("head");
+        assert!(
+            l.load_snapshot(&head).expect("load").is_some(),
+            "{engine:?}"
+        );
+        let report = l.verify(None).expect("verify");
+        assert!(report.problem.is_none(), "{engine:?}: {:?}", report.problem);
+        let all = crate::projection::Query::default();
+        assert_eq!(
+            l.positions(&all).expect("positions"),
+            l.positions_replay(&all).expect("replay"),
+            "{engine:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(path.join(crate::store::CACHE_DIR))
+            .expect("the cache")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{engine:?}: {left:?}");
+    }
+}
+
 /// A withdrawal without a place, as a release before per-predicate
 /// requirements could record it.
 fn placeless_withdrawal() -> Event {

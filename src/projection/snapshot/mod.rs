@@ -37,8 +37,11 @@ use crate::dates;
 use crate::event::{Entry, Event, Hash, SaidOn, Seq, StatementRef, TimeOfDay};
 use crate::vocab::Modality;
 use rustc_hash::FxHashMap as HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
 
 pub mod check;
+mod runs;
 
 const VERSION: u8 = 3;
 /// Bytes of one stored fact.
@@ -62,7 +65,7 @@ struct ChunkInfo {
 }
 
 /// The inputs of the positions projection up to one seq.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Snapshot {
     /// The last seq it covers.
     pub seq: Seq,
@@ -79,6 +82,14 @@ pub struct Snapshot {
     amendments: Vec<Entry>,
     /// Facts held in memory (while building), in any order, [`HELD_LEN`] bytes each.
     facts: Vec<u8>,
+    /// Where facts go once [`runs::held_max`] are held, when set
+    /// ([`Snapshot::spill_to`]): a directory, or memory.
+    spill: Option<Option<PathBuf>>,
+    /// The facts written out of memory, when some were.
+    spilled: Option<runs::FactRuns>,
+    /// Whether writing a run failed: the facts are then held from there on,
+    /// as without runs.
+    spill_failed: bool,
     /// The stored chunks (after loading a head).
     chunks: Vec<ChunkInfo>,
     string_ids: Option<HashMap<String, u32>>,
@@ -238,6 +249,67 @@ impl Snapshot {
         let key = self.key([party, predicate, subject, location, qualifier]);
         self.facts.extend_from_slice(&key.to_le_bytes());
         push_fact(&mut self.facts, f.seq, f.days, f.secs, f.off, stance, hedge);
+        self.spill_when_full();
+    }
+
+    /// Lets the facts, once [`runs::held_max`] of them are held while
+    /// building, go out of memory as runs: to scratch space in `dir`'s
+    /// `cache/` directory, or to memory without one. Storing the snapshot
+    /// then merges them; what is stored is the same.
+    pub fn spill_to(&mut self, dir: Option<&Path>) {
+        self.spill = Some(dir.map(Path::to_path_buf));
+    }
+
+    /// How many runs of facts were written while it was built.
+    #[cfg(test)]
+    pub(crate) fn runs_written(&self) -> usize {
+        self.spilled.as_ref().map_or(0, runs::FactRuns::len)
+    }
+
+    /// Writes the held facts out as a run when there are [`runs::held_max`]
+    /// of them and somewhere to write them. A run that cannot be written
+    /// (a full disk) leaves them held, and every fact after them.
+    fn spill_when_full(&mut self) {
+        if self.facts.len() < runs::held_max() * HELD_LEN || self.spill_failed {
+            return;
+        }
+        let Some(dir) = &self.spill else { return };
+        let order = self.run_order();
+        let spilled = self
+            .spilled
+            .get_or_insert_with(|| runs::FactRuns::new(dir.as_deref()));
+        match spilled.push(&self.facts, &order) {
+            Ok(()) => self.facts.clear(),
+            Err(_) => self.spill_failed = true,
+        }
+    }
+
+    /// The numbers of the held facts in the order of a run: by their keys'
+    /// strings as [`Snapshot::key_places`] orders them, then by seq, ties
+    /// in the order held. The keys of the held facts alone are sorted.
+    fn run_order(&self) -> Vec<u32> {
+        let rank = self.string_ranks();
+        // For each key, its place among those of the held facts; first the
+        // keys met, each once.
+        let mut place = vec![u32::MAX; self.keys.len()];
+        let mut met = Vec::new();
+        for f in self.facts.chunks_exact(HELD_LEN) {
+            let k = held_key(f);
+            if place[k as usize] == u32::MAX {
+                place[k as usize] = 0;
+                met.push((key_ranks(&rank, &self.keys[k as usize]), k));
+            }
+        }
+        met.sort_unstable();
+        let mut places = 0;
+        for (j, (ranks, k)) in met.iter().enumerate() {
+            if j > 0 && met[j - 1].0 != *ranks {
+                places += 1;
+            }
+            place[*k as usize] = places;
+        }
+        let (order, _) = by_key_then_seq(&self.facts, met.len(), |f| place[held_key(f) as usize]);
+        order
     }
 
     /// Frees what extending holds to find the numbers of strings and keys
@@ -287,32 +359,12 @@ impl Snapshot {
     /// among the strings; the keys are then sorted by their strings' ranks,
     /// which order them as the strings do.
     fn key_places(&self) -> (Vec<u32>, Vec<u32>) {
-        let mut by_text: Vec<u32> = (0..self.strings.len() as u32).collect();
-        by_text.sort_unstable_by(|a, b| self.str_of(*a).cmp(self.str_of(*b)));
-        // Rank + 1 of each string (0 stands for none); equal strings share one.
-        let mut rank = vec![0u32; self.strings.len()];
-        let mut r = 0;
-        for (i, s) in by_text.iter().enumerate() {
-            if i == 0 || self.str_of(by_text[i - 1]) != self.str_of(*s) {
-                r += 1;
-            }
-            rank[*s as usize] = r;
-        }
-        let opt = |i: u32| i.checked_sub(1).map_or(0, |i| rank[i as usize]);
+        let rank = self.string_ranks();
         // Each key's ranks beside its number, sorted: no two pairs are
         // equal, and the sort finds the runs already in order (a snapshot's
         // own keys, read back, make one).
         let mut ranked: Vec<([u32; 5], u32)> = (self.keys.iter().zip(0u32..))
-            .map(|(k, i)| {
-                let ranks = [
-                    rank[k[0] as usize],
-                    rank[k[1] as usize],
-                    opt(k[2]),
-                    opt(k[3]),
-                    opt(k[4]),
-                ];
-                (ranks, i)
-            })
+            .map(|(k, i)| (key_ranks(&rank, k), i))
             .collect();
         ranked.sort();
         let mut place = vec![0u32; self.keys.len()];
@@ -324,6 +376,22 @@ impl Snapshot {
             place[*i as usize] = first.len() as u32 - 1;
         }
         (place, first)
+    }
+
+    /// The rank + 1 of each string among them all in string order; equal
+    /// strings share one.
+    fn string_ranks(&self) -> Vec<u32> {
+        let mut by_text: Vec<u32> = (0..self.strings.len() as u32).collect();
+        by_text.sort_unstable_by(|a, b| self.str_of(*a).cmp(self.str_of(*b)));
+        let mut rank = vec![0u32; self.strings.len()];
+        let mut r = 0;
+        for (i, s) in by_text.iter().enumerate() {
+            if i == 0 || self.str_of(by_text[i - 1]) != self.str_of(*s) {
+                r += 1;
+            }
+            rank[*s as usize] = r;
+        }
+        rank
     }
 
     /// The stored form: keys sorted, each with its facts, cut into chunks at
@@ -350,22 +418,26 @@ impl Snapshot {
         put: &mut dyn FnMut(usize, Vec<u8>) -> std::io::Result<()>,
     ) -> std::io::Result<Vec<u8>> {
         let (place, first) = self.key_places();
-        let key_of =
-            |f: &[u8]| place[u32::from_le_bytes(f[0..4].try_into().expect("4 bytes")) as usize];
+        let key_of = |f: &[u8]| place[held_key(f) as usize];
         let (sorted, start) = by_key_then_seq(&self.facts, first.len(), key_of);
-        let fact = |i: u32| held_fact(&self.facts, i);
-        // Each place's key and its facts, in order (a key read back without
-        // facts is not stored again).
-        let mut runs = (0..first.len())
-            .map(|k| (first[k], &sorted[start[k] as usize..start[k + 1] as usize]))
-            .filter(|(_, run)| !run.is_empty())
-            .peekable();
+        let spilled = self.spilled.as_ref().filter(|r| r.len() > 0);
+        let all = sorted.len() as u64 + spilled.map_or(0, runs::FactRuns::facts);
+        let mut merge = Merge {
+            runs: spilled,
+            cursors: spilled.map(runs::FactRuns::cursors).unwrap_or_default(),
+            held: &self.facts,
+            sorted,
+            start,
+            place: &place,
+            first: &first,
+            next: 0,
+        };
         let mut table = Vec::new();
         let mut sums = Vec::new();
         let mut failed = None;
         // Chunks are sealed on two threads as they are made, when there are
         // more than two, and each goes out as soon as it is sealed.
-        let threads = if sorted.len() > 2 * CHUNK_FACTS { 2 } else { 0 };
+        let threads = if all > 2 * CHUNK_FACTS as u64 { 2 } else { 0 };
         let mut deliver = |sealed: Vec<u8>, sum: Hash| {
             if failed.is_none() {
                 if let Err(e) = put(sums.len(), sealed) {
@@ -374,38 +446,56 @@ impl Snapshot {
             }
             sums.push(sum);
         };
+        // The facts of the key next stored, when taken from the merge.
+        let mut facts = Vec::new();
+        let mut pending = None;
+        let mut unread = None;
+        let mut next = |facts: &mut Vec<u8>| match unread {
+            Some(_) => None,
+            None => merge.next(facts).unwrap_or_else(|e| {
+                unread = Some(e);
+                None
+            }),
+        };
         seal_in_turn(
             threads,
-            |seal| {
-                while let Some(&(key, _)) = runs.peek() {
-                    let first_party = self.keys[key as usize][0];
-                    let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
-                    let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
-                    while n < CHUNK_FACTS {
-                        let Some((key, run)) = runs.next() else { break };
-                        let key = self.keys[key as usize];
-                        for x in key {
-                            raw.extend_from_slice(&x.to_le_bytes());
-                        }
-                        raw.extend_from_slice(&(run.len() as u32).to_le_bytes());
-                        for f in run {
-                            raw.extend_from_slice(&fact(*f)[4..]);
-                        }
-                        keys += 1;
-                        n += run.len();
-                        last_party = key[0];
-                    }
-                    table.push(ChunkInfo {
-                        parties: (first_party, last_party),
-                        keys,
-                        facts: n as u32,
-                        sum: Hash::ZERO,
-                    });
-                    seal(raw);
+            |seal| loop {
+                if pending.is_none() {
+                    pending = next(&mut facts);
                 }
+                let Some(key) = pending else { break };
+                let first_party = self.keys[key as usize][0];
+                let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
+                let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
+                while n < CHUNK_FACTS {
+                    if pending.is_none() {
+                        pending = next(&mut facts);
+                    }
+                    let Some(key) = pending.take() else { break };
+                    let key = self.keys[key as usize];
+                    for x in key {
+                        raw.extend_from_slice(&x.to_le_bytes());
+                    }
+                    let count = facts.len() / FACT_LEN;
+                    raw.extend_from_slice(&(count as u32).to_le_bytes());
+                    raw.extend_from_slice(&facts);
+                    keys += 1;
+                    n += count;
+                    last_party = key[0];
+                }
+                table.push(ChunkInfo {
+                    parties: (first_party, last_party),
+                    keys,
+                    facts: n as u32,
+                    sum: Hash::ZERO,
+                });
+                seal(raw);
             },
             &mut deliver,
         );
+        if let Some(e) = unread {
+            return Err(e);
+        }
         if let Some(e) = failed {
             return Err(e);
         }
@@ -547,24 +637,25 @@ impl Snapshot {
         &mut self,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
     ) -> Result<(), FormatError> {
-        let mut keys = Vec::new();
-        let mut facts = Vec::new();
+        self.keys.clear();
+        self.key_ids = None;
+        self.facts.clear();
         for i in 0..self.chunks.len() {
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
             let raw = self.open_chunk(i, &stored)?;
             for k in self.keys_of(i, &raw)? {
-                let id = keys.len() as u32;
-                keys.push(k.key);
+                let id = self.keys.len() as u32;
+                self.keys.push(k.key);
                 for f in k.facts.chunks_exact(FACT_LEN) {
-                    facts.extend_from_slice(&id.to_le_bytes());
-                    facts.extend_from_slice(f);
+                    self.facts.extend_from_slice(&id.to_le_bytes());
+                    self.facts.extend_from_slice(f);
                 }
             }
+            // A chunk holds up to 8,192 facts and whole keys: the facts held
+            // go out once they are as many as building holds.
+            self.spill_when_full();
         }
-        self.loaded_keys = keys.len();
-        self.keys = keys;
-        self.key_ids = None;
-        self.facts = facts;
+        self.loaded_keys = self.keys.len();
         self.chunks.clear();
         Ok(())
     }
@@ -875,6 +966,104 @@ fn by_key_then_seq(
 /// Held fact `i` (numbered from 0).
 fn held_fact(held: &[u8], i: u32) -> &[u8] {
     &held[i as usize * HELD_LEN..][..HELD_LEN]
+}
+
+/// The number of a held fact's key.
+fn held_key(f: &[u8]) -> u32 {
+    u32::from_le_bytes(f[0..4].try_into().expect("4 bytes"))
+}
+
+/// A key's strings' ranks ([`Snapshot::string_ranks`]; 0 for none), which
+/// order keys as their strings do.
+fn key_ranks(rank: &[u32], k: &[u32; 5]) -> [u32; 5] {
+    let opt = |i: u32| i.checked_sub(1).map_or(0, |i| rank[i as usize]);
+    [
+        rank[k[0] as usize],
+        rank[k[1] as usize],
+        opt(k[2]),
+        opt(k[3]),
+        opt(k[4]),
+    ]
+}
+
+/// The seq of a stored fact.
+fn fact_seq(f: &[u8]) -> Seq {
+    u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"))
+}
+
+/// The facts of each stored key in turn, from the runs written while
+/// building and the facts still held, in the order of the keys' places.
+struct Merge<'s> {
+    runs: Option<&'s runs::FactRuns>,
+    cursors: Vec<runs::Cursor>,
+    held: &'s [u8],
+    /// The held facts' numbers by place, and where each place's start.
+    sorted: Vec<u32>,
+    start: Vec<u32>,
+    /// Each key's place, and each place's first key.
+    place: &'s [u32],
+    first: &'s [u32],
+    /// The next place.
+    next: usize,
+}
+
+impl Merge<'_> {
+    /// The key of the next place that has facts, with its facts
+    /// ([`FACT_LEN`] bytes each, in seq order, ties in the order held) in
+    /// `out`; `None` after the last.
+    ///
+    /// # Errors
+    /// A run that cannot be read back, or that is not in the order of the
+    /// places (which no run written here is): its facts would be lost.
+    fn next(&mut self, out: &mut Vec<u8>) -> io::Result<Option<u32>> {
+        while self.next < self.first.len() {
+            let p = self.next as u32;
+            self.next += 1;
+            out.clear();
+            if let Some(runs) = self.runs {
+                for c in &mut self.cursors {
+                    while let Some(f) = runs.peek(c)? {
+                        match self.place[held_key(f) as usize].cmp(&p) {
+                            std::cmp::Ordering::Greater => break,
+                            std::cmp::Ordering::Less => return Err(out_of_order()),
+                            std::cmp::Ordering::Equal => out.extend_from_slice(&f[4..]),
+                        }
+                        c.advance();
+                    }
+                }
+            }
+            let (from, to) = (self.start[p as usize], self.start[p as usize + 1]);
+            for &i in &self.sorted[from as usize..to as usize] {
+                out.extend_from_slice(&held_fact(self.held, i)[4..]);
+            }
+            if out.is_empty() {
+                // A key read back without facts is not stored again.
+                continue;
+            }
+            let seqs = out.chunks_exact(FACT_LEN).map(fact_seq);
+            if !seqs.clone().zip(seqs.skip(1)).all(|(a, b)| a <= b) {
+                let mut facts: Vec<&[u8]> = out.chunks_exact(FACT_LEN).collect();
+                facts.sort_by_key(|f| fact_seq(f));
+                *out = facts.concat();
+            }
+            return Ok(Some(self.first[p as usize]));
+        }
+        if let Some(runs) = self.runs {
+            for c in &mut self.cursors {
+                if runs.peek(c)?.is_some() {
+                    return Err(out_of_order());
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn out_of_order() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "a run of the positions snapshot's facts is out of order",
+    )
 }
 
 /// The facts a statement that is not kept whole makes, one per subject (one
@@ -1576,5 +1765,174 @@ mod tests {
             .replay(&mut fold, &mut |_| Some(sealed.clone()))
             .expect_err("out of order");
         assert!(err.to_string().contains("out of order"), "{err}");
+    }
+
+    /// A snapshot built with at most `held` facts held at a time (none
+    /// written out for `None`), to memory or to files in `dir`.
+    fn with_held<T>(held: Option<usize>, f: impl FnOnce() -> T) -> T {
+        let before = runs::HELD_MAX.with(|h| h.replace(held.unwrap_or(usize::MAX / HELD_LEN)));
+        let out = f();
+        runs::HELD_MAX.with(|h| h.set(before));
+        out
+    }
+
+    /// Facts drawn at random over strings drawn with repeats (the same
+    /// string held twice, as a snapshot read back and extended holds it),
+    /// keys met in any order, seqs mostly rising, some repeated, some going
+    /// back: built with the facts written out as runs of every length, to
+    /// memory and to a file, the snapshot stores the bytes of one that held
+    /// them all.
+    #[test]
+    fn a_snapshot_built_in_runs_stores_what_one_held_whole_stores() {
+        let dir = tempfile::tempdir().expect("dir");
+        let words = ["", "a", "ab", "b", "B", "é", "RUS", "RUSS", "USA", "a"];
+        let build = |round: u64, spill: Option<Option<&Path>>| {
+            let mut next = draws(round);
+            let mut snap = Snapshot::new();
+            if let Some(dir) = spill {
+                snap.spill_to(dir);
+            }
+            let n = 1 + next(words.len() as u64) as usize;
+            snap.strings = (0..n)
+                .map(|_| words[next(words.len() as u64) as usize].to_string())
+                .collect();
+            let n = n as u64;
+            let opt = |x: u64| if x == n { 0 } else { x as u32 + 1 };
+            for _ in 0..1 + next(30) {
+                let key = [
+                    next(n) as u32,
+                    next(n) as u32,
+                    opt(next(n + 1)),
+                    opt(next(n + 1)),
+                    opt(next(n + 1)),
+                ];
+                snap.keys.push(key);
+            }
+            let mut seq = 0u64;
+            for _ in 0..next(400) {
+                seq = match next(10) {
+                    0 => seq.saturating_sub(next(30)),
+                    1 => seq,
+                    _ => seq + 1 + next(3),
+                };
+                let key = next(snap.keys.len() as u64) as u32;
+                snap.facts.extend_from_slice(&key.to_le_bytes());
+                let (days, stance, hedge) = (next(9) as i32, next(n) as u32, opt(next(n + 1)));
+                push_fact(&mut snap.facts, seq, days, 0, 0, stance, hedge);
+                snap.spill_when_full();
+            }
+            snap
+        };
+        let mut spilled = 0;
+        for round in 0..60 {
+            let expected = with_held(None, || stored_bytes(&build(round, None)));
+            for held in [1, 2, 3, 7, 50] {
+                for to in [None, Some(dir.path())] {
+                    let snap = with_held(Some(held), || build(round, Some(to)));
+                    spilled += snap.runs_written();
+                    assert_eq!(
+                        with_held(Some(held), || stored_bytes(&snap)),
+                        expected,
+                        "round {round}, {held} held, to {to:?}"
+                    );
+                }
+            }
+        }
+        assert!(spilled > 1_000, "{spilled} runs written");
+        // Each file was removed as soon as it was made.
+        let left = std::fs::read_dir(dir.path().join(crate::store::CACHE_DIR))
+            .expect("the cache directory")
+            .count();
+        assert_eq!(left, 0);
+    }
+
+    /// Built from events, read back and extended, with runs written on the
+    /// way each time, a snapshot stores what one made at once in memory
+    /// stores.
+    #[test]
+    fn a_snapshot_read_back_and_extended_in_runs_is_the_snapshot_made_at_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let correction = varied_events()
+            .into_iter()
+            .find(|e| matches!(e, Event::Correction(_)))
+            .expect("a correction");
+        let templates: Vec<Event> = (0..300)
+            .map(|i| {
+                let party = ["USA", "RUS", "TUR", "FRA", "EGY"][i % 5];
+                statement(0, party, &format!("S{}", i / 5))
+                    .event
+                    .expect("a statement")
+            })
+            .collect();
+        let record = |seq: Seq| Entry {
+            seq,
+            recorded_at: 5,
+            event: match seq {
+                1 => None,
+                2 => Some(correction.clone()),
+                _ => Some(templates[(seq as usize * 7919) % templates.len()].clone()),
+            },
+        };
+        let n = 2 * CHUNK_FACTS as Seq + 300;
+        let mut whole = Snapshot::new();
+        for seq in 1..=n {
+            whole.extend(&record(seq));
+        }
+        let expected = with_held(None, || stored_bytes(&whole));
+        for held in [1_000, 5_000] {
+            with_held(Some(held), || {
+                for cut in [2, n / 3, n - 1] {
+                    let mut first = Snapshot::new();
+                    first.spill_to(Some(dir.path()));
+                    for seq in 1..=cut {
+                        first.extend(&record(seq));
+                    }
+                    let (head, chunks) = stored_bytes(&first);
+                    let mut back = Snapshot::from_head(&head).expect("a head");
+                    back.spill_to(None);
+                    back.load_facts(&mut |i| chunks.get(i).cloned())
+                        .expect("its chunks");
+                    for seq in cut + 1..=n {
+                        back.extend(&record(seq));
+                    }
+                    assert!(back.runs_written() > 1, "{held} held, cut at {cut}");
+                    assert_eq!(stored_bytes(&back), expected, "{held} held, cut at {cut}");
+                }
+            });
+        }
+    }
+
+    /// A run whose facts are not in the order of the stored keys is
+    /// refused when the snapshot is stored: its facts would not be.
+    #[test]
+    fn a_run_out_of_order_is_refused_when_stored() {
+        let build = || {
+            let mut snap = Snapshot::new();
+            for seq in 1..=20 {
+                let party = ["USA", "RUS", "TUR"][(seq % 3) as usize];
+                snap.extend(&statement(seq, party, "LBY"));
+            }
+            snap
+        };
+        let expected = stored_bytes(&build());
+        // The held facts as one run, in a run's order, then in the order
+        // held.
+        let run = |in_order: bool| {
+            let mut snap = build();
+            let order = match in_order {
+                true => snap.run_order(),
+                false => (0..20).collect(),
+            };
+            let facts = std::mem::take(&mut snap.facts);
+            let mut runs = runs::FactRuns::new(None);
+            runs.push(&facts, &order).expect("pushed");
+            snap.spilled = Some(runs);
+            snap
+        };
+        assert_eq!(stored_bytes(&run(true)), expected);
+        let err = run(false)
+            .store_into(&mut |_, _| Ok(()))
+            .expect_err("out of order");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
     }
 }
