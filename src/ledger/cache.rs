@@ -157,6 +157,34 @@ impl Cache {
         }
     }
 
+    /// Whether an entry could be written now: there is a key, and a file can
+    /// be made in the directory (tried, and removed).
+    pub(super) fn writable(&self) -> bool {
+        if !self.usable() {
+            return false;
+        }
+        match &self.place {
+            Place::Memory(_) => true,
+            Place::Files(dir) => {
+                if std::fs::create_dir_all(dir).is_err() || !is_plain_dir(dir) {
+                    return false;
+                }
+                let mut suffix = [0u8; 8];
+                if getrandom::fill(&mut suffix).is_err() {
+                    return false;
+                }
+                let probe = dir.join(format!(
+                    ".probe.{}-{}.tmp",
+                    std::process::id(),
+                    crate::hex::encode(&suffix)
+                ));
+                let made = std::fs::File::create_new(&probe).is_ok();
+                let _ = std::fs::remove_file(&probe);
+                made
+            }
+        }
+    }
+
     /// The names of the entries, sorted.
     pub(super) fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = match &self.place {

@@ -20,6 +20,12 @@ use crate::projection::{
 
 /// Cache entry of the snapshot's head; its chunks are `positions.SEQ.N`.
 const SNAPSHOT_ENTRY: &str = "positions";
+
+#[cfg(test)]
+thread_local! {
+    /// Snapshots built on this thread (brought up to the head to be saved).
+    pub(super) static BUILDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 /// Cache entry that binds the snapshot to the store's blocks: its seq and
 /// hash, and how many blocks the store held up to that seq when it was taken.
 const BLOCKS_ENTRY: &str = "positions-blocks";
@@ -217,9 +223,12 @@ impl Ledger {
         let mut snap = self.load_snapshot(&head)?;
         if query.known_at.is_none() && head.size >= SNAPSHOT_EVERY {
             let behind = snap.as_ref().map_or(head.size, |s| head.size - s.seq);
-            if behind >= SNAPSHOT_EVERY {
-                // A snapshot is only a speed-up: if it cannot be written (a full
-                // disk, say), the query goes on without it.
+            // A snapshot is only a speed-up: if it cannot be written (a full
+            // disk, say), the query goes on without it, from the one there
+            // is, if any. Where nothing can be written there (a ledger on a
+            // read-only file system), none is built only to be thrown away:
+            // that cost every query the build's time as well as its own.
+            if behind >= SNAPSHOT_EVERY && self.cache.writable() {
                 let _ = self.refresh_snapshot(snap.take());
                 snap = self.load_snapshot(&head)?;
             }
@@ -281,6 +290,8 @@ impl Ledger {
     /// stored ([`Snapshot::extend_stored`]), binds it to the chain hash there
     /// and saves it.
     fn save_up_to_head(&self, snap: &mut Snapshot) -> Result<()> {
+        #[cfg(test)]
+        BUILDS.with(|b| b.set(b.get() + 1));
         self.scan(snap.seq + 1, Seq::MAX, |rec| {
             let h = &rec.header;
             let payload = (!h.is_redacted()).then_some(rec.body);

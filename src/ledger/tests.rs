@@ -208,6 +208,43 @@ fn a_snapshot_built_in_runs_beside_the_store_is_the_one_built_in_memory() {
     }
 }
 
+/// A query that would bring the snapshot up to the head builds none where
+/// nothing can be written beside the store (here `cache` is a file, as a
+/// read-only file system makes every path): it answers from the chain, as
+/// it answers where a snapshot is built.
+#[test]
+fn no_snapshot_is_built_where_none_can_be_saved() {
+    let builds = || super::snapshots::BUILDS.with(std::cell::Cell::get);
+    let all = crate::projection::Query::default();
+    for writable in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("l");
+        let opts = OpenOptions {
+            create: true,
+            engine: crate::store::Engine::Redb,
+            ..OpenOptions::default()
+        };
+        let mut l = Ledger::open(&path, &opts).expect("open");
+        l.set_cache_key([7; CACHE_KEY_LEN]);
+        l.append_batch((0..SNAPSHOT_EVERY).map(|i| Ok(statement(i))))
+            .expect("batch");
+        if !writable {
+            let cache = path.join(crate::store::CACHE_DIR);
+            let _ = std::fs::remove_dir_all(&cache);
+            std::fs::write(&cache, b"not a directory").expect("a file");
+        }
+        let before = builds();
+        let positions = l.positions(&all).expect("positions");
+        assert_eq!(positions, l.positions_replay(&all).expect("replay"));
+        assert_eq!(
+            builds() - before,
+            usize::from(writable),
+            "writable: {writable}"
+        );
+        assert_eq!(l.snapshot_seq().expect("seq").is_some(), writable);
+    }
+}
+
 /// A withdrawal without a place, as a release before per-predicate
 /// requirements could record it.
 fn placeless_withdrawal() -> Event {
