@@ -46,10 +46,14 @@ impl Scratch {
         if !std::fs::symlink_metadata(&cache).is_ok_and(|m| m.file_type().is_dir()) {
             return None;
         }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = cache.join(format!(".{what}-{}-{nanos}.tmp", std::process::id()));
+        // Random, so that two at once in one process (a server) never meet.
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix).ok()?;
+        let path = cache.join(format!(
+            ".{what}-{}-{}.tmp",
+            std::process::id(),
+            crate::hex::encode(&suffix)
+        ));
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -66,7 +70,6 @@ impl Scratch {
     }
 
     /// Whether the bytes are kept in a file.
-    #[cfg(test)]
     pub(crate) fn in_file(&self) -> bool {
         matches!(self.backing, Backing::File(..))
     }

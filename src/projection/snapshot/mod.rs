@@ -80,7 +80,8 @@ pub struct Snapshot {
     /// were met since, each once).
     loaded_keys: usize,
     amendments: Vec<Entry>,
-    /// Facts held in memory (while building), in any order, [`HELD_LEN`] bytes each.
+    /// Facts held in memory (while building) and not written out as runs,
+    /// in any order, [`HELD_LEN`] bytes each.
     facts: Vec<u8>,
     /// Where facts go once [`runs::held_max`] are held, when set
     /// ([`Snapshot::spill_to`]): a directory, or memory.
@@ -274,10 +275,17 @@ impl Snapshot {
             return;
         }
         let Some(dir) = &self.spill else { return };
-        let order = self.run_order();
         let spilled = self
             .spilled
             .get_or_insert_with(|| runs::FactRuns::new(dir.as_deref()));
+        // Runs meant for a file that could not be made would only copy the
+        // facts into memory: they stay held instead.
+        if dir.is_some() && !spilled.in_file() {
+            self.spill_failed = true;
+            return;
+        }
+        let order = self.run_order();
+        let spilled = self.spilled.as_mut().expect("made above");
         match spilled.push(&self.facts, &order) {
             Ok(()) => self.facts.clear(),
             Err(_) => self.spill_failed = true,
@@ -396,6 +404,11 @@ impl Snapshot {
 
     /// The stored form: keys sorted, each with its facts, cut into chunks at
     /// key boundaries.
+    ///
+    /// # Panics
+    /// When runs of facts written out while it was built
+    /// ([`Snapshot::spill_to`]) cannot be read back: [`Snapshot::store_into`]
+    /// returns that error.
     pub fn store(&self) -> Stored {
         let mut chunks = Vec::new();
         let head = self
@@ -632,7 +645,9 @@ impl Snapshot {
     /// can be extended and stored again.
     ///
     /// # Errors
-    /// A chunk that is missing or damaged.
+    /// A chunk that is missing or damaged. What was read before it is held
+    /// (and may have been written out as runs) until the snapshot is
+    /// dropped or its facts are loaded again, which starts afresh.
     pub fn load_facts(
         &mut self,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
@@ -640,6 +655,8 @@ impl Snapshot {
         self.keys.clear();
         self.key_ids = None;
         self.facts.clear();
+        self.spilled = None;
+        self.spill_failed = false;
         for i in 0..self.chunks.len() {
             let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
             let raw = self.open_chunk(i, &stored)?;
@@ -651,8 +668,9 @@ impl Snapshot {
                     self.facts.extend_from_slice(f);
                 }
             }
-            // A chunk holds up to 8,192 facts and whole keys: the facts held
-            // go out once they are as many as building holds.
+            // A chunk holds whole keys, ending at the first key that takes it
+            // past 8,192 facts: the facts held go out once they are as many as
+            // building holds, so at most a chunk more are held here.
             self.spill_when_full();
         }
         self.loaded_keys = self.keys.len();
@@ -1879,6 +1897,22 @@ mod tests {
             whole.extend(&record(seq));
         }
         let expected = with_held(None, || stored_bytes(&whole));
+        // A read back that fails part way, then is done again: nothing of
+        // the first is kept.
+        with_held(Some(1_000), || {
+            let (head, chunks) = stored_bytes(&whole);
+            let mut back = Snapshot::from_head(&head).expect("a head");
+            back.spill_to(None);
+            let mut reads = 0;
+            let failed = back.load_facts(&mut |i| {
+                reads += 1;
+                (reads < 3).then(|| chunks[i].clone())
+            });
+            assert!(failed.is_err() && back.runs_written() > 0);
+            back.load_facts(&mut |i| chunks.get(i).cloned())
+                .expect("its chunks");
+            assert_eq!(stored_bytes(&back), expected, "loaded again");
+        });
         for held in [1_000, 5_000] {
             with_held(Some(held), || {
                 for cut in [2, n / 3, n - 1] {
@@ -1900,6 +1934,43 @@ mod tests {
                 }
             });
         }
+    }
+
+    /// A run that cannot be written (a disk that fills part way, leaving
+    /// half of it) leaves the facts held, and every fact after them; so does
+    /// a directory where no file can be made (its `cache` a file), where the
+    /// runs would only copy the facts into memory. Either way the snapshot
+    /// stores what one that held them all stores.
+    #[test]
+    fn a_run_that_cannot_be_written_leaves_the_facts_held() {
+        let dir = tempfile::tempdir().expect("dir");
+        let blocked = tempfile::tempdir().expect("dir");
+        std::fs::write(blocked.path().join(crate::store::CACHE_DIR), b"a file").expect("a file");
+        let build = |spill: Option<&Path>| {
+            let mut snap = Snapshot::new();
+            snap.spill_to(spill);
+            for seq in 1..=400 {
+                let party = ["USA", "RUS", "TUR", "FRA", "EGY"][(seq % 5) as usize];
+                snap.extend(&statement(seq, party, &format!("S{}", seq * 7 % 40)));
+            }
+            snap
+        };
+        let expected = with_held(None, || stored_bytes(&build(None)));
+        for fail in [0, 1, 5] {
+            runs::FAIL_PUSH.with(|f| f.set(Some(fail)));
+            let snap = with_held(Some(30), || build(Some(dir.path())));
+            runs::FAIL_PUSH.with(|f| f.set(None));
+            assert_eq!(
+                snap.runs_written(),
+                fail,
+                "the runs before the one that failed"
+            );
+            assert_eq!(snap.facts.len(), (400 - fail * 30) * HELD_LEN);
+            assert_eq!(stored_bytes(&snap), expected, "run {fail} failed");
+        }
+        let snap = with_held(Some(30), || build(Some(blocked.path())));
+        assert_eq!(snap.runs_written(), 0);
+        assert_eq!(stored_bytes(&snap), expected, "no file could be made");
     }
 
     /// A run whose facts are not in the order of the stored keys is

@@ -11,7 +11,10 @@
 //! stored in, since strings compare alike however many others are met in
 //! between; storing merges the runs and the facts still held, key by key.
 //! Runs go to the ledger's scratch space ([`Scratch`]): a file removed as
-//! soon as it is made, or memory for a store in memory.
+//! soon as it is made. A ledger without a directory (a store in memory)
+//! writes none; where the file cannot be made, the facts stay held, as they
+//! do when a run cannot be written. (The crate's tests write runs to memory
+//! too.)
 
 use std::io;
 use std::path::Path;
@@ -37,6 +40,12 @@ thread_local! {
     pub(super) static HELD_MAX: std::cell::Cell<usize> = const { std::cell::Cell::new(7) };
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The number of the run whose writing fails on this thread, if any.
+    pub(super) static FAIL_PUSH: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
 /// Bytes read at a time from a run while the snapshot is stored.
 const READ_AHEAD: usize = 64 << 10;
 
@@ -60,6 +69,16 @@ impl FactRuns {
     /// Writes the next run: `facts` of `HELD_LEN` bytes each, in the order
     /// made by `order` (the facts' numbers), a piece at a time.
     pub(super) fn push(&mut self, facts: &[u8], order: &[u32]) -> io::Result<()> {
+        #[cfg(test)]
+        if FAIL_PUSH.with(|f| f.get() == Some(self.runs.len())) {
+            // Half the run written, as a disk that fills part way leaves it.
+            let half: Vec<u8> = (order[..order.len() / 2].iter())
+                .flat_map(|&i| &facts[i as usize * HELD_LEN..][..HELD_LEN])
+                .copied()
+                .collect();
+            self.scratch.append(&half)?;
+            return Err(io::Error::other("no space left (a test)"));
+        }
         let first = self.scratch.len() / HELD_LEN as u64;
         let mut piece = Vec::with_capacity(READ_AHEAD);
         for &i in order {
@@ -72,6 +91,11 @@ impl FactRuns {
         self.scratch.append(&piece)?;
         self.runs.push((first, order.len() as u64));
         Ok(())
+    }
+
+    /// Whether the runs go to a file (not memory).
+    pub(super) fn in_file(&self) -> bool {
+        self.scratch.in_file()
     }
 
     /// How many runs were written.
