@@ -26,6 +26,7 @@ thread_local! {
     /// Snapshots built on this thread (brought up to the head to be saved).
     pub(super) static BUILDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
+
 /// Cache entry that binds the snapshot to the store's blocks: its seq and
 /// hash, and how many blocks the store held up to that seq when it was taken.
 const BLOCKS_ENTRY: &str = "positions-blocks";
