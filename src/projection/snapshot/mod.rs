@@ -88,8 +88,8 @@ pub struct Snapshot {
     spill: Option<Option<PathBuf>>,
     /// The facts written out of memory, when some were.
     spilled: Option<runs::FactRuns>,
-    /// Whether writing a run failed: the facts are then held from there on,
-    /// as without runs.
+    /// Whether writing a run failed, or its file could not be made: the
+    /// facts are then held from there on, as without runs.
     spill_failed: bool,
     /// The stored chunks (after loading a head).
     chunks: Vec<ChunkInfo>,
@@ -269,7 +269,8 @@ impl Snapshot {
 
     /// Writes the held facts out as a run when there are [`runs::held_max`]
     /// of them and somewhere to write them. A run that cannot be written
-    /// (a full disk) leaves them held, and every fact after them.
+    /// (a full disk), or a file for the runs that cannot be made where a
+    /// directory was given, leaves them held, and every fact after them.
     fn spill_when_full(&mut self) {
         if self.facts.len() < runs::held_max() * HELD_LEN || self.spill_failed {
             return;
@@ -647,7 +648,9 @@ impl Snapshot {
     /// # Errors
     /// A chunk that is missing or damaged. What was read before it is held
     /// (and may have been written out as runs) until the snapshot is
-    /// dropped or its facts are loaded again, which starts afresh.
+    /// dropped or its facts are loaded again after the failure, which starts
+    /// afresh. (Once they are loaded, the snapshot names no chunks: loading
+    /// again leaves it without facts.)
     pub fn load_facts(
         &mut self,
         read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
@@ -1898,21 +1901,32 @@ mod tests {
         }
         let expected = with_held(None, || stored_bytes(&whole));
         // A read back that fails part way, then is done again: nothing of
-        // the first is kept.
-        with_held(Some(1_000), || {
-            let (head, chunks) = stored_bytes(&whole);
-            let mut back = Snapshot::from_head(&head).expect("a head");
-            back.spill_to(None);
-            let mut reads = 0;
-            let failed = back.load_facts(&mut |i| {
-                reads += 1;
-                (reads < 3).then(|| chunks[i].clone())
+        // the first is kept, neither its runs (to memory) nor its failure to
+        // make a file for them (a `cache` that is a file, removed before the
+        // second).
+        let blocked = tempfile::tempdir().expect("dir");
+        let cache = blocked.path().join(crate::store::CACHE_DIR);
+        for to in [None, Some(blocked.path())] {
+            with_held(Some(1_000), || {
+                std::fs::write(&cache, b"a file").expect("a file");
+                let (head, chunks) = stored_bytes(&whole);
+                let mut back = Snapshot::from_head(&head).expect("a head");
+                back.spill_to(to);
+                let mut reads = 0;
+                let failed = back.load_facts(&mut |i| {
+                    reads += 1;
+                    (reads < 3).then(|| chunks[i].clone())
+                });
+                assert!(failed.is_err(), "{to:?}");
+                assert_eq!(back.runs_written() > 0, to.is_none(), "{to:?}");
+                assert_eq!(back.spill_failed, to.is_some(), "{to:?}");
+                std::fs::remove_file(&cache).expect("removed");
+                back.load_facts(&mut |i| chunks.get(i).cloned())
+                    .expect("its chunks");
+                assert!(back.runs_written() > 0, "{to:?}");
+                assert_eq!(stored_bytes(&back), expected, "loaded again, {to:?}");
             });
-            assert!(failed.is_err() && back.runs_written() > 0);
-            back.load_facts(&mut |i| chunks.get(i).cloned())
-                .expect("its chunks");
-            assert_eq!(stored_bytes(&back), expected, "loaded again");
-        });
+        }
         for held in [1_000, 5_000] {
             with_held(Some(held), || {
                 for cut in [2, n / 3, n - 1] {
@@ -1960,6 +1974,7 @@ mod tests {
             runs::FAIL_PUSH.with(|f| f.set(Some(fail)));
             let snap = with_held(Some(30), || build(Some(dir.path())));
             runs::FAIL_PUSH.with(|f| f.set(None));
+            // The hook fails one run only: none is tried after it.
             assert_eq!(
                 snap.runs_written(),
                 fail,
