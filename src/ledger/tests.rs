@@ -13,6 +13,18 @@ fn statement(i: u64) -> Event {
     .expect("parses")
 }
 
+/// A new ledger of `engine` at `dir/l`, and its path.
+fn on_disk(dir: &tempfile::TempDir, engine: crate::store::Engine) -> (std::path::PathBuf, Ledger) {
+    let path = dir.path().join("l");
+    let opts = OpenOptions {
+        create: true,
+        engine,
+        ..OpenOptions::default()
+    };
+    let l = Ledger::open(&path, &opts).expect("open");
+    (path, l)
+}
+
 #[test]
 fn blocks_past_the_head_are_ignored_then_discarded() {
     let mut l = Ledger::in_memory();
@@ -171,13 +183,7 @@ fn a_snapshot_built_in_runs_beside_the_store_is_the_one_built_in_memory() {
     assert_eq!(none, 0, "a ledger in memory writes no runs");
     for engine in [crate::store::Engine::Sled, crate::store::Engine::Redb] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("l");
-        let opts = OpenOptions {
-            create: true,
-            engine,
-            ..OpenOptions::default()
-        };
-        let mut l = Ledger::open(&path, &opts).expect("open");
+        let (path, mut l) = on_disk(&dir, engine);
         l.set_cache_key([7; CACHE_KEY_LEN]);
         let (runs, stored) = record(&mut l);
         assert!(runs > 10, "{engine:?}: {runs} runs");
@@ -218,13 +224,7 @@ fn no_snapshot_is_built_where_none_can_be_saved() {
     let all = crate::projection::Query::default();
     for writable in [true, false] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("l");
-        let opts = OpenOptions {
-            create: true,
-            engine: crate::store::Engine::Redb,
-            ..OpenOptions::default()
-        };
-        let mut l = Ledger::open(&path, &opts).expect("open");
+        let (path, mut l) = on_disk(&dir, crate::store::Engine::Redb);
         l.set_cache_key([7; CACHE_KEY_LEN]);
         l.append_batch((0..SNAPSHOT_EVERY).map(|i| Ok(statement(i))))
             .expect("batch");
@@ -449,13 +449,7 @@ fn a_batch_written_out_in_runs_stores_and_finds_what_one_held_in_memory_would() 
     }
     for engine in [crate::store::Engine::Sled, crate::store::Engine::Redb] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("l");
-        let opts = OpenOptions {
-            create: true,
-            engine,
-            ..OpenOptions::default()
-        };
-        let mut l = Ledger::open(&path, &opts).expect("open");
+        let (path, mut l) = on_disk(&dir, engine);
         assert!(record(7, &mut l) == held, "{engine:?}");
         let cache = path.join(crate::store::CACHE_DIR);
         let left: Vec<_> = std::fs::read_dir(&cache)
@@ -510,12 +504,7 @@ fn an_index_made_again_apart_from_the_batch_finds_what_one_made_within_it_would(
     assert_eq!(record(100, &mut Ledger::in_memory()), within);
     for engine in [crate::store::Engine::Sled, crate::store::Engine::Redb] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let opts = OpenOptions {
-            create: true,
-            engine,
-            ..OpenOptions::default()
-        };
-        let mut l = Ledger::open(&dir.path().join("l"), &opts).expect("open");
+        let (_, mut l) = on_disk(&dir, engine);
         assert_eq!(record(100, &mut l), within, "{engine:?}");
     }
 }

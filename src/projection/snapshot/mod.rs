@@ -1346,6 +1346,33 @@ mod tests {
         }
     }
 
+    /// The record at each seq of a chain of `keys` statements coming again
+    /// in a scattered order: 1 withheld, 2 a correction, then statements of
+    /// five parties, a subject for each five.
+    fn keys_met_again(keys: usize) -> impl Fn(Seq) -> Entry {
+        let correction = varied_events()
+            .into_iter()
+            .find(|e| matches!(e, Event::Correction(_)))
+            .expect("a correction");
+        let templates: Vec<Event> = (0..keys)
+            .map(|i| {
+                let party = ["USA", "RUS", "TUR", "FRA", "EGY"][i % 5];
+                statement(0, party, &format!("S{}", i / 5))
+                    .event
+                    .expect("a statement")
+            })
+            .collect();
+        move |seq: Seq| Entry {
+            seq,
+            recorded_at: 5,
+            event: match seq {
+                1 => None,
+                2 => Some(correction.clone()),
+                _ => Some(templates[(seq as usize * 7919) % templates.len()].clone()),
+            },
+        }
+    }
+
     /// A snapshot stored, then read back from its head and chunks.
     fn read_back(snap: &Snapshot) -> Snapshot {
         let (head, chunks) = stored_bytes(snap);
@@ -1420,28 +1447,8 @@ mod tests {
     /// midway.
     #[test]
     fn a_snapshot_read_back_and_extended_is_the_snapshot_made_at_once() {
-        let correction = varied_events()
-            .into_iter()
-            .find(|e| matches!(e, Event::Correction(_)))
-            .expect("a correction");
         // 1,500 keys: each comes again many times.
-        let templates: Vec<Event> = (0..1_500)
-            .map(|i| {
-                let party = ["USA", "RUS", "TUR", "FRA", "EGY"][i % 5];
-                statement(0, party, &format!("S{}", i / 5))
-                    .event
-                    .expect("a statement")
-            })
-            .collect();
-        let record = |seq: Seq| Entry {
-            seq,
-            recorded_at: 5,
-            event: match seq {
-                1 => None,
-                2 => Some(correction.clone()),
-                _ => Some(templates[(seq as usize * 7919) % templates.len()].clone()),
-            },
-        };
+        let record = keys_met_again(1_500);
         let extend = |snap: &mut Snapshot, from: Seq, to: Seq| {
             for seq in from..=to {
                 snap.extend(&record(seq));
@@ -1873,27 +1880,7 @@ mod tests {
     #[test]
     fn a_snapshot_read_back_and_extended_in_runs_is_the_snapshot_made_at_once() {
         let dir = tempfile::tempdir().expect("dir");
-        let correction = varied_events()
-            .into_iter()
-            .find(|e| matches!(e, Event::Correction(_)))
-            .expect("a correction");
-        let templates: Vec<Event> = (0..300)
-            .map(|i| {
-                let party = ["USA", "RUS", "TUR", "FRA", "EGY"][i % 5];
-                statement(0, party, &format!("S{}", i / 5))
-                    .event
-                    .expect("a statement")
-            })
-            .collect();
-        let record = |seq: Seq| Entry {
-            seq,
-            recorded_at: 5,
-            event: match seq {
-                1 => None,
-                2 => Some(correction.clone()),
-                _ => Some(templates[(seq as usize * 7919) % templates.len()].clone()),
-            },
-        };
+        let record = keys_met_again(300);
         let n = 2 * CHUNK_FACTS as Seq + 300;
         let mut whole = Snapshot::new();
         for seq in 1..=n {
