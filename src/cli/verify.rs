@@ -115,6 +115,7 @@ pub(super) fn status(cli: &Cli, verify: bool, o: Output, out: &mut impl Write) -
     let engine = ledger.store().engine();
     let bytes = ledger.store().disk_bytes();
     let snapshot = ledger.snapshot_seq()?;
+    let saving = ledger.snapshots_can_be_saved();
     let (tree_size, root) = ledger.tree_head()?;
     let checkpoint = ledger
         .store()
@@ -143,6 +144,7 @@ pub(super) fn status(cli: &Cli, verify: bool, o: Output, out: &mut impl Write) -
                 "head": head_json(&head),
                 "tree": {"size": tree_size, "root": demarche::ledger::b64(&root)},
                 "snapshot_seq": snapshot,
+                "snapshot_can_be_saved": saving,
                 "last_checkpoint": checkpoint.as_ref().map(|(c, signed)| json!({"size": c.size, "root": demarche::ledger::b64(&c.root), "signed": signed})),
                 "verify": report.as_ref().map(verify_json),
             })
@@ -181,15 +183,27 @@ pub(super) fn status(cli: &Cli, verify: bool, o: Output, out: &mut impl Write) -
                 "checkpoint  none made here yet (`demarche checkpoint`)"
             )?,
         }
-        match snapshot {
-            Some(s) => writeln!(
+        // Why no snapshot can be saved, when none can.
+        const CANNOT: &str = "`cache/` beside the ledger cannot be written (a read-only file \
+                              system?), or there is no cache key";
+        match (snapshot, saving) {
+            (Some(s), true) => writeln!(
                 out,
                 "snapshot    positions saved at seq {s} ({} events since)",
                 head.size - s
             )?,
-            None => writeln!(
+            (Some(s), false) => writeln!(
+                out,
+                "snapshot    positions saved at seq {s} ({} events since); no newer one can be saved: {CANNOT}",
+                head.size - s
+            )?,
+            (None, true) => writeln!(
                 out,
                 "snapshot    none (a positions query saves one once 10,000 events are unsaved)"
+            )?,
+            (None, false) => writeln!(
+                out,
+                "snapshot    none, and none can be saved: {CANNOT}; every positions query reads the chain"
             )?,
         }
         if let Some(r) = &report {

@@ -362,6 +362,14 @@ impl Ledger {
         Ok(self.load_snapshot(&head)?.map(|s| s.seq))
     }
 
+    /// Whether a positions query could save a snapshot here now: there is a
+    /// cache key, and a file can be made beside the store (`cache/`). Where
+    /// it cannot (a ledger on a read-only file system), queries answer from
+    /// the snapshot there is, or from the chain.
+    pub fn snapshots_can_be_saved(&self) -> bool {
+        self.cache.writable()
+    }
+
     /// The saved snapshot's head, if there is one that is whole and matches
     /// the chain.
     pub(super) fn load_snapshot(&self, head: &Head) -> Result<Option<Snapshot>> {

@@ -265,6 +265,54 @@ fn status_says_where_what_and_whether_it_verifies() {
         .stdout(predicate::str::contains("TAMPERED at seq 4"));
 }
 
+/// `status` says whether a positions query could save a snapshot: not
+/// where nothing can be written beside the ledger (here its `cache` a file,
+/// as a read-only file system makes every path), nor without a cache key.
+#[test]
+fn status_says_when_no_snapshot_can_be_saved() {
+    let (_dir, ledger) = demo();
+    let key = "07".repeat(32);
+    let status = |key: &str| {
+        let text = stdout(
+            &demarche(&ledger)
+                .env("DEMARCHE_CACHE_KEY", key)
+                .arg("status")
+                .assert()
+                .success(),
+        );
+        let json: Value = serde_json::from_str(&stdout(
+            &demarche(&ledger)
+                .env("DEMARCHE_CACHE_KEY", key)
+                .args(["status", "--json"])
+                .assert()
+                .success(),
+        ))
+        .expect("JSON");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("snapshot"))
+            .expect("a snapshot line")
+            .to_string();
+        (json["snapshot_can_be_saved"].clone(), line)
+    };
+    let (can, line) = status(&key);
+    assert_eq!(can, true);
+    assert!(line.contains("a positions query saves one"), "{line}");
+    let (can, line) = status("");
+    assert_eq!(can, false, "no cache key");
+    assert!(line.contains("none can be saved"), "{line}");
+    let cache = ledger.join("cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    std::fs::write(&cache, b"not a directory").expect("a file");
+    let (can, line) = status(&key);
+    assert_eq!(can, false, "cache not writable");
+    assert!(
+        line.contains("none can be saved")
+            && line.contains("every positions query reads the chain"),
+        "{line}"
+    );
+}
+
 #[test]
 fn completions_man_page_and_help_with_examples() {
     for shell in ["bash", "zsh", "fish"] {
