@@ -496,8 +496,12 @@ Prints the new event's seq and hash (with --json input, the recorded event as JS
   demarche diff --from 2020-01-01 --to 2021-12-31 --party USA --json")]
     Diff(Deferred<DiffArgs>),
 
-    /// List the stances and predicates, and the nearest CAMEO and PLOVER code of
-    /// each (stance, predicate) pair.
+    /// List the stances, predicates and qualifiers, and the nearest CAMEO and
+    /// PLOVER code of each (stance, predicate) pair.
+    ///
+    /// With --json, one line per (stance, predicate) pair and its codes; the
+    /// stances, predicates and qualifiers themselves are in
+    /// schema/vocabulary.json.
     #[command(
         after_help = "Examples:\n  demarche vocab\n  demarche vocab --json | jq 'select(.stance == \"demands\")'"
     )]

@@ -17,6 +17,21 @@ pub(super) const IO: u8 = 3;
 const REJECTED_HINT: &str =
     "nothing was appended; see the command's --help and schema/event.schema.json";
 
+/// Where to find the names that are known, for a message about one that is
+/// not (an actor, a stance, a predicate or a qualifier); `None` for any other.
+pub(super) fn unknown_name_hint(message: &str) -> Option<&'static str> {
+    if message.contains("unknown actor") {
+        Some("`demarche actor list` shows the actors this ledger knows, and `demarche actor add` defines a new one")
+    } else if ["unknown stance", "unknown predicate", "unknown qualifier"]
+        .iter()
+        .any(|w| message.contains(w))
+    {
+        Some("`demarche vocab` lists the stances, predicates and qualifiers")
+    } else {
+        None
+    }
+}
+
 /// A failure on its way to stderr and an exit code.
 pub(super) struct Failure {
     pub(super) code: u8,
@@ -56,7 +71,23 @@ impl Failure {
 
     /// An event the ledger refused, from a line or flags (exit 2).
     pub(super) fn rejected(why: impl Display) -> Self {
-        Failure::usage(format!("event rejected: {why}")).hint(REJECTED_HINT)
+        let message = format!("event rejected: {why}");
+        let hint = match unknown_name_hint(&message) {
+            Some(h) => format!("nothing was appended; {h}"),
+            None => REJECTED_HINT.to_string(),
+        };
+        Failure::usage(message).hint(hint)
+    }
+
+    /// A name the ledger or the vocabulary does not know, given in a flag
+    /// (exit 2), with where to find the names it does.
+    pub(super) fn unknown_name(message: String) -> Self {
+        let hint = unknown_name_hint(&message);
+        let f = Failure::usage(message);
+        match hint {
+            Some(h) => f.hint(h),
+            None => f,
+        }
     }
 
     /// The same failure, with a next step to suggest.

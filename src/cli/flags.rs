@@ -88,7 +88,7 @@ pub(super) fn resolve_flag(actors: &Actors, v: Option<&str>, flag: &str) -> Resu
         actors
             .resolve(name)
             .map(str::to_string)
-            .map_err(|u| Failure::usage(format!("--{flag}: unknown actor {u}")))
+            .map_err(|u| Failure::unknown_name(format!("--{flag}: unknown actor {u}")))
     })
     .transpose()
 }
@@ -145,7 +145,7 @@ pub(super) fn check_stance(v: Option<&str>) -> Result<()> {
     match v {
         Some(x) => Vocabulary::builtin()
             .check_stance(x)
-            .map_err(|u| Failure::usage(format!("--stance: unknown stance {u}"))),
+            .map_err(|u| Failure::unknown_name(format!("--stance: unknown stance {u}"))),
         None => Ok(()),
     }
 }
@@ -156,7 +156,7 @@ pub(super) fn check_predicate(v: Option<&str>) -> Result<()> {
         Some(x) => Vocabulary::builtin()
             .check_predicate(x)
             .map(|_| ())
-            .map_err(|u| Failure::usage(format!("--predicate: unknown predicate {u}"))),
+            .map_err(|u| Failure::unknown_name(format!("--predicate: unknown predicate {u}"))),
         None => Ok(()),
     }
 }

@@ -2,7 +2,7 @@
 //! Lines, CSV), `verify --export`, and `rebuild` from an export.
 
 use super::args::{Cli, ExportFormat, ImportFormat, Output};
-use super::failure::{Failure, Result, INTEGRITY};
+use super::failure::{unknown_name_hint, Failure, Result, INTEGRITY};
 use super::open::{forget_if_new, ledger_path, open, open_for_write};
 use super::output::Sink;
 use super::progress::Progress;
@@ -180,7 +180,12 @@ pub fn import(
                             "this looks like an export (its lines carry seq, recorded_at and hashes): make a ledger of it with `demarche --ledger NEW rebuild --from {}`; nothing was appended",
                             file.display()
                         ),
-                        false => "nothing was appended: the import is all or nothing".into(),
+                        false => match unknown_name_hint(&error.message) {
+                            Some(h) => format!(
+                                "nothing was appended: the import is all or nothing; {h}"
+                            ),
+                            None => "nothing was appended: the import is all or nothing".into(),
+                        },
                     },
                 ),
             );

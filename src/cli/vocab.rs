@@ -12,7 +12,8 @@ use demarche::vocab::{Requirement, Retired, Vocabulary};
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// `demarche vocab`: every (stance, predicate) pair with its CAMEO and PLOVER codes.
+/// `demarche vocab`: every (stance, predicate) pair with its CAMEO and PLOVER
+/// codes; as text, the stances, predicates and qualifiers first.
 pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
     let v = Vocabulary::builtin();
     if !o.json {
@@ -53,6 +54,18 @@ pub(super) fn vocab(o: Output, out: &mut impl Write) -> Result<u8> {
                 false => format!(" (needs {})", needs.join(" and ")),
             };
             writeln!(out, "  {:<21} {}{needs}", p.id, p.description)?;
+        }
+        writeln!(
+            out,
+            "\nQualifiers (narrow a predicate: --qualifier, or the proposition's \"qualifier\"):"
+        )?;
+        for q in &v.qualifiers {
+            let also = match q.aliases.is_empty() {
+                true => String::new(),
+                false => format!(" (also: {})", q.aliases.join(", ")),
+            };
+            writeln!(out, "  {:<21} {}{also}", q.id, q.label)?;
+            writeln!(out, "  {:<21} for {}", "", q.predicates.join(", "))?;
         }
         writeln!(
             out,
@@ -125,7 +138,7 @@ fn resolve_any(actors: &demarche::vocab::Actors, name: &str) -> Result<String> {
     actors
         .resolve(name)
         .map(str::to_string)
-        .map_err(|u| Failure::usage(format!("unknown actor {u}")))
+        .map_err(|u| Failure::unknown_name(format!("unknown actor {u}")))
 }
 
 /// `demarche actor`.

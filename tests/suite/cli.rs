@@ -884,6 +884,103 @@ fn vocab_lists_every_pair_with_its_cameo_code() {
         .stdout(predicate::str::contains("(also: urges, appeals"));
 }
 
+/// `vocab` lists every qualifier, with its other names and the predicates
+/// it narrows, as `--qualifier` says it does.
+#[test]
+fn vocab_lists_the_qualifiers_and_what_they_narrow() {
+    let out = bin().arg("vocab").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).expect("utf-8");
+    let (_, qualifiers) = text
+        .split_once("\nQualifiers")
+        .expect("a section of qualifiers");
+    let v = demarche::vocab::Vocabulary::builtin();
+    assert!(!v.qualifiers.is_empty());
+    for q in &v.qualifiers {
+        let at = qualifiers
+            .find(&format!("\n  {} ", q.id))
+            .unwrap_or_else(|| panic!("{} is listed", q.id));
+        let mut lines = qualifiers[at + 1..].lines();
+        let first = lines.next().expect("its line");
+        assert!(first.contains(&q.label), "{first}");
+        for a in &q.aliases {
+            assert!(first.contains(a.as_str()), "{first} names {a}");
+        }
+        let then = lines.next().expect("the predicates' line");
+        assert_eq!(
+            then.trim().strip_prefix("for "),
+            Some(q.predicates.join(", ").as_str()),
+            "{}",
+            q.id
+        );
+    }
+}
+
+/// A name the ledger or the vocabulary does not know, in an event or in a
+/// query's flag, is answered with the command that lists the names it does.
+#[test]
+fn an_unknown_name_points_to_where_the_known_ones_are_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = dir.path().join("ledger");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--ledger").arg(&ledger).args(args);
+        c
+    };
+    run(&["demo"]).assert().success();
+    let statement = |party: &str, predicate: &str, qualifier: &str| {
+        serde_json::json!({
+            "type": "statement", "said_on": "2023-08-02", "party": party,
+            "stance": "warns",
+            "proposition": {"predicate": predicate, "subjects": ["FRA"], "location": "NER", "qualifier": qualifier},
+            "quote": "...", "source": {"publisher": "TASS"}
+        })
+        .to_string()
+    };
+    let actors = "`demarche actor list` shows the actors this ledger knows, and `demarche actor add` defines a new one";
+    let words = "`demarche vocab` lists the stances, predicates and qualifiers";
+    for (line, hint) in [
+        (statement("Rusia", "expulsion", "envoy"), actors),
+        (statement("RUS", "restraint", "envoy"), words),
+        (statement("RUS", "expulsion", "consul"), words),
+    ] {
+        run(&["append", "--json", &line])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "hint: nothing was appended; {hint}"
+            )));
+        let file = dir.path().join("one.jsonl");
+        std::fs::write(&file, format!("{line}\n")).expect("write");
+        run(&["import"])
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "the import is all or nothing; {hint}"
+            )));
+    }
+    // A known name takes no such hint.
+    run(&["append", "--json", &statement("RUS", "expulsion", "envoy")])
+        .assert()
+        .success();
+    for (flags, hint) in [
+        (["--party", "Rusia"], actors),
+        (["--location", "Nigr"], actors),
+        (["--stance", "threat"], words),
+        (["--predicate", "restraint"], words),
+    ] {
+        run(&["positions"])
+            .args(flags)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("hint: {hint}")));
+    }
+    run(&["actor", "show", "Rusia"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("hint: {actors}")));
+}
+
 /// `-o` writes regular files only: a device or a symbolic link (even a
 /// dangling one) is refused, with or without `--force`, and left as it was;
 /// `-o -` is standard output.
