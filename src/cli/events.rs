@@ -548,9 +548,18 @@ pub(super) fn log_on(ledger: &Ledger, a: &LogArgs, out: &mut impl Write) -> Resu
                 let statements = a.kind.as_deref().is_none_or(|k| k == "statement");
                 if sel.is_empty() && statements {
                     ledger.each_kept_by_event(first, keep, |r| Ok(print(r)))?;
-                } else {
+                } else if sel.is_empty() {
                     let might_keep = |_, f: &StatementFields<'_>| statements && sel.might_keep(f);
                     ledger.each_kept_by_statement(first, might_keep, keep, |r| Ok(print(r)))?;
+                } else {
+                    // A selection keeps only statements and corrections:
+                    // where a positions snapshot says which may be kept,
+                    // only those are read.
+                    let might_keep = |_, f: &StatementFields<'_>| statements && sel.might_keep(f);
+                    let parties = sel.party.as_deref();
+                    ledger.each_kept_by_selection(first, parties, might_keep, keep, |r| {
+                        Ok(print(r))
+                    })?;
                 }
             }
         }
@@ -815,7 +824,10 @@ pub(super) fn history_on(ledger: &Ledger, a: &HistoryArgs, out: &mut impl Write)
     // correction stands in its place.
     let might_keep =
         |seq, f: &StatementFields<'_>| amendments.corrected.contains_key(&seq) || sel.might_keep(f);
-    ledger.each_kept_by_statement(1, might_keep, keep, |mut r| {
+    // Only statements are kept: where a positions snapshot says which may
+    // be, only those are read.
+    let parties = sel.party.as_deref();
+    ledger.each_kept_by_selection(1, parties, might_keep, keep, |mut r| {
         let s = as_it_stands(r.seq, r.event.as_ref(), &amendments)
             .expect("kept: a statement")
             .clone();

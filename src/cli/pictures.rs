@@ -175,7 +175,10 @@ pub(super) fn timeline_on(
     // A statement is tested first as stored, before it is decoded (the
     // picture shows statements as recorded).
     let might_keep = |_, f: &demarche::event::StatementFields<'_>| sel.might_keep(f);
-    ledger.each_kept_by_statement(1, might_keep, keep, |r| {
+    // Where a positions snapshot says which statements may match, only
+    // those (and the corrections and retractions) are read.
+    let parties = sel.party.as_deref();
+    ledger.each_kept_by_selection(1, parties, might_keep, keep, |r| {
         records.push(r);
         Ok(true)
     })?;

@@ -31,6 +31,7 @@ mod tests;
 pub use append::{Abort, BatchOptions, BatchSummary, Incoming, Item, Original, MAX_SKIPPED_LISTED};
 pub use cache::CACHE_KEY_LEN;
 pub use error::{ActorIndexError, LedgerError};
+pub use snapshots::Candidates;
 pub use verify::{b64, VerifyReport};
 
 use crate::event::{Head, Seq};

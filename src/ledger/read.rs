@@ -6,7 +6,7 @@
 //! hashed reads ([`Ledger::get`], [`Ledger::iter`]), the unhashed entries a
 //! fold reads, `verify` and the export.
 
-use super::{Ledger, LedgerError, Result};
+use super::{Candidates, Ledger, LedgerError, Result};
 use crate::chain;
 use crate::codec::{self, RawRecord};
 use crate::event::{Entry, Event, EventRef, Recorded, Seq, StatementFields};
@@ -837,22 +837,99 @@ impl Ledger {
         keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
         sink: impl FnMut(Recorded) -> Result<bool>,
     ) -> Result<()> {
-        self.each_read(
-            from,
-            |rec| {
-                let h = &rec.header;
-                if !h.is_redacted() {
-                    let tested = codec::with_fold_view(rec.body, |v| {
-                        v.map(|v| might_keep(h.seq, &v.fields()))
+        self.each_read(from, |rec| kept_by_statement(rec, &might_keep, &keep), sink)
+    }
+
+    /// [`Ledger::each_kept_by_statement`] for a selection whose `keep`
+    /// keeps nothing but statements, corrections and retractions, and
+    /// whose `might_keep` refuses every statement of a party not among
+    /// `parties`, when given. Where a positions snapshot is believed (as a
+    /// positions query believes it) and its candidates up to its seq
+    /// ([`Ledger::statement_candidates`]) are few, only the blocks that hold
+    /// them are read, then every record after it; otherwise every record
+    /// from `from` on. What `sink` is given is the same either way, on a
+    /// chain the snapshot is true to (`verify` checks it); damage in a block
+    /// not read is not met.
+    ///
+    /// # Errors
+    /// As [`Ledger::each_kept`].
+    pub fn each_kept_by_selection(
+        &self,
+        from: Seq,
+        parties: Option<&[String]>,
+        might_keep: impl Fn(Seq, &StatementFields<'_>) -> bool + Sync,
+        keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
+        sink: impl FnMut(Recorded) -> Result<bool>,
+    ) -> Result<()> {
+        match self.statement_candidates(from, parties, &might_keep)? {
+            Some(c) if c.few() => self.each_kept_among(&c, from, might_keep, keep, sink),
+            _ => self.each_kept_by_statement(from, might_keep, keep, sink),
+        }
+    }
+
+    /// [`Ledger::each_kept_by_statement`] over the records of `candidates`
+    /// up to its seq, read where they are stored (a block once for all of
+    /// its candidates), then over every record after it.
+    ///
+    /// # Errors
+    /// As [`Ledger::each_kept`]; a candidate not stored is
+    /// [`LedgerError::Missing`].
+    pub fn each_kept_among(
+        &self,
+        candidates: &Candidates,
+        from: Seq,
+        might_keep: impl Fn(Seq, &StatementFields<'_>) -> bool + Sync,
+        keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
+        mut sink: impl FnMut(Recorded) -> Result<bool>,
+    ) -> Result<()> {
+        let size = self.store.head()?.size;
+        let wanted: Vec<Seq> = candidates
+            .seqs
+            .iter()
+            .copied()
+            .filter(|s| *s >= from && *s <= candidates.upto.min(size))
+            .collect();
+        let mut at = 0;
+        while at < wanted.len() {
+            let seq = wanted[at];
+            let Some((key, block)) = self.store.block_holding(seq)? else {
+                return Err(LedgerError::Missing {
+                    seq,
+                    detail: "no block holds it",
+                });
+            };
+            let records = open(key, block)?;
+            let mut kept = Vec::new();
+            for rec in codec::records(&records) {
+                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                let s = rec.header.seq;
+                if at < wanted.len() && wanted[at] < s {
+                    return Err(LedgerError::Missing {
+                        seq: wanted[at],
+                        detail: "not in the block that should hold it",
                     });
-                    if tested == Some(false) {
-                        return Ok(None);
+                }
+                if at < wanted.len() && wanted[at] == s {
+                    at += 1;
+                    if let Some(r) = kept_by_statement(&rec, &might_keep, &keep)? {
+                        kept.push(r);
                     }
                 }
-                kept_by_event(rec, &keep)
-            },
-            sink,
-        )
+            }
+            if at < wanted.len() && wanted[at] == seq {
+                return Err(LedgerError::Missing {
+                    seq,
+                    detail: "not in the block that should hold it",
+                });
+            }
+            for r in kept {
+                if !sink(r)? {
+                    return Ok(());
+                }
+            }
+        }
+        let tail = from.max(candidates.upto.saturating_add(1));
+        self.each_kept_by_statement(tail, might_keep, keep, sink)
     }
 
     /// [`Ledger::each_mapped`] with each stored record turned by `step`
@@ -980,6 +1057,23 @@ fn decode_event_of(rec: &RawRecord<'_>) -> Result<Option<Event>> {
             seq: rec.header.seq,
             error,
         })
+}
+
+/// A record decoded and, when `keep` keeps its event, hashed; a statement
+/// is first tested as stored, by `might_keep`, and not decoded when refused.
+fn kept_by_statement(
+    rec: &RawRecord<'_>,
+    might_keep: &impl Fn(Seq, &StatementFields<'_>) -> bool,
+    keep: &impl Fn(Seq, i64, Option<&Event>) -> bool,
+) -> Result<Option<Recorded>> {
+    let h = &rec.header;
+    if !h.is_redacted() {
+        let tested = codec::with_fold_view(rec.body, |v| v.map(|v| might_keep(h.seq, &v.fields())));
+        if tested == Some(false) {
+            return Ok(None);
+        }
+    }
+    kept_by_event(rec, keep)
 }
 
 /// A record decoded and, when `keep` keeps its event, hashed.

@@ -34,7 +34,7 @@ use super::Fold;
 use crate::chain;
 use crate::codec::{self, FormatError};
 use crate::dates;
-use crate::event::{Entry, Event, Hash, SaidOn, Seq, StatementRef, TimeOfDay};
+use crate::event::{Entry, Event, Hash, SaidOn, Seq, StatementFields, StatementRef, TimeOfDay};
 use crate::vocab::Modality;
 use rustc_hash::FxHashMap as HashMap;
 use std::io;
@@ -805,6 +805,86 @@ impl Snapshot {
         for e in &self.amendments {
             if matches!(e.event, Some(Event::Statement(_))) && fold.is_standing(e.seq) {
                 fold.add(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Snapshot {
+    /// The seqs, from `from` on, of the statements this snapshot holds whose
+    /// fields (as recorded) `might_keep` passes, and of every correction and
+    /// retraction it holds, pushed to `out` in no order and possibly more
+    /// than once. A statement held as facts is passed once per subject,
+    /// with that subject alone, so it is pushed when one of them passes; a
+    /// statement kept whole is passed whole. Chunks that cannot hold one of
+    /// `parties`, when given, are not read: `might_keep` must then refuse
+    /// every statement of another party.
+    ///
+    /// # Errors
+    /// A chunk that is missing or damaged.
+    pub fn statements_of(
+        &self,
+        read: &mut dyn FnMut(usize) -> Option<Vec<u8>>,
+        parties: Option<&[String]>,
+        from: Seq,
+        mut might_keep: impl FnMut(Seq, &StatementFields<'_>) -> bool,
+        out: &mut Vec<Seq>,
+    ) -> Result<(), FormatError> {
+        for i in 0..self.chunks.len() {
+            if parties.is_some_and(|p| !self.may_hold(i, p)) {
+                continue;
+            }
+            let stored = read(i).ok_or_else(|| bad("missing chunk"))?;
+            let raw = self.open_chunk(i, &stored)?;
+            for KeyFacts { key: k, facts } in self.keys_of(i, &raw)? {
+                let subject = self.opt_str(k[2]);
+                let subjects: &[&str] = match &subject {
+                    Some(s) => std::slice::from_ref(s),
+                    None => &[],
+                };
+                for f in facts.chunks_exact(FACT_LEN) {
+                    let seq = u64::from_le_bytes(f[0..8].try_into().expect("8 bytes"));
+                    if seq < from {
+                        continue;
+                    }
+                    let stance = u32::from_le_bytes(f[18..22].try_into().expect("4 bytes"));
+                    let fields = StatementFields {
+                        said_on: dates::date_from_days(days_of(f)).ok_or_else(|| bad("date"))?,
+                        party: self.str_of(k[0]),
+                        joint_with: &[],
+                        stance: self.str_of(stance),
+                        predicate: self.str_of(k[1]),
+                        subjects,
+                        location: self.opt_str(k[3]),
+                    };
+                    if might_keep(seq, &fields) {
+                        out.push(seq);
+                    }
+                }
+            }
+        }
+        for e in self.amendments.iter().filter(|e| e.seq >= from) {
+            match &e.event {
+                Some(Event::Statement(s)) => {
+                    let joint: Vec<&str> = s.joint_with.iter().map(String::as_str).collect();
+                    let subjects: Vec<&str> =
+                        s.proposition.subjects.iter().map(String::as_str).collect();
+                    let fields = StatementFields {
+                        said_on: s.said_on.date,
+                        party: &s.party,
+                        joint_with: &joint,
+                        stance: &s.stance,
+                        predicate: &s.proposition.predicate,
+                        subjects: &subjects,
+                        location: s.proposition.location.as_deref(),
+                    };
+                    if might_keep(e.seq, &fields) {
+                        out.push(e.seq);
+                    }
+                }
+                Some(Event::Correction(_) | Event::Retraction(_)) => out.push(e.seq),
+                _ => {}
             }
         }
         Ok(())
