@@ -285,6 +285,13 @@ pub fn bin() -> assert_cmd::Command {
     c
 }
 
+/// The command run on the ledger at `ledger` with `args`.
+pub fn at(ledger: &Path, args: &[&str]) -> assert_cmd::Command {
+    let mut c = bin();
+    c.arg("--ledger").arg(ledger).args(args);
+    c
+}
+
 /// The stored form of a block of records, as the ledger writes it.
 pub fn seal(records: &[u8]) -> Vec<u8> {
     demarche::codec::seal_block(records)

@@ -921,11 +921,7 @@ fn vocab_lists_the_qualifiers_and_what_they_narrow() {
 fn an_unknown_name_points_to_where_the_known_ones_are_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
-        c
-    };
+    let run = |args: &[&str]| common::at(&ledger, args);
     run(&["demo"]).assert().success();
     let statement = |party: &str, predicate: &str, qualifier: &str| {
         serde_json::json!({
@@ -988,11 +984,7 @@ fn an_unknown_name_points_to_where_the_known_ones_are_listed() {
 fn output_files_are_regular_files_and_dash_is_stdout() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
-        c
-    };
+    let run = |args: &[&str]| common::at(&ledger, args);
     run(&["demo"]).assert().success();
     for force in [false, true] {
         let mut args = vec!["export", "-o", "/dev/null"];
@@ -1032,11 +1024,7 @@ fn output_files_are_regular_files_and_dash_is_stdout() {
 fn confusable_aliases_are_refused_naming_the_actor_they_look_like() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
-        c
-    };
+    let run = |args: &[&str]| common::at(&ledger, args);
     run(&["demo"]).assert().success();
     let head = || {
         run(&["head"])
@@ -1085,11 +1073,7 @@ fn confusable_aliases_are_refused_naming_the_actor_they_look_like() {
 fn text_that_would_spoof_a_printed_row_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
-        c
-    };
+    let run = |args: &[&str]| common::at(&ledger, args);
     run(&["demo"]).assert().success();
     let head = || {
         String::from_utf8(
@@ -1196,11 +1180,7 @@ fn a_full_device_ends_with_exit_3_not_a_panic() {
 fn a_correction_patches_the_statement_as_it_stands() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
-        c
-    };
+    let run = |args: &[&str]| common::at(&ledger, args);
     run(&["demo"]).assert().success();
     run(&[
         "append",
@@ -1309,11 +1289,7 @@ fn a_correction_patches_the_statement_as_it_stands() {
 fn log_selects_by_proposition_and_text_and_show_names_events_by_hash() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
-        c
-    };
+    let run = |args: &[&str]| common::at(&ledger, args);
     let text = |args: &[&str]| {
         String::from_utf8(run(args).assert().success().get_output().stdout.clone()).expect("utf-8")
     };
@@ -1385,8 +1361,7 @@ fn date_flags_take_months_years_and_times() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
     let out = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
+        let mut c = common::at(&ledger, args);
         String::from_utf8(c.assert().success().get_output().stdout.clone()).expect("utf-8")
     };
     out(&["demo"]);
@@ -1473,11 +1448,7 @@ fn a_refused_actor_names_the_field_at_fault() {
 fn a_retracted_statement_takes_no_further_amendment() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
-        c
-    };
+    let run = |args: &[&str]| common::at(&ledger, args);
     run(&["demo"]).assert().success();
     // Seq 2 corrected (11), the correction retracted (12): seq 2 stands as
     // first recorded, and can be corrected again.
@@ -1584,8 +1555,7 @@ fn a_selected_actor_stands_for_those_that_belong_to_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
     let out = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--ledger").arg(&ledger).args(args);
+        let mut c = common::at(&ledger, args);
         String::from_utf8(c.assert().success().get_output().stdout.clone()).expect("utf-8")
     };
     out(&["demo"]);

@@ -354,8 +354,7 @@ fn pictures_take_the_selections_positions_take() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = dir.path().join("ledger");
     let out = |args: &[&str]| {
-        let mut c = crate::common::bin();
-        c.arg("--ledger").arg(&ledger).args(args);
+        let mut c = common::at(&ledger, args);
         String::from_utf8(c.assert().success().get_output().stdout.clone()).expect("utf-8")
     };
     out(&["demo"]);
