@@ -843,13 +843,14 @@ impl Ledger {
     /// [`Ledger::each_kept_by_statement`] for a selection whose `keep`
     /// keeps nothing but statements, corrections and retractions, and
     /// whose `might_keep` refuses every statement of a party not among
-    /// `parties`, when given. Where a positions snapshot is believed (as a
-    /// positions query believes it) and its candidates up to its seq
-    /// ([`Ledger::statement_candidates`]) are few, only the blocks that hold
-    /// them are read, then every record after it; otherwise every record
-    /// from `from` on. What `sink` is given is the same either way, on a
-    /// chain the snapshot is true to (`verify` checks it); damage in a block
-    /// not read is not met.
+    /// `parties`, when given, that no correction names. Where a positions
+    /// snapshot is believed (as a positions query believes it) and its
+    /// candidates up to its seq ([`Ledger::statement_candidates`]) are few,
+    /// only those records are read (from the blocks that hold them), then
+    /// every record after it; otherwise every record from `from` on. What
+    /// `sink` is given is the same either way, on a chain the snapshot is
+    /// true to (`verify` checks it); damage in a record up to the snapshot
+    /// that is not a candidate is not met, even in a block read.
     ///
     /// # Errors
     /// As [`Ledger::each_kept`].
@@ -899,33 +900,50 @@ impl Ledger {
                 });
             };
             let records = open(key, block)?;
+            // What the block keeps before a failure in it is handed on
+            // first, as a read of every block hands it on.
             let mut kept = Vec::new();
+            let mut failed = None;
             for rec in codec::records(&records) {
-                let rec = rec.map_err(|error| LedgerError::Corrupt { seq: key, error })?;
+                let rec = match rec {
+                    Ok(rec) => rec,
+                    Err(error) => {
+                        failed = Some(LedgerError::Corrupt { seq: key, error });
+                        break;
+                    }
+                };
                 let s = rec.header.seq;
                 if at < wanted.len() && wanted[at] < s {
-                    return Err(LedgerError::Missing {
-                        seq: wanted[at],
-                        detail: "not in the block that should hold it",
-                    });
+                    break;
                 }
                 if at < wanted.len() && wanted[at] == s {
                     at += 1;
-                    if let Some(r) = kept_by_statement(&rec, &might_keep, &keep)? {
-                        kept.push(r);
+                    match kept_by_statement(&rec, &might_keep, &keep) {
+                        Ok(Some(r)) => kept.push(r),
+                        Ok(None) => {}
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
                     }
                 }
-            }
-            if at < wanted.len() && wanted[at] == seq {
-                return Err(LedgerError::Missing {
-                    seq,
-                    detail: "not in the block that should hold it",
-                });
             }
             for r in kept {
                 if !sink(r)? {
                     return Ok(());
                 }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            // The candidate looked for is not where it should be (one
+            // passed over within the block is looked for again, and met
+            // here).
+            if at < wanted.len() && wanted[at] == seq {
+                return Err(LedgerError::Missing {
+                    seq,
+                    detail: "not in the block that should hold it",
+                });
             }
         }
         let tail = from.max(candidates.upto.saturating_add(1));

@@ -85,8 +85,9 @@ pub struct Candidates {
     /// The snapshot's seq: records after it are not covered.
     pub upto: Seq,
     /// The seqs, in order, of the statements whose fields the selection may
-    /// keep, and of every correction and retraction, from the first seq
-    /// asked for up to `upto`.
+    /// keep, of every correction and retraction, and of every event a
+    /// correction names (up to the head), from the first seq asked for up
+    /// to `upto`.
     pub seqs: Vec<Seq>,
     /// How many records there are from the first seq asked for to `upto`.
     pub span: u64,
@@ -95,15 +96,17 @@ pub struct Candidates {
 impl Candidates {
     /// Whether reading only the candidates' blocks is worth it: a
     /// candidate in 20 records or fewer. A read of every block goes on two
-    /// threads; at 10M events, the candidates' blocks read one after
-    /// another took two thirds of its time with a candidate in 33 records,
-    /// and a sixth more with one in 11 (BENCHMARKS.md).
+    /// threads, the candidates' blocks one after another: at 10M events
+    /// they took 2.36 s where every block took 3.61 s with a candidate in
+    /// 33 records, and 6.52 s where it took 5.57 s with one in 11
+    /// (BENCHMARKS.md, "history, log and timeline read only what the
+    /// positions snapshot names").
     pub fn few(&self) -> bool {
         (self.seqs.len() as u64).saturating_mul(20) <= self.span
     }
 }
 
-/// The cache entry of chunk `i` of the snapshot taken at `seq`./// The cache entry of chunk `i` of the snapshot taken at `seq`.
+/// The cache entry of chunk `i` of the snapshot taken at `seq`.
 fn chunk_name(seq: Seq, i: usize) -> String {
     format!("{SNAPSHOT_ENTRY}.{seq:020}.{i:08}")
 }
@@ -281,11 +284,14 @@ impl Ledger {
 
     /// The records from `from` on, up to the believed positions snapshot's
     /// seq, that a selection may keep: the statements whose fields (as
-    /// recorded) `might_keep` passes, and every correction and retraction
-    /// ([`Snapshot::statements_of`]). `parties`, when given, are the only
-    /// parties `might_keep` passes: the snapshot's chunks of others are not
-    /// read. `None` where no snapshot is believed, or one cannot be read
-    /// whole: every record is then to be read.
+    /// recorded) `might_keep` passes, every correction and retraction
+    /// ([`Snapshot::statements_of`]), and every event that a correction up
+    /// to the head names, whatever its party: a statement corrected is kept
+    /// or not as it stands, which its fields as recorded do not say.
+    /// `parties`, when given, are the only parties `might_keep` passes
+    /// among statements no correction names: the snapshot's chunks of others
+    /// are not read. `None` where no snapshot is believed, or one cannot be
+    /// read whole: every record is then to be read.
     ///
     /// # Errors
     /// Store failures.
@@ -310,6 +316,17 @@ impl Ledger {
                 .is_err()
             {
                 return Ok(None);
+            }
+        }
+        // The statements that corrections past the snapshot name (those
+        // up to it are named by its own).
+        if from <= snap.seq {
+            for e in self.amendment_entries(snap.seq + 1, None)? {
+                if let Some(crate::event::Event::Correction(c)) = &e.event {
+                    if (from..=snap.seq).contains(&c.of) {
+                        seqs.push(c.of);
+                    }
+                }
             }
         }
         seqs.sort_unstable();

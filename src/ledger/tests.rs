@@ -1250,3 +1250,208 @@ fn a_plain_statement_checked_on_its_line_is_the_event_the_check_makes() {
         "{straight} read straight, {as_is} checked on their lines ({changed} of them changed), {not} refused"
     );
 }
+
+/// A selection read through the positions snapshot's candidates keeps what
+/// a read of every record keeps, with the snapshot cut into many chunks of a
+/// few parties each, so that the chunks of parties not asked for go unread:
+/// a statement corrected to the party asked for, by a correction in the
+/// snapshot or past it, is read whatever party it was recorded with. For
+/// every party (and none), as `history` selects (a corrected statement as it
+/// stands) and as `timeline` does (statements as recorded, and every
+/// correction and retraction).
+#[test]
+fn a_selection_through_a_snapshot_of_many_chunks_keeps_what_a_full_read_keeps() {
+    // (On this test's thread alone.)
+    crate::projection::snapshot::CHUNK_MAX.with(|c| c.set(3));
+    const PARTIES: [&str; 9] = [
+        "ARE", "DEU", "EGY", "FRA", "GBR", "ITA", "RUS", "TUR", "USA",
+    ];
+    const STANCES: [&str; 4] = ["calls-for", "demands", "denies", "announces"];
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut pick = move |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    let say = |pick: &mut dyn FnMut(usize) -> usize| {
+        let party = PARTIES[pick(PARTIES.len())];
+        let joint = match pick(9) {
+            0 => format!(r#","joint_with":["{}"]"#, PARTIES[pick(PARTIES.len())]),
+            _ => String::new(),
+        };
+        let joint = if joint.contains(&format!("\"{party}\"")) {
+            String::new()
+        } else {
+            joint
+        };
+        format!(
+            r#"{{"said_on":"2023-{:02}-{:02}","party":"{party}"{joint},"stance":"{}","proposition":{{"predicate":"withdrawal","subjects":["{}"],"location":"NER"}},"quote":"q","source":{{"publisher":"p"}}}}"#,
+            1 + pick(12),
+            1 + pick(28),
+            STANCES[pick(STANCES.len())],
+            PARTIES[pick(PARTIES.len())],
+        )
+    };
+    let mut l = Ledger::in_memory();
+    let statements: Vec<String> = (0..300).map(|_| say(&mut pick)).collect();
+    l.append_batch(
+        statements
+            .iter()
+            .map(|s| parse_event(&s.replacen('{', r#"{"type":"statement","#, 1))),
+    )
+    .expect("batch");
+    let amend = |l: &mut Ledger, pick: &mut dyn FnMut(usize) -> usize, n: usize| {
+        let size = l.head().expect("head").size;
+        let events: Vec<_> = (0..n)
+            .map(|i| {
+                let of = 1 + pick(300) as u64;
+                let line = match i % 4 {
+                    3 => format!(r#"{{"type":"retraction","of":{of},"reason":"r"}}"#),
+                    _ => format!(
+                        r#"{{"type":"correction","of":{of},"reason":"r","statement":{}}}"#,
+                        say(pick)
+                    ),
+                };
+                parse_event(&line)
+            })
+            .collect();
+        for e in events {
+            // An amendment of a retracted statement is refused.
+            let _ = l.append_batch([e]);
+        }
+        assert!(l.head().expect("head").size > size);
+    };
+    amend(&mut l, &mut pick, 40);
+    let snap = l.snapshot_now().expect("snapshot");
+    l.append_batch(
+        (0..20).map(|_| parse_event(&say(&mut pick).replacen('{', r#"{"type":"statement","#, 1))),
+    )
+    .expect("tail");
+    amend(&mut l, &mut pick, 20);
+    assert!(snap.seq < l.head().expect("head").size);
+    let am = l.amendments_now().expect("amendments");
+    assert!(!am.corrected.is_empty() && !am.retracted.is_empty());
+    let read = |party: Option<&str>, history: bool, how: u8| {
+        let ps = party.map(|p| vec![p.to_string()]);
+        let of =
+            |mut xs: Box<dyn Iterator<Item = &str> + '_>| party.is_none_or(|p| xs.any(|x| x == p));
+        let might_keep = |seq: Seq, f: &crate::event::StatementFields<'_>| {
+            (history && am.corrected.contains_key(&seq)) || of(Box::new(f.parties()))
+        };
+        let keep = |seq: Seq, _: i64, e: Option<&Event>| match e {
+            Some(Event::Statement(s)) => {
+                let s = match history {
+                    true => am.corrected.get(&seq).map_or(s, |(_, c)| c),
+                    false => s,
+                };
+                of(Box::new(s.parties().map(String::as_str)))
+            }
+            Some(Event::Correction(_) | Event::Retraction(_)) => !history,
+            _ => false,
+        };
+        let mut got = Vec::new();
+        let sink = |r: crate::event::Recorded| {
+            got.push(r.seq);
+            Ok(true)
+        };
+        match how {
+            0 => l.each_kept_by_statement(1, might_keep, keep, sink),
+            1 => l.each_kept_by_selection(1, ps.as_deref(), might_keep, keep, sink),
+            _ => {
+                let c = l
+                    .statement_candidates(1, ps.as_deref(), might_keep)
+                    .expect("candidates")
+                    .expect("a snapshot");
+                l.each_kept_among(&c, 1, might_keep, keep, sink)
+            }
+        }
+        .expect("read");
+        got
+    };
+    let mut corrected_in = 0;
+    for party in PARTIES.iter().map(Some).chain([None]) {
+        for history in [true, false] {
+            let want = read(party.copied(), history, 0);
+            assert_eq!(
+                read(party.copied(), history, 1),
+                want,
+                "{party:?} {history}"
+            );
+            assert_eq!(
+                read(party.copied(), history, 2),
+                want,
+                "{party:?} {history}"
+            );
+            // Kept as corrected to this party, recorded as another's.
+            corrected_in += want
+                .iter()
+                .filter(|s| {
+                    let recorded = l.get(**s).expect("get");
+                    let Some(Event::Statement(r)) = recorded.event else {
+                        return false;
+                    };
+                    history && party.is_some_and(|p| !r.parties().any(|x| x == p))
+                })
+                .count();
+        }
+    }
+    assert!(
+        corrected_in > 0,
+        "no statement corrected to another party was asked for"
+    );
+}
+
+/// A damaged record among the candidates stops the read where a read of
+/// every record stops, after handing on what the records before it in its
+/// block kept.
+#[test]
+fn a_damaged_candidate_stops_the_read_after_what_its_block_kept_before_it() {
+    let mut l = Ledger::in_memory();
+    l.append_batch((0..30).map(|i| Ok(statement(i))))
+        .expect("batch");
+    l.snapshot_now().expect("snapshot");
+    mem(&l).blocks_mut(|blocks| {
+        let (_, stored) = blocks.range_mut(..=3).next_back().expect("a block");
+        let mut raw = codec::open_block(stored).expect("opens").into_owned();
+        let mut at = 0;
+        loop {
+            let (rec, len) = codec::read_record(&raw[at..]).expect("record");
+            if rec.header.seq == 3 {
+                // Its payload's first byte: no format a payload has.
+                let body = at + len - rec.body.len();
+                raw[body] = 0xEE;
+                break;
+            }
+            at += len;
+        }
+        *stored = codec::seal_block(&raw);
+    });
+    let keep = |_: Seq, _: i64, e: Option<&Event>| matches!(e, Some(Event::Statement(_)));
+    let all = |_: Seq, _: &crate::event::StatementFields<'_>| true;
+    let read = |among: bool| {
+        let mut got = Vec::new();
+        let sink = |r: crate::event::Recorded| {
+            got.push(r.seq);
+            Ok(true)
+        };
+        let done = match among {
+            false => l.each_kept_by_statement(1, all, keep, sink),
+            true => {
+                let c = l
+                    .statement_candidates(1, None, all)
+                    .expect("candidates")
+                    .expect("a snapshot");
+                l.each_kept_among(&c, 1, all, keep, sink)
+            }
+        };
+        (got, done.map_err(|e| e.to_string()))
+    };
+    let (got, done) = read(false);
+    assert_eq!(got, [1, 2]);
+    assert!(
+        done.as_ref().is_err_and(|e| e.contains("seq 3")),
+        "{done:?}"
+    );
+    assert_eq!(read(true), (got, done));
+}

@@ -54,6 +54,22 @@ const HELD_LEN: usize = 4 + FACT_LEN;
 /// never split).
 const CHUNK_FACTS: usize = 8192;
 
+/// [`CHUNK_FACTS`]; in the crate's tests, what [`CHUNK_MAX`] says on this
+/// thread, so that a small snapshot can be cut into many chunks.
+#[cfg(not(test))]
+fn chunk_facts() -> usize {
+    CHUNK_FACTS
+}
+#[cfg(test)]
+fn chunk_facts() -> usize {
+    CHUNK_MAX.with(std::cell::Cell::get)
+}
+#[cfg(test)]
+thread_local! {
+    /// [`chunk_facts`] on this thread.
+    pub(crate) static CHUNK_MAX: std::cell::Cell<usize> = const { std::cell::Cell::new(CHUNK_FACTS) };
+}
+
 /// A stored chunk, as the head describes it.
 #[derive(Clone, Debug)]
 struct ChunkInfo {
@@ -451,7 +467,8 @@ impl Snapshot {
         let mut failed = None;
         // Chunks are sealed on two threads as they are made, when there are
         // more than two, and each goes out as soon as it is sealed.
-        let threads = if all > 2 * CHUNK_FACTS as u64 { 2 } else { 0 };
+        let chunk_facts = chunk_facts();
+        let threads = if all > 2 * chunk_facts as u64 { 2 } else { 0 };
         let mut deliver = |sealed: Vec<u8>, sum: Hash| {
             if failed.is_none() {
                 if let Err(e) = put(sums.len(), sealed) {
@@ -480,8 +497,8 @@ impl Snapshot {
                 let Some(key) = pending else { break };
                 let first_party = self.keys[key as usize][0];
                 let (mut keys, mut n, mut last_party) = (0u32, 0usize, first_party);
-                let mut raw = Vec::with_capacity(CHUNK_FACTS * FACT_LEN);
-                while n < CHUNK_FACTS {
+                let mut raw = Vec::with_capacity(chunk_facts * FACT_LEN);
+                while n < chunk_facts {
                     if pending.is_none() {
                         pending = next(&mut facts);
                     }
@@ -813,13 +830,14 @@ impl Snapshot {
 
 impl Snapshot {
     /// The seqs, from `from` on, of the statements this snapshot holds whose
-    /// fields (as recorded) `might_keep` passes, and of every correction and
-    /// retraction it holds, pushed to `out` in no order and possibly more
-    /// than once. A statement held as facts is passed once per subject,
-    /// with that subject alone, so it is pushed when one of them passes; a
-    /// statement kept whole is passed whole. Chunks that cannot hold one of
+    /// fields (as recorded) `might_keep` passes, of every correction and
+    /// retraction it holds, and of every event one of its corrections
+    /// names, pushed to `out` in no order and possibly more than once. A
+    /// statement held as facts is passed once per subject, with that
+    /// subject alone, so it is pushed when one of them passes; a statement
+    /// kept whole is passed whole. Chunks that cannot hold one of
     /// `parties`, when given, are not read: `might_keep` must then refuse
-    /// every statement of another party.
+    /// every statement of another party that no correction names.
     ///
     /// # Errors
     /// A chunk that is missing or damaged.
@@ -883,7 +901,13 @@ impl Snapshot {
                         out.push(e.seq);
                     }
                 }
-                Some(Event::Correction(_) | Event::Retraction(_)) => out.push(e.seq),
+                Some(Event::Correction(c)) => {
+                    out.push(e.seq);
+                    if c.of >= from {
+                        out.push(c.of);
+                    }
+                }
+                Some(Event::Retraction(_)) => out.push(e.seq),
                 _ => {}
             }
         }
