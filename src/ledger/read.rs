@@ -19,6 +19,25 @@ const GROUP_BYTES: usize = 192 * 1024;
 /// Blocks handed to one `map` call at most in a parallel walk, and to one
 /// group of [`Ledger::walk_groups`].
 const GROUP_BLOCKS: usize = 32;
+/// Candidates read by one thread at a time in [`Ledger::each_kept_among`]
+/// (two such pieces are read side by side).
+const CANDIDATES_A_PIECE: usize = 512;
+
+/// [`CANDIDATES_A_PIECE`]; in the crate's tests, what [`PIECE_MAX`] says on
+/// this thread, so that a few candidates make many pieces.
+#[cfg(not(test))]
+fn candidates_a_piece() -> usize {
+    CANDIDATES_A_PIECE
+}
+#[cfg(test)]
+fn candidates_a_piece() -> usize {
+    PIECE_MAX.with(std::cell::Cell::get)
+}
+#[cfg(test)]
+thread_local! {
+    /// [`candidates_a_piece`] on this thread.
+    pub(super) static PIECE_MAX: std::cell::Cell<usize> = const { std::cell::Cell::new(CANDIDATES_A_PIECE) };
+}
 /// A walk over fewer blocks than this stays on the calling thread.
 pub(super) const PARALLEL_FROM: u64 = 2048;
 
@@ -870,7 +889,8 @@ impl Ledger {
 
     /// [`Ledger::each_kept_by_statement`] over the records of `candidates`
     /// up to its seq, read where they are stored (a block once for all of
-    /// its candidates), then over every record after it.
+    /// its candidates; two pieces of candidates at a time, side by side),
+    /// then over every record after it.
     ///
     /// # Errors
     /// As [`Ledger::each_kept`]; a candidate not stored is
@@ -890,27 +910,68 @@ impl Ledger {
             .copied()
             .filter(|s| *s >= from && *s <= candidates.upto.min(size))
             .collect();
+        // Pieces of the candidates read two at a time, each on a thread of
+        // its own, and handed on in order: what a piece kept before a
+        // failure in it first, then the failure.
+        let pieces: Vec<&[Seq]> = wanted.chunks(candidates_a_piece()).collect();
+        let read = |piece: &[Seq]| self.kept_among(piece, &might_keep, &keep);
+        for wave in pieces.chunks(2) {
+            let done = match wave {
+                [a, b] => std::thread::scope(|s| {
+                    let second = s.spawn(|| read(b));
+                    let first = read(a);
+                    [Some(first), Some(second.join().expect("a reading thread"))]
+                }),
+                _ => [Some(read(wave[0])), None],
+            };
+            for (kept, failed) in done.into_iter().flatten() {
+                for r in kept {
+                    if !sink(r)? {
+                        return Ok(());
+                    }
+                }
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            }
+        }
+        let tail = from.max(candidates.upto.saturating_add(1));
+        self.each_kept_by_statement(tail, might_keep, keep, sink)
+    }
+
+    /// The records of `wanted` (seqs in order) that `keep` keeps, read from
+    /// the blocks that hold them, a block once for all of its own (see
+    /// [`Ledger::each_kept_among`]), up to the first failure; and that
+    /// failure.
+    fn kept_among(
+        &self,
+        wanted: &[Seq],
+        might_keep: &impl Fn(Seq, &StatementFields<'_>) -> bool,
+        keep: &impl Fn(Seq, i64, Option<&Event>) -> bool,
+    ) -> (Vec<Recorded>, Option<LedgerError>) {
+        let mut kept = Vec::new();
         let mut at = 0;
         while at < wanted.len() {
             let seq = wanted[at];
-            let Some((key, block)) = self.store.block_holding(seq)? else {
-                return Err(LedgerError::Missing {
-                    seq,
-                    detail: "no block holds it",
-                });
+            let (key, block) = match self.store.block_holding(seq) {
+                Ok(Some(found)) => found,
+                Ok(None) => {
+                    let e = LedgerError::Missing {
+                        seq,
+                        detail: "no block holds it",
+                    };
+                    return (kept, Some(e));
+                }
+                Err(e) => return (kept, Some(e.into())),
             };
-            let records = open(key, block)?;
-            // What the block keeps before a failure in it is handed on
-            // first, as a read of every block hands it on.
-            let mut kept = Vec::new();
-            let mut failed = None;
+            let records = match open(key, block) {
+                Ok(records) => records,
+                Err(e) => return (kept, Some(e)),
+            };
             for rec in codec::records(&records) {
                 let rec = match rec {
                     Ok(rec) => rec,
-                    Err(error) => {
-                        failed = Some(LedgerError::Corrupt { seq: key, error });
-                        break;
-                    }
+                    Err(error) => return (kept, Some(LedgerError::Corrupt { seq: key, error })),
                 };
                 let s = rec.header.seq;
                 if at < wanted.len() && wanted[at] < s {
@@ -918,36 +979,25 @@ impl Ledger {
                 }
                 if at < wanted.len() && wanted[at] == s {
                     at += 1;
-                    match kept_by_statement(&rec, &might_keep, &keep) {
+                    match kept_by_statement(&rec, might_keep, keep) {
                         Ok(Some(r)) => kept.push(r),
                         Ok(None) => {}
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
+                        Err(e) => return (kept, Some(e)),
                     }
                 }
-            }
-            for r in kept {
-                if !sink(r)? {
-                    return Ok(());
-                }
-            }
-            if let Some(e) = failed {
-                return Err(e);
             }
             // The candidate looked for is not where it should be (one
             // passed over within the block is looked for again, and met
             // here).
             if at < wanted.len() && wanted[at] == seq {
-                return Err(LedgerError::Missing {
+                let e = LedgerError::Missing {
                     seq,
                     detail: "not in the block that should hold it",
-                });
+                };
+                return (kept, Some(e));
             }
         }
-        let tail = from.max(candidates.upto.saturating_add(1));
-        self.each_kept_by_statement(tail, might_keep, keep, sink)
+        (kept, None)
     }
 
     /// [`Ledger::each_mapped`] with each stored record turned by `step`

@@ -1370,7 +1370,10 @@ fn a_selection_through_a_snapshot_of_many_chunks_keeps_what_a_full_read_keeps() 
         got
     };
     let mut corrected_in = 0;
-    for party in PARTIES.iter().map(Some).chain([None]) {
+    let pieces = [512, 1, 2, 7].into_iter().cycle();
+    for (party, piece) in PARTIES.iter().map(Some).chain([None]).zip(pieces) {
+        // Candidates read in pieces of one, two, seven, side by side.
+        super::read::PIECE_MAX.with(|c| c.set(piece));
         for history in [true, false] {
             let want = read(party.copied(), history, 0);
             assert_eq!(
@@ -1453,5 +1456,10 @@ fn a_damaged_candidate_stops_the_read_after_what_its_block_kept_before_it() {
         done.as_ref().is_err_and(|e| e.contains("seq 3")),
         "{done:?}"
     );
-    assert_eq!(read(true), (got, done));
+    // In one piece, or with the damage in the second of two read side by
+    // side (pieces of 1 and 2), or at the start of the first (of 3 and 5).
+    for piece in [512, 1, 2, 3, 5] {
+        super::read::PIECE_MAX.with(|c| c.set(piece));
+        assert_eq!(read(true), (got.clone(), done.clone()), "{piece}");
+    }
 }
