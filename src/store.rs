@@ -209,6 +209,14 @@ pub trait Store: Send + Sync {
         false
     }
 
+    /// Whether [`Store::block_holding`] may be called from two threads at
+    /// once at little cost. sled's reads side by side held twice the memory
+    /// and saved little (`history` of one party at 10M events: 57.7 →
+    /// 142.6 MiB, 268 → 283 ms; BENCHMARKS.md), so it reads on one.
+    fn point_reads_side_by_side(&self) -> bool {
+        true
+    }
+
     /// A derived value written by [`Store::commit`].
     ///
     /// # Errors
@@ -717,6 +725,10 @@ impl Store for SledStore {
 
     fn commit_holds_more(&self) -> bool {
         true
+    }
+
+    fn point_reads_side_by_side(&self) -> bool {
+        false
     }
 
     fn put_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {

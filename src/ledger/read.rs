@@ -911,11 +911,17 @@ impl Ledger {
             .filter(|s| *s >= from && *s <= candidates.upto.min(size))
             .collect();
         // Pieces of the candidates read two at a time, each on a thread of
-        // its own, and handed on in order: what a piece kept before a
-        // failure in it first, then the failure.
+        // its own (one at a time where the store's reads side by side cost
+        // more than they save), and handed on in order: what a piece kept
+        // before a failure in it first, then the failure.
         let pieces: Vec<&[Seq]> = wanted.chunks(candidates_a_piece()).collect();
         let read = |piece: &[Seq]| self.kept_among(piece, &might_keep, &keep);
-        for wave in pieces.chunks(2) {
+        let side_by_side = if self.store.point_reads_side_by_side() {
+            2
+        } else {
+            1
+        };
+        for wave in pieces.chunks(side_by_side) {
             let done = match wave {
                 [a, b] => std::thread::scope(|s| {
                     let second = s.spawn(|| read(b));
