@@ -881,7 +881,7 @@ impl Ledger {
         keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
         sink: impl FnMut(Recorded) -> Result<bool>,
     ) -> Result<()> {
-        match self.statement_candidates(from, parties, &might_keep)? {
+        match self.candidates(from, parties, &might_keep, true)? {
             Some(c) if c.few() => self.each_kept_among(&c, from, might_keep, keep, sink),
             _ => self.each_kept_by_statement(from, might_keep, keep, sink),
         }

@@ -91,18 +91,21 @@ pub struct Candidates {
     pub seqs: Vec<Seq>,
     /// How many records there are from the first seq asked for to `upto`.
     pub span: u64,
+    /// Whether the search stopped at more than it was asked to find:
+    /// `seqs` then holds only those found first.
+    more: bool,
 }
 
 impl Candidates {
     /// Whether reading only the candidates' blocks is worth it: a
     /// candidate in 20 records or fewer. A read of every block goes on two
-    /// threads, the candidates' blocks one after another: at 10M events
-    /// they took 2.36 s where every block took 3.61 s with a candidate in
-    /// 33 records, and 6.52 s where it took 5.57 s with one in 11
+    /// threads; read one after another, the candidates' blocks took 2.36 s
+    /// at 10M events where every block took 3.61 s with a candidate in 33
+    /// records, and 6.52 s where it took 5.57 s with one in 11
     /// (BENCHMARKS.md, "history, log and timeline read only what the
     /// positions snapshot names").
     pub fn few(&self) -> bool {
-        (self.seqs.len() as u64).saturating_mul(20) <= self.span
+        !self.more && self.seqs.len() as u64 <= self.span / 20
     }
 }
 
@@ -301,6 +304,19 @@ impl Ledger {
         parties: Option<&[String]>,
         might_keep: impl Fn(Seq, &crate::event::StatementFields<'_>) -> bool,
     ) -> Result<Option<Candidates>> {
+        self.candidates(from, parties, might_keep, false)
+    }
+
+    /// [`Ledger::statement_candidates`]; with `few`, the search stops once
+    /// the candidates found are too many to be [`Candidates::few`], rather
+    /// than read every chunk and gather every seq for nothing.
+    pub(super) fn candidates(
+        &self,
+        from: Seq,
+        parties: Option<&[String]>,
+        might_keep: impl Fn(Seq, &crate::event::StatementFields<'_>) -> bool,
+        few: bool,
+    ) -> Result<Option<Candidates>> {
         if !self.cache.usable() {
             return Ok(None);
         }
@@ -308,19 +324,25 @@ impl Ledger {
             return Ok(None);
         };
         let from = from.max(1);
+        let span = (snap.seq + 1).saturating_sub(from);
+        // Seqs pushed, some more than once (a statement of several subjects
+        // may pass for each).
+        let most = match few {
+            true => usize::try_from(span / 20).unwrap_or(usize::MAX),
+            false => usize::MAX,
+        };
         let mut seqs = Vec::new();
+        let mut more = false;
         if from <= snap.seq {
             let read = &mut |i| self.snapshot_chunk(snap.seq, i);
-            if snap
-                .statements_of(read, parties, from, might_keep, &mut seqs)
-                .is_err()
-            {
-                return Ok(None);
+            match snap.statements_of(read, parties, from, might_keep, &mut seqs, most) {
+                Ok(all) => more = !all,
+                Err(_) => return Ok(None),
             }
         }
         // The statements that corrections past the snapshot name (those
         // up to it are named by its own).
-        if from <= snap.seq {
+        if from <= snap.seq && !more {
             for e in self.amendment_entries(snap.seq + 1, None)? {
                 if let Some(crate::event::Event::Correction(c)) = &e.event {
                     if (from..=snap.seq).contains(&c.of) {
@@ -334,7 +356,8 @@ impl Ledger {
         Ok(Some(Candidates {
             upto: snap.seq,
             seqs,
-            span: (snap.seq + 1).saturating_sub(from),
+            span,
+            more,
         }))
     }
 

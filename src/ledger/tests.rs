@@ -1399,6 +1399,24 @@ fn a_selection_through_a_snapshot_of_many_chunks_keeps_what_a_full_read_keeps() 
                 .count();
         }
     }
+    // A selection of every statement: too many to read one by one, found
+    // out before every chunk is read.
+    let every = |_: Seq, _: &crate::event::StatementFields<'_>| true;
+    let all = l
+        .statement_candidates(1, None, every)
+        .expect("read")
+        .expect("a snapshot");
+    let first = l
+        .candidates(1, None, every, true)
+        .expect("read")
+        .expect("a snapshot");
+    assert!(!all.few() && !first.few());
+    assert!(
+        first.seqs.len() < all.seqs.len() / 2,
+        "{} of {}",
+        first.seqs.len(),
+        all.seqs.len()
+    );
     assert!(
         corrected_in > 0,
         "no statement corrected to another party was asked for"

@@ -837,7 +837,8 @@ impl Snapshot {
     /// subject alone, so it is pushed when one of them passes; a statement
     /// kept whole is passed whole. Chunks that cannot hold one of
     /// `parties`, when given, are not read: `might_keep` must then refuse
-    /// every statement of another party that no correction names.
+    /// every statement of another party that no correction names. `false`
+    /// when it stopped after pushing more than `most`.
     ///
     /// # Errors
     /// A chunk that is missing or damaged.
@@ -848,8 +849,13 @@ impl Snapshot {
         from: Seq,
         mut might_keep: impl FnMut(Seq, &StatementFields<'_>) -> bool,
         out: &mut Vec<Seq>,
-    ) -> Result<(), FormatError> {
+        most: usize,
+    ) -> Result<bool, FormatError> {
+        let start = out.len();
         for i in 0..self.chunks.len() {
+            if out.len() - start > most {
+                return Ok(false);
+            }
             if parties.is_some_and(|p| !self.may_hold(i, p)) {
                 continue;
             }
@@ -911,7 +917,7 @@ impl Snapshot {
                 _ => {}
             }
         }
-        Ok(())
+        Ok(out.len() - start <= most)
     }
 }
 
