@@ -903,6 +903,7 @@ impl Ledger {
         keep: impl Fn(Seq, i64, Option<&Event>) -> bool + Sync,
         mut sink: impl FnMut(Recorded) -> Result<bool>,
     ) -> Result<()> {
+        debug_assert!(!candidates.more, "candidates found in part");
         let size = self.store.head()?.size;
         let wanted: Vec<Seq> = candidates
             .seqs
@@ -914,22 +915,40 @@ impl Ledger {
         // its own (one at a time where the store's reads side by side cost
         // more than they save), and handed on in order: what a piece kept
         // before a failure in it first, then the failure.
-        let pieces: Vec<&[Seq]> = wanted.chunks(candidates_a_piece()).collect();
-        let read = |piece: &[Seq]| self.kept_among(piece, &might_keep, &keep);
+        // The first pieces small, so that the first records go out soon
+        // (`log --limit`, a reader that stops), then growing to full size.
+        let mut pieces: Vec<&[Seq]> = Vec::new();
+        let (mut rest, mut size) = (&wanted[..], 16);
+        while !rest.is_empty() {
+            let (piece, after) = rest.split_at(size.min(candidates_a_piece()).min(rest.len()));
+            pieces.push(piece);
+            rest = after;
+            size = size.saturating_mul(2);
+        }
+        // Each piece stops where the next begins: one that read on past its
+        // last candidate into damage in a block it shares with the next
+        // would fail before the next handed on what it keeps there.
+        let read = |i: usize| {
+            let next = pieces.get(i + 1).map(|p| p[0]);
+            self.kept_among(pieces[i], next, &might_keep, &keep)
+        };
         let side_by_side = if self.store.point_reads_side_by_side() {
             2
         } else {
             1
         };
-        for wave in pieces.chunks(side_by_side) {
-            let done = match wave {
-                [a, b] => std::thread::scope(|s| {
-                    let second = s.spawn(|| read(b));
-                    let first = read(a);
-                    [Some(first), Some(second.join().expect("a reading thread"))]
+        let mut first = 0;
+        while first < pieces.len() {
+            let two = side_by_side == 2 && first + 1 < pieces.len();
+            let done = match two {
+                true => std::thread::scope(|s| {
+                    let second = s.spawn(|| read(first + 1));
+                    let one = read(first);
+                    [Some(one), Some(second.join().expect("a reading thread"))]
                 }),
-                _ => [Some(read(wave[0])), None],
+                false => [Some(read(first)), None],
             };
+            first += if two { 2 } else { 1 };
             for (kept, failed) in done.into_iter().flatten() {
                 for r in kept {
                     if !sink(r)? {
@@ -947,11 +966,12 @@ impl Ledger {
 
     /// The records of `wanted` (seqs in order) that `keep` keeps, read from
     /// the blocks that hold them, a block once for all of its own (see
-    /// [`Ledger::each_kept_among`]), up to the first failure; and that
-    /// failure.
+    /// [`Ledger::each_kept_among`]), up to the first failure, and not past
+    /// `next`, where the next piece begins; and that failure.
     fn kept_among(
         &self,
         wanted: &[Seq],
+        next: Option<Seq>,
         might_keep: &impl Fn(Seq, &StatementFields<'_>) -> bool,
         keep: &impl Fn(Seq, i64, Option<&Event>) -> bool,
     ) -> (Vec<Recorded>, Option<LedgerError>) {
@@ -981,6 +1001,10 @@ impl Ledger {
                 };
                 let s = rec.header.seq;
                 if at < wanted.len() && wanted[at] < s {
+                    break;
+                }
+                // Where the next piece begins, it reads on.
+                if at == wanted.len() && next.is_some_and(|n| s >= n) {
                     break;
                 }
                 if at < wanted.len() && wanted[at] == s {

@@ -93,7 +93,7 @@ pub struct Candidates {
     pub span: u64,
     /// Whether the search stopped at more than it was asked to find:
     /// `seqs` then holds only those found first.
-    more: bool,
+    pub(super) more: bool,
 }
 
 impl Candidates {

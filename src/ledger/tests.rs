@@ -1425,59 +1425,98 @@ fn a_selection_through_a_snapshot_of_many_chunks_keeps_what_a_full_read_keeps() 
 
 /// A damaged record among the candidates stops the read where a read of
 /// every record stops, after handing on what the records before it in its
-/// block kept.
+/// block kept: a damaged payload, which only the record's own reader
+/// decodes, and a damaged record header, past which no record of the block
+/// can be read, in one piece of candidates or at any place in pieces of
+/// one to five read side by side.
 #[test]
 fn a_damaged_candidate_stops_the_read_after_what_its_block_kept_before_it() {
+    // (damaged seq, whether its header: else its payload)
+    for (damaged, header) in [(3, false), (4, true)] {
+        let mut l = Ledger::in_memory();
+        l.append_batch((0..30).map(|i| Ok(statement(i))))
+            .expect("batch");
+        l.snapshot_now().expect("snapshot");
+        mem(&l).blocks_mut(|blocks| {
+            let (_, stored) = blocks.range_mut(..=damaged).next_back().expect("a block");
+            let mut raw = codec::open_block(stored).expect("opens").into_owned();
+            let mut at = 0;
+            loop {
+                let (rec, len) = codec::read_record(&raw[at..]).expect("record");
+                if rec.header.seq == damaged {
+                    // Its format version, or its payload's first byte: no
+                    // format either has.
+                    let byte = match header {
+                        true => at,
+                        false => at + len - rec.body.len(),
+                    };
+                    raw[byte] = 0xEE;
+                    break;
+                }
+                at += len;
+            }
+            *stored = codec::seal_block(&raw);
+        });
+        let keep = |_: Seq, _: i64, e: Option<&Event>| matches!(e, Some(Event::Statement(_)));
+        let all = |_: Seq, _: &crate::event::StatementFields<'_>| true;
+        let read = |among: bool| {
+            let mut got = Vec::new();
+            let sink = |r: crate::event::Recorded| {
+                got.push(r.seq);
+                Ok(true)
+            };
+            let done = match among {
+                false => l.each_kept_by_statement(1, all, keep, sink),
+                true => {
+                    let c = l
+                        .statement_candidates(1, None, all)
+                        .expect("candidates")
+                        .expect("a snapshot");
+                    l.each_kept_among(&c, 1, all, keep, sink)
+                }
+            };
+            (got, done.map_err(|e| e.to_string()))
+        };
+        let (got, done) = read(false);
+        assert_eq!(got, (1..damaged).collect::<Vec<_>>());
+        assert!(done.is_err(), "{done:?}");
+        for piece in [512, 1, 2, 3, 4, 5] {
+            super::read::PIECE_MAX.with(|c| c.set(piece));
+            assert_eq!(
+                read(true),
+                (got.clone(), done.clone()),
+                "seq {damaged}, pieces of {piece}"
+            );
+        }
+    }
+}
+
+/// A selection few enough to read one by one is found so, also when its
+/// statements have several subjects each (one fact, so one find, per
+/// subject).
+#[test]
+fn candidates_of_several_subjects_are_counted_once() {
+    let say = |party: &str, i: u64| {
+        parse_event(&format!(
+            r#"{{"type":"statement","said_on":"2021-01-28","party":"{party}","stance":"calls-for","proposition":{{"predicate":"withdrawal","subjects":["RUS","TUR","ARE"],"location":"LBY"}},"quote":"q {i}","source":{{"publisher":"AFP"}}}}"#
+        ))
+    };
     let mut l = Ledger::in_memory();
-    l.append_batch((0..30).map(|i| Ok(statement(i))))
+    // 40 of the United States' among 1,000: one in 25, three facts each.
+    l.append_batch((0..1000).map(|i| say(if i % 25 == 0 { "USA" } else { "FRA" }, i)))
         .expect("batch");
     l.snapshot_now().expect("snapshot");
-    mem(&l).blocks_mut(|blocks| {
-        let (_, stored) = blocks.range_mut(..=3).next_back().expect("a block");
-        let mut raw = codec::open_block(stored).expect("opens").into_owned();
-        let mut at = 0;
-        loop {
-            let (rec, len) = codec::read_record(&raw[at..]).expect("record");
-            if rec.header.seq == 3 {
-                // Its payload's first byte: no format a payload has.
-                let body = at + len - rec.body.len();
-                raw[body] = 0xEE;
-                break;
-            }
-            at += len;
-        }
-        *stored = codec::seal_block(&raw);
-    });
-    let keep = |_: Seq, _: i64, e: Option<&Event>| matches!(e, Some(Event::Statement(_)));
-    let all = |_: Seq, _: &crate::event::StatementFields<'_>| true;
-    let read = |among: bool| {
-        let mut got = Vec::new();
-        let sink = |r: crate::event::Recorded| {
-            got.push(r.seq);
-            Ok(true)
-        };
-        let done = match among {
-            false => l.each_kept_by_statement(1, all, keep, sink),
-            true => {
-                let c = l
-                    .statement_candidates(1, None, all)
-                    .expect("candidates")
-                    .expect("a snapshot");
-                l.each_kept_among(&c, 1, all, keep, sink)
-            }
-        };
-        (got, done.map_err(|e| e.to_string()))
-    };
-    let (got, done) = read(false);
-    assert_eq!(got, [1, 2]);
-    assert!(
-        done.as_ref().is_err_and(|e| e.contains("seq 3")),
-        "{done:?}"
-    );
-    // In one piece, or with the damage in the second of two read side by
-    // side (pieces of 1 and 2), or at the start of the first (of 3 and 5).
-    for piece in [512, 1, 2, 3, 5] {
-        super::read::PIECE_MAX.with(|c| c.set(piece));
-        assert_eq!(read(true), (got.clone(), done.clone()), "{piece}");
-    }
+    let usa = |_: Seq, f: &crate::event::StatementFields<'_>| f.party == "USA";
+    let parties = ["USA".to_string()];
+    let all = l
+        .statement_candidates(1, Some(&parties), usa)
+        .expect("read")
+        .expect("a snapshot");
+    assert_eq!(all.seqs.len(), 40);
+    let found = l
+        .candidates(1, Some(&parties), usa, true)
+        .expect("read")
+        .expect("a snapshot");
+    assert!(found.few(), "{found:?}");
+    assert_eq!(found, all);
 }

@@ -838,7 +838,7 @@ impl Snapshot {
     /// kept whole is passed whole. Chunks that cannot hold one of
     /// `parties`, when given, are not read: `might_keep` must then refuse
     /// every statement of another party that no correction names. `false`
-    /// when it stopped after pushing more than `most`.
+    /// when it stopped after finding more than `most` seqs.
     ///
     /// # Errors
     /// A chunk that is missing or damaged.
@@ -852,8 +852,26 @@ impl Snapshot {
         most: usize,
     ) -> Result<bool, FormatError> {
         let start = out.len();
+        // More than `most` pushed: counted again without the seqs pushed
+        // twice (a statement of several subjects passes once per subject),
+        // then again only once twice as many are pushed, so that a search
+        // near the limit does not sort them at every chunk.
+        let mut again_at = most;
+        let mut over = |out: &mut Vec<Seq>, now: bool| {
+            let n = out.len() - start;
+            if n <= most || (!now && n <= again_at) {
+                return false;
+            }
+            let mut found = out.split_off(start);
+            found.sort_unstable();
+            found.dedup();
+            out.extend(found);
+            let n = out.len() - start;
+            again_at = n.saturating_mul(2).max(most);
+            n > most
+        };
         for i in 0..self.chunks.len() {
-            if out.len() - start > most {
+            if over(out, false) {
                 return Ok(false);
             }
             if parties.is_some_and(|p| !self.may_hold(i, p)) {
@@ -917,7 +935,7 @@ impl Snapshot {
                 _ => {}
             }
         }
-        Ok(out.len() - start <= most)
+        Ok(!over(out, true))
     }
 }
 
