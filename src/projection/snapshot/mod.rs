@@ -1474,6 +1474,29 @@ mod tests {
         }
     }
 
+    /// Strings drawn with repeats (the same string held twice, as a
+    /// snapshot read back and extended holds it, and strings that differ
+    /// only in case or by a prefix), and `keys` keys drawn over them.
+    fn draw_keys(snap: &mut Snapshot, next: &mut impl FnMut(u64) -> u64, keys: u64) {
+        let words = ["", "a", "ab", "b", "B", "é", "RUS", "RUSS", "USA", "a"];
+        let n = 1 + next(words.len() as u64) as usize;
+        snap.strings = (0..n)
+            .map(|_| words[next(words.len() as u64) as usize].to_string())
+            .collect();
+        let n = n as u64;
+        let opt = |x: u64| if x == n { 0 } else { x as u32 + 1 };
+        for _ in 0..keys {
+            let key = [
+                next(n) as u32,
+                next(n) as u32,
+                opt(next(n + 1)),
+                opt(next(n + 1)),
+                opt(next(n + 1)),
+            ];
+            snap.keys.push(key);
+        }
+    }
+
     /// The record at each seq of a chain of `keys` statements coming again
     /// in a scattered order: 1 withheld, 2 a correction, then statements of
     /// five parties, a subject for each five.
@@ -1732,25 +1755,9 @@ mod tests {
     #[test]
     fn keys_are_stored_in_the_order_of_their_strings() {
         let mut next = draws(7);
-        let words = ["", "a", "ab", "b", "B", "é", "RUS", "RUSS", "USA", "a"];
         for round in 0..50 {
             let mut snap = Snapshot::new();
-            let n = 1 + next(words.len() as u64) as usize;
-            snap.strings = (0..n)
-                .map(|_| words[next(words.len() as u64) as usize].to_string())
-                .collect();
-            let n = n as u64;
-            let opt = |x: u64| if x == n { 0 } else { x as u32 + 1 };
-            for _ in 0..(round * 7) {
-                let key = [
-                    next(n) as u32,
-                    next(n) as u32,
-                    opt(next(n + 1)),
-                    opt(next(n + 1)),
-                    opt(next(n + 1)),
-                ];
-                snap.keys.push(key);
-            }
+            draw_keys(&mut snap, &mut next, round * 7);
             let mut expected: Vec<u32> = (0..snap.keys.len() as u32).collect();
             expected.sort_by(|a, b| {
                 snap.sort_key(&snap.keys[*a as usize])
@@ -1941,29 +1948,16 @@ mod tests {
     #[test]
     fn a_snapshot_built_in_runs_stores_what_one_held_whole_stores() {
         let dir = tempfile::tempdir().expect("dir");
-        let words = ["", "a", "ab", "b", "B", "é", "RUS", "RUSS", "USA", "a"];
         let build = |round: u64, spill: Option<Option<&Path>>| {
             let mut next = draws(round);
             let mut snap = Snapshot::new();
             if let Some(dir) = spill {
                 snap.spill_to(dir);
             }
-            let n = 1 + next(words.len() as u64) as usize;
-            snap.strings = (0..n)
-                .map(|_| words[next(words.len() as u64) as usize].to_string())
-                .collect();
-            let n = n as u64;
+            let keys = 1 + next(30);
+            draw_keys(&mut snap, &mut next, keys);
+            let n = snap.strings.len() as u64;
             let opt = |x: u64| if x == n { 0 } else { x as u32 + 1 };
-            for _ in 0..1 + next(30) {
-                let key = [
-                    next(n) as u32,
-                    next(n) as u32,
-                    opt(next(n + 1)),
-                    opt(next(n + 1)),
-                    opt(next(n + 1)),
-                ];
-                snap.keys.push(key);
-            }
             let mut seq = 0u64;
             for _ in 0..next(400) {
                 seq = match next(10) {
