@@ -990,31 +990,21 @@ impl Ledger {
                 }
                 Err(e) => return (kept, Some(e.into())),
             };
-            let records = match open(key, block) {
-                Ok(records) => records,
-                Err(e) => return (kept, Some(e)),
-            };
-            for rec in codec::records(&records) {
-                let rec = match rec {
-                    Ok(rec) => rec,
-                    Err(error) => return (kept, Some(LedgerError::Corrupt { seq: key, error })),
-                };
+            // Up to where the next piece begins, which reads on from there.
+            let to = next.map_or(Seq::MAX, |n| n - 1);
+            let end = read_block(key, block, seq, to, |rec| {
                 let s = rec.header.seq;
                 if at < wanted.len() && wanted[at] < s {
-                    break;
-                }
-                // Where the next piece begins, it reads on.
-                if at == wanted.len() && next.is_some_and(|n| s >= n) {
-                    break;
+                    return Ok(false);
                 }
                 if at < wanted.len() && wanted[at] == s {
                     at += 1;
-                    match kept_by_statement(&rec, might_keep, keep) {
-                        Ok(Some(r)) => kept.push(r),
-                        Ok(None) => {}
-                        Err(e) => return (kept, Some(e)),
-                    }
+                    kept.extend(kept_by_statement(rec, might_keep, keep)?);
                 }
+                Ok(true)
+            });
+            if let BlockEnd::Failed(e) = end {
+                return (kept, Some(e));
             }
             // The candidate looked for is not where it should be (one
             // passed over within the block is looked for again, and met
